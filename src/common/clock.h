@@ -1,0 +1,39 @@
+// Clock: where "now" comes from. Injected so tests can move time (leveldb's Env idea).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace ksgate {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Unix time in whole seconds. Thread-safe.
+  virtual int64_t NowSeconds() const = 0;
+  // Unix time in microseconds (for execution-time reporting). Thread-safe.
+  virtual int64_t NowMicros() const = 0;
+};
+
+// The system's real-time clock. Thread-safe; one shared instance is enough.
+class SystemClock final : public Clock {
+ public:
+  int64_t NowSeconds() const override;
+  int64_t NowMicros() const override;
+  static const SystemClock& Instance();
+};
+
+// A clock that only moves when told to. Thread-safe.
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(int64_t now_seconds) : micros_(now_seconds * 1000000) {}
+  int64_t NowSeconds() const override { return micros_.load() / 1000000; }
+  int64_t NowMicros() const override { return micros_.load(); }
+  void SetSeconds(int64_t s) { micros_.store(s * 1000000); }
+  void AdvanceSeconds(int64_t s) { micros_.fetch_add(s * 1000000); }
+
+ private:
+  std::atomic<int64_t> micros_;
+};
+
+}  // namespace ksgate

@@ -1,0 +1,32 @@
+// Hashing, constant-time comparison and CSPRNG helpers. The only OpenSSL-aware layer.
+// All functions are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace ksgate::ks {
+
+enum class HashAlgorithm { kMd5, kSha1, kSha256, kSha512 };
+
+// Lowercase hex digest of `data`.
+std::string HexDigest(HashAlgorithm algorithm, std::string_view data);
+
+// Raw SHA-1 (20 bytes).
+std::string Sha1Raw(std::string_view data);
+
+// True iff a == b, in time that depends only on the lengths (CRYPTO_memcmp).
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+// Fills `out` from the OS CSPRNG (RAND_bytes). Aborts if the CSPRNG fails: no fallback.
+void RandomBytes(std::span<uint8_t> out);
+
+// `n_bytes` random bytes as 2*n_bytes lowercase hex characters.
+std::string RandomHex(size_t n_bytes);
+
+// A string of `length` characters drawn uniformly (rejection sampling) from `alphabet`.
+std::string RandomString(size_t length, std::string_view alphabet);
+
+}  // namespace ksgate::ks

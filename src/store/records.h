@@ -1,0 +1,98 @@
+// Plain records stored by ksgate. No behaviour; see store.h for the operations.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ksgate::store {
+
+// Kaltura Partner::status values.
+enum class PartnerStatus : int { kActive = 1, kBlocked = 2 };
+
+struct Partner {
+  int64_t id = 0;
+  std::string name;
+  // Primary admin secret first; any of them verifies a KS, the first signs new ones.
+  std::vector<std::string> admin_secrets;
+  std::string secret;  // user secret: accepted by session.start for USER sessions only
+  PartnerStatus status = PartnerStatus::kActive;
+  int ks_version = 2;             // version of KSs this partner issues (1 or 2)
+  int64_t ks_max_expiry = 86400;  // seconds; caps session.start expiry
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+// Input to Store::CreatePartner. The store assigns id (1, 2, ...) and timestamps.
+struct NewPartner {
+  std::string name;
+  std::vector<std::string> admin_secrets;  // at least one
+  std::string secret;
+  int ks_version = 2;
+  int64_t ks_max_expiry = 86400;
+};
+
+// invalid_sessions.type (Kaltura invalidSession constants).
+enum class RevocationType : int { kKsHash = 0, kSessionId = 1 };
+
+// A revocation row. `key` is a lowercase 40-hex SHA1: a KS hash, or ks::SessionIdKey().
+struct Revocation {
+  std::string key;
+  RevocationType type = RevocationType::kKsHash;
+  // The key stops mattering after valid_until + 600 s; nullopt = forever.
+  std::optional<int64_t> valid_until;
+};
+
+// Seconds a revocation outlives its valid_until (Kaltura's memcache TTL margin, §4.7).
+inline constexpr int64_t kRevocationGraceSeconds = 600;
+
+// KalturaAppTokenStatus.
+enum class AppTokenStatus : int { kDisabled = 1, kActive = 2, kDeleted = 3 };
+
+// Every KalturaAppToken field (spec §1.2). Optional fields are nullopt when null.
+struct AppToken {
+  std::string id;     // "0_" + 8 chars of [0-9a-z]
+  std::string token;  // 32 lowercase hex
+  int64_t partner_id = 0;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  AppTokenStatus status = AppTokenStatus::kActive;
+  std::optional<int64_t> expiry;  // absolute Unix seconds
+  std::optional<int> session_type;
+  std::optional<std::string> session_user_id;
+  std::optional<int64_t> session_duration;
+  std::optional<std::string> session_privileges;
+  std::optional<std::string> hash_type;  // "SHA1", "MD5", "SHA256", "SHA512"
+  std::optional<std::string> description;
+
+  friend bool operator==(const AppToken&, const AppToken&) = default;
+};
+
+enum class AppTokenOrderField { kCreatedAt, kUpdatedAt };
+
+struct AppTokenOrder {
+  AppTokenOrderField field = AppTokenOrderField::kCreatedAt;
+  bool ascending = true;
+};
+
+// KalturaAppTokenFilter + pager, already validated. Deleted tokens never match.
+struct AppTokenQuery {
+  std::optional<std::string> id_equal;
+  std::optional<std::vector<std::string>> id_in;
+  std::optional<int64_t> created_at_gte, created_at_lte;
+  std::optional<int64_t> updated_at_gte, updated_at_lte;
+  std::optional<int> status_equal;
+  std::optional<std::vector<int>> status_in;
+  std::optional<std::string> session_user_id_equal;
+  std::vector<AppTokenOrder> order_by;  // empty: store order (by creation)
+  int64_t limit = 30;                   // 0 = no limit
+  int64_t offset = 0;
+};
+
+struct AppTokenPage {
+  std::vector<AppToken> objects;
+  int64_t total_count = 0;  // matches ignoring limit/offset
+};
+
+}  // namespace ksgate::store
