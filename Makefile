@@ -1,0 +1,67 @@
+# ksgate — the README's commands. Each target is a thin wrapper; the logic lives in scripts/.
+#
+#   make run          install build deps, build, serve a demo on 127.0.0.1:8080 (scripts/run-demo.sh)
+#   make test         install all deps, build, run unit + integration tests (scripts/run-tests.sh)
+#   make build        configure (once) and build the release preset -> build/release/ksgate
+#   make bench        Google Benchmark micro-benchmarks (build/release/bench/ks_bench)
+#   make bench-http   wrk against ksgate and an nginx fixed-body baseline (scripts/bench-http.sh)
+#   make clean        remove build/release and build/bench-http (keeps var/ and the other presets)
+#   make distclean    clean + remove build/, var/ (demo database!) and tests/node_modules
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+# Order matters (deps before build before tests); parallelism lives inside ninja.
+.NOTPARALLEL:
+
+PRESET    := release
+BUILD_DIR := build/$(PRESET)
+NINJA     := $(BUILD_DIR)/build.ninja
+NODE_DEPS := tests/node_modules/.package-lock.json
+
+.PHONY: build run test bench bench-http clean distclean deps deps-test node-deps help
+
+help:
+	@sed -n 's/^#   make/  make/p' $(firstword $(MAKEFILE_LIST))
+
+deps:
+	@scripts/install-deps.sh build
+
+deps-test:
+	@scripts/install-deps.sh test
+
+# Configure only when the tree has never been configured or the presets changed; afterwards ninja
+# re-runs CMake by itself whenever a CMakeLists.txt changes.
+$(NINJA): CMakePresets.json
+	@echo "cmake: configuring preset $(PRESET)"
+	@cmake --preset $(PRESET) --log-level=WARNING >/dev/null
+	@touch $@
+
+build: $(NINJA)
+	@cmake --build --preset $(PRESET)
+
+run: deps build
+	@scripts/run-demo.sh
+
+# npm ci only when the lockfile changed since the last install.
+$(NODE_DEPS): tests/package.json tests/package-lock.json
+	@echo "npm: installing test dependencies (tests/)"
+	@cd tests && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+
+node-deps: $(NODE_DEPS)
+
+test: deps-test node-deps build
+	@scripts/run-tests.sh
+
+bench: deps $(NINJA)
+	@cmake --build --preset $(PRESET) --target ks_bench
+	@$(BUILD_DIR)/bench/ks_bench $(BENCH_ARGS)
+
+bench-http: deps-test build
+	@scripts/bench-http.sh
+
+clean:
+	rm -rf $(BUILD_DIR) build/bench-http
+
+distclean:
+	rm -rf build var tests/node_modules

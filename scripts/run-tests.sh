@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Runs every test suite against an already-built tree and prints one final line "N passed, N failed".
+# Exit status: 0 only if nothing failed and at least one test ran.
+#
+#   scripts/run-tests.sh            (what `make test` runs after building)
+#   KSGATE_BUILD_DIR=build/asan scripts/run-tests.sh
+#
+# Each suite is one `step` line at the bottom: a label, a parser for its counts, the file the parser
+# reads ("-" = the step's own output), then the command. Every step runs in its own process group,
+# which is killed when the step ends (leaked servers) and on exit or Ctrl-C.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$PWD"
+BUILD_DIR="${KSGATE_BUILD_DIR:-build/release}"
+export KSGATE_BIN="${KSGATE_BIN:-$ROOT/$BUILD_DIR/ksgate}"
+export KSGATE_REQUIRE_BIN=1 # the binary must exist here: a missing one fails, it is not skipped
+
+OUT="$(mktemp -d "${TMPDIR:-/tmp}/ksgate-run-tests.XXXXXX")"
+# Suites make their temp dirs (databases, logs) under here, so they go away even if a suite is killed.
+export TMPDIR="$OUT/tmp"
+mkdir -p "$TMPDIR"
+step_pid=""
+tail_pid=""
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n "$step_pid" ]]; then
+    kill -TERM -- "-$step_pid" 2>/dev/null || true
+    sleep 1
+    kill -KILL -- "-$step_pid" 2>/dev/null || true
+  fi
+  [[ -n "$tail_pid" ]] && kill "$tail_pid" 2>/dev/null || true
+  if [[ -n "${KSGATE_KEEP_TMP:-}" ]]; then
+    echo "run-tests: logs kept in $OUT" >&2
+  else
+    rm -rf "$OUT"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+total_pass=0
+total_fail=0
+nstep=0
+
+# Parsers print "PASS FAIL" for a result file, or nothing if they find no summary.
+
+# ctest: "100% tests passed, 0 tests failed out of 12"; "No tests were found!!!" means 0 tests.
+ctest_counts() {
+  local line failed total
+  if grep -q 'No tests were found' "$1"; then echo "0 0"; return; fi
+  line="$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$1" | tail -n 1)" || return 0
+  failed="$(sed -E 's/.*passed, ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")"
+  total="$(sed -E 's/.*passed, ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")"
+  echo "$((total - failed)) $failed"
+}
+
+# node --test TAP: the last unindented "# pass N" / "# fail N" (+ "# cancelled N", counted as failed).
+tap_counts() {
+  local pass fail cancelled
+  [[ -s "$1" ]] || return 0
+  pass="$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$1" | tail -n 1)"
+  fail="$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$1" | tail -n 1)"
+  cancelled="$(sed -nE 's/^# cancelled ([0-9]+)$/\1/p' "$1" | tail -n 1)"
+  [[ -n "$pass" && -n "$fail" ]] || return 0
+  echo "$pass $((fail + ${cancelled:-0}))"
+}
+
+# step LABEL PARSER RESULT_FILE|- CMD...
+step() {
+  local label="$1" parser="$2" result="$3"
+  shift 3
+  nstep=$((nstep + 1))
+  local log="$OUT/step$nstep.log"
+  [[ "$result" == "-" ]] && result="$log"
+  printf '\n=== %s: %s\n' "$label" "$*"
+  : >"$log"
+  # setsid makes the step the leader of a new process group (pid == pgid), so one kill reaches
+  # everything it spawned; output goes to the log and is echoed live by tail.
+  setsid "$@" >"$log" 2>&1 </dev/null &
+  step_pid=$!
+  tail -n +1 -s 0.2 -f --pid="$step_pid" "$log" &
+  tail_pid=$!
+  local rc=0
+  wait "$step_pid" || rc=$?
+  wait "$tail_pid" 2>/dev/null || true
+  tail_pid=""
+  if kill -0 -- "-$step_pid" 2>/dev/null; then
+    echo "run-tests: '$label' left processes behind; killing them" >&2
+    kill -KILL -- "-$step_pid" 2>/dev/null || true
+  fi
+  step_pid=""
+
+  local counts pass fail
+  counts="$("$parser" "$result")"
+  if [[ -z "$counts" ]]; then
+    # No summary at all (crash, bad flag, missing build): count the step itself as one failure.
+    pass=0 fail=1
+    echo "run-tests: '$label' exited $rc without a test summary; counting it as 1 failure" >&2
+  else
+    read -r pass fail <<<"$counts"
+    if ((rc != 0 && fail == 0)); then
+      fail=1
+      echo "run-tests: '$label' exited $rc but reported no failed test; counting 1 failure" >&2
+    fi
+  fi
+  step_summary+=("$(printf '  %-22s pass %-5s fail %-5s (exit %s)' "$label" "$pass" "$fail" "$rc")")
+  total_pass=$((total_pass + pass))
+  total_fail=$((total_fail + fail))
+}
+step_summary=()
+
+# node:test suites: only the directories that exist (node fails on a missing path).
+node_dirs=()
+for d in tests/integration tests/conformance; do
+  [[ -d "$d" ]] && node_dirs+=("$d/")
+done
+node_flags=(--test --test-reporter=spec --test-reporter-destination=stdout
+  --test-reporter=tap --test-reporter-destination="$OUT/node.tap")
+# --test-concurrency / --test-timeout exist from node 20.10 / 20.11; drop them on an older node.
+node --test-concurrency=1 -e 0 >/dev/null 2>&1 && node_flags+=(--test-concurrency=1)
+node --test-timeout=120000 -e 0 >/dev/null 2>&1 && node_flags+=(--test-timeout=120000)
+
+# ---- the suites: adding one is one line ------------------------------------------------------
+step "unit (ctest)" ctest_counts - ctest --test-dir "$BUILD_DIR" --output-on-failure -j2
+if ((${#node_dirs[@]})); then
+  step "integration (node)" tap_counts "$OUT/node.tap" node "${node_flags[@]}" "${node_dirs[@]}"
+fi
+# e.g. step "postgres (ctest)" ctest_counts - env KSGATE_TEST_PG_DSN="$dsn" ctest --test-dir "$BUILD_DIR" -L postgres
+# ----------------------------------------------------------------------------------------------
+
+printf '\n=== summary\n'
+printf '%s\n' "${step_summary[@]}"
+status=0
+if ((total_fail > 0)); then
+  status=1
+elif ((total_pass == 0)); then
+  echo "run-tests: no test ran" >&2
+  status=1
+fi
+echo "$total_pass passed, $total_fail failed"
+exit "$status"
