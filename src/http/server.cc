@@ -1,0 +1,740 @@
+// http::Server on Boost.Beast + Asio (1.74) with C++20 coroutines.
+//
+// Layout: one io_context per I/O thread ("Worker"). Worker 0 also owns the acceptor and accepts
+// each connection straight into a socket of the next worker (round-robin); the connection's
+// coroutine (Serve) is then spawned on that worker and never leaves it, so nothing a connection
+// touches is shared between threads except the atomics of Impl. Serve is Beast's awaitable
+// example plus the hardening of advanced_server.cpp: wait for the first byte (idle timeout),
+// read one message with a fresh parser and a whole-request deadline, call the handler inline,
+// write, loop while keep-alive.
+#include "http/server.h"
+
+#include <utility>  // Before Asio: Boost 1.74's awaitable.hpp needs std::exchange under GCC 12.
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <exception>
+#include <limits>
+#include <list>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/basic_stream.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/result.h"
+
+namespace ksgate::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+// Every I/O object is bound to a concrete io_context executor: no type-erased executor on the
+// hot path.
+using Executor = asio::io_context::executor_type;
+template <typename T = void>
+using Task = asio::awaitable<T, Executor>;
+constexpr asio::use_awaitable_t<Executor> kAwait;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
+using Stream = beast::basic_stream<tcp, Executor>;
+using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                         asio::wait_traits<std::chrono::steady_clock>, Executor>;
+using SignalSet = asio::basic_signal_set<Executor>;
+using Parser = bhttp::request_parser<bhttp::string_body>;
+
+// Errors redirected into `ec` instead of thrown.
+auto Into(error_code& ec) { return asio::redirect_error(kAwait, ec); }
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// ---------------------------------------------------------------------------------------------
+// Addresses and trusted proxies.
+
+// An address as 16 bytes, IPv4 as IPv4-mapped IPv6, so that one comparison serves both.
+std::array<unsigned char, 16> ToBytes16(const asio::ip::address& a) {
+  if (a.is_v6()) return a.to_v6().to_bytes();
+  return asio::ip::make_address_v6(asio::ip::v4_mapped, a.to_v4()).to_bytes();
+}
+
+// "::ffff:10.0.0.1" (a dual-stack socket's view of an IPv4 peer) becomes "10.0.0.1".
+asio::ip::address Normalize(const asio::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  }
+  return a;
+}
+
+struct Cidr {
+  std::array<unsigned char, 16> bytes{};
+  int prefix = 128;  // in bits of the 16-byte form
+
+  bool Contains(const std::array<unsigned char, 16>& b) const {
+    const int whole = prefix / 8;
+    if (std::memcmp(bytes.data(), b.data(), whole) != 0) return false;
+    const int rest = prefix % 8;
+    if (rest == 0) return true;
+    const unsigned char mask = static_cast<unsigned char>(0xff << (8 - rest));
+    return (bytes[whole] & mask) == (b[whole] & mask);
+  }
+};
+
+Result<Cidr> ParseCidr(std::string_view text) {
+  const size_t slash = text.find('/');
+  error_code ec;
+  const auto address = asio::ip::make_address(std::string(text.substr(0, slash)), ec);
+  if (ec) return InvalidArgumentError("http: trusted proxy is not an IP address or CIDR block");
+  Cidr cidr;
+  cidr.bytes = ToBytes16(Normalize(address));
+  if (slash == std::string_view::npos) return cidr;
+  const std::string_view bits = text.substr(slash + 1);
+  int prefix = -1;
+  const auto [end, err] = std::from_chars(bits.data(), bits.data() + bits.size(), prefix);
+  const bool v4 = Normalize(address).is_v4();
+  if (err != std::errc() || end != bits.data() + bits.size() || bits.empty() || prefix < 0 ||
+      prefix > (v4 ? 32 : 128)) {
+    return InvalidArgumentError("http: bad CIDR prefix length in trusted proxy");
+  }
+  cidr.prefix = v4 ? prefix + 96 : prefix;
+  return cidr;
+}
+
+bool IsTrusted(const std::vector<Cidr>& trusted, const asio::ip::address& a) {
+  const auto bytes = ToBytes16(a);
+  return std::any_of(trusted.begin(), trusted.end(),
+                     [&](const Cidr& c) { return c.Contains(bytes); });
+}
+
+// The connection's peer, computed once per connection.
+struct Peer {
+  std::string ip;        // normalized text form
+  bool trusted = false;  // may name the client in X-Forwarded-For
+};
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// See ServerOptions::trusted_proxies for the rule.
+std::string ClientIp(const Peer& peer, const std::vector<Cidr>& trusted,
+                     const bhttp::fields& fields) {
+  if (!peer.trusted) return peer.ip;
+  auto [first, last] = fields.equal_range("X-Forwarded-For");
+  if (first == last) return peer.ip;
+  std::vector<std::string_view> hops;  // left to right over all X-Forwarded-For lines
+  for (auto it = first; it != last; ++it) {
+    std::string_view value = it->value();
+    for (;;) {
+      const size_t comma = value.find(',');
+      hops.push_back(Trim(value.substr(0, comma)));
+      if (comma == std::string_view::npos) break;
+      value.remove_prefix(comma + 1);
+    }
+  }
+  std::string client = peer.ip;
+  for (auto hop = hops.rbegin(); hop != hops.rend(); ++hop) {
+    error_code ec;
+    const auto address = asio::ip::make_address(std::string(*hop), ec);
+    if (ec) break;
+    const auto normal = Normalize(address);
+    client = normal.to_string();
+    if (!IsTrusted(trusted, normal)) break;
+  }
+  return client;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response serialization (by hand: one string and one gather write per response).
+
+// "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n", formatted at most once a second per thread.
+std::string_view DateLine() {
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  thread_local std::time_t cached = -1;
+  thread_local char line[64];
+  thread_local size_t length = 0;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    const int n = std::snprintf(line, sizeof line, "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n",
+                                kDays[tm.tm_wday % 7], tm.tm_mday, kMonths[tm.tm_mon % 12],
+                                tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    length = n > 0 ? static_cast<size_t>(n) : 0;
+    cached = now;
+  }
+  return {line, length};
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return (x | 0x20) == (y | 0x20);
+         });
+}
+
+bool IsTokenChar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
+}
+
+// Headers this layer writes itself; a handler's copies are dropped.
+bool IsReservedHeader(std::string_view name, bool has_content_type) {
+  return IEquals(name, "Content-Length") || IEquals(name, "Transfer-Encoding") ||
+         IEquals(name, "Connection") || IEquals(name, "Date") || IEquals(name, "Server") ||
+         (has_content_type && IEquals(name, "Content-Type"));
+}
+
+bool IsValidHeader(std::string_view name, std::string_view value) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), IsTokenChar) &&
+         value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+void AppendNumber(std::string& out, uint64_t n) {
+  char digits[24];
+  const auto [end, err] = std::to_chars(digits, digits + sizeof digits, n);
+  out.append(digits, end);
+}
+
+// Writes the status line and header block of `response` into `out`. Returns whether a body
+// follows (false for 204 and 304). Fixes up nonsense (status outside 200..999 becomes 500).
+bool FormatHead(std::string& out, api::Response& response, bool keep_alive) {
+  if (response.status < 200 || response.status > 999) {
+    spdlog::error("http: handler returned HTTP status {}; sending 500", response.status);
+    response = api::Response{500, "text/plain", "Internal Server Error\n", {}};
+  }
+  const int status = response.status;
+  const bool has_body = status != 204 && status != 304;
+  out.clear();
+  out.append("HTTP/1.1 ");
+  AppendNumber(out, static_cast<uint64_t>(status));
+  out.push_back(' ');
+  const auto known = bhttp::int_to_status(static_cast<unsigned>(status));
+  if (known != bhttp::status::unknown) {
+    const auto reason = bhttp::obsolete_reason(known);
+    out.append(reason.data(), reason.size());
+  }
+  out.append("\r\nServer: ksgate\r\n");
+  out.append(DateLine());
+  if (!response.content_type.empty() && IsValidHeader("Content-Type", response.content_type)) {
+    out.append("Content-Type: ").append(response.content_type).append("\r\n");
+  }
+  if (has_body) {
+    out.append("Content-Length: ");
+    AppendNumber(out, response.body.size());
+    out.append("\r\n");
+  }
+  out.append(keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
+  const bool has_content_type = !response.content_type.empty();
+  for (const auto& [name, value] : response.headers) {
+    if (IsReservedHeader(name, has_content_type)) continue;
+    if (!IsValidHeader(name, value)) {
+      spdlog::warn("http: dropping invalid response header '{}'",
+                   std::all_of(name.begin(), name.end(), IsTokenChar) ? name : "?");
+      continue;
+    }
+    out.append(name).append(": ").append(value).append("\r\n");
+  }
+  out.append("\r\n");
+  return has_body;
+}
+
+api::Response PlainResponse(int status, std::string body) {
+  return api::Response{status, "text/plain", std::move(body), {}};
+}
+
+// Best effort for Reject(): the request line, if it is complete in the buffered input and
+// itself within the header limit.
+void ParseRequestLine(std::string_view input, size_t header_limit, api::Request& partial) {
+  const size_t eol = input.substr(0, header_limit).find("\r\n");
+  if (eol == std::string_view::npos) return;
+  const std::string_view line = input.substr(0, eol);
+  const size_t sp1 = line.find(' ');
+  const size_t sp2 = line.rfind(' ');
+  if (sp1 == std::string_view::npos || sp2 <= sp1 + 1) return;
+  const std::string_view method = line.substr(0, sp1);
+  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  if (!std::all_of(method.begin(), method.end(), IsTokenChar)) return;
+  if (std::any_of(target.begin(), target.end(),
+                  [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7f; })) {
+    return;
+  }
+  partial.method = std::string(method);
+  partial.target = std::string(target);
+}
+
+const error_code& HttpErrorSample() {
+  static const error_code ec = bhttp::make_error_code(bhttp::error::bad_method);
+  return ec;
+}
+
+void LogException(std::string_view where, const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::error("http: {} threw: {}", where, ex.what());
+  } catch (...) {
+    spdlog::error("http: {} threw a non-standard exception", where);
+  }
+}
+
+// The completion handler of every co_spawn: the exception fence of style convention 7.
+auto Fence(const char* what) {
+  return [what](std::exception_ptr e) {
+    if (e) LogException(what, e);
+  };
+}
+
+void RunLoop(asio::io_context& ioc) {
+  for (;;) {
+    try {
+      ioc.run();
+      return;
+    } catch (const std::exception& e) {
+      spdlog::error("http: I/O thread: {}", e.what());
+    }
+  }
+}
+
+// One connection's state that shutdown needs to see. Lives in Serve's frame; registered with
+// its Worker; touched only on that worker's thread.
+struct Connection {
+  explicit Connection(Socket&& socket) : stream(std::move(socket)) {}
+  Stream stream;
+  bool idle = true;  // waiting for a request's first byte, or lingering: close on shutdown
+};
+
+// One I/O thread: its event loop and the connections that live on it.
+struct Worker {
+  // Members in this order so that destroying the io_context (which destroys the frames of
+  // coroutines still pending, whose guards touch `connections`) happens while `connections`
+  // lives, and the timer and work guard go before the io_context.
+  std::list<Connection*> connections;  // this worker's thread only
+  bool stopping = false;               // this worker's thread only
+  asio::io_context ioc{1};
+  Timer grace_timer{ioc.get_executor()};
+  std::optional<asio::executor_work_guard<Executor>> work;
+  std::thread thread;
+
+  // Runs on this worker's thread once Shutdown() has stopped the acceptor.
+  void BeginShutdown(std::chrono::seconds grace) {
+    stopping = true;
+    work.reset();
+    for (Connection* c : connections) {
+      if (c->idle) c->stream.close();
+    }
+    if (connections.empty()) return;
+    grace_timer.expires_after(grace);
+    grace_timer.async_wait([this](error_code ec) {
+      if (ec) return;  // every connection finished in time
+      if (!connections.empty()) {
+        spdlog::warn("http: shutdown grace over; closing {} connection(s)", connections.size());
+      }
+      for (Connection* c : connections) c->stream.close();
+    });
+  }
+};
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(ServerOptions options, RequestHandler& handler)
+      : options_(std::move(options)), handler_(handler) {
+    int threads = options_.threads;
+    if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
+    if (threads <= 0) threads = 1;
+    for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
+  }
+
+  Status Listen();
+  uint16_t port() const { return port_.load(std::memory_order_acquire); }
+  void Run();
+  void Shutdown();
+  void HandleSignals();
+
+ private:
+  // Scope of one connection in Serve: registration with its worker and the global count.
+  class ConnectionScope {
+   public:
+    ConnectionScope(Impl& impl, Worker& worker, Connection& connection)
+        : impl_(impl),
+          worker_(worker),
+          it_(worker.connections.insert(worker.connections.end(), &connection)) {}
+    ~ConnectionScope() {
+      worker_.connections.erase(it_);
+      impl_.live_connections_.fetch_sub(1, std::memory_order_relaxed);
+      if (worker_.stopping && worker_.connections.empty()) worker_.grace_timer.cancel();
+    }
+    ConnectionScope(const ConnectionScope&) = delete;
+    ConnectionScope& operator=(const ConnectionScope&) = delete;
+
+   private:
+    Impl& impl_;
+    Worker& worker_;
+    std::list<Connection*>::iterator it_;
+  };
+
+  Task<> Accept();
+  Task<> Serve(Worker& worker, Socket socket);
+  Task<> Refuse(Connection& connection, Parser& parser, const beast::flat_buffer& buffer,
+                const Peer& peer, error_code ec);
+  Task<> LingerAndClose(Connection& connection);
+  Task<bool> Write(Connection& connection, api::Response response, bool keep_alive,
+                   bool head_only);
+  void StopAccepting();
+
+  // Calls the handler behind the second exception fence: a throw becomes a 500.
+  template <typename F>
+  api::Response CallHandler(const char* what, F&& f) {
+    try {
+      return f();
+    } catch (...) {
+      LogException(what, std::current_exception());
+    }
+    return PlainResponse(500, "Internal Server Error\n");
+  }
+
+  ServerOptions options_;
+  RequestHandler& handler_;
+  std::vector<Cidr> trusted_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  // Both live on worker 0 and are only touched there once Run() has started; declared after
+  // workers_ so they are destroyed before its io_context.
+  std::optional<Acceptor> acceptor_;
+  std::optional<SignalSet> signals_;
+  size_t next_worker_ = 0;  // accept loop only
+  std::chrono::steady_clock::time_point last_cap_warning_{};  // accept loop only
+  std::atomic<bool> stopping_{false};
+  std::atomic<size_t> live_connections_{0};
+  std::atomic<uint16_t> port_{0};
+};
+
+// ---------------------------------------------------------------------------------------------
+// Listen / Run / Shutdown.
+
+Status Server::Impl::Listen() {
+  if (acceptor_) return InternalError("http: Listen() called twice");
+  std::vector<Cidr> trusted;
+  for (const std::string& entry : options_.trusted_proxies) {
+    Result<Cidr> cidr = ParseCidr(entry);
+    if (!cidr.ok()) return cidr.status();
+    trusted.push_back(*cidr);
+  }
+
+  error_code ec;
+  const auto address = asio::ip::make_address(options_.host, ec);
+  if (ec) return InvalidArgumentError("http: host is not a numeric IP address: " + options_.host);
+  const tcp::endpoint endpoint(address, options_.port);
+  const std::string where = options_.host + ":" + std::to_string(options_.port);
+
+  Acceptor acceptor(workers_[0]->ioc.get_executor());
+  acceptor.open(endpoint.protocol(), ec);
+  if (ec) return InternalError("http: cannot open a socket: " + ec.message());
+  acceptor.set_option(asio::socket_base::reuse_address(true), ec);  // not SO_REUSEPORT
+  if (ec) return InternalError("http: setsockopt(SO_REUSEADDR): " + ec.message());
+  acceptor.bind(endpoint, ec);
+  if (ec == asio::error::address_in_use) {
+    return UnavailableError("http: " + where + " is already in use");
+  }
+  if (ec == asio::error::access_denied) {
+    return PermissionDeniedError("http: binding " + where + ": " + ec.message());
+  }
+  if (ec == boost::system::errc::address_not_available) {
+    return InvalidArgumentError("http: " + options_.host + " is not a local address");
+  }
+  if (ec) return InternalError("http: binding " + where + ": " + ec.message());
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec == asio::error::address_in_use) {
+    return UnavailableError("http: " + where + " is already in use");
+  }
+  if (ec) return InternalError("http: listen on " + where + ": " + ec.message());
+  const tcp::endpoint bound = acceptor.local_endpoint(ec);
+  if (ec) return InternalError("http: getsockname: " + ec.message());
+
+  trusted_ = std::move(trusted);
+  acceptor_.emplace(std::move(acceptor));
+  port_.store(bound.port(), std::memory_order_release);
+  return Status::Ok();
+}
+
+void Server::Impl::Run() {
+  if (!acceptor_) {
+    spdlog::error("http: Run() called without a successful Listen()");
+    return;
+  }
+  for (auto& w : workers_) w->work.emplace(w->ioc.get_executor());
+  asio::co_spawn(workers_[0]->ioc.get_executor(), Accept(), Fence("accept loop"));
+  spdlog::info("http: listening on {} port {} with {} I/O thread(s)", options_.host, port(),
+               workers_.size());
+  for (size_t i = 1; i < workers_.size(); ++i) {
+    Worker* w = workers_[i].get();
+    w->thread = std::thread([w] { RunLoop(w->ioc); });
+  }
+  RunLoop(workers_[0]->ioc);
+  for (size_t i = 1; i < workers_.size(); ++i) workers_[i]->thread.join();
+  spdlog::info("http: stopped");
+}
+
+void Server::Impl::Shutdown() {
+  if (stopping_.exchange(true)) return;
+  asio::post(workers_[0]->ioc, [this] { StopAccepting(); });
+}
+
+// On worker 0.
+void Server::Impl::StopAccepting() {
+  error_code ec;
+  if (acceptor_) acceptor_->close(ec);
+  if (signals_) {
+    signals_->clear(ec);  // default dispositions again: a second signal ends the process
+    signals_->cancel(ec);
+  }
+  for (auto& w : workers_) {
+    asio::post(w->ioc, [w = w.get(), grace = options_.limits.shutdown_grace] {
+      w->BeginShutdown(grace);
+    });
+  }
+}
+
+void Server::Impl::HandleSignals() {
+  if (signals_) return;
+  signals_.emplace(workers_[0]->ioc.get_executor(), SIGINT, SIGTERM);
+  signals_->async_wait([this](error_code ec, int signal) {
+    if (ec) return;
+    spdlog::info("http: signal {}: shutting down", signal);
+    Shutdown();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accepting and serving.
+
+Task<> Server::Impl::Accept() {
+  for (;;) {
+    Worker& worker = *workers_[next_worker_];
+    next_worker_ = (next_worker_ + 1) % workers_.size();
+    Socket socket(worker.ioc.get_executor());
+    error_code ec;
+    co_await acceptor_->async_accept(socket, Into(ec));
+    if (!acceptor_->is_open() || ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      // Out of descriptors or memory: back off instead of spinning on the pending connection.
+      spdlog::warn("http: accept failed: {}", ec.message());
+      Timer pause(workers_[0]->ioc.get_executor());
+      pause.expires_after(std::chrono::milliseconds(100));
+      co_await pause.async_wait(Into(ec));
+      continue;
+    }
+    if (live_connections_.load(std::memory_order_relaxed) >= options_.limits.max_connections) {
+      socket.close(ec);
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_cap_warning_ > std::chrono::seconds(10)) {
+        last_cap_warning_ = now;
+        spdlog::warn("http: max_connections ({}) reached; closing new connections",
+                     options_.limits.max_connections);
+      }
+      continue;
+    }
+    live_connections_.fetch_add(1, std::memory_order_relaxed);
+    asio::co_spawn(worker.ioc.get_executor(), Serve(worker, std::move(socket)),
+                   Fence("connection"));
+  }
+}
+
+Task<> Server::Impl::Serve(Worker& worker, Socket socket) {
+  Connection connection(std::move(socket));
+  ConnectionScope scope(*this, worker, connection);
+  if (worker.stopping) co_return;
+  Stream& stream = connection.stream;
+  const HttpLimits& limits = options_.limits;
+
+  error_code ec;
+  stream.socket().set_option(tcp::no_delay(true), ec);
+  const tcp::endpoint remote = stream.socket().remote_endpoint(ec);
+  if (ec) co_return;  // already gone
+  Peer peer;
+  {
+    const auto address = Normalize(remote.address());
+    peer.ip = address.to_string();
+    peer.trusted = !trusted_.empty() && IsTrusted(trusted_, address);
+  }
+
+  beast::flat_buffer buffer;
+  size_t served = 0;
+  for (bool first = true;; first = false) {
+    // Wait for the first byte of a request, unless a pipelined one is already buffered. The
+    // first request's deadline runs from the accept and covers the whole request.
+    if (buffer.size() == 0) {
+      connection.idle = true;
+      stream.expires_after(first ? limits.read_timeout : limits.idle_timeout);
+      const size_t room = std::clamp<size_t>(buffer.capacity() - buffer.size(), 4096, 65536);
+      const size_t n = co_await stream.async_read_some(buffer.prepare(room), Into(ec));
+      connection.idle = false;
+      if (ec) co_return;  // EOF, timeout, reset, or closed by shutdown: nothing to answer
+      buffer.commit(n);
+    }
+    if (!first) stream.expires_after(limits.read_timeout);
+
+    // One message, fresh parser and limits. Reading one message at a time bounds pipelining:
+    // later requests wait in the socket buffer (and at most one read chunk in `buffer`).
+    Parser parser;
+    parser.header_limit(static_cast<uint32_t>(
+        std::min<size_t>(limits.header_limit, std::numeric_limits<uint32_t>::max())));
+    parser.body_limit(limits.body_limit);
+    co_await bhttp::async_read_header(stream, buffer, parser, Into(ec));
+    if (!ec && !parser.is_done()) {
+      const auto& header = parser.get();
+      if (header.version() >= 11 && IEquals(header[bhttp::field::expect], "100-continue")) {
+        co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
+                                   Into(ec));
+      }
+      if (!ec) co_await bhttp::async_read(stream, buffer, parser, Into(ec));
+    }
+    if (ec) {
+      co_await Refuse(connection, parser, buffer, peer, ec);
+      co_return;
+    }
+
+    auto& message = parser.get();
+    api::Request request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    if (auto it = message.find(bhttp::field::content_type); it != message.end()) {
+      request.content_type = std::string(it->value());
+    }
+    request.body = std::move(message.body());
+    request.client_ip = ClientIp(peer, trusted_, message);
+    const bool client_keep_alive = message.keep_alive();
+    const bool head_only = message.method() == bhttp::verb::head;
+
+    api::Response response = CallHandler("handler", [&] { return handler_.Handle(request); });
+    ++served;
+    const bool keep_alive = client_keep_alive && served < limits.max_requests_per_connection &&
+                            !stopping_.load(std::memory_order_relaxed);
+    const bool written = co_await Write(connection, std::move(response), keep_alive, head_only);
+    if (!written) co_return;
+    if (!keep_alive) {
+      // We close: if the client expected to go on, it may have sent more already.
+      if (client_keep_alive || buffer.size() > 0) {
+        co_await LingerAndClose(connection);
+      } else {
+        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      }
+      co_return;
+    }
+    if (worker.stopping) co_return;  // shutdown began after the answer was formatted
+  }
+}
+
+// Answers a request that failed to read, when there is someone to answer.
+Task<> Server::Impl::Refuse(Connection& connection, Parser& parser,
+                            const beast::flat_buffer& buffer, const Peer& peer, error_code ec) {
+  std::string_view limit;
+  uint64_t max = 0;
+  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+    limit = "header_limit";
+    max = options_.limits.header_limit;
+  } else if (ec == bhttp::error::body_limit) {
+    limit = "body_limit";
+    max = options_.limits.body_limit;
+  } else if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+             &ec.category() != &HttpErrorSample().category()) {
+    co_return;  // the client left, timed out or the socket failed: close silently
+  }
+
+  api::Response response;
+  bool head_only = false;
+  if (limit.empty()) {
+    response = PlainResponse(400, "Bad Request\n");  // malformed HTTP
+  } else {
+    const auto& header = parser.get();
+    api::Request partial;
+    if (!header.method_string().empty()) {  // the parser got the request line
+      partial.method = std::string(header.method_string());
+      partial.target = std::string(header.target());
+      if (auto it = header.find(bhttp::field::content_type); it != header.end()) {
+        partial.content_type = std::string(it->value());
+      }
+    } else {
+      const auto data = buffer.data();
+      ParseRequestLine({static_cast<const char*>(data.data()), data.size()},
+                       options_.limits.header_limit, partial);
+    }
+    partial.client_ip = ClientIp(peer, trusted_, header);
+    head_only = partial.method == "HEAD";
+    response = CallHandler("Reject", [&] { return handler_.Reject(partial, limit, max); });
+  }
+  const bool written = co_await Write(connection, std::move(response), false, head_only);
+  if (written) co_await LingerAndClose(connection);
+}
+
+Task<bool> Server::Impl::Write(Connection& connection, api::Response response, bool keep_alive,
+                               bool head_only) {
+  std::string head;
+  head.reserve(256);
+  const bool has_body = FormatHead(head, response, keep_alive) && !head_only;
+  const std::array<asio::const_buffer, 2> buffers = {
+      asio::buffer(head),
+      has_body ? asio::buffer(response.body) : asio::const_buffer()};
+  error_code ec;
+  connection.stream.expires_after(options_.limits.write_timeout);
+  co_await asio::async_write(connection.stream, buffers, Into(ec));
+  co_return !ec;
+}
+
+// Half-closes, then reads and drops what the client still sends until it closes, the linger
+// timeout passes or shutdown begins, so the answer is not destroyed by a reset.
+Task<> Server::Impl::LingerAndClose(Connection& connection) {
+  error_code ec;
+  connection.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec || stopping_.load(std::memory_order_relaxed)) co_return;
+  connection.idle = true;
+  connection.stream.expires_after(options_.limits.linger_timeout);
+  std::array<char, 4096> sink;
+  for (;;) {
+    co_await connection.stream.async_read_some(asio::buffer(sink), Into(ec));
+    if (ec) break;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server: forwards to Impl.
+
+Server::Server(ServerOptions options, RequestHandler& handler)
+    : impl_(std::make_unique<Impl>(std::move(options), handler)) {}
+Server::~Server() = default;
+Status Server::Listen() { return impl_->Listen(); }
+uint16_t Server::port() const { return impl_->port(); }
+void Server::Run() { impl_->Run(); }
+void Server::Shutdown() { impl_->Shutdown(); }
+void Server::HandleSignals() { impl_->HandleSignals(); }
+
+}  // namespace ksgate::http

@@ -1,0 +1,112 @@
+// http::Server: an HTTP/1.0 and HTTP/1.1 server that turns each request into an api::Request,
+// asks a RequestHandler for an api::Response and writes it back. It knows nothing of Kaltura.
+//
+//   MyHandler handler;
+//   http::Server server({.host = "0.0.0.0", .port = 8080}, handler);
+//   if (Status s = server.Listen(); !s.ok()) return Fail(s);
+//   server.HandleSignals();  // SIGINT / SIGTERM -> Shutdown()
+//   server.Run();            // blocks until Shutdown() has completed
+//
+// Threading: N I/O threads, each running its own event loop. One thread accepts connections and
+// hands them out round-robin; a connection then lives on one thread for its whole life, and its
+// requests are handled inline on that thread, one at a time, in order (pipelined requests are
+// read one message at a time, so at most one request per connection is ever buffered beyond
+// the kernel's socket buffer). A handler that blocks stalls the other connections of its
+// thread.
+//
+// Only this layer sees Boost.Beast / Asio; they stay inside server.cc.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/request.h"
+#include "api/response.h"
+#include "common/status.h"
+#include "http/limits.h"
+
+namespace ksgate::http {
+
+// What the server calls for every request. Implemented by api/. Called concurrently from all
+// I/O threads, so it must be thread-safe; it runs on the I/O thread itself (no hop), so it
+// should not block for long. An exception thrown by either method is logged and answered with
+// HTTP 500; the server keeps running.
+class RequestHandler {
+ public:
+  virtual ~RequestHandler() = default;
+
+  // The answer to a request read whole. request.body is the decoded body (no chunking).
+  virtual api::Response Handle(const api::Request& request) = 0;
+
+  // The answer to a request refused before it was read whole, because it broke a limit:
+  // limit is "header_limit" or "body_limit" and max is that limit's value (HttpLimits).
+  // partial.method and partial.target are filled when the request line could be read (so the
+  // handler can honour format=1); content_type may be; body is always empty. The server sends
+  // the answer with "Connection: close" and closes without reading the rest of the request.
+  virtual api::Response Reject(const api::Request& partial, std::string_view limit,
+                               uint64_t max) = 0;
+};
+
+struct ServerOptions {
+  // Numeric IPv4 or IPv6 address to listen on ("0.0.0.0", "::", "127.0.0.1"). No name lookup.
+  std::string host = "127.0.0.1";
+  // TCP port; 0 picks a free one (read it back with Server::port()).
+  uint16_t port = 8080;
+  // I/O threads; 0 means std::thread::hardware_concurrency() (at least 1).
+  int threads = 0;
+  HttpLimits limits;
+  // Peers allowed to name the client in X-Forwarded-For: exact addresses ("10.0.0.7", "::1")
+  // and CIDR blocks ("10.0.0.0/8", "fd00::/8"). When the peer is one, client_ip is the
+  // rightmost X-Forwarded-For address that is not itself trusted (all trusted: the leftmost;
+  // an entry that is not an IP address ends the walk at the last good one). From any other
+  // peer the header is ignored and client_ip is the peer's address.
+  std::vector<std::string> trusted_proxies;
+};
+
+class Server {
+ public:
+  // handler must outlive *this. Nothing is bound until Listen().
+  Server(ServerOptions options, RequestHandler& handler);
+  // Must not run while Run() is running: call Shutdown() and wait for Run() to return first.
+  ~Server();
+
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens. Returns OK, or
+  //   kInvalidArgument: host is not a numeric IP address, the address is not local, or a
+  //                     trusted_proxies entry is not an address or CIDR block;
+  //   kUnavailable:     the port is taken;
+  //   kPermissionDenied: binding the port needs privileges;
+  //   kInternal:        any other socket error, or Listen() was already called successfully.
+  // On failure nothing stays bound and Listen() may be called again. Not thread-safe.
+  Status Listen();
+
+  // The bound port after a successful Listen() (the real one when options.port was 0), else 0.
+  uint16_t port() const;
+
+  // Serves until Shutdown() has completed, using options.threads I/O threads of which the
+  // calling thread is one. Returns at once (logging an error) if Listen() has not succeeded.
+  // Call it once.
+  void Run();
+
+  // Starts a graceful shutdown and returns at once: stop accepting (new connections are
+  // refused), close idle keep-alive connections, let requests in flight finish and be answered
+  // with "Connection: close" for up to limits.shutdown_grace, then close what is left; Run()
+  // then returns. Thread-safe, idempotent, may be called before Run() (Run() then returns
+  // promptly) and from a handler. Not async-signal-safe: from a signal use HandleSignals().
+  void Shutdown();
+
+  // Makes SIGINT and SIGTERM call Shutdown(). Once shutdown starts the default dispositions
+  // come back, so a second signal ends the process. Call it before Run(), at most once.
+  void HandleSignals();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ksgate::http
