@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,6 +18,12 @@ std::string HexDigest(HashAlgorithm algorithm, std::string_view data);
 // Raw SHA-1 (20 bytes).
 std::string Sha1Raw(std::string_view data);
 
+// AES-128-CBC with a 16-byte zero IV and no padding (OpenSSL's "zero padding" mode, as Kaltura's
+// KS v2 uses it). The caller pads `data` itself. Returns std::nullopt if `key` is not 16 bytes or
+// `data.size()` is not a multiple of 16 (an empty `data` gives an empty result).
+std::optional<std::string> Aes128CbcZeroIvEncrypt(std::string_view key, std::string_view data);
+std::optional<std::string> Aes128CbcZeroIvDecrypt(std::string_view key, std::string_view data);
+
 // True iff a == b, in time that depends only on the lengths (CRYPTO_memcmp).
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
@@ -27,6 +34,7 @@ void RandomBytes(std::span<uint8_t> out);
 std::string RandomHex(size_t n_bytes);
 
 // A string of `length` characters drawn uniformly (rejection sampling) from `alphabet`.
+// An empty `alphabet` yields an empty string.
 std::string RandomString(size_t length, std::string_view alphabet);
 
 }  // namespace ksgate::ks

@@ -1,0 +1,181 @@
+#include "ks/crypto.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+namespace ksgate::ks {
+namespace {
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+[[noreturn]] void Die(const char* what) {
+  std::fprintf(stderr, "ksgate::ks: fatal OpenSSL failure: %s\n", what);
+  std::abort();
+}
+
+std::string ToHex(const unsigned char* data, size_t size) {
+  std::string hex(size * 2, '\0');
+  for (size_t i = 0; i < size; ++i) {
+    hex[2 * i] = kHexDigits[data[i] >> 4];
+    hex[2 * i + 1] = kHexDigits[data[i] & 0x0f];
+  }
+  return hex;
+}
+
+// Algorithms are fetched once per process (OpenSSL 3 explicit fetch: avoids a provider lookup on
+// every call) and intentionally never freed. Function-local statics make this thread-safe.
+const EVP_MD* FetchedMd(HashAlgorithm algorithm) {
+  static const std::array<EVP_MD*, 4> kMds = [] {
+    std::array<EVP_MD*, 4> mds = {
+        EVP_MD_fetch(nullptr, "MD5", nullptr),
+        EVP_MD_fetch(nullptr, "SHA1", nullptr),
+        EVP_MD_fetch(nullptr, "SHA256", nullptr),
+        EVP_MD_fetch(nullptr, "SHA512", nullptr),
+    };
+    for (EVP_MD* md : mds) {
+      if (md == nullptr) Die("EVP_MD_fetch");
+    }
+    return mds;
+  }();
+  switch (algorithm) {
+    case HashAlgorithm::kMd5:
+      return kMds[0];
+    case HashAlgorithm::kSha1:
+      return kMds[1];
+    case HashAlgorithm::kSha256:
+      return kMds[2];
+    case HashAlgorithm::kSha512:
+      return kMds[3];
+  }
+  Die("unknown hash algorithm");
+}
+
+const EVP_CIPHER* Aes128Cbc() {
+  static EVP_CIPHER* const kCipher = [] {
+    EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, "AES-128-CBC", nullptr);
+    if (cipher == nullptr) Die("EVP_CIPHER_fetch");
+    return cipher;
+  }();
+  return kCipher;
+}
+
+// Raw digest into `out` (at least EVP_MAX_MD_SIZE bytes); returns its length.
+unsigned int Digest(HashAlgorithm algorithm, std::string_view data, unsigned char* out) {
+  unsigned int size = 0;
+  if (EVP_Digest(data.data(), data.size(), out, &size, FetchedMd(algorithm), nullptr) != 1) {
+    Die("EVP_Digest");
+  }
+  return size;
+}
+
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+
+std::optional<std::string> Aes128CbcZeroIv(std::string_view key, std::string_view data,
+                                           bool encrypt) {
+  constexpr size_t kBlock = 16;
+  if (key.size() != kBlock || data.size() % kBlock != 0 || data.size() > INT_MAX - kBlock) {
+    return std::nullopt;
+  }
+  if (data.empty()) return std::string();
+  std::string out(data.size() + kBlock, '\0');
+  CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+  if (ctx == nullptr) Die("EVP_CIPHER_CTX_new");
+  static constexpr unsigned char kZeroIv[kBlock] = {};
+  const auto* key_bytes = reinterpret_cast<const unsigned char*>(key.data());
+  const auto* in = reinterpret_cast<const unsigned char*>(data.data());
+  auto* out_bytes = reinterpret_cast<unsigned char*>(out.data());
+  int written = 0;
+  int final_written = 0;
+  if (EVP_CipherInit_ex2(ctx.get(), Aes128Cbc(), key_bytes, kZeroIv, encrypt ? 1 : 0, nullptr) !=
+          1 ||
+      EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1 ||
+      EVP_CipherUpdate(ctx.get(), out_bytes, &written, in, static_cast<int>(data.size())) != 1 ||
+      EVP_CipherFinal_ex(ctx.get(), out_bytes + written, &final_written) != 1) {
+    // With aligned input and padding disabled none of these can fail short of an OpenSSL fault.
+    Die("AES-128-CBC");
+  }
+  out.resize(static_cast<size_t>(written) + static_cast<size_t>(final_written));
+  return out;
+}
+
+}  // namespace
+
+std::string HexDigest(HashAlgorithm algorithm, std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = Digest(algorithm, data, digest);
+  return ToHex(digest, size);
+}
+
+std::string Sha1Raw(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = Digest(HashAlgorithm::kSha1, data, digest);
+  return std::string(reinterpret_cast<const char*>(digest), size);
+}
+
+std::optional<std::string> Aes128CbcZeroIvEncrypt(std::string_view key, std::string_view data) {
+  return Aes128CbcZeroIv(key, data, /*encrypt=*/true);
+}
+
+std::optional<std::string> Aes128CbcZeroIvDecrypt(std::string_view key, std::string_view data) {
+  return Aes128CbcZeroIv(key, data, /*encrypt=*/false);
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+void RandomBytes(std::span<uint8_t> out) {
+  while (!out.empty()) {
+    const size_t chunk = out.size() < static_cast<size_t>(INT_MAX) ? out.size() : INT_MAX;
+    if (RAND_bytes(out.data(), static_cast<int>(chunk)) != 1) Die("RAND_bytes");
+    out = out.subspan(chunk);
+  }
+}
+
+std::string RandomHex(size_t n_bytes) {
+  std::vector<uint8_t> bytes(n_bytes);
+  RandomBytes(bytes);
+  return ToHex(bytes.data(), bytes.size());
+}
+
+std::string RandomString(size_t length, std::string_view alphabet) {
+  if (alphabet.empty()) return std::string();
+  const size_t n = alphabet.size();
+  std::string out;
+  out.reserve(length);
+  // Draw one byte per character when the alphabet fits in a byte, else four; reject draws at
+  // or above the largest multiple of n so that `draw % n` is uniform.
+  const bool wide = n > 256;
+  const uint64_t range = wide ? (uint64_t{1} << 32) : 256;
+  const uint64_t limit = range - range % n;
+  std::array<uint8_t, 256> pool;
+  size_t pos = pool.size();
+  auto next_byte = [&]() -> uint64_t {
+    if (pos == pool.size()) {
+      RandomBytes(pool);
+      pos = 0;
+    }
+    return pool[pos++];
+  };
+  while (out.size() < length) {
+    uint64_t draw = next_byte();
+    if (wide) {
+      for (int i = 0; i < 3; ++i) draw = (draw << 8) | next_byte();
+    }
+    if (draw >= limit) continue;
+    out.push_back(alphabet[draw % n]);
+  }
+  return out;
+}
+
+}  // namespace ksgate::ks

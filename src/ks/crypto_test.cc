@@ -1,0 +1,143 @@
+#include "ks/crypto.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <array>
+#include <set>
+#include <string>
+
+namespace ksgate::ks {
+namespace {
+
+std::string FromHex(std::string_view hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
+std::string ToHex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : bytes) {
+    out.push_back(kHex[static_cast<unsigned char>(c) >> 4]);
+    out.push_back(kHex[static_cast<unsigned char>(c) & 0x0f]);
+  }
+  return out;
+}
+
+TEST(Crypto, HexDigestMatchesKnownVectors) {
+  EXPECT_EQ(HexDigest(HashAlgorithm::kMd5, "abc"), "900150983cd24fb0d6963f7d28e17f72");
+  EXPECT_EQ(HexDigest(HashAlgorithm::kSha1, "abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+  EXPECT_EQ(HexDigest(HashAlgorithm::kSha256, "abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(HexDigest(HashAlgorithm::kSha512, "abc"),
+            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+            "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+  EXPECT_EQ(HexDigest(HashAlgorithm::kSha1, ""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+}
+
+TEST(Crypto, HexDigestIsBinarySafe) {
+  const std::string with_nul("a\0b", 3);
+  EXPECT_NE(HexDigest(HashAlgorithm::kSha1, with_nul), HexDigest(HashAlgorithm::kSha1, "a"));
+}
+
+TEST(Crypto, Sha1RawIsTwentyBytesOfTheHexDigest) {
+  const std::string raw = Sha1Raw("abc");
+  ASSERT_EQ(raw.size(), 20u);
+  EXPECT_EQ(ToHex(raw), HexDigest(HashAlgorithm::kSha1, "abc"));
+}
+
+TEST(Crypto, AesOfZeroBlockUnderZeroKeyMatchesFips197) {
+  const std::string key(16, '\0');
+  const std::string block(16, '\0');
+  const auto ciphertext = Aes128CbcZeroIvEncrypt(key, block);
+  ASSERT_TRUE(ciphertext.has_value());
+  EXPECT_EQ(ToHex(*ciphertext), "66e94bd4ef8a2c3b884cfa59ca342b2e");
+  const auto plain = Aes128CbcZeroIvDecrypt(key, *ciphertext);
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(*plain, block);
+}
+
+TEST(Crypto, AesRoundTripsMultipleBlocks) {
+  const std::string key = FromHex("75f3be87351a63f1c2f677632838f9e2");
+  std::string data(64, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7);
+  const auto ciphertext = Aes128CbcZeroIvEncrypt(key, data);
+  ASSERT_TRUE(ciphertext.has_value());
+  EXPECT_EQ(ciphertext->size(), data.size());
+  EXPECT_NE(*ciphertext, data);
+  EXPECT_EQ(Aes128CbcZeroIvDecrypt(key, *ciphertext), data);
+}
+
+TEST(Crypto, AesRejectsBadKeyOrUnalignedData) {
+  const std::string key(16, 'k');
+  EXPECT_FALSE(Aes128CbcZeroIvEncrypt("short", std::string(16, 'x')).has_value());
+  EXPECT_FALSE(Aes128CbcZeroIvDecrypt(std::string(17, 'k'), std::string(16, 'x')).has_value());
+  EXPECT_FALSE(Aes128CbcZeroIvEncrypt(key, std::string(15, 'x')).has_value());
+  EXPECT_FALSE(Aes128CbcZeroIvDecrypt(key, std::string(17, 'x')).has_value());
+  EXPECT_EQ(Aes128CbcZeroIvDecrypt(key, ""), std::string());
+}
+
+TEST(Crypto, ConstantTimeEqualsComparesContentAndLength) {
+  EXPECT_TRUE(ConstantTimeEquals("", ""));
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "ab"));
+  EXPECT_FALSE(ConstantTimeEquals("", "a"));
+  EXPECT_TRUE(ConstantTimeEquals(std::string("a\0b", 3), std::string("a\0b", 3)));
+  EXPECT_FALSE(ConstantTimeEquals(std::string("a\0b", 3), std::string("a\0c", 3)));
+}
+
+TEST(Crypto, RandomBytesFillsTheBuffer) {
+  std::array<uint8_t, 64> a{};
+  std::array<uint8_t, 64> b{};
+  RandomBytes(a);
+  RandomBytes(b);
+  EXPECT_NE(a, b);
+  RandomBytes(std::span<uint8_t>());  // no-op
+}
+
+TEST(Crypto, RandomHexHasTwoLowercaseHexCharsPerByte) {
+  const std::string token = RandomHex(16);
+  EXPECT_EQ(token.size(), 32u);
+  EXPECT_THAT(token, testing::MatchesRegex("[0-9a-f]{32}"));
+  EXPECT_NE(RandomHex(16), token);
+  EXPECT_EQ(RandomHex(0), "");
+}
+
+TEST(Crypto, RandomStringDrawsOnlyFromTheAlphabet) {
+  constexpr std::string_view kAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
+  const std::string id = RandomString(8, kAlphabet);
+  EXPECT_THAT(id, testing::MatchesRegex("[0-9a-z]{8}"));
+  EXPECT_EQ(RandomString(0, kAlphabet), "");
+  EXPECT_EQ(RandomString(5, "x"), "xxxxx");
+  EXPECT_EQ(RandomString(5, ""), "");
+}
+
+TEST(Crypto, RandomStringCoversTheAlphabet) {
+  constexpr std::string_view kAlphabet = "abc";
+  const std::string s = RandomString(3000, kAlphabet);
+  ASSERT_EQ(s.size(), 3000u);
+  std::array<int, 3> counts{};
+  for (const char c : s) {
+    ASSERT_NE(kAlphabet.find(c), std::string_view::npos);
+    ++counts[static_cast<size_t>(c - 'a')];
+  }
+  for (const int count : counts) {
+    EXPECT_GT(count, 800);  // expected 1000 each; 800 is > 8 standard deviations away
+  }
+}
+
+TEST(Crypto, RandomStringHandlesAlphabetsLargerThanAByte) {
+  std::string alphabet;
+  for (int i = 0; i < 300; ++i) alphabet.push_back(static_cast<char>('a' + i % 26));
+  const std::string s = RandomString(100, alphabet);
+  EXPECT_EQ(s.size(), 100u);
+  EXPECT_THAT(s, testing::MatchesRegex("[a-z]+"));
+}
+
+}  // namespace
+}  // namespace ksgate::ks

@@ -1,0 +1,356 @@
+#include "ks/ks.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <iterator>
+#include <limits>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "ks/crypto.h"
+#include "ks/php_encoding.h"
+
+namespace ksgate::ks {
+namespace {
+
+constexpr std::string_view kV2Prefix = "v2|";
+constexpr size_t kSha1Size = 20;
+constexpr size_t kRandomSize = 16;
+constexpr size_t kAesBlock = 16;
+
+// Strict decimal integer: optional '-', digits only, no whitespace, in range of T.
+template <typename T>
+bool ParseDecimal(std::string_view text, T* out) {
+  if (text.empty()) return false;
+  T value{};
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end) return false;
+  *out = value;
+  return true;
+}
+
+std::string AesKeyFor(std::string_view admin_secret) {
+  return Sha1Raw(admin_secret).substr(0, kAesBlock);
+}
+
+std::string ToHex(std::string_view bytes) {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    hex.push_back(kHex[b >> 4]);
+    hex.push_back(kHex[b & 0x0f]);
+  }
+  return hex;
+}
+
+// A KS after base64 decoding, split into its version-specific parts (views into `decoded`).
+struct Envelope {
+  int version = 0;
+  std::string decoded;
+  int64_t partner_id = 0;
+  std::string_view v2_ciphertext;          // v2
+  std::string_view v1_signature;           // v1: text before the first '|'
+  std::string_view v1_info;                // v1: text after it
+  std::vector<std::string_view> v1_parts;  // v1_info split on ';' (at least 3)
+};
+
+std::vector<std::string_view> Split(std::string_view text, char separator) {
+  std::vector<std::string_view> parts;
+  size_t pos = 0;
+  while (true) {
+    const size_t next = text.find(separator, pos);
+    if (next == std::string_view::npos) {
+      parts.push_back(text.substr(pos));
+      return parts;
+    }
+    parts.push_back(text.substr(pos, next - pos));
+    pos = next + 1;
+  }
+}
+
+// kSessionBase::parseKS up to (not including) the secret lookup. The Envelope is returned by
+// out-parameter so that the views it holds keep pointing into its own `decoded`.
+Status Unwrap(std::string_view ks, Envelope* env) {
+  if (ks.empty()) return InvalidArgumentError("empty KS");
+  if (ks.size() > kMaxKsLength) return InvalidArgumentError("KS too long");
+  std::optional<std::string> decoded = Base64DecodeStrict(ks, Base64Alphabet::kStandardOrUrlSafe);
+  // PHP rejects a falsy decode result: "" and "0".
+  if (!decoded || decoded->empty() || *decoded == "0") {
+    return InvalidArgumentError("KS is not valid base64");
+  }
+  env->decoded = std::move(*decoded);
+  const std::string_view raw = env->decoded;
+  if (raw.starts_with(kV2Prefix)) {
+    env->version = 2;
+    const size_t second = raw.find('|', kV2Prefix.size());
+    if (second == std::string_view::npos) return InvalidArgumentError("v2 KS lacks separators");
+    if (!ParseDecimal(raw.substr(kV2Prefix.size(), second - kV2Prefix.size()), &env->partner_id)) {
+      return InvalidArgumentError("v2 KS partner id is not an integer");
+    }
+    env->v2_ciphertext = raw.substr(second + 1);
+    if (env->v2_ciphertext.empty() || env->v2_ciphertext.size() % kAesBlock != 0) {
+      return InvalidArgumentError("v2 KS ciphertext is not whole AES blocks");
+    }
+    return Status::Ok();
+  }
+  env->version = 1;
+  const size_t bar = raw.find('|');
+  if (bar == std::string_view::npos) return InvalidArgumentError("v1 KS lacks '|'");
+  env->v1_signature = raw.substr(0, bar);
+  env->v1_info = raw.substr(bar + 1);
+  env->v1_parts = Split(env->v1_info, ';');
+  if (env->v1_parts.size() < 3) return InvalidArgumentError("v1 KS has fewer than 3 fields");
+  if (!ParseDecimal(env->v1_parts[0], &env->partner_id)) {
+    return InvalidArgumentError("v1 KS partner id is not an integer");
+  }
+  return Status::Ok();
+}
+
+Result<ParsedKs> DecodeV2(const Envelope& env, std::span<const std::string> admin_secrets) {
+  std::string fields;  // R ‖ query
+  std::string hash;
+  int index = -1;
+  for (size_t i = 0; i < admin_secrets.size() && index < 0; ++i) {
+    std::optional<std::string> plain =
+        Aes128CbcZeroIvDecrypt(AesKeyFor(admin_secrets[i]), env.v2_ciphertext);
+    if (!plain) continue;  // unreachable: Unwrap checked the block alignment
+    const size_t end = plain->find_last_not_of('\0');
+    plain->resize(end == std::string::npos ? 0 : end + 1);
+    if (plain->size() < kSha1Size) continue;
+    const std::string_view embedded = std::string_view(*plain).substr(0, kSha1Size);
+    const std::string_view rest = std::string_view(*plain).substr(kSha1Size);
+    if (ConstantTimeEquals(embedded, Sha1Raw(rest))) {
+      hash.assign(embedded);
+      fields.assign(rest);
+      index = static_cast<int>(i);
+    }
+  }
+  if (index < 0) return UnauthenticatedError("KS signature does not verify");
+
+  ParsedKs parsed;
+  parsed.version = 2;
+  parsed.secret_index = index;
+  parsed.hash = ToHex(hash);
+  parsed.fields.partner_id = env.partner_id;
+  const std::string_view rand = std::string_view(fields).substr(0, kRandomSize);
+  parsed.rand = ToHex(rand);
+  std::optional<PhpQueryFields> query = PhpParseStr(std::string_view(fields).substr(rand.size()));
+  if (!query) return InvalidArgumentError("KS field names use PHP array syntax");
+
+  std::string privileges;
+  bool first_privilege = true;
+  for (auto& [name, value] : *query) {
+    if (name == "_e") {
+      if (!ParseDecimal(value, &parsed.fields.valid_until)) {
+        return InvalidArgumentError("KS _e is not an integer");
+      }
+    } else if (name == "_t") {
+      if (!ParseDecimal(value, &parsed.fields.type)) {
+        return InvalidArgumentError("KS _t is not an integer");
+      }
+    } else if (name == "_u") {
+      parsed.fields.user = std::move(value);
+    } else if (name == "_m") {
+      parsed.fields.master_partner_id = std::move(value);
+    } else if (name == "_d") {
+      parsed.fields.additional_data = std::move(value);
+    } else {
+      if (!first_privilege) privileges.push_back(',');
+      first_privilege = false;
+      privileges.append(name);
+      if (!value.empty()) {
+        privileges.push_back(':');
+        privileges.append(value);
+      }
+    }
+  }
+  if (privileges == "all:*") privileges = "*";
+  parsed.fields.privileges = std::move(privileges);
+  return parsed;
+}
+
+Result<ParsedKs> DecodeV1(const Envelope& env, std::span<const std::string> admin_secrets) {
+  int index = -1;
+  for (size_t i = 0; i < admin_secrets.size() && index < 0; ++i) {
+    std::string signed_text = admin_secrets[i];
+    signed_text.append(env.v1_info);
+    if (ConstantTimeEquals(HexDigest(HashAlgorithm::kSha1, signed_text), env.v1_signature)) {
+      index = static_cast<int>(i);
+    }
+  }
+  if (index < 0) return UnauthenticatedError("KS signature does not verify");
+
+  const auto& parts = env.v1_parts;
+  ParsedKs parsed;
+  parsed.version = 1;
+  parsed.secret_index = index;
+  parsed.hash = std::string(env.v1_signature);
+  KsFields& f = parsed.fields;
+  f.partner_id = env.partner_id;
+  if (!ParseDecimal(parts[2], &f.valid_until)) {
+    return InvalidArgumentError("KS valid_until is not an integer");
+  }
+  if (parts.size() > 3 && !ParseDecimal(parts[3], &f.type)) {
+    return InvalidArgumentError("KS type is not an integer");
+  }
+  if (parts.size() > 4) parsed.rand = std::string(parts[4]);
+  if (parts.size() > 5) f.user = std::string(parts[5]);
+  if (parts.size() > 6) f.privileges = std::string(parts[6]);
+  if (parts.size() > 7 && !parts[7].empty()) f.master_partner_id = std::string(parts[7]);
+  if (parts.size() > 8 && !parts[8].empty()) f.additional_data = std::string(parts[8]);
+  return parsed;
+}
+
+// PHP trim() with its default character set.
+std::string_view PhpTrim(std::string_view s) {
+  constexpr std::string_view kWhitespace(" \t\n\r\0\x0B", 6);
+  const size_t first = s.find_first_not_of(kWhitespace);
+  if (first == std::string_view::npos) return std::string_view();
+  const size_t last = s.find_last_not_of(kWhitespace);
+  return s.substr(first, last - first + 1);
+}
+
+// One http_build_query entry; a null value is omitted from the query.
+struct QueryEntry {
+  std::string_view name;
+  std::optional<std::string_view> value;
+};
+
+void SetEntry(std::vector<QueryEntry>* entries, std::string_view name,
+              std::optional<std::string_view> value) {
+  for (auto& entry : *entries) {
+    if (entry.name == name) {
+      entry.value = value;
+      return;
+    }
+  }
+  entries->push_back({name, value});
+}
+
+std::optional<std::string_view> AsView(const std::optional<std::string>& value) {
+  if (!value) return std::nullopt;
+  return std::string_view(*value);
+}
+
+// generateKsV2 steps 1-3: the http_build_query string for `fields`.
+std::string BuildV2Query(const KsFields& f) {
+  std::vector<QueryEntry> entries;
+  const std::string_view privileges = f.privileges;
+  size_t pos = 0;
+  while (pos <= privileges.size()) {
+    size_t comma = privileges.find(',', pos);
+    if (comma == std::string_view::npos) comma = privileges.size();
+    std::string_view item = PhpTrim(privileges.substr(pos, comma - pos));
+    pos = comma + 1;
+    if (item.empty() || item == "0") continue;  // PHP falsiness
+    if (item == "*") item = "all:*";
+    const size_t colon = item.find(':');
+    if (colon == std::string_view::npos) {
+      SetEntry(&entries, item, std::string_view());
+    } else {
+      SetEntry(&entries, item.substr(0, colon), item.substr(colon + 1));
+    }
+  }
+  const std::string expiry = std::to_string(f.valid_until);
+  const std::string type = std::to_string(f.type);
+  SetEntry(&entries, "_e", std::string_view(expiry));
+  SetEntry(&entries, "_t", std::string_view(type));
+  SetEntry(&entries, "_u", AsView(f.user));
+  SetEntry(&entries, "_m", AsView(f.master_partner_id));
+  SetEntry(&entries, "_d", AsView(f.additional_data));
+
+  std::string query;
+  for (const auto& entry : entries) {
+    if (!entry.value) continue;
+    if (!query.empty()) query.push_back('&');
+    AppendPhpUrlEncoded(entry.name, &query);
+    query.push_back('=');
+    AppendPhpUrlEncoded(*entry.value, &query);
+  }
+  return query;
+}
+
+}  // namespace
+
+std::string EncodeV2(const KsFields& fields, std::string_view admin_secret,
+                     const std::array<uint8_t, 16>& rand) {
+  std::string plain(reinterpret_cast<const char*>(rand.data()), rand.size());
+  plain.append(BuildV2Query(fields));
+  std::string signed_text = Sha1Raw(plain);
+  signed_text.append(plain);
+  signed_text.resize((signed_text.size() + kAesBlock - 1) / kAesBlock * kAesBlock, '\0');
+  std::optional<std::string> ciphertext =
+      Aes128CbcZeroIvEncrypt(AesKeyFor(admin_secret), signed_text);
+  if (!ciphertext) std::abort();  // unreachable: the input is block-aligned
+  std::string raw(kV2Prefix);
+  raw.append(std::to_string(fields.partner_id));
+  raw.push_back('|');
+  raw.append(*ciphertext);
+  std::string ks = Base64Encode(raw);
+  for (char& c : ks) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return ks;
+}
+
+std::string EncodeV1(const KsFields& fields, std::string_view admin_secret, std::string_view rand) {
+  const std::string partner = std::to_string(fields.partner_id);
+  const std::string valid_until = std::to_string(fields.valid_until);
+  const std::string type = std::to_string(fields.type);
+  const std::string_view parts[] = {
+      partner,
+      partner,
+      valid_until,
+      type,
+      rand,
+      AsView(fields.user).value_or(""),
+      fields.privileges,
+      AsView(fields.master_partner_id).value_or(""),
+      AsView(fields.additional_data).value_or(""),
+  };
+  std::string info;
+  for (size_t i = 0; i < std::size(parts); ++i) {
+    if (i > 0) info.push_back(';');
+    info.append(parts[i]);
+  }
+  std::string signed_text(admin_secret);
+  signed_text.append(info);
+  std::string raw = HexDigest(HashAlgorithm::kSha1, signed_text);
+  raw.push_back('|');
+  raw.append(info);
+  return Base64Encode(raw);
+}
+
+Result<int64_t> PeekPartnerId(std::string_view ks) {
+  Envelope env;
+  KSGATE_RETURN_IF_ERROR(Unwrap(ks, &env));
+  return env.partner_id;
+}
+
+Result<ParsedKs> Decode(std::string_view ks, std::span<const std::string> admin_secrets) {
+  Envelope env;
+  KSGATE_RETURN_IF_ERROR(Unwrap(ks, &env));
+  if (admin_secrets.empty()) return UnauthenticatedError("no admin secret to verify the KS");
+  return env.version == 2 ? DecodeV2(env, admin_secrets) : DecodeV1(env, admin_secrets);
+}
+
+std::string SessionIdKey(int64_t partner_id, std::string_view session_id) {
+  std::string text = std::to_string(partner_id);
+  text.push_back('_');
+  text.append(session_id);
+  return HexDigest(HashAlgorithm::kSha1, text);
+}
+
+bool IsWidgetSession(const KsFields& fields) {
+  const bool anonymous = !fields.user || fields.user->empty() || *fields.user == "0";
+  return fields.type == kSessionTypeUser && anonymous &&
+         fields.privileges.find("widget:1") != std::string::npos;
+}
+
+}  // namespace ksgate::ks
