@@ -26,11 +26,15 @@ class Store {
 
   // Applies pending schema migrations. Returns the schema version now in force. Idempotent;
   // safe to call concurrently from several processes (each migration runs in a transaction).
+  // SQL backends need it once before any other call on a new database (OpenStore does not
+  // migrate); until then the other methods fail with kInternal.
   virtual Result<int> Migrate() = 0;
 
   // --- Partners -----------------------------------------------------------------------------
 
-  // Creates a partner with the next id (1 for an empty store). `now` fills created/updated_at.
+  // Creates a partner with the next id (1 for an empty store), status kActive. `now` fills
+  // created/updated_at. admin_secrets keep their order. kInvalidArgument if there is no admin
+  // secret, or one is empty or contains a line break.
   virtual Result<Partner> CreatePartner(const NewPartner& partner, int64_t now) = 0;
   // kNotFound if there is no partner `id`.
   virtual Result<Partner> GetPartner(int64_t id) const = 0;
@@ -50,7 +54,8 @@ class Store {
 
   // --- App tokens ----------------------------------------------------------------------------
 
-  // Inserts `token` as given. kAlreadyExists if the id is taken by any token, deleted included.
+  // Inserts `token` as given. kAlreadyExists if the id is taken by any token, deleted included;
+  // kNotFound if there is no partner token.partner_id.
   virtual Status InsertAppToken(const AppToken& token) = 0;
   // kNotFound unless partner `partner_id` has a non-deleted token `id`.
   virtual Result<AppToken> GetAppToken(int64_t partner_id, std::string_view id) const = 0;
@@ -61,7 +66,10 @@ class Store {
   // updated_at = now. kNotFound if it does not exist or is already deleted.
   virtual Status DeleteAppToken(int64_t partner_id, std::string_view id,
                                 const Revocation& revocation, int64_t now) = 0;
-  // Non-deleted tokens of `partner_id` matching `query`.
+  // Non-deleted tokens of `partner_id` matching every set field of `query` (an empty id_in or
+  // status_in matches nothing; a null session_user_id never equals session_user_id_equal).
+  // Sorted by each order_by entry in turn, then by insertion order. Skips `offset` matches
+  // (negative: 0) and returns at most `limit` (<= 0: all). total_count ignores limit/offset.
   virtual Result<AppTokenPage> ListAppTokens(int64_t partner_id, const AppTokenQuery& query) const = 0;
 };
 

@@ -1,0 +1,204 @@
+#include "store/memory_store.h"
+
+#include <algorithm>
+#include <mutex>
+
+#include "store/validate.h"
+
+namespace ksgate::store {
+namespace {
+
+bool Matches(const AppToken& t, const AppTokenQuery& q) {
+  if (t.status == AppTokenStatus::kDeleted) return false;
+  if (q.id_equal && t.id != *q.id_equal) return false;
+  if (q.id_in && std::find(q.id_in->begin(), q.id_in->end(), t.id) == q.id_in->end()) {
+    return false;
+  }
+  if (q.created_at_gte && t.created_at < *q.created_at_gte) return false;
+  if (q.created_at_lte && t.created_at > *q.created_at_lte) return false;
+  if (q.updated_at_gte && t.updated_at < *q.updated_at_gte) return false;
+  if (q.updated_at_lte && t.updated_at > *q.updated_at_lte) return false;
+  const int status = static_cast<int>(t.status);
+  if (q.status_equal && status != *q.status_equal) return false;
+  if (q.status_in &&
+      std::find(q.status_in->begin(), q.status_in->end(), status) == q.status_in->end()) {
+    return false;
+  }
+  if (q.session_user_id_equal && t.session_user_id != q.session_user_id_equal) return false;
+  return true;
+}
+
+// Strict weak order over `order_by`; ties keep insertion order because the sort is stable.
+bool OrderedBefore(const AppToken& a, const AppToken& b, const std::vector<AppTokenOrder>& by) {
+  for (const AppTokenOrder& o : by) {
+    const int64_t x = o.field == AppTokenOrderField::kCreatedAt ? a.created_at : a.updated_at;
+    const int64_t y = o.field == AppTokenOrderField::kCreatedAt ? b.created_at : b.updated_at;
+    if (x != y) return o.ascending ? x < y : x > y;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<int> MemoryStore::Migrate() { return 0; }
+
+// --- Partners --------------------------------------------------------------------------------
+
+Result<Partner> MemoryStore::CreatePartner(const NewPartner& partner, int64_t now) {
+  KSGATE_RETURN_IF_ERROR(ValidateNewPartner(partner));
+  std::unique_lock lock(mu_);
+  Partner p;
+  p.id = partners_.empty() ? 1 : partners_.rbegin()->first + 1;
+  p.name = partner.name;
+  p.admin_secrets = partner.admin_secrets;
+  p.secret = partner.secret;
+  p.status = PartnerStatus::kActive;
+  p.ks_version = partner.ks_version;
+  p.ks_max_expiry = partner.ks_max_expiry;
+  p.created_at = now;
+  p.updated_at = now;
+  partners_.emplace(p.id, p);
+  return p;
+}
+
+Result<Partner> MemoryStore::GetPartner(int64_t id) const {
+  std::shared_lock lock(mu_);
+  auto it = partners_.find(id);
+  if (it == partners_.end()) return NotFoundError("partner " + std::to_string(id));
+  return it->second;
+}
+
+Result<std::vector<Partner>> MemoryStore::ListPartners() const {
+  std::shared_lock lock(mu_);
+  std::vector<Partner> out;
+  out.reserve(partners_.size());
+  for (const auto& [id, p] : partners_) out.push_back(p);
+  return out;
+}
+
+Status MemoryStore::SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) {
+  std::unique_lock lock(mu_);
+  auto it = partners_.find(id);
+  if (it == partners_.end()) return NotFoundError("partner " + std::to_string(id));
+  it->second.status = status;
+  it->second.updated_at = now;
+  return Status::Ok();
+}
+
+// --- Revocation ------------------------------------------------------------------------------
+
+void MemoryStore::RevokeLocked(const Revocation& revocation, int64_t now) {
+  auto [it, inserted] =
+      revocations_.try_emplace(RevocationKey(revocation.key, revocation.type), RevocationRow{});
+  if (inserted) it->second.created_at = now;
+  it->second.valid_until = revocation.valid_until;
+  it->second.actions_limit.reset();
+}
+
+Status MemoryStore::Revoke(const Revocation& revocation, int64_t now) {
+  std::unique_lock lock(mu_);
+  RevokeLocked(revocation, now);
+  return Status::Ok();
+}
+
+Result<bool> MemoryStore::IsRevoked(std::span<const std::string> keys, int64_t now) const {
+  std::shared_lock lock(mu_);
+  for (const std::string& key : keys) {
+    // Rows are ordered by (key, type): walk every type recorded for this key.
+    for (auto it = revocations_.lower_bound(RevocationKey(key, RevocationType{0}));
+         it != revocations_.end() && it->first.first == key; ++it) {
+      const RevocationRow& row = it->second;
+      if (row.actions_limit) continue;
+      if (!row.valid_until || *row.valid_until + kRevocationGraceSeconds > now) return true;
+    }
+  }
+  return false;
+}
+
+void MemoryStore::SetActionsLimitForTesting(const Revocation& revocation, int64_t actions_limit,
+                                            int64_t now) {
+  std::unique_lock lock(mu_);
+  RevocationRow& row = revocations_[RevocationKey(revocation.key, revocation.type)];
+  row.valid_until = revocation.valid_until;
+  row.actions_limit = actions_limit;
+  row.created_at = now;
+}
+
+// --- App tokens ------------------------------------------------------------------------------
+
+AppToken* MemoryStore::FindLiveToken(int64_t partner_id, std::string_view id) {
+  auto it = token_index_.find(std::string(id));
+  if (it == token_index_.end()) return nullptr;
+  AppToken& t = tokens_[it->second];
+  if (t.partner_id != partner_id || t.status == AppTokenStatus::kDeleted) return nullptr;
+  return &t;
+}
+
+const AppToken* MemoryStore::FindLiveToken(int64_t partner_id, std::string_view id) const {
+  return const_cast<MemoryStore*>(this)->FindLiveToken(partner_id, id);
+}
+
+Status MemoryStore::InsertAppToken(const AppToken& token) {
+  std::unique_lock lock(mu_);
+  if (!partners_.contains(token.partner_id)) {
+    return NotFoundError("partner " + std::to_string(token.partner_id));
+  }
+  auto [it, inserted] = token_index_.try_emplace(token.id, tokens_.size());
+  if (!inserted) return AlreadyExistsError("app token id " + token.id + " is taken");
+  tokens_.push_back(token);
+  return Status::Ok();
+}
+
+Result<AppToken> MemoryStore::GetAppToken(int64_t partner_id, std::string_view id) const {
+  std::shared_lock lock(mu_);
+  const AppToken* t = FindLiveToken(partner_id, id);
+  if (t == nullptr) return NotFoundError("app token " + std::string(id));
+  return *t;
+}
+
+Status MemoryStore::UpdateAppToken(const AppToken& token) {
+  std::unique_lock lock(mu_);
+  AppToken* t = FindLiveToken(token.partner_id, token.id);
+  if (t == nullptr) return NotFoundError("app token " + token.id);
+  *t = token;
+  return Status::Ok();
+}
+
+Status MemoryStore::DeleteAppToken(int64_t partner_id, std::string_view id,
+                                   const Revocation& revocation, int64_t now) {
+  std::unique_lock lock(mu_);
+  AppToken* t = FindLiveToken(partner_id, id);
+  if (t == nullptr) return NotFoundError("app token " + std::string(id));
+  RevokeLocked(revocation, now);
+  t->status = AppTokenStatus::kDeleted;
+  t->updated_at = now;
+  return Status::Ok();
+}
+
+Result<AppTokenPage> MemoryStore::ListAppTokens(int64_t partner_id,
+                                                const AppTokenQuery& query) const {
+  std::vector<AppToken> matches;
+  {
+    std::shared_lock lock(mu_);
+    for (const AppToken& t : tokens_) {
+      if (t.partner_id == partner_id && Matches(t, query)) matches.push_back(t);
+    }
+  }
+  std::stable_sort(matches.begin(), matches.end(), [&](const AppToken& a, const AppToken& b) {
+    return OrderedBefore(a, b, query.order_by);
+  });
+
+  AppTokenPage page;
+  page.total_count = static_cast<int64_t>(matches.size());
+  const size_t size = matches.size();
+  const size_t begin = static_cast<size_t>(std::clamp<int64_t>(query.offset, 0, page.total_count));
+  size_t end = size;
+  if (query.limit > 0 && static_cast<uint64_t>(query.limit) < size - begin) {
+    end = begin + static_cast<size_t>(query.limit);
+  }
+  page.objects.assign(std::make_move_iterator(matches.begin() + begin),
+                      std::make_move_iterator(matches.begin() + end));
+  return page;
+}
+
+}  // namespace ksgate::store

@@ -1,0 +1,75 @@
+// MemoryStore: the in-memory Store that ships with the interface (leveldb's memenv idea). For
+// tests and `--db memory:`; nothing survives the object.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+#include "store/records.h"
+#include "store/store.h"
+
+namespace ksgate::store {
+
+// Implements every Store method with the semantics documented in store.h, so the contract suite
+// (store_contract_test.cc) runs unchanged against it and the SQL backends. Never returns
+// kUnavailable. Thread-safe: one reader/writer lock around all state.
+class MemoryStore final : public Store {
+ public:
+  MemoryStore() = default;
+
+  // There is no schema: does nothing and returns 0. Migrating is optional for this backend.
+  Result<int> Migrate() override;
+
+  Result<Partner> CreatePartner(const NewPartner& partner, int64_t now) override;
+  Result<Partner> GetPartner(int64_t id) const override;
+  Result<std::vector<Partner>> ListPartners() const override;
+  Status SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) override;
+
+  Status Revoke(const Revocation& revocation, int64_t now) override;
+  Result<bool> IsRevoked(std::span<const std::string> keys, int64_t now) const override;
+
+  Status InsertAppToken(const AppToken& token) override;
+  Result<AppToken> GetAppToken(int64_t partner_id, std::string_view id) const override;
+  Status UpdateAppToken(const AppToken& token) override;
+  Status DeleteAppToken(int64_t partner_id, std::string_view id, const Revocation& revocation,
+                        int64_t now) override;
+  Result<AppTokenPage> ListAppTokens(int64_t partner_id,
+                                     const AppTokenQuery& query) const override;
+
+  // Writes an invalid_sessions row carrying an actions limit (the shape Kaltura's actionslimit
+  // privilege produces), which IsRevoked must ignore. Replaces any row (key, type).
+  void SetActionsLimitForTesting(const Revocation& revocation, int64_t actions_limit,
+                                 int64_t now);
+
+ private:
+  struct RevocationRow {
+    std::optional<int64_t> valid_until;
+    std::optional<int64_t> actions_limit;
+    int64_t created_at = 0;
+  };
+  using RevocationKey = std::pair<std::string, RevocationType>;
+
+  // The live (non-deleted) token (partner_id, id), or nullptr. Requires mu_ held.
+  AppToken* FindLiveToken(int64_t partner_id, std::string_view id);
+  const AppToken* FindLiveToken(int64_t partner_id, std::string_view id) const;
+  // Revoke's upsert. Requires mu_ held exclusively.
+  void RevokeLocked(const Revocation& revocation, int64_t now);
+
+  mutable std::shared_mutex mu_;
+  std::map<int64_t, Partner> partners_;
+  // Every token ever inserted, deleted included, in insertion order (the list tiebreak).
+  std::vector<AppToken> tokens_;
+  std::unordered_map<std::string, size_t> token_index_;  // id -> index in tokens_
+  std::map<RevocationKey, RevocationRow> revocations_;
+};
+
+}  // namespace ksgate::store

@@ -1,0 +1,256 @@
+#include "store/sqlite/connection.h"
+
+#include <utility>
+
+namespace ksgate::store::sqlite {
+namespace {
+
+// Replaces line breaks so a message stays one line.
+std::string OneLine(std::string s) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return s;
+}
+
+// Errors that mean "this path is not a usable database" when opening.
+bool IsBadPath(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOTADB:
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_AUTH:
+    case SQLITE_IOERR:
+    case SQLITE_CORRUPT:
+    case SQLITE_FULL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+Status ErrorStatus(sqlite3* db, int rc, std::string_view what) {
+  std::string message(what);
+  message += ": ";
+  message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  message = OneLine(std::move(message));
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return UnavailableError(std::move(message));
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return AlreadyExistsError(std::move(message));
+      }
+      return InternalError(std::move(message));
+    default:
+      return InternalError(std::move(message));
+  }
+}
+
+// --- Statement -------------------------------------------------------------------------------
+
+Statement::Statement(sqlite3_stmt* stmt, bool* in_use, StmtHandle owned)
+    : stmt_(stmt), in_use_(in_use), owned_(std::move(owned)) {
+  if (in_use_ != nullptr) *in_use_ = true;
+}
+
+Statement::Statement(Statement&& other) noexcept
+    : stmt_(std::exchange(other.stmt_, nullptr)),
+      in_use_(std::exchange(other.in_use_, nullptr)),
+      owned_(std::move(other.owned_)),
+      next_param_(other.next_param_),
+      bind_rc_(other.bind_rc_) {}
+
+Statement::~Statement() {
+  if (stmt_ == nullptr) return;
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  if (in_use_ != nullptr) *in_use_ = false;
+}
+
+Statement& Statement::Bind(int64_t value) {
+  int rc = sqlite3_bind_int64(stmt_, next_param_++, value);
+  if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  return *this;
+}
+
+Statement& Statement::Bind(std::string_view value) {
+  int rc = sqlite3_bind_text64(stmt_, next_param_++, value.data(), value.size(), SQLITE_TRANSIENT,
+                               SQLITE_UTF8);
+  if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  return *this;
+}
+
+Statement& Statement::Bind(std::optional<int64_t> value) {
+  if (value) return Bind(*value);
+  int rc = sqlite3_bind_null(stmt_, next_param_++);
+  if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  return *this;
+}
+
+Statement& Statement::Bind(const std::optional<std::string>& value) {
+  if (value) return Bind(std::string_view(*value));
+  int rc = sqlite3_bind_null(stmt_, next_param_++);
+  if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  return *this;
+}
+
+Result<bool> Statement::Step() {
+  sqlite3* db = sqlite3_db_handle(stmt_);
+  if (bind_rc_ != SQLITE_OK) return ErrorStatus(db, bind_rc_, "bind");
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  std::string what = "step \"";
+  what += sqlite3_sql(stmt_);
+  what += '"';
+  return ErrorStatus(db, rc, what);
+}
+
+Status Statement::Run() {
+  while (true) {
+    KSGATE_ASSIGN_OR_RETURN(bool row, Step());
+    if (!row) return Status::Ok();
+  }
+}
+
+int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+std::optional<int64_t> Statement::OptionalInt(int column) const {
+  if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+  return Int(column);
+}
+
+std::string Statement::Text(int column) const {
+  const unsigned char* text = sqlite3_column_text(stmt_, column);
+  if (text == nullptr) return std::string();
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+std::optional<std::string> Statement::OptionalText(int column) const {
+  if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+  return Text(column);
+}
+
+// --- Connection ------------------------------------------------------------------------------
+
+Connection::Connection(DbHandle db) : db_(std::move(db)) {}
+
+Connection::~Connection() {
+  cache_.clear();  // finalize before close
+}
+
+Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Role role,
+                                                     std::chrono::milliseconds busy_timeout) {
+  if (sqlite3_threadsafe() == 0) {
+    return InternalError("this SQLite library was built without thread support");
+  }
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (role == Role::kWriter) flags |= SQLITE_OPEN_CREATE;
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  DbHandle db(raw);  // owns the handle even when opening failed
+  auto open_error = [&](int code) -> Status {
+    std::string message = "cannot open SQLite database \"" + path + "\": ";
+    message += db != nullptr ? sqlite3_errmsg(db.get()) : sqlite3_errstr(code);
+    message = OneLine(std::move(message));
+    if (IsBadPath(code)) return InvalidArgumentError(std::move(message));
+    if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) {
+      return UnavailableError(std::move(message));
+    }
+    return InternalError(std::move(message));
+  };
+  if (rc != SQLITE_OK) return open_error(rc);
+  sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(db.get(), static_cast<int>(busy_timeout.count()));
+
+  // Reading the schema forces SQLite to open the file: a directory, an unreadable file or one
+  // that is not a database fails here rather than on first use.
+  std::string setup = "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; ";
+  setup += role == Role::kWriter ? "PRAGMA journal_mode = WAL; " : "PRAGMA query_only = ON; ";
+  setup += "SELECT count(*) FROM sqlite_master;";
+  rc = sqlite3_exec(db.get(), setup.c_str(), nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return open_error(rc);
+  return std::unique_ptr<Connection>(new Connection(std::move(db)));
+}
+
+Result<Statement> Connection::Prepare(std::string_view sql) {
+  std::string key(sql);
+  auto it = cache_.find(key);
+  if (it != cache_.end() && !it->second.in_use) {
+    return Statement(it->second.stmt.get(), &it->second.in_use, nullptr);
+  }
+  const bool cache = it == cache_.end() && cache_.size() < kMaxCachedStatements;
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
+                              cache ? SQLITE_PREPARE_PERSISTENT : 0, &raw, nullptr);
+  StmtHandle stmt(raw);
+  if (rc != SQLITE_OK) return ErrorStatus(db_.get(), rc, "prepare \"" + key + "\"");
+  if (stmt == nullptr) return InternalError("prepare: no statement in \"" + key + "\"");
+  if (!cache) return Statement(stmt.get(), nullptr, std::move(stmt));
+  CachedStatement& entry = cache_[std::move(key)];
+  entry.stmt = std::move(stmt);
+  return Statement(entry.stmt.get(), &entry.in_use, nullptr);
+}
+
+Status Connection::Exec(const std::string& sql) {
+  int rc = sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr);
+  if (rc == SQLITE_OK) return Status::Ok();
+  std::string what = "exec \"";
+  what += sql.size() > 60 ? sql.substr(0, 60) + "..." : sql;
+  what += '"';
+  return ErrorStatus(db_.get(), rc, what);
+}
+
+bool Connection::InTransaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
+
+int64_t Connection::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_.get()); }
+
+int64_t Connection::Changes() const { return sqlite3_changes64(db_.get()); }
+
+// --- ReaderPool ------------------------------------------------------------------------------
+
+ReaderPool::ReaderPool(std::string path, std::chrono::milliseconds busy_timeout, int max_size)
+    : path_(std::move(path)), busy_timeout_(busy_timeout), max_size_(max_size < 1 ? 1 : max_size) {}
+
+ReaderPool::~ReaderPool() = default;
+
+Result<ReaderPool::Lease> ReaderPool::Acquire() {
+  std::unique_lock lock(mu_);
+  returned_.wait(lock, [&] { return !idle_.empty() || open_ < max_size_; });
+  if (!idle_.empty()) {
+    std::unique_ptr<Connection> conn = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(this, std::move(conn));
+  }
+  ++open_;
+  lock.unlock();  // opening touches the file; do not hold up other readers
+  Result<std::unique_ptr<Connection>> conn =
+      Connection::Open(path_, Connection::Role::kReader, busy_timeout_);
+  if (!conn.ok()) {
+    lock.lock();
+    --open_;
+    returned_.notify_one();
+    return std::move(conn).error();
+  }
+  return Lease(this, std::move(conn).value());
+}
+
+void ReaderPool::Release(std::unique_ptr<Connection> conn) {
+  {
+    std::lock_guard lock(mu_);
+    idle_.push_back(std::move(conn));
+  }
+  returned_.notify_one();
+}
+
+ReaderPool::Lease::~Lease() {
+  if (conn_ != nullptr) pool_->Release(std::move(conn_));
+}
+
+}  // namespace ksgate::store::sqlite

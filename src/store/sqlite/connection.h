@@ -1,0 +1,167 @@
+// RAII wrappers over the SQLite C API for the SQLite store: connections that cache their
+// prepared statements, statements that bind by position, and a pool of reader connections.
+// Internal to store/sqlite (this is the only layer that includes <sqlite3.h>).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.h"
+
+namespace ksgate::store::sqlite {
+
+struct CloseDb {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct FinalizeStmt {
+  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+};
+using DbHandle = std::unique_ptr<sqlite3, CloseDb>;
+using StmtHandle = std::unique_ptr<sqlite3_stmt, FinalizeStmt>;
+
+// The Status for a failed SQLite call `what` that returned `rc` on `db` (may be null):
+// kUnavailable for SQLITE_BUSY / SQLITE_LOCKED (the caller may retry), kAlreadyExists for a
+// UNIQUE or PRIMARY KEY violation, else kInternal. The message is one line, for logs.
+Status ErrorStatus(sqlite3* db, int rc, std::string_view what);
+
+// One execution of a prepared statement. Binds parameters left to right (?1, ?2, ...), steps,
+// reads columns. Resets the statement and clears its bindings when destroyed, so a cached
+// statement never pins a read snapshot. Not thread-safe; lives inside one Connection use.
+class Statement {
+ public:
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&&) = delete;
+  ~Statement();
+
+  // Binds the next parameter. A null optional binds NULL. Bind errors surface from Step().
+  Statement& Bind(int64_t value);
+  Statement& Bind(int value) { return Bind(static_cast<int64_t>(value)); }
+  Statement& Bind(std::string_view value);
+  Statement& Bind(const std::string& value) { return Bind(std::string_view(value)); }
+  Statement& Bind(const char* value) { return Bind(std::string_view(value)); }
+  Statement& Bind(std::optional<int64_t> value);
+  Statement& Bind(std::optional<int> value) {
+    return value ? Bind(static_cast<int64_t>(*value)) : Bind(std::optional<int64_t>());
+  }
+  Statement& Bind(const std::optional<std::string>& value);
+
+  // Advances: true when a row is available, false when done, or the error (ErrorStatus).
+  Result<bool> Step();
+  // Steps to completion, ignoring rows.
+  Status Run();
+
+  int64_t Int(int column) const;
+  std::optional<int64_t> OptionalInt(int column) const;
+  std::string Text(int column) const;
+  std::optional<std::string> OptionalText(int column) const;
+
+ private:
+  friend class Connection;
+  // Borrows a cached statement (marking it in use) or owns a one-off.
+  Statement(sqlite3_stmt* stmt, bool* in_use, StmtHandle owned);
+
+  sqlite3_stmt* stmt_;
+  bool* in_use_;  // the cache entry's flag, or nullptr for an owned statement
+  StmtHandle owned_;
+  int next_param_ = 1;
+  int bind_rc_ = SQLITE_OK;
+};
+
+// One SQLite connection and its prepared-statement cache. Not thread-safe: one thread at a
+// time (the store serializes access). Opened with SQLITE_OPEN_NOMUTEX for that reason.
+class Connection {
+ public:
+  enum class Role {
+    kWriter,  // may create the file; switches it to WAL; foreign keys on
+    kReader,  // the file must exist; PRAGMA query_only
+  };
+
+  // Opens `path` (":memory:" for a private in-memory database) and configures it: extended
+  // result codes, busy_timeout, foreign_keys, synchronous=FULL, and WAL for a writer. Touches
+  // the file so that a bad path fails here: kInvalidArgument when the path cannot be opened or
+  // is not a database (one-line message naming the path), kUnavailable when the file stays
+  // locked, kInternal otherwise.
+  static Result<std::unique_ptr<Connection>> Open(const std::string& path, Role role,
+                                                  std::chrono::milliseconds busy_timeout);
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection();
+
+  // A statement for `sql`, prepared once and cached (up to kMaxCachedStatements distinct texts;
+  // beyond that, or while the cached one is in use, a one-off). `sql` holds only constant text
+  // and ? placeholders, never values. ErrorStatus on failure.
+  Result<Statement> Prepare(std::string_view sql);
+  // Runs constant SQL text with no parameters (BEGIN, COMMIT, migration scripts).
+  Status Exec(const std::string& sql);
+  // True between BEGIN and COMMIT/ROLLBACK.
+  bool InTransaction() const;
+  int64_t LastInsertRowid() const;
+  // Rows changed by the last INSERT/UPDATE/DELETE.
+  int64_t Changes() const;
+
+  static constexpr size_t kMaxCachedStatements = 64;
+
+ private:
+  explicit Connection(DbHandle db);
+
+  struct CachedStatement {
+    StmtHandle stmt;
+    bool in_use = false;
+  };
+
+  DbHandle db_;  // declared first: destroyed after the statements below
+  std::unordered_map<std::string, CachedStatement> cache_;
+};
+
+// Reader connections to one database file, opened on demand up to `max_size` and reused.
+// Thread-safe.
+class ReaderPool {
+ public:
+  // A connection on loan; returns to the pool when destroyed.
+  class Lease {
+   public:
+    Lease(Lease&& other) noexcept : pool_(other.pool_), conn_(std::move(other.conn_)) {}
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    Connection& operator*() const { return *conn_; }
+
+   private:
+    friend class ReaderPool;
+    Lease(ReaderPool* pool, std::unique_ptr<Connection> conn)
+        : pool_(pool), conn_(std::move(conn)) {}
+    ReaderPool* pool_;
+    std::unique_ptr<Connection> conn_;
+  };
+
+  // path and options as for Connection::Open; max_size >= 1.
+  ReaderPool(std::string path, std::chrono::milliseconds busy_timeout, int max_size);
+  ~ReaderPool();
+
+  // An idle connection, a new one if fewer than max_size exist, else waits for one.
+  // Connection::Open's error if a new connection cannot be opened.
+  Result<Lease> Acquire();
+
+ private:
+  void Release(std::unique_ptr<Connection> conn);
+
+  const std::string path_;
+  const std::chrono::milliseconds busy_timeout_;
+  const int max_size_;
+  std::mutex mu_;
+  std::condition_variable returned_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
+  int open_ = 0;                                   // guarded by mu_; idle + leased
+};
+
+}  // namespace ksgate::store::sqlite

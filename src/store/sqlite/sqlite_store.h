@@ -1,0 +1,102 @@
+// SqliteStore: the default Store, one SQLite file in WAL mode (or a private in-memory
+// database). Schema comes from the numbered migrations embedded in the binary (migrations.h).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "store/records.h"
+#include "store/store.h"
+
+namespace ksgate::store {
+
+namespace sqlite {
+class Connection;
+class ReaderPool;
+}  // namespace sqlite
+
+struct SqliteOptions {
+  // How long one SQLite call waits for another connection's lock (PRAGMA busy_timeout).
+  std::chrono::milliseconds busy_timeout{5000};
+  // Extra attempts of a whole operation that still found the database busy, with a short
+  // backoff. After them the operation returns kUnavailable. Worst-case wait is about
+  // (busy_retries + 1) * busy_timeout.
+  int busy_retries = 2;
+  // Reader connections for a file database, opened on demand. Ignored for ":memory:".
+  int max_readers = 4;
+};
+
+// Concurrency design: one writer connection, guarded by a mutex, runs every write as
+// BEGIN IMMEDIATE ... COMMIT (so concurrent writers, in this or another process, queue on the
+// database lock instead of failing mid-transaction). A file database also has a pool of
+// reader connections; in WAL mode they read a committed snapshot without blocking the writer
+// or each other, and a read that starts after a write returned sees that write. ":memory:"
+// has only the writer connection (a second connection would see another database), so its
+// reads take the writer mutex too. Every method is thread-safe.
+class SqliteStore final : public Store {
+ public:
+  // Opens or creates the database at `path` (":memory:" for a private in-memory database that
+  // lives as long as the store), creating the parent directory if missing. kInvalidArgument
+  // with a one-line message when the path is empty, its directory cannot be created, or it
+  // cannot be opened as a database; kUnavailable if it stays locked. Does not migrate.
+  static Result<std::unique_ptr<SqliteStore>> Open(std::string_view path,
+                                                   const SqliteOptions& options = {});
+  ~SqliteStore() override;
+
+  // Applies every embedded migration newer than schema_version, each in its own
+  // BEGIN IMMEDIATE transaction that re-checks the version first, so two processes migrating
+  // at once apply each migration exactly once. Returns the highest version recorded.
+  Result<int> Migrate() override;
+
+  Result<Partner> CreatePartner(const NewPartner& partner, int64_t now) override;
+  Result<Partner> GetPartner(int64_t id) const override;
+  Result<std::vector<Partner>> ListPartners() const override;
+  Status SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) override;
+
+  Status Revoke(const Revocation& revocation, int64_t now) override;
+  Result<bool> IsRevoked(std::span<const std::string> keys, int64_t now) const override;
+
+  Status InsertAppToken(const AppToken& token) override;
+  Result<AppToken> GetAppToken(int64_t partner_id, std::string_view id) const override;
+  Status UpdateAppToken(const AppToken& token) override;
+  Status DeleteAppToken(int64_t partner_id, std::string_view id, const Revocation& revocation,
+                        int64_t now) override;
+  Result<AppTokenPage> ListAppTokens(int64_t partner_id,
+                                     const AppTokenQuery& query) const override;
+
+  // Writes an invalid_sessions row carrying an actions limit, which IsRevoked must ignore.
+  // Replaces any row (key, type).
+  Status SetActionsLimitForTesting(const Revocation& revocation, int64_t actions_limit,
+                                   int64_t now);
+
+ private:
+  using Work = std::function<Status(sqlite::Connection&)>;
+
+  SqliteStore(SqliteOptions options, std::unique_ptr<sqlite::Connection> writer,
+              std::unique_ptr<sqlite::ReaderPool> readers);
+
+  // Runs `work` inside BEGIN IMMEDIATE ... COMMIT on the writer (rolled back if `work` fails),
+  // retrying the whole transaction while the database is busy.
+  Status Write(const Work& work);
+  // Runs `work` on a reader connection (the writer for ":memory:"), retrying while busy. With
+  // `snapshot`, inside BEGIN ... COMMIT so several statements see one state.
+  Status Read(bool snapshot, const Work& work) const;
+  // Retries `attempt` while it returns kUnavailable, up to options_.busy_retries more times.
+  Status WithBusyRetry(const std::function<Status()>& attempt) const;
+
+  const SqliteOptions options_;
+  mutable std::mutex writer_mu_;
+  const std::unique_ptr<sqlite::Connection> writer_;  // used only under writer_mu_
+  const std::unique_ptr<sqlite::ReaderPool> readers_;  // null for ":memory:"
+};
+
+}  // namespace ksgate::store

@@ -1,0 +1,314 @@
+// SQLite-only behaviour: the embedded migrations, the schema they create, WAL, locking across
+// connections (as between processes) and the busy budget. The Store semantics themselves are
+// covered by store_contract_test.cc.
+#include "store/sqlite/sqlite_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/sqlite/connection.h"
+#include "store/sqlite/migrations.h"
+#include "store/test_util.h"
+
+namespace ksgate::store {
+namespace {
+
+using ::ksgate::store::testing::IsOk;
+using ::ksgate::store::testing::ScratchDir;
+using ::ksgate::store::testing::StatusIs;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+
+constexpr int64_t kNow = 1'700'000'000;
+
+NewPartner APartner(std::string name = "p") {
+  NewPartner p;
+  p.name = std::move(name);
+  p.admin_secrets = {"primary", "secondary"};
+  p.secret = "user";
+  return p;
+}
+
+// A plain SQLite connection beside the store, standing in for another process or an operator.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    db_.reset(db);
+  }
+  int Exec(const std::string& sql) {
+    return sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr);
+  }
+  // The first column of every row of `sql`, as text.
+  std::vector<std::string> Column(const std::string& sql) {
+    std::vector<std::string> out;
+    sqlite3_stmt* raw = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr), SQLITE_OK) << sql;
+    sqlite::StmtHandle stmt(raw);
+    while (sqlite3_step(stmt.get()) == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(stmt.get(), 0);
+      out.emplace_back(text == nullptr ? "NULL" : reinterpret_cast<const char*>(text));
+    }
+    return out;
+  }
+
+ private:
+  sqlite::DbHandle db_;
+};
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  std::string DbPath() const { return (dir_.path() / "ksgate.db").string(); }
+
+  std::unique_ptr<SqliteStore> OpenFile(const SqliteOptions& options = {}) {
+    Result<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(DbPath(), options);
+    EXPECT_THAT(store, IsOk());
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  ScratchDir dir_;
+};
+
+TEST(SqliteMigrations, AreNumberedFromOneWithoutGaps) {
+  std::span<const sqlite::Migration> migrations = sqlite::Migrations();
+  ASSERT_GE(migrations.size(), 2u);
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    EXPECT_EQ(migrations[i].version, static_cast<int>(i + 1));
+    EXPECT_FALSE(migrations[i].sql.empty());
+  }
+  EXPECT_EQ(migrations[0].name, "0001_partners_and_sessions");
+  EXPECT_EQ(migrations[1].name, "0002_app_tokens");
+}
+
+TEST_F(SqliteStoreTest, MigrateAppliesEveryMigrationOnceAndReportsTheLatestVersion) {
+  std::unique_ptr<SqliteStore> store = OpenFile();
+  ASSERT_NE(store, nullptr);
+  const int latest = sqlite::Migrations().back().version;
+  EXPECT_THAT(store->Migrate(), IsOk());
+  EXPECT_EQ(*store->Migrate(), latest);
+  EXPECT_EQ(*store->Migrate(), latest);
+
+  RawDb raw(DbPath());
+  EXPECT_THAT(raw.Column("SELECT version FROM schema_version ORDER BY version"),
+              ElementsAre("1", "2"));
+}
+
+TEST_F(SqliteStoreTest, MigrateCreatesTheDocumentedTablesAndIndexes) {
+  std::unique_ptr<SqliteStore> store = OpenFile();
+  ASSERT_THAT(store->Migrate(), IsOk());
+  RawDb raw(DbPath());
+  std::vector<std::string> names = raw.Column("SELECT name FROM sqlite_master");
+  for (const char* name : {"partners", "app_tokens", "invalid_sessions", "schema_version",
+                           "app_tokens_partner_status", "app_tokens_partner_created"}) {
+    EXPECT_THAT(names, Contains(name));
+  }
+  EXPECT_THAT(raw.Column("SELECT name FROM pragma_index_info('app_tokens_partner_status')"),
+              ElementsAre("partner_id", "status"));
+  EXPECT_THAT(raw.Column("SELECT name FROM pragma_index_info('app_tokens_partner_created')"),
+              ElementsAre("partner_id", "created_at"));
+}
+
+TEST_F(SqliteStoreTest, FileDatabaseRunsInWalModeWithForeignKeys) {
+  std::unique_ptr<SqliteStore> store = OpenFile();
+  ASSERT_THAT(store->Migrate(), IsOk());
+  RawDb raw(DbPath());
+  EXPECT_THAT(raw.Column("PRAGMA journal_mode"), ElementsAre("wal"));
+  // app_tokens.partner_id references partners: an orphan row is refused.
+  ASSERT_EQ(raw.Exec("PRAGMA foreign_keys = ON"), SQLITE_OK);
+  EXPECT_NE(raw.Exec("INSERT INTO app_tokens (id, token, partner_id, created_at, updated_at,"
+                     " status) VALUES ('0_x', 't', 99, 0, 0, 2)"),
+            SQLITE_OK);
+}
+
+TEST_F(SqliteStoreTest, AdminSecretsAreStoredNewlineJoinedInOrder) {
+  std::unique_ptr<SqliteStore> store = OpenFile();
+  ASSERT_THAT(store->Migrate(), IsOk());
+  ASSERT_THAT(store->CreatePartner(APartner(), kNow), IsOk());
+  RawDb raw(DbPath());
+  EXPECT_THAT(raw.Column("SELECT admin_secrets FROM partners"), ElementsAre("primary\nsecondary"));
+}
+
+TEST_F(SqliteStoreTest, DeletedTokensStayAsRowsWithStatusDeleted) {
+  std::unique_ptr<SqliteStore> store = OpenFile();
+  ASSERT_THAT(store->Migrate(), IsOk());
+  ASSERT_THAT(store->CreatePartner(APartner(), kNow), IsOk());
+  AppToken t;
+  t.id = "0_abcdefgh";
+  t.token = "0123456789abcdef0123456789abcdef";
+  t.partner_id = 1;
+  ASSERT_THAT(store->InsertAppToken(t), IsOk());
+  Revocation r;
+  r.key = "k";
+  r.type = RevocationType::kSessionId;
+  ASSERT_THAT(store->DeleteAppToken(1, t.id, r, kNow + 7), IsOk());
+  RawDb raw(DbPath());
+  EXPECT_THAT(raw.Column("SELECT status || ',' || updated_at FROM app_tokens"),
+              ElementsAre("3," + std::to_string(kNow + 7)));
+  EXPECT_THAT(raw.Column("SELECT key || ',' || type || ',' || ifnull(valid_until, 'NULL')"
+                         " FROM invalid_sessions"),
+              ElementsAre("k,1,NULL"));
+}
+
+TEST_F(SqliteStoreTest, CallsBeforeMigrateFailWithInternal) {
+  std::unique_ptr<SqliteStore> store = OpenFile();
+  EXPECT_THAT(store->GetPartner(1), StatusIs(StatusCode::kInternal));
+  EXPECT_THAT(store->CreatePartner(APartner(), kNow), StatusIs(StatusCode::kInternal));
+  ASSERT_THAT(store->Migrate(), IsOk());
+  EXPECT_THAT(store->CreatePartner(APartner(), kNow), IsOk());
+}
+
+TEST_F(SqliteStoreTest, TwoStoresMigratingOneFileAtOnceApplyEachMigrationOnce) {
+  for (int round = 0; round < 5; ++round) {
+    const std::string path = (dir_.path() / ("race" + std::to_string(round) + ".db")).string();
+    Result<std::unique_ptr<SqliteStore>> a = SqliteStore::Open(path);
+    Result<std::unique_ptr<SqliteStore>> b = SqliteStore::Open(path);
+    ASSERT_THAT(a, IsOk());
+    ASSERT_THAT(b, IsOk());
+    Result<int> va = 0, vb = 0;
+    std::thread ta([&] { va = (*a)->Migrate(); });
+    std::thread tb([&] { vb = (*b)->Migrate(); });
+    ta.join();
+    tb.join();
+    ASSERT_THAT(va, IsOk());
+    ASSERT_THAT(vb, IsOk());
+    EXPECT_EQ(*va, *vb);
+    RawDb raw(path);
+    EXPECT_THAT(raw.Column("SELECT count(*) FROM schema_version"),
+                ElementsAre(std::to_string(sqlite::Migrations().size())));
+  }
+}
+
+TEST_F(SqliteStoreTest, TwoStoresOnOneFileNeverHandOutTheSameIdOrTokenId) {
+  std::unique_ptr<SqliteStore> a = OpenFile();
+  std::unique_ptr<SqliteStore> b = OpenFile();
+  ASSERT_THAT(a->Migrate(), IsOk());
+  constexpr int kPerThread = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> already_exists{0};
+  std::atomic<int> other_errors{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      SqliteStore& store = t % 2 == 0 ? *a : *b;
+      for (int i = 0; i < kPerThread; ++i) {
+        Result<Partner> p = store.CreatePartner(APartner("t" + std::to_string(t)), kNow);
+        if (!p.ok()) ++other_errors;
+        // Both stores race for the same token ids: exactly one insert of each wins.
+        AppToken token;
+        token.id = "0_race" + std::to_string(i);
+        token.token = "t";
+        token.partner_id = 1;
+        Status s = store.InsertAppToken(token);
+        if (s.code() == StatusCode::kAlreadyExists) {
+          ++already_exists;
+        } else if (!s.ok()) {
+          ++other_errors;
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(other_errors.load(), 0);
+  EXPECT_EQ(already_exists.load(), 3 * kPerThread);
+  Result<std::vector<Partner>> partners = a->ListPartners();
+  ASSERT_THAT(partners, IsOk());
+  ASSERT_EQ(partners->size(), size_t{4 * kPerThread});
+  std::set<int64_t> ids;
+  for (const Partner& p : *partners) ids.insert(p.id);
+  EXPECT_EQ(ids.size(), size_t{4 * kPerThread});
+  EXPECT_EQ(*ids.rbegin(), 4 * kPerThread);
+}
+
+TEST_F(SqliteStoreTest, WritesReturnUnavailableWhileAnotherConnectionHoldsTheWriteLock) {
+  SqliteOptions quick;
+  quick.busy_timeout = std::chrono::milliseconds(50);
+  quick.busy_retries = 1;
+  std::unique_ptr<SqliteStore> store = OpenFile(quick);
+  ASSERT_THAT(store->Migrate(), IsOk());
+  ASSERT_THAT(store->CreatePartner(APartner(), kNow), IsOk());
+
+  RawDb other(DbPath());
+  ASSERT_EQ(other.Exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  EXPECT_THAT(store->CreatePartner(APartner(), kNow), StatusIs(StatusCode::kUnavailable));
+  Revocation r;
+  r.key = "k";
+  EXPECT_THAT(store->Revoke(r, kNow), StatusIs(StatusCode::kUnavailable));
+  // WAL: readers are not blocked by the writer.
+  EXPECT_THAT(store->GetPartner(1), IsOk());
+  ASSERT_EQ(other.Exec("COMMIT"), SQLITE_OK);
+
+  EXPECT_THAT(store->Revoke(r, kNow), IsOk());
+  Result<Partner> second = store->CreatePartner(APartner(), kNow);
+  ASSERT_THAT(second, IsOk());
+  EXPECT_EQ(second->id, 2);
+}
+
+TEST_F(SqliteStoreTest, AWriterWaitsForABriefLockInsteadOfFailing) {
+  std::unique_ptr<SqliteStore> store = OpenFile();
+  ASSERT_THAT(store->Migrate(), IsOk());
+  RawDb other(DbPath());
+  ASSERT_EQ(other.Exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_EQ(other.Exec("COMMIT"), SQLITE_OK);
+  });
+  EXPECT_THAT(store->CreatePartner(APartner(), kNow), IsOk());
+  release.join();
+}
+
+TEST_F(SqliteStoreTest, ReadsSeeEveryCompletedWrite) {
+  SqliteOptions options;
+  options.max_readers = 2;
+  std::unique_ptr<SqliteStore> store = OpenFile(options);
+  ASSERT_THAT(store->Migrate(), IsOk());
+  std::vector<std::thread> threads;
+  std::atomic<int> stale{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        Result<Partner> p = store->CreatePartner(APartner(), kNow);
+        if (!p.ok() || !store->GetPartner(p->id).ok()) ++stale;
+        Revocation r;
+        r.key = "k" + std::to_string(p.ok() ? p->id : 0);
+        if (!store->Revoke(r, kNow).ok()) ++stale;
+        std::vector<std::string> keys = {r.key};
+        Result<bool> revoked = store->IsRevoked(keys, kNow);
+        if (!revoked.ok() || !*revoked) ++stale;
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(stale.load(), 0);
+}
+
+TEST_F(SqliteStoreTest, InMemoryDatabaseIsSharedByAllThreadsOfTheStore) {
+  Result<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open(":memory:");
+  ASSERT_THAT(opened, IsOk());
+  SqliteStore& store = **opened;
+  ASSERT_THAT(store.Migrate(), IsOk());
+  ASSERT_THAT(store.CreatePartner(APartner(), kNow), IsOk());
+  Result<Partner> seen = NotFoundError("not run");
+  std::thread other([&] { seen = store.GetPartner(1); });
+  other.join();
+  EXPECT_THAT(seen, IsOk());
+}
+
+TEST_F(SqliteStoreTest, ParentDirectoryIsCreated) {
+  const std::filesystem::path file = dir_.path() / "x" / "y" / "z.db";
+  Result<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(file.string());
+  ASSERT_THAT(store, IsOk());
+  EXPECT_TRUE(std::filesystem::exists(file));
+}
+
+TEST_F(SqliteStoreTest, EmptyPathIsInvalid) {
+  EXPECT_THAT(SqliteStore::Open(""), StatusIs(StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace ksgate::store

@@ -1,0 +1,866 @@
+// The Store contract, run against every backend (style.md convention 15): MemoryStore, SQLite
+// ":memory:" and a SQLite file. A backend passes only if it behaves exactly as store.h says.
+#include "store/store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/memory_store.h"
+#include "store/sqlite/sqlite_store.h"
+#include "store/test_util.h"
+
+namespace ksgate::store {
+namespace {
+
+using ::ksgate::store::testing::IsOk;
+using ::ksgate::store::testing::ScratchDir;
+using ::ksgate::store::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+constexpr int64_t kNow = 1'700'000'000;
+
+struct Backend {
+  std::string name;
+  // Opens the backend's store; file backends keep their database in `dir`.
+  std::function<Result<std::unique_ptr<Store>>(const std::filesystem::path& dir)> open;
+  // True if a store opened again on the same `dir` sees what the previous one wrote.
+  bool persistent = false;
+  // Writes an invalid_sessions row with an actions limit (test hook of the concrete class).
+  std::function<Status(Store&, const Revocation&, int64_t actions_limit, int64_t now)>
+      set_actions_limit;
+};
+
+Status SqliteActionsLimit(Store& store, const Revocation& r, int64_t limit, int64_t now) {
+  return static_cast<SqliteStore&>(store).SetActionsLimitForTesting(r, limit, now);
+}
+
+const Backend kMemory{
+    "Memory",
+    [](const std::filesystem::path&) -> Result<std::unique_ptr<Store>> {
+      return std::unique_ptr<Store>(std::make_unique<MemoryStore>());
+    },
+    false,
+    [](Store& store, const Revocation& r, int64_t limit, int64_t now) {
+      static_cast<MemoryStore&>(store).SetActionsLimitForTesting(r, limit, now);
+      return Status::Ok();
+    }};
+
+const Backend kSqliteMemory{
+    "SqliteInMemory",
+    [](const std::filesystem::path&) -> Result<std::unique_ptr<Store>> {
+      KSGATE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> s, SqliteStore::Open(":memory:"));
+      return std::unique_ptr<Store>(std::move(s));
+    },
+    false, &SqliteActionsLimit};
+
+const Backend kSqliteFile{
+    "SqliteFile",
+    [](const std::filesystem::path& dir) -> Result<std::unique_ptr<Store>> {
+      KSGATE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> s,
+                              SqliteStore::Open((dir / "db" / "ksgate.db").string()));
+      return std::unique_ptr<Store>(std::move(s));
+    },
+    true, &SqliteActionsLimit};
+
+class StoreContractTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(Open()); }
+
+  void Open() {
+    Result<std::unique_ptr<Store>> opened = GetParam().open(dir_.path());
+    ASSERT_THAT(opened, IsOk());
+    store_ = std::move(opened).value();
+    ASSERT_THAT(store_->Migrate(), IsOk());
+  }
+
+  void Reopen() {
+    store_.reset();
+    ASSERT_NO_FATAL_FAILURE(Open());
+  }
+
+  Partner AddPartner(const std::string& name = "acme") {
+    NewPartner p;
+    p.name = name;
+    p.admin_secrets = {name + "-admin"};
+    p.secret = name + "-user";
+    Result<Partner> created = store_->CreatePartner(p, kNow);
+    EXPECT_THAT(created, IsOk());
+    return created.ok() ? *created : Partner();
+  }
+
+  static AppToken Token(int64_t partner_id, std::string id, int64_t created_at = kNow,
+                        int64_t updated_at = kNow) {
+    AppToken t;
+    t.id = std::move(id);
+    t.token = "0123456789abcdef0123456789abcdef";
+    t.partner_id = partner_id;
+    t.created_at = created_at;
+    t.updated_at = updated_at;
+    t.status = AppTokenStatus::kActive;
+    return t;
+  }
+
+  static AppToken FullToken(int64_t partner_id, std::string id) {
+    AppToken t = Token(partner_id, std::move(id), kNow - 10, kNow - 5);
+    t.status = AppTokenStatus::kDisabled;
+    t.expiry = kNow + 3600;
+    t.session_type = 2;
+    t.session_user_id = "user@example.com";
+    t.session_duration = 7200;
+    t.session_privileges = "sview:*,setrole:PLAYBACK_BASE_ROLE";
+    t.hash_type = "SHA256";
+    t.description = "it's \"quoted\"; DROP TABLE app_tokens; -- ünïcode";
+    return t;
+  }
+
+  static Revocation Revoke(std::string key, std::optional<int64_t> valid_until = std::nullopt,
+                           RevocationType type = RevocationType::kKsHash) {
+    Revocation r;
+    r.key = std::move(key);
+    r.type = type;
+    r.valid_until = valid_until;
+    return r;
+  }
+
+  bool Revoked(std::vector<std::string> keys, int64_t now = kNow) {
+    Result<bool> revoked = store_->IsRevoked(keys, now);
+    EXPECT_THAT(revoked, IsOk());
+    return revoked.ok() && *revoked;
+  }
+
+  std::vector<std::string> ListIds(int64_t partner_id, const AppTokenQuery& query) {
+    Result<AppTokenPage> page = store_->ListAppTokens(partner_id, query);
+    EXPECT_THAT(page, IsOk());
+    std::vector<std::string> ids;
+    if (page.ok()) {
+      for (const AppToken& t : page->objects) ids.push_back(t.id);
+    }
+    return ids;
+  }
+
+  int64_t TotalCount(int64_t partner_id, const AppTokenQuery& query) {
+    Result<AppTokenPage> page = store_->ListAppTokens(partner_id, query);
+    EXPECT_THAT(page, IsOk());
+    return page.ok() ? page->total_count : -1;
+  }
+
+  // Four tokens of `partner_id` for filter and order tests, inserted in order a, b, c, d:
+  //   a created 100 updated 300, active,   user "u1"
+  //   b created 200 updated 100, disabled, user "u2"
+  //   c created 100 updated 200, active,   no user
+  //   d created 300 updated 300, disabled, user "u1"
+  void InsertFour(int64_t partner_id) {
+    AppToken a = Token(partner_id, "0_aaaaaaaa", 100, 300);
+    a.session_user_id = "u1";
+    AppToken b = Token(partner_id, "0_bbbbbbbb", 200, 100);
+    b.status = AppTokenStatus::kDisabled;
+    b.session_user_id = "u2";
+    AppToken c = Token(partner_id, "0_cccccccc", 100, 200);
+    AppToken d = Token(partner_id, "0_dddddddd", 300, 300);
+    d.status = AppTokenStatus::kDisabled;
+    d.session_user_id = "u1";
+    for (const AppToken& t : {a, b, c, d}) ASSERT_THAT(store_->InsertAppToken(t), IsOk());
+  }
+
+  static AppTokenQuery AllOf() {
+    AppTokenQuery q;
+    q.limit = 0;
+    return q;
+  }
+
+  ScratchDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+// --- Migrations ------------------------------------------------------------------------------
+
+TEST_P(StoreContractTest, MigrateTwiceKeepsTheVersionAndTheData) {
+  Partner p = AddPartner();
+  Result<int> first = store_->Migrate();
+  Result<int> second = store_->Migrate();
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(second, IsOk());
+  EXPECT_EQ(*first, *second);
+  EXPECT_THAT(store_->GetPartner(p.id), IsOk());
+}
+
+// --- Partners --------------------------------------------------------------------------------
+
+TEST_P(StoreContractTest, CreatePartnerAssignsIdsFromOne) {
+  EXPECT_EQ(AddPartner("a").id, 1);
+  EXPECT_EQ(AddPartner("b").id, 2);
+  EXPECT_EQ(AddPartner("c").id, 3);
+}
+
+TEST_P(StoreContractTest, CreatePartnerKeepsEveryFieldAndAdminSecretOrder) {
+  NewPartner in;
+  in.name = "Ünïcode Media";
+  in.admin_secrets = {"zz-primary", "aa-second", "mm-third"};
+  in.secret = "user-secret";
+  in.ks_version = 1;
+  in.ks_max_expiry = 3600;
+  Result<Partner> created = store_->CreatePartner(in, kNow);
+  ASSERT_THAT(created, IsOk());
+
+  Result<Partner> got = store_->GetPartner(created->id);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->id, 1);
+  EXPECT_EQ(got->name, "Ünïcode Media");
+  EXPECT_THAT(got->admin_secrets, ElementsAre("zz-primary", "aa-second", "mm-third"));
+  EXPECT_EQ(got->secret, "user-secret");
+  EXPECT_EQ(got->status, PartnerStatus::kActive);
+  EXPECT_EQ(got->ks_version, 1);
+  EXPECT_EQ(got->ks_max_expiry, 3600);
+  EXPECT_EQ(got->created_at, kNow);
+  EXPECT_EQ(got->updated_at, kNow);
+  EXPECT_EQ(created->admin_secrets, got->admin_secrets);
+}
+
+TEST_P(StoreContractTest, CreatePartnerRejectsMissingEmptyOrMultilineAdminSecrets) {
+  NewPartner none;
+  none.name = "none";
+  EXPECT_THAT(store_->CreatePartner(none, kNow), StatusIs(StatusCode::kInvalidArgument));
+  NewPartner empty = none;
+  empty.admin_secrets = {"ok", ""};
+  EXPECT_THAT(store_->CreatePartner(empty, kNow), StatusIs(StatusCode::kInvalidArgument));
+  NewPartner multiline = none;
+  multiline.admin_secrets = {"line1\nline2"};
+  EXPECT_THAT(store_->CreatePartner(multiline, kNow), StatusIs(StatusCode::kInvalidArgument));
+  NewPartner carriage = none;
+  carriage.admin_secrets = {"a\rb"};
+  EXPECT_THAT(store_->CreatePartner(carriage, kNow), StatusIs(StatusCode::kInvalidArgument));
+
+  EXPECT_EQ(AddPartner().id, 1) << "a rejected partner must not use up an id";
+}
+
+TEST_P(StoreContractTest, GetPartnerReturnsNotFoundForAnUnknownId) {
+  EXPECT_THAT(store_->GetPartner(1), StatusIs(StatusCode::kNotFound));
+  AddPartner();
+  EXPECT_THAT(store_->GetPartner(2), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetPartner(0), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetPartner(-1), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_P(StoreContractTest, ListPartnersReturnsEveryPartnerById) {
+  Result<std::vector<Partner>> empty = store_->ListPartners();
+  ASSERT_THAT(empty, IsOk());
+  EXPECT_THAT(*empty, IsEmpty());
+
+  AddPartner("a");
+  AddPartner("b");
+  AddPartner("c");
+  Result<std::vector<Partner>> all = store_->ListPartners();
+  ASSERT_THAT(all, IsOk());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].id, 1);
+  EXPECT_EQ((*all)[0].name, "a");
+  EXPECT_EQ((*all)[1].id, 2);
+  EXPECT_EQ((*all)[2].id, 3);
+  EXPECT_EQ((*all)[2].name, "c");
+  EXPECT_THAT((*all)[2].admin_secrets, ElementsAre("c-admin"));
+}
+
+TEST_P(StoreContractTest, SetPartnerStatusChangesStatusAndUpdatedAtOnly) {
+  Partner p = AddPartner();
+  ASSERT_THAT(store_->SetPartnerStatus(p.id, PartnerStatus::kBlocked, kNow + 60), IsOk());
+  Result<Partner> blocked = store_->GetPartner(p.id);
+  ASSERT_THAT(blocked, IsOk());
+  EXPECT_EQ(blocked->status, PartnerStatus::kBlocked);
+  EXPECT_EQ(blocked->updated_at, kNow + 60);
+  EXPECT_EQ(blocked->created_at, kNow);
+  EXPECT_EQ(blocked->admin_secrets, p.admin_secrets);
+
+  ASSERT_THAT(store_->SetPartnerStatus(p.id, PartnerStatus::kActive, kNow + 120), IsOk());
+  EXPECT_EQ(store_->GetPartner(p.id)->status, PartnerStatus::kActive);
+}
+
+TEST_P(StoreContractTest, SetPartnerStatusReturnsNotFoundForAnUnknownId) {
+  EXPECT_THAT(store_->SetPartnerStatus(7, PartnerStatus::kBlocked, kNow),
+              StatusIs(StatusCode::kNotFound));
+}
+
+// --- Revocation ------------------------------------------------------------------------------
+
+TEST_P(StoreContractTest, NothingIsRevokedInAnEmptyStore) {
+  EXPECT_FALSE(Revoked({"k1", "k2"}));
+  EXPECT_FALSE(Revoked({}));
+}
+
+TEST_P(StoreContractTest, RevocationWithoutValidUntilLastsForever) {
+  ASSERT_THAT(store_->Revoke(Revoke("k1"), kNow), IsOk());
+  EXPECT_TRUE(Revoked({"k1"}, kNow));
+  EXPECT_TRUE(Revoked({"k1"}, int64_t{1} << 60));
+  EXPECT_FALSE(Revoked({"k2"}));
+}
+
+TEST_P(StoreContractTest, RevocationOutlivesValidUntilByTheGracePeriod) {
+  ASSERT_THAT(store_->Revoke(Revoke("k1", 1000), kNow), IsOk());
+  EXPECT_TRUE(Revoked({"k1"}, 0));
+  EXPECT_TRUE(Revoked({"k1"}, 1000));
+  EXPECT_TRUE(Revoked({"k1"}, 1000 + kRevocationGraceSeconds - 1));
+  EXPECT_FALSE(Revoked({"k1"}, 1000 + kRevocationGraceSeconds));
+  EXPECT_FALSE(Revoked({"k1"}, 1000 + kRevocationGraceSeconds + 1));
+}
+
+TEST_P(StoreContractTest, IsRevokedIsTrueIfAnyKeyIsRevoked) {
+  ASSERT_THAT(store_->Revoke(Revoke("by-session", std::nullopt, RevocationType::kSessionId), kNow),
+              IsOk());
+  EXPECT_TRUE(Revoked({"by-hash", "by-session"}));
+  EXPECT_TRUE(Revoked({"by-session", "by-hash"}));
+  EXPECT_FALSE(Revoked({"by-hash", "other"}));
+}
+
+TEST_P(StoreContractTest, RevokeReplacesValidUntilOfTheSameKeyAndType) {
+  ASSERT_THAT(store_->Revoke(Revoke("k1", 1000), kNow), IsOk());
+  ASSERT_THAT(store_->Revoke(Revoke("k1", 5000), kNow), IsOk());
+  EXPECT_TRUE(Revoked({"k1"}, 5000));
+  // A later, shorter revocation replaces the longer one (Kaltura invalidateByKey).
+  ASSERT_THAT(store_->Revoke(Revoke("k1", 100), kNow), IsOk());
+  EXPECT_FALSE(Revoked({"k1"}, 100 + kRevocationGraceSeconds));
+  ASSERT_THAT(store_->Revoke(Revoke("k1"), kNow), IsOk());
+  EXPECT_TRUE(Revoked({"k1"}, int64_t{1} << 60));
+}
+
+TEST_P(StoreContractTest, SameKeyWithAnotherTypeIsASeparateRevocation) {
+  ASSERT_THAT(store_->Revoke(Revoke("k1", std::nullopt, RevocationType::kKsHash), kNow), IsOk());
+  ASSERT_THAT(store_->Revoke(Revoke("k1", 100, RevocationType::kSessionId), kNow), IsOk());
+  EXPECT_TRUE(Revoked({"k1"}, int64_t{1} << 60)) << "the KS-hash row must stay unbounded";
+}
+
+TEST_P(StoreContractTest, RowsWithAnActionsLimitAreNotRevocationsUntilRevoked) {
+  ASSERT_THAT(GetParam().set_actions_limit(*store_, Revoke("k1"), 10, kNow), IsOk());
+  EXPECT_FALSE(Revoked({"k1"}));
+  // Revoke clears the actions limit, turning the row into a revocation.
+  ASSERT_THAT(store_->Revoke(Revoke("k1", kNow + 60), kNow), IsOk());
+  EXPECT_TRUE(Revoked({"k1"}));
+}
+
+// --- App tokens: insert, get -----------------------------------------------------------------
+
+TEST_P(StoreContractTest, InsertedTokenReadsBackWithEveryField) {
+  Partner p = AddPartner();
+  AppToken full = FullToken(p.id, "0_fullfull");
+  AppToken bare = Token(p.id, "0_barebare");
+  ASSERT_THAT(store_->InsertAppToken(full), IsOk());
+  ASSERT_THAT(store_->InsertAppToken(bare), IsOk());
+
+  Result<AppToken> got_full = store_->GetAppToken(p.id, "0_fullfull");
+  ASSERT_THAT(got_full, IsOk());
+  EXPECT_EQ(*got_full, full);
+  Result<AppToken> got_bare = store_->GetAppToken(p.id, "0_barebare");
+  ASSERT_THAT(got_bare, IsOk());
+  EXPECT_EQ(*got_bare, bare);
+  EXPECT_FALSE(got_bare->expiry.has_value());
+  EXPECT_FALSE(got_bare->session_user_id.has_value());
+}
+
+TEST_P(StoreContractTest, InsertRejectsAnIdTakenInAnyPartner) {
+  Partner p1 = AddPartner("p1");
+  Partner p2 = AddPartner("p2");
+  ASSERT_THAT(store_->InsertAppToken(Token(p1.id, "0_samesame")), IsOk());
+  EXPECT_THAT(store_->InsertAppToken(Token(p1.id, "0_samesame")),
+              StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_THAT(store_->InsertAppToken(Token(p2.id, "0_samesame")),
+              StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_THAT(store_->GetAppToken(p2.id, "0_samesame"), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_P(StoreContractTest, InsertRejectsTheIdOfADeletedToken) {
+  Partner p = AddPartner();
+  ASSERT_THAT(store_->InsertAppToken(Token(p.id, "0_deleted1")), IsOk());
+  ASSERT_THAT(store_->DeleteAppToken(p.id, "0_deleted1", Revoke("sess"), kNow), IsOk());
+  EXPECT_THAT(store_->InsertAppToken(Token(p.id, "0_deleted1")),
+              StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_THAT(store_->GetAppToken(p.id, "0_deleted1"), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_P(StoreContractTest, InsertRejectsAnUnknownPartner) {
+  EXPECT_THAT(store_->InsertAppToken(Token(42, "0_orphan00")), StatusIs(StatusCode::kNotFound));
+  Partner p = AddPartner();
+  EXPECT_THAT(store_->InsertAppToken(Token(p.id, "0_orphan00")), IsOk())
+      << "the rejected insert must not have taken the id";
+}
+
+TEST_P(StoreContractTest, GetReturnsNotFoundForAnUnknownId) {
+  Partner p = AddPartner();
+  ASSERT_THAT(store_->InsertAppToken(Token(p.id, "0_known000")), IsOk());
+  EXPECT_THAT(store_->GetAppToken(p.id, "0_unknown0"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetAppToken(p.id, ""), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetAppToken(p.id, "0_KNOWN000"), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_P(StoreContractTest, GetReturnsDisabledTokens) {
+  Partner p = AddPartner();
+  AppToken t = Token(p.id, "0_disabled");
+  t.status = AppTokenStatus::kDisabled;
+  ASSERT_THAT(store_->InsertAppToken(t), IsOk());
+  Result<AppToken> got = store_->GetAppToken(p.id, "0_disabled");
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->status, AppTokenStatus::kDisabled);
+}
+
+TEST_P(StoreContractTest, PartnersCannotSeeOrTouchEachOthersTokens) {
+  Partner owner = AddPartner("owner");
+  Partner other = AddPartner("other");
+  ASSERT_THAT(store_->InsertAppToken(Token(owner.id, "0_owned000")), IsOk());
+
+  EXPECT_THAT(store_->GetAppToken(other.id, "0_owned000"), StatusIs(StatusCode::kNotFound));
+  AppToken hijack = Token(other.id, "0_owned000");
+  hijack.description = "mine now";
+  EXPECT_THAT(store_->UpdateAppToken(hijack), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->DeleteAppToken(other.id, "0_owned000", Revoke("k-other"), kNow),
+              StatusIs(StatusCode::kNotFound));
+  EXPECT_FALSE(Revoked({"k-other"})) << "a failed delete must not revoke";
+  EXPECT_THAT(ListIds(other.id, AllOf()), IsEmpty());
+  AppTokenQuery by_id = AllOf();
+  by_id.id_equal = "0_owned000";
+  EXPECT_THAT(ListIds(other.id, by_id), IsEmpty());
+
+  Result<AppToken> still = store_->GetAppToken(owner.id, "0_owned000");
+  ASSERT_THAT(still, IsOk());
+  EXPECT_EQ(*still, Token(owner.id, "0_owned000"));
+}
+
+// --- App tokens: update, delete --------------------------------------------------------------
+
+TEST_P(StoreContractTest, UpdateReplacesEveryStoredField) {
+  Partner p = AddPartner();
+  ASSERT_THAT(store_->InsertAppToken(FullToken(p.id, "0_updated0")), IsOk());
+
+  AppToken changed = Token(p.id, "0_updated0", kNow - 10, kNow + 99);
+  changed.token = "fedcba9876543210fedcba9876543210";
+  changed.session_type = 0;
+  changed.description = "new";
+  ASSERT_THAT(store_->UpdateAppToken(changed), IsOk());
+
+  Result<AppToken> got = store_->GetAppToken(p.id, "0_updated0");
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(*got, changed);
+  EXPECT_FALSE(got->expiry.has_value()) << "null fields in the update clear stored values";
+  EXPECT_FALSE(got->hash_type.has_value());
+}
+
+TEST_P(StoreContractTest, UpdateReturnsNotFoundForUnknownOrDeletedTokens) {
+  Partner p = AddPartner();
+  EXPECT_THAT(store_->UpdateAppToken(Token(p.id, "0_missing0")), StatusIs(StatusCode::kNotFound));
+
+  ASSERT_THAT(store_->InsertAppToken(Token(p.id, "0_gone0000")), IsOk());
+  ASSERT_THAT(store_->DeleteAppToken(p.id, "0_gone0000", Revoke("k"), kNow), IsOk());
+  AppToken revive = Token(p.id, "0_gone0000");
+  EXPECT_THAT(store_->UpdateAppToken(revive), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetAppToken(p.id, "0_gone0000"), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_P(StoreContractTest, DeleteHidesTheTokenAndWritesTheRevocation) {
+  Partner p = AddPartner();
+  ASSERT_THAT(store_->InsertAppToken(Token(p.id, "0_todelete")), IsOk());
+  ASSERT_THAT(store_->InsertAppToken(Token(p.id, "0_tokeep00")), IsOk());
+  Revocation r = Revoke("session-key", 2000, RevocationType::kSessionId);
+
+  ASSERT_THAT(store_->DeleteAppToken(p.id, "0_todelete", r, kNow + 5), IsOk());
+
+  EXPECT_THAT(store_->GetAppToken(p.id, "0_todelete"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(ListIds(p.id, AllOf()), ElementsAre("0_tokeep00"));
+  EXPECT_EQ(TotalCount(p.id, AllOf()), 1);
+  EXPECT_TRUE(Revoked({"session-key"}, 2000 + kRevocationGraceSeconds - 1));
+  EXPECT_FALSE(Revoked({"session-key"}, 2000 + kRevocationGraceSeconds));
+}
+
+TEST_P(StoreContractTest, DeleteTwiceReturnsNotFoundAndLeavesTheRevocation) {
+  Partner p = AddPartner();
+  ASSERT_THAT(store_->InsertAppToken(Token(p.id, "0_deltwice")), IsOk());
+  ASSERT_THAT(store_->DeleteAppToken(p.id, "0_deltwice", Revoke("first"), kNow), IsOk());
+  EXPECT_THAT(store_->DeleteAppToken(p.id, "0_deltwice", Revoke("second"), kNow),
+              StatusIs(StatusCode::kNotFound));
+  EXPECT_TRUE(Revoked({"first"}));
+  EXPECT_FALSE(Revoked({"second"}));
+}
+
+TEST_P(StoreContractTest, DeleteOfAnUnknownTokenRevokesNothing) {
+  Partner p = AddPartner();
+  EXPECT_THAT(store_->DeleteAppToken(p.id, "0_nothere0", Revoke("k"), kNow),
+              StatusIs(StatusCode::kNotFound));
+  EXPECT_FALSE(Revoked({"k"}));
+}
+
+// --- App tokens: list ------------------------------------------------------------------------
+
+TEST_P(StoreContractTest, ListWithoutOrderReturnsInsertionOrder) {
+  Partner p = AddPartner();
+  InsertFour(p.id);
+  EXPECT_THAT(ListIds(p.id, AllOf()),
+              ElementsAre("0_aaaaaaaa", "0_bbbbbbbb", "0_cccccccc", "0_dddddddd"));
+}
+
+TEST_P(StoreContractTest, ListOfAPartnerWithoutTokensIsEmpty) {
+  Partner p = AddPartner();
+  Result<AppTokenPage> page = store_->ListAppTokens(p.id, AppTokenQuery());
+  ASSERT_THAT(page, IsOk());
+  EXPECT_THAT(page->objects, IsEmpty());
+  EXPECT_EQ(page->total_count, 0);
+  EXPECT_THAT(store_->ListAppTokens(999, AppTokenQuery()), IsOk());
+}
+
+TEST_P(StoreContractTest, ListReturnsFullRecords) {
+  Partner p = AddPartner();
+  AppToken full = FullToken(p.id, "0_fullfull");
+  ASSERT_THAT(store_->InsertAppToken(full), IsOk());
+  Result<AppTokenPage> page = store_->ListAppTokens(p.id, AllOf());
+  ASSERT_THAT(page, IsOk());
+  ASSERT_EQ(page->objects.size(), 1u);
+  EXPECT_EQ(page->objects[0], full);
+}
+
+TEST_P(StoreContractTest, ListFiltersByIdEqual) {
+  Partner p = AddPartner();
+  InsertFour(p.id);
+  AppTokenQuery q = AllOf();
+  q.id_equal = "0_cccccccc";
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_cccccccc"));
+  q.id_equal = "0_zzzzzzzz";
+  EXPECT_THAT(ListIds(p.id, q), IsEmpty());
+}
+
+TEST_P(StoreContractTest, ListFiltersByIdIn) {
+  Partner p = AddPartner();
+  InsertFour(p.id);
+  AppTokenQuery q = AllOf();
+  q.id_in = std::vector<std::string>{"0_dddddddd", "0_zzzzzzzz", "0_aaaaaaaa"};
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_aaaaaaaa", "0_dddddddd"));
+  q.id_in = std::vector<std::string>{};
+  EXPECT_THAT(ListIds(p.id, q), IsEmpty());
+  EXPECT_EQ(TotalCount(p.id, q), 0);
+}
+
+TEST_P(StoreContractTest, ListFiltersByCreatedAtRangeInclusively) {
+  Partner p = AddPartner();
+  InsertFour(p.id);
+  AppTokenQuery q = AllOf();
+  q.created_at_gte = 200;
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_bbbbbbbb", "0_dddddddd"));
+  q = AllOf();
+  q.created_at_lte = 100;
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_aaaaaaaa", "0_cccccccc"));
+  q.created_at_gte = 100;
+  q.created_at_lte = 200;
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_aaaaaaaa", "0_bbbbbbbb", "0_cccccccc"));
+  q.created_at_gte = 201;
+  q.created_at_lte = 299;
+  EXPECT_THAT(ListIds(p.id, q), IsEmpty());
+}
+
+TEST_P(StoreContractTest, ListFiltersByUpdatedAtRangeInclusively) {
+  Partner p = AddPartner();
+  InsertFour(p.id);
+  AppTokenQuery q = AllOf();
+  q.updated_at_gte = 300;
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_aaaaaaaa", "0_dddddddd"));
+  q = AllOf();
+  q.updated_at_lte = 200;
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_bbbbbbbb", "0_cccccccc"));
+  q.updated_at_gte = 150;
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_cccccccc"));
+}
+
+TEST_P(StoreContractTest, ListFiltersByStatusEqual) {
+  Partner p = AddPartner();
+  InsertFour(p.id);
+  AppTokenQuery q = AllOf();
+  q.status_equal = static_cast<int>(AppTokenStatus::kDisabled);
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_bbbbbbbb", "0_dddddddd"));
+  q.status_equal = static_cast<int>(AppTokenStatus::kActive);
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_aaaaaaaa", "0_cccccccc"));
+}
+
+TEST_P(StoreContractTest, ListNeverReturnsDeletedTokensEvenWhenAskedFor) {
+  Partner p = AddPartner();
+  InsertFour(p.id);
+  ASSERT_THAT(store_->DeleteAppToken(p.id, "0_aaaaaaaa", Revoke("k"), kNow), IsOk());
+  AppTokenQuery q = AllOf();
+  q.status_equal = static_cast<int>(AppTokenStatus::kDeleted);
+  EXPECT_THAT(ListIds(p.id, q), IsEmpty());
+  EXPECT_EQ(TotalCount(p.id, q), 0);
+  q = AllOf();
+  q.status_in = std::vector<int>{3, 2};
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_cccccccc"));
+  q = AllOf();
+  q.id_equal = "0_aaaaaaaa";
+  EXPECT_THAT(ListIds(p.id, q), IsEmpty());
+}
+
+TEST_P(StoreContractTest, ListFiltersByStatusIn) {
+  Partner p = AddPartner();
+  InsertFour(p.id);
+  AppTokenQuery q = AllOf();
+  q.status_in = std::vector<int>{1};
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_bbbbbbbb", "0_dddddddd"));
+  q.status_in = std::vector<int>{2, 1};
+  EXPECT_EQ(ListIds(p.id, q).size(), 4u);
+  q.status_in = std::vector<int>{};
+  EXPECT_THAT(ListIds(p.id, q), IsEmpty());
+}
+
+TEST_P(StoreContractTest, ListFiltersBySessionUserIdEqual) {
+  Partner p = AddPartner();
+  InsertFour(p.id);
+  AppTokenQuery q = AllOf();
+  q.session_user_id_equal = "u1";
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_aaaaaaaa", "0_dddddddd"));
+  q.session_user_id_equal = "";
+  EXPECT_THAT(ListIds(p.id, q), IsEmpty()) << "a null session user id matches nothing";
+}
+
+TEST_P(StoreContractTest, ListAppliesEveryFilterTogether) {
+  Partner p = AddPartner();
+  InsertFour(p.id);
+  AppTokenQuery q = AllOf();
+  q.session_user_id_equal = "u1";
+  q.status_equal = static_cast<int>(AppTokenStatus::kDisabled);
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_dddddddd"));
+
+  q = AllOf();
+  q.id_in = std::vector<std::string>{"0_aaaaaaaa", "0_bbbbbbbb", "0_cccccccc"};
+  q.created_at_lte = 150;
+  q.updated_at_gte = 250;
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_aaaaaaaa"));
+
+  q.id_equal = "0_bbbbbbbb";
+  EXPECT_THAT(ListIds(p.id, q), IsEmpty());
+
+  q = AllOf();
+  q.id_equal = "0_bbbbbbbb";
+  q.id_in = std::vector<std::string>{"0_bbbbbbbb", "0_cccccccc"};
+  q.status_in = std::vector<int>{1, 2};
+  q.created_at_gte = 200;
+  q.created_at_lte = 200;
+  q.updated_at_gte = 100;
+  q.updated_at_lte = 100;
+  q.status_equal = 1;
+  q.session_user_id_equal = "u2";
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_bbbbbbbb"));
+}
+
+TEST_P(StoreContractTest, ListOrdersByCreatedAtWithTiesInInsertionOrder) {
+  Partner p = AddPartner();
+  InsertFour(p.id);
+  AppTokenQuery q = AllOf();
+  q.order_by = {{AppTokenOrderField::kCreatedAt, true}};
+  EXPECT_THAT(ListIds(p.id, q),
+              ElementsAre("0_aaaaaaaa", "0_cccccccc", "0_bbbbbbbb", "0_dddddddd"));
+  q.order_by = {{AppTokenOrderField::kCreatedAt, false}};
+  EXPECT_THAT(ListIds(p.id, q),
+              ElementsAre("0_dddddddd", "0_bbbbbbbb", "0_aaaaaaaa", "0_cccccccc"));
+}
+
+TEST_P(StoreContractTest, ListOrdersByUpdatedAtWithTiesInInsertionOrder) {
+  Partner p = AddPartner();
+  InsertFour(p.id);
+  AppTokenQuery q = AllOf();
+  q.order_by = {{AppTokenOrderField::kUpdatedAt, true}};
+  EXPECT_THAT(ListIds(p.id, q),
+              ElementsAre("0_bbbbbbbb", "0_cccccccc", "0_aaaaaaaa", "0_dddddddd"));
+  q.order_by = {{AppTokenOrderField::kUpdatedAt, false}};
+  EXPECT_THAT(ListIds(p.id, q),
+              ElementsAre("0_aaaaaaaa", "0_dddddddd", "0_cccccccc", "0_bbbbbbbb"));
+}
+
+TEST_P(StoreContractTest, ListAppliesOrderEntriesInTurn) {
+  Partner p = AddPartner();
+  InsertFour(p.id);
+  AppTokenQuery q = AllOf();
+  q.order_by = {{AppTokenOrderField::kCreatedAt, false}, {AppTokenOrderField::kUpdatedAt, true}};
+  EXPECT_THAT(ListIds(p.id, q),
+              ElementsAre("0_dddddddd", "0_bbbbbbbb", "0_cccccccc", "0_aaaaaaaa"));
+  q.order_by = {{AppTokenOrderField::kUpdatedAt, false}, {AppTokenOrderField::kCreatedAt, false}};
+  EXPECT_THAT(ListIds(p.id, q),
+              ElementsAre("0_dddddddd", "0_aaaaaaaa", "0_cccccccc", "0_bbbbbbbb"));
+}
+
+TEST_P(StoreContractTest, ListPagesWithLimitAndOffset) {
+  Partner p = AddPartner();
+  InsertFour(p.id);
+  AppTokenQuery q;
+  q.order_by = {{AppTokenOrderField::kCreatedAt, false}};
+  q.limit = 3;
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_dddddddd", "0_bbbbbbbb", "0_aaaaaaaa"));
+  q.offset = 3;
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_cccccccc"));
+  q.limit = 2;
+  q.offset = 1;
+  EXPECT_THAT(ListIds(p.id, q), ElementsAre("0_bbbbbbbb", "0_aaaaaaaa"));
+  q.offset = 4;
+  EXPECT_THAT(ListIds(p.id, q), IsEmpty());
+  q.offset = 1000;
+  EXPECT_THAT(ListIds(p.id, q), IsEmpty());
+  EXPECT_EQ(TotalCount(p.id, q), 4);
+}
+
+TEST_P(StoreContractTest, ListLimitZeroReturnsEveryMatch) {
+  Partner p = AddPartner();
+  for (int i = 0; i < 45; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "0_tok%05d", i);
+    ASSERT_THAT(store_->InsertAppToken(Token(p.id, id, kNow + i, kNow + i)), IsOk());
+  }
+  AppTokenQuery q;  // default limit 30
+  EXPECT_EQ(ListIds(p.id, q).size(), 30u);
+  q.limit = 0;
+  EXPECT_EQ(ListIds(p.id, q).size(), 45u);
+  q.offset = 40;
+  EXPECT_EQ(ListIds(p.id, q).size(), 5u);
+}
+
+TEST_P(StoreContractTest, ListTotalCountCountsEveryMatchIgnoringPaging) {
+  Partner p = AddPartner();
+  Partner other = AddPartner("other");
+  InsertFour(p.id);
+  ASSERT_THAT(store_->InsertAppToken(Token(other.id, "0_otherppp")), IsOk());
+  ASSERT_THAT(store_->InsertAppToken(Token(p.id, "0_eeeeeeee")), IsOk());
+  ASSERT_THAT(store_->DeleteAppToken(p.id, "0_eeeeeeee", Revoke("k"), kNow), IsOk());
+
+  AppTokenQuery q;
+  q.limit = 1;
+  q.offset = 2;
+  Result<AppTokenPage> page = store_->ListAppTokens(p.id, q);
+  ASSERT_THAT(page, IsOk());
+  EXPECT_EQ(page->objects.size(), 1u);
+  EXPECT_EQ(page->total_count, 4);
+
+  q.status_equal = static_cast<int>(AppTokenStatus::kActive);
+  EXPECT_EQ(TotalCount(p.id, q), 2);
+  EXPECT_EQ(TotalCount(other.id, AllOf()), 1);
+}
+
+// --- Persistence -----------------------------------------------------------------------------
+
+TEST_P(StoreContractTest, ReopenedFileStoreKeepsPartnersTokensAndRevocations) {
+  if (!GetParam().persistent) GTEST_SKIP() << GetParam().name << " does not persist";
+  NewPartner in;
+  in.name = "durable";
+  in.admin_secrets = {"s1", "s2"};
+  in.secret = "u";
+  Result<Partner> p = store_->CreatePartner(in, kNow);
+  ASSERT_THAT(p, IsOk());
+  ASSERT_THAT(store_->SetPartnerStatus(p->id, PartnerStatus::kBlocked, kNow + 1), IsOk());
+  AppToken full = FullToken(p->id, "0_durable0");
+  ASSERT_THAT(store_->InsertAppToken(full), IsOk());
+  ASSERT_THAT(store_->InsertAppToken(Token(p->id, "0_deleted0")), IsOk());
+  ASSERT_THAT(store_->DeleteAppToken(p->id, "0_deleted0", Revoke("deleted-key"), kNow), IsOk());
+  ASSERT_THAT(store_->Revoke(Revoke("ks-hash", 5000), kNow), IsOk());
+
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+
+  Result<Partner> again = store_->GetPartner(p->id);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->name, "durable");
+  EXPECT_THAT(again->admin_secrets, ElementsAre("s1", "s2"));
+  EXPECT_EQ(again->status, PartnerStatus::kBlocked);
+  EXPECT_EQ(again->updated_at, kNow + 1);
+  Result<AppToken> token = store_->GetAppToken(p->id, "0_durable0");
+  ASSERT_THAT(token, IsOk());
+  EXPECT_EQ(*token, full);
+  EXPECT_THAT(store_->GetAppToken(p->id, "0_deleted0"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->InsertAppToken(Token(p->id, "0_deleted0")),
+              StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_TRUE(Revoked({"deleted-key"}));
+  EXPECT_TRUE(Revoked({"ks-hash"}, 5000));
+  EXPECT_FALSE(Revoked({"ks-hash"}, 5000 + kRevocationGraceSeconds));
+  EXPECT_EQ(AddPartner("next").id, p->id + 1);
+}
+
+// --- Concurrency -----------------------------------------------------------------------------
+
+TEST_P(StoreContractTest, ConcurrentWritersAndReadersLoseNothing) {
+  constexpr int kThreads = 8;
+  constexpr int kPartnersPerThread = 5;
+  constexpr int kTokensPerThread = 30;
+  Partner shared = AddPartner("shared");
+
+  auto id_of = [](int thread, int i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "0_t%dn%04d", thread, i);
+    return std::string(id);
+  };
+  auto key_of = [](int thread, int i) {
+    return "key-" + std::to_string(thread) + "-" + std::to_string(i);
+  };
+  std::atomic<int> failures{0};
+  auto check = [&](const Status& s) {
+    if (!s.ok()) {
+      ADD_FAILURE() << s.ToString();
+      failures.fetch_add(1);
+    }
+  };
+
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kTokensPerThread; ++i) {
+        if (i < kPartnersPerThread) {
+          NewPartner np;
+          np.name = "p" + std::to_string(t);
+          np.admin_secrets = {"s"};
+          check(store_->CreatePartner(np, kNow).status());
+        }
+        AppToken token = Token(shared.id, id_of(t, i), kNow + i, kNow + i);
+        check(store_->InsertAppToken(token));
+        token.description = "updated";
+        token.updated_at = kNow + 1000;
+        check(store_->UpdateAppToken(token));
+        if (i % 3 == 0) {
+          check(store_->DeleteAppToken(shared.id, token.id, Revoke(key_of(t, i)), kNow));
+        }
+        check(store_->GetPartner(shared.id).status());
+        check(store_->ListAppTokens(shared.id, AppTokenQuery()).status());
+        std::vector<std::string> keys = {key_of(t, i)};
+        check(store_->IsRevoked(keys, kNow).status());
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  ASSERT_EQ(failures.load(), 0);
+
+  Result<std::vector<Partner>> partners = store_->ListPartners();
+  ASSERT_THAT(partners, IsOk());
+  ASSERT_EQ(partners->size(), size_t{1 + kThreads * kPartnersPerThread});
+  for (size_t i = 0; i < partners->size(); ++i) {
+    EXPECT_EQ((*partners)[i].id, static_cast<int64_t>(i + 1));
+  }
+
+  Result<AppTokenPage> page = store_->ListAppTokens(shared.id, AllOf());
+  ASSERT_THAT(page, IsOk());
+  const int deleted_per_thread = (kTokensPerThread + 2) / 3;
+  EXPECT_EQ(page->total_count, kThreads * (kTokensPerThread - deleted_per_thread));
+  std::set<std::string> listed;
+  for (const AppToken& token : page->objects) {
+    listed.insert(token.id);
+    EXPECT_EQ(token.description, "updated") << token.id;
+    EXPECT_EQ(token.updated_at, kNow + 1000) << token.id;
+  }
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kTokensPerThread; ++i) {
+      const bool deleted = i % 3 == 0;
+      EXPECT_EQ(listed.contains(id_of(t, i)), !deleted) << id_of(t, i);
+      EXPECT_EQ(Revoked({key_of(t, i)}), deleted) << key_of(t, i);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest,
+                         ::testing::Values(kMemory, kSqliteMemory, kSqliteFile),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return info.param.name;
+                         });
+
+}  // namespace
+}  // namespace ksgate::store

@@ -1,0 +1,20 @@
+#include "store/validate.h"
+
+#include <string>
+
+namespace ksgate::store {
+
+Status ValidateNewPartner(const NewPartner& partner) {
+  if (partner.admin_secrets.empty()) {
+    return InvalidArgumentError("a partner needs at least one admin secret");
+  }
+  for (const std::string& secret : partner.admin_secrets) {
+    if (secret.empty()) return InvalidArgumentError("an admin secret is empty");
+    if (secret.find_first_of("\r\n") != std::string::npos) {
+      return InvalidArgumentError("an admin secret contains a line break");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace ksgate::store
