@@ -334,9 +334,9 @@ struct Connection {
 
 // One I/O thread: its event loop and the connections that live on it.
 struct Worker {
-  // Members in this order so that destroying the io_context (which destroys the frames of
-  // coroutines still pending, whose guards touch `connections`) happens while `connections`
-  // lives, and the timer and work guard go before the io_context.
+  // Run() returns only once every coroutine has finished, so no frame outlives Run(). Should
+  // an io_context still hold frames when destroyed, `connections` (touched by their scope
+  // guards) outlives it; the timer and work guard, which need it, go first.
   std::list<Connection*> connections;  // this worker's thread only
   bool stopping = false;               // this worker's thread only
   asio::io_context ioc{1};
@@ -525,7 +525,7 @@ void Server::Impl::StopAccepting() {
 }
 
 void Server::Impl::HandleSignals() {
-  if (signals_) return;
+  if (signals_ || stopping_.load()) return;
   signals_.emplace(workers_[0]->ioc.get_executor(), SIGINT, SIGTERM);
   signals_->async_wait([this](error_code ec, int signal) {
     if (ec) return;

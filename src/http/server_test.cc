@@ -492,8 +492,12 @@ TEST_F(ServerTest, ConnectionsOverTheCapAreClosed) {
   EXPECT_TRUE(first.Read());
 }
 
-TEST_F(ServerTest, ShutdownLetsInFlightRequestFinish) {
-  Start();
+class ShutdownTest : public ServerTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(ShutdownTest, LetsInFlightRequestFinish) {
+  ServerOptions options = Options();
+  options.threads = GetParam();
+  Start(options);
   Client idle(port());  // a keep-alive connection between requests
   ASSERT_TRUE(idle.Send(Get("/warm")));
   ASSERT_TRUE(idle.Read());
@@ -515,6 +519,23 @@ TEST_F(ServerTest, ShutdownLetsInFlightRequestFinish) {
   Client late(port());
   EXPECT_FALSE(late.connected());
   server_.reset();
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, ShutdownTest, ::testing::Values(1, 2));
+
+TEST_F(ServerTest, ShutdownClosesStragglersAfterGrace) {
+  ServerOptions options = Options();
+  options.limits.shutdown_grace = 1s;
+  Start(options);
+  Client client(port());
+  ASSERT_TRUE(client.Send("POST /never-finished HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"));
+  std::this_thread::sleep_for(50ms);  // the request is in flight, not idle
+  const auto start = Clock::now();
+  server_->Shutdown();
+  EXPECT_TRUE(client.WaitClosed(1800ms));
+  EXPECT_GE(Clock::now() - start, 900ms);
+  EXPECT_TRUE(Stop(500ms));
+  EXPECT_EQ(handler_.handled(), 0);
 }
 
 TEST_F(ServerTest, ShutdownBeforeRunMakesRunReturn) {
