@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ks/crypto.h"
@@ -532,6 +533,26 @@ TEST(KsWidget, IsWidgetSessionCases) {
   EXPECT_FALSE(IsWidgetSession(no_widget));
   KsFields app_token = FieldsA();
   EXPECT_FALSE(IsWidgetSession(app_token));
+}
+
+// --- Concurrency -------------------------------------------------------------------------
+
+TEST(KsThreads, ConcurrentEncodeAndDecodeAgree) {
+  std::vector<std::thread> threads;
+  std::array<int, 4> failures{};
+  for (size_t t = 0; t < failures.size(); ++t) {
+    threads.emplace_back([t, &failures] {
+      for (int i = 0; i < 200; ++i) {
+        const bool ok = EncodeV2(FieldsA(), kSecret, kRand) == kKsA &&
+                        Decode(kKsB, kSecrets).ok() &&
+                        EncodeV1(FieldsC(), kSecret, "1767139200.1234") == kKsC &&
+                        Decode(kKsC, kSecrets).ok() && RandomHex(16).size() == 32;
+        if (!ok) ++failures[t];
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_THAT(failures, testing::Each(0));
 }
 
 // --- Robustness --------------------------------------------------------------------------

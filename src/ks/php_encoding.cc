@@ -119,40 +119,44 @@ std::string Base64Encode(std::string_view data) {
 std::optional<std::string> Base64DecodeStrict(std::string_view text, Base64Alphabet alphabet) {
   const ReverseTable& table =
       alphabet == Base64Alphabet::kStandardOrUrlSafe ? kUrlSafeTable : kStandardTable;
-  std::string out;
-  out.reserve(text.size() / 4 * 3 + 3);
+  std::string out(text.size() / 4 * 3 + 3, '\0');
+  char* const dst = out.data();
+  size_t written = 0;
   size_t sextets = 0;
   size_t padding = 0;
-  unsigned int pending = 0;  // bits of the byte being assembled
+  uint32_t acc = 0;  // the sextets of the current quantum
   for (const char c : text) {
     if (c == '=') {
       ++padding;
       continue;
     }
     const int8_t v = table[static_cast<unsigned char>(c)];
-    if (v == kSkip) continue;
-    if (v == kBad || padding > 0) return std::nullopt;
-    const auto ch = static_cast<unsigned int>(v);
-    switch (sextets % 4) {
-      case 0:
-        pending = ch << 2;
-        break;
-      case 1:
-        out.push_back(static_cast<char>((pending | (ch >> 4)) & 0xff));
-        pending = (ch & 0x0f) << 4;
-        break;
-      case 2:
-        out.push_back(static_cast<char>((pending | (ch >> 2)) & 0xff));
-        pending = (ch & 0x03) << 6;
-        break;
-      case 3:
-        out.push_back(static_cast<char>((pending | ch) & 0xff));
-        break;
+    if (v < 0) {
+      if (v == kSkip) continue;
+      return std::nullopt;
     }
-    ++sextets;
+    if (padding > 0) return std::nullopt;  // data after '='
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    if ((++sextets & 3) == 0) {
+      dst[written++] = static_cast<char>((acc >> 16) & 0xff);
+      dst[written++] = static_cast<char>((acc >> 8) & 0xff);
+      dst[written++] = static_cast<char>(acc & 0xff);
+      acc = 0;
+    }
   }
-  if (sextets % 4 == 1) return std::nullopt;
+  switch (sextets & 3) {
+    case 1:  // a lone sextet cannot make a byte
+      return std::nullopt;
+    case 2:
+      dst[written++] = static_cast<char>((acc >> 4) & 0xff);
+      break;
+    case 3:
+      dst[written++] = static_cast<char>((acc >> 10) & 0xff);
+      dst[written++] = static_cast<char>((acc >> 2) & 0xff);
+      break;
+  }
   if (padding > 0 && (padding > 2 || (sextets + padding) % 4 != 0)) return std::nullopt;
+  out.resize(written);
   return out;
 }
 
