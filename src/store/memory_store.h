@@ -42,13 +42,11 @@ class MemoryStore final : public Store {
   Status UpdateAppToken(const AppToken& token) override;
   Status DeleteAppToken(int64_t partner_id, std::string_view id, const Revocation& revocation,
                         int64_t now) override;
-  Result<AppTokenPage> ListAppTokens(int64_t partner_id,
-                                     const AppTokenQuery& query) const override;
+  Result<AppTokenPage> ListAppTokens(int64_t partner_id, const AppTokenQuery& query) const override;
 
   // Writes an invalid_sessions row carrying an actions limit (the shape Kaltura's actionslimit
   // privilege produces), which IsRevoked must ignore. Replaces any row (key, type).
-  void SetActionsLimitForTesting(const Revocation& revocation, int64_t actions_limit,
-                                 int64_t now);
+  void SetActionsLimitForTesting(const Revocation& revocation, int64_t actions_limit, int64_t now);
 
  private:
   struct RevocationRow {

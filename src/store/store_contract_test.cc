@@ -1,7 +1,5 @@
 // The Store contract, run against every backend (style.md convention 15): MemoryStore, SQLite
 // ":memory:" and a SQLite file. A backend passes only if it behaves exactly as store.h says.
-#include "store/store.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -9,6 +7,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <set>
 #include <string>
 #include <thread>
@@ -16,6 +15,7 @@
 
 #include "store/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/store.h"
 #include "store/test_util.h"
 
 namespace ksgate::store {
@@ -40,37 +40,39 @@ struct Backend {
       set_actions_limit;
 };
 
+// gtest prints the parameter of a failing test with this.
+void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
+
 Status SqliteActionsLimit(Store& store, const Revocation& r, int64_t limit, int64_t now) {
   return static_cast<SqliteStore&>(store).SetActionsLimitForTesting(r, limit, now);
 }
 
-const Backend kMemory{
-    "Memory",
-    [](const std::filesystem::path&) -> Result<std::unique_ptr<Store>> {
-      return std::unique_ptr<Store>(std::make_unique<MemoryStore>());
-    },
-    false,
-    [](Store& store, const Revocation& r, int64_t limit, int64_t now) {
-      static_cast<MemoryStore&>(store).SetActionsLimitForTesting(r, limit, now);
-      return Status::Ok();
-    }};
+const Backend kMemory{"Memory",
+                      [](const std::filesystem::path&) -> Result<std::unique_ptr<Store>> {
+                        return std::unique_ptr<Store>(std::make_unique<MemoryStore>());
+                      },
+                      false,
+                      [](Store& store, const Revocation& r, int64_t limit, int64_t now) {
+                        static_cast<MemoryStore&>(store).SetActionsLimitForTesting(r, limit, now);
+                        return Status::Ok();
+                      }};
 
-const Backend kSqliteMemory{
-    "SqliteInMemory",
-    [](const std::filesystem::path&) -> Result<std::unique_ptr<Store>> {
-      KSGATE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> s, SqliteStore::Open(":memory:"));
-      return std::unique_ptr<Store>(std::move(s));
-    },
-    false, &SqliteActionsLimit};
+const Backend kSqliteMemory{"SqliteInMemory",
+                            [](const std::filesystem::path&) -> Result<std::unique_ptr<Store>> {
+                              KSGATE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> s,
+                                                      SqliteStore::Open(":memory:"));
+                              return std::unique_ptr<Store>(std::move(s));
+                            },
+                            false, &SqliteActionsLimit};
 
-const Backend kSqliteFile{
-    "SqliteFile",
-    [](const std::filesystem::path& dir) -> Result<std::unique_ptr<Store>> {
-      KSGATE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> s,
-                              SqliteStore::Open((dir / "db" / "ksgate.db").string()));
-      return std::unique_ptr<Store>(std::move(s));
-    },
-    true, &SqliteActionsLimit};
+const Backend kSqliteFile{"SqliteFile",
+                          [](const std::filesystem::path& dir) -> Result<std::unique_ptr<Store>> {
+                            KSGATE_ASSIGN_OR_RETURN(
+                                std::unique_ptr<SqliteStore> s,
+                                SqliteStore::Open((dir / "db" / "ksgate.db").string()));
+                            return std::unique_ptr<Store>(std::move(s));
+                          },
+                          true, &SqliteActionsLimit};
 
 class StoreContractTest : public ::testing::TestWithParam<Backend> {
  protected:

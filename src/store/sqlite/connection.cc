@@ -1,5 +1,7 @@
 #include "store/sqlite/connection.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <utility>
 
 namespace ksgate::store::sqlite {
@@ -167,7 +169,8 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Ro
   };
   if (rc != SQLITE_OK) return open_error(rc);
   sqlite3_extended_result_codes(db.get(), 1);
-  sqlite3_busy_timeout(db.get(), static_cast<int>(busy_timeout.count()));
+  sqlite3_busy_timeout(db.get(),
+                       static_cast<int>(std::clamp<int64_t>(busy_timeout.count(), 0, INT32_MAX)));
 
   // Reading the schema forces SQLite to open the file: a directory, an unreadable file or one
   // that is not a database fails here rather than on first use.
@@ -180,8 +183,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Ro
 }
 
 Result<Statement> Connection::Prepare(std::string_view sql) {
-  std::string key(sql);
-  auto it = cache_.find(key);
+  auto it = cache_.find(sql);
   if (it != cache_.end() && !it->second.in_use) {
     return Statement(it->second.stmt.get(), &it->second.in_use, nullptr);
   }
@@ -190,10 +192,11 @@ Result<Statement> Connection::Prepare(std::string_view sql) {
   int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
                               cache ? SQLITE_PREPARE_PERSISTENT : 0, &raw, nullptr);
   StmtHandle stmt(raw);
-  if (rc != SQLITE_OK) return ErrorStatus(db_.get(), rc, "prepare \"" + key + "\"");
-  if (stmt == nullptr) return InternalError("prepare: no statement in \"" + key + "\"");
+  if (rc != SQLITE_OK) return ErrorStatus(db_.get(), rc, "prepare \"" + std::string(sql) + "\"");
+  if (stmt == nullptr)
+    return InternalError("prepare: no statement in \"" + std::string(sql) + "\"");
   if (!cache) return Statement(stmt.get(), nullptr, std::move(stmt));
-  CachedStatement& entry = cache_[std::move(key)];
+  CachedStatement& entry = cache_[std::string(sql)];
   entry.stmt = std::move(stmt);
   return Statement(entry.stmt.get(), &entry.in_use, nullptr);
 }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -119,9 +120,14 @@ class Connection {
     StmtHandle stmt;
     bool in_use = false;
   };
+  // Lets cache_.find take a string_view without building a std::string.
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view sql) const { return std::hash<std::string_view>()(sql); }
+  };
 
   DbHandle db_;  // declared first: destroyed after the statements below
-  std::unordered_map<std::string, CachedStatement> cache_;
+  std::unordered_map<std::string, CachedStatement, SqlHash, std::equal_to<>> cache_;
 };
 
 // Reader connections to one database file, opened on demand up to `max_size` and reused.

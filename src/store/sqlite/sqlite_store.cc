@@ -20,8 +20,8 @@ using sqlite::Statement;
 // Column lists shared by SELECTs and INSERTs; ReadPartner / ReadAppToken read in this order.
 #define KSGATE_PARTNER_COLUMNS \
   "id, name, admin_secrets, secret, status, ks_version, ks_max_expiry, created_at, updated_at"
-#define KSGATE_TOKEN_COLUMNS                                                                \
-  "id, token, partner_id, created_at, updated_at, status, expiry, session_type, "           \
+#define KSGATE_TOKEN_COLUMNS                                                      \
+  "id, token, partner_id, created_at, updated_at, status, expiry, session_type, " \
   "session_user_id, session_duration, session_privileges, hash_type, description"
 // AppTokenStatus::kDeleted, as a constant in SQL text.
 #define KSGATE_DELETED "3"
@@ -54,9 +54,8 @@ constexpr char kSelectRevoked[] =
     "SELECT 1 FROM invalid_sessions WHERE key = ? AND actions_limit IS NULL"
     " AND (valid_until IS NULL OR valid_until > ?) LIMIT 1";
 
-constexpr char kInsertToken[] =
-    "INSERT INTO app_tokens (" KSGATE_TOKEN_COLUMNS ")"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr char kInsertToken[] = "INSERT INTO app_tokens (" KSGATE_TOKEN_COLUMNS ") VALUES"
+                                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr char kSelectToken[] = "SELECT " KSGATE_TOKEN_COLUMNS
                                 " FROM app_tokens WHERE id = ? AND partner_id = ?"
                                 " AND status <> " KSGATE_DELETED;
@@ -234,13 +233,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(std::string_view path,
       }
     }
   }
-  KSGATE_ASSIGN_OR_RETURN(
-      std::unique_ptr<Connection> writer,
-      Connection::Open(file, Connection::Role::kWriter, options.busy_timeout));
+  KSGATE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
+                          Connection::Open(file, Connection::Role::kWriter, options.busy_timeout));
   std::unique_ptr<sqlite::ReaderPool> readers;
   if (!in_memory) {
-    readers =
-        std::make_unique<sqlite::ReaderPool>(file, options.busy_timeout, options.max_readers);
+    readers = std::make_unique<sqlite::ReaderPool>(file, options.busy_timeout, options.max_readers);
   }
   return std::unique_ptr<SqliteStore>(
       new SqliteStore(options, std::move(writer), std::move(readers)));

@@ -1,5 +1,7 @@
 // SqliteStore: the default Store, one SQLite file in WAL mode (or a private in-memory
-// database). Schema comes from the numbered migrations embedded in the binary (migrations.h).
+// database). Schema comes from the numbered migrations embedded in the binary (migrations.h):
+// tables partners (admin_secrets newline-joined, primary first), app_tokens (deleted rows kept,
+// seq = insertion order), invalid_sessions, schema_version. Every value is a bound parameter.
 #pragma once
 
 #include <chrono>
@@ -70,8 +72,7 @@ class SqliteStore final : public Store {
   Status UpdateAppToken(const AppToken& token) override;
   Status DeleteAppToken(int64_t partner_id, std::string_view id, const Revocation& revocation,
                         int64_t now) override;
-  Result<AppTokenPage> ListAppTokens(int64_t partner_id,
-                                     const AppTokenQuery& query) const override;
+  Result<AppTokenPage> ListAppTokens(int64_t partner_id, const AppTokenQuery& query) const override;
 
   // Writes an invalid_sessions row carrying an actions limit, which IsRevoked must ignore.
   // Replaces any row (key, type).
@@ -95,7 +96,7 @@ class SqliteStore final : public Store {
 
   const SqliteOptions options_;
   mutable std::mutex writer_mu_;
-  const std::unique_ptr<sqlite::Connection> writer_;  // used only under writer_mu_
+  const std::unique_ptr<sqlite::Connection> writer_;   // used only under writer_mu_
   const std::unique_ptr<sqlite::ReaderPool> readers_;  // null for ":memory:"
 };
 
