@@ -1,0 +1,69 @@
+// Actions: what a service.action is (its parameters, who may call it, what it does) and the
+// table the dispatcher looks them up in.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "api/args.h"
+#include "api/schema.h"
+#include "api/value.h"
+#include "common/api_error.h"
+#include "common/result.h"
+#include "services/caller.h"
+
+namespace ksgate::api {
+
+// Who may call an action.
+enum class Access {
+  kPublic,     // no KS needed
+  kKsOptional,  // no KS needed; uses the caller's KS when there is one
+  kAnyKs,      // any valid KS (widget, user or admin), else MISSING_KS
+  kAdminKs,    // an ADMIN KS, else MISSING_KS / SERVICE_FORBIDDEN
+};
+
+// Everything a handler may know about the call besides its arguments.
+struct CallContext {
+  const services::Caller& caller;  // kind kNone without a KS
+  // The partner the call acts for: the KS partner, or the request's partnerId without a KS
+  // (0 when neither).
+  int64_t partner_id = 0;
+  std::string_view client_ip;
+  std::string_view uri;  // request path without the query
+  int64_t now = 0;
+};
+
+using Handler = std::function<Result<Value, ApiError>(const CallContext&, const Args&)>;
+
+struct ActionDef {
+  std::string_view service;  // declared id, e.g. "appToken"
+  std::string_view action;   // declared name, e.g. "startSession"
+  std::vector<ParamDef> params;
+  Access access = Access::kAdminKs;
+  Handler handler;
+};
+
+// Service and action names are matched case-insensitively. Not thread-safe to modify; build it
+// before serving, then share it read-only.
+class ActionTable {
+ public:
+  void Add(ActionDef action);
+  // nullptr if the service has no such action. Arguments are lower-case.
+  const ActionDef* Find(std::string_view service_lower, std::string_view action_lower) const;
+  bool HasService(std::string_view service_lower) const;
+  // Every action, in registration order.
+  const std::vector<ActionDef>& actions() const { return actions_; }
+
+ private:
+  std::vector<ActionDef> actions_;
+  std::unordered_map<std::string, size_t> by_name_;  // "service.action", lower-case
+  std::unordered_map<std::string, int> services_;    // lower-case service -> action count
+};
+
+std::string AsciiLower(std::string_view s);
+
+}  // namespace ksgate::api

@@ -1,0 +1,53 @@
+// Dispatcher: the API front controller. A pure function from api::Request to api::Response
+// (style.md convention 11): decodes parameters, resolves the KS, authorizes, runs the action or
+// a multirequest, and serialises the result or KalturaAPIException in the requested format.
+//
+// Thread-safe: Handle may be called concurrently from every I/O thread. The table,
+// authenticator and clock must outlive *this.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "api/action.h"
+#include "api/params.h"
+#include "api/request.h"
+#include "api/response.h"
+#include "common/clock.h"
+#include "services/authenticator.h"
+
+namespace ksgate::api {
+
+struct DispatcherOptions {
+  DecodeLimits decode;
+  // Items in one multirequest; more is REQUEST_LIMIT_EXCEEDED for the whole request.
+  size_t max_multirequest_items = 100;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(const ActionTable& table, const services::Authenticator& authenticator,
+             const Clock& clock, DispatcherOptions options = {})
+      : table_(table), authenticator_(authenticator), clock_(clock), options_(options) {}
+
+  // Always returns a response; API errors are HTTP 200 with a KalturaAPIException body.
+  Response Handle(const Request& request) const;
+
+  // The answer to a request the HTTP layer refused before reading it whole (`limit` names the
+  // limit, `max` its value): REQUEST_LIMIT_EXCEEDED in the format the URL asked for.
+  Response Reject(const Request& partial, std::string_view limit, uint64_t max) const;
+
+ private:
+  struct Call;
+  class KsCache;
+
+  Result<Value, ApiError> Execute(const Param& params, const Request& request,
+                                  KsCache& ks_cache) const;
+
+  const ActionTable& table_;
+  const services::Authenticator& authenticator_;
+  const Clock& clock_;
+  DispatcherOptions options_;
+};
+
+}  // namespace ksgate::api

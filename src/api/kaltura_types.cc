@@ -1,0 +1,62 @@
+#include "api/kaltura_types.h"
+
+namespace ksgate::api::types {
+
+const EnumDef kSessionType{"KalturaSessionType", {0, 2}, {}};
+const EnumDef kAppTokenStatus{"KalturaAppTokenStatus", {1, 2, 3}, {}};
+const EnumDef kAppTokenHashType{"KalturaAppTokenHashType", {}, {"SHA1", "MD5", "SHA256", "SHA512"}};
+
+const ObjectDef kAppToken{
+    "KalturaAppToken",
+    nullptr,
+    {
+        {.name = "id", .type = Type::kString, .readonly = true, .max_length = 64},
+        {.name = "token", .type = Type::kString, .readonly = true, .max_length = 64},
+        {.name = "partnerId", .type = Type::kInt, .readonly = true},
+        {.name = "createdAt", .type = Type::kTime, .readonly = true},
+        {.name = "updatedAt", .type = Type::kTime, .readonly = true},
+        {.name = "status", .type = Type::kIntEnum, .enum_def = &kAppTokenStatus, .readonly = true},
+        {.name = "expiry", .type = Type::kTime},
+        {.name = "sessionType", .type = Type::kIntEnum, .enum_def = &kSessionType},
+        {.name = "sessionUserId", .type = Type::kString, .max_length = kMaxUserIdLength},
+        {.name = "sessionDuration", .type = Type::kInt},
+        {.name = "sessionPrivileges", .type = Type::kString, .max_length = kMaxPrivilegesLength},
+        {.name = "hashType", .type = Type::kStringEnum, .enum_def = &kAppTokenHashType},
+        {.name = "description", .type = Type::kString, .max_length = kMaxDescriptionLength},
+    },
+    false};
+
+const ObjectDef kFilter{"KalturaFilter",
+                        nullptr,
+                        {{.name = "orderBy", .type = Type::kString, .max_length = 1024}},
+                        true};
+
+const ObjectDef kAppTokenFilter{
+    "KalturaAppTokenFilter",
+    &kFilter,
+    {
+        {.name = "idEqual", .type = Type::kString, .max_length = 64},
+        {.name = "idIn", .type = Type::kString},
+        {.name = "createdAtGreaterThanOrEqual", .type = Type::kTime},
+        {.name = "createdAtLessThanOrEqual", .type = Type::kTime},
+        {.name = "updatedAtGreaterThanOrEqual", .type = Type::kTime},
+        {.name = "updatedAtLessThanOrEqual", .type = Type::kTime},
+        {.name = "statusEqual", .type = Type::kIntEnum, .enum_def = &kAppTokenStatus},
+        {.name = "statusIn", .type = Type::kString, .max_length = 1024},
+        {.name = "sessionUserIdEqual", .type = Type::kString, .max_length = kMaxUserIdLength},
+    },
+    false};
+
+const ObjectDef kFilterPager{"KalturaFilterPager",
+                             nullptr,
+                             {{.name = "pageSize", .type = Type::kInt},
+                              {.name = "pageIndex", .type = Type::kInt}},
+                             false};
+
+void RegisterTypes() {
+  for (const ObjectDef* def : {&kAppToken, &kFilter, &kAppTokenFilter, &kFilterPager}) {
+    RegisterObjectType(def);
+  }
+}
+
+}  // namespace ksgate::api::types

@@ -1,0 +1,28 @@
+// Registration of each service's actions into an ActionTable. Each function documents the
+// actions it adds; the services passed in must outlive the table's use.
+#pragma once
+
+#include "api/action.h"
+#include "common/clock.h"
+#include "services/app_token_service.h"
+#include "services/session_service.h"
+#include "store/records.h"
+
+namespace ksgate::api {
+
+// system.ping, system.getTime.
+void RegisterSystemActions(ActionTable& table, const Clock& clock);
+
+// session.start, session.startWidgetSession, session.get, session.end.
+void RegisterSessionActions(ActionTable& table, const services::SessionService& sessions);
+
+// KalturaSessionInfo as returned by session.get and appToken.startSession.
+Value SessionInfoToValue(const services::SessionInfo& info);
+
+// appToken.add, get, update, delete, list, startSession.
+void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService& tokens);
+
+// KalturaAppToken, with every field in declaration order.
+Value AppTokenToValue(const store::AppToken& token);
+
+}  // namespace ksgate::api

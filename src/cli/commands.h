@@ -1,0 +1,48 @@
+// The ksgate subcommands. Each returns the process exit code and writes its own one-line
+// error to stderr on failure. main.cc parses flags; these do the work.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ksgate::cli {
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string db = "sqlite:var/ksgate.db";
+  int threads = 0;  // 0 = number of cores
+  std::vector<std::string> trusted_proxies;
+};
+int Serve(const ServeOptions& options);
+
+int Migrate(const std::string& db);
+
+struct PartnerAddOptions {
+  std::string db;
+  std::string name;
+  int ks_version = 2;
+  int64_t ks_max_expiry = 86400;
+  bool json = false;
+};
+int PartnerAdd(const PartnerAddOptions& options);
+int PartnerList(const std::string& db, bool json);
+// Sets a partner's status ("active" or "blocked").
+int PartnerSetStatus(const std::string& db, int64_t id, bool active);
+
+// Lists a partner's app tokens (not deleted). --json prints KalturaAppToken objects, token
+// values included; the table leaves them out.
+int AppTokenList(const std::string& db, int64_t partner_id, bool json);
+
+struct KsDecodeOptions {
+  std::optional<std::string> db;
+  std::optional<std::string> secret;
+  std::string ks;
+};
+int KsDecode(const KsDecodeOptions& options);
+
+// Splits "HOST:PORT" ("[::1]:8080" for IPv6). False if malformed.
+bool ParseListen(const std::string& listen, std::string* host, uint16_t* port);
+
+}  // namespace ksgate::cli

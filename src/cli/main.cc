@@ -1,0 +1,105 @@
+// ksgate: the command line. Parses flags (CLI11) and hands over to commands.h.
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ksgate: Kaltura-compatible app tokens and sessions"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "ksgate 0.1.0");
+
+  ksgate::cli::ServeOptions serve;
+  CLI::App* serve_cmd = app.add_subcommand("serve", "Serve the Kaltura API v3");
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0 = any free port)")
+      ->capture_default_str();
+  serve_cmd->add_option("--db", serve.db, "Store URL: sqlite:PATH")->capture_default_str();
+  serve_cmd->add_option("--threads", serve.threads, "I/O threads (default: number of cores)")
+      ->check(CLI::Range(1, 256));
+  serve_cmd->add_option("--trusted-proxy", serve.trusted_proxies,
+                        "Peer address or CIDR whose X-Forwarded-For is believed (repeatable)");
+
+  std::string migrate_db;
+  CLI::App* migrate_cmd = app.add_subcommand("migrate", "Apply pending schema migrations");
+  migrate_cmd->add_option("--db", migrate_db, "Store URL: sqlite:PATH")->required();
+
+  CLI::App* partner_cmd = app.add_subcommand("partner", "Manage partners");
+  partner_cmd->require_subcommand(1);
+  ksgate::cli::PartnerAddOptions add;
+  CLI::App* add_cmd = partner_cmd->add_subcommand("add", "Create a partner with fresh secrets");
+  add_cmd->add_option("--db", add.db, "Store URL")->required();
+  add_cmd->add_option("--name", add.name, "Partner name")->required();
+  add_cmd->add_option("--ks-version", add.ks_version, "KS version the partner issues (1 or 2)")
+      ->check(CLI::IsMember({1, 2}))
+      ->capture_default_str();
+  add_cmd->add_option("--ks-max-expiry", add.ks_max_expiry, "Longest session.start KS, seconds")
+      ->check(CLI::Range(int64_t{1}, int64_t{315360000}))
+      ->capture_default_str();
+  add_cmd->add_flag("--json", add.json, "Print the partner as JSON");
+
+  std::string list_db;
+  bool list_json = false;
+  CLI::App* list_cmd = partner_cmd->add_subcommand("list", "List partners (secrets not shown)");
+  list_cmd->add_option("--db", list_db, "Store URL")->required();
+  list_cmd->add_flag("--json", list_json, "Print JSON");
+
+  std::string status_db;
+  int64_t status_id = 0;
+  CLI::App* block_cmd = partner_cmd->add_subcommand("block", "Block a partner: its KSs stop working");
+  block_cmd->add_option("--db", status_db, "Store URL")->required();
+  block_cmd->add_option("id", status_id, "Partner id")->required();
+  CLI::App* unblock_cmd = partner_cmd->add_subcommand("unblock", "Make a blocked partner active");
+  unblock_cmd->add_option("--db", status_db, "Store URL")->required();
+  unblock_cmd->add_option("id", status_id, "Partner id")->required();
+
+  CLI::App* apptoken_cmd = app.add_subcommand("apptoken", "Inspect app tokens");
+  apptoken_cmd->require_subcommand(1);
+  std::string tokens_db;
+  int64_t tokens_partner = 0;
+  bool tokens_json = false;
+  CLI::App* tokens_list_cmd = apptoken_cmd->add_subcommand("list", "List a partner's app tokens");
+  tokens_list_cmd->add_option("--db", tokens_db, "Store URL")->required();
+  tokens_list_cmd->add_option("--partner", tokens_partner, "Partner id")->required();
+  tokens_list_cmd->add_flag("--json", tokens_json, "Print KalturaAppToken JSON (with token values)");
+
+  CLI::App* ks_cmd = app.add_subcommand("ks", "Inspect KSs");
+  ks_cmd->require_subcommand(1);
+  ksgate::cli::KsDecodeOptions decode;
+  CLI::App* decode_cmd = ks_cmd->add_subcommand("decode", "Verify a KS and print its fields as JSON");
+  auto* db_opt = decode_cmd->add_option("--db", decode.db, "Store URL to find the partner's secrets");
+  auto* secret_opt = decode_cmd->add_option("--secret", decode.secret, "Admin secret to verify with");
+  db_opt->excludes(secret_opt);
+  decode_cmd->add_option("ks", decode.ks, "The KS")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "ksgate: %s\n", e.what());
+    return 2;
+  }
+
+  if (*serve_cmd) return ksgate::cli::Serve(serve);
+  if (*migrate_cmd) return ksgate::cli::Migrate(migrate_db);
+  if (*add_cmd) return ksgate::cli::PartnerAdd(add);
+  if (*list_cmd) return ksgate::cli::PartnerList(list_db, list_json);
+  if (*block_cmd) return ksgate::cli::PartnerSetStatus(status_db, status_id, false);
+  if (*unblock_cmd) return ksgate::cli::PartnerSetStatus(status_db, status_id, true);
+  if (*tokens_list_cmd) return ksgate::cli::AppTokenList(tokens_db, tokens_partner, tokens_json);
+  if (*decode_cmd) {
+    if (!decode.db && !decode.secret) {
+      std::fprintf(stderr, "ksgate: ks decode needs --db or --secret\n");
+      return 2;
+    }
+    return ksgate::cli::KsDecode(decode);
+  }
+  return 2;
+}

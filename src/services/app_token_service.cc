@@ -1,0 +1,286 @@
+#include "services/app_token_service.h"
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+
+#include "ks/crypto.h"
+#include "ks/privileges.h"
+#include "services/store_error.h"
+
+namespace ksgate::services {
+
+namespace {
+
+constexpr std::string_view kIdAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
+constexpr int kIdAttempts = 10;
+
+ApiError NotUpdatable(std::string_view field) {
+  return ApiError::Of(errors::kPropertyValidationNotUpdatable,
+                      {"KalturaAppToken::" + std::string(field)});
+}
+
+ApiError NotFound(std::string_view id) { return ApiError::Of(errors::kAppTokenIdNotFound, {id}); }
+
+std::vector<std::string_view> SplitCsv(std::string_view csv) {
+  std::vector<std::string_view> parts;
+  while (!csv.empty()) {
+    size_t comma = csv.find(',');
+    std::string_view part = csv.substr(0, comma);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    if (!part.empty()) parts.push_back(part);
+    if (comma == std::string_view::npos) break;
+    csv.remove_prefix(comma + 1);
+  }
+  return parts;
+}
+
+ks::HashAlgorithm AlgorithmOf(std::string_view hash_type) {
+  if (hash_type == "SHA1") return ks::HashAlgorithm::kSha1;
+  if (hash_type == "MD5") return ks::HashAlgorithm::kMd5;
+  if (hash_type == "SHA512") return ks::HashAlgorithm::kSha512;
+  return ks::HashAlgorithm::kSha256;
+}
+
+template <typename T>
+bool Differs(const Patch<T>& sent, const T& stored) {
+  return sent.is_set() && !(sent.value == stored);
+}
+
+template <typename T>
+bool Differs(const Patch<T>& sent, const std::optional<T>& stored) {
+  return sent.is_set() && !(stored && *stored == sent.value);
+}
+
+}  // namespace
+
+bool IsValidPuserId(std::string_view user_id) {
+  if (user_id.empty() || user_id.size() > 320) return false;
+  constexpr std::string_view kPunct = ",!#$%&'*+?^_`{|}~.@-";
+  return std::all_of(user_id.begin(), user_id.end(), [&](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           kPunct.find(c) != std::string_view::npos;
+  });
+}
+
+Result<Void, ApiError> AppTokenService::ApplyWritable(const AppTokenPatch& patch,
+                                                      const store::Partner& partner,
+                                                      store::AppToken* token) const {
+  auto apply = [](const auto& field, auto* target) {
+    if (field.is_set()) *target = field.value;
+    if (field.is_null()) target->reset();
+  };
+  if (patch.session_user_id.is_set() && !IsValidPuserId(patch.session_user_id.value)) {
+    return ApiError::Of(errors::kInvalidFieldValue, {"sessionUserId"});
+  }
+  if (patch.session_duration.is_set() && patch.session_duration.value < 0) {
+    return ApiError::Of(errors::kPropertyValidationMinValue,
+                        {"KalturaAppToken::sessionDuration", "0"});
+  }
+  if (patch.session_duration.is_set() && patch.session_duration.value > kMaxSessionDuration) {
+    return ApiError::Of(errors::kPropertyValidationMaxValue,
+                        {"KalturaAppToken::sessionDuration", std::to_string(kMaxSessionDuration)});
+  }
+  if (patch.expiry.is_set() && patch.expiry.value < -1) {
+    return ApiError::Of(errors::kPropertyValidationMinValue, {"KalturaAppToken::expiry", "-1"});
+  }
+  if (patch.expiry.is_set() && patch.expiry.value > kMaxTime) {
+    return ApiError::Of(errors::kPropertyValidationMaxValue,
+                        {"KalturaAppToken::expiry", std::to_string(kMaxTime)});
+  }
+  apply(patch.expiry, &token->expiry);
+  apply(patch.session_type, &token->session_type);
+  apply(patch.session_user_id, &token->session_user_id);
+  apply(patch.session_duration, &token->session_duration);
+  apply(patch.session_privileges, &token->session_privileges);
+  apply(patch.description, &token->description);
+  if (patch.hash_type.is_set()) token->hash_type = patch.hash_type.value;
+  // The hash type is never null: clearing it restores the default.
+  if (patch.hash_type.is_null()) token->hash_type = std::string(kDefaultHashType);
+  // A token always has a duration: clearing it restores the partner's KS max expiry.
+  if (!token->session_duration) token->session_duration = partner.ks_max_expiry;
+  return Void{};
+}
+
+Result<store::AppToken, ApiError> AppTokenService::Add(const store::Partner& partner,
+                                                       const AppTokenPatch& patch) const {
+  if (patch.id.is_set()) return NotUpdatable("id");
+  if (patch.token.is_set()) return NotUpdatable("token");
+  if (patch.partner_id.is_set()) return NotUpdatable("partnerId");
+  if (patch.created_at.is_set()) return NotUpdatable("createdAt");
+  if (patch.updated_at.is_set()) return NotUpdatable("updatedAt");
+  if (patch.status.is_set()) return NotUpdatable("status");
+
+  store::AppToken token;
+  token.partner_id = partner.id;
+  token.status = store::AppTokenStatus::kActive;
+  token.hash_type = std::string(kDefaultHashType);
+  KSGATE_ASSIGN_OR_RETURN(Void applied, ApplyWritable(patch, partner, &token));
+  (void)applied;
+  token.created_at = token.updated_at = clock_.NowSeconds();
+  token.token = ks::RandomHex(16);
+  for (int attempt = 0; attempt < kIdAttempts; ++attempt) {
+    token.id = "0_" + ks::RandomString(8, kIdAlphabet);
+    Status s = store_.InsertAppToken(token);
+    if (s.ok()) return token;
+    if (s.code() != StatusCode::kAlreadyExists) return DatabaseError(s);
+  }
+  return ApiError::Of(errors::kInternalServerError);
+}
+
+Result<store::AppToken, ApiError> AppTokenService::Get(int64_t partner_id,
+                                                       std::string_view id) const {
+  Result<store::AppToken> token = store_.GetAppToken(partner_id, id);
+  if (!token.ok()) {
+    if (token.error().code() == StatusCode::kNotFound) return NotFound(id);
+    return DatabaseError(token.error());
+  }
+  return std::move(token).value();
+}
+
+Result<store::AppToken, ApiError> AppTokenService::Update(const store::Partner& partner,
+                                                          std::string_view id,
+                                                          const AppTokenPatch& patch) const {
+  KSGATE_ASSIGN_OR_RETURN(store::AppToken token, Get(partner.id, id));
+  if (Differs(patch.id, token.id)) return NotUpdatable("id");
+  if (Differs(patch.token, token.token)) return NotUpdatable("token");
+  if (Differs(patch.partner_id, token.partner_id)) return NotUpdatable("partnerId");
+  if (Differs(patch.created_at, token.created_at)) return NotUpdatable("createdAt");
+  if (Differs(patch.updated_at, token.updated_at)) return NotUpdatable("updatedAt");
+  if (Differs(patch.status, static_cast<int>(token.status))) return NotUpdatable("status");
+
+  store::AppToken updated = token;
+  KSGATE_ASSIGN_OR_RETURN(Void applied, ApplyWritable(patch, partner, &updated));
+  (void)applied;
+  if (updated == token) return token;
+  updated.updated_at = clock_.NowSeconds();
+  Status s = store_.UpdateAppToken(updated);
+  if (!s.ok()) {
+    if (s.code() == StatusCode::kNotFound) return NotFound(id);  // deleted meanwhile
+    return DatabaseError(s);
+  }
+  return updated;
+}
+
+Result<Void, ApiError> AppTokenService::Delete(int64_t partner_id, std::string_view id) const {
+  KSGATE_ASSIGN_OR_RETURN(store::AppToken token, Get(partner_id, id));
+  store::Revocation revocation;
+  revocation.key = ks::SessionIdKey(partner_id, token.id);
+  revocation.type = store::RevocationType::kSessionId;
+  revocation.valid_until = token.expiry;
+  Status s = store_.DeleteAppToken(partner_id, token.id, revocation, clock_.NowSeconds());
+  if (!s.ok()) {
+    if (s.code() == StatusCode::kNotFound) return NotFound(id);
+    return DatabaseError(s);
+  }
+  return Void{};
+}
+
+Result<store::AppTokenPage, ApiError> AppTokenService::List(
+    int64_t partner_id, const AppTokenListRequest& request) const {
+  store::AppTokenQuery query;
+  query.id_equal = request.id_equal;
+  if (request.id_in) {
+    std::vector<std::string> ids;
+    for (std::string_view id : SplitCsv(*request.id_in)) {
+      if (ids.size() == kMaxInValues) break;
+      ids.emplace_back(id);
+    }
+    query.id_in = std::move(ids);
+  }
+  query.created_at_gte = request.created_at_gte;
+  query.created_at_lte = request.created_at_lte;
+  query.updated_at_gte = request.updated_at_gte;
+  query.updated_at_lte = request.updated_at_lte;
+  query.status_equal = request.status_equal;
+  if (request.status_in) {
+    std::vector<int> statuses;
+    for (std::string_view s : SplitCsv(*request.status_in)) {
+      int v = 0;
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (ec == std::errc() && end == s.data() + s.size() && statuses.size() < kMaxInValues) {
+        statuses.push_back(v);
+      }
+    }
+    query.status_in = std::move(statuses);
+  }
+  query.session_user_id_equal = request.session_user_id_equal;
+  if (request.order_by) {
+    for (std::string_view entry : SplitCsv(*request.order_by)) {
+      store::AppTokenOrder order;
+      if (entry == "+createdAt" || entry == "-createdAt") {
+        order.field = store::AppTokenOrderField::kCreatedAt;
+      } else if (entry == "+updatedAt" || entry == "-updatedAt") {
+        order.field = store::AppTokenOrderField::kUpdatedAt;
+      } else {
+        continue;  // unknown entries are dropped, as Kaltura does
+      }
+      order.ascending = entry.front() == '+';
+      query.order_by.push_back(order);
+    }
+  }
+  int64_t size = request.page_size.value_or(30);
+  if (size <= 0 || size > kMaxPageSize) size = kMaxPageSize;
+  int64_t index = std::max<int64_t>(1, request.page_index.value_or(1));
+  const int64_t max_index = std::numeric_limits<int64_t>::max() / kMaxPageSize;
+  if (index > max_index) index = max_index;
+  query.limit = size;
+  query.offset = (index - 1) * size;
+  Result<store::AppTokenPage> page = store_.ListAppTokens(partner_id, query);
+  if (!page.ok()) return DatabaseError(page.error());
+  return std::move(page).value();
+}
+
+Result<SessionInfo, ApiError> AppTokenService::StartSession(
+    const Caller& caller, const StartAppTokenSessionRequest& request) const {
+  const store::Partner& partner = caller.partner;
+  KSGATE_ASSIGN_OR_RETURN(store::AppToken token, Get(partner.id, request.id));
+  if (token.status != store::AppTokenStatus::kActive) {
+    return ApiError::Of(errors::kAppTokenNotActive, {request.id});
+  }
+  const std::string expected = ks::HexDigest(
+      AlgorithmOf(token.hash_type.value_or(std::string(kDefaultHashType))), caller.ks + token.token);
+  if (!ks::ConstantTimeEquals(expected, request.token_hash)) {
+    return ApiError::Of(errors::kInvalidAppTokenHash);
+  }
+
+  const int64_t now = clock_.NowSeconds();
+  int64_t token_expiry = token.session_duration.value_or(partner.ks_max_expiry);
+  if (token.expiry) {
+    token_expiry = std::min(token_expiry, *token.expiry - now);
+    if (token_expiry < 0) return ApiError::Of(errors::kAppTokenExpired, {request.id});
+  }
+  int64_t expiry = request.expiry != 0 ? request.expiry : token_expiry;
+  expiry = std::clamp(expiry, -kMaxSessionDuration, token_expiry);
+
+  const int type = token.session_type ? *token.session_type : request.type.value_or(0);
+  const std::string user = token.session_user_id ? *token.session_user_id : request.user_id;
+
+  ks::PrivilegeMap privileges = {{"sessionid", {token.id}}, {"apptoken", {token.id}}};
+  if (token.session_privileges && !token.session_privileges->empty()) {
+    privileges = ks::MergePrivileges(std::move(privileges),
+                                     ks::ParsePrivileges(*token.session_privileges));
+  }
+  if (!request.session_privileges.empty()) {
+    privileges = ks::RetrieveAllowedAppSessionPrivileges(
+        std::move(privileges), ks::ParsePrivileges(request.session_privileges));
+  }
+
+  ks::KsFields fields;
+  fields.valid_until = now + expiry;
+  fields.type = type;
+  fields.user = user;
+  fields.privileges = ks::BuildPrivileges(privileges);
+
+  SessionInfo info;
+  info.session_type = type;
+  info.partner_id = partner.id;
+  info.user_id = user;
+  info.expiry = fields.valid_until;
+  info.privileges = fields.privileges;
+  info.ks = issuer_.Issue(partner, std::move(fields));
+  return info;
+}
+
+}  // namespace ksgate::services

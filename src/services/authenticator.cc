@@ -1,0 +1,84 @@
+#include "services/authenticator.h"
+
+#include "services/store_error.h"
+
+#include <array>
+#include <string>
+
+namespace ksgate::services {
+
+ApiError InvalidKsReason(std::string_view reason) {
+  return ApiError::Of(errors::kInvalidKs, {reason, "-1", "INVALID_STR"});
+}
+
+namespace {
+
+ApiError InvalidKsString(std::string_view ks) {
+  return ApiError::Of(errors::kInvalidKs, {ks, "-1", "INVALID_STR"});
+}
+
+SessionKind KindOf(const ks::KsFields& fields) {
+  if (fields.type >= ks::kSessionTypeAdmin) return SessionKind::kAdmin;
+  if (ks::IsWidgetSession(fields)) return SessionKind::kWidget;
+  // Type 1 ("KAS") counts as admin in Kaltura's isAdmin() (type >= 1).
+  if (fields.type >= 1) return SessionKind::kAdmin;
+  return SessionKind::kUser;
+}
+
+}  // namespace
+
+Result<Caller, ApiError> Authenticator::Parse(std::string_view ks_string) const {
+  Result<int64_t> partner_id = ks::PeekPartnerId(ks_string);
+  if (!partner_id.ok()) return InvalidKsString(ks_string);
+  Result<store::Partner> partner = store_.GetPartner(*partner_id);
+  if (!partner.ok()) {
+    if (partner.error().code() == StatusCode::kNotFound) return InvalidKsString(ks_string);
+    return DatabaseError(partner.error());
+  }
+  Result<ks::ParsedKs> parsed = ks::Decode(ks_string, partner->admin_secrets);
+  if (!parsed.ok()) return InvalidKsString(ks_string);
+  if (parsed->fields.partner_id != partner->id) return InvalidKsString(ks_string);
+
+  Caller caller;
+  caller.kind = KindOf(parsed->fields);
+  caller.ks = std::string(ks_string);
+  caller.privileges = ks::ParsePrivileges(parsed->fields.privileges);
+  caller.parsed = std::move(parsed).value();
+  caller.partner = std::move(partner).value();
+  return caller;
+}
+
+Result<Void, ApiError> Authenticator::Validate(const Caller& caller) const {
+  if (caller.partner.status != store::PartnerStatus::kActive) {
+    return ApiError::Of(errors::kServiceForbiddenContentBlocked);
+  }
+  const int64_t now = clock_.NowSeconds();
+  if (caller.parsed.fields.valid_until <= now) return InvalidKsReason("EXPIRED");
+
+  std::array<std::string, 2> keys;
+  size_t n = 0;
+  keys[n++] = caller.parsed.hash;
+  if (const std::string* session_id = ks::FirstPrivilegeValue(caller.privileges, "sessionid")) {
+    keys[n++] = ks::SessionIdKey(caller.partner.id, *session_id);
+  }
+  Result<bool> revoked = store_.IsRevoked(std::span<const std::string>(keys.data(), n), now);
+  if (!revoked.ok()) return DatabaseError(revoked.error());
+  if (*revoked) return InvalidKsReason("LOGOUT");
+  return Void{};
+}
+
+Result<store::Partner, ApiError> Authenticator::RequirePartner(int64_t partner_id) const {
+  Result<store::Partner> partner = store_.GetPartner(partner_id);
+  if (!partner.ok()) {
+    if (partner.error().code() == StatusCode::kNotFound) {
+      return ApiError::Of(errors::kServiceForbiddenContentBlocked);
+    }
+    return DatabaseError(partner.error());
+  }
+  if (partner->status != store::PartnerStatus::kActive) {
+    return ApiError::Of(errors::kServiceForbiddenContentBlocked);
+  }
+  return std::move(partner).value();
+}
+
+}  // namespace ksgate::services

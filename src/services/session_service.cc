@@ -1,0 +1,135 @@
+#include "services/session_service.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "ks/crypto.h"
+#include "services/store_error.h"
+
+namespace ksgate::services {
+
+namespace {
+
+constexpr int64_t kDefaultMaxExpiry = 86400;
+// Bound on relative expiries (10 years), so now + expiry cannot overflow.
+constexpr int64_t kMaxRelativeSeconds = 315360000;
+// Revocation of a session id by session.end lasts this long (Kaltura: now + 1 day).
+constexpr int64_t kSessionIdRevocationSeconds = 86400;
+
+}  // namespace
+
+Result<std::string, ApiError> SessionService::Start(const StartSessionRequest& request) const {
+  const std::string pid = std::to_string(request.partner_id);
+  Result<store::Partner> partner = store_.GetPartner(request.partner_id);
+  if (!partner.ok()) {
+    if (partner.error().code() != StatusCode::kNotFound) return DatabaseError(partner.error());
+    return ApiError::Of(errors::kStartSessionError, {pid});
+  }
+  if (partner->status != store::PartnerStatus::kActive) {
+    return ApiError::Of(errors::kStartSessionError, {pid});
+  }
+
+  // Compare against every secret without stopping early, so timing says nothing about which.
+  int matched_admin = -1;
+  for (size_t i = 0; i < partner->admin_secrets.size(); ++i) {
+    if (ks::ConstantTimeEquals(request.secret, partner->admin_secrets[i]) && matched_admin < 0) {
+      matched_admin = static_cast<int>(i);
+    }
+  }
+  const bool user_match = ks::ConstantTimeEquals(request.secret, partner->secret);
+  const bool is_admin = request.type >= ks::kSessionTypeAdmin;
+  if (matched_admin < 0 && !(user_match && !is_admin)) {
+    return ApiError::Of(errors::kStartSessionError, {pid});
+  }
+
+  const int64_t cap = partner->ks_max_expiry > 0 ? partner->ks_max_expiry : kDefaultMaxExpiry;
+  // Negative expiries give a KS born expired, as in Kaltura; bounded so now + expiry is safe.
+  const int64_t expiry = std::clamp(request.expiry, -kMaxRelativeSeconds, cap);
+
+  ks::KsFields fields;
+  fields.valid_until = clock_.NowSeconds() + expiry;
+  fields.type = request.type;
+  fields.user = request.user_id;
+  fields.privileges = request.privileges;
+  std::string_view signer;
+  if (is_admin && matched_admin >= 0) signer = partner->admin_secrets[matched_admin];
+  return issuer_.Issue(*partner, std::move(fields), signer);
+}
+
+Result<WidgetSession, ApiError> SessionService::StartWidgetSession(std::string_view widget_id,
+                                                                   int64_t expiry) const {
+  auto invalid = [&] { return ApiError::Of(errors::kInvalidWidgetId, {widget_id}); };
+  if (widget_id.size() < 2 || widget_id.front() != '_') return invalid();
+  int64_t partner_id = 0;
+  std::string_view digits = widget_id.substr(1);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), partner_id);
+  if (ec != std::errc() || end != digits.data() + digits.size() || partner_id <= 0) {
+    return invalid();
+  }
+  Result<store::Partner> partner = store_.GetPartner(partner_id);
+  if (!partner.ok()) {
+    if (partner.error().code() != StatusCode::kNotFound) return DatabaseError(partner.error());
+    return invalid();
+  }
+  if (partner->status != store::PartnerStatus::kActive) {
+    return ApiError::Of(errors::kServiceForbiddenContentBlocked);
+  }
+  if (partner->ks_max_expiry > 0 && partner->ks_max_expiry < expiry) {
+    expiry = partner->ks_max_expiry;
+  }
+  expiry = std::clamp(expiry, -kMaxRelativeSeconds, kMaxRelativeSeconds);
+  ks::KsFields fields;
+  fields.valid_until = clock_.NowSeconds() + expiry;
+  fields.type = ks::kSessionTypeUser;
+  fields.user = "0";
+  fields.privileges = std::string(kWidgetPrivileges);
+  WidgetSession out;
+  out.partner_id = partner->id;
+  out.ks = issuer_.Issue(*partner, std::move(fields));
+  out.user_id = "0";
+  return out;
+}
+
+Result<SessionInfo, ApiError> SessionService::Get(const Caller& caller,
+                                                  std::string_view session) const {
+  Caller subject_storage;
+  const Caller* subject = &caller;
+  if (!session.empty() && session != caller.ks) {
+    Result<Caller, ApiError> parsed = authenticator_.Parse(session);
+    if (!parsed.ok()) return std::move(parsed).error();
+    subject_storage = std::move(parsed).value();
+    subject = &subject_storage;
+  }
+  if (subject->partner_id() != caller.partner_id()) {
+    return ApiError::Of(errors::kPartnerAccessForbidden, {std::to_string(caller.partner_id()),
+                                                          std::to_string(subject->partner_id())});
+  }
+  const ks::KsFields& f = subject->parsed.fields;
+  SessionInfo info;
+  info.session_type = f.type;
+  info.partner_id = f.partner_id;
+  info.user_id = f.user.value_or("");
+  info.expiry = f.valid_until;
+  info.privileges = f.privileges;
+  return info;
+}
+
+Result<Void, ApiError> SessionService::End(const Caller& caller) const {
+  if (!caller.has_ks()) return Void{};
+  const int64_t now = clock_.NowSeconds();
+  store::Revocation by_hash;
+  by_hash.key = caller.parsed.hash;
+  by_hash.type = store::RevocationType::kKsHash;
+  by_hash.valid_until = caller.parsed.fields.valid_until;
+  if (Status s = store_.Revoke(by_hash, now); !s.ok()) return DatabaseError(s);
+  if (const std::string* session_id = ks::FirstPrivilegeValue(caller.privileges, "sessionid")) {
+    store::Revocation by_session;
+    by_session.key = ks::SessionIdKey(caller.partner_id(), *session_id);
+    by_session.type = store::RevocationType::kSessionId;
+    by_session.valid_until = now + kSessionIdRevocationSeconds;
+    if (Status s = store_.Revoke(by_session, now); !s.ok()) return DatabaseError(s);
+  }
+  return Void{};
+}
+
+}  // namespace ksgate::services

@@ -1,0 +1,82 @@
+// SessionService: Kaltura's `session` service (spec/apptoken-and-session.md §3).
+// Thread-safe; store, issuer, authenticator and clock must outlive *this.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/api_error.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "services/authenticator.h"
+#include "services/caller.h"
+#include "services/ks_issuer.h"
+#include "store/store.h"
+
+namespace ksgate::services {
+
+struct StartSessionRequest {
+  std::string secret;
+  std::string user_id;
+  int type = ks::kSessionTypeUser;  // already validated as a KalturaSessionType
+  int64_t partner_id = 0;
+  int64_t expiry = 86400;  // seconds from now, capped by the partner's ks_max_expiry
+  std::string privileges;
+};
+
+// KalturaSessionInfo. `ks` is set by appToken.startSession, not by session.get.
+struct SessionInfo {
+  std::optional<std::string> ks;
+  int session_type = 0;
+  int64_t partner_id = 0;
+  std::string user_id;
+  int64_t expiry = 0;  // absolute Unix time
+  std::string privileges;
+};
+
+// KalturaStartWidgetSessionResponse.
+struct WidgetSession {
+  int64_t partner_id = 0;
+  std::string ks;
+  std::string user_id;
+};
+
+// Privileges of every widget session (spec §3.6).
+inline constexpr std::string_view kWidgetPrivileges = "view:*,widget:1";
+
+class SessionService {
+ public:
+  SessionService(store::Store& store, const KsIssuer& issuer, const Authenticator& authenticator,
+                 const Clock& clock)
+      : store_(store), issuer_(issuer), authenticator_(authenticator), clock_(clock) {}
+
+  // session.start. Returns the KS. START_SESSION_ERROR (PID) when the partner is unknown or
+  // not active, or the secret matches neither an admin secret nor (for USER sessions) the user
+  // secret. An ADMIN KS is signed with the admin secret presented.
+  Result<std::string, ApiError> Start(const StartSessionRequest& request) const;
+
+  // session.startWidgetSession. `widget_id` must be "_<partnerId>" of an existing partner, else
+  // INVALID_WIDGET_ID; a blocked partner gives SERVICE_FORBIDDEN_CONTENT_BLOCKED. Expiry is
+  // capped by the partner's ks_max_expiry.
+  Result<WidgetSession, ApiError> StartWidgetSession(std::string_view widget_id,
+                                                     int64_t expiry) const;
+
+  // session.get: describes `session` (or the caller's own KS when empty). Checks the signature
+  // only. INVALID_KS when it does not verify; PARTNER_ACCESS_FORBIDDEN when it belongs to
+  // another partner than the caller's.
+  Result<SessionInfo, ApiError> Get(const Caller& caller, std::string_view session) const;
+
+  // session.end: revokes the caller's KS hash until its expiry and, if it carries a sessionid
+  // privilege, that session id for 24 h. A call without a KS does nothing.
+  Result<Void, ApiError> End(const Caller& caller) const;
+
+ private:
+  store::Store& store_;
+  const KsIssuer& issuer_;
+  const Authenticator& authenticator_;
+  const Clock& clock_;
+};
+
+}  // namespace ksgate::services
