@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317  # functions below are called indirectly (traps, `step` parsers)
 # Runs every test suite against an already-built tree and prints one final line "N passed, N failed".
 # Exit status: 0 only if nothing failed and at least one test ran.
 #
@@ -31,7 +32,7 @@ cleanup() {
     sleep 1
     kill -KILL -- "-$step_pid" 2>/dev/null || true
   fi
-  [[ -n "$tail_pid" ]] && kill "$tail_pid" 2>/dev/null || true
+  if [[ -n "$tail_pid" ]]; then kill "$tail_pid" 2>/dev/null || true; fi
   if [[ -n "${KSGATE_KEEP_TMP:-}" ]]; then
     echo "run-tests: logs kept in $OUT" >&2
   else
