@@ -1,0 +1,676 @@
+#include "api/params.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace ksgate::api {
+namespace {
+
+Request Get(std::string target) {
+  Request r;
+  r.method = "GET";
+  r.target = std::move(target);
+  return r;
+}
+
+Request Post(std::string target, std::string content_type, std::string body) {
+  Request r;
+  r.method = "POST";
+  r.target = std::move(target);
+  r.content_type = std::move(content_type);
+  r.body = std::move(body);
+  return r;
+}
+
+// A compact, order-preserving picture of a tree: strings quoted, numbers and booleans bare,
+// null as null, maps as {k:v,...}.
+std::string Dump(const Param& p) {
+  switch (p.kind) {
+    case Param::Kind::kNull:
+      return "null";
+    case Param::Kind::kString:
+      return "\"" + p.text + "\"";
+    case Param::Kind::kNumber:
+    case Param::Kind::kBool:
+      return p.text;
+    case Param::Kind::kMap: {
+      std::string out = "{";
+      for (const auto& [key, value] : p.members) {
+        if (out.size() > 1) out += ",";
+        out += key + ":" + Dump(value);
+      }
+      return out + "}";
+    }
+  }
+  return "?";
+}
+
+// Decodes `r`, failing the test on an error.
+std::string Decoded(const Request& r, const DecodeLimits& limits = {}) {
+  Result<Param, ApiError> result = DecodeRequestParams(r, limits);
+  if (!result.ok()) {
+    ADD_FAILURE() << result.error().code << ": " << result.error().message;
+    return "<error>";
+  }
+  return Dump(*result);
+}
+
+// The error of decoding `r` (a default ApiError, with a test failure, if it succeeds).
+ApiError DecodeError(const Request& r, const DecodeLimits& limits = {}) {
+  Result<Param, ApiError> result = DecodeRequestParams(r, limits);
+  if (result.ok()) {
+    ADD_FAILURE() << "decoded: " << Dump(*result);
+    return ApiError{};
+  }
+  return result.error();
+}
+
+ApiError LimitError(std::string_view limit, std::string_view max) {
+  return ApiError::Of(errors::kRequestTooLarge, {limit, max});
+}
+
+std::string Multipart(std::string_view boundary,
+                      std::initializer_list<std::pair<std::string, std::string>> parts) {
+  // Each part: (Content-Disposition parameters, content).
+  std::string body;
+  for (const auto& [disposition, content] : parts) {
+    body += "--" + std::string(boundary) + "\r\n";
+    body += "Content-Disposition: form-data; " + disposition + "\r\n";
+    body += "\r\n" + content + "\r\n";
+  }
+  body += "--" + std::string(boundary) + "--\r\n";
+  return body;
+}
+
+// --- URL forms (§1.2, §1.3) -----------------------------------------------------------------
+
+TEST(DecodeRequestParams, PathFormGivesGenericPairs) {
+  EXPECT_EQ(Decoded(Get("/api_v3/service/media/action/get/entryId/0_abc/format/1")),
+            R"({service:"media",action:"get",entryId:"0_abc",format:"1"})");
+}
+
+TEST(DecodeRequestParams, PathFormKeepsItsQueryString) {
+  EXPECT_EQ(Decoded(Get("/api_v3/service/session/action/get?format=1&ks=abc")),
+            R"({format:"1",ks:"abc",service:"session",action:"get"})");
+}
+
+TEST(DecodeRequestParams, IndexPhpQueryForm) {
+  EXPECT_EQ(Decoded(Get("/api_v3/index.php?service=session&action=start&secret=s3")),
+            R"({service:"session",action:"start",secret:"s3"})");
+}
+
+TEST(DecodeRequestParams, DirectoryIndexQueryForm) {
+  EXPECT_EQ(Decoded(Get("/api_v3/?service=system&action=ping")),
+            R"({service:"system",action:"ping"})");
+}
+
+TEST(DecodeRequestParams, IndexPhpPathForm) {
+  EXPECT_EQ(Decoded(Get("/api_v3/index.php/service/appToken/action/list")),
+            R"({service:"appToken",action:"list"})");
+}
+
+TEST(DecodeRequestParams, ShortApiFormIsTheSameScript) {
+  EXPECT_EQ(Decoded(Get("/api/service/appToken/action/get/id/0_x")),
+            R"({service:"appToken",action:"get",id:"0_x"})");
+}
+
+TEST(DecodeRequestParams, MultirequestPathHasNoAction) {
+  EXPECT_EQ(Decoded(Get("/api_v3/service/multirequest")), R"({service:"multirequest"})");
+}
+
+TEST(DecodeRequestParams, TrailingPathKeyWithoutValueIsEmpty) {
+  EXPECT_EQ(Decoded(Get("/api_v3/service/s/action/a/ks")), R"({service:"s",action:"a",ks:""})");
+  EXPECT_EQ(Decoded(Get("/api_v3/service/s/action/a/ks/")), R"({service:"s",action:"a",ks:""})");
+}
+
+TEST(DecodeRequestParams, FirstPathOccurrenceWins) {
+  EXPECT_EQ(Decoded(Get("/api_v3/service/first/action/a/service/second")),
+            R"({service:"first",action:"a"})");
+}
+
+TEST(DecodeRequestParams, PathStopsAtAZeroKey) {
+  EXPECT_EQ(Decoded(Get("/api_v3/service/s/0/x/action/a")), R"({service:"s"})");
+}
+
+TEST(DecodeRequestParams, EmptyAndScriptSegmentsAreDroppedFromThePath) {
+  EXPECT_EQ(Decoded(Get("/api_v3//service//s/index.php/action/a")), R"({service:"s",action:"a"})");
+}
+
+TEST(DecodeRequestParams, PathSegmentsArePercentDecodedButPlusStays) {
+  EXPECT_EQ(Decoded(Get("/api_v3/service/s/action/a/name/a%20b+c/filter%3AidIn/x")),
+            R"({service:"s",action:"a",name:"a b+c",filter:{idIn:"x"}})");
+}
+
+TEST(DecodeRequestParams, PathBeatsQueryBeatsBody) {
+  Request r = Post("/api_v3/service/fromPath?service=fromQuery&x=fromQuery",
+                   "application/x-www-form-urlencoded", "service=fromBody&x=fromBody&y=fromBody");
+  EXPECT_EQ(Decoded(r), R"({service:"fromPath",x:"fromQuery",y:"fromBody"})");
+}
+
+TEST(DecodeRequestParams, GetAndPostAreTreatedAlike) {
+  Request r = Post("/api_v3/service/s/action/a", "application/json", R"({"id":"1"})");
+  r.method = "GET";
+  EXPECT_EQ(Decoded(r), R"({id:"1",service:"s",action:"a"})");
+}
+
+// --- JSON bodies (§2.1, §2.4) ---------------------------------------------------------------
+
+TEST(DecodeRequestParams, JsonBodyKeepsNestingAndTypes) {
+  Request r = Post("/api_v3/service/apptoken/action/add", "application/json",
+                   R"({"appToken":{"objectType":"KalturaAppToken","sessionType":0,)"
+                   R"("description":"demo"},"format":1,"ok":true,"no":false,"gone":null,)"
+                   R"("big":1e3,"neg":-0.5})");
+  EXPECT_EQ(Decoded(r),
+            R"({appToken:{objectType:"KalturaAppToken",sessionType:0,description:"demo"},)"
+            R"(format:1,ok:true,no:false,gone:null,big:1e3,neg:-0.5,)"
+            R"(service:"apptoken",action:"add"})");
+}
+
+TEST(DecodeRequestParams, JsonParamKindsAreExact) {
+  Result<Param, ApiError> r = DecodeRequestParams(
+      Post("/", "application/json", R"({"s":"1","n":1,"b":true,"z":null,"m":{}})"), {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->Find("s")->kind, Param::Kind::kString);
+  EXPECT_EQ(r->Find("n")->kind, Param::Kind::kNumber);
+  EXPECT_EQ(r->Find("b")->kind, Param::Kind::kBool);
+  EXPECT_EQ(r->Find("z")->kind, Param::Kind::kNull);
+  EXPECT_EQ(r->Find("m")->kind, Param::Kind::kMap);
+}
+
+TEST(DecodeRequestParams, JsonArraysBecomeMapsKeyedByIndex) {
+  Request r = Post("/", "application/json", R"({"a":["x",{"k":"v"},[]],"e":[]})");
+  EXPECT_EQ(Decoded(r), R"({a:{0:"x",1:{k:"v"},2:{}},e:{}})");
+}
+
+TEST(DecodeRequestParams, JsonDuplicateKeyLastValueWinsInFirstPlace) {
+  Request r = Post("/", "application/json", R"({"a":"1","b":"2","a":{"c":"3"}})");
+  EXPECT_EQ(Decoded(r), R"({a:{c:"3"},b:"2"})");
+}
+
+TEST(DecodeRequestParams, JsonUnicodeEscapesBecomeUtf8) {
+  Request r = Post("/", "application/json", R"({"a":"\u00e9\ud83d\ude00\/"})");
+  EXPECT_EQ(Decoded(r), "{a:\"\xC3\xA9\xF0\x9F\x98\x80/\"}");
+}
+
+TEST(DecodeRequestParams, JsonKeysAreVerbatim) {
+  Request r = Post("/", "application/json", R"({"a.b c":"1","x[y]":"2"})");
+  EXPECT_EQ(Decoded(r), R"({a.b c:"1",x[y]:"2"})");
+}
+
+TEST(DecodeRequestParams, JsonContentTypeMayHaveParametersAndAnyCase) {
+  for (const char* type : {"application/json; charset=utf-8", "Application/JSON",
+                           "application/json;charset=UTF-8", " application/json "}) {
+    EXPECT_EQ(Decoded(Post("/", type, R"({"a":"1"})")), R"({a:"1"})") << type;
+  }
+}
+
+TEST(DecodeRequestParams, JsonBodyIsTrimmedFirst) {
+  EXPECT_EQ(Decoded(Post("/", "application/json", " \r\n\t{\"a\":\"1\"}\n ")), R"({a:"1"})");
+}
+
+TEST(DecodeRequestParams, JsonBodyThatIsNotAnObjectGivesNoParams) {
+  for (const char* body : {"", "[1,2]", "\"x\"", "42", "null", "x{}", "[{}]"}) {
+    EXPECT_EQ(Decoded(Post("/?q=1", "application/json", body)), R"({q:"1"})") << body;
+  }
+}
+
+TEST(DecodeRequestParams, MalformedJsonObjectIsInvalidJson) {
+  for (const char* body :
+       {"{\"a\":}", "{\"a\":", "{\"a\":1", "{", "{a:1}", "{\"a\":1,}", "{\"a\":1}x}", "{\"a\":1}x",
+        "{\"a\":01}", "{\"a\":\"\x01\"}", "{} {}", "{\"a\":NaN}"}) {
+    EXPECT_EQ(DecodeError(Post("/", "application/json", body)).code, "INVALID_JSON") << body;
+  }
+}
+
+TEST(DecodeRequestParams, InvalidJsonErrorNamesTheReason) {
+  ApiError e = DecodeError(Post("/", "application/json", "{\"a\":}"));
+  ASSERT_EQ(e.args.size(), 1u);
+  EXPECT_EQ(e.args[0].first, "REASON");
+  EXPECT_NE(e.args[0].second.find("Invalid value"), std::string::npos) << e.args[0].second;
+  EXPECT_EQ(e.message, "The request body is not valid JSON: " + e.args[0].second);
+}
+
+TEST(DecodeRequestParams, JsonWithNulBeforeTrailingGarbageIsInvalidJson) {
+  std::string body("{\"a\":1}\0}", 9);
+  EXPECT_EQ(DecodeError(Post("/", "application/json", body)).code, "INVALID_JSON");
+}
+
+TEST(DecodeRequestParams, InvalidUtf8InJsonIsInvalidJson) {
+  for (std::string body : {std::string("{\"a\":\"\xFF\"}"),          // not UTF-8 at all
+                           std::string("{\"a\":\"\xC0\x80\"}"),      // overlong NUL
+                           std::string("{\"a\":\"\xED\xA0\x80\"}"),  // encoded surrogate
+                           std::string("{\"a\":\"\xE2\x82\"}"),      // truncated
+                           std::string("{\"\xFF\":\"a\"}"),          // in a key
+                           std::string("{\"a\":\"\\udc00\"}"),       // lone low surrogate
+                           std::string("{\"a\":\"\\ud800x\"}")}) {   // lone high surrogate
+    EXPECT_EQ(DecodeError(Post("/", "application/json", body)).code, "INVALID_JSON") << body;
+  }
+}
+
+TEST(DecodeRequestParams, JsonBodyMergesUnderFlatUrlKeys) {
+  Request r =
+      Post("/api_v3/service/apptoken/action/add?appToken:description=fromUrl", "application/json",
+           R"({"appToken":{"objectType":"KalturaAppToken","description":"fromBody"}})");
+  EXPECT_EQ(Decoded(r), R"({appToken:{objectType:"KalturaAppToken",description:"fromUrl"},)"
+                        R"(service:"apptoken",action:"add"})");
+}
+
+TEST(DecodeRequestParams, UrlBracketMapsMergeIntoJsonMapsKeyByKey) {
+  Request r = Post("/?filter[idIn]=fromUrl&filter[pager][size]=5", "application/json",
+                   R"({"filter":{"idIn":"fromBody","statusEqual":2,"pager":{"index":1}}})");
+  EXPECT_EQ(Decoded(r), R"({filter:{idIn:"fromUrl",statusEqual:2,pager:{index:1,size:"5"}}})");
+}
+
+TEST(DecodeRequestParams, UrlScalarReplacesBodyMap) {
+  Request r = Post("/?filter=x", "application/json", R"({"filter":{"a":"1"}})");
+  EXPECT_EQ(Decoded(r), R"({filter:"x"})");
+}
+
+// --- form and multipart bodies --------------------------------------------------------------
+
+TEST(DecodeRequestParams, FormBodyIsParsedLikeAQueryString) {
+  Request r = Post("/api_v3/service/s/action/a", "application/x-www-form-urlencoded; charset=UTF-8",
+                   "ks=abc&filter%3AidIn=1%2C2&name=a+b");
+  EXPECT_EQ(Decoded(r), R"({ks:"abc",filter:{idIn:"1,2"},name:"a b",service:"s",action:"a"})");
+}
+
+TEST(DecodeRequestParams, OtherContentTypesGiveNoBodyParams) {
+  for (const char* type : {"", "text/plain", "application/jsonx", "application/xml"}) {
+    EXPECT_EQ(Decoded(Post("/?q=1", type, "{\"a\":\"1\"}")), R"({q:"1"})") << type;
+  }
+}
+
+TEST(DecodeRequestParams, MultipartJsonFieldIsTheBody) {
+  std::string body = Multipart("XyZ", {{R"(name="other")", "ignored"},
+                                       {R"(name="json")", R"({"appToken":{"id":"0_a"},"n":2})"},
+                                       {R"(name="fileData"; filename="a.bin")", "\x01\x02"}});
+  Request r = Post("/api_v3/service/s/action/a", "multipart/form-data; boundary=XyZ", body);
+  EXPECT_EQ(Decoded(r), R"({appToken:{id:"0_a"},n:2,service:"s",action:"a"})");
+}
+
+TEST(DecodeRequestParams, MultipartFieldsAreUsedWithoutAJsonField) {
+  std::string body = Multipart("b0undary", {{R"(name="ks")", "abc"},
+                                            {R"(name="filter:idIn")", "1,2"},
+                                            {R"(name="a.b[c]")", "x y+z%20"},
+                                            {R"(name="up"; filename="f.txt")", "file body"}});
+  Request r = Post("/", "Multipart/Form-Data; boundary=\"b0undary\"", body);
+  EXPECT_EQ(Decoded(r), R"({ks:"abc",filter:{idIn:"1,2"},a_b:{c:"x y+z%20"}})");
+}
+
+TEST(DecodeRequestParams, MultipartJsonFieldThatIsNotAnObjectLeavesTheFields) {
+  std::string body = Multipart("B", {{R"(name="json")", "[1]"}, {R"(name="ks")", "k"}});
+  EXPECT_EQ(Decoded(Post("/", "multipart/form-data; boundary=B", body)), R"({json:"[1]",ks:"k"})");
+}
+
+TEST(DecodeRequestParams, MultipartEmptyJsonObjectLeavesTheFields) {
+  std::string body = Multipart("B", {{R"(name="json")", " {} "}, {R"(name="ks")", "k"}});
+  EXPECT_EQ(Decoded(Post("/", "multipart/form-data; boundary=B", body)), R"({json:" {} ",ks:"k"})");
+}
+
+TEST(DecodeRequestParams, MultipartMalformedJsonFieldIsInvalidJson) {
+  std::string body = Multipart("B", {{R"(name="json")", "{\"a\":}"}});
+  EXPECT_EQ(DecodeError(Post("/", "multipart/form-data; boundary=B", body)).code, "INVALID_JSON");
+}
+
+TEST(DecodeRequestParams, MultipartToleratesPreambleBareLineFeedsAndQuotedNames) {
+  std::string body =
+      "preamble\r\n--B\nContent-Disposition: form-data; name=\"a\\\"b\"\n\nv1\n"
+      "--B\r\ncontent-disposition: form-data; name=plain\r\n\r\nv2\r\n--B--";
+  EXPECT_EQ(Decoded(Post("/", "multipart/form-data; boundary=B", body)),
+            R"({a"b:"v1",plain:"v2"})");
+}
+
+TEST(DecodeRequestParams, MalformedMultipartGivesWhatParsedAndNeverFails) {
+  const char* boundary_type = "multipart/form-data; boundary=B";
+  EXPECT_EQ(Decoded(Post("/", "multipart/form-data", "--B\r\n")), "{}");  // no boundary
+  EXPECT_EQ(Decoded(Post("/", boundary_type, "")), "{}");
+  EXPECT_EQ(Decoded(Post("/", boundary_type, "--B")), "{}");
+  EXPECT_EQ(
+      Decoded(Post("/", boundary_type, "--B\r\nContent-Disposition: form-data; name=\"a\"\r\n")),
+      "{}");  // headers never end
+  EXPECT_EQ(Decoded(Post("/", boundary_type,
+                         "--B\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n"
+                         "--B\r\nContent-Disposition: form-data; name=\"b\"\r\n\r\n2")),
+            R"({a:"1"})");  // the unterminated last part is dropped
+  EXPECT_EQ(Decoded(Post("/", boundary_type, "--B\r\n\r\nno disposition\r\n--B--")), "{}");
+}
+
+TEST(DecodeRequestParams, MultipartPartsCountAgainstMaxParams) {
+  std::string body;
+  for (int i = 0; i < 20; ++i) body += "--B\r\nX: y\r\n\r\n\r\n";
+  body += "--B--";
+  DecodeLimits limits;
+  limits.max_params = 10;
+  EXPECT_EQ(DecodeError(Post("/", "multipart/form-data; boundary=B", body), limits),
+            LimitError("max_params", "10"));
+}
+
+// --- grouping (§3.1) ------------------------------------------------------------------------
+
+TEST(DecodeRequestParams, ColonKeysAreGroupedIntoATree) {
+  EXPECT_EQ(Decoded(Get("/?filter:idIn=a,b&pager:pageSize=10&filter:orderBy=%2BcreatedAt")),
+            R"({filter:{idIn:"a,b",orderBy:"+createdAt"},pager:{pageSize:"10"}})");
+}
+
+TEST(DecodeRequestParams, ArraysOfObjectsGroupByIndex) {
+  EXPECT_EQ(Decoded(Get("/?arr:0:objectType=KalturaString&arr:0:value=x&arr:1:value=y")),
+            R"({arr:{0:{objectType:"KalturaString",value:"x"},1:{value:"y"}}})");
+}
+
+TEST(DecodeRequestParams, DashAsLastSegmentMakesAnEmptyArray) {
+  EXPECT_EQ(Decoded(Get("/?entry:tags:-=ignored&x:-=")), R"({entry:{tags:{}},x:{}})");
+}
+
+TEST(DecodeRequestParams, DashKeepsAMapAlreadyGroupedThere) {
+  EXPECT_EQ(Decoded(Get("/?x:a=1&x:-=&y:-=&y:b=2")), R"({x:{a:"1"},y:{b:"2"}})");
+}
+
+TEST(DecodeRequestParams, DashReplacesAScalar) {
+  EXPECT_EQ(Decoded(Get("/?x=1&x:-=")), R"({x:{}})");
+}
+
+TEST(DecodeRequestParams, LoneDashKeySetsNothing) {
+  EXPECT_EQ(Decoded(Get("/?-=1&a=2")), R"({a:"2"})");
+}
+
+TEST(DecodeRequestParams, FlatKeyTurnsAScalarIntoAMap) {
+  EXPECT_EQ(Decoded(Get("/?a=1&a:b=2")), R"({a:{b:"2"}})");
+}
+
+TEST(DecodeRequestParams, KeyWithoutColonReplacesWhatWasGroupedThenLaterKeysMerge) {
+  EXPECT_EQ(Decoded(Get("/?filter:a=1&filter[b]=2&filter:c=3")), R"({filter:{b:"2",c:"3"}})");
+  EXPECT_EQ(Decoded(Get("/?filter:a=1&filter=plain")), R"({filter:"plain"})");
+}
+
+TEST(DecodeRequestParams, FlatAndNestedFormsMix) {
+  Request r = Post("/?pager:pageSize=5", "application/json",
+                   R"({"filter":{"idIn":"a"},"pager":{"pageIndex":2}})");
+  EXPECT_EQ(Decoded(r), R"({filter:{idIn:"a"},pager:{pageIndex:2,pageSize:"5"}})");
+}
+
+TEST(DecodeRequestParams, NullSuffixKeysAreKeptVerbatim) {
+  EXPECT_EQ(Decoded(Get("/?appToken:description__null=&appToken:expiry__null")),
+            R"({appToken:{description__null:"",expiry__null:""}})");
+  EXPECT_EQ(Decoded(Post("/", "application/json",
+                         R"({"appToken":{"objectType":"T","description__null":""}})")),
+            R"({appToken:{objectType:"T",description__null:""}})");
+}
+
+TEST(DecodeRequestParams, EmptySegmentsAreKeys) {
+  EXPECT_EQ(Decoded(Get("/?a::b=1&:c=2")), R"({a:{:{b:"1"}},:{c:"2"}})");
+}
+
+TEST(DecodeRequestParams, MultirequestFlatKeysGroupIntoItems) {
+  EXPECT_EQ(Decoded(Get("/api_v3/service/multirequest?1:service=apptoken&1:action=get&"
+                        "1:id=x&2:service=s&2:filter:idIn=y&ks=k")),
+            R"({1:{service:"apptoken",action:"get",id:"x"},2:{service:"s",filter:{idIn:"y"}},)"
+            R"(ks:"k",service:"multirequest"})");
+}
+
+TEST(DecodeRequestParams, MultirequestJsonItemsHaveTheirOwnKeysGrouped) {
+  Request r = Post("/api_v3/service/multirequest?1:filter:b=url", "application/json",
+                   R"({"1":{"service":"s","filter:a":"x"},"x:y":{"k:v":"z"}})");
+  EXPECT_EQ(Decoded(r), R"({1:{service:"s",filter:{a:"x",b:"url"}},x:{y:{k:v:"z"}},)"
+                        R"(service:"multirequest"})");
+}
+
+TEST(DecodeRequestParams, MultirequestItemMapReplacesEarlierFlatEntries) {
+  Request r = Post("/api_v3/service/multirequest?0:action=get", "application/json",
+                   R"({"0":{"service":"s"}})");
+  // Body keys come first, so the URL's flat entry merges into the JSON item.
+  EXPECT_EQ(Decoded(r), R"({0:{service:"s",action:"get"},service:"multirequest"})");
+  EXPECT_EQ(Decoded(Get("/?0:action=get&0[service]=s")), R"({0:{service:"s"}})");
+}
+
+// --- PHP key handling (§2.3) ----------------------------------------------------------------
+
+TEST(DecodeRequestParams, BracketKeysNest) {
+  EXPECT_EQ(Decoded(Get("/?a[b][c]=1&a[b][d]=2&a[]=x&a[]=y")),
+            R"({a:{b:{c:"1",d:"2"},0:"x",1:"y"}})");
+}
+
+TEST(DecodeRequestParams, EmptyBracketsAppendAfterTheLargestIntegerKey) {
+  EXPECT_EQ(Decoded(Get("/?a[5]=x&a[]=y&a[07]=z&a[]=w")), R"({a:{5:"x",6:"y",07:"z",7:"w"}})");
+}
+
+TEST(DecodeRequestParams, BracketOverScalarReplacesIt) {
+  EXPECT_EQ(Decoded(Get("/?a=1&a[b]=2")), R"({a:{b:"2"}})");
+  EXPECT_EQ(Decoded(Get("/?a[b]=2&a=1")), R"({a:"1"})");
+}
+
+TEST(DecodeRequestParams, DotsAndSpacesInNamesBecomeUnderscores) {
+  EXPECT_EQ(Decoded(Get("/?a.b=1&c+d=2&e[f.g]=3&%20%20h=4&i.j[k]=5")),
+            R"({a_b:"1",c_d:"2",e:{f.g:"3"},h:"4",i_j:{k:"5"}})");
+}
+
+TEST(DecodeRequestParams, UnusualBracketNamesFollowPhp) {
+  EXPECT_EQ(Decoded(Get("/?x[y.z=1&p[q][r=2&m[n]o=3&[s]=4&t[ u]=5&v[ ]=6")),
+            R"({x_y_z:"1",p:{q:"2"},m:{n:"3"},t:{ u:"5"},v:{0:"6"}})");
+}
+
+TEST(DecodeRequestParams, NameIsCutAtANulByte) {
+  EXPECT_EQ(Decoded(Get("/?a%00b=1&%00c=2")), R"({a:"1"})");
+}
+
+TEST(DecodeRequestParams, PlusAndPercentEscapesAreDecoded) {
+  EXPECT_EQ(Decoded(Get("/?q=a+b%20c%2Bd%3D%26&na%6De=%C3%A9")),
+            "{q:\"a b c+d=&\",name:\"\xC3\xA9\"}");
+}
+
+TEST(DecodeRequestParams, MalformedPercentEscapesAreKept) {
+  EXPECT_EQ(Decoded(Get("/?a=100%&b=%zz&c=%4&d=%%41&e=%4G")),
+            R"({a:"100%",b:"%zz",c:"%4",d:"%A",e:"%4G"})");
+}
+
+TEST(DecodeRequestParams, PairsWithoutValueOrNameAndEmptyPairs) {
+  EXPECT_EQ(Decoded(Get("/?&&flag&x=&=orphan&&y=1=2&")), R"({flag:"",x:"",y:"1=2"})");
+}
+
+TEST(DecodeRequestParams, NoParamsAtAll) {
+  EXPECT_EQ(Decoded(Get("/")), "{}");
+  EXPECT_EQ(Decoded(Get("")), "{}");
+  EXPECT_EQ(Decoded(Get("/api_v3/index.php")), "{}");
+}
+
+TEST(UrlDecode, WorksLikePhpUrldecode) {
+  EXPECT_EQ(UrlDecode("a+b%41%4a%4g%"), "a bAJ%4g%");
+  EXPECT_EQ(UrlDecode("%00x"), std::string("\0x", 2));
+  EXPECT_EQ(UrlDecode(""), "");
+  EXPECT_EQ(UrlDecode("%E2%82%AC"), "\xE2\x82\xAC");
+}
+
+// --- limits ---------------------------------------------------------------------------------
+
+TEST(DecodeRequestParams, DeepJsonIsRejectedQuickly) {
+  std::string body;
+  for (int i = 0; i < 10000; ++i) body += "{\"a\":";
+  body += "1";
+  body += std::string(10000, '}');
+  EXPECT_EQ(DecodeError(Post("/", "application/json", body)), LimitError("max_depth", "32"));
+
+  std::string arrays = "{\"a\":" + std::string(10000, '[') + std::string(10000, ']') + "}";
+  EXPECT_EQ(DecodeError(Post("/", "application/json", arrays)), LimitError("max_depth", "32"));
+}
+
+TEST(DecodeRequestParams, JsonDepthLimitCountsKeyLevels) {
+  DecodeLimits limits;
+  limits.max_depth = 3;
+  EXPECT_EQ(Decoded(Post("/", "application/json", R"({"a":{"b":{"c":1}}})"), limits),
+            "{a:{b:{c:1}}}");
+  EXPECT_EQ(Decoded(Post("/", "application/json", R"({"a":{"b":{"c":{}}}})"), limits),
+            "{a:{b:{c:{}}}}");
+  EXPECT_EQ(DecodeError(Post("/", "application/json", R"({"a":{"b":{"c":{"d":1}}}})"), limits),
+            LimitError("max_depth", "3"));
+  EXPECT_EQ(DecodeError(Post("/", "application/json", R"({"a":[[[1]]]})"), limits),
+            LimitError("max_depth", "3"));
+}
+
+TEST(DecodeRequestParams, GroupedDepthIsLimited) {
+  DecodeLimits limits;
+  limits.max_depth = 3;
+  EXPECT_EQ(Decoded(Get("/?a:b:c=1&x:y:z:-="), limits), R"({a:{b:{c:"1"}},x:{y:{z:{}}}})");
+  EXPECT_EQ(DecodeError(Get("/?a:b:c:d=1"), limits), LimitError("max_depth", "3"));
+  EXPECT_EQ(DecodeError(Get("/?a:b[c][d]=1"), limits), LimitError("max_depth", "3"));
+  EXPECT_EQ(DecodeError(Post("/", "application/json", R"({"a:b":{"c":{"d":1}}})"), limits),
+            LimitError("max_depth", "3"));
+  EXPECT_EQ(DecodeError(Get("/?a[b][c][d]=1"), limits), LimitError("max_depth", "3"));
+
+  std::string deep = "/?a";
+  for (int i = 0; i < 40; ++i) deep += ":a";
+  EXPECT_EQ(DecodeError(Get(deep + "=1")), LimitError("max_depth", "32"));
+}
+
+TEST(DecodeRequestParams, MultirequestItemGroupingCountsTheItemLevel) {
+  DecodeLimits limits;
+  limits.max_depth = 3;
+  EXPECT_EQ(Decoded(Post("/", "application/json", R"({"1":{"a:b":"x"}})"), limits),
+            R"({1:{a:{b:"x"}}})");
+  EXPECT_EQ(DecodeError(Post("/", "application/json", R"({"1":{"a:b:c":"x"}})"), limits),
+            LimitError("max_depth", "3"));
+}
+
+TEST(DecodeRequestParams, HundredThousandQueryParamsAreRejected) {
+  std::string target = "/api_v3/service/s/action/a?";
+  for (int i = 0; i < 100000; ++i) target += "p" + std::to_string(i) + "=1&";
+  EXPECT_EQ(DecodeError(Get(target)), LimitError("max_params", "10000"));
+}
+
+TEST(DecodeRequestParams, HundredThousandJsonParamsAreRejected) {
+  std::string body = "{";
+  for (int i = 0; i < 100000; ++i) body += "\"p" + std::to_string(i) + "\":1,";
+  body.back() = '}';
+  EXPECT_EQ(DecodeError(Post("/", "application/json", body)), LimitError("max_params", "10000"));
+
+  std::string arrays = "{\"a\":[";
+  for (int i = 0; i < 100000; ++i) arrays += "[],";
+  arrays.back() = ']';
+  arrays += "}";
+  EXPECT_EQ(DecodeError(Post("/", "application/json", arrays)), LimitError("max_params", "10000"));
+}
+
+TEST(DecodeRequestParams, TenMegabytesOfRepeatedPairsAreRejectedQuickly) {
+  std::string body;
+  body.reserve(10 << 20);
+  while (body.size() < (10u << 20)) body += "a=1&";
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(DecodeError(Post("/", "application/x-www-form-urlencoded", body)),
+            LimitError("max_params", "10000"));
+  EXPECT_EQ(DecodeError(Get("/?" + body)), LimitError("max_params", "10000"));
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(elapsed, std::chrono::seconds(2));
+}
+
+TEST(DecodeRequestParams, ManyDistinctKeysDecodeInLinearTime) {
+  std::string body = "{";
+  for (int i = 0; i < 10000; ++i) body += "\"k" + std::to_string(i) + "\":\"v\",";
+  body.back() = '}';
+  std::string query = "/?";
+  for (int i = 0; i < 5000; ++i) query += "m[k" + std::to_string(i) + "]=1&";
+  auto start = std::chrono::steady_clock::now();
+  Result<Param, ApiError> r = DecodeRequestParams(Post("/", "application/json", body), {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->members.size(), 10000u);
+  EXPECT_EQ(r->members[9999].first, "k9999");
+  Result<Param, ApiError> q = DecodeRequestParams(Get(query), {});
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->Find("m")->members.size(), 5000u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST(DecodeRequestParams, MaxParamsIsInclusiveAndCountsAllSources) {
+  DecodeLimits limits;
+  limits.max_params = 3;
+  EXPECT_EQ(Decoded(Get("/?a=1&b=2&c=3"), limits), R"({a:"1",b:"2",c:"3"})");
+  EXPECT_EQ(DecodeError(Get("/?a=1&b=2&c=3&d=4"), limits), LimitError("max_params", "3"));
+  EXPECT_EQ(DecodeError(Post("/?a=1&b=2", "application/json", R"({"c":1,"d":2})"), limits),
+            LimitError("max_params", "3"));
+  EXPECT_EQ(DecodeError(Get("/api_v3/service/s/action/a/x/y?a=1"), limits),
+            LimitError("max_params", "3"));
+}
+
+TEST(DecodeRequestParams, LongKeysAreRejected) {
+  const std::string ok(256, 'k');
+  const std::string too_long(257, 'k');
+  EXPECT_EQ(Decoded(Get("/?" + ok + "=1")), "{" + ok + ":\"1\"}");
+  EXPECT_EQ(DecodeError(Get("/?" + too_long + "=1")), LimitError("max_key_length", "256"));
+  EXPECT_EQ(DecodeError(Get("/?" + std::string(1 << 20, 'k') + "=1")),
+            LimitError("max_key_length", "256"));
+  EXPECT_EQ(DecodeError(Post("/", "application/json", "{\"" + too_long + "\":1}")),
+            LimitError("max_key_length", "256"));
+  EXPECT_EQ(DecodeError(Get("/api_v3/" + too_long + "/x")), LimitError("max_key_length", "256"));
+}
+
+TEST(DecodeRequestParams, LongValuesAreFine) {
+  const std::string value(1 << 20, 'v');
+  Result<Param, ApiError> r =
+      DecodeRequestParams(Post("/", "application/json", "{\"a\":\"" + value + "\"}"), {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->Find("a")->text, value);
+}
+
+// --- Param and helpers ----------------------------------------------------------------------
+
+TEST(Param, SetReplacesInPlaceOrAppends) {
+  Param p = Param::Map();
+  p.Set("a", Param::String("1"));
+  p.Set("b", Param::String("2"));
+  Param& a = p.Set("a", Param::String("3"));
+  EXPECT_EQ(a.text, "3");
+  EXPECT_EQ(Dump(p), R"({a:"3",b:"2"})");
+  ASSERT_NE(p.Find("b"), nullptr);
+  EXPECT_EQ(p.Find("b")->text, "2");
+  EXPECT_EQ(p.Find("c"), nullptr);
+}
+
+TEST(Param, SetMakesAScalarAMap) {
+  Param p = Param::String("x");
+  p.Set("k", Param{});
+  EXPECT_EQ(Dump(p), "{k:null}");
+  EXPECT_EQ(p.text, "");
+}
+
+TEST(Param, FindOnAScalarIsNull) {
+  Param p = Param::String("x");
+  EXPECT_EQ(p.Find("x"), nullptr);
+}
+
+TEST(Param, EraseRemovesOnlyThatKey) {
+  Param p = Param::Map();
+  p.Set("a", Param::String("1"));
+  p.Set("b", Param::String("2"));
+  p.Set("c", Param::String("3"));
+  p.Erase("b");
+  p.Erase("missing");
+  EXPECT_EQ(Dump(p), R"({a:"1",c:"3"})");
+}
+
+TEST(IsXmlSafeUtf8, AcceptsTextXmlAllows) {
+  EXPECT_TRUE(IsXmlSafeUtf8(""));
+  EXPECT_TRUE(IsXmlSafeUtf8("plain text\twith\r\nbreaks"));
+  EXPECT_TRUE(IsXmlSafeUtf8("\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"));  // é € 😀
+  EXPECT_TRUE(IsXmlSafeUtf8("\xEF\xBF\xBD"));                          // U+FFFD
+  EXPECT_TRUE(IsXmlSafeUtf8("\xF4\x8F\xBF\xBF"));                      // U+10FFFF
+  EXPECT_TRUE(IsXmlSafeUtf8("<&>\"'"));
+}
+
+TEST(IsXmlSafeUtf8, RejectsControlsNonCharactersAndBadUtf8) {
+  EXPECT_FALSE(IsXmlSafeUtf8(std::string("a\0b", 3)));
+  EXPECT_FALSE(IsXmlSafeUtf8("\x01"));
+  EXPECT_FALSE(IsXmlSafeUtf8("\x1F"));
+  EXPECT_FALSE(IsXmlSafeUtf8("\xEF\xBF\xBE"));      // U+FFFE
+  EXPECT_FALSE(IsXmlSafeUtf8("\xEF\xBF\xBF"));      // U+FFFF
+  EXPECT_FALSE(IsXmlSafeUtf8("\xED\xA0\x80"));      // surrogate
+  EXPECT_FALSE(IsXmlSafeUtf8("\xC0\xAF"));          // overlong
+  EXPECT_FALSE(IsXmlSafeUtf8("\xE0\x80\xAF"));      // overlong
+  EXPECT_FALSE(IsXmlSafeUtf8("\xF4\x90\x80\x80"));  // > U+10FFFF
+  EXPECT_FALSE(IsXmlSafeUtf8("\xFF"));
+  EXPECT_FALSE(IsXmlSafeUtf8("abc\xE2\x82"));  // truncated
+  EXPECT_FALSE(IsXmlSafeUtf8("\x80"));         // lone continuation
+}
+
+}  // namespace
+}  // namespace ksgate::api
