@@ -1,0 +1,371 @@
+'use strict';
+// session service and KS validation against a real `ksgate serve` (spec apptoken-and-session.md
+// §3, §4.6; api-v3-wire-protocol.md §5, §8.3).
+
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { describe, test, before, after } = require('node:test');
+const h = require('../lib/harness');
+const u = require('../lib/util');
+
+const skip = h.skipUnlessBinary();
+
+// `ksgate partner add --json` with extra flags; returns the parsed partner.
+function addPartner(dbPath, name, extra = []) {
+  const r = h.ksgateCli(['partner', 'add', '--db', `sqlite:${dbPath}`, '--name', name, '--json',
+    ...extra]);
+  assert.equal(r.status, 0, `partner add: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+describe('session service', { skip }, () => {
+  let server;
+  let dir;
+  const P = {}; // partners by role
+  const url = () => server.url;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksgate-session-'));
+    const dbPath = path.join(dir, 'ksgate.db');
+    h.migrate(dbPath);
+    P.a = addPartner(dbPath, 'Partner A');
+    P.b = addPartner(dbPath, 'Partner B');
+    P.v1 = addPartner(dbPath, 'Partner v1', ['--ks-version', '1']);
+    P.short = addPartner(dbPath, 'Partner short', ['--ks-max-expiry', '3600']);
+    P.blocked = addPartner(dbPath, 'Partner to block');
+    server = await h.startServer({ dbPath });
+  });
+  after(async () => {
+    if (server) await server.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  // --- session.start -------------------------------------------------------------------------
+
+  test('session.start with the admin secret and type=2 gives an ADMIN KS', async () => {
+    const ks = await u.startSession(url(), P.a, { type: 2 });
+    const d = u.decodeKs(server.dbPath, ks);
+    assert.equal(d.partnerId, P.a.id);
+    assert.equal(d.type, 2);
+    assert.equal(d.version, 2);
+    assert.equal(d.expired, false);
+  });
+
+  test('session.start with the admin secret and type=0 gives a USER KS for the user', async () => {
+    const ks = await u.startSession(url(), P.a, { type: 0, userId: 'alice@example.com' });
+    const d = u.decodeKs(server.dbPath, ks);
+    assert.equal(d.type, 0);
+    assert.equal(d.userId, 'alice@example.com');
+    assert.equal(d.partnerId, P.a.id);
+  });
+
+  test('session.start with the user secret and type=0 gives a USER KS', async () => {
+    const ks = await u.startSession(url(), P.a, { secret: P.a.secret, type: 0, userId: 'bob' });
+    const d = u.decodeKs(server.dbPath, ks);
+    assert.equal(d.type, 0);
+    assert.equal(d.userId, 'bob');
+  });
+
+  test('session.start without type defaults to USER (0)', async () => {
+    const ks = await u.call(url(), 'session', 'start', { partnerId: P.a.id, secret: P.a.adminSecret });
+    assert.equal(typeof ks, 'string');
+    assert.equal(u.decodeKs(server.dbPath, ks).type, 0);
+  });
+
+  test('the user secret cannot start an ADMIN session', async () => {
+    const body = await u.call(url(), 'session', 'start',
+      { partnerId: P.a.id, secret: P.a.secret, type: 2 });
+    u.assertApiError(body, 'START_SESSION_ERROR', {
+      message: `Error while starting session for partner [${P.a.id}]`,
+      args: { PID: String(P.a.id) },
+    });
+  });
+
+  test('a wrong secret gives START_SESSION_ERROR with args {PID}', async () => {
+    const body = await u.call(url(), 'session', 'start',
+      { partnerId: P.a.id, secret: '0'.repeat(32), type: 0 });
+    u.assertApiError(body, 'START_SESSION_ERROR', {
+      message: `Error while starting session for partner [${P.a.id}]`,
+      args: { PID: String(P.a.id) },
+    });
+  });
+
+  test("another partner's admin secret gives START_SESSION_ERROR", async () => {
+    const body = await u.call(url(), 'session', 'start',
+      { partnerId: P.a.id, secret: P.b.adminSecret, type: 2 });
+    u.assertApiError(body, 'START_SESSION_ERROR', { args: { PID: String(P.a.id) } });
+  });
+
+  test('session.start for an unknown partner gives SERVICE_FORBIDDEN_CONTENT_BLOCKED', async () => {
+    // Spec §3 framework note: with no KS the request partner must exist and be active, checked
+    // before the action runs.
+    const body = await u.call(url(), 'session', 'start',
+      { partnerId: 987654, secret: P.a.adminSecret, type: 2 });
+    u.assertApiError(body, 'SERVICE_FORBIDDEN_CONTENT_BLOCKED', { args: [] });
+  });
+
+  test('expiry is capped at the default ks max expiry (86400 s)', async () => {
+    const t0 = u.nowSec();
+    const ks = await u.startSession(url(), P.a, { expiry: 999999 });
+    const d = u.decodeKs(server.dbPath, ks);
+    const t1 = u.nowSec();
+    assert.ok(d.validUntil >= t0 + 86400 && d.validUntil <= t1 + 86400,
+      `validUntil ${d.validUntil} not within [${t0 + 86400}, ${t1 + 86400}]`);
+  });
+
+  test("expiry is capped at the partner's --ks-max-expiry", async () => {
+    const t0 = u.nowSec();
+    const ks = await u.startSession(url(), P.short, { expiry: 86400 });
+    const d = u.decodeKs(server.dbPath, ks);
+    assert.ok(d.validUntil >= t0 + 3600 && d.validUntil <= u.nowSec() + 3600,
+      `validUntil ${d.validUntil} vs now ${t0}`);
+  });
+
+  test('an expiry below the cap is kept', async () => {
+    const t0 = u.nowSec();
+    const ks = await u.startSession(url(), P.a, { expiry: 120 });
+    const d = u.decodeKs(server.dbPath, ks);
+    assert.ok(d.validUntil >= t0 + 120 && d.validUntil <= u.nowSec() + 120, String(d.validUntil));
+  });
+
+  test('privileges are carried into the KS', async () => {
+    const ks = await u.startSession(url(), P.a, { type: 0, userId: 'u1', privileges: 'view:*,foo:bar' });
+    assert.equal(u.decodeKs(server.dbPath, ks).privileges, 'view:*,foo:bar');
+    const info = await u.call(url(), 'session', 'get',
+      { ks: await u.startSession(url(), P.a), session: ks });
+    assert.equal(info.privileges, 'view:*,foo:bar');
+  });
+
+  // --- startWidgetSession ----------------------------------------------------------------------
+
+  test('startWidgetSession _<pid> gives KalturaStartWidgetSessionResponse', async () => {
+    const t0 = u.nowSec();
+    const body = await u.call(url(), 'session', 'startWidgetSession', { widgetId: `_${P.a.id}` });
+    assert.deepEqual(Object.keys(body), ['partnerId', 'ks', 'userId', 'objectType']);
+    assert.equal(body.partnerId, P.a.id);
+    assert.equal(body.userId, '0');
+    assert.equal(body.objectType, 'KalturaStartWidgetSessionResponse');
+    assert.equal(typeof body.ks, 'string');
+    const d = u.decodeKs(server.dbPath, body.ks);
+    assert.equal(d.partnerId, P.a.id);
+    assert.equal(d.type, 0);
+    assert.equal(d.privileges, 'view:*,widget:1');
+    assert.equal(d.widget, true);
+    assert.ok(d.validUntil >= t0 + 86400 && d.validUntil <= u.nowSec() + 86400, String(d.validUntil));
+  });
+
+  test('a widget KS is usable (session.get with it)', async () => {
+    const { ks } = await u.call(url(), 'session', 'startWidgetSession', { widgetId: `_${P.a.id}` });
+    const info = await u.call(url(), 'session', 'get', { ks });
+    // A widget KS may not be allowed to call session.get; either way it must not be INVALID_KS.
+    if (u.isApiError(info)) assert.notEqual(info.code, 'INVALID_KS', JSON.stringify(info));
+    else assert.equal(info.privileges, 'view:*,widget:1');
+  });
+
+  // Malformed or unknown widget ids; `pid` is partner A's id (a real default widget is `_<pid>`).
+  const badWidgets = [
+    ['unknown partner', () => '_987654'],
+    ['no underscore', () => 'abc'],
+    ['bare underscore', () => '_'],
+    ['non-numeric', () => '_abc'],
+    ['negative', () => '_-1'],
+    ['decimal', (pid) => `_${pid}.0`],
+    ['exponent', (pid) => `_${pid}e0`],
+    ['plus sign', (pid) => `_+${pid}`],
+    ['leading zero', (pid) => `_0${pid}`],
+    ['inner space', (pid) => `_ ${pid}`],
+    ['trailing space', (pid) => `_${pid} `],
+    ['no underscore, numeric', (pid) => `${pid}`],
+    ['regular-looking widget id', () => '0_abcdefgh'],
+  ];
+  for (const [what, make] of badWidgets) {
+    test(`startWidgetSession with a bad widget id (${what}) gives INVALID_WIDGET_ID`, async () => {
+      const widgetId = make(P.a.id);
+      const body = await u.call(url(), 'session', 'startWidgetSession', { widgetId });
+      u.assertApiError(body, 'INVALID_WIDGET_ID', {
+        message: `Unknown widget [${widgetId}]`,
+        args: { WIDGET_ID: widgetId },
+      });
+    });
+  }
+
+  test('startWidgetSession without widgetId gives MISSING_MANDATORY_PARAMETER', async () => {
+    const body = await u.call(url(), 'session', 'startWidgetSession', {});
+    u.assertApiError(body, 'MISSING_MANDATORY_PARAMETER', { args: { PARAM_NAME: 'widgetId' } });
+  });
+
+  // --- session.get -----------------------------------------------------------------------------
+
+  test("session.get with the caller's KS gives KalturaSessionInfo with declared types", async () => {
+    const t0 = u.nowSec();
+    const ks = await u.startSession(url(), P.a, { type: 2, userId: 'admin1', privileges: 'foo:bar' });
+    const info = await u.call(url(), 'session', 'get', { ks });
+    assert.deepEqual(info, {
+      sessionType: 2,
+      partnerId: P.a.id,
+      userId: 'admin1',
+      expiry: info.expiry,
+      privileges: 'foo:bar',
+      objectType: 'KalturaSessionInfo',
+    });
+    assert.equal(typeof info.expiry, 'number');
+    assert.ok(info.expiry >= t0 + 86400 && info.expiry <= u.nowSec() + 86400, String(info.expiry));
+    assert.equal(info.ks, undefined, 'session.get does not return ks');
+  });
+
+  test('session.get with a `session` param describes that KS, not the caller', async () => {
+    const adminKs = await u.startSession(url(), P.a, { type: 2 });
+    const userKs = await u.startSession(url(), P.a, { secret: P.a.secret, type: 0, userId: 'carol' });
+    const info = await u.call(url(), 'session', 'get', { ks: adminKs, session: userKs });
+    assert.equal(info.objectType, 'KalturaSessionInfo');
+    assert.equal(info.sessionType, 0);
+    assert.equal(info.userId, 'carol');
+    assert.equal(info.partnerId, P.a.id);
+  });
+
+  test("session.get of another partner's KS gives PARTNER_ACCESS_FORBIDDEN", async () => {
+    const adminKs = await u.startSession(url(), P.a);
+    const otherKs = await u.startSession(url(), P.b);
+    const body = await u.call(url(), 'session', 'get', { ks: adminKs, session: otherKs });
+    u.assertApiError(body, 'PARTNER_ACCESS_FORBIDDEN', {
+      message: `Partner [${P.a.id}] cannot access partner [${P.b.id}]`,
+      args: { ACCESSING_PID: String(P.a.id), ACCESSED_PID: String(P.b.id) },
+    });
+  });
+
+  test('session.get without a KS gives MISSING_KS', async () => {
+    const body = await u.call(url(), 'session', 'get', {});
+    u.assertApiError(body, 'MISSING_KS', { message: 'Missing KS, session not established', args: [] });
+  });
+
+  test('session.get with an unparsable `session` gives INVALID_KS naming it', async () => {
+    const adminKs = await u.startSession(url(), P.a);
+    const body = await u.call(url(), 'session', 'get', { ks: adminKs, session: 'not-a-ks' });
+    u.assertInvalidKs(body, 'not-a-ks');
+  });
+
+  // --- session.end / revocation ----------------------------------------------------------------
+
+  test('session.end returns null and the KS then fails with INVALID_KS "LOGOUT"', async () => {
+    const ks = await u.startSession(url(), P.a);
+    assert.equal(await u.call(url(), 'session', 'end', { ks }), null);
+    u.assertInvalidKs(await u.call(url(), 'session', 'get', { ks }), 'LOGOUT');
+    u.assertInvalidKs(await u.call(url(), 'system', 'ping', { ks }), 'LOGOUT');
+  });
+
+  test('session.end revokes only that KS', async () => {
+    const ended = await u.startSession(url(), P.a);
+    const other = await u.startSession(url(), P.a);
+    await u.call(url(), 'session', 'end', { ks: ended });
+    const info = await u.call(url(), 'session', 'get', { ks: other });
+    assert.equal(info.objectType, 'KalturaSessionInfo', JSON.stringify(info));
+  });
+
+  test('session.end on a widget KS revokes it too', async () => {
+    const { ks } = await u.call(url(), 'session', 'startWidgetSession', { widgetId: `_${P.a.id}` });
+    assert.equal(await u.call(url(), 'session', 'end', { ks }), null);
+    u.assertInvalidKs(await u.call(url(), 'system', 'ping', { ks }), 'LOGOUT');
+  });
+
+  test('session.end without a KS is a no-op (null)', async () => {
+    assert.equal(await u.call(url(), 'session', 'end', {}), null);
+  });
+
+  // --- expiry, partner mismatch, KS versions ---------------------------------------------------
+
+  test('an expired KS gives INVALID_KS "EXPIRED"', async () => {
+    const ks = await u.startSession(url(), P.a, { expiry: -10 });
+    assert.equal(u.decodeKs(server.dbPath, ks).expired, true);
+    u.assertInvalidKs(await u.call(url(), 'session', 'get', { ks }), 'EXPIRED');
+  });
+
+  test('a KS used with the request partnerId of another partner gives SERVICE_FORBIDDEN', async () => {
+    const ksB = await u.startSession(url(), P.b);
+    const body = await u.call(url(), 'session', 'get', { ks: ksB, partnerId: P.a.id });
+    u.assertApiError(body, 'SERVICE_FORBIDDEN', {
+      message: 'The access to service [session->get] is forbidden',
+      args: { SERVICE: 'session->get' },
+    });
+  });
+
+  test('a KS used with its own partnerId works', async () => {
+    const ksB = await u.startSession(url(), P.b);
+    const info = await u.call(url(), 'session', 'get', { ks: ksB, partnerId: P.b.id });
+    assert.equal(info.partnerId, P.b.id);
+  });
+
+  test('a --ks-version 1 partner issues v1 KSs that work', async () => {
+    const ks = await u.startSession(url(), P.v1, { type: 2, userId: 'v1user', privileges: 'a:b' });
+    const raw = Buffer.from(ks, 'base64').toString('latin1');
+    assert.match(raw, new RegExp(`^[0-9a-f]{40}\\|${P.v1.id};${P.v1.id};\\d+;2;`), raw);
+    const d = u.decodeKs(server.dbPath, ks);
+    assert.equal(d.version, 1);
+    const info = await u.call(url(), 'session', 'get', { ks });
+    assert.equal(info.partnerId, P.v1.id);
+    assert.equal(info.userId, 'v1user');
+    assert.equal(info.privileges, 'a:b');
+    assert.equal(info.sessionType, 2);
+  });
+
+  test('a v1 KS can be revoked with session.end', async () => {
+    const ks = await u.startSession(url(), P.v1);
+    assert.equal(await u.call(url(), 'session', 'end', { ks }), null);
+    u.assertInvalidKs(await u.call(url(), 'session', 'get', { ks }), 'LOGOUT');
+  });
+
+  // --- blocked partner -------------------------------------------------------------------------
+
+  test('blocking a partner while the server runs makes its KS fail with SERVICE_FORBIDDEN_CONTENT_BLOCKED', async () => {
+    const ks = await u.startSession(url(), P.blocked);
+    assert.equal((await u.call(url(), 'session', 'get', { ks })).objectType, 'KalturaSessionInfo');
+    const r = h.ksgateCli(['partner', 'block', '--db', `sqlite:${server.dbPath}`, String(P.blocked.id)]);
+    assert.equal(r.status, 0, r.stderr);
+    P.blocked.ks = ks;
+    const body = await u.call(url(), 'session', 'get', { ks });
+    u.assertApiError(body, 'SERVICE_FORBIDDEN_CONTENT_BLOCKED', {
+      message: 'The access to this service is forbidden since the specified partner is blocked',
+      args: [],
+    });
+  });
+
+  test('a blocked partner cannot session.start or startWidgetSession', async () => {
+    const started = await u.call(url(), 'session', 'start',
+      { partnerId: P.blocked.id, secret: P.blocked.adminSecret, type: 2 });
+    u.assertApiError(started, 'SERVICE_FORBIDDEN_CONTENT_BLOCKED');
+    const widget = await u.call(url(), 'session', 'startWidgetSession', { widgetId: `_${P.blocked.id}` });
+    u.assertApiError(widget, 'SERVICE_FORBIDDEN_CONTENT_BLOCKED');
+  });
+
+  // --- restart persistence ---------------------------------------------------------------------
+
+  test('partners, KSs and session.end revocations survive a restart; blocking too', async () => {
+    const live = await u.startSession(url(), P.a);
+    const revoked = await u.startSession(url(), P.a);
+    await u.call(url(), 'session', 'end', { ks: revoked });
+    const v1Ks = await u.startSession(url(), P.v1);
+
+    await server.restart();
+
+    const info = await u.call(url(), 'session', 'get', { ks: live });
+    assert.equal(info.partnerId, P.a.id, JSON.stringify(info));
+    assert.equal((await u.call(url(), 'session', 'get', { ks: v1Ks })).partnerId, P.v1.id);
+    u.assertInvalidKs(await u.call(url(), 'session', 'get', { ks: revoked }), 'LOGOUT');
+    // The secrets still work after the restart.
+    const again = await u.startSession(url(), P.a, { secret: P.a.secret, type: 0 });
+    assert.equal(u.decodeKs(server.dbPath, again).partnerId, P.a.id);
+    // The partner blocked earlier is still blocked (now read fresh from the database).
+    assert.ok(P.blocked.ks, 'the blocking test ran first');
+    u.assertApiError(await u.call(url(), 'session', 'get', { ks: P.blocked.ks }),
+      'SERVICE_FORBIDDEN_CONTENT_BLOCKED');
+  });
+
+  test('unblocking a partner (then restart) makes its KS work again', async () => {
+    const r = h.ksgateCli(['partner', 'unblock', '--db', `sqlite:${server.dbPath}`, String(P.blocked.id)]);
+    assert.equal(r.status, 0, r.stderr);
+    await server.restart();
+    const info = await u.call(url(), 'session', 'get', { ks: P.blocked.ks });
+    assert.equal(info.partnerId, P.blocked.id, JSON.stringify(info));
+  });
+});
