@@ -310,3 +310,14 @@ echo
 cat "$table"
 echo
 echo "raw results: ${RESULTS#"$ROOT"/}"
+# Socket errors or non-2xx answers make a run's requests/s meaningless: say so loudly.
+for f in "$TMP"/wrk.*.txt; do
+  [[ -f "$f" ]] || continue
+  errors="$(wrk_field "$f" errors)"
+  if ((errors > 0)); then
+    label="$(basename "$f" .txt)"
+    label="${label#wrk.}"
+    log "warning: ${label%.*} ${names[${label##*.}]}: $errors socket errors / non-2xx responses" \
+      "($(grep -hE 'Socket errors|Non-2xx' "$f" | tr -s ' ' | tr '\n' ';')) - the numbers are not valid"
+  fi
+done

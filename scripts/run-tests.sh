@@ -51,13 +51,15 @@ nstep=0
 # Parsers print "PASS FAIL" for a result file, or nothing if they find no summary.
 
 # ctest: "100% tests passed, 0 tests failed out of 12"; "No tests were found!!!" means 0 tests.
+# Tests listed under "The following tests did not run" (GTEST_SKIP, disabled) are not counted as passed.
 ctest_counts() {
-  local line failed total
+  local line failed total not_run
   if grep -q 'No tests were found' "$1"; then echo "0 0"; return; fi
   line="$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$1" | tail -n 1)" || return 0
   failed="$(sed -E 's/.*passed, ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")"
   total="$(sed -E 's/.*passed, ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")"
-  echo "$((total - failed)) $failed"
+  not_run="$(grep -cE '^[[:space:]]+[0-9]+ - .*\((Skipped|Disabled|Not Run)\)[[:space:]]*$' "$1" || true)"
+  echo "$((total - failed - not_run)) $failed"
 }
 
 # node --test TAP: the last unindented "# pass N" / "# fail N" (+ "# cancelled N", counted as failed).
