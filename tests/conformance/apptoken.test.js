@@ -228,6 +228,63 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
       assert.equal(got.description, 'admin token');
     });
 
+  test('a token\'s restricting privileges bind its KSs: actionslimit, iprestrict, urirestrict',
+    async () => {
+      // ADMIN tokens, so that appToken.list / session.get are permitted and only the restriction
+      // decides. Spec §4.6: N validated requests for actionslimit:N; the client IP and the request
+      // URI (the client posts to /api_v3/service/<service>/action/<action>) must match.
+      const limited = env.client((await startTokenSession(
+        await addToken({ sessionType: ADMIN, sessionPrivileges: 'actionslimit:2' }), 'SHA256')).info.ks);
+      for (let i = 0; i < 2; i++) {
+        assert.equal((await S.appToken.listAction().execute(limited)).objectType,
+          'KalturaAppTokenListResponse', `use ${i + 1} of 2`);
+      }
+      await expectInvalidKs(S.appToken.listAction().execute(limited), 'EXCEEDED_ACTIONS_LIMIT');
+      await expectInvalidKs(S.session.get().execute(limited), 'EXCEEDED_ACTIONS_LIMIT');
+
+      const badLimit = env.client((await startTokenSession(
+        await addToken({ sessionType: ADMIN, sessionPrivileges: 'actionslimit:abc' }), 'SHA256')).info.ks);
+      await expectApiError(S.appToken.listAction().execute(badLimit), 'INVALID_ACTIONS_LIMIT',
+        'Invalid actions limit');
+
+      const elsewhere = env.client((await startTokenSession(
+        await addToken({ sessionType: ADMIN, sessionPrivileges: 'iprestrict:192.0.2.7' }), 'SHA256')).info.ks);
+      await expectInvalidKs(S.appToken.listAction().execute(elsewhere), 'EXCEEDED_RESTRICTED_IP');
+      const here = env.client((await startTokenSession(
+        await addToken({ sessionType: ADMIN, sessionPrivileges: 'iprestrict:192.0.2.7/127.0.0.1' }),
+        'SHA256')).info.ks);
+      assert.equal((await S.appToken.listAction().execute(here)).objectType,
+        'KalturaAppTokenListResponse');
+
+      const sessionOnly = env.client((await startTokenSession(await addToken({
+        sessionType: ADMIN, sessionPrivileges: 'urirestrict:/api_v3/service/session/*',
+      }), 'SHA256')).info.ks);
+      assert.equal((await S.session.get().execute(sessionOnly)).objectType, 'KalturaSessionInfo');
+      await expectInvalidKs(S.appToken.listAction().execute(sessionOnly), 'EXCEEDED_RESTRICTED_URI');
+    });
+
+  test('setrole in a token\'s privileges decides what its KSs may call', async () => {
+    // Even an ADMIN token: setrole wins over the session type's default role (spec §6.2).
+    const playback = env.client((await startTokenSession(await addToken({
+      sessionType: ADMIN, sessionPrivileges: 'setrole:PLAYBACK_BASE_ROLE',
+    }), 'SHA256')).info.ks);
+    for (const req of [S.appToken.listAction(), S.session.get()]) {
+      const err = await expectApiError(req.execute(playback), 'SERVICE_FORBIDDEN');
+      assert.match(err.args.SERVICE, new RegExp(`^${req.service}->${req.action}$`, 'i'));
+    }
+    // The role still allows appToken.startSession (the call fails on the id, not on permissions).
+    await expectApiError(S.appToken.startSession('0_nosuch00', 'x').execute(playback),
+      'APP_TOKEN_ID_NOT_FOUND');
+
+    // A role that does not exist is accepted on the token, and fails when its KS is used.
+    const unknownRole = await addToken({
+      sessionType: ADMIN, sessionPrivileges: 'setrole:NO_SUCH_ROLE_XYZ',
+    });
+    const { info } = await startTokenSession(unknownRole, 'SHA256');
+    await expectApiError(S.appToken.listAction().execute(env.client(info.ks)), 'INVALID_OBJECT_ID',
+      'Invalid object id [N/A]', { ID: 'N/A' });
+  });
+
   test('a wrong hash: INVALID_APP_TOKEN_HASH', async () => {
     const token = await addToken({ sessionType: USER });
     const { client } = await env.widgetClient();
@@ -336,6 +393,14 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
       assertNear((await startTokenSession(short, 'SHA256')).info.expiry, nowSec() + 600,
         'omitted → sessionDuration');
 
+      assertNear((await startTokenSession(short, 'SHA256', '', USER, 0)).info.expiry,
+        nowSec() + 600, 'requested 0 → sessionDuration');
+      // A negative request is kept: the KS is born expired.
+      const { info: born } = await startTokenSession(short, 'SHA256', '', USER, -60);
+      assertNear(born.expiry, nowSec() - 60, 'requested -60');
+      await expectInvalidKs(S.appToken.startSession(short.id, 'x').execute(env.client(born.ks)),
+        'EXPIRED');
+
       const expiring = await addToken({ sessionType: USER, expiry: nowSec() + 120 });
       assertNear((await startTokenSession(expiring, 'SHA256')).info.expiry, nowSec() + 120,
         'token expiry in 120 s');
@@ -431,6 +496,41 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
     assert.equal(e2.args.ENUM_TYPE, 'KalturaSessionType');
   });
 
+  test('appToken.update: a get() object sent back whole is accepted; readonly changes and bad users are not',
+    async () => {
+      const token = await addToken({ sessionType: USER, description: 'round trip' });
+      // The developer's get → modify → update pattern sends every readonly field back unchanged.
+      const got = await S.appToken.get(token.id).execute(admin);
+      got.description = 'round trip (edited)';
+      const updated = await S.appToken.update(token.id, new O.AppToken(got)).execute(admin);
+      assert.equal(updated.description, 'round trip (edited)');
+      assert.equal(updated.token, token.token);
+
+      await expectApiError(S.appToken.update(token.id,
+        new O.AppToken({ status: E.AppTokenStatus.DISABLED })).execute(admin),
+      'PROPERTY_VALIDATION_NOT_UPDATABLE', 'The property "KalturaAppToken::status" cannot be updated',
+      { PROP_NAME: 'KalturaAppToken::status' });
+      await expectApiError(S.appToken.update(token.id, new O.AppToken({ token: 'f'.repeat(32) }))
+        .execute(admin), 'PROPERTY_VALIDATION_NOT_UPDATABLE',
+      'The property "KalturaAppToken::token" cannot be updated');
+      await expectApiError(S.appToken.update(token.id, new O.AppToken({ sessionUserId: 'a b<c>' }))
+        .execute(admin), 'INVALID_FIELD_VALUE', 'value in field [sessionUserId] is not valid',
+      { FIELD_NAME: 'sessionUserId' });
+      assert.equal((await S.appToken.get(token.id).execute(admin)).description,
+        'round trip (edited)', 'failed updates change nothing');
+    });
+
+  test('missing mandatory parameters: MISSING_MANDATORY_PARAMETER', async () => {
+    const token = await addToken({ sessionType: USER });
+    const { client } = await env.widgetClient();
+    await expectApiError(S.appToken.startSession(token.id).execute(client),
+      'MISSING_MANDATORY_PARAMETER', 'Missing parameter "tokenHash"', { PARAM_NAME: 'tokenHash' });
+    await expectApiError(S.appToken.get().execute(admin), 'MISSING_MANDATORY_PARAMETER',
+      'Missing parameter "id"', { PARAM_NAME: 'id' });
+    await expectApiError(S.appToken.add().execute(admin), 'MISSING_MANDATORY_PARAMETER',
+      'Missing parameter "appToken"', { PARAM_NAME: 'appToken' });
+  });
+
   test('appToken.list: idIn, pager pages, statusEqual, orderBy', async () => {
     const tokens = [];
     for (let i = 0; i < 3; i++) tokens.push(await addToken({ description: `page ${i}` }));
@@ -463,6 +563,21 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
       idIn: ids.join(','), statusEqual: E.AppTokenStatus.DELETED,
     })).execute(admin);
     assertNum(deleted.totalCount, 0, 'deleted tokens are invisible');
+  });
+
+  test('appToken.list without a pager returns the default page of 30', async () => {
+    const fresh = env.addPartner('Thirty-one tokens');
+    const adminF = await env.adminClient(fresh);
+    for (let i = 0; i < 31; i++) await addToken({ description: `t${i}` }, adminF);
+    const first = await S.appToken.listAction().execute(adminF);
+    assertNum(first.totalCount, 31, 'totalCount');
+    assert.equal(first.objects.length, 30);
+    const second = await S.appToken.listAction(null, new O.FilterPager({ pageIndex: 2 }))
+      .execute(adminF);
+    assertNum(second.totalCount, 31, 'totalCount');
+    assert.equal(second.objects.length, 1);
+    const ids = new Set([...first.objects, ...second.objects].map((t) => t.id));
+    assert.equal(ids.size, 31);
   });
 
   test('startSession with no KS on the client: MISSING_KS', async () => {

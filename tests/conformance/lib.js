@@ -76,6 +76,7 @@ async function startEnv() {
       client.setKs(response.ks);
       return { client, response };
     },
+    cli: (args) => h.ksgateCli(args),
     stop: () => server.stop(),
   };
   return env;

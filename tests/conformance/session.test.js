@@ -82,6 +82,22 @@ describe('session service through kaltura-client', { skip: SKIP, timeout: 15000 
       assertNear(info2.expiry, nowSec() + 86400, 'expiry capped by ks_max_expiry_in_seconds (86400)');
     });
 
+  test('session.start: "*" privileges round-trip; an unknown setrole is refused with UNKNOWN_ROLE_ID',
+    async () => {
+      const ks = await S.session.start(partner.adminSecret, '', E.SessionType.ADMIN, partner.id,
+        3600, '*').execute(env.client());
+      assert.equal((await S.session.get(ks).execute(admin)).privileges, '*');
+
+      // A role that exists at partner 0 in Kaltura is accepted ...
+      assertKsString(await S.session.start(partner.adminSecret, '', E.SessionType.ADMIN,
+        partner.id, 3600, 'setrole:PLAYBACK_BASE_ROLE').execute(env.client()));
+      // ... one that exists nowhere is not (spec §3.1 step 2a, ks::validatePrivileges).
+      await expectApiError(
+        S.session.start(partner.adminSecret, '', E.SessionType.ADMIN, partner.id, 3600,
+          'setrole:NO_SUCH_ROLE_XYZ').execute(env.client()),
+        'UNKNOWN_ROLE_ID', 'Unknown role id');
+    });
+
   test('session.start with a wrong secret: START_SESSION_ERROR', async () => {
     const client = env.client();
     const expectedMessage = `Error while starting session for partner [${partner.id}]`;
@@ -108,6 +124,26 @@ describe('session service through kaltura-client', { skip: SKIP, timeout: 15000 
         'SERVICE_FORBIDDEN_CONTENT_BLOCKED',
         'The access to this service is forbidden since the specified partner is blocked');
     });
+
+  test('a blocked partner: no new sessions, and its existing KSs stop working', async () => {
+    const blocked = env.addPartner('To be blocked');
+    const adminB = await env.adminClient(blocked);
+    const userB = env.client(await S.session.start(blocked.secret, 'u', E.SessionType.USER,
+      blocked.id).execute(env.client()));
+    const r = env.cli(['partner', 'block', '--db', `sqlite:${env.server.dbPath}`, String(blocked.id)]);
+    assert.equal(r.status, 0, r.stderr);
+
+    const message = 'The access to this service is forbidden since the specified partner is blocked';
+    await expectApiError(S.session.start(blocked.adminSecret, '', E.SessionType.ADMIN, blocked.id)
+      .execute(env.client()), 'SERVICE_FORBIDDEN_CONTENT_BLOCKED', message);
+    await expectApiError(S.appToken.listAction().execute(adminB), 'SERVICE_FORBIDDEN_CONTENT_BLOCKED',
+      message);
+    await expectApiError(S.appToken.startSession('0_nosuchid', 'x').execute(userB),
+      'SERVICE_FORBIDDEN_CONTENT_BLOCKED', message);
+    // Other partners are unaffected.
+    assert.equal((await S.appToken.listAction().execute(admin)).objectType,
+      'KalturaAppTokenListResponse');
+  });
 
   test('startWidgetSession with no KS on the client returns ks, partnerId and userId', async () => {
     const client = env.client();
