@@ -427,6 +427,20 @@ test('a KS minted before delete is rejected after delete, also after a restart',
   assertError(await startSession(wks, token), 'APP_TOKEN_ID_NOT_FOUND', { ID: token.id });
 });
 
+// Deleting a token must revoke every KS minted from it for as long as such a KS can live. The
+// revocation row must not lapse early because the token's expiry was shortened (a natural way to
+// "disable" a token, status being read-only) after the KS was minted.
+test('delete revokes KSs minted before the token expiry was shortened into the past', { skip }, async () => {
+  const { ks, token, wks } = await setup({ expiry: 3600 });
+  const minted = assertOk(await startSession(wks, token));
+  assert.ok(minted.expiry > nowSec() + 3000);
+  const shortened = assertOk(await call('appToken', 'update', { ks, id: token.id, appToken: { expiry: 1500000000 } }));
+  assert.equal(shortened.expiry, 1500000000);
+  assertError(await startSession(wks, token), 'APP_TOKEN_EXPIRED', { ID: token.id });
+  assert.equal(await call('appToken', 'delete', { ks, id: token.id }), null);
+  assertLogout(await call('session', 'get', { ks: minted.ks }));
+});
+
 test('session.end on a token KS blocks every KS of that token, even later ones', { skip }, async () => {
   const { ks, token, wks } = await setup();
   const otherToken = await addToken(ks);
