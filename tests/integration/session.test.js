@@ -138,6 +138,20 @@ describe('session service', { skip }, () => {
     assert.equal(info.privileges, 'view:*,foo:bar');
   });
 
+  test('v2: a user id and privileges with special characters round-trip through session.get', async () => {
+    const userId = 'a b&c=d/é+%;x';
+    const ks = await u.startSession(url(), P.a, { type: 0, userId, privileges: 'x:1/2, y ,z' });
+    const info = await u.call(url(), 'session', 'get', { ks: await u.startSession(url(), P.a), session: ks });
+    assert.equal(info.userId, userId);
+    assert.equal(info.privileges, 'x:1/2,y,z');
+  });
+
+  test('privileges "*" read back as "*"', async () => {
+    const ks = await u.startSession(url(), P.a, { privileges: '*' });
+    assert.equal(u.decodeKs(server.dbPath, ks).privileges, '*');
+    assert.equal((await u.call(url(), 'session', 'get', { ks })).privileges, '*');
+  });
+
   // --- startWidgetSession ----------------------------------------------------------------------
 
   test('startWidgetSession _<pid> gives KalturaStartWidgetSessionResponse', async () => {
@@ -154,6 +168,16 @@ describe('session service', { skip }, () => {
     assert.equal(d.privileges, 'view:*,widget:1');
     assert.equal(d.widget, true);
     assert.ok(d.validUntil >= t0 + 86400 && d.validUntil <= u.nowSec() + 86400, String(d.validUntil));
+  });
+
+  test('startWidgetSession honours a shorter expiry and caps a longer one', async () => {
+    const t0 = u.nowSec();
+    const short = await u.call(url(), 'session', 'startWidgetSession', { widgetId: `_${P.a.id}`, expiry: 60 });
+    const d1 = u.decodeKs(server.dbPath, short.ks);
+    assert.ok(d1.validUntil >= t0 + 60 && d1.validUntil <= u.nowSec() + 60, String(d1.validUntil));
+    const long = await u.call(url(), 'session', 'startWidgetSession', { widgetId: `_${P.a.id}`, expiry: 999999 });
+    const d2 = u.decodeKs(server.dbPath, long.ks);
+    assert.ok(d2.validUntil >= t0 + 86400 && d2.validUntil <= u.nowSec() + 86400, String(d2.validUntil));
   });
 
   test('a widget KS is usable (session.get with it)', async () => {
@@ -223,6 +247,18 @@ describe('session service', { skip }, () => {
     assert.equal(info.sessionType, 0);
     assert.equal(info.userId, 'carol');
     assert.equal(info.partnerId, P.a.id);
+  });
+
+  test('session.get with `session` does not check expiry or revocation of that KS (spec §3.3)', async () => {
+    const caller = await u.startSession(url(), P.a);
+    const expired = await u.startSession(url(), P.a, { expiry: -10 });
+    const revoked = await u.startSession(url(), P.a);
+    await u.call(url(), 'session', 'end', { ks: revoked });
+    const e = await u.call(url(), 'session', 'get', { ks: caller, session: expired });
+    assert.equal(e.objectType, 'KalturaSessionInfo', JSON.stringify(e));
+    assert.ok(e.expiry <= u.nowSec());
+    const r = await u.call(url(), 'session', 'get', { ks: caller, session: revoked });
+    assert.equal(r.objectType, 'KalturaSessionInfo', JSON.stringify(r));
   });
 
   test("session.get of another partner's KS gives PARTNER_ACCESS_FORBIDDEN", async () => {

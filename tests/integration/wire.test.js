@@ -546,6 +546,45 @@ describe('wire protocol', { skip }, () => {
     assert.equal(res[3].privileges, 'view:*,widget:1', JSON.stringify(res[3]));
   });
 
+  test('multirequest {N:result:objects:_all:id} and array-index paths over a list result', async () => {
+    const ids = [];
+    for (const d of ['mr-a', 'mr-b']) {
+      const t = await u.call(server.url, 'appToken', 'add',
+        { ks: adminKs, appToken: { objectType: 'KalturaAppToken', description: d } });
+      assert.equal(t.objectType, 'KalturaAppToken', JSON.stringify(t));
+      ids.push(t.id);
+    }
+    const res = await multi({
+      format: 1, ks: adminKs,
+      0: { service: 'appToken', action: 'list', filter: { objectType: 'KalturaAppTokenFilter', idIn: ids.join(',') },
+        pager: { objectType: 'KalturaFilterPager', pageSize: 10 } },
+      1: { service: 'session', action: 'startWidgetSession', widgetId: '{1:result:objects:_all:id}' },
+      2: { service: 'session', action: 'startWidgetSession', widgetId: '{1:result:objects:1:id}|{1:result:totalCount}' },
+    });
+    assert.equal(res[0].totalCount, 2, JSON.stringify(res[0]));
+    const listed = res[0].objects.map((o) => o.id);
+    u.assertApiError(res[1], 'INVALID_WIDGET_ID', { args: { WIDGET_ID: `${listed.join(',')},` } });
+    u.assertApiError(res[2], 'INVALID_WIDGET_ID', { args: { WIDGET_ID: `${listed[1]}|2` } });
+  });
+
+  test('multirequest: only ks/partnerId/clientTag are inherited from common params', async () => {
+    const res = await multi({ format: 1, widgetId: `_${partner.id}`,
+      1: { service: 'session', action: 'startWidgetSession' } });
+    u.assertApiError(res[0], 'MISSING_MANDATORY_PARAMETER', { args: { PARAM_NAME: 'widgetId' } });
+  });
+
+  test('multirequest: flat `N:key` URL params merge into (and beat) the JSON item N', async () => {
+    const res = await multi({ format: 1,
+      1: { service: 'session', action: 'startWidgetSession', widgetId: 'body' } }, '?1:widgetId=query');
+    u.assertApiError(res[0], 'INVALID_WIDGET_ID', { args: { WIDGET_ID: 'query' } });
+  });
+
+  test('multirequest: keys starting at 2 run nothing (execution starts at min(1, smallest key))', async () => {
+    const r = await get('/api_v3/service/multirequest?format=1&2:service=system&2:action=ping' +
+      '&3:service=system&3:action=ping');
+    assert.equal(r.text, '[]');
+  });
+
   test('multirequest: a reference to a missing path or failed item becomes ""', async () => {
     const res = await multi({
       format: 1,
