@@ -18,14 +18,6 @@
 
 namespace ksgate::api {
 
-// Who may call an action.
-enum class Access {
-  kPublic,     // no KS needed
-  kKsOptional,  // no KS needed; uses the caller's KS when there is one
-  kAnyKs,      // any valid KS (widget, user or admin), else MISSING_KS
-  kAdminKs,    // an ADMIN KS, else MISSING_KS / SERVICE_FORBIDDEN
-};
-
 // Everything a handler may know about the call besides its arguments.
 struct CallContext {
   const services::Caller& caller;  // kind kNone without a KS
@@ -43,7 +35,9 @@ struct ActionDef {
   std::string_view service;  // declared id, e.g. "appToken"
   std::string_view action;   // declared name, e.g. "startSession"
   std::vector<ParamDef> params;
-  Access access = Access::kAdminKs;
+  // True if the handler cannot run without a KS (it acts for the KS partner). Who may call the
+  // action at all is decided by the permission catalogue, not here.
+  bool needs_ks = true;
   Handler handler;
 };
 

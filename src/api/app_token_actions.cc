@@ -84,14 +84,14 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
       "appToken",
       "add",
       {{.name = "appToken", .type = Type::kObject, .object_def = &types::kAppToken}},
-      Access::kAdminKs,
+      /*needs_ks=*/true,
       [&tokens](const CallContext& c, const Args& args) -> Result<Value, ApiError> {
         KSGATE_ASSIGN_OR_RETURN(store::AppToken t,
                                 tokens.Add(c.caller.partner, ToPatch(*args.Object("appToken"))));
         return AppTokenToValue(t);
       }});
 
-  table.Add(ActionDef{"appToken", "get", {kId}, Access::kAdminKs,
+  table.Add(ActionDef{"appToken", "get", {kId}, /*needs_ks=*/true,
                       [&tokens](const CallContext& c, const Args& args) -> Result<Value, ApiError> {
                         KSGATE_ASSIGN_OR_RETURN(store::AppToken t,
                                                 tokens.Get(c.partner_id, args.String("id")));
@@ -102,7 +102,7 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
       "appToken",
       "update",
       {kId, {.name = "appToken", .type = Type::kObject, .object_def = &types::kAppToken}},
-      Access::kAdminKs,
+      /*needs_ks=*/true,
       [&tokens](const CallContext& c, const Args& args) -> Result<Value, ApiError> {
         KSGATE_ASSIGN_OR_RETURN(
             store::AppToken t,
@@ -110,7 +110,7 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
         return AppTokenToValue(t);
       }});
 
-  table.Add(ActionDef{"appToken", "delete", {kId}, Access::kAdminKs,
+  table.Add(ActionDef{"appToken", "delete", {kId}, /*needs_ks=*/true,
                       [&tokens](const CallContext& c, const Args& args) -> Result<Value, ApiError> {
                         KSGATE_ASSIGN_OR_RETURN(Void done,
                                                 tokens.Delete(c.partner_id, args.String("id")));
@@ -125,7 +125,7 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
         .optional = true},
        {.name = "pager", .type = Type::kObject, .object_def = &types::kFilterPager,
         .optional = true}},
-      Access::kAdminKs,
+      /*needs_ks=*/true,
       [&tokens](const CallContext& c, const Args& args) -> Result<Value, ApiError> {
         const ObjectValue* f = args.Object("filter");
         const ObjectValue* p = args.Object("pager");
@@ -162,7 +162,7 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
         .optional = true},
        {.name = "expiry", .type = Type::kInt, .optional = true},
        {.name = "sessionPrivileges", .type = Type::kString, .optional = true}},
-      Access::kAnyKs,
+      /*needs_ks=*/true,
       [&tokens](const CallContext& c, const Args& args) -> Result<Value, ApiError> {
         services::StartAppTokenSessionRequest request;
         request.id = args.String("id");

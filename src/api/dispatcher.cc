@@ -278,6 +278,7 @@ class Dispatcher::KsCache {
     std::string ks;
     Result<services::Caller, ApiError> parsed;
     std::optional<Result<Void, ApiError>> validated;
+    std::optional<Result<services::PermissionSet, ApiError>> permissions;
   };
 
   Entry& Get(std::string_view ks, const services::Authenticator& authenticator) {
@@ -324,43 +325,47 @@ Result<Value, ApiError> Dispatcher::Execute(const Param& params, const Request& 
   const int64_t now = clock_.NowSeconds();
   KSGATE_ASSIGN_OR_RETURN(Args args, BuildArgs(def->params, params, CoercionContext{now}));
 
-  // Step 9: KS validity.
+  // Step 9: KS validity (once per KS and HTTP request: actionslimit counts requests).
   if (ks_entry != nullptr) {
-    if (!ks_entry->validated) ks_entry->validated = authenticator_.Validate(*caller);
+    if (!ks_entry->validated) {
+      ks_entry->validated =
+          authenticator_.Validate(*caller, services::RequestInfo{request.client_ip, request.target});
+    }
     if (!ks_entry->validated->ok()) return ks_entry->validated->error();
   }
 
-  // Step 10: the operating partner and access.
+  // Step 10: the operating partner and the caller's permissions.
   const Param* p = params.Find("p");
   if (p == nullptr || ScalarOr(p).empty()) p = params.Find("partnerId");
   const int64_t request_partner = p != nullptr ? PhpIntCast(*p) : 0;
+  const std::string forbidden = std::string(def->service) + "->" + std::string(def->action);
   int64_t partner_id = 0;
   if (caller->has_ks()) {
     partner_id = caller->partner_id();
     if (request_partner != 0 && request_partner != partner_id) {
-      return ApiError::Of(errors::kServiceForbidden,
-                          {std::string(def->service) + "->" + std::string(def->action)});
+      return ApiError::Of(errors::kServiceForbidden, {forbidden});
     }
   } else if (request_partner != 0) {
     Result<store::Partner, ApiError> partner = authenticator_.RequirePartner(request_partner);
     if (!partner.ok()) return std::move(partner).error();
     partner_id = request_partner;
   }
-  switch (def->access) {
-    case Access::kPublic:
-    case Access::kKsOptional:
-      break;
-    case Access::kAnyKs:
-      if (!caller->has_ks()) return ApiError::Of(errors::kMissingKs);
-      break;
-    case Access::kAdminKs:
-      if (!caller->has_ks()) return ApiError::Of(errors::kMissingKs);
-      if (caller->kind != services::SessionKind::kAdmin) {
-        return ApiError::Of(errors::kServiceForbidden,
-                            {std::string(def->service) + "->" + std::string(def->action)});
-      }
-      break;
+  services::PermissionSet anonymous;
+  const services::PermissionSet* permissions = &anonymous;
+  if (ks_entry != nullptr) {
+    if (!ks_entry->permissions) ks_entry->permissions = authorizer_.Permissions(*caller);
+    if (!ks_entry->permissions->ok()) return ks_entry->permissions->error();
+    permissions = &**ks_entry->permissions;
+  } else {
+    Result<services::PermissionSet, ApiError> none = authorizer_.Permissions(*caller);
+    if (!none.ok()) return std::move(none).error();
+    anonymous = *none;
   }
+  if (!authorizer_.Allows(*permissions, service_lower + "." + action_lower)) {
+    if (!caller->has_ks() && partner_id == 0) return ApiError::Of(errors::kMissingKs);
+    return ApiError::Of(errors::kServiceForbidden, {forbidden});
+  }
+  if (def->needs_ks && !caller->has_ks()) return ApiError::Of(errors::kMissingKs);
 
   // Step 11: the action. One of the two exception fences (style.md convention 7).
   CallContext context{*caller, partner_id, request.client_ip, PathOf(request.target), now};

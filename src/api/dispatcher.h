@@ -2,6 +2,10 @@
 // (style.md convention 11): decodes parameters, resolves the KS, authorizes, runs the action or
 // a multirequest, and serialises the result or KalturaAPIException in the requested format.
 //
+// Authorization: each call (each multirequest item on its own) must be granted by the
+// caller's permissions (services/authorizer.h), else SERVICE_FORBIDDEN, or MISSING_KS when the
+// request has neither a KS nor a partner.
+//
 // Thread-safe: Handle may be called concurrently from every I/O thread. The table,
 // authenticator and clock must outlive *this.
 #pragma once
@@ -15,6 +19,7 @@
 #include "api/response.h"
 #include "common/clock.h"
 #include "services/authenticator.h"
+#include "services/authorizer.h"
 
 namespace ksgate::api {
 
@@ -27,8 +32,13 @@ struct DispatcherOptions {
 class Dispatcher {
  public:
   Dispatcher(const ActionTable& table, const services::Authenticator& authenticator,
-             const Clock& clock, DispatcherOptions options = {})
-      : table_(table), authenticator_(authenticator), clock_(clock), options_(options) {}
+             const services::Authorizer& authorizer, const Clock& clock,
+             DispatcherOptions options = {})
+      : table_(table),
+        authenticator_(authenticator),
+        authorizer_(authorizer),
+        clock_(clock),
+        options_(options) {}
 
   // Always returns a response; API errors are HTTP 200 with a KalturaAPIException body.
   Response Handle(const Request& request) const;
@@ -46,6 +56,7 @@ class Dispatcher {
 
   const ActionTable& table_;
   const services::Authenticator& authenticator_;
+  const services::Authorizer& authorizer_;
   const Clock& clock_;
   DispatcherOptions options_;
 };

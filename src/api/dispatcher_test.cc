@@ -26,8 +26,9 @@ class DispatcherTest : public ::testing::Test {
   DispatcherTest()
       : clock_(kNow),
         authenticator_(store_, clock_),
+        authorizer_(services::PermissionCatalogue::BuiltIn(), store_),
         issuer_(clock_),
-        sessions_(store_, issuer_, authenticator_, clock_) {
+        sessions_(store_, issuer_, authenticator_, authorizer_, clock_) {
     store::NewPartner p;
     p.name = "A";
     p.admin_secrets = {"adminsecretA", "adminsecretA2"};
@@ -39,7 +40,7 @@ class DispatcherTest : public ::testing::Test {
     other_ = *store_.CreatePartner(p, kNow);
     RegisterSystemActions(table_, clock_);
     RegisterSessionActions(table_, sessions_);
-    dispatcher_ = std::make_unique<Dispatcher>(table_, authenticator_, clock_);
+    dispatcher_ = std::make_unique<Dispatcher>(table_, authenticator_, authorizer_, clock_);
   }
 
   Response Get(const std::string& target) const {
@@ -75,6 +76,7 @@ class DispatcherTest : public ::testing::Test {
   FakeClock clock_;
   store::MemoryStore store_;
   services::Authenticator authenticator_;
+  services::Authorizer authorizer_;
   services::KsIssuer issuer_;
   services::SessionService sessions_;
   ActionTable table_;

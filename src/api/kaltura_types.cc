@@ -53,8 +53,56 @@ const ObjectDef kFilterPager{"KalturaFilterPager",
                               {.name = "pageIndex", .type = Type::kInt}},
                              false};
 
+const EnumDef kUserRoleStatus{"KalturaUserRoleStatus", {1, 2, 3}, {}};
+
+const ObjectDef kUserRole{
+    "KalturaUserRole",
+    nullptr,
+    {
+        {.name = "id", .type = Type::kInt, .readonly = true},
+        {.name = "name", .type = Type::kString, .max_length = 128},
+        {.name = "systemName", .type = Type::kString, .max_length = 128},
+        {.name = "description", .type = Type::kString, .max_length = kMaxDescriptionLength},
+        {.name = "status", .type = Type::kIntEnum, .enum_def = &kUserRoleStatus},
+        {.name = "partnerId", .type = Type::kInt, .readonly = true},
+        {.name = "permissionNames", .type = Type::kString, .max_length = kMaxPrivilegesLength},
+        {.name = "tags", .type = Type::kString, .max_length = 1024},
+        {.name = "createdAt", .type = Type::kTime, .readonly = true},
+        {.name = "updatedAt", .type = Type::kTime, .readonly = true},
+    },
+    false};
+
+const ObjectDef kUserRoleFilter{
+    "KalturaUserRoleFilter",
+    &kFilter,
+    {
+        {.name = "idEqual", .type = Type::kInt},
+        {.name = "idIn", .type = Type::kString, .max_length = 8192},
+        {.name = "nameEqual", .type = Type::kString, .max_length = 128},
+        {.name = "nameIn", .type = Type::kString, .max_length = 8192},
+        {.name = "systemNameEqual", .type = Type::kString, .max_length = 128},
+        {.name = "systemNameIn", .type = Type::kString, .max_length = 8192},
+        {.name = "descriptionLike", .type = Type::kString, .max_length = 1024},
+        {.name = "statusEqual", .type = Type::kIntEnum, .enum_def = &kUserRoleStatus},
+        {.name = "statusIn", .type = Type::kString, .max_length = 1024},
+        {.name = "tagsMultiLikeOr", .type = Type::kString, .max_length = 1024},
+        {.name = "tagsMultiLikeAnd", .type = Type::kString, .max_length = 1024},
+        {.name = "createdAtGreaterThanOrEqual", .type = Type::kTime},
+        {.name = "createdAtLessThanOrEqual", .type = Type::kTime},
+        {.name = "updatedAtGreaterThanOrEqual", .type = Type::kTime},
+        {.name = "updatedAtLessThanOrEqual", .type = Type::kTime},
+    },
+    false};
+
+const ObjectDef kPermissionFilter{"KalturaPermissionFilter",
+                                  &kFilter,
+                                  {{.name = "nameEqual", .type = Type::kString, .max_length = 256},
+                                   {.name = "nameIn", .type = Type::kString, .max_length = 8192}},
+                                  false};
+
 void RegisterTypes() {
-  for (const ObjectDef* def : {&kAppToken, &kFilter, &kAppTokenFilter, &kFilterPager}) {
+  for (const ObjectDef* def : {&kAppToken, &kFilter, &kAppTokenFilter, &kFilterPager, &kUserRole,
+                               &kUserRoleFilter, &kPermissionFilter}) {
     RegisterObjectType(def);
   }
 }

@@ -15,6 +15,11 @@ extern const ObjectDef kFilter;           // KalturaFilter (abstract)
 extern const ObjectDef kAppTokenFilter;   // KalturaAppTokenFilter
 extern const ObjectDef kFilterPager;      // KalturaFilterPager
 
+extern const EnumDef kUserRoleStatus;     // KalturaUserRoleStatus: ACTIVE 1, BLOCKED 2, DELETED 3
+extern const ObjectDef kUserRole;         // KalturaUserRole
+extern const ObjectDef kUserRoleFilter;   // KalturaUserRoleFilter
+extern const ObjectDef kPermissionFilter;  // KalturaPermissionFilter
+
 // Longest KalturaAppToken::description / sessionPrivileges / sessionUserId accepted (bytes).
 inline constexpr size_t kMaxDescriptionLength = 4096;
 inline constexpr size_t kMaxPrivilegesLength = 4096;

@@ -5,7 +5,9 @@
 #include "api/action.h"
 #include "common/clock.h"
 #include "services/app_token_service.h"
+#include "services/permission_catalogue.h"
 #include "services/session_service.h"
+#include "services/user_role_service.h"
 #include "store/records.h"
 
 namespace ksgate::api {
@@ -24,5 +26,12 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
 
 // KalturaAppToken, with every field in declaration order.
 Value AppTokenToValue(const store::AppToken& token);
+
+// userRole.add, get, update, delete, list, clone; permission.list (the catalogue, read-only).
+void RegisterUserRoleActions(ActionTable& table, const services::UserRoleService& roles,
+                             const services::PermissionCatalogue& catalogue);
+
+// KalturaUserRole.
+Value UserRoleToValue(const store::UserRole& role);
 
 }  // namespace ksgate::api

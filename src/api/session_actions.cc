@@ -28,7 +28,7 @@ void RegisterSessionActions(ActionTable& table, const services::SessionService& 
           {.name = "expiry", .type = Type::kInt, .optional = true, .default_value = "86400"},
           {.name = "privileges", .type = Type::kString, .optional = true},
       },
-      Access::kPublic,
+      /*needs_ks=*/false,
       [&sessions](const CallContext&, const Args& args) -> Result<Value, ApiError> {
         services::StartSessionRequest request;
         request.secret = args.String("secret");
@@ -48,7 +48,7 @@ void RegisterSessionActions(ActionTable& table, const services::SessionService& 
           {.name = "widgetId", .type = Type::kString},
           {.name = "expiry", .type = Type::kInt, .optional = true, .default_value = "86400"},
       },
-      Access::kPublic,
+      /*needs_ks=*/false,
       [&sessions](const CallContext&, const Args& args) -> Result<Value, ApiError> {
         KSGATE_ASSIGN_OR_RETURN(
             services::WidgetSession session,
@@ -65,7 +65,7 @@ void RegisterSessionActions(ActionTable& table, const services::SessionService& 
       "session",
       "get",
       {{.name = "session", .type = Type::kString, .optional = true}},
-      Access::kAnyKs,
+      /*needs_ks=*/true,
       [&sessions](const CallContext& context, const Args& args) -> Result<Value, ApiError> {
         KSGATE_ASSIGN_OR_RETURN(services::SessionInfo info,
                                 sessions.Get(context.caller, args.String("session")));
@@ -75,7 +75,7 @@ void RegisterSessionActions(ActionTable& table, const services::SessionService& 
   table.Add(ActionDef{"session",
                       "end",
                       {},
-                      Access::kKsOptional,
+                      /*needs_ks=*/false,
                       [&sessions](const CallContext& context, const Args&)
                           -> Result<Value, ApiError> {
                         KSGATE_ASSIGN_OR_RETURN(Void done, sessions.End(context.caller));

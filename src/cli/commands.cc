@@ -17,6 +17,9 @@
 #include "ks/ks.h"
 #include "services/app_token_service.h"
 #include "services/authenticator.h"
+#include "services/authorizer.h"
+#include "services/permission_catalogue.h"
+#include "services/user_role_service.h"
 #include "services/ks_issuer.h"
 #include "services/session_service.h"
 #include "store/open_store.h"
@@ -100,16 +103,20 @@ int Serve(const ServeOptions& options) {
   if (!store) return 1;
 
   const Clock& clock = SystemClock::Instance();
+  const services::PermissionCatalogue& catalogue = services::PermissionCatalogue::BuiltIn();
   services::Authenticator authenticator(*store, clock);
+  services::Authorizer authorizer(catalogue, *store);
   services::KsIssuer issuer(clock);
-  services::SessionService sessions(*store, issuer, authenticator, clock);
+  services::SessionService sessions(*store, issuer, authenticator, authorizer, clock);
   services::AppTokenService app_tokens(*store, issuer, clock);
+  services::UserRoleService user_roles(*store, catalogue, clock);
 
   api::ActionTable table;
   api::RegisterSystemActions(table, clock);
   api::RegisterSessionActions(table, sessions);
   api::RegisterAppTokenActions(table, app_tokens);
-  api::Dispatcher dispatcher(table, authenticator, clock);
+  api::RegisterUserRoleActions(table, user_roles, catalogue);
+  api::Dispatcher dispatcher(table, authenticator, authorizer, clock);
   DispatcherHandler handler(dispatcher);
 
   http::ServerOptions server_options;

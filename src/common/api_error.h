@@ -110,6 +110,13 @@ inline constexpr ErrorDef kAppTokenExpired{"APP_TOKEN_EXPIRED", "ID",
     "Application token id \"@ID@\" expired"};
 inline constexpr ErrorDef kInvalidAppTokenHash{"INVALID_APP_TOKEN_HASH", "",
     "Invalid application token hash"};
+
+// User roles and permissions.
+inline constexpr ErrorDef kPermissionNotFound{"PERMISSION_NOT_FOUND", "ERR_TEXT", "@ERR_TEXT@"};
+inline constexpr ErrorDef kRoleNameAlreadyExists{"ROLE_NAME_ALREADY_EXISTS", "",
+    "A role with the same name already exists"};
+inline constexpr ErrorDef kSystemNameAlreadyExists{"SYSTEM_NAME_ALREADY_EXISTS", "SYS_NAME",
+    "System name [@SYS_NAME@] already exists"};
 }  // namespace errors
 
 }  // namespace ksgate

@@ -16,25 +16,12 @@
 #include "common/result.h"
 #include "services/caller.h"
 #include "services/ks_issuer.h"
+#include "services/patch.h"
 #include "services/session_service.h"
 #include "store/records.h"
 #include "store/store.h"
 
 namespace ksgate::services {
-
-// One field of a request object: not sent, sent as explicitly null (`<name>__null`), or sent.
-template <typename T>
-struct Patch {
-  enum class State { kAbsent, kNull, kSet };
-  State state = State::kAbsent;
-  T value{};
-
-  bool absent() const { return state == State::kAbsent; }
-  bool is_null() const { return state == State::kNull; }
-  bool is_set() const { return state == State::kSet; }
-  static Patch Of(T v) { return Patch{State::kSet, std::move(v)}; }
-  static Patch Null() { return Patch{State::kNull, T{}}; }
-};
 
 // A KalturaAppToken as sent by a client to add or update. Enum values are already validated.
 struct AppTokenPatch {

@@ -1,8 +1,10 @@
 #include "services/authenticator.h"
 
+#include "services/ks_restrictions.h"
 #include "services/store_error.h"
 
 #include <array>
+#include <charconv>
 #include <string>
 
 namespace ksgate::services {
@@ -48,22 +50,55 @@ Result<Caller, ApiError> Authenticator::Parse(std::string_view ks_string) const 
   return caller;
 }
 
-Result<Void, ApiError> Authenticator::Validate(const Caller& caller) const {
+Result<Void, ApiError> Authenticator::Validate(const Caller& caller,
+                                               const RequestInfo& request) const {
   if (caller.partner.status != store::PartnerStatus::kActive) {
     return ApiError::Of(errors::kServiceForbiddenContentBlocked);
   }
   const int64_t now = clock_.NowSeconds();
-  if (caller.parsed.fields.valid_until <= now) return InvalidKsReason("EXPIRED");
+  const ks::KsFields& fields = caller.parsed.fields;
+  if (fields.valid_until <= now) return InvalidKsReason("EXPIRED");
+  for (const auto& [name, values] : caller.privileges) {
+    if (name == "iprestrict" && !IpAllowed(request.client_ip, values)) {
+      return InvalidKsReason("EXCEEDED_RESTRICTED_IP");
+    }
+    if (name == "urirestrict" && !UriAllowed(request.uri, values)) {
+      return InvalidKsReason("EXCEEDED_RESTRICTED_URI");
+    }
+  }
 
   std::array<std::string, 2> keys;
   size_t n = 0;
-  keys[n++] = caller.parsed.hash;
+  const std::string* actions_limit = nullptr;
+  if (ks::HasPrivilege(caller.privileges, "actionslimit")) {
+    actions_limit = ks::FirstPrivilegeValue(caller.privileges, "actionslimit");
+    if (actions_limit == nullptr) return ApiError::Of(errors::kInvalidActionsLimit);
+  } else {
+    keys[n++] = caller.parsed.hash;
+  }
   if (const std::string* session_id = ks::FirstPrivilegeValue(caller.privileges, "sessionid")) {
     keys[n++] = ks::SessionIdKey(caller.partner.id, *session_id);
   }
-  Result<bool> revoked = store_.IsRevoked(std::span<const std::string>(keys.data(), n), now);
-  if (!revoked.ok()) return DatabaseError(revoked.error());
-  if (*revoked) return InvalidKsReason("LOGOUT");
+  if (n > 0) {
+    Result<bool> revoked = store_.IsRevoked(std::span<const std::string>(keys.data(), n), now);
+    if (!revoked.ok()) return DatabaseError(revoked.error());
+    if (*revoked) return InvalidKsReason("LOGOUT");
+  }
+  if (actions_limit != nullptr) {
+    int64_t limit = 0;
+    auto [ptr, ec] = std::from_chars(actions_limit->data(),
+                                     actions_limit->data() + actions_limit->size(), limit);
+    if (ec != std::errc() || ptr != actions_limit->data() + actions_limit->size() || limit <= 0) {
+      return ApiError::Of(errors::kInvalidActionsLimit);
+    }
+    Result<store::ActionsLimitState> state =
+        store_.ConsumeAction(caller.parsed.hash, limit, fields.valid_until, now);
+    if (!state.ok()) return DatabaseError(state.error());
+    if (*state == store::ActionsLimitState::kRevoked) return InvalidKsReason("LOGOUT");
+    if (*state == store::ActionsLimitState::kExceeded) {
+      return InvalidKsReason("EXCEEDED_ACTIONS_LIMIT");
+    }
+  }
   return Void{};
 }
 

@@ -16,25 +16,35 @@
 
 namespace ksgate::services {
 
+// What KS validation needs to know about the request.
+struct RequestInfo {
+  std::string_view client_ip;
+  std::string_view uri;  // the request target as received (path and query)
+};
+
 class Authenticator {
  public:
-  Authenticator(const store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  Authenticator(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
 
   // Verifies the KS signature with its partner's admin secrets. Errors: INVALID_KS
   // (KSID = the KS, "-1", "INVALID_STR") for anything that does not parse or verify, including
   // an unknown partner; INTERNAL_DATABASE_ERROR if the store fails.
   Result<Caller, ApiError> Parse(std::string_view ks) const;
 
-  // Checks, in order: partner status (SERVICE_FORBIDDEN_CONTENT_BLOCKED), expiry
-  // (INVALID_KS "EXPIRED"), revocation of the KS hash or its session id (INVALID_KS "LOGOUT").
-  Result<Void, ApiError> Validate(const Caller& caller) const;
+  // Checks, in order (spec §4.6): partner status (SERVICE_FORBIDDEN_CONTENT_BLOCKED), expiry
+  // (INVALID_KS "EXPIRED"), iprestrict ("EXCEEDED_RESTRICTED_IP"), urirestrict
+  // ("EXCEEDED_RESTRICTED_URI"), revocation of the KS hash or its session id ("LOGOUT"), and
+  // for a KS with actionslimit:N, counts this use in the store (INVALID_ACTIONS_LIMIT for a
+  // value that is not a positive number; "EXCEEDED_ACTIONS_LIMIT" past N). Call it once per
+  // HTTP request and KS: each call counts one action.
+  Result<Void, ApiError> Validate(const Caller& caller, const RequestInfo& request = {}) const;
 
   // A request that names a partner without a KS: the partner must exist and be active, else
   // SERVICE_FORBIDDEN_CONTENT_BLOCKED.
   Result<store::Partner, ApiError> RequirePartner(int64_t partner_id) const;
 
  private:
-  const store::Store& store_;
+  store::Store& store_;
   const Clock& clock_;
 };
 

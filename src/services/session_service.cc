@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "ks/crypto.h"
+#include "ks/privileges.h"
 #include "services/store_error.h"
 
 namespace ksgate::services {
@@ -40,6 +41,16 @@ Result<std::string, ApiError> SessionService::Start(const StartSessionRequest& r
   const bool is_admin = request.type >= ks::kSessionTypeAdmin;
   if (matched_admin < 0 && !(user_match && !is_admin)) {
     return ApiError::Of(errors::kStartSessionError, {pid});
+  }
+
+  for (const auto& [name, values] : ks::ParsePrivileges(request.privileges)) {
+    if (name != "setrole") continue;
+    for (const std::string& role : values) {
+      if (!authorizer_.FindRole(partner->id, role).ok()) {
+        return ApiError::Of(errors::kUnknownRoleId);
+      }
+    }
+    if (values.empty()) return ApiError::Of(errors::kUnknownRoleId);
   }
 
   const int64_t cap = partner->ks_max_expiry > 0 ? partner->ks_max_expiry : kDefaultMaxExpiry;

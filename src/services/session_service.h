@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "services/authenticator.h"
+#include "services/authorizer.h"
 #include "services/caller.h"
 #include "services/ks_issuer.h"
 #include "store/store.h"
@@ -49,12 +50,17 @@ inline constexpr std::string_view kWidgetPrivileges = "view:*,widget:1";
 class SessionService {
  public:
   SessionService(store::Store& store, const KsIssuer& issuer, const Authenticator& authenticator,
-                 const Clock& clock)
-      : store_(store), issuer_(issuer), authenticator_(authenticator), clock_(clock) {}
+                 const Authorizer& authorizer, const Clock& clock)
+      : store_(store),
+        issuer_(issuer),
+        authenticator_(authenticator),
+        authorizer_(authorizer),
+        clock_(clock) {}
 
   // session.start. Returns the KS. START_SESSION_ERROR (PID) when the partner is unknown or
   // not active, or the secret matches neither an admin secret nor (for USER sessions) the user
-  // secret. An ADMIN KS is signed with the admin secret presented.
+  // secret; UNKNOWN_ROLE_ID when a `setrole` privilege names no role of the partner or a
+  // built-in one. An ADMIN KS is signed with the admin secret presented.
   Result<std::string, ApiError> Start(const StartSessionRequest& request) const;
 
   // session.startWidgetSession. `widget_id` must be "_<partnerId>" of an existing partner, else
@@ -76,6 +82,7 @@ class SessionService {
   store::Store& store_;
   const KsIssuer& issuer_;
   const Authenticator& authenticator_;
+  const Authorizer& authorizer_;
   const Clock& clock_;
 };
 

@@ -9,6 +9,8 @@
 #include "ks/ks.h"
 #include "services/app_token_service.h"
 #include "services/authenticator.h"
+#include "services/authorizer.h"
+#include "services/user_role_service.h"
 #include "services/ks_issuer.h"
 #include "services/session_service.h"
 #include "store/memory_store.h"
@@ -22,9 +24,11 @@ class ServicesTest : public ::testing::Test {
   ServicesTest()
       : clock_(kNow),
         authenticator_(store_, clock_),
+        authorizer_(PermissionCatalogue::BuiltIn(), store_),
         issuer_(clock_),
-        sessions_(store_, issuer_, authenticator_, clock_),
-        tokens_(store_, issuer_, clock_) {
+        sessions_(store_, issuer_, authenticator_, authorizer_, clock_),
+        tokens_(store_, issuer_, clock_),
+        roles_(store_, PermissionCatalogue::BuiltIn(), clock_) {
     store::NewPartner p;
     p.name = "A";
     p.admin_secrets = {"adminA", "adminA2"};
@@ -63,9 +67,11 @@ class ServicesTest : public ::testing::Test {
   FakeClock clock_;
   store::MemoryStore store_;
   Authenticator authenticator_;
+  Authorizer authorizer_;
   KsIssuer issuer_;
   SessionService sessions_;
   AppTokenService tokens_;
+  UserRoleService roles_;
   store::Partner a_;
   store::Partner b_;
 };

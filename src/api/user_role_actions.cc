@@ -1,0 +1,190 @@
+#include <set>
+
+#include "api/kaltura_types.h"
+#include "api/register.h"
+
+namespace ksgate::api {
+
+namespace {
+
+template <typename T>
+void Read(const ObjectValue& o, std::string_view name, services::Patch<T>* out) {
+  const ArgValue& v = o.Get(name);
+  if (v.is_null()) {
+    *out = services::Patch<T>::Null();
+  } else if (v.is_set()) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      *out = services::Patch<T>::Of(v.string_value);
+    } else {
+      *out = services::Patch<T>::Of(static_cast<T>(v.int_value));
+    }
+  }
+}
+
+services::UserRolePatch ToPatch(const ObjectValue& o) {
+  services::UserRolePatch p;
+  Read(o, "name", &p.name);
+  Read(o, "systemName", &p.system_name);
+  Read(o, "description", &p.description);
+  Read(o, "status", &p.status);
+  Read(o, "permissionNames", &p.permission_names);
+  Read(o, "tags", &p.tags);
+  Read(o, "id", &p.id);
+  Read(o, "partnerId", &p.partner_id);
+  Read(o, "createdAt", &p.created_at);
+  Read(o, "updatedAt", &p.updated_at);
+  return p;
+}
+
+template <typename T>
+std::optional<T> Optional(const ObjectValue* o, std::string_view name) {
+  if (o == nullptr) return std::nullopt;
+  const ArgValue& v = o->Get(name);
+  if (!v.is_set()) return std::nullopt;
+  if constexpr (std::is_same_v<T, std::string>) {
+    return v.string_value;
+  } else {
+    return static_cast<T>(v.int_value);
+  }
+}
+
+Value ListResponse(std::string_view class_name, int64_t total, Value objects) {
+  Value v = Value::Object(std::string(class_name));
+  v.Add("relatedObjects", Value::Null());
+  v.Add("totalCount", Value::Int(total));
+  v.Add("objects", std::move(objects));
+  return v;
+}
+
+const ParamDef kRoleId{.name = "userRoleId", .type = Type::kInt};
+const ParamDef kRoleObject{.name = "userRole", .type = Type::kObject,
+                           .object_def = &types::kUserRole};
+
+}  // namespace
+
+Value UserRoleToValue(const store::UserRole& r) {
+  Value v = Value::Object("KalturaUserRole");
+  v.Add("relatedObjects", Value::Null());
+  v.Add("id", Value::Int(r.id));
+  v.Add("name", Value::String(r.name));
+  v.Add("systemName", Value::String(r.system_name));
+  v.Add("description", r.description ? Value::String(*r.description) : Value::Null());
+  v.Add("status", Value::Int(static_cast<int>(r.status)));
+  v.Add("partnerId", Value::Int(r.partner_id));
+  v.Add("permissionNames", Value::String(r.permission_names));
+  v.Add("tags", r.tags ? Value::String(*r.tags) : Value::Null());
+  v.Add("createdAt", Value::Int(r.created_at));
+  v.Add("updatedAt", Value::Int(r.updated_at));
+  return v;
+}
+
+void RegisterUserRoleActions(ActionTable& table, const services::UserRoleService& roles,
+                             const services::PermissionCatalogue& catalogue) {
+  types::RegisterTypes();
+  auto role_result = [](Result<store::UserRole, ApiError> r) -> Result<Value, ApiError> {
+    if (!r.ok()) return std::move(r).error();
+    return UserRoleToValue(*r);
+  };
+
+  table.Add(ActionDef{"userRole", "add", {kRoleObject}, /*needs_ks=*/true,
+                      [&roles, role_result](const CallContext& c, const Args& args) {
+                        return role_result(roles.Add(c.partner_id, ToPatch(*args.Object("userRole"))));
+                      }});
+  table.Add(ActionDef{"userRole", "get", {kRoleId}, /*needs_ks=*/true,
+                      [&roles, role_result](const CallContext& c, const Args& args) {
+                        return role_result(roles.Get(c.partner_id, args.Int("userRoleId")));
+                      }});
+  table.Add(ActionDef{"userRole", "update", {kRoleId, kRoleObject}, /*needs_ks=*/true,
+                      [&roles, role_result](const CallContext& c, const Args& args) {
+                        return role_result(roles.Update(c.partner_id, args.Int("userRoleId"),
+                                                        ToPatch(*args.Object("userRole"))));
+                      }});
+  table.Add(ActionDef{"userRole", "delete", {kRoleId}, /*needs_ks=*/true,
+                      [&roles, role_result](const CallContext& c, const Args& args) {
+                        return role_result(roles.Delete(c.partner_id, args.Int("userRoleId")));
+                      }});
+  table.Add(ActionDef{"userRole", "clone", {kRoleId}, /*needs_ks=*/true,
+                      [&roles, role_result](const CallContext& c, const Args& args) {
+                        return role_result(roles.Clone(c.partner_id, args.Int("userRoleId")));
+                      }});
+  table.Add(ActionDef{
+      "userRole",
+      "list",
+      {{.name = "filter", .type = Type::kObject, .object_def = &types::kUserRoleFilter,
+        .optional = true},
+       {.name = "pager", .type = Type::kObject, .object_def = &types::kFilterPager,
+        .optional = true}},
+      /*needs_ks=*/true,
+      [&roles](const CallContext& c, const Args& args) -> Result<Value, ApiError> {
+        const ObjectValue* f = args.Object("filter");
+        const ObjectValue* p = args.Object("pager");
+        services::UserRoleListRequest r;
+        r.id_equal = Optional<int64_t>(f, "idEqual");
+        r.id_in = Optional<std::string>(f, "idIn");
+        r.name_equal = Optional<std::string>(f, "nameEqual");
+        r.name_in = Optional<std::string>(f, "nameIn");
+        r.system_name_equal = Optional<std::string>(f, "systemNameEqual");
+        r.system_name_in = Optional<std::string>(f, "systemNameIn");
+        r.description_like = Optional<std::string>(f, "descriptionLike");
+        r.status_equal = Optional<int>(f, "statusEqual");
+        r.status_in = Optional<std::string>(f, "statusIn");
+        r.tags_multi_like_or = Optional<std::string>(f, "tagsMultiLikeOr");
+        r.tags_multi_like_and = Optional<std::string>(f, "tagsMultiLikeAnd");
+        r.created_at_gte = Optional<int64_t>(f, "createdAtGreaterThanOrEqual");
+        r.created_at_lte = Optional<int64_t>(f, "createdAtLessThanOrEqual");
+        r.updated_at_gte = Optional<int64_t>(f, "updatedAtGreaterThanOrEqual");
+        r.updated_at_lte = Optional<int64_t>(f, "updatedAtLessThanOrEqual");
+        r.order_by = Optional<std::string>(f, "orderBy");
+        r.page_size = Optional<int64_t>(p, "pageSize");
+        r.page_index = Optional<int64_t>(p, "pageIndex");
+        KSGATE_ASSIGN_OR_RETURN(store::UserRolePage page, roles.List(c.partner_id, r));
+        Value objects = Value::Array();
+        for (const store::UserRole& role : page.objects) objects.Push(UserRoleToValue(role));
+        return ListResponse("KalturaUserRoleListResponse", page.total_count, std::move(objects));
+      }});
+
+  table.Add(ActionDef{
+      "permission",
+      "list",
+      {{.name = "filter", .type = Type::kObject, .object_def = &types::kPermissionFilter,
+        .optional = true},
+       {.name = "pager", .type = Type::kObject, .object_def = &types::kFilterPager,
+        .optional = true}},
+      /*needs_ks=*/true,
+      [&catalogue](const CallContext&, const Args& args) -> Result<Value, ApiError> {
+        const ObjectValue* f = args.Object("filter");
+        const ObjectValue* p = args.Object("pager");
+        std::optional<std::string> name_equal = Optional<std::string>(f, "nameEqual");
+        std::optional<std::set<std::string, std::less<>>> name_in;
+        if (std::optional<std::string> csv = Optional<std::string>(f, "nameIn")) {
+          name_in.emplace();
+          for (std::string_view n : services::SplitNames(*csv)) name_in->emplace(n);
+        }
+        int64_t size = Optional<int64_t>(p, "pageSize").value_or(30);
+        if (size <= 0 || size > 500) size = 500;
+        int64_t index = std::max<int64_t>(1, Optional<int64_t>(p, "pageIndex").value_or(1));
+        Value objects = Value::Array();
+        int64_t total = 0;
+        const auto& all = catalogue.permissions();
+        for (size_t i = 0; i < all.size(); ++i) {
+          const services::PermissionDef& d = all[i];
+          if (name_equal && d.name != *name_equal) continue;
+          if (name_in && !name_in->count(d.name)) continue;
+          ++total;
+          if (total <= (index - 1) * size || total > index * size) continue;
+          Value v = Value::Object("KalturaPermission");
+          v.Add("relatedObjects", Value::Null());
+          v.Add("id", Value::Int(static_cast<int64_t>(i) + 1));
+          v.Add("type", Value::Int(1));  // NORMAL
+          v.Add("name", Value::String(d.name));
+          v.Add("friendlyName", Value::String(d.name));
+          v.Add("description", Value::String(d.description));
+          v.Add("status", Value::Int(1));  // ACTIVE
+          v.Add("partnerId", Value::Int(0));
+          objects.Push(std::move(v));
+        }
+        return ListResponse("KalturaPermissionListResponse", total, std::move(objects));
+      }});
+}
+
+}  // namespace ksgate::api

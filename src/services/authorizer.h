@@ -1,0 +1,56 @@
+// Authorizer: which API actions a caller may call (spec/apptoken-and-session.md §6; Kaltura's
+// kPermissionManager::getRoleIds). Thread-safe; catalogue and store must outlive *this.
+//
+// The role is chosen per request: no KS -> NO_SESSION_ROLE; else the KS's first `setrole`
+// (a role id or system name: a built-in role, or one of the KS partner's roles; "null" = no
+// role); else by session kind (widget -> WIDGET_SESSION_ROLE, admin -> PARTNER_ADMIN_ROLE,
+// user -> BASE_USER_SESSION_ROLE). ALWAYS_ALLOWED_ACTIONS is always added. A `restrictingrole`
+// removes that role's permissions (always-allowed ones included). A role that is not active
+// grants nothing beyond the always-allowed actions.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "common/api_error.h"
+#include "common/result.h"
+#include "services/caller.h"
+#include "services/permission_catalogue.h"
+#include "store/store.h"
+
+namespace ksgate::services {
+
+class Authorizer {
+ public:
+  Authorizer(const PermissionCatalogue& catalogue, const store::Store& store);
+
+  // The caller's effective permissions. Errors: INVALID_SET_ROLE for a negative numeric
+  // setrole; INVALID_OBJECT_ID (ID "N/A") when the setrole names no role of the partner or
+  // partner 0; INTERNAL_DATABASE_ERROR.
+  Result<PermissionSet, ApiError> Permissions(const Caller& caller) const;
+
+  // True if `permissions` grant `service_action_lower` ("apptoken.add").
+  bool Allows(const PermissionSet& permissions, std::string_view service_action_lower) const {
+    return (permissions & catalogue_.Granting(service_action_lower)).any();
+  }
+
+  // The role a setrole/restrictingrole value names for `partner_id`: a numeric id (built-in or
+  // the partner's) or a system name (built-in first, then the partner's). INVALID_SET_ROLE for
+  // a negative number; INVALID_OBJECT_ID ("N/A") when there is none.
+  Result<store::UserRole, ApiError> FindRole(int64_t partner_id, std::string_view id_or_name) const;
+
+  const PermissionCatalogue& catalogue() const { return catalogue_; }
+
+ private:
+  PermissionSet RolePermissions(const store::UserRole& role) const;
+
+  const PermissionCatalogue& catalogue_;
+  const store::Store& store_;
+  PermissionSet always_allowed_;
+  PermissionSet no_session_;
+  PermissionSet widget_;
+  PermissionSet user_;
+  PermissionSet admin_;
+};
+
+}  // namespace ksgate::services

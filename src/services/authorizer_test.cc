@@ -1,0 +1,125 @@
+#include "services/authorizer.h"
+
+#include <gtest/gtest.h>
+
+#include "services/test_fixture.h"
+
+namespace ksgate::services {
+namespace {
+
+class AuthorizerTest : public ServicesTest {
+ protected:
+  PermissionSet Of(const std::string& ks) {
+    Result<PermissionSet, ApiError> p = authorizer_.Permissions(CallerOf(ks));
+    EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.error().message);
+    return p.ok() ? *p : PermissionSet();
+  }
+  bool Allows(const std::string& ks, const char* action) {
+    return authorizer_.Allows(Of(ks), action);
+  }
+  std::string UserKs(const std::string& privileges) {
+    return StartKsUnchecked(a_, 0, privileges);
+  }
+  // Mints a KS without session.start's setrole validation.
+  std::string StartKsUnchecked(const store::Partner& p, int type, const std::string& privileges) {
+    ks::KsFields f{.partner_id = p.id, .valid_until = kNow + 600, .type = type, .user = "u",
+                   .privileges = privileges};
+    return issuer_.Issue(p, f);
+  }
+  store::UserRole AddRole(const std::string& name, const std::string& permissions,
+                          const std::string& system_name = "") {
+    UserRolePatch patch{.name = Patch<std::string>::Of(name)};
+    if (!system_name.empty()) patch.system_name = Patch<std::string>::Of(system_name);
+    patch.permission_names = Patch<std::string>::Of(permissions);
+    Result<store::UserRole, ApiError> r = roles_.Add(a_.id, patch);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : store::UserRole{};
+  }
+};
+
+TEST_F(AuthorizerTest, NoKsGetsOnlyTheAlwaysAllowedActions) {
+  PermissionSet p = *authorizer_.Permissions(Caller{});
+  EXPECT_TRUE(authorizer_.Allows(p, "session.start"));
+  EXPECT_TRUE(authorizer_.Allows(p, "system.ping"));
+  EXPECT_FALSE(authorizer_.Allows(p, "apptoken.startsession"));
+  EXPECT_FALSE(authorizer_.Allows(p, "session.get"));
+}
+
+TEST_F(AuthorizerTest, DefaultRolesFollowTheSessionKind) {
+  std::string admin = StartKs(a_, 2, "adminA");
+  std::string user = StartKs(a_, 0, "adminA");
+  std::string widget = WidgetKs(a_);
+  EXPECT_TRUE(Allows(admin, "apptoken.add"));
+  EXPECT_TRUE(Allows(admin, "userrole.delete"));
+  EXPECT_TRUE(Allows(user, "apptoken.startsession"));
+  EXPECT_FALSE(Allows(user, "apptoken.list"));
+  EXPECT_FALSE(Allows(user, "session.get"));
+  EXPECT_TRUE(Allows(widget, "apptoken.startsession"));
+  EXPECT_FALSE(Allows(widget, "apptoken.get"));
+}
+
+TEST_F(AuthorizerTest, SetRoleByIdOrSystemNameReplacesTheDefault) {
+  store::UserRole role = AddRole("Lister", "SESSION_READ_PERMISSION,APP_TOKEN_BASE", "LISTER");
+  for (const std::string& ref : {std::to_string(role.id), std::string("LISTER")}) {
+    std::string ks = StartKsUnchecked(a_, 2, "setrole:" + ref);
+    EXPECT_TRUE(Allows(ks, "apptoken.list")) << ref;
+    EXPECT_TRUE(Allows(ks, "session.get")) << ref;
+    EXPECT_FALSE(Allows(ks, "apptoken.add")) << ref;  // even on an ADMIN KS
+    EXPECT_TRUE(Allows(ks, "system.ping")) << ref;    // always allowed
+  }
+}
+
+TEST_F(AuthorizerTest, SetRoleNamesABuiltInRole) {
+  EXPECT_TRUE(Allows(UserKs("setrole:PARTNER_ADMIN_ROLE"), "apptoken.add"));
+  EXPECT_TRUE(Allows(UserKs("setrole:1"), "apptoken.add"));
+  EXPECT_FALSE(Allows(UserKs("setrole:WIDGET_SESSION_ROLE"), "session.get"));
+}
+
+TEST_F(AuthorizerTest, UnknownSetRoleIsInvalidObjectId) {
+  Result<PermissionSet, ApiError> r = authorizer_.Permissions(CallerOf(UserKs("setrole:NOPE")));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "INVALID_OBJECT_ID");
+  EXPECT_EQ(r.error().message, "Invalid object id [N/A]");
+  EXPECT_EQ(authorizer_.Permissions(CallerOf(UserKs("setrole:-3"))).error().code,
+            "INVALID_SET_ROLE");
+}
+
+TEST_F(AuthorizerTest, AnotherPartnersRoleIsUnknown) {
+  store::UserRole role = AddRole("Mine", "APP_TOKEN_BASE", "MINE");
+  std::string ks = StartKsUnchecked(b_, 2, "setrole:" + std::to_string(role.id));
+  EXPECT_EQ(authorizer_.Permissions(CallerOf(ks)).error().code, "INVALID_OBJECT_ID");
+  ks = StartKsUnchecked(b_, 2, "setrole:MINE");
+  EXPECT_EQ(authorizer_.Permissions(CallerOf(ks)).error().code, "INVALID_OBJECT_ID");
+}
+
+TEST_F(AuthorizerTest, DeletedOrBlockedRoles) {
+  store::UserRole role = AddRole("Temp", "APP_TOKEN_BASE", "TEMP");
+  std::string ks = StartKsUnchecked(a_, 0, "setrole:TEMP");
+  ASSERT_TRUE(roles_.Update(a_.id, role.id, {.status = Patch<int>::Of(2)}).ok());
+  EXPECT_FALSE(Allows(ks, "apptoken.list"));
+  EXPECT_TRUE(Allows(ks, "system.ping"));
+  ASSERT_TRUE(roles_.Delete(a_.id, role.id).ok());
+  EXPECT_EQ(authorizer_.Permissions(CallerOf(ks)).error().code, "INVALID_OBJECT_ID");
+}
+
+TEST_F(AuthorizerTest, SetRoleNullLeavesOnlyAlwaysAllowed) {
+  std::string ks = StartKsUnchecked(a_, 2, "setrole:null");
+  EXPECT_FALSE(Allows(ks, "apptoken.add"));
+  EXPECT_TRUE(Allows(ks, "session.start"));
+}
+
+TEST_F(AuthorizerTest, RestrictingRoleRemovesItsPermissions) {
+  store::UserRole no_writes = AddRole("NoWrites", "APP_TOKEN_ADD,APP_TOKEN_UPDATE,APP_TOKEN_DELETE");
+  std::string ks =
+      StartKsUnchecked(a_, 2, "restrictingrole:" + std::to_string(no_writes.id));
+  EXPECT_FALSE(Allows(ks, "apptoken.add"));
+  EXPECT_FALSE(Allows(ks, "apptoken.delete"));
+  EXPECT_TRUE(Allows(ks, "apptoken.list"));
+  // A built-in restricting role by system name.
+  EXPECT_FALSE(Allows(StartKsUnchecked(a_, 2, "restrictingrole:NO_SESSION_ROLE"), "system.gettime"));
+  // An unknown restricting role restricts nothing.
+  EXPECT_TRUE(Allows(StartKsUnchecked(a_, 2, "restrictingrole:NOPE"), "apptoken.add"));
+}
+
+}  // namespace
+}  // namespace ksgate::services

@@ -1,0 +1,237 @@
+#include "services/user_role_service.h"
+
+#include <algorithm>
+#include <charconv>
+#include <ctime>
+#include <limits>
+
+#include "services/store_error.h"
+
+namespace ksgate::services {
+
+namespace {
+
+constexpr int64_t kMaxPageSize = 500;
+constexpr size_t kMaxInValues = 500;
+
+ApiError NotUpdatable(std::string_view field) {
+  return ApiError::Of(errors::kPropertyValidationNotUpdatable,
+                      {"KalturaUserRole::" + std::string(field)});
+}
+
+ApiError InvalidId(int64_t id) {
+  return ApiError::Of(errors::kInvalidObjectId, {std::to_string(id)});
+}
+
+template <typename T>
+bool Differs(const Patch<T>& sent, const T& stored) {
+  return sent.is_set() && !(sent.value == stored);
+}
+
+std::vector<std::string> Strings(std::string_view csv) {
+  std::vector<std::string> out;
+  for (std::string_view s : SplitNames(csv)) {
+    if (out.size() == kMaxInValues) break;
+    out.emplace_back(s);
+  }
+  return out;
+}
+
+template <typename T>
+std::vector<T> Integers(std::string_view csv) {
+  std::vector<T> out;
+  for (std::string_view s : SplitNames(csv)) {
+    T v{};
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec == std::errc() && ptr == s.data() + s.size() && out.size() < kMaxInValues) {
+      out.push_back(v);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Void, ApiError> UserRoleService::Validate(int64_t partner_id, const store::UserRole& role,
+                                                 const store::UserRole* existing) const {
+  if (role.name.empty()) {
+    return ApiError::Of(errors::kPropertyValidationCannotBeNull, {"KalturaUserRole::name"});
+  }
+  if (existing == nullptr || existing->name != role.name) {
+    store::UserRoleQuery same_name;
+    same_name.name_equal = role.name;
+    same_name.limit = 1;
+    Result<store::UserRolePage> page = store_.ListUserRoles(partner_id, same_name);
+    if (!page.ok()) return DatabaseError(page.error());
+    if (page->total_count > 0) return ApiError::Of(errors::kRoleNameAlreadyExists);
+  }
+  if (!role.system_name.empty() && catalogue_.FindRoleBySystemName(role.system_name) != nullptr) {
+    return ApiError::Of(errors::kSystemNameAlreadyExists, {role.system_name});
+  }
+  if (std::optional<std::string> unknown = catalogue_.FirstUnknown(role.permission_names)) {
+    return ApiError::Of(errors::kPermissionNotFound,
+                        {"Permission [" + *unknown + "] was not found for partner [" +
+                         std::to_string(partner_id) + "]"});
+  }
+  return Void{};
+}
+
+Result<store::UserRole, ApiError> UserRoleService::Add(int64_t partner_id,
+                                                       const UserRolePatch& patch) const {
+  if (patch.id.is_set()) return NotUpdatable("id");
+  if (patch.partner_id.is_set()) return NotUpdatable("partnerId");
+  if (patch.created_at.is_set()) return NotUpdatable("createdAt");
+  if (patch.updated_at.is_set()) return NotUpdatable("updatedAt");
+  store::UserRole role;
+  role.partner_id = partner_id;
+  role.name = patch.name.is_set() ? patch.name.value : "";
+  role.system_name = patch.system_name.is_set() ? patch.system_name.value : "";
+  if (patch.description.is_set()) role.description = patch.description.value;
+  role.status = patch.status.is_set() ? static_cast<store::UserRoleStatus>(patch.status.value)
+                                      : store::UserRoleStatus::kActive;
+  role.permission_names = patch.permission_names.is_set() ? patch.permission_names.value : "";
+  if (patch.tags.is_set()) role.tags = patch.tags.value;
+  KSGATE_ASSIGN_OR_RETURN(Void ok, Validate(partner_id, role, nullptr));
+  (void)ok;
+  role.created_at = role.updated_at = clock_.NowSeconds();
+  Result<store::UserRole> inserted = store_.InsertUserRole(role);
+  if (!inserted.ok()) {
+    if (inserted.error().code() == StatusCode::kAlreadyExists) {
+      return ApiError::Of(errors::kSystemNameAlreadyExists, {role.system_name});
+    }
+    return DatabaseError(inserted.error());
+  }
+  return std::move(inserted).value();
+}
+
+Result<store::UserRole, ApiError> UserRoleService::GetOwn(int64_t partner_id, int64_t id) const {
+  Result<store::UserRole> role = store_.GetUserRole(partner_id, id);
+  if (!role.ok()) {
+    if (role.error().code() == StatusCode::kNotFound) return InvalidId(id);
+    return DatabaseError(role.error());
+  }
+  return std::move(role).value();
+}
+
+Result<store::UserRole, ApiError> UserRoleService::Get(int64_t partner_id, int64_t id) const {
+  if (const store::UserRole* builtin = catalogue_.FindRoleById(id)) return *builtin;
+  return GetOwn(partner_id, id);
+}
+
+Result<store::UserRole, ApiError> UserRoleService::Update(int64_t partner_id, int64_t id,
+                                                          const UserRolePatch& patch) const {
+  if (catalogue_.FindRoleById(id) != nullptr) return InvalidId(id);
+  KSGATE_ASSIGN_OR_RETURN(store::UserRole existing, GetOwn(partner_id, id));
+  if (Differs(patch.id, existing.id)) return NotUpdatable("id");
+  if (Differs(patch.partner_id, existing.partner_id)) return NotUpdatable("partnerId");
+  if (Differs(patch.created_at, existing.created_at)) return NotUpdatable("createdAt");
+  if (Differs(patch.updated_at, existing.updated_at)) return NotUpdatable("updatedAt");
+
+  store::UserRole role = existing;
+  if (patch.name.is_set()) role.name = patch.name.value;
+  if (patch.name.is_null()) role.name.clear();
+  if (!patch.system_name.absent()) role.system_name = patch.system_name.value;
+  if (patch.description.is_set()) role.description = patch.description.value;
+  if (patch.description.is_null()) role.description.reset();
+  if (patch.status.is_set()) role.status = static_cast<store::UserRoleStatus>(patch.status.value);
+  if (!patch.permission_names.absent()) role.permission_names = patch.permission_names.value;
+  if (patch.tags.is_set()) role.tags = patch.tags.value;
+  if (patch.tags.is_null()) role.tags.reset();
+  KSGATE_ASSIGN_OR_RETURN(Void ok, Validate(partner_id, role, &existing));
+  (void)ok;
+  if (role == existing) return existing;
+  role.updated_at = clock_.NowSeconds();
+  Status s = store_.UpdateUserRole(role);
+  if (!s.ok()) {
+    if (s.code() == StatusCode::kNotFound) return InvalidId(id);
+    if (s.code() == StatusCode::kAlreadyExists) {
+      return ApiError::Of(errors::kSystemNameAlreadyExists, {role.system_name});
+    }
+    return DatabaseError(s);
+  }
+  return role;
+}
+
+Result<store::UserRole, ApiError> UserRoleService::Delete(int64_t partner_id, int64_t id) const {
+  if (catalogue_.FindRoleById(id) != nullptr) return InvalidId(id);
+  KSGATE_ASSIGN_OR_RETURN(store::UserRole role, GetOwn(partner_id, id));
+  role.status = store::UserRoleStatus::kDeleted;
+  role.updated_at = clock_.NowSeconds();
+  Status s = store_.UpdateUserRole(role);
+  if (!s.ok()) {
+    if (s.code() == StatusCode::kNotFound) return InvalidId(id);
+    return DatabaseError(s);
+  }
+  return role;
+}
+
+Result<store::UserRolePage, ApiError> UserRoleService::List(
+    int64_t partner_id, const UserRoleListRequest& r) const {
+  store::UserRoleQuery q;
+  q.id_equal = r.id_equal;
+  if (r.id_in) q.id_in = Integers<int64_t>(*r.id_in);
+  q.name_equal = r.name_equal;
+  if (r.name_in) q.name_in = Strings(*r.name_in);
+  q.system_name_equal = r.system_name_equal;
+  if (r.system_name_in) q.system_name_in = Strings(*r.system_name_in);
+  q.description_like = r.description_like;
+  q.status_equal = r.status_equal;
+  if (r.status_in) q.status_in = Integers<int>(*r.status_in);
+  if (r.tags_multi_like_or) q.tags_multi_like_or = Strings(*r.tags_multi_like_or);
+  if (r.tags_multi_like_and) q.tags_multi_like_and = Strings(*r.tags_multi_like_and);
+  q.created_at_gte = r.created_at_gte;
+  q.created_at_lte = r.created_at_lte;
+  q.updated_at_gte = r.updated_at_gte;
+  q.updated_at_lte = r.updated_at_lte;
+  if (r.order_by) {
+    for (std::string_view entry : SplitNames(*r.order_by)) {
+      if (entry.size() < 2 || (entry.front() != '+' && entry.front() != '-')) continue;
+      std::string_view field = entry.substr(1);
+      store::UserRoleOrder order;
+      order.ascending = entry.front() == '+';
+      if (field == "id") {
+        order.field = store::UserRoleOrderField::kId;
+      } else if (field == "name") {
+        order.field = store::UserRoleOrderField::kName;
+      } else if (field == "createdAt") {
+        order.field = store::UserRoleOrderField::kCreatedAt;
+      } else if (field == "updatedAt") {
+        order.field = store::UserRoleOrderField::kUpdatedAt;
+      } else {
+        continue;  // unknown entries are dropped, as Kaltura does
+      }
+      q.order_by.push_back(order);
+    }
+  }
+  int64_t size = r.page_size.value_or(30);
+  if (size <= 0 || size > kMaxPageSize) size = kMaxPageSize;
+  int64_t index = std::max<int64_t>(1, r.page_index.value_or(1));
+  index = std::min(index, std::numeric_limits<int64_t>::max() / kMaxPageSize);
+  q.limit = size;
+  q.offset = (index - 1) * size;
+  Result<store::UserRolePage> page = store_.ListUserRoles(partner_id, q);
+  if (!page.ok()) return DatabaseError(page.error());
+  return std::move(page).value();
+}
+
+Result<store::UserRole, ApiError> UserRoleService::Clone(int64_t partner_id, int64_t id) const {
+  KSGATE_ASSIGN_OR_RETURN(store::UserRole source, Get(partner_id, id));
+  store::UserRole copy = source;
+  copy.partner_id = partner_id;
+  copy.system_name.clear();
+  const int64_t now = clock_.NowSeconds();
+  std::time_t t = static_cast<std::time_t>(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char date[64];
+  std::strftime(date, sizeof date, "%a %e %b %Y, %H:%M:%S", &tm);
+  std::string when = date;
+  if (when.size() > 4 && when[4] == ' ') when.erase(4, 1);  // "%e" pads with a space; PHP's "j" does not
+  copy.name = source.name + " copy (" + when + ")";
+  copy.created_at = copy.updated_at = now;
+  Result<store::UserRole> inserted = store_.InsertUserRole(copy);
+  if (!inserted.ok()) return DatabaseError(inserted.error());
+  return std::move(inserted).value();
+}
+
+}  // namespace ksgate::services
