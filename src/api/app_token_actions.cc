@@ -156,7 +156,7 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
       "appToken",
       "startSession",
       {kId,
-       {.name = "tokenHash", .type = Type::kString, .optional = false, .max_length = 256},
+       {.name = "tokenHash", .type = Type::kString},
        {.name = "userId", .type = Type::kString, .optional = true},
        {.name = "type", .type = Type::kIntEnum, .enum_def = &types::kSessionType,
         .optional = true},

@@ -265,6 +265,24 @@ std::optional<size_t> ItemIndex(std::string_view key) {
   return n;
 }
 
+// The format for answering a request whose parameters could not be read: what the URL asks
+// for; else JSON when the body was JSON (clients that send JSON put `format` in the body and
+// read JSON back); else the default, XML.
+OutputFormat FallbackFormat(const Request& request) {
+  Request url_only{request.method, request.target, "", "", request.client_ip};
+  Result<Param, ApiError> url_params = DecodeRequestParams(url_only, DecodeLimits{});
+  Response die;
+  if (url_params.ok() && url_params->Find("format") != nullptr) {
+    if (std::optional<OutputFormat> f = ChooseFormat(*url_params, &die)) return *f;
+  }
+  OutputFormat f;
+  std::string_view type = request.content_type;
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (AsciiLower(type) == "application/json") f.format = Format::kJson;
+  return f;
+}
+
 std::string_view PathOf(std::string_view target) {
   return target.substr(0, target.find('?'));
 }
@@ -396,14 +414,7 @@ Response Dispatcher::Handle(const Request& request) const {
 
   Result<Param, ApiError> decoded = DecodeRequestParams(request, options_.decode);
   if (!decoded.ok()) {
-    // Answer in the format the URL asked for; the body is what failed.
-    Request url_only{request.method, request.target, "", "", request.client_ip};
-    Result<Param, ApiError> url_params = DecodeRequestParams(url_only, options_.decode);
-    Response die;
-    std::optional<OutputFormat> format =
-        ChooseFormat(url_params.ok() ? *url_params : Param::Map(), &die);
-    if (!format) format = OutputFormat{};
-    return Serialize(*format, {std::move(decoded).error()}, false, elapsed());
+    return Serialize(FallbackFormat(request), {std::move(decoded).error()}, false, elapsed());
   }
   const Param& params = *decoded;
   Response die;
@@ -465,14 +476,8 @@ Response Dispatcher::Handle(const Request& request) const {
 }
 
 Response Dispatcher::Reject(const Request& partial, std::string_view limit, uint64_t max) const {
-  Request url_only{partial.method, partial.target, "", "", partial.client_ip};
-  Result<Param, ApiError> url_params = DecodeRequestParams(url_only, options_.decode);
-  Response die;
-  std::optional<OutputFormat> format =
-      ChooseFormat(url_params.ok() ? *url_params : Param::Map(), &die);
-  if (!format) format = OutputFormat{};
   ApiError error = ApiError::Of(errors::kRequestTooLarge, {limit, std::to_string(max)});
-  return Serialize(*format, {std::move(error)}, false, 0);
+  return Serialize(FallbackFormat(partial), {std::move(error)}, false, 0);
 }
 
 }  // namespace ksgate::api

@@ -256,7 +256,7 @@ TEST_F(DispatcherTest, AbsentWidgetIdIsMissing) {
 }
 
 TEST_F(DispatcherTest, MalformedWidgetIdsAreInvalid) {
-  for (const char* id : {"", "_", "x12", "_abc", "_-1", "_0", "_999", "_1x"}) {
+  for (const char* id : {"", "_", "x12", "_abc", "_-1", "_0", "_999", "_1x", "_01", "_+1"}) {
     std::string body = Call(std::string("session/action/startWidgetSession?widgetId=") + id);
     EXPECT_THAT(body, HasSubstr("INVALID_WIDGET_ID")) << id;
   }
@@ -337,6 +337,22 @@ TEST_F(DispatcherTest, MalformedJsonBodyIsAnApiError) {
   Response r = PostJson("/api_v3/service/system/action/ping?format=1", "{\"a\":");
   EXPECT_EQ(r.status, 200);
   EXPECT_THAT(r.body, HasSubstr("\"code\":\"INVALID_JSON\""));
+}
+
+TEST_F(DispatcherTest, UnreadableJsonBodyIsAnsweredInJson) {
+  // The client sent `format` inside the body that could not be read: answer in JSON anyway.
+  Response r = PostJson("/api_v3/service/system/action/ping", "{\"format\":1,");
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_THAT(r.body, HasSubstr("\"code\":\"INVALID_JSON\""));
+  Response url = PostJson("/api_v3/service/system/action/ping?format=2", "{\"format\":1,");
+  EXPECT_EQ(url.content_type, "text/xml");
+}
+
+TEST_F(DispatcherTest, RejectOfAJsonRequestIsJson) {
+  Response r = dispatcher_->Reject(
+      Request{"POST", "/api_v3/service/system/action/ping", "application/json; charset=utf-8", "", ""},
+      "body_limit", 10);
+  EXPECT_EQ(r.content_type, "application/json");
 }
 
 TEST_F(DispatcherTest, RejectAnswersInTheRequestedFormat) {

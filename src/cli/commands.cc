@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -29,6 +30,17 @@ namespace ksgate::cli {
 namespace {
 
 void Fail(const std::string& message) { std::fprintf(stderr, "ksgate: %s\n", message.c_str()); }
+
+// False (with a one-line error) when `url` names a SQLite file that does not exist: commands
+// that only read or change existing data must not create an empty database at a mistyped path.
+bool DatabaseExists(const std::string& url) {
+  constexpr std::string_view kSqlite = "sqlite:";
+  if (url.rfind(kSqlite, 0) != 0) return true;
+  std::string path = url.substr(kSqlite.size());
+  if (path == ":memory:" || std::filesystem::exists(path)) return true;
+  Fail("no database at " + path + " (create it with: ksgate migrate --db " + url + ")");
+  return false;
+}
 
 // Opens and migrates the store at `url`; prints the reason and returns nullptr on failure.
 std::unique_ptr<store::Store> OpenMigrated(const std::string& url) {
@@ -131,12 +143,14 @@ int Serve(const ServeOptions& options) {
     Fail("cannot listen on " + options.listen + ": " + s.message());
     return 1;
   }
+  // Signals are handled before anyone is told the server is up, so a SIGTERM sent right after
+  // the "listening" line still shuts down gracefully.
+  server.HandleSignals();
   std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   std::printf("listening on %s:%u\n", shown_host.c_str(), static_cast<unsigned>(server.port()));
   std::fflush(stdout);
   spdlog::info("ksgate serving {} threads, store {}", server_options.threads,
                options.db.substr(0, options.db.find(':')));
-  server.HandleSignals();
   server.Run();
   spdlog::info("ksgate stopped");
   return 0;
@@ -191,6 +205,7 @@ int PartnerAdd(const PartnerAddOptions& options) {
 }
 
 int PartnerList(const std::string& db, bool json) {
+  if (!DatabaseExists(db)) return 1;
   std::unique_ptr<store::Store> store = OpenMigrated(db);
   if (!store) return 1;
   Result<std::vector<store::Partner>> partners = store->ListPartners();
@@ -222,6 +237,7 @@ int PartnerList(const std::string& db, bool json) {
 }
 
 int PartnerSetStatus(const std::string& db, int64_t id, bool active) {
+  if (!DatabaseExists(db)) return 1;
   std::unique_ptr<store::Store> store = OpenMigrated(db);
   if (!store) return 1;
   Status s = store->SetPartnerStatus(
@@ -237,6 +253,7 @@ int PartnerSetStatus(const std::string& db, int64_t id, bool active) {
 }
 
 int AppTokenList(const std::string& db, int64_t partner_id, bool json) {
+  if (!DatabaseExists(db)) return 1;
   std::unique_ptr<store::Store> store = OpenMigrated(db);
   if (!store) return 1;
   if (Result<store::Partner> partner = store->GetPartner(partner_id); !partner.ok()) {
@@ -284,6 +301,7 @@ int KsDecode(const KsDecodeOptions& options) {
   if (options.secret) {
     secrets.push_back(*options.secret);
   } else {
+    if (!DatabaseExists(*options.db)) return 1;
     store = OpenMigrated(*options.db);
     if (!store) return 1;
     Result<store::Partner> partner = store->GetPartner(*partner_id);

@@ -3,11 +3,15 @@
 #include <string>
 #include <thread>
 
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
+  // Databases (and their WAL files) hold secrets: whatever ksgate creates is private.
+  umask(0077);
   CLI::App app{"ksgate: Kaltura-compatible app tokens and sessions"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "ksgate 0.1.0");
@@ -74,6 +78,16 @@ int main(int argc, char** argv) {
   db_opt->excludes(secret_opt);
   decode_cmd->add_option("ks", decode.ks, "The KS")->required();
 
+  auto is_command = [&](const char* name) {
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      if (sub->get_name() == name) return true;
+    }
+    return false;
+  };
+  if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
+    std::fprintf(stderr, "ksgate: unknown command '%s' (try ksgate --help)\n", argv[1]);
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

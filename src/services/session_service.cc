@@ -74,7 +74,9 @@ Result<WidgetSession, ApiError> SessionService::StartWidgetSession(std::string_v
   int64_t partner_id = 0;
   std::string_view digits = widget_id.substr(1);
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), partner_id);
-  if (ec != std::errc() || end != digits.data() + digits.size() || partner_id <= 0) {
+  // The widget id is exactly "_" + the partner id: no sign, no leading zeros.
+  if (ec != std::errc() || end != digits.data() + digits.size() || partner_id <= 0 ||
+      std::to_string(partner_id) != digits) {
     return invalid();
   }
   Result<store::Partner> partner = store_.GetPartner(partner_id);
