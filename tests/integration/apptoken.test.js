@@ -407,6 +407,59 @@ test('without a KS every appToken action is MISSING_KS', { skip }, async () => {
   assert.equal(assertOk(await call('appToken', 'list', { ks })).totalCount, 1);
 });
 
+// Per-action permissions (spec §2.8): APP_TOKEN_BASE -> get, list; APP_TOKEN_ADD/UPDATE/DELETE.
+async function roleKs(partner, adminKs, systemName, permissionNames) {
+  const role = assertOk(await call('userRole', 'add', { ks: adminKs,
+    userRole: { objectType: 'KalturaUserRole', name: systemName, systemName, permissionNames } }), 'KalturaUserRole');
+  assert.equal(role.permissionNames, permissionNames);
+  const ks = await call('session', 'start',
+    { partnerId: partner.id, secret: partner.adminSecret, type: 0, userId: 'role-user', privileges: `setrole:${systemName}` });
+  assert.equal(typeof ks, 'string', JSON.stringify(ks));
+  return ks;
+}
+
+test('a role with APP_TOKEN_BASE may get and list tokens, nothing else', { skip }, async () => {
+  const { partner, ks } = await newPartner();
+  const t = await addToken(ks, { description: 'readable' });
+  const reader = await roleKs(partner, ks, 'TOKEN_READER', 'APP_TOKEN_BASE');
+  assert.deepEqual(assertOk(await call('appToken', 'get', { ks: reader, id: t.id })), t);
+  assert.deepEqual(assertOk(await call('appToken', 'list', { ks: reader })).objects, [t]);
+  for (const [action, params] of ADMIN_ACTIONS(t.id).filter(([a]) => !['get', 'list'].includes(a))) {
+    assertError(await call('appToken', action, { ks: reader, ...params }), 'SERVICE_FORBIDDEN',
+      { SERVICE: `appToken->${action}` });
+  }
+  assert.deepEqual(assertOk(await call('appToken', 'get', { ks, id: t.id })), t);
+});
+
+test('APP_TOKEN_ADD, APP_TOKEN_UPDATE and APP_TOKEN_DELETE each grant exactly their action', { skip }, async () => {
+  const { partner, ks } = await newPartner();
+  for (const action of ['add', 'update', 'delete']) {
+    const t = await addToken(ks, { description: `for ${action}` });
+    const roleKsString = await roleKs(partner, ks, `TOKEN_${action.toUpperCase()}ER`, `APP_TOKEN_${action.toUpperCase()}`);
+    for (const [other, params] of ADMIN_ACTIONS(t.id)) {
+      const res = await call('appToken', other, { ks: roleKsString, ...params });
+      if (other === action) {
+        assert.ok(res === null || res?.objectType === 'KalturaAppToken', `${action}: ${JSON.stringify(res)}`);
+      } else {
+        assertError(res, 'SERVICE_FORBIDDEN', { SERVICE: `appToken->${other}` });
+      }
+    }
+  }
+});
+
+test("an app token whose setrole is a custom role mints KSs limited to that role", { skip }, async () => {
+  const { partner, ks } = await newPartner();
+  await roleKs(partner, ks, 'TOKEN_LISTER', 'APP_TOKEN_BASE');
+  const t = await addToken(ks, { sessionType: 2, sessionPrivileges: 'setrole:TOKEN_LISTER' });
+  const info = assertOk(await startSession(await widgetKs(partner.id), t), 'KalturaSessionInfo');
+  assert.equal(info.sessionType, 2);
+  assert.deepEqual(assertOk(await call('appToken', 'list', { ks: info.ks })).objects.map((o) => o.id), [t.id]);
+  assertError(await call('appToken', 'add', { ks: info.ks, appToken: { description: 'x' } }), 'SERVICE_FORBIDDEN',
+    { SERVICE: 'appToken->add' });
+  assertError(await call('appToken', 'delete', { ks: info.ks, id: t.id }), 'SERVICE_FORBIDDEN',
+    { SERVICE: 'appToken->delete' });
+});
+
 // ---- partner isolation ---------------------------------------------------------------------
 
 test("partner B cannot see or touch partner A's token", { skip }, async () => {

@@ -48,11 +48,31 @@ function assertNear(actual, expected, what, slack = 2) {
 }
 
 let partnerSeq = 0;
-async function newPartner() {
-  const partner = h.createPartner(server.dbPath, `session-${++partnerSeq}`);
+const adminKsOf = new Map(); // partner id -> an admin KS of that partner
+async function newPartner(extraArgs = []) {
+  const r = h.ksgateCli(['partner', 'add', '--db', `sqlite:${server.dbPath}`, '--name', `session-${++partnerSeq}`,
+    ...extraArgs, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const partner = JSON.parse(r.stdout);
   const ks = await call('session', 'start', { partnerId: partner.id, secret: partner.adminSecret, type: 2 });
   assert.equal(typeof ks, 'string', JSON.stringify(ks));
+  adminKsOf.set(partner.id, ks);
   return { partner, ks };
+}
+
+// Whether a KS authenticates: system.ping is open to every role, but a KS it carries is still
+// parsed and validated (signature, expiry, revocation, setrole).
+const ping = (ks) => call('system', 'ping', { ks });
+async function assertKsValid(ks) {
+  assert.equal(await ping(ks), true, 'system.ping with the KS');
+}
+
+// session.get is not granted to USER or widget KSs (spec §3: SESSION_READ_PERMISSION, KMC_*), so
+// an admin KS of the same partner describes a KalturaSessionInfo's KS through `session`.
+async function describe(info) {
+  const adminKs = adminKsOf.get(info.partnerId);
+  assert.ok(adminKs, `no admin KS for partner ${info.partnerId}`);
+  return assertOk(await call('session', 'get', { ks: adminKs, session: info.ks }), 'KalturaSessionInfo');
 }
 
 async function addToken(ks, fields = {}) {
@@ -98,7 +118,8 @@ for (const hashType of ['MD5', 'SHA1', 'SHA256', 'SHA512']) {
     assert.equal(info.privileges, `sessionid:${token.id},apptoken:${token.id}`);
 
     // The new KS authenticates: session.get describes it.
-    const got = assertOk(await call('session', 'get', { ks: info.ks }), 'KalturaSessionInfo');
+    await assertKsValid(info.ks);
+    const got = await describe(info);
     assert.equal(got.partnerId, partner.id);
     assert.equal(got.sessionType, 0);
     assert.equal(got.expiry, info.expiry);
@@ -143,7 +164,7 @@ test('startSession works with a widget KS, a user KS and an admin KS', { skip },
   assert.equal(typeof uks, 'string');
   for (const callerKs of [wks, uks, ks]) {
     const info = assertOk(await startSession(callerKs, token), 'KalturaSessionInfo');
-    assertOk(await call('session', 'get', { ks: info.ks }), 'KalturaSessionInfo');
+    await assertKsValid(info.ks);
   }
 });
 
@@ -250,7 +271,7 @@ test("a token's future expiry bounds the KS expiry", { skip }, async () => {
   assertNear(info.expiry, t0 + 600, 'KS expiry (default)');
   const asked = assertOk(await startSession(wks, token, { expiry: 7200 }));
   assertNear(asked.expiry, t0 + 600, 'KS expiry (7200 asked)');
-  const got = assertOk(await call('session', 'get', { ks: asked.ks }));
+  const got = await describe(asked);
   assert.equal(got.expiry, asked.expiry);
 });
 
@@ -271,7 +292,7 @@ test('a smaller requested expiry is honoured', { skip }, async () => {
   const t0 = nowSec();
   const info = assertOk(await startSession(wks, token, { expiry: 120 }));
   assertNear(info.expiry, t0 + 120, 'expiry');
-  assert.equal(assertOk(await call('session', 'get', { ks: info.ks })).expiry, info.expiry);
+  assert.equal((await describe(info)).expiry, info.expiry);
 });
 
 test('a negative requested expiry yields a KS that is born expired', { skip }, async () => {
@@ -290,7 +311,8 @@ test('a token with sessionUserId and sessionType fixes them; the caller cannot c
   const info = assertOk(await startSession(wks, token, { userId: 'intruder', type: 2 }));
   assert.equal(info.userId, 'fixed@example.com');
   assert.equal(info.sessionType, 0);
-  const got = assertOk(await call('session', 'get', { ks: info.ks }));
+  await assertKsValid(info.ks);
+  const got = await describe(info);
   assert.equal(got.userId, 'fixed@example.com');
   assert.equal(got.sessionType, 0);
   // A USER KS cannot manage tokens.
@@ -309,7 +331,7 @@ test('a token leaving user and type null lets the caller choose them (type 2 = A
   const info = assertOk(await startSession(wks, token, { userId: 'chosen-user', type: 2 }));
   assert.equal(info.userId, 'chosen-user');
   assert.equal(info.sessionType, 2);
-  const got = assertOk(await call('session', 'get', { ks: info.ks }));
+  const got = assertOk(await call('session', 'get', { ks: info.ks }), 'KalturaSessionInfo'); // ADMIN: allowed
   assert.equal(got.sessionType, 2);
   assert.equal(got.userId, 'chosen-user');
   // It is an ADMIN KS: it may list the partner's tokens.
@@ -338,8 +360,11 @@ test('token and request privileges merge as Kaltura does', { skip }, async () =>
   }));
   const expected = `sessionid:${token.id},apptoken:${token.id},setrole:X,edit:0_e1/0_e2,myapp:1,custom:abc`;
   assert.equal(info.privileges, expected);
-  const got = assertOk(await call('session', 'get', { ks: info.ks }));
+  const got = await describe(info);
   assert.equal(got.privileges, expected);
+  // The token's setrole:X wins over the caller's PARTNER_ADMIN_ROLE; X is no role of the partner,
+  // so the KS is refused when used (spec §6 step 2: INVALID_OBJECT_ID).
+  assertError(await ping(info.ks), 'INVALID_OBJECT_ID', { ID: 'N/A' });
 });
 
 test('token privileges alone are appended after sessionid and apptoken', { skip }, async () => {
@@ -353,11 +378,35 @@ test('token privileges alone are appended after sessionid and apptoken', { skip 
   assert.equal(info2.privileges, `sessionid:${bare.id},apptoken:${bare.id},view:*,widget:1`);
 });
 
+test("a token's setrole bounds what its KS may do, even an ADMIN-type KS", { skip }, async () => {
+  const { token, wks } = await setup({ sessionType: 2, sessionPrivileges: 'setrole:PLAYBACK_BASE_ROLE' });
+  const info = assertOk(await startSession(wks, token, { sessionPrivileges: 'setrole:PARTNER_ADMIN_ROLE' }));
+  assert.equal(info.sessionType, 2);
+  assert.equal(info.privileges, `sessionid:${token.id},apptoken:${token.id},setrole:PLAYBACK_BASE_ROLE`);
+  await assertKsValid(info.ks);
+  for (const action of ['list', 'add']) {
+    assertError(await call('appToken', action, { ks: info.ks, appToken: { description: 'x' } }), 'SERVICE_FORBIDDEN',
+      { SERVICE: `appToken->${action}` });
+  }
+  assertError(await call('session', 'get', { ks: info.ks }), 'SERVICE_FORBIDDEN', { SERVICE: 'session->get' });
+});
+
+test('a token setrole of "*" lets the caller choose the role', { skip }, async () => {
+  const { token, wks } = await setup({ sessionType: 0, sessionPrivileges: 'setrole:*' });
+  const info = assertOk(await startSession(wks, token, { sessionPrivileges: 'setrole:PARTNER_ADMIN_ROLE' }));
+  assert.equal(info.sessionType, 0);
+  assert.equal(info.privileges, `sessionid:${token.id},apptoken:${token.id},setrole:PARTNER_ADMIN_ROLE`);
+  // A USER-type KS with the admin role may manage tokens.
+  const list = assertOk(await call('appToken', 'list', { ks: info.ks }), 'KalturaAppTokenListResponse');
+  assert.deepEqual(list.objects.map((o) => o.id), [token.id]);
+});
+
 test("a token's own sessionid privilege is appended to the token id", { skip }, async () => {
   const { token, wks } = await setup({ sessionPrivileges: 'sessionid:mine,custom:1' });
   const info = assertOk(await startSession(wks, token));
   assert.equal(info.privileges, `sessionid:${token.id}/mine,apptoken:${token.id},custom:1`);
-  assert.equal(assertOk(await call('session', 'get', { ks: info.ks })).privileges, info.privileges);
+  assert.equal((await describe(info)).privileges, info.privileges);
+  await assertKsValid(info.ks);
 });
 
 test('changing hashType on update changes the hash startSession expects', { skip }, async () => {
@@ -370,21 +419,18 @@ test('changing hashType on update changes the hash startSession expects', { skip
 });
 
 test('the flow works for a partner with v1 KSs', { skip }, async () => {
-  const r = h.ksgateCli(['partner', 'add', '--db', `sqlite:${server.dbPath}`, '--name', 'v1 partner',
-    '--ks-version', '1', '--json']);
-  assert.equal(r.status, 0, r.stderr);
-  const partner = JSON.parse(r.stdout);
-  const ks = await call('session', 'start', { partnerId: partner.id, secret: partner.adminSecret, type: 2 });
+  const { partner, ks } = await newPartner(['--ks-version', '1']);
   const token = await addToken(ks, { sessionUserId: 'v1-user', sessionPrivileges: 'custom:1' });
   const wks = await widgetKs(partner.id);
   const info = assertOk(await startSession(wks, token), 'KalturaSessionInfo');
   const raw = Buffer.from(info.ks, 'base64').toString('latin1');
   assert.match(raw, /^[0-9a-f]{40}\|/, 'a v1 KS: sha1 signature | fields');
-  const got = assertOk(await call('session', 'get', { ks: info.ks }));
+  await assertKsValid(info.ks);
+  const got = await describe(info);
   assert.equal(got.userId, 'v1-user');
   assert.equal(got.privileges, `sessionid:${token.id},apptoken:${token.id},custom:1`);
   assert.equal(await call('appToken', 'delete', { ks, id: token.id }), null);
-  assertLogout(await call('session', 'get', { ks: info.ks }));
+  assertLogout(await ping(info.ks));
 });
 
 test('in a multirequest the hash is over the inherited KS', { skip }, async () => {
@@ -392,13 +438,15 @@ test('in a multirequest the hash is over the inherited KS', { skip }, async () =
   const body = {
     ks: wks, format: 1,
     1: { service: 'appToken', action: 'startSession', id: token.id, tokenHash: hashOf(wks, token) },
-    2: { service: 'session', action: 'get', ks: '{1:result:ks}' },
+    2: { service: 'system', action: 'ping', ks: '{1:result:ks}' },
+    3: { service: 'session', action: 'get', ks: adminKsOf.get(token.partnerId), session: '{1:result:ks}' },
   };
   const r = await h.rawRequest(server.url, '/api_v3/service/multirequest', {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
   });
-  const [info, got] = JSON.parse(r.text);
+  const [info, pong, got] = JSON.parse(r.text);
   assertOk(info, 'KalturaSessionInfo');
+  assert.equal(pong, true);
   assertOk(got, 'KalturaSessionInfo');
   assert.equal(got.privileges, info.privileges);
   assert.equal(got.expiry, info.expiry);
@@ -411,19 +459,19 @@ test('a KS minted before delete is rejected after delete, also after a restart',
   const keep = await addToken(ks);
   const before = assertOk(await startSession(wks, token));
   const other = assertOk(await startSession(wks, keep));
-  assertOk(await call('session', 'get', { ks: before.ks }));
+  await assertKsValid(before.ks);
 
   assert.equal(await call('appToken', 'delete', { ks, id: token.id }), null);
-  assertLogout(await call('session', 'get', { ks: before.ks }));
+  assertLogout(await ping(before.ks));
   assertLogout(await call('appToken', 'list', { ks: before.ks }));
   // Another token's KS, the widget KS and the admin KS are unaffected.
-  assertOk(await call('session', 'get', { ks: other.ks }));
-  assertOk(await call('session', 'get', { ks: wks }));
+  await assertKsValid(other.ks);
+  await assertKsValid(wks);
   assertOk(await call('appToken', 'list', { ks }));
 
   await server.restart();
-  assertLogout(await call('session', 'get', { ks: before.ks }));
-  assertOk(await call('session', 'get', { ks: other.ks }));
+  assertLogout(await ping(before.ks));
+  await assertKsValid(other.ks);
   assertError(await startSession(wks, token), 'APP_TOKEN_ID_NOT_FOUND', { ID: token.id });
 });
 
@@ -438,7 +486,7 @@ test('delete revokes KSs minted before the token expiry was shortened into the p
   assert.equal(shortened.expiry, 1500000000);
   assertError(await startSession(wks, token), 'APP_TOKEN_EXPIRED', { ID: token.id });
   assert.equal(await call('appToken', 'delete', { ks, id: token.id }), null);
-  assertLogout(await call('session', 'get', { ks: minted.ks }));
+  assertLogout(await ping(minted.ks));
 });
 
 test('session.end on a token KS blocks every KS of that token, even later ones', { skip }, async () => {
@@ -449,15 +497,15 @@ test('session.end on a token KS blocks every KS of that token, even later ones',
   const otherKs = assertOk(await startSession(wks, otherToken));
 
   assert.equal(await call('session', 'end', { ks: k1.ks }), null);
-  assertLogout(await call('session', 'get', { ks: k1.ks }));
+  assertLogout(await ping(k1.ks));
   // Kaltura quirk (spec §3.2): the sessionid revocation hits every KS of the token...
-  assertLogout(await call('session', 'get', { ks: k2.ks }));
+  assertLogout(await ping(k2.ks));
   // ...including KSs started after the end (the token itself still answers startSession).
   const k3 = assertOk(await startSession(wks, token));
-  assertLogout(await call('session', 'get', { ks: k3.ks }));
+  assertLogout(await ping(k3.ks));
   // Other tokens' KSs, the widget KS and the admin KS are unaffected; the token still exists.
-  assertOk(await call('session', 'get', { ks: otherKs.ks }));
-  assertOk(await call('session', 'get', { ks: wks }));
+  await assertKsValid(otherKs.ks);
+  await assertKsValid(wks);
   assertOk(await call('appToken', 'get', { ks, id: token.id }));
 });
 
