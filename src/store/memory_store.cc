@@ -38,6 +38,80 @@ bool OrderedBefore(const AppToken& a, const AppToken& b, const std::vector<AppTo
   return false;
 }
 
+template <typename T>
+bool Contains(const std::vector<T>& values, const T& value) {
+  return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+bool HasSubstring(const std::optional<std::string>& text, const std::string& word) {
+  return text && text->find(word) != std::string::npos;
+}
+
+bool Matches(const UserRole& r, const UserRoleQuery& q) {
+  if (r.status == UserRoleStatus::kDeleted) return false;
+  if (q.id_equal && r.id != *q.id_equal) return false;
+  if (q.id_in && !Contains(*q.id_in, r.id)) return false;
+  if (q.name_equal && r.name != *q.name_equal) return false;
+  if (q.name_in && !Contains(*q.name_in, r.name)) return false;
+  if (q.system_name_equal && r.system_name != *q.system_name_equal) return false;
+  if (q.system_name_in && !Contains(*q.system_name_in, r.system_name)) return false;
+  if (q.description_like && !HasSubstring(r.description, *q.description_like)) return false;
+  const int status = static_cast<int>(r.status);
+  if (q.status_equal && status != *q.status_equal) return false;
+  if (q.status_in && !Contains(*q.status_in, status)) return false;
+  if (q.tags_multi_like_or &&
+      std::none_of(q.tags_multi_like_or->begin(), q.tags_multi_like_or->end(),
+                   [&](const std::string& word) { return HasSubstring(r.tags, word); })) {
+    return false;
+  }
+  if (q.tags_multi_like_and &&
+      !std::all_of(q.tags_multi_like_and->begin(), q.tags_multi_like_and->end(),
+                   [&](const std::string& word) { return HasSubstring(r.tags, word); })) {
+    return false;
+  }
+  if (q.created_at_gte && r.created_at < *q.created_at_gte) return false;
+  if (q.created_at_lte && r.created_at > *q.created_at_lte) return false;
+  if (q.updated_at_gte && r.updated_at < *q.updated_at_gte) return false;
+  if (q.updated_at_lte && r.updated_at > *q.updated_at_lte) return false;
+  return true;
+}
+
+// -1, 0 or 1 as a is before, tied with or after b on `field` ascending.
+int Compare(const UserRole& a, const UserRole& b, UserRoleOrderField field) {
+  auto three_way = [](const auto& x, const auto& y) { return x < y ? -1 : (y < x ? 1 : 0); };
+  switch (field) {
+    case UserRoleOrderField::kId:
+      return three_way(a.id, b.id);
+    case UserRoleOrderField::kName:
+      return three_way(a.name, b.name);  // std::string compares bytes as unsigned, like SQLite
+    case UserRoleOrderField::kCreatedAt:
+      return three_way(a.created_at, b.created_at);
+    case UserRoleOrderField::kUpdatedAt:
+      return three_way(a.updated_at, b.updated_at);
+  }
+  return 0;
+}
+
+// Strict weak order over `order_by`, then by id.
+bool OrderedBefore(const UserRole& a, const UserRole& b, const std::vector<UserRoleOrder>& by) {
+  for (const UserRoleOrder& o : by) {
+    const int c = Compare(a, b, o.field);
+    if (c != 0) return o.ascending ? c < 0 : c > 0;
+  }
+  return a.id < b.id;
+}
+
+// The [begin, end) slice of `size` matches that offset/limit select (as ListAppTokens).
+std::pair<size_t, size_t> PageBounds(size_t size, int64_t offset, int64_t limit) {
+  const size_t begin =
+      static_cast<size_t>(std::clamp<int64_t>(offset, 0, static_cast<int64_t>(size)));
+  size_t end = size;
+  if (limit > 0 && static_cast<uint64_t>(limit) < size - begin) {
+    end = begin + static_cast<size_t>(limit);
+  }
+  return {begin, end};
+}
+
 }  // namespace
 
 Result<int> MemoryStore::Migrate() { return 0; }
@@ -190,15 +264,122 @@ Result<AppTokenPage> MemoryStore::ListAppTokens(int64_t partner_id,
 
   AppTokenPage page;
   page.total_count = static_cast<int64_t>(matches.size());
-  const size_t size = matches.size();
-  const size_t begin = static_cast<size_t>(std::clamp<int64_t>(query.offset, 0, page.total_count));
-  size_t end = size;
-  if (query.limit > 0 && static_cast<uint64_t>(query.limit) < size - begin) {
-    end = begin + static_cast<size_t>(query.limit);
-  }
+  const auto [begin, end] = PageBounds(matches.size(), query.offset, query.limit);
   page.objects.assign(std::make_move_iterator(matches.begin() + begin),
                       std::make_move_iterator(matches.begin() + end));
   return page;
+}
+
+// --- User roles ------------------------------------------------------------------------------
+
+UserRole* MemoryStore::FindLiveRole(int64_t partner_id, int64_t id) {
+  auto it = user_roles_.find(id);
+  if (it == user_roles_.end()) return nullptr;
+  UserRole& r = it->second;
+  if (r.partner_id != partner_id || r.status == UserRoleStatus::kDeleted) return nullptr;
+  return &r;
+}
+
+const UserRole* MemoryStore::FindLiveRole(int64_t partner_id, int64_t id) const {
+  return const_cast<MemoryStore*>(this)->FindLiveRole(partner_id, id);
+}
+
+const UserRole* MemoryStore::FindLiveRoleBySystemName(int64_t partner_id,
+                                                      std::string_view system_name,
+                                                      int64_t except_id) const {
+  if (system_name.empty()) return nullptr;
+  for (const auto& [id, r] : user_roles_) {
+    if (id != except_id && r.partner_id == partner_id && r.status != UserRoleStatus::kDeleted &&
+        r.system_name == system_name) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+Result<UserRole> MemoryStore::InsertUserRole(const UserRole& role) {
+  KSGATE_RETURN_IF_ERROR(ValidateNewUserRole(role));
+  std::unique_lock lock(mu_);
+  if (!partners_.contains(role.partner_id)) {
+    return NotFoundError("partner " + std::to_string(role.partner_id));
+  }
+  if (FindLiveRoleBySystemName(role.partner_id, role.system_name) != nullptr) {
+    return AlreadyExistsError("user role system name " + role.system_name + " is taken");
+  }
+  UserRole stored = role;
+  stored.id = user_roles_.empty() ? kFirstUserRoleId
+                                  : std::max(user_roles_.rbegin()->first + 1, kFirstUserRoleId);
+  user_roles_.emplace(stored.id, stored);
+  return stored;
+}
+
+Result<UserRole> MemoryStore::GetUserRole(int64_t partner_id, int64_t id) const {
+  std::shared_lock lock(mu_);
+  const UserRole* r = FindLiveRole(partner_id, id);
+  if (r == nullptr) return NotFoundError("user role " + std::to_string(id));
+  return *r;
+}
+
+Result<UserRole> MemoryStore::FindUserRoleBySystemName(int64_t partner_id,
+                                                       std::string_view system_name) const {
+  std::shared_lock lock(mu_);
+  const UserRole* r = FindLiveRoleBySystemName(partner_id, system_name);
+  if (r == nullptr) return NotFoundError("user role " + std::string(system_name));
+  return *r;
+}
+
+Status MemoryStore::UpdateUserRole(const UserRole& role) {
+  std::unique_lock lock(mu_);
+  UserRole* r = FindLiveRole(role.partner_id, role.id);
+  if (r == nullptr) return NotFoundError("user role " + std::to_string(role.id));
+  if (role.status != UserRoleStatus::kDeleted &&
+      FindLiveRoleBySystemName(role.partner_id, role.system_name, role.id) != nullptr) {
+    return AlreadyExistsError("user role system name " + role.system_name + " is taken");
+  }
+  *r = role;
+  return Status::Ok();
+}
+
+Result<UserRolePage> MemoryStore::ListUserRoles(int64_t partner_id,
+                                                const UserRoleQuery& query) const {
+  std::vector<UserRole> matches;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [id, r] : user_roles_) {
+      if (r.partner_id == partner_id && Matches(r, query)) matches.push_back(r);
+    }
+  }
+  std::sort(matches.begin(), matches.end(), [&](const UserRole& a, const UserRole& b) {
+    return OrderedBefore(a, b, query.order_by);
+  });
+  UserRolePage page;
+  page.total_count = static_cast<int64_t>(matches.size());
+  const auto [begin, end] = PageBounds(matches.size(), query.offset, query.limit);
+  page.objects.assign(std::make_move_iterator(matches.begin() + begin),
+                      std::make_move_iterator(matches.begin() + end));
+  return page;
+}
+
+// --- Actions limit ---------------------------------------------------------------------------
+
+Result<ActionsLimitState> MemoryStore::ConsumeAction(std::string_view ks_hash, int64_t limit,
+                                                     std::optional<int64_t> valid_until,
+                                                     int64_t now) {
+  KSGATE_RETURN_IF_ERROR(ValidateActionsLimit(limit));
+  std::unique_lock lock(mu_);
+  auto [it, inserted] = revocations_.try_emplace(
+      RevocationKey(std::string(ks_hash), RevocationType::kKsHash), RevocationRow{});
+  RevocationRow& row = it->second;
+  if (inserted) {
+    row.valid_until = valid_until;
+    row.actions_limit = limit - 1;
+    row.created_at = now;
+    return ActionsLimitState::kAllowed;
+  }
+  if (!row.actions_limit) return ActionsLimitState::kRevoked;
+  if (*row.actions_limit <= 0) return ActionsLimitState::kExceeded;
+  --*row.actions_limit;
+  return ActionsLimitState::kAllowed;
 }
 
 }  // namespace ksgate::store

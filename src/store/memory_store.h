@@ -44,6 +44,17 @@ class MemoryStore final : public Store {
                         int64_t now) override;
   Result<AppTokenPage> ListAppTokens(int64_t partner_id, const AppTokenQuery& query) const override;
 
+  Result<UserRole> InsertUserRole(const UserRole& role) override;
+  Result<UserRole> GetUserRole(int64_t partner_id, int64_t id) const override;
+  Result<UserRole> FindUserRoleBySystemName(int64_t partner_id,
+                                            std::string_view system_name) const override;
+  Status UpdateUserRole(const UserRole& role) override;
+  Result<UserRolePage> ListUserRoles(int64_t partner_id, const UserRoleQuery& query) const override;
+
+  // Atomic under the exclusive lock.
+  Result<ActionsLimitState> ConsumeAction(std::string_view ks_hash, int64_t limit,
+                                          std::optional<int64_t> valid_until, int64_t now) override;
+
   // Writes an invalid_sessions row carrying an actions limit (the shape Kaltura's actionslimit
   // privilege produces), which IsRevoked must ignore. Replaces any row (key, type).
   void SetActionsLimitForTesting(const Revocation& revocation, int64_t actions_limit, int64_t now);
@@ -61,6 +72,13 @@ class MemoryStore final : public Store {
   const AppToken* FindLiveToken(int64_t partner_id, std::string_view id) const;
   // Revoke's upsert. Requires mu_ held exclusively.
   void RevokeLocked(const Revocation& revocation, int64_t now);
+  // The live (non-deleted) role (partner_id, id), or nullptr. Requires mu_ held.
+  UserRole* FindLiveRole(int64_t partner_id, int64_t id);
+  const UserRole* FindLiveRole(int64_t partner_id, int64_t id) const;
+  // The live role of `partner_id` named `system_name` other than `except_id`, or nullptr;
+  // always nullptr for an empty name. Requires mu_ held.
+  const UserRole* FindLiveRoleBySystemName(int64_t partner_id, std::string_view system_name,
+                                           int64_t except_id = 0) const;
 
   mutable std::shared_mutex mu_;
   std::map<int64_t, Partner> partners_;
@@ -68,6 +86,9 @@ class MemoryStore final : public Store {
   std::vector<AppToken> tokens_;
   std::unordered_map<std::string, size_t> token_index_;  // id -> index in tokens_
   std::map<RevocationKey, RevocationRow> revocations_;
+  // Every role ever inserted, deleted included, by id (ids only grow: the map's last key is the
+  // highest id ever assigned).
+  std::map<int64_t, UserRole> user_roles_;
 };
 
 }  // namespace ksgate::store

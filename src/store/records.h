@@ -95,4 +95,68 @@ struct AppTokenPage {
   int64_t total_count = 0;  // matches ignoring limit/offset
 };
 
+// KalturaUserRoleStatus.
+enum class UserRoleStatus : int { kActive = 1, kBlocked = 2, kDeleted = 3 };
+
+// Ids below this are reserved for the built-in roles (services/permissions); the store assigns
+// ids from here up.
+inline constexpr int64_t kFirstUserRoleId = 100;
+
+// A partner's user role (KalturaUserRole): a named set of permissions.
+struct UserRole {
+  int64_t id = 0;  // assigned by the store on insert
+  int64_t partner_id = 0;
+  std::string name;
+  std::string system_name;  // "" when not set; unique among a partner's non-deleted roles
+  std::optional<std::string> description;
+  UserRoleStatus status = UserRoleStatus::kActive;
+  std::string permission_names;     // CSV of permission names as given; "*" = every permission
+  std::optional<std::string> tags;  // CSV
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+
+  friend bool operator==(const UserRole&, const UserRole&) = default;
+};
+
+enum class UserRoleOrderField { kId, kName, kCreatedAt, kUpdatedAt };
+
+struct UserRoleOrder {
+  UserRoleOrderField field = UserRoleOrderField::kId;
+  bool ascending = true;
+};
+
+// KalturaUserRoleFilter + pager, already validated. Deleted roles never match.
+struct UserRoleQuery {
+  std::optional<int64_t> id_equal;
+  std::optional<std::vector<int64_t>> id_in;
+  std::optional<std::string> name_equal;
+  std::optional<std::vector<std::string>> name_in;
+  std::optional<std::string> system_name_equal;
+  std::optional<std::vector<std::string>> system_name_in;
+  std::optional<std::string> description_like;  // substring, case-sensitive
+  std::optional<int> status_equal;
+  std::optional<std::vector<int>> status_in;
+  // Each word must (and) / any word may (or) occur as a case-sensitive substring of tags; see
+  // Store::ListUserRoles for empty lists and null tags.
+  std::optional<std::vector<std::string>> tags_multi_like_or;
+  std::optional<std::vector<std::string>> tags_multi_like_and;
+  std::optional<int64_t> created_at_gte, created_at_lte;
+  std::optional<int64_t> updated_at_gte, updated_at_lte;
+  std::vector<UserRoleOrder> order_by;  // empty: by id
+  int64_t limit = 30;                   // <= 0: no limit
+  int64_t offset = 0;
+};
+
+struct UserRolePage {
+  std::vector<UserRole> objects;
+  int64_t total_count = 0;
+};
+
+// The outcome of counting one use of a KS that carries actionslimit:N (spec §4.6).
+enum class ActionsLimitState {
+  kAllowed,   // this use is within the limit
+  kExceeded,  // the KS has used up its actions
+  kRevoked,   // the KS hash was revoked (a row without an actions limit)
+};
+
 }  // namespace ksgate::store

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -70,7 +71,68 @@ class Store {
   // status_in matches nothing; a null session_user_id never equals session_user_id_equal).
   // Sorted by each order_by entry in turn, then by insertion order. Skips `offset` matches
   // (negative: 0) and returns at most `limit` (<= 0: all). total_count ignores limit/offset.
-  virtual Result<AppTokenPage> ListAppTokens(int64_t partner_id, const AppTokenQuery& query) const = 0;
+  virtual Result<AppTokenPage> ListAppTokens(int64_t partner_id,
+                                             const AppTokenQuery& query) const = 0;
+
+  // --- User roles ---------------------------------------------------------------------------
+  //
+  // Roles are never physically removed: a deleted role (status kDeleted) keeps its id, is
+  // invisible to every method below and frees its system_name. A role's system_name is "not
+  // set" when empty; empty names never clash and are never found by name.
+
+  // Inserts `role` with a new id and returns it as stored (every other field as given,
+  // timestamps included). The id is max(highest id ever assigned + 1, kFirstUserRoleId) over all
+  // partners, deleted roles included, so ids increase and are never reused; a failed insert
+  // uses up no id. role.id is ignored. Errors, checked in this order: kInvalidArgument if
+  // role.status is kDeleted; kNotFound if there is no partner role.partner_id; kAlreadyExists if
+  // a non-deleted role of the same partner has the same non-empty system_name.
+  virtual Result<UserRole> InsertUserRole(const UserRole& role) = 0;
+  // kNotFound unless partner `partner_id` has a non-deleted role `id` (blocked roles are found).
+  virtual Result<UserRole> GetUserRole(int64_t partner_id, int64_t id) const = 0;
+  // kNotFound unless partner `partner_id` has a non-deleted role with this system name
+  // (exact, case-sensitive); always kNotFound for an empty system_name.
+  virtual Result<UserRole> FindUserRoleBySystemName(int64_t partner_id,
+                                                    std::string_view system_name) const = 0;
+  // Replaces every stored field of (role.partner_id, role.id) except those two: name,
+  // system_name, description, status, permission_names, tags, created_at, updated_at. Setting
+  // status kDeleted deletes the role. Errors, checked in this order: kNotFound if the role does
+  // not exist, belongs to another partner or is deleted; kAlreadyExists if the new status is not
+  // kDeleted and another non-deleted role of the partner has the new, non-empty system_name (a
+  // role keeping its own name never clashes; deleting never clashes). Nothing changes on error.
+  virtual Status UpdateUserRole(const UserRole& role) = 0;
+  // Non-deleted roles of `partner_id` matching every set field of `query`:
+  //  - *_equal / *_in: exact, case-sensitive equality; an empty *_in list matches nothing.
+  //  - description_like: a case-sensitive substring of description (no wildcards; "" matches
+  //    every non-null description); a null description never matches.
+  //  - tags_multi_like_or: at least one word is a case-sensitive substring of tags (an empty
+  //    list matches nothing); tags_multi_like_and: every word is (an empty list matches every
+  //    role). Words are taken as given (the caller splits and trims); null tags never match a
+  //    word.
+  //  - created/updated_at_gte/lte: inclusive bounds.
+  // Sorted by each order_by entry in turn (name: byte-wise), then by id ascending. Skips
+  // `offset` matches (negative: 0) and returns at most `limit` (<= 0: all). total_count ignores
+  // limit/offset. An unknown partner lists nothing.
+  virtual Result<UserRolePage> ListUserRoles(int64_t partner_id,
+                                             const UserRoleQuery& query) const = 0;
+
+  // --- Actions limit (invalid_sessions rows with actions_limit) -----------------------------
+
+  // Counts one use of the KS whose hash is `ks_hash` and which carries actionslimit:`limit`
+  // (limit > 0), atomically (Kaltura ks::isValid): a row (ks_hash, kKsHash) without an actions
+  // limit -> kRevoked; with actions_limit <= 0 -> kExceeded; otherwise decrement -> kAllowed.
+  // No row: insert one with actions_limit = limit - 1 and valid_until -> kAllowed.
+  // Details: the read and the write are one transaction (SQLite: BEGIN IMMEDIATE, so also
+  // across processes sharing the file), so N concurrent calls for a fresh key with limit N
+  // yield exactly N kAllowed. Once a row exists, `limit` and `valid_until` are ignored (the row
+  // counts; its valid_until stays). A row without an actions limit means kRevoked whatever its
+  // valid_until (Kaltura's database check never expires a row; the KS has expired by then
+  // anyway). Only kKsHash rows count: session-id revocations are IsRevoked's business. kRevoked
+  // and kExceeded write nothing. kInvalidArgument (nothing written) if limit <= 0. Revoke() on
+  // the same key clears the actions limit, so later calls return kRevoked; IsRevoked ignores
+  // rows written here.
+  virtual Result<ActionsLimitState> ConsumeAction(std::string_view ks_hash, int64_t limit,
+                                                  std::optional<int64_t> valid_until,
+                                                  int64_t now) = 0;
 };
 
 }  // namespace ksgate::store

@@ -1,5 +1,10 @@
 // The Store contract, run against every backend (style.md convention 15): MemoryStore, SQLite
 // ":memory:" and a SQLite file. A backend passes only if it behaves exactly as store.h says.
+// This file: the backends, migrations, partners, revocation, actions limit, app tokens,
+// persistence and concurrency; user roles are in store_contract_user_roles_test.cc. The fixture
+// is in store_contract_test.h.
+#include "store/store_contract_test.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -21,27 +26,14 @@
 namespace ksgate::store {
 namespace {
 
+using ::ksgate::store::testing::Backend;
 using ::ksgate::store::testing::IsOk;
+using ::ksgate::store::testing::kNow;
 using ::ksgate::store::testing::ScratchDir;
 using ::ksgate::store::testing::StatusIs;
+using ::ksgate::store::testing::StoreContractTest;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-constexpr int64_t kNow = 1'700'000'000;
-
-struct Backend {
-  std::string name;
-  // Opens the backend's store; file backends keep their database in `dir`.
-  std::function<Result<std::unique_ptr<Store>>(const std::filesystem::path& dir)> open;
-  // True if a store opened again on the same `dir` sees what the previous one wrote.
-  bool persistent = false;
-  // Writes an invalid_sessions row with an actions limit (test hook of the concrete class).
-  std::function<Status(Store&, const Revocation&, int64_t actions_limit, int64_t now)>
-      set_actions_limit;
-};
-
-// gtest prints the parameter of a failing test with this.
-void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
 
 Status SqliteActionsLimit(Store& store, const Revocation& r, int64_t limit, int64_t now) {
   return static_cast<SqliteStore&>(store).SetActionsLimitForTesting(r, limit, now);
@@ -73,116 +65,6 @@ const Backend kSqliteFile{"SqliteFile",
                             return std::unique_ptr<Store>(std::move(s));
                           },
                           true, &SqliteActionsLimit};
-
-class StoreContractTest : public ::testing::TestWithParam<Backend> {
- protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(Open()); }
-
-  void Open() {
-    Result<std::unique_ptr<Store>> opened = GetParam().open(dir_.path());
-    ASSERT_THAT(opened, IsOk());
-    store_ = std::move(opened).value();
-    ASSERT_THAT(store_->Migrate(), IsOk());
-  }
-
-  void Reopen() {
-    store_.reset();
-    ASSERT_NO_FATAL_FAILURE(Open());
-  }
-
-  Partner AddPartner(const std::string& name = "acme") {
-    NewPartner p;
-    p.name = name;
-    p.admin_secrets = {name + "-admin"};
-    p.secret = name + "-user";
-    Result<Partner> created = store_->CreatePartner(p, kNow);
-    EXPECT_THAT(created, IsOk());
-    return created.ok() ? *created : Partner();
-  }
-
-  static AppToken Token(int64_t partner_id, std::string id, int64_t created_at = kNow,
-                        int64_t updated_at = kNow) {
-    AppToken t;
-    t.id = std::move(id);
-    t.token = "0123456789abcdef0123456789abcdef";
-    t.partner_id = partner_id;
-    t.created_at = created_at;
-    t.updated_at = updated_at;
-    t.status = AppTokenStatus::kActive;
-    return t;
-  }
-
-  static AppToken FullToken(int64_t partner_id, std::string id) {
-    AppToken t = Token(partner_id, std::move(id), kNow - 10, kNow - 5);
-    t.status = AppTokenStatus::kDisabled;
-    t.expiry = kNow + 3600;
-    t.session_type = 2;
-    t.session_user_id = "user@example.com";
-    t.session_duration = 7200;
-    t.session_privileges = "sview:*,setrole:PLAYBACK_BASE_ROLE";
-    t.hash_type = "SHA256";
-    t.description = "it's \"quoted\"; DROP TABLE app_tokens; -- ünïcode";
-    return t;
-  }
-
-  static Revocation Revoke(std::string key, std::optional<int64_t> valid_until = std::nullopt,
-                           RevocationType type = RevocationType::kKsHash) {
-    Revocation r;
-    r.key = std::move(key);
-    r.type = type;
-    r.valid_until = valid_until;
-    return r;
-  }
-
-  bool Revoked(std::vector<std::string> keys, int64_t now = kNow) {
-    Result<bool> revoked = store_->IsRevoked(keys, now);
-    EXPECT_THAT(revoked, IsOk());
-    return revoked.ok() && *revoked;
-  }
-
-  std::vector<std::string> ListIds(int64_t partner_id, const AppTokenQuery& query) {
-    Result<AppTokenPage> page = store_->ListAppTokens(partner_id, query);
-    EXPECT_THAT(page, IsOk());
-    std::vector<std::string> ids;
-    if (page.ok()) {
-      for (const AppToken& t : page->objects) ids.push_back(t.id);
-    }
-    return ids;
-  }
-
-  int64_t TotalCount(int64_t partner_id, const AppTokenQuery& query) {
-    Result<AppTokenPage> page = store_->ListAppTokens(partner_id, query);
-    EXPECT_THAT(page, IsOk());
-    return page.ok() ? page->total_count : -1;
-  }
-
-  // Four tokens of `partner_id` for filter and order tests, inserted in order a, b, c, d:
-  //   a created 100 updated 300, active,   user "u1"
-  //   b created 200 updated 100, disabled, user "u2"
-  //   c created 100 updated 200, active,   no user
-  //   d created 300 updated 300, disabled, user "u1"
-  void InsertFour(int64_t partner_id) {
-    AppToken a = Token(partner_id, "0_aaaaaaaa", 100, 300);
-    a.session_user_id = "u1";
-    AppToken b = Token(partner_id, "0_bbbbbbbb", 200, 100);
-    b.status = AppTokenStatus::kDisabled;
-    b.session_user_id = "u2";
-    AppToken c = Token(partner_id, "0_cccccccc", 100, 200);
-    AppToken d = Token(partner_id, "0_dddddddd", 300, 300);
-    d.status = AppTokenStatus::kDisabled;
-    d.session_user_id = "u1";
-    for (const AppToken& t : {a, b, c, d}) ASSERT_THAT(store_->InsertAppToken(t), IsOk());
-  }
-
-  static AppTokenQuery AllOf() {
-    AppTokenQuery q;
-    q.limit = 0;
-    return q;
-  }
-
-  ScratchDir dir_;
-  std::unique_ptr<Store> store_;
-};
 
 // --- Migrations ------------------------------------------------------------------------------
 
@@ -345,6 +227,139 @@ TEST_P(StoreContractTest, RowsWithAnActionsLimitAreNotRevocationsUntilRevoked) {
   // Revoke clears the actions limit, turning the row into a revocation.
   ASSERT_THAT(store_->Revoke(Revoke("k1", kNow + 60), kNow), IsOk());
   EXPECT_TRUE(Revoked({"k1"}));
+}
+
+// --- Actions limit ---------------------------------------------------------------------------
+
+constexpr ActionsLimitState kAllowed = ActionsLimitState::kAllowed;
+constexpr ActionsLimitState kExceeded = ActionsLimitState::kExceeded;
+constexpr ActionsLimitState kRevoked = ActionsLimitState::kRevoked;
+
+TEST_P(StoreContractTest, ConsumeActionAllowsExactlyTheLimit) {
+  EXPECT_EQ(Consume("ks", 3), kAllowed);
+  EXPECT_EQ(Consume("ks", 3), kAllowed);
+  EXPECT_EQ(Consume("ks", 3), kAllowed);
+  EXPECT_EQ(Consume("ks", 3), kExceeded);
+  EXPECT_EQ(Consume("ks", 3), kExceeded);
+}
+
+TEST_P(StoreContractTest, ConsumeActionWithLimitOneAllowsOneUse) {
+  EXPECT_EQ(Consume("ks", 1), kAllowed);
+  EXPECT_EQ(Consume("ks", 1), kExceeded);
+}
+
+TEST_P(StoreContractTest, ConsumeActionCountsEachKeySeparately) {
+  EXPECT_EQ(Consume("ks-a", 2), kAllowed);
+  EXPECT_EQ(Consume("ks-a", 2), kAllowed);
+  EXPECT_EQ(Consume("ks-a", 2), kExceeded);
+  EXPECT_EQ(Consume("ks-b", 2), kAllowed);
+  EXPECT_EQ(Consume("ks-b", 2), kAllowed);
+  EXPECT_EQ(Consume("ks-b", 2), kExceeded);
+}
+
+TEST_P(StoreContractTest, ConsumeActionIgnoresLimitAndValidUntilOnceTheRowExists) {
+  EXPECT_EQ(Consume("ks", 2, 1000), kAllowed);
+  // A larger limit on later calls does not reset the count (the first call's row counts).
+  EXPECT_EQ(Consume("ks", 100, 9999), kAllowed);
+  EXPECT_EQ(Consume("ks", 100, 9999), kExceeded);
+}
+
+TEST_P(StoreContractTest, ConsumeActionRowsAreNotRevocations) {
+  EXPECT_EQ(Consume("ks", 1, std::nullopt), kAllowed);
+  EXPECT_EQ(Consume("ks", 1, std::nullopt), kExceeded);
+  EXPECT_FALSE(Revoked({"ks"})) << "an exhausted KS is not a logged-out KS";
+}
+
+TEST_P(StoreContractTest, ConsumeActionAfterRevokeIsRevoked) {
+  ASSERT_THAT(store_->Revoke(Revoke("ks", kNow + 3600), kNow), IsOk());
+  EXPECT_EQ(Consume("ks", 5), kRevoked);
+  EXPECT_EQ(Consume("ks", 5), kRevoked);
+  EXPECT_TRUE(Revoked({"ks"})) << "ConsumeAction must not touch a revocation";
+}
+
+TEST_P(StoreContractTest, RevokeStopsAKsThatIsCountingActions) {
+  EXPECT_EQ(Consume("ks", 5, kNow + 3600), kAllowed);
+  ASSERT_THAT(store_->Revoke(Revoke("ks", kNow + 3600), kNow), IsOk());
+  EXPECT_EQ(Consume("ks", 5, kNow + 3600), kRevoked);
+  EXPECT_TRUE(Revoked({"ks"}));
+}
+
+TEST_P(StoreContractTest, ConsumeActionTreatsAnExpiredRevocationAsRevoked) {
+  // Kaltura's database check never expires a row; only IsRevoked applies the grace period.
+  ASSERT_THAT(store_->Revoke(Revoke("ks", 1000), kNow), IsOk());
+  EXPECT_FALSE(Revoked({"ks"}, kNow));
+  EXPECT_EQ(Consume("ks", 5, 1000, kNow), kRevoked);
+}
+
+TEST_P(StoreContractTest, ConsumeActionIgnoresSessionIdRevocationsOfTheSameKey) {
+  ASSERT_THAT(store_->Revoke(Revoke("key", std::nullopt, RevocationType::kSessionId), kNow),
+              IsOk());
+  EXPECT_EQ(Consume("key", 2), kAllowed);
+  EXPECT_EQ(Consume("key", 2), kAllowed);
+  EXPECT_EQ(Consume("key", 2), kExceeded);
+  EXPECT_TRUE(Revoked({"key"})) << "the session-id revocation stays";
+}
+
+TEST_P(StoreContractTest, ConsumeActionSeesRowsWrittenWithAnActionsLimit) {
+  ASSERT_THAT(GetParam().set_actions_limit(*store_, Revoke("ks"), 1, kNow), IsOk());
+  EXPECT_EQ(Consume("ks", 50), kAllowed);
+  EXPECT_EQ(Consume("ks", 50), kExceeded);
+  ASSERT_THAT(GetParam().set_actions_limit(*store_, Revoke("used-up"), 0, kNow), IsOk());
+  EXPECT_EQ(Consume("used-up", 50), kExceeded);
+  ASSERT_THAT(GetParam().set_actions_limit(*store_, Revoke("negative"), -3, kNow), IsOk());
+  EXPECT_EQ(Consume("negative", 50), kExceeded);
+}
+
+TEST_P(StoreContractTest, ConsumeActionRejectsANonPositiveLimitAndWritesNothing) {
+  EXPECT_THAT(store_->ConsumeAction("ks", 0, std::nullopt, kNow),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->ConsumeAction("ks", -1, std::nullopt, kNow),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_EQ(Consume("ks", 1), kAllowed);
+  EXPECT_EQ(Consume("ks", 1), kExceeded);
+}
+
+TEST_P(StoreContractTest, ConcurrentConsumeActionAllowsExactlyTheLimit) {
+  constexpr int kThreads = 8;
+  constexpr int kCallsPerThread = 50;
+  constexpr int64_t kLimit = 100;
+  std::atomic<int> allowed{0};
+  std::atomic<int> exceeded{0};
+  std::atomic<int> other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kCallsPerThread; ++i) {
+        Result<ActionsLimitState> state =
+            store_->ConsumeAction("shared-ks", kLimit, kNow + 3600, kNow);
+        if (!state.ok()) {
+          ADD_FAILURE() << state.status().ToString();
+          ++other;
+        } else if (*state == kAllowed) {
+          ++allowed;
+        } else if (*state == kExceeded) {
+          ++exceeded;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(allowed.load(), kLimit);
+  EXPECT_EQ(exceeded.load(), kThreads * kCallsPerThread - kLimit);
+  EXPECT_EQ(Consume("shared-ks", kLimit), kExceeded);
+}
+
+TEST_P(StoreContractTest, ReopenedFileStoreKeepsTheActionsCount) {
+  if (!GetParam().persistent) GTEST_SKIP() << GetParam().name << " does not persist";
+  EXPECT_EQ(Consume("ks", 3, kNow + 3600), kAllowed);
+  EXPECT_EQ(Consume("ks", 3, kNow + 3600), kAllowed);
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_EQ(Consume("ks", 3, kNow + 3600), kAllowed);
+  EXPECT_EQ(Consume("ks", 3, kNow + 3600), kExceeded);
+  EXPECT_FALSE(Revoked({"ks"}));
 }
 
 // --- App tokens: insert, get -----------------------------------------------------------------

@@ -17,4 +17,18 @@ Status ValidateNewPartner(const NewPartner& partner) {
   return Status::Ok();
 }
 
+Status ValidateNewUserRole(const UserRole& role) {
+  if (role.status == UserRoleStatus::kDeleted) {
+    return InvalidArgumentError("a user role cannot be inserted deleted");
+  }
+  return Status::Ok();
+}
+
+Status ValidateActionsLimit(int64_t limit) {
+  if (limit <= 0) {
+    return InvalidArgumentError("actions limit " + std::to_string(limit) + " is not positive");
+  }
+  return Status::Ok();
+}
+
 }  // namespace ksgate::store

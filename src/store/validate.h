@@ -1,6 +1,8 @@
 // Input checks shared by every Store backend, so they reject exactly the same inputs.
 #pragma once
 
+#include <cstdint>
+
 #include "common/status.h"
 #include "store/records.h"
 
@@ -10,5 +12,11 @@ namespace ksgate::store {
 // is non-empty and free of line breaks ('\n', '\r': the SQL backends store the list
 // newline-joined).
 Status ValidateNewPartner(const NewPartner& partner);
+
+// OK, or kInvalidArgument if `role` is inserted with status kDeleted (it could never be seen).
+Status ValidateNewUserRole(const UserRole& role);
+
+// OK, or kInvalidArgument unless limit > 0 (a KS's actionslimit:N, spec §4.6).
+Status ValidateActionsLimit(int64_t limit);
 
 }  // namespace ksgate::store

@@ -23,9 +23,13 @@ using sqlite::Statement;
 #define KSGATE_TOKEN_COLUMNS                                                      \
   "id, token, partner_id, created_at, updated_at, status, expiry, session_type, " \
   "session_user_id, session_duration, session_privileges, hash_type, description"
-// AppTokenStatus::kDeleted, as a constant in SQL text.
+#define KSGATE_ROLE_COLUMNS                                                          \
+  "id, partner_id, name, system_name, description, status, permission_names, tags, " \
+  "created_at, updated_at"
+// AppTokenStatus::kDeleted and UserRoleStatus::kDeleted, as a constant in SQL text.
 #define KSGATE_DELETED "3"
 static_assert(static_cast<int>(AppTokenStatus::kDeleted) == 3);
+static_assert(static_cast<int>(UserRoleStatus::kDeleted) == 3);
 
 constexpr char kCreateSchemaVersion[] =
     "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -54,7 +58,8 @@ constexpr char kSelectRevoked[] =
     "SELECT 1 FROM invalid_sessions WHERE key = ? AND actions_limit IS NULL"
     " AND (valid_until IS NULL OR valid_until > ?) LIMIT 1";
 
-constexpr char kInsertToken[] = "INSERT INTO app_tokens (" KSGATE_TOKEN_COLUMNS ") VALUES"
+constexpr char kInsertToken[] = "INSERT INTO app_tokens (" KSGATE_TOKEN_COLUMNS
+                                ") VALUES"
                                 " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr char kSelectToken[] = "SELECT " KSGATE_TOKEN_COLUMNS
                                 " FROM app_tokens WHERE id = ? AND partner_id = ?"
@@ -67,6 +72,29 @@ constexpr char kUpdateToken[] =
 constexpr char kDeleteToken[] = "UPDATE app_tokens SET status = " KSGATE_DELETED
                                 ", updated_at = ?"
                                 " WHERE id = ? AND partner_id = ? AND status <> " KSGATE_DELETED;
+
+constexpr char kMaxUserRoleId[] = "SELECT MAX(id) FROM user_roles";
+constexpr char kInsertUserRole[] =
+    "INSERT INTO user_roles (" KSGATE_ROLE_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr char kSelectUserRole[] = "SELECT " KSGATE_ROLE_COLUMNS
+                                   " FROM user_roles WHERE id = ? AND partner_id = ?"
+                                   " AND status <> " KSGATE_DELETED;
+constexpr char kSelectUserRoleBySystemName[] =
+    "SELECT " KSGATE_ROLE_COLUMNS
+    " FROM user_roles WHERE partner_id = ? AND system_name = ? AND status <> " KSGATE_DELETED
+    " ORDER BY id LIMIT 1";
+constexpr char kUpdateUserRole[] =
+    "UPDATE user_roles SET name = ?, system_name = ?, description = ?, status = ?,"
+    " permission_names = ?, tags = ?, created_at = ?, updated_at = ?"
+    " WHERE id = ? AND partner_id = ? AND status <> " KSGATE_DELETED;
+
+constexpr char kSelectActionsLimit[] =
+    "SELECT actions_limit FROM invalid_sessions WHERE key = ? AND type = ?";
+constexpr char kInsertActionsLimit[] =
+    "INSERT INTO invalid_sessions (key, type, valid_until, actions_limit, created_at)"
+    " VALUES (?, ?, ?, ?, ?)";
+constexpr char kDecrementActionsLimit[] =
+    "UPDATE invalid_sessions SET actions_limit = actions_limit - 1 WHERE key = ? AND type = ?";
 
 // --- Row mapping -----------------------------------------------------------------------------
 
@@ -120,6 +148,30 @@ AppToken ReadAppToken(const Statement& s) {
   t.hash_type = s.OptionalText(11);
   t.description = s.OptionalText(12);
   return t;
+}
+
+UserRole ReadUserRole(const Statement& s) {
+  UserRole r;
+  r.id = s.Int(0);
+  r.partner_id = s.Int(1);
+  r.name = s.Text(2);
+  r.system_name = s.Text(3);
+  r.description = s.OptionalText(4);
+  r.status = static_cast<UserRoleStatus>(s.Int(5));
+  r.permission_names = s.Text(6);
+  r.tags = s.OptionalText(7);
+  r.created_at = s.Int(8);
+  r.updated_at = s.Int(9);
+  return r;
+}
+
+// Status of a statement that wrote a role: a UNIQUE violation (the partial index on live system
+// names) becomes a readable kAlreadyExists.
+Status RoleWriteStatus(Status written, const UserRole& role) {
+  if (written.code() == StatusCode::kAlreadyExists) {
+    return AlreadyExistsError("user role system name " + role.system_name + " is taken");
+  }
+  return written;
 }
 
 // Runs the upsert behind Revoke (actions_limit null) and SetActionsLimitForTesting.
@@ -198,6 +250,89 @@ std::string ListOrder(const std::vector<AppTokenOrder>& order_by) {
     sql += o.ascending ? " ASC, " : " DESC, ";
   }
   sql += "seq ASC";
+  return sql;
+}
+
+// ListUserRoles' FROM/WHERE part, as ListWhere. nullopt when nothing can match.
+std::optional<std::string> RoleListWhere(int64_t partner_id, const UserRoleQuery& q,
+                                         std::vector<Param>& params) {
+  std::string sql = " FROM user_roles WHERE partner_id = ? AND status <> " KSGATE_DELETED;
+  params.emplace_back(partner_id);
+  auto equal = [&](const auto& value, const char* condition) {
+    if (!value) return;
+    sql += condition;
+    params.emplace_back(*value);
+  };
+  // false when `values` is an empty list (matches nothing).
+  auto in = [&](const auto& values, const char* column) {
+    if (!values) return true;
+    if (values->empty()) return false;
+    sql += " AND ";
+    sql += column;
+    sql += " IN (" + Placeholders(values->size()) + ")";
+    for (const auto& v : *values) params.emplace_back(v);
+    return true;
+  };
+  equal(q.id_equal, " AND id = ?");
+  if (!in(q.id_in, "id")) return std::nullopt;
+  equal(q.name_equal, " AND name = ?");
+  if (!in(q.name_in, "name")) return std::nullopt;
+  equal(q.system_name_equal, " AND system_name = ?");
+  if (!in(q.system_name_in, "system_name")) return std::nullopt;
+  // instr: a case-sensitive substring test without LIKE's wildcards; NULL text never matches.
+  equal(q.description_like, " AND instr(description, ?) > 0");
+  if (q.status_equal) {
+    sql += " AND status = ?";
+    params.emplace_back(int64_t{*q.status_equal});
+  }
+  if (q.status_in) {
+    if (q.status_in->empty()) return std::nullopt;
+    sql += " AND status IN (" + Placeholders(q.status_in->size()) + ")";
+    for (int status : *q.status_in) params.emplace_back(int64_t{status});
+  }
+  if (q.tags_multi_like_or) {
+    if (q.tags_multi_like_or->empty()) return std::nullopt;
+    sql += " AND (";
+    for (size_t i = 0; i < q.tags_multi_like_or->size(); ++i) {
+      sql += i == 0 ? "instr(tags, ?) > 0" : " OR instr(tags, ?) > 0";
+      params.emplace_back((*q.tags_multi_like_or)[i]);
+    }
+    sql += ")";
+  }
+  if (q.tags_multi_like_and) {
+    for (const std::string& word : *q.tags_multi_like_and) {
+      sql += " AND instr(tags, ?) > 0";
+      params.emplace_back(word);
+    }
+  }
+  equal(q.created_at_gte, " AND created_at >= ?");
+  equal(q.created_at_lte, " AND created_at <= ?");
+  equal(q.updated_at_gte, " AND updated_at >= ?");
+  equal(q.updated_at_lte, " AND updated_at <= ?");
+  return sql;
+}
+
+// ORDER BY from the enum only, then id.
+std::string RoleListOrder(const std::vector<UserRoleOrder>& order_by) {
+  std::string sql = " ORDER BY ";
+  for (const UserRoleOrder& o : order_by) {
+    switch (o.field) {
+      case UserRoleOrderField::kId:
+        sql += "id";
+        break;
+      case UserRoleOrderField::kName:
+        sql += "name";  // BINARY collation: byte-wise
+        break;
+      case UserRoleOrderField::kCreatedAt:
+        sql += "created_at";
+        break;
+      case UserRoleOrderField::kUpdatedAt:
+        sql += "updated_at";
+        break;
+    }
+    sql += o.ascending ? " ASC, " : " DESC, ";
+  }
+  sql += "id ASC";
   return sql;
 }
 
@@ -530,6 +665,156 @@ Result<AppTokenPage> SqliteStore::ListAppTokens(int64_t partner_id,
     }
   }));
   return page;
+}
+
+// --- User roles ------------------------------------------------------------------------------
+
+Result<UserRole> SqliteStore::InsertUserRole(const UserRole& role) {
+  KSGATE_RETURN_IF_ERROR(ValidateNewUserRole(role));
+  UserRole stored = role;
+  KSGATE_RETURN_IF_ERROR(Write([&](Connection& c) -> Status {
+    {
+      KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kPartnerExists));
+      KSGATE_ASSIGN_OR_RETURN(bool row, s.Bind(role.partner_id).Step());
+      if (!row) return NotFoundError("partner " + std::to_string(role.partner_id));
+    }
+    {
+      KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kMaxUserRoleId));
+      KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
+      const std::optional<int64_t> max_id = row ? s.OptionalInt(0) : std::nullopt;
+      stored.id = max_id ? std::max(*max_id + 1, kFirstUserRoleId) : kFirstUserRoleId;
+    }
+    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertUserRole));
+    return RoleWriteStatus(s.Bind(stored.id)
+                               .Bind(stored.partner_id)
+                               .Bind(stored.name)
+                               .Bind(stored.system_name)
+                               .Bind(stored.description)
+                               .Bind(static_cast<int64_t>(stored.status))
+                               .Bind(stored.permission_names)
+                               .Bind(stored.tags)
+                               .Bind(stored.created_at)
+                               .Bind(stored.updated_at)
+                               .Run(),
+                           stored);
+  }));
+  return stored;
+}
+
+Result<UserRole> SqliteStore::GetUserRole(int64_t partner_id, int64_t id) const {
+  std::optional<UserRole> found;
+  KSGATE_RETURN_IF_ERROR(Read(false, [&](Connection& c) -> Status {
+    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectUserRole));
+    KSGATE_ASSIGN_OR_RETURN(bool row, s.Bind(id).Bind(partner_id).Step());
+    found.reset();
+    if (row) found = ReadUserRole(s);
+    return Status::Ok();
+  }));
+  if (!found) return NotFoundError("user role " + std::to_string(id));
+  return *std::move(found);
+}
+
+Result<UserRole> SqliteStore::FindUserRoleBySystemName(int64_t partner_id,
+                                                       std::string_view system_name) const {
+  std::optional<UserRole> found;
+  if (!system_name.empty()) {
+    KSGATE_RETURN_IF_ERROR(Read(false, [&](Connection& c) -> Status {
+      KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectUserRoleBySystemName));
+      KSGATE_ASSIGN_OR_RETURN(bool row, s.Bind(partner_id).Bind(system_name).Step());
+      found.reset();
+      if (row) found = ReadUserRole(s);
+      return Status::Ok();
+    }));
+  }
+  if (!found) return NotFoundError("user role " + std::string(system_name));
+  return *std::move(found);
+}
+
+Status SqliteStore::UpdateUserRole(const UserRole& role) {
+  return Write([&](Connection& c) -> Status {
+    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUpdateUserRole));
+    KSGATE_RETURN_IF_ERROR(RoleWriteStatus(s.Bind(role.name)
+                                               .Bind(role.system_name)
+                                               .Bind(role.description)
+                                               .Bind(static_cast<int64_t>(role.status))
+                                               .Bind(role.permission_names)
+                                               .Bind(role.tags)
+                                               .Bind(role.created_at)
+                                               .Bind(role.updated_at)
+                                               .Bind(role.id)
+                                               .Bind(role.partner_id)
+                                               .Run(),
+                                           role));
+    if (c.Changes() == 0) return NotFoundError("user role " + std::to_string(role.id));
+    return Status::Ok();
+  });
+}
+
+Result<UserRolePage> SqliteStore::ListUserRoles(int64_t partner_id,
+                                                const UserRoleQuery& query) const {
+  UserRolePage page;
+  std::vector<Param> params;
+  const std::optional<std::string> where = RoleListWhere(partner_id, query, params);
+  if (!where) return page;  // an empty list matches nothing
+  const std::string count_sql = "SELECT COUNT(*)" + *where;
+  const std::string select_sql =
+      "SELECT " KSGATE_ROLE_COLUMNS + *where + RoleListOrder(query.order_by) + " LIMIT ? OFFSET ?";
+  KSGATE_RETURN_IF_ERROR(Read(true, [&](Connection& c) -> Status {
+    page = UserRolePage();
+    {
+      KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(count_sql));
+      BindAll(s, params);
+      KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
+      page.total_count = row ? s.Int(0) : 0;
+    }
+    if (page.total_count == 0) return Status::Ok();
+    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(select_sql));
+    BindAll(s, params);
+    s.Bind(query.limit > 0 ? query.limit : int64_t{-1});  // SQLite: negative LIMIT = none
+    s.Bind(std::max<int64_t>(query.offset, 0));
+    while (true) {
+      KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return Status::Ok();
+      page.objects.push_back(ReadUserRole(s));
+    }
+  }));
+  return page;
+}
+
+// --- Actions limit ---------------------------------------------------------------------------
+
+Result<ActionsLimitState> SqliteStore::ConsumeAction(std::string_view ks_hash, int64_t limit,
+                                                     std::optional<int64_t> valid_until,
+                                                     int64_t now) {
+  KSGATE_RETURN_IF_ERROR(ValidateActionsLimit(limit));
+  const int64_t type = static_cast<int64_t>(RevocationType::kKsHash);
+  ActionsLimitState state = ActionsLimitState::kAllowed;
+  KSGATE_RETURN_IF_ERROR(Write([&](Connection& c) -> Status {
+    bool exists = false;
+    std::optional<int64_t> remaining;
+    {
+      KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectActionsLimit));
+      KSGATE_ASSIGN_OR_RETURN(exists, s.Bind(ks_hash).Bind(type).Step());
+      if (exists) remaining = s.OptionalInt(0);
+    }
+    if (!exists) {
+      state = ActionsLimitState::kAllowed;
+      KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertActionsLimit));
+      return s.Bind(ks_hash).Bind(type).Bind(valid_until).Bind(limit - 1).Bind(now).Run();
+    }
+    if (!remaining) {
+      state = ActionsLimitState::kRevoked;
+      return Status::Ok();
+    }
+    if (*remaining <= 0) {
+      state = ActionsLimitState::kExceeded;
+      return Status::Ok();
+    }
+    state = ActionsLimitState::kAllowed;
+    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kDecrementActionsLimit));
+    return s.Bind(ks_hash).Bind(type).Run();
+  }));
+  return state;
 }
 
 }  // namespace ksgate::store

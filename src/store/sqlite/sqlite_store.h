@@ -1,7 +1,9 @@
 // SqliteStore: the default Store, one SQLite file in WAL mode (or a private in-memory
 // database). Schema comes from the numbered migrations embedded in the binary (migrations.h):
 // tables partners (admin_secrets newline-joined, primary first), app_tokens (deleted rows kept,
-// seq = insertion order), invalid_sessions, schema_version. Every value is a bound parameter.
+// seq = insertion order), invalid_sessions (revocations and actions-limit counters), user_roles
+// (deleted rows kept; a partial unique index enforces live system names), schema_version. Every
+// value is a bound parameter.
 #pragma once
 
 #include <chrono>
@@ -73,6 +75,19 @@ class SqliteStore final : public Store {
   Status DeleteAppToken(int64_t partner_id, std::string_view id, const Revocation& revocation,
                         int64_t now) override;
   Result<AppTokenPage> ListAppTokens(int64_t partner_id, const AppTokenQuery& query) const override;
+
+  // InsertUserRole picks the id inside its write transaction, so stores in several processes on
+  // one file never hand out the same id.
+  Result<UserRole> InsertUserRole(const UserRole& role) override;
+  Result<UserRole> GetUserRole(int64_t partner_id, int64_t id) const override;
+  Result<UserRole> FindUserRoleBySystemName(int64_t partner_id,
+                                            std::string_view system_name) const override;
+  Status UpdateUserRole(const UserRole& role) override;
+  Result<UserRolePage> ListUserRoles(int64_t partner_id, const UserRoleQuery& query) const override;
+
+  // One BEGIN IMMEDIATE transaction: read the row, then insert or decrement it.
+  Result<ActionsLimitState> ConsumeAction(std::string_view ks_hash, int64_t limit,
+                                          std::optional<int64_t> valid_until, int64_t now) override;
 
   // Writes an invalid_sessions row carrying an actions limit, which IsRevoked must ignore.
   // Replaces any row (key, type).

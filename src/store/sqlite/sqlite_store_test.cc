@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <set>
 #include <string>
 #include <thread>
@@ -85,6 +86,8 @@ TEST(SqliteMigrations, AreNumberedFromOneWithoutGaps) {
   }
   EXPECT_EQ(migrations[0].name, "0001_partners_and_sessions");
   EXPECT_EQ(migrations[1].name, "0002_app_tokens");
+  ASSERT_GE(migrations.size(), 3u);
+  EXPECT_EQ(migrations[2].name, "0003_user_roles");
 }
 
 TEST_F(SqliteStoreTest, MigrateAppliesEveryMigrationOnceAndReportsTheLatestVersion) {
@@ -97,7 +100,7 @@ TEST_F(SqliteStoreTest, MigrateAppliesEveryMigrationOnceAndReportsTheLatestVersi
 
   RawDb raw(DbPath());
   EXPECT_THAT(raw.Column("SELECT version FROM schema_version ORDER BY version"),
-              ElementsAre("1", "2"));
+              ElementsAre("1", "2", "3"));
 }
 
 TEST_F(SqliteStoreTest, MigrateCreatesTheDocumentedTablesAndIndexes) {
@@ -106,13 +109,22 @@ TEST_F(SqliteStoreTest, MigrateCreatesTheDocumentedTablesAndIndexes) {
   RawDb raw(DbPath());
   std::vector<std::string> names = raw.Column("SELECT name FROM sqlite_master");
   for (const char* name : {"partners", "app_tokens", "invalid_sessions", "schema_version",
-                           "app_tokens_partner_status", "app_tokens_partner_created"}) {
+                           "app_tokens_partner_status", "app_tokens_partner_created", "user_roles",
+                           "user_roles_partner_status", "user_roles_partner_system_name"}) {
     EXPECT_THAT(names, Contains(name));
   }
   EXPECT_THAT(raw.Column("SELECT name FROM pragma_index_info('app_tokens_partner_status')"),
               ElementsAre("partner_id", "status"));
   EXPECT_THAT(raw.Column("SELECT name FROM pragma_index_info('app_tokens_partner_created')"),
               ElementsAre("partner_id", "created_at"));
+  EXPECT_THAT(raw.Column("SELECT name FROM pragma_index_info('user_roles_partner_status')"),
+              ElementsAre("partner_id", "status"));
+  EXPECT_THAT(raw.Column("SELECT name FROM pragma_index_info('user_roles_partner_system_name')"),
+              ElementsAre("partner_id", "system_name"));
+  // Unique, and partial: deleted roles and empty system names are outside it.
+  EXPECT_THAT(raw.Column("SELECT \"unique\" || ',' || partial FROM pragma_index_list('user_roles')"
+                         " WHERE name = 'user_roles_partner_system_name'"),
+              ElementsAre("1,1"));
 }
 
 TEST_F(SqliteStoreTest, FileDatabaseRunsInWalModeWithForeignKeys) {
@@ -225,6 +237,131 @@ TEST_F(SqliteStoreTest, TwoStoresOnOneFileNeverHandOutTheSameIdOrTokenId) {
   EXPECT_EQ(*ids.rbegin(), 4 * kPerThread);
 }
 
+UserRole ARole(int64_t partner_id, std::string system_name = "") {
+  UserRole r;
+  r.partner_id = partner_id;
+  r.name = "role";
+  r.system_name = std::move(system_name);
+  r.permission_names = "*";
+  r.created_at = kNow;
+  r.updated_at = kNow;
+  return r;
+}
+
+TEST_F(SqliteStoreTest, UserRolesAreRowsAndDeletedOnesStay) {
+  std::unique_ptr<SqliteStore> store = OpenFile();
+  ASSERT_THAT(store->Migrate(), IsOk());
+  ASSERT_THAT(store->CreatePartner(APartner(), kNow), IsOk());
+  Result<UserRole> role = store->InsertUserRole(ARole(1, "EDITOR"));
+  ASSERT_THAT(role, IsOk());
+  role->status = UserRoleStatus::kDeleted;
+  ASSERT_THAT(store->UpdateUserRole(*role), IsOk());
+  RawDb raw(DbPath());
+  EXPECT_THAT(raw.Column("SELECT id || ',' || partner_id || ',' || system_name || ',' || status ||"
+                         " ',' || ifnull(description, 'NULL') FROM user_roles"),
+              ElementsAre("100,1,EDITOR,3,NULL"));
+}
+
+TEST_F(SqliteStoreTest, UserRoleIdsContinueAfterTheHighestStoredId) {
+  std::unique_ptr<SqliteStore> store = OpenFile();
+  ASSERT_THAT(store->Migrate(), IsOk());
+  ASSERT_THAT(store->CreatePartner(APartner(), kNow), IsOk());
+  RawDb raw(DbPath());
+  // An operator's row below kFirstUserRoleId does not pull ids under it.
+  ASSERT_EQ(raw.Exec("INSERT INTO user_roles (id, partner_id, name, system_name, status,"
+                     " permission_names, created_at, updated_at)"
+                     " VALUES (7, 1, 'low', '', 1, '', 0, 0)"),
+            SQLITE_OK);
+  EXPECT_EQ(store->InsertUserRole(ARole(1))->id, kFirstUserRoleId);
+  ASSERT_EQ(raw.Exec("INSERT INTO user_roles (id, partner_id, name, system_name, status,"
+                     " permission_names, created_at, updated_at)"
+                     " VALUES (500, 1, 'high', '', 3, '', 0, 0)"),
+            SQLITE_OK);
+  EXPECT_EQ(store->InsertUserRole(ARole(1))->id, 501);
+}
+
+TEST_F(SqliteStoreTest, TwoStoresOnOneFileNeverHandOutTheSameRoleIdOrLiveSystemName) {
+  std::unique_ptr<SqliteStore> a = OpenFile();
+  std::unique_ptr<SqliteStore> b = OpenFile();
+  ASSERT_THAT(a->Migrate(), IsOk());
+  ASSERT_THAT(a->CreatePartner(APartner(), kNow), IsOk());
+  constexpr int kPerThread = 20;
+  std::atomic<int> already_exists{0};
+  std::atomic<int> other_errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      SqliteStore& store = t % 2 == 0 ? *a : *b;
+      for (int i = 0; i < kPerThread; ++i) {
+        if (!store.InsertUserRole(ARole(1)).ok()) ++other_errors;
+        // Every thread races for the same system names: exactly one insert of each wins.
+        Result<UserRole> named = store.InsertUserRole(ARole(1, "R" + std::to_string(i)));
+        if (named.status().code() == StatusCode::kAlreadyExists) {
+          ++already_exists;
+        } else if (!named.ok()) {
+          ++other_errors;
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(other_errors.load(), 0);
+  EXPECT_EQ(already_exists.load(), 3 * kPerThread);
+  UserRoleQuery all;
+  all.limit = 0;
+  Result<UserRolePage> page = a->ListUserRoles(1, all);
+  ASSERT_THAT(page, IsOk());
+  ASSERT_EQ(page->objects.size(), size_t{5 * kPerThread});
+  std::set<int64_t> ids;
+  for (const UserRole& r : page->objects) ids.insert(r.id);
+  EXPECT_EQ(ids.size(), size_t{5 * kPerThread});
+  EXPECT_EQ(*ids.begin(), kFirstUserRoleId);
+  EXPECT_EQ(*ids.rbegin(), kFirstUserRoleId + 5 * kPerThread - 1);
+}
+
+TEST_F(SqliteStoreTest, ConsumeActionWritesAKsHashRowWithTheRemainingActions) {
+  std::unique_ptr<SqliteStore> store = OpenFile();
+  ASSERT_THAT(store->Migrate(), IsOk());
+  ASSERT_THAT(store->ConsumeAction("h", 3, 5000, kNow), IsOk());
+  ASSERT_THAT(store->ConsumeAction("h", 3, 9999, kNow + 1), IsOk());
+  RawDb raw(DbPath());
+  EXPECT_THAT(raw.Column("SELECT key || ',' || type || ',' || valid_until || ',' ||"
+                         " actions_limit || ',' || created_at FROM invalid_sessions"),
+              ElementsAre("h,0,5000,1," + std::to_string(kNow)));
+}
+
+TEST_F(SqliteStoreTest, TwoStoresOnOneFileConsumeExactlyTheLimit) {
+  std::unique_ptr<SqliteStore> a = OpenFile();
+  std::unique_ptr<SqliteStore> b = OpenFile();
+  ASSERT_THAT(a->Migrate(), IsOk());
+  constexpr int kLimit = 60;
+  std::atomic<int> allowed{0};
+  std::atomic<int> exceeded{0};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      SqliteStore& store = t % 2 == 0 ? *a : *b;
+      for (int i = 0; i < 25; ++i) {
+        Result<ActionsLimitState> state = store.ConsumeAction("shared", kLimit, std::nullopt, kNow);
+        if (!state.ok()) {
+          ++errors;
+        } else if (*state == ActionsLimitState::kAllowed) {
+          ++allowed;
+        } else if (*state == ActionsLimitState::kExceeded) {
+          ++exceeded;
+        } else {
+          ++errors;
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(allowed.load(), kLimit);
+  EXPECT_EQ(exceeded.load(), 100 - kLimit);
+}
+
 TEST_F(SqliteStoreTest, WritesReturnUnavailableWhileAnotherConnectionHoldsTheWriteLock) {
   SqliteOptions quick;
   quick.busy_timeout = std::chrono::milliseconds(50);
@@ -239,6 +376,8 @@ TEST_F(SqliteStoreTest, WritesReturnUnavailableWhileAnotherConnectionHoldsTheWri
   Revocation r;
   r.key = "k";
   EXPECT_THAT(store->Revoke(r, kNow), StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT(store->ConsumeAction("h", 3, std::nullopt, kNow), StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT(store->InsertUserRole(ARole(1)), StatusIs(StatusCode::kUnavailable));
   // WAL: readers are not blocked by the writer.
   EXPECT_THAT(store->GetPartner(1), IsOk());
   ASSERT_EQ(other.Exec("COMMIT"), SQLITE_OK);

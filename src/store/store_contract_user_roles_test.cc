@@ -1,0 +1,690 @@
+// The Store contract for user roles (InsertUserRole, GetUserRole, FindUserRoleBySystemName,
+// UpdateUserRole, ListUserRoles), run against every backend listed in store_contract_test.cc.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/records.h"
+#include "store/store.h"
+#include "store/store_contract_test.h"
+#include "store/test_util.h"
+
+namespace ksgate::store {
+namespace {
+
+using ::ksgate::store::testing::IsOk;
+using ::ksgate::store::testing::kNow;
+using ::ksgate::store::testing::StatusIs;
+using ::ksgate::store::testing::StoreContractTest;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+// A role with every field set, including text that needs care in SQL.
+UserRole FullRole(int64_t partner_id) {
+  UserRole r;
+  r.id = 42;  // ignored by InsertUserRole
+  r.partner_id = partner_id;
+  r.name = "Ünïcode \"editor\"; DROP TABLE user_roles; --";
+  r.system_name = "EDITOR_ROLE";
+  r.description = "it's 100% _the_ editor";
+  r.status = UserRoleStatus::kBlocked;
+  r.permission_names = "CONTENT_MANAGE_BASE,CONTENT_MANAGE_METADATA";
+  r.tags = "edit,media";
+  r.created_at = kNow - 10;
+  r.updated_at = kNow - 5;
+  return r;
+}
+
+// Four roles of one partner for filter and order tests, inserted in order a, b, c, d:
+//   a "Alpha" ALPHA  "Can edit entries" active  tags "edit,media" created 100 updated 300
+//   b "beta"  ""     (no description)   blocked tags "media"      created 200 updated 100
+//   c "Gamma" GAMMA  "edit only"        active  (no tags)         created 100 updated 200
+//   d "Alpha" DELTA  "Reads 100%_"      blocked tags "Edit,view"  created 300 updated 300
+struct FourRoles {
+  int64_t a = 0, b = 0, c = 0, d = 0;
+};
+
+// --- Insert ----------------------------------------------------------------------------------
+
+TEST_P(StoreContractTest, InsertUserRoleAssignsIncreasingIdsFromFirstUserRoleId) {
+  Partner p = AddPartner();
+  Partner other = AddPartner("other");
+  UserRole first = AddRole(Role(p.id, "first"));
+  UserRole second = AddRole(Role(other.id, "second"));
+  UserRole third = AddRole(Role(p.id, "third"));
+  EXPECT_EQ(first.id, kFirstUserRoleId);
+  EXPECT_EQ(second.id, kFirstUserRoleId + 1) << "ids are shared by all partners";
+  EXPECT_EQ(third.id, kFirstUserRoleId + 2);
+}
+
+TEST_P(StoreContractTest, InsertUserRoleReturnsAndStoresEveryField) {
+  Partner p = AddPartner();
+  const UserRole in = FullRole(p.id);
+  Result<UserRole> inserted = store_->InsertUserRole(in);
+  ASSERT_THAT(inserted, IsOk());
+  UserRole expected = in;
+  expected.id = kFirstUserRoleId;
+  EXPECT_EQ(*inserted, expected);
+
+  Result<UserRole> got = store_->GetUserRole(p.id, kFirstUserRoleId);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(*got, expected);
+  EXPECT_THAT(store_->GetUserRole(p.id, 42), StatusIs(StatusCode::kNotFound));
+
+  UserRole bare = Role(p.id, "bare");
+  Result<UserRole> bare_in = store_->InsertUserRole(bare);
+  ASSERT_THAT(bare_in, IsOk());
+  Result<UserRole> bare_got = store_->GetUserRole(p.id, bare_in->id);
+  ASSERT_THAT(bare_got, IsOk());
+  EXPECT_EQ(*bare_got, *bare_in);
+  EXPECT_FALSE(bare_got->description.has_value());
+  EXPECT_FALSE(bare_got->tags.has_value());
+  EXPECT_EQ(bare_got->system_name, "");
+}
+
+TEST_P(StoreContractTest, InsertUserRoleForAnUnknownPartnerIsNotFound) {
+  EXPECT_THAT(store_->InsertUserRole(Role(7, "orphan")), StatusIs(StatusCode::kNotFound));
+  Partner p = AddPartner();
+  EXPECT_EQ(AddRole(Role(p.id, "r")).id, kFirstUserRoleId) << "a failed insert uses no id";
+}
+
+TEST_P(StoreContractTest, InsertUserRoleRejectsADeletedRole) {
+  Partner p = AddPartner();
+  UserRole deleted = Role(p.id, "dead", "DEAD");
+  deleted.status = UserRoleStatus::kDeleted;
+  EXPECT_THAT(store_->InsertUserRole(deleted), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->InsertUserRole(Role(99, "dead")), StatusIs(StatusCode::kNotFound));
+  EXPECT_EQ(AddRole(Role(p.id, "r", "DEAD")).id, kFirstUserRoleId);
+}
+
+TEST_P(StoreContractTest, InsertUserRoleRejectsASystemNameClashWithinThePartner) {
+  Partner p = AddPartner();
+  Partner other = AddPartner("other");
+  UserRole editor = AddRole(Role(p.id, "Editor", "EDITOR"));
+  EXPECT_THAT(store_->InsertUserRole(Role(p.id, "Another editor", "EDITOR")),
+              StatusIs(StatusCode::kAlreadyExists));
+  // A blocked role still holds its name.
+  UserRole blocked = Role(p.id, "Blocked", "BLOCKED");
+  blocked.status = UserRoleStatus::kBlocked;
+  AddRole(blocked);
+  EXPECT_THAT(store_->InsertUserRole(Role(p.id, "x", "BLOCKED")),
+              StatusIs(StatusCode::kAlreadyExists));
+
+  // Other partners, other spellings and empty names do not clash.
+  EXPECT_THAT(store_->InsertUserRole(Role(other.id, "Editor", "EDITOR")), IsOk());
+  EXPECT_THAT(store_->InsertUserRole(Role(p.id, "editor", "editor")), IsOk());
+  EXPECT_THAT(store_->InsertUserRole(Role(p.id, "no name 1")), IsOk());
+  EXPECT_THAT(store_->InsertUserRole(Role(p.id, "no name 2")), IsOk());
+  EXPECT_THAT(store_->InsertUserRole(Role(p.id, "no name 3", "")), IsOk());
+
+  Result<UserRole> still = store_->FindUserRoleBySystemName(p.id, "EDITOR");
+  ASSERT_THAT(still, IsOk());
+  EXPECT_EQ(*still, editor);
+  EXPECT_EQ(AddRole(Role(p.id, "next")).id, kFirstUserRoleId + 7) << "failed inserts use no id";
+}
+
+TEST_P(StoreContractTest, ADeletedRoleFreesItsSystemName) {
+  Partner p = AddPartner();
+  UserRole old_role = AddRole(Role(p.id, "Old", "EDITOR"));
+  old_role.status = UserRoleStatus::kDeleted;
+  ASSERT_THAT(store_->UpdateUserRole(old_role), IsOk());
+
+  UserRole new_role = AddRole(Role(p.id, "New", "EDITOR"));
+  EXPECT_GT(new_role.id, old_role.id) << "ids are never reused";
+  Result<UserRole> found = store_->FindUserRoleBySystemName(p.id, "EDITOR");
+  ASSERT_THAT(found, IsOk());
+  EXPECT_EQ(found->id, new_role.id);
+  EXPECT_EQ(found->name, "New");
+}
+
+TEST_P(StoreContractTest, ConcurrentUserRoleInsertsGetDistinctIds) {
+  Partner p = AddPartner();
+  Partner other = AddPartner("other");
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 25;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const int64_t partner_id = i % 2 == 0 ? p.id : other.id;
+        const std::string name = "t" + std::to_string(t) + "i" + std::to_string(i);
+        if (!store_->InsertUserRole(Role(partner_id, name, name)).ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::set<int64_t> ids;
+  for (int64_t partner_id : {p.id, other.id}) {
+    for (int64_t id : ListRoleIds(partner_id, AllRoles())) ids.insert(id);
+  }
+  ASSERT_EQ(ids.size(), size_t{kThreads * kPerThread});
+  EXPECT_EQ(*ids.begin(), kFirstUserRoleId);
+  EXPECT_EQ(*ids.rbegin(), kFirstUserRoleId + kThreads * kPerThread - 1);
+}
+
+// --- Get, find -------------------------------------------------------------------------------
+
+TEST_P(StoreContractTest, GetUserRoleFindsOnlyLiveRolesOfThePartner) {
+  Partner p = AddPartner();
+  Partner other = AddPartner("other");
+  UserRole blocked = Role(p.id, "Blocked");
+  blocked.status = UserRoleStatus::kBlocked;
+  blocked = AddRole(blocked);
+  UserRole gone = AddRole(Role(p.id, "Gone"));
+  gone.status = UserRoleStatus::kDeleted;
+  ASSERT_THAT(store_->UpdateUserRole(gone), IsOk());
+
+  Result<UserRole> got = store_->GetUserRole(p.id, blocked.id);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->status, UserRoleStatus::kBlocked);
+  EXPECT_THAT(store_->GetUserRole(other.id, blocked.id), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetUserRole(p.id, gone.id), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetUserRole(p.id, 999), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetUserRole(p.id, 0), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetUserRole(p.id, -1), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_P(StoreContractTest, FindUserRoleBySystemNameFindsOnlyLiveRolesOfThePartner) {
+  Partner p = AddPartner();
+  Partner other = AddPartner("other");
+  UserRole editor = AddRole(Role(p.id, "Editor", "EDITOR"));
+  AddRole(Role(p.id, "Nameless"));
+  UserRole gone = AddRole(Role(p.id, "Gone", "GONE"));
+  gone.status = UserRoleStatus::kDeleted;
+  ASSERT_THAT(store_->UpdateUserRole(gone), IsOk());
+
+  Result<UserRole> found = store_->FindUserRoleBySystemName(p.id, "EDITOR");
+  ASSERT_THAT(found, IsOk());
+  EXPECT_EQ(*found, editor);
+  EXPECT_THAT(store_->FindUserRoleBySystemName(p.id, "editor"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->FindUserRoleBySystemName(p.id, "EDIT"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->FindUserRoleBySystemName(other.id, "EDITOR"),
+              StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->FindUserRoleBySystemName(p.id, "GONE"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->FindUserRoleBySystemName(p.id, ""), StatusIs(StatusCode::kNotFound))
+      << "an empty system name means none";
+}
+
+// --- Update ----------------------------------------------------------------------------------
+
+TEST_P(StoreContractTest, UpdateUserRoleReplacesEveryStoredField) {
+  Partner p = AddPartner();
+  UserRole stored = AddRole(FullRole(p.id));
+
+  UserRole changed = Role(p.id, "Renamed", "RENAMED", kNow - 100, kNow + 100);
+  changed.id = stored.id;
+  changed.status = UserRoleStatus::kActive;
+  changed.permission_names = "ALWAYS_ALLOWED_ACTIONS";
+  ASSERT_THAT(store_->UpdateUserRole(changed), IsOk());
+
+  Result<UserRole> got = store_->GetUserRole(p.id, stored.id);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(*got, changed);
+  EXPECT_FALSE(got->description.has_value()) << "null fields in the update clear stored values";
+  EXPECT_FALSE(got->tags.has_value());
+  EXPECT_THAT(store_->FindUserRoleBySystemName(p.id, "EDITOR_ROLE"),
+              StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->FindUserRoleBySystemName(p.id, "RENAMED"), IsOk());
+}
+
+TEST_P(StoreContractTest, UpdateUserRoleReturnsNotFoundForUnknownForeignOrDeletedRoles) {
+  Partner p = AddPartner();
+  Partner other = AddPartner("other");
+  UserRole unknown = Role(p.id, "Unknown");
+  unknown.id = 999;
+  EXPECT_THAT(store_->UpdateUserRole(unknown), StatusIs(StatusCode::kNotFound));
+
+  UserRole owned = AddRole(Role(p.id, "Owned", "OWNED"));
+  UserRole hijack = owned;
+  hijack.partner_id = other.id;
+  hijack.name = "Mine now";
+  EXPECT_THAT(store_->UpdateUserRole(hijack), StatusIs(StatusCode::kNotFound));
+  EXPECT_EQ(*store_->GetUserRole(p.id, owned.id), owned);
+
+  UserRole deleted = owned;
+  deleted.status = UserRoleStatus::kDeleted;
+  ASSERT_THAT(store_->UpdateUserRole(deleted), IsOk());
+  EXPECT_THAT(store_->UpdateUserRole(deleted), StatusIs(StatusCode::kNotFound));
+  UserRole revive = owned;
+  revive.status = UserRoleStatus::kActive;
+  EXPECT_THAT(store_->UpdateUserRole(revive), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetUserRole(p.id, owned.id), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_P(StoreContractTest, UpdateUserRoleRejectsASystemNameClash) {
+  Partner p = AddPartner();
+  Partner other = AddPartner("other");
+  UserRole editor = AddRole(Role(p.id, "Editor", "EDITOR"));
+  UserRole viewer = AddRole(Role(p.id, "Viewer", "VIEWER"));
+  AddRole(Role(other.id, "Theirs", "THEIRS"));
+
+  UserRole clash = viewer;
+  clash.system_name = "EDITOR";
+  clash.name = "Changed";
+  EXPECT_THAT(store_->UpdateUserRole(clash), StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_EQ(*store_->GetUserRole(p.id, viewer.id), viewer) << "nothing changes on error";
+
+  // Keeping its own name, taking another partner's name or dropping the name is fine.
+  UserRole same = viewer;
+  same.description = "still VIEWER";
+  EXPECT_THAT(store_->UpdateUserRole(same), IsOk());
+  UserRole theirs = viewer;
+  theirs.system_name = "THEIRS";
+  EXPECT_THAT(store_->UpdateUserRole(theirs), IsOk());
+  UserRole nameless = viewer;
+  nameless.system_name = "";
+  EXPECT_THAT(store_->UpdateUserRole(nameless), IsOk());
+  UserRole nameless_editor = editor;
+  nameless_editor.system_name = "";
+  EXPECT_THAT(store_->UpdateUserRole(nameless_editor), IsOk()) << "empty names never clash";
+
+  // EDITOR is free again.
+  UserRole takes = viewer;
+  takes.system_name = "EDITOR";
+  EXPECT_THAT(store_->UpdateUserRole(takes), IsOk());
+  EXPECT_EQ(store_->FindUserRoleBySystemName(p.id, "EDITOR")->id, viewer.id);
+}
+
+TEST_P(StoreContractTest, DeletingAUserRoleNeverClashes) {
+  Partner p = AddPartner();
+  AddRole(Role(p.id, "Editor", "EDITOR"));
+  UserRole viewer = AddRole(Role(p.id, "Viewer", "VIEWER"));
+  UserRole deleted = viewer;
+  deleted.system_name = "EDITOR";
+  deleted.status = UserRoleStatus::kDeleted;
+  EXPECT_THAT(store_->UpdateUserRole(deleted), IsOk());
+  EXPECT_THAT(store_->GetUserRole(p.id, viewer.id), StatusIs(StatusCode::kNotFound));
+  EXPECT_EQ(store_->FindUserRoleBySystemName(p.id, "EDITOR")->name, "Editor");
+  EXPECT_THAT(store_->FindUserRoleBySystemName(p.id, "VIEWER"), StatusIs(StatusCode::kNotFound));
+}
+
+// --- List ------------------------------------------------------------------------------------
+
+// Inserts the four roles described at FourRoles.
+FourRoles InsertFourRoles(Store& store, int64_t partner_id) {
+  UserRole a = StoreContractTest::Role(partner_id, "Alpha", "ALPHA", 100, 300);
+  a.description = "Can edit entries";
+  a.tags = "edit,media";
+  UserRole b = StoreContractTest::Role(partner_id, "beta", "", 200, 100);
+  b.status = UserRoleStatus::kBlocked;
+  b.tags = "media";
+  UserRole c = StoreContractTest::Role(partner_id, "Gamma", "GAMMA", 100, 200);
+  c.description = "edit only";
+  UserRole d = StoreContractTest::Role(partner_id, "Alpha", "DELTA", 300, 300);
+  d.description = "Reads 100%_";
+  d.status = UserRoleStatus::kBlocked;
+  d.tags = "Edit,view";
+  FourRoles ids;
+  int64_t* slots[] = {&ids.a, &ids.b, &ids.c, &ids.d};
+  int i = 0;
+  for (const UserRole& r : {a, b, c, d}) {
+    Result<UserRole> inserted = store.InsertUserRole(r);
+    EXPECT_THAT(inserted, IsOk());
+    *slots[i++] = inserted.ok() ? inserted->id : 0;
+  }
+  return ids;
+}
+
+TEST_P(StoreContractTest, ListUserRolesWithoutOrderIsById) {
+  Partner p = AddPartner();
+  FourRoles r = InsertFourRoles(*store_, p.id);
+  EXPECT_THAT(ListRoleIds(p.id, AllRoles()), ElementsAre(r.a, r.b, r.c, r.d));
+  EXPECT_EQ(RoleTotalCount(p.id, AllRoles()), 4);
+}
+
+TEST_P(StoreContractTest, ListUserRolesReturnsFullRecords) {
+  Partner p = AddPartner();
+  UserRole full = AddRole(FullRole(p.id));
+  Result<UserRolePage> page = store_->ListUserRoles(p.id, AllRoles());
+  ASSERT_THAT(page, IsOk());
+  ASSERT_EQ(page->objects.size(), 1u);
+  EXPECT_EQ(page->objects[0], full);
+}
+
+TEST_P(StoreContractTest, ListUserRolesExcludesDeletedRolesAndOtherPartners) {
+  Partner p = AddPartner();
+  Partner other = AddPartner("other");
+  FourRoles r = InsertFourRoles(*store_, p.id);
+  UserRole theirs = AddRole(Role(other.id, "Theirs"));
+  UserRole gone = *store_->GetUserRole(p.id, r.b);
+  gone.status = UserRoleStatus::kDeleted;
+  ASSERT_THAT(store_->UpdateUserRole(gone), IsOk());
+
+  EXPECT_THAT(ListRoleIds(p.id, AllRoles()), ElementsAre(r.a, r.c, r.d));
+  EXPECT_THAT(ListRoleIds(other.id, AllRoles()), ElementsAre(theirs.id));
+  EXPECT_THAT(ListRoleIds(999, AllRoles()), IsEmpty());
+  UserRoleQuery q = AllRoles();
+  q.status_equal = static_cast<int>(UserRoleStatus::kDeleted);
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+  EXPECT_EQ(RoleTotalCount(p.id, q), 0);
+  q = AllRoles();
+  q.status_in = std::vector<int>{3, 2};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.d));
+  q = AllRoles();
+  q.id_equal = r.b;
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+  q.id_equal = theirs.id;
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+}
+
+TEST_P(StoreContractTest, ListUserRolesFiltersById) {
+  Partner p = AddPartner();
+  FourRoles r = InsertFourRoles(*store_, p.id);
+  UserRoleQuery q = AllRoles();
+  q.id_equal = r.c;
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.c));
+  q.id_equal = 999;
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+  q = AllRoles();
+  q.id_in = std::vector<int64_t>{r.d, 999, r.a};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a, r.d));
+  q.id_in = std::vector<int64_t>{};
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+  EXPECT_EQ(RoleTotalCount(p.id, q), 0);
+}
+
+TEST_P(StoreContractTest, ListUserRolesFiltersByName) {
+  Partner p = AddPartner();
+  FourRoles r = InsertFourRoles(*store_, p.id);
+  UserRoleQuery q = AllRoles();
+  q.name_equal = "Alpha";
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a, r.d));
+  q.name_equal = "alpha";
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty()) << "case-sensitive";
+  q.name_equal = "Alp";
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+  q = AllRoles();
+  q.name_in = std::vector<std::string>{"beta", "Gamma", "zeta"};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.b, r.c));
+  q.name_in = std::vector<std::string>{};
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+}
+
+TEST_P(StoreContractTest, ListUserRolesFiltersBySystemName) {
+  Partner p = AddPartner();
+  FourRoles r = InsertFourRoles(*store_, p.id);
+  UserRoleQuery q = AllRoles();
+  q.system_name_equal = "GAMMA";
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.c));
+  q.system_name_equal = "gamma";
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+  q.system_name_equal = "";
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.b)) << "equality is literal";
+  q = AllRoles();
+  q.system_name_in = std::vector<std::string>{"DELTA", "ALPHA", "NOPE"};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a, r.d));
+  q.system_name_in = std::vector<std::string>{"", "GAMMA"};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.b, r.c));
+  q.system_name_in = std::vector<std::string>{};
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+}
+
+TEST_P(StoreContractTest, ListUserRolesFiltersByDescriptionSubstring) {
+  Partner p = AddPartner();
+  FourRoles r = InsertFourRoles(*store_, p.id);
+  UserRoleQuery q = AllRoles();
+  q.description_like = "edit";
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a, r.c));
+  q.description_like = "Edit";
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty()) << "case-sensitive";
+  q.description_like = "Reads";
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.d));
+  // No wildcards: % and _ are literal characters.
+  q.description_like = "%";
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.d));
+  q.description_like = "_";
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.d));
+  q.description_like = "e%t";
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+  q.description_like = "C_n";
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+  q.description_like = "Can edit entries";
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a));
+  q.description_like = "Can edit entries!";
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+  q.description_like = "";
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a, r.c, r.d))
+      << "a null description never matches";
+}
+
+TEST_P(StoreContractTest, ListUserRolesFiltersByStatus) {
+  Partner p = AddPartner();
+  FourRoles r = InsertFourRoles(*store_, p.id);
+  UserRoleQuery q = AllRoles();
+  q.status_equal = static_cast<int>(UserRoleStatus::kBlocked);
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.b, r.d));
+  q.status_equal = static_cast<int>(UserRoleStatus::kActive);
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a, r.c));
+  q = AllRoles();
+  q.status_in = std::vector<int>{2};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.b, r.d));
+  q.status_in = std::vector<int>{2, 1};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a, r.b, r.c, r.d));
+  q.status_in = std::vector<int>{};
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+}
+
+TEST_P(StoreContractTest, ListUserRolesFiltersByAnyTag) {
+  Partner p = AddPartner();
+  FourRoles r = InsertFourRoles(*store_, p.id);
+  UserRoleQuery q = AllRoles();
+  q.tags_multi_like_or = std::vector<std::string>{"view"};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.d));
+  q.tags_multi_like_or = std::vector<std::string>{"media", "view"};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a, r.b, r.d));
+  q.tags_multi_like_or = std::vector<std::string>{"edit"};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a)) << "case-sensitive";
+  q.tags_multi_like_or = std::vector<std::string>{"dit,me"};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a)) << "a substring of the whole tags text";
+  q.tags_multi_like_or = std::vector<std::string>{"zzz", "%"};
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+  q.tags_multi_like_or = std::vector<std::string>{""};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a, r.b, r.d)) << "null tags never match";
+  q.tags_multi_like_or = std::vector<std::string>{};
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+}
+
+TEST_P(StoreContractTest, ListUserRolesFiltersByEveryTag) {
+  Partner p = AddPartner();
+  FourRoles r = InsertFourRoles(*store_, p.id);
+  UserRoleQuery q = AllRoles();
+  q.tags_multi_like_and = std::vector<std::string>{"edit", "media"};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a));
+  q.tags_multi_like_and = std::vector<std::string>{"media"};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a, r.b));
+  q.tags_multi_like_and = std::vector<std::string>{"Edit", "view"};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.d));
+  q.tags_multi_like_and = std::vector<std::string>{"edit", "view"};
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+  q.tags_multi_like_and = std::vector<std::string>{""};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a, r.b, r.d)) << "null tags never match";
+  q.tags_multi_like_and = std::vector<std::string>{};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a, r.b, r.c, r.d)) << "no words, no condition";
+}
+
+TEST_P(StoreContractTest, ListUserRolesFiltersByTimeRangesInclusively) {
+  Partner p = AddPartner();
+  FourRoles r = InsertFourRoles(*store_, p.id);
+  UserRoleQuery q = AllRoles();
+  q.created_at_gte = 200;
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.b, r.d));
+  q = AllRoles();
+  q.created_at_lte = 100;
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a, r.c));
+  q.created_at_gte = 100;
+  q.created_at_lte = 200;
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a, r.b, r.c));
+  q.created_at_gte = 201;
+  q.created_at_lte = 299;
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+
+  q = AllRoles();
+  q.updated_at_gte = 300;
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a, r.d));
+  q = AllRoles();
+  q.updated_at_lte = 200;
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.b, r.c));
+  q.updated_at_gte = 150;
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.c));
+}
+
+TEST_P(StoreContractTest, ListUserRolesAppliesEveryFilterTogether) {
+  Partner p = AddPartner();
+  FourRoles r = InsertFourRoles(*store_, p.id);
+  UserRoleQuery q = AllRoles();
+  q.status_equal = static_cast<int>(UserRoleStatus::kActive);
+  q.tags_multi_like_or = std::vector<std::string>{"edit"};
+  q.description_like = "edit";
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a));
+
+  q = AllRoles();
+  q.name_equal = "Alpha";
+  q.status_in = std::vector<int>{2};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.d));
+  q.system_name_equal = "ALPHA";
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+
+  // Every field set so that exactly b matches.
+  q = AllRoles();
+  q.id_equal = r.b;
+  q.id_in = std::vector<int64_t>{r.a, r.b};
+  q.name_equal = "beta";
+  q.name_in = std::vector<std::string>{"beta", "Alpha"};
+  q.system_name_equal = "";
+  q.system_name_in = std::vector<std::string>{"", "ALPHA"};
+  q.status_equal = 2;
+  q.status_in = std::vector<int>{1, 2};
+  q.tags_multi_like_or = std::vector<std::string>{"med", "zzz"};
+  q.tags_multi_like_and = std::vector<std::string>{"me", "ia"};
+  q.created_at_gte = 200;
+  q.created_at_lte = 200;
+  q.updated_at_gte = 100;
+  q.updated_at_lte = 100;
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.b));
+  q.description_like = "";
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty()) << "b has no description";
+}
+
+TEST_P(StoreContractTest, ListUserRolesOrdersByEachFieldWithTiesById) {
+  Partner p = AddPartner();
+  FourRoles r = InsertFourRoles(*store_, p.id);
+  auto ordered = [&](UserRoleOrderField field, bool ascending) {
+    UserRoleQuery q = AllRoles();
+    q.order_by = {{field, ascending}};
+    return ListRoleIds(p.id, q);
+  };
+  EXPECT_THAT(ordered(UserRoleOrderField::kId, true), ElementsAre(r.a, r.b, r.c, r.d));
+  EXPECT_THAT(ordered(UserRoleOrderField::kId, false), ElementsAre(r.d, r.c, r.b, r.a));
+  // Byte-wise: upper case sorts before lower case.
+  EXPECT_THAT(ordered(UserRoleOrderField::kName, true), ElementsAre(r.a, r.d, r.c, r.b));
+  EXPECT_THAT(ordered(UserRoleOrderField::kName, false), ElementsAre(r.b, r.c, r.a, r.d));
+  EXPECT_THAT(ordered(UserRoleOrderField::kCreatedAt, true), ElementsAre(r.a, r.c, r.b, r.d));
+  EXPECT_THAT(ordered(UserRoleOrderField::kCreatedAt, false), ElementsAre(r.d, r.b, r.a, r.c));
+  EXPECT_THAT(ordered(UserRoleOrderField::kUpdatedAt, true), ElementsAre(r.b, r.c, r.a, r.d));
+  EXPECT_THAT(ordered(UserRoleOrderField::kUpdatedAt, false), ElementsAre(r.a, r.d, r.c, r.b));
+}
+
+TEST_P(StoreContractTest, ListUserRolesAppliesOrderEntriesInTurn) {
+  Partner p = AddPartner();
+  FourRoles r = InsertFourRoles(*store_, p.id);
+  UserRoleQuery q = AllRoles();
+  q.order_by = {{UserRoleOrderField::kName, true}, {UserRoleOrderField::kCreatedAt, false}};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.d, r.a, r.c, r.b));
+  q.order_by = {{UserRoleOrderField::kUpdatedAt, false}, {UserRoleOrderField::kId, false}};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.d, r.a, r.c, r.b));
+  q.order_by = {{UserRoleOrderField::kCreatedAt, true}, {UserRoleOrderField::kUpdatedAt, true}};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.c, r.a, r.b, r.d));
+}
+
+TEST_P(StoreContractTest, ListUserRolesPagesWithLimitAndOffset) {
+  Partner p = AddPartner();
+  FourRoles r = InsertFourRoles(*store_, p.id);
+  UserRoleQuery q;
+  q.order_by = {{UserRoleOrderField::kId, false}};
+  q.limit = 3;
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.d, r.c, r.b));
+  q.offset = 3;
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a));
+  q.limit = 2;
+  q.offset = 1;
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.c, r.b));
+  q.offset = -5;
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.d, r.c)) << "a negative offset is 0";
+  q.offset = 4;
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+  q.offset = 1000;
+  EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty());
+  EXPECT_EQ(RoleTotalCount(p.id, q), 4);
+  q.offset = 0;
+  q.limit = -1;
+  EXPECT_EQ(ListRoleIds(p.id, q).size(), 4u) << "a negative limit is no limit";
+}
+
+TEST_P(StoreContractTest, ListUserRolesDefaultLimitIsThirtyAndZeroMeansAll) {
+  Partner p = AddPartner();
+  for (int i = 0; i < 45; ++i) AddRole(Role(p.id, "r" + std::to_string(i)));
+  UserRoleQuery q;
+  EXPECT_EQ(ListRoleIds(p.id, q).size(), 30u);
+  EXPECT_EQ(RoleTotalCount(p.id, q), 45);
+  q.limit = 0;
+  EXPECT_EQ(ListRoleIds(p.id, q).size(), 45u);
+  q.offset = 40;
+  std::vector<int64_t> tail = ListRoleIds(p.id, q);
+  ASSERT_EQ(tail.size(), 5u);
+  EXPECT_EQ(tail.back(), kFirstUserRoleId + 44);
+}
+
+TEST_P(StoreContractTest, ListUserRolesTotalCountIgnoresPaging) {
+  Partner p = AddPartner();
+  Partner other = AddPartner("other");
+  InsertFourRoles(*store_, p.id);
+  AddRole(Role(other.id, "Theirs"));
+  UserRole gone = AddRole(Role(p.id, "Gone"));
+  gone.status = UserRoleStatus::kDeleted;
+  ASSERT_THAT(store_->UpdateUserRole(gone), IsOk());
+
+  UserRoleQuery q;
+  q.limit = 1;
+  q.offset = 2;
+  Result<UserRolePage> page = store_->ListUserRoles(p.id, q);
+  ASSERT_THAT(page, IsOk());
+  EXPECT_EQ(page->objects.size(), 1u);
+  EXPECT_EQ(page->total_count, 4);
+  q.status_equal = static_cast<int>(UserRoleStatus::kActive);
+  EXPECT_EQ(RoleTotalCount(p.id, q), 2);
+  EXPECT_EQ(RoleTotalCount(other.id, AllRoles()), 1);
+}
+
+// --- Persistence -----------------------------------------------------------------------------
+
+TEST_P(StoreContractTest, ReopenedFileStoreKeepsUserRoles) {
+  if (!GetParam().persistent) GTEST_SKIP() << GetParam().name << " does not persist";
+  Partner p = AddPartner();
+  UserRole full = AddRole(FullRole(p.id));
+  UserRole kept = AddRole(Role(p.id, "Kept", "KEPT"));
+  UserRole gone = AddRole(Role(p.id, "Gone", "GONE"));
+  gone.status = UserRoleStatus::kDeleted;
+  ASSERT_THAT(store_->UpdateUserRole(gone), IsOk());
+
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+
+  EXPECT_EQ(*store_->GetUserRole(p.id, full.id), full);
+  EXPECT_EQ(*store_->FindUserRoleBySystemName(p.id, "KEPT"), kept);
+  EXPECT_THAT(store_->GetUserRole(p.id, gone.id), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(ListRoleIds(p.id, AllRoles()), ElementsAre(full.id, kept.id));
+  EXPECT_THAT(store_->InsertUserRole(Role(p.id, "Again", "KEPT")),
+              StatusIs(StatusCode::kAlreadyExists));
+  UserRole next = AddRole(Role(p.id, "Next", "GONE"));
+  EXPECT_EQ(next.id, gone.id + 1) << "the deleted role's id stays used";
+}
+
+}  // namespace
+}  // namespace ksgate::store
