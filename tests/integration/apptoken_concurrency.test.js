@@ -230,3 +230,35 @@ test('8 concurrent writers: the final list equals what the server acknowledged',
     }
     assert.equal(await call('system', 'ping'), true);
   });
+
+// Two clients update different fields of the same token at the same moment. Both updates are
+// acknowledged, so both changes must be in the stored token: an update may not write back
+// stale values of fields it did not touch (no lost updates).
+test('concurrent updates of different fields of one token both survive', { skip, timeout: 30_000 }, async () => {
+  const partner = h.createPartner(server.dbPath, 'lost-update');
+  const ks = await call('session', 'start', { partnerId: partner.id, secret: partner.adminSecret, type: 2 });
+  const tokens = [];
+  for (let i = 0; i < 8; i++) {
+    const t = await call('appToken', 'add', { ks, appToken: { objectType: 'KalturaAppToken', description: 'd0' } });
+    assert.equal(t?.objectType, 'KalturaAppToken', JSON.stringify(t));
+    tokens.push(t);
+  }
+  const lost = [];
+  let rounds = 0;
+  await Promise.all(tokens.map(async (t) => {
+    for (let r = 1; r <= 25; r++) {
+      const [a, b] = await Promise.all([
+        call('appToken', 'update', { ks, id: t.id, appToken: { description: `d${r}` } }),
+        call('appToken', 'update', { ks, id: t.id, appToken: { sessionDuration: 1000 + r } }),
+      ]);
+      assert.equal(a?.description, `d${r}`, JSON.stringify(a));
+      assert.equal(b?.sessionDuration, 1000 + r, JSON.stringify(b));
+      const got = await call('appToken', 'get', { ks, id: t.id });
+      rounds++;
+      if (got.description !== `d${r}` || got.sessionDuration !== 1000 + r) {
+        lost.push({ id: t.id, round: r, description: got.description ?? null, sessionDuration: got.sessionDuration });
+      }
+    }
+  }));
+  assert.deepEqual(lost.slice(0, 5), [], `${lost.length} of ${rounds} rounds lost an acknowledged update`);
+});
