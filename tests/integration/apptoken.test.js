@@ -188,6 +188,15 @@ test('a relative expiry is resolved against now', { skip }, async () => {
   assert.ok(neg.expiry >= t0 - 60 - 1 && neg.expiry <= t1 - 60 + 1, `expiry ${neg.expiry}`);
 });
 
+test('expiry is relative up to 315360000 s and absolute above', { skip }, async () => {
+  const { ks } = await newPartner();
+  const t0 = nowSec();
+  const rel = await addToken(ks, { expiry: 315360000 });
+  assert.ok(Math.abs(rel.expiry - (t0 + 315360000)) <= 2, `expiry ${rel.expiry}`);
+  assert.equal((await addToken(ks, { expiry: 315360001 })).expiry, 315360001);
+  assert.equal((await addToken(ks, { expiry: -1 })).expiry, -1, '-1 is kept as is');
+});
+
 test('an absolute expiry is kept as sent', { skip }, async () => {
   const { ks } = await newPartner();
   const future = nowSec() + 400000000; // more than 10 years ahead: absolute

@@ -215,6 +215,24 @@ test('time filters accept relative values (|v| <= 10 years is relative to now)',
   assert.ok(recent.length <= 1 && recent.every((id) => id === C.id), `-${sinceC}: ${recent}`);
 });
 
+test('the relative-time window ends at 10 years (315360000 s)', { skip }, async () => {
+  const { ks, A, B, C } = await fixture();
+  const all = [A.id, B.id, C.id].sort();
+  // 315360000 is relative (now + 10 years); 315360001 is the absolute time 1979-12-31.
+  assert.deepEqual(sortedIds(await list(ks, { createdAtLessThanOrEqual: 315360000 })), all);
+  assert.deepEqual(ids(await list(ks, { createdAtLessThanOrEqual: 315360001 })), []);
+  assert.deepEqual(ids(await list(ks, { createdAtGreaterThanOrEqual: 315360000 })), []);
+  assert.deepEqual(sortedIds(await list(ks, { createdAtGreaterThanOrEqual: 315360001 })), all);
+  assert.deepEqual(sortedIds(await list(ks, { createdAtGreaterThanOrEqual: -315360000 })), all);
+});
+
+test('idIn reads at most 500 values', { skip }, async () => {
+  const { ks, A } = await fixture();
+  const bogus = Array.from({ length: 499 }, (_, i) => `0_x${String(i).padStart(7, '0')}`);
+  assert.deepEqual(ids(await list(ks, { idIn: [...bogus, A.id].join(',') })), [A.id], '500th value is read');
+  assert.deepEqual(ids(await list(ks, { idIn: [...bogus, '0_y0000000', A.id].join(',') })), [], '501st is ignored');
+});
+
 test('filter statusEqual', { skip }, async () => {
   const { ks, A, B, C } = await fixture();
   const active = await list(ks, { statusEqual: 2 });
