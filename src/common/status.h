@@ -25,6 +25,8 @@ enum class StatusCode {
   kUnauthenticated,
   // A configured limit was exceeded (body size, parameter count, actions limit).
   kResourceExhausted,
+  // A concurrent change won (compare-and-set saw a different row): re-read and retry.
+  kAborted,
   // A dependency is temporarily unusable (database busy/locked beyond the retry budget).
   kUnavailable,
   // An invariant broke or a dependency failed unexpectedly. Log it; tell the client little.
@@ -71,6 +73,7 @@ inline Status UnauthenticatedError(std::string m) {
 inline Status ResourceExhaustedError(std::string m) {
   return Status(StatusCode::kResourceExhausted, std::move(m));
 }
+inline Status AbortedError(std::string m) { return Status(StatusCode::kAborted, std::move(m)); }
 inline Status UnavailableError(std::string m) {
   return Status(StatusCode::kUnavailable, std::move(m));
 }
