@@ -230,11 +230,13 @@ Result<AppToken> MemoryStore::GetAppToken(int64_t partner_id, std::string_view i
   return *t;
 }
 
-Status MemoryStore::UpdateAppToken(const AppToken& token) {
+Status MemoryStore::UpdateAppToken(const AppToken& expected, const AppToken& updated) {
+  KSGATE_RETURN_IF_ERROR(ValidateAppTokenUpdate(expected, updated));
   std::unique_lock lock(mu_);
-  AppToken* t = FindLiveToken(token.partner_id, token.id);
-  if (t == nullptr) return NotFoundError("app token " + token.id);
-  *t = token;
+  AppToken* t = FindLiveToken(updated.partner_id, updated.id);
+  if (t == nullptr) return NotFoundError("app token " + updated.id);
+  if (*t != expected) return AbortedError("app token " + updated.id + " changed concurrently");
+  *t = updated;
   return Status::Ok();
 }
 
@@ -328,15 +330,19 @@ Result<UserRole> MemoryStore::FindUserRoleBySystemName(int64_t partner_id,
   return *r;
 }
 
-Status MemoryStore::UpdateUserRole(const UserRole& role) {
+Status MemoryStore::UpdateUserRole(const UserRole& expected, const UserRole& updated) {
+  KSGATE_RETURN_IF_ERROR(ValidateUserRoleUpdate(expected, updated));
   std::unique_lock lock(mu_);
-  UserRole* r = FindLiveRole(role.partner_id, role.id);
-  if (r == nullptr) return NotFoundError("user role " + std::to_string(role.id));
-  if (role.status != UserRoleStatus::kDeleted &&
-      FindLiveRoleBySystemName(role.partner_id, role.system_name, role.id) != nullptr) {
-    return AlreadyExistsError("user role system name " + role.system_name + " is taken");
+  UserRole* r = FindLiveRole(updated.partner_id, updated.id);
+  if (r == nullptr) return NotFoundError("user role " + std::to_string(updated.id));
+  if (*r != expected) {
+    return AbortedError("user role " + std::to_string(updated.id) + " changed concurrently");
   }
-  *r = role;
+  if (updated.status != UserRoleStatus::kDeleted &&
+      FindLiveRoleBySystemName(updated.partner_id, updated.system_name, updated.id) != nullptr) {
+    return AlreadyExistsError("user role system name " + updated.system_name + " is taken");
+  }
+  *r = updated;
   return Status::Ok();
 }
 

@@ -39,7 +39,8 @@ class MemoryStore final : public Store {
 
   Status InsertAppToken(const AppToken& token) override;
   Result<AppToken> GetAppToken(int64_t partner_id, std::string_view id) const override;
-  Status UpdateAppToken(const AppToken& token) override;
+  // Compare-and-set under the exclusive lock.
+  Status UpdateAppToken(const AppToken& expected, const AppToken& updated) override;
   Status DeleteAppToken(int64_t partner_id, std::string_view id, const Revocation& revocation,
                         int64_t now) override;
   Result<AppTokenPage> ListAppTokens(int64_t partner_id, const AppTokenQuery& query) const override;
@@ -48,7 +49,8 @@ class MemoryStore final : public Store {
   Result<UserRole> GetUserRole(int64_t partner_id, int64_t id) const override;
   Result<UserRole> FindUserRoleBySystemName(int64_t partner_id,
                                             std::string_view system_name) const override;
-  Status UpdateUserRole(const UserRole& role) override;
+  // Compare-and-set under the exclusive lock.
+  Status UpdateUserRole(const UserRole& expected, const UserRole& updated) override;
   Result<UserRolePage> ListUserRoles(int64_t partner_id, const UserRoleQuery& query) const override;
 
   // Atomic under the exclusive lock.

@@ -3,7 +3,8 @@
 // Backends: MemoryStore (memory_store.h, for tests), SQLite (sqlite/sqlite_store.h) and, later,
 // PostgreSQL. Every method is thread-safe. Errors are Status values: kNotFound and
 // kAlreadyExists as documented per method; kUnavailable when the database stays busy past the
-// backend's retry budget; kInternal for anything else (the message is for logs only).
+// backend's retry budget; kAborted when a compare-and-set update lost to a concurrent change
+// (UpdateAppToken, UpdateUserRole); kInternal for anything else (the message is for logs only).
 #pragma once
 
 #include <cstdint>
@@ -60,9 +61,14 @@ class Store {
   virtual Status InsertAppToken(const AppToken& token) = 0;
   // kNotFound unless partner `partner_id` has a non-deleted token `id`.
   virtual Result<AppToken> GetAppToken(int64_t partner_id, std::string_view id) const = 0;
-  // Replaces the stored fields of token (token.partner_id, token.id). kNotFound if it does not
-  // exist or is deleted.
-  virtual Status UpdateAppToken(const AppToken& token) = 0;
+  // Compare-and-set: in one atomic step, if the stored token (updated.partner_id, updated.id)
+  // still equals `expected` (every field, operator==), replaces its stored fields with
+  // `updated`. Callers pass the token as they read it (GetAppToken) and the modified copy; on
+  // kAborted they re-read, re-apply their change and retry. Errors, checked in this order:
+  // kInvalidArgument if expected and updated differ in partner_id or id; kNotFound if the token
+  // does not exist or is deleted; kAborted if the stored token differs from `expected` (a
+  // concurrent change won). Nothing changes on error.
+  virtual Status UpdateAppToken(const AppToken& expected, const AppToken& updated) = 0;
   // In one transaction: writes `revocation` (as Revoke does) and sets the token DELETED with
   // updated_at = now. kNotFound if it does not exist or is already deleted.
   virtual Status DeleteAppToken(int64_t partner_id, std::string_view id,
@@ -93,13 +99,18 @@ class Store {
   // (exact, case-sensitive); always kNotFound for an empty system_name.
   virtual Result<UserRole> FindUserRoleBySystemName(int64_t partner_id,
                                                     std::string_view system_name) const = 0;
-  // Replaces every stored field of (role.partner_id, role.id) except those two: name,
-  // system_name, description, status, permission_names, tags, created_at, updated_at. Setting
-  // status kDeleted deletes the role. Errors, checked in this order: kNotFound if the role does
-  // not exist, belongs to another partner or is deleted; kAlreadyExists if the new status is not
-  // kDeleted and another non-deleted role of the partner has the new, non-empty system_name (a
-  // role keeping its own name never clashes; deleting never clashes). Nothing changes on error.
-  virtual Status UpdateUserRole(const UserRole& role) = 0;
+  // Compare-and-set: in one atomic step, if the stored role (updated.partner_id, updated.id)
+  // still equals `expected` (every field, operator==), replaces every stored field except those
+  // two with `updated`'s: name, system_name, description, status, permission_names, tags,
+  // created_at, updated_at. Setting status kDeleted deletes the role. Callers pass the role as
+  // they read it and the modified copy; on kAborted they re-read, re-apply and retry. Errors,
+  // checked in this order: kInvalidArgument if expected and updated differ in partner_id or id;
+  // kNotFound if the role does not exist, belongs to another partner or is deleted; kAborted if
+  // the stored role differs from `expected` (a concurrent change won); kAlreadyExists if the new
+  // status is not kDeleted and another non-deleted role of the partner has the new, non-empty
+  // system_name (a role keeping its own name never clashes; deleting never clashes). Nothing
+  // changes on error.
+  virtual Status UpdateUserRole(const UserRole& expected, const UserRole& updated) = 0;
   // Non-deleted roles of `partner_id` matching every set field of `query`:
   //  - *_equal / *_in: exact, case-sensitive equality; an empty *_in list matches nothing.
   //  - description_like: a case-sensitive substring of description (no wildcards; "" matches

@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "store/memory_store.h"
@@ -434,7 +435,8 @@ TEST_P(StoreContractTest, PartnersCannotSeeOrTouchEachOthersTokens) {
   EXPECT_THAT(store_->GetAppToken(other.id, "0_owned000"), StatusIs(StatusCode::kNotFound));
   AppToken hijack = Token(other.id, "0_owned000");
   hijack.description = "mine now";
-  EXPECT_THAT(store_->UpdateAppToken(hijack), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->UpdateAppToken(Token(other.id, "0_owned000"), hijack),
+              StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(store_->DeleteAppToken(other.id, "0_owned000", Revoke("k-other"), kNow),
               StatusIs(StatusCode::kNotFound));
   EXPECT_FALSE(Revoked({"k-other"})) << "a failed delete must not revoke";
@@ -458,7 +460,7 @@ TEST_P(StoreContractTest, UpdateReplacesEveryStoredField) {
   changed.token = "fedcba9876543210fedcba9876543210";
   changed.session_type = 0;
   changed.description = "new";
-  ASSERT_THAT(store_->UpdateAppToken(changed), IsOk());
+  ASSERT_THAT(store_->UpdateAppToken(FullToken(p.id, "0_updated0"), changed), IsOk());
 
   Result<AppToken> got = store_->GetAppToken(p.id, "0_updated0");
   ASSERT_THAT(got, IsOk());
@@ -469,13 +471,142 @@ TEST_P(StoreContractTest, UpdateReplacesEveryStoredField) {
 
 TEST_P(StoreContractTest, UpdateReturnsNotFoundForUnknownOrDeletedTokens) {
   Partner p = AddPartner();
-  EXPECT_THAT(store_->UpdateAppToken(Token(p.id, "0_missing0")), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->UpdateAppToken(Token(p.id, "0_missing0"), Token(p.id, "0_missing0")),
+              StatusIs(StatusCode::kNotFound));
 
   ASSERT_THAT(store_->InsertAppToken(Token(p.id, "0_gone0000")), IsOk());
   ASSERT_THAT(store_->DeleteAppToken(p.id, "0_gone0000", Revoke("k"), kNow), IsOk());
   AppToken revive = Token(p.id, "0_gone0000");
-  EXPECT_THAT(store_->UpdateAppToken(revive), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->UpdateAppToken(Token(p.id, "0_gone0000"), revive),
+              StatusIs(StatusCode::kNotFound))
+      << "the token as read before the delete";
+  AppToken deleted = revive;
+  deleted.status = AppTokenStatus::kDeleted;
+  deleted.updated_at = kNow;
+  EXPECT_THAT(store_->UpdateAppToken(deleted, revive), StatusIs(StatusCode::kNotFound))
+      << "the token as stored after the delete";
   EXPECT_THAT(store_->GetAppToken(p.id, "0_gone0000"), StatusIs(StatusCode::kNotFound));
+}
+
+// --- App tokens: compare-and-set update ------------------------------------------------------
+
+TEST_P(StoreContractTest, UpdateWithAStaleExpectedTokenIsAbortedAndChangesNothing) {
+  Partner p = AddPartner();
+  ASSERT_THAT(store_->InsertAppToken(FullToken(p.id, "0_stale000")), IsOk());
+  Result<AppToken> read = store_->GetAppToken(p.id, "0_stale000");
+  ASSERT_THAT(read, IsOk());
+
+  AppToken first = *read;
+  first.description = "first";
+  first.updated_at = kNow + 1;
+  ASSERT_THAT(store_->UpdateAppToken(*read, first), IsOk());
+
+  AppToken stale = *read;
+  stale.session_duration = 60;
+  stale.updated_at = kNow + 2;
+  EXPECT_THAT(store_->UpdateAppToken(*read, stale), StatusIs(StatusCode::kAborted));
+  Result<AppToken> got = store_->GetAppToken(p.id, "0_stale000");
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(*got, first) << "an aborted update writes nothing";
+}
+
+TEST_P(StoreContractTest, UpdateComparesEveryFieldOfTheExpectedToken) {
+  Partner p = AddPartner();
+  const AppToken full = FullToken(p.id, "0_fields00");
+  ASSERT_THAT(store_->InsertAppToken(full), IsOk());
+  AppToken updated = full;
+  updated.description = "must not be written";
+
+  std::vector<std::pair<std::string, std::function<void(AppToken&)>>> changes = {
+      {"token", [](AppToken& t) { t.token = "ffffffffffffffffffffffffffffffff"; }},
+      {"created_at", [](AppToken& t) { ++t.created_at; }},
+      {"updated_at", [](AppToken& t) { ++t.updated_at; }},
+      {"status", [](AppToken& t) { t.status = AppTokenStatus::kActive; }},
+      {"expiry", [](AppToken& t) { t.expiry.reset(); }},
+      {"session_type", [](AppToken& t) { t.session_type = 0; }},
+      {"session_user_id", [](AppToken& t) { t.session_user_id = "User@example.com"; }},
+      {"session_duration", [](AppToken& t) { t.session_duration = 7201; }},
+      {"session_privileges", [](AppToken& t) { t.session_privileges.reset(); }},
+      {"hash_type", [](AppToken& t) { t.hash_type = "SHA1"; }},
+      {"description", [](AppToken& t) { t.description = ""; }},
+  };
+  for (const auto& [field, change] : changes) {
+    AppToken expected = full;
+    change(expected);
+    EXPECT_THAT(store_->UpdateAppToken(expected, updated), StatusIs(StatusCode::kAborted))
+        << "expected differs in " << field;
+  }
+  EXPECT_EQ(*store_->GetAppToken(p.id, "0_fields00"), full);
+
+  // Null and empty text are different values.
+  ASSERT_THAT(store_->InsertAppToken(Token(p.id, "0_nulls000")), IsOk());
+  AppToken empty = Token(p.id, "0_nulls000");
+  empty.description = "";
+  EXPECT_THAT(store_->UpdateAppToken(empty, empty), StatusIs(StatusCode::kAborted));
+  EXPECT_EQ(*store_->GetAppToken(p.id, "0_nulls000"), Token(p.id, "0_nulls000"));
+  EXPECT_THAT(store_->UpdateAppToken(Token(p.id, "0_nulls000"), empty), IsOk());
+  EXPECT_EQ(*store_->GetAppToken(p.id, "0_nulls000"), empty);
+}
+
+TEST_P(StoreContractTest, TwoUpdatesFromTheSameReadFirstWinsSecondIsAborted) {
+  // The lost update this guards against: two requests read the token, change different
+  // fields and write it back; the second write must not silently undo the first.
+  Partner p = AddPartner();
+  ASSERT_THAT(store_->InsertAppToken(Token(p.id, "0_race0000")), IsOk());
+  Result<AppToken> read = store_->GetAppToken(p.id, "0_race0000");
+  ASSERT_THAT(read, IsOk());
+
+  AppToken described = *read;
+  described.description = "described";
+  AppToken longer = *read;
+  longer.session_duration = 3600;
+  ASSERT_THAT(store_->UpdateAppToken(*read, described), IsOk());
+  EXPECT_THAT(store_->UpdateAppToken(*read, longer), StatusIs(StatusCode::kAborted));
+  EXPECT_EQ(*store_->GetAppToken(p.id, "0_race0000"), described);
+
+  // The loser re-reads, re-applies its change and wins: both changes are kept.
+  Result<AppToken> reread = store_->GetAppToken(p.id, "0_race0000");
+  ASSERT_THAT(reread, IsOk());
+  longer = *reread;
+  longer.session_duration = 3600;
+  ASSERT_THAT(store_->UpdateAppToken(*reread, longer), IsOk());
+  Result<AppToken> got = store_->GetAppToken(p.id, "0_race0000");
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->description, "described");
+  EXPECT_EQ(got->session_duration, 3600);
+}
+
+TEST_P(StoreContractTest, UpdateRejectsExpectedAndUpdatedOfDifferentTokens) {
+  Partner p = AddPartner();
+  Partner other = AddPartner("other");
+  const AppToken a = Token(p.id, "0_aaaaaaaa");
+  const AppToken b = Token(p.id, "0_bbbbbbbb");
+  ASSERT_THAT(store_->InsertAppToken(a), IsOk());
+  ASSERT_THAT(store_->InsertAppToken(b), IsOk());
+
+  AppToken b_changed = b;
+  b_changed.description = "changed";
+  EXPECT_THAT(store_->UpdateAppToken(a, b_changed), StatusIs(StatusCode::kInvalidArgument));
+  AppToken moved = a;
+  moved.partner_id = other.id;
+  EXPECT_THAT(store_->UpdateAppToken(a, moved), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->UpdateAppToken(moved, a), StatusIs(StatusCode::kInvalidArgument));
+  // Checked first: even when the updated token does not exist.
+  EXPECT_THAT(store_->UpdateAppToken(a, Token(p.id, "0_missing0")),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_EQ(*store_->GetAppToken(p.id, "0_aaaaaaaa"), a);
+  EXPECT_EQ(*store_->GetAppToken(p.id, "0_bbbbbbbb"), b);
+}
+
+TEST_P(StoreContractTest, UpdateOfADeletedTokenIsNotFoundNotAborted) {
+  Partner p = AddPartner();
+  ASSERT_THAT(store_->InsertAppToken(Token(p.id, "0_deleted0")), IsOk());
+  Result<AppToken> read = store_->GetAppToken(p.id, "0_deleted0");
+  ASSERT_THAT(read, IsOk());
+  ASSERT_THAT(store_->DeleteAppToken(p.id, "0_deleted0", Revoke("k"), kNow + 1), IsOk());
+  AppToken changed = *read;
+  changed.description = "too late";
+  EXPECT_THAT(store_->UpdateAppToken(*read, changed), StatusIs(StatusCode::kNotFound));
 }
 
 TEST_P(StoreContractTest, DeleteHidesTheTokenAndWritesTheRevocation) {
@@ -831,9 +962,10 @@ TEST_P(StoreContractTest, ConcurrentWritersAndReadersLoseNothing) {
         }
         AppToken token = Token(shared.id, id_of(t, i), kNow + i, kNow + i);
         check(store_->InsertAppToken(token));
+        const AppToken inserted = token;
         token.description = "updated";
         token.updated_at = kNow + 1000;
-        check(store_->UpdateAppToken(token));
+        check(store_->UpdateAppToken(inserted, token));
         if (i % 3 == 0) {
           check(store_->DeleteAppToken(shared.id, token.id, Revoke(key_of(t, i)), kNow));
         }
@@ -871,6 +1003,30 @@ TEST_P(StoreContractTest, ConcurrentWritersAndReadersLoseNothing) {
       EXPECT_EQ(Revoked({key_of(t, i)}), deleted) << key_of(t, i);
     }
   }
+}
+
+TEST_P(StoreContractTest, ConcurrentCompareAndSetUpdatesLoseNoIncrement) {
+  constexpr int kThreads = 8;
+  constexpr int kIncrementsPerThread = 50;
+  Partner p = AddPartner();
+  AppToken counter = Token(p.id, "0_counter0");
+  counter.description = "0";
+  ASSERT_THAT(store_->InsertAppToken(counter), IsOk());
+
+  // Each attempt: read, add 1 to the counter in description, compare-and-set.
+  const int64_t aborted = RunCasRetryLoops(kThreads, kIncrementsPerThread, [&]() -> Status {
+    Result<AppToken> read = store_->GetAppToken(p.id, "0_counter0");
+    if (!read.ok()) return read.status();
+    AppToken next = *read;
+    next.description = std::to_string(Counter(read->description) + 1);
+    next.updated_at = read->updated_at + 1;
+    return store_->UpdateAppToken(*read, next);
+  });
+
+  Result<AppToken> got = store_->GetAppToken(p.id, "0_counter0");
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(Counter(got->description), kThreads * kIncrementsPerThread) << aborted << " aborted";
+  EXPECT_EQ(got->updated_at, kNow + kThreads * kIncrementsPerThread);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest,

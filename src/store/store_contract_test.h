@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <charconv>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -14,6 +16,8 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -163,6 +167,12 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
     return r;
   }
 
+  // `role` with status kDeleted: UpdateUserRole(role, Deleted(role)) deletes it.
+  static UserRole Deleted(UserRole role) {
+    role.status = UserRoleStatus::kDeleted;
+    return role;
+  }
+
  protected:
   // Inserts `role`, expecting success; the stored role (id 0 on failure).
   UserRole AddRole(const UserRole& role) {
@@ -191,6 +201,58 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
     UserRoleQuery q;
     q.limit = 0;
     return q;
+  }
+
+  // --- Compare-and-set ------------------------------------------------------------------------
+
+  // Starts `threads` threads that each call `attempt` until it returns OK, `per_thread` times:
+  // `attempt` is one read-modify-compare-and-set and returns the update's Status. kAborted
+  // means "retry"; any other error, or a success still missing after kMaxCasAttempts tries,
+  // is a test failure. Returns the number of kAborted seen (how often a concurrent change won).
+  static int64_t RunCasRetryLoops(int threads, int per_thread,
+                                  const std::function<Status()>& attempt) {
+    constexpr int kMaxCasAttempts = 100'000;
+    std::atomic<int64_t> aborted{0};
+    std::vector<std::thread> running;
+    for (int t = 0; t < threads; ++t) {
+      running.emplace_back([&] {
+        for (int i = 0; i < per_thread; ++i) {
+          bool done = false;
+          for (int tries = 0; !done && tries < kMaxCasAttempts; ++tries) {
+            const Status s = attempt();
+            if (s.ok()) {
+              done = true;
+            } else if (s.code() == StatusCode::kAborted) {
+              aborted.fetch_add(1);
+            } else {
+              ADD_FAILURE() << s.ToString();
+              return;
+            }
+          }
+          if (!done) {
+            ADD_FAILURE() << "no compare-and-set succeeded in " << kMaxCasAttempts << " tries";
+            return;
+          }
+        }
+      });
+    }
+    for (std::thread& th : running) th.join();
+    return aborted.load();
+  }
+
+  // "n" as a number; -1 (with a test failure) if it is null or not a number.
+  static int64_t Counter(const std::optional<std::string>& n) {
+    if (!n) {
+      ADD_FAILURE() << "the counter is null";
+      return -1;
+    }
+    int64_t value = 0;
+    const auto [end, error] = std::from_chars(n->data(), n->data() + n->size(), value);
+    if (error != std::errc() || end != n->data() + n->size()) {
+      ADD_FAILURE() << "the counter is \"" << *n << "\"";
+      return -1;
+    }
+    return value;
   }
 
   // --- Actions limit --------------------------------------------------------------------------

@@ -5,9 +5,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "store/records.h"
@@ -132,8 +134,7 @@ TEST_P(StoreContractTest, InsertUserRoleRejectsASystemNameClashWithinThePartner)
 TEST_P(StoreContractTest, ADeletedRoleFreesItsSystemName) {
   Partner p = AddPartner();
   UserRole old_role = AddRole(Role(p.id, "Old", "EDITOR"));
-  old_role.status = UserRoleStatus::kDeleted;
-  ASSERT_THAT(store_->UpdateUserRole(old_role), IsOk());
+  ASSERT_THAT(store_->UpdateUserRole(old_role, Deleted(old_role)), IsOk());
 
   UserRole new_role = AddRole(Role(p.id, "New", "EDITOR"));
   EXPECT_GT(new_role.id, old_role.id) << "ids are never reused";
@@ -179,8 +180,7 @@ TEST_P(StoreContractTest, GetUserRoleFindsOnlyLiveRolesOfThePartner) {
   blocked.status = UserRoleStatus::kBlocked;
   blocked = AddRole(blocked);
   UserRole gone = AddRole(Role(p.id, "Gone"));
-  gone.status = UserRoleStatus::kDeleted;
-  ASSERT_THAT(store_->UpdateUserRole(gone), IsOk());
+  ASSERT_THAT(store_->UpdateUserRole(gone, Deleted(gone)), IsOk());
 
   Result<UserRole> got = store_->GetUserRole(p.id, blocked.id);
   ASSERT_THAT(got, IsOk());
@@ -198,8 +198,7 @@ TEST_P(StoreContractTest, FindUserRoleBySystemNameFindsOnlyLiveRolesOfThePartner
   UserRole editor = AddRole(Role(p.id, "Editor", "EDITOR"));
   AddRole(Role(p.id, "Nameless"));
   UserRole gone = AddRole(Role(p.id, "Gone", "GONE"));
-  gone.status = UserRoleStatus::kDeleted;
-  ASSERT_THAT(store_->UpdateUserRole(gone), IsOk());
+  ASSERT_THAT(store_->UpdateUserRole(gone, Deleted(gone)), IsOk());
 
   Result<UserRole> found = store_->FindUserRoleBySystemName(p.id, "EDITOR");
   ASSERT_THAT(found, IsOk());
@@ -223,7 +222,7 @@ TEST_P(StoreContractTest, UpdateUserRoleReplacesEveryStoredField) {
   changed.id = stored.id;
   changed.status = UserRoleStatus::kActive;
   changed.permission_names = "ALWAYS_ALLOWED_ACTIONS";
-  ASSERT_THAT(store_->UpdateUserRole(changed), IsOk());
+  ASSERT_THAT(store_->UpdateUserRole(stored, changed), IsOk());
 
   Result<UserRole> got = store_->GetUserRole(p.id, stored.id);
   ASSERT_THAT(got, IsOk());
@@ -240,22 +239,25 @@ TEST_P(StoreContractTest, UpdateUserRoleReturnsNotFoundForUnknownForeignOrDelete
   Partner other = AddPartner("other");
   UserRole unknown = Role(p.id, "Unknown");
   unknown.id = 999;
-  EXPECT_THAT(store_->UpdateUserRole(unknown), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->UpdateUserRole(unknown, unknown), StatusIs(StatusCode::kNotFound));
 
   UserRole owned = AddRole(Role(p.id, "Owned", "OWNED"));
-  UserRole hijack = owned;
-  hijack.partner_id = other.id;
+  UserRole as_theirs = owned;
+  as_theirs.partner_id = other.id;
+  UserRole hijack = as_theirs;
   hijack.name = "Mine now";
-  EXPECT_THAT(store_->UpdateUserRole(hijack), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->UpdateUserRole(as_theirs, hijack), StatusIs(StatusCode::kNotFound));
   EXPECT_EQ(*store_->GetUserRole(p.id, owned.id), owned);
 
-  UserRole deleted = owned;
-  deleted.status = UserRoleStatus::kDeleted;
-  ASSERT_THAT(store_->UpdateUserRole(deleted), IsOk());
-  EXPECT_THAT(store_->UpdateUserRole(deleted), StatusIs(StatusCode::kNotFound));
+  const UserRole deleted = Deleted(owned);
+  ASSERT_THAT(store_->UpdateUserRole(owned, deleted), IsOk());
+  EXPECT_THAT(store_->UpdateUserRole(deleted, deleted), StatusIs(StatusCode::kNotFound));
   UserRole revive = owned;
   revive.status = UserRoleStatus::kActive;
-  EXPECT_THAT(store_->UpdateUserRole(revive), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->UpdateUserRole(owned, revive), StatusIs(StatusCode::kNotFound))
+      << "the role as read before the delete";
+  EXPECT_THAT(store_->UpdateUserRole(deleted, revive), StatusIs(StatusCode::kNotFound))
+      << "the role as stored after the delete";
   EXPECT_THAT(store_->GetUserRole(p.id, owned.id), StatusIs(StatusCode::kNotFound));
 }
 
@@ -269,27 +271,27 @@ TEST_P(StoreContractTest, UpdateUserRoleRejectsASystemNameClash) {
   UserRole clash = viewer;
   clash.system_name = "EDITOR";
   clash.name = "Changed";
-  EXPECT_THAT(store_->UpdateUserRole(clash), StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_THAT(store_->UpdateUserRole(viewer, clash), StatusIs(StatusCode::kAlreadyExists));
   EXPECT_EQ(*store_->GetUserRole(p.id, viewer.id), viewer) << "nothing changes on error";
 
   // Keeping its own name, taking another partner's name or dropping the name is fine.
   UserRole same = viewer;
   same.description = "still VIEWER";
-  EXPECT_THAT(store_->UpdateUserRole(same), IsOk());
+  EXPECT_THAT(store_->UpdateUserRole(viewer, same), IsOk());
   UserRole theirs = viewer;
   theirs.system_name = "THEIRS";
-  EXPECT_THAT(store_->UpdateUserRole(theirs), IsOk());
+  EXPECT_THAT(store_->UpdateUserRole(same, theirs), IsOk());
   UserRole nameless = viewer;
   nameless.system_name = "";
-  EXPECT_THAT(store_->UpdateUserRole(nameless), IsOk());
+  EXPECT_THAT(store_->UpdateUserRole(theirs, nameless), IsOk());
   UserRole nameless_editor = editor;
   nameless_editor.system_name = "";
-  EXPECT_THAT(store_->UpdateUserRole(nameless_editor), IsOk()) << "empty names never clash";
+  EXPECT_THAT(store_->UpdateUserRole(editor, nameless_editor), IsOk()) << "empty names never clash";
 
   // EDITOR is free again.
   UserRole takes = viewer;
   takes.system_name = "EDITOR";
-  EXPECT_THAT(store_->UpdateUserRole(takes), IsOk());
+  EXPECT_THAT(store_->UpdateUserRole(nameless, takes), IsOk());
   EXPECT_EQ(store_->FindUserRoleBySystemName(p.id, "EDITOR")->id, viewer.id);
 }
 
@@ -300,10 +302,142 @@ TEST_P(StoreContractTest, DeletingAUserRoleNeverClashes) {
   UserRole deleted = viewer;
   deleted.system_name = "EDITOR";
   deleted.status = UserRoleStatus::kDeleted;
-  EXPECT_THAT(store_->UpdateUserRole(deleted), IsOk());
+  EXPECT_THAT(store_->UpdateUserRole(viewer, deleted), IsOk());
   EXPECT_THAT(store_->GetUserRole(p.id, viewer.id), StatusIs(StatusCode::kNotFound));
   EXPECT_EQ(store_->FindUserRoleBySystemName(p.id, "EDITOR")->name, "Editor");
   EXPECT_THAT(store_->FindUserRoleBySystemName(p.id, "VIEWER"), StatusIs(StatusCode::kNotFound));
+}
+
+// --- Update: compare-and-set -----------------------------------------------------------------
+
+TEST_P(StoreContractTest, UpdateUserRoleWithAStaleExpectedRoleIsAbortedAndChangesNothing) {
+  Partner p = AddPartner();
+  const UserRole read = AddRole(FullRole(p.id));
+
+  UserRole first = read;
+  first.name = "First";
+  first.updated_at = kNow + 1;
+  ASSERT_THAT(store_->UpdateUserRole(read, first), IsOk());
+
+  UserRole stale = read;
+  stale.permission_names = "ALWAYS_ALLOWED_ACTIONS";
+  stale.updated_at = kNow + 2;
+  EXPECT_THAT(store_->UpdateUserRole(read, stale), StatusIs(StatusCode::kAborted));
+  EXPECT_THAT(store_->UpdateUserRole(read, Deleted(read)), StatusIs(StatusCode::kAborted))
+      << "a stale delete is aborted too";
+  EXPECT_EQ(*store_->GetUserRole(p.id, read.id), first) << "an aborted update writes nothing";
+}
+
+TEST_P(StoreContractTest, UpdateUserRoleComparesEveryFieldOfTheExpectedRole) {
+  Partner p = AddPartner();
+  const UserRole full = AddRole(FullRole(p.id));
+  UserRole updated = full;
+  updated.name = "must not be written";
+
+  std::vector<std::pair<std::string, std::function<void(UserRole&)>>> changes = {
+      {"name", [](UserRole& r) { r.name += " "; }},
+      {"system_name", [](UserRole& r) { r.system_name = ""; }},
+      {"description", [](UserRole& r) { r.description.reset(); }},
+      {"status", [](UserRole& r) { r.status = UserRoleStatus::kActive; }},
+      {"permission_names", [](UserRole& r) { r.permission_names = "*"; }},
+      {"tags", [](UserRole& r) { r.tags = ""; }},
+      {"created_at", [](UserRole& r) { ++r.created_at; }},
+      {"updated_at", [](UserRole& r) { --r.updated_at; }},
+  };
+  for (const auto& [field, change] : changes) {
+    UserRole expected = full;
+    change(expected);
+    ASSERT_NE(expected, full) << field;
+    EXPECT_THAT(store_->UpdateUserRole(expected, updated), StatusIs(StatusCode::kAborted))
+        << "expected differs in " << field;
+  }
+  EXPECT_EQ(*store_->GetUserRole(p.id, full.id), full);
+}
+
+TEST_P(StoreContractTest, TwoUserRoleUpdatesFromTheSameReadFirstWinsSecondIsAborted) {
+  Partner p = AddPartner();
+  const UserRole inserted = AddRole(Role(p.id, "Editor", "EDITOR"));
+  Result<UserRole> read = store_->GetUserRole(p.id, inserted.id);
+  ASSERT_THAT(read, IsOk());
+
+  UserRole described = *read;
+  described.description = "described";
+  UserRole tagged = *read;
+  tagged.tags = "a,b";
+  ASSERT_THAT(store_->UpdateUserRole(*read, described), IsOk());
+  EXPECT_THAT(store_->UpdateUserRole(*read, tagged), StatusIs(StatusCode::kAborted));
+  EXPECT_EQ(*store_->GetUserRole(p.id, inserted.id), described);
+
+  Result<UserRole> reread = store_->GetUserRole(p.id, inserted.id);
+  ASSERT_THAT(reread, IsOk());
+  tagged = *reread;
+  tagged.tags = "a,b";
+  ASSERT_THAT(store_->UpdateUserRole(*reread, tagged), IsOk());
+  Result<UserRole> got = store_->GetUserRole(p.id, inserted.id);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->description, "described");
+  EXPECT_EQ(got->tags, "a,b");
+}
+
+TEST_P(StoreContractTest, UpdateUserRoleChecksAbortedBeforeASystemNameClash) {
+  Partner p = AddPartner();
+  AddRole(Role(p.id, "Editor", "EDITOR"));
+  const UserRole viewer = AddRole(Role(p.id, "Viewer", "VIEWER"));
+  UserRole renamed = viewer;
+  renamed.name = "Renamed";
+  ASSERT_THAT(store_->UpdateUserRole(viewer, renamed), IsOk());
+
+  UserRole clash = viewer;
+  clash.system_name = "EDITOR";
+  EXPECT_THAT(store_->UpdateUserRole(viewer, clash), StatusIs(StatusCode::kAborted))
+      << "a stale expected role is reported before the clash";
+  EXPECT_THAT(store_->UpdateUserRole(renamed, clash), StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_EQ(*store_->GetUserRole(p.id, viewer.id), renamed);
+}
+
+TEST_P(StoreContractTest, UpdateUserRoleRejectsExpectedAndUpdatedOfDifferentRoles) {
+  Partner p = AddPartner();
+  Partner other = AddPartner("other");
+  const UserRole a = AddRole(Role(p.id, "A", "A"));
+  const UserRole b = AddRole(Role(p.id, "B", "B"));
+
+  UserRole b_changed = b;
+  b_changed.name = "changed";
+  EXPECT_THAT(store_->UpdateUserRole(a, b_changed), StatusIs(StatusCode::kInvalidArgument));
+  UserRole moved = a;
+  moved.partner_id = other.id;
+  EXPECT_THAT(store_->UpdateUserRole(a, moved), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->UpdateUserRole(moved, a), StatusIs(StatusCode::kInvalidArgument));
+  UserRole missing = a;
+  missing.id = 999;
+  EXPECT_THAT(store_->UpdateUserRole(a, missing), StatusIs(StatusCode::kInvalidArgument))
+      << "checked first: even when the updated role does not exist";
+  EXPECT_EQ(*store_->GetUserRole(p.id, a.id), a);
+  EXPECT_EQ(*store_->GetUserRole(p.id, b.id), b);
+}
+
+TEST_P(StoreContractTest, ConcurrentUserRoleCompareAndSetUpdatesLoseNoIncrement) {
+  constexpr int kThreads = 8;
+  constexpr int kIncrementsPerThread = 50;
+  Partner p = AddPartner();
+  UserRole counter = Role(p.id, "Counter", "COUNTER");
+  counter.description = "0";
+  counter = AddRole(counter);
+
+  // Each attempt: read, add 1 to the counter in description, compare-and-set.
+  const int64_t aborted = RunCasRetryLoops(kThreads, kIncrementsPerThread, [&]() -> Status {
+    Result<UserRole> read = store_->GetUserRole(p.id, counter.id);
+    if (!read.ok()) return read.status();
+    UserRole next = *read;
+    next.description = std::to_string(Counter(read->description) + 1);
+    next.updated_at = read->updated_at + 1;
+    return store_->UpdateUserRole(*read, next);
+  });
+
+  Result<UserRole> got = store_->GetUserRole(p.id, counter.id);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(Counter(got->description), kThreads * kIncrementsPerThread) << aborted << " aborted";
+  EXPECT_EQ(got->updated_at, kNow + kThreads * kIncrementsPerThread);
 }
 
 // --- List ------------------------------------------------------------------------------------
@@ -355,8 +489,7 @@ TEST_P(StoreContractTest, ListUserRolesExcludesDeletedRolesAndOtherPartners) {
   FourRoles r = InsertFourRoles(*store_, p.id);
   UserRole theirs = AddRole(Role(other.id, "Theirs"));
   UserRole gone = *store_->GetUserRole(p.id, r.b);
-  gone.status = UserRoleStatus::kDeleted;
-  ASSERT_THAT(store_->UpdateUserRole(gone), IsOk());
+  ASSERT_THAT(store_->UpdateUserRole(gone, Deleted(gone)), IsOk());
 
   EXPECT_THAT(ListRoleIds(p.id, AllRoles()), ElementsAre(r.a, r.c, r.d));
   EXPECT_THAT(ListRoleIds(other.id, AllRoles()), ElementsAre(theirs.id));
@@ -648,8 +781,7 @@ TEST_P(StoreContractTest, ListUserRolesTotalCountIgnoresPaging) {
   InsertFourRoles(*store_, p.id);
   AddRole(Role(other.id, "Theirs"));
   UserRole gone = AddRole(Role(p.id, "Gone"));
-  gone.status = UserRoleStatus::kDeleted;
-  ASSERT_THAT(store_->UpdateUserRole(gone), IsOk());
+  ASSERT_THAT(store_->UpdateUserRole(gone, Deleted(gone)), IsOk());
 
   UserRoleQuery q;
   q.limit = 1;
@@ -671,8 +803,7 @@ TEST_P(StoreContractTest, ReopenedFileStoreKeepsUserRoles) {
   UserRole full = AddRole(FullRole(p.id));
   UserRole kept = AddRole(Role(p.id, "Kept", "KEPT"));
   UserRole gone = AddRole(Role(p.id, "Gone", "GONE"));
-  gone.status = UserRoleStatus::kDeleted;
-  ASSERT_THAT(store_->UpdateUserRole(gone), IsOk());
+  ASSERT_THAT(store_->UpdateUserRole(gone, Deleted(gone)), IsOk());
 
   ASSERT_NO_FATAL_FAILURE(Reopen());
 

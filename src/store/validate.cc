@@ -24,6 +24,26 @@ Status ValidateNewUserRole(const UserRole& role) {
   return Status::Ok();
 }
 
+Status ValidateAppTokenUpdate(const AppToken& expected, const AppToken& updated) {
+  if (expected.partner_id != updated.partner_id || expected.id != updated.id) {
+    return InvalidArgumentError("app token update: expected (" +
+                                std::to_string(expected.partner_id) + ", " + expected.id +
+                                ") and updated (" + std::to_string(updated.partner_id) + ", " +
+                                updated.id + ") are different tokens");
+  }
+  return Status::Ok();
+}
+
+Status ValidateUserRoleUpdate(const UserRole& expected, const UserRole& updated) {
+  if (expected.partner_id != updated.partner_id || expected.id != updated.id) {
+    return InvalidArgumentError(
+        "user role update: expected (" + std::to_string(expected.partner_id) + ", " +
+        std::to_string(expected.id) + ") and updated (" + std::to_string(updated.partner_id) +
+        ", " + std::to_string(updated.id) + ") are different roles");
+  }
+  return Status::Ok();
+}
+
 Status ValidateActionsLimit(int64_t limit) {
   if (limit <= 0) {
     return InvalidArgumentError("actions limit " + std::to_string(limit) + " is not positive");

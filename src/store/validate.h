@@ -16,6 +16,11 @@ Status ValidateNewPartner(const NewPartner& partner);
 // OK, or kInvalidArgument if `role` is inserted with status kDeleted (it could never be seen).
 Status ValidateNewUserRole(const UserRole& role);
 
+// OK, or kInvalidArgument if a compare-and-set update's `expected` and `updated` name different
+// rows (differ in partner_id or id).
+Status ValidateAppTokenUpdate(const AppToken& expected, const AppToken& updated);
+Status ValidateUserRoleUpdate(const UserRole& expected, const UserRole& updated);
+
 // OK, or kInvalidArgument unless limit > 0 (a KS's actionslimit:N, spec §4.6).
 Status ValidateActionsLimit(int64_t limit);
 

@@ -602,8 +602,17 @@ Result<AppToken> SqliteStore::GetAppToken(int64_t partner_id, std::string_view i
   return *std::move(found);
 }
 
-Status SqliteStore::UpdateAppToken(const AppToken& t) {
+Status SqliteStore::UpdateAppToken(const AppToken& expected, const AppToken& t) {
+  KSGATE_RETURN_IF_ERROR(ValidateAppTokenUpdate(expected, t));
   return Write([&](Connection& c) -> Status {
+    {
+      KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectToken));
+      KSGATE_ASSIGN_OR_RETURN(bool row, s.Bind(t.id).Bind(t.partner_id).Step());
+      if (!row) return NotFoundError("app token " + t.id);
+      if (ReadAppToken(s) != expected) {
+        return AbortedError("app token " + t.id + " changed concurrently");
+      }
+    }
     KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUpdateToken));
     KSGATE_RETURN_IF_ERROR(s.Bind(t.token)
                                .Bind(t.created_at)
@@ -619,7 +628,7 @@ Status SqliteStore::UpdateAppToken(const AppToken& t) {
                                .Bind(t.id)
                                .Bind(t.partner_id)
                                .Run());
-    if (c.Changes() == 0) return NotFoundError("app token " + t.id);
+    if (c.Changes() != 1) return InternalError("app token " + t.id + ": read but not updated");
     return Status::Ok();
   });
 }
@@ -730,8 +739,18 @@ Result<UserRole> SqliteStore::FindUserRoleBySystemName(int64_t partner_id,
   return *std::move(found);
 }
 
-Status SqliteStore::UpdateUserRole(const UserRole& role) {
+Status SqliteStore::UpdateUserRole(const UserRole& expected, const UserRole& role) {
+  KSGATE_RETURN_IF_ERROR(ValidateUserRoleUpdate(expected, role));
   return Write([&](Connection& c) -> Status {
+    {
+      KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectUserRole));
+      KSGATE_ASSIGN_OR_RETURN(bool row, s.Bind(role.id).Bind(role.partner_id).Step());
+      if (!row) return NotFoundError("user role " + std::to_string(role.id));
+      if (ReadUserRole(s) != expected) {
+        return AbortedError("user role " + std::to_string(role.id) + " changed concurrently");
+      }
+    }
+    // The partial unique index on live system names reports a clash as kAlreadyExists.
     KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUpdateUserRole));
     KSGATE_RETURN_IF_ERROR(RoleWriteStatus(s.Bind(role.name)
                                                .Bind(role.system_name)
@@ -745,7 +764,9 @@ Status SqliteStore::UpdateUserRole(const UserRole& role) {
                                                .Bind(role.partner_id)
                                                .Run(),
                                            role));
-    if (c.Changes() == 0) return NotFoundError("user role " + std::to_string(role.id));
+    if (c.Changes() != 1) {
+      return InternalError("user role " + std::to_string(role.id) + ": read but not updated");
+    }
     return Status::Ok();
   });
 }

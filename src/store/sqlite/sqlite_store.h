@@ -71,7 +71,9 @@ class SqliteStore final : public Store {
 
   Status InsertAppToken(const AppToken& token) override;
   Result<AppToken> GetAppToken(int64_t partner_id, std::string_view id) const override;
-  Status UpdateAppToken(const AppToken& token) override;
+  // Compare-and-set in one BEGIN IMMEDIATE transaction: SELECT the row, compare it with
+  // `expected`, UPDATE. So it also holds across processes sharing the file.
+  Status UpdateAppToken(const AppToken& expected, const AppToken& updated) override;
   Status DeleteAppToken(int64_t partner_id, std::string_view id, const Revocation& revocation,
                         int64_t now) override;
   Result<AppTokenPage> ListAppTokens(int64_t partner_id, const AppTokenQuery& query) const override;
@@ -82,7 +84,8 @@ class SqliteStore final : public Store {
   Result<UserRole> GetUserRole(int64_t partner_id, int64_t id) const override;
   Result<UserRole> FindUserRoleBySystemName(int64_t partner_id,
                                             std::string_view system_name) const override;
-  Status UpdateUserRole(const UserRole& role) override;
+  // Compare-and-set in one BEGIN IMMEDIATE transaction, as UpdateAppToken.
+  Status UpdateUserRole(const UserRole& expected, const UserRole& updated) override;
   Result<UserRolePage> ListUserRoles(int64_t partner_id, const UserRoleQuery& query) const override;
 
   // One BEGIN IMMEDIATE transaction: read the row, then insert or decrement it.

@@ -254,8 +254,9 @@ TEST_F(SqliteStoreTest, UserRolesAreRowsAndDeletedOnesStay) {
   ASSERT_THAT(store->CreatePartner(APartner(), kNow), IsOk());
   Result<UserRole> role = store->InsertUserRole(ARole(1, "EDITOR"));
   ASSERT_THAT(role, IsOk());
-  role->status = UserRoleStatus::kDeleted;
-  ASSERT_THAT(store->UpdateUserRole(*role), IsOk());
+  UserRole deleted = *role;
+  deleted.status = UserRoleStatus::kDeleted;
+  ASSERT_THAT(store->UpdateUserRole(*role, deleted), IsOk());
   RawDb raw(DbPath());
   EXPECT_THAT(raw.Column("SELECT id || ',' || partner_id || ',' || system_name || ',' || status ||"
                          " ',' || ifnull(description, 'NULL') FROM user_roles"),
