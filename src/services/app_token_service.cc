@@ -14,6 +14,7 @@ namespace {
 
 constexpr std::string_view kIdAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
 constexpr int kIdAttempts = 10;
+constexpr int kUpdateAttempts = 20;
 
 ApiError NotUpdatable(std::string_view field) {
   return ApiError::Of(errors::kPropertyValidationNotUpdatable,
@@ -142,25 +143,29 @@ Result<store::AppToken, ApiError> AppTokenService::Get(int64_t partner_id,
 Result<store::AppToken, ApiError> AppTokenService::Update(const store::Partner& partner,
                                                           std::string_view id,
                                                           const AppTokenPatch& patch) const {
-  KSGATE_ASSIGN_OR_RETURN(store::AppToken token, Get(partner.id, id));
-  if (Differs(patch.id, token.id)) return NotUpdatable("id");
-  if (Differs(patch.token, token.token)) return NotUpdatable("token");
-  if (Differs(patch.partner_id, token.partner_id)) return NotUpdatable("partnerId");
-  if (Differs(patch.created_at, token.created_at)) return NotUpdatable("createdAt");
-  if (Differs(patch.updated_at, token.updated_at)) return NotUpdatable("updatedAt");
-  if (Differs(patch.status, static_cast<int>(token.status))) return NotUpdatable("status");
+  // Read, change, compare-and-set; a concurrent update makes the write fail with kAborted and
+  // this one starts over from the new row, so no acknowledged change is lost.
+  for (int attempt = 0; attempt < kUpdateAttempts; ++attempt) {
+    KSGATE_ASSIGN_OR_RETURN(store::AppToken token, Get(partner.id, id));
+    if (Differs(patch.id, token.id)) return NotUpdatable("id");
+    if (Differs(patch.token, token.token)) return NotUpdatable("token");
+    if (Differs(patch.partner_id, token.partner_id)) return NotUpdatable("partnerId");
+    if (Differs(patch.created_at, token.created_at)) return NotUpdatable("createdAt");
+    if (Differs(patch.updated_at, token.updated_at)) return NotUpdatable("updatedAt");
+    if (Differs(patch.status, static_cast<int>(token.status))) return NotUpdatable("status");
 
-  store::AppToken updated = token;
-  KSGATE_ASSIGN_OR_RETURN(Void applied, ApplyWritable(patch, partner, &updated));
-  (void)applied;
-  if (updated == token) return token;
-  updated.updated_at = clock_.NowSeconds();
-  Status s = store_.UpdateAppToken(updated);
-  if (!s.ok()) {
+    store::AppToken updated = token;
+    KSGATE_ASSIGN_OR_RETURN(Void applied, ApplyWritable(patch, partner, &updated));
+    (void)applied;
+    if (updated == token) return token;
+    updated.updated_at = clock_.NowSeconds();
+    Status s = store_.UpdateAppToken(token, updated);
+    if (s.ok()) return updated;
+    if (s.code() == StatusCode::kAborted) continue;
     if (s.code() == StatusCode::kNotFound) return NotFound(id);  // deleted meanwhile
     return DatabaseError(s);
   }
-  return updated;
+  return DatabaseError(AbortedError("app token update kept losing to concurrent updates"));
 }
 
 Result<Void, ApiError> AppTokenService::Delete(int64_t partner_id, std::string_view id) const {
@@ -168,7 +173,9 @@ Result<Void, ApiError> AppTokenService::Delete(int64_t partner_id, std::string_v
   store::Revocation revocation;
   revocation.key = ks::SessionIdKey(partner_id, token.id);
   revocation.type = store::RevocationType::kSessionId;
-  revocation.valid_until = token.expiry;
+  // Outlive every KS minted from the token: none lives longer than the longest session
+  // duration from now (token expiry can have been moved, so it is no bound).
+  revocation.valid_until = clock_.NowSeconds() + kMaxSessionDuration;
   Status s = store_.DeleteAppToken(partner_id, token.id, revocation, clock_.NowSeconds());
   if (!s.ok()) {
     if (s.code() == StatusCode::kNotFound) return NotFound(id);

@@ -158,6 +158,15 @@ TEST_F(AppTokenServiceTest, DeleteRevokesKssMintedFromTheToken) {
   EXPECT_TRUE(authenticator_.Validate(unrelated).ok());
 }
 
+TEST_F(AppTokenServiceTest, DeleteRevokesEvenAfterTheExpiryWasMovedIntoThePast) {
+  store::AppToken t = Add({.expiry = Patch<int64_t>::Of(kNow + 3600)});
+  Caller minted = CallerOf(*Start(t)->ks);
+  ASSERT_TRUE(tokens_.Update(a_, t.id, {.expiry = Patch<int64_t>::Of(kNow - 5000)}).ok());
+  ASSERT_TRUE(tokens_.Delete(a_.id, t.id).ok());
+  clock_.AdvanceSeconds(1800);  // the KS is still valid; the token's expiry is long past
+  EXPECT_EQ(authenticator_.Validate(minted).error().args[0].second, "LOGOUT");
+}
+
 TEST_F(AppTokenServiceTest, StartSessionAcceptsEachHashType) {
   for (auto [name, algorithm] : std::vector<std::pair<std::string, ks::HashAlgorithm>>{
            {"MD5", ks::HashAlgorithm::kMd5},

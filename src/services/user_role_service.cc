@@ -13,6 +13,7 @@ namespace {
 
 constexpr int64_t kMaxPageSize = 500;
 constexpr size_t kMaxInValues = 500;
+constexpr int kUpdateAttempts = 20;
 
 ApiError NotUpdatable(std::string_view field) {
   return ApiError::Of(errors::kPropertyValidationNotUpdatable,
@@ -121,48 +122,54 @@ Result<store::UserRole, ApiError> UserRoleService::Get(int64_t partner_id, int64
 Result<store::UserRole, ApiError> UserRoleService::Update(int64_t partner_id, int64_t id,
                                                           const UserRolePatch& patch) const {
   if (catalogue_.FindRoleById(id) != nullptr) return InvalidId(id);
-  KSGATE_ASSIGN_OR_RETURN(store::UserRole existing, GetOwn(partner_id, id));
-  if (Differs(patch.id, existing.id)) return NotUpdatable("id");
-  if (Differs(patch.partner_id, existing.partner_id)) return NotUpdatable("partnerId");
-  if (Differs(patch.created_at, existing.created_at)) return NotUpdatable("createdAt");
-  if (Differs(patch.updated_at, existing.updated_at)) return NotUpdatable("updatedAt");
+  // Read, change, compare-and-set, starting over when a concurrent update won.
+  for (int attempt = 0; attempt < kUpdateAttempts; ++attempt) {
+    KSGATE_ASSIGN_OR_RETURN(store::UserRole existing, GetOwn(partner_id, id));
+    if (Differs(patch.id, existing.id)) return NotUpdatable("id");
+    if (Differs(patch.partner_id, existing.partner_id)) return NotUpdatable("partnerId");
+    if (Differs(patch.created_at, existing.created_at)) return NotUpdatable("createdAt");
+    if (Differs(patch.updated_at, existing.updated_at)) return NotUpdatable("updatedAt");
 
-  store::UserRole role = existing;
-  if (patch.name.is_set()) role.name = patch.name.value;
-  if (patch.name.is_null()) role.name.clear();
-  if (!patch.system_name.absent()) role.system_name = patch.system_name.value;
-  if (patch.description.is_set()) role.description = patch.description.value;
-  if (patch.description.is_null()) role.description.reset();
-  if (patch.status.is_set()) role.status = static_cast<store::UserRoleStatus>(patch.status.value);
-  if (!patch.permission_names.absent()) role.permission_names = patch.permission_names.value;
-  if (patch.tags.is_set()) role.tags = patch.tags.value;
-  if (patch.tags.is_null()) role.tags.reset();
-  KSGATE_ASSIGN_OR_RETURN(Void ok, Validate(partner_id, role, &existing));
-  (void)ok;
-  if (role == existing) return existing;
-  role.updated_at = clock_.NowSeconds();
-  Status s = store_.UpdateUserRole(role);
-  if (!s.ok()) {
+    store::UserRole role = existing;
+    if (patch.name.is_set()) role.name = patch.name.value;
+    if (patch.name.is_null()) role.name.clear();
+    if (!patch.system_name.absent()) role.system_name = patch.system_name.value;
+    if (patch.description.is_set()) role.description = patch.description.value;
+    if (patch.description.is_null()) role.description.reset();
+    if (patch.status.is_set()) role.status = static_cast<store::UserRoleStatus>(patch.status.value);
+    if (!patch.permission_names.absent()) role.permission_names = patch.permission_names.value;
+    if (patch.tags.is_set()) role.tags = patch.tags.value;
+    if (patch.tags.is_null()) role.tags.reset();
+    KSGATE_ASSIGN_OR_RETURN(Void ok, Validate(partner_id, role, &existing));
+    (void)ok;
+    if (role == existing) return existing;
+    role.updated_at = clock_.NowSeconds();
+    Status s = store_.UpdateUserRole(existing, role);
+    if (s.ok()) return role;
+    if (s.code() == StatusCode::kAborted) continue;
     if (s.code() == StatusCode::kNotFound) return InvalidId(id);
     if (s.code() == StatusCode::kAlreadyExists) {
       return ApiError::Of(errors::kSystemNameAlreadyExists, {role.system_name});
     }
     return DatabaseError(s);
   }
-  return role;
+  return DatabaseError(AbortedError("user role update kept losing to concurrent updates"));
 }
 
 Result<store::UserRole, ApiError> UserRoleService::Delete(int64_t partner_id, int64_t id) const {
   if (catalogue_.FindRoleById(id) != nullptr) return InvalidId(id);
-  KSGATE_ASSIGN_OR_RETURN(store::UserRole role, GetOwn(partner_id, id));
-  role.status = store::UserRoleStatus::kDeleted;
-  role.updated_at = clock_.NowSeconds();
-  Status s = store_.UpdateUserRole(role);
-  if (!s.ok()) {
+  for (int attempt = 0; attempt < kUpdateAttempts; ++attempt) {
+    KSGATE_ASSIGN_OR_RETURN(store::UserRole existing, GetOwn(partner_id, id));
+    store::UserRole role = existing;
+    role.status = store::UserRoleStatus::kDeleted;
+    role.updated_at = clock_.NowSeconds();
+    Status s = store_.UpdateUserRole(existing, role);
+    if (s.ok()) return role;
+    if (s.code() == StatusCode::kAborted) continue;
     if (s.code() == StatusCode::kNotFound) return InvalidId(id);
     return DatabaseError(s);
   }
-  return role;
+  return DatabaseError(AbortedError("user role delete kept losing to concurrent updates"));
 }
 
 Result<store::UserRolePage, ApiError> UserRoleService::List(

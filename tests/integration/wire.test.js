@@ -539,7 +539,9 @@ describe('wire protocol', { skip }, () => {
       1: { service: 'session', action: 'startWidgetSession', widgetId: `_${partner.id}` },
       2: { service: 'session', action: 'startWidgetSession', widgetId: '_{1:result:partnerId}' },
       3: { service: 'session', action: 'startWidgetSession', widgetId: 'x{1:result:userId}y' },
-      4: { service: 'session', action: 'get', ks: '{1:result:ks}' },
+      // session.get needs SESSION_READ_PERMISSION, which a widget KS lacks: an admin KS
+      // describes the widget KS passed by reference.
+      4: { service: 'session', action: 'get', ks: adminKs, session: '{1:result:ks}' },
     });
     assert.equal(res[1].partnerId, partner.id, JSON.stringify(res[1]));
     u.assertApiError(res[2], 'INVALID_WIDGET_ID', { args: { WIDGET_ID: 'x0y' } });
@@ -612,11 +614,11 @@ describe('wire protocol', { skip }, () => {
   });
 
   test('multirequest: the common ks is copied into items; an item ks overrides it', async () => {
-    const userKs = await u.startSession(server.url, partner, { type: 0, userId: 'override' });
+    const otherKs = await u.startSession(server.url, partner, { type: 2, userId: 'override' });
     const res = await multi({
       format: 1, ks: adminKs,
       1: { service: 'session', action: 'get' },
-      2: { service: 'session', action: 'get', ks: userKs },
+      2: { service: 'session', action: 'get', ks: otherKs },
     });
     assert.equal(res[0].sessionType, 2, JSON.stringify(res[0]));
     assert.equal(res[1].userId, 'override', JSON.stringify(res[1]));
