@@ -252,6 +252,59 @@ int PartnerSetStatus(const std::string& db, int64_t id, bool active) {
   return 0;
 }
 
+int PartnerRotateSecret(const std::string& db, int64_t id, bool json) {
+  if (!DatabaseExists(db)) return 1;
+  std::unique_ptr<store::Store> store = OpenMigrated(db);
+  if (!store) return 1;
+  Result<store::Partner> partner = store->GetPartner(id);
+  if (!partner.ok()) {
+    Fail(partner.error().code() == StatusCode::kNotFound ? "no partner " + std::to_string(id)
+                                                         : partner.error().message());
+    return 1;
+  }
+  std::vector<std::string> secrets = partner->admin_secrets;
+  const std::string fresh = ks::RandomHex(16);
+  secrets.insert(secrets.begin(), fresh);
+  if (Status s = store->SetPartnerAdminSecrets(id, secrets, SystemClock::Instance().NowSeconds());
+      !s.ok()) {
+    Fail("cannot rotate: " + s.message());
+    return 1;
+  }
+  if (json) {
+    api::Value v = api::Value::Map();
+    v.Add("id", api::Value::Int(id));
+    v.Add("adminSecret", api::Value::String(fresh));
+    v.Add("adminSecretCount", api::Value::Int(static_cast<int64_t>(secrets.size())));
+    PrintJson(v);
+  } else {
+    std::printf("partner %lld: new primary admin secret %s (%zu secrets verify KSs)\n",
+                static_cast<long long>(id), fresh.c_str(), secrets.size());
+  }
+  return 0;
+}
+
+int PartnerRetireSecrets(const std::string& db, int64_t id) {
+  if (!DatabaseExists(db)) return 1;
+  std::unique_ptr<store::Store> store = OpenMigrated(db);
+  if (!store) return 1;
+  Result<store::Partner> partner = store->GetPartner(id);
+  if (!partner.ok()) {
+    Fail(partner.error().code() == StatusCode::kNotFound ? "no partner " + std::to_string(id)
+                                                         : partner.error().message());
+    return 1;
+  }
+  const size_t retired = partner->admin_secrets.size() - 1;
+  if (Status s = store->SetPartnerAdminSecrets(id, {partner->admin_secrets.front()},
+                                               SystemClock::Instance().NowSeconds());
+      !s.ok()) {
+    Fail("cannot retire secrets: " + s.message());
+    return 1;
+  }
+  std::printf("partner %lld: retired %zu old admin secret(s)\n", static_cast<long long>(id),
+              retired);
+  return 0;
+}
+
 int AppTokenList(const std::string& db, int64_t partner_id, bool json) {
   if (!DatabaseExists(db)) return 1;
   std::unique_ptr<store::Store> store = OpenMigrated(db);

@@ -30,6 +30,11 @@ int PartnerAdd(const PartnerAddOptions& options);
 int PartnerList(const std::string& db, bool json);
 // Sets a partner's status ("active" or "blocked").
 int PartnerSetStatus(const std::string& db, int64_t id, bool active);
+// Admin secret rotation. Rotate: a fresh secret becomes the primary (it signs new KSs); the old
+// ones keep verifying the KSs they signed. Retire: drops every secret but the primary, so KSs
+// signed with the old ones stop working.
+int PartnerRotateSecret(const std::string& db, int64_t id, bool json);
+int PartnerRetireSecrets(const std::string& db, int64_t id);
 
 // Lists a partner's app tokens (not deleted). --json prints KalturaAppToken objects, token
 // values included; the table leaves them out.

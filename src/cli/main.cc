@@ -59,6 +59,17 @@ int main(int argc, char** argv) {
   unblock_cmd->add_option("--db", status_db, "Store URL")->required();
   unblock_cmd->add_option("id", status_id, "Partner id")->required();
 
+  bool rotate_json = false;
+  CLI::App* rotate_cmd = partner_cmd->add_subcommand(
+      "rotate-secret", "Make a fresh admin secret the primary; old ones keep verifying");
+  rotate_cmd->add_option("--db", status_db, "Store URL")->required();
+  rotate_cmd->add_option("id", status_id, "Partner id")->required();
+  rotate_cmd->add_flag("--json", rotate_json, "Print JSON");
+  CLI::App* retire_cmd = partner_cmd->add_subcommand(
+      "retire-secrets", "Drop every admin secret but the primary (their KSs stop working)");
+  retire_cmd->add_option("--db", status_db, "Store URL")->required();
+  retire_cmd->add_option("id", status_id, "Partner id")->required();
+
   CLI::App* apptoken_cmd = app.add_subcommand("apptoken", "Inspect app tokens");
   apptoken_cmd->require_subcommand(1);
   std::string tokens_db;
@@ -107,6 +118,8 @@ int main(int argc, char** argv) {
   if (*list_cmd) return ksgate::cli::PartnerList(list_db, list_json);
   if (*block_cmd) return ksgate::cli::PartnerSetStatus(status_db, status_id, false);
   if (*unblock_cmd) return ksgate::cli::PartnerSetStatus(status_db, status_id, true);
+  if (*rotate_cmd) return ksgate::cli::PartnerRotateSecret(status_db, status_id, rotate_json);
+  if (*retire_cmd) return ksgate::cli::PartnerRetireSecrets(status_db, status_id);
   if (*tokens_list_cmd) return ksgate::cli::AppTokenList(tokens_db, tokens_partner, tokens_json);
   if (*decode_cmd) {
     if (!decode.db && !decode.secret) {

@@ -159,6 +159,17 @@ Status MemoryStore::SetPartnerStatus(int64_t id, PartnerStatus status, int64_t n
   return Status::Ok();
 }
 
+Status MemoryStore::SetPartnerAdminSecrets(int64_t id, const std::vector<std::string>& admin_secrets,
+                                           int64_t now) {
+  KSGATE_RETURN_IF_ERROR(ValidateAdminSecrets(admin_secrets));
+  std::unique_lock lock(mu_);
+  auto it = partners_.find(id);
+  if (it == partners_.end()) return NotFoundError("partner " + std::to_string(id));
+  it->second.admin_secrets = admin_secrets;
+  it->second.updated_at = now;
+  return Status::Ok();
+}
+
 // --- Revocation ------------------------------------------------------------------------------
 
 void MemoryStore::RevokeLocked(const Revocation& revocation, int64_t now) {

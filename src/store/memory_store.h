@@ -33,6 +33,8 @@ class MemoryStore final : public Store {
   Result<Partner> GetPartner(int64_t id) const override;
   Result<std::vector<Partner>> ListPartners() const override;
   Status SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) override;
+  Status SetPartnerAdminSecrets(int64_t id, const std::vector<std::string>& admin_secrets,
+                                int64_t now) override;
 
   Status Revoke(const Revocation& revocation, int64_t now) override;
   Result<bool> IsRevoked(std::span<const std::string> keys, int64_t now) const override;

@@ -44,6 +44,11 @@ class Store {
   virtual Result<std::vector<Partner>> ListPartners() const = 0;
   // kNotFound if there is no partner `id`.
   virtual Status SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) = 0;
+  // Replaces the partner's admin secrets (primary first: it signs new KSs; every one verifies).
+  // kNotFound if there is no partner `id`; kInvalidArgument for an empty list, an empty secret
+  // or one with a line break.
+  virtual Status SetPartnerAdminSecrets(int64_t id, const std::vector<std::string>& admin_secrets,
+                                        int64_t now) = 0;
 
   // --- Revocation (invalid_sessions) ---------------------------------------------------------
 

@@ -174,6 +174,29 @@ TEST_P(StoreContractTest, SetPartnerStatusReturnsNotFoundForAnUnknownId) {
               StatusIs(StatusCode::kNotFound));
 }
 
+TEST_P(StoreContractTest, SetPartnerAdminSecretsReplacesTheListInOrder) {
+  Partner p = AddPartner();
+  std::vector<std::string> rotated = {"new-primary", p.admin_secrets.front()};
+  ASSERT_THAT(store_->SetPartnerAdminSecrets(p.id, rotated, kNow + 60), IsOk());
+  Result<Partner> got = store_->GetPartner(p.id);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->admin_secrets, rotated);
+  EXPECT_EQ(got->updated_at, kNow + 60);
+  EXPECT_EQ(got->secret, p.secret);
+}
+
+TEST_P(StoreContractTest, SetPartnerAdminSecretsValidates) {
+  Partner p = AddPartner();
+  EXPECT_THAT(store_->SetPartnerAdminSecrets(p.id, {}, kNow), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->SetPartnerAdminSecrets(p.id, {"a", ""}, kNow),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->SetPartnerAdminSecrets(p.id, {"a\nb"}, kNow),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->SetPartnerAdminSecrets(p.id + 100, {"a"}, kNow),
+              StatusIs(StatusCode::kNotFound));
+  EXPECT_EQ(store_->GetPartner(p.id)->admin_secrets, p.admin_secrets);
+}
+
 // --- Revocation ------------------------------------------------------------------------------
 
 TEST_P(StoreContractTest, NothingIsRevokedInAnEmptyStore) {

@@ -5,10 +5,14 @@
 namespace ksgate::store {
 
 Status ValidateNewPartner(const NewPartner& partner) {
-  if (partner.admin_secrets.empty()) {
+  return ValidateAdminSecrets(partner.admin_secrets);
+}
+
+Status ValidateAdminSecrets(const std::vector<std::string>& admin_secrets) {
+  if (admin_secrets.empty()) {
     return InvalidArgumentError("a partner needs at least one admin secret");
   }
-  for (const std::string& secret : partner.admin_secrets) {
+  for (const std::string& secret : admin_secrets) {
     if (secret.empty()) return InvalidArgumentError("an admin secret is empty");
     if (secret.find_first_of("\r\n") != std::string::npos) {
       return InvalidArgumentError("an admin secret contains a line break");

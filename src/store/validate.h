@@ -12,6 +12,8 @@ namespace ksgate::store {
 // is non-empty and free of line breaks ('\n', '\r': the SQL backends store the list
 // newline-joined).
 Status ValidateNewPartner(const NewPartner& partner);
+// kInvalidArgument unless `secrets` is a non-empty list of non-empty secrets without line breaks.
+Status ValidateAdminSecrets(const std::vector<std::string>& secrets);
 
 // OK, or kInvalidArgument if `role` is inserted with status kDeleted (it could never be seen).
 Status ValidateNewUserRole(const UserRole& role);

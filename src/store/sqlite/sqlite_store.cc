@@ -47,6 +47,8 @@ constexpr char kSelectPartners[] = "SELECT " KSGATE_PARTNER_COLUMNS " FROM partn
 constexpr char kPartnerExists[] = "SELECT 1 FROM partners WHERE id = ?";
 constexpr char kUpdatePartnerStatus[] =
     "UPDATE partners SET status = ?, updated_at = ? WHERE id = ?";
+constexpr char kUpdatePartnerSecrets[] =
+    "UPDATE partners SET admin_secrets = ?, updated_at = ? WHERE id = ?";
 
 constexpr char kUpsertRevocation[] =
     "INSERT INTO invalid_sessions (key, type, valid_until, actions_limit, created_at)"
@@ -523,6 +525,17 @@ Status SqliteStore::SetPartnerStatus(int64_t id, PartnerStatus status, int64_t n
   return Write([&](Connection& c) -> Status {
     KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUpdatePartnerStatus));
     KSGATE_RETURN_IF_ERROR(s.Bind(static_cast<int64_t>(status)).Bind(now).Bind(id).Run());
+    if (c.Changes() == 0) return NotFoundError("partner " + std::to_string(id));
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::SetPartnerAdminSecrets(int64_t id, const std::vector<std::string>& admin_secrets,
+                                           int64_t now) {
+  KSGATE_RETURN_IF_ERROR(ValidateAdminSecrets(admin_secrets));
+  return Write([&](Connection& c) -> Status {
+    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUpdatePartnerSecrets));
+    KSGATE_RETURN_IF_ERROR(s.Bind(JoinSecrets(admin_secrets)).Bind(now).Bind(id).Run());
     if (c.Changes() == 0) return NotFoundError("partner " + std::to_string(id));
     return Status::Ok();
   });
