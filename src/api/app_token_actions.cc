@@ -1,52 +1,27 @@
 #include "api/kaltura_types.h"
+#include "api/object_reader.h"
 #include "api/register.h"
 
 namespace ksgate::api {
 
 namespace {
 
-template <typename T>
-void Read(const ObjectValue& o, std::string_view name, services::Patch<T>* out) {
-  const ArgValue& v = o.Get(name);
-  if (v.is_null()) {
-    *out = services::Patch<T>::Null();
-  } else if (v.is_set()) {
-    if constexpr (std::is_same_v<T, std::string>) {
-      *out = services::Patch<T>::Of(v.string_value);
-    } else {
-      *out = services::Patch<T>::Of(static_cast<T>(v.int_value));
-    }
-  }
-}
-
 services::AppTokenPatch ToPatch(const ObjectValue& o) {
   services::AppTokenPatch p;
-  Read(o, "expiry", &p.expiry);
-  Read(o, "sessionType", &p.session_type);
-  Read(o, "sessionUserId", &p.session_user_id);
-  Read(o, "sessionDuration", &p.session_duration);
-  Read(o, "sessionPrivileges", &p.session_privileges);
-  Read(o, "hashType", &p.hash_type);
-  Read(o, "description", &p.description);
-  Read(o, "id", &p.id);
-  Read(o, "token", &p.token);
-  Read(o, "partnerId", &p.partner_id);
-  Read(o, "createdAt", &p.created_at);
-  Read(o, "updatedAt", &p.updated_at);
-  Read(o, "status", &p.status);
+  ReadPatch(o, "expiry", &p.expiry);
+  ReadPatch(o, "sessionType", &p.session_type);
+  ReadPatch(o, "sessionUserId", &p.session_user_id);
+  ReadPatch(o, "sessionDuration", &p.session_duration);
+  ReadPatch(o, "sessionPrivileges", &p.session_privileges);
+  ReadPatch(o, "hashType", &p.hash_type);
+  ReadPatch(o, "description", &p.description);
+  ReadPatch(o, "id", &p.id);
+  ReadPatch(o, "token", &p.token);
+  ReadPatch(o, "partnerId", &p.partner_id);
+  ReadPatch(o, "createdAt", &p.created_at);
+  ReadPatch(o, "updatedAt", &p.updated_at);
+  ReadPatch(o, "status", &p.status);
   return p;
-}
-
-template <typename T>
-std::optional<T> Optional(const ObjectValue* o, std::string_view name) {
-  if (o == nullptr) return std::nullopt;
-  const ArgValue& v = o->Get(name);
-  if (!v.is_set()) return std::nullopt;
-  if constexpr (std::is_same_v<T, std::string>) {
-    return v.string_value;
-  } else {
-    return static_cast<T>(v.int_value);
-  }
 }
 
 Value OptionalString(const std::optional<std::string>& s) {
@@ -130,18 +105,18 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
         const ObjectValue* f = args.Object("filter");
         const ObjectValue* p = args.Object("pager");
         services::AppTokenListRequest request;
-        request.id_equal = Optional<std::string>(f, "idEqual");
-        request.id_in = Optional<std::string>(f, "idIn");
-        request.created_at_gte = Optional<int64_t>(f, "createdAtGreaterThanOrEqual");
-        request.created_at_lte = Optional<int64_t>(f, "createdAtLessThanOrEqual");
-        request.updated_at_gte = Optional<int64_t>(f, "updatedAtGreaterThanOrEqual");
-        request.updated_at_lte = Optional<int64_t>(f, "updatedAtLessThanOrEqual");
-        request.status_equal = Optional<int>(f, "statusEqual");
-        request.status_in = Optional<std::string>(f, "statusIn");
-        request.session_user_id_equal = Optional<std::string>(f, "sessionUserIdEqual");
-        request.order_by = Optional<std::string>(f, "orderBy");
-        request.page_size = Optional<int64_t>(p, "pageSize");
-        request.page_index = Optional<int64_t>(p, "pageIndex");
+        request.id_equal = ReadOptional<std::string>(f, "idEqual");
+        request.id_in = ReadOptional<std::string>(f, "idIn");
+        request.created_at_gte = ReadOptional<int64_t>(f, "createdAtGreaterThanOrEqual");
+        request.created_at_lte = ReadOptional<int64_t>(f, "createdAtLessThanOrEqual");
+        request.updated_at_gte = ReadOptional<int64_t>(f, "updatedAtGreaterThanOrEqual");
+        request.updated_at_lte = ReadOptional<int64_t>(f, "updatedAtLessThanOrEqual");
+        request.status_equal = ReadOptional<int>(f, "statusEqual");
+        request.status_in = ReadOptional<std::string>(f, "statusIn");
+        request.session_user_id_equal = ReadOptional<std::string>(f, "sessionUserIdEqual");
+        request.order_by = ReadOptional<std::string>(f, "orderBy");
+        request.page_size = ReadOptional<int64_t>(p, "pageSize");
+        request.page_index = ReadOptional<int64_t>(p, "pageIndex");
         KSGATE_ASSIGN_OR_RETURN(store::AppTokenPage page, tokens.List(c.partner_id, request));
         Value objects = Value::Array();
         for (const store::AppToken& t : page.objects) objects.Push(AppTokenToValue(t));

@@ -1,51 +1,27 @@
 #include <set>
 
 #include "api/kaltura_types.h"
+#include "api/object_reader.h"
 #include "api/register.h"
+#include "services/list_query.h"
 
 namespace ksgate::api {
 
 namespace {
 
-template <typename T>
-void Read(const ObjectValue& o, std::string_view name, services::Patch<T>* out) {
-  const ArgValue& v = o.Get(name);
-  if (v.is_null()) {
-    *out = services::Patch<T>::Null();
-  } else if (v.is_set()) {
-    if constexpr (std::is_same_v<T, std::string>) {
-      *out = services::Patch<T>::Of(v.string_value);
-    } else {
-      *out = services::Patch<T>::Of(static_cast<T>(v.int_value));
-    }
-  }
-}
-
 services::UserRolePatch ToPatch(const ObjectValue& o) {
   services::UserRolePatch p;
-  Read(o, "name", &p.name);
-  Read(o, "systemName", &p.system_name);
-  Read(o, "description", &p.description);
-  Read(o, "status", &p.status);
-  Read(o, "permissionNames", &p.permission_names);
-  Read(o, "tags", &p.tags);
-  Read(o, "id", &p.id);
-  Read(o, "partnerId", &p.partner_id);
-  Read(o, "createdAt", &p.created_at);
-  Read(o, "updatedAt", &p.updated_at);
+  ReadPatch(o, "name", &p.name);
+  ReadPatch(o, "systemName", &p.system_name);
+  ReadPatch(o, "description", &p.description);
+  ReadPatch(o, "status", &p.status);
+  ReadPatch(o, "permissionNames", &p.permission_names);
+  ReadPatch(o, "tags", &p.tags);
+  ReadPatch(o, "id", &p.id);
+  ReadPatch(o, "partnerId", &p.partner_id);
+  ReadPatch(o, "createdAt", &p.created_at);
+  ReadPatch(o, "updatedAt", &p.updated_at);
   return p;
-}
-
-template <typename T>
-std::optional<T> Optional(const ObjectValue* o, std::string_view name) {
-  if (o == nullptr) return std::nullopt;
-  const ArgValue& v = o->Get(name);
-  if (!v.is_set()) return std::nullopt;
-  if constexpr (std::is_same_v<T, std::string>) {
-    return v.string_value;
-  } else {
-    return static_cast<T>(v.int_value);
-  }
 }
 
 Value ListResponse(std::string_view class_name, int64_t total, Value objects) {
@@ -119,24 +95,24 @@ void RegisterUserRoleActions(ActionTable& table, const services::UserRoleService
         const ObjectValue* f = args.Object("filter");
         const ObjectValue* p = args.Object("pager");
         services::UserRoleListRequest r;
-        r.id_equal = Optional<int64_t>(f, "idEqual");
-        r.id_in = Optional<std::string>(f, "idIn");
-        r.name_equal = Optional<std::string>(f, "nameEqual");
-        r.name_in = Optional<std::string>(f, "nameIn");
-        r.system_name_equal = Optional<std::string>(f, "systemNameEqual");
-        r.system_name_in = Optional<std::string>(f, "systemNameIn");
-        r.description_like = Optional<std::string>(f, "descriptionLike");
-        r.status_equal = Optional<int>(f, "statusEqual");
-        r.status_in = Optional<std::string>(f, "statusIn");
-        r.tags_multi_like_or = Optional<std::string>(f, "tagsMultiLikeOr");
-        r.tags_multi_like_and = Optional<std::string>(f, "tagsMultiLikeAnd");
-        r.created_at_gte = Optional<int64_t>(f, "createdAtGreaterThanOrEqual");
-        r.created_at_lte = Optional<int64_t>(f, "createdAtLessThanOrEqual");
-        r.updated_at_gte = Optional<int64_t>(f, "updatedAtGreaterThanOrEqual");
-        r.updated_at_lte = Optional<int64_t>(f, "updatedAtLessThanOrEqual");
-        r.order_by = Optional<std::string>(f, "orderBy");
-        r.page_size = Optional<int64_t>(p, "pageSize");
-        r.page_index = Optional<int64_t>(p, "pageIndex");
+        r.id_equal = ReadOptional<int64_t>(f, "idEqual");
+        r.id_in = ReadOptional<std::string>(f, "idIn");
+        r.name_equal = ReadOptional<std::string>(f, "nameEqual");
+        r.name_in = ReadOptional<std::string>(f, "nameIn");
+        r.system_name_equal = ReadOptional<std::string>(f, "systemNameEqual");
+        r.system_name_in = ReadOptional<std::string>(f, "systemNameIn");
+        r.description_like = ReadOptional<std::string>(f, "descriptionLike");
+        r.status_equal = ReadOptional<int>(f, "statusEqual");
+        r.status_in = ReadOptional<std::string>(f, "statusIn");
+        r.tags_multi_like_or = ReadOptional<std::string>(f, "tagsMultiLikeOr");
+        r.tags_multi_like_and = ReadOptional<std::string>(f, "tagsMultiLikeAnd");
+        r.created_at_gte = ReadOptional<int64_t>(f, "createdAtGreaterThanOrEqual");
+        r.created_at_lte = ReadOptional<int64_t>(f, "createdAtLessThanOrEqual");
+        r.updated_at_gte = ReadOptional<int64_t>(f, "updatedAtGreaterThanOrEqual");
+        r.updated_at_lte = ReadOptional<int64_t>(f, "updatedAtLessThanOrEqual");
+        r.order_by = ReadOptional<std::string>(f, "orderBy");
+        r.page_size = ReadOptional<int64_t>(p, "pageSize");
+        r.page_index = ReadOptional<int64_t>(p, "pageIndex");
         KSGATE_ASSIGN_OR_RETURN(store::UserRolePage page, roles.List(c.partner_id, r));
         Value objects = Value::Array();
         for (const store::UserRole& role : page.objects) objects.Push(UserRoleToValue(role));
@@ -154,15 +130,14 @@ void RegisterUserRoleActions(ActionTable& table, const services::UserRoleService
       [&catalogue](const CallContext&, const Args& args) -> Result<Value, ApiError> {
         const ObjectValue* f = args.Object("filter");
         const ObjectValue* p = args.Object("pager");
-        std::optional<std::string> name_equal = Optional<std::string>(f, "nameEqual");
+        std::optional<std::string> name_equal = ReadOptional<std::string>(f, "nameEqual");
         std::optional<std::set<std::string, std::less<>>> name_in;
-        if (std::optional<std::string> csv = Optional<std::string>(f, "nameIn")) {
+        if (std::optional<std::string> csv = ReadOptional<std::string>(f, "nameIn")) {
           name_in.emplace();
-          for (std::string_view n : services::SplitNames(*csv)) name_in->emplace(n);
+          for (std::string_view n : services::SplitCsv(*csv)) name_in->emplace(n);
         }
-        int64_t size = Optional<int64_t>(p, "pageSize").value_or(30);
-        if (size <= 0 || size > 500) size = 500;
-        int64_t index = std::max<int64_t>(1, Optional<int64_t>(p, "pageIndex").value_or(1));
+        const services::PageWindow page = services::ResolvePager(
+            ReadOptional<int64_t>(p, "pageSize"), ReadOptional<int64_t>(p, "pageIndex"));
         Value objects = Value::Array();
         int64_t total = 0;
         const auto& all = catalogue.permissions();
@@ -171,7 +146,7 @@ void RegisterUserRoleActions(ActionTable& table, const services::UserRoleService
           if (name_equal && d.name != *name_equal) continue;
           if (name_in && !name_in->count(d.name)) continue;
           ++total;
-          if (total <= (index - 1) * size || total > index * size) continue;
+          if (total <= page.offset || total > page.offset + page.limit) continue;
           Value v = Value::Object("KalturaPermission");
           v.Add("relatedObjects", Value::Null());
           v.Add("id", Value::Int(static_cast<int64_t>(i) + 1));

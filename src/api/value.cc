@@ -1,5 +1,7 @@
 #include "api/value.h"
 
+#include "api/utf8.h"
+
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -84,43 +86,6 @@ namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
-// Decodes the UTF-8 sequence at s[i]. Returns its length and sets *cp, or returns 0 when it
-// is not valid UTF-8 (bad lead byte, bad or missing continuation, overlong, surrogate,
-// > U+10FFFF).
-size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data()) + i;
-  const size_t left = s.size() - i;
-  const unsigned char c = p[0];
-  if (c < 0x80) {
-    *cp = c;
-    return 1;
-  }
-  if (c < 0xC2) return 0;
-  if (c < 0xE0) {
-    if (left < 2 || (p[1] & 0xC0) != 0x80) return 0;
-    *cp = (static_cast<uint32_t>(c & 0x1F) << 6) | (p[1] & 0x3F);
-    return 2;
-  }
-  if (c < 0xF0) {
-    const unsigned char lo = c == 0xE0 ? 0xA0 : 0x80;
-    const unsigned char hi = c == 0xED ? 0x9F : 0xBF;
-    if (left < 3 || p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80) return 0;
-    *cp = (static_cast<uint32_t>(c & 0x0F) << 12) | (static_cast<uint32_t>(p[1] & 0x3F) << 6) |
-          (p[2] & 0x3F);
-    return 3;
-  }
-  if (c < 0xF5) {
-    const unsigned char lo = c == 0xF0 ? 0x90 : 0x80;
-    const unsigned char hi = c == 0xF4 ? 0x8F : 0xBF;
-    if (left < 4 || p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) {
-      return 0;
-    }
-    *cp = (static_cast<uint32_t>(c & 0x07) << 18) | (static_cast<uint32_t>(p[1] & 0x3F) << 12) |
-          (static_cast<uint32_t>(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
-    return 4;
-  }
-  return 0;
-}
 
 // Bytes to skip for an invalid sequence at s[i]: the maximal prefix of a valid sequence
 // (at least one byte), so each broken character becomes exactly one U+FFFD.

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -62,6 +63,16 @@ void PrintJson(const api::Value& value) {
   std::string out;
   api::AppendJson(value, &out);
   std::printf("%s\n", out.c_str());
+}
+
+// The partner `id`, or nullopt after printing why not.
+std::optional<store::Partner> LoadPartner(const store::Store& store, int64_t id) {
+  Result<store::Partner> partner = store.GetPartner(id);
+  if (partner.ok()) return std::move(partner).value();
+  Fail(partner.error().code() == StatusCode::kNotFound ? "no partner " + std::to_string(id)
+                                                       : "cannot read partner: " +
+                                                             partner.error().message());
+  return std::nullopt;
 }
 
 const char* StatusName(store::PartnerStatus status) {
@@ -256,12 +267,8 @@ int PartnerRotateSecret(const std::string& db, int64_t id, bool json) {
   if (!DatabaseExists(db)) return 1;
   std::unique_ptr<store::Store> store = OpenMigrated(db);
   if (!store) return 1;
-  Result<store::Partner> partner = store->GetPartner(id);
-  if (!partner.ok()) {
-    Fail(partner.error().code() == StatusCode::kNotFound ? "no partner " + std::to_string(id)
-                                                         : partner.error().message());
-    return 1;
-  }
+  std::optional<store::Partner> partner = LoadPartner(*store, id);
+  if (!partner) return 1;
   std::vector<std::string> secrets = partner->admin_secrets;
   const std::string fresh = ks::RandomHex(16);
   secrets.insert(secrets.begin(), fresh);
@@ -287,12 +294,8 @@ int PartnerRetireSecrets(const std::string& db, int64_t id) {
   if (!DatabaseExists(db)) return 1;
   std::unique_ptr<store::Store> store = OpenMigrated(db);
   if (!store) return 1;
-  Result<store::Partner> partner = store->GetPartner(id);
-  if (!partner.ok()) {
-    Fail(partner.error().code() == StatusCode::kNotFound ? "no partner " + std::to_string(id)
-                                                         : partner.error().message());
-    return 1;
-  }
+  std::optional<store::Partner> partner = LoadPartner(*store, id);
+  if (!partner) return 1;
   const size_t retired = partner->admin_secrets.size() - 1;
   if (Status s = store->SetPartnerAdminSecrets(id, {partner->admin_secrets.front()},
                                                SystemClock::Instance().NowSeconds());
@@ -309,12 +312,7 @@ int AppTokenList(const std::string& db, int64_t partner_id, bool json) {
   if (!DatabaseExists(db)) return 1;
   std::unique_ptr<store::Store> store = OpenMigrated(db);
   if (!store) return 1;
-  if (Result<store::Partner> partner = store->GetPartner(partner_id); !partner.ok()) {
-    Fail(partner.error().code() == StatusCode::kNotFound
-             ? "no partner " + std::to_string(partner_id)
-             : "cannot read partner: " + partner.error().message());
-    return 1;
-  }
+  if (!LoadPartner(*store, partner_id)) return 1;
   store::AppTokenQuery query;
   query.limit = 0;
   query.order_by = {{store::AppTokenOrderField::kCreatedAt, true}};

@@ -6,6 +6,7 @@
 
 #include "ks/crypto.h"
 #include "ks/privileges.h"
+#include "services/list_query.h"
 #include "services/store_error.h"
 
 namespace ksgate::services {
@@ -23,19 +24,6 @@ ApiError NotUpdatable(std::string_view field) {
 
 ApiError NotFound(std::string_view id) { return ApiError::Of(errors::kAppTokenIdNotFound, {id}); }
 
-std::vector<std::string_view> SplitCsv(std::string_view csv) {
-  std::vector<std::string_view> parts;
-  while (!csv.empty()) {
-    size_t comma = csv.find(',');
-    std::string_view part = csv.substr(0, comma);
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
-    if (!part.empty()) parts.push_back(part);
-    if (comma == std::string_view::npos) break;
-    csv.remove_prefix(comma + 1);
-  }
-  return parts;
-}
 
 ks::HashAlgorithm AlgorithmOf(std::string_view hash_type) {
   if (hash_type == "SHA1") return ks::HashAlgorithm::kSha1;
@@ -188,30 +176,13 @@ Result<store::AppTokenPage, ApiError> AppTokenService::List(
     int64_t partner_id, const AppTokenListRequest& request) const {
   store::AppTokenQuery query;
   query.id_equal = request.id_equal;
-  if (request.id_in) {
-    std::vector<std::string> ids;
-    for (std::string_view id : SplitCsv(*request.id_in)) {
-      if (ids.size() == kMaxInValues) break;
-      ids.emplace_back(id);
-    }
-    query.id_in = std::move(ids);
-  }
+  if (request.id_in) query.id_in = CsvStrings(*request.id_in);
   query.created_at_gte = request.created_at_gte;
   query.created_at_lte = request.created_at_lte;
   query.updated_at_gte = request.updated_at_gte;
   query.updated_at_lte = request.updated_at_lte;
   query.status_equal = request.status_equal;
-  if (request.status_in) {
-    std::vector<int> statuses;
-    for (std::string_view s : SplitCsv(*request.status_in)) {
-      int v = 0;
-      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-      if (ec == std::errc() && end == s.data() + s.size() && statuses.size() < kMaxInValues) {
-        statuses.push_back(v);
-      }
-    }
-    query.status_in = std::move(statuses);
-  }
+  if (request.status_in) query.status_in = CsvIntegers<int>(*request.status_in);
   query.session_user_id_equal = request.session_user_id_equal;
   if (request.order_by) {
     for (std::string_view entry : SplitCsv(*request.order_by)) {
@@ -227,13 +198,9 @@ Result<store::AppTokenPage, ApiError> AppTokenService::List(
       query.order_by.push_back(order);
     }
   }
-  int64_t size = request.page_size.value_or(30);
-  if (size <= 0 || size > kMaxPageSize) size = kMaxPageSize;
-  int64_t index = std::max<int64_t>(1, request.page_index.value_or(1));
-  const int64_t max_index = std::numeric_limits<int64_t>::max() / kMaxPageSize;
-  if (index > max_index) index = max_index;
-  query.limit = size;
-  query.offset = (index - 1) * size;
+  const PageWindow window = ResolvePager(request.page_size, request.page_index);
+  query.limit = window.limit;
+  query.offset = window.offset;
   Result<store::AppTokenPage> page = store_.ListAppTokens(partner_id, query);
   if (!page.ok()) return DatabaseError(page.error());
   return std::move(page).value();

@@ -1,5 +1,7 @@
 #include "services/permission_catalogue.h"
 
+#include "services/list_query.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -44,17 +46,6 @@ bool IsAction(std::string_view s) {
 
 }  // namespace
 
-std::vector<std::string_view> SplitNames(std::string_view csv) {
-  std::vector<std::string_view> names;
-  while (true) {
-    size_t comma = csv.find(',');
-    std::string_view name = Trim(csv.substr(0, comma));
-    if (!name.empty()) names.push_back(name);
-    if (comma == std::string_view::npos) break;
-    csv.remove_prefix(comma + 1);
-  }
-  return names;
-}
 
 Result<PermissionCatalogue> PermissionCatalogue::Parse(std::string_view text) {
   PermissionCatalogue c;
@@ -182,7 +173,7 @@ PermissionSet PermissionCatalogue::All() const {
 
 PermissionSet PermissionCatalogue::FromNames(std::string_view csv) const {
   PermissionSet set;
-  for (std::string_view name : SplitNames(csv)) {
+  for (std::string_view name : SplitCsv(csv)) {
     if (name == "*") return All();
     if (std::optional<size_t> i = Find(name)) set.set(*i);
   }
@@ -190,7 +181,7 @@ PermissionSet PermissionCatalogue::FromNames(std::string_view csv) const {
 }
 
 std::optional<std::string> PermissionCatalogue::FirstUnknown(std::string_view csv) const {
-  for (std::string_view name : SplitNames(csv)) {
+  for (std::string_view name : SplitCsv(csv)) {
     if (name != "*" && !Find(name)) return std::string(name);
   }
   return std::nullopt;

@@ -62,7 +62,4 @@ class PermissionCatalogue {
   std::vector<store::UserRole> roles_;
 };
 
-// Splits a CSV of names, trimming spaces and dropping empty entries.
-std::vector<std::string_view> SplitNames(std::string_view csv);
-
 }  // namespace ksgate::services

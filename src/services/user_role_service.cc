@@ -5,14 +5,13 @@
 #include <ctime>
 #include <limits>
 
+#include "services/list_query.h"
 #include "services/store_error.h"
 
 namespace ksgate::services {
 
 namespace {
 
-constexpr int64_t kMaxPageSize = 500;
-constexpr size_t kMaxInValues = 500;
 constexpr int kUpdateAttempts = 20;
 
 ApiError NotUpdatable(std::string_view field) {
@@ -29,27 +28,6 @@ bool Differs(const Patch<T>& sent, const T& stored) {
   return sent.is_set() && !(sent.value == stored);
 }
 
-std::vector<std::string> Strings(std::string_view csv) {
-  std::vector<std::string> out;
-  for (std::string_view s : SplitNames(csv)) {
-    if (out.size() == kMaxInValues) break;
-    out.emplace_back(s);
-  }
-  return out;
-}
-
-template <typename T>
-std::vector<T> Integers(std::string_view csv) {
-  std::vector<T> out;
-  for (std::string_view s : SplitNames(csv)) {
-    T v{};
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec == std::errc() && ptr == s.data() + s.size() && out.size() < kMaxInValues) {
-      out.push_back(v);
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -176,22 +154,22 @@ Result<store::UserRolePage, ApiError> UserRoleService::List(
     int64_t partner_id, const UserRoleListRequest& r) const {
   store::UserRoleQuery q;
   q.id_equal = r.id_equal;
-  if (r.id_in) q.id_in = Integers<int64_t>(*r.id_in);
+  if (r.id_in) q.id_in = CsvIntegers<int64_t>(*r.id_in);
   q.name_equal = r.name_equal;
-  if (r.name_in) q.name_in = Strings(*r.name_in);
+  if (r.name_in) q.name_in = CsvStrings(*r.name_in);
   q.system_name_equal = r.system_name_equal;
-  if (r.system_name_in) q.system_name_in = Strings(*r.system_name_in);
+  if (r.system_name_in) q.system_name_in = CsvStrings(*r.system_name_in);
   q.description_like = r.description_like;
   q.status_equal = r.status_equal;
-  if (r.status_in) q.status_in = Integers<int>(*r.status_in);
-  if (r.tags_multi_like_or) q.tags_multi_like_or = Strings(*r.tags_multi_like_or);
-  if (r.tags_multi_like_and) q.tags_multi_like_and = Strings(*r.tags_multi_like_and);
+  if (r.status_in) q.status_in = CsvIntegers<int>(*r.status_in);
+  if (r.tags_multi_like_or) q.tags_multi_like_or = CsvStrings(*r.tags_multi_like_or);
+  if (r.tags_multi_like_and) q.tags_multi_like_and = CsvStrings(*r.tags_multi_like_and);
   q.created_at_gte = r.created_at_gte;
   q.created_at_lte = r.created_at_lte;
   q.updated_at_gte = r.updated_at_gte;
   q.updated_at_lte = r.updated_at_lte;
   if (r.order_by) {
-    for (std::string_view entry : SplitNames(*r.order_by)) {
+    for (std::string_view entry : SplitCsv(*r.order_by)) {
       if (entry.size() < 2 || (entry.front() != '+' && entry.front() != '-')) continue;
       std::string_view field = entry.substr(1);
       store::UserRoleOrder order;
@@ -210,12 +188,9 @@ Result<store::UserRolePage, ApiError> UserRoleService::List(
       q.order_by.push_back(order);
     }
   }
-  int64_t size = r.page_size.value_or(30);
-  if (size <= 0 || size > kMaxPageSize) size = kMaxPageSize;
-  int64_t index = std::max<int64_t>(1, r.page_index.value_or(1));
-  index = std::min(index, std::numeric_limits<int64_t>::max() / kMaxPageSize);
-  q.limit = size;
-  q.offset = (index - 1) * size;
+  const PageWindow window = ResolvePager(r.page_size, r.page_index);
+  q.limit = window.limit;
+  q.offset = window.offset;
   Result<store::UserRolePage> page = store_.ListUserRoles(partner_id, q);
   if (!page.ok()) return DatabaseError(page.error());
   return std::move(page).value();

@@ -1,0 +1,40 @@
+#include "api/utf8.h"
+
+namespace ksgate::api {
+
+size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data()) + i;
+  const size_t left = s.size() - i;
+  const unsigned char c = p[0];
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  }
+  if (c < 0xC2) return 0;
+  if (c < 0xE0) {
+    if (left < 2 || (p[1] & 0xC0) != 0x80) return 0;
+    *cp = (static_cast<uint32_t>(c & 0x1F) << 6) | (p[1] & 0x3F);
+    return 2;
+  }
+  if (c < 0xF0) {
+    const unsigned char lo = c == 0xE0 ? 0xA0 : 0x80;
+    const unsigned char hi = c == 0xED ? 0x9F : 0xBF;
+    if (left < 3 || p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80) return 0;
+    *cp = (static_cast<uint32_t>(c & 0x0F) << 12) | (static_cast<uint32_t>(p[1] & 0x3F) << 6) |
+          (p[2] & 0x3F);
+    return 3;
+  }
+  if (c < 0xF5) {
+    const unsigned char lo = c == 0xF0 ? 0x90 : 0x80;
+    const unsigned char hi = c == 0xF4 ? 0x8F : 0xBF;
+    if (left < 4 || p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) {
+      return 0;
+    }
+    *cp = (static_cast<uint32_t>(c & 0x07) << 18) | (static_cast<uint32_t>(p[1] & 0x3F) << 12) |
+          (static_cast<uint32_t>(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+    return 4;
+  }
+  return 0;
+}
+
+}  // namespace ksgate::api
