@@ -167,7 +167,7 @@ TEST_F(AuthorizationTest, ForbiddenNamesServiceAndAction) {
                                           "/api_v3/service/apptoken/action/add?format=1&appToken:x=1&ks=" + Ks(0, ""),
                                           "", "", ""})
                          .body;
-  EXPECT_THAT(body, HasSubstr("\"message\":\"The access to service [appToken->add] is forbidden\""));
+  EXPECT_THAT(body, HasSubstr("\"message\":\"The access to service [apptoken->add] is forbidden\""));
 }
 
 TEST_F(AuthorizationTest, NoKsButAPartnerIsForbiddenRatherThanMissingKs) {

@@ -150,6 +150,14 @@ Response Serialize(const OutputFormat& f, const std::vector<CallResult>& results
     if (f.format == Format::kJsonp) body += ");";
   }
   response.body = std::move(body);
+  // Kaltura's initService sets these when it refuses an action (the last refusal wins).
+  for (const CallResult& r : results) {
+    if (!r.ok() && r.error().code == errors::kServiceForbidden.code) {
+      response.headers.emplace_back("X-Kaltura", "error-" + r.error().code);
+      response.headers.emplace_back(
+          "X-Kaltura-App", "exiting on error " + r.error().code + " - " + r.error().message);
+    }
+  }
   return response;
 }
 
@@ -356,7 +364,8 @@ Result<Value, ApiError> Dispatcher::Execute(const Param& params, const Request& 
   const Param* p = params.Find("p");
   if (p == nullptr || ScalarOr(p).empty()) p = params.Find("partnerId");
   const int64_t request_partner = p != nullptr ? PhpIntCast(*p) : 0;
-  const std::string forbidden = std::string(def->service) + "->" + std::string(def->action);
+  // Kaltura names the service by its lower-case id and the action as declared.
+  const std::string forbidden = service_lower + "->" + std::string(def->action);
   int64_t partner_id = 0;
   if (caller->has_ks()) {
     partner_id = caller->partner_id();

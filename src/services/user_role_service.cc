@@ -13,6 +13,7 @@ namespace ksgate::services {
 namespace {
 
 constexpr int kUpdateAttempts = 20;
+constexpr int kCloneNameAttempts = 50;
 
 ApiError NotUpdatable(std::string_view field) {
   return ApiError::Of(errors::kPropertyValidationNotUpdatable,
@@ -30,6 +31,19 @@ bool Differs(const Patch<T>& sent, const T& stored) {
 
 
 }  // namespace
+
+ApiError UserRoleService::Clash(int64_t partner_id, const store::UserRole& role) const {
+  // The store refused a name or system name a concurrent request took first: say which.
+  store::UserRoleQuery same_name;
+  same_name.name_equal = role.name;
+  same_name.limit = 2;
+  Result<store::UserRolePage> page = store_.ListUserRoles(partner_id, same_name);
+  if (!page.ok()) return DatabaseError(page.error());
+  for (const store::UserRole& other : page->objects) {
+    if (other.id != role.id) return ApiError::Of(errors::kRoleNameAlreadyExists);
+  }
+  return ApiError::Of(errors::kSystemNameAlreadyExists, {role.system_name});
+}
 
 Result<Void, ApiError> UserRoleService::Validate(int64_t partner_id, const store::UserRole& role,
                                                  const store::UserRole* existing) const {
@@ -68,6 +82,9 @@ Result<store::UserRole, ApiError> UserRoleService::Add(int64_t partner_id,
   if (patch.description.is_set()) role.description = patch.description.value;
   role.status = patch.status.is_set() ? static_cast<store::UserRoleStatus>(patch.status.value)
                                       : store::UserRoleStatus::kActive;
+  if (role.status == store::UserRoleStatus::kDeleted) {
+    return ApiError::Of(errors::kInvalidFieldValue, {"status"});  // a role cannot be born deleted
+  }
   role.permission_names = patch.permission_names.is_set() ? patch.permission_names.value : "";
   if (patch.tags.is_set()) role.tags = patch.tags.value;
   KSGATE_ASSIGN_OR_RETURN(Void ok, Validate(partner_id, role, nullptr));
@@ -75,9 +92,7 @@ Result<store::UserRole, ApiError> UserRoleService::Add(int64_t partner_id,
   role.created_at = role.updated_at = clock_.NowSeconds();
   Result<store::UserRole> inserted = store_.InsertUserRole(role);
   if (!inserted.ok()) {
-    if (inserted.error().code() == StatusCode::kAlreadyExists) {
-      return ApiError::Of(errors::kSystemNameAlreadyExists, {role.system_name});
-    }
+    if (inserted.error().code() == StatusCode::kAlreadyExists) return Clash(partner_id, role);
     return DatabaseError(inserted.error());
   }
   return std::move(inserted).value();
@@ -126,9 +141,7 @@ Result<store::UserRole, ApiError> UserRoleService::Update(int64_t partner_id, in
     if (s.ok()) return role;
     if (s.code() == StatusCode::kAborted) continue;
     if (s.code() == StatusCode::kNotFound) return InvalidId(id);
-    if (s.code() == StatusCode::kAlreadyExists) {
-      return ApiError::Of(errors::kSystemNameAlreadyExists, {role.system_name});
-    }
+    if (s.code() == StatusCode::kAlreadyExists) return Clash(partner_id, role);
     return DatabaseError(s);
   }
   return DatabaseError(AbortedError("user role update kept losing to concurrent updates"));
@@ -209,11 +222,17 @@ Result<store::UserRole, ApiError> UserRoleService::Clone(int64_t partner_id, int
   std::strftime(date, sizeof date, "%a %e %b %Y, %H:%M:%S", &tm);
   std::string when = date;
   if (when.size() > 4 && when[4] == ' ') when.erase(4, 1);  // "%e" pads with a space; PHP's "j" does not
-  copy.name = source.name + " copy (" + when + ")";
   copy.created_at = copy.updated_at = now;
-  Result<store::UserRole> inserted = store_.InsertUserRole(copy);
-  if (!inserted.ok()) return DatabaseError(inserted.error());
-  return std::move(inserted).value();
+  // Two clones in the same second would get the same name: number the later ones.
+  for (int n = 1; n <= kCloneNameAttempts; ++n) {
+    copy.name = source.name + " copy (" + when + ")" + (n > 1 ? " " + std::to_string(n) : "");
+    Result<store::UserRole> inserted = store_.InsertUserRole(copy);
+    if (inserted.ok()) return std::move(inserted).value();
+    if (inserted.error().code() != StatusCode::kAlreadyExists) {
+      return DatabaseError(inserted.error());
+    }
+  }
+  return ApiError::Of(errors::kRoleNameAlreadyExists);
 }
 
 }  // namespace ksgate::services

@@ -59,8 +59,9 @@ class UserRoleService {
       : store_(store), catalogue_(catalogue), clock_(clock) {}
 
   // userRole.add. PROPERTY_VALIDATION_CANNOT_BE_NULL (name), PROPERTY_VALIDATION_NOT_UPDATABLE
-  // (read-only fields), ROLE_NAME_ALREADY_EXISTS, SYSTEM_NAME_ALREADY_EXISTS,
-  // PERMISSION_NOT_FOUND.
+  // (read-only fields), INVALID_FIELD_VALUE (status DELETED), ROLE_NAME_ALREADY_EXISTS,
+  // SYSTEM_NAME_ALREADY_EXISTS, PERMISSION_NOT_FOUND. Names are unique among the partner's
+  // live roles even under concurrent adds.
   Result<store::UserRole, ApiError> Add(int64_t partner_id, const UserRolePatch& patch) const;
   // userRole.get: the partner's role or a built-in one. INVALID_OBJECT_ID.
   Result<store::UserRole, ApiError> Get(int64_t partner_id, int64_t id) const;
@@ -80,6 +81,7 @@ class UserRoleService {
   Result<Void, ApiError> Validate(int64_t partner_id, const store::UserRole& role,
                                   const store::UserRole* existing) const;
   Result<store::UserRole, ApiError> GetOwn(int64_t partner_id, int64_t id) const;
+  ApiError Clash(int64_t partner_id, const store::UserRole& role) const;
 
   store::Store& store_;
   const PermissionCatalogue& catalogue_;

@@ -99,6 +99,21 @@ TEST_F(UserRoleServiceTest, CloneCopiesIntoThePartner) {
   EXPECT_GE(c.id, store::kFirstUserRoleId);
 }
 
+TEST_F(UserRoleServiceTest, ClonesInTheSameSecondGetDistinctNames) {
+  store::UserRole first = *roles_.Clone(a_.id, 3);
+  store::UserRole second = *roles_.Clone(a_.id, 3);
+  EXPECT_NE(first.name, second.name);
+  EXPECT_EQ(second.name, first.name + " 2");
+}
+
+TEST_F(UserRoleServiceTest, ARoleCannotBeAddedAsDeleted) {
+  UserRolePatch p = Named("ghost");
+  p.status = Patch<int>::Of(3);
+  ApiError e = roles_.Add(a_.id, p).error();
+  EXPECT_EQ(e.code, "INVALID_FIELD_VALUE");
+  EXPECT_EQ(e.args[0].second, "status");
+}
+
 TEST_F(UserRoleServiceTest, ListFiltersAndOrders) {
   store::UserRole r1 = *roles_.Add(a_.id, Named("alpha"));
   clock_.AdvanceSeconds(1);

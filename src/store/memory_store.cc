@@ -297,6 +297,17 @@ const UserRole* MemoryStore::FindLiveRole(int64_t partner_id, int64_t id) const 
   return const_cast<MemoryStore*>(this)->FindLiveRole(partner_id, id);
 }
 
+const UserRole* MemoryStore::FindLiveRoleByName(int64_t partner_id, std::string_view name,
+                                                int64_t except_id) const {
+  for (const auto& [id, r] : user_roles_) {
+    if (id != except_id && r.partner_id == partner_id && r.status != UserRoleStatus::kDeleted &&
+        r.name == name) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
 const UserRole* MemoryStore::FindLiveRoleBySystemName(int64_t partner_id,
                                                       std::string_view system_name,
                                                       int64_t except_id) const {
@@ -318,6 +329,10 @@ Result<UserRole> MemoryStore::InsertUserRole(const UserRole& role) {
   }
   if (FindLiveRoleBySystemName(role.partner_id, role.system_name) != nullptr) {
     return AlreadyExistsError("user role system name " + role.system_name + " is taken");
+  }
+  if (role.status != UserRoleStatus::kDeleted &&
+      FindLiveRoleByName(role.partner_id, role.name) != nullptr) {
+    return AlreadyExistsError("user role name " + role.name + " is taken");
   }
   UserRole stored = role;
   stored.id = user_roles_.empty() ? kFirstUserRoleId
@@ -352,6 +367,10 @@ Status MemoryStore::UpdateUserRole(const UserRole& expected, const UserRole& upd
   if (updated.status != UserRoleStatus::kDeleted &&
       FindLiveRoleBySystemName(updated.partner_id, updated.system_name, updated.id) != nullptr) {
     return AlreadyExistsError("user role system name " + updated.system_name + " is taken");
+  }
+  if (updated.status != UserRoleStatus::kDeleted &&
+      FindLiveRoleByName(updated.partner_id, updated.name, updated.id) != nullptr) {
+    return AlreadyExistsError("user role name " + updated.name + " is taken");
   }
   *r = updated;
   return Status::Ok();

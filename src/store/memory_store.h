@@ -83,6 +83,9 @@ class MemoryStore final : public Store {
   // always nullptr for an empty name. Requires mu_ held.
   const UserRole* FindLiveRoleBySystemName(int64_t partner_id, std::string_view system_name,
                                            int64_t except_id = 0) const;
+  // A non-deleted role of the partner, other than `except_id`, whose name is `name`. Requires mu_.
+  const UserRole* FindLiveRoleByName(int64_t partner_id, std::string_view name,
+                                     int64_t except_id = 0) const;
 
   mutable std::shared_mutex mu_;
   std::map<int64_t, Partner> partners_;

@@ -96,7 +96,7 @@ class Store {
   // partners, deleted roles included, so ids increase and are never reused; a failed insert
   // uses up no id. role.id is ignored. Errors, checked in this order: kInvalidArgument if
   // role.status is kDeleted; kNotFound if there is no partner role.partner_id; kAlreadyExists if
-  // a non-deleted role of the same partner has the same non-empty system_name.
+  // a non-deleted role of the same partner has the same name, or the same non-empty system_name.
   virtual Result<UserRole> InsertUserRole(const UserRole& role) = 0;
   // kNotFound unless partner `partner_id` has a non-deleted role `id` (blocked roles are found).
   virtual Result<UserRole> GetUserRole(int64_t partner_id, int64_t id) const = 0;
@@ -112,9 +112,9 @@ class Store {
   // checked in this order: kInvalidArgument if expected and updated differ in partner_id or id;
   // kNotFound if the role does not exist, belongs to another partner or is deleted; kAborted if
   // the stored role differs from `expected` (a concurrent change won); kAlreadyExists if the new
-  // status is not kDeleted and another non-deleted role of the partner has the new, non-empty
-  // system_name (a role keeping its own name never clashes; deleting never clashes). Nothing
-  // changes on error.
+  // status is not kDeleted and another non-deleted role of the partner has the new name or the
+  // new, non-empty system_name (a role keeping its own names never clashes; deleting never
+  // clashes). Nothing changes on error.
   virtual Status UpdateUserRole(const UserRole& expected, const UserRole& updated) = 0;
   // Non-deleted roles of `partner_id` matching every set field of `query`:
   //  - *_equal / *_in: exact, case-sensitive equality; an empty *_in list matches nothing.

@@ -47,7 +47,8 @@ UserRole FullRole(int64_t partner_id) {
 //   a "Alpha" ALPHA  "Can edit entries" active  tags "edit,media" created 100 updated 300
 //   b "beta"  ""     (no description)   blocked tags "media"      created 200 updated 100
 //   c "Gamma" GAMMA  "edit only"        active  (no tags)         created 100 updated 200
-//   d "Alpha" DELTA  "Reads 100%_"      blocked tags "Edit,view"  created 300 updated 300
+//   d "Alpha2" DELTA "Reads 100%_"      blocked tags "Edit,view"  created 300 updated 300
+// (Names are unique among a partner's live roles, so a and d differ only by a suffix.)
 struct FourRoles {
   int64_t a = 0, b = 0, c = 0, d = 0;
 };
@@ -452,7 +453,7 @@ FourRoles InsertFourRoles(Store& store, int64_t partner_id) {
   b.tags = "media";
   UserRole c = StoreContractTest::Role(partner_id, "Gamma", "GAMMA", 100, 200);
   c.description = "edit only";
-  UserRole d = StoreContractTest::Role(partner_id, "Alpha", "DELTA", 300, 300);
+  UserRole d = StoreContractTest::Role(partner_id, "Alpha2", "DELTA", 300, 300);
   d.description = "Reads 100%_";
   d.status = UserRoleStatus::kBlocked;
   d.tags = "Edit,view";
@@ -529,7 +530,9 @@ TEST_P(StoreContractTest, ListUserRolesFiltersByName) {
   FourRoles r = InsertFourRoles(*store_, p.id);
   UserRoleQuery q = AllRoles();
   q.name_equal = "Alpha";
-  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a, r.d));
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a));
+  q.name_equal = "Alpha2";
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.d));
   q.name_equal = "alpha";
   EXPECT_THAT(ListRoleIds(p.id, q), IsEmpty()) << "case-sensitive";
   q.name_equal = "Alp";
@@ -679,7 +682,7 @@ TEST_P(StoreContractTest, ListUserRolesAppliesEveryFilterTogether) {
   EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.a));
 
   q = AllRoles();
-  q.name_equal = "Alpha";
+  q.name_in = std::vector<std::string>{"Alpha", "Alpha2"};
   q.status_in = std::vector<int>{2};
   EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.d));
   q.system_name_equal = "ALPHA";
@@ -718,7 +721,7 @@ TEST_P(StoreContractTest, ListUserRolesOrdersByEachFieldWithTiesById) {
   EXPECT_THAT(ordered(UserRoleOrderField::kId, false), ElementsAre(r.d, r.c, r.b, r.a));
   // Byte-wise: upper case sorts before lower case.
   EXPECT_THAT(ordered(UserRoleOrderField::kName, true), ElementsAre(r.a, r.d, r.c, r.b));
-  EXPECT_THAT(ordered(UserRoleOrderField::kName, false), ElementsAre(r.b, r.c, r.a, r.d));
+  EXPECT_THAT(ordered(UserRoleOrderField::kName, false), ElementsAre(r.b, r.c, r.d, r.a));
   EXPECT_THAT(ordered(UserRoleOrderField::kCreatedAt, true), ElementsAre(r.a, r.c, r.b, r.d));
   EXPECT_THAT(ordered(UserRoleOrderField::kCreatedAt, false), ElementsAre(r.d, r.b, r.a, r.c));
   EXPECT_THAT(ordered(UserRoleOrderField::kUpdatedAt, true), ElementsAre(r.b, r.c, r.a, r.d));
@@ -729,8 +732,8 @@ TEST_P(StoreContractTest, ListUserRolesAppliesOrderEntriesInTurn) {
   Partner p = AddPartner();
   FourRoles r = InsertFourRoles(*store_, p.id);
   UserRoleQuery q = AllRoles();
-  q.order_by = {{UserRoleOrderField::kName, true}, {UserRoleOrderField::kCreatedAt, false}};
-  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.d, r.a, r.c, r.b));
+  q.order_by = {{UserRoleOrderField::kCreatedAt, true}, {UserRoleOrderField::kName, false}};
+  EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.c, r.a, r.b, r.d));
   q.order_by = {{UserRoleOrderField::kUpdatedAt, false}, {UserRoleOrderField::kId, false}};
   EXPECT_THAT(ListRoleIds(p.id, q), ElementsAre(r.d, r.a, r.c, r.b));
   q.order_by = {{UserRoleOrderField::kCreatedAt, true}, {UserRoleOrderField::kUpdatedAt, true}};
@@ -815,6 +818,30 @@ TEST_P(StoreContractTest, ReopenedFileStoreKeepsUserRoles) {
               StatusIs(StatusCode::kAlreadyExists));
   UserRole next = AddRole(Role(p.id, "Next", "GONE"));
   EXPECT_EQ(next.id, gone.id + 1) << "the deleted role's id stays used";
+}
+
+}  // namespace
+}  // namespace ksgate::store
+
+namespace ksgate::store {
+namespace {
+
+TEST_P(StoreContractTest, UserRoleNamesAreUniqueAmongAPartnersLiveRoles) {
+  Partner p = AddPartner();
+  Partner other = AddPartner("other");
+  UserRole first = AddRole(Role(p.id, "Editor"));
+  EXPECT_THAT(store_->InsertUserRole(Role(p.id, "Editor")), StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_THAT(store_->InsertUserRole(Role(p.id, "editor")), IsOk()) << "case-sensitive";
+  EXPECT_THAT(store_->InsertUserRole(Role(other.id, "Editor")), IsOk()) << "per partner";
+
+  UserRole second = AddRole(Role(p.id, "Writer"));
+  UserRole renamed = second;
+  renamed.name = "Editor";
+  EXPECT_THAT(store_->UpdateUserRole(second, renamed), StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_EQ(store_->GetUserRole(p.id, second.id)->name, "Writer");
+
+  ASSERT_THAT(store_->UpdateUserRole(first, Deleted(first)), IsOk());
+  EXPECT_THAT(store_->UpdateUserRole(second, renamed), IsOk()) << "a deleted role frees its name";
 }
 
 }  // namespace

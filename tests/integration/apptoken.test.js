@@ -380,7 +380,7 @@ test('a widget KS may not add/get/list/update/delete (SERVICE_FORBIDDEN)', { ski
   const wks = await widgetKs(partner.id);
   for (const [action, params] of ADMIN_ACTIONS(t.id)) {
     assertError(await call('appToken', action, { ks: wks, ...params }), 'SERVICE_FORBIDDEN',
-      { SERVICE: `appToken->${action}` });
+      { SERVICE: `apptoken->${action}` });
   }
   assert.deepEqual(assertOk(await call('appToken', 'get', { ks, id: t.id })), t);
   assert.equal(assertOk(await call('appToken', 'list', { ks })).totalCount, 1);
@@ -392,7 +392,7 @@ test('a user KS may not add/get/list/update/delete (SERVICE_FORBIDDEN)', { skip 
   const uks = await userKs(partner);
   for (const [action, params] of ADMIN_ACTIONS(t.id)) {
     assertError(await call('appToken', action, { ks: uks, ...params }), 'SERVICE_FORBIDDEN',
-      { SERVICE: `appToken->${action}` });
+      { SERVICE: `apptoken->${action}` });
   }
   assert.deepEqual(assertOk(await call('appToken', 'get', { ks, id: t.id })), t);
 });
@@ -435,7 +435,7 @@ test('a role with APP_TOKEN_BASE may get and list tokens, nothing else', { skip 
   assert.deepEqual(assertOk(await call('appToken', 'list', { ks: reader })).objects, [t]);
   for (const [action, params] of ADMIN_ACTIONS(t.id).filter(([a]) => !['get', 'list'].includes(a))) {
     assertError(await call('appToken', action, { ks: reader, ...params }), 'SERVICE_FORBIDDEN',
-      { SERVICE: `appToken->${action}` });
+      { SERVICE: `apptoken->${action}` });
   }
   assert.deepEqual(assertOk(await call('appToken', 'get', { ks, id: t.id })), t);
 });
@@ -450,7 +450,7 @@ test('APP_TOKEN_ADD, APP_TOKEN_UPDATE and APP_TOKEN_DELETE each grant exactly th
       if (other === action) {
         assert.ok(res === null || res?.objectType === 'KalturaAppToken', `${action}: ${JSON.stringify(res)}`);
       } else {
-        assertError(res, 'SERVICE_FORBIDDEN', { SERVICE: `appToken->${other}` });
+        assertError(res, 'SERVICE_FORBIDDEN', { SERVICE: `apptoken->${other}` });
       }
     }
   }
@@ -464,9 +464,9 @@ test("an app token whose setrole is a custom role mints KSs limited to that role
   assert.equal(info.sessionType, 2);
   assert.deepEqual(assertOk(await call('appToken', 'list', { ks: info.ks })).objects.map((o) => o.id), [t.id]);
   assertError(await call('appToken', 'add', { ks: info.ks, appToken: { description: 'x' } }), 'SERVICE_FORBIDDEN',
-    { SERVICE: 'appToken->add' });
+    { SERVICE: 'apptoken->add' });
   assertError(await call('appToken', 'delete', { ks: info.ks, id: t.id }), 'SERVICE_FORBIDDEN',
-    { SERVICE: 'appToken->delete' });
+    { SERVICE: 'apptoken->delete' });
 });
 
 // ---- partner isolation ---------------------------------------------------------------------

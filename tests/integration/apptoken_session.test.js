@@ -386,7 +386,7 @@ test("a token's setrole bounds what its KS may do, even an ADMIN-type KS", { ski
   await assertKsValid(info.ks);
   for (const action of ['list', 'add']) {
     assertError(await call('appToken', action, { ks: info.ks, appToken: { description: 'x' } }), 'SERVICE_FORBIDDEN',
-      { SERVICE: `appToken->${action}` });
+      { SERVICE: `apptoken->${action}` });
   }
   assertError(await call('session', 'get', { ks: info.ks }), 'SERVICE_FORBIDDEN', { SERVICE: 'session->get' });
 });

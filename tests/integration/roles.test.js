@@ -37,9 +37,12 @@ function assertOk(res, objectType) {
 }
 
 // The SERVICE arg of SERVICE_FORBIDDEN for "service->action" as written here (appToken->add):
-// ksgate names the service as declared. (Kaltura itself uses its lower-case service id, e.g.
-// "apptoken->add"; if ksgate follows that, change this one line to lower-case the service.)
-const serviceArg = (serviceAction) => serviceAction;
+// Kaltura (and ksgate) name the service by its lower-case id and the action as declared:
+// "apptoken->startSession" (KalturaActionReflector is built from the lower-cased service).
+const serviceArg = (serviceAction) => {
+  const [service, action] = serviceAction.split('->');
+  return `${service.toLowerCase()}->${action}`;
+};
 
 function assertForbidden(res, serviceAction) {
   const expected = serviceArg(serviceAction);

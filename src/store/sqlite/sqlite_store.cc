@@ -171,7 +171,8 @@ UserRole ReadUserRole(const Statement& s) {
 // names) becomes a readable kAlreadyExists.
 Status RoleWriteStatus(Status written, const UserRole& role) {
   if (written.code() == StatusCode::kAlreadyExists) {
-    return AlreadyExistsError("user role system name " + role.system_name + " is taken");
+    return AlreadyExistsError("user role name " + role.name + " or system name " +
+                              role.system_name + " is taken");
   }
   return written;
 }

@@ -88,6 +88,8 @@ TEST(SqliteMigrations, AreNumberedFromOneWithoutGaps) {
   EXPECT_EQ(migrations[1].name, "0002_app_tokens");
   ASSERT_GE(migrations.size(), 3u);
   EXPECT_EQ(migrations[2].name, "0003_user_roles");
+  ASSERT_GE(migrations.size(), 4u);
+  EXPECT_EQ(migrations[3].name, "0004_user_role_names");
 }
 
 TEST_F(SqliteStoreTest, MigrateAppliesEveryMigrationOnceAndReportsTheLatestVersion) {
@@ -100,7 +102,7 @@ TEST_F(SqliteStoreTest, MigrateAppliesEveryMigrationOnceAndReportsTheLatestVersi
 
   RawDb raw(DbPath());
   EXPECT_THAT(raw.Column("SELECT version FROM schema_version ORDER BY version"),
-              ElementsAre("1", "2", "3"));
+              ElementsAre("1", "2", "3", "4"));
 }
 
 TEST_F(SqliteStoreTest, MigrateCreatesTheDocumentedTablesAndIndexes) {
@@ -237,10 +239,12 @@ TEST_F(SqliteStoreTest, TwoStoresOnOneFileNeverHandOutTheSameIdOrTokenId) {
   EXPECT_EQ(*ids.rbegin(), 4 * kPerThread);
 }
 
+// A role with a name no other call gives (names are unique among a partner's live roles).
 UserRole ARole(int64_t partner_id, std::string system_name = "") {
+  static std::atomic<int> counter{0};
   UserRole r;
   r.partner_id = partner_id;
-  r.name = "role";
+  r.name = "role " + std::to_string(++counter);
   r.system_name = std::move(system_name);
   r.permission_names = "*";
   r.created_at = kNow;
