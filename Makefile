@@ -3,6 +3,7 @@
 #   make run          install build deps, build, serve a demo on 127.0.0.1:8080 (scripts/run-demo.sh)
 #   make test         install all deps, build, run unit + integration tests (scripts/run-tests.sh)
 #   make build        configure (once) and build the release preset -> build/release/ksgate
+#   make build-asan   the same with AddressSanitizer + UBSan -> build/asan (make test runs it too)
 #   make bench        Google Benchmark micro-benchmarks (build/release/bench/ks_bench)
 #   make bench-http   wrk against ksgate and an nginx fixed-body baseline (scripts/bench-http.sh)
 #   make clean        remove build/release and build/bench-http (keeps var/ and the other presets)
@@ -19,7 +20,7 @@ BUILD_DIR := build/$(PRESET)
 NINJA     := $(BUILD_DIR)/build.ninja
 NODE_DEPS := tests/node_modules/.package-lock.json
 
-.PHONY: build run test bench bench-http clean distclean deps deps-test node-deps help
+.PHONY: build build-asan run test bench bench-http clean distclean deps deps-test node-deps help
 
 help:
 	@sed -n 's/^#   make/  make/p' $(firstword $(MAKEFILE_LIST))
@@ -40,6 +41,16 @@ $(NINJA): CMakePresets.json
 build: $(NINJA)
 	@cmake --build --preset $(PRESET)
 
+# The AddressSanitizer + UndefinedBehaviorSanitizer build that `make test` runs every suite on too.
+ASAN_NINJA := build/asan/build.ninja
+$(ASAN_NINJA): CMakePresets.json
+	@echo "cmake: configuring preset asan"
+	@cmake --preset asan --log-level=WARNING >/dev/null
+	@touch $@
+
+build-asan: $(ASAN_NINJA)
+	@cmake --build --preset asan
+
 run: deps build
 	@scripts/run-demo.sh
 
@@ -50,7 +61,7 @@ $(NODE_DEPS): tests/package.json tests/package-lock.json
 
 node-deps: $(NODE_DEPS)
 
-test: deps-test node-deps build
+test: deps-test node-deps build build-asan
 	@scripts/run-tests.sh
 
 bench: deps $(NINJA)

@@ -14,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
 BUILD_DIR="${KSGATE_BUILD_DIR:-build/release}"
+ASAN_DIR="${KSGATE_ASAN_DIR:-build/asan}"
 export KSGATE_BIN="${KSGATE_BIN:-$ROOT/$BUILD_DIR/ksgate}"
 export KSGATE_REQUIRE_BIN=1 # the binary must exist here: a missing one fails, it is not skipped
 
@@ -132,6 +133,16 @@ node --test-timeout=120000 -e 0 >/dev/null 2>&1 && node_flags+=(--test-timeout=1
 step "unit (ctest)" ctest_counts - ctest --test-dir "$BUILD_DIR" --output-on-failure -j2
 if ((${#node_dirs[@]})); then
   step "integration (node)" tap_counts "$OUT/node.tap" node "${node_flags[@]}" "${node_dirs[@]}"
+fi
+# The same suites once more under AddressSanitizer + UndefinedBehaviorSanitizer (preset asan),
+# when that build exists (`make test` builds it): memory errors abort, leaks fail the exit code.
+if [[ -x "$ASAN_DIR/ksgate" ]]; then
+  step "unit asan (ctest)" ctest_counts - ctest --test-dir "$ASAN_DIR" --output-on-failure -j2
+  if ((${#node_dirs[@]})); then
+    asan_node_flags=("${node_flags[@]/node.tap/node-asan.tap}")
+    step "integration asan" tap_counts "$OUT/node-asan.tap" env KSGATE_BIN="$ROOT/$ASAN_DIR/ksgate" \
+      node "${asan_node_flags[@]}" "${node_dirs[@]}"
+  fi
 fi
 # e.g. step "postgres (ctest)" ctest_counts - env KSGATE_TEST_PG_DSN="$dsn" ctest --test-dir "$BUILD_DIR" -L postgres
 # ----------------------------------------------------------------------------------------------
