@@ -24,6 +24,7 @@
 #include "services/user_role_service.h"
 #include "services/ks_issuer.h"
 #include "services/session_service.h"
+#include "store/caching_store.h"
 #include "store/open_store.h"
 
 namespace ksgate::cli {
@@ -122,10 +123,13 @@ int Serve(const ServeOptions& options) {
     Fail("--listen must be HOST:PORT, got '" + options.listen + "'");
     return 2;
   }
-  std::unique_ptr<store::Store> store = OpenMigrated(options.db);
-  if (!store) return 1;
+  std::unique_ptr<store::Store> backend = OpenMigrated(options.db);
+  if (!backend) return 1;
 
   const Clock& clock = SystemClock::Instance();
+  auto store = std::make_unique<store::CachingStore>(
+      std::move(backend), clock,
+      store::CacheOptions{.ttl = std::chrono::milliseconds(options.cache_ttl_ms)});
   const services::PermissionCatalogue& catalogue = services::PermissionCatalogue::BuiltIn();
   services::Authenticator authenticator(*store, clock);
   services::Authorizer authorizer(catalogue, *store);

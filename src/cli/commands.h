@@ -14,6 +14,9 @@ struct ServeOptions {
   std::string db = "sqlite:var/ksgate.db";
   int threads = 0;  // 0 = number of cores
   std::vector<std::string> trusted_proxies;
+  // How long cached reads (partners, tokens, roles, revocations) may be served; changes made
+  // by other processes take effect within this. 0 disables the cache.
+  int64_t cache_ttl_ms = 1000;
 };
 int Serve(const ServeOptions& options);
 

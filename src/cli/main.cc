@@ -23,6 +23,10 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--db", serve.db, "Store URL: sqlite:PATH")->capture_default_str();
   serve_cmd->add_option("--threads", serve.threads, "I/O threads (default: number of cores)")
       ->check(CLI::Range(1, 256));
+  serve_cmd->add_option("--cache-ttl-ms", serve.cache_ttl_ms,
+                        "How long cached reads are served; other processes' changes show within it")
+      ->check(CLI::Range(int64_t{0}, int64_t{60000}))
+      ->capture_default_str();
   serve_cmd->add_option("--trusted-proxy", serve.trusted_proxies,
                         "Peer address or CIDR whose X-Forwarded-For is believed (repeatable)");
 

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/caching_store.h"
 #include "store/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
@@ -66,6 +67,34 @@ const Backend kSqliteFile{"SqliteFile",
                             return std::unique_ptr<Store>(std::move(s));
                           },
                           true, &SqliteActionsLimit};
+
+// The caching layer must keep every contract of the store it wraps (all writes go through it).
+const Backend kCachedMemory{
+    "CachedMemory",
+    [](const std::filesystem::path&) -> Result<std::unique_ptr<Store>> {
+      return std::unique_ptr<Store>(
+          std::make_unique<CachingStore>(std::make_unique<MemoryStore>(), SystemClock::Instance()));
+    },
+    false,
+    [](Store& store, const Revocation& r, int64_t limit, int64_t now) {
+      static_cast<MemoryStore&>(static_cast<CachingStore&>(store).BackendForTesting())
+          .SetActionsLimitForTesting(r, limit, now);
+      return Status::Ok();
+    }};
+
+const Backend kCachedSqliteFile{
+    "CachedSqliteFile",
+    [](const std::filesystem::path& dir) -> Result<std::unique_ptr<Store>> {
+      KSGATE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> s,
+                              SqliteStore::Open((dir / "db" / "ksgate.db").string()));
+      return std::unique_ptr<Store>(
+          std::make_unique<CachingStore>(std::move(s), SystemClock::Instance()));
+    },
+    true,
+    [](Store& store, const Revocation& r, int64_t limit, int64_t now) {
+      return SqliteActionsLimit(static_cast<CachingStore&>(store).BackendForTesting(), r, limit,
+                                now);
+    }};
 
 // --- Migrations ------------------------------------------------------------------------------
 
@@ -1053,7 +1082,8 @@ TEST_P(StoreContractTest, ConcurrentCompareAndSetUpdatesLoseNoIncrement) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest,
-                         ::testing::Values(kMemory, kSqliteMemory, kSqliteFile),
+                         ::testing::Values(kMemory, kSqliteMemory, kSqliteFile, kCachedMemory,
+                                           kCachedSqliteFile),
                          [](const ::testing::TestParamInfo<Backend>& info) {
                            return info.param.name;
                          });

@@ -36,14 +36,18 @@ test('rotation keeps old KSs valid, signs new ones with the new primary; retirin
   const info = await u.call(server.url, 'session', 'get', { ks: oldKs });
   assert.equal(info.objectType, 'KalturaSessionInfo', JSON.stringify(info));
 
-  // Both secrets still start sessions; a USER KS is signed with the new primary.
-  const newKs = await u.startSession(server.url, partner, { secret: rotated.adminSecret });
+  // Both secrets still start sessions; a USER KS is signed with the new primary. (The CLI is
+  // another process: the server sees the new secret within its cache TTL.)
+  const newKs = await u.eventually(() =>
+    u.startSession(server.url, partner, { secret: rotated.adminSecret }));
   assert.equal(u.decodeKs(server.dbPath, newKs).secretIndex, 0);
   const viaOld = await u.startSession(server.url, partner, { type: 0 });
   assert.equal(u.decodeKs(server.dbPath, viaOld).secretIndex, 0);
 
   assert.match(cli('retire-secrets', String(partner.id)), /retired 1 old admin secret/);
-  u.assertInvalidKs(await u.call(server.url, 'session', 'get', { ks: oldKs }), oldKs);
+  // The CLI is another process: the server sees the change within its cache TTL.
+  await u.eventually(async () =>
+    u.assertInvalidKs(await u.call(server.url, 'session', 'get', { ks: oldKs }), oldKs));
   const still = await u.call(server.url, 'session', 'get', { ks: newKs });
   assert.equal(still.objectType, 'KalturaSessionInfo', JSON.stringify(still));
   const refused = await u.call(server.url, 'session', 'start',

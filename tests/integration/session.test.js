@@ -359,10 +359,13 @@ describe('session service', { skip }, () => {
     const r = h.ksgateCli(['partner', 'block', '--db', `sqlite:${server.dbPath}`, String(P.blocked.id)]);
     assert.equal(r.status, 0, r.stderr);
     P.blocked.ks = ks;
-    const body = await u.call(url(), 'session', 'get', { ks });
-    u.assertApiError(body, 'SERVICE_FORBIDDEN_CONTENT_BLOCKED', {
-      message: 'The access to this service is forbidden since the specified partner is blocked',
-      args: [],
+    // The CLI is another process: the server sees the change within its cache TTL.
+    await u.eventually(async () => {
+      const body = await u.call(url(), 'session', 'get', { ks });
+      u.assertApiError(body, 'SERVICE_FORBIDDEN_CONTENT_BLOCKED', {
+        message: 'The access to this service is forbidden since the specified partner is blocked',
+        args: [],
+      });
     });
   });
 

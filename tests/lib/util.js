@@ -208,7 +208,23 @@ function relabelKsPartner(ks, newPartnerId) {
 
 const nowSec = () => Math.floor(Date.now() / 1000);
 
+// Retries `fn` (which asserts) until it passes or `timeoutMs` runs out, then rethrows its last
+// failure. For changes made by another process (the CLI): a running server sees them within
+// its cache TTL (`--cache-ttl-ms`, 1 s by default), not at once.
+async function eventually(fn, { timeoutMs = 3000, intervalMs = 50 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+}
+
 module.exports = {
+  eventually,
   parseResponse,
   rawHttp,
   rawGet,

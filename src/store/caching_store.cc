@@ -1,0 +1,252 @@
+#include "store/caching_store.h"
+
+#include <mutex>
+#include <vector>
+
+namespace ksgate::store {
+
+// One cached method: key -> (value, when it was read). Reads that raced with an invalidation
+// are not stored (a generation counter), so an entry never predates the last write through
+// this object that concerned it.
+template <typename V>
+class CachingStore::Cache {
+ public:
+  Cache(const Clock& clock, const CacheOptions& options) : clock_(clock), options_(options) {}
+
+  // The cached value of `key`, or nullopt when absent or older than the TTL.
+  std::optional<V> Get(const std::string& key) const {
+    std::shared_lock lock(mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return std::nullopt;
+    const int64_t age = clock_.NowMicros() - it->second.read_at;
+    if (age < 0 || age >= ttl_micros()) return std::nullopt;
+    return it->second.value;
+  }
+
+  // Call before reading the backend; pass the result to Put.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
+  void Put(const std::string& key, V value, uint64_t generation_before_read) {
+    if (ttl_micros() <= 0) return;
+    std::unique_lock lock(mu_);
+    if (generation_.load(std::memory_order_acquire) != generation_before_read) return;
+    if (entries_.size() >= options_.max_entries) entries_.clear();
+    entries_.insert_or_assign(key, Entry{std::move(value), clock_.NowMicros()});
+  }
+
+  void Erase(const std::string& key) {
+    std::unique_lock lock(mu_);
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    entries_.erase(key);
+  }
+
+  void Clear() {
+    std::unique_lock lock(mu_);
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    entries_.clear();
+  }
+
+ private:
+  struct Entry {
+    V value;
+    int64_t read_at;
+  };
+  int64_t ttl_micros() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(options_.ttl).count();
+  }
+
+  const Clock& clock_;
+  const CacheOptions& options_;
+  mutable std::shared_mutex mu_;
+  std::atomic<uint64_t> generation_{0};
+  std::unordered_map<std::string, Entry> entries_;
+};
+
+namespace {
+
+std::string PartnerKey(int64_t id) { return std::to_string(id); }
+
+std::string TokenKey(int64_t partner_id, std::string_view id) {
+  std::string key = std::to_string(partner_id);
+  key += '/';
+  key.append(id);
+  return key;
+}
+
+std::string RoleIdKey(int64_t partner_id, int64_t id) {
+  return std::to_string(partner_id) + "#" + std::to_string(id);
+}
+
+std::string RoleNameKey(int64_t partner_id, std::string_view system_name) {
+  std::string key = std::to_string(partner_id);
+  key += '$';
+  key.append(system_name);
+  return key;
+}
+
+// Only definite answers are cached: a value or kNotFound, never a transient failure.
+template <typename T>
+bool Cacheable(const Result<T>& r) {
+  return r.ok() || r.error().code() == StatusCode::kNotFound;
+}
+
+}  // namespace
+
+CachingStore::CachingStore(std::unique_ptr<Store> backend, const Clock& clock,
+                           CacheOptions options)
+    : backend_(std::move(backend)),
+      clock_(clock),
+      options_(options),
+      partners_(std::make_unique<Cache<Result<Partner>>>(clock_, options_)),
+      tokens_(std::make_unique<Cache<Result<AppToken>>>(clock_, options_)),
+      roles_(std::make_unique<Cache<Result<UserRole>>>(clock_, options_)),
+      revoked_(std::make_unique<Cache<RevokedAt>>(clock_, options_)) {}
+
+CachingStore::~CachingStore() = default;
+
+Result<int> CachingStore::Migrate() { return backend_->Migrate(); }
+
+// --- Partners ---------------------------------------------------------------------------------
+
+Result<Partner> CachingStore::CreatePartner(const NewPartner& partner, int64_t now) {
+  Result<Partner> created = backend_->CreatePartner(partner, now);
+  if (created.ok()) partners_->Erase(PartnerKey(created->id));  // drop a cached "not found"
+  return created;
+}
+
+Result<Partner> CachingStore::GetPartner(int64_t id) const {
+  const std::string key = PartnerKey(id);
+  if (std::optional<Result<Partner>> hit = partners_->Get(key)) return *std::move(hit);
+  const uint64_t generation = partners_->generation();
+  Result<Partner> read = backend_->GetPartner(id);
+  if (Cacheable(read)) partners_->Put(key, read, generation);
+  return read;
+}
+
+Result<std::vector<Partner>> CachingStore::ListPartners() const {
+  return backend_->ListPartners();
+}
+
+Status CachingStore::SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) {
+  Status s = backend_->SetPartnerStatus(id, status, now);
+  partners_->Erase(PartnerKey(id));
+  return s;
+}
+
+Status CachingStore::SetPartnerAdminSecrets(int64_t id,
+                                            const std::vector<std::string>& admin_secrets,
+                                            int64_t now) {
+  Status s = backend_->SetPartnerAdminSecrets(id, admin_secrets, now);
+  partners_->Erase(PartnerKey(id));
+  return s;
+}
+
+// --- Revocation -------------------------------------------------------------------------------
+
+Status CachingStore::Revoke(const Revocation& revocation, int64_t now) {
+  Status s = backend_->Revoke(revocation, now);
+  revoked_->Erase(revocation.key);
+  return s;
+}
+
+Result<bool> CachingStore::IsRevoked(std::span<const std::string> keys, int64_t now) const {
+  // Per key, so that a KS hash and its session id are cached independently.
+  bool any = false;
+  for (const std::string& key : keys) {
+    if (std::optional<RevokedAt> hit = revoked_->Get(key); hit && hit->now == now) {
+      any = any || hit->revoked;
+      continue;
+    }
+    const uint64_t generation = revoked_->generation();
+    Result<bool> read = backend_->IsRevoked(std::span<const std::string>(&key, 1), now);
+    if (!read.ok()) return read;
+    revoked_->Put(key, RevokedAt{*read, now}, generation);
+    any = any || *read;
+  }
+  return any;
+}
+
+// --- App tokens -------------------------------------------------------------------------------
+
+Status CachingStore::InsertAppToken(const AppToken& token) {
+  Status s = backend_->InsertAppToken(token);
+  tokens_->Erase(TokenKey(token.partner_id, token.id));
+  return s;
+}
+
+Result<AppToken> CachingStore::GetAppToken(int64_t partner_id, std::string_view id) const {
+  const std::string key = TokenKey(partner_id, id);
+  if (std::optional<Result<AppToken>> hit = tokens_->Get(key)) return *std::move(hit);
+  const uint64_t generation = tokens_->generation();
+  Result<AppToken> read = backend_->GetAppToken(partner_id, id);
+  if (Cacheable(read)) tokens_->Put(key, read, generation);
+  return read;
+}
+
+Status CachingStore::UpdateAppToken(const AppToken& expected, const AppToken& updated) {
+  Status s = backend_->UpdateAppToken(expected, updated);
+  // Whatever happened (including kAborted: the caller's copy was stale), re-read next time.
+  tokens_->Erase(TokenKey(updated.partner_id, updated.id));
+  return s;
+}
+
+Status CachingStore::DeleteAppToken(int64_t partner_id, std::string_view id,
+                                    const Revocation& revocation, int64_t now) {
+  Status s = backend_->DeleteAppToken(partner_id, id, revocation, now);
+  tokens_->Erase(TokenKey(partner_id, id));
+  revoked_->Erase(revocation.key);
+  return s;
+}
+
+Result<AppTokenPage> CachingStore::ListAppTokens(int64_t partner_id,
+                                                 const AppTokenQuery& query) const {
+  return backend_->ListAppTokens(partner_id, query);
+}
+
+// --- User roles -------------------------------------------------------------------------------
+
+Result<UserRole> CachingStore::InsertUserRole(const UserRole& role) {
+  Result<UserRole> inserted = backend_->InsertUserRole(role);
+  roles_->Clear();  // a cached "no role by this system name" may be wrong now
+  return inserted;
+}
+
+Result<UserRole> CachingStore::GetUserRole(int64_t partner_id, int64_t id) const {
+  const std::string key = RoleIdKey(partner_id, id);
+  if (std::optional<Result<UserRole>> hit = roles_->Get(key)) return *std::move(hit);
+  const uint64_t generation = roles_->generation();
+  Result<UserRole> read = backend_->GetUserRole(partner_id, id);
+  if (Cacheable(read)) roles_->Put(key, read, generation);
+  return read;
+}
+
+Result<UserRole> CachingStore::FindUserRoleBySystemName(int64_t partner_id,
+                                                        std::string_view system_name) const {
+  const std::string key = RoleNameKey(partner_id, system_name);
+  if (std::optional<Result<UserRole>> hit = roles_->Get(key)) return *std::move(hit);
+  const uint64_t generation = roles_->generation();
+  Result<UserRole> read = backend_->FindUserRoleBySystemName(partner_id, system_name);
+  if (Cacheable(read)) roles_->Put(key, read, generation);
+  return read;
+}
+
+Status CachingStore::UpdateUserRole(const UserRole& expected, const UserRole& updated) {
+  Status s = backend_->UpdateUserRole(expected, updated);
+  roles_->Clear();  // the role is cached by id and by (old and new) system name
+  return s;
+}
+
+Result<UserRolePage> CachingStore::ListUserRoles(int64_t partner_id,
+                                                 const UserRoleQuery& query) const {
+  return backend_->ListUserRoles(partner_id, query);
+}
+
+// --- Actions limit ----------------------------------------------------------------------------
+
+Result<ActionsLimitState> CachingStore::ConsumeAction(std::string_view ks_hash, int64_t limit,
+                                                      std::optional<int64_t> valid_until,
+                                                      int64_t now) {
+  return backend_->ConsumeAction(ks_hash, limit, valid_until, now);
+}
+
+}  // namespace ksgate::store
