@@ -15,6 +15,7 @@ std::string AsciiLower(std::string_view s) {
 void ActionTable::Add(ActionDef action) {
   std::string service = AsciiLower(action.service);
   std::string key = service + "." + AsciiLower(action.action);
+  action.key = key;
   by_name_[key] = actions_.size();
   ++services_[service];
   actions_.push_back(std::move(action));

@@ -39,6 +39,8 @@ struct ActionDef {
   // action at all is decided by the permission catalogue, not here.
   bool needs_ks = true;
   Handler handler;
+  // Filled by ActionTable::Add: "service.action" in lower case (the permission catalogue key).
+  std::string key = {};
 };
 
 // Service and action names are matched case-insensitively. Not thread-safe to modify; build it

@@ -365,13 +365,14 @@ Result<Value, ApiError> Dispatcher::Execute(const Param& params, const Request& 
   if (p == nullptr || ScalarOr(p).empty()) p = params.Find("partnerId");
   const int64_t request_partner = p != nullptr ? PhpIntCast(*p) : 0;
   // Kaltura names the service by its lower-case id and the action as declared.
-  const std::string forbidden = service_lower + "->" + std::string(def->action);
+  auto forbidden = [&] {
+    return ApiError::Of(errors::kServiceForbidden,
+                        {service_lower + "->" + std::string(def->action)});
+  };
   int64_t partner_id = 0;
   if (caller->has_ks()) {
     partner_id = caller->partner_id();
-    if (request_partner != 0 && request_partner != partner_id) {
-      return ApiError::Of(errors::kServiceForbidden, {forbidden});
-    }
+    if (request_partner != 0 && request_partner != partner_id) return forbidden();
   } else if (request_partner != 0) {
     Result<store::Partner, ApiError> partner = authenticator_.RequirePartner(request_partner);
     if (!partner.ok()) return std::move(partner).error();
@@ -388,9 +389,9 @@ Result<Value, ApiError> Dispatcher::Execute(const Param& params, const Request& 
     if (!none.ok()) return std::move(none).error();
     anonymous = *none;
   }
-  if (!authorizer_.Allows(*permissions, service_lower + "." + action_lower)) {
+  if (!authorizer_.Allows(*permissions, def->key)) {
     if (!caller->has_ks() && partner_id == 0) return ApiError::Of(errors::kMissingKs);
-    return ApiError::Of(errors::kServiceForbidden, {forbidden});
+    return forbidden();
   }
   if (def->needs_ks && !caller->has_ks()) return ApiError::Of(errors::kMissingKs);
 

@@ -71,7 +71,7 @@ Result<PermissionCatalogue> PermissionCatalogue::Parse(std::string_view text) {
       std::string_view name = space == std::string_view::npos ? "" : Trim(header.substr(space));
       if (!IsName(name) || name == "*") return error("bad name '" + std::string(name) + "'");
       if (kind == "permission") {
-        if (c.by_name_.count(std::string(name))) return error("duplicate permission " + std::string(name));
+        if (c.by_name_.contains(name)) return error("duplicate permission " + std::string(name));
         if (c.permissions_.size() == kMaxPermissions) return error("too many permissions");
         c.by_name_[std::string(name)] = c.permissions_.size();
         c.permissions_.push_back(PermissionDef{std::string(name), "", {}});
@@ -160,7 +160,7 @@ const PermissionCatalogue& PermissionCatalogue::BuiltIn() {
 }
 
 std::optional<size_t> PermissionCatalogue::Find(std::string_view name) const {
-  auto it = by_name_.find(std::string(name));
+  auto it = by_name_.find(name);
   if (it == by_name_.end()) return std::nullopt;
   return it->second;
 }
@@ -188,7 +188,7 @@ std::optional<std::string> PermissionCatalogue::FirstUnknown(std::string_view cs
 }
 
 PermissionSet PermissionCatalogue::Granting(std::string_view service_action_lower) const {
-  auto it = granting_.find(std::string(service_action_lower));
+  auto it = granting_.find(service_action_lower);
   return it == granting_.end() ? PermissionSet() : it->second;
 }
 

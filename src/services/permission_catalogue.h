@@ -3,6 +3,7 @@
 #pragma once
 
 #include <bitset>
+#include <functional>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -57,8 +58,14 @@ class PermissionCatalogue {
 
  private:
   std::vector<PermissionDef> permissions_;
-  std::unordered_map<std::string, size_t> by_name_;
-  std::unordered_map<std::string, PermissionSet> granting_;  // lower-case action -> permissions
+  // Heterogeneous lookup, so hot-path lookups by string_view allocate nothing.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> by_name_;
+  // lower-case "service.action" -> the permissions granting it
+  std::unordered_map<std::string, PermissionSet, StringHash, std::equal_to<>> granting_;
   std::vector<store::UserRole> roles_;
 };
 
