@@ -345,6 +345,31 @@ void BindAll(Statement& s, const std::vector<Param>& params) {
   }
 }
 
+// Runs a paged list: COUNT(*) over `where`, then (if anything matched) the page itself, in one
+// read snapshot so the two agree. `read_row` turns a row into an element of page->objects.
+template <typename Page, typename ReadRow>
+Status ReadPagedList(Connection& c, const std::string& where, const std::string& select_sql,
+                     const std::vector<Param>& params, int64_t limit, int64_t offset,
+                     ReadRow read_row, Page* page) {
+  *page = Page();
+  {
+    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare("SELECT COUNT(*)" + where));
+    BindAll(s, params);
+    KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
+    page->total_count = row ? s.Int(0) : 0;
+  }
+  if (page->total_count == 0) return Status::Ok();
+  KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(select_sql));
+  BindAll(s, params);
+  s.Bind(limit > 0 ? limit : int64_t{-1});  // SQLite: negative LIMIT = none
+  s.Bind(std::max<int64_t>(offset, 0));
+  while (true) {
+    KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::Ok();
+    page->objects.push_back(read_row(s));
+  }
+}
+
 }  // namespace
 
 // --- Lifecycle -------------------------------------------------------------------------------
@@ -665,27 +690,11 @@ Result<AppTokenPage> SqliteStore::ListAppTokens(int64_t partner_id,
   std::vector<Param> params;
   const std::optional<std::string> where = ListWhere(partner_id, query, params);
   if (!where) return page;  // an empty IN list matches nothing
-  const std::string count_sql = "SELECT COUNT(*)" + *where;
   const std::string select_sql =
       "SELECT " KSGATE_TOKEN_COLUMNS + *where + ListOrder(query.order_by) + " LIMIT ? OFFSET ?";
-  KSGATE_RETURN_IF_ERROR(Read(true, [&](Connection& c) -> Status {
-    page = AppTokenPage();
-    {
-      KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(count_sql));
-      BindAll(s, params);
-      KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
-      page.total_count = row ? s.Int(0) : 0;
-    }
-    if (page.total_count == 0) return Status::Ok();
-    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(select_sql));
-    BindAll(s, params);
-    s.Bind(query.limit > 0 ? query.limit : int64_t{-1});  // SQLite: negative LIMIT = none
-    s.Bind(std::max<int64_t>(query.offset, 0));
-    while (true) {
-      KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) return Status::Ok();
-      page.objects.push_back(ReadAppToken(s));
-    }
+  KSGATE_RETURN_IF_ERROR(Read(true, [&](Connection& c) {
+    return ReadPagedList(c, *where, select_sql, params, query.limit, query.offset, ReadAppToken,
+                         &page);
   }));
   return page;
 }
@@ -791,27 +800,11 @@ Result<UserRolePage> SqliteStore::ListUserRoles(int64_t partner_id,
   std::vector<Param> params;
   const std::optional<std::string> where = RoleListWhere(partner_id, query, params);
   if (!where) return page;  // an empty list matches nothing
-  const std::string count_sql = "SELECT COUNT(*)" + *where;
   const std::string select_sql =
       "SELECT " KSGATE_ROLE_COLUMNS + *where + RoleListOrder(query.order_by) + " LIMIT ? OFFSET ?";
-  KSGATE_RETURN_IF_ERROR(Read(true, [&](Connection& c) -> Status {
-    page = UserRolePage();
-    {
-      KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(count_sql));
-      BindAll(s, params);
-      KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
-      page.total_count = row ? s.Int(0) : 0;
-    }
-    if (page.total_count == 0) return Status::Ok();
-    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(select_sql));
-    BindAll(s, params);
-    s.Bind(query.limit > 0 ? query.limit : int64_t{-1});  // SQLite: negative LIMIT = none
-    s.Bind(std::max<int64_t>(query.offset, 0));
-    while (true) {
-      KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) return Status::Ok();
-      page.objects.push_back(ReadUserRole(s));
-    }
+  KSGATE_RETURN_IF_ERROR(Read(true, [&](Connection& c) {
+    return ReadPagedList(c, *where, select_sql, params, query.limit, query.offset, ReadUserRole,
+                         &page);
   }));
   return page;
 }
