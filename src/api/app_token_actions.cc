@@ -32,6 +32,14 @@ Value OptionalInt(const std::optional<int64_t>& i) { return i ? Value::Int(*i) :
 
 }  // namespace
 
+Value ListResponseToValue(std::string_view class_name, int64_t total_count, Value objects) {
+  Value v = Value::Object(std::string(class_name));
+  v.Add("relatedObjects", Value::Null());
+  v.Add("totalCount", Value::Int(total_count));
+  v.Add("objects", std::move(objects));
+  return v;
+}
+
 Value AppTokenToValue(const store::AppToken& t) {
   Value v = Value::Object("KalturaAppToken");
   v.Add("relatedObjects", Value::Null());
@@ -120,11 +128,8 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
         KSGATE_ASSIGN_OR_RETURN(store::AppTokenPage page, tokens.List(c.partner_id, request));
         Value objects = Value::Array();
         for (const store::AppToken& t : page.objects) objects.Push(AppTokenToValue(t));
-        Value v = Value::Object("KalturaAppTokenListResponse");
-        v.Add("relatedObjects", Value::Null());
-        v.Add("totalCount", Value::Int(page.total_count));
-        v.Add("objects", std::move(objects));
-        return v;
+        return ListResponseToValue("KalturaAppTokenListResponse", page.total_count,
+                                   std::move(objects));
       }});
 
   table.Add(ActionDef{

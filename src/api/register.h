@@ -24,6 +24,9 @@ Value SessionInfoToValue(const services::SessionInfo& info);
 // appToken.add, get, update, delete, list, startSession.
 void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService& tokens);
 
+// A Kaltura<X>ListResponse: totalCount (all matches) and the page of objects.
+Value ListResponseToValue(std::string_view class_name, int64_t total_count, Value objects);
+
 // KalturaAppToken, with every field in declaration order.
 Value AppTokenToValue(const store::AppToken& token);
 

@@ -24,14 +24,6 @@ services::UserRolePatch ToPatch(const ObjectValue& o) {
   return p;
 }
 
-Value ListResponse(std::string_view class_name, int64_t total, Value objects) {
-  Value v = Value::Object(std::string(class_name));
-  v.Add("relatedObjects", Value::Null());
-  v.Add("totalCount", Value::Int(total));
-  v.Add("objects", std::move(objects));
-  return v;
-}
-
 const ParamDef kRoleId{.name = "userRoleId", .type = Type::kInt};
 const ParamDef kRoleObject{.name = "userRole", .type = Type::kObject,
                            .object_def = &types::kUserRole};
@@ -116,7 +108,7 @@ void RegisterUserRoleActions(ActionTable& table, const services::UserRoleService
         KSGATE_ASSIGN_OR_RETURN(store::UserRolePage page, roles.List(c.partner_id, r));
         Value objects = Value::Array();
         for (const store::UserRole& role : page.objects) objects.Push(UserRoleToValue(role));
-        return ListResponse("KalturaUserRoleListResponse", page.total_count, std::move(objects));
+        return ListResponseToValue("KalturaUserRoleListResponse", page.total_count, std::move(objects));
       }});
 
   table.Add(ActionDef{
@@ -158,7 +150,7 @@ void RegisterUserRoleActions(ActionTable& table, const services::UserRoleService
           v.Add("partnerId", Value::Int(0));
           objects.Push(std::move(v));
         }
-        return ListResponse("KalturaPermissionListResponse", total, std::move(objects));
+        return ListResponseToValue("KalturaPermissionListResponse", total, std::move(objects));
       }});
 }
 
