@@ -7,6 +7,7 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const { test, before, after, afterEach } = require('node:test');
 const h = require('../lib/harness');
+const { apptokenHelpers } = require('../lib/apptoken');
 
 const skip = h.skipUnlessBinary();
 let server;
@@ -25,21 +26,7 @@ afterEach(async () => {
 // ---- helpers -------------------------------------------------------------------------------
 
 const nowSec = () => Math.floor(Date.now() / 1000);
-const call = (service, action, params = {}, opts) => h.api(server.url, service, action, params, opts);
-
-function assertError(res, code, args) {
-  assert.ok(res !== null && typeof res === 'object', `expected ${code}, got ${JSON.stringify(res)}`);
-  assert.equal(res.objectType, 'KalturaAPIException', `expected ${code}, got ${JSON.stringify(res)}`);
-  assert.equal(res.code, code, `expected ${code}, got ${JSON.stringify(res)}`);
-  if (args !== undefined) assert.deepEqual(res.args, args);
-}
-
-function assertOk(res, objectType) {
-  assert.ok(res !== null && typeof res === 'object', `unexpected ${JSON.stringify(res)}`);
-  assert.notEqual(res.objectType, 'KalturaAPIException', `unexpected error ${JSON.stringify(res)}`);
-  if (objectType) assert.equal(res.objectType, objectType);
-  return res;
-}
+const { call, assertError, assertOk, addToken } = apptokenHelpers(() => server);
 
 let partnerSeq = 0;
 async function newPartner() {
@@ -47,11 +34,6 @@ async function newPartner() {
   const ks = await call('session', 'start', { partnerId: partner.id, secret: partner.adminSecret, type: 2 });
   assert.equal(typeof ks, 'string', JSON.stringify(ks));
   return { partner, ks };
-}
-
-async function addToken(ks, fields = {}) {
-  return assertOk(await call('appToken', 'add', { ks, appToken: { objectType: 'KalturaAppToken', ...fields } }),
-    'KalturaAppToken');
 }
 
 const add = (ks, appToken) => call('appToken', 'add', { ks, appToken: { objectType: 'KalturaAppToken', ...appToken } });

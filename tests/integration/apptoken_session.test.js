@@ -7,6 +7,7 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const { test, before, after } = require('node:test');
 const h = require('../lib/harness');
+const { apptokenHelpers } = require('../lib/apptoken');
 
 const skip = h.skipUnlessBinary();
 let server;
@@ -21,21 +22,7 @@ after(async () => {
 // ---- helpers -------------------------------------------------------------------------------
 
 const nowSec = () => Math.floor(Date.now() / 1000);
-const call = (service, action, params = {}, opts) => h.api(server.url, service, action, params, opts);
-
-function assertError(res, code, args) {
-  assert.ok(res !== null && typeof res === 'object', `expected ${code}, got ${JSON.stringify(res)}`);
-  assert.equal(res.objectType, 'KalturaAPIException', `expected ${code}, got ${JSON.stringify(res)}`);
-  assert.equal(res.code, code, `expected ${code}, got ${JSON.stringify(res)}`);
-  if (args !== undefined) assert.deepEqual(res.args, args);
-}
-
-function assertOk(res, objectType) {
-  assert.ok(res !== null && typeof res === 'object', `unexpected ${JSON.stringify(res)}`);
-  assert.notEqual(res.objectType, 'KalturaAPIException', `unexpected error ${JSON.stringify(res)}`);
-  if (objectType) assert.equal(res.objectType, objectType);
-  return res;
-}
+const { call, assertError, assertOk, addToken } = apptokenHelpers(() => server);
 
 function assertLogout(res) {
   assertError(res, 'INVALID_KS', { KSID: 'LOGOUT', ERR_CODE: '-1', ERR_DESC: 'INVALID_STR' });
@@ -73,11 +60,6 @@ async function describe(info) {
   const adminKs = adminKsOf.get(info.partnerId);
   assert.ok(adminKs, `no admin KS for partner ${info.partnerId}`);
   return assertOk(await call('session', 'get', { ks: adminKs, session: info.ks }), 'KalturaSessionInfo');
-}
-
-async function addToken(ks, fields = {}) {
-  return assertOk(await call('appToken', 'add', { ks, appToken: { objectType: 'KalturaAppToken', ...fields } }),
-    'KalturaAppToken');
 }
 
 async function widgetKs(partnerId) {
