@@ -1,16 +1,8 @@
 #include "api/action.h"
 
-#include <algorithm>
-#include <cctype>
+#include "common/strings.h"
 
 namespace ksgate::api {
-
-std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 void ActionTable::Add(ActionDef action) {
   std::string service = AsciiLower(action.service);

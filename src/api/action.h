@@ -60,6 +60,4 @@ class ActionTable {
   std::unordered_map<std::string, int> services_;    // lower-case service -> action count
 };
 
-std::string AsciiLower(std::string_view s);
-
 }  // namespace ksgate::api

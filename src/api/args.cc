@@ -7,28 +7,17 @@
 #include <cstdlib>
 #include <limits>
 
+#include "common/clock.h"
+#include "common/php.h"
+#include "common/strings.h"
+
 namespace ksgate::api {
 
 namespace {
 
 const ArgValue kAbsent{};
 
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-std::string_view TrimSpace(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+std::string_view TrimSpace(std::string_view s) { return TrimChars(s, php::kNumericWhitespace); }
 
 int64_t SaturatingFromDouble(double d) {
   if (std::isnan(d)) return 0;
@@ -69,7 +58,7 @@ size_t NumericPrefix(std::string_view s, bool* is_float) {
 }
 
 int64_t PhpIntCastText(std::string_view text) {
-  while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
+  text.remove_prefix(std::min(text.size(), text.find_first_not_of(php::kNumericWhitespace)));
   bool is_float = false;
   size_t n = NumericPrefix(text, &is_float);
   if (n == 0) return 0;
@@ -126,7 +115,7 @@ struct Builder {
           return v;
         }
         int64_t t = PhpIntCast(p);
-        if (in_object && t != -1 && t != 0 && t >= -kMaxRelativeTime && t <= kMaxRelativeTime) {
+        if (in_object && t != -1 && t != 0 && t >= -kMaxRelativeSeconds && t <= kMaxRelativeSeconds) {
           t += context.now;
         }
         v.int_value = t;

@@ -9,6 +9,7 @@
 
 #include "api/dispatcher.h"
 #include "api/register.h"
+#include "common/strings.h"
 #include "services/app_token_service.h"
 #include "services/authenticator.h"
 #include "services/authorizer.h"

@@ -1,20 +1,19 @@
 // Dispatcher: the API front controller. A pure function from api::Request to api::Response
-// (style.md convention 11): decodes parameters, resolves the KS, authorizes, runs the action or
-// a multirequest, and serialises the result or KalturaAPIException in the requested format.
-//
-// Authorization: each call (each multirequest item on its own) must be granted by the
-// caller's permissions (services/authorizer.h), else SERVICE_FORBIDDEN, or MISSING_KS when the
-// request has neither a KS nor a partner.
+// (style.md convention 11): decodes the parameters (params.h), chooses the output format
+// (output.h), runs the call, or each item of a multirequest (multirequest.h), through the call
+// pipeline (pipeline.h), and writes the results or KalturaAPIExceptions in that format.
 //
 // Thread-safe: Handle may be called concurrently from every I/O thread. The table,
-// authenticator and clock must outlive *this.
+// authenticator, authorizer and clock must outlive *this.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "api/action.h"
 #include "api/params.h"
+#include "api/pipeline.h"
 #include "api/request.h"
 #include "api/response.h"
 #include "common/clock.h"
@@ -34,11 +33,7 @@ class Dispatcher {
   Dispatcher(const ActionTable& table, const services::Authenticator& authenticator,
              const services::Authorizer& authorizer, const Clock& clock,
              DispatcherOptions options = {})
-      : table_(table),
-        authenticator_(authenticator),
-        authorizer_(authorizer),
-        clock_(clock),
-        options_(options) {}
+      : pipeline_(table, authenticator, authorizer, clock), clock_(clock), options_(options) {}
 
   // Always returns a response; API errors are HTTP 200 with a KalturaAPIException body.
   Response Handle(const Request& request) const;
@@ -48,15 +43,7 @@ class Dispatcher {
   Response Reject(const Request& partial, std::string_view limit, uint64_t max) const;
 
  private:
-  struct Call;
-  class KsCache;
-
-  Result<Value, ApiError> Execute(const Param& params, const Request& request,
-                                  KsCache& ks_cache) const;
-
-  const ActionTable& table_;
-  const services::Authenticator& authenticator_;
-  const services::Authorizer& authorizer_;
+  CallPipeline pipeline_;
   const Clock& clock_;
   DispatcherOptions options_;
 };

@@ -1,6 +1,8 @@
 #include "api/params.h"
 
 #include "api/utf8.h"
+#include "common/php.h"
+#include "common/strings.h"
 
 // RapidJSON 1.1.0's internal::Stack computes nullptr + n before its first allocation, which
 // Clang's UBSan reports (fixed upstream after 1.1.0); the arithmetic is never dereferenced.
@@ -39,6 +41,11 @@ const Param* Param::Find(std::string_view key) const {
   return nullptr;
 }
 
+std::string_view Param::ScalarAt(std::string_view key) const {
+  const Param* p = Find(key);
+  return p != nullptr && p->is_scalar() ? std::string_view(p->text) : std::string_view();
+}
+
 Param* Param::Find(std::string_view key) {
   return const_cast<Param*>(std::as_const(*this).Find(key));
 }
@@ -70,55 +77,6 @@ void Param::Erase(std::string_view key) {
 // Text helpers
 
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// PHP urldecode (plus_is_space) or rawurldecode: %XX -> byte; a '%' not followed by two hex
-// digits is kept as is.
-void AppendUrlDecoded(std::string_view s, bool plus_is_space, std::string* out) {
-  size_t run = 0;  // start of the pending run of bytes copied verbatim
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '+' && plus_is_space) {
-      out->append(s.data() + run, i - run);
-      out->push_back(' ');
-      run = i + 1;
-    } else if (c == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
-      out->append(s.data() + run, i - run);
-      out->push_back(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
-      i += 2;
-      run = i + 1;
-    }
-  }
-  out->append(s.data() + run, s.size() - run);
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
-std::string_view TrimChars(std::string_view s, std::string_view chars) {
-  size_t b = s.find_first_not_of(chars);
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(chars);
-  return s.substr(b, e - b + 1);
-}
-
-// PHP trim()'s default set.
-constexpr std::string_view kPhpTrim(" \t\n\r\0\x0B", 6);
-constexpr std::string_view kHeaderSpace(" \t", 2);
 
 bool IsDigits(std::string_view s) {
   if (s.empty()) return false;
@@ -156,13 +114,6 @@ bool IsValidUtf8(const char* s, size_t n) {
 }
 
 }  // namespace
-
-std::string UrlDecode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  AppendUrlDecoded(s, /*plus_is_space=*/true, &out);
-  return out;
-}
 
 bool IsXmlSafeUtf8(std::string_view s) {
   size_t i = 0;
@@ -259,6 +210,12 @@ size_t Depth(const Node& n) {
     for (const auto& member : n.members) d = std::max(d, 1 + Depth(member.second));
   }
   return d;
+}
+
+Node Clone(const Node& n) {
+  Node copy(n.kind, n.text);
+  for (const auto& [key, member] : n.members) copy.Slot(key) = Clone(member);
+  return copy;
 }
 
 Param ToParam(Node&& n) {
@@ -359,64 +316,49 @@ bool Decoder::ParseUrlEncoded(std::string_view s, Node* out) {
       return false;  // cannot decode to fewer than a third of its bytes
     }
     name.clear();
-    AppendUrlDecoded(raw_name, true, &name);
+    php::AppendUrlDecoded(raw_name, true, &name);
     if (!CheckKey(name.size())) return false;
     std::string value;
     value.reserve(raw_value.size());
-    AppendUrlDecoded(raw_value, true, &value);
+    php::AppendUrlDecoded(raw_value, true, &value);
     if (!Register(out, name, Node(Param::Kind::kString, std::move(value)))) return false;
   }
   return true;
 }
 
-bool Decoder::Register(Node* root, std::string_view name, Node value) {
-  // PHP handles the name as a C string, and skips leading spaces.
-  name = name.substr(0, name.find('\0'));
-  const size_t start = name.find_first_not_of(' ');
-  if (start == std::string_view::npos) return true;
-  name.remove_prefix(start);
+bool Decoder::Register(Node* root, std::string_view raw_name, Node value) {
+  const php::VariableName name = php::ParseVariableName(raw_name);
+  if (name.base.empty()) return true;  // PHP drops variables without a name
 
-  // The base name: ' ' and '.' become '_' up to the first '['.
-  std::string base;
-  size_t i = 0;
-  for (; i < name.size() && name[i] != '['; ++i) {
-    base.push_back(name[i] == ' ' || name[i] == '.' ? '_' : name[i]);
-  }
-  if (base.empty()) return true;  // PHP drops variables without a name
-
-  // Bracket indices: "a[b][][c]" -> b, (append), c. A missing ']' on the first index makes
-  // the whole name plain ("a[b" -> "a_b"); on a later one the tail is dropped ("a[b][c" ->
-  // a[b]). Text after the last ']' is ignored ("a[b]c" -> a[b]).
+  // Bracket indices: "a[b][][c]" -> b, (append), c. (A missing ']' on the first index made the
+  // whole name plain already.) A missing ']' on a later one drops the tail ("a[b][c" -> a[b]);
+  // text after the last ']' is ignored ("a[b]c" -> a[b]).
+  const std::string_view subscripts = name.subscripts;
   std::vector<std::optional<std::string_view>> indices;
-  size_t p = i;  // at '[' or the end
-  while (p < name.size()) {
+  size_t p = 0;  // at a '[' or the end
+  while (p < subscripts.size()) {
     size_t ip = p + 1;
     const size_t index_start = ip;
-    if (ip < name.size() && (name[ip] == ' ' || (name[ip] >= '\t' && name[ip] <= '\r'))) ++ip;
+    if (ip < subscripts.size() &&
+        (subscripts[ip] == ' ' || (subscripts[ip] >= '\t' && subscripts[ip] <= '\r'))) {
+      ++ip;
+    }
     size_t close;
-    if (ip < name.size() && name[ip] == ']') {
+    if (ip < subscripts.size() && subscripts[ip] == ']') {
       indices.emplace_back(std::nullopt);
       close = ip;
     } else {
-      close = name.find(']', ip);
-      if (close == std::string_view::npos) {
-        if (indices.empty()) {
-          base.push_back('_');
-          for (char c : name.substr(p + 1)) {
-            base.push_back(c == ' ' || c == '.' || c == '[' ? '_' : c);
-          }
-        }
-        break;
-      }
-      indices.emplace_back(name.substr(index_start, close - index_start));
+      close = subscripts.find(']', ip);
+      if (close == std::string_view::npos) break;
+      indices.emplace_back(subscripts.substr(index_start, close - index_start));
     }
     if (!CheckLevels(1 + indices.size())) return false;
     p = close + 1;
-    if (p >= name.size() || name[p] != '[') break;
+    if (p >= subscripts.size() || subscripts[p] != '[') break;
   }
 
   Node* cur = root;
-  std::optional<std::string_view> key = base;
+  std::optional<std::string_view> key = name.base;
   for (const auto& index : indices) {
     Node* element = key ? &cur->Slot(*key) : &cur->AppendNext();
     if (!element->is_map()) *element = Node::Map();
@@ -443,7 +385,7 @@ bool Decoder::ParsePath(std::string_view path, Node* out) {
     pos = slash + 1;
     if (raw.empty()) continue;
     std::string segment;
-    AppendUrlDecoded(raw, /*plus_is_space=*/false, &segment);
+    php::AppendUrlDecoded(raw, /*plus_is_space=*/false, &segment);
     const bool was_first = first;
     first = false;
     if (segment.empty() || segment == "api_v3" || segment == "index.php") continue;
@@ -591,14 +533,14 @@ std::string_view MultipartBoundary(std::string_view content_type) {
     pos = next;
     const size_t eq = param.find('=');
     if (eq == std::string_view::npos ||
-        !EqualsIgnoreCase(TrimChars(param.substr(0, eq), kHeaderSpace), "boundary")) {
+        !EqualsIgnoreCase(TrimChars(param.substr(0, eq), kSpaceOrTab), "boundary")) {
       continue;
     }
-    std::string_view value = TrimChars(param.substr(eq + 1), kHeaderSpace);
+    std::string_view value = TrimChars(param.substr(eq + 1), kSpaceOrTab);
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       return value.substr(1, value.size() - 2);
     }
-    return TrimChars(value.substr(0, value.find(',')), kHeaderSpace);
+    return TrimChars(value.substr(0, value.find(',')), kSpaceOrTab);
   }
   return {};
 }
@@ -620,7 +562,7 @@ Disposition ParseDisposition(std::string_view h) {
     while (i < h.size() && (h[i] == ';' || h[i] == ' ' || h[i] == '\t')) ++i;
     const size_t name_start = i;
     while (i < h.size() && h[i] != '=' && h[i] != ';') ++i;
-    std::string_view param = TrimChars(h.substr(name_start, i - name_start), kHeaderSpace);
+    std::string_view param = TrimChars(h.substr(name_start, i - name_start), kSpaceOrTab);
     std::string value;
     if (i < h.size() && h[i] == '=') {
       ++i;
@@ -634,7 +576,7 @@ Disposition ParseDisposition(std::string_view h) {
       } else {
         const size_t value_start = i;
         while (i < h.size() && h[i] != ';') ++i;
-        value = std::string(TrimChars(h.substr(value_start, i - value_start), kHeaderSpace));
+        value = std::string(TrimChars(h.substr(value_start, i - value_start), kSpaceOrTab));
       }
     }
     if (EqualsIgnoreCase(param, "name") && !d.has_name) {
@@ -683,7 +625,7 @@ bool Decoder::ParseMultipart(std::string_view body, std::string_view boundary, N
       }
       size_t colon = line.find(':');
       if (colon != std::string_view::npos &&
-          EqualsIgnoreCase(TrimChars(line.substr(0, colon), kHeaderSpace), "content-disposition")) {
+          EqualsIgnoreCase(TrimChars(line.substr(0, colon), kSpaceOrTab), "content-disposition")) {
         disposition = line.substr(colon + 1);
       }
     }
@@ -710,11 +652,11 @@ bool Decoder::ParseMultipart(std::string_view body, std::string_view boundary, N
 bool Decoder::ParseBody(const Request& request, Node* out) {
   const std::string_view content_type = request.content_type;
   const std::string_view media =
-      TrimChars(content_type.substr(0, content_type.find(';')), kHeaderSpace);
+      TrimChars(content_type.substr(0, content_type.find(';')), kSpaceOrTab);
   if (EqualsIgnoreCase(media, "application/json")) {
     // Only an object is a body (so a top-level array is ignored), but once the text starts
     // like one it must parse: stricter than PHP, which silently drops a broken body.
-    std::string_view text = TrimChars(request.body, kPhpTrim);
+    std::string_view text = TrimChars(request.body, php::kTrimChars);
     if (text.empty() || text.front() != '{') return true;
     return ParseJsonObject(text, out);
   }
@@ -724,7 +666,7 @@ bool Decoder::ParseBody(const Request& request, Node* out) {
     // A `json` field replaces the other fields when it holds a non-empty JSON object.
     Node* json = fields.Find("json");
     if (json != nullptr && json->kind == Param::Kind::kString) {
-      std::string_view text = TrimChars(json->text, kPhpTrim);
+      std::string_view text = TrimChars(json->text, php::kTrimChars);
       if (!text.empty() && text.front() == '{') {
         Node decoded = Node::Map();
         if (!ParseJsonObject(text, &decoded)) return false;
@@ -807,11 +749,25 @@ bool Decoder::GroupOne(std::string_view key, Node&& value, Node* out, size_t bas
   return true;
 }
 
+// The URL parameters that choose the output format (format, callback, ignoreNull and the keys
+// that group into them), copied out before the URL and body parameters merge.
+Node OutputKeysOf(const Node& url) {
+  Node picked = Node::Map();
+  for (const auto& [key, value] : url.members) {
+    for (std::string_view name : {"format", "callback", "ignoreNull"}) {
+      if (key.starts_with(name) && (key.size() == name.size() || key[name.size()] == ':')) {
+        picked.Slot(key) = Clone(value);
+        break;
+      }
+    }
+  }
+  return picked;
+}
+
 }  // namespace
 
-// ---------------------------------------------------------------------------------------------
-
-Result<Param, ApiError> DecodeRequestParams(const Request& request, const DecodeLimits& limits) {
+Result<Param, ApiError> DecodeRequestParams(const Request& request, const DecodeLimits& limits,
+                                            Param* url_output_params) {
   Decoder decoder(limits);
   const std::string_view target = request.target;
   const size_t question = target.find('?');
@@ -825,14 +781,26 @@ Result<Param, ApiError> DecodeRequestParams(const Request& request, const Decode
   Node path_params = Node::Map();
   if (!decoder.ParsePath(path, &path_params)) return decoder.TakeError();
   Merge(&url, std::move(path_params));
+  // What the URL alone says about the output format, to answer an error found later in it.
+  Node output_keys = url_output_params != nullptr ? OutputKeysOf(url) : Node::Map();
+  auto fail = [&] {
+    if (url_output_params != nullptr) {
+      Decoder regroup(limits);
+      Node grouped = Node::Map();
+      if (regroup.Group(std::move(output_keys), &grouped, 0)) {
+        *url_output_params = ToParam(std::move(grouped));
+      }
+    }
+    return decoder.TakeError();
+  };
 
   // Body params underneath.
   Node all = Node::Map();
-  if (!decoder.ParseBody(request, &all)) return decoder.TakeError();
+  if (!decoder.ParseBody(request, &all)) return fail();
   Merge(&all, std::move(url));
 
   Node grouped = Node::Map();
-  if (!decoder.Group(std::move(all), &grouped, 0)) return decoder.TakeError();
+  if (!decoder.Group(std::move(all), &grouped, 0)) return fail();
   return ToParam(std::move(grouped));
 }
 

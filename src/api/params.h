@@ -40,6 +40,8 @@ struct Param {
   }
   // The member `key` of a map, or nullptr (also for non-maps).
   const Param* Find(std::string_view key) const;
+  // The text of member `key` when it is a scalar; empty when it is absent, null or a map.
+  std::string_view ScalarAt(std::string_view key) const;
   Param* Find(std::string_view key);
   // Sets member `key` (replacing an existing one in place, else appending) and returns it.
   // Makes *this a map first (dropping any scalar text). Linear in the number of members.
@@ -74,7 +76,7 @@ struct DecodeLimits {
 //     gives no (further) fields.
 //   * application/x-www-form-urlencoded: the fields, PHP rules below.
 //   * anything else: no body params.
-// - Query and form fields follow PHP: split on '&', '+' and %XX decoded (UrlDecode); a name
+// - Query and form fields follow PHP: split on '&', '+' and %XX decoded (php::UrlDecode); a name
 //   without '=' has value ""; names are cut at a NUL byte and leading spaces dropped; up to the
 //   first '[' ' ' and '.' become '_'; `a[b][c]=v` nests, `a[]=v` appends at the next integer
 //   key; text after the last ']' is ignored; an unclosed first '[' makes a plain name ("a[b" ->
@@ -101,11 +103,13 @@ struct DecodeLimits {
 //   escape, anything after the object (stricter than PHP, which silently ignores such a body);
 // - REQUEST_LIMIT_EXCEEDED(LIMIT, MAX) with LIMIT "max_params", "max_key_length" or
 //   "max_depth".
+// When decoding fails after the URL's own parameters were read, and `url_output_params` is not
+// null, it receives those of them that choose the output format (format, callback, ignoreNull;
+// grouped as above), so the error can be answered in the format the URL asks for.
+//
 // Thread-safe (pure).
-Result<Param, ApiError> DecodeRequestParams(const Request& request, const DecodeLimits& limits);
-
-// Percent-decoding as PHP urldecode does ('+' -> space, %XX -> byte, bad escapes kept).
-std::string UrlDecode(std::string_view s);
+Result<Param, ApiError> DecodeRequestParams(const Request& request, const DecodeLimits& limits,
+                                            Param* url_output_params = nullptr);
 
 // True if `s` is valid UTF-8 made only of characters XML 1.0 allows (tab, LF, CR,
 // U+0020-U+D7FF, U+E000-U+FFFD, U+10000-U+10FFFF).

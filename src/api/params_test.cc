@@ -476,13 +476,6 @@ TEST(DecodeRequestParams, NoParamsAtAll) {
   EXPECT_EQ(Decoded(Get("/api_v3/index.php")), "{}");
 }
 
-TEST(UrlDecode, WorksLikePhpUrldecode) {
-  EXPECT_EQ(UrlDecode("a+b%41%4a%4g%"), "a bAJ%4g%");
-  EXPECT_EQ(UrlDecode("%00x"), std::string("\0x", 2));
-  EXPECT_EQ(UrlDecode(""), "");
-  EXPECT_EQ(UrlDecode("%E2%82%AC"), "\xE2\x82\xAC");
-}
-
 // --- limits ---------------------------------------------------------------------------------
 
 TEST(DecodeRequestParams, DeepJsonIsRejectedQuickly) {

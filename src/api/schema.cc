@@ -1,10 +1,10 @@
 #include "api/schema.h"
 
-#include <algorithm>
-#include <cctype>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+
+#include "common/strings.h"
 
 namespace ksgate::api {
 
@@ -26,13 +26,6 @@ bool ObjectDef::IsA(const ObjectDef& other) const {
 
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 struct Registry {
   std::mutex mu;
   std::unordered_map<std::string, const ObjectDef*> by_lower_name;
@@ -48,13 +41,13 @@ Registry& GetRegistry() {
 void RegisterObjectType(const ObjectDef* def) {
   Registry& r = GetRegistry();
   std::lock_guard lock(r.mu);
-  r.by_lower_name[Lower(def->name)] = def;
+  r.by_lower_name[AsciiLower(def->name)] = def;
 }
 
 const ObjectDef* FindObjectType(std::string_view name) {
   Registry& r = GetRegistry();
   std::lock_guard lock(r.mu);
-  auto it = r.by_lower_name.find(Lower(name));
+  auto it = r.by_lower_name.find(AsciiLower(name));
   return it == r.by_lower_name.end() ? nullptr : it->second;
 }
 

@@ -68,8 +68,6 @@ struct ParamDef {
 
 // Longest string accepted anywhere unless a property says otherwise (bytes).
 inline constexpr size_t kDefaultMaxStringLength = 64 * 1024;
-// |time| values up to this many seconds are relative to now (Kaltura max_relative_time).
-inline constexpr int64_t kMaxRelativeTime = 315360000;
 
 // Object types registered for subclass resolution through "objectType" (§3.5 step 2).
 void RegisterObjectType(const ObjectDef* def);

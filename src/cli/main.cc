@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "common/clock.h"
 
 int main(int argc, char** argv) {
   // Databases (and their WAL files) hold secrets: whatever ksgate creates is private.
@@ -44,7 +45,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({1, 2}))
       ->capture_default_str();
   add_cmd->add_option("--ks-max-expiry", add.ks_max_expiry, "Longest session.start KS, seconds")
-      ->check(CLI::Range(int64_t{1}, int64_t{315360000}))
+      ->check(CLI::Range(int64_t{1}, ksgate::kMaxRelativeSeconds))
       ->capture_default_str();
   add_cmd->add_flag("--json", add.json, "Print the partner as JSON");
 

@@ -6,6 +6,11 @@
 
 namespace ksgate {
 
+// Ten years in seconds, Kaltura's max_relative_time: a time value this close to zero is relative
+// to now, and no session, token duration or expiry offset may be longer (so now + offset never
+// overflows).
+inline constexpr int64_t kMaxRelativeSeconds = 315360000;
+
 class Clock {
  public:
   virtual ~Clock() = default;

@@ -11,23 +11,14 @@
 #include <memory>
 #include <vector>
 
+#include "common/strings.h"
+
 namespace ksgate::ks {
 namespace {
-
-constexpr char kHexDigits[] = "0123456789abcdef";
 
 [[noreturn]] void Die(const char* what) {
   std::fprintf(stderr, "ksgate::ks: fatal OpenSSL failure: %s\n", what);
   std::abort();
-}
-
-std::string ToHex(const unsigned char* data, size_t size) {
-  std::string hex(size * 2, '\0');
-  for (size_t i = 0; i < size; ++i) {
-    hex[2 * i] = kHexDigits[data[i] >> 4];
-    hex[2 * i + 1] = kHexDigits[data[i] & 0x0f];
-  }
-  return hex;
 }
 
 // Algorithms are fetched once per process (OpenSSL 3 explicit fetch: avoids a provider lookup on
@@ -126,7 +117,7 @@ std::optional<std::string> Aes128CbcZeroIv(std::string_view key, std::string_vie
 std::string HexDigest(HashAlgorithm algorithm, std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = Digest(algorithm, data, digest);
-  return ToHex(digest, size);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), size));
 }
 
 std::string Sha1Raw(std::string_view data) {
@@ -160,7 +151,7 @@ void RandomBytes(std::span<uint8_t> out) {
 std::string RandomHex(size_t n_bytes) {
   std::vector<uint8_t> bytes(n_bytes);
   RandomBytes(bytes);
-  return ToHex(bytes.data(), bytes.size());
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 std::string RandomString(size_t length, std::string_view alphabet) {

@@ -7,6 +7,8 @@
 #include <set>
 #include <string>
 
+#include "common/strings.h"
+
 namespace ksgate::ks {
 namespace {
 
@@ -14,16 +16,6 @@ std::string FromHex(std::string_view hex) {
   std::string out;
   for (size_t i = 0; i + 1 < hex.size(); i += 2) {
     out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
-
-std::string ToHex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (const char c : bytes) {
-    out.push_back(kHex[static_cast<unsigned char>(c) >> 4]);
-    out.push_back(kHex[static_cast<unsigned char>(c) & 0x0f]);
   }
   return out;
 }
@@ -47,7 +39,7 @@ TEST(Crypto, HexDigestIsBinarySafe) {
 TEST(Crypto, Sha1RawIsTwentyBytesOfTheHexDigest) {
   const std::string raw = Sha1Raw("abc");
   ASSERT_EQ(raw.size(), 20u);
-  EXPECT_EQ(ToHex(raw), HexDigest(HashAlgorithm::kSha1, "abc"));
+  EXPECT_EQ(HexEncode(raw), HexDigest(HashAlgorithm::kSha1, "abc"));
 }
 
 TEST(Crypto, AesOfZeroBlockUnderZeroKeyMatchesFips197) {
@@ -55,7 +47,7 @@ TEST(Crypto, AesOfZeroBlockUnderZeroKeyMatchesFips197) {
   const std::string block(16, '\0');
   const auto ciphertext = Aes128CbcZeroIvEncrypt(key, block);
   ASSERT_TRUE(ciphertext.has_value());
-  EXPECT_EQ(ToHex(*ciphertext), "66e94bd4ef8a2c3b884cfa59ca342b2e");
+  EXPECT_EQ(HexEncode(*ciphertext), "66e94bd4ef8a2c3b884cfa59ca342b2e");
   const auto plain = Aes128CbcZeroIvDecrypt(key, *ciphertext);
   ASSERT_TRUE(plain.has_value());
   EXPECT_EQ(*plain, block);

@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "ks/crypto.h"
-#include "ks/php_encoding.h"
+#include "common/php.h"
+#include "common/strings.h"
+#include "ks/base64.h"
 
 namespace ksgate::ks {
 namespace {
@@ -34,18 +36,6 @@ bool ParseDecimal(std::string_view text, T* out) {
 
 std::string AesKeyFor(std::string_view admin_secret) {
   return Sha1Raw(admin_secret).substr(0, kAesBlock);
-}
-
-std::string ToHex(std::string_view bytes) {
-  constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(bytes.size() * 2);
-  for (const char c : bytes) {
-    const auto b = static_cast<unsigned char>(c);
-    hex.push_back(kHex[b >> 4]);
-    hex.push_back(kHex[b & 0x0f]);
-  }
-  return hex;
 }
 
 // A KS after base64 decoding, split into its version-specific parts (views into `decoded`).
@@ -135,11 +125,11 @@ Result<ParsedKs> DecodeV2(const Envelope& env, std::span<const std::string> admi
   ParsedKs parsed;
   parsed.version = 2;
   parsed.secret_index = index;
-  parsed.hash = ToHex(hash);
+  parsed.hash = HexEncode(hash);
   parsed.fields.partner_id = env.partner_id;
   const std::string_view rand = std::string_view(fields).substr(0, kRandomSize);
-  parsed.rand = ToHex(rand);
-  std::optional<PhpQueryFields> query = PhpParseStr(std::string_view(fields).substr(rand.size()));
+  parsed.rand = HexEncode(rand);
+  std::optional<php::QueryFields> query = php::ParseStr(std::string_view(fields).substr(rand.size()));
   if (!query) return InvalidArgumentError("KS field names use PHP array syntax");
 
   std::string privileges;
@@ -206,15 +196,6 @@ Result<ParsedKs> DecodeV1(const Envelope& env, std::span<const std::string> admi
   return parsed;
 }
 
-// PHP trim() with its default character set.
-std::string_view PhpTrim(std::string_view s) {
-  constexpr std::string_view kWhitespace(" \t\n\r\0\x0B", 6);
-  const size_t first = s.find_first_not_of(kWhitespace);
-  if (first == std::string_view::npos) return std::string_view();
-  const size_t last = s.find_last_not_of(kWhitespace);
-  return s.substr(first, last - first + 1);
-}
-
 // One http_build_query entry; a null value is omitted from the query.
 struct QueryEntry {
   std::string_view name;
@@ -245,7 +226,7 @@ std::string BuildV2Query(const KsFields& f) {
   while (pos <= privileges.size()) {
     size_t comma = privileges.find(',', pos);
     if (comma == std::string_view::npos) comma = privileges.size();
-    std::string_view item = PhpTrim(privileges.substr(pos, comma - pos));
+    std::string_view item = php::Trim(privileges.substr(pos, comma - pos));
     pos = comma + 1;
     if (item.empty() || item == "0") continue;  // PHP falsiness
     if (item == "*") item = "all:*";
@@ -268,9 +249,9 @@ std::string BuildV2Query(const KsFields& f) {
   for (const auto& entry : entries) {
     if (!entry.value) continue;
     if (!query.empty()) query.push_back('&');
-    AppendPhpUrlEncoded(entry.name, &query);
+    php::AppendUrlEncoded(entry.name, &query);
     query.push_back('=');
-    AppendPhpUrlEncoded(*entry.value, &query);
+    php::AppendUrlEncoded(*entry.value, &query);
   }
   return query;
 }

@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "ks/crypto.h"
-#include "ks/php_encoding.h"
+#include "ks/base64.h"
+
+#include "common/strings.h"
 
 namespace ksgate::ks {
 namespace {
@@ -87,16 +89,6 @@ KsFields FieldsC() {
   return f;
 }
 
-std::string ToHex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (const char c : bytes) {
-    out.push_back(kHex[static_cast<unsigned char>(c) >> 4]);
-    out.push_back(kHex[static_cast<unsigned char>(c) & 0x0f]);
-  }
-  return out;
-}
-
 std::string UrlSafe(std::string s) {
   for (char& c : s) {
     if (c == '+') c = '-';
@@ -140,7 +132,7 @@ std::string QueryOf(std::string_view ks, std::string_view secret = kSecret) {
 // --- §4.9 test vectors ----------------------------------------------------------------------
 
 TEST(KsVectors, AesKeyIsSha1OfTheSecretTruncated) {
-  EXPECT_EQ(ToHex(Sha1Raw(kSecret).substr(0, 16)), "75f3be87351a63f1c2f677632838f9e2");
+  EXPECT_EQ(HexEncode(Sha1Raw(kSecret).substr(0, 16)), "75f3be87351a63f1c2f677632838f9e2");
 }
 
 TEST(KsVectors, EncodeV2VectorA) {
@@ -149,7 +141,7 @@ TEST(KsVectors, EncodeV2VectorA) {
   EXPECT_EQ(QueryOf(ks),
             "sessionid=0_abcd1234&apptoken=0_abcd1234&setrole=PLAYBACK_BASE_ROLE&_e=1767225600&_t="
             "0&_u=user%40example.com");
-  EXPECT_EQ(ToHex(RawOf(ks).substr(std::string_view("v2|12345|").size())),
+  EXPECT_EQ(HexEncode(RawOf(ks).substr(std::string_view("v2|12345|").size())),
             "751b0fc26f966ab7c166b01c4061dd0d206758e4a917b1f4a7c20891aaf70ca7318841c2fc2bfc85bd3671"
             "49f8dac46a7c19c8c706a8c8b88f192c4de274d2a6564f3d325136da15cfcff62767ee8c88282962e11ebb"
             "6bb9dbc4b61e2531800a5e0b8698709e1c45d7b25517309b2fb7fafa7e73b278a0cb6429d6b1084dbc0349"

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "common/php.h"
+
 namespace ksgate::ks {
 namespace {
 
@@ -42,15 +44,6 @@ constexpr std::array<std::string_view, 33> kServerReservedPrivileges = {
     "searchcontext",
     "disablesessiontypecheck",
 };
-
-// PHP trim() with its default character set.
-std::string_view PhpTrim(std::string_view s) {
-  constexpr std::string_view kWhitespace(" \t\n\r\0\x0B", 6);
-  const size_t first = s.find_first_not_of(kWhitespace);
-  if (first == std::string_view::npos) return std::string_view();
-  const size_t last = s.find_last_not_of(kWhitespace);
-  return s.substr(first, last - first + 1);
-}
 
 PrivilegeMap::iterator Find(PrivilegeMap& map, std::string_view name) {
   return std::find_if(map.begin(), map.end(),
@@ -126,7 +119,7 @@ PrivilegeMap RetrieveAllowedAppSessionPrivileges(PrivilegeMap token_map,
   // Names the token already sets are fixed as of entry (trimmed, as Kaltura compares them).
   std::vector<std::string> token_names;
   token_names.reserve(token_map.size());
-  for (const auto& entry : token_map) token_names.emplace_back(PhpTrim(entry.first));
+  for (const auto& entry : token_map) token_names.emplace_back(php::Trim(entry.first));
   auto forbidden = [&](std::string_view trimmed) {
     return IsServerReservedPrivilege(trimmed) ||
            std::find(token_names.begin(), token_names.end(), trimmed) != token_names.end();
@@ -136,7 +129,7 @@ PrivilegeMap RetrieveAllowedAppSessionPrivileges(PrivilegeMap token_map,
     const bool token_wildcard =
         it != token_map.end() &&
         std::find(it->second.begin(), it->second.end(), "*") != it->second.end();
-    if (forbidden(PhpTrim(name)) && !token_wildcard) continue;
+    if (forbidden(php::Trim(name)) && !token_wildcard) continue;
     if (it == token_map.end()) {
       token_map.emplace_back(name, values);
     } else {

@@ -67,9 +67,9 @@ Result<Void, ApiError> AppTokenService::ApplyWritable(const AppTokenPatch& patch
     return ApiError::Of(errors::kPropertyValidationMinValue,
                         {"KalturaAppToken::sessionDuration", "0"});
   }
-  if (patch.session_duration.is_set() && patch.session_duration.value > kMaxSessionDuration) {
+  if (patch.session_duration.is_set() && patch.session_duration.value > kMaxRelativeSeconds) {
     return ApiError::Of(errors::kPropertyValidationMaxValue,
-                        {"KalturaAppToken::sessionDuration", std::to_string(kMaxSessionDuration)});
+                        {"KalturaAppToken::sessionDuration", std::to_string(kMaxRelativeSeconds)});
   }
   if (patch.expiry.is_set() && patch.expiry.value < -1) {
     return ApiError::Of(errors::kPropertyValidationMinValue, {"KalturaAppToken::expiry", "-1"});
@@ -163,7 +163,7 @@ Result<Void, ApiError> AppTokenService::Delete(int64_t partner_id, std::string_v
   revocation.type = store::RevocationType::kSessionId;
   // Outlive every KS minted from the token: none lives longer than the longest session
   // duration from now (token expiry can have been moved, so it is no bound).
-  revocation.valid_until = clock_.NowSeconds() + kMaxSessionDuration;
+  revocation.valid_until = clock_.NowSeconds() + kMaxRelativeSeconds;
   Status s = store_.DeleteAppToken(partner_id, token.id, revocation, clock_.NowSeconds());
   if (!s.ok()) {
     if (s.code() == StatusCode::kNotFound) return NotFound(id);
@@ -226,7 +226,7 @@ Result<SessionInfo, ApiError> AppTokenService::StartSession(
     if (token_expiry < 0) return ApiError::Of(errors::kAppTokenExpired, {request.id});
   }
   int64_t expiry = request.expiry != 0 ? request.expiry : token_expiry;
-  expiry = std::clamp(expiry, -kMaxSessionDuration, token_expiry);
+  expiry = std::clamp(expiry, -kMaxRelativeSeconds, token_expiry);
 
   const int type = token.session_type ? *token.session_type : request.type.value_or(0);
   const std::string user = token.session_user_id ? *token.session_user_id : request.user_id;

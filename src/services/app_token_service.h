@@ -68,8 +68,6 @@ struct StartAppTokenSessionRequest {
 
 // The hash type stored when appToken.add leaves it out (the seed document's default).
 inline constexpr std::string_view kDefaultHashType = "SHA256";
-// Longest sessionDuration a token may have (10 years); also bounds requested expiries.
-inline constexpr int64_t kMaxSessionDuration = 315360000;
 // Latest absolute time accepted for a token's expiry (9999-12-31T23:59:59Z).
 inline constexpr int64_t kMaxTime = 253402300799;
 

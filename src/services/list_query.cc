@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "common/strings.h"
+
 namespace ksgate::services {
 
 std::vector<std::string_view> SplitCsv(std::string_view csv) {
@@ -10,8 +12,7 @@ std::vector<std::string_view> SplitCsv(std::string_view csv) {
   while (true) {
     size_t comma = csv.find(',');
     std::string_view part = csv.substr(0, comma);
-    while (!part.empty() && (part.front() == ' ' || part.front() == '\t')) part.remove_prefix(1);
-    while (!part.empty() && (part.back() == ' ' || part.back() == '\t')) part.remove_suffix(1);
+    part = TrimChars(part, kSpaceOrTab);
     if (!part.empty()) parts.push_back(part);
     if (comma == std::string_view::npos) break;
     csv.remove_prefix(comma + 1);

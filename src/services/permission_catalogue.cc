@@ -1,5 +1,6 @@
 #include "services/permission_catalogue.h"
 
+#include "common/strings.h"
 #include "services/list_query.h"
 
 #include <algorithm>
@@ -16,18 +17,10 @@ extern const char kPermissionsIni[];
 
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
+// Whitespace around ini keys, values and section names.
+constexpr std::string_view kIniWhitespace(" \t\n\r\v\f", 6);
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+std::string_view Trim(std::string_view s) { return TrimChars(s, kIniWhitespace); }
 
 bool IsName(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
@@ -102,7 +95,7 @@ Result<PermissionCatalogue> PermissionCatalogue::Parse(std::string_view text) {
           std::string_view action = value.substr(0, end);
           if (!IsAction(action)) return error("bad action '" + std::string(action) + "'");
           p.actions.emplace_back(action);
-          c.granting_[Lower(action)].set(c.permissions_.size() - 1);
+          c.granting_[AsciiLower(action)].set(c.permissions_.size() - 1);
           value = Trim(value.substr(end == std::string_view::npos ? value.size() : end));
         }
       } else {

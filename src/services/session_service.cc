@@ -12,8 +12,6 @@ namespace ksgate::services {
 namespace {
 
 constexpr int64_t kDefaultMaxExpiry = 86400;
-// Bound on relative expiries (10 years), so now + expiry cannot overflow.
-constexpr int64_t kMaxRelativeSeconds = 315360000;
 // Revocation of a session id by session.end lasts this long (Kaltura: now + 1 day).
 constexpr int64_t kSessionIdRevocationSeconds = 86400;
 

@@ -1,0 +1,123 @@
+#include "common/php.h"
+
+#include "common/strings.h"
+
+namespace ksgate::php {
+
+namespace {
+
+bool IsUrlSafeByte(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+}  // namespace
+
+std::string_view Trim(std::string_view s) { return TrimChars(s, kTrimChars); }
+
+void AppendUrlDecoded(std::string_view s, bool plus_is_space, std::string* out) {
+  size_t run = 0;  // start of the pending run of bytes copied verbatim
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '+' && plus_is_space) {
+      out->append(s.data() + run, i - run);
+      out->push_back(' ');
+      run = i + 1;
+    } else if (c == '%' && i + 2 < s.size() && HexDigitValue(s[i + 1]) >= 0 &&
+               HexDigitValue(s[i + 2]) >= 0) {
+      out->append(s.data() + run, i - run);
+      out->push_back(static_cast<char>(HexDigitValue(s[i + 1]) * 16 + HexDigitValue(s[i + 2])));
+      i += 2;
+      run = i + 1;
+    }
+  }
+  out->append(s.data() + run, s.size() - run);
+}
+
+std::string UrlDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  AppendUrlDecoded(s, /*plus_is_space=*/true, &out);
+  return out;
+}
+
+void AppendUrlEncoded(std::string_view value, std::string* out) {
+  static constexpr char kUpperHex[] = "0123456789ABCDEF";
+  for (const char c : value) {
+    const auto b = static_cast<unsigned char>(c);
+    if (IsUrlSafeByte(b)) {
+      out->push_back(c);
+    } else if (b == ' ') {
+      out->push_back('+');
+    } else {
+      out->push_back('%');
+      out->push_back(kUpperHex[b >> 4]);
+      out->push_back(kUpperHex[b & 0x0f]);
+    }
+  }
+}
+
+VariableName ParseVariableName(std::string_view raw) {
+  VariableName name;
+  // PHP handles the name as a C string, and skips leading spaces.
+  std::string_view n = raw.substr(0, raw.find('\0'));
+  const size_t start = n.find_first_not_of(' ');
+  if (start == std::string_view::npos) return name;
+  n.remove_prefix(start);
+
+  size_t i = 0;
+  for (; i < n.size() && n[i] != '['; ++i) name.base.push_back(n[i] == ' ' || n[i] == '.' ? '_' : n[i]);
+  const bool forged = [&] {
+    for (std::string_view prefix : {std::string_view("__Host-"), std::string_view("__Secure-")}) {
+      if (name.base.starts_with(prefix) && !n.starts_with(prefix)) return true;
+    }
+    return false;
+  }();
+  if (name.base.empty()) return name;
+  name.forged_secure_prefix = forged;
+  if (i == n.size()) return name;
+  if (n.find(']', i + 1) != std::string_view::npos) {
+    name.subscripts = n.substr(i);
+    return name;
+  }
+  // "a[b.c" (an unterminated first index) is the plain name "a_b_c".
+  for (; i < n.size(); ++i) {
+    const char c = n[i];
+    name.base.push_back(c == ' ' || c == '.' || c == '[' ? '_' : c);
+  }
+  return name;
+}
+
+std::optional<QueryFields> ParseStr(std::string_view query) {
+  query = query.substr(0, query.find('\0'));
+  QueryFields fields;
+  size_t count = 0;
+  size_t pos = 0;
+  while (pos < query.size()) {
+    size_t end = query.find('&', pos);
+    if (end == std::string_view::npos) end = query.size();
+    const std::string_view piece = query.substr(pos, end - pos);
+    pos = end + 1;
+    if (piece.empty()) continue;
+    if (++count > kMaxInputVars) break;
+    const size_t eq = piece.find('=');
+    const std::string raw_name = UrlDecode(piece.substr(0, eq));
+    VariableName name = ParseVariableName(raw_name);
+    if (name.base.empty() || name.forged_secure_prefix) continue;
+    if (!name.subscripts.empty()) return std::nullopt;
+    std::string value =
+        eq == std::string_view::npos ? std::string() : UrlDecode(piece.substr(eq + 1));
+    bool replaced = false;
+    for (auto& [existing_name, existing_value] : fields) {
+      if (existing_name == name.base) {
+        existing_value = std::move(value);
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) fields.emplace_back(std::move(name.base), std::move(value));
+  }
+  return fields;
+}
+
+}  // namespace ksgate::php

@@ -1,0 +1,70 @@
+// PHP's string semantics, byte for byte, where Kaltura's behaviour depends on them: trim(),
+// urlencode()/urldecode()/rawurldecode(), the request-variable name rules of
+// php_register_variable_ex, and parse_str() for plain names. The one place these rules live:
+// the KS codec (ks/) and the request decoder (api/) both use it.
+//
+// Pure functions over bytes (no locale); thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ksgate::php {
+
+// trim()'s default character set: space, \t, \n, \r, NUL and \x0B.
+inline constexpr std::string_view kTrimChars(" \t\n\r\0\x0B", 6);
+
+// The whitespace PHP allows around a numeric string (is_numeric, (int) casts): space, \t, \n,
+// \r, \v and \f.
+inline constexpr std::string_view kNumericWhitespace(" \t\n\r\v\f", 6);
+
+// trim($s).
+std::string_view Trim(std::string_view s);
+
+// Appends urldecode($s) (plus_is_space) or rawurldecode($s): "%XX" with two hex digits of
+// either case becomes that byte; any other '%' is kept literally. Binary-safe.
+void AppendUrlDecoded(std::string_view s, bool plus_is_space, std::string* out);
+// urldecode($s): as above, and '+' becomes ' '.
+std::string UrlDecode(std::string_view s);
+
+// Appends urlencode($value): bytes [A-Za-z0-9._-] kept, ' ' -> '+', every other byte ->
+// "%XX" with uppercase hex.
+void AppendUrlEncoded(std::string_view value, std::string* out);
+
+// A request-variable name as php_register_variable_ex reads it, before array indices.
+struct VariableName {
+  // The name PHP registers: cut at the first NUL, leading spaces dropped, ' ' and '.' turned
+  // into '_' up to the first '['. When that '[' has no later ']', it is no array syntax: it
+  // becomes '_' and every ' ', '.' and '[' after it too ("a[b.c" -> "a_b_c"). Empty when PHP
+  // drops the variable (no name left).
+  std::string base;
+  // Array syntax: the rest of the name from its first '[', which has a later ']' ("[b][]"),
+  // else empty. A view into the name passed to ParseVariableName.
+  std::string_view subscripts;
+  // True when mangling made the base start with "__Host-" or "__Secure-" although the raw name
+  // did not (PHP 8 drops such variables where the prefix protects cookies).
+  bool forged_secure_prefix = false;
+};
+VariableName ParseVariableName(std::string_view raw);
+
+// The ordered (name, value) pairs parse_str() produces for a query of plain names.
+using QueryFields = std::vector<std::pair<std::string, std::string>>;
+
+// parse_str()'s default limit on variables (max_input_vars).
+inline constexpr size_t kMaxInputVars = 1000;
+
+// PHP 8 parse_str() into an array, restricted to plain (non-array) names:
+//  - the input ends at its first NUL byte; it is split on '&' (empty pieces skipped); at most
+//    kMaxInputVars pieces are read, the rest ignored;
+//  - each piece splits at its first '='; name and value are urldecoded; the name follows
+//    ParseVariableName; names left empty, or with a forged secure prefix, are dropped;
+//  - a repeated name keeps its first position and takes the last value.
+// A name with array syntax is something a KS never uses: returns std::nullopt for the whole
+// query (PHP would build a nested array).
+std::optional<QueryFields> ParseStr(std::string_view query);
+
+}  // namespace ksgate::php

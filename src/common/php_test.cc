@@ -1,0 +1,126 @@
+#include "common/php.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace ksgate::php {
+namespace {
+
+using testing::ElementsAre;
+using testing::Optional;
+using testing::Pair;
+
+TEST(PhpTrim, RemovesPhpDefaultCharacters) {
+  EXPECT_EQ(Trim(std::string(" \t\n\r\0\x0B a b \x0B\0", 13)), "a b");
+  EXPECT_EQ(Trim("\f x \f"), "\f x \f");  // form feed is not in PHP's set
+  EXPECT_EQ(Trim("   "), "");
+  EXPECT_EQ(Trim(""), "");
+}
+
+TEST(PhpUrlDecode, RawDecodingKeepsPlus) {
+  std::string out;
+  AppendUrlDecoded("a+b%20c%2b", /*plus_is_space=*/false, &out);
+  EXPECT_EQ(out, "a+b c+");
+}
+
+TEST(PhpVariableName, MangledBaseAndSubscripts) {
+  struct Case {
+    std::string raw;
+    std::string base;
+    std::string subscripts;
+    bool forged;
+  };
+  const Case cases[] = {
+      {"a", "a", "", false},
+      {"  a.b c", "a_b_c", "", false},
+      {"a[b][]", "a", "[b][]", false},
+      {"a.b[c.d]", "a_b", "[c.d]", false},
+      {"a[b", "a_b", "", false},
+      {"a[b.c[d", "a_b_c_d", "", false},
+      {"[a]", "", "", false},
+      {"   ", "", "", false},
+      {std::string("ab\0cd", 5), "ab", "", false},
+      {"..Host-x", "__Host-x", "", true},
+      {"__Host-x", "__Host-x", "", false},
+      {"..Secure-y[1]", "__Secure-y", "[1]", true},
+      {" .x", "_x", "", false},
+  };
+  for (const Case& c : cases) {
+    const VariableName name = ParseVariableName(c.raw);
+    EXPECT_EQ(name.base, c.base) << c.raw;
+    EXPECT_EQ(name.subscripts, c.subscripts) << c.raw;
+    EXPECT_EQ(name.forged_secure_prefix, c.forged) << c.raw;
+  }
+}
+
+std::string Encode(std::string_view value) {
+  std::string out;
+  AppendUrlEncoded(value, &out);
+  return out;
+}
+
+TEST(PhpUrlEncode, KeepsUnreservedAndEncodesTheRest) {
+  EXPECT_EQ(Encode("AZaz09._-"), "AZaz09._-");
+  EXPECT_EQ(Encode("a b"), "a+b");
+  EXPECT_EQ(Encode("*~@/:,"), "%2A%7E%40%2F%3A%2C");
+  EXPECT_EQ(Encode(std::string("\0\xff+%", 4)), "%00%FF%2B%25");
+}
+
+TEST(PhpUrlDecode, DecodesPlusAndPercentEscapes) {
+  EXPECT_EQ(UrlDecode("a+b%2a%2A%40"), "a b**@");
+  EXPECT_EQ(UrlDecode("%zz%4%"), "%zz%4%");
+  EXPECT_EQ(UrlDecode("%00x"), std::string("\0x", 2));
+  EXPECT_EQ(UrlDecode("%4"), "%4");
+  EXPECT_EQ(UrlDecode(""), "");
+  EXPECT_EQ(UrlDecode("%E2%82%AC"), "\xE2\x82\xAC");
+}
+
+TEST(PhpParseStr, SplitsDecodesAndKeepsFirstPosition) {
+  EXPECT_THAT(ParseStr("a=1&b=x+y&a=2&c&d=&&e=%2A"),
+              Optional(ElementsAre(Pair("a", "2"), Pair("b", "x y"), Pair("c", ""), Pair("d", ""),
+                                   Pair("e", "*"))));
+}
+
+TEST(PhpParseStr, MangleNamesLikePhp) {
+  EXPECT_THAT(ParseStr("a.b=1&c+d=2&%20%20e=3&f%2Eg=4&=5&+=6&h=a=b"),
+              Optional(ElementsAre(Pair("a_b", "1"), Pair("c_d", "2"), Pair("e", "3"),
+                                   Pair("f_g", "4"), Pair("h", "a=b"))));
+}
+
+TEST(PhpParseStr, UnterminatedBracketBecomesUnderscore) {
+  EXPECT_THAT(ParseStr("a[b.c[d=1&a.b[=2"),
+              Optional(ElementsAre(Pair("a_b_c_d", "1"), Pair("a_b_", "2"))));
+}
+
+TEST(PhpParseStr, RejectsArraySyntax) {
+  EXPECT_FALSE(ParseStr("a[b]=1").has_value());
+  EXPECT_FALSE(ParseStr("x=1&a[]=1").has_value());
+  // A name that starts with '[' is dropped before PHP looks at the brackets.
+  EXPECT_THAT(ParseStr("[a]=1&x=2"), Optional(ElementsAre(Pair("x", "2"))));
+}
+
+TEST(PhpParseStr, NulEndsTheQueryAndNames) {
+  EXPECT_THAT(ParseStr(std::string("a=1\0&b=2", 8)), Optional(ElementsAre(Pair("a", "1"))));
+  EXPECT_THAT(ParseStr("a%00b=x%00y"), Optional(ElementsAre(Pair("a", std::string("x\0y", 3)))));
+}
+
+TEST(PhpParseStr, DropsNamesMangledIntoCookiePrefixes) {
+  EXPECT_THAT(ParseStr("..Host-x=1&__Host-y=2&..Secure-z=3"),
+              Optional(ElementsAre(Pair("__Host-y", "2"))));
+}
+
+TEST(PhpParseStr, StopsAtMaxInputVars) {
+  std::string query;
+  for (size_t i = 0; i < kMaxInputVars + 5; ++i) {
+    // Appended piece by piece: "literal" + std::to_string() trips GCC 12's -Wrestrict at -O3.
+    query.append("v").append(std::to_string(i)).append("=1&");
+  }
+  const auto fields = ParseStr(query);
+  ASSERT_TRUE(fields.has_value());
+  EXPECT_EQ(fields->size(), kMaxInputVars);
+}
+
+}  // namespace
+}  // namespace ksgate::php

@@ -1,0 +1,110 @@
+#include "ks/base64.h"
+
+#include <array>
+#include <cstdint>
+
+namespace ksgate::ks {
+namespace {
+
+constexpr char kBase64Chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// PHP's reverse table: 0..63 = sextet, kSkip = whitespace, kBad = outside the alphabet.
+constexpr int8_t kSkip = -1;
+constexpr int8_t kBad = -2;
+
+using ReverseTable = std::array<int8_t, 256>;
+
+constexpr ReverseTable MakeReverseTable(bool url_safe) {
+  ReverseTable table{};
+  for (auto& entry : table) entry = kBad;
+  for (int i = 0; i < 64; ++i)
+    table[static_cast<uint8_t>(kBase64Chars[i])] = static_cast<int8_t>(i);
+  table['\t'] = kSkip;
+  table['\n'] = kSkip;
+  table['\r'] = kSkip;
+  table[' '] = kSkip;
+  if (url_safe) {
+    table['-'] = 62;
+    table['_'] = 63;
+  }
+  return table;
+}
+
+constexpr ReverseTable kStandardTable = MakeReverseTable(false);
+constexpr ReverseTable kUrlSafeTable = MakeReverseTable(true);
+
+}  // namespace
+
+std::string Base64Encode(std::string_view data) {
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  const auto* in = reinterpret_cast<const unsigned char*>(data.data());
+  size_t i = 0;
+  for (; i + 3 <= data.size(); i += 3) {
+    const uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8) | in[i + 2];
+    out.push_back(kBase64Chars[(v >> 18) & 0x3f]);
+    out.push_back(kBase64Chars[(v >> 12) & 0x3f]);
+    out.push_back(kBase64Chars[(v >> 6) & 0x3f]);
+    out.push_back(kBase64Chars[v & 0x3f]);
+  }
+  const size_t rest = data.size() - i;
+  if (rest == 1) {
+    const uint32_t v = uint32_t{in[i]} << 16;
+    out.push_back(kBase64Chars[(v >> 18) & 0x3f]);
+    out.push_back(kBase64Chars[(v >> 12) & 0x3f]);
+    out.append("==");
+  } else if (rest == 2) {
+    const uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8);
+    out.push_back(kBase64Chars[(v >> 18) & 0x3f]);
+    out.push_back(kBase64Chars[(v >> 12) & 0x3f]);
+    out.push_back(kBase64Chars[(v >> 6) & 0x3f]);
+    out.push_back('=');
+  }
+  return out;
+}
+
+std::optional<std::string> Base64DecodeStrict(std::string_view text, Base64Alphabet alphabet) {
+  const ReverseTable& table =
+      alphabet == Base64Alphabet::kStandardOrUrlSafe ? kUrlSafeTable : kStandardTable;
+  std::string out(text.size() / 4 * 3 + 3, '\0');
+  char* const dst = out.data();
+  size_t written = 0;
+  size_t sextets = 0;
+  size_t padding = 0;
+  uint32_t acc = 0;  // the sextets of the current quantum
+  for (const char c : text) {
+    if (c == '=') {
+      ++padding;
+      continue;
+    }
+    const int8_t v = table[static_cast<unsigned char>(c)];
+    if (v < 0) {
+      if (v == kSkip) continue;
+      return std::nullopt;
+    }
+    if (padding > 0) return std::nullopt;  // data after '='
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    if ((++sextets & 3) == 0) {
+      dst[written++] = static_cast<char>((acc >> 16) & 0xff);
+      dst[written++] = static_cast<char>((acc >> 8) & 0xff);
+      dst[written++] = static_cast<char>(acc & 0xff);
+      acc = 0;
+    }
+  }
+  switch (sextets & 3) {
+    case 1:  // a lone sextet cannot make a byte
+      return std::nullopt;
+    case 2:
+      dst[written++] = static_cast<char>((acc >> 4) & 0xff);
+      break;
+    case 3:
+      dst[written++] = static_cast<char>((acc >> 10) & 0xff);
+      dst[written++] = static_cast<char>((acc >> 2) & 0xff);
+      break;
+  }
+  if (padding > 0 && (padding > 2 || (sextets + padding) % 4 != 0)) return std::nullopt;
+  out.resize(written);
+  return out;
+}
+
+}  // namespace ksgate::ks

@@ -1,0 +1,29 @@
+// PHP's base64_encode / base64_decode($s, true), byte for byte, as the KS formats use them (the
+// other PHP string rules are in common/php.h).
+//
+// Pure functions over bytes (no locale, no allocation beyond the result); thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ksgate::ks {
+
+// PHP base64_encode: standard alphabet (RFC 4648 §4) with '=' padding.
+std::string Base64Encode(std::string_view data);
+
+enum class Base64Alphabet {
+  kStandard,  // 'A'-'Z' 'a'-'z' '0'-'9' '+' '/'
+  // Standard, plus '-' and '_' read as '+' and '/' (Kaltura maps them before decoding).
+  kStandardOrUrlSafe,
+};
+
+// PHP base64_decode($text, true) ("strict"): '\t' '\n' '\r' ' ' are skipped; any other byte
+// outside the alphabet (NUL included) fails; '=' padding is optional, but if present it must be
+// at the end and complete the last quantum (at most two); a lone trailing sextet fails. Unused
+// low bits of the last character are ignored, as PHP does. Returns std::nullopt on failure.
+std::optional<std::string> Base64DecodeStrict(std::string_view text,
+                                              Base64Alphabet alphabet = Base64Alphabet::kStandard);
+
+}  // namespace ksgate::ks
