@@ -7,7 +7,7 @@
 #include "ks/crypto.h"
 #include "ks/privileges.h"
 #include "services/list_query.h"
-#include "services/store_error.h"
+#include "services/store_calls.h"
 
 namespace ksgate::services {
 
@@ -15,7 +15,6 @@ namespace {
 
 constexpr std::string_view kIdAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
 constexpr int kIdAttempts = 10;
-constexpr int kUpdateAttempts = 20;
 
 ApiError NotUpdatable(std::string_view field) {
   return ApiError::Of(errors::kPropertyValidationNotUpdatable,
@@ -30,16 +29,6 @@ ks::HashAlgorithm AlgorithmOf(std::string_view hash_type) {
   if (hash_type == "MD5") return ks::HashAlgorithm::kMd5;
   if (hash_type == "SHA512") return ks::HashAlgorithm::kSha512;
   return ks::HashAlgorithm::kSha256;
-}
-
-template <typename T>
-bool Differs(const Patch<T>& sent, const T& stored) {
-  return sent.is_set() && !(sent.value == stored);
-}
-
-template <typename T>
-bool Differs(const Patch<T>& sent, const std::optional<T>& stored) {
-  return sent.is_set() && !(stored && *stored == sent.value);
 }
 
 }  // namespace
@@ -120,40 +109,33 @@ Result<store::AppToken, ApiError> AppTokenService::Add(const store::Partner& par
 
 Result<store::AppToken, ApiError> AppTokenService::Get(int64_t partner_id,
                                                        std::string_view id) const {
-  Result<store::AppToken> token = store_.GetAppToken(partner_id, id);
-  if (!token.ok()) {
-    if (token.error().code() == StatusCode::kNotFound) return NotFound(id);
-    return DatabaseError(token.error());
-  }
-  return std::move(token).value();
+  return FromStore(store_.GetAppToken(partner_id, id), [&] { return NotFound(id); });
 }
 
 Result<store::AppToken, ApiError> AppTokenService::Update(const store::Partner& partner,
                                                           std::string_view id,
                                                           const AppTokenPatch& patch) const {
-  // Read, change, compare-and-set; a concurrent update makes the write fail with kAborted and
-  // this one starts over from the new row, so no acknowledged change is lost.
-  for (int attempt = 0; attempt < kUpdateAttempts; ++attempt) {
-    KSGATE_ASSIGN_OR_RETURN(store::AppToken token, Get(partner.id, id));
-    if (Differs(patch.id, token.id)) return NotUpdatable("id");
-    if (Differs(patch.token, token.token)) return NotUpdatable("token");
-    if (Differs(patch.partner_id, token.partner_id)) return NotUpdatable("partnerId");
-    if (Differs(patch.created_at, token.created_at)) return NotUpdatable("createdAt");
-    if (Differs(patch.updated_at, token.updated_at)) return NotUpdatable("updatedAt");
-    if (Differs(patch.status, static_cast<int>(token.status))) return NotUpdatable("status");
+  return CompareAndSetLoop<store::AppToken>(
+      "app token update",
+      [&]() -> Result<CasStep<store::AppToken>, ApiError> {
+        KSGATE_ASSIGN_OR_RETURN(store::AppToken token, Get(partner.id, id));
+        if (Differs(patch.id, token.id)) return NotUpdatable("id");
+        if (Differs(patch.token, token.token)) return NotUpdatable("token");
+        if (Differs(patch.partner_id, token.partner_id)) return NotUpdatable("partnerId");
+        if (Differs(patch.created_at, token.created_at)) return NotUpdatable("createdAt");
+        if (Differs(patch.updated_at, token.updated_at)) return NotUpdatable("updatedAt");
+        if (Differs(patch.status, static_cast<int>(token.status))) return NotUpdatable("status");
 
-    store::AppToken updated = token;
-    KSGATE_ASSIGN_OR_RETURN(Void applied, ApplyWritable(patch, partner, &updated));
-    (void)applied;
-    if (updated == token) return token;
-    updated.updated_at = clock_.NowSeconds();
-    Status s = store_.UpdateAppToken(token, updated);
-    if (s.ok()) return updated;
-    if (s.code() == StatusCode::kAborted) continue;
-    if (s.code() == StatusCode::kNotFound) return NotFound(id);  // deleted meanwhile
-    return DatabaseError(s);
-  }
-  return DatabaseError(AbortedError("app token update kept losing to concurrent updates"));
+        store::AppToken updated = token;
+        KSGATE_ASSIGN_OR_RETURN(Void applied, ApplyWritable(patch, partner, &updated));
+        (void)applied;
+        if (updated == token) return CasStep<store::AppToken>{std::move(token), nullptr};
+        updated.updated_at = clock_.NowSeconds();
+        return CasStep<store::AppToken>{
+            updated, [this, token, updated] { return store_.UpdateAppToken(token, updated); }};
+      },
+      // Not found: deleted meanwhile.
+      [&](const Status& s) { return StoreError(s, [&] { return NotFound(id); }); });
 }
 
 Result<Void, ApiError> AppTokenService::Delete(int64_t partner_id, std::string_view id) const {
@@ -164,11 +146,8 @@ Result<Void, ApiError> AppTokenService::Delete(int64_t partner_id, std::string_v
   // Outlive every KS minted from the token: none lives longer than the longest session
   // duration from now (token expiry can have been moved, so it is no bound).
   revocation.valid_until = clock_.NowSeconds() + kMaxRelativeSeconds;
-  Status s = store_.DeleteAppToken(partner_id, token.id, revocation, clock_.NowSeconds());
-  if (!s.ok()) {
-    if (s.code() == StatusCode::kNotFound) return NotFound(id);
-    return DatabaseError(s);
-  }
+  const Status s = store_.DeleteAppToken(partner_id, token.id, revocation, clock_.NowSeconds());
+  if (!s.ok()) return StoreError(s, [&] { return NotFound(id); });
   return Void{};
 }
 
@@ -185,25 +164,14 @@ Result<store::AppTokenPage, ApiError> AppTokenService::List(
   if (request.status_in) query.status_in = CsvIntegers<int>(*request.status_in);
   query.session_user_id_equal = request.session_user_id_equal;
   if (request.order_by) {
-    for (std::string_view entry : SplitCsv(*request.order_by)) {
-      store::AppTokenOrder order;
-      if (entry == "+createdAt" || entry == "-createdAt") {
-        order.field = store::AppTokenOrderField::kCreatedAt;
-      } else if (entry == "+updatedAt" || entry == "-updatedAt") {
-        order.field = store::AppTokenOrderField::kUpdatedAt;
-      } else {
-        continue;  // unknown entries are dropped, as Kaltura does
-      }
-      order.ascending = entry.front() == '+';
-      query.order_by.push_back(order);
-    }
+    query.order_by = ParseOrderBy<store::AppTokenOrder>(
+        *request.order_by, {{"createdAt", store::AppTokenOrderField::kCreatedAt},
+                            {"updatedAt", store::AppTokenOrderField::kUpdatedAt}});
   }
   const PageWindow window = ResolvePager(request.page_size, request.page_index);
   query.limit = window.limit;
   query.offset = window.offset;
-  Result<store::AppTokenPage> page = store_.ListAppTokens(partner_id, query);
-  if (!page.ok()) return DatabaseError(page.error());
-  return std::move(page).value();
+  return FromStore(store_.ListAppTokens(partner_id, query));
 }
 
 Result<SessionInfo, ApiError> AppTokenService::StartSession(

@@ -1,7 +1,7 @@
 #include "services/authenticator.h"
 
 #include "services/ks_restrictions.h"
-#include "services/store_error.h"
+#include "services/store_calls.h"
 
 #include <array>
 #include <charconv>
@@ -32,21 +32,19 @@ SessionKind KindOf(const ks::KsFields& fields) {
 Result<Caller, ApiError> Authenticator::Parse(std::string_view ks_string) const {
   Result<int64_t> partner_id = ks::PeekPartnerId(ks_string);
   if (!partner_id.ok()) return InvalidKsString(ks_string);
-  Result<store::Partner> partner = store_.GetPartner(*partner_id);
-  if (!partner.ok()) {
-    if (partner.error().code() == StatusCode::kNotFound) return InvalidKsString(ks_string);
-    return DatabaseError(partner.error());
-  }
-  Result<ks::ParsedKs> parsed = ks::Decode(ks_string, partner->admin_secrets);
+  KSGATE_ASSIGN_OR_RETURN(
+      store::Partner partner,
+      FromStore(store_.GetPartner(*partner_id), [&] { return InvalidKsString(ks_string); }));
+  Result<ks::ParsedKs> parsed = ks::Decode(ks_string, partner.admin_secrets);
   if (!parsed.ok()) return InvalidKsString(ks_string);
-  if (parsed->fields.partner_id != partner->id) return InvalidKsString(ks_string);
+  if (parsed->fields.partner_id != partner.id) return InvalidKsString(ks_string);
 
   Caller caller;
   caller.kind = KindOf(parsed->fields);
   caller.ks = std::string(ks_string);
   caller.privileges = ks::ParsePrivileges(parsed->fields.privileges);
   caller.parsed = std::move(parsed).value();
-  caller.partner = std::move(partner).value();
+  caller.partner = std::move(partner);
   return caller;
 }
 
@@ -80,9 +78,10 @@ Result<Void, ApiError> Authenticator::Validate(const Caller& caller,
     keys[n++] = ks::SessionIdKey(caller.partner.id, *session_id);
   }
   if (n > 0) {
-    Result<bool> revoked = store_.IsRevoked(std::span<const std::string>(keys.data(), n), now);
-    if (!revoked.ok()) return DatabaseError(revoked.error());
-    if (*revoked) return InvalidKsReason("LOGOUT");
+    KSGATE_ASSIGN_OR_RETURN(
+        const bool revoked,
+        FromStore(store_.IsRevoked(std::span<const std::string>(keys.data(), n), now)));
+    if (revoked) return InvalidKsReason("LOGOUT");
   }
   if (actions_limit != nullptr) {
     int64_t limit = 0;
@@ -91,11 +90,11 @@ Result<Void, ApiError> Authenticator::Validate(const Caller& caller,
     if (ec != std::errc() || ptr != actions_limit->data() + actions_limit->size() || limit <= 0) {
       return ApiError::Of(errors::kInvalidActionsLimit);
     }
-    Result<store::ActionsLimitState> state =
-        store_.ConsumeAction(caller.parsed.hash, limit, fields.valid_until, now);
-    if (!state.ok()) return DatabaseError(state.error());
-    if (*state == store::ActionsLimitState::kRevoked) return InvalidKsReason("LOGOUT");
-    if (*state == store::ActionsLimitState::kExceeded) {
+    KSGATE_ASSIGN_OR_RETURN(
+        const store::ActionsLimitState state,
+        FromStore(store_.ConsumeAction(caller.parsed.hash, limit, fields.valid_until, now)));
+    if (state == store::ActionsLimitState::kRevoked) return InvalidKsReason("LOGOUT");
+    if (state == store::ActionsLimitState::kExceeded) {
       return InvalidKsReason("EXCEEDED_ACTIONS_LIMIT");
     }
   }
@@ -103,17 +102,11 @@ Result<Void, ApiError> Authenticator::Validate(const Caller& caller,
 }
 
 Result<store::Partner, ApiError> Authenticator::RequirePartner(int64_t partner_id) const {
-  Result<store::Partner> partner = store_.GetPartner(partner_id);
-  if (!partner.ok()) {
-    if (partner.error().code() == StatusCode::kNotFound) {
-      return ApiError::Of(errors::kServiceForbiddenContentBlocked);
-    }
-    return DatabaseError(partner.error());
-  }
-  if (partner->status != store::PartnerStatus::kActive) {
-    return ApiError::Of(errors::kServiceForbiddenContentBlocked);
-  }
-  return std::move(partner).value();
+  auto blocked = [] { return ApiError::Of(errors::kServiceForbiddenContentBlocked); };
+  KSGATE_ASSIGN_OR_RETURN(store::Partner partner,
+                          FromStore(store_.GetPartner(partner_id), blocked));
+  if (partner.status != store::PartnerStatus::kActive) return blocked();
+  return partner;
 }
 
 }  // namespace ksgate::services

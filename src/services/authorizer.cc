@@ -3,7 +3,7 @@
 #include <charconv>
 #include <string>
 
-#include "services/store_error.h"
+#include "services/store_calls.h"
 
 namespace ksgate::services {
 
@@ -44,18 +44,13 @@ Result<store::UserRole, ApiError> Authorizer::FindRole(int64_t partner_id,
   if (ParseInteger(id_or_name, &id)) {
     if (id < 0) return ApiError::Of(errors::kInvalidSetRole);
     if (const store::UserRole* role = catalogue_.FindRoleById(id)) return *role;
-    Result<store::UserRole> role = store_.GetUserRole(partner_id, id);
-    if (role.ok()) return std::move(role).value();
-    if (role.error().code() != StatusCode::kNotFound) return DatabaseError(role.error());
-    return ApiError::Of(errors::kInvalidObjectId);
+    return FromStore(store_.GetUserRole(partner_id, id),
+                     [] { return ApiError::Of(errors::kInvalidObjectId); });
   }
   if (const store::UserRole* role = catalogue_.FindRoleBySystemName(id_or_name)) return *role;
-  if (!id_or_name.empty()) {
-    Result<store::UserRole> role = store_.FindUserRoleBySystemName(partner_id, id_or_name);
-    if (role.ok()) return std::move(role).value();
-    if (role.error().code() != StatusCode::kNotFound) return DatabaseError(role.error());
-  }
-  return ApiError::Of(errors::kInvalidObjectId);
+  if (id_or_name.empty()) return ApiError::Of(errors::kInvalidObjectId);
+  return FromStore(store_.FindUserRoleBySystemName(partner_id, id_or_name),
+                   [] { return ApiError::Of(errors::kInvalidObjectId); });
 }
 
 Result<PermissionSet, ApiError> Authorizer::Permissions(const Caller& caller) const {

@@ -1,11 +1,13 @@
-// Helpers shared by the list actions: CSV filter values and KalturaFilterPager.
+// Helpers shared by the list actions: CSV filter values, orderBy and KalturaFilterPager.
 #pragma once
 
 #include <charconv>
+#include <initializer_list>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ksgate::services {
@@ -33,6 +35,28 @@ std::vector<T> CsvIntegers(std::string_view csv) {
     if (ec == std::errc() && ptr == s.data() + s.size()) out.push_back(v);
   }
   return out;
+}
+
+// A Kaltura orderBy value ("+createdAt,-name") as store order entries (structs with `field`
+// and `ascending`): each CSV entry is '+' (ascending) or '-' (descending) followed by the name
+// of one of `fields`; other entries are dropped, as Kaltura does.
+template <typename Order, typename Field = decltype(Order::field)>
+std::vector<Order> ParseOrderBy(std::string_view csv,
+                                std::initializer_list<std::pair<std::string_view, Field>> fields) {
+  std::vector<Order> orders;
+  for (std::string_view entry : SplitCsv(csv)) {
+    if (entry.size() < 2 || (entry.front() != '+' && entry.front() != '-')) continue;
+    for (const auto& [name, field] : fields) {
+      if (entry.substr(1) == name) {
+        Order order;
+        order.field = field;
+        order.ascending = entry.front() == '+';
+        orders.push_back(order);
+        break;
+      }
+    }
+  }
+  return orders;
 }
 
 // A KalturaFilterPager as rows: pageSize defaults to 30 and is capped at kMaxPageSize

@@ -1,6 +1,7 @@
 // Patch<T>: one field of an object a client sent to add or update.
 #pragma once
 
+#include <optional>
 #include <utility>
 
 namespace ksgate::services {
@@ -18,5 +19,16 @@ struct Patch {
   static Patch Of(T v) { return Patch{State::kSet, std::move(v)}; }
   static Patch Null() { return Patch{State::kNull, T{}}; }
 };
+
+// True if a read-only field was sent with a value other than the stored one (which an update
+// refuses; sending the stored value back is allowed).
+template <typename T>
+bool Differs(const Patch<T>& sent, const T& stored) {
+  return sent.is_set() && !(sent.value == stored);
+}
+template <typename T>
+bool Differs(const Patch<T>& sent, const std::optional<T>& stored) {
+  return sent.is_set() && !(stored && *stored == sent.value);
+}
 
 }  // namespace ksgate::services

@@ -5,7 +5,7 @@
 
 #include "ks/crypto.h"
 #include "ks/privileges.h"
-#include "services/store_error.h"
+#include "services/store_calls.h"
 
 namespace ksgate::services {
 
@@ -19,39 +19,33 @@ constexpr int64_t kSessionIdRevocationSeconds = 86400;
 
 Result<std::string, ApiError> SessionService::Start(const StartSessionRequest& request) const {
   const std::string pid = std::to_string(request.partner_id);
-  Result<store::Partner> partner = store_.GetPartner(request.partner_id);
-  if (!partner.ok()) {
-    if (partner.error().code() != StatusCode::kNotFound) return DatabaseError(partner.error());
-    return ApiError::Of(errors::kStartSessionError, {pid});
-  }
-  if (partner->status != store::PartnerStatus::kActive) {
-    return ApiError::Of(errors::kStartSessionError, {pid});
-  }
+  auto refused = [&] { return ApiError::Of(errors::kStartSessionError, {pid}); };
+  KSGATE_ASSIGN_OR_RETURN(const store::Partner partner,
+                          FromStore(store_.GetPartner(request.partner_id), refused));
+  if (partner.status != store::PartnerStatus::kActive) return refused();
 
   // Compare against every secret without stopping early, so timing says nothing about which.
   int matched_admin = -1;
-  for (size_t i = 0; i < partner->admin_secrets.size(); ++i) {
-    if (ks::ConstantTimeEquals(request.secret, partner->admin_secrets[i]) && matched_admin < 0) {
+  for (size_t i = 0; i < partner.admin_secrets.size(); ++i) {
+    if (ks::ConstantTimeEquals(request.secret, partner.admin_secrets[i]) && matched_admin < 0) {
       matched_admin = static_cast<int>(i);
     }
   }
-  const bool user_match = ks::ConstantTimeEquals(request.secret, partner->secret);
+  const bool user_match = ks::ConstantTimeEquals(request.secret, partner.secret);
   const bool is_admin = request.type >= ks::kSessionTypeAdmin;
-  if (matched_admin < 0 && !(user_match && !is_admin)) {
-    return ApiError::Of(errors::kStartSessionError, {pid});
-  }
+  if (matched_admin < 0 && !(user_match && !is_admin)) return refused();
 
   for (const auto& [name, values] : ks::ParsePrivileges(request.privileges)) {
     if (name != "setrole") continue;
     for (const std::string& role : values) {
-      if (!authorizer_.FindRole(partner->id, role).ok()) {
+      if (!authorizer_.FindRole(partner.id, role).ok()) {
         return ApiError::Of(errors::kUnknownRoleId);
       }
     }
     if (values.empty()) return ApiError::Of(errors::kUnknownRoleId);
   }
 
-  const int64_t cap = partner->ks_max_expiry > 0 ? partner->ks_max_expiry : kDefaultMaxExpiry;
+  const int64_t cap = partner.ks_max_expiry > 0 ? partner.ks_max_expiry : kDefaultMaxExpiry;
   // Negative expiries give a KS born expired, as in Kaltura; bounded so now + expiry is safe.
   const int64_t expiry = std::clamp(request.expiry, -kMaxRelativeSeconds, cap);
 
@@ -61,8 +55,8 @@ Result<std::string, ApiError> SessionService::Start(const StartSessionRequest& r
   fields.user = request.user_id;
   fields.privileges = request.privileges;
   std::string_view signer;
-  if (is_admin && matched_admin >= 0) signer = partner->admin_secrets[matched_admin];
-  return issuer_.Issue(*partner, std::move(fields), signer);
+  if (is_admin && matched_admin >= 0) signer = partner.admin_secrets[matched_admin];
+  return issuer_.Issue(partner, std::move(fields), signer);
 }
 
 Result<WidgetSession, ApiError> SessionService::StartWidgetSession(std::string_view widget_id,
@@ -77,16 +71,13 @@ Result<WidgetSession, ApiError> SessionService::StartWidgetSession(std::string_v
       std::to_string(partner_id) != digits) {
     return invalid();
   }
-  Result<store::Partner> partner = store_.GetPartner(partner_id);
-  if (!partner.ok()) {
-    if (partner.error().code() != StatusCode::kNotFound) return DatabaseError(partner.error());
-    return invalid();
-  }
-  if (partner->status != store::PartnerStatus::kActive) {
+  KSGATE_ASSIGN_OR_RETURN(const store::Partner partner,
+                          FromStore(store_.GetPartner(partner_id), invalid));
+  if (partner.status != store::PartnerStatus::kActive) {
     return ApiError::Of(errors::kServiceForbiddenContentBlocked);
   }
-  if (partner->ks_max_expiry > 0 && partner->ks_max_expiry < expiry) {
-    expiry = partner->ks_max_expiry;
+  if (partner.ks_max_expiry > 0 && partner.ks_max_expiry < expiry) {
+    expiry = partner.ks_max_expiry;
   }
   expiry = std::clamp(expiry, -kMaxRelativeSeconds, kMaxRelativeSeconds);
   ks::KsFields fields;
@@ -95,8 +86,8 @@ Result<WidgetSession, ApiError> SessionService::StartWidgetSession(std::string_v
   fields.user = "0";
   fields.privileges = std::string(kWidgetPrivileges);
   WidgetSession out;
-  out.partner_id = partner->id;
-  out.ks = issuer_.Issue(*partner, std::move(fields));
+  out.partner_id = partner.id;
+  out.ks = issuer_.Issue(partner, std::move(fields));
   out.user_id = "0";
   return out;
 }
@@ -132,13 +123,14 @@ Result<Void, ApiError> SessionService::End(const Caller& caller) const {
   by_hash.key = caller.parsed.hash;
   by_hash.type = store::RevocationType::kKsHash;
   by_hash.valid_until = caller.parsed.fields.valid_until;
-  if (Status s = store_.Revoke(by_hash, now); !s.ok()) return DatabaseError(s);
+  KSGATE_ASSIGN_OR_RETURN(Void revoked, FromStore(store_.Revoke(by_hash, now)));
+  (void)revoked;
   if (const std::string* session_id = ks::FirstPrivilegeValue(caller.privileges, "sessionid")) {
     store::Revocation by_session;
     by_session.key = ks::SessionIdKey(caller.partner_id(), *session_id);
     by_session.type = store::RevocationType::kSessionId;
     by_session.valid_until = now + kSessionIdRevocationSeconds;
-    if (Status s = store_.Revoke(by_session, now); !s.ok()) return DatabaseError(s);
+    return FromStore(store_.Revoke(by_session, now));
   }
   return Void{};
 }

@@ -6,13 +6,12 @@
 #include <limits>
 
 #include "services/list_query.h"
-#include "services/store_error.h"
+#include "services/store_calls.h"
 
 namespace ksgate::services {
 
 namespace {
 
-constexpr int kUpdateAttempts = 20;
 constexpr int kCloneNameAttempts = 50;
 
 ApiError NotUpdatable(std::string_view field) {
@@ -23,13 +22,6 @@ ApiError NotUpdatable(std::string_view field) {
 ApiError InvalidId(int64_t id) {
   return ApiError::Of(errors::kInvalidObjectId, {std::to_string(id)});
 }
-
-template <typename T>
-bool Differs(const Patch<T>& sent, const T& stored) {
-  return sent.is_set() && !(sent.value == stored);
-}
-
-
 }  // namespace
 
 ApiError UserRoleService::Clash(int64_t partner_id, const store::UserRole& role) const {
@@ -54,9 +46,9 @@ Result<Void, ApiError> UserRoleService::Validate(int64_t partner_id, const store
     store::UserRoleQuery same_name;
     same_name.name_equal = role.name;
     same_name.limit = 1;
-    Result<store::UserRolePage> page = store_.ListUserRoles(partner_id, same_name);
-    if (!page.ok()) return DatabaseError(page.error());
-    if (page->total_count > 0) return ApiError::Of(errors::kRoleNameAlreadyExists);
+    KSGATE_ASSIGN_OR_RETURN(const store::UserRolePage page,
+                            FromStore(store_.ListUserRoles(partner_id, same_name)));
+    if (page.total_count > 0) return ApiError::Of(errors::kRoleNameAlreadyExists);
   }
   if (!role.system_name.empty() && catalogue_.FindRoleBySystemName(role.system_name) != nullptr) {
     return ApiError::Of(errors::kSystemNameAlreadyExists, {role.system_name});
@@ -99,12 +91,7 @@ Result<store::UserRole, ApiError> UserRoleService::Add(int64_t partner_id,
 }
 
 Result<store::UserRole, ApiError> UserRoleService::GetOwn(int64_t partner_id, int64_t id) const {
-  Result<store::UserRole> role = store_.GetUserRole(partner_id, id);
-  if (!role.ok()) {
-    if (role.error().code() == StatusCode::kNotFound) return InvalidId(id);
-    return DatabaseError(role.error());
-  }
-  return std::move(role).value();
+  return FromStore(store_.GetUserRole(partner_id, id), [&] { return InvalidId(id); });
 }
 
 Result<store::UserRole, ApiError> UserRoleService::Get(int64_t partner_id, int64_t id) const {
@@ -115,52 +102,56 @@ Result<store::UserRole, ApiError> UserRoleService::Get(int64_t partner_id, int64
 Result<store::UserRole, ApiError> UserRoleService::Update(int64_t partner_id, int64_t id,
                                                           const UserRolePatch& patch) const {
   if (catalogue_.FindRoleById(id) != nullptr) return InvalidId(id);
-  // Read, change, compare-and-set, starting over when a concurrent update won.
-  for (int attempt = 0; attempt < kUpdateAttempts; ++attempt) {
-    KSGATE_ASSIGN_OR_RETURN(store::UserRole existing, GetOwn(partner_id, id));
-    if (Differs(patch.id, existing.id)) return NotUpdatable("id");
-    if (Differs(patch.partner_id, existing.partner_id)) return NotUpdatable("partnerId");
-    if (Differs(patch.created_at, existing.created_at)) return NotUpdatable("createdAt");
-    if (Differs(patch.updated_at, existing.updated_at)) return NotUpdatable("updatedAt");
+  store::UserRole attempted;  // the role the last write tried to store
+  return CompareAndSetLoop<store::UserRole>(
+      "user role update",
+      [&]() -> Result<CasStep<store::UserRole>, ApiError> {
+        KSGATE_ASSIGN_OR_RETURN(store::UserRole existing, GetOwn(partner_id, id));
+        if (Differs(patch.id, existing.id)) return NotUpdatable("id");
+        if (Differs(patch.partner_id, existing.partner_id)) return NotUpdatable("partnerId");
+        if (Differs(patch.created_at, existing.created_at)) return NotUpdatable("createdAt");
+        if (Differs(patch.updated_at, existing.updated_at)) return NotUpdatable("updatedAt");
 
-    store::UserRole role = existing;
-    if (patch.name.is_set()) role.name = patch.name.value;
-    if (patch.name.is_null()) role.name.clear();
-    if (!patch.system_name.absent()) role.system_name = patch.system_name.value;
-    if (patch.description.is_set()) role.description = patch.description.value;
-    if (patch.description.is_null()) role.description.reset();
-    if (patch.status.is_set()) role.status = static_cast<store::UserRoleStatus>(patch.status.value);
-    if (!patch.permission_names.absent()) role.permission_names = patch.permission_names.value;
-    if (patch.tags.is_set()) role.tags = patch.tags.value;
-    if (patch.tags.is_null()) role.tags.reset();
-    KSGATE_ASSIGN_OR_RETURN(Void ok, Validate(partner_id, role, &existing));
-    (void)ok;
-    if (role == existing) return existing;
-    role.updated_at = clock_.NowSeconds();
-    Status s = store_.UpdateUserRole(existing, role);
-    if (s.ok()) return role;
-    if (s.code() == StatusCode::kAborted) continue;
-    if (s.code() == StatusCode::kNotFound) return InvalidId(id);
-    if (s.code() == StatusCode::kAlreadyExists) return Clash(partner_id, role);
-    return DatabaseError(s);
-  }
-  return DatabaseError(AbortedError("user role update kept losing to concurrent updates"));
+        store::UserRole role = existing;
+        if (patch.name.is_set()) role.name = patch.name.value;
+        if (patch.name.is_null()) role.name.clear();
+        if (!patch.system_name.absent()) role.system_name = patch.system_name.value;
+        if (patch.description.is_set()) role.description = patch.description.value;
+        if (patch.description.is_null()) role.description.reset();
+        if (patch.status.is_set()) {
+          role.status = static_cast<store::UserRoleStatus>(patch.status.value);
+        }
+        if (!patch.permission_names.absent()) role.permission_names = patch.permission_names.value;
+        if (patch.tags.is_set()) role.tags = patch.tags.value;
+        if (patch.tags.is_null()) role.tags.reset();
+        KSGATE_ASSIGN_OR_RETURN(Void ok, Validate(partner_id, role, &existing));
+        (void)ok;
+        if (role == existing) return CasStep<store::UserRole>{std::move(existing), nullptr};
+        role.updated_at = clock_.NowSeconds();
+        attempted = role;
+        return CasStep<store::UserRole>{
+            role, [this, existing, role] { return store_.UpdateUserRole(existing, role); }};
+      },
+      [&](const Status& s) {
+        // A name taken meanwhile: say which.
+        if (s.code() == StatusCode::kAlreadyExists) return Clash(partner_id, attempted);
+        return StoreError(s, [&] { return InvalidId(id); });
+      });
 }
 
 Result<store::UserRole, ApiError> UserRoleService::Delete(int64_t partner_id, int64_t id) const {
   if (catalogue_.FindRoleById(id) != nullptr) return InvalidId(id);
-  for (int attempt = 0; attempt < kUpdateAttempts; ++attempt) {
-    KSGATE_ASSIGN_OR_RETURN(store::UserRole existing, GetOwn(partner_id, id));
-    store::UserRole role = existing;
-    role.status = store::UserRoleStatus::kDeleted;
-    role.updated_at = clock_.NowSeconds();
-    Status s = store_.UpdateUserRole(existing, role);
-    if (s.ok()) return role;
-    if (s.code() == StatusCode::kAborted) continue;
-    if (s.code() == StatusCode::kNotFound) return InvalidId(id);
-    return DatabaseError(s);
-  }
-  return DatabaseError(AbortedError("user role delete kept losing to concurrent updates"));
+  return CompareAndSetLoop<store::UserRole>(
+      "user role delete",
+      [&]() -> Result<CasStep<store::UserRole>, ApiError> {
+        KSGATE_ASSIGN_OR_RETURN(store::UserRole existing, GetOwn(partner_id, id));
+        store::UserRole role = existing;
+        role.status = store::UserRoleStatus::kDeleted;
+        role.updated_at = clock_.NowSeconds();
+        return CasStep<store::UserRole>{
+            role, [this, existing, role] { return store_.UpdateUserRole(existing, role); }};
+      },
+      [&](const Status& s) { return StoreError(s, [&] { return InvalidId(id); }); });
 }
 
 Result<store::UserRolePage, ApiError> UserRoleService::List(
@@ -182,31 +173,16 @@ Result<store::UserRolePage, ApiError> UserRoleService::List(
   q.updated_at_gte = r.updated_at_gte;
   q.updated_at_lte = r.updated_at_lte;
   if (r.order_by) {
-    for (std::string_view entry : SplitCsv(*r.order_by)) {
-      if (entry.size() < 2 || (entry.front() != '+' && entry.front() != '-')) continue;
-      std::string_view field = entry.substr(1);
-      store::UserRoleOrder order;
-      order.ascending = entry.front() == '+';
-      if (field == "id") {
-        order.field = store::UserRoleOrderField::kId;
-      } else if (field == "name") {
-        order.field = store::UserRoleOrderField::kName;
-      } else if (field == "createdAt") {
-        order.field = store::UserRoleOrderField::kCreatedAt;
-      } else if (field == "updatedAt") {
-        order.field = store::UserRoleOrderField::kUpdatedAt;
-      } else {
-        continue;  // unknown entries are dropped, as Kaltura does
-      }
-      q.order_by.push_back(order);
-    }
+    q.order_by = ParseOrderBy<store::UserRoleOrder>(
+        *r.order_by, {{"id", store::UserRoleOrderField::kId},
+                      {"name", store::UserRoleOrderField::kName},
+                      {"createdAt", store::UserRoleOrderField::kCreatedAt},
+                      {"updatedAt", store::UserRoleOrderField::kUpdatedAt}});
   }
   const PageWindow window = ResolvePager(r.page_size, r.page_index);
   q.limit = window.limit;
   q.offset = window.offset;
-  Result<store::UserRolePage> page = store_.ListUserRoles(partner_id, q);
-  if (!page.ok()) return DatabaseError(page.error());
-  return std::move(page).value();
+  return FromStore(store_.ListUserRoles(partner_id, q));
 }
 
 Result<store::UserRole, ApiError> UserRoleService::Clone(int64_t partner_id, int64_t id) const {

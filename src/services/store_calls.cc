@@ -1,4 +1,4 @@
-#include "services/store_error.h"
+#include "services/store_calls.h"
 
 #include <spdlog/spdlog.h>
 
@@ -7,6 +7,11 @@ namespace ksgate::services {
 ApiError DatabaseError(const Status& status) {
   spdlog::error("store failure: {}", status.ToString());
   return ApiError::Of(errors::kInternalDatabaseError);
+}
+
+Result<Void, ApiError> FromStore(const Status& status) {
+  if (status.ok()) return Void{};
+  return DatabaseError(status);
 }
 
 }  // namespace ksgate::services
