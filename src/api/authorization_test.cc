@@ -8,15 +8,8 @@
 #include <string>
 
 #include "api/dispatcher.h"
-#include "api/register.h"
+#include "app/app.h"
 #include "common/strings.h"
-#include "services/app_token_service.h"
-#include "services/authenticator.h"
-#include "services/authorizer.h"
-#include "services/ks_issuer.h"
-#include "services/permission_catalogue.h"
-#include "services/session_service.h"
-#include "services/user_role_service.h"
 #include "store/memory_store.h"
 
 namespace ksgate::api {
@@ -30,20 +23,16 @@ class AuthorizationTest : public ::testing::Test {
  protected:
   AuthorizationTest()
       : clock_(kNow),
-        catalogue_(services::PermissionCatalogue::BuiltIn()),
-        authenticator_(store_, clock_),
-        authorizer_(catalogue_, store_),
-        issuer_(clock_),
-        sessions_(store_, issuer_, authenticator_, authorizer_, clock_),
-        tokens_(store_, issuer_, clock_),
-        roles_(store_, catalogue_, clock_) {
+        app_(std::make_unique<store::MemoryStore>(), clock_,
+             {.cache_ttl = std::chrono::milliseconds(0)}),
+        store_(app_.store()),
+        catalogue_(app_.catalogue()),
+        issuer_(app_.issuer()),
+        roles_(app_.user_roles()),
+        table_(app_.actions()),
+        dispatcher_(&app_.dispatcher()) {
     store::NewPartner p{.name = "A", .admin_secrets = {"adminA"}, .secret = "userA"};
     partner_ = *store_.CreatePartner(p, kNow);
-    RegisterSystemActions(table_, clock_);
-    RegisterSessionActions(table_, sessions_);
-    RegisterAppTokenActions(table_, tokens_);
-    RegisterUserRoleActions(table_, roles_, catalogue_);
-    dispatcher_ = std::make_unique<Dispatcher>(table_, authenticator_, authorizer_, clock_);
   }
 
   std::string Ks(int type, const std::string& privileges) {
@@ -89,16 +78,13 @@ class AuthorizationTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  store::MemoryStore store_;
+  app::App app_;
+  store::Store& store_;
   const services::PermissionCatalogue& catalogue_;
-  services::Authenticator authenticator_;
-  services::Authorizer authorizer_;
-  services::KsIssuer issuer_;
-  services::SessionService sessions_;
-  services::AppTokenService tokens_;
-  services::UserRoleService roles_;
-  ActionTable table_;
-  std::unique_ptr<Dispatcher> dispatcher_;
+  const services::KsIssuer& issuer_;
+  const services::UserRoleService& roles_;
+  const ActionTable& table_;
+  const Dispatcher* dispatcher_;
   store::Partner partner_;
 };
 

@@ -6,11 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "api/register.h"
+#include "app/app.h"
 #include "ks/ks.h"
-#include "services/authenticator.h"
-#include "services/ks_issuer.h"
-#include "services/session_service.h"
 #include "store/memory_store.h"
 
 namespace ksgate::api {
@@ -25,10 +22,10 @@ class DispatcherTest : public ::testing::Test {
  protected:
   DispatcherTest()
       : clock_(kNow),
-        authenticator_(store_, clock_),
-        authorizer_(services::PermissionCatalogue::BuiltIn(), store_),
-        issuer_(clock_),
-        sessions_(store_, issuer_, authenticator_, authorizer_, clock_) {
+        app_(std::make_unique<store::MemoryStore>(), clock_,
+             {.cache_ttl = std::chrono::milliseconds(0)}),
+        store_(app_.store()),
+        dispatcher_(&app_.dispatcher()) {
     store::NewPartner p;
     p.name = "A";
     p.admin_secrets = {"adminsecretA", "adminsecretA2"};
@@ -38,9 +35,6 @@ class DispatcherTest : public ::testing::Test {
     p.admin_secrets = {"adminsecretB"};
     p.secret = "usersecretB";
     other_ = *store_.CreatePartner(p, kNow);
-    RegisterSystemActions(table_, clock_);
-    RegisterSessionActions(table_, sessions_);
-    dispatcher_ = std::make_unique<Dispatcher>(table_, authenticator_, authorizer_, clock_);
   }
 
   Response Get(const std::string& target) const {
@@ -74,13 +68,9 @@ class DispatcherTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  store::MemoryStore store_;
-  services::Authenticator authenticator_;
-  services::Authorizer authorizer_;
-  services::KsIssuer issuer_;
-  services::SessionService sessions_;
-  ActionTable table_;
-  std::unique_ptr<Dispatcher> dispatcher_;
+  app::App app_;
+  store::Store& store_;
+  const Dispatcher* dispatcher_;
   store::Partner partner_;
   store::Partner other_;
 };

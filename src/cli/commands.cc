@@ -10,21 +10,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include "api/dispatcher.h"
 #include "api/register.h"
 #include "api/value.h"
+#include "app/app.h"
 #include "common/clock.h"
 #include "http/server.h"
-#include "ks/crypto.h"
 #include "ks/ks.h"
-#include "services/app_token_service.h"
-#include "services/authenticator.h"
-#include "services/authorizer.h"
-#include "services/permission_catalogue.h"
-#include "services/user_role_service.h"
-#include "services/ks_issuer.h"
-#include "services/session_service.h"
-#include "store/caching_store.h"
 #include "store/open_store.h"
 
 namespace ksgate::cli {
@@ -44,36 +35,28 @@ bool DatabaseExists(const std::string& url) {
   return false;
 }
 
-// Opens and migrates the store at `url`; prints the reason and returns nullptr on failure.
-std::unique_ptr<store::Store> OpenMigrated(const std::string& url) {
-  Result<std::unique_ptr<store::Store>> opened = store::OpenStore(url);
+// Opens the store at `url`, migrates it and wires the app over it; prints the reason and
+// returns nullptr on failure.
+std::unique_ptr<app::App> OpenApp(const std::string& url, app::AppOptions options = {}) {
+  Result<std::unique_ptr<app::App>> opened =
+      app::App::Open(url, SystemClock::Instance(), std::move(options));
   if (!opened.ok()) {
-    Fail("cannot open --db " + url + ": " + opened.error().message());
+    Fail(opened.error().message());
     return nullptr;
   }
-  std::unique_ptr<store::Store> store = std::move(opened).value();
-  Result<int> version = store->Migrate();
-  if (!version.ok()) {
-    Fail("cannot migrate " + url + ": " + version.error().message());
-    return nullptr;
-  }
-  return store;
+  return std::move(opened).value();
+}
+
+// Prints a failed operation: the message alone for "no partner N", else prefixed by what was
+// being done.
+void FailWith(const Status& s, const std::string& doing) {
+  Fail(s.code() == StatusCode::kNotFound ? s.message() : doing + ": " + s.message());
 }
 
 void PrintJson(const api::Value& value) {
   std::string out;
   api::AppendJson(value, &out);
   std::printf("%s\n", out.c_str());
-}
-
-// The partner `id`, or nullopt after printing why not.
-std::optional<store::Partner> LoadPartner(const store::Store& store, int64_t id) {
-  Result<store::Partner> partner = store.GetPartner(id);
-  if (partner.ok()) return std::move(partner).value();
-  Fail(partner.error().code() == StatusCode::kNotFound ? "no partner " + std::to_string(id)
-                                                       : "cannot read partner: " +
-                                                             partner.error().message());
-  return std::nullopt;
 }
 
 const char* StatusName(store::PartnerStatus status) {
@@ -123,28 +106,10 @@ int Serve(const ServeOptions& options) {
     Fail("--listen must be HOST:PORT, got '" + options.listen + "'");
     return 2;
   }
-  std::unique_ptr<store::Store> backend = OpenMigrated(options.db);
-  if (!backend) return 1;
-
-  const Clock& clock = SystemClock::Instance();
-  auto store = std::make_unique<store::CachingStore>(
-      std::move(backend), clock,
-      store::CacheOptions{.ttl = std::chrono::milliseconds(options.cache_ttl_ms)});
-  const services::PermissionCatalogue& catalogue = services::PermissionCatalogue::BuiltIn();
-  services::Authenticator authenticator(*store, clock);
-  services::Authorizer authorizer(catalogue, *store);
-  services::KsIssuer issuer(clock);
-  services::SessionService sessions(*store, issuer, authenticator, authorizer, clock);
-  services::AppTokenService app_tokens(*store, issuer, clock);
-  services::UserRoleService user_roles(*store, catalogue, clock);
-
-  api::ActionTable table;
-  api::RegisterSystemActions(table, clock);
-  api::RegisterSessionActions(table, sessions);
-  api::RegisterAppTokenActions(table, app_tokens);
-  api::RegisterUserRoleActions(table, user_roles, catalogue);
-  api::Dispatcher dispatcher(table, authenticator, authorizer, clock);
-  DispatcherHandler handler(dispatcher);
+  std::unique_ptr<app::App> app =
+      OpenApp(options.db, {.cache_ttl = std::chrono::milliseconds(options.cache_ttl_ms)});
+  if (!app) return 1;
+  DispatcherHandler handler(app->dispatcher());
 
   http::ServerOptions server_options;
   server_options.host = host;
@@ -191,18 +156,13 @@ int PartnerAdd(const PartnerAddOptions& options) {
     Fail("--name must be 1 to 256 characters");
     return 2;
   }
-  std::unique_ptr<store::Store> store = OpenMigrated(options.db);
-  if (!store) return 1;
-  store::NewPartner partner;
-  partner.name = options.name;
-  partner.admin_secrets = {ks::RandomHex(16)};
-  partner.secret = ks::RandomHex(16);
-  partner.ks_version = options.ks_version;
-  partner.ks_max_expiry = options.ks_max_expiry;
-  Result<store::Partner> created = store->CreatePartner(partner, SystemClock::Instance().NowSeconds());
+  std::unique_ptr<app::App> app = OpenApp(options.db);
+  if (!app) return 1;
+  Result<store::Partner> created = app->partners().Create(
+      {options.name, options.ks_version, options.ks_max_expiry});
   if (!created.ok()) {
-    Fail("cannot create partner: " + created.error().message());
-    return 1;
+    FailWith(created.error(), "cannot create partner");
+    return created.error().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
   if (options.json) {
     api::Value v = api::Value::Map();
@@ -221,11 +181,11 @@ int PartnerAdd(const PartnerAddOptions& options) {
 
 int PartnerList(const std::string& db, bool json) {
   if (!DatabaseExists(db)) return 1;
-  std::unique_ptr<store::Store> store = OpenMigrated(db);
-  if (!store) return 1;
-  Result<std::vector<store::Partner>> partners = store->ListPartners();
+  std::unique_ptr<app::App> app = OpenApp(db);
+  if (!app) return 1;
+  Result<std::vector<store::Partner>> partners = app->partners().List();
   if (!partners.ok()) {
-    Fail("cannot list partners: " + partners.error().message());
+    FailWith(partners.error(), "cannot list partners");
     return 1;
   }
   if (json) {
@@ -253,14 +213,12 @@ int PartnerList(const std::string& db, bool json) {
 
 int PartnerSetStatus(const std::string& db, int64_t id, bool active) {
   if (!DatabaseExists(db)) return 1;
-  std::unique_ptr<store::Store> store = OpenMigrated(db);
-  if (!store) return 1;
-  Status s = store->SetPartnerStatus(
-      id, active ? store::PartnerStatus::kActive : store::PartnerStatus::kBlocked,
-      SystemClock::Instance().NowSeconds());
-  if (!s.ok()) {
-    Fail(s.code() == StatusCode::kNotFound ? "no partner " + std::to_string(id)
-                                           : "cannot update partner: " + s.message());
+  std::unique_ptr<app::App> app = OpenApp(db);
+  if (!app) return 1;
+  if (Status s = app->partners().SetStatus(
+          id, active ? store::PartnerStatus::kActive : store::PartnerStatus::kBlocked);
+      !s.ok()) {
+    FailWith(s, "cannot update partner");
     return 1;
   }
   std::printf("partner %lld is %s\n", static_cast<long long>(id), active ? "active" : "blocked");
@@ -269,58 +227,54 @@ int PartnerSetStatus(const std::string& db, int64_t id, bool active) {
 
 int PartnerRotateSecret(const std::string& db, int64_t id, bool json) {
   if (!DatabaseExists(db)) return 1;
-  std::unique_ptr<store::Store> store = OpenMigrated(db);
-  if (!store) return 1;
-  std::optional<store::Partner> partner = LoadPartner(*store, id);
-  if (!partner) return 1;
-  std::vector<std::string> secrets = partner->admin_secrets;
-  const std::string fresh = ks::RandomHex(16);
-  secrets.insert(secrets.begin(), fresh);
-  if (Status s = store->SetPartnerAdminSecrets(id, secrets, SystemClock::Instance().NowSeconds());
-      !s.ok()) {
-    Fail("cannot rotate: " + s.message());
+  std::unique_ptr<app::App> app = OpenApp(db);
+  if (!app) return 1;
+  Result<store::Partner> partner = app->partners().RotateAdminSecret(id);
+  if (!partner.ok()) {
+    FailWith(partner.error(), "cannot rotate");
     return 1;
   }
+  const std::string& fresh = partner->admin_secrets.front();
+  const size_t count = partner->admin_secrets.size();
   if (json) {
     api::Value v = api::Value::Map();
     v.Add("id", api::Value::Int(id));
     v.Add("adminSecret", api::Value::String(fresh));
-    v.Add("adminSecretCount", api::Value::Int(static_cast<int64_t>(secrets.size())));
+    v.Add("adminSecretCount", api::Value::Int(static_cast<int64_t>(count)));
     PrintJson(v);
   } else {
     std::printf("partner %lld: new primary admin secret %s (%zu secrets verify KSs)\n",
-                static_cast<long long>(id), fresh.c_str(), secrets.size());
+                static_cast<long long>(id), fresh.c_str(), count);
   }
   return 0;
 }
 
 int PartnerRetireSecrets(const std::string& db, int64_t id) {
   if (!DatabaseExists(db)) return 1;
-  std::unique_ptr<store::Store> store = OpenMigrated(db);
-  if (!store) return 1;
-  std::optional<store::Partner> partner = LoadPartner(*store, id);
-  if (!partner) return 1;
-  const size_t retired = partner->admin_secrets.size() - 1;
-  if (Status s = store->SetPartnerAdminSecrets(id, {partner->admin_secrets.front()},
-                                               SystemClock::Instance().NowSeconds());
-      !s.ok()) {
-    Fail("cannot retire secrets: " + s.message());
+  std::unique_ptr<app::App> app = OpenApp(db);
+  if (!app) return 1;
+  Result<size_t> retired = app->partners().RetireAdminSecrets(id);
+  if (!retired.ok()) {
+    FailWith(retired.error(), "cannot retire secrets");
     return 1;
   }
   std::printf("partner %lld: retired %zu old admin secret(s)\n", static_cast<long long>(id),
-              retired);
+              *retired);
   return 0;
 }
 
 int AppTokenList(const std::string& db, int64_t partner_id, bool json) {
   if (!DatabaseExists(db)) return 1;
-  std::unique_ptr<store::Store> store = OpenMigrated(db);
-  if (!store) return 1;
-  if (!LoadPartner(*store, partner_id)) return 1;
+  std::unique_ptr<app::App> app = OpenApp(db);
+  if (!app) return 1;
+  if (Result<store::Partner> partner = app->partners().Get(partner_id); !partner.ok()) {
+    FailWith(partner.error(), "cannot read partner");
+    return 1;
+  }
   store::AppTokenQuery query;
   query.limit = 0;
   query.order_by = {{store::AppTokenOrderField::kCreatedAt, true}};
-  Result<store::AppTokenPage> page = store->ListAppTokens(partner_id, query);
+  Result<store::AppTokenPage> page = app->store().ListAppTokens(partner_id, query);
   if (!page.ok()) {
     Fail("cannot list app tokens: " + page.error().message());
     return 1;
@@ -352,14 +306,14 @@ int KsDecode(const KsDecodeOptions& options) {
     return 1;
   }
   std::vector<std::string> secrets;
-  std::unique_ptr<store::Store> store;
+  std::unique_ptr<app::App> app;
   if (options.secret) {
     secrets.push_back(*options.secret);
   } else {
     if (!DatabaseExists(*options.db)) return 1;
-    store = OpenMigrated(*options.db);
-    if (!store) return 1;
-    Result<store::Partner> partner = store->GetPartner(*partner_id);
+    app = OpenApp(*options.db);
+    if (!app) return 1;
+    Result<store::Partner> partner = app->partners().Get(*partner_id);
     if (!partner.ok()) {
       Fail("KS does not verify: partner " + std::to_string(*partner_id) + " " +
            (partner.error().code() == StatusCode::kNotFound ? "does not exist"
@@ -392,14 +346,13 @@ int KsDecode(const KsDecodeOptions& options) {
   v.Add("hash", api::Value::String(parsed->hash));
   v.Add("secretIndex", api::Value::Int(parsed->secret_index));
   v.Add("widget", api::Value::Bool(ks::IsWidgetSession(f)));
-  if (store) {
-    std::vector<std::string> keys = {parsed->hash};
-    ks::PrivilegeMap privileges = ks::ParsePrivileges(f.privileges);
-    if (const std::string* sid = ks::FirstPrivilegeValue(privileges, "sessionid")) {
-      keys.push_back(ks::SessionIdKey(f.partner_id, *sid));
+  if (app) {
+    // Revocation as the server checks it.
+    Result<services::Caller, ApiError> caller = app->authenticator().Parse(options.ks);
+    if (caller.ok()) {
+      Result<bool, ApiError> revoked = app->authenticator().IsRevoked(*caller);
+      if (revoked.ok()) v.Add("revoked", api::Value::Bool(*revoked));
     }
-    Result<bool> revoked = store->IsRevoked(keys, now);
-    if (revoked.ok()) v.Add("revoked", api::Value::Bool(*revoked));
   }
   PrintJson(v);
   return 0;

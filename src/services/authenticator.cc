@@ -65,24 +65,12 @@ Result<Void, ApiError> Authenticator::Validate(const Caller& caller,
     }
   }
 
-  std::array<std::string, 2> keys;
-  size_t n = 0;
-  const std::string* actions_limit = nullptr;
-  if (ks::HasPrivilege(caller.privileges, "actionslimit")) {
-    actions_limit = ks::FirstPrivilegeValue(caller.privileges, "actionslimit");
-    if (actions_limit == nullptr) return ApiError::Of(errors::kInvalidActionsLimit);
-  } else {
-    keys[n++] = caller.parsed.hash;
-  }
-  if (const std::string* session_id = ks::FirstPrivilegeValue(caller.privileges, "sessionid")) {
-    keys[n++] = ks::SessionIdKey(caller.partner.id, *session_id);
-  }
-  if (n > 0) {
-    KSGATE_ASSIGN_OR_RETURN(
-        const bool revoked,
-        FromStore(store_.IsRevoked(std::span<const std::string>(keys.data(), n), now)));
-    if (revoked) return InvalidKsReason("LOGOUT");
-  }
+  const bool counts_actions = ks::HasPrivilege(caller.privileges, "actionslimit");
+  const std::string* actions_limit =
+      counts_actions ? ks::FirstPrivilegeValue(caller.privileges, "actionslimit") : nullptr;
+  if (counts_actions && actions_limit == nullptr) return ApiError::Of(errors::kInvalidActionsLimit);
+  KSGATE_ASSIGN_OR_RETURN(const bool revoked, IsRevoked(caller));
+  if (revoked) return InvalidKsReason("LOGOUT");
   if (actions_limit != nullptr) {
     int64_t limit = 0;
     auto [ptr, ec] = std::from_chars(actions_limit->data(),
@@ -99,6 +87,18 @@ Result<Void, ApiError> Authenticator::Validate(const Caller& caller,
     }
   }
   return Void{};
+}
+
+Result<bool, ApiError> Authenticator::IsRevoked(const Caller& caller) const {
+  std::array<std::string, 2> keys;
+  size_t n = 0;
+  if (!ks::HasPrivilege(caller.privileges, "actionslimit")) keys[n++] = caller.parsed.hash;
+  if (const std::string* session_id = ks::FirstPrivilegeValue(caller.privileges, "sessionid")) {
+    keys[n++] = ks::SessionIdKey(caller.partner.id, *session_id);
+  }
+  if (n == 0) return false;
+  return FromStore(
+      store_.IsRevoked(std::span<const std::string>(keys.data(), n), clock_.NowSeconds()));
 }
 
 Result<store::Partner, ApiError> Authenticator::RequirePartner(int64_t partner_id) const {

@@ -39,6 +39,11 @@ class Authenticator {
   // HTTP request and KS: each call counts one action.
   Result<Void, ApiError> Validate(const Caller& caller, const RequestInfo& request = {}) const;
 
+  // True if the KS has been revoked as of now (session.end, appToken.delete...): its hash is
+  // revoked (unless it carries actionslimit, whose hash row is a use counter instead), or its
+  // session id is. The revocation check of Validate, alone. INTERNAL_DATABASE_ERROR.
+  Result<bool, ApiError> IsRevoked(const Caller& caller) const;
+
   // A request that names a partner without a KS: the partner must exist and be active, else
   // SERVICE_FORBIDDEN_CONTENT_BLOCKED.
   Result<store::Partner, ApiError> RequirePartner(int64_t partner_id) const;

@@ -1,18 +1,14 @@
-// Shared fixture for services tests: a MemoryStore with two partners and a fake clock.
+// Shared fixture for services tests: the app wired over a MemoryStore (no cache), two
+// partners and a fake clock.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <string>
 
+#include "app/app.h"
 #include "common/clock.h"
 #include "ks/ks.h"
-#include "services/app_token_service.h"
-#include "services/authenticator.h"
-#include "services/authorizer.h"
-#include "services/user_role_service.h"
-#include "services/ks_issuer.h"
-#include "services/session_service.h"
 #include "store/memory_store.h"
 
 namespace ksgate::services {
@@ -23,12 +19,15 @@ class ServicesTest : public ::testing::Test {
 
   ServicesTest()
       : clock_(kNow),
-        authenticator_(store_, clock_),
-        authorizer_(PermissionCatalogue::BuiltIn(), store_),
-        issuer_(clock_),
-        sessions_(store_, issuer_, authenticator_, authorizer_, clock_),
-        tokens_(store_, issuer_, clock_),
-        roles_(store_, PermissionCatalogue::BuiltIn(), clock_) {
+        app_(std::make_unique<store::MemoryStore>(), clock_,
+             {.cache_ttl = std::chrono::milliseconds(0)}),
+        store_(app_.store()),
+        authenticator_(app_.authenticator()),
+        authorizer_(app_.authorizer()),
+        issuer_(app_.issuer()),
+        sessions_(app_.sessions()),
+        tokens_(app_.app_tokens()),
+        roles_(app_.user_roles()) {
     store::NewPartner p;
     p.name = "A";
     p.admin_secrets = {"adminA", "adminA2"};
@@ -65,13 +64,14 @@ class ServicesTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  store::MemoryStore store_;
-  Authenticator authenticator_;
-  Authorizer authorizer_;
-  KsIssuer issuer_;
-  SessionService sessions_;
-  AppTokenService tokens_;
-  UserRoleService roles_;
+  app::App app_;
+  store::Store& store_;
+  const Authenticator& authenticator_;
+  const Authorizer& authorizer_;
+  const KsIssuer& issuer_;
+  const SessionService& sessions_;
+  const AppTokenService& tokens_;
+  const UserRoleService& roles_;
   store::Partner a_;
   store::Partner b_;
 };

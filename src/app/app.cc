@@ -1,0 +1,66 @@
+#include "app/app.h"
+
+#include <string>
+#include <utility>
+
+#include "api/register.h"
+#include "store/caching_store.h"
+#include "store/open_store.h"
+
+namespace ksgate::app {
+
+App::Stores App::Layer(std::unique_ptr<store::Store> backend, const Clock& clock,
+                       std::chrono::milliseconds cache_ttl) {
+  Stores stores;
+  stores.backend = backend.get();
+  if (cache_ttl.count() > 0) {
+    stores.top = std::make_unique<store::CachingStore>(std::move(backend), clock,
+                                                       store::CacheOptions{.ttl = cache_ttl});
+  } else {
+    stores.top = std::move(backend);
+  }
+  return stores;
+}
+
+App::App(std::unique_ptr<store::Store> backend, const Clock& clock, AppOptions options)
+    : clock_(clock),
+      stores_(Layer(std::move(backend), clock, options.cache_ttl)),
+      catalogue_(services::PermissionCatalogue::BuiltIn()),
+      authenticator_(store(), clock),
+      authorizer_(catalogue_, store()),
+      issuer_(clock),
+      partners_(store(), clock),
+      sessions_(store(), issuer_, authenticator_, authorizer_, clock),
+      app_tokens_(store(), issuer_, clock),
+      user_roles_(store(), catalogue_, clock),
+      actions_(BuildActions()),
+      dispatcher_(actions_, authenticator_, authorizer_, clock, options.dispatcher) {}
+
+App::~App() = default;
+
+api::ActionTable App::BuildActions() const {
+  api::ActionTable table;
+  api::RegisterSystemActions(table, clock_);
+  api::RegisterSessionActions(table, sessions_);
+  api::RegisterAppTokenActions(table, app_tokens_);
+  api::RegisterUserRoleActions(table, user_roles_, catalogue_);
+  return table;
+}
+
+Result<std::unique_ptr<App>> App::Open(std::string_view url, const Clock& clock,
+                                       AppOptions options) {
+  Result<std::unique_ptr<store::Store>> opened = store::OpenStore(url);
+  if (!opened.ok()) {
+    return Status(opened.error().code(),
+                  "cannot open --db " + std::string(url) + ": " + opened.error().message());
+  }
+  std::unique_ptr<store::Store> backend = std::move(opened).value();
+  Result<int> version = backend->Migrate();
+  if (!version.ok()) {
+    return Status(version.error().code(),
+                  "cannot migrate " + std::string(url) + ": " + version.error().message());
+  }
+  return std::make_unique<App>(std::move(backend), clock, std::move(options));
+}
+
+}  // namespace ksgate::app

@@ -1,0 +1,98 @@
+// App: the one composition root. Builds ksgate's object graph — store → cache → services →
+// action table → dispatcher — so that the `ksgate` command and every test run the same wiring.
+//
+//   Result<std::unique_ptr<App>> app = App::Open("sqlite:var/ksgate.db", SystemClock::Instance());
+//   api::Response r = (*app)->dispatcher().Handle(request);
+//
+// Construction order is declaration order; everything is destroyed in reverse. The accessors
+// hand out references that live as long as the App. Thread-safe to use once built (every part
+// is); not movable.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string_view>
+
+#include "api/action.h"
+#include "api/dispatcher.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "services/app_token_service.h"
+#include "services/authenticator.h"
+#include "services/authorizer.h"
+#include "services/ks_issuer.h"
+#include "services/partner_service.h"
+#include "services/permission_catalogue.h"
+#include "services/session_service.h"
+#include "services/user_role_service.h"
+#include "store/store.h"
+
+namespace ksgate::app {
+
+struct AppOptions {
+  // How long cached reads (partners, tokens, roles, revocations) may be served; changes made by
+  // other processes take effect within this. 0: no cache, every read goes to the store.
+  std::chrono::milliseconds cache_ttl{1000};
+  api::DispatcherOptions dispatcher;
+};
+
+class App {
+ public:
+  // Wires the graph over `backend`, which must already be migrated. The clock must outlive
+  // *this.
+  App(std::unique_ptr<store::Store> backend, const Clock& clock, AppOptions options = {});
+  ~App();
+
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // Opens the store at `url` (store/open_store.h), applies pending migrations and wires the
+  // graph. Errors: the store's, with a one-line message naming what failed ("cannot open
+  // --db URL: ...", "cannot migrate URL: ...").
+  static Result<std::unique_ptr<App>> Open(std::string_view url, const Clock& clock,
+                                           AppOptions options = {});
+
+  // The store every service uses: the cache when there is one, else the backend.
+  store::Store& store() { return *stores_.top; }
+  // The backend under the cache, for writes that must look like another process's.
+  store::Store& backend() { return *stores_.backend; }
+  const Clock& clock() const { return clock_; }
+
+  const services::PermissionCatalogue& catalogue() const { return catalogue_; }
+  const services::Authenticator& authenticator() const { return authenticator_; }
+  const services::Authorizer& authorizer() const { return authorizer_; }
+  const services::KsIssuer& issuer() const { return issuer_; }
+  const services::PartnerService& partners() const { return partners_; }
+  const services::SessionService& sessions() const { return sessions_; }
+  const services::AppTokenService& app_tokens() const { return app_tokens_; }
+  const services::UserRoleService& user_roles() const { return user_roles_; }
+
+  const api::ActionTable& actions() const { return actions_; }
+  const api::Dispatcher& dispatcher() const { return dispatcher_; }
+
+ private:
+  struct Stores {
+    std::unique_ptr<store::Store> top;  // a CachingStore owning the backend, or the backend
+    store::Store* backend;
+  };
+  static Stores Layer(std::unique_ptr<store::Store> backend, const Clock& clock,
+                      std::chrono::milliseconds cache_ttl);
+  api::ActionTable BuildActions() const;
+
+  const Clock& clock_;
+  Stores stores_;
+
+  const services::PermissionCatalogue& catalogue_;
+  services::Authenticator authenticator_;
+  services::Authorizer authorizer_;
+  services::KsIssuer issuer_;
+  services::PartnerService partners_;
+  services::SessionService sessions_;
+  services::AppTokenService app_tokens_;
+  services::UserRoleService user_roles_;
+
+  api::ActionTable actions_;
+  api::Dispatcher dispatcher_;
+};
+
+}  // namespace ksgate::app

@@ -1,0 +1,73 @@
+#include "services/partner_service.h"
+
+#include <utility>
+
+#include "ks/crypto.h"
+
+namespace ksgate::services {
+
+namespace {
+
+// Bytes of CSPRNG output in a secret (written as twice as many hex characters).
+constexpr size_t kSecretBytes = 16;
+constexpr size_t kMaxNameLength = 256;
+
+Status WithContext(const Status& s, int64_t id) {
+  if (s.code() == StatusCode::kNotFound) return NotFoundError("no partner " + std::to_string(id));
+  return s;
+}
+
+}  // namespace
+
+Result<store::Partner> PartnerService::Create(const NewPartnerRequest& request) const {
+  if (request.name.empty() || request.name.size() > kMaxNameLength) {
+    return InvalidArgumentError("the partner name must be 1 to 256 bytes");
+  }
+  if (request.ks_version != 1 && request.ks_version != 2) {
+    return InvalidArgumentError("the KS version must be 1 or 2");
+  }
+  if (request.ks_max_expiry < 1 || request.ks_max_expiry > kMaxRelativeSeconds) {
+    return InvalidArgumentError("the KS maximum expiry must be 1 to " +
+                                std::to_string(kMaxRelativeSeconds) + " seconds");
+  }
+  store::NewPartner partner;
+  partner.name = request.name;
+  partner.admin_secrets = {ks::RandomHex(kSecretBytes)};
+  partner.secret = ks::RandomHex(kSecretBytes);
+  partner.ks_version = request.ks_version;
+  partner.ks_max_expiry = request.ks_max_expiry;
+  return store_.CreatePartner(partner, clock_.NowSeconds());
+}
+
+Result<store::Partner> PartnerService::Find(int64_t id) const {
+  Result<store::Partner> partner = store_.GetPartner(id);
+  if (!partner.ok()) return WithContext(partner.error(), id);
+  return partner;
+}
+
+Result<store::Partner> PartnerService::Get(int64_t id) const { return Find(id); }
+
+Result<std::vector<store::Partner>> PartnerService::List() const { return store_.ListPartners(); }
+
+Status PartnerService::SetStatus(int64_t id, store::PartnerStatus status) const {
+  return WithContext(store_.SetPartnerStatus(id, status, clock_.NowSeconds()), id);
+}
+
+Result<store::Partner> PartnerService::RotateAdminSecret(int64_t id) const {
+  KSGATE_ASSIGN_OR_RETURN(store::Partner partner, Find(id));
+  partner.admin_secrets.insert(partner.admin_secrets.begin(), ks::RandomHex(kSecretBytes));
+  const Status s = store_.SetPartnerAdminSecrets(id, partner.admin_secrets, clock_.NowSeconds());
+  if (!s.ok()) return WithContext(s, id);
+  return partner;
+}
+
+Result<size_t> PartnerService::RetireAdminSecrets(int64_t id) const {
+  KSGATE_ASSIGN_OR_RETURN(store::Partner partner, Find(id));
+  const size_t retired = partner.admin_secrets.size() - 1;
+  const Status s =
+      store_.SetPartnerAdminSecrets(id, {partner.admin_secrets.front()}, clock_.NowSeconds());
+  if (!s.ok()) return WithContext(s, id);
+  return retired;
+}
+
+}  // namespace ksgate::services

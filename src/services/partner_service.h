@@ -1,0 +1,58 @@
+// PartnerService: partners and their secrets, for operators (the `ksgate partner` commands).
+// Kaltura's own partner services are not served over the API; this is ksgate's administration.
+//
+// Errors are Status values with one-line messages fit for an operator (no secret in them):
+// kNotFound ("no partner N"), kInvalidArgument for bad input, and the store's failures.
+// Thread-safe; the store and clock must outlive *this.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "store/records.h"
+#include "store/store.h"
+
+namespace ksgate::services {
+
+struct NewPartnerRequest {
+  std::string name;               // 1-256 bytes
+  int ks_version = 2;             // 1 or 2
+  int64_t ks_max_expiry = 86400;  // 1..kMaxRelativeSeconds
+};
+
+class PartnerService {
+ public:
+  PartnerService(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+
+  // Creates an active partner with a fresh admin secret and a fresh user secret, each 32
+  // lowercase hex characters (16 bytes from the OS CSPRNG). kInvalidArgument for a name, KS
+  // version or maximum expiry out of range.
+  Result<store::Partner> Create(const NewPartnerRequest& request) const;
+
+  // The partner `id`; kNotFound.
+  Result<store::Partner> Get(int64_t id) const;
+  // Every partner, by id.
+  Result<std::vector<store::Partner>> List() const;
+  // Activates or blocks partner `id` (a blocked partner's KSs stop working); kNotFound.
+  Status SetStatus(int64_t id, store::PartnerStatus status) const;
+
+  // Gives partner `id` a fresh primary admin secret, which signs new KSs from now on; the old
+  // secrets keep verifying the KSs they signed. Returns the partner as stored (the new secret
+  // first). kNotFound.
+  Result<store::Partner> RotateAdminSecret(int64_t id) const;
+  // Drops every admin secret of partner `id` but the primary, so KSs signed with the old ones
+  // stop working. Returns how many were dropped. kNotFound.
+  Result<size_t> RetireAdminSecrets(int64_t id) const;
+
+ private:
+  Result<store::Partner> Find(int64_t id) const;
+
+  store::Store& store_;
+  const Clock& clock_;
+};
+
+}  // namespace ksgate::services
