@@ -74,7 +74,10 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
         return AppTokenToValue(t);
       }});
 
-  table.Add(ActionDef{"appToken", "get", {kId}, /*needs_ks=*/true,
+  table.Add(ActionDef{"appToken",
+                      "get",
+                      {kId},
+                      /*needs_ks=*/true,
                       [&tokens](const CallContext& c, const Args& args) -> Result<Value, ApiError> {
                         KSGATE_ASSIGN_OR_RETURN(store::AppToken t,
                                                 tokens.Get(c.partner_id, args.String("id")));
@@ -93,7 +96,10 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
         return AppTokenToValue(t);
       }});
 
-  table.Add(ActionDef{"appToken", "delete", {kId}, /*needs_ks=*/true,
+  table.Add(ActionDef{"appToken",
+                      "delete",
+                      {kId},
+                      /*needs_ks=*/true,
                       [&tokens](const CallContext& c, const Args& args) -> Result<Value, ApiError> {
                         KSGATE_ASSIGN_OR_RETURN(Void done,
                                                 tokens.Delete(c.partner_id, args.String("id")));
@@ -104,9 +110,13 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
   table.Add(ActionDef{
       "appToken",
       "list",
-      {{.name = "filter", .type = Type::kObject, .object_def = &types::kAppTokenFilter,
+      {{.name = "filter",
+        .type = Type::kObject,
+        .object_def = &types::kAppTokenFilter,
         .optional = true},
-       {.name = "pager", .type = Type::kObject, .object_def = &types::kFilterPager,
+       {.name = "pager",
+        .type = Type::kObject,
+        .object_def = &types::kFilterPager,
         .optional = true}},
       /*needs_ks=*/true,
       [&tokens](const CallContext& c, const Args& args) -> Result<Value, ApiError> {
@@ -138,8 +148,7 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
       {kId,
        {.name = "tokenHash", .type = Type::kString},
        {.name = "userId", .type = Type::kString, .optional = true},
-       {.name = "type", .type = Type::kIntEnum, .enum_def = &types::kSessionType,
-        .optional = true},
+       {.name = "type", .type = Type::kIntEnum, .enum_def = &types::kSessionType, .optional = true},
        {.name = "expiry", .type = Type::kInt, .optional = true},
        {.name = "sessionPrivileges", .type = Type::kString, .optional = true}},
       /*needs_ks=*/true,

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "api/utf8.h"
 #include "common/clock.h"
 #include "common/php.h"
 #include "common/strings.h"
@@ -115,7 +116,8 @@ struct Builder {
           return v;
         }
         int64_t t = PhpIntCast(p);
-        if (in_object && t != -1 && t != 0 && t >= -kMaxRelativeSeconds && t <= kMaxRelativeSeconds) {
+        if (in_object && t != -1 && t != 0 && t >= -kMaxRelativeSeconds &&
+            t <= kMaxRelativeSeconds) {
           t += context.now;
         }
         v.int_value = t;
@@ -268,11 +270,15 @@ struct Builder {
 
 int64_t PhpIntCast(const Param& value) {
   switch (value.kind) {
-    case Param::Kind::kNull: return 0;
-    case Param::Kind::kBool: return value.text == "true" ? 1 : 0;
-    case Param::Kind::kMap: return value.members.empty() ? 0 : 1;
+    case Param::Kind::kNull:
+      return 0;
+    case Param::Kind::kBool:
+      return value.text == "true" ? 1 : 0;
+    case Param::Kind::kMap:
+      return value.members.empty() ? 0 : 1;
     case Param::Kind::kString:
-    case Param::Kind::kNumber: return PhpIntCastText(value.text);
+    case Param::Kind::kNumber:
+      return PhpIntCastText(value.text);
   }
   return 0;
 }
@@ -323,8 +329,8 @@ Result<Args, ApiError> BuildArgs(const std::vector<ParamDef>& defs, const Param&
       KSGATE_ASSIGN_OR_RETURN(ArgValue v, builder.Object(def.name, *def.object_def, *p));
       values.push_back(std::move(v));
     } else {
-      KSGATE_ASSIGN_OR_RETURN(ArgValue v, builder.Simple(def.name, def.name, def.type,
-                                                         def.enum_def, def.max_length, *p, false));
+      KSGATE_ASSIGN_OR_RETURN(ArgValue v, builder.Simple(def.name, def.name, def.type, def.enum_def,
+                                                         def.max_length, *p, false));
       values.push_back(std::move(v));
     }
   }

@@ -21,9 +21,9 @@ struct ObjectValue;
 struct ArgValue {
   enum class State { kAbsent, kNull, kSet };
   State state = State::kAbsent;
-  int64_t int_value = 0;     // kInt, kTime, kIntEnum, kBool (0/1)
-  double float_value = 0;    // kFloat
-  std::string string_value;  // kString, kStringEnum
+  int64_t int_value = 0;                      // kInt, kTime, kIntEnum, kBool (0/1)
+  double float_value = 0;                     // kFloat
+  std::string string_value;                   // kString, kStringEnum
   std::shared_ptr<const ObjectValue> object;  // kObject
 
   bool is_set() const { return state == State::kSet; }

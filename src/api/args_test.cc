@@ -7,7 +7,8 @@ namespace {
 
 const EnumDef kColor{"KalturaColor", {1, 2}, {}};
 const EnumDef kHash{"KalturaHash", {}, {"SHA1", "SHA256"}};
-const ObjectDef kBase{"KalturaThing", nullptr,
+const ObjectDef kBase{"KalturaThing",
+                      nullptr,
                       {{.name = "id", .type = Type::kString, .readonly = true},
                        {.name = "color", .type = Type::kIntEnum, .enum_def = &kColor},
                        {.name = "hash", .type = Type::kStringEnum, .enum_def = &kHash},
@@ -140,15 +141,18 @@ TEST(BuildArgs, StringEnumIsCaseSensitive) {
 
 TEST(BuildArgs, TimeInsideObjectsIsRelativeWhenSmall) {
   auto defs = ObjectDefs();
-  for (auto [in, out] : std::vector<std::pair<std::string, int64_t>>{
-           {"3600", 1003600}, {"-60", 999940}, {"-1", -1}, {"0", 0}, {"", 0},
-           {"1767225600", 1767225600}}) {
+  for (auto [in, out] : std::vector<std::pair<std::string, int64_t>>{{"3600", 1003600},
+                                                                     {"-60", 999940},
+                                                                     {"-1", -1},
+                                                                     {"0", 0},
+                                                                     {"", 0},
+                                                                     {"1767225600", 1767225600}}) {
     Param thing = Param::Map();
     thing.Set("expiry", Str(in));
     Param p = Param::Map();
     p.Set("thing", thing);
-    EXPECT_EQ(BuildArgs(defs, p, CoercionContext{1000000})->Object("thing")->Get("expiry").int_value,
-              out)
+    EXPECT_EQ(
+        BuildArgs(defs, p, CoercionContext{1000000})->Object("thing")->Get("expiry").int_value, out)
         << in;
   }
 }

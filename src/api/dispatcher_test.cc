@@ -45,10 +45,8 @@ class DispatcherTest : public ::testing::Test {
   }
   // A JSON call; returns the body.
   std::string Call(const std::string& service_action_query) const {
-    return Get("/api_v3/service/" + service_action_query + (service_action_query.find('?') ==
-                                                                    std::string::npos
-                                                                ? "?format=1"
-                                                                : "&format=1"))
+    return Get("/api_v3/service/" + service_action_query +
+               (service_action_query.find('?') == std::string::npos ? "?format=1" : "&format=1"))
         .body;
   }
   static std::string Unquote(const std::string& json_string) {
@@ -60,8 +58,8 @@ class DispatcherTest : public ::testing::Test {
                         std::to_string(partner_.id)));
   }
   std::string WidgetKs() const {
-    std::string body = Call("session/action/startWidgetSession?widgetId=_" +
-                            std::to_string(partner_.id));
+    std::string body =
+        Call("session/action/startWidgetSession?widgetId=_" + std::to_string(partner_.id));
     size_t at = body.find("\"ks\":\"");
     size_t end = body.find('"', at + 6);
     return body.substr(at + 6, end - at - 6);
@@ -90,10 +88,11 @@ TEST_F(DispatcherTest, XmlIsTheDefaultFormat) {
 }
 
 TEST_F(DispatcherTest, EveryUrlFormReachesTheAction) {
-  for (const char* target :
-       {"/api_v3/service/system/action/ping?format=1", "/api_v3/index.php?service=system&action=ping&format=1",
-        "/api_v3/?service=system&action=ping&format=1", "/api_v3/index.php/service/system/action/ping/format/1",
-        "/api/service/system/action/ping?format=1"}) {
+  for (const char* target : {"/api_v3/service/system/action/ping?format=1",
+                             "/api_v3/index.php?service=system&action=ping&format=1",
+                             "/api_v3/?service=system&action=ping&format=1",
+                             "/api_v3/index.php/service/system/action/ping/format/1",
+                             "/api/service/system/action/ping?format=1"}) {
     EXPECT_EQ(Get(target).body, "true") << target;
   }
 }
@@ -169,8 +168,9 @@ TEST_F(DispatcherTest, GarbageKsIsInvalidKsNamingIt) {
 TEST_F(DispatcherTest, ExpiredKsIsRejectedAfterArguments) {
   std::string ks = AdminKs();
   clock_.AdvanceSeconds(86400);
-  EXPECT_THAT(Call("session/action/get?ks=" + ks),
-              HasSubstr("\"message\":\"Invalid KS \\\"EXPIRED\\\", Error \\\"-1,INVALID_STR\\\"\""));
+  EXPECT_THAT(
+      Call("session/action/get?ks=" + ks),
+      HasSubstr("\"message\":\"Invalid KS \\\"EXPIRED\\\", Error \\\"-1,INVALID_STR\\\"\""));
 }
 
 TEST_F(DispatcherTest, KsSignedWithAnotherPartnersSecretIsRejected) {
@@ -230,8 +230,8 @@ TEST_F(DispatcherTest, BlockedPartnersKsIsRejected) {
 }
 
 TEST_F(DispatcherTest, WidgetSessionHasWidgetPrivileges) {
-  std::string body = Call("session/action/startWidgetSession?widgetId=_" +
-                          std::to_string(partner_.id));
+  std::string body =
+      Call("session/action/startWidgetSession?widgetId=_" + std::to_string(partner_.id));
   EXPECT_THAT(body, HasSubstr("\"partnerId\":" + std::to_string(partner_.id)));
   EXPECT_THAT(body, HasSubstr("\"userId\":\"0\""));
   EXPECT_THAT(body, HasSubstr("\"objectType\":\"KalturaStartWidgetSessionResponse\""));
@@ -280,12 +280,13 @@ TEST_F(DispatcherTest, OptionsIsAPreflight) {
 }
 
 TEST_F(DispatcherTest, MultirequestResolvesReferencesWithZeroBasedKeys) {
-  std::string body = "{\"format\":1,\"0\":{\"service\":\"session\",\"action\":\"start\","
-                     "\"secret\":\"adminsecretA\",\"type\":2,\"partnerId\":" +
-                     std::to_string(partner_.id) +
-                     "},\"1\":{\"service\":\"session\",\"action\":\"get\",\"ks\":\"{1:result}\"},"
-                     "\"2\":{\"service\":\"system\",\"action\":\"nosuch\"},"
-                     "\"3\":{\"service\":\"system\",\"action\":\"ping\"}}";
+  std::string body =
+      "{\"format\":1,\"0\":{\"service\":\"session\",\"action\":\"start\","
+      "\"secret\":\"adminsecretA\",\"type\":2,\"partnerId\":" +
+      std::to_string(partner_.id) +
+      "},\"1\":{\"service\":\"session\",\"action\":\"get\",\"ks\":\"{1:result}\"},"
+      "\"2\":{\"service\":\"system\",\"action\":\"nosuch\"},"
+      "\"3\":{\"service\":\"system\",\"action\":\"ping\"}}";
   Response r = PostJson("/api_v3/service/multirequest", body);
   EXPECT_THAT(r.body, StartsWith("[\"djJ8"));
   EXPECT_THAT(r.body, HasSubstr("\"objectType\":\"KalturaSessionInfo\"},{\"code\":"
@@ -303,8 +304,9 @@ TEST_F(DispatcherTest, MultirequestWithFlatOneBasedKeysAndCommonKs) {
 }
 
 TEST_F(DispatcherTest, MultirequestStopsAtTheFirstItemWithoutAction) {
-  Response r = Get("/api_v3/service/multirequest?format=1&1:service=system&1:action=ping"
-                   "&2:service=system&3:service=system&3:action=ping");
+  Response r =
+      Get("/api_v3/service/multirequest?format=1&1:service=system&1:action=ping"
+          "&2:service=system&3:service=system&3:action=ping");
   EXPECT_EQ(r.body, "[true]");
 }
 
@@ -317,8 +319,9 @@ TEST_F(DispatcherTest, MultirequestWithTooManyItemsIsRefused) {
 }
 
 TEST_F(DispatcherTest, ReferenceToAFailedItemIsEmpty) {
-  Response r = Get("/api_v3/service/multirequest?format=1&1:service=session&1:action=start"
-                   "&2:service=session&2:action=get&2:ks={1:result}");
+  Response r =
+      Get("/api_v3/service/multirequest?format=1&1:service=session&1:action=start"
+          "&2:service=session&2:action=get&2:ks={1:result}");
   EXPECT_THAT(r.body, HasSubstr("MISSING_MANDATORY_PARAMETER"));
   EXPECT_THAT(r.body, HasSubstr("},{\"code\":\"MISSING_KS\""));
 }
@@ -339,16 +342,16 @@ TEST_F(DispatcherTest, UnreadableJsonBodyIsAnsweredInJson) {
 }
 
 TEST_F(DispatcherTest, RejectOfAJsonRequestIsJson) {
-  Response r = dispatcher_->Reject(
-      Request{"POST", "/api_v3/service/system/action/ping", "application/json; charset=utf-8", "", ""},
-      "body_limit", 10);
+  Response r = dispatcher_->Reject(Request{"POST", "/api_v3/service/system/action/ping",
+                                           "application/json; charset=utf-8", "", ""},
+                                   "body_limit", 10);
   EXPECT_EQ(r.content_type, "application/json");
 }
 
 TEST_F(DispatcherTest, RejectAnswersInTheRequestedFormat) {
-  Response r = dispatcher_->Reject(Request{"POST", "/api_v3/service/system/action/ping?format=1",
-                                           "", "", ""},
-                                   "body_limit", 1024);
+  Response r = dispatcher_->Reject(
+      Request{"POST", "/api_v3/service/system/action/ping?format=1", "", "", ""}, "body_limit",
+      1024);
   EXPECT_THAT(r.body, HasSubstr("\"code\":\"REQUEST_LIMIT_EXCEEDED\""));
   EXPECT_THAT(r.body, HasSubstr("\"LIMIT\":\"body_limit\",\"MAX\":\"1024\""));
 }

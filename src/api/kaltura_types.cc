@@ -47,11 +47,11 @@ const ObjectDef kAppTokenFilter{
     },
     false};
 
-const ObjectDef kFilterPager{"KalturaFilterPager",
-                             nullptr,
-                             {{.name = "pageSize", .type = Type::kInt},
-                              {.name = "pageIndex", .type = Type::kInt}},
-                             false};
+const ObjectDef kFilterPager{
+    "KalturaFilterPager",
+    nullptr,
+    {{.name = "pageSize", .type = Type::kInt}, {.name = "pageIndex", .type = Type::kInt}},
+    false};
 
 const EnumDef kUserRoleStatus{"KalturaUserRoleStatus", {1, 2, 3}, {}};
 

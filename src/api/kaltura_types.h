@@ -6,18 +6,18 @@
 
 namespace ksgate::api::types {
 
-extern const EnumDef kSessionType;        // KalturaSessionType: USER 0, ADMIN 2
-extern const EnumDef kAppTokenStatus;     // KalturaAppTokenStatus: DISABLED 1, ACTIVE 2, DELETED 3
-extern const EnumDef kAppTokenHashType;   // KalturaAppTokenHashType: SHA1, MD5, SHA256, SHA512
+extern const EnumDef kSessionType;       // KalturaSessionType: USER 0, ADMIN 2
+extern const EnumDef kAppTokenStatus;    // KalturaAppTokenStatus: DISABLED 1, ACTIVE 2, DELETED 3
+extern const EnumDef kAppTokenHashType;  // KalturaAppTokenHashType: SHA1, MD5, SHA256, SHA512
 
-extern const ObjectDef kAppToken;         // KalturaAppToken
-extern const ObjectDef kFilter;           // KalturaFilter (abstract)
-extern const ObjectDef kAppTokenFilter;   // KalturaAppTokenFilter
-extern const ObjectDef kFilterPager;      // KalturaFilterPager
+extern const ObjectDef kAppToken;        // KalturaAppToken
+extern const ObjectDef kFilter;          // KalturaFilter (abstract)
+extern const ObjectDef kAppTokenFilter;  // KalturaAppTokenFilter
+extern const ObjectDef kFilterPager;     // KalturaFilterPager
 
-extern const EnumDef kUserRoleStatus;     // KalturaUserRoleStatus: ACTIVE 1, BLOCKED 2, DELETED 3
-extern const ObjectDef kUserRole;         // KalturaUserRole
-extern const ObjectDef kUserRoleFilter;   // KalturaUserRoleFilter
+extern const EnumDef kUserRoleStatus;      // KalturaUserRoleStatus: ACTIVE 1, BLOCKED 2, DELETED 3
+extern const ObjectDef kUserRole;          // KalturaUserRole
+extern const ObjectDef kUserRoleFilter;    // KalturaUserRoleFilter
 extern const ObjectDef kPermissionFilter;  // KalturaPermissionFilter
 
 // Longest KalturaAppToken::description / sessionPrivileges / sessionUserId accepted (bytes).

@@ -20,15 +20,19 @@ std::optional<size_t> ItemIndex(std::string_view key) {
 std::string Stringify(const Value* v) {
   if (v == nullptr) return "";
   switch (v->kind()) {
-    case Value::Kind::kBool: return v->bool_value() ? "1" : "";
-    case Value::Kind::kInt: return std::to_string(v->int_value());
+    case Value::Kind::kBool:
+      return v->bool_value() ? "1" : "";
+    case Value::Kind::kInt:
+      return std::to_string(v->int_value());
     case Value::Kind::kFloat: {
       char buf[64];
       auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v->float_value());
       return ec == std::errc() ? std::string(buf, end) : "";
     }
-    case Value::Kind::kString: return v->string_value();
-    default: return "";
+    case Value::Kind::kString:
+      return v->string_value();
+    default:
+      return "";
   }
 }
 
@@ -136,8 +140,7 @@ Result<std::vector<const Param*>, ApiError> MultiRequestItems(const Param& param
   std::vector<const Param*> items;
   for (size_t index = first;; ++index) {
     const Param* item = find(index);
-    if (item == nullptr || item->ScalarAt("service").empty() ||
-        item->ScalarAt("action").empty()) {
+    if (item == nullptr || item->ScalarAt("service").empty() || item->ScalarAt("action").empty()) {
       break;
     }
     items.push_back(item);

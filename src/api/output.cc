@@ -1,5 +1,6 @@
 #include "api/output.h"
 
+#include "api/utf8.h"
 #include "common/strings.h"
 
 namespace ksgate::api {
@@ -96,7 +97,8 @@ OutputFormat FallbackFormat(const Param* url_params, std::string_view content_ty
     if (chosen.ok()) return std::move(chosen).value();
   }
   OutputFormat f;
-  const std::string_view media = TrimChars(content_type.substr(0, content_type.find(';')), kSpaceOrTab);
+  const std::string_view media =
+      TrimChars(content_type.substr(0, content_type.find(';')), kSpaceOrTab);
   if (EqualsIgnoreCase(media, "application/json")) f.format = Format::kJson;
   return f;
 }

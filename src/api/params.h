@@ -111,8 +111,4 @@ struct DecodeLimits {
 Result<Param, ApiError> DecodeRequestParams(const Request& request, const DecodeLimits& limits,
                                             Param* url_output_params = nullptr);
 
-// True if `s` is valid UTF-8 made only of characters XML 1.0 allows (tab, LF, CR,
-// U+0020-U+D7FF, U+E000-U+FFFD, U+10000-U+10FFFF).
-bool IsXmlSafeUtf8(std::string_view s);
-
 }  // namespace ksgate::api

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <utility>
 
+#include "api/utf8.h"
+
 namespace ksgate::api {
 namespace {
 

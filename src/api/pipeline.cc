@@ -1,9 +1,9 @@
 #include "api/pipeline.h"
 
+#include <spdlog/spdlog.h>
+
 #include <exception>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 #include "common/strings.h"
 
@@ -20,7 +20,8 @@ RequestSessions::Session& RequestSessions::Find(std::string_view ks,
   for (Session& s : sessions_) {
     if (s.ks == ks) return s;
   }
-  sessions_.push_back(Session{std::string(ks), authenticator.Parse(ks), std::nullopt, std::nullopt});
+  sessions_.push_back(
+      Session{std::string(ks), authenticator.Parse(ks), std::nullopt, std::nullopt});
   return sessions_.back();
 }
 
@@ -33,8 +34,8 @@ CallResult CallPipeline::Run(const Param& params, const Request& request,
   KSGATE_ASSIGN_OR_RETURN(const Void valid, ValidateKs(identity, request));
   (void)valid;
   KSGATE_ASSIGN_OR_RETURN(const int64_t partner_id, Authorize(params, *action, identity));
-  const CallContext context{*identity.caller, partner_id, request.client_ip,
-                            PathOf(request.target), now};
+  const CallContext context{*identity.caller, partner_id, request.client_ip, PathOf(request.target),
+                            now};
   return RunAction(*action, context, args);
 }
 

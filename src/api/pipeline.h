@@ -77,8 +77,7 @@ class CallPipeline {
   Result<int64_t, ApiError> Authorize(const Param& params, const ActionDef& action,
                                       const Identity& identity) const;
   // Step 11: the action itself, behind the exception fence.
-  CallResult RunAction(const ActionDef& action, const CallContext& context,
-                       const Args& args) const;
+  CallResult RunAction(const ActionDef& action, const CallContext& context, const Args& args) const;
 
   const ActionTable& table_;
   const services::Authenticator& authenticator_;

@@ -10,7 +10,7 @@ struct Request {
   std::string target;        // path plus optional "?query", as received (still URL-encoded)
   std::string content_type;  // the Content-Type header value, or empty
   std::string body;
-  std::string client_ip;     // the peer address (or X-Forwarded-For from a trusted proxy)
+  std::string client_ip;  // the peer address (or X-Forwarded-For from a trusted proxy)
 };
 
 }  // namespace ksgate::api

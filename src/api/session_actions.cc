@@ -22,8 +22,11 @@ void RegisterSessionActions(ActionTable& table, const services::SessionService& 
       {
           {.name = "secret", .type = Type::kString},
           {.name = "userId", .type = Type::kString, .optional = true, .default_value = ""},
-          {.name = "type", .type = Type::kIntEnum, .enum_def = &types::kSessionType,
-           .optional = true, .default_value = "0"},
+          {.name = "type",
+           .type = Type::kIntEnum,
+           .enum_def = &types::kSessionType,
+           .optional = true,
+           .default_value = "0"},
           {.name = "partnerId", .type = Type::kInt, .optional = true},
           {.name = "expiry", .type = Type::kInt, .optional = true, .default_value = "86400"},
           {.name = "privileges", .type = Type::kString, .optional = true},
@@ -72,16 +75,16 @@ void RegisterSessionActions(ActionTable& table, const services::SessionService& 
         return SessionInfoToValue(info);
       }});
 
-  table.Add(ActionDef{"session",
-                      "end",
-                      {},
-                      /*needs_ks=*/false,
-                      [&sessions](const CallContext& context, const Args&)
-                          -> Result<Value, ApiError> {
-                        KSGATE_ASSIGN_OR_RETURN(Void done, sessions.End(context.caller));
-                        (void)done;
-                        return Value::Null();
-                      }});
+  table.Add(
+      ActionDef{"session",
+                "end",
+                {},
+                /*needs_ks=*/false,
+                [&sessions](const CallContext& context, const Args&) -> Result<Value, ApiError> {
+                  KSGATE_ASSIGN_OR_RETURN(Void done, sessions.End(context.caller));
+                  (void)done;
+                  return Value::Null();
+                }});
 }
 
 }  // namespace ksgate::api

@@ -25,8 +25,8 @@ services::UserRolePatch ToPatch(const ObjectValue& o) {
 }
 
 const ParamDef kRoleId{.name = "userRoleId", .type = Type::kInt};
-const ParamDef kRoleObject{.name = "userRole", .type = Type::kObject,
-                           .object_def = &types::kUserRole};
+const ParamDef kRoleObject{
+    .name = "userRole", .type = Type::kObject, .object_def = &types::kUserRole};
 
 }  // namespace
 
@@ -54,69 +54,95 @@ void RegisterUserRoleActions(ActionTable& table, const services::UserRoleService
     return UserRoleToValue(*r);
   };
 
-  table.Add(ActionDef{"userRole", "add", {kRoleObject}, /*needs_ks=*/true,
+  table.Add(ActionDef{"userRole",
+                      "add",
+                      {kRoleObject},
+                      /*needs_ks=*/true,
                       [&roles, role_result](const CallContext& c, const Args& args) {
-                        return role_result(roles.Add(c.partner_id, ToPatch(*args.Object("userRole"))));
+                        return role_result(
+                            roles.Add(c.partner_id, ToPatch(*args.Object("userRole"))));
                       }});
-  table.Add(ActionDef{"userRole", "get", {kRoleId}, /*needs_ks=*/true,
+  table.Add(ActionDef{"userRole",
+                      "get",
+                      {kRoleId},
+                      /*needs_ks=*/true,
                       [&roles, role_result](const CallContext& c, const Args& args) {
                         return role_result(roles.Get(c.partner_id, args.Int("userRoleId")));
                       }});
-  table.Add(ActionDef{"userRole", "update", {kRoleId, kRoleObject}, /*needs_ks=*/true,
+  table.Add(ActionDef{"userRole",
+                      "update",
+                      {kRoleId, kRoleObject},
+                      /*needs_ks=*/true,
                       [&roles, role_result](const CallContext& c, const Args& args) {
                         return role_result(roles.Update(c.partner_id, args.Int("userRoleId"),
                                                         ToPatch(*args.Object("userRole"))));
                       }});
-  table.Add(ActionDef{"userRole", "delete", {kRoleId}, /*needs_ks=*/true,
+  table.Add(ActionDef{"userRole",
+                      "delete",
+                      {kRoleId},
+                      /*needs_ks=*/true,
                       [&roles, role_result](const CallContext& c, const Args& args) {
                         return role_result(roles.Delete(c.partner_id, args.Int("userRoleId")));
                       }});
-  table.Add(ActionDef{"userRole", "clone", {kRoleId}, /*needs_ks=*/true,
+  table.Add(ActionDef{"userRole",
+                      "clone",
+                      {kRoleId},
+                      /*needs_ks=*/true,
                       [&roles, role_result](const CallContext& c, const Args& args) {
                         return role_result(roles.Clone(c.partner_id, args.Int("userRoleId")));
                       }});
-  table.Add(ActionDef{
-      "userRole",
-      "list",
-      {{.name = "filter", .type = Type::kObject, .object_def = &types::kUserRoleFilter,
-        .optional = true},
-       {.name = "pager", .type = Type::kObject, .object_def = &types::kFilterPager,
-        .optional = true}},
-      /*needs_ks=*/true,
-      [&roles](const CallContext& c, const Args& args) -> Result<Value, ApiError> {
-        const ObjectValue* f = args.Object("filter");
-        const ObjectValue* p = args.Object("pager");
-        services::UserRoleListRequest r;
-        r.id_equal = ReadOptional<int64_t>(f, "idEqual");
-        r.id_in = ReadOptional<std::string>(f, "idIn");
-        r.name_equal = ReadOptional<std::string>(f, "nameEqual");
-        r.name_in = ReadOptional<std::string>(f, "nameIn");
-        r.system_name_equal = ReadOptional<std::string>(f, "systemNameEqual");
-        r.system_name_in = ReadOptional<std::string>(f, "systemNameIn");
-        r.description_like = ReadOptional<std::string>(f, "descriptionLike");
-        r.status_equal = ReadOptional<int>(f, "statusEqual");
-        r.status_in = ReadOptional<std::string>(f, "statusIn");
-        r.tags_multi_like_or = ReadOptional<std::string>(f, "tagsMultiLikeOr");
-        r.tags_multi_like_and = ReadOptional<std::string>(f, "tagsMultiLikeAnd");
-        r.created_at_gte = ReadOptional<int64_t>(f, "createdAtGreaterThanOrEqual");
-        r.created_at_lte = ReadOptional<int64_t>(f, "createdAtLessThanOrEqual");
-        r.updated_at_gte = ReadOptional<int64_t>(f, "updatedAtGreaterThanOrEqual");
-        r.updated_at_lte = ReadOptional<int64_t>(f, "updatedAtLessThanOrEqual");
-        r.order_by = ReadOptional<std::string>(f, "orderBy");
-        r.page_size = ReadOptional<int64_t>(p, "pageSize");
-        r.page_index = ReadOptional<int64_t>(p, "pageIndex");
-        KSGATE_ASSIGN_OR_RETURN(store::UserRolePage page, roles.List(c.partner_id, r));
-        Value objects = Value::Array();
-        for (const store::UserRole& role : page.objects) objects.Push(UserRoleToValue(role));
-        return ListResponseToValue("KalturaUserRoleListResponse", page.total_count, std::move(objects));
-      }});
+  table.Add(ActionDef{"userRole",
+                      "list",
+                      {{.name = "filter",
+                        .type = Type::kObject,
+                        .object_def = &types::kUserRoleFilter,
+                        .optional = true},
+                       {.name = "pager",
+                        .type = Type::kObject,
+                        .object_def = &types::kFilterPager,
+                        .optional = true}},
+                      /*needs_ks=*/true,
+                      [&roles](const CallContext& c, const Args& args) -> Result<Value, ApiError> {
+                        const ObjectValue* f = args.Object("filter");
+                        const ObjectValue* p = args.Object("pager");
+                        services::UserRoleListRequest r;
+                        r.id_equal = ReadOptional<int64_t>(f, "idEqual");
+                        r.id_in = ReadOptional<std::string>(f, "idIn");
+                        r.name_equal = ReadOptional<std::string>(f, "nameEqual");
+                        r.name_in = ReadOptional<std::string>(f, "nameIn");
+                        r.system_name_equal = ReadOptional<std::string>(f, "systemNameEqual");
+                        r.system_name_in = ReadOptional<std::string>(f, "systemNameIn");
+                        r.description_like = ReadOptional<std::string>(f, "descriptionLike");
+                        r.status_equal = ReadOptional<int>(f, "statusEqual");
+                        r.status_in = ReadOptional<std::string>(f, "statusIn");
+                        r.tags_multi_like_or = ReadOptional<std::string>(f, "tagsMultiLikeOr");
+                        r.tags_multi_like_and = ReadOptional<std::string>(f, "tagsMultiLikeAnd");
+                        r.created_at_gte = ReadOptional<int64_t>(f, "createdAtGreaterThanOrEqual");
+                        r.created_at_lte = ReadOptional<int64_t>(f, "createdAtLessThanOrEqual");
+                        r.updated_at_gte = ReadOptional<int64_t>(f, "updatedAtGreaterThanOrEqual");
+                        r.updated_at_lte = ReadOptional<int64_t>(f, "updatedAtLessThanOrEqual");
+                        r.order_by = ReadOptional<std::string>(f, "orderBy");
+                        r.page_size = ReadOptional<int64_t>(p, "pageSize");
+                        r.page_index = ReadOptional<int64_t>(p, "pageIndex");
+                        KSGATE_ASSIGN_OR_RETURN(store::UserRolePage page,
+                                                roles.List(c.partner_id, r));
+                        Value objects = Value::Array();
+                        for (const store::UserRole& role : page.objects)
+                          objects.Push(UserRoleToValue(role));
+                        return ListResponseToValue("KalturaUserRoleListResponse", page.total_count,
+                                                   std::move(objects));
+                      }});
 
   table.Add(ActionDef{
       "permission",
       "list",
-      {{.name = "filter", .type = Type::kObject, .object_def = &types::kPermissionFilter,
+      {{.name = "filter",
+        .type = Type::kObject,
+        .object_def = &types::kPermissionFilter,
         .optional = true},
-       {.name = "pager", .type = Type::kObject, .object_def = &types::kFilterPager,
+       {.name = "pager",
+        .type = Type::kObject,
+        .object_def = &types::kFilterPager,
         .optional = true}},
       /*needs_ks=*/true,
       [&catalogue](const CallContext&, const Args& args) -> Result<Value, ApiError> {

@@ -1,5 +1,7 @@
 #include "api/utf8.h"
 
+#include <cstring>
+
 namespace ksgate::api {
 
 size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
@@ -35,6 +37,47 @@ size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
     return 4;
   }
   return 0;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i < n) {
+    if (i + 8 <= n) {
+      uint64_t word;
+      std::memcpy(&word, s.data() + i, sizeof(word));
+      if ((word & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    uint32_t cp = 0;
+    const size_t len = DecodeUtf8(s, i, &cp);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
+bool IsXmlSafeUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
+      ++i;
+      continue;
+    }
+    uint32_t cp = 0;
+    const size_t len = DecodeUtf8(s, i, &cp);
+    if (len == 0 || cp == 0xFFFE || cp == 0xFFFF) return false;
+    i += len;
+  }
+  return true;
 }
 
 }  // namespace ksgate::api

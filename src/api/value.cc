@@ -1,7 +1,5 @@
 #include "api/value.h"
 
-#include "api/utf8.h"
-
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -9,6 +7,8 @@
 #include <string>
 #include <string_view>
 #include <utility>
+
+#include "api/utf8.h"
 
 namespace ksgate::api {
 
@@ -85,7 +85,6 @@ const Value* Value::Find(std::string_view name) const {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
 
 // Bytes to skip for an invalid sequence at s[i]: the maximal prefix of a valid sequence
 // (at least one byte), so each broken character becomes exactly one U+FFFD.

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "api/params.h"
+#include "api/utf8.h"
 
 namespace ksgate::api {
 namespace {

@@ -1,5 +1,7 @@
 #include "cli/commands.h"
 
+#include <spdlog/spdlog.h>
+
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
@@ -7,8 +9,6 @@
 #include <optional>
 #include <string>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "api/register.h"
 #include "api/value.h"
@@ -68,8 +68,7 @@ class DispatcherHandler final : public http::RequestHandler {
  public:
   explicit DispatcherHandler(const api::Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
   api::Response Handle(const api::Request& request) override { return dispatcher_.Handle(request); }
-  api::Response Reject(const api::Request& partial, std::string_view limit,
-                       uint64_t max) override {
+  api::Response Reject(const api::Request& partial, std::string_view limit, uint64_t max) override {
     return dispatcher_.Reject(partial, limit, max);
   }
 
@@ -158,8 +157,8 @@ int PartnerAdd(const PartnerAddOptions& options) {
   }
   std::unique_ptr<app::App> app = OpenApp(options.db);
   if (!app) return 1;
-  Result<store::Partner> created = app->partners().Create(
-      {options.name, options.ks_version, options.ks_max_expiry});
+  Result<store::Partner> created =
+      app->partners().Create({options.name, options.ks_version, options.ks_max_expiry});
   if (!created.ok()) {
     FailWith(created.error(), "cannot create partner");
     return created.error().code() == StatusCode::kInvalidArgument ? 2 : 1;

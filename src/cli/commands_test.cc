@@ -19,8 +19,8 @@ TEST(ParseListen, AcceptsHostAndPort) {
 TEST(ParseListen, RejectsMalformedValues) {
   std::string host;
   uint16_t port;
-  for (const char* bad : {"", "8080", ":8080", "host:", "host:99999", "host:80x", "::1:80",
-                          "[::1:80", "host:-1"}) {
+  for (const char* bad :
+       {"", "8080", ":8080", "host:", "host:99999", "host:80x", "::1:80", "[::1:80", "host:-1"}) {
     EXPECT_FALSE(ParseListen(bad, &host, &port)) << bad;
   }
 }

@@ -1,11 +1,10 @@
 // ksgate: the command line. Parses flags (CLI11) and hands over to commands.h.
-#include <cstdio>
-#include <string>
-#include <thread>
-
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+#include <thread>
 
 #include "cli/commands.h"
 #include "common/clock.h"
@@ -24,8 +23,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--db", serve.db, "Store URL: sqlite:PATH")->capture_default_str();
   serve_cmd->add_option("--threads", serve.threads, "I/O threads (default: number of cores)")
       ->check(CLI::Range(1, 256));
-  serve_cmd->add_option("--cache-ttl-ms", serve.cache_ttl_ms,
-                        "How long cached reads are served; other processes' changes show within it")
+  serve_cmd
+      ->add_option("--cache-ttl-ms", serve.cache_ttl_ms,
+                   "How long cached reads are served; other processes' changes show within it")
       ->check(CLI::Range(int64_t{0}, int64_t{60000}))
       ->capture_default_str();
   serve_cmd->add_option("--trusted-proxy", serve.trusted_proxies,
@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
 
   std::string status_db;
   int64_t status_id = 0;
-  CLI::App* block_cmd = partner_cmd->add_subcommand("block", "Block a partner: its KSs stop working");
+  CLI::App* block_cmd =
+      partner_cmd->add_subcommand("block", "Block a partner: its KSs stop working");
   block_cmd->add_option("--db", status_db, "Store URL")->required();
   block_cmd->add_option("id", status_id, "Partner id")->required();
   CLI::App* unblock_cmd = partner_cmd->add_subcommand("unblock", "Make a blocked partner active");
@@ -83,14 +84,18 @@ int main(int argc, char** argv) {
   CLI::App* tokens_list_cmd = apptoken_cmd->add_subcommand("list", "List a partner's app tokens");
   tokens_list_cmd->add_option("--db", tokens_db, "Store URL")->required();
   tokens_list_cmd->add_option("--partner", tokens_partner, "Partner id")->required();
-  tokens_list_cmd->add_flag("--json", tokens_json, "Print KalturaAppToken JSON (with token values)");
+  tokens_list_cmd->add_flag("--json", tokens_json,
+                            "Print KalturaAppToken JSON (with token values)");
 
   CLI::App* ks_cmd = app.add_subcommand("ks", "Inspect KSs");
   ks_cmd->require_subcommand(1);
   ksgate::cli::KsDecodeOptions decode;
-  CLI::App* decode_cmd = ks_cmd->add_subcommand("decode", "Verify a KS and print its fields as JSON");
-  auto* db_opt = decode_cmd->add_option("--db", decode.db, "Store URL to find the partner's secrets");
-  auto* secret_opt = decode_cmd->add_option("--secret", decode.secret, "Admin secret to verify with");
+  CLI::App* decode_cmd =
+      ks_cmd->add_subcommand("decode", "Verify a KS and print its fields as JSON");
+  auto* db_opt =
+      decode_cmd->add_option("--db", decode.db, "Store URL to find the partner's secrets");
+  auto* secret_opt =
+      decode_cmd->add_option("--secret", decode.secret, "Admin secret to verify with");
   db_opt->excludes(secret_opt);
   decode_cmd->add_option("ks", decode.ks, "The KS")->required();
 

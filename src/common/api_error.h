@@ -39,84 +39,97 @@ std::string StripTags(std::string_view s);
 
 namespace errors {
 // Framework / dispatch.
-inline constexpr ErrorDef kServiceNotSpecified{"SERVICE_NOT_SPECIFIED", "",
-    "Service name was not specified, please specify one"};
+inline constexpr ErrorDef kServiceNotSpecified{
+    "SERVICE_NOT_SPECIFIED", "", "Service name was not specified, please specify one"};
 inline constexpr ErrorDef kServiceDoesNotExists{"SERVICE_DOES_NOT_EXISTS", "SRV_NAME",
-    "Service \"@SRV_NAME@\" does not exists"};
+                                                "Service \"@SRV_NAME@\" does not exists"};
 inline constexpr ErrorDef kActionNotSpecified{"ACTION_NOT_SPECIFIED", "",
-    "Action name was not specified, please specify one"};
-inline constexpr ErrorDef kActionDoesNotExists{"ACTION_DOES_NOT_EXISTS", "ACTION_NAME,SERVICE_NAME",
+                                              "Action name was not specified, please specify one"};
+inline constexpr ErrorDef kActionDoesNotExists{
+    "ACTION_DOES_NOT_EXISTS", "ACTION_NAME,SERVICE_NAME",
     "Action \"@ACTION_NAME@\" does not exists for service \"@SERVICE_NAME@\""};
 inline constexpr ErrorDef kMissingMandatoryParameter{"MISSING_MANDATORY_PARAMETER", "PARAM_NAME",
-    "Missing parameter \"@PARAM_NAME@\""};
-inline constexpr ErrorDef kInvalidEnumValue{"INVALID_ENUM_VALUE", "ENUM_VAL,PARAM_NAME,ENUM_TYPE",
+                                                     "Missing parameter \"@PARAM_NAME@\""};
+inline constexpr ErrorDef kInvalidEnumValue{
+    "INVALID_ENUM_VALUE", "ENUM_VAL,PARAM_NAME,ENUM_TYPE",
     "Invalid enumeration value \"@ENUM_VAL@\" for parameter \"@PARAM_NAME@\", expecting "
     "enumeration type \"@ENUM_TYPE@\""};
-inline constexpr ErrorDef kObjectTypeAbstract{"OBJECT_TYPE_ABSTRACT", "OBJ_TYPE",
+inline constexpr ErrorDef kObjectTypeAbstract{
+    "OBJECT_TYPE_ABSTRACT", "OBJ_TYPE",
     "The object type \"@OBJ_TYPE@\" is abstract, use one of the object implementations"};
-inline constexpr ErrorDef kPropertyValidationWrongFormat{"PROPERTY_VALIDATION_WRONG_FORMAT",
-    "PROP_NAME,FORMAT", "The property \"@PROP_NAME@\" must match format @FORMAT@"};
+inline constexpr ErrorDef kPropertyValidationWrongFormat{
+    "PROPERTY_VALIDATION_WRONG_FORMAT", "PROP_NAME,FORMAT",
+    "The property \"@PROP_NAME@\" must match format @FORMAT@"};
 inline constexpr ErrorDef kInvalidParameterChar{"INVALID_PARAMETER_CHAR", "XML_FIELD",
-    "Invalid char in \"@XML_FIELD@\" field"};
-inline constexpr ErrorDef kPropertyValidationCannotBeNull{"PROPERTY_VALIDATION_CANNOT_BE_NULL",
-    "PROP_NAME", "The property \"@PROP_NAME@\" cannot be null"};
-inline constexpr ErrorDef kPropertyValidationNotUpdatable{"PROPERTY_VALIDATION_NOT_UPDATABLE",
-    "PROP_NAME", "The property \"@PROP_NAME@\" cannot be updated"};
-inline constexpr ErrorDef kPropertyValidationMinLength{"PROPERTY_VALIDATION_MIN_LENGTH",
-    "PROP_NAME,MIN_LEN", "The property \"@PROP_NAME@\" must have a min length of @MIN_LEN@ characters"};
-inline constexpr ErrorDef kPropertyValidationMaxLength{"PROPERTY_VALIDATION_MAX_LENGTH",
-    "PROP_NAME,MAX_LEN", "The property \"@PROP_NAME@\" cannot have more than @MAX_LEN@ characters"};
-inline constexpr ErrorDef kPropertyValidationMinValue{"PROPERTY_VALIDATION_MIN_VALUE",
-    "PROP_NAME,MIN_VAL", "The property \"@PROP_NAME@\" must have a min value of @MIN_VAL@"};
-inline constexpr ErrorDef kPropertyValidationMaxValue{"PROPERTY_VALIDATION_MAX_VALUE",
-    "PROP_NAME,MAX_VAL", "The property \"@PROP_NAME@\" must have a max value of @MAX_VAL@"};
+                                                "Invalid char in \"@XML_FIELD@\" field"};
+inline constexpr ErrorDef kPropertyValidationCannotBeNull{
+    "PROPERTY_VALIDATION_CANNOT_BE_NULL", "PROP_NAME",
+    "The property \"@PROP_NAME@\" cannot be null"};
+inline constexpr ErrorDef kPropertyValidationNotUpdatable{
+    "PROPERTY_VALIDATION_NOT_UPDATABLE", "PROP_NAME",
+    "The property \"@PROP_NAME@\" cannot be updated"};
+inline constexpr ErrorDef kPropertyValidationMinLength{
+    "PROPERTY_VALIDATION_MIN_LENGTH", "PROP_NAME,MIN_LEN",
+    "The property \"@PROP_NAME@\" must have a min length of @MIN_LEN@ characters"};
+inline constexpr ErrorDef kPropertyValidationMaxLength{
+    "PROPERTY_VALIDATION_MAX_LENGTH", "PROP_NAME,MAX_LEN",
+    "The property \"@PROP_NAME@\" cannot have more than @MAX_LEN@ characters"};
+inline constexpr ErrorDef kPropertyValidationMinValue{
+    "PROPERTY_VALIDATION_MIN_VALUE", "PROP_NAME,MIN_VAL",
+    "The property \"@PROP_NAME@\" must have a min value of @MIN_VAL@"};
+inline constexpr ErrorDef kPropertyValidationMaxValue{
+    "PROPERTY_VALIDATION_MAX_VALUE", "PROP_NAME,MAX_VAL",
+    "The property \"@PROP_NAME@\" must have a max value of @MAX_VAL@"};
 inline constexpr ErrorDef kInvalidFieldValue{"INVALID_FIELD_VALUE", "FIELD_NAME",
-    "value in field [@FIELD_NAME@] is not valid"};
+                                             "value in field [@FIELD_NAME@] is not valid"};
 inline constexpr ErrorDef kInternalServerError{"INTERNAL_SERVERL_ERROR", "",
-    "Internal server error occurred"};
+                                               "Internal server error occurred"};
 inline constexpr ErrorDef kInternalDatabaseError{"INTERNAL_DATABASE_ERROR", "",
-    "Internal database error"};
+                                                 "Internal database error"};
 // ksgate's own: a request that exceeds a documented limit (see docs/operations.md).
 inline constexpr ErrorDef kRequestTooLarge{"REQUEST_LIMIT_EXCEEDED", "LIMIT,MAX",
-    "Request exceeds the limit @LIMIT@ (maximum @MAX@)"};
+                                           "Request exceeds the limit @LIMIT@ (maximum @MAX@)"};
 inline constexpr ErrorDef kInvalidJson{"INVALID_JSON", "REASON",
-    "The request body is not valid JSON: @REASON@"};
+                                       "The request body is not valid JSON: @REASON@"};
 
 // Sessions and KS.
 inline constexpr ErrorDef kMissingKs{"MISSING_KS", "", "Missing KS, session not established"};
 inline constexpr ErrorDef kInvalidKs{"INVALID_KS", "KSID,ERR_CODE,ERR_DESC",
-    "Invalid KS \"@KSID@\", Error \"@ERR_CODE@,@ERR_DESC@\""};
+                                     "Invalid KS \"@KSID@\", Error \"@ERR_CODE@,@ERR_DESC@\""};
 inline constexpr ErrorDef kServiceForbidden{"SERVICE_FORBIDDEN", "SERVICE",
-    "The access to service [@SERVICE@] is forbidden"};
-inline constexpr ErrorDef kServiceForbiddenContentBlocked{"SERVICE_FORBIDDEN_CONTENT_BLOCKED", "",
+                                            "The access to service [@SERVICE@] is forbidden"};
+inline constexpr ErrorDef kServiceForbiddenContentBlocked{
+    "SERVICE_FORBIDDEN_CONTENT_BLOCKED", "",
     "The access to this service is forbidden since the specified partner is blocked"};
 inline constexpr ErrorDef kStartSessionError{"START_SESSION_ERROR", "PID",
-    "Error while starting session for partner [@PID@]"};
+                                             "Error while starting session for partner [@PID@]"};
 inline constexpr ErrorDef kInvalidWidgetId{"INVALID_WIDGET_ID", "WIDGET_ID",
-    "Unknown widget [@WIDGET_ID@]"};
-inline constexpr ErrorDef kPartnerAccessForbidden{"PARTNER_ACCESS_FORBIDDEN",
-    "ACCESSING_PID,ACCESSED_PID", "Partner [@ACCESSING_PID@] cannot access partner [@ACCESSED_PID@]"};
-inline constexpr ErrorDef kInvalidActionsLimit{"INVALID_ACTIONS_LIMIT", "", "Invalid actions limit"};
+                                           "Unknown widget [@WIDGET_ID@]"};
+inline constexpr ErrorDef kPartnerAccessForbidden{
+    "PARTNER_ACCESS_FORBIDDEN", "ACCESSING_PID,ACCESSED_PID",
+    "Partner [@ACCESSING_PID@] cannot access partner [@ACCESSED_PID@]"};
+inline constexpr ErrorDef kInvalidActionsLimit{"INVALID_ACTIONS_LIMIT", "",
+                                               "Invalid actions limit"};
 inline constexpr ErrorDef kInvalidSetRole{"INVALID_SET_ROLE", "", "Invalid set role id"};
 inline constexpr ErrorDef kUnknownRoleId{"UNKNOWN_ROLE_ID", "", "Unknown role id"};
 inline constexpr ErrorDef kInvalidObjectId{"INVALID_OBJECT_ID", "ID", "Invalid object id [@ID@]"};
 
 // App tokens.
 inline constexpr ErrorDef kAppTokenIdNotFound{"APP_TOKEN_ID_NOT_FOUND", "ID",
-    "Application token id \"@ID@\" not found"};
+                                              "Application token id \"@ID@\" not found"};
 inline constexpr ErrorDef kAppTokenNotActive{"APP_TOKEN_NOT_ACTIVE", "ID",
-    "Application token id \"@ID@\" not active"};
+                                             "Application token id \"@ID@\" not active"};
 inline constexpr ErrorDef kAppTokenExpired{"APP_TOKEN_EXPIRED", "ID",
-    "Application token id \"@ID@\" expired"};
+                                           "Application token id \"@ID@\" expired"};
 inline constexpr ErrorDef kInvalidAppTokenHash{"INVALID_APP_TOKEN_HASH", "",
-    "Invalid application token hash"};
+                                               "Invalid application token hash"};
 
 // User roles and permissions.
 inline constexpr ErrorDef kPermissionNotFound{"PERMISSION_NOT_FOUND", "ERR_TEXT", "@ERR_TEXT@"};
 inline constexpr ErrorDef kRoleNameAlreadyExists{"ROLE_NAME_ALREADY_EXISTS", "",
-    "A role with the same name already exists"};
+                                                 "A role with the same name already exists"};
 inline constexpr ErrorDef kSystemNameAlreadyExists{"SYSTEM_NAME_ALREADY_EXISTS", "SYS_NAME",
-    "System name [@SYS_NAME@] already exists"};
+                                                   "System name [@SYS_NAME@] already exists"};
 }  // namespace errors
 
 }  // namespace ksgate

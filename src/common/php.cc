@@ -66,7 +66,8 @@ VariableName ParseVariableName(std::string_view raw) {
   n.remove_prefix(start);
 
   size_t i = 0;
-  for (; i < n.size() && n[i] != '['; ++i) name.base.push_back(n[i] == ' ' || n[i] == '.' ? '_' : n[i]);
+  for (; i < n.size() && n[i] != '['; ++i)
+    name.base.push_back(n[i] == ' ' || n[i] == '.' ? '_' : n[i]);
   const bool forged = [&] {
     for (std::string_view prefix : {std::string_view("__Host-"), std::string_view("__Secure-")}) {
       if (name.base.starts_with(prefix) && !n.starts_with(prefix)) return true;

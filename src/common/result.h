@@ -27,9 +27,9 @@ class [[nodiscard]] Result {
   static_assert(!std::is_same_v<T, E>, "value and error types must differ");
 
  public:
-  Result(const T& value) : v_(std::in_place_index<0>, value) {}  // NOLINT: implicit by design
+  Result(const T& value) : v_(std::in_place_index<0>, value) {}        // NOLINT: implicit by design
   Result(T&& value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
-  Result(const E& error) : v_(std::in_place_index<1>, error) {}  // NOLINT
+  Result(const E& error) : v_(std::in_place_index<1>, error) {}        // NOLINT
   Result(E&& error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
@@ -71,9 +71,9 @@ class [[nodiscard]] Result {
 #define KSGATE_CONCAT_(a, b) KSGATE_CONCAT_INNER_(a, b)
 
 // Returns the error from the enclosing function when `expr` (a Status) is not OK.
-#define KSGATE_RETURN_IF_ERROR(expr)              \
-  do {                                            \
-    ::ksgate::Status ksgate_status_ = (expr);     \
+#define KSGATE_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::ksgate::Status ksgate_status_ = (expr);        \
     if (!ksgate_status_.ok()) return ksgate_status_; \
   } while (0)
 

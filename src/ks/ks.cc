@@ -9,10 +9,10 @@
 #include <utility>
 #include <vector>
 
-#include "ks/crypto.h"
 #include "common/php.h"
 #include "common/strings.h"
 #include "ks/base64.h"
+#include "ks/crypto.h"
 
 namespace ksgate::ks {
 namespace {
@@ -129,7 +129,8 @@ Result<ParsedKs> DecodeV2(const Envelope& env, std::span<const std::string> admi
   parsed.fields.partner_id = env.partner_id;
   const std::string_view rand = std::string_view(fields).substr(0, kRandomSize);
   parsed.rand = HexEncode(rand);
-  std::optional<php::QueryFields> query = php::ParseStr(std::string_view(fields).substr(rand.size()));
+  std::optional<php::QueryFields> query =
+      php::ParseStr(std::string_view(fields).substr(rand.size()));
   if (!query) return InvalidArgumentError("KS field names use PHP array syntax");
 
   std::string privileges;

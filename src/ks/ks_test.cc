@@ -11,10 +11,9 @@
 #include <thread>
 #include <vector>
 
-#include "ks/crypto.h"
-#include "ks/base64.h"
-
 #include "common/strings.h"
+#include "ks/base64.h"
+#include "ks/crypto.h"
 
 namespace ksgate::ks {
 namespace {

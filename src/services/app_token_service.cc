@@ -23,7 +23,6 @@ ApiError NotUpdatable(std::string_view field) {
 
 ApiError NotFound(std::string_view id) { return ApiError::Of(errors::kAppTokenIdNotFound, {id}); }
 
-
 ks::HashAlgorithm AlgorithmOf(std::string_view hash_type) {
   if (hash_type == "SHA1") return ks::HashAlgorithm::kSha1;
   if (hash_type == "MD5") return ks::HashAlgorithm::kMd5;
@@ -181,8 +180,9 @@ Result<SessionInfo, ApiError> AppTokenService::StartSession(
   if (token.status != store::AppTokenStatus::kActive) {
     return ApiError::Of(errors::kAppTokenNotActive, {request.id});
   }
-  const std::string expected = ks::HexDigest(
-      AlgorithmOf(token.hash_type.value_or(std::string(kDefaultHashType))), caller.ks + token.token);
+  const std::string expected =
+      ks::HexDigest(AlgorithmOf(token.hash_type.value_or(std::string(kDefaultHashType))),
+                    caller.ks + token.token);
   if (!ks::ConstantTimeEquals(expected, request.token_hash)) {
     return ApiError::Of(errors::kInvalidAppTokenHash);
   }
@@ -201,8 +201,8 @@ Result<SessionInfo, ApiError> AppTokenService::StartSession(
 
   ks::PrivilegeMap privileges = {{"sessionid", {token.id}}, {"apptoken", {token.id}}};
   if (token.session_privileges && !token.session_privileges->empty()) {
-    privileges = ks::MergePrivileges(std::move(privileges),
-                                     ks::ParsePrivileges(*token.session_privileges));
+    privileges =
+        ks::MergePrivileges(std::move(privileges), ks::ParsePrivileges(*token.session_privileges));
   }
   if (!request.session_privileges.empty()) {
     privileges = ks::RetrieveAllowedAppSessionPrivileges(

@@ -60,10 +60,10 @@ struct AppTokenListRequest {
 struct StartAppTokenSessionRequest {
   std::string id;
   std::string token_hash;
-  std::string user_id;                 // "" when omitted
-  std::optional<int> type;             // nullopt when omitted
-  int64_t expiry = 0;                  // 0 when omitted: the token's duration
-  std::string session_privileges;      // "" when omitted
+  std::string user_id;             // "" when omitted
+  std::optional<int> type;         // nullopt when omitted
+  int64_t expiry = 0;              // 0 when omitted: the token's duration
+  std::string session_privileges;  // "" when omitted
 };
 
 // The hash type stored when appToken.add leaves it out (the seed document's default).

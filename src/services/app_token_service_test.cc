@@ -81,8 +81,8 @@ TEST_F(AppTokenServiceTest, TokensOfAnotherPartnerAreInvisible) {
   EXPECT_EQ(tokens_.Delete(b_.id, t.id).error().code, "APP_TOKEN_ID_NOT_FOUND");
   EXPECT_EQ(tokens_.List(b_.id, {})->total_count, 0);
   std::string widget_b = WidgetKs(b_);
-  StartAppTokenSessionRequest r{.id = t.id, .token_hash = ks::HexDigest(ks::HashAlgorithm::kSha256,
-                                                                        widget_b + t.token)};
+  StartAppTokenSessionRequest r{
+      .id = t.id, .token_hash = ks::HexDigest(ks::HashAlgorithm::kSha256, widget_b + t.token)};
   EXPECT_EQ(tokens_.StartSession(CallerOf(widget_b), r).error().code, "APP_TOKEN_ID_NOT_FOUND");
 }
 
@@ -110,19 +110,22 @@ TEST_F(AppTokenServiceTest, UpdateChangesEachWritableField) {
 }
 
 TEST_F(AppTokenServiceTest, UpdateWithNullClearsAField) {
-  store::AppToken t = Add({.session_user_id = Patch<std::string>::Of("u"),
-                           .description = Patch<std::string>::Of("x")});
-  store::AppToken u = *tokens_.Update(a_, t.id, {.session_user_id = Patch<std::string>::Null(),
-                                                 .description = Patch<std::string>::Null()});
+  store::AppToken t = Add(
+      {.session_user_id = Patch<std::string>::Of("u"), .description = Patch<std::string>::Of("x")});
+  store::AppToken u = *tokens_.Update(
+      a_, t.id,
+      {.session_user_id = Patch<std::string>::Null(), .description = Patch<std::string>::Null()});
   EXPECT_FALSE(u.description.has_value());
   EXPECT_FALSE(u.session_user_id.has_value());
 }
 
 TEST_F(AppTokenServiceTest, UpdateToleratesUnchangedReadOnlyFields) {
   store::AppToken t = Add();
-  EXPECT_TRUE(tokens_.Update(a_, t.id, {.id = Patch<std::string>::Of(t.id),
-                                        .token = Patch<std::string>::Of(t.token),
-                                        .status = Patch<int>::Of(2)})
+  EXPECT_TRUE(tokens_
+                  .Update(a_, t.id,
+                          {.id = Patch<std::string>::Of(t.id),
+                           .token = Patch<std::string>::Of(t.token),
+                           .status = Patch<int>::Of(2)})
                   .ok());
   ApiError e = tokens_.Update(a_, t.id, {.token = Patch<std::string>::Of("other")}).error();
   EXPECT_EQ(e.code, "PROPERTY_VALIDATION_NOT_UPDATABLE");
@@ -175,8 +178,8 @@ TEST_F(AppTokenServiceTest, StartSessionAcceptsEachHashType) {
            {"SHA512", ks::HashAlgorithm::kSha512}}) {
     store::AppToken t = Add({.hash_type = Patch<std::string>::Of(name)});
     EXPECT_TRUE(Start(t, {}, algorithm).ok()) << name;
-    ks::HashAlgorithm wrong = algorithm == ks::HashAlgorithm::kMd5 ? ks::HashAlgorithm::kSha1
-                                                                   : ks::HashAlgorithm::kMd5;
+    ks::HashAlgorithm wrong =
+        algorithm == ks::HashAlgorithm::kMd5 ? ks::HashAlgorithm::kSha1 : ks::HashAlgorithm::kMd5;
     EXPECT_EQ(Start(t, {}, wrong).error().code, "INVALID_APP_TOKEN_HASH") << name;
   }
 }
@@ -208,8 +211,7 @@ TEST_F(AppTokenServiceTest, StartSessionBuildsTheTokensKs) {
   EXPECT_EQ(info.user_id, "dev");
   EXPECT_EQ(info.expiry, kNow + 600);
   EXPECT_EQ(info.partner_id, a_.id);
-  EXPECT_EQ(info.privileges,
-            "sessionid:" + t.id + ",apptoken:" + t.id + ",setrole:VIEWER,edit:*");
+  EXPECT_EQ(info.privileges, "sessionid:" + t.id + ",apptoken:" + t.id + ",setrole:VIEWER,edit:*");
   Caller c = CallerOf(*info.ks);
   EXPECT_EQ(c.parsed.fields.user, "dev");
   EXPECT_EQ(c.parsed.fields.type, 0);
@@ -229,8 +231,8 @@ TEST_F(AppTokenServiceTest, CallerChoosesTypeAndUserWhenTheTokenDoesNot) {
 }
 
 TEST_F(AppTokenServiceTest, RequestedPrivilegesCannotOverrideTheTokens) {
-  store::AppToken t =
-      Add({.session_privileges = Patch<std::string>::Of("setrole:PLAYBACK_BASE_ROLE,edit:*,myapp:1")});
+  store::AppToken t = Add(
+      {.session_privileges = Patch<std::string>::Of("setrole:PLAYBACK_BASE_ROLE,edit:*,myapp:1")});
   SessionInfo info = *Start(t, {.session_privileges = "setrole:PARTNER_ADMIN_ROLE,edit:0_e1/0_e2,"
                                                       "sessionid:x,custom:abc,myapp:2"});
   EXPECT_EQ(info.privileges, "sessionid:" + t.id + ",apptoken:" + t.id +
@@ -238,8 +240,8 @@ TEST_F(AppTokenServiceTest, RequestedPrivilegesCannotOverrideTheTokens) {
 }
 
 TEST_F(AppTokenServiceTest, ExpiryIsBoundedByTheTokensExpiryAndDuration) {
-  store::AppToken t = Add({.expiry = Patch<int64_t>::Of(kNow + 100),
-                           .session_duration = Patch<int64_t>::Of(1000)});
+  store::AppToken t =
+      Add({.expiry = Patch<int64_t>::Of(kNow + 100), .session_duration = Patch<int64_t>::Of(1000)});
   EXPECT_EQ(Start(t)->expiry, kNow + 100);
   EXPECT_EQ(Start(t, {.expiry = 50})->expiry, kNow + 50);
   EXPECT_EQ(Start(t, {.expiry = 5000})->expiry, kNow + 100);
@@ -310,10 +312,11 @@ TEST_F(AppTokenListTest, FiltersCombine) {
             (std::vector<std::string>{ids_[1], ids_[2]}));
   EXPECT_EQ(Ids({.session_user_id_equal = "odd", .order_by = "+createdAt"}),
             (std::vector<std::string>{ids_[1], ids_[3]}));
-  EXPECT_EQ(Ids({.created_at_gte = kNow + 20, .created_at_lte = kNow + 30,
-                 .order_by = "+createdAt"}),
-            (std::vector<std::string>{ids_[2], ids_[3]}));
-  EXPECT_EQ(Ids({.id_in = ids_[1] + "," + ids_[2] + "," + ids_[3], .created_at_gte = kNow + 20,
+  EXPECT_EQ(
+      Ids({.created_at_gte = kNow + 20, .created_at_lte = kNow + 30, .order_by = "+createdAt"}),
+      (std::vector<std::string>{ids_[2], ids_[3]}));
+  EXPECT_EQ(Ids({.id_in = ids_[1] + "," + ids_[2] + "," + ids_[3],
+                 .created_at_gte = kNow + 20,
                  .session_user_id_equal = "odd"}),
             std::vector<std::string>{ids_[3]});
   EXPECT_EQ(Ids({.status_equal = 2}).size(), 5u);

@@ -1,11 +1,11 @@
 #include "services/authenticator.h"
 
-#include "services/ks_restrictions.h"
-#include "services/store_calls.h"
-
 #include <array>
 #include <charconv>
 #include <string>
+
+#include "services/ks_restrictions.h"
+#include "services/store_calls.h"
 
 namespace ksgate::services {
 
@@ -32,9 +32,9 @@ SessionKind KindOf(const ks::KsFields& fields) {
 Result<Caller, ApiError> Authenticator::Parse(std::string_view ks_string) const {
   Result<int64_t> partner_id = ks::PeekPartnerId(ks_string);
   if (!partner_id.ok()) return InvalidKsString(ks_string);
-  KSGATE_ASSIGN_OR_RETURN(
-      store::Partner partner,
-      FromStore(store_.GetPartner(*partner_id), [&] { return InvalidKsString(ks_string); }));
+  KSGATE_ASSIGN_OR_RETURN(store::Partner partner, FromStore(store_.GetPartner(*partner_id), [&] {
+                            return InvalidKsString(ks_string);
+                          }));
   Result<ks::ParsedKs> parsed = ks::Decode(ks_string, partner.admin_secrets);
   if (!parsed.ok()) return InvalidKsString(ks_string);
   if (parsed->fields.partner_id != partner.id) return InvalidKsString(ks_string);

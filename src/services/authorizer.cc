@@ -18,7 +18,8 @@ PermissionSet BuiltInRolePermissions(const PermissionCatalogue& catalogue,
 // True for PHP is_numeric-style integers (optional sign, digits).
 bool ParseInteger(std::string_view s, int64_t* out) {
   if (s.empty()) return false;
-  auto [ptr, ec] = std::from_chars(s.data() + (s.front() == '+' ? 1 : 0), s.data() + s.size(), *out);
+  auto [ptr, ec] =
+      std::from_chars(s.data() + (s.front() == '+' ? 1 : 0), s.data() + s.size(), *out);
   return ec == std::errc() && ptr == s.data() + s.size();
 }
 

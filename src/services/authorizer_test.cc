@@ -17,12 +17,13 @@ class AuthorizerTest : public ServicesTest {
   bool Allows(const std::string& ks, const char* action) {
     return authorizer_.Allows(Of(ks), action);
   }
-  std::string UserKs(const std::string& privileges) {
-    return StartKsUnchecked(a_, 0, privileges);
-  }
+  std::string UserKs(const std::string& privileges) { return StartKsUnchecked(a_, 0, privileges); }
   // Mints a KS without session.start's setrole validation.
   std::string StartKsUnchecked(const store::Partner& p, int type, const std::string& privileges) {
-    ks::KsFields f{.partner_id = p.id, .valid_until = kNow + 600, .type = type, .user = "u",
+    ks::KsFields f{.partner_id = p.id,
+                   .valid_until = kNow + 600,
+                   .type = type,
+                   .user = "u",
                    .privileges = privileges};
     return issuer_.Issue(p, f);
   }
@@ -109,14 +110,15 @@ TEST_F(AuthorizerTest, SetRoleNullLeavesOnlyAlwaysAllowed) {
 }
 
 TEST_F(AuthorizerTest, RestrictingRoleRemovesItsPermissions) {
-  store::UserRole no_writes = AddRole("NoWrites", "APP_TOKEN_ADD,APP_TOKEN_UPDATE,APP_TOKEN_DELETE");
-  std::string ks =
-      StartKsUnchecked(a_, 2, "restrictingrole:" + std::to_string(no_writes.id));
+  store::UserRole no_writes =
+      AddRole("NoWrites", "APP_TOKEN_ADD,APP_TOKEN_UPDATE,APP_TOKEN_DELETE");
+  std::string ks = StartKsUnchecked(a_, 2, "restrictingrole:" + std::to_string(no_writes.id));
   EXPECT_FALSE(Allows(ks, "apptoken.add"));
   EXPECT_FALSE(Allows(ks, "apptoken.delete"));
   EXPECT_TRUE(Allows(ks, "apptoken.list"));
   // A built-in restricting role by system name.
-  EXPECT_FALSE(Allows(StartKsUnchecked(a_, 2, "restrictingrole:NO_SESSION_ROLE"), "system.gettime"));
+  EXPECT_FALSE(
+      Allows(StartKsUnchecked(a_, 2, "restrictingrole:NO_SESSION_ROLE"), "system.gettime"));
   // An unknown restricting role restricts nothing.
   EXPECT_TRUE(Allows(StartKsUnchecked(a_, 2, "restrictingrole:NOPE"), "apptoken.add"));
 }

@@ -15,9 +15,9 @@ enum class SessionKind : int { kNone = -1, kUser = 0, kWidget = 1, kAdmin = 2 };
 
 struct Caller {
   SessionKind kind = SessionKind::kNone;
-  std::string ks;             // the KS string exactly as sent (app-token hashes are over it)
-  ks::ParsedKs parsed;        // meaningful unless kind == kNone
-  store::Partner partner;     // the KS's partner
+  std::string ks;               // the KS string exactly as sent (app-token hashes are over it)
+  ks::ParsedKs parsed;          // meaningful unless kind == kNone
+  store::Partner partner;       // the KS's partner
   ks::PrivilegeMap privileges;  // parsed.fields.privileges, parsed once
 
   bool has_ks() const { return kind != SessionKind::kNone; }

@@ -29,8 +29,8 @@ TEST(IpAllowed, CidrBlocksWrittenAsAddressThenPrefix) {
 TEST(UriAllowed, ExactAndPrefixEntries) {
   // "urirestrict:/api_v3/service/session/action/get|/api_v3/service/apptoken*" parses into
   // values split on '/'.
-  std::vector<std::string> values = {"", "api_v3", "service", "session", "action", "get|",
-                                     "api_v3", "service", "apptoken*"};
+  std::vector<std::string> values = {"",     "api_v3", "service", "session",  "action",
+                                     "get|", "api_v3", "service", "apptoken*"};
   EXPECT_TRUE(UriAllowed("/api_v3/service/session/action/get", values));
   EXPECT_FALSE(UriAllowed("/api_v3/service/session/action/get?x=1", values));
   EXPECT_TRUE(UriAllowed("/api_v3/service/apptoken/action/list", values));

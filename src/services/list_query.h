@@ -2,8 +2,8 @@
 #pragma once
 
 #include <charconv>
-#include <initializer_list>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -34,9 +34,8 @@ TEST_F(PartnerServiceTest, CreateGivesFreshHexSecrets) {
 
 TEST_F(PartnerServiceTest, CreateRefusesValuesOutOfRange) {
   for (const NewPartnerRequest& bad :
-       {NewPartnerRequest{""}, NewPartnerRequest{std::string(257, 'x')},
-        NewPartnerRequest{"x", 3}, NewPartnerRequest{"x", 2, 0},
-        NewPartnerRequest{"x", 2, kMaxRelativeSeconds + 1}}) {
+       {NewPartnerRequest{""}, NewPartnerRequest{std::string(257, 'x')}, NewPartnerRequest{"x", 3},
+        NewPartnerRequest{"x", 2, 0}, NewPartnerRequest{"x", 2, kMaxRelativeSeconds + 1}}) {
     Result<store::Partner> p = partners_.Create(bad);
     ASSERT_FALSE(p.ok()) << bad.name;
     EXPECT_EQ(p.error().code(), StatusCode::kInvalidArgument);

@@ -1,14 +1,14 @@
 #include "services/permission_catalogue.h"
 
-#include "common/strings.h"
-#include "services/list_query.h"
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
 
-#include <spdlog/spdlog.h>
+#include "common/strings.h"
+#include "services/list_query.h"
 
 namespace ksgate::services {
 
@@ -38,7 +38,6 @@ bool IsAction(std::string_view s) {
 }
 
 }  // namespace
-
 
 Result<PermissionCatalogue> PermissionCatalogue::Parse(std::string_view text) {
   PermissionCatalogue c;
@@ -70,7 +69,8 @@ Result<PermissionCatalogue> PermissionCatalogue::Parse(std::string_view text) {
         c.permissions_.push_back(PermissionDef{std::string(name), "", {}});
         section = Section::kPermission;
       } else if (kind == "role") {
-        if (c.FindRoleBySystemName(name) != nullptr) return error("duplicate role " + std::string(name));
+        if (c.FindRoleBySystemName(name) != nullptr)
+          return error("duplicate role " + std::string(name));
         store::UserRole role;
         role.system_name = std::string(name);
         role.name = std::string(name);
@@ -135,7 +135,8 @@ Result<PermissionCatalogue> PermissionCatalogue::Parse(std::string_view text) {
     }
   }
   for (const store::UserRole& r : c.roles_) {
-    if (r.id == 0) return InvalidArgumentError("permission catalogue: role " + r.system_name + " has no id");
+    if (r.id == 0)
+      return InvalidArgumentError("permission catalogue: role " + r.system_name + " has no id");
   }
   return c;
 }

@@ -3,8 +3,8 @@
 #pragma once
 
 #include <bitset>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>

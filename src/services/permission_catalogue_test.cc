@@ -7,8 +7,8 @@ namespace {
 
 TEST(PermissionCatalogue, BuiltInParsesWithTheKalturaRoles) {
   const PermissionCatalogue& c = PermissionCatalogue::BuiltIn();
-  for (const char* name : {"PARTNER_ADMIN_ROLE", "BASE_USER_SESSION_ROLE", "WIDGET_SESSION_ROLE",
-                           "NO_SESSION_ROLE"}) {
+  for (const char* name :
+       {"PARTNER_ADMIN_ROLE", "BASE_USER_SESSION_ROLE", "WIDGET_SESSION_ROLE", "NO_SESSION_ROLE"}) {
     EXPECT_NE(c.FindRoleBySystemName(name), nullptr) << name;
   }
   EXPECT_EQ(c.FindRoleBySystemName("PARTNER_ADMIN_ROLE")->permission_names, "*");

@@ -10,8 +10,8 @@ namespace {
 using SessionServiceTest = ServicesTest;
 
 TEST_F(SessionServiceTest, StartCapsExpiryAtThePartnersMaximum) {
-  StartSessionRequest r{.secret = "adminA", .user_id = "u1", .type = 2, .partner_id = a_.id,
-                        .expiry = 999999};
+  StartSessionRequest r{
+      .secret = "adminA", .user_id = "u1", .type = 2, .partner_id = a_.id, .expiry = 999999};
   Caller c = CallerOf(*sessions_.Start(r));
   EXPECT_EQ(c.parsed.fields.valid_until, kNow + 7200);
   EXPECT_EQ(c.parsed.fields.user, "u1");
@@ -54,8 +54,8 @@ TEST_F(SessionServiceTest, BlockedPartnerCannotStartSessions) {
 }
 
 TEST_F(SessionServiceTest, WidgetSessionIsAnAnonymousUserKs) {
-  Result<WidgetSession, ApiError> w = sessions_.StartWidgetSession("_" + std::to_string(a_.id),
-                                                                   86400);
+  Result<WidgetSession, ApiError> w =
+      sessions_.StartWidgetSession("_" + std::to_string(a_.id), 86400);
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(w->partner_id, a_.id);
   EXPECT_EQ(w->user_id, "0");
@@ -102,9 +102,7 @@ TEST_F(SessionServiceTest, EndRevokesTheKsAndItsSessionId) {
   EXPECT_TRUE(authenticator_.Validate(other).ok());
 }
 
-TEST_F(SessionServiceTest, EndWithoutKsDoesNothing) {
-  EXPECT_TRUE(sessions_.End(Caller{}).ok());
-}
+TEST_F(SessionServiceTest, EndWithoutKsDoesNothing) { EXPECT_TRUE(sessions_.End(Caller{}).ok()); }
 
 TEST_F(SessionServiceTest, ParseRejectsTamperedAndForeignKss) {
   std::string ks = StartKs(a_, 2, "adminA");

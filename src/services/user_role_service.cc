@@ -154,8 +154,8 @@ Result<store::UserRole, ApiError> UserRoleService::Delete(int64_t partner_id, in
       [&](const Status& s) { return StoreError(s, [&] { return InvalidId(id); }); });
 }
 
-Result<store::UserRolePage, ApiError> UserRoleService::List(
-    int64_t partner_id, const UserRoleListRequest& r) const {
+Result<store::UserRolePage, ApiError> UserRoleService::List(int64_t partner_id,
+                                                            const UserRoleListRequest& r) const {
   store::UserRoleQuery q;
   q.id_equal = r.id_equal;
   if (r.id_in) q.id_in = CsvIntegers<int64_t>(*r.id_in);
@@ -197,7 +197,8 @@ Result<store::UserRole, ApiError> UserRoleService::Clone(int64_t partner_id, int
   char date[64];
   std::strftime(date, sizeof date, "%a %e %b %Y, %H:%M:%S", &tm);
   std::string when = date;
-  if (when.size() > 4 && when[4] == ' ') when.erase(4, 1);  // "%e" pads with a space; PHP's "j" does not
+  if (when.size() > 4 && when[4] == ' ')
+    when.erase(4, 1);  // "%e" pads with a space; PHP's "j" does not
   copy.created_at = copy.updated_at = now;
   // Two clones in the same second would get the same name: number the later ones.
   for (int n = 1; n <= kCloneNameAttempts; ++n) {

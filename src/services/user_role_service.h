@@ -43,7 +43,7 @@ struct UserRoleListRequest {
   std::optional<std::string> system_name_in;  // CSV
   std::optional<std::string> description_like;
   std::optional<int> status_equal;
-  std::optional<std::string> status_in;  // CSV
+  std::optional<std::string> status_in;            // CSV
   std::optional<std::string> tags_multi_like_or;   // CSV of words
   std::optional<std::string> tags_multi_like_and;  // CSV of words
   std::optional<int64_t> created_at_gte, created_at_lte;

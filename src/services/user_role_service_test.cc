@@ -126,13 +126,14 @@ TEST_F(UserRoleServiceTest, ListFiltersAndOrders) {
   EXPECT_EQ(roles_.List(a_.id, {.tags_multi_like_or = "y,q"})->objects.at(0).id, r2.id);
   EXPECT_EQ(roles_.List(a_.id, {.order_by = "-name"})->objects.at(0).id, r2.id);
   EXPECT_EQ(roles_.List(a_.id, {.order_by = "+createdAt", .page_size = 1, .page_index = 2})
-                ->objects.at(0).id,
+                ->objects.at(0)
+                .id,
             r2.id);
 }
 
 TEST_F(UserRoleServiceTest, SessionStartRejectsAnUnknownSetRole) {
-  StartSessionRequest r{.secret = "adminA", .type = 2, .partner_id = a_.id,
-                        .privileges = "setrole:NOPE"};
+  StartSessionRequest r{
+      .secret = "adminA", .type = 2, .partner_id = a_.id, .privileges = "setrole:NOPE"};
   EXPECT_EQ(sessions_.Start(r).error().code, "UNKNOWN_ROLE_ID");
   r.privileges = "setrole:PLAYBACK_BASE_ROLE";
   EXPECT_TRUE(sessions_.Start(r).ok());

@@ -1,0 +1,305 @@
+#include "api/param_decoder.h"
+
+// RapidJSON 1.1.0's internal::Stack computes nullptr + n before its first allocation, which
+// Clang's UBSan reports (fixed upstream after 1.1.0); the arithmetic is never dereferenced.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), apply_to = function)
+#endif
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
+
+#include "api/utf8.h"
+#include "common/php.h"
+#include "common/strings.h"
+
+namespace ksgate::api::decoding {
+
+namespace {
+
+// --- JSON -----------------------------------------------------------------------------------
+
+// RapidJSON SAX handler that builds a Node tree with an explicit stack (the reader runs
+// iteratively, so neither side recurses) and stops as soon as a limit is breached.
+class JsonTreeHandler {
+ public:
+  JsonTreeHandler(Decoder& decoder, Node* root) : decoder_(decoder), root_(root) {}
+
+  bool Null() { return Scalar(Param::Kind::kNull, {}); }
+  bool Bool(bool b) { return Scalar(Param::Kind::kBool, b ? "true" : "false"); }
+  // With kParseNumbersAsStringsFlag every number arrives through RawNumber.
+  bool Int(int) { return false; }
+  bool Uint(unsigned) { return false; }
+  bool Int64(int64_t) { return false; }
+  bool Uint64(uint64_t) { return false; }
+  bool Double(double) { return false; }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    return Scalar(Param::Kind::kNumber, std::string(s, n));
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    if (!IsValidUtf8(std::string_view(s, n))) return InvalidUtf8();
+    return Scalar(Param::Kind::kString, std::string(s, n));
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    if (!decoder_.CheckKey(n)) return false;
+    if (!IsValidUtf8(std::string_view(s, n))) return InvalidUtf8();
+    key_.assign(s, n);
+    return true;
+  }
+  bool StartObject() { return Open(false); }
+  bool EndObject(rapidjson::SizeType) { return Close(); }
+  bool StartArray() { return Open(true); }
+  bool EndArray(rapidjson::SizeType) { return Close(); }
+
+ private:
+  struct Frame {
+    Node* node;
+    bool is_array;
+    uint64_t count;
+  };
+
+  // The slot for the next value of the innermost container.
+  Node* Place() {
+    // Keys of the container at stack depth d are at level d.
+    if (!decoder_.CheckLevels(stack_.size())) return nullptr;
+    Frame& f = stack_.back();
+    if (f.is_array) return &f.node->Slot(std::to_string(f.count++));
+    return &f.node->Slot(key_);
+  }
+  bool Scalar(Param::Kind kind, std::string text) {
+    Node* slot = Place();
+    if (slot == nullptr) return false;
+    *slot = Node(kind, std::move(text));
+    return decoder_.CountParam();
+  }
+  bool Open(bool is_array) {
+    Node* node = root_;
+    if (stack_.empty()) {
+      *root_ = Node::Map();
+    } else {
+      node = Place();
+      if (node == nullptr) return false;
+      *node = Node::Map();
+    }
+    stack_.push_back(Frame{node, is_array, 0});
+    return true;
+  }
+  bool Close() {
+    const Frame f = stack_.back();
+    stack_.pop_back();
+    // An empty container is a leaf value too (it bounds `[[],[],...]`).
+    if (!stack_.empty() && f.node->members.empty()) return decoder_.CountParam();
+    return true;
+  }
+  // Strings arrive as RapidJSON decoded them: raw bytes copied, escapes encoded as UTF-8 (a
+  // lone \uDC00 as the bytes of a surrogate), so this catches both kinds of bad text.
+  bool InvalidUtf8() {
+    return decoder_.Fail(
+        ApiError::Of(errors::kInvalidJson, {"Invalid UTF-8 or unpaired surrogate in string."}));
+  }
+
+  Decoder& decoder_;
+  Node* root_;
+  std::vector<Frame> stack_;
+  std::string key_;
+};
+
+// --- multipart ------------------------------------------------------------------------------
+
+// The boundary parameter of a multipart Content-Type (unquoted), or empty.
+std::string_view MultipartBoundary(std::string_view content_type) {
+  size_t pos = content_type.find(';');
+  while (pos != std::string_view::npos) {
+    const size_t next = content_type.find(';', pos + 1);
+    std::string_view param =
+        content_type.substr(pos + 1, next == std::string_view::npos ? next : next - pos - 1);
+    pos = next;
+    const size_t eq = param.find('=');
+    if (eq == std::string_view::npos ||
+        !EqualsIgnoreCase(TrimChars(param.substr(0, eq), kSpaceOrTab), "boundary")) {
+      continue;
+    }
+    std::string_view value = TrimChars(param.substr(eq + 1), kSpaceOrTab);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      return value.substr(1, value.size() - 2);
+    }
+    return TrimChars(value.substr(0, value.find(',')), kSpaceOrTab);
+  }
+  return {};
+}
+
+// The `name` and `filename` parameters of a Content-Disposition value such as
+// ` form-data; name="a"; filename="b.txt"`. Quoted values take \" and \\ escapes, as PHP
+// reads them.
+struct Disposition {
+  bool has_name = false;
+  bool has_filename = false;
+  std::string name;
+};
+
+Disposition ParseDisposition(std::string_view h) {
+  Disposition d;
+  size_t i = h.find(';');
+  if (i == std::string_view::npos) return d;
+  while (i < h.size()) {
+    while (i < h.size() && (h[i] == ';' || h[i] == ' ' || h[i] == '\t')) ++i;
+    const size_t name_start = i;
+    while (i < h.size() && h[i] != '=' && h[i] != ';') ++i;
+    std::string_view param = TrimChars(h.substr(name_start, i - name_start), kSpaceOrTab);
+    std::string value;
+    if (i < h.size() && h[i] == '=') {
+      ++i;
+      while (i < h.size() && (h[i] == ' ' || h[i] == '\t')) ++i;
+      if (i < h.size() && h[i] == '"') {
+        for (++i; i < h.size() && h[i] != '"'; ++i) {
+          if (h[i] == '\\' && i + 1 < h.size() && (h[i + 1] == '\\' || h[i + 1] == '"')) ++i;
+          value.push_back(h[i]);
+        }
+        while (i < h.size() && h[i] != ';') ++i;  // past the closing quote
+      } else {
+        const size_t value_start = i;
+        while (i < h.size() && h[i] != ';') ++i;
+        value = std::string(TrimChars(h.substr(value_start, i - value_start), kSpaceOrTab));
+      }
+    }
+    if (EqualsIgnoreCase(param, "name") && !d.has_name) {
+      d.has_name = true;
+      d.name = std::move(value);
+    } else if (EqualsIgnoreCase(param, "filename")) {
+      d.has_filename = true;
+    }
+  }
+  return d;
+}
+
+}  // namespace
+
+// Parses a JSON text that starts with '{' into *out. INVALID_JSON if it does not parse, holds
+// invalid UTF-8 or has anything but whitespace after the object.
+bool Decoder::ParseJsonObject(std::string_view text, Node* out) {
+  JsonTreeHandler handler(*this, out);
+  rapidjson::MemoryStream stream(text.data(), text.size());
+  rapidjson::Reader reader;
+  // Iterative: no recursion however deep the text. Numbers as strings: literal text kept.
+  // Encoding is validated by the handler (IsValidUtf8, ASCII eight bytes at a time) rather
+  // than kParseValidateEncodingFlag, which checks byte by byte and misses lone low-surrogate
+  // escapes; outside strings any non-ASCII byte is a syntax error anyway.
+  constexpr unsigned kFlags =
+      rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+  rapidjson::ParseResult result = reader.Parse<kFlags>(stream, handler);
+  if (error_) return false;  // a limit or bad UTF-8 stopped the handler
+  if (result.IsError()) {
+    std::string reason = rapidjson::GetParseError_En(result.Code());
+    reason += " (at byte " + std::to_string(result.Offset()) + ")";
+    return Fail(ApiError::Of(errors::kInvalidJson, {reason}));
+  }
+  // The stream reads NUL as end of input; anything after it is still garbage.
+  if (stream.Tell() != text.size()) {
+    std::string reason = "The document root must not be followed by other values. (at byte " +
+                         std::to_string(stream.Tell()) + ")";
+    return Fail(ApiError::Of(errors::kInvalidJson, {reason}));
+  }
+  if (!out->is_map()) *out = Node::Map();
+  return true;
+}
+
+bool Decoder::ParseMultipart(std::string_view body, std::string_view boundary, Node* fields) {
+  if (boundary.empty() || boundary.size() > 200 ||
+      boundary.find_first_of("\r\n") != std::string_view::npos) {
+    return true;  // no usable boundary: no fields, as PHP
+  }
+  const std::string delimiter = "--" + std::string(boundary);
+  const std::string next_delimiter = "\n" + delimiter;  // '\n' occurs once: linear search
+  size_t pos;
+  if (body.substr(0, delimiter.size()) == delimiter) {
+    pos = delimiter.size();
+  } else {
+    size_t at = body.find(next_delimiter);
+    if (at == std::string_view::npos) return true;
+    pos = at + next_delimiter.size();
+  }
+  while (true) {
+    // Just after a delimiter: "--" closes the body; else padding up to the end of the line.
+    if (body.substr(pos, 2) == "--") return true;
+    size_t eol = body.find('\n', pos);
+    if (eol == std::string_view::npos) return true;
+    pos = eol + 1;
+    // Part headers, up to an empty line.
+    std::string_view disposition;
+    bool have_headers_end = false;
+    while (pos < body.size()) {
+      eol = body.find('\n', pos);
+      if (eol == std::string_view::npos) break;
+      std::string_view line = body.substr(pos, eol - pos);
+      pos = eol + 1;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.empty()) {
+        have_headers_end = true;
+        break;
+      }
+      size_t colon = line.find(':');
+      if (colon != std::string_view::npos &&
+          EqualsIgnoreCase(TrimChars(line.substr(0, colon), kSpaceOrTab), "content-disposition")) {
+        disposition = line.substr(colon + 1);
+      }
+    }
+    if (!have_headers_end) return true;  // truncated part: ignored
+    // Content, up to the next delimiter (a truncated last part is ignored).
+    size_t next = body.find(next_delimiter, pos);
+    if (next == std::string_view::npos) return true;
+    size_t content_end = next;
+    if (content_end > pos && body[content_end - 1] == '\r') --content_end;
+    std::string_view content = body.substr(pos, content_end - pos);
+    pos = next + next_delimiter.size();
+
+    // Every part counts, so a body of many tiny parts is bounded like any other.
+    if (!CountParam()) return false;
+    Disposition d = ParseDisposition(disposition);
+    if (!d.has_name || d.has_filename) continue;  // files are not parameters in ksgate
+    if (!CheckKey(d.name.size())) return false;
+    if (!Register(fields, d.name, Node(Param::Kind::kString, std::string(content)))) return false;
+  }
+}
+
+// --- body -----------------------------------------------------------------------------------
+
+bool Decoder::ParseBody(const Request& request, Node* out) {
+  const std::string_view content_type = request.content_type;
+  const std::string_view media =
+      TrimChars(content_type.substr(0, content_type.find(';')), kSpaceOrTab);
+  if (EqualsIgnoreCase(media, "application/json")) {
+    // Only an object is a body (so a top-level array is ignored), but once the text starts
+    // like one it must parse: stricter than PHP, which silently drops a broken body.
+    std::string_view text = TrimChars(request.body, php::kTrimChars);
+    if (text.empty() || text.front() != '{') return true;
+    return ParseJsonObject(text, out);
+  }
+  if (EqualsIgnoreCase(media, "multipart/form-data")) {
+    Node fields = Node::Map();
+    if (!ParseMultipart(request.body, MultipartBoundary(content_type), &fields)) return false;
+    // A `json` field replaces the other fields when it holds a non-empty JSON object.
+    Node* json = fields.Find("json");
+    if (json != nullptr && json->kind == Param::Kind::kString) {
+      std::string_view text = TrimChars(json->text, php::kTrimChars);
+      if (!text.empty() && text.front() == '{') {
+        Node decoded = Node::Map();
+        if (!ParseJsonObject(text, &decoded)) return false;
+        if (!decoded.members.empty()) {
+          *out = std::move(decoded);
+          return true;
+        }
+      }
+    }
+    *out = std::move(fields);
+    return true;
+  }
+  if (EqualsIgnoreCase(media, "application/x-www-form-urlencoded")) {
+    return ParseUrlEncoded(request.body, out);
+  }
+  return true;
+}
+
+}  // namespace ksgate::api::decoding

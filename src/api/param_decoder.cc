@@ -1,0 +1,228 @@
+#include "api/param_decoder.h"
+
+#include <algorithm>
+
+#include "common/php.h"
+
+namespace ksgate::api::decoding {
+
+bool IsDigits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// Recursion is bounded by max_depth, which every source enforces before a tree reaches this.
+size_t Depth(const Node& n) {
+  size_t d = 0;
+  if (n.is_map()) {
+    for (const auto& member : n.members) d = std::max(d, 1 + Depth(member.second));
+  }
+  return d;
+}
+
+Node Clone(const Node& n) {
+  Node copy(n.kind, n.text);
+  for (const auto& [key, member] : n.members) copy.Slot(key) = Clone(member);
+  return copy;
+}
+
+Param ToParam(Node&& n) {
+  Param p;
+  p.kind = n.kind;
+  p.text = std::move(n.text);
+  p.members.reserve(n.members.size());
+  for (auto& member : n.members) {
+    p.members.emplace_back(std::move(member.first), ToParam(std::move(member.second)));
+  }
+  return p;
+}
+
+void Merge(Node* dst, Node&& src) {
+  for (auto& member : src.members) {
+    Node* d = dst->Find(member.first);
+    if (d != nullptr && d->is_map() && member.second.is_map()) {
+      Merge(d, std::move(member.second));
+    } else if (d != nullptr) {
+      *d = std::move(member.second);
+    } else {
+      dst->Slot(member.first) = std::move(member.second);
+    }
+  }
+}
+
+// --- form / query ---------------------------------------------------------------------------
+
+bool Decoder::ParseUrlEncoded(std::string_view s, Node* out) {
+  std::string name;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t amp = s.find('&', pos);
+    if (amp == std::string_view::npos) amp = s.size();
+    std::string_view pair = s.substr(pos, amp - pos);
+    pos = amp + 1;
+    if (pair.empty()) continue;
+    if (!CountParam()) return false;
+    const size_t eq = pair.find('=');
+    std::string_view raw_name = pair.substr(0, eq);
+    std::string_view raw_value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+    if (raw_name.size() > 3 * limits_.max_key_length && !CheckKey(raw_name.size() / 3)) {
+      return false;  // cannot decode to fewer than a third of its bytes
+    }
+    name.clear();
+    php::AppendUrlDecoded(raw_name, true, &name);
+    if (!CheckKey(name.size())) return false;
+    std::string value;
+    value.reserve(raw_value.size());
+    php::AppendUrlDecoded(raw_value, true, &value);
+    if (!Register(out, name, Node(Param::Kind::kString, std::move(value)))) return false;
+  }
+  return true;
+}
+
+bool Decoder::Register(Node* root, std::string_view raw_name, Node value) {
+  const php::VariableName name = php::ParseVariableName(raw_name);
+  if (name.base.empty()) return true;  // PHP drops variables without a name
+
+  // Bracket indices: "a[b][][c]" -> b, (append), c. (A missing ']' on the first index made the
+  // whole name plain already.) A missing ']' on a later one drops the tail ("a[b][c" -> a[b]);
+  // text after the last ']' is ignored ("a[b]c" -> a[b]).
+  const std::string_view subscripts = name.subscripts;
+  std::vector<std::optional<std::string_view>> indices;
+  size_t p = 0;  // at a '[' or the end
+  while (p < subscripts.size()) {
+    size_t ip = p + 1;
+    const size_t index_start = ip;
+    if (ip < subscripts.size() &&
+        (subscripts[ip] == ' ' || (subscripts[ip] >= '\t' && subscripts[ip] <= '\r'))) {
+      ++ip;
+    }
+    size_t close;
+    if (ip < subscripts.size() && subscripts[ip] == ']') {
+      indices.emplace_back(std::nullopt);
+      close = ip;
+    } else {
+      close = subscripts.find(']', ip);
+      if (close == std::string_view::npos) break;
+      indices.emplace_back(subscripts.substr(index_start, close - index_start));
+    }
+    if (!CheckLevels(1 + indices.size())) return false;
+    p = close + 1;
+    if (p >= subscripts.size() || subscripts[p] != '[') break;
+  }
+
+  Node* cur = root;
+  std::optional<std::string_view> key = name.base;
+  for (const auto& index : indices) {
+    Node* element = key ? &cur->Slot(*key) : &cur->AppendNext();
+    if (!element->is_map()) *element = Node::Map();
+    cur = element;
+    key = index;
+  }
+  Node& slot = key ? cur->Slot(*key) : cur->AppendNext();
+  slot = std::move(value);
+  return true;
+}
+
+// --- path -----------------------------------------------------------------------------------
+
+bool Decoder::ParsePath(std::string_view path, Node* out) {
+  // Segments of the script path are dropped wherever they occur (PHP array_diff against
+  // "/api_v3/index.php"); a leading "/api" is the short form rewritten to that script.
+  std::vector<std::string> segments;
+  size_t pos = 0;
+  bool first = true;
+  while (pos <= path.size()) {
+    size_t slash = path.find('/', pos);
+    if (slash == std::string_view::npos) slash = path.size();
+    std::string_view raw = path.substr(pos, slash - pos);
+    pos = slash + 1;
+    if (raw.empty()) continue;
+    std::string segment;
+    php::AppendUrlDecoded(raw, /*plus_is_space=*/false, &segment);
+    const bool was_first = first;
+    first = false;
+    if (segment.empty() || segment == "api_v3" || segment == "index.php") continue;
+    if (was_first && segment == "api") continue;
+    segments.push_back(std::move(segment));
+    // Pairs are bounded by max_params; stop collecting once that many are certain to fail.
+    if (segments.size() > 2 * (limits_.max_params + 1)) break;
+  }
+  for (size_t k = 0; k < segments.size(); k += 2) {
+    const std::string& key = segments[k];
+    if (key == "0") break;  // PHP stops at a falsy key
+    if (!CountParam() || !CheckKey(key.size())) return false;
+    if (out->Find(key) != nullptr) continue;  // first occurrence wins
+    std::string value = k + 1 < segments.size() ? std::move(segments[k + 1]) : std::string();
+    out->Slot(key) = Node(Param::Kind::kString, std::move(value));
+  }
+  return true;
+}
+
+// --- grouping -------------------------------------------------------------------------------
+
+// True if grouping would leave `flat` as it is: no key holds ':' or is "-", and (at the top)
+// no all-digit key holds a map.
+bool AlreadyGrouped(const Node& flat, size_t base_level) {
+  for (const auto& [key, value] : flat.members) {
+    if (key.find(':') != std::string::npos || key == "-") return false;
+    if (base_level == 0 && value.is_map() && IsDigits(key)) return false;
+  }
+  return true;
+}
+
+bool Decoder::Group(Node&& flat, Node* out, size_t base_level) {
+  if (AlreadyGrouped(flat, base_level)) {
+    *out = std::move(flat);
+    return true;
+  }
+  if (!out->is_map()) *out = Node::Map();
+  for (auto& member : flat.members) {
+    if (!GroupOne(member.first, std::move(member.second), out, base_level)) return false;
+  }
+  return true;
+}
+
+// KalturaRequestDeserializer::setElementByPath for one key.
+bool Decoder::GroupOne(std::string_view key, Node&& value, Node* out, size_t base_level) {
+  if (key.find(':') == std::string_view::npos) {
+    if (key == "-") return true;  // a lone "-" path sets nothing
+    if (base_level == 0 && value.is_map() && IsDigits(key)) {
+      Node grouped = Node::Map();
+      if (!Group(std::move(value), &grouped, 1)) return false;
+      out->Slot(key) = std::move(grouped);
+      return true;
+    }
+    out->Slot(key) = std::move(value);  // replaces whatever was grouped under `key`
+    return true;
+  }
+  std::vector<std::string_view> segments;
+  size_t pos = 0;
+  while (true) {
+    size_t colon = key.find(':', pos);
+    segments.push_back(key.substr(pos, colon == std::string_view::npos ? colon : colon - pos));
+    if (colon == std::string_view::npos) break;
+    pos = colon + 1;
+  }
+  const bool empty_array = segments.back() == "-";
+  const size_t levels =
+      base_level + (empty_array ? segments.size() - 1 : segments.size() + Depth(value));
+  if (!CheckLevels(levels)) return false;
+  Node* cur = out;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const bool last = i + 1 == segments.size();
+    if (last && empty_array) break;
+    Node& slot = cur->Slot(segments[i]);
+    if (!slot.is_map()) slot = Node::Map();
+    if (last) {
+      slot = std::move(value);
+    } else {
+      cur = &slot;
+    }
+  }
+  return true;
+}
+
+}  // namespace ksgate::api::decoding

@@ -1,0 +1,154 @@
+// The parameter decoder's internals, shared by its translation units (params.cc: the entry
+// point; param_decoder.cc: the tree, URL forms, path pairs and grouping; body_params.cc:
+// JSON and multipart bodies). Not part of the api interface: include only from those files.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "api/params.h"
+
+namespace ksgate::api::decoding {
+
+// True if `s` is non-empty and made only of '0'-'9'.
+bool IsDigits(std::string_view s);
+
+// The tree while it is being built: like Param, plus a hash index for large maps (so 10,000
+// distinct keys cost O(n), not O(n^2)) and PHP's "next free integer key" for `a[]=`.
+
+struct KeyHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using KeyIndex = std::unordered_map<std::string, size_t, KeyHash, std::equal_to<>>;
+
+// Maps with more members than this get a hash index (below it a linear scan is cheaper).
+constexpr size_t kIndexThreshold = 32;
+
+struct Node {
+  Param::Kind kind = Param::Kind::kNull;
+  std::string text;
+  std::vector<std::pair<std::string, Node>> members;
+  std::unique_ptr<KeyIndex> index;  // key -> position in members; only for large maps
+  uint64_t next_index = 0;          // PHP nNextFreeElement: 1 + the largest integer key
+
+  Node() = default;
+  Node(Param::Kind k, std::string t) : kind(k), text(std::move(t)) {}
+  static Node Map() { return Node(Param::Kind::kMap, {}); }
+
+  bool is_map() const { return kind == Param::Kind::kMap; }
+
+  Node* Find(std::string_view key) {
+    if (index != nullptr) {
+      auto it = index->find(key);
+      return it == index->end() ? nullptr : &members[it->second].second;
+    }
+    for (auto& member : members) {
+      if (member.first == key) return &member.second;
+    }
+    return nullptr;
+  }
+
+  // The member `key` of this map, appended as null if absent. The reference is valid until
+  // the next insertion into this map. Requires is_map().
+  Node& Slot(std::string_view key) {
+    if (Node* found = Find(key)) return *found;
+    members.emplace_back(std::string(key), Node());
+    const size_t pos = members.size() - 1;
+    if (index != nullptr) {
+      index->emplace(members.back().first, pos);
+    } else if (members.size() > kIndexThreshold) {
+      index = std::make_unique<KeyIndex>();
+      index->reserve(members.size() * 2);
+      for (size_t i = 0; i < members.size(); ++i) index->emplace(members[i].first, i);
+    }
+    NoteIntegerKey(key);
+    return members.back().second;
+  }
+
+  // PHP `$a[] = ...`: the member at the next free integer key.
+  Node& AppendNext() { return Slot(std::to_string(next_index)); }
+
+ private:
+  void NoteIntegerKey(std::string_view key) {
+    if (key.empty() || key.size() > 18 || !IsDigits(key) || (key.size() > 1 && key[0] == '0')) {
+      return;
+    }
+    uint64_t v = 0;
+    for (char c : key) v = v * 10 + static_cast<uint64_t>(c - '0');
+    next_index = std::max(next_index, v + 1);
+  }
+};
+
+// Levels of keys below `n`: 0 for scalars and empty maps.
+size_t Depth(const Node& n);
+// A deep copy of `n`.
+Node Clone(const Node& n);
+// `n` as a Param (consumed).
+Param ToParam(Node&& n);
+// Merges `src` into `dst` like PHP array_replace_recursive: src wins; where both hold a map
+// the maps are merged key by key. Both must be maps.
+void Merge(Node* dst, Node&& src);
+
+// ---------------------------------------------------------------------------------------------
+// The decoder: one per request, it holds the limits, the running parameter count and the
+// first error.
+
+class Decoder {
+ public:
+  explicit Decoder(const DecodeLimits& limits) : limits_(limits) {}
+
+  ApiError TakeError() { return std::move(*error_); }
+
+  // Query string or form body: `a=1&b[c]=2`, PHP style.
+  bool ParseUrlEncoded(std::string_view s, Node* out);
+  // Path pairs after the script path (§1.3) into *out (first occurrence wins).
+  bool ParsePath(std::string_view path, Node* out);
+  // The body, by Content-Type (§2.1), into *out.
+  bool ParseBody(const Request& request, Node* out);
+  // Groups `a:b:c` keys of `flat` into *out (§3.1). Top-level keys made of digits whose value
+  // is a map (multirequest items, §7.1) have their own keys grouped too.
+  bool Group(Node&& flat, Node* out, size_t base_level);
+
+  // Leaf counting and limit checks; false (with the error recorded) on a breach.
+  bool CountParam() {
+    if (++params_ > limits_.max_params) return Limit("max_params", limits_.max_params);
+    return true;
+  }
+  bool CheckKey(size_t length) {
+    if (length > limits_.max_key_length) return Limit("max_key_length", limits_.max_key_length);
+    return true;
+  }
+  bool CheckLevels(size_t levels) {
+    if (levels > limits_.max_depth) return Limit("max_depth", limits_.max_depth);
+    return true;
+  }
+  bool Fail(ApiError e) {
+    if (!error_) error_ = std::move(e);
+    return false;
+  }
+
+ private:
+  bool Limit(std::string_view name, size_t max) {
+    return Fail(ApiError::Of(errors::kRequestTooLarge, {name, std::to_string(max)}));
+  }
+  // php_register_variable_ex: stores `value` under `name` with PHP's key rules.
+  bool Register(Node* root, std::string_view name, Node value);
+  bool ParseJsonObject(std::string_view text, Node* out);
+  bool ParseMultipart(std::string_view body, std::string_view boundary, Node* fields);
+  bool GroupOne(std::string_view key, Node&& value, Node* out, size_t base_level);
+
+  const DecodeLimits& limits_;
+  size_t params_ = 0;
+  std::optional<ApiError> error_;
+};
+
+}  // namespace ksgate::api::decoding
