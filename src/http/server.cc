@@ -9,21 +9,15 @@
 // write, loop while keep-alive.
 #include "http/server.h"
 
+// clang-format off
 #include <utility>  // Before Asio: Boost 1.74's awaitable.hpp needs std::exchange under GCC 12.
+// clang-format on
+
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <charconv>
-#include <chrono>
-#include <cstring>
-#include <ctime>
-#include <exception>
-#include <limits>
-#include <list>
-#include <optional>
-#include <thread>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -42,7 +36,15 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <spdlog/spdlog.h>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <exception>
+#include <limits>
+#include <list>
+#include <optional>
+#include <thread>
 
 #include "common/result.h"
 
@@ -408,8 +410,7 @@ class Server::Impl {
   Task<> Refuse(Connection& connection, Parser& parser, const beast::flat_buffer& buffer,
                 const Peer& peer, error_code ec);
   Task<> LingerAndClose(Connection& connection);
-  Task<bool> Write(Connection& connection, api::Response response, bool keep_alive,
-                   bool head_only);
+  Task<bool> Write(Connection& connection, api::Response response, bool keep_alive, bool head_only);
   void StopAccepting();
 
   // Calls the handler behind the second exception fence: a throw becomes a 500.
@@ -431,7 +432,7 @@ class Server::Impl {
   // workers_ so they are destroyed before its io_context.
   std::optional<Acceptor> acceptor_;
   std::optional<SignalSet> signals_;
-  size_t next_worker_ = 0;  // accept loop only
+  size_t next_worker_ = 0;                                    // accept loop only
   std::chrono::steady_clock::time_point last_cap_warning_{};  // accept loop only
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> live_connections_{0};
@@ -518,9 +519,8 @@ void Server::Impl::StopAccepting() {
     signals_->cancel(ec);
   }
   for (auto& w : workers_) {
-    asio::post(w->ioc, [w = w.get(), grace = options_.limits.shutdown_grace] {
-      w->BeginShutdown(grace);
-    });
+    asio::post(w->ioc,
+               [w = w.get(), grace = options_.limits.shutdown_grace] { w->BeginShutdown(grace); });
   }
 }
 
@@ -702,8 +702,7 @@ Task<bool> Server::Impl::Write(Connection& connection, api::Response response, b
   head.reserve(256);
   const bool has_body = FormatHead(head, response, keep_alive) && !head_only;
   const std::array<asio::const_buffer, 2> buffers = {
-      asio::buffer(head),
-      has_body ? asio::buffer(response.body) : asio::const_buffer()};
+      asio::buffer(head), has_body ? asio::buffer(response.body) : asio::const_buffer()};
   error_code ec;
   connection.stream.expires_after(options_.limits.write_timeout);
   co_await asio::async_write(connection.stream, buffers, Into(ec));
