@@ -46,7 +46,9 @@
 #include <optional>
 #include <thread>
 
+#include "common/ip_address.h"
 #include "common/result.h"
+#include "http/client_address.h"
 
 namespace ksgate::http {
 namespace {
@@ -77,100 +79,28 @@ auto Into(error_code& ec) { return asio::redirect_error(kAwait, ec); }
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 // ---------------------------------------------------------------------------------------------
-// Addresses and trusted proxies.
+// Addresses and trusted proxies (the rule itself is in client_address.h).
 
-// An address as 16 bytes, IPv4 as IPv4-mapped IPv6, so that one comparison serves both.
-std::array<unsigned char, 16> ToBytes16(const asio::ip::address& a) {
-  if (a.is_v6()) return a.to_v6().to_bytes();
-  return asio::ip::make_address_v6(asio::ip::v4_mapped, a.to_v4()).to_bytes();
-}
-
-// "::ffff:10.0.0.1" (a dual-stack socket's view of an IPv4 peer) becomes "10.0.0.1".
-asio::ip::address Normalize(const asio::ip::address& a) {
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
-    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-  }
-  return a;
-}
-
-struct Cidr {
-  std::array<unsigned char, 16> bytes{};
-  int prefix = 128;  // in bits of the 16-byte form
-
-  bool Contains(const std::array<unsigned char, 16>& b) const {
-    const int whole = prefix / 8;
-    if (std::memcmp(bytes.data(), b.data(), whole) != 0) return false;
-    const int rest = prefix % 8;
-    if (rest == 0) return true;
-    const unsigned char mask = static_cast<unsigned char>(0xff << (8 - rest));
-    return (bytes[whole] & mask) == (b[whole] & mask);
-  }
-};
-
-Result<Cidr> ParseCidr(std::string_view text) {
-  const size_t slash = text.find('/');
-  error_code ec;
-  const auto address = asio::ip::make_address(std::string(text.substr(0, slash)), ec);
-  if (ec) return InvalidArgumentError("http: trusted proxy is not an IP address or CIDR block");
-  Cidr cidr;
-  cidr.bytes = ToBytes16(Normalize(address));
-  if (slash == std::string_view::npos) return cidr;
-  const std::string_view bits = text.substr(slash + 1);
-  int prefix = -1;
-  const auto [end, err] = std::from_chars(bits.data(), bits.data() + bits.size(), prefix);
-  const bool v4 = Normalize(address).is_v4();
-  if (err != std::errc() || end != bits.data() + bits.size() || bits.empty() || prefix < 0 ||
-      prefix > (v4 ? 32 : 128)) {
-    return InvalidArgumentError("http: bad CIDR prefix length in trusted proxy");
-  }
-  cidr.prefix = v4 ? prefix + 96 : prefix;
-  return cidr;
-}
-
-bool IsTrusted(const std::vector<Cidr>& trusted, const asio::ip::address& a) {
-  const auto bytes = ToBytes16(a);
-  return std::any_of(trusted.begin(), trusted.end(),
-                     [&](const Cidr& c) { return c.Contains(bytes); });
+IpAddress ToIpAddress(const asio::ip::address& a) {
+  return a.is_v4() ? IpAddress::FromV4Bytes(a.to_v4().to_bytes())
+                   : IpAddress::FromV6Bytes(a.to_v6().to_bytes());
 }
 
 // The connection's peer, computed once per connection.
 struct Peer {
-  std::string ip;        // normalized text form
+  IpAddress address;
+  std::string ip;        // address.ToString()
   bool trusted = false;  // may name the client in X-Forwarded-For
 };
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// See ServerOptions::trusted_proxies for the rule.
-std::string ClientIp(const Peer& peer, const std::vector<Cidr>& trusted,
+std::string ClientIp(const Peer& peer, const std::vector<CidrBlock>& trusted,
                      const bhttp::fields& fields) {
-  if (!peer.trusted) return peer.ip;
+  if (!peer.trusted) return peer.ip;  // what ClientAddress would say, without the lookup
+  std::vector<std::string_view> forwarded_for;
   auto [first, last] = fields.equal_range("X-Forwarded-For");
-  if (first == last) return peer.ip;
-  std::vector<std::string_view> hops;  // left to right over all X-Forwarded-For lines
-  for (auto it = first; it != last; ++it) {
-    std::string_view value = it->value();
-    for (;;) {
-      const size_t comma = value.find(',');
-      hops.push_back(Trim(value.substr(0, comma)));
-      if (comma == std::string_view::npos) break;
-      value.remove_prefix(comma + 1);
-    }
-  }
-  std::string client = peer.ip;
-  for (auto hop = hops.rbegin(); hop != hops.rend(); ++hop) {
-    error_code ec;
-    const auto address = asio::ip::make_address(std::string(*hop), ec);
-    if (ec) break;
-    const auto normal = Normalize(address);
-    client = normal.to_string();
-    if (!IsTrusted(trusted, normal)) break;
-  }
-  return client;
+  for (auto it = first; it != last; ++it) forwarded_for.push_back(it->value());
+  if (forwarded_for.empty()) return peer.ip;
+  return ClientAddress(peer.address, trusted, forwarded_for).ToString();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -426,7 +356,7 @@ class Server::Impl {
 
   ServerOptions options_;
   RequestHandler& handler_;
-  std::vector<Cidr> trusted_;
+  std::vector<CidrBlock> trusted_;
   std::vector<std::unique_ptr<Worker>> workers_;
   // Both live on worker 0 and are only touched there once Run() has started; declared after
   // workers_ so they are destroyed before its io_context.
@@ -444,12 +374,8 @@ class Server::Impl {
 
 Status Server::Impl::Listen() {
   if (acceptor_) return InternalError("http: Listen() called twice");
-  std::vector<Cidr> trusted;
-  for (const std::string& entry : options_.trusted_proxies) {
-    Result<Cidr> cidr = ParseCidr(entry);
-    if (!cidr.ok()) return cidr.status();
-    trusted.push_back(*cidr);
-  }
+  Result<std::vector<CidrBlock>> trusted = ParseTrustedProxies(options_.trusted_proxies);
+  if (!trusted.ok()) return trusted.status();
 
   error_code ec;
   const auto address = asio::ip::make_address(options_.host, ec);
@@ -481,7 +407,7 @@ Status Server::Impl::Listen() {
   const tcp::endpoint bound = acceptor.local_endpoint(ec);
   if (ec) return InternalError("http: getsockname: " + ec.message());
 
-  trusted_ = std::move(trusted);
+  trusted_ = std::move(trusted).value();
   acceptor_.emplace(std::move(acceptor));
   port_.store(bound.port(), std::memory_order_release);
   return Status::Ok();
@@ -580,12 +506,10 @@ Task<> Server::Impl::Serve(Worker& worker, Socket socket) {
   stream.socket().set_option(tcp::no_delay(true), ec);
   const tcp::endpoint remote = stream.socket().remote_endpoint(ec);
   if (ec) co_return;  // already gone
-  Peer peer;
-  {
-    const auto address = Normalize(remote.address());
-    peer.ip = address.to_string();
-    peer.trusted = !trusted_.empty() && IsTrusted(trusted_, address);
-  }
+  const IpAddress peer_address = ToIpAddress(remote.address());
+  const Peer peer{.address = peer_address,
+                  .ip = peer_address.ToString(),
+                  .trusted = IsTrustedProxy(trusted_, peer_address)};
 
   beast::flat_buffer buffer;
   size_t served = 0;

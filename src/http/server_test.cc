@@ -563,36 +563,25 @@ TEST_F(ServerTest, SignalStartsShutdown) {
   server_.reset();
 }
 
+// The rule itself is tabled in client_address_test.cc; this checks the wiring: every
+// X-Forwarded-For line reaches it, in order.
 TEST_F(ServerTest, TrustedProxyNamesTheClient) {
   ServerOptions options = Options();
   options.trusted_proxies = {"127.0.0.1", "10.0.0.0/8"};
   Start(options);
   Client client(port());
-  ASSERT_TRUE(client.Send(Get("/x", "X-Forwarded-For: 198.51.100.1, 203.0.113.7, 10.1.2.3\r\n")));
+  ASSERT_TRUE(client.Send(Get("/x",
+                              "X-Forwarded-For: 198.51.100.1\r\n"
+                              "X-Forwarded-For: 203.0.113.7, 10.1.2.3\r\n")));
   auto r = client.Read();
   ASSERT_TRUE(r);
   EXPECT_NE(r->body.find("ip=203.0.113.7 "), std::string::npos) << r->body;
-  // Two header lines count as one list; all hops trusted: the leftmost.
-  ASSERT_TRUE(client.Send(Get("/x", "X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2\r\n")));
+  ASSERT_TRUE(client.Send(Get("/x",
+                              "X-Forwarded-For: 198.51.100.1\r\n"
+                              "X-Forwarded-For: 10.1.2.3\r\n")));
   r = client.Read();
   ASSERT_TRUE(r);
-  EXPECT_NE(r->body.find("ip=10.0.0.1 "), std::string::npos) << r->body;
-  // Garbage ends the walk at the last good hop.
-  ASSERT_TRUE(client.Send(Get("/x", "X-Forwarded-For: 203.0.113.9, nonsense, 10.0.0.5\r\n")));
-  r = client.Read();
-  ASSERT_TRUE(r);
-  EXPECT_NE(r->body.find("ip=10.0.0.5 "), std::string::npos) << r->body;
-}
-
-TEST_F(ServerTest, ExactTrustedProxyStopsAtFirstUntrustedHop) {
-  ServerOptions options = Options();
-  options.trusted_proxies = {"127.0.0.1"};
-  Start(options);
-  Client client(port());
-  ASSERT_TRUE(client.Send(Get("/x", "X-Forwarded-For: 203.0.113.7, 10.1.2.3\r\n")));
-  auto r = client.Read();
-  ASSERT_TRUE(r);
-  EXPECT_NE(r->body.find("ip=10.1.2.3 "), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("ip=198.51.100.1 "), std::string::npos) << r->body;
 }
 
 TEST_F(ServerTest, UntrustedPeerCannotSetClientIp) {
