@@ -6,7 +6,8 @@
 // touches is shared between threads except the atomics of Impl. Serve is Beast's awaitable
 // example plus the hardening of advanced_server.cpp: wait for the first byte (idle timeout),
 // read one message with a fresh parser and a whole-request deadline, call the handler inline,
-// write, loop while keep-alive.
+// write, loop while keep-alive. What needs no socket lives beside it: client_address.h (who
+// the client is) and response_head.h (the bytes of a response head).
 #include "http/server.h"
 
 // clang-format off
@@ -31,24 +32,26 @@
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <charconv>
 #include <chrono>
-#include <cstring>
 #include <ctime>
 #include <exception>
 #include <limits>
 #include <list>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "common/ip_address.h"
 #include "common/result.h"
 #include "http/client_address.h"
+#include "http/response_head.h"
 
 namespace ksgate::http {
 namespace {
@@ -104,100 +107,7 @@ std::string ClientIp(const Peer& peer, const std::vector<CidrBlock>& trusted,
 }
 
 // ---------------------------------------------------------------------------------------------
-// Response serialization (by hand: one string and one gather write per response).
-
-// "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n", formatted at most once a second per thread.
-std::string_view DateLine() {
-  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  thread_local std::time_t cached = -1;
-  thread_local char line[64];
-  thread_local size_t length = 0;
-  const std::time_t now = std::time(nullptr);
-  if (now != cached) {
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    const int n = std::snprintf(line, sizeof line, "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n",
-                                kDays[tm.tm_wday % 7], tm.tm_mday, kMonths[tm.tm_mon % 12],
-                                tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    length = n > 0 ? static_cast<size_t>(n) : 0;
-    cached = now;
-  }
-  return {line, length};
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
-}
-
-bool IsTokenChar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
-}
-
-// Headers this layer writes itself; a handler's copies are dropped.
-bool IsReservedHeader(std::string_view name, bool has_content_type) {
-  return IEquals(name, "Content-Length") || IEquals(name, "Transfer-Encoding") ||
-         IEquals(name, "Connection") || IEquals(name, "Date") || IEquals(name, "Server") ||
-         (has_content_type && IEquals(name, "Content-Type"));
-}
-
-bool IsValidHeader(std::string_view name, std::string_view value) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), IsTokenChar) &&
-         value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
-}
-
-void AppendNumber(std::string& out, uint64_t n) {
-  char digits[24];
-  const auto [end, err] = std::to_chars(digits, digits + sizeof digits, n);
-  out.append(digits, end);
-}
-
-// Writes the status line and header block of `response` into `out`. Returns whether a body
-// follows (false for 204 and 304). Fixes up nonsense (status outside 200..999 becomes 500).
-bool FormatHead(std::string& out, api::Response& response, bool keep_alive) {
-  if (response.status < 200 || response.status > 999) {
-    spdlog::error("http: handler returned HTTP status {}; sending 500", response.status);
-    response = api::Response{500, "text/plain", "Internal Server Error\n", {}};
-  }
-  const int status = response.status;
-  const bool has_body = status != 204 && status != 304;
-  out.clear();
-  out.append("HTTP/1.1 ");
-  AppendNumber(out, static_cast<uint64_t>(status));
-  out.push_back(' ');
-  const auto known = bhttp::int_to_status(static_cast<unsigned>(status));
-  if (known != bhttp::status::unknown) {
-    const auto reason = bhttp::obsolete_reason(known);
-    out.append(reason.data(), reason.size());
-  }
-  out.append("\r\nServer: ksgate\r\n");
-  out.append(DateLine());
-  if (!response.content_type.empty() && IsValidHeader("Content-Type", response.content_type)) {
-    out.append("Content-Type: ").append(response.content_type).append("\r\n");
-  }
-  if (has_body) {
-    out.append("Content-Length: ");
-    AppendNumber(out, response.body.size());
-    out.append("\r\n");
-  }
-  out.append(keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
-  const bool has_content_type = !response.content_type.empty();
-  for (const auto& [name, value] : response.headers) {
-    if (IsReservedHeader(name, has_content_type)) continue;
-    if (!IsValidHeader(name, value)) {
-      spdlog::warn("http: dropping invalid response header '{}'",
-                   std::all_of(name.begin(), name.end(), IsTokenChar) ? name : "?");
-      continue;
-    }
-    out.append(name).append(": ").append(value).append("\r\n");
-  }
-  out.append("\r\n");
-  return has_body;
-}
+// Requests refused and exceptions (the response head is written by response_head.h).
 
 api::Response PlainResponse(int status, std::string body) {
   return api::Response{status, "text/plain", std::move(body), {}};
@@ -536,7 +446,7 @@ Task<> Server::Impl::Serve(Worker& worker, Socket socket) {
     co_await bhttp::async_read_header(stream, buffer, parser, Into(ec));
     if (!ec && !parser.is_done()) {
       const auto& header = parser.get();
-      if (header.version() >= 11 && IEquals(header[bhttp::field::expect], "100-continue")) {
+      if (header.version() >= 11 && beast::iequals(header[bhttp::field::expect], "100-continue")) {
         co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
                                    Into(ec));
       }
@@ -624,9 +534,11 @@ Task<bool> Server::Impl::Write(Connection& connection, api::Response response, b
                                bool head_only) {
   std::string head;
   head.reserve(256);
-  const bool has_body = FormatHead(head, response, keep_alive) && !head_only;
-  const std::array<asio::const_buffer, 2> buffers = {
-      asio::buffer(head), has_body ? asio::buffer(response.body) : asio::const_buffer()};
+  const std::string_view body = FormatHead(
+      response, {.keep_alive = keep_alive, .head_only = head_only, .now = std::time(nullptr)},
+      head);
+  const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head),
+                                                     asio::buffer(body.data(), body.size())};
   error_code ec;
   connection.stream.expires_after(options_.limits.write_timeout);
   co_await asio::async_write(connection.stream, buffers, Into(ec));
