@@ -1,8 +1,21 @@
 # ksgate_library(NAME n SRCS a.cc b.cc [DEPS x y] [PRIVATE_DEPS z])
+# ksgate_library(NAME n HDRS a.h b.h [DEPS x y])
 #   Declares ksgate_<n> with alias ksgate::<n>. Headers are included as "layer/file.h" from src/.
-#   PRIVATE_DEPS keep third-party headers inside the layer that owns them.
+#   PRIVATE_DEPS keep third-party headers inside the layer that owns them. The HDRS form declares
+#   a header-only (INTERFACE) library: the headers are its whole contract, DEPS are what they
+#   include.
 function(ksgate_library)
-  cmake_parse_arguments(KL "" "NAME" "SRCS;DEPS;PRIVATE_DEPS" ${ARGN})
+  cmake_parse_arguments(KL "" "NAME" "SRCS;HDRS;DEPS;PRIVATE_DEPS" ${ARGN})
+  if(KL_HDRS)
+    if(KL_SRCS OR KL_PRIVATE_DEPS)
+      message(FATAL_ERROR "ksgate_library(${KL_NAME}): HDRS takes neither SRCS nor PRIVATE_DEPS")
+    endif()
+    add_library(ksgate_${KL_NAME} INTERFACE ${KL_HDRS})
+    add_library(ksgate::${KL_NAME} ALIAS ksgate_${KL_NAME})
+    target_include_directories(ksgate_${KL_NAME} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(ksgate_${KL_NAME} INTERFACE ${KL_DEPS})
+    return()
+  endif()
   add_library(ksgate_${KL_NAME} STATIC ${KL_SRCS})
   add_library(ksgate::${KL_NAME} ALIAS ksgate_${KL_NAME})
   target_include_directories(ksgate_${KL_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)

@@ -6,24 +6,19 @@
 // touches is shared between threads except the atomics of Impl. Serve is Beast's awaitable
 // example plus the hardening of advanced_server.cpp: wait for the first byte (idle timeout),
 // read one message with a fresh parser and a whole-request deadline, call the handler inline,
-// write, loop while keep-alive.
+// write, loop while keep-alive. What needs no socket lives beside it: client_address.h (who
+// the client is) and response_head.h (the bytes of a response head).
 #include "http/server.h"
 
+// clang-format off
 #include <utility>  // Before Asio: Boost 1.74's awaitable.hpp needs std::exchange under GCC 12.
+// clang-format on
+
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <charconv>
-#include <chrono>
-#include <cstring>
-#include <ctime>
-#include <exception>
-#include <limits>
-#include <list>
-#include <optional>
-#include <thread>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -37,14 +32,26 @@
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <spdlog/spdlog.h>
+#include <chrono>
+#include <ctime>
+#include <exception>
+#include <limits>
+#include <list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
 
+#include "common/ip_address.h"
 #include "common/result.h"
+#include "http/client_address.h"
+#include "http/response_head.h"
 
 namespace ksgate::http {
 namespace {
@@ -75,197 +82,32 @@ auto Into(error_code& ec) { return asio::redirect_error(kAwait, ec); }
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 // ---------------------------------------------------------------------------------------------
-// Addresses and trusted proxies.
+// Addresses and trusted proxies (the rule itself is in client_address.h).
 
-// An address as 16 bytes, IPv4 as IPv4-mapped IPv6, so that one comparison serves both.
-std::array<unsigned char, 16> ToBytes16(const asio::ip::address& a) {
-  if (a.is_v6()) return a.to_v6().to_bytes();
-  return asio::ip::make_address_v6(asio::ip::v4_mapped, a.to_v4()).to_bytes();
-}
-
-// "::ffff:10.0.0.1" (a dual-stack socket's view of an IPv4 peer) becomes "10.0.0.1".
-asio::ip::address Normalize(const asio::ip::address& a) {
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
-    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-  }
-  return a;
-}
-
-struct Cidr {
-  std::array<unsigned char, 16> bytes{};
-  int prefix = 128;  // in bits of the 16-byte form
-
-  bool Contains(const std::array<unsigned char, 16>& b) const {
-    const int whole = prefix / 8;
-    if (std::memcmp(bytes.data(), b.data(), whole) != 0) return false;
-    const int rest = prefix % 8;
-    if (rest == 0) return true;
-    const unsigned char mask = static_cast<unsigned char>(0xff << (8 - rest));
-    return (bytes[whole] & mask) == (b[whole] & mask);
-  }
-};
-
-Result<Cidr> ParseCidr(std::string_view text) {
-  const size_t slash = text.find('/');
-  error_code ec;
-  const auto address = asio::ip::make_address(std::string(text.substr(0, slash)), ec);
-  if (ec) return InvalidArgumentError("http: trusted proxy is not an IP address or CIDR block");
-  Cidr cidr;
-  cidr.bytes = ToBytes16(Normalize(address));
-  if (slash == std::string_view::npos) return cidr;
-  const std::string_view bits = text.substr(slash + 1);
-  int prefix = -1;
-  const auto [end, err] = std::from_chars(bits.data(), bits.data() + bits.size(), prefix);
-  const bool v4 = Normalize(address).is_v4();
-  if (err != std::errc() || end != bits.data() + bits.size() || bits.empty() || prefix < 0 ||
-      prefix > (v4 ? 32 : 128)) {
-    return InvalidArgumentError("http: bad CIDR prefix length in trusted proxy");
-  }
-  cidr.prefix = v4 ? prefix + 96 : prefix;
-  return cidr;
-}
-
-bool IsTrusted(const std::vector<Cidr>& trusted, const asio::ip::address& a) {
-  const auto bytes = ToBytes16(a);
-  return std::any_of(trusted.begin(), trusted.end(),
-                     [&](const Cidr& c) { return c.Contains(bytes); });
+IpAddress ToIpAddress(const asio::ip::address& a) {
+  return a.is_v4() ? IpAddress::FromV4Bytes(a.to_v4().to_bytes())
+                   : IpAddress::FromV6Bytes(a.to_v6().to_bytes());
 }
 
 // The connection's peer, computed once per connection.
 struct Peer {
-  std::string ip;        // normalized text form
+  IpAddress address;
+  std::string ip;        // address.ToString()
   bool trusted = false;  // may name the client in X-Forwarded-For
 };
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// See ServerOptions::trusted_proxies for the rule.
-std::string ClientIp(const Peer& peer, const std::vector<Cidr>& trusted,
+std::string ClientIp(const Peer& peer, const std::vector<CidrBlock>& trusted,
                      const bhttp::fields& fields) {
-  if (!peer.trusted) return peer.ip;
+  if (!peer.trusted) return peer.ip;  // what ClientAddress would say, without the lookup
+  std::vector<std::string_view> forwarded_for;
   auto [first, last] = fields.equal_range("X-Forwarded-For");
-  if (first == last) return peer.ip;
-  std::vector<std::string_view> hops;  // left to right over all X-Forwarded-For lines
-  for (auto it = first; it != last; ++it) {
-    std::string_view value = it->value();
-    for (;;) {
-      const size_t comma = value.find(',');
-      hops.push_back(Trim(value.substr(0, comma)));
-      if (comma == std::string_view::npos) break;
-      value.remove_prefix(comma + 1);
-    }
-  }
-  std::string client = peer.ip;
-  for (auto hop = hops.rbegin(); hop != hops.rend(); ++hop) {
-    error_code ec;
-    const auto address = asio::ip::make_address(std::string(*hop), ec);
-    if (ec) break;
-    const auto normal = Normalize(address);
-    client = normal.to_string();
-    if (!IsTrusted(trusted, normal)) break;
-  }
-  return client;
+  for (auto it = first; it != last; ++it) forwarded_for.push_back(it->value());
+  if (forwarded_for.empty()) return peer.ip;
+  return ClientAddress(peer.address, trusted, forwarded_for).ToString();
 }
 
 // ---------------------------------------------------------------------------------------------
-// Response serialization (by hand: one string and one gather write per response).
-
-// "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n", formatted at most once a second per thread.
-std::string_view DateLine() {
-  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  thread_local std::time_t cached = -1;
-  thread_local char line[64];
-  thread_local size_t length = 0;
-  const std::time_t now = std::time(nullptr);
-  if (now != cached) {
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    const int n = std::snprintf(line, sizeof line, "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n",
-                                kDays[tm.tm_wday % 7], tm.tm_mday, kMonths[tm.tm_mon % 12],
-                                tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    length = n > 0 ? static_cast<size_t>(n) : 0;
-    cached = now;
-  }
-  return {line, length};
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
-}
-
-bool IsTokenChar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
-}
-
-// Headers this layer writes itself; a handler's copies are dropped.
-bool IsReservedHeader(std::string_view name, bool has_content_type) {
-  return IEquals(name, "Content-Length") || IEquals(name, "Transfer-Encoding") ||
-         IEquals(name, "Connection") || IEquals(name, "Date") || IEquals(name, "Server") ||
-         (has_content_type && IEquals(name, "Content-Type"));
-}
-
-bool IsValidHeader(std::string_view name, std::string_view value) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), IsTokenChar) &&
-         value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
-}
-
-void AppendNumber(std::string& out, uint64_t n) {
-  char digits[24];
-  const auto [end, err] = std::to_chars(digits, digits + sizeof digits, n);
-  out.append(digits, end);
-}
-
-// Writes the status line and header block of `response` into `out`. Returns whether a body
-// follows (false for 204 and 304). Fixes up nonsense (status outside 200..999 becomes 500).
-bool FormatHead(std::string& out, api::Response& response, bool keep_alive) {
-  if (response.status < 200 || response.status > 999) {
-    spdlog::error("http: handler returned HTTP status {}; sending 500", response.status);
-    response = api::Response{500, "text/plain", "Internal Server Error\n", {}};
-  }
-  const int status = response.status;
-  const bool has_body = status != 204 && status != 304;
-  out.clear();
-  out.append("HTTP/1.1 ");
-  AppendNumber(out, static_cast<uint64_t>(status));
-  out.push_back(' ');
-  const auto known = bhttp::int_to_status(static_cast<unsigned>(status));
-  if (known != bhttp::status::unknown) {
-    const auto reason = bhttp::obsolete_reason(known);
-    out.append(reason.data(), reason.size());
-  }
-  out.append("\r\nServer: ksgate\r\n");
-  out.append(DateLine());
-  if (!response.content_type.empty() && IsValidHeader("Content-Type", response.content_type)) {
-    out.append("Content-Type: ").append(response.content_type).append("\r\n");
-  }
-  if (has_body) {
-    out.append("Content-Length: ");
-    AppendNumber(out, response.body.size());
-    out.append("\r\n");
-  }
-  out.append(keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
-  const bool has_content_type = !response.content_type.empty();
-  for (const auto& [name, value] : response.headers) {
-    if (IsReservedHeader(name, has_content_type)) continue;
-    if (!IsValidHeader(name, value)) {
-      spdlog::warn("http: dropping invalid response header '{}'",
-                   std::all_of(name.begin(), name.end(), IsTokenChar) ? name : "?");
-      continue;
-    }
-    out.append(name).append(": ").append(value).append("\r\n");
-  }
-  out.append("\r\n");
-  return has_body;
-}
+// Requests refused and exceptions (the response head is written by response_head.h).
 
 api::Response PlainResponse(int status, std::string body) {
   return api::Response{status, "text/plain", std::move(body), {}};
@@ -408,8 +250,7 @@ class Server::Impl {
   Task<> Refuse(Connection& connection, Parser& parser, const beast::flat_buffer& buffer,
                 const Peer& peer, error_code ec);
   Task<> LingerAndClose(Connection& connection);
-  Task<bool> Write(Connection& connection, api::Response response, bool keep_alive,
-                   bool head_only);
+  Task<bool> Write(Connection& connection, api::Response response, bool keep_alive, bool head_only);
   void StopAccepting();
 
   // Calls the handler behind the second exception fence: a throw becomes a 500.
@@ -425,13 +266,13 @@ class Server::Impl {
 
   ServerOptions options_;
   RequestHandler& handler_;
-  std::vector<Cidr> trusted_;
+  std::vector<CidrBlock> trusted_;
   std::vector<std::unique_ptr<Worker>> workers_;
   // Both live on worker 0 and are only touched there once Run() has started; declared after
   // workers_ so they are destroyed before its io_context.
   std::optional<Acceptor> acceptor_;
   std::optional<SignalSet> signals_;
-  size_t next_worker_ = 0;  // accept loop only
+  size_t next_worker_ = 0;                                    // accept loop only
   std::chrono::steady_clock::time_point last_cap_warning_{};  // accept loop only
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> live_connections_{0};
@@ -443,12 +284,8 @@ class Server::Impl {
 
 Status Server::Impl::Listen() {
   if (acceptor_) return InternalError("http: Listen() called twice");
-  std::vector<Cidr> trusted;
-  for (const std::string& entry : options_.trusted_proxies) {
-    Result<Cidr> cidr = ParseCidr(entry);
-    if (!cidr.ok()) return cidr.status();
-    trusted.push_back(*cidr);
-  }
+  Result<std::vector<CidrBlock>> trusted = ParseTrustedProxies(options_.trusted_proxies);
+  if (!trusted.ok()) return trusted.status();
 
   error_code ec;
   const auto address = asio::ip::make_address(options_.host, ec);
@@ -480,7 +317,7 @@ Status Server::Impl::Listen() {
   const tcp::endpoint bound = acceptor.local_endpoint(ec);
   if (ec) return InternalError("http: getsockname: " + ec.message());
 
-  trusted_ = std::move(trusted);
+  trusted_ = std::move(trusted).value();
   acceptor_.emplace(std::move(acceptor));
   port_.store(bound.port(), std::memory_order_release);
   return Status::Ok();
@@ -518,9 +355,8 @@ void Server::Impl::StopAccepting() {
     signals_->cancel(ec);
   }
   for (auto& w : workers_) {
-    asio::post(w->ioc, [w = w.get(), grace = options_.limits.shutdown_grace] {
-      w->BeginShutdown(grace);
-    });
+    asio::post(w->ioc,
+               [w = w.get(), grace = options_.limits.shutdown_grace] { w->BeginShutdown(grace); });
   }
 }
 
@@ -580,12 +416,10 @@ Task<> Server::Impl::Serve(Worker& worker, Socket socket) {
   stream.socket().set_option(tcp::no_delay(true), ec);
   const tcp::endpoint remote = stream.socket().remote_endpoint(ec);
   if (ec) co_return;  // already gone
-  Peer peer;
-  {
-    const auto address = Normalize(remote.address());
-    peer.ip = address.to_string();
-    peer.trusted = !trusted_.empty() && IsTrusted(trusted_, address);
-  }
+  const IpAddress peer_address = ToIpAddress(remote.address());
+  const Peer peer{.address = peer_address,
+                  .ip = peer_address.ToString(),
+                  .trusted = IsTrustedProxy(trusted_, peer_address)};
 
   beast::flat_buffer buffer;
   size_t served = 0;
@@ -612,7 +446,7 @@ Task<> Server::Impl::Serve(Worker& worker, Socket socket) {
     co_await bhttp::async_read_header(stream, buffer, parser, Into(ec));
     if (!ec && !parser.is_done()) {
       const auto& header = parser.get();
-      if (header.version() >= 11 && IEquals(header[bhttp::field::expect], "100-continue")) {
+      if (header.version() >= 11 && beast::iequals(header[bhttp::field::expect], "100-continue")) {
         co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
                                    Into(ec));
       }
@@ -700,10 +534,11 @@ Task<bool> Server::Impl::Write(Connection& connection, api::Response response, b
                                bool head_only) {
   std::string head;
   head.reserve(256);
-  const bool has_body = FormatHead(head, response, keep_alive) && !head_only;
-  const std::array<asio::const_buffer, 2> buffers = {
-      asio::buffer(head),
-      has_body ? asio::buffer(response.body) : asio::const_buffer()};
+  const std::string_view body = FormatHead(
+      response, {.keep_alive = keep_alive, .head_only = head_only, .now = std::time(nullptr)},
+      head);
+  const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head),
+                                                     asio::buffer(body.data(), body.size())};
   error_code ec;
   connection.stream.expires_after(options_.limits.write_timeout);
   co_await asio::async_write(connection.stream, buffers, Into(ec));

@@ -59,10 +59,11 @@ struct ServerOptions {
   int threads = 0;
   HttpLimits limits;
   // Peers allowed to name the client in X-Forwarded-For: exact addresses ("10.0.0.7", "::1")
-  // and CIDR blocks ("10.0.0.0/8", "fd00::/8"). When the peer is one, client_ip is the
-  // rightmost X-Forwarded-For address that is not itself trusted (all trusted: the leftmost;
-  // an entry that is not an IP address ends the walk at the last good one). From any other
-  // peer the header is ignored and client_ip is the peer's address.
+  // and CIDR blocks ("10.0.0.0/8", "fd00::/8"; an IPv6 block holds no IPv4 peer, as in
+  // common/ip_address.h). When the peer is one, client_ip is the rightmost X-Forwarded-For
+  // address that is not itself trusted (all trusted: the leftmost; an entry that is not an IP
+  // address ends the walk at the last good one). From any other peer the header is ignored and
+  // client_ip is the peer's address. The rule is http/client_address.h's ClientAddress.
   std::vector<std::string> trusted_proxies;
 };
 

@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -17,8 +18,6 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 namespace ksgate::http {
 namespace {
@@ -43,8 +42,7 @@ class EchoHandler : public RequestHandler {
     return response;
   }
 
-  api::Response Reject(const api::Request& partial, std::string_view limit,
-                       uint64_t max) override {
+  api::Response Reject(const api::Request& partial, std::string_view limit, uint64_t max) override {
     {
       std::lock_guard lock(mu_);
       last_partial_ = partial;
@@ -136,9 +134,8 @@ class Client {
       response.headers[name] = value;
     }
     if (head || response.status == 100) return response;
-    const size_t length = std::stoul(response.Header("content-length").empty()
-                                         ? "0"
-                                         : response.Header("content-length"));
+    const size_t length = std::stoul(
+        response.Header("content-length").empty() ? "0" : response.Header("content-length"));
     while (buffer_.size() < length) {
       if (!Fill(deadline)) return std::nullopt;
     }
@@ -242,8 +239,9 @@ TEST_F(ServerTest, GetRoundTrip) {
   auto r = client.Read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  EXPECT_EQ(r->body, "method=GET target=/api_v3/service/session/action/get?format=1 "
-                     "ip=127.0.0.1 type= body=");
+  EXPECT_EQ(r->body,
+            "method=GET target=/api_v3/service/session/action/get?format=1 "
+            "ip=127.0.0.1 type= body=");
   EXPECT_EQ(r->Header("content-type"), "text/plain");
   EXPECT_EQ(r->Header("content-length"), std::to_string(r->body.size()));
   EXPECT_EQ(r->Header("content-length#2"), "");  // the handler's own copy was dropped
@@ -261,15 +259,17 @@ TEST_F(ServerTest, PostRoundTrip) {
   auto r = client.Read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  EXPECT_EQ(r->body, "method=POST target=/api_v3/service/session/action/start ip=127.0.0.1 "
-                     "type=application/json body={\"secret\":\"s\"}");
+  EXPECT_EQ(r->body,
+            "method=POST target=/api_v3/service/session/action/start ip=127.0.0.1 "
+            "type=application/json body={\"secret\":\"s\"}");
 }
 
 TEST_F(ServerTest, ChunkedBodyIsDecoded) {
   Start();
   Client client(port());
-  ASSERT_TRUE(client.Send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-                          "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
   auto r = client.Read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "method=POST target=/c ip=127.0.0.1 type= body=abcde");
@@ -334,8 +334,9 @@ TEST_F(ServerTest, HeadGetsHeadersOnly) {
 TEST_F(ServerTest, Expect100ContinueGetsAnInterimResponse) {
   Start();
   Client client(port());
-  ASSERT_TRUE(client.Send("POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n"
-                          "Expect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send("POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n"
+                  "Expect: 100-continue\r\n\r\n"));
   auto interim = client.Read(/*head=*/true);
   ASSERT_TRUE(interim);
   EXPECT_EQ(interim->status, 100);
@@ -369,8 +370,9 @@ TEST_F(ServerTest, ChunkedBodyOverLimitIsRejected) {
   options.limits.body_limit = 10;
   Start(options);
   Client client(port());
-  ASSERT_TRUE(client.Send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-                          "8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n"));
   auto r = client.Read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "rejected body_limit 10 POST /c");
@@ -382,8 +384,8 @@ TEST_F(ServerTest, HeaderOverLimitIsRejectedThenClosed) {
   options.limits.header_limit = 1024;
   Start(options);
   Client client(port());
-  ASSERT_TRUE(client.Send(Get("/api_v3/service/x/action/y?format=1",
-                              "X-Big: " + std::string(4000, 'b') + "\r\n")));
+  ASSERT_TRUE(client.Send(
+      Get("/api_v3/service/x/action/y?format=1", "X-Big: " + std::string(4000, 'b') + "\r\n")));
   auto r = client.Read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
@@ -407,9 +409,9 @@ TEST_F(ServerTest, OverlongRequestLineIsRejectedWithoutTarget) {
 
 TEST_F(ServerTest, MalformedRequestGets400ThenClosed) {
   Start();
-  for (const char* bad : {"GARBAGE\r\n\r\n", "GET / HTTP/1.1\r\nNo colon here\r\n\r\n",
-                          "GET / HTTP/2.0\r\n\r\n",
-                          "POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"}) {
+  for (const char* bad :
+       {"GARBAGE\r\n\r\n", "GET / HTTP/1.1\r\nNo colon here\r\n\r\n", "GET / HTTP/2.0\r\n\r\n",
+        "POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"}) {
     Client client(port());
     ASSERT_TRUE(client.Send(bad));
     auto r = client.Read();
@@ -561,36 +563,25 @@ TEST_F(ServerTest, SignalStartsShutdown) {
   server_.reset();
 }
 
+// The rule itself is tabled in client_address_test.cc; this checks the wiring: every
+// X-Forwarded-For line reaches it, in order.
 TEST_F(ServerTest, TrustedProxyNamesTheClient) {
   ServerOptions options = Options();
   options.trusted_proxies = {"127.0.0.1", "10.0.0.0/8"};
   Start(options);
   Client client(port());
-  ASSERT_TRUE(client.Send(Get("/x", "X-Forwarded-For: 198.51.100.1, 203.0.113.7, 10.1.2.3\r\n")));
+  ASSERT_TRUE(client.Send(Get("/x",
+                              "X-Forwarded-For: 198.51.100.1\r\n"
+                              "X-Forwarded-For: 203.0.113.7, 10.1.2.3\r\n")));
   auto r = client.Read();
   ASSERT_TRUE(r);
   EXPECT_NE(r->body.find("ip=203.0.113.7 "), std::string::npos) << r->body;
-  // Two header lines count as one list; all hops trusted: the leftmost.
-  ASSERT_TRUE(client.Send(Get("/x", "X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2\r\n")));
+  ASSERT_TRUE(client.Send(Get("/x",
+                              "X-Forwarded-For: 198.51.100.1\r\n"
+                              "X-Forwarded-For: 10.1.2.3\r\n")));
   r = client.Read();
   ASSERT_TRUE(r);
-  EXPECT_NE(r->body.find("ip=10.0.0.1 "), std::string::npos) << r->body;
-  // Garbage ends the walk at the last good hop.
-  ASSERT_TRUE(client.Send(Get("/x", "X-Forwarded-For: 203.0.113.9, nonsense, 10.0.0.5\r\n")));
-  r = client.Read();
-  ASSERT_TRUE(r);
-  EXPECT_NE(r->body.find("ip=10.0.0.5 "), std::string::npos) << r->body;
-}
-
-TEST_F(ServerTest, ExactTrustedProxyStopsAtFirstUntrustedHop) {
-  ServerOptions options = Options();
-  options.trusted_proxies = {"127.0.0.1"};
-  Start(options);
-  Client client(port());
-  ASSERT_TRUE(client.Send(Get("/x", "X-Forwarded-For: 203.0.113.7, 10.1.2.3\r\n")));
-  auto r = client.Read();
-  ASSERT_TRUE(r);
-  EXPECT_NE(r->body.find("ip=10.1.2.3 "), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("ip=198.51.100.1 "), std::string::npos) << r->body;
 }
 
 TEST_F(ServerTest, UntrustedPeerCannotSetClientIp) {

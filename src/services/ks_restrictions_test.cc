@@ -26,6 +26,41 @@ TEST(IpAllowed, CidrBlocksWrittenAsAddressThenPrefix) {
   EXPECT_FALSE(IpAllowed("10.0.0.1", {"10.0.0.0", "33"}));  // not a prefix: "33" is ignored
 }
 
+TEST(IpAllowed, PrefixIsTheNextValueOnlyWhenItIsOne) {
+  struct Case {
+    std::string client_ip;
+    std::vector<std::string> values;
+    bool allowed;
+  };
+  const Case cases[] = {
+      // A value that is not a prefix length is a value of its own.
+      {"192.0.2.7", {"10.0.0.0", "192.0.2.7"}, true},
+      {"10.0.0.0", {"10.0.0.0", "33"}, true},
+      {"33", {"10.0.0.0", "33"}, true},  // exact string match, as Kaltura does
+      {"10.0.0.0", {"10.0.0.0", "8"}, true},
+      {"8", {"10.0.0.0", "8"}, false},          // "8" was consumed as the prefix
+      {"10.0.0.1", {"10.0.0.0", "-0"}, false},  // digits only
+      {"10.0.0.1", {"10.0.0.0", "0"}, true},
+      {"203.0.113.1", {"0.0.0.0", "0"}, true},
+      {"10.0.0.1", {"10.0.0.0", "032"}, false},  // leading zeros: /32
+      {"10.0.0.1", {"10.0.0.0"}, false},         // a lone address is a /32
+      // Families never mix; mapped clients are IPv4.
+      {"10.0.0.1", {"::", "0"}, false},
+      {"::ffff:10.0.0.1", {"::", "0"}, false},
+      {"2001:db8::1", {"::", "0"}, true},
+      {"2001:db8::1", {"0.0.0.0", "0"}, false},
+      {"10.0.0.1", {"::ffff:10.0.0.0", "8"}, true},
+      {"10.0.0.1", {"::ffff:10.0.0.0", "104"}, false},  // an IPv4 block takes 0 to 32
+      // A client address that is not an IP address matches exact values only.
+      {"fe80::1%eth0", {"fe80::1", "64"}, false},
+      {"fe80::1%eth0", {"fe80::1%eth0"}, true},
+      {"", {"0.0.0.0", "0"}, false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(IpAllowed(c.client_ip, c.values), c.allowed) << c.client_ip;
+  }
+}
+
 TEST(UriAllowed, ExactAndPrefixEntries) {
   // "urirestrict:/api_v3/service/session/action/get|/api_v3/service/apptoken*" parses into
   // values split on '/'.

@@ -1,0 +1,55 @@
+// The status line and header block of an HTTP/1.1 response, written by hand into one string:
+// server.cc sends it and the body with one gather write. Pure functions over api::Response (the
+// only side effect is a log line for a handler's mistakes); no HTTP library types. Thread-safe.
+#pragma once
+
+#include <ctime>
+#include <string>
+#include <string_view>
+
+#include "api/response.h"
+
+namespace ksgate::http {
+
+struct HeadOptions {
+  // "Connection: keep-alive" when true, else "Connection: close".
+  bool keep_alive = true;
+  // The request was HEAD: the head is the one a GET would get (same Content-Length), and no
+  // body follows it.
+  bool head_only = false;
+  // The time for the Date header, in Unix seconds.
+  std::time_t now = 0;
+};
+
+// Writes into `out`, replacing what it held, the head of `response`:
+//   HTTP/1.1 <status> <reason>       reason as registered with IANA ("OK", "Not Found"), or
+//                                    nothing after the space for an unregistered status
+//   Server: ksgate
+//   Date: <options.now as an IMF-fixdate>
+//   Content-Type: <content_type>     unless it is empty or holds CR, LF or NUL
+//   Content-Length: <body size>      except for 204 and 304
+//   Connection: keep-alive | close
+//   <name>: <value>                  each of response.headers in order, except those this
+//                                    function writes itself (Content-Length, Transfer-Encoding,
+//                                    Connection, Date, Server, in any case, and Content-Type
+//                                    when content_type is set) and invalid ones (a name that is
+//                                    not an HTTP token, a value with CR, LF or NUL: logged)
+//   <empty line>
+// each line ending in CRLF. Returns what follows the head on the wire: a view of response.body
+// (valid while `response` is), or an empty view for 204, 304 and options.head_only.
+//
+// A status outside 200..999 is a handler bug: it is logged and the answer becomes a 500 with
+// Content-Type text/plain, no other headers and the body "Internal Server Error\n" (the returned
+// view is then of static storage).
+std::string_view FormatHead(const api::Response& response, const HeadOptions& options,
+                            std::string& out);
+
+// "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n" for `now` (Unix seconds; UTC). Formats only when
+// `now` differs from this thread's previous call: the view is of a thread-local buffer, valid
+// until the next call on the same thread.
+std::string_view DateLine(std::time_t now);
+
+// True for the characters of an HTTP token (RFC 9110 5.6.2), which header names and methods are.
+bool IsTokenChar(char c);
+
+}  // namespace ksgate::http
