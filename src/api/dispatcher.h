@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "api/action.h"
+#include "api/handler.h"
 #include "api/params.h"
 #include "api/pipeline.h"
 #include "api/request.h"
@@ -28,7 +29,7 @@ struct DispatcherOptions {
   size_t max_multirequest_items = 100;
 };
 
-class Dispatcher {
+class Dispatcher final : public RequestHandler {
  public:
   Dispatcher(const ActionTable& table, const services::Authenticator& authenticator,
              const services::Authorizer& authorizer, const Clock& clock,
@@ -36,11 +37,11 @@ class Dispatcher {
       : pipeline_(table, authenticator, authorizer, clock), clock_(clock), options_(options) {}
 
   // Always returns a response; API errors are HTTP 200 with a KalturaAPIException body.
-  Response Handle(const Request& request) const;
+  Response Handle(const Request& request) const override;
 
   // The answer to a request the HTTP layer refused before reading it whole (`limit` names the
   // limit, `max` its value): REQUEST_LIMIT_EXCEEDED in the format the URL asked for.
-  Response Reject(const Request& partial, std::string_view limit, uint64_t max) const;
+  Response Reject(const Request& partial, std::string_view limit, uint64_t max) const override;
 
  private:
   CallPipeline pipeline_;

@@ -63,19 +63,6 @@ const char* StatusName(store::PartnerStatus status) {
   return status == store::PartnerStatus::kActive ? "active" : "blocked";
 }
 
-// Bridges the HTTP layer to the dispatcher.
-class DispatcherHandler final : public http::RequestHandler {
- public:
-  explicit DispatcherHandler(const api::Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
-  api::Response Handle(const api::Request& request) override { return dispatcher_.Handle(request); }
-  api::Response Reject(const api::Request& partial, std::string_view limit, uint64_t max) override {
-    return dispatcher_.Reject(partial, limit, max);
-  }
-
- private:
-  const api::Dispatcher& dispatcher_;
-};
-
 }  // namespace
 
 bool ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
@@ -108,7 +95,6 @@ int Serve(const ServeOptions& options) {
   std::unique_ptr<app::App> app =
       OpenApp(options.db, {.cache_ttl = std::chrono::milliseconds(options.cache_ttl_ms)});
   if (!app) return 1;
-  DispatcherHandler handler(app->dispatcher());
 
   http::ServerOptions server_options;
   server_options.host = host;
@@ -117,7 +103,7 @@ int Serve(const ServeOptions& options) {
       options.threads > 0 ? options.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   server_options.trusted_proxies = options.trusted_proxies;
-  http::Server server(server_options, handler);
+  http::Server server(server_options, app->dispatcher());
   if (Status s = server.Listen(); !s.ok()) {
     Fail("cannot listen on " + options.listen + ": " + s.message());
     return 1;

@@ -11,13 +11,13 @@ namespace ksgate::http {
 
 struct HttpLimits {
   // Bytes of request line plus header fields (CRLFs included) of one request. Default 16 KiB.
-  // Over it: RequestHandler::Reject(partial, "header_limit", header_limit), then close.
+  // Over it: api::RequestHandler::Reject(partial, "header_limit", header_limit), then close.
   // Values above 4 GiB are clamped (the parser counts in 32 bits).
   size_t header_limit = 16 * 1024;
 
   // Bytes of one request body after removing chunked encoding. Default 1 MiB. A Content-Length
   // over it is refused as soon as the header is read, without reading the body:
-  // RequestHandler::Reject(partial, "body_limit", body_limit), then close.
+  // api::RequestHandler::Reject(partial, "body_limit", body_limit), then close.
   size_t body_limit = 1024 * 1024;
 
   // Time to receive one whole request (header and body) once its first byte arrived. For the

@@ -209,7 +209,7 @@ struct Worker {
 
 class Server::Impl {
  public:
-  Impl(ServerOptions options, RequestHandler& handler)
+  Impl(ServerOptions options, const api::RequestHandler& handler)
       : options_(std::move(options)), handler_(handler) {
     int threads = options_.threads;
     if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
@@ -265,7 +265,7 @@ class Server::Impl {
   }
 
   ServerOptions options_;
-  RequestHandler& handler_;
+  const api::RequestHandler& handler_;
   std::vector<CidrBlock> trusted_;
   std::vector<std::unique_ptr<Worker>> workers_;
   // Both live on worker 0 and are only touched there once Run() has started; declared after
@@ -563,7 +563,7 @@ Task<> Server::Impl::LingerAndClose(Connection& connection) {
 // ---------------------------------------------------------------------------------------------
 // Server: forwards to Impl.
 
-Server::Server(ServerOptions options, RequestHandler& handler)
+Server::Server(ServerOptions options, const api::RequestHandler& handler)
     : impl_(std::make_unique<Impl>(std::move(options), handler)) {}
 Server::~Server() = default;
 Status Server::Listen() { return impl_->Listen(); }

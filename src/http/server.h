@@ -23,32 +23,13 @@
 #include <string_view>
 #include <vector>
 
+#include "api/handler.h"
 #include "api/request.h"
 #include "api/response.h"
 #include "common/status.h"
 #include "http/limits.h"
 
 namespace ksgate::http {
-
-// What the server calls for every request. Implemented by api/. Called concurrently from all
-// I/O threads, so it must be thread-safe; it runs on the I/O thread itself (no hop), so it
-// should not block for long. An exception thrown by either method is logged and answered with
-// HTTP 500; the server keeps running.
-class RequestHandler {
- public:
-  virtual ~RequestHandler() = default;
-
-  // The answer to a request read whole. request.body is the decoded body (no chunking).
-  virtual api::Response Handle(const api::Request& request) = 0;
-
-  // The answer to a request refused before it was read whole, because it broke a limit:
-  // limit is "header_limit" or "body_limit" and max is that limit's value (HttpLimits).
-  // partial.method and partial.target are filled when the request line could be read (so the
-  // handler can honour format=1); content_type may be; body is always empty. The server sends
-  // the answer with "Connection: close" and closes without reading the rest of the request.
-  virtual api::Response Reject(const api::Request& partial, std::string_view limit,
-                               uint64_t max) = 0;
-};
 
 struct ServerOptions {
   // Numeric IPv4 or IPv6 address to listen on ("0.0.0.0", "::", "127.0.0.1"). No name lookup.
@@ -70,7 +51,7 @@ struct ServerOptions {
 class Server {
  public:
   // handler must outlive *this. Nothing is bound until Listen().
-  Server(ServerOptions options, RequestHandler& handler);
+  Server(ServerOptions options, const api::RequestHandler& handler);
   // Must not run while Run() is running: call Shutdown() and wait for Run() to return first.
   ~Server();
 

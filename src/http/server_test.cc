@@ -27,9 +27,9 @@ using Clock = std::chrono::steady_clock;
 
 // Answers "method=.. target=.. ip=.. type=.. body=.." so a test can see what the server passed
 // on. Target "/slow" sleeps 300 ms first; "/throw" throws.
-class EchoHandler : public RequestHandler {
+class EchoHandler : public api::RequestHandler {
  public:
-  api::Response Handle(const api::Request& request) override {
+  api::Response Handle(const api::Request& request) const override {
     handled_.fetch_add(1);
     if (request.target == "/slow") std::this_thread::sleep_for(300ms);
     if (request.target == "/throw") throw std::runtime_error("boom");
@@ -42,7 +42,8 @@ class EchoHandler : public RequestHandler {
     return response;
   }
 
-  api::Response Reject(const api::Request& partial, std::string_view limit, uint64_t max) override {
+  api::Response Reject(const api::Request& partial, std::string_view limit,
+                       uint64_t max) const override {
     {
       std::lock_guard lock(mu_);
       last_partial_ = partial;
@@ -63,10 +64,10 @@ class EchoHandler : public RequestHandler {
   }
 
  private:
-  std::atomic<int> handled_{0};
-  std::atomic<int> rejected_{0};
-  std::mutex mu_;
-  api::Request last_partial_;
+  mutable std::atomic<int> handled_{0};
+  mutable std::atomic<int> rejected_{0};
+  mutable std::mutex mu_;
+  mutable api::Request last_partial_;
 };
 
 struct HttpResponse {
