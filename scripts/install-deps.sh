@@ -20,7 +20,7 @@ build_pkgs=(
   libcli11-dev libspdlog-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-test_pkgs=(postgresql nginx wrk util-linux sqlite3 curl)
+test_pkgs=(postgresql nginx wrk util-linux sqlite3 curl clang-format)
 
 case "$mode" in
   build) wanted=("${build_pkgs[@]}") ;;

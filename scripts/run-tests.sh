@@ -63,6 +63,15 @@ ctest_counts() {
   echo "$((total - failed - not_run)) $failed"
 }
 
+# check-format.sh: "format: N files checked, M differ".
+format_counts() {
+  local line total bad
+  line="$(grep -E '^format: [0-9]+ files checked, [0-9]+ differ$' "$1" | tail -n 1)" || return 0
+  total="$(sed -E 's/^format: ([0-9]+) files.*/\1/' <<<"$line")"
+  bad="$(sed -E 's/.*checked, ([0-9]+) differ$/\1/' <<<"$line")"
+  echo "$((total - bad)) $bad"
+}
+
 # node --test TAP: the last unindented "# pass N" / "# fail N" (+ "# cancelled N", counted as failed).
 tap_counts() {
   local pass fail cancelled
@@ -130,6 +139,7 @@ node --test-concurrency=1 -e 0 >/dev/null 2>&1 && node_flags+=(--test-concurrenc
 node --test-timeout=120000 -e 0 >/dev/null 2>&1 && node_flags+=(--test-timeout=120000)
 
 # ---- the suites: adding one is one line ------------------------------------------------------
+step "format" format_counts - scripts/check-format.sh
 step "unit (ctest)" ctest_counts - ctest --test-dir "$BUILD_DIR" --output-on-failure -j2
 if ((${#node_dirs[@]})); then
   step "integration (node)" tap_counts "$OUT/node.tap" node "${node_flags[@]}" "${node_dirs[@]}"

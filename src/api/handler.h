@@ -1,5 +1,5 @@
-// api::RequestHandler: what the HTTP layer asks for every request, free of any HTTP library type. The
-// Dispatcher implements it; http::Server calls it.
+// api::RequestHandler: what the HTTP layer asks of the API for every request, free of any HTTP
+// library type. The Dispatcher implements it; http::Server calls it.
 #pragma once
 
 #include <cstdint>
