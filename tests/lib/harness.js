@@ -87,9 +87,10 @@ function migrate(dbPath) {
   if (r.status !== 0) throw new Error(describeRun(args, r));
 }
 
-// Returns {id, name, adminSecret, secret} of a new partner in the SQLite db at dbPath.
-function createPartner(dbPath, name = 'Test partner') {
-  const args = ['partner', 'add', '--db', `sqlite:${dbPath}`, '--name', name, '--json'];
+// Returns {id, name, adminSecret, secret} of a new partner in the SQLite db at dbPath, made by
+// `ksgate partner add` with `extraArgs` (e.g. ['--ks-version', '1']) too.
+function createPartner(dbPath, name = 'Test partner', extraArgs = []) {
+  const args = ['partner', 'add', '--db', `sqlite:${dbPath}`, '--name', name, ...extraArgs, '--json'];
   const r = ksgateCli(args);
   if (r.status !== 0) throw new Error(describeRun(args, r));
   let partner;
