@@ -6,9 +6,9 @@
 
 const assert = require('node:assert/strict');
 const { describe, test, before, after } = require('node:test');
+const { SKIP, nowSec, tokenHash } = require('../lib/api');
 const {
-  S, O, E, SKIP, nowSec, tokenHash, expectApiError, expectInvalidKs, assertNum, assertNear,
-  assertKsString, startEnv,
+  S, O, E, expectApiError, expectInvalidKs, assertNum, assertNear, assertKsString, startEnv,
 } = require('./lib');
 
 const USER = E.SessionType.USER;
@@ -19,11 +19,7 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
   let partner;
   let admin; // a client holding an ADMIN KS of `partner`
 
-  before(async () => {
-    env = await startEnv();
-    partner = env.partner;
-    admin = await env.adminClient();
-  });
+  before(async () => { env = await startEnv(); ({ partner, admin } = env); });
   after(() => env && env.stop());
 
   async function addToken(fields, client = admin) {
@@ -165,9 +161,9 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
       await expectApiError(
         S.appToken.startSession(added.id, tokenHash('SHA256', fresh.getKs(), added.token))
           .execute(fresh),
-        'APP_TOKEN_ID_NOT_FOUND', notFound, { ID: added.id });
+        'APP_TOKEN_ID_NOT_FOUND', { message: notFound, args: { ID: added.id } });
       await expectApiError(S.appToken.get(added.id).execute(adminClient), 'APP_TOKEN_ID_NOT_FOUND',
-        notFound, { ID: added.id });
+        { message: notFound, args: { ID: added.id } });
       const afterDelete = await S.appToken.listAction(filter).execute(adminClient);
       assertNum(afterDelete.totalCount, 0, 'totalCount after delete');
       // The admin KS itself is unaffected by the delete.
@@ -185,7 +181,7 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
       await expectApiError(
         S.appToken.startSession(token.id, tokenHash('SHA1', client.getKs(), token.token))
           .execute(client),
-        'INVALID_APP_TOKEN_HASH', 'Invalid application token hash');
+        'INVALID_APP_TOKEN_HASH', { message: 'Invalid application token hash' });
       const info = await S.appToken.startSession(token.id,
         tokenHash('SHA256', client.getKs(), token.token)).execute(client);
       assert.equal(info.privileges, `sessionid:${token.id},apptoken:${token.id}`);
@@ -200,7 +196,7 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
       await expectApiError(
         S.appToken.startSession(token.id, tokenHash('SHA256', client.getKs(), token.token))
           .execute(client),
-        'INVALID_APP_TOKEN_HASH', 'Invalid application token hash');
+        'INVALID_APP_TOKEN_HASH', { message: 'Invalid application token hash' });
 
       const hash = tokenHash(hashType, client.getKs(), token.token);
       assert.equal(hash.length, { SHA1: 40, MD5: 32, SHA512: 128 }[hashType]);
@@ -245,7 +241,7 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
       const badLimit = env.client((await startTokenSession(
         await addToken({ sessionType: ADMIN, sessionPrivileges: 'actionslimit:abc' }), 'SHA256')).info.ks);
       await expectApiError(S.appToken.listAction().execute(badLimit), 'INVALID_ACTIONS_LIMIT',
-        'Invalid actions limit');
+        { message: 'Invalid actions limit' });
 
       const elsewhere = env.client((await startTokenSession(
         await addToken({ sessionType: ADMIN, sessionPrivileges: 'iprestrict:192.0.2.7' }), 'SHA256')).info.ks);
@@ -282,7 +278,7 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
     });
     const { info } = await startTokenSession(unknownRole, 'SHA256');
     await expectApiError(S.appToken.listAction().execute(env.client(info.ks)), 'INVALID_OBJECT_ID',
-      'Invalid object id [N/A]', { ID: 'N/A' });
+      { message: 'Invalid object id [N/A]', args: { ID: 'N/A' } });
   });
 
   test('a wrong hash: INVALID_APP_TOKEN_HASH', async () => {
@@ -298,7 +294,7 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
     ];
     for (const wrong of wrongs) {
       await expectApiError(S.appToken.startSession(token.id, wrong).execute(client),
-        'INVALID_APP_TOKEN_HASH', 'Invalid application token hash');
+        'INVALID_APP_TOKEN_HASH', { message: 'Invalid application token hash' });
     }
     // The right hash still works afterwards.
     const info = await S.appToken.startSession(token.id, right).execute(client);
@@ -310,13 +306,13 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
     const message = `Application token id "${id}" not found`;
     const { client } = await env.widgetClient();
     await expectApiError(S.appToken.startSession(id, 'x').execute(client),
-      'APP_TOKEN_ID_NOT_FOUND', message, { ID: id });
-    await expectApiError(S.appToken.get(id).execute(admin), 'APP_TOKEN_ID_NOT_FOUND', message,
-      { ID: id });
+      'APP_TOKEN_ID_NOT_FOUND', { message, args: { ID: id } });
+    await expectApiError(S.appToken.get(id).execute(admin), 'APP_TOKEN_ID_NOT_FOUND',
+      { message, args: { ID: id } });
     await expectApiError(S.appToken.update(id, new O.AppToken({ description: 'x' })).execute(admin),
-      'APP_TOKEN_ID_NOT_FOUND', message, { ID: id });
+      'APP_TOKEN_ID_NOT_FOUND', { message, args: { ID: id } });
     await expectApiError(S.appToken.deleteAction(id).execute(admin), 'APP_TOKEN_ID_NOT_FOUND',
-      message, { ID: id });
+      { message, args: { ID: id } });
   });
 
   test('a token with sessionUserId and sessionPrivileges forces them into its KSs', async () => {
@@ -410,7 +406,7 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
       await expectApiError(
         S.appToken.startSession(expired.id, tokenHash('SHA256', client.getKs(), expired.token))
           .execute(client),
-        'APP_TOKEN_EXPIRED', `Application token id "${expired.id}" expired`, { ID: expired.id });
+        'APP_TOKEN_EXPIRED', { message: `Application token id "${expired.id}" expired`, args: { ID: expired.id } });
     });
 
   test('update changes the hash type for later sessions and does not revoke issued KSs',
@@ -425,7 +421,7 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
       await expectApiError(
         S.appToken.startSession(token.id, tokenHash('SHA256', client.getKs(), token.token))
           .execute(client),
-        'INVALID_APP_TOKEN_HASH', 'Invalid application token hash');
+        'INVALID_APP_TOKEN_HASH', { message: 'Invalid application token hash' });
       const md5 = await S.appToken.startSession(token.id,
         tokenHash('MD5', client.getKs(), token.token)).execute(client);
       assertKsString(md5.ks);
@@ -463,11 +459,11 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
     const message = `Application token id "${token.id}" not found`;
 
     await expectApiError(S.appToken.get(token.id).execute(adminB), 'APP_TOKEN_ID_NOT_FOUND',
-      message, { ID: token.id });
+      { message, args: { ID: token.id } });
     await expectApiError(S.appToken.update(token.id, new O.AppToken({ description: 'x' }))
-      .execute(adminB), 'APP_TOKEN_ID_NOT_FOUND', message, { ID: token.id });
+      .execute(adminB), 'APP_TOKEN_ID_NOT_FOUND', { message, args: { ID: token.id } });
     await expectApiError(S.appToken.deleteAction(token.id).execute(adminB),
-      'APP_TOKEN_ID_NOT_FOUND', message, { ID: token.id });
+      'APP_TOKEN_ID_NOT_FOUND', { message, args: { ID: token.id } });
     const listB = await S.appToken.listAction().execute(adminB);
     assertNum(listB.totalCount, 0, 'partner B totalCount');
 
@@ -476,7 +472,7 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
     await expectApiError(
       S.appToken.startSession(token.id, tokenHash('SHA256', client.getKs(), token.token))
         .execute(client),
-      'APP_TOKEN_ID_NOT_FOUND', message, { ID: token.id });
+      'APP_TOKEN_ID_NOT_FOUND', { message, args: { ID: token.id } });
 
     // Partner A still has it, unchanged.
     assert.equal((await S.appToken.get(token.id).execute(admin)).description, 'partner A only');
@@ -484,8 +480,10 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
 
   test('appToken.add rejects readonly fields and bad enum values', async () => {
     await expectApiError(S.appToken.add(new O.AppToken({ token: 'f'.repeat(32) })).execute(admin),
-      'PROPERTY_VALIDATION_NOT_UPDATABLE', 'The property "KalturaAppToken::token" cannot be updated',
-      { PROP_NAME: 'KalturaAppToken::token' });
+      'PROPERTY_VALIDATION_NOT_UPDATABLE', {
+        message: 'The property "KalturaAppToken::token" cannot be updated',
+        args: { PROP_NAME: 'KalturaAppToken::token' },
+      });
     const e1 = await expectApiError(S.appToken.add(new O.AppToken({ hashType: 'sha256' }))
       .execute(admin), 'INVALID_ENUM_VALUE');
     assert.equal(e1.args.ENUM_VAL, 'sha256');
@@ -508,14 +506,16 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
 
       await expectApiError(S.appToken.update(token.id,
         new O.AppToken({ status: E.AppTokenStatus.DISABLED })).execute(admin),
-      'PROPERTY_VALIDATION_NOT_UPDATABLE', 'The property "KalturaAppToken::status" cannot be updated',
-      { PROP_NAME: 'KalturaAppToken::status' });
+      'PROPERTY_VALIDATION_NOT_UPDATABLE', {
+        message: 'The property "KalturaAppToken::status" cannot be updated',
+        args: { PROP_NAME: 'KalturaAppToken::status' },
+      });
       await expectApiError(S.appToken.update(token.id, new O.AppToken({ token: 'f'.repeat(32) }))
         .execute(admin), 'PROPERTY_VALIDATION_NOT_UPDATABLE',
-      'The property "KalturaAppToken::token" cannot be updated');
+      { message: 'The property "KalturaAppToken::token" cannot be updated' });
       await expectApiError(S.appToken.update(token.id, new O.AppToken({ sessionUserId: 'a b<c>' }))
-        .execute(admin), 'INVALID_FIELD_VALUE', 'value in field [sessionUserId] is not valid',
-      { FIELD_NAME: 'sessionUserId' });
+        .execute(admin), 'INVALID_FIELD_VALUE',
+      { message: 'value in field [sessionUserId] is not valid', args: { FIELD_NAME: 'sessionUserId' } });
       assert.equal((await S.appToken.get(token.id).execute(admin)).description,
         'round trip (edited)', 'failed updates change nothing');
     });
@@ -524,11 +524,12 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
     const token = await addToken({ sessionType: USER });
     const { client } = await env.widgetClient();
     await expectApiError(S.appToken.startSession(token.id).execute(client),
-      'MISSING_MANDATORY_PARAMETER', 'Missing parameter "tokenHash"', { PARAM_NAME: 'tokenHash' });
+      'MISSING_MANDATORY_PARAMETER',
+      { message: 'Missing parameter "tokenHash"', args: { PARAM_NAME: 'tokenHash' } });
     await expectApiError(S.appToken.get().execute(admin), 'MISSING_MANDATORY_PARAMETER',
-      'Missing parameter "id"', { PARAM_NAME: 'id' });
+      { message: 'Missing parameter "id"', args: { PARAM_NAME: 'id' } });
     await expectApiError(S.appToken.add().execute(admin), 'MISSING_MANDATORY_PARAMETER',
-      'Missing parameter "appToken"', { PARAM_NAME: 'appToken' });
+      { message: 'Missing parameter "appToken"', args: { PARAM_NAME: 'appToken' } });
   });
 
   test('appToken.list: idIn, pager pages, statusEqual, orderBy', async () => {
@@ -583,11 +584,11 @@ describe('appToken service through kaltura-client', { skip: SKIP, timeout: 15000
   test('startSession with no KS on the client: MISSING_KS', async () => {
     const token = await addToken({ sessionType: USER });
     await expectApiError(S.appToken.startSession(token.id, tokenHash('SHA256', '', token.token))
-      .execute(env.client()), 'MISSING_KS', 'Missing KS, session not established');
+      .execute(env.client()), 'MISSING_KS', { message: 'Missing KS, session not established' });
   });
 
   test('a partner on KS v1: the hash is over the v1 widget KS exactly as sent', async () => {
-    const v1 = env.addPartnerWith('V1 partner', ['--ks-version', '1']);
+    const v1 = env.addPartner('V1 partner', ['--ks-version', '1']);
     const adminV1 = await env.adminClient(v1);
     const token = await addToken({ sessionType: USER, hashType: E.AppTokenHashType.SHA1 },
       adminV1);

@@ -1,7 +1,9 @@
 'use strict';
-// Shared helpers for the conformance suites: a ksgate server on a fresh SQLite db, partners, and
-// Kaltura's official node client (`kaltura-client`) pointed at it. Every API call in the suites
-// goes through that client, in its promise style (`RequestBuilder.execute(client)`).
+// What the conformance suites need of Kaltura's official node client (`kaltura-client`): a ksgate
+// server on a fresh SQLite db with clients pointed at it, and checks of what the client surfaces.
+// Every API call in the suites goes through that client, in its promise style
+// (`RequestBuilder.execute(client)`). The rest (SKIP, hashes, the API error check, time) is
+// ../lib/api.js.
 //
 // How kaltura-client 21.20.0 surfaces results (KalturaClientBase.js, RequestBuilder.doHttpRequest):
 //   - success: the promise resolves with the parsed JSON body as is (a plain object carrying
@@ -15,21 +17,14 @@
 //     per-item `.completion` callback gets (false, errorObject) for that item.
 
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
 const util = require('node:util');
 const h = require('../lib/harness');
+const api = require('../lib/api');
 const kaltura = require('kaltura-client');
 
 const S = kaltura.services;
 const O = kaltura.objects;
 const E = kaltura.enums;
-
-// For describe(name, { skip: SKIP }, ...).
-const SKIP = h.skipUnlessBinary();
-
-function nowSec() {
-  return Math.floor(Date.now() / 1000);
-}
 
 // A client with no logging (the default ILogger prints every request) and, optionally, a KS.
 function newClient(url, ks) {
@@ -42,7 +37,8 @@ function newClient(url, ks) {
   return client;
 }
 
-// Starts `ksgate serve` on a fresh db with one partner. Returns helpers bound to that server.
+// Starts `ksgate serve` on a fresh db with one partner (`partner`) and a client holding an ADMIN
+// KS of it (`admin`). Returns those and helpers bound to that server.
 async function startEnv() {
   const server = await h.startServer();
   const env = {
@@ -50,15 +46,8 @@ async function startEnv() {
     url: server.url,
     partner: h.createPartner(server.dbPath, 'Conformance partner A'),
     client: (ks) => newClient(server.url, ks),
-    addPartner: (name = 'Another partner') => h.createPartner(server.dbPath, name),
-    // `ksgate partner add` with extra flags (e.g. ['--ks-version', '1']).
-    addPartnerWith(name, extraArgs) {
-      const args = ['partner', 'add', '--db', `sqlite:${server.dbPath}`, '--name', name, '--json',
-        ...extraArgs];
-      const r = h.ksgateCli(args);
-      assert.equal(r.status, 0, `ksgate ${args.join(' ')} failed: ${r.stderr}`);
-      return JSON.parse(r.stdout);
-    },
+    // `ksgate partner add`, with extra flags if given (e.g. ['--ks-version', '1']).
+    addPartner: (name = 'Another partner', extraArgs = []) => h.createPartner(server.dbPath, name, extraArgs),
     // session.start ADMIN with the partner's admin secret; returns a client carrying that KS.
     async adminClient(partner = env.partner, userId = '') {
       const client = newClient(server.url);
@@ -79,14 +68,13 @@ async function startEnv() {
     cli: (args) => h.ksgateCli(args),
     stop: () => server.stop(),
   };
+  try {
+    env.admin = await env.adminClient();
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
   return env;
-}
-
-// Lowercase hex of HASH(ks + token), HASH named by a KalturaAppTokenHashType value.
-function tokenHash(hashType, ks, token) {
-  const algo = { SHA1: 'sha1', MD5: 'md5', SHA256: 'sha256', SHA512: 'sha512' }[hashType];
-  assert.ok(algo, `unknown hash type ${hashType}`);
-  return crypto.createHash(algo).update(String(ks) + token).digest('hex');
 }
 
 function show(v) {
@@ -104,33 +92,25 @@ async function rejection(promise) {
   assert.fail(`expected the call to fail with an API error, but it returned ${show(result)}`);
 }
 
-// Asserts an API error object as kaltura-client surfaces it. `message` may be a string or RegExp;
-// `args` (optional) must match exactly (values compared as strings).
-function assertApiError(err, code, message, args) {
+// Awaits a request that must fail with an API error and returns the error object the client
+// rejected with (not an Error: see above).
+async function clientError(promise) {
+  const err = await rejection(promise);
   assert.ok(err && typeof err === 'object' && !(err instanceof Error),
     `expected a KalturaAPIException object from the client, got ${show(err)}`);
-  assert.equal(err.objectType, 'KalturaAPIException', `not an API error: ${show(err)}`);
-  assert.equal(err.code, code, `wrong error code: ${show(err)}`);
-  if (message instanceof RegExp) assert.match(err.message, message, show(err));
-  else if (message !== undefined) assert.equal(err.message, message, show(err));
-  if (args !== undefined) {
-    const got = Array.isArray(err.args) ? {} : Object.fromEntries(
-      Object.entries(err.args || {}).map(([k, v]) => [k, String(v)]));
-    assert.deepEqual(got, Object.fromEntries(Object.entries(args).map(([k, v]) => [k, String(v)])),
-      `wrong error args: ${show(err)}`);
-  }
   return err;
 }
 
-async function expectApiError(promise, code, message, args) {
-  return assertApiError(await rejection(promise), code, message, args);
+// A request that must fail with the API error `code` (and `message`, `args` when given), checked
+// by api.assertApiError. Returns the error object.
+async function expectApiError(promise, code, expected) {
+  return api.assertApiError(await clientError(promise), code, expected);
 }
 
 // The exact INVALID_KS error Kaltura reports for a KS that fails validation for `reason`
 // (LOGOUT, EXPIRED, ...) or does not parse (reason = the KS string itself).
 async function expectInvalidKs(promise, reason) {
-  return expectApiError(promise, 'INVALID_KS', `Invalid KS "${reason}", Error "-1,INVALID_STR"`,
-    { KSID: reason, ERR_CODE: '-1', ERR_DESC: 'INVALID_STR' });
+  return api.assertInvalidKs(await clientError(promise), reason);
 }
 
 // Numbers may come back as JSON strings from Kaltura (PHP runtime types) and as numbers from
@@ -143,9 +123,7 @@ function assertNum(actual, expected, what) {
 
 function assertNear(actual, expected, what, tolerance = 5) {
   assert.ok(actual !== undefined && actual !== null && actual !== '', `${what} is missing`);
-  const n = Number(actual);
-  assert.ok(Math.abs(n - expected) <= tolerance,
-    `${what}: got ${show(actual)}, expected ${expected} ± ${tolerance}`);
+  api.assertNear(Number(actual), expected, what, tolerance);
 }
 
 function assertKsString(ks, what = 'KS') {
@@ -158,14 +136,9 @@ module.exports = {
   S,
   O,
   E,
-  SKIP,
-  nowSec,
   newClient,
   startEnv,
-  tokenHash,
   show,
-  rejection,
-  assertApiError,
   expectApiError,
   expectInvalidKs,
   assertNum,

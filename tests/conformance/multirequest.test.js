@@ -8,9 +8,9 @@
 
 const assert = require('node:assert/strict');
 const { describe, test, before, after } = require('node:test');
+const { SKIP, tokenHash, assertApiError, assertInvalidKs } = require('../lib/api');
 const {
-  S, O, E, SKIP, show, tokenHash, assertApiError, expectInvalidKs, assertNum, assertKsString,
-  startEnv,
+  S, O, E, show, expectInvalidKs, assertNum, assertKsString, startEnv,
 } = require('./lib');
 
 // The client throws inside its own response handler when a multirequest answer is not an array
@@ -44,11 +44,7 @@ describe('multirequest through kaltura-client', { skip: SKIP, timeout: 15000 }, 
   let partner;
   let admin;
 
-  before(async () => {
-    env = await startEnv();
-    partner = env.partner;
-    admin = await env.adminClient();
-  });
+  before(async () => { env = await startEnv(); ({ partner, admin } = env); });
   after(() => env && env.stop());
 
   test('appToken.add then appToken.get("{1:result:id}")', async () => {
@@ -93,8 +89,8 @@ describe('multirequest through kaltura-client', { skip: SKIP, timeout: 15000 }, 
       const results = await run(mr, admin);
 
       assert.equal(results[0].objectType, 'KalturaAppToken');
-      assertApiError(results[1], 'APP_TOKEN_ID_NOT_FOUND', 'Application token id "0_nosuch00" not found',
-        { ID: '0_nosuch00' });
+      assertApiError(results[1], 'APP_TOKEN_ID_NOT_FOUND',
+        { message: 'Application token id "0_nosuch00" not found', args: { ID: '0_nosuch00' } });
       assert.deepEqual(results[2], results[0]);
 
       assert.equal(calls[0].success, true);
@@ -115,8 +111,8 @@ describe('multirequest through kaltura-client', { skip: SKIP, timeout: 15000 }, 
     assert.equal(updated.description, `for ${added.id}`, 'a reference inside a longer string');
     assert.equal(updated.sessionUserId, `u-${partner.id}`, 'a number result is substituted as text');
     assert.equal(deleted, null, 'a void item yields null');
-    assertApiError(gone, 'APP_TOKEN_ID_NOT_FOUND', `Application token id "${added.id}" not found`,
-      { ID: added.id });
+    assertApiError(gone, 'APP_TOKEN_ID_NOT_FOUND',
+      { message: `Application token id "${added.id}" not found`, args: { ID: added.id } });
   });
 
   test('a reference into a list result: {1:result:objects:0:id}', async () => {
@@ -156,8 +152,7 @@ describe('multirequest through kaltura-client', { skip: SKIP, timeout: 15000 }, 
     const mr = S.appToken.listAction().add(S.appToken.get('0_nosuch00'));
     const results = await run(mr, env.client('not-a-ks'));
     for (const r of results) {
-      assertApiError(r, 'INVALID_KS', 'Invalid KS "not-a-ks", Error "-1,INVALID_STR"',
-        { KSID: 'not-a-ks', ERR_CODE: '-1', ERR_DESC: 'INVALID_STR' });
+      assertInvalidKs(r, 'not-a-ks');
     }
   });
 

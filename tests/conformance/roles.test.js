@@ -7,8 +7,9 @@
 
 const assert = require('node:assert/strict');
 const { describe, test, before, after } = require('node:test');
+const { SKIP, tokenHash } = require('../lib/api');
 const {
-  S, O, E, SKIP, tokenHash, expectApiError, assertNum, assertKsString, startEnv,
+  S, O, E, expectApiError, assertNum, assertKsString, startEnv,
 } = require('./lib');
 
 const READER = 'SESSION_READ_PERMISSION,APP_TOKEN_BASE';
@@ -28,11 +29,7 @@ describe('userRole and setrole tokens through kaltura-client', { skip: SKIP, tim
   let partner;
   let admin; // a client holding an ADMIN KS of `partner`
 
-  before(async () => {
-    env = await startEnv();
-    partner = env.partner;
-    admin = await env.adminClient();
-  });
+  before(async () => { env = await startEnv(); ({ partner, admin } = env); });
   after(() => env && env.stop());
 
   // The developer's side: no KS → widget session → hash → startSession. Returns {info, client}
@@ -150,15 +147,17 @@ describe('userRole and setrole tokens through kaltura-client', { skip: SKIP, tim
 
     const builtin = await S.userRole.get(1).execute(admin);
     assert.equal(builtin.systemName, 'PARTNER_ADMIN_ROLE');
-    await expectApiError(S.userRole.deleteAction(1).execute(admin), 'INVALID_OBJECT_ID', 'Invalid object id [1]', { ID: '1' });
+    await expectApiError(S.userRole.deleteAction(1).execute(admin), 'INVALID_OBJECT_ID',
+      { message: 'Invalid object id [1]', args: { ID: '1' } });
     await expectApiError(S.userRole.add(new O.UserRole({ name: 'bad', permissionNames: 'NOPE' })).execute(admin),
-      'PERMISSION_NOT_FOUND', `Permission [NOPE] was not found for partner [${partner.id}]`);
+      'PERMISSION_NOT_FOUND', { message: `Permission [NOPE] was not found for partner [${partner.id}]` });
     await expectApiError(S.userRole.add(new O.UserRole({ name: 'dup', systemName: 'PARTNER_ADMIN_ROLE' })).execute(admin),
-      'SYSTEM_NAME_ALREADY_EXISTS', 'System name [PARTNER_ADMIN_ROLE] already exists');
+      'SYSTEM_NAME_ALREADY_EXISTS', { message: 'System name [PARTNER_ADMIN_ROLE] already exists' });
 
     const deleted = await S.userRole.deleteAction(role.id).execute(admin);
     assertNum(deleted.status, E.UserRoleStatus.DELETED, 'deleted status');
-    await expectApiError(S.userRole.get(role.id).execute(admin), 'INVALID_OBJECT_ID', `Invalid object id [${role.id}]`);
+    await expectApiError(S.userRole.get(role.id).execute(admin), 'INVALID_OBJECT_ID',
+      { message: `Invalid object id [${role.id}]` });
 
     const perms = await S.permission.listAction(new O.PermissionFilter({ nameEqual: 'APP_TOKEN_ADD' })).execute(admin);
     assert.equal(perms.objectType, 'KalturaPermissionListResponse');

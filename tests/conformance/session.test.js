@@ -2,12 +2,11 @@
 // The session service (spec §3) as Kaltura's node client (`kaltura-client`) sees it: session.start,
 // startWidgetSession, get and end, and the API errors the client surfaces for them.
 
-const { eventually } = require('../lib/util');
 const assert = require('node:assert/strict');
 const { describe, test, before, after } = require('node:test');
+const { SKIP, nowSec, eventually } = require('../lib/api');
 const {
-  S, O, E, SKIP, nowSec, expectApiError, expectInvalidKs, assertNum, assertNear, assertKsString,
-  startEnv,
+  S, O, E, expectApiError, expectInvalidKs, assertNum, assertNear, assertKsString, startEnv,
 } = require('./lib');
 
 describe('session service through kaltura-client', { skip: SKIP, timeout: 15000 }, () => {
@@ -15,11 +14,7 @@ describe('session service through kaltura-client', { skip: SKIP, timeout: 15000 
   let partner;
   let admin; // a client holding an ADMIN KS of `partner`
 
-  before(async () => {
-    env = await startEnv();
-    partner = env.partner;
-    admin = await env.adminClient();
-  });
+  before(async () => { env = await startEnv(); ({ partner, admin } = env); });
   after(() => env && env.stop());
 
   test('session.start ADMIN returns a KS string that client.setKs makes usable', async () => {
@@ -62,7 +57,8 @@ describe('session service through kaltura-client', { skip: SKIP, timeout: 15000 
     // The USER KS is a valid session (startSession runs and fails on the id, not on the KS) but
     // does not open admin-only actions.
     await expectApiError(S.appToken.startSession('0_nosuchid', 'x').execute(client),
-      'APP_TOKEN_ID_NOT_FOUND', 'Application token id "0_nosuchid" not found', { ID: '0_nosuchid' });
+      'APP_TOKEN_ID_NOT_FOUND',
+        { message: 'Application token id "0_nosuchid" not found', args: { ID: '0_nosuchid' } });
     const err = await expectApiError(S.appToken.add(new O.AppToken()).execute(client), 'SERVICE_FORBIDDEN');
     assert.match(err.args.SERVICE, /^apptoken->add$/i);
     assert.equal(err.message, `The access to service [${err.args.SERVICE}] is forbidden`);
@@ -96,7 +92,7 @@ describe('session service through kaltura-client', { skip: SKIP, timeout: 15000 
       await expectApiError(
         S.session.start(partner.adminSecret, '', E.SessionType.ADMIN, partner.id, 3600,
           'setrole:NO_SUCH_ROLE_XYZ').execute(env.client()),
-        'UNKNOWN_ROLE_ID', 'Unknown role id');
+        'UNKNOWN_ROLE_ID', { message: 'Unknown role id' });
     });
 
   test('session.start with a wrong secret: START_SESSION_ERROR', async () => {
@@ -105,16 +101,16 @@ describe('session service through kaltura-client', { skip: SKIP, timeout: 15000 
     await expectApiError(
       S.session.start('0123456789abcdef0123456789abcdef', '', E.SessionType.ADMIN, partner.id)
         .execute(client),
-      'START_SESSION_ERROR', expectedMessage, { PID: partner.id });
+      'START_SESSION_ERROR', { message: expectedMessage, args: { PID: String(partner.id) } });
     // The user secret is not accepted for an ADMIN session.
     await expectApiError(
       S.session.start(partner.secret, '', E.SessionType.ADMIN, partner.id).execute(client),
-      'START_SESSION_ERROR', expectedMessage, { PID: partner.id });
+      'START_SESSION_ERROR', { message: expectedMessage, args: { PID: String(partner.id) } });
     // Another partner's admin secret is not this partner's.
     const other = env.addPartner('Secret owner');
     await expectApiError(
       S.session.start(other.adminSecret, '', E.SessionType.ADMIN, partner.id).execute(client),
-      'START_SESSION_ERROR', expectedMessage, { PID: partner.id });
+      'START_SESSION_ERROR', { message: expectedMessage, args: { PID: String(partner.id) } });
     assert.equal(client.getKs(), undefined, 'a failed start leaves the client without a KS');
   });
 
@@ -123,7 +119,7 @@ describe('session service through kaltura-client', { skip: SKIP, timeout: 15000 
       await expectApiError(
         S.session.start(partner.adminSecret, '', E.SessionType.ADMIN, 987654).execute(env.client()),
         'SERVICE_FORBIDDEN_CONTENT_BLOCKED',
-        'The access to this service is forbidden since the specified partner is blocked');
+        { message: 'The access to this service is forbidden since the specified partner is blocked' });
     });
 
   test('a blocked partner: no new sessions, and its existing KSs stop working', async () => {
@@ -138,11 +134,11 @@ describe('session service through kaltura-client', { skip: SKIP, timeout: 15000 
     // The CLI is another process: the server sees the change within its cache TTL.
     await eventually(() => expectApiError(
       S.session.start(blocked.adminSecret, '', E.SessionType.ADMIN, blocked.id).execute(env.client()),
-      'SERVICE_FORBIDDEN_CONTENT_BLOCKED', message));
+      'SERVICE_FORBIDDEN_CONTENT_BLOCKED', { message }));
     await expectApiError(S.appToken.listAction().execute(adminB), 'SERVICE_FORBIDDEN_CONTENT_BLOCKED',
-      message);
+      { message });
     await expectApiError(S.appToken.startSession('0_nosuchid', 'x').execute(userB),
-      'SERVICE_FORBIDDEN_CONTENT_BLOCKED', message);
+      'SERVICE_FORBIDDEN_CONTENT_BLOCKED', { message });
     // Other partners are unaffected.
     assert.equal((await S.appToken.listAction().execute(admin)).objectType,
       'KalturaAppTokenListResponse');
@@ -168,7 +164,7 @@ describe('session service through kaltura-client', { skip: SKIP, timeout: 15000 
     // Set on the client, the widget KS is accepted (the call fails on the token id, not the KS).
     client.setKs(res.ks);
     await expectApiError(S.appToken.startSession('0_nosuchid', 'x').execute(client),
-      'APP_TOKEN_ID_NOT_FOUND', 'Application token id "0_nosuchid" not found');
+      'APP_TOKEN_ID_NOT_FOUND', { message: 'Application token id "0_nosuchid" not found' });
 
     // An explicit expiry.
     const res2 = await S.session.startWidgetSession(`_${partner.id}`, 600).execute(env.client());
@@ -178,7 +174,7 @@ describe('session service through kaltura-client', { skip: SKIP, timeout: 15000 
 
   test('startWidgetSession with an unknown widget: INVALID_WIDGET_ID', async () => {
     await expectApiError(S.session.startWidgetSession('_987654').execute(env.client()),
-      'INVALID_WIDGET_ID', 'Unknown widget [_987654]', { WIDGET_ID: '_987654' });
+      'INVALID_WIDGET_ID', { message: 'Unknown widget [_987654]', args: { WIDGET_ID: '_987654' } });
   });
 
   test('a widget KS cannot manage app tokens: SERVICE_FORBIDDEN', async () => {
@@ -199,8 +195,7 @@ describe('session service through kaltura-client', { skip: SKIP, timeout: 15000 
     const { ks: widgetKs } = await S.session.startWidgetSession(`_${partner.id}`)
       .execute(env.client());
     for (const [what, ks] of [['USER KS', userKs], ['widget KS', widgetKs]]) {
-      const err = await expectApiError(S.session.get().execute(env.client(ks)), 'SERVICE_FORBIDDEN',
-        undefined);
+      const err = await expectApiError(S.session.get().execute(env.client(ks)), 'SERVICE_FORBIDDEN');
       assert.match(err.args.SERVICE, /^session->get$/i, what);
       assert.equal(err.message, `The access to service [${err.args.SERVICE}] is forbidden`, what);
     }
@@ -211,8 +206,8 @@ describe('session service through kaltura-client', { skip: SKIP, timeout: 15000 
     const otherKs = await S.session.start(other.adminSecret, '', E.SessionType.ADMIN, other.id)
       .execute(env.client());
     await expectApiError(S.session.get(otherKs).execute(admin), 'PARTNER_ACCESS_FORBIDDEN',
-      `Partner [${partner.id}] cannot access partner [${other.id}]`,
-      { ACCESSING_PID: partner.id, ACCESSED_PID: other.id });
+      { message: `Partner [${partner.id}] cannot access partner [${other.id}]`,
+        args: { ACCESSING_PID: String(partner.id), ACCESSED_PID: String(other.id) } });
   });
 
   test('session.end: the ended KS is rejected with INVALID_KS "LOGOUT", others keep working',
@@ -259,7 +254,7 @@ describe('session service through kaltura-client', { skip: SKIP, timeout: 15000 
   });
 
   test('a partner on KS v1: session.start issues a v1 KS the server accepts', async () => {
-    const v1 = env.addPartnerWith('V1 partner', ['--ks-version', '1']);
+    const v1 = env.addPartner('V1 partner', ['--ks-version', '1']);
     const ks = await S.session.start(v1.adminSecret, 'v1-user', E.SessionType.ADMIN, v1.id)
       .execute(env.client());
     assertKsString(ks);

@@ -4,60 +4,19 @@
 // (spec/apptoken-and-session.md §1-§2, docs/compatibility.md "App tokens").
 
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const h = require('../lib/harness');
-const { apptokenHelpers } = require('../lib/apptoken');
+const api = require('../lib/api');
 
-const skip = h.skipUnlessBinary();
-let server;
-
-before(async () => {
-  if (!skip) server = await h.startServer();
-});
-after(async () => {
-  if (server) await server.stop();
-});
+const { assertOk, assertApiError, nowSec, sleep } = api;
+const skip = api.SKIP;
+const server = api.suiteServer();
+const { call, newPartner, startSession, widgetKs, addToken, startAppTokenSession } = server;
 
 // ---- helpers -------------------------------------------------------------------------------
 
-const nowSec = () => Math.floor(Date.now() / 1000);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const { call, assertError, assertOk, addToken } = apptokenHelpers(() => server);
-
-let partnerSeq = 0;
-// A new partner with an admin KS, so that every test sees only its own tokens.
-async function newPartner(extraArgs = []) {
-  const name = `apptoken-${++partnerSeq}`;
-  let partner;
-  if (extraArgs.length) {
-    const r = h.ksgateCli(['partner', 'add', '--db', `sqlite:${server.dbPath}`, '--name', name,
-      ...extraArgs, '--json']);
-    assert.equal(r.status, 0, r.stderr);
-    partner = JSON.parse(r.stdout);
-  } else {
-    partner = h.createPartner(server.dbPath, name);
-  }
-  const ks = await call('session', 'start', { partnerId: partner.id, secret: partner.adminSecret, type: 2 });
-  assert.equal(typeof ks, 'string', JSON.stringify(ks));
-  return { partner, ks };
-}
-
-async function widgetKs(partnerId) {
-  const r = assertOk(await call('session', 'startWidgetSession', { widgetId: `_${partnerId}` }));
-  return r.ks;
-}
-
-async function userKs(partner, userId = 'someone@example.com') {
-  const ks = await call('session', 'start', { partnerId: partner.id, secret: partner.secret, type: 0, userId });
-  assert.equal(typeof ks, 'string', JSON.stringify(ks));
-  return ks;
-}
-
-async function startSession(callerKs, token, extra = {}) {
-  const tokenHash = crypto.createHash(token.hashType.toLowerCase()).update(callerKs + token.token).digest('hex');
-  return call('appToken', 'startSession', { ks: callerKs, id: token.id, tokenHash, ...extra });
-}
+const userKs = (partner, userId = 'someone@example.com') =>
+  startSession(partner, { secret: partner.secret, type: 0, userId });
 
 const READONLY_VALUES = (partner) => ({
   id: '0_abcdefgh',
@@ -112,7 +71,7 @@ test('add stores every writable field as sent', { skip }, async () => {
 });
 
 test('sessionDuration defaults to the partner KS max expiry', { skip }, async () => {
-  const { ks } = await newPartner(['--ks-max-expiry', '7200']);
+  const { ks } = await newPartner({ args: ['--ks-max-expiry', '7200'] });
   const t = await addToken(ks);
   assert.equal(t.sessionDuration, 7200);
   // An explicit value is not capped by the partner's maximum.
@@ -133,7 +92,7 @@ test('add with a read-only field is PROPERTY_VALIDATION_NOT_UPDATABLE', { skip }
   for (const [field, value] of Object.entries(READONLY_VALUES(partner))) {
     const res = await call('appToken', 'add',
       { ks, appToken: { objectType: 'KalturaAppToken', description: 'x', [field]: value } });
-    assertError(res, 'PROPERTY_VALIDATION_NOT_UPDATABLE', { PROP_NAME: `KalturaAppToken::${field}` });
+    assertApiError(res, 'PROPERTY_VALIDATION_NOT_UPDATABLE', { args: { PROP_NAME: `KalturaAppToken::${field}` } });
     assert.equal(res.message, `The property "KalturaAppToken::${field}" cannot be updated`);
   }
   const list = assertOk(await call('appToken', 'list', { ks }));
@@ -144,8 +103,8 @@ test('add with an unknown hashType is INVALID_ENUM_VALUE', { skip }, async () =>
   const { ks } = await newPartner();
   for (const bad of ['sha256', 'SHA3', 'CRC32', '']) {
     const res = await call('appToken', 'add', { ks, appToken: { hashType: bad } });
-    assertError(res, 'INVALID_ENUM_VALUE',
-      { ENUM_VAL: bad, PARAM_NAME: 'hashType', ENUM_TYPE: 'KalturaAppTokenHashType' });
+    assertApiError(res, 'INVALID_ENUM_VALUE',
+      { args: { ENUM_VAL: bad, PARAM_NAME: 'hashType', ENUM_TYPE: 'KalturaAppTokenHashType' } });
   }
 });
 
@@ -153,8 +112,8 @@ test('add with an unknown sessionType is INVALID_ENUM_VALUE', { skip }, async ()
   const { ks } = await newPartner();
   for (const bad of [1, 3, -1, 'admin']) {
     const res = await call('appToken', 'add', { ks, appToken: { sessionType: bad } });
-    assertError(res, 'INVALID_ENUM_VALUE',
-      { ENUM_VAL: String(bad), PARAM_NAME: 'sessionType', ENUM_TYPE: 'KalturaSessionType' });
+    assertApiError(res, 'INVALID_ENUM_VALUE',
+      { args: { ENUM_VAL: String(bad), PARAM_NAME: 'sessionType', ENUM_TYPE: 'KalturaSessionType' } });
     assert.equal(res.message,
       `Invalid enumeration value "${bad}" for parameter "sessionType", expecting enumeration type "KalturaSessionType"`);
   }
@@ -199,13 +158,14 @@ test('get returns the token as add did', { skip }, async () => {
 test('get of an unknown id is APP_TOKEN_ID_NOT_FOUND', { skip }, async () => {
   const { ks } = await newPartner();
   const res = await call('appToken', 'get', { ks, id: '0_zzzzzzzz' });
-  assertError(res, 'APP_TOKEN_ID_NOT_FOUND', { ID: '0_zzzzzzzz' });
+  assertApiError(res, 'APP_TOKEN_ID_NOT_FOUND', { args: { ID: '0_zzzzzzzz' } });
   assert.equal(res.message, 'Application token id "0_zzzzzzzz" not found');
 });
 
 test('get without id is MISSING_MANDATORY_PARAMETER', { skip }, async () => {
   const { ks } = await newPartner();
-  assertError(await call('appToken', 'get', { ks }), 'MISSING_MANDATORY_PARAMETER', { PARAM_NAME: 'id' });
+  assertApiError(await call('appToken', 'get', { ks }), 'MISSING_MANDATORY_PARAMETER',
+    { args: { PARAM_NAME: 'id' } });
 });
 
 // ---- update --------------------------------------------------------------------------------
@@ -255,7 +215,7 @@ test('update bumps updatedAt and keeps createdAt', { skip }, async () => {
 });
 
 test('__null clears description and other nullable fields', { skip }, async () => {
-  const { ks } = await newPartner(['--ks-max-expiry', '3000']);
+  const { ks } = await newPartner({ args: ['--ks-max-expiry', '3000'] });
   const t = await addToken(ks, {
     description: 'to clear', sessionUserId: 'u', sessionPrivileges: 'a:1', expiry: 2000000000,
     sessionType: 2, hashType: 'MD5', sessionDuration: 50,
@@ -310,7 +270,7 @@ test('update of a read-only field to a new value is PROPERTY_VALIDATION_NOT_UPDA
   for (const [field, value] of Object.entries(changed)) {
     const res = await call('appToken', 'update',
       { ks, id: t.id, appToken: { [field]: value, description: 'should not be saved' } });
-    assertError(res, 'PROPERTY_VALIDATION_NOT_UPDATABLE', { PROP_NAME: `KalturaAppToken::${field}` });
+    assertApiError(res, 'PROPERTY_VALIDATION_NOT_UPDATABLE', { args: { PROP_NAME: `KalturaAppToken::${field}` } });
   }
   const got = assertOk(await call('appToken', 'get', { ks, id: t.id }));
   assert.deepEqual(got, t, 'a rejected update must not change the token');
@@ -318,8 +278,8 @@ test('update of a read-only field to a new value is PROPERTY_VALIDATION_NOT_UPDA
 
 test('update of an unknown id is APP_TOKEN_ID_NOT_FOUND', { skip }, async () => {
   const { ks } = await newPartner();
-  assertError(await call('appToken', 'update', { ks, id: '0_nothere1', appToken: { description: 'x' } }),
-    'APP_TOKEN_ID_NOT_FOUND', { ID: '0_nothere1' });
+  assertApiError(await call('appToken', 'update', { ks, id: '0_nothere1', appToken: { description: 'x' } }),
+    'APP_TOKEN_ID_NOT_FOUND', { args: { ID: '0_nothere1' } });
 });
 
 // ---- delete --------------------------------------------------------------------------------
@@ -330,11 +290,13 @@ test('after delete, get/list/update/delete/startSession all fail', { skip }, asy
   const t = await addToken(ks, { description: 'doomed' });
   assert.equal(await call('appToken', 'delete', { ks, id: t.id }), null);
 
-  assertError(await call('appToken', 'get', { ks, id: t.id }), 'APP_TOKEN_ID_NOT_FOUND', { ID: t.id });
-  assertError(await call('appToken', 'update', { ks, id: t.id, appToken: { description: 'x' } }),
-    'APP_TOKEN_ID_NOT_FOUND', { ID: t.id });
-  assertError(await call('appToken', 'delete', { ks, id: t.id }), 'APP_TOKEN_ID_NOT_FOUND', { ID: t.id });
-  assertError(await startSession(await widgetKs(partner.id), t), 'APP_TOKEN_ID_NOT_FOUND', { ID: t.id });
+  assertApiError(await call('appToken', 'get', { ks, id: t.id }), 'APP_TOKEN_ID_NOT_FOUND', { args: { ID: t.id } });
+  assertApiError(await call('appToken', 'update', { ks, id: t.id, appToken: { description: 'x' } }),
+    'APP_TOKEN_ID_NOT_FOUND', { args: { ID: t.id } });
+  assertApiError(await call('appToken', 'delete', { ks, id: t.id }), 'APP_TOKEN_ID_NOT_FOUND',
+    { args: { ID: t.id } });
+  assertApiError(await startAppTokenSession(await widgetKs(partner.id), t), 'APP_TOKEN_ID_NOT_FOUND',
+    { args: { ID: t.id } });
 
   const list = assertOk(await call('appToken', 'list', { ks }));
   assert.equal(list.totalCount, 1);
@@ -361,8 +323,8 @@ test('a widget KS may not add/get/list/update/delete (SERVICE_FORBIDDEN)', { ski
   const t = await addToken(ks, { description: 'orig' });
   const wks = await widgetKs(partner.id);
   for (const [action, params] of ADMIN_ACTIONS(t.id)) {
-    assertError(await call('appToken', action, { ks: wks, ...params }), 'SERVICE_FORBIDDEN',
-      { SERVICE: `apptoken->${action}` });
+    assertApiError(await call('appToken', action, { ks: wks, ...params }), 'SERVICE_FORBIDDEN',
+      { args: { SERVICE: `apptoken->${action}` } });
   }
   assert.deepEqual(assertOk(await call('appToken', 'get', { ks, id: t.id })), t);
   assert.equal(assertOk(await call('appToken', 'list', { ks })).totalCount, 1);
@@ -373,8 +335,8 @@ test('a user KS may not add/get/list/update/delete (SERVICE_FORBIDDEN)', { skip 
   const t = await addToken(ks, { description: 'orig' });
   const uks = await userKs(partner);
   for (const [action, params] of ADMIN_ACTIONS(t.id)) {
-    assertError(await call('appToken', action, { ks: uks, ...params }), 'SERVICE_FORBIDDEN',
-      { SERVICE: `apptoken->${action}` });
+    assertApiError(await call('appToken', action, { ks: uks, ...params }), 'SERVICE_FORBIDDEN',
+      { args: { SERVICE: `apptoken->${action}` } });
   }
   assert.deepEqual(assertOk(await call('appToken', 'get', { ks, id: t.id })), t);
 });
@@ -382,9 +344,9 @@ test('a user KS may not add/get/list/update/delete (SERVICE_FORBIDDEN)', { skip 
 test('a USER-type KS minted by an app token may not manage tokens', { skip }, async () => {
   const { partner, ks } = await newPartner();
   const t = await addToken(ks, { sessionType: 0 });
-  const info = assertOk(await startSession(await widgetKs(partner.id), t), 'KalturaSessionInfo');
+  const info = assertOk(await startAppTokenSession(await widgetKs(partner.id), t), 'KalturaSessionInfo');
   for (const [action, params] of ADMIN_ACTIONS(t.id)) {
-    assertError(await call('appToken', action, { ks: info.ks, ...params }), 'SERVICE_FORBIDDEN');
+    assertApiError(await call('appToken', action, { ks: info.ks, ...params }), 'SERVICE_FORBIDDEN');
   }
 });
 
@@ -393,7 +355,7 @@ test('without a KS every appToken action is MISSING_KS', { skip }, async () => {
   const t = await addToken(ks);
   for (const [action, params] of [...ADMIN_ACTIONS(t.id),
     ['startSession', { id: t.id, tokenHash: 'a'.repeat(64) }]]) {
-    assertError(await call('appToken', action, params), 'MISSING_KS', []);
+    assertApiError(await call('appToken', action, params), 'MISSING_KS', { args: [] });
   }
   assert.equal(assertOk(await call('appToken', 'list', { ks })).totalCount, 1);
 });
@@ -403,10 +365,7 @@ async function roleKs(partner, adminKs, systemName, permissionNames) {
   const role = assertOk(await call('userRole', 'add', { ks: adminKs,
     userRole: { objectType: 'KalturaUserRole', name: systemName, systemName, permissionNames } }), 'KalturaUserRole');
   assert.equal(role.permissionNames, permissionNames);
-  const ks = await call('session', 'start',
-    { partnerId: partner.id, secret: partner.adminSecret, type: 0, userId: 'role-user', privileges: `setrole:${systemName}` });
-  assert.equal(typeof ks, 'string', JSON.stringify(ks));
-  return ks;
+  return startSession(partner, { type: 0, userId: 'role-user', privileges: `setrole:${systemName}` });
 }
 
 test('a role with APP_TOKEN_BASE may get and list tokens, nothing else', { skip }, async () => {
@@ -416,8 +375,8 @@ test('a role with APP_TOKEN_BASE may get and list tokens, nothing else', { skip 
   assert.deepEqual(assertOk(await call('appToken', 'get', { ks: reader, id: t.id })), t);
   assert.deepEqual(assertOk(await call('appToken', 'list', { ks: reader })).objects, [t]);
   for (const [action, params] of ADMIN_ACTIONS(t.id).filter(([a]) => !['get', 'list'].includes(a))) {
-    assertError(await call('appToken', action, { ks: reader, ...params }), 'SERVICE_FORBIDDEN',
-      { SERVICE: `apptoken->${action}` });
+    assertApiError(await call('appToken', action, { ks: reader, ...params }), 'SERVICE_FORBIDDEN',
+      { args: { SERVICE: `apptoken->${action}` } });
   }
   assert.deepEqual(assertOk(await call('appToken', 'get', { ks, id: t.id })), t);
 });
@@ -432,7 +391,7 @@ test('APP_TOKEN_ADD, APP_TOKEN_UPDATE and APP_TOKEN_DELETE each grant exactly th
       if (other === action) {
         assert.ok(res === null || res?.objectType === 'KalturaAppToken', `${action}: ${JSON.stringify(res)}`);
       } else {
-        assertError(res, 'SERVICE_FORBIDDEN', { SERVICE: `apptoken->${other}` });
+        assertApiError(res, 'SERVICE_FORBIDDEN', { args: { SERVICE: `apptoken->${other}` } });
       }
     }
   }
@@ -442,13 +401,13 @@ test("an app token whose setrole is a custom role mints KSs limited to that role
   const { partner, ks } = await newPartner();
   await roleKs(partner, ks, 'TOKEN_LISTER', 'APP_TOKEN_BASE');
   const t = await addToken(ks, { sessionType: 2, sessionPrivileges: 'setrole:TOKEN_LISTER' });
-  const info = assertOk(await startSession(await widgetKs(partner.id), t), 'KalturaSessionInfo');
+  const info = assertOk(await startAppTokenSession(await widgetKs(partner.id), t), 'KalturaSessionInfo');
   assert.equal(info.sessionType, 2);
   assert.deepEqual(assertOk(await call('appToken', 'list', { ks: info.ks })).objects.map((o) => o.id), [t.id]);
-  assertError(await call('appToken', 'add', { ks: info.ks, appToken: { description: 'x' } }), 'SERVICE_FORBIDDEN',
-    { SERVICE: 'apptoken->add' });
-  assertError(await call('appToken', 'delete', { ks: info.ks, id: t.id }), 'SERVICE_FORBIDDEN',
-    { SERVICE: 'apptoken->delete' });
+  assertApiError(await call('appToken', 'add', { ks: info.ks, appToken: { description: 'x' } }), 'SERVICE_FORBIDDEN',
+    { args: { SERVICE: 'apptoken->add' } });
+  assertApiError(await call('appToken', 'delete', { ks: info.ks, id: t.id }), 'SERVICE_FORBIDDEN',
+    { args: { SERVICE: 'apptoken->delete' } });
 });
 
 // ---- partner isolation ---------------------------------------------------------------------
@@ -459,12 +418,15 @@ test("partner B cannot see or touch partner A's token", { skip }, async () => {
   const t = await addToken(a.ks, { description: 'A only' });
   const bOwn = await addToken(b.ks, { description: 'B own' });
 
-  assertError(await call('appToken', 'get', { ks: b.ks, id: t.id }), 'APP_TOKEN_ID_NOT_FOUND', { ID: t.id });
-  assertError(await call('appToken', 'update', { ks: b.ks, id: t.id, appToken: { description: 'B was here' } }),
-    'APP_TOKEN_ID_NOT_FOUND', { ID: t.id });
-  assertError(await call('appToken', 'delete', { ks: b.ks, id: t.id }), 'APP_TOKEN_ID_NOT_FOUND', { ID: t.id });
+  assertApiError(await call('appToken', 'get', { ks: b.ks, id: t.id }), 'APP_TOKEN_ID_NOT_FOUND',
+    { args: { ID: t.id } });
+  assertApiError(await call('appToken', 'update', { ks: b.ks, id: t.id, appToken: { description: 'B was here' } }),
+    'APP_TOKEN_ID_NOT_FOUND', { args: { ID: t.id } });
+  assertApiError(await call('appToken', 'delete', { ks: b.ks, id: t.id }), 'APP_TOKEN_ID_NOT_FOUND',
+    { args: { ID: t.id } });
   // B's widget KS with a correct hash of A's token still cannot start a session.
-  assertError(await startSession(await widgetKs(b.partner.id), t), 'APP_TOKEN_ID_NOT_FOUND', { ID: t.id });
+  assertApiError(await startAppTokenSession(await widgetKs(b.partner.id), t), 'APP_TOKEN_ID_NOT_FOUND',
+    { args: { ID: t.id } });
 
   const listB = assertOk(await call('appToken', 'list', { ks: b.ks }));
   assert.deepEqual(listB.objects.map((o) => o.id), [bOwn.id]);
@@ -483,9 +445,9 @@ test("an admin KS with another partner's partnerId is refused", { skip }, async 
   const b = await newPartner();
   const t = await addToken(a.ks);
   const res = await call('appToken', 'get', { ks: b.ks, partnerId: a.partner.id, id: t.id });
-  assertError(res, 'SERVICE_FORBIDDEN');
+  assertApiError(res, 'SERVICE_FORBIDDEN');
   const res2 = await call('appToken', 'list', { ks: b.ks, partnerId: a.partner.id });
-  assertError(res2, 'SERVICE_FORBIDDEN');
+  assertApiError(res2, 'SERVICE_FORBIDDEN');
 });
 
 // ---- request forms -------------------------------------------------------------------------

@@ -4,47 +4,22 @@
 // (docs/compatibility.md value limits; spec/apptoken-and-session.md §1.5, §2.6, §5).
 
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
-const { test, before, after, afterEach } = require('node:test');
-const h = require('../lib/harness');
-const { apptokenHelpers } = require('../lib/apptoken');
+const { test, afterEach } = require('node:test');
+const api = require('../lib/api');
 
-const skip = h.skipUnlessBinary();
-let server;
+const { assertOk, assertApiError, hashOf, nowSec } = api;
+const skip = api.SKIP;
+const server = api.suiteServer();
+const { call, callRaw, newPartner, widgetKs, addToken } = server;
 
-before(async () => {
-  if (!skip) server = await h.startServer();
-});
-after(async () => {
-  if (server) await server.stop();
-});
 // After every case the server still answers.
 afterEach(async () => {
-  if (server) assert.equal(await call('system', 'ping'), true, 'system.ping after the test');
+  if (!skip) assert.equal(await call('system', 'ping'), true, 'system.ping after the test');
 });
 
 // ---- helpers -------------------------------------------------------------------------------
 
-const nowSec = () => Math.floor(Date.now() / 1000);
-const { call, assertError, assertOk, addToken } = apptokenHelpers(() => server);
-
-let partnerSeq = 0;
-async function newPartner() {
-  const partner = h.createPartner(server.dbPath, `bad-${++partnerSeq}`);
-  const ks = await call('session', 'start', { partnerId: partner.id, secret: partner.adminSecret, type: 2 });
-  assert.equal(typeof ks, 'string', JSON.stringify(ks));
-  return { partner, ks };
-}
-
 const add = (ks, appToken) => call('appToken', 'add', { ks, appToken: { objectType: 'KalturaAppToken', ...appToken } });
-
-async function widgetKs(partnerId) {
-  return assertOk(await call('session', 'startWidgetSession', { widgetId: `_${partnerId}` })).ks;
-}
-
-function hashOf(callerKs, token, alg = token.hashType) {
-  return crypto.createHash(alg.toLowerCase()).update(callerKs + token.token).digest('hex');
-}
 
 // The partner's tokens, asserting the list still works.
 async function listIds(ks) {
@@ -52,32 +27,22 @@ async function listIds(ks) {
   return res.objects.map((o) => o.id).sort();
 }
 
-// POSTs a JSON body to service/action with format=1 in the URL too (so that errors the HTTP
-// layer raises before reading the body are JSON as well). Returns {status, json}.
-async function postJson(service, action, body) {
-  const r = await h.rawRequest(server.url, `/api_v3/service/${service}/action/${action}?format=1`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...body, format: 1 }),
-  });
-  let json;
-  try {
-    json = JSON.parse(r.text);
-  } catch {
-    assert.fail(`HTTP ${r.status}, not JSON: ${r.text.slice(0, 300)}`);
-  }
-  return { status: r.status, json };
-}
+// A JSON POST with format=1 in the URL too (so that errors the HTTP layer raises before reading
+// the body are JSON as well). Returns {status, headers, text, body}.
+const postJson = (service, action, params) => callRaw(service, action, params, { query: 'format=1' });
 
 // ---- enums ---------------------------------------------------------------------------------
 
 test('an unknown hashType is INVALID_ENUM_VALUE on add and update', { skip }, async () => {
   const { ks } = await newPartner();
   for (const bad of ['SHA384', 'md5', 'sha-256', ' SHA256', 'SHA256 ', 'SHA1,MD5', '1', 'NONE']) {
-    assertError(await add(ks, { hashType: bad }), 'INVALID_ENUM_VALUE',
-      { ENUM_VAL: bad, PARAM_NAME: 'hashType', ENUM_TYPE: 'KalturaAppTokenHashType' });
+    assertApiError(await add(ks, { hashType: bad }), 'INVALID_ENUM_VALUE',
+      { args: { ENUM_VAL: bad, PARAM_NAME: 'hashType', ENUM_TYPE: 'KalturaAppTokenHashType' } });
   }
   const t = await addToken(ks, { hashType: 'SHA1' });
-  assertError(await call('appToken', 'update', { ks, id: t.id, appToken: { hashType: 'SHA3-256' } }),
-    'INVALID_ENUM_VALUE', { ENUM_VAL: 'SHA3-256', PARAM_NAME: 'hashType', ENUM_TYPE: 'KalturaAppTokenHashType' });
+  assertApiError(await call('appToken', 'update', { ks, id: t.id, appToken: { hashType: 'SHA3-256' } }),
+    'INVALID_ENUM_VALUE',
+      { args: { ENUM_VAL: 'SHA3-256', PARAM_NAME: 'hashType', ENUM_TYPE: 'KalturaAppTokenHashType' } });
   assert.equal(assertOk(await call('appToken', 'get', { ks, id: t.id })).hashType, 'SHA1');
   assert.deepEqual(await listIds(ks), [t.id]);
 });
@@ -85,8 +50,8 @@ test('an unknown hashType is INVALID_ENUM_VALUE on add and update', { skip }, as
 test('a non-numeric sessionType is INVALID_ENUM_VALUE', { skip }, async () => {
   const { ks } = await newPartner();
   for (const bad of ['ADMIN', '2x', '0.5', 'null']) {
-    assertError(await add(ks, { sessionType: bad }), 'INVALID_ENUM_VALUE',
-      { ENUM_VAL: bad, PARAM_NAME: 'sessionType', ENUM_TYPE: 'KalturaSessionType' });
+    assertApiError(await add(ks, { sessionType: bad }), 'INVALID_ENUM_VALUE',
+      { args: { ENUM_VAL: bad, PARAM_NAME: 'sessionType', ENUM_TYPE: 'KalturaSessionType' } });
   }
   assert.deepEqual(await listIds(ks), []);
 });
@@ -95,7 +60,7 @@ test('a non-numeric sessionType is INVALID_ENUM_VALUE', { skip }, async () => {
 
 test('a 1 MB description is refused with a clear error (HTTP 200)', { skip }, async () => {
   const { ks } = await newPartner();
-  const { status, json } = await postJson('appToken', 'add',
+  const { status, body: json } = await postJson('appToken', 'add',
     { ks, appToken: { objectType: 'KalturaAppToken', description: 'x'.repeat(1 << 20) } });
   assert.equal(status, 200);
   assert.equal(json.objectType, 'KalturaAPIException', JSON.stringify(json).slice(0, 300));
@@ -106,11 +71,11 @@ test('a 1 MB description is refused with a clear error (HTTP 200)', { skip }, as
 
 test('a description just under the body limit is PROPERTY_VALIDATION_MAX_LENGTH', { skip }, async () => {
   const { ks } = await newPartner();
-  const { status, json } = await postJson('appToken', 'add',
+  const { status, body: json } = await postJson('appToken', 'add',
     { ks, appToken: { objectType: 'KalturaAppToken', description: 'y'.repeat(1000000) } });
   assert.equal(status, 200);
-  assertError(json, 'PROPERTY_VALIDATION_MAX_LENGTH',
-    { PROP_NAME: 'KalturaAppToken::description', MAX_LEN: '4096' });
+  assertApiError(json, 'PROPERTY_VALIDATION_MAX_LENGTH',
+    { args: { PROP_NAME: 'KalturaAppToken::description', MAX_LEN: '4096' } });
   assert.deepEqual(await listIds(ks), []);
 });
 
@@ -118,42 +83,42 @@ test('description, sessionPrivileges and sessionUserId length limits (bytes)', {
   const { ks } = await newPartner();
   assert.equal((await addToken(ks, { description: 'd'.repeat(4096) })).description.length, 4096);
   assert.equal((await addToken(ks, { description: 'é'.repeat(2048) })).description, 'é'.repeat(2048));
-  assertError(await add(ks, { description: 'd'.repeat(4097) }), 'PROPERTY_VALIDATION_MAX_LENGTH',
-    { PROP_NAME: 'KalturaAppToken::description', MAX_LEN: '4096' });
-  assertError(await add(ks, { description: 'é'.repeat(2049) }), 'PROPERTY_VALIDATION_MAX_LENGTH',
-    { PROP_NAME: 'KalturaAppToken::description', MAX_LEN: '4096' });
-  assertError(await add(ks, { sessionPrivileges: `custom:${'p'.repeat(4096)}` }), 'PROPERTY_VALIDATION_MAX_LENGTH',
-    { PROP_NAME: 'KalturaAppToken::sessionPrivileges', MAX_LEN: '4096' });
+  assertApiError(await add(ks, { description: 'd'.repeat(4097) }), 'PROPERTY_VALIDATION_MAX_LENGTH',
+    { args: { PROP_NAME: 'KalturaAppToken::description', MAX_LEN: '4096' } });
+  assertApiError(await add(ks, { description: 'é'.repeat(2049) }), 'PROPERTY_VALIDATION_MAX_LENGTH',
+    { args: { PROP_NAME: 'KalturaAppToken::description', MAX_LEN: '4096' } });
+  assertApiError(await add(ks, { sessionPrivileges: `custom:${'p'.repeat(4096)}` }), 'PROPERTY_VALIDATION_MAX_LENGTH',
+    { args: { PROP_NAME: 'KalturaAppToken::sessionPrivileges', MAX_LEN: '4096' } });
   assert.equal((await addToken(ks, { sessionUserId: 'u'.repeat(320) })).sessionUserId, 'u'.repeat(320));
-  assertError(await add(ks, { sessionUserId: 'u'.repeat(321) }), 'PROPERTY_VALIDATION_MAX_LENGTH',
-    { PROP_NAME: 'KalturaAppToken::sessionUserId', MAX_LEN: '320' });
+  assertApiError(await add(ks, { sessionUserId: 'u'.repeat(321) }), 'PROPERTY_VALIDATION_MAX_LENGTH',
+    { args: { PROP_NAME: 'KalturaAppToken::sessionUserId', MAX_LEN: '320' } });
   assert.equal((await listIds(ks)).length, 3);
 });
 
 test('a negative sessionDuration is PROPERTY_VALIDATION_MIN_VALUE', { skip }, async () => {
   const { ks } = await newPartner();
   for (const bad of [-1, -86400, '-5']) {
-    assertError(await add(ks, { sessionDuration: bad }), 'PROPERTY_VALIDATION_MIN_VALUE',
-      { PROP_NAME: 'KalturaAppToken::sessionDuration', MIN_VAL: '0' });
+    assertApiError(await add(ks, { sessionDuration: bad }), 'PROPERTY_VALIDATION_MIN_VALUE',
+      { args: { PROP_NAME: 'KalturaAppToken::sessionDuration', MIN_VAL: '0' } });
   }
   const t = await addToken(ks, { sessionDuration: 0 });
   assert.equal(t.sessionDuration, 0);
-  assertError(await call('appToken', 'update', { ks, id: t.id, appToken: { sessionDuration: -10 } }),
-    'PROPERTY_VALIDATION_MIN_VALUE', { PROP_NAME: 'KalturaAppToken::sessionDuration', MIN_VAL: '0' });
+  assertApiError(await call('appToken', 'update', { ks, id: t.id, appToken: { sessionDuration: -10 } }),
+    'PROPERTY_VALIDATION_MIN_VALUE', { args: { PROP_NAME: 'KalturaAppToken::sessionDuration', MIN_VAL: '0' } });
   assert.equal(assertOk(await call('appToken', 'get', { ks, id: t.id })).sessionDuration, 0);
   assert.deepEqual(await listIds(ks), [t.id]);
 });
 
 test('sessionDuration and expiry above their maximum are PROPERTY_VALIDATION_MAX_VALUE', { skip }, async () => {
   const { ks } = await newPartner();
-  assertError(await add(ks, { sessionDuration: 315360001 }), 'PROPERTY_VALIDATION_MAX_VALUE',
-    { PROP_NAME: 'KalturaAppToken::sessionDuration', MAX_VAL: '315360000' });
-  assertError(await add(ks, { sessionDuration: '9223372036854775807' }), 'PROPERTY_VALIDATION_MAX_VALUE',
-    { PROP_NAME: 'KalturaAppToken::sessionDuration', MAX_VAL: '315360000' });
-  assertError(await add(ks, { expiry: 253402300800 }), 'PROPERTY_VALIDATION_MAX_VALUE',
-    { PROP_NAME: 'KalturaAppToken::expiry', MAX_VAL: '253402300799' });
-  assertError(await add(ks, { expiry: -400000000 }), 'PROPERTY_VALIDATION_MIN_VALUE',
-    { PROP_NAME: 'KalturaAppToken::expiry', MIN_VAL: '-1' });
+  assertApiError(await add(ks, { sessionDuration: 315360001 }), 'PROPERTY_VALIDATION_MAX_VALUE',
+    { args: { PROP_NAME: 'KalturaAppToken::sessionDuration', MAX_VAL: '315360000' } });
+  assertApiError(await add(ks, { sessionDuration: '9223372036854775807' }), 'PROPERTY_VALIDATION_MAX_VALUE',
+    { args: { PROP_NAME: 'KalturaAppToken::sessionDuration', MAX_VAL: '315360000' } });
+  assertApiError(await add(ks, { expiry: 253402300800 }), 'PROPERTY_VALIDATION_MAX_VALUE',
+    { args: { PROP_NAME: 'KalturaAppToken::expiry', MAX_VAL: '253402300799' } });
+  assertApiError(await add(ks, { expiry: -400000000 }), 'PROPERTY_VALIDATION_MIN_VALUE',
+    { args: { PROP_NAME: 'KalturaAppToken::expiry', MIN_VAL: '-1' } });
   assert.equal((await addToken(ks, { sessionDuration: 315360000 })).sessionDuration, 315360000);
   assert.equal((await addToken(ks, { expiry: 253402300799 })).expiry, 253402300799);
   assert.equal((await listIds(ks)).length, 2);
@@ -189,12 +154,12 @@ test('hostile ids are APP_TOKEN_ID_NOT_FOUND for get/update/delete/startSession;
   const wks = await widgetKs(partner.id);
   for (const id of HOSTILE_IDS) {
     const expected = { ID: id };
-    assertError(await call('appToken', 'get', { ks, id }), 'APP_TOKEN_ID_NOT_FOUND', expected);
-    assertError(await call('appToken', 'update', { ks, id, appToken: { description: 'pwned' } }),
-      'APP_TOKEN_ID_NOT_FOUND', expected);
-    assertError(await call('appToken', 'delete', { ks, id }), 'APP_TOKEN_ID_NOT_FOUND', expected);
-    assertError(await call('appToken', 'startSession', { ks: wks, id, tokenHash: hashOf(wks, t) }),
-      'APP_TOKEN_ID_NOT_FOUND', expected);
+    assertApiError(await call('appToken', 'get', { ks, id }), 'APP_TOKEN_ID_NOT_FOUND', { args: expected });
+    assertApiError(await call('appToken', 'update', { ks, id, appToken: { description: 'pwned' } }),
+      'APP_TOKEN_ID_NOT_FOUND', { args: expected });
+    assertApiError(await call('appToken', 'delete', { ks, id }), 'APP_TOKEN_ID_NOT_FOUND', { args: expected });
+    assertApiError(await call('appToken', 'startSession', { ks: wks, id, tokenHash: hashOf(wks, t) }),
+      'APP_TOKEN_ID_NOT_FOUND', { args: expected });
   }
   assert.deepEqual(await listIds(ks), [t.id]);
   assert.deepEqual(assertOk(await call('appToken', 'get', { ks, id: t.id })), t);
@@ -205,8 +170,10 @@ test('hostile ids through the GET query string are handled the same way', { skip
   const { ks } = await newPartner();
   const t = await addToken(ks);
   for (const id of ["0_'; DROP TABLE app_tokens;--", '../../etc/passwd', '0_abc%2500', '0_a&id=' + t.id]) {
-    assertError(await call('appToken', 'get', { ks, id }, { method: 'GET' }), 'APP_TOKEN_ID_NOT_FOUND', { ID: id });
-    assertError(await call('appToken', 'delete', { ks, id }, { method: 'GET' }), 'APP_TOKEN_ID_NOT_FOUND', { ID: id });
+    assertApiError(await call('appToken', 'get', { ks, id }, { method: 'GET' }), 'APP_TOKEN_ID_NOT_FOUND',
+      { args: { ID: id } });
+    assertApiError(await call('appToken', 'delete', { ks, id }, { method: 'GET' }), 'APP_TOKEN_ID_NOT_FOUND',
+      { args: { ID: id } });
   }
   assert.deepEqual(await listIds(ks), [t.id]);
 });
@@ -214,7 +181,7 @@ test('hostile ids through the GET query string are handled the same way', { skip
 test('HTML in an id is stripped from the error arguments', { skip }, async () => {
   const { ks } = await newPartner();
   const res = await call('appToken', 'get', { ks, id: '0_<script>alert(1)</script>' });
-  assertError(res, 'APP_TOKEN_ID_NOT_FOUND', { ID: '0_alert(1)' });
+  assertApiError(res, 'APP_TOKEN_ID_NOT_FOUND', { args: { ID: '0_alert(1)' } });
   assert.equal(res.message, 'Application token id "0_alert(1)" not found');
 });
 
@@ -254,7 +221,7 @@ test('SQL and markup in stored strings come back verbatim', { skip }, async () =
 test('control characters in a string are INVALID_PARAMETER_CHAR', { skip }, async () => {
   const { ks } = await newPartner();
   for (const description of ['a\u0000b', 'bell\u0007', 'esc\u001b[31m', '\uffff']) {
-    assertError(await add(ks, { description }), 'INVALID_PARAMETER_CHAR', { XML_FIELD: 'description' });
+    assertApiError(await add(ks, { description }), 'INVALID_PARAMETER_CHAR', { args: { XML_FIELD: 'description' } });
   }
   assert.deepEqual(await listIds(ks), []);
 });
@@ -282,7 +249,7 @@ test('a very long tokenHash (1000 chars) is INVALID_APP_TOKEN_HASH', { skip }, a
   const wks = await widgetKs(partner.id);
   for (const tokenHash of ['a'.repeat(257), 'a'.repeat(1000), hashOf(wks, t).repeat(16)]) {
     const res = await call('appToken', 'startSession', { ks: wks, id: t.id, tokenHash });
-    assertError(res, 'INVALID_APP_TOKEN_HASH', []);
+    assertApiError(res, 'INVALID_APP_TOKEN_HASH', { args: [] });
   }
 });
 
@@ -291,7 +258,7 @@ test('a tokenHash given as an object is not accepted', { skip }, async () => {
   const t = await addToken(ks);
   const wks = await widgetKs(partner.id);
   const res = await call('appToken', 'startSession', { ks: wks, id: t.id, tokenHash: { a: hashOf(wks, t) } });
-  assertError(res, 'PROPERTY_VALIDATION_WRONG_FORMAT');
+  assertApiError(res, 'PROPERTY_VALIDATION_WRONG_FORMAT');
   assert.equal(res.args.PROP_NAME, 'tokenHash');
 });
 
@@ -307,7 +274,8 @@ test('extreme requested expiries are clamped, not overflowed', { skip }, async (
   const small = assertOk(await call('appToken', 'startSession',
     { ks: wks, id: t.id, tokenHash, expiry: '-9223372036854775808' }), 'KalturaSessionInfo');
   assert.ok(Math.abs(small.expiry - (t0 - 315360000)) <= 2, `expiry ${small.expiry} (clamped to -10 years)`);
-  assertError(await call('session', 'get', { ks: small.ks }), 'INVALID_KS', { KSID: 'EXPIRED', ERR_CODE: '-1', ERR_DESC: 'INVALID_STR' });
+  assertApiError(await call('session', 'get', { ks: small.ks }), 'INVALID_KS',
+    { args: { KSID: 'EXPIRED', ERR_CODE: '-1', ERR_DESC: 'INVALID_STR' } });
 });
 
 // ---- the appToken object itself ------------------------------------------------------------
@@ -316,12 +284,12 @@ test('add without appToken is MISSING_MANDATORY_PARAMETER appToken', { skip }, a
   const { ks } = await newPartner();
   for (const params of [{ ks }, { ks, appToken: null }, { ks, apptoken: { description: 'wrong case' } }]) {
     const res = await call('appToken', 'add', params);
-    assertError(res, 'MISSING_MANDATORY_PARAMETER', { PARAM_NAME: 'appToken' });
+    assertApiError(res, 'MISSING_MANDATORY_PARAMETER', { args: { PARAM_NAME: 'appToken' } });
     assert.equal(res.message, 'Missing parameter "appToken"');
   }
   const t = await addToken(ks);
-  assertError(await call('appToken', 'update', { ks, id: t.id }), 'MISSING_MANDATORY_PARAMETER',
-    { PARAM_NAME: 'appToken' });
+  assertApiError(await call('appToken', 'update', { ks, id: t.id }), 'MISSING_MANDATORY_PARAMETER',
+    { args: { PARAM_NAME: 'appToken' } });
   assert.deepEqual(await listIds(ks), [t.id]);
 });
 
@@ -329,11 +297,11 @@ test('appToken given as a scalar is PROPERTY_VALIDATION_WRONG_FORMAT', { skip },
   const { ks } = await newPartner();
   for (const appToken of ['just a string', 42, true]) {
     const res = await call('appToken', 'add', { ks, appToken });
-    assertError(res, 'PROPERTY_VALIDATION_WRONG_FORMAT');
+    assertApiError(res, 'PROPERTY_VALIDATION_WRONG_FORMAT');
     assert.equal(res.args.PROP_NAME, 'appToken', JSON.stringify(res));
   }
   // Also as a flat query parameter.
-  assertError(await call('appToken', 'add', { ks, appToken: 'scalar' }, { method: 'GET' }),
+  assertApiError(await call('appToken', 'add', { ks, appToken: 'scalar' }, { method: 'GET' }),
     'PROPERTY_VALIDATION_WRONG_FORMAT');
   assert.deepEqual(await listIds(ks), []);
 });
@@ -342,12 +310,12 @@ test('a sessionUserId that is not a valid puser id is INVALID_FIELD_VALUE', { sk
   const { ks } = await newPartner();
   for (const bad of ['john smith', ' lead', 'trail ', 'tab\there', 'a/b', 'a"b', 'a<b>', 'a;b', 'ünï', '']) {
     const res = await add(ks, { sessionUserId: bad });
-    assertError(res, 'INVALID_FIELD_VALUE', { FIELD_NAME: 'sessionUserId' });
+    assertApiError(res, 'INVALID_FIELD_VALUE', { args: { FIELD_NAME: 'sessionUserId' } });
     assert.equal(res.message, 'value in field [sessionUserId] is not valid');
   }
   const t = await addToken(ks, { sessionUserId: "ok.user+tag@example.com!#$%&'*?^_`{|}~-" });
-  assertError(await call('appToken', 'update', { ks, id: t.id, appToken: { sessionUserId: 'has space' } }),
-    'INVALID_FIELD_VALUE', { FIELD_NAME: 'sessionUserId' });
+  assertApiError(await call('appToken', 'update', { ks, id: t.id, appToken: { sessionUserId: 'has space' } }),
+    'INVALID_FIELD_VALUE', { args: { FIELD_NAME: 'sessionUserId' } });
   assert.equal(assertOk(await call('appToken', 'get', { ks, id: t.id })).sessionUserId,
     "ok.user+tag@example.com!#$%&'*?^_`{|}~-");
   assert.deepEqual(await listIds(ks), [t.id]);
@@ -364,8 +332,8 @@ test('unknown properties and a foreign objectType in appToken are ignored', { sk
 
 test('filter or pager given as a scalar is PROPERTY_VALIDATION_WRONG_FORMAT', { skip }, async () => {
   const { ks } = await newPartner();
-  assertError(await call('appToken', 'list', { ks, filter: 'idEqual=1' }), 'PROPERTY_VALIDATION_WRONG_FORMAT',
-    { PROP_NAME: 'filter', FORMAT: 'array' });
-  assertError(await call('appToken', 'list', { ks, pager: 10 }), 'PROPERTY_VALIDATION_WRONG_FORMAT',
-    { PROP_NAME: 'pager', FORMAT: 'array' });
+  assertApiError(await call('appToken', 'list', { ks, filter: 'idEqual=1' }), 'PROPERTY_VALIDATION_WRONG_FORMAT',
+    { args: { PROP_NAME: 'filter', FORMAT: 'array' } });
+  assertApiError(await call('appToken', 'list', { ks, pager: 10 }), 'PROPERTY_VALIDATION_WRONG_FORMAT',
+    { args: { PROP_NAME: 'pager', FORMAT: 'array' } });
 });

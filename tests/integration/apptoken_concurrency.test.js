@@ -8,23 +8,16 @@
 // KSGATE_CONCURRENCY_SECONDS overrides the duration (default 10).
 
 const assert = require('node:assert/strict');
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const h = require('../lib/harness');
+const api = require('../lib/api');
 
-const skip = h.skipUnlessBinary();
+const { isApiError } = api;
+const skip = api.SKIP;
 const DURATION_MS = 1000 * Number(process.env.KSGATE_CONCURRENCY_SECONDS || 10);
 const CLIENTS = 8;
-let server;
-
-before(async () => {
-  if (!skip) server = await h.startServer();
-});
-after(async () => {
-  if (server) await server.stop();
-});
-
-const call = (service, action, params = {}) => h.api(server.url, service, action, params);
-const isError = (r) => r !== null && typeof r === 'object' && r.objectType === 'KalturaAPIException';
+const server = api.suiteServer();
+const { call, newPartner, startSession } = server;
 
 function pick(iterable, rnd) {
   const arr = Array.isArray(iterable) ? iterable : [...iterable];
@@ -60,7 +53,7 @@ async function writer(index, ks, deadline, shared) {
         const description = nextDescription();
         const res = await call('appToken', 'add',
           { ks, appToken: { objectType: 'KalturaAppToken', description, sessionUserId: `client${index}` } });
-        if (isError(res) || res?.objectType !== 'KalturaAppToken' || res.description !== description) {
+        if (isApiError(res) || res?.objectType !== 'KalturaAppToken' || res.description !== description) {
           unexpected.push({ op: 'add', res });
           continue;
         }
@@ -73,7 +66,7 @@ async function writer(index, ks, deadline, shared) {
         const id = pick(own.keys(), rnd);
         const description = nextDescription();
         const res = await call('appToken', 'update', { ks, id, appToken: { description } });
-        if (isError(res) || res?.id !== id || res.description !== description) {
+        if (isApiError(res) || res?.id !== id || res.description !== description) {
           unexpected.push({ op: 'update', id, res });
           continue;
         }
@@ -95,7 +88,7 @@ async function writer(index, ks, deadline, shared) {
         const action = pick(['get', 'update', 'delete'], rnd);
         const params = action === 'update' ? { ks, id, appToken: { description: 'zombie' } } : { ks, id };
         const res = await call('appToken', action, params);
-        if (!isError(res) || res.code !== 'APP_TOKEN_ID_NOT_FOUND' || res.args?.ID !== id) {
+        if (!isApiError(res) || res.code !== 'APP_TOKEN_ID_NOT_FOUND' || res.args?.ID !== id) {
           unexpected.push({ op: `stale ${action}`, id, res });
         }
         counts.stale++;
@@ -114,7 +107,7 @@ async function reader(ks, partnerId, deadline) {
   while (Date.now() < deadline) {
     try {
       const res = await call('appToken', 'list', { ks, pager: { pageSize: 500 }, filter: { orderBy: '-updatedAt' } });
-      if (isError(res) || res?.objectType !== 'KalturaAppTokenListResponse') {
+      if (isApiError(res) || res?.objectType !== 'KalturaAppTokenListResponse') {
         unexpected.push({ op: 'list', res });
         continue;
       }
@@ -157,9 +150,7 @@ test('8 concurrent writers: the final list equals what the server acknowledged',
     const kss = [];
     for (let i = 0; i < CLIENTS + 1; i++) {
       // Every client its own admin KS (and one shared by two of them, to mix).
-      const ks = await call('session', 'start', { partnerId: partner.id, secret: partner.adminSecret, type: 2 });
-      assert.equal(typeof ks, 'string');
-      kss.push(ks);
+      kss.push(await startSession(partner));
     }
     kss[1] = kss[0];
 
@@ -235,8 +226,7 @@ test('8 concurrent writers: the final list equals what the server acknowledged',
 // acknowledged, so both changes must be in the stored token: an update may not write back
 // stale values of fields it did not touch (no lost updates).
 test('concurrent updates of different fields of one token both survive', { skip, timeout: 30_000 }, async () => {
-  const partner = h.createPartner(server.dbPath, 'lost-update');
-  const ks = await call('session', 'start', { partnerId: partner.id, secret: partner.adminSecret, type: 2 });
+  const { ks } = await newPartner({ name: 'lost-update' });
   const tokens = [];
   for (let i = 0; i < 8; i++) {
     const t = await call('appToken', 'add', { ks, appToken: { objectType: 'KalturaAppToken', description: 'd0' } });

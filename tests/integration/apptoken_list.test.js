@@ -4,50 +4,28 @@
 // maximum page of 500 rows).
 
 const assert = require('node:assert/strict');
-const { test, before, after } = require('node:test');
-const h = require('../lib/harness');
-const { apptokenHelpers } = require('../lib/apptoken');
+const { test } = require('node:test');
+const api = require('../lib/api');
 
-const skip = h.skipUnlessBinary();
-let server;
-
-before(async () => {
-  if (!skip) server = await h.startServer();
-});
-after(async () => {
-  if (server) await server.stop();
-});
+const { assertOk, assertApiError, nowSec, sleep } = api;
+const skip = api.SKIP;
+const server = api.suiteServer();
+const { call, multirequest, newPartner, addToken } = server;
 
 // ---- helpers -------------------------------------------------------------------------------
-
-const nowSec = () => Math.floor(Date.now() / 1000);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const { call, assertError, assertOk, addToken } = apptokenHelpers(() => server);
-
-let partnerSeq = 0;
-async function newPartner() {
-  const partner = h.createPartner(server.dbPath, `list-${++partnerSeq}`);
-  const ks = await call('session', 'start', { partnerId: partner.id, secret: partner.adminSecret, type: 2 });
-  assert.equal(typeof ks, 'string', JSON.stringify(ks));
-  return { partner, ks };
-}
 
 // Adds n tokens with multirequests of at most 100 items; returns them in creation order.
 async function addMany(ks, n, fields = (i) => ({ description: `bulk ${i}` })) {
   const out = [];
   for (let start = 0; start < n; start += 100) {
-    const body = { ks, format: 1 };
+    const body = { ks };
     const count = Math.min(100, n - start);
     for (let i = 1; i <= count; i++) {
       body[i] = { service: 'appToken', action: 'add',
         appToken: { objectType: 'KalturaAppToken', ...fields(start + i - 1) } };
     }
-    const r = await h.rawRequest(server.url, '/api_v3/service/multirequest', {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-    });
-    assert.equal(r.status, 200);
-    const results = JSON.parse(r.text);
-    assert.ok(Array.isArray(results) && results.length === count, r.text.slice(0, 300));
+    const results = await multirequest(body);
+    assert.ok(Array.isArray(results) && results.length === count, JSON.stringify(results).slice(0, 300));
     for (const t of results) out.push(assertOk(t, 'KalturaAppToken'));
   }
   return out;
@@ -222,8 +200,8 @@ test('filter statusEqual', { skip }, async () => {
   assert.equal(active.totalCount, 3);
   assert.deepEqual(ids(await list(ks, { statusEqual: 1 })), []);
   assert.deepEqual(ids(await list(ks, { statusEqual: 3 })), []);
-  assertError(await call('appToken', 'list', { ks, filter: { statusEqual: 4 } }), 'INVALID_ENUM_VALUE',
-    { ENUM_VAL: '4', PARAM_NAME: 'statusEqual', ENUM_TYPE: 'KalturaAppTokenStatus' });
+  assertApiError(await call('appToken', 'list', { ks, filter: { statusEqual: 4 } }), 'INVALID_ENUM_VALUE',
+    { args: { ENUM_VAL: '4', PARAM_NAME: 'statusEqual', ENUM_TYPE: 'KalturaAppTokenStatus' } });
 });
 
 test('filter statusIn', { skip }, async () => {

@@ -5,44 +5,19 @@
 
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const { test, before, after } = require('node:test');
-const h = require('../lib/harness');
-const { apptokenHelpers } = require('../lib/apptoken');
+const { test } = require('node:test');
+const api = require('../lib/api');
 
-const skip = h.skipUnlessBinary();
-let server;
-
-before(async () => {
-  if (!skip) server = await h.startServer();
-});
-after(async () => {
-  if (server) await server.stop();
-});
+const { assertOk, assertApiError, assertInvalidKs, assertNear, hashOf, nowSec } = api;
+const skip = api.SKIP;
+const server = api.suiteServer();
+const { call, multirequest, widgetKs, addToken, startAppTokenSession } = server;
 
 // ---- helpers -------------------------------------------------------------------------------
 
-const nowSec = () => Math.floor(Date.now() / 1000);
-const { call, assertError, assertOk, addToken } = apptokenHelpers(() => server);
-
-function assertLogout(res) {
-  assertError(res, 'INVALID_KS', { KSID: 'LOGOUT', ERR_CODE: '-1', ERR_DESC: 'INVALID_STR' });
-  assert.equal(res.message, 'Invalid KS "LOGOUT", Error "-1,INVALID_STR"');
-}
-
-function assertNear(actual, expected, what, slack = 2) {
-  assert.equal(typeof actual, 'number', `${what}: ${actual}`);
-  assert.ok(Math.abs(actual - expected) <= slack, `${what}: ${actual} not within ${slack} s of ${expected}`);
-}
-
-let partnerSeq = 0;
 const adminKsOf = new Map(); // partner id -> an admin KS of that partner
-async function newPartner(extraArgs = []) {
-  const r = h.ksgateCli(['partner', 'add', '--db', `sqlite:${server.dbPath}`, '--name', `session-${++partnerSeq}`,
-    ...extraArgs, '--json']);
-  assert.equal(r.status, 0, r.stderr);
-  const partner = JSON.parse(r.stdout);
-  const ks = await call('session', 'start', { partnerId: partner.id, secret: partner.adminSecret, type: 2 });
-  assert.equal(typeof ks, 'string', JSON.stringify(ks));
+async function newPartner(opts) {
+  const { partner, ks } = await server.newPartner(opts);
   adminKsOf.set(partner.id, ks);
   return { partner, ks };
 }
@@ -62,20 +37,6 @@ async function describe(info) {
   return assertOk(await call('session', 'get', { ks: adminKs, session: info.ks }), 'KalturaSessionInfo');
 }
 
-async function widgetKs(partnerId) {
-  const r = assertOk(await call('session', 'startWidgetSession', { widgetId: `_${partnerId}` }),
-    'KalturaStartWidgetSessionResponse');
-  return r.ks;
-}
-
-function hashOf(callerKs, token, alg = token.hashType) {
-  return crypto.createHash(alg.toLowerCase()).update(callerKs + token.token).digest('hex');
-}
-
-async function startSession(callerKs, token, extra = {}) {
-  return call('appToken', 'startSession', { ks: callerKs, id: token.id, tokenHash: hashOf(callerKs, token), ...extra });
-}
-
 // A fresh partner, a token with `fields`, and a widget KS of that partner.
 async function setup(fields = {}) {
   const { partner, ks } = await newPartner();
@@ -90,7 +51,7 @@ for (const hashType of ['MD5', 'SHA1', 'SHA256', 'SHA512']) {
     const { partner, token, wks } = await setup({ hashType });
     assert.equal(token.hashType, hashType);
     const t0 = nowSec();
-    const info = assertOk(await startSession(wks, token), 'KalturaSessionInfo');
+    const info = assertOk(await startAppTokenSession(wks, token), 'KalturaSessionInfo');
     assert.equal(typeof info.ks, 'string');
     assert.ok(info.ks.length > 20);
     assert.equal(info.partnerId, partner.id);
@@ -113,7 +74,7 @@ for (const hashType of ['MD5', 'SHA1', 'SHA256', 'SHA512']) {
     const { token, wks } = await setup({ hashType });
     for (const alg of ['MD5', 'SHA1', 'SHA256', 'SHA512'].filter((a) => a !== hashType)) {
       const res = await call('appToken', 'startSession', { ks: wks, id: token.id, tokenHash: hashOf(wks, token, alg) });
-      assertError(res, 'INVALID_APP_TOKEN_HASH', []);
+      assertApiError(res, 'INVALID_APP_TOKEN_HASH', { args: [] });
     }
   });
 }
@@ -127,7 +88,7 @@ test('a token without hashType uses SHA256', { skip }, async () => {
 
 test('KalturaSessionInfo has exactly ks, sessionType, partnerId, userId, expiry, privileges', { skip }, async () => {
   const { partner, token, wks } = await setup({ sessionUserId: 'shape-user' });
-  const info = assertOk(await startSession(wks, token), 'KalturaSessionInfo');
+  const info = assertOk(await startAppTokenSession(wks, token), 'KalturaSessionInfo');
   assert.deepEqual(Object.keys(info).sort(),
     ['expiry', 'ks', 'objectType', 'partnerId', 'privileges', 'sessionType', 'userId']);
   assert.equal(typeof info.ks, 'string');
@@ -145,7 +106,7 @@ test('startSession works with a widget KS, a user KS and an admin KS', { skip },
   const uks = await call('session', 'start', { partnerId: partner.id, secret: partner.secret, type: 0, userId: 'u1' });
   assert.equal(typeof uks, 'string');
   for (const callerKs of [wks, uks, ks]) {
-    const info = assertOk(await startSession(callerKs, token), 'KalturaSessionInfo');
+    const info = assertOk(await startAppTokenSession(callerKs, token), 'KalturaSessionInfo');
     await assertKsValid(info.ks);
   }
 });
@@ -170,7 +131,7 @@ test('a wrong hash is INVALID_APP_TOKEN_HASH', { skip }, async () => {
   ];
   for (const tokenHash of cases) {
     const res = await call('appToken', 'startSession', { ks: wks, id: token.id, tokenHash });
-    assertError(res, 'INVALID_APP_TOKEN_HASH', []);
+    assertApiError(res, 'INVALID_APP_TOKEN_HASH', { args: [] });
     assert.equal(res.message, 'Invalid application token hash');
   }
 });
@@ -179,10 +140,10 @@ test('the hash must be over the KS of this request', { skip }, async () => {
   const { partner, token, wks } = await setup();
   const wks2 = await widgetKs(partner.id);
   assert.notEqual(wks2, wks);
-  assertError(await call('appToken', 'startSession', { ks: wks2, id: token.id, tokenHash: hashOf(wks, token) }),
-    'INVALID_APP_TOKEN_HASH', []);
+  assertApiError(await call('appToken', 'startSession', { ks: wks2, id: token.id, tokenHash: hashOf(wks, token) }),
+    'INVALID_APP_TOKEN_HASH', { args: [] });
   // Without a KS nothing may start a session.
-  assertError(await call('appToken', 'startSession', { id: token.id, tokenHash: hashOf('', token) }), 'MISSING_KS');
+  assertApiError(await call('appToken', 'startSession', { id: token.id, tokenHash: hashOf('', token) }), 'MISSING_KS');
 });
 
 test('the hash covers the KS exactly as sent (padding stripped)', { skip }, async (t) => {
@@ -193,8 +154,8 @@ test('the hash covers the KS exactly as sent (padding stripped)', { skip }, asyn
     return;
   }
   // The KS without its "=" padding is still valid; the hash must be over that string.
-  assertError(await call('appToken', 'startSession', { ks: stripped, id: token.id, tokenHash: hashOf(wks, token) }),
-    'INVALID_APP_TOKEN_HASH', []);
+  assertApiError(await call('appToken', 'startSession', { ks: stripped, id: token.id, tokenHash: hashOf(wks, token) }),
+    'INVALID_APP_TOKEN_HASH', { args: [] });
   assertOk(await call('appToken', 'startSession', { ks: stripped, id: token.id, tokenHash: hashOf(stripped, token) }),
     'KalturaSessionInfo');
 });
@@ -203,13 +164,13 @@ test('an uppercase hash is INVALID_APP_TOKEN_HASH', { skip }, async () => {
   const { token, wks } = await setup();
   const good = hashOf(wks, token);
   assert.match(good, /[a-f]/, 'the hash has letters to uppercase');
-  assertError(await call('appToken', 'startSession', { ks: wks, id: token.id, tokenHash: good.toUpperCase() }),
-    'INVALID_APP_TOKEN_HASH', []);
+  assertApiError(await call('appToken', 'startSession', { ks: wks, id: token.id, tokenHash: good.toUpperCase() }),
+    'INVALID_APP_TOKEN_HASH', { args: [] });
   // Only the first letter changed is enough.
   const i = good.search(/[a-f]/);
   const one = good.slice(0, i) + good[i].toUpperCase() + good.slice(i + 1);
-  assertError(await call('appToken', 'startSession', { ks: wks, id: token.id, tokenHash: one }),
-    'INVALID_APP_TOKEN_HASH', []);
+  assertApiError(await call('appToken', 'startSession', { ks: wks, id: token.id, tokenHash: one }),
+    'INVALID_APP_TOKEN_HASH', { args: [] });
   // The right hash still works afterwards.
   assertOk(await call('appToken', 'startSession', { ks: wks, id: token.id, tokenHash: good }), 'KalturaSessionInfo');
 });
@@ -227,31 +188,32 @@ test('a hash of the wrong length is INVALID_APP_TOKEN_HASH', { skip }, async () 
 
 test('startSession without id or tokenHash is MISSING_MANDATORY_PARAMETER', { skip }, async () => {
   const { token, wks } = await setup();
-  assertError(await call('appToken', 'startSession', { ks: wks, tokenHash: hashOf(wks, token) }),
-    'MISSING_MANDATORY_PARAMETER', { PARAM_NAME: 'id' });
-  assertError(await call('appToken', 'startSession', { ks: wks, id: token.id }),
-    'MISSING_MANDATORY_PARAMETER', { PARAM_NAME: 'tokenHash' });
+  assertApiError(await call('appToken', 'startSession', { ks: wks, tokenHash: hashOf(wks, token) }),
+    'MISSING_MANDATORY_PARAMETER', { args: { PARAM_NAME: 'id' } });
+  assertApiError(await call('appToken', 'startSession', { ks: wks, id: token.id }),
+    'MISSING_MANDATORY_PARAMETER', { args: { PARAM_NAME: 'tokenHash' } });
 });
 
 // ---- expiry --------------------------------------------------------------------------------
 
 test('a token whose expiry has passed is APP_TOKEN_EXPIRED', { skip }, async () => {
   const { ks, token, wks } = await setup({ expiry: nowSec() - 400000000 }); // absolute, long ago
-  const res = await startSession(wks, token);
-  assertError(res, 'APP_TOKEN_EXPIRED', { ID: token.id });
+  const res = await startAppTokenSession(wks, token);
+  assertApiError(res, 'APP_TOKEN_EXPIRED', { args: { ID: token.id } });
   assert.equal(res.message, `Application token id "${token.id}" expired`);
   const recent = await addToken(ks, { expiry: -10 }); // relative: 10 s ago
-  assertError(await startSession(wks, recent), 'APP_TOKEN_EXPIRED', { ID: recent.id });
+  assertApiError(await startAppTokenSession(wks, recent), 'APP_TOKEN_EXPIRED', { args: { ID: recent.id } });
   // Even a requested negative or tiny expiry does not get around it.
-  assertError(await startSession(wks, recent, { expiry: 1 }), 'APP_TOKEN_EXPIRED', { ID: recent.id });
+  assertApiError(await startAppTokenSession(wks, recent, { expiry: 1 }), 'APP_TOKEN_EXPIRED',
+    { args: { ID: recent.id } });
 });
 
 test("a token's future expiry bounds the KS expiry", { skip }, async () => {
   const { token, wks } = await setup({ expiry: 600 }); // relative: in 10 minutes
   const t0 = nowSec();
-  const info = assertOk(await startSession(wks, token));
+  const info = assertOk(await startAppTokenSession(wks, token));
   assertNear(info.expiry, t0 + 600, 'KS expiry (default)');
-  const asked = assertOk(await startSession(wks, token, { expiry: 7200 }));
+  const asked = assertOk(await startAppTokenSession(wks, token, { expiry: 7200 }));
   assertNear(asked.expiry, t0 + 600, 'KS expiry (7200 asked)');
   const got = await describe(asked);
   assert.equal(got.expiry, asked.expiry);
@@ -260,19 +222,19 @@ test("a token's future expiry bounds the KS expiry", { skip }, async () => {
 test("the token's sessionDuration bounds the KS expiry", { skip }, async () => {
   const { token, wks } = await setup({ sessionDuration: 300 });
   const t0 = nowSec();
-  assertNear(assertOk(await startSession(wks, token)).expiry, t0 + 300, 'default');
-  assertNear(assertOk(await startSession(wks, token, { expiry: 100000 })).expiry, t0 + 300, '100000 asked');
+  assertNear(assertOk(await startAppTokenSession(wks, token)).expiry, t0 + 300, 'default');
+  assertNear(assertOk(await startAppTokenSession(wks, token, { expiry: 100000 })).expiry, t0 + 300, '100000 asked');
   // The smaller of sessionDuration and the token's remaining life wins.
   const { token: both, wks: wks2 } = await setup({ sessionDuration: 300, expiry: 5000 });
-  assertNear(assertOk(await startSession(wks2, both, { expiry: 86400 })).expiry, t0 + 300, 'duration < life');
+  assertNear(assertOk(await startAppTokenSession(wks2, both, { expiry: 86400 })).expiry, t0 + 300, 'duration < life');
   const { token: life, wks: wks3 } = await setup({ sessionDuration: 5000, expiry: 200 });
-  assertNear(assertOk(await startSession(wks3, life)).expiry, t0 + 200, 'life < duration');
+  assertNear(assertOk(await startAppTokenSession(wks3, life)).expiry, t0 + 200, 'life < duration');
 });
 
 test('a smaller requested expiry is honoured', { skip }, async () => {
   const { token, wks } = await setup();
   const t0 = nowSec();
-  const info = assertOk(await startSession(wks, token, { expiry: 120 }));
+  const info = assertOk(await startAppTokenSession(wks, token, { expiry: 120 }));
   assertNear(info.expiry, t0 + 120, 'expiry');
   assert.equal((await describe(info)).expiry, info.expiry);
 });
@@ -280,17 +242,17 @@ test('a smaller requested expiry is honoured', { skip }, async () => {
 test('a negative requested expiry yields a KS that is born expired', { skip }, async () => {
   const { token, wks } = await setup();
   const t0 = nowSec();
-  const info = assertOk(await startSession(wks, token, { expiry: -30 }));
+  const info = assertOk(await startAppTokenSession(wks, token, { expiry: -30 }));
   assertNear(info.expiry, t0 - 30, 'expiry');
-  assertError(await call('appToken', 'list', { ks: info.ks }), 'INVALID_KS',
-    { KSID: 'EXPIRED', ERR_CODE: '-1', ERR_DESC: 'INVALID_STR' });
+  assertApiError(await call('appToken', 'list', { ks: info.ks }), 'INVALID_KS',
+    { args: { KSID: 'EXPIRED', ERR_CODE: '-1', ERR_DESC: 'INVALID_STR' } });
 });
 
 // ---- user and type -------------------------------------------------------------------------
 
 test('a token with sessionUserId and sessionType fixes them; the caller cannot change them', { skip }, async () => {
   const { partner, token, wks } = await setup({ sessionUserId: 'fixed@example.com', sessionType: 0 });
-  const info = assertOk(await startSession(wks, token, { userId: 'intruder', type: 2 }));
+  const info = assertOk(await startAppTokenSession(wks, token, { userId: 'intruder', type: 2 }));
   assert.equal(info.userId, 'fixed@example.com');
   assert.equal(info.sessionType, 0);
   await assertKsValid(info.ks);
@@ -298,19 +260,19 @@ test('a token with sessionUserId and sessionType fixes them; the caller cannot c
   assert.equal(got.userId, 'fixed@example.com');
   assert.equal(got.sessionType, 0);
   // A USER KS cannot manage tokens.
-  assertError(await call('appToken', 'list', { ks: info.ks }), 'SERVICE_FORBIDDEN');
+  assertApiError(await call('appToken', 'list', { ks: info.ks }), 'SERVICE_FORBIDDEN');
 
   // A token fixed to ADMIN stays ADMIN even when the caller asks for USER.
   const { ks } = { ks: await call('session', 'start', { partnerId: partner.id, secret: partner.adminSecret, type: 2 }) };
   const adminToken = await addToken(ks, { sessionType: 2 });
-  const adminInfo = assertOk(await startSession(wks, adminToken, { type: 0, userId: 'caller-choice' }));
+  const adminInfo = assertOk(await startAppTokenSession(wks, adminToken, { type: 0, userId: 'caller-choice' }));
   assert.equal(adminInfo.sessionType, 2);
   assert.equal(adminInfo.userId, 'caller-choice', 'sessionUserId null: the caller chooses the user');
 });
 
 test('a token leaving user and type null lets the caller choose them (type 2 = ADMIN KS)', { skip }, async () => {
   const { token, wks } = await setup();
-  const info = assertOk(await startSession(wks, token, { userId: 'chosen-user', type: 2 }));
+  const info = assertOk(await startAppTokenSession(wks, token, { userId: 'chosen-user', type: 2 }));
   assert.equal(info.userId, 'chosen-user');
   assert.equal(info.sessionType, 2);
   const got = assertOk(await call('session', 'get', { ks: info.ks }), 'KalturaSessionInfo'); // ADMIN: allowed
@@ -321,23 +283,23 @@ test('a token leaving user and type null lets the caller choose them (type 2 = A
   assert.deepEqual(list.objects.map((o) => o.id), [token.id]);
 
   // Omitted: USER type and empty user.
-  const plain = assertOk(await startSession(wks, token));
+  const plain = assertOk(await startAppTokenSession(wks, token));
   assert.equal(plain.sessionType, 0);
   assert.equal(plain.userId, '');
-  assertError(await call('appToken', 'list', { ks: plain.ks }), 'SERVICE_FORBIDDEN');
+  assertApiError(await call('appToken', 'list', { ks: plain.ks }), 'SERVICE_FORBIDDEN');
 });
 
 test('an invalid requested type is INVALID_ENUM_VALUE', { skip }, async () => {
   const { token, wks } = await setup();
-  assertError(await startSession(wks, token, { type: 1 }), 'INVALID_ENUM_VALUE',
-    { ENUM_VAL: '1', PARAM_NAME: 'type', ENUM_TYPE: 'KalturaSessionType' });
+  assertApiError(await startAppTokenSession(wks, token, { type: 1 }), 'INVALID_ENUM_VALUE',
+    { args: { ENUM_VAL: '1', PARAM_NAME: 'type', ENUM_TYPE: 'KalturaSessionType' } });
 });
 
 // ---- privileges ----------------------------------------------------------------------------
 
 test('token and request privileges merge as Kaltura does', { skip }, async () => {
   const { token, wks } = await setup({ sessionPrivileges: 'setrole:X,edit:*,myapp:1' });
-  const info = assertOk(await startSession(wks, token, {
+  const info = assertOk(await startAppTokenSession(wks, token, {
     sessionPrivileges: 'setrole:PARTNER_ADMIN_ROLE,edit:0_e1/0_e2,sessionid:x,custom:abc,myapp:2',
   }));
   const expected = `sessionid:${token.id},apptoken:${token.id},setrole:X,edit:0_e1/0_e2,myapp:1,custom:abc`;
@@ -346,36 +308,38 @@ test('token and request privileges merge as Kaltura does', { skip }, async () =>
   assert.equal(got.privileges, expected);
   // The token's setrole:X wins over the caller's PARTNER_ADMIN_ROLE; X is no role of the partner,
   // so the KS is refused when used (spec §6 step 2: INVALID_OBJECT_ID).
-  assertError(await ping(info.ks), 'INVALID_OBJECT_ID', { ID: 'N/A' });
+  assertApiError(await ping(info.ks), 'INVALID_OBJECT_ID', { args: { ID: 'N/A' } });
 });
 
 test('token privileges alone are appended after sessionid and apptoken', { skip }, async () => {
   const { token, wks } = await setup({ sessionPrivileges: 'setrole:PLAYBACK_BASE_ROLE,sview:*' });
-  const info = assertOk(await startSession(wks, token));
+  const info = assertOk(await startAppTokenSession(wks, token));
   assert.equal(info.privileges,
     `sessionid:${token.id},apptoken:${token.id},setrole:PLAYBACK_BASE_ROLE,sview:*`);
   // Request privileges on a token without any: only non-reserved names are added.
   const { token: bare, wks: wks2 } = await setup();
-  const info2 = assertOk(await startSession(wks2, bare, { sessionPrivileges: 'edit:1,view:*,widget:1,apptoken:0_x' }));
+  const info2 = assertOk(await startAppTokenSession(wks2, bare,
+    { sessionPrivileges: 'edit:1,view:*,widget:1,apptoken:0_x' }));
   assert.equal(info2.privileges, `sessionid:${bare.id},apptoken:${bare.id},view:*,widget:1`);
 });
 
 test("a token's setrole bounds what its KS may do, even an ADMIN-type KS", { skip }, async () => {
   const { token, wks } = await setup({ sessionType: 2, sessionPrivileges: 'setrole:PLAYBACK_BASE_ROLE' });
-  const info = assertOk(await startSession(wks, token, { sessionPrivileges: 'setrole:PARTNER_ADMIN_ROLE' }));
+  const info = assertOk(await startAppTokenSession(wks, token, { sessionPrivileges: 'setrole:PARTNER_ADMIN_ROLE' }));
   assert.equal(info.sessionType, 2);
   assert.equal(info.privileges, `sessionid:${token.id},apptoken:${token.id},setrole:PLAYBACK_BASE_ROLE`);
   await assertKsValid(info.ks);
   for (const action of ['list', 'add']) {
-    assertError(await call('appToken', action, { ks: info.ks, appToken: { description: 'x' } }), 'SERVICE_FORBIDDEN',
-      { SERVICE: `apptoken->${action}` });
+    assertApiError(await call('appToken', action, { ks: info.ks, appToken: { description: 'x' } }), 'SERVICE_FORBIDDEN',
+      { args: { SERVICE: `apptoken->${action}` } });
   }
-  assertError(await call('session', 'get', { ks: info.ks }), 'SERVICE_FORBIDDEN', { SERVICE: 'session->get' });
+  assertApiError(await call('session', 'get', { ks: info.ks }), 'SERVICE_FORBIDDEN',
+    { args: { SERVICE: 'session->get' } });
 });
 
 test('a token setrole of "*" lets the caller choose the role', { skip }, async () => {
   const { token, wks } = await setup({ sessionType: 0, sessionPrivileges: 'setrole:*' });
-  const info = assertOk(await startSession(wks, token, { sessionPrivileges: 'setrole:PARTNER_ADMIN_ROLE' }));
+  const info = assertOk(await startAppTokenSession(wks, token, { sessionPrivileges: 'setrole:PARTNER_ADMIN_ROLE' }));
   assert.equal(info.sessionType, 0);
   assert.equal(info.privileges, `sessionid:${token.id},apptoken:${token.id},setrole:PARTNER_ADMIN_ROLE`);
   // A USER-type KS with the admin role may manage tokens.
@@ -385,7 +349,7 @@ test('a token setrole of "*" lets the caller choose the role', { skip }, async (
 
 test("a token's own sessionid privilege is appended to the token id", { skip }, async () => {
   const { token, wks } = await setup({ sessionPrivileges: 'sessionid:mine,custom:1' });
-  const info = assertOk(await startSession(wks, token));
+  const info = assertOk(await startAppTokenSession(wks, token));
   assert.equal(info.privileges, `sessionid:${token.id}/mine,apptoken:${token.id},custom:1`);
   assert.equal((await describe(info)).privileges, info.privileges);
   await assertKsValid(info.ks);
@@ -394,17 +358,17 @@ test("a token's own sessionid privilege is appended to the token id", { skip }, 
 test('changing hashType on update changes the hash startSession expects', { skip }, async () => {
   const { ks, token, wks } = await setup({ hashType: 'SHA256' });
   assertOk(await call('appToken', 'update', { ks, id: token.id, appToken: { hashType: 'MD5' } }));
-  assertError(await call('appToken', 'startSession', { ks: wks, id: token.id, tokenHash: hashOf(wks, token, 'SHA256') }),
-    'INVALID_APP_TOKEN_HASH', []);
+  assertApiError(await call('appToken', 'startSession', { ks: wks, id: token.id, tokenHash: hashOf(wks, token, 'SHA256') }),
+    'INVALID_APP_TOKEN_HASH', { args: [] });
   assertOk(await call('appToken', 'startSession', { ks: wks, id: token.id, tokenHash: hashOf(wks, token, 'MD5') }),
     'KalturaSessionInfo');
 });
 
 test('the flow works for a partner with v1 KSs', { skip }, async () => {
-  const { partner, ks } = await newPartner(['--ks-version', '1']);
+  const { partner, ks } = await newPartner({ args: ['--ks-version', '1'] });
   const token = await addToken(ks, { sessionUserId: 'v1-user', sessionPrivileges: 'custom:1' });
   const wks = await widgetKs(partner.id);
-  const info = assertOk(await startSession(wks, token), 'KalturaSessionInfo');
+  const info = assertOk(await startAppTokenSession(wks, token), 'KalturaSessionInfo');
   const raw = Buffer.from(info.ks, 'base64').toString('latin1');
   assert.match(raw, /^[0-9a-f]{40}\|/, 'a v1 KS: sha1 signature | fields');
   await assertKsValid(info.ks);
@@ -412,21 +376,17 @@ test('the flow works for a partner with v1 KSs', { skip }, async () => {
   assert.equal(got.userId, 'v1-user');
   assert.equal(got.privileges, `sessionid:${token.id},apptoken:${token.id},custom:1`);
   assert.equal(await call('appToken', 'delete', { ks, id: token.id }), null);
-  assertLogout(await ping(info.ks));
+  assertInvalidKs(await ping(info.ks), 'LOGOUT');
 });
 
 test('in a multirequest the hash is over the inherited KS', { skip }, async () => {
   const { token, wks } = await setup();
-  const body = {
-    ks: wks, format: 1,
+  const [info, pong, got] = await multirequest({
+    ks: wks,
     1: { service: 'appToken', action: 'startSession', id: token.id, tokenHash: hashOf(wks, token) },
     2: { service: 'system', action: 'ping', ks: '{1:result:ks}' },
     3: { service: 'session', action: 'get', ks: adminKsOf.get(token.partnerId), session: '{1:result:ks}' },
-  };
-  const r = await h.rawRequest(server.url, '/api_v3/service/multirequest', {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
   });
-  const [info, pong, got] = JSON.parse(r.text);
   assertOk(info, 'KalturaSessionInfo');
   assert.equal(pong, true);
   assertOk(got, 'KalturaSessionInfo');
@@ -439,22 +399,22 @@ test('in a multirequest the hash is over the inherited KS', { skip }, async () =
 test('a KS minted before delete is rejected after delete, also after a restart', { skip }, async () => {
   const { ks, token, wks } = await setup();
   const keep = await addToken(ks);
-  const before = assertOk(await startSession(wks, token));
-  const other = assertOk(await startSession(wks, keep));
+  const before = assertOk(await startAppTokenSession(wks, token));
+  const other = assertOk(await startAppTokenSession(wks, keep));
   await assertKsValid(before.ks);
 
   assert.equal(await call('appToken', 'delete', { ks, id: token.id }), null);
-  assertLogout(await ping(before.ks));
-  assertLogout(await call('appToken', 'list', { ks: before.ks }));
+  assertInvalidKs(await ping(before.ks), 'LOGOUT');
+  assertInvalidKs(await call('appToken', 'list', { ks: before.ks }), 'LOGOUT');
   // Another token's KS, the widget KS and the admin KS are unaffected.
   await assertKsValid(other.ks);
   await assertKsValid(wks);
   assertOk(await call('appToken', 'list', { ks }));
 
   await server.restart();
-  assertLogout(await ping(before.ks));
+  assertInvalidKs(await ping(before.ks), 'LOGOUT');
   await assertKsValid(other.ks);
-  assertError(await startSession(wks, token), 'APP_TOKEN_ID_NOT_FOUND', { ID: token.id });
+  assertApiError(await startAppTokenSession(wks, token), 'APP_TOKEN_ID_NOT_FOUND', { args: { ID: token.id } });
 });
 
 // Deleting a token must revoke every KS minted from it for as long as such a KS can live. The
@@ -462,29 +422,29 @@ test('a KS minted before delete is rejected after delete, also after a restart',
 // "disable" a token, status being read-only) after the KS was minted.
 test('delete revokes KSs minted before the token expiry was shortened into the past', { skip }, async () => {
   const { ks, token, wks } = await setup({ expiry: 3600 });
-  const minted = assertOk(await startSession(wks, token));
+  const minted = assertOk(await startAppTokenSession(wks, token));
   assert.ok(minted.expiry > nowSec() + 3000);
   const shortened = assertOk(await call('appToken', 'update', { ks, id: token.id, appToken: { expiry: 1500000000 } }));
   assert.equal(shortened.expiry, 1500000000);
-  assertError(await startSession(wks, token), 'APP_TOKEN_EXPIRED', { ID: token.id });
+  assertApiError(await startAppTokenSession(wks, token), 'APP_TOKEN_EXPIRED', { args: { ID: token.id } });
   assert.equal(await call('appToken', 'delete', { ks, id: token.id }), null);
-  assertLogout(await ping(minted.ks));
+  assertInvalidKs(await ping(minted.ks), 'LOGOUT');
 });
 
 test('session.end on a token KS blocks every KS of that token, even later ones', { skip }, async () => {
   const { ks, token, wks } = await setup();
   const otherToken = await addToken(ks);
-  const k1 = assertOk(await startSession(wks, token));
-  const k2 = assertOk(await startSession(wks, token));
-  const otherKs = assertOk(await startSession(wks, otherToken));
+  const k1 = assertOk(await startAppTokenSession(wks, token));
+  const k2 = assertOk(await startAppTokenSession(wks, token));
+  const otherKs = assertOk(await startAppTokenSession(wks, otherToken));
 
   assert.equal(await call('session', 'end', { ks: k1.ks }), null);
-  assertLogout(await ping(k1.ks));
+  assertInvalidKs(await ping(k1.ks), 'LOGOUT');
   // Kaltura quirk (spec §3.2): the sessionid revocation hits every KS of the token...
-  assertLogout(await ping(k2.ks));
+  assertInvalidKs(await ping(k2.ks), 'LOGOUT');
   // ...including KSs started after the end (the token itself still answers startSession).
-  const k3 = assertOk(await startSession(wks, token));
-  assertLogout(await ping(k3.ks));
+  const k3 = assertOk(await startAppTokenSession(wks, token));
+  assertInvalidKs(await ping(k3.ks), 'LOGOUT');
   // Other tokens' KSs, the widget KS and the admin KS are unaffected; the token still exists.
   await assertKsValid(otherKs.ks);
   await assertKsValid(wks);
@@ -495,19 +455,14 @@ test('session.end on a token KS blocks every KS of that token, even later ones',
 
 test('multirequest: add then get, update and list via {1:result:id}', { skip }, async () => {
   const { ks } = await newPartner();
-  const body = {
-    ks, format: 1,
+  const [added, got, updated, listed] = await multirequest({
+    ks,
     1: { service: 'appToken', action: 'add', appToken: { objectType: 'KalturaAppToken', description: 'multi' } },
     2: { service: 'appToken', action: 'get', id: '{1:result:id}' },
     3: { service: 'appToken', action: 'update', id: '{1:result:id}',
       appToken: { description: 'token {1:result:token} of {1:result:partnerId}' } },
     4: { service: 'appToken', action: 'list', filter: { idEqual: '{1:result:id}' } },
-  };
-  const r = await h.rawRequest(server.url, '/api_v3/service/multirequest', {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
   });
-  assert.equal(r.status, 200);
-  const [added, got, updated, listed] = JSON.parse(r.text);
   assertOk(added, 'KalturaAppToken');
   assert.deepEqual(got, added);
   assertOk(updated, 'KalturaAppToken');
@@ -518,5 +473,5 @@ test('multirequest: add then get, update and list via {1:result:id}', { skip }, 
 
   // The token works for startSession afterwards.
   const wks = await widgetKs(added.partnerId);
-  assertOk(await startSession(wks, added), 'KalturaSessionInfo');
+  assertOk(await startAppTokenSession(wks, added), 'KalturaSessionInfo');
 });

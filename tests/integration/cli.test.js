@@ -8,9 +8,10 @@ const os = require('node:os');
 const path = require('node:path');
 const { describe, test, before, after } = require('node:test');
 const h = require('../lib/harness');
-const u = require('../lib/util');
+const api = require('../lib/api');
 
-const skip = h.skipUnlessBinary();
+const { flipMiddleChar, relabelKsPartner, nowSec } = api;
+const skip = api.SKIP;
 const HEX32 = /^[0-9a-f]{32}$/;
 
 // A failing command: non-zero exit (not killed) and exactly one non-empty line on stderr.
@@ -183,17 +184,15 @@ describe('ksgate CLI', { skip }, () => {
   // --- with a running server: ks decode, port in use ---------------------------------------------
 
   describe('with a server', () => {
-    let server;
     let partner;
-    before(async () => {
-      server = await h.startServer();
-      partner = h.createPartner(server.dbPath, 'Decode partner');
+    const server = api.suiteServer({
+      setup: (srv) => { partner = h.createPartner(srv.dbPath, 'Decode partner'); },
     });
-    after(async () => { if (server) await server.stop(); });
+    const { call, startSession } = server;
 
     test('ks decode --db verifies a real KS and prints its fields', async () => {
-      const t0 = u.nowSec();
-      const ks = await u.startSession(server.url, partner,
+      const t0 = nowSec();
+      const ks = await startSession(partner,
         { type: 0, userId: 'dec-user', privileges: 'view:*,foo:bar', expiry: 3600 });
       const r = cli(['ks', 'decode', '--db', `sqlite:${server.dbPath}`, ks]);
       assert.equal(r.status, 0, r.stderr);
@@ -204,20 +203,20 @@ describe('ksgate CLI', { skip }, () => {
       assert.equal(d.userId, 'dec-user');
       assert.equal(d.privileges, 'view:*,foo:bar');
       assert.equal(d.expired, false);
-      assert.ok(d.validUntil >= t0 + 3600 && d.validUntil <= u.nowSec() + 3600, String(d.validUntil));
+      assert.ok(d.validUntil >= t0 + 3600 && d.validUntil <= nowSec() + 3600, String(d.validUntil));
       assert.match(d.hash, /^[0-9a-f]{40}$/);
       assert.equal(d.revoked, false);
     });
 
     test('ks decode --db reports a KS revoked by session.end', async () => {
-      const ks = await u.startSession(server.url, partner);
-      await u.call(server.url, 'session', 'end', { ks });
+      const ks = await startSession(partner);
+      await call('session', 'end', { ks });
       const d = JSON.parse(cli(['ks', 'decode', '--db', `sqlite:${server.dbPath}`, ks]).stdout);
       assert.equal(d.revoked, true);
     });
 
     test('ks decode --secret verifies with the admin secret', async () => {
-      const ks = await u.startSession(server.url, partner, { type: 2 });
+      const ks = await startSession(partner, { type: 2 });
       const r = cli(['ks', 'decode', '--secret', partner.adminSecret, ks]);
       assert.equal(r.status, 0, r.stderr);
       const d = JSON.parse(r.stdout);
@@ -226,12 +225,12 @@ describe('ksgate CLI', { skip }, () => {
     });
 
     test('ks decode --secret with the wrong secret fails with one line', async () => {
-      const ks = await u.startSession(server.url, partner);
+      const ks = await startSession(partner);
       assertFailsWithOneLine(cli(['ks', 'decode', '--secret', partner.secret, ks]), 'wrong secret');
     });
 
     test('ks decode of a tampered KS fails with a one-line reason', async () => {
-      const bad = u.flipMiddleChar(await u.startSession(server.url, partner));
+      const bad = flipMiddleChar(await startSession(partner));
       assertFailsWithOneLine(cli(['ks', 'decode', '--db', `sqlite:${server.dbPath}`, bad]), 'tampered KS');
     });
 
@@ -240,7 +239,7 @@ describe('ksgate CLI', { skip }, () => {
     });
 
     test('ks decode of a KS of an unknown partner fails with a one-line reason', async () => {
-      const forged = u.relabelKsPartner(await u.startSession(server.url, partner), 987654);
+      const forged = relabelKsPartner(await startSession(partner), 987654);
       assertFailsWithOneLine(cli(['ks', 'decode', '--db', `sqlite:${server.dbPath}`, forged]),
         'unknown partner', /987654/);
     });
@@ -255,7 +254,7 @@ describe('ksgate CLI', { skip }, () => {
       assert.equal(errLines.length, 1, r.stderr);
       assert.match(errLines[0], new RegExp(String(server.port)));
       // The first server is unaffected.
-      return u.call(server.url, 'system', 'ping').then((v) => assert.equal(v, true));
+      return call('system', 'ping').then((v) => assert.equal(v, true));
     });
 
     test('serve exits 0 on SIGTERM and prints "listening on HOST:PORT"', async () => {

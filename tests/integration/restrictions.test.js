@@ -5,83 +5,38 @@
 // from trusted and untrusted peers, urirestrict, and entitlement privileges carried verbatim.
 
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const h = require('../lib/harness');
-const u = require('../lib/util');
+const api = require('../lib/api');
 
-const skip = h.skipUnlessBinary();
-let server;
-
-before(async () => {
-  if (!skip) server = await h.startServer();
-});
-after(async () => {
-  if (server) await server.stop();
-});
+const { assertOk, assertApiError, assertInvalidKs, isApiError, hashOf } = api;
+const skip = api.SKIP;
+const server = api.suiteServer();
 
 // ---- helpers -------------------------------------------------------------------------------
+// `srv` (last) is the suite's server unless a test started its own.
 
-const call = (service, action, params = {}, srv = server) => u.call(srv.url, service, action, params);
-
-function assertOk(res, objectType) {
-  assert.ok(!u.isApiError(res), `unexpected error ${JSON.stringify(res)}`);
-  if (objectType) assert.equal(res && res.objectType, objectType, JSON.stringify(res));
-  return res;
-}
-
-let partnerSeq = 0;
-async function newPartner(srv = server) {
-  const partner = h.createPartner(srv.dbPath, `restrictions-${++partnerSeq}`);
-  const ks = await u.startSession(srv.url, partner, { type: 2 });
-  return { partner, ks };
-}
+const call = (service, action, params = {}, srv = server) => api.call(srv.url, service, action, params);
+const newPartner = (srv = server) => api.newPartner(srv);
 
 // An ADMIN KS of `partner` with `privileges`.
-const adminKs = (partner, privileges, srv = server) => u.startSession(srv.url, partner, { type: 2, privileges });
-
-const hashOf = (callerKs, token) => crypto.createHash('sha256').update(callerKs + token.token).digest('hex');
+const adminKs = (partner, privileges, srv = server) => api.startSession(srv.url, partner, { type: 2, privileges });
 
 // A token with `fields` and a KS from it through the widget flow; returns {token, info}.
 async function tokenKs(partner, ks, fields, srv = server) {
-  const token = assertOk(await call('appToken', 'add',
-    { ks, appToken: { objectType: 'KalturaAppToken', ...fields } }, srv), 'KalturaAppToken');
-  const wks = assertOk(await call('session', 'startWidgetSession', { widgetId: `_${partner.id}` }, srv)).ks;
-  const info = assertOk(await call('appToken', 'startSession',
-    { ks: wks, id: token.id, tokenHash: hashOf(wks, token) }, srv), 'KalturaSessionInfo');
-  return { token, info };
+  const token = await api.addToken(srv.url, ks, fields);
+  return { token, info: await api.tokenSession(srv.url, partner.id, token) };
 }
 
 const ping = (ks, srv = server) => call('system', 'ping', { ks }, srv);
 
 // POST JSON with extra headers; returns the parsed body.
-async function postWith(srv, service, action, params, headers) {
-  const r = await h.rawRequest(srv.url, `/api_v3/service/${service}/action/${action}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...headers },
-    body: JSON.stringify({ format: 1, ...params }),
-  });
-  assert.equal(r.status, 200);
-  return JSON.parse(r.text);
-}
+const postWith = (srv, service, action, params, headers) => api.call(srv.url, service, action, params, { headers });
 
 // GET with everything in the query string; returns the parsed body.
-async function getQuery(pathOnly, params) {
-  const qs = new URLSearchParams({ format: '1', ...params });
-  const r = await h.rawRequest(server.url, `${pathOnly}?${qs}`);
-  assert.equal(r.status, 200);
-  return JSON.parse(r.text);
-}
+const getQuery = (service, action, params) => server.call(service, action, params, { method: 'GET' });
 
-async function multirequest(srv, body) {
-  const r = await h.rawRequest(srv.url, '/api_v3/service/multirequest', {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ format: 1, ...body }),
-  });
-  assert.equal(r.status, 200);
-  return JSON.parse(r.text);
-}
-
-const exceeded = (res) => u.assertInvalidKs(res, 'EXCEEDED_ACTIONS_LIMIT');
+const exceeded = (res) => assertInvalidKs(res, 'EXCEEDED_ACTIONS_LIMIT');
 
 // ---- actionslimit --------------------------------------------------------------------------
 
@@ -150,7 +105,7 @@ test('actionslimit counts survive a restart', { skip }, async () => {
 test('a multirequest with an actionslimit KS counts once', { skip }, async () => {
   const { partner } = await newPartner();
   const ks = await adminKs(partner, 'actionslimit:3');
-  const results = await multirequest(server, {
+  const results = await server.multirequest({
     ks,
     1: { service: 'system', action: 'ping' },
     2: { service: 'session', action: 'get' },
@@ -166,7 +121,8 @@ test('a multirequest with an actionslimit KS counts once', { skip }, async () =>
   assert.equal(await ping(ks), true); // 3
   exceeded(await ping(ks));
   // Once exceeded, every item of a multirequest with it is refused.
-  const after = await multirequest(server, { ks, 1: { service: 'system', action: 'ping' }, 2: { service: 'session', action: 'get' } });
+  const after = await server.multirequest(
+    { ks, 1: { service: 'system', action: 'ping' }, 2: { service: 'session', action: 'get' } });
   assert.equal(after.length, 2);
   exceeded(after[0]);
   exceeded(after[1]);
@@ -174,7 +130,8 @@ test('a multirequest with an actionslimit KS counts once', { skip }, async () =>
 
 test('actionslimit that is not a positive number is INVALID_ACTIONS_LIMIT on use', { skip }, async () => {
   const { partner, ks } = await newPartner();
-  const invalid = (res) => u.assertApiError(res, 'INVALID_ACTIONS_LIMIT', { message: 'Invalid actions limit', args: [] });
+  const invalid = (res) => assertApiError(res, 'INVALID_ACTIONS_LIMIT',
+    { message: 'Invalid actions limit', args: [] });
   for (const privileges of ['actionslimit:abc', 'actionslimit:0', 'actionslimit:-1', 'actionslimit']) {
     const k = await adminKs(partner, privileges); // session.start does not check it
     invalid(await ping(k));
@@ -204,8 +161,8 @@ test('iprestrict: exact addresses and CIDR blocks against the client address 127
   for (const [privileges, allowed] of IP_CASES) {
     const ks = await adminKs(partner, privileges);
     for (const res of [await ping(ks), await call('appToken', 'list', { ks })]) {
-      if (allowed) assertOk(res);
-      else u.assertInvalidKs(res, 'EXCEEDED_RESTRICTED_IP');
+      if (allowed) assert.ok(!isApiError(res), `unexpected error ${JSON.stringify(res)}`);
+      else assertInvalidKs(res, 'EXCEEDED_RESTRICTED_IP');
     }
   }
 });
@@ -215,14 +172,14 @@ test('iprestrict on a token applies to the KSs it mints', { skip }, async () => 
   const allowed = await tokenKs(partner, ks, { sessionPrivileges: 'iprestrict:127.0.0.0/8' });
   assert.equal(await ping(allowed.info.ks), true);
   const denied = await tokenKs(partner, ks, { sessionPrivileges: 'iprestrict:10.0.0.0/8' });
-  u.assertInvalidKs(await ping(denied.info.ks), 'EXCEEDED_RESTRICTED_IP');
+  assertInvalidKs(await ping(denied.info.ks), 'EXCEEDED_RESTRICTED_IP');
   // The startSession caller cannot replace the token's iprestrict.
   const wks = assertOk(await call('session', 'startWidgetSession', { widgetId: `_${partner.id}` })).ks;
   const again = assertOk(await call('appToken', 'startSession', {
     ks: wks, id: denied.token.id, tokenHash: hashOf(wks, denied.token), sessionPrivileges: 'iprestrict:127.0.0.1',
   }), 'KalturaSessionInfo');
   assert.equal(again.privileges, denied.info.privileges);
-  u.assertInvalidKs(await ping(again.ks), 'EXCEEDED_RESTRICTED_IP');
+  assertInvalidKs(await ping(again.ks), 'EXCEEDED_RESTRICTED_IP');
 });
 
 test('X-Forwarded-For from an untrusted peer is ignored', { skip }, async () => {
@@ -230,11 +187,11 @@ test('X-Forwarded-For from an untrusted peer is ignored', { skip }, async () => 
   const forged = await adminKs(partner, 'iprestrict:192.0.2.7');
   const local = await adminKs(partner, 'iprestrict:127.0.0.1');
   for (const xff of ['192.0.2.7', '192.0.2.7, 127.0.0.1', '127.0.0.1, 192.0.2.7']) {
-    u.assertInvalidKs(await postWith(server, 'system', 'ping', { ks: forged }, { 'X-Forwarded-For': xff }),
+    assertInvalidKs(await postWith(server, 'system', 'ping', { ks: forged }, { 'X-Forwarded-For': xff }),
       'EXCEEDED_RESTRICTED_IP');
     assert.equal(await postWith(server, 'system', 'ping', { ks: local }, { 'X-Forwarded-For': xff }), true, xff);
   }
-  u.assertInvalidKs(await postWith(server, 'system', 'ping', { ks: forged }, { 'X-Real-IP': '192.0.2.7' }),
+  assertInvalidKs(await postWith(server, 'system', 'ping', { ks: forged }, { 'X-Real-IP': '192.0.2.7' }),
     'EXCEEDED_RESTRICTED_IP');
 });
 
@@ -250,14 +207,14 @@ test('with --trusted-proxy 127.0.0.1 the client is the rightmost untrusted X-For
     assert.equal(await pingVia(remote, '192.0.2.7, 127.0.0.1'), true);
     assert.equal(await pingVia(remote, '203.0.113.9, 192.0.2.7'), true);
     assert.equal(await pingVia(remote, '203.0.113.9,192.0.2.7, 127.0.0.1'), true);
-    u.assertInvalidKs(await pingVia(remote, '192.0.2.7, 203.0.113.9'), 'EXCEEDED_RESTRICTED_IP');
-    u.assertInvalidKs(await pingVia(remote), 'EXCEEDED_RESTRICTED_IP');
+    assertInvalidKs(await pingVia(remote, '192.0.2.7, 203.0.113.9'), 'EXCEEDED_RESTRICTED_IP');
+    assertInvalidKs(await pingVia(remote), 'EXCEEDED_RESTRICTED_IP');
     assert.equal(await pingVia(local), true);
-    u.assertInvalidKs(await pingVia(local, '192.0.2.7'), 'EXCEEDED_RESTRICTED_IP');
+    assertInvalidKs(await pingVia(local, '192.0.2.7'), 'EXCEEDED_RESTRICTED_IP');
     // A CIDR iprestrict matches the forwarded address.
     const net = await adminKs(partner, 'iprestrict:192.0.2.0/24', srv);
     assert.equal(await pingVia(net, '192.0.2.200'), true);
-    u.assertInvalidKs(await pingVia(net, '198.51.100.1'), 'EXCEEDED_RESTRICTED_IP');
+    assertInvalidKs(await pingVia(net, '198.51.100.1'), 'EXCEEDED_RESTRICTED_IP');
   } finally {
     await srv.stop();
   }
@@ -269,9 +226,9 @@ test('urirestrict with a prefix entry', { skip }, async () => {
   const { partner } = await newPartner();
   const ks = await adminKs(partner, 'urirestrict:/api_v3/service/session/action/get*');
   assertOk(await call('session', 'get', { ks }), 'KalturaSessionInfo');
-  assertOk(await getQuery('/api_v3/service/session/action/get', { ks }), 'KalturaSessionInfo');
-  u.assertInvalidKs(await call('appToken', 'list', { ks }), 'EXCEEDED_RESTRICTED_URI');
-  u.assertInvalidKs(await ping(ks), 'EXCEEDED_RESTRICTED_URI');
+  assertOk(await getQuery('session', 'get', { ks }), 'KalturaSessionInfo');
+  assertInvalidKs(await call('appToken', 'list', { ks }), 'EXCEEDED_RESTRICTED_URI');
+  assertInvalidKs(await ping(ks), 'EXCEEDED_RESTRICTED_URI');
 });
 
 test('urirestrict with an exact entry', { skip }, async () => {
@@ -279,8 +236,8 @@ test('urirestrict with an exact entry', { skip }, async () => {
   const ks = await adminKs(partner, 'urirestrict:/api_v3/service/session/action/get');
   assertOk(await call('session', 'get', { ks }), 'KalturaSessionInfo');
   // The request URI includes the query string, so it no longer equals the entry.
-  u.assertInvalidKs(await getQuery('/api_v3/service/session/action/get', { ks }), 'EXCEEDED_RESTRICTED_URI');
-  u.assertInvalidKs(await call('appToken', 'list', { ks }), 'EXCEEDED_RESTRICTED_URI');
+  assertInvalidKs(await getQuery('session', 'get', { ks }), 'EXCEEDED_RESTRICTED_URI');
+  assertInvalidKs(await call('appToken', 'list', { ks }), 'EXCEEDED_RESTRICTED_URI');
 });
 
 test('urirestrict with two entries separated by |', { skip }, async () => {
@@ -289,15 +246,15 @@ test('urirestrict with two entries separated by |', { skip }, async () => {
   const ks = await adminKs(partner, privileges);
   assertOk(await call('session', 'get', { ks }), 'KalturaSessionInfo');
   assertOk(await call('appToken', 'list', { ks }), 'KalturaAppTokenListResponse');
-  assertOk(await getQuery('/api_v3/service/appToken/action/list', { ks }), 'KalturaAppTokenListResponse');
-  u.assertInvalidKs(await call('appToken', 'get', { ks, id: '0_nosuchid' }), 'EXCEEDED_RESTRICTED_URI');
-  u.assertInvalidKs(await ping(ks), 'EXCEEDED_RESTRICTED_URI');
+  assertOk(await getQuery('appToken', 'list', { ks }), 'KalturaAppTokenListResponse');
+  assertInvalidKs(await call('appToken', 'get', { ks, id: '0_nosuchid' }), 'EXCEEDED_RESTRICTED_URI');
+  assertInvalidKs(await ping(ks), 'EXCEEDED_RESTRICTED_URI');
 
   // The same restriction on a token.
   const { info } = await tokenKs(partner, admin, { sessionType: 2, sessionPrivileges: privileges });
   assert.ok(info.privileges.endsWith(`,${privileges}`), info.privileges);
   assertOk(await call('appToken', 'list', { ks: info.ks }), 'KalturaAppTokenListResponse');
-  u.assertInvalidKs(await call('userRole', 'list', { ks: info.ks }), 'EXCEEDED_RESTRICTED_URI');
+  assertInvalidKs(await call('userRole', 'list', { ks: info.ks }), 'EXCEEDED_RESTRICTED_URI');
 });
 
 // ---- entitlement privileges ----------------------------------------------------------------
@@ -312,7 +269,7 @@ test('entitlement privileges are carried into the KS and reported verbatim by se
   const got = assertOk(await call('session', 'get', { ks, session: info.ks }), 'KalturaSessionInfo');
   assert.equal(got.privileges, expected);
   assert.equal(await ping(info.ks), true);
-  assert.equal(u.decodeKs(server.dbPath, info.ks).privileges, expected);
+  assert.equal(server.decodeKs(info.ks).privileges, expected);
 
   const started = await adminKs(partner, ent);
   const self = assertOk(await call('session', 'get', { ks: started }), 'KalturaSessionInfo');

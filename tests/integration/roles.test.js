@@ -5,36 +5,18 @@
 // permission list, deleted and blocked roles, restrictingrole.
 
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const h = require('../lib/harness');
-const u = require('../lib/util');
+const api = require('../lib/api');
 
-const skip = h.skipUnlessBinary();
-let server;
-
-before(async () => {
-  if (!skip) server = await h.startServer();
-});
-after(async () => {
-  if (server) await server.stop();
-});
+const { assertOk, assertApiError, isApiError, hashOf, nowSec } = api;
+const skip = api.SKIP;
+const server = api.suiteServer();
+const { call, callRaw, newPartner, startSession, widgetKs, addToken, tokenSession } = server;
 
 // ---- helpers -------------------------------------------------------------------------------
-
-const nowSec = () => Math.floor(Date.now() / 1000);
-const call = (service, action, params = {}) => u.call(server.url, service, action, params);
-
-function assertOk(res, objectType) {
-  assert.ok(!u.isApiError(res), `unexpected error ${JSON.stringify(res)}`);
-  if (objectType) {
-    assert.ok(res !== null && typeof res === 'object', `expected ${objectType}, got ${JSON.stringify(res)}`);
-    assert.equal(res.objectType, objectType, JSON.stringify(res));
-  }
-  return res;
-}
 
 // The SERVICE arg of SERVICE_FORBIDDEN for "service->action" as written here (appToken->add):
 // Kaltura (and ksgate) name the service by its lower-case id and the action as declared:
@@ -46,41 +28,14 @@ const serviceArg = (serviceAction) => {
 
 function assertForbidden(res, serviceAction) {
   const expected = serviceArg(serviceAction);
-  u.assertApiError(res, 'SERVICE_FORBIDDEN', {
+  assertApiError(res, 'SERVICE_FORBIDDEN', {
     message: `The access to service [${expected}] is forbidden`,
     args: { SERVICE: expected },
   });
 }
 
 function assertInvalidObjectId(res, id) {
-  u.assertApiError(res, 'INVALID_OBJECT_ID', { message: `Invalid object id [${id}]`, args: { ID: String(id) } });
-}
-
-let partnerSeq = 0;
-// A fresh partner and an admin KS of it.
-async function newPartner() {
-  const partner = h.createPartner(server.dbPath, `roles-${++partnerSeq}`);
-  const ks = await u.startSession(server.url, partner, { type: 2 });
-  return { partner, ks };
-}
-
-async function widgetKs(partnerId) {
-  return assertOk(await call('session', 'startWidgetSession', { widgetId: `_${partnerId}` }),
-    'KalturaStartWidgetSessionResponse').ks;
-}
-
-const hashOf = (callerKs, token) => crypto.createHash('sha256').update(callerKs + token.token).digest('hex');
-
-async function addToken(ks, fields = {}) {
-  return assertOk(await call('appToken', 'add', { ks, appToken: { objectType: 'KalturaAppToken', ...fields } }),
-    'KalturaAppToken');
-}
-
-// widget KS -> hash -> appToken.startSession; returns the KalturaSessionInfo.
-async function tokenSession(partnerId, token, extra = {}) {
-  const wks = await widgetKs(partnerId);
-  return assertOk(await call('appToken', 'startSession',
-    { ks: wks, id: token.id, tokenHash: hashOf(wks, token), ...extra }), 'KalturaSessionInfo');
+  assertApiError(res, 'INVALID_OBJECT_ID', { message: `Invalid object id [${id}]`, args: { ID: String(id) } });
 }
 
 let roleSeq = 0;
@@ -267,8 +222,8 @@ async function tableFixture() {
 
 const KS_KINDS = {
   widget: (fx) => widgetKs(fx.partner.id),
-  user: (fx) => u.startSession(server.url, fx.partner, { secret: fx.partner.secret, type: 0, userId: 'table-user' }),
-  admin: (fx) => u.startSession(server.url, fx.partner, { type: 2 }),
+  user: (fx) => startSession(fx.partner, { secret: fx.partner.secret, type: 0, userId: 'table-user' }),
+  admin: (fx) => startSession(fx.partner, { type: 2 }),
 };
 
 for (const [kind, mint] of Object.entries(KS_KINDS)) {
@@ -282,7 +237,7 @@ for (const [kind, mint] of Object.entries(KS_KINDS)) {
         const res = await call(service, name, { ks, ...paramsFor(action, fx, ks) });
         const allowed = EXPECTED[kind].has(action);
         try {
-          if (allowed) assert.ok(!u.isApiError(res), `${action}: expected success, got ${JSON.stringify(res)}`);
+          if (allowed) assert.ok(!isApiError(res), `${action}: expected success, got ${JSON.stringify(res)}`);
           else assertForbidden(res, `${service}->${name}`);
         } catch (e) {
           failures.push(`${kind} ${action}: ${e.message.split('\n')[0]}`);
@@ -307,11 +262,11 @@ test('no KS: always-allowed actions work, the rest are MISSING_KS (SERVICE_FORBI
         const what = `${action} (${withPartner ? 'partnerId' : 'no partnerId'})`;
         try {
           if (EXPECTED.none.has(action)) {
-            assert.ok(!u.isApiError(res), `expected success, got ${JSON.stringify(res)}`);
+            assert.ok(!isApiError(res), `expected success, got ${JSON.stringify(res)}`);
           } else if (withPartner) {
             assertForbidden(res, `${service}->${name}`);
           } else {
-            u.assertApiError(res, 'MISSING_KS', { message: 'Missing KS, session not established', args: [] });
+            assertApiError(res, 'MISSING_KS', { message: 'Missing KS, session not established', args: [] });
           }
         } catch (e) {
           failures.push(`${what}: ${e.message.split('\n')[0]}`);
@@ -328,8 +283,8 @@ test('no KS: always-allowed actions work, the rest are MISSING_KS (SERVICE_FORBI
 
 test('SERVICE_FORBIDDEN sets X-Kaltura and X-Kaltura-App headers as Kaltura does', { skip }, async () => {
   const { partner } = await newPartner();
-  const uks = await u.startSession(server.url, partner, { secret: partner.secret, type: 0 });
-  const r = await u.callRaw(server.url, 'appToken', 'list', { ks: uks });
+  const uks = await startSession(partner, { secret: partner.secret, type: 0 });
+  const r = await callRaw('appToken', 'list', { ks: uks });
   assert.equal(r.status, 200);
   assertForbidden(r.body, 'appToken->list');
   // api_v3/lib/KalturaBaseService.php initService: header("X-Kaltura:error-<code>") and
@@ -564,22 +519,22 @@ test('userRole errors: PERMISSION_NOT_FOUND, duplicates, missing name, read-only
   const { partner, ks } = await newPartner();
   const add = (fields) => call('userRole', 'add', { ks, userRole: { objectType: 'KalturaUserRole', ...fields } });
   const msg = `Permission [NO_SUCH_PERMISSION] was not found for partner [${partner.id}]`;
-  u.assertApiError(await add({ name: 'p', permissionNames: 'SESSION_READ_PERMISSION,NO_SUCH_PERMISSION' }),
+  assertApiError(await add({ name: 'p', permissionNames: 'SESSION_READ_PERMISSION,NO_SUCH_PERMISSION' }),
     'PERMISSION_NOT_FOUND', { message: msg, args: { ERR_TEXT: msg } });
 
   const first = await addRole(ks, { name: 'Unique', systemName: 'UNIQUE_SYS' });
-  u.assertApiError(await add({ name: 'Unique' }), 'ROLE_NAME_ALREADY_EXISTS',
+  assertApiError(await add({ name: 'Unique' }), 'ROLE_NAME_ALREADY_EXISTS',
     { message: 'A role with the same name already exists', args: [] });
-  u.assertApiError(await add({ name: 'Other', systemName: 'UNIQUE_SYS' }), 'SYSTEM_NAME_ALREADY_EXISTS',
+  assertApiError(await add({ name: 'Other', systemName: 'UNIQUE_SYS' }), 'SYSTEM_NAME_ALREADY_EXISTS',
     { message: 'System name [UNIQUE_SYS] already exists', args: { SYS_NAME: 'UNIQUE_SYS' } });
   for (const builtin of ['PARTNER_ADMIN_ROLE', 'WIDGET_SESSION_ROLE', 'NO_SESSION_ROLE']) {
-    u.assertApiError(await add({ name: `n-${builtin}`, systemName: builtin }), 'SYSTEM_NAME_ALREADY_EXISTS',
+    assertApiError(await add({ name: `n-${builtin}`, systemName: builtin }), 'SYSTEM_NAME_ALREADY_EXISTS',
       { message: `System name [${builtin}] already exists`, args: { SYS_NAME: builtin } });
   }
-  u.assertApiError(await add({ description: 'no name' }), 'PROPERTY_VALIDATION_CANNOT_BE_NULL',
+  assertApiError(await add({ description: 'no name' }), 'PROPERTY_VALIDATION_CANNOT_BE_NULL',
     { message: 'The property "KalturaUserRole::name" cannot be null', args: { PROP_NAME: 'KalturaUserRole::name' } });
   for (const [field, value] of [['id', 500], ['partnerId', partner.id], ['createdAt', 1700000000], ['updatedAt', 1700000000]]) {
-    u.assertApiError(await add({ name: `ro-${field}`, [field]: value }), 'PROPERTY_VALIDATION_NOT_UPDATABLE',
+    assertApiError(await add({ name: `ro-${field}`, [field]: value }), 'PROPERTY_VALIDATION_NOT_UPDATABLE',
       { message: `The property "KalturaUserRole::${field}" cannot be updated`, args: { PROP_NAME: `KalturaUserRole::${field}` } });
   }
 
@@ -587,18 +542,19 @@ test('userRole errors: PERMISSION_NOT_FOUND, duplicates, missing name, read-only
   const second = await addRole(ks, { name: 'Second' });
   const update = (fields) => call('userRole', 'update',
     { ks, userRoleId: second.id, userRole: { objectType: 'KalturaUserRole', ...fields } });
-  u.assertApiError(await update({ permissionNames: 'NO_SUCH_PERMISSION' }), 'PERMISSION_NOT_FOUND', { message: msg });
-  u.assertApiError(await update({ name: 'Unique' }), 'ROLE_NAME_ALREADY_EXISTS');
-  u.assertApiError(await update({ systemName: 'UNIQUE_SYS' }), 'SYSTEM_NAME_ALREADY_EXISTS', { args: { SYS_NAME: 'UNIQUE_SYS' } });
-  u.assertApiError(await update({ systemName: 'PARTNER_ADMIN_ROLE' }), 'SYSTEM_NAME_ALREADY_EXISTS',
+  assertApiError(await update({ permissionNames: 'NO_SUCH_PERMISSION' }), 'PERMISSION_NOT_FOUND', { message: msg });
+  assertApiError(await update({ name: 'Unique' }), 'ROLE_NAME_ALREADY_EXISTS');
+  assertApiError(await update({ systemName: 'UNIQUE_SYS' }), 'SYSTEM_NAME_ALREADY_EXISTS',
+    { args: { SYS_NAME: 'UNIQUE_SYS' } });
+  assertApiError(await update({ systemName: 'PARTNER_ADMIN_ROLE' }), 'SYSTEM_NAME_ALREADY_EXISTS',
     { args: { SYS_NAME: 'PARTNER_ADMIN_ROLE' } });
-  u.assertApiError(await update({ name__null: '' }), 'PROPERTY_VALIDATION_CANNOT_BE_NULL',
+  assertApiError(await update({ name__null: '' }), 'PROPERTY_VALIDATION_CANNOT_BE_NULL',
     { args: { PROP_NAME: 'KalturaUserRole::name' } });
-  u.assertApiError(await update({ id: second.id + 1 }), 'PROPERTY_VALIDATION_NOT_UPDATABLE',
+  assertApiError(await update({ id: second.id + 1 }), 'PROPERTY_VALIDATION_NOT_UPDATABLE',
     { args: { PROP_NAME: 'KalturaUserRole::id' } });
-  u.assertApiError(await update({ createdAt: second.createdAt - 100 }), 'PROPERTY_VALIDATION_NOT_UPDATABLE',
+  assertApiError(await update({ createdAt: second.createdAt - 100 }), 'PROPERTY_VALIDATION_NOT_UPDATABLE',
     { args: { PROP_NAME: 'KalturaUserRole::createdAt' } });
-  u.assertApiError(await update({ partnerId: partner.id + 1000 }), 'PROPERTY_VALIDATION_NOT_UPDATABLE',
+  assertApiError(await update({ partnerId: partner.id + 1000 }), 'PROPERTY_VALIDATION_NOT_UPDATABLE',
     { args: { PROP_NAME: 'KalturaUserRole::partnerId' } });
   // None of that changed anything.
   assert.deepEqual(assertOk(await call('userRole', 'get', { ks, userRoleId: second.id })), second);
@@ -621,7 +577,7 @@ test('userRole.add with status DELETED (3) is a client error or a role born dele
     const { ks } = await newPartner();
     const res = await call('userRole', 'add',
       { ks, userRole: { objectType: 'KalturaUserRole', name: 'born deleted', status: 3 } });
-    if (u.isApiError(res)) {
+    if (isApiError(res)) {
       assert.doesNotMatch(res.code, /^INTERNAL_/, `userRole.add status=3: ${JSON.stringify(res)}`);
     } else {
       assert.equal(res.status, 3);
@@ -646,9 +602,9 @@ test('concurrent userRole.add with one name or one system name: exactly one succ
   for (const [fields, code] of rounds) {
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => call('userRole', 'add',
       { ks, userRole: { objectType: 'KalturaUserRole', ...fields(i) } })));
-    const ok = results.filter((r) => !u.isApiError(r));
+    const ok = results.filter((r) => !isApiError(r));
     assert.equal(ok.length, 1, `${code}: ${results.map((r) => r.code ?? `id ${r.id}`).join(' ')}`);
-    for (const r of results.filter((x) => u.isApiError(x))) u.assertApiError(r, code);
+    for (const r of results.filter((x) => isApiError(x))) assertApiError(r, code);
   }
   const list = assertOk(await call('userRole', 'list', { ks }), 'KalturaUserRoleListResponse');
   assert.equal(list.totalCount, rounds.length, list.objects.map((r) => `${r.id}:${r.name}/${r.systemName}`).join(' '));
@@ -678,12 +634,12 @@ test('userRole: partner isolation', { skip }, async () => {
     'userRole->get');
 
   // setrole with another partner's role id: UNKNOWN_ROLE_ID at session.start, INVALID_OBJECT_ID on use.
-  u.assertApiError(await call('session', 'start',
+  assertApiError(await call('session', 'start',
     { partnerId: B.partner.id, secret: B.partner.adminSecret, type: 2, privileges: `setrole:${roleA.id}` }),
   'UNKNOWN_ROLE_ID', { message: 'Unknown role id', args: [] });
   const token = await addToken(B.ks, { sessionPrivileges: `setrole:${roleA.id}` });
   const info = await tokenSession(B.partner.id, token);
-  u.assertApiError(await call('session', 'get', { ks: info.ks }), 'INVALID_OBJECT_ID',
+  assertApiError(await call('session', 'get', { ks: info.ks }), 'INVALID_OBJECT_ID',
     { message: 'Invalid object id [N/A]', args: { ID: 'N/A' } });
   // setrole by system name resolves within the KS partner: B's SHARED_SYS (APP_TOKEN_ADD only).
   const tokenByName = await addToken(B.ks, { sessionPrivileges: 'setrole:SHARED_SYS' });
@@ -737,12 +693,12 @@ for (const by of ['id', 'systemName']) {
     const token = await addToken(ks, { sessionPrivileges: `setrole:${role[by]}` });
     const before = await tokenSession(partner.id, token);
     assertOk(await call('session', 'get', { ks: before.ks }), 'KalturaSessionInfo');
-    const started = await u.startSession(server.url, partner, { privileges: `setrole:${role[by]}` });
+    const started = await startSession(partner, { privileges: `setrole:${role[by]}` });
     assertOk(await call('appToken', 'list', { ks: started }), 'KalturaAppTokenListResponse');
 
     assertOk(await call('userRole', 'delete', { ks, userRoleId: role.id }), 'KalturaUserRole');
 
-    const invalid = (res) => u.assertApiError(res, 'INVALID_OBJECT_ID',
+    const invalid = (res) => assertApiError(res, 'INVALID_OBJECT_ID',
       { message: 'Invalid object id [N/A]', args: { ID: 'N/A' } });
     // A KS minted after the delete: startSession itself works (the widget KS has no setrole),
     // the new KS fails on every use.
@@ -754,7 +710,7 @@ for (const by of ['id', 'systemName']) {
     invalid(await call('session', 'get', { ks: before.ks }));
     invalid(await call('appToken', 'list', { ks: started }));
 
-    u.assertApiError(await call('session', 'start', {
+    assertApiError(await call('session', 'start', {
       partnerId: partner.id, secret: partner.adminSecret, type: 2, privileges: `setrole:${role[by]}`,
     }), 'UNKNOWN_ROLE_ID', { message: 'Unknown role id', args: [] });
   });
@@ -764,14 +720,14 @@ test('session.start with setrole of an unknown role is UNKNOWN_ROLE_ID; a negati
   const { partner, ks: adminKs } = await newPartner();
   const newPartnerKs = async () => ({ ks: adminKs });
   for (const privileges of ['setrole:999999', 'setrole:NO_SUCH_ROLE', 'setrole:-1', 'setrole:3,setrole:NOPE']) {
-    u.assertApiError(await call('session', 'start',
+    assertApiError(await call('session', 'start',
       { partnerId: partner.id, secret: partner.adminSecret, type: 2, privileges }), 'UNKNOWN_ROLE_ID',
     { message: 'Unknown role id', args: [] });
   }
   const { ks } = await newPartnerKs(partner);
   const token = await addToken(ks, { sessionPrivileges: 'setrole:-1' });
   const info = await tokenSession(partner.id, token);
-  u.assertApiError(await call('system', 'ping', { ks: info.ks }), 'INVALID_SET_ROLE',
+  assertApiError(await call('system', 'ping', { ks: info.ks }), 'INVALID_SET_ROLE',
     { message: 'Invalid set role id', args: [] });
 });
 
@@ -837,7 +793,7 @@ test('restrictingrole:<role id> on a token removes that role\'s permissions from
     'appToken->add');
 
   // The same through session.start, and with a built-in role.
-  const started = await u.startSession(server.url, partner, { privileges: `restrictingrole:${restricting.id}` });
+  const started = await startSession(partner, { privileges: `restrictingrole:${restricting.id}` });
   assertForbidden(await call('appToken', 'add', { ks: started, appToken: { objectType: 'KalturaAppToken' } }),
     'appToken->add');
   assertOk(await call('appToken', 'list', { ks: started }), 'KalturaAppTokenListResponse');

@@ -3,18 +3,17 @@
 // the old ones keep verifying; `retire-secrets` drops the old ones and their KSs stop working.
 
 const assert = require('node:assert/strict');
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const h = require('../lib/harness');
-const u = require('../lib/util');
+const api = require('../lib/api');
 
-let server;
+const { assertApiError, assertInvalidKs, eventually } = api;
 let partner;
-
-before(async () => {
-  server = await h.startServer();
-  partner = h.createPartner(server.dbPath, 'rotating');
+const server = api.suiteServer({
+  skip: false,
+  setup: (srv) => { partner = h.createPartner(srv.dbPath, 'rotating'); },
 });
-after(() => server && server.stop());
+const { call, startSession, decodeKs } = server;
 
 function cli(...args) {
   const r = h.ksgateCli(['partner', ...args, '--db', `sqlite:${server.dbPath}`]);
@@ -23,8 +22,8 @@ function cli(...args) {
 }
 
 test('rotation keeps old KSs valid, signs new ones with the new primary; retiring ends the old', async () => {
-  const oldKs = await u.startSession(server.url, partner);
-  assert.equal(u.decodeKs(server.dbPath, oldKs).secretIndex, 0);
+  const oldKs = await startSession(partner);
+  assert.equal(decodeKs(oldKs).secretIndex, 0);
 
   const rotated = JSON.parse(cli('rotate-secret', String(partner.id), '--json'));
   assert.match(rotated.adminSecret, /^[0-9a-f]{32}$/);
@@ -32,27 +31,27 @@ test('rotation keeps old KSs valid, signs new ones with the new primary; retirin
   assert.equal(rotated.adminSecretCount, 2);
 
   // The old KS still verifies (now against the second secret) and still works.
-  assert.equal(u.decodeKs(server.dbPath, oldKs).secretIndex, 1);
-  const info = await u.call(server.url, 'session', 'get', { ks: oldKs });
+  assert.equal(decodeKs(oldKs).secretIndex, 1);
+  const info = await call('session', 'get', { ks: oldKs });
   assert.equal(info.objectType, 'KalturaSessionInfo', JSON.stringify(info));
 
   // Both secrets still start sessions; a USER KS is signed with the new primary. (The CLI is
   // another process: the server sees the new secret within its cache TTL.)
-  const newKs = await u.eventually(() =>
-    u.startSession(server.url, partner, { secret: rotated.adminSecret }));
-  assert.equal(u.decodeKs(server.dbPath, newKs).secretIndex, 0);
-  const viaOld = await u.startSession(server.url, partner, { type: 0 });
-  assert.equal(u.decodeKs(server.dbPath, viaOld).secretIndex, 0);
+  const newKs = await eventually(() =>
+    startSession(partner, { secret: rotated.adminSecret }));
+  assert.equal(decodeKs(newKs).secretIndex, 0);
+  const viaOld = await startSession(partner, { type: 0 });
+  assert.equal(decodeKs(viaOld).secretIndex, 0);
 
   assert.match(cli('retire-secrets', String(partner.id)), /retired 1 old admin secret/);
   // The CLI is another process: the server sees the change within its cache TTL.
-  await u.eventually(async () =>
-    u.assertInvalidKs(await u.call(server.url, 'session', 'get', { ks: oldKs }), oldKs));
-  const still = await u.call(server.url, 'session', 'get', { ks: newKs });
+  await eventually(async () =>
+    assertInvalidKs(await call('session', 'get', { ks: oldKs }), oldKs));
+  const still = await call('session', 'get', { ks: newKs });
   assert.equal(still.objectType, 'KalturaSessionInfo', JSON.stringify(still));
-  const refused = await u.call(server.url, 'session', 'start',
+  const refused = await call('session', 'start',
     { partnerId: partner.id, secret: partner.adminSecret, type: 2 });
-  u.assertApiError(refused, 'START_SESSION_ERROR');
+  assertApiError(refused, 'START_SESSION_ERROR');
 });
 
 test('rotating an unknown partner fails with a one-line error', () => {

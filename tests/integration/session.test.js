@@ -8,33 +8,26 @@ const os = require('node:os');
 const path = require('node:path');
 const { describe, test, before, after } = require('node:test');
 const h = require('../lib/harness');
-const u = require('../lib/util');
+const api = require('../lib/api');
 
-const skip = h.skipUnlessBinary();
-
-// `ksgate partner add --json` with extra flags; returns the parsed partner.
-function addPartner(dbPath, name, extra = []) {
-  const r = h.ksgateCli(['partner', 'add', '--db', `sqlite:${dbPath}`, '--name', name, '--json',
-    ...extra]);
-  assert.equal(r.status, 0, `partner add: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
+const { assertApiError, assertInvalidKs, isApiError, eventually, nowSec } = api;
+const skip = api.SKIP;
 
 describe('session service', { skip }, () => {
   let server;
   let dir;
   const P = {}; // partners by role
-  const url = () => server.url;
+  const { call, startSession, decodeKs } = api.bind(() => server);
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksgate-session-'));
     const dbPath = path.join(dir, 'ksgate.db');
     h.migrate(dbPath);
-    P.a = addPartner(dbPath, 'Partner A');
-    P.b = addPartner(dbPath, 'Partner B');
-    P.v1 = addPartner(dbPath, 'Partner v1', ['--ks-version', '1']);
-    P.short = addPartner(dbPath, 'Partner short', ['--ks-max-expiry', '3600']);
-    P.blocked = addPartner(dbPath, 'Partner to block');
+    P.a = h.createPartner(dbPath, 'Partner A');
+    P.b = h.createPartner(dbPath, 'Partner B');
+    P.v1 = h.createPartner(dbPath, 'Partner v1', ['--ks-version', '1']);
+    P.short = h.createPartner(dbPath, 'Partner short', ['--ks-max-expiry', '3600']);
+    P.blocked = h.createPartner(dbPath, 'Partner to block');
     server = await h.startServer({ dbPath });
   });
   after(async () => {
@@ -45,8 +38,8 @@ describe('session service', { skip }, () => {
   // --- session.start -------------------------------------------------------------------------
 
   test('session.start with the admin secret and type=2 gives an ADMIN KS', async () => {
-    const ks = await u.startSession(url(), P.a, { type: 2 });
-    const d = u.decodeKs(server.dbPath, ks);
+    const ks = await startSession(P.a, { type: 2 });
+    const d = decodeKs(ks);
     assert.equal(d.partnerId, P.a.id);
     assert.equal(d.type, 2);
     assert.equal(d.version, 2);
@@ -54,137 +47,137 @@ describe('session service', { skip }, () => {
   });
 
   test('session.start with the admin secret and type=0 gives a USER KS for the user', async () => {
-    const ks = await u.startSession(url(), P.a, { type: 0, userId: 'alice@example.com' });
-    const d = u.decodeKs(server.dbPath, ks);
+    const ks = await startSession(P.a, { type: 0, userId: 'alice@example.com' });
+    const d = decodeKs(ks);
     assert.equal(d.type, 0);
     assert.equal(d.userId, 'alice@example.com');
     assert.equal(d.partnerId, P.a.id);
   });
 
   test('session.start with the user secret and type=0 gives a USER KS', async () => {
-    const ks = await u.startSession(url(), P.a, { secret: P.a.secret, type: 0, userId: 'bob' });
-    const d = u.decodeKs(server.dbPath, ks);
+    const ks = await startSession(P.a, { secret: P.a.secret, type: 0, userId: 'bob' });
+    const d = decodeKs(ks);
     assert.equal(d.type, 0);
     assert.equal(d.userId, 'bob');
   });
 
   test('session.start without type defaults to USER (0)', async () => {
-    const ks = await u.call(url(), 'session', 'start', { partnerId: P.a.id, secret: P.a.adminSecret });
+    const ks = await call('session', 'start', { partnerId: P.a.id, secret: P.a.adminSecret });
     assert.equal(typeof ks, 'string');
-    assert.equal(u.decodeKs(server.dbPath, ks).type, 0);
+    assert.equal(decodeKs(ks).type, 0);
   });
 
   test('the user secret cannot start an ADMIN session', async () => {
-    const body = await u.call(url(), 'session', 'start',
+    const body = await call('session', 'start',
       { partnerId: P.a.id, secret: P.a.secret, type: 2 });
-    u.assertApiError(body, 'START_SESSION_ERROR', {
+    assertApiError(body, 'START_SESSION_ERROR', {
       message: `Error while starting session for partner [${P.a.id}]`,
       args: { PID: String(P.a.id) },
     });
   });
 
   test('a wrong secret gives START_SESSION_ERROR with args {PID}', async () => {
-    const body = await u.call(url(), 'session', 'start',
+    const body = await call('session', 'start',
       { partnerId: P.a.id, secret: '0'.repeat(32), type: 0 });
-    u.assertApiError(body, 'START_SESSION_ERROR', {
+    assertApiError(body, 'START_SESSION_ERROR', {
       message: `Error while starting session for partner [${P.a.id}]`,
       args: { PID: String(P.a.id) },
     });
   });
 
   test("another partner's admin secret gives START_SESSION_ERROR", async () => {
-    const body = await u.call(url(), 'session', 'start',
+    const body = await call('session', 'start',
       { partnerId: P.a.id, secret: P.b.adminSecret, type: 2 });
-    u.assertApiError(body, 'START_SESSION_ERROR', { args: { PID: String(P.a.id) } });
+    assertApiError(body, 'START_SESSION_ERROR', { args: { PID: String(P.a.id) } });
   });
 
   test('session.start for an unknown partner gives SERVICE_FORBIDDEN_CONTENT_BLOCKED', async () => {
     // Spec §3 framework note: with no KS the request partner must exist and be active, checked
     // before the action runs.
-    const body = await u.call(url(), 'session', 'start',
+    const body = await call('session', 'start',
       { partnerId: 987654, secret: P.a.adminSecret, type: 2 });
-    u.assertApiError(body, 'SERVICE_FORBIDDEN_CONTENT_BLOCKED', { args: [] });
+    assertApiError(body, 'SERVICE_FORBIDDEN_CONTENT_BLOCKED', { args: [] });
   });
 
   test('expiry is capped at the default ks max expiry (86400 s)', async () => {
-    const t0 = u.nowSec();
-    const ks = await u.startSession(url(), P.a, { expiry: 999999 });
-    const d = u.decodeKs(server.dbPath, ks);
-    const t1 = u.nowSec();
+    const t0 = nowSec();
+    const ks = await startSession(P.a, { expiry: 999999 });
+    const d = decodeKs(ks);
+    const t1 = nowSec();
     assert.ok(d.validUntil >= t0 + 86400 && d.validUntil <= t1 + 86400,
       `validUntil ${d.validUntil} not within [${t0 + 86400}, ${t1 + 86400}]`);
   });
 
   test("expiry is capped at the partner's --ks-max-expiry", async () => {
-    const t0 = u.nowSec();
-    const ks = await u.startSession(url(), P.short, { expiry: 86400 });
-    const d = u.decodeKs(server.dbPath, ks);
-    assert.ok(d.validUntil >= t0 + 3600 && d.validUntil <= u.nowSec() + 3600,
+    const t0 = nowSec();
+    const ks = await startSession(P.short, { expiry: 86400 });
+    const d = decodeKs(ks);
+    assert.ok(d.validUntil >= t0 + 3600 && d.validUntil <= nowSec() + 3600,
       `validUntil ${d.validUntil} vs now ${t0}`);
   });
 
   test('an expiry below the cap is kept', async () => {
-    const t0 = u.nowSec();
-    const ks = await u.startSession(url(), P.a, { expiry: 120 });
-    const d = u.decodeKs(server.dbPath, ks);
-    assert.ok(d.validUntil >= t0 + 120 && d.validUntil <= u.nowSec() + 120, String(d.validUntil));
+    const t0 = nowSec();
+    const ks = await startSession(P.a, { expiry: 120 });
+    const d = decodeKs(ks);
+    assert.ok(d.validUntil >= t0 + 120 && d.validUntil <= nowSec() + 120, String(d.validUntil));
   });
 
   test('privileges are carried into the KS', async () => {
-    const ks = await u.startSession(url(), P.a, { type: 0, userId: 'u1', privileges: 'view:*,foo:bar' });
-    assert.equal(u.decodeKs(server.dbPath, ks).privileges, 'view:*,foo:bar');
-    const info = await u.call(url(), 'session', 'get',
-      { ks: await u.startSession(url(), P.a), session: ks });
+    const ks = await startSession(P.a, { type: 0, userId: 'u1', privileges: 'view:*,foo:bar' });
+    assert.equal(decodeKs(ks).privileges, 'view:*,foo:bar');
+    const info = await call('session', 'get',
+      { ks: await startSession(P.a), session: ks });
     assert.equal(info.privileges, 'view:*,foo:bar');
   });
 
   test('v2: a user id and privileges with special characters round-trip through session.get', async () => {
     const userId = 'a b&c=d/é+%;x';
-    const ks = await u.startSession(url(), P.a, { type: 0, userId, privileges: 'x:1/2, y ,z' });
-    const info = await u.call(url(), 'session', 'get', { ks: await u.startSession(url(), P.a), session: ks });
+    const ks = await startSession(P.a, { type: 0, userId, privileges: 'x:1/2, y ,z' });
+    const info = await call('session', 'get', { ks: await startSession(P.a), session: ks });
     assert.equal(info.userId, userId);
     assert.equal(info.privileges, 'x:1/2,y,z');
   });
 
   test('privileges "*" read back as "*"', async () => {
-    const ks = await u.startSession(url(), P.a, { privileges: '*' });
-    assert.equal(u.decodeKs(server.dbPath, ks).privileges, '*');
-    assert.equal((await u.call(url(), 'session', 'get', { ks })).privileges, '*');
+    const ks = await startSession(P.a, { privileges: '*' });
+    assert.equal(decodeKs(ks).privileges, '*');
+    assert.equal((await call('session', 'get', { ks })).privileges, '*');
   });
 
   // --- startWidgetSession ----------------------------------------------------------------------
 
   test('startWidgetSession _<pid> gives KalturaStartWidgetSessionResponse', async () => {
-    const t0 = u.nowSec();
-    const body = await u.call(url(), 'session', 'startWidgetSession', { widgetId: `_${P.a.id}` });
+    const t0 = nowSec();
+    const body = await call('session', 'startWidgetSession', { widgetId: `_${P.a.id}` });
     assert.deepEqual(Object.keys(body), ['partnerId', 'ks', 'userId', 'objectType']);
     assert.equal(body.partnerId, P.a.id);
     assert.equal(body.userId, '0');
     assert.equal(body.objectType, 'KalturaStartWidgetSessionResponse');
     assert.equal(typeof body.ks, 'string');
-    const d = u.decodeKs(server.dbPath, body.ks);
+    const d = decodeKs(body.ks);
     assert.equal(d.partnerId, P.a.id);
     assert.equal(d.type, 0);
     assert.equal(d.privileges, 'view:*,widget:1');
     assert.equal(d.widget, true);
-    assert.ok(d.validUntil >= t0 + 86400 && d.validUntil <= u.nowSec() + 86400, String(d.validUntil));
+    assert.ok(d.validUntil >= t0 + 86400 && d.validUntil <= nowSec() + 86400, String(d.validUntil));
   });
 
   test('startWidgetSession honours a shorter expiry and caps a longer one', async () => {
-    const t0 = u.nowSec();
-    const short = await u.call(url(), 'session', 'startWidgetSession', { widgetId: `_${P.a.id}`, expiry: 60 });
-    const d1 = u.decodeKs(server.dbPath, short.ks);
-    assert.ok(d1.validUntil >= t0 + 60 && d1.validUntil <= u.nowSec() + 60, String(d1.validUntil));
-    const long = await u.call(url(), 'session', 'startWidgetSession', { widgetId: `_${P.a.id}`, expiry: 999999 });
-    const d2 = u.decodeKs(server.dbPath, long.ks);
-    assert.ok(d2.validUntil >= t0 + 86400 && d2.validUntil <= u.nowSec() + 86400, String(d2.validUntil));
+    const t0 = nowSec();
+    const short = await call('session', 'startWidgetSession', { widgetId: `_${P.a.id}`, expiry: 60 });
+    const d1 = decodeKs(short.ks);
+    assert.ok(d1.validUntil >= t0 + 60 && d1.validUntil <= nowSec() + 60, String(d1.validUntil));
+    const long = await call('session', 'startWidgetSession', { widgetId: `_${P.a.id}`, expiry: 999999 });
+    const d2 = decodeKs(long.ks);
+    assert.ok(d2.validUntil >= t0 + 86400 && d2.validUntil <= nowSec() + 86400, String(d2.validUntil));
   });
 
   test('a widget KS is usable (session.get with it)', async () => {
-    const { ks } = await u.call(url(), 'session', 'startWidgetSession', { widgetId: `_${P.a.id}` });
-    const info = await u.call(url(), 'session', 'get', { ks });
+    const { ks } = await call('session', 'startWidgetSession', { widgetId: `_${P.a.id}` });
+    const info = await call('session', 'get', { ks });
     // A widget KS may not be allowed to call session.get; either way it must not be INVALID_KS.
-    if (u.isApiError(info)) assert.notEqual(info.code, 'INVALID_KS', JSON.stringify(info));
+    if (isApiError(info)) assert.notEqual(info.code, 'INVALID_KS', JSON.stringify(info));
     else assert.equal(info.privileges, 'view:*,widget:1');
   });
 
@@ -207,8 +200,8 @@ describe('session service', { skip }, () => {
   for (const [what, make] of badWidgets) {
     test(`startWidgetSession with a bad widget id (${what}) gives INVALID_WIDGET_ID`, async () => {
       const widgetId = make(P.a.id);
-      const body = await u.call(url(), 'session', 'startWidgetSession', { widgetId });
-      u.assertApiError(body, 'INVALID_WIDGET_ID', {
+      const body = await call('session', 'startWidgetSession', { widgetId });
+      assertApiError(body, 'INVALID_WIDGET_ID', {
         message: `Unknown widget [${widgetId}]`,
         args: { WIDGET_ID: widgetId },
       });
@@ -216,16 +209,16 @@ describe('session service', { skip }, () => {
   }
 
   test('startWidgetSession without widgetId gives MISSING_MANDATORY_PARAMETER', async () => {
-    const body = await u.call(url(), 'session', 'startWidgetSession', {});
-    u.assertApiError(body, 'MISSING_MANDATORY_PARAMETER', { args: { PARAM_NAME: 'widgetId' } });
+    const body = await call('session', 'startWidgetSession', {});
+    assertApiError(body, 'MISSING_MANDATORY_PARAMETER', { args: { PARAM_NAME: 'widgetId' } });
   });
 
   // --- session.get -----------------------------------------------------------------------------
 
   test("session.get with the caller's KS gives KalturaSessionInfo with declared types", async () => {
-    const t0 = u.nowSec();
-    const ks = await u.startSession(url(), P.a, { type: 2, userId: 'admin1', privileges: 'foo:bar' });
-    const info = await u.call(url(), 'session', 'get', { ks });
+    const t0 = nowSec();
+    const ks = await startSession(P.a, { type: 2, userId: 'admin1', privileges: 'foo:bar' });
+    const info = await call('session', 'get', { ks });
     assert.deepEqual(info, {
       sessionType: 2,
       partnerId: P.a.id,
@@ -235,14 +228,14 @@ describe('session service', { skip }, () => {
       objectType: 'KalturaSessionInfo',
     });
     assert.equal(typeof info.expiry, 'number');
-    assert.ok(info.expiry >= t0 + 86400 && info.expiry <= u.nowSec() + 86400, String(info.expiry));
+    assert.ok(info.expiry >= t0 + 86400 && info.expiry <= nowSec() + 86400, String(info.expiry));
     assert.equal(info.ks, undefined, 'session.get does not return ks');
   });
 
   test('session.get with a `session` param describes that KS, not the caller', async () => {
-    const adminKs = await u.startSession(url(), P.a, { type: 2 });
-    const userKs = await u.startSession(url(), P.a, { secret: P.a.secret, type: 0, userId: 'carol' });
-    const info = await u.call(url(), 'session', 'get', { ks: adminKs, session: userKs });
+    const adminKs = await startSession(P.a, { type: 2 });
+    const userKs = await startSession(P.a, { secret: P.a.secret, type: 0, userId: 'carol' });
+    const info = await call('session', 'get', { ks: adminKs, session: userKs });
     assert.equal(info.objectType, 'KalturaSessionInfo');
     assert.equal(info.sessionType, 0);
     assert.equal(info.userId, 'carol');
@@ -250,95 +243,95 @@ describe('session service', { skip }, () => {
   });
 
   test('session.get with `session` does not check expiry or revocation of that KS (spec §3.3)', async () => {
-    const caller = await u.startSession(url(), P.a);
-    const expired = await u.startSession(url(), P.a, { expiry: -10 });
-    const revoked = await u.startSession(url(), P.a);
-    await u.call(url(), 'session', 'end', { ks: revoked });
-    const e = await u.call(url(), 'session', 'get', { ks: caller, session: expired });
+    const caller = await startSession(P.a);
+    const expired = await startSession(P.a, { expiry: -10 });
+    const revoked = await startSession(P.a);
+    await call('session', 'end', { ks: revoked });
+    const e = await call('session', 'get', { ks: caller, session: expired });
     assert.equal(e.objectType, 'KalturaSessionInfo', JSON.stringify(e));
-    assert.ok(e.expiry <= u.nowSec());
-    const r = await u.call(url(), 'session', 'get', { ks: caller, session: revoked });
+    assert.ok(e.expiry <= nowSec());
+    const r = await call('session', 'get', { ks: caller, session: revoked });
     assert.equal(r.objectType, 'KalturaSessionInfo', JSON.stringify(r));
   });
 
   test("session.get of another partner's KS gives PARTNER_ACCESS_FORBIDDEN", async () => {
-    const adminKs = await u.startSession(url(), P.a);
-    const otherKs = await u.startSession(url(), P.b);
-    const body = await u.call(url(), 'session', 'get', { ks: adminKs, session: otherKs });
-    u.assertApiError(body, 'PARTNER_ACCESS_FORBIDDEN', {
+    const adminKs = await startSession(P.a);
+    const otherKs = await startSession(P.b);
+    const body = await call('session', 'get', { ks: adminKs, session: otherKs });
+    assertApiError(body, 'PARTNER_ACCESS_FORBIDDEN', {
       message: `Partner [${P.a.id}] cannot access partner [${P.b.id}]`,
       args: { ACCESSING_PID: String(P.a.id), ACCESSED_PID: String(P.b.id) },
     });
   });
 
   test('session.get without a KS gives MISSING_KS', async () => {
-    const body = await u.call(url(), 'session', 'get', {});
-    u.assertApiError(body, 'MISSING_KS', { message: 'Missing KS, session not established', args: [] });
+    const body = await call('session', 'get', {});
+    assertApiError(body, 'MISSING_KS', { message: 'Missing KS, session not established', args: [] });
   });
 
   test('session.get with an unparsable `session` gives INVALID_KS naming it', async () => {
-    const adminKs = await u.startSession(url(), P.a);
-    const body = await u.call(url(), 'session', 'get', { ks: adminKs, session: 'not-a-ks' });
-    u.assertInvalidKs(body, 'not-a-ks');
+    const adminKs = await startSession(P.a);
+    const body = await call('session', 'get', { ks: adminKs, session: 'not-a-ks' });
+    assertInvalidKs(body, 'not-a-ks');
   });
 
   // --- session.end / revocation ----------------------------------------------------------------
 
   test('session.end returns null and the KS then fails with INVALID_KS "LOGOUT"', async () => {
-    const ks = await u.startSession(url(), P.a);
-    assert.equal(await u.call(url(), 'session', 'end', { ks }), null);
-    u.assertInvalidKs(await u.call(url(), 'session', 'get', { ks }), 'LOGOUT');
-    u.assertInvalidKs(await u.call(url(), 'system', 'ping', { ks }), 'LOGOUT');
+    const ks = await startSession(P.a);
+    assert.equal(await call('session', 'end', { ks }), null);
+    assertInvalidKs(await call('session', 'get', { ks }), 'LOGOUT');
+    assertInvalidKs(await call('system', 'ping', { ks }), 'LOGOUT');
   });
 
   test('session.end revokes only that KS', async () => {
-    const ended = await u.startSession(url(), P.a);
-    const other = await u.startSession(url(), P.a);
-    await u.call(url(), 'session', 'end', { ks: ended });
-    const info = await u.call(url(), 'session', 'get', { ks: other });
+    const ended = await startSession(P.a);
+    const other = await startSession(P.a);
+    await call('session', 'end', { ks: ended });
+    const info = await call('session', 'get', { ks: other });
     assert.equal(info.objectType, 'KalturaSessionInfo', JSON.stringify(info));
   });
 
   test('session.end on a widget KS revokes it too', async () => {
-    const { ks } = await u.call(url(), 'session', 'startWidgetSession', { widgetId: `_${P.a.id}` });
-    assert.equal(await u.call(url(), 'session', 'end', { ks }), null);
-    u.assertInvalidKs(await u.call(url(), 'system', 'ping', { ks }), 'LOGOUT');
+    const { ks } = await call('session', 'startWidgetSession', { widgetId: `_${P.a.id}` });
+    assert.equal(await call('session', 'end', { ks }), null);
+    assertInvalidKs(await call('system', 'ping', { ks }), 'LOGOUT');
   });
 
   test('session.end without a KS is a no-op (null)', async () => {
-    assert.equal(await u.call(url(), 'session', 'end', {}), null);
+    assert.equal(await call('session', 'end', {}), null);
   });
 
   // --- expiry, partner mismatch, KS versions ---------------------------------------------------
 
   test('an expired KS gives INVALID_KS "EXPIRED"', async () => {
-    const ks = await u.startSession(url(), P.a, { expiry: -10 });
-    assert.equal(u.decodeKs(server.dbPath, ks).expired, true);
-    u.assertInvalidKs(await u.call(url(), 'session', 'get', { ks }), 'EXPIRED');
+    const ks = await startSession(P.a, { expiry: -10 });
+    assert.equal(decodeKs(ks).expired, true);
+    assertInvalidKs(await call('session', 'get', { ks }), 'EXPIRED');
   });
 
   test('a KS used with the request partnerId of another partner gives SERVICE_FORBIDDEN', async () => {
-    const ksB = await u.startSession(url(), P.b);
-    const body = await u.call(url(), 'session', 'get', { ks: ksB, partnerId: P.a.id });
-    u.assertApiError(body, 'SERVICE_FORBIDDEN', {
+    const ksB = await startSession(P.b);
+    const body = await call('session', 'get', { ks: ksB, partnerId: P.a.id });
+    assertApiError(body, 'SERVICE_FORBIDDEN', {
       message: 'The access to service [session->get] is forbidden',
       args: { SERVICE: 'session->get' },
     });
   });
 
   test('a KS used with its own partnerId works', async () => {
-    const ksB = await u.startSession(url(), P.b);
-    const info = await u.call(url(), 'session', 'get', { ks: ksB, partnerId: P.b.id });
+    const ksB = await startSession(P.b);
+    const info = await call('session', 'get', { ks: ksB, partnerId: P.b.id });
     assert.equal(info.partnerId, P.b.id);
   });
 
   test('a --ks-version 1 partner issues v1 KSs that work', async () => {
-    const ks = await u.startSession(url(), P.v1, { type: 2, userId: 'v1user', privileges: 'a:b' });
+    const ks = await startSession(P.v1, { type: 2, userId: 'v1user', privileges: 'a:b' });
     const raw = Buffer.from(ks, 'base64').toString('latin1');
     assert.match(raw, new RegExp(`^[0-9a-f]{40}\\|${P.v1.id};${P.v1.id};\\d+;2;`), raw);
-    const d = u.decodeKs(server.dbPath, ks);
+    const d = decodeKs(ks);
     assert.equal(d.version, 1);
-    const info = await u.call(url(), 'session', 'get', { ks });
+    const info = await call('session', 'get', { ks });
     assert.equal(info.partnerId, P.v1.id);
     assert.equal(info.userId, 'v1user');
     assert.equal(info.privileges, 'a:b');
@@ -346,23 +339,23 @@ describe('session service', { skip }, () => {
   });
 
   test('a v1 KS can be revoked with session.end', async () => {
-    const ks = await u.startSession(url(), P.v1);
-    assert.equal(await u.call(url(), 'session', 'end', { ks }), null);
-    u.assertInvalidKs(await u.call(url(), 'session', 'get', { ks }), 'LOGOUT');
+    const ks = await startSession(P.v1);
+    assert.equal(await call('session', 'end', { ks }), null);
+    assertInvalidKs(await call('session', 'get', { ks }), 'LOGOUT');
   });
 
   // --- blocked partner -------------------------------------------------------------------------
 
   test('blocking a partner while the server runs makes its KS fail with SERVICE_FORBIDDEN_CONTENT_BLOCKED', async () => {
-    const ks = await u.startSession(url(), P.blocked);
-    assert.equal((await u.call(url(), 'session', 'get', { ks })).objectType, 'KalturaSessionInfo');
+    const ks = await startSession(P.blocked);
+    assert.equal((await call('session', 'get', { ks })).objectType, 'KalturaSessionInfo');
     const r = h.ksgateCli(['partner', 'block', '--db', `sqlite:${server.dbPath}`, String(P.blocked.id)]);
     assert.equal(r.status, 0, r.stderr);
     P.blocked.ks = ks;
     // The CLI is another process: the server sees the change within its cache TTL.
-    await u.eventually(async () => {
-      const body = await u.call(url(), 'session', 'get', { ks });
-      u.assertApiError(body, 'SERVICE_FORBIDDEN_CONTENT_BLOCKED', {
+    await eventually(async () => {
+      const body = await call('session', 'get', { ks });
+      assertApiError(body, 'SERVICE_FORBIDDEN_CONTENT_BLOCKED', {
         message: 'The access to this service is forbidden since the specified partner is blocked',
         args: [],
       });
@@ -370,33 +363,33 @@ describe('session service', { skip }, () => {
   });
 
   test('a blocked partner cannot session.start or startWidgetSession', async () => {
-    const started = await u.call(url(), 'session', 'start',
+    const started = await call('session', 'start',
       { partnerId: P.blocked.id, secret: P.blocked.adminSecret, type: 2 });
-    u.assertApiError(started, 'SERVICE_FORBIDDEN_CONTENT_BLOCKED');
-    const widget = await u.call(url(), 'session', 'startWidgetSession', { widgetId: `_${P.blocked.id}` });
-    u.assertApiError(widget, 'SERVICE_FORBIDDEN_CONTENT_BLOCKED');
+    assertApiError(started, 'SERVICE_FORBIDDEN_CONTENT_BLOCKED');
+    const widget = await call('session', 'startWidgetSession', { widgetId: `_${P.blocked.id}` });
+    assertApiError(widget, 'SERVICE_FORBIDDEN_CONTENT_BLOCKED');
   });
 
   // --- restart persistence ---------------------------------------------------------------------
 
   test('partners, KSs and session.end revocations survive a restart; blocking too', async () => {
-    const live = await u.startSession(url(), P.a);
-    const revoked = await u.startSession(url(), P.a);
-    await u.call(url(), 'session', 'end', { ks: revoked });
-    const v1Ks = await u.startSession(url(), P.v1);
+    const live = await startSession(P.a);
+    const revoked = await startSession(P.a);
+    await call('session', 'end', { ks: revoked });
+    const v1Ks = await startSession(P.v1);
 
     await server.restart();
 
-    const info = await u.call(url(), 'session', 'get', { ks: live });
+    const info = await call('session', 'get', { ks: live });
     assert.equal(info.partnerId, P.a.id, JSON.stringify(info));
-    assert.equal((await u.call(url(), 'session', 'get', { ks: v1Ks })).partnerId, P.v1.id);
-    u.assertInvalidKs(await u.call(url(), 'session', 'get', { ks: revoked }), 'LOGOUT');
+    assert.equal((await call('session', 'get', { ks: v1Ks })).partnerId, P.v1.id);
+    assertInvalidKs(await call('session', 'get', { ks: revoked }), 'LOGOUT');
     // The secrets still work after the restart.
-    const again = await u.startSession(url(), P.a, { secret: P.a.secret, type: 0 });
-    assert.equal(u.decodeKs(server.dbPath, again).partnerId, P.a.id);
+    const again = await startSession(P.a, { secret: P.a.secret, type: 0 });
+    assert.equal(decodeKs(again).partnerId, P.a.id);
     // The partner blocked earlier is still blocked (now read fresh from the database).
     assert.ok(P.blocked.ks, 'the blocking test ran first');
-    u.assertApiError(await u.call(url(), 'session', 'get', { ks: P.blocked.ks }),
+    assertApiError(await call('session', 'get', { ks: P.blocked.ks }),
       'SERVICE_FORBIDDEN_CONTENT_BLOCKED');
   });
 
@@ -404,7 +397,7 @@ describe('session service', { skip }, () => {
     const r = h.ksgateCli(['partner', 'unblock', '--db', `sqlite:${server.dbPath}`, String(P.blocked.id)]);
     assert.equal(r.status, 0, r.stderr);
     await server.restart();
-    const info = await u.call(url(), 'session', 'get', { ks: P.blocked.ks });
+    const info = await call('session', 'get', { ks: P.blocked.ks });
     assert.equal(info.partnerId, P.blocked.id, JSON.stringify(info));
   });
 });

@@ -5,12 +5,13 @@
 const assert = require('node:assert/strict');
 const { test } = require('node:test');
 const h = require('../lib/harness');
+const api = require('../lib/api');
 
 test('system.ping returns true (JSON, format=1)', { skip: h.skipUnlessBinary() }, async (t) => {
   const server = await h.startServer();
   t.after(() => server.stop());
 
-  assert.equal(await h.api(server.url, 'system', 'ping'), true);
+  assert.equal(await api.call(server.url, 'system', 'ping'), true);
 
   const exit = await server.stop();
   assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null },

@@ -6,11 +6,12 @@
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const net = require('node:net');
-const { describe, test, before, after } = require('node:test');
-const h = require('../lib/harness');
-const u = require('../lib/util');
+const { describe, test } = require('node:test');
+const api = require('../lib/api');
+const { parseResponse } = require('../lib/raw_http');
 
-const skip = h.skipUnlessBinary();
+const { assertApiError, assertInvalidKs, nowSec } = api;
+const skip = api.SKIP;
 
 const XML_HEAD = '<?xml version="1.0" encoding="utf-8"?><xml><result>';
 // An XML envelope around `inner`, executionTime being a float.
@@ -21,17 +22,13 @@ function xmlEnvelopeRe(inner) {
 }
 
 describe('wire protocol', { skip }, () => {
-  let server;
   let partner;
   let adminKs;
-  const get = (p, opts) => h.rawRequest(server.url, p, opts);
-
-  before(async () => {
-    server = await h.startServer();
-    partner = h.createPartner(server.dbPath, 'Wire partner');
-    adminKs = await u.startSession(server.url, partner);
+  const server = api.suiteServer({
+    setup: async (srv) => { ({ partner, ks: adminKs } = await srv.newPartner({ name: 'Wire partner' })); },
   });
-  after(async () => { if (server) await server.stop(); });
+  const { call, multirequest, startSession, decodeKs } = server;
+  const get = (p, opts) => api.rawRequest(server.url, p, opts);
 
   // --- §1.2 URL forms ------------------------------------------------------------------------
 
@@ -67,18 +64,18 @@ describe('wire protocol', { skip }, () => {
 
   test('path pairs: the first occurrence of a key wins', async () => {
     const r = await get('/api_v3/service/session/action/startWidgetSession/widgetId/first/widgetId/second?format=1');
-    u.assertApiError(JSON.parse(r.text), 'INVALID_WIDGET_ID', { args: { WIDGET_ID: 'first' } });
+    assertApiError(JSON.parse(r.text), 'INVALID_WIDGET_ID', { args: { WIDGET_ID: 'first' } });
   });
 
   test('path pairs: a missing final value is an empty value', async () => {
     const r = await get('/api_v3/service/session/action/startWidgetSession/format/1/widgetId');
     // Present but empty: not the MISSING_MANDATORY_PARAMETER of an absent parameter.
-    u.assertApiError(JSON.parse(r.text), 'INVALID_WIDGET_ID', { args: { WIDGET_ID: '' } });
+    assertApiError(JSON.parse(r.text), 'INVALID_WIDGET_ID', { args: { WIDGET_ID: '' } });
   });
 
   test('path segments are percent-decoded', async () => {
     const r = await get('/api_v3/service/session/action/startWidgetSession/widgetId/a%20b%2Fc?format=1');
-    u.assertApiError(JSON.parse(r.text), 'INVALID_WIDGET_ID', { args: { WIDGET_ID: 'a b/c' } });
+    assertApiError(JSON.parse(r.text), 'INVALID_WIDGET_ID', { args: { WIDGET_ID: 'a b/c' } });
   });
 
   // --- §2 parameter sources and precedence ---------------------------------------------------
@@ -88,7 +85,7 @@ describe('wire protocol', { skip }, () => {
     const r = await get(p, opts);
     assert.equal(r.status, 200);
     const body = JSON.parse(r.text);
-    u.assertApiError(body, 'INVALID_WIDGET_ID');
+    assertApiError(body, 'INVALID_WIDGET_ID');
     return body.args.WIDGET_ID;
   };
   const SWS = '/api_v3/service/session/action/startWidgetSession';
@@ -155,7 +152,7 @@ describe('wire protocol', { skip }, () => {
       method: 'POST', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify([{ widgetId: 'x' }]),
     });
-    u.assertApiError(JSON.parse(r.text), 'MISSING_MANDATORY_PARAMETER',
+    assertApiError(JSON.parse(r.text), 'MISSING_MANDATORY_PARAMETER',
       { args: { PARAM_NAME: 'widgetId' } });
   });
 
@@ -169,7 +166,7 @@ describe('wire protocol', { skip }, () => {
     const ks = adminKs;
     const fromQuery = JSON.parse((await get(`/api_v3/service/session/action/get?format=1&ks=${ks}`)).text);
     const fromPath = JSON.parse((await get(`/api_v3/service/session/action/get/ks/${ks}?format=1`)).text);
-    const fromJson = await u.call(server.url, 'session', 'get', { ks });
+    const fromJson = await call('session', 'get', { ks });
     const fromForm = JSON.parse((await get('/api_v3/service/session/action/get', {
       method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: `format=1&ks=${encodeURIComponent(ks)}`,
@@ -183,7 +180,7 @@ describe('wire protocol', { skip }, () => {
   test('an Authorization header is not a KS source', async () => {
     const r = await get('/api_v3/service/session/action/get?format=1',
       { headers: { Authorization: `KS ${adminKs}` } });
-    u.assertApiError(JSON.parse(r.text), 'MISSING_KS');
+    assertApiError(JSON.parse(r.text), 'MISSING_KS');
   });
 
   // --- §3.1 flat `a:b` keys, brackets, __null, JSON null ---------------------------------------
@@ -230,12 +227,12 @@ describe('wire protocol', { skip }, () => {
   });
 
   test('JSON null for a simple parameter counts as absent (the default applies)', async () => {
-    const t0 = u.nowSec();
-    const ks = await u.call(server.url, 'session', 'start',
+    const t0 = nowSec();
+    const ks = await call('session', 'start',
       { partnerId: partner.id, secret: partner.adminSecret, type: 2, expiry: null });
     assert.equal(typeof ks, 'string', JSON.stringify(ks));
-    const d = u.decodeKs(server.dbPath, ks);
-    assert.ok(d.validUntil >= t0 + 86400 && d.validUntil <= u.nowSec() + 86400, String(d.validUntil));
+    const d = decodeKs(ks);
+    assert.ok(d.validUntil >= t0 + 86400 && d.validUntil <= nowSec() + 86400, String(d.validUntil));
   });
 
   // --- §6 formats ------------------------------------------------------------------------------
@@ -293,13 +290,13 @@ describe('wire protocol', { skip }, () => {
   });
 
   test('format=2: a void result is an empty <result>', async () => {
-    const ks = await u.startSession(server.url, partner);
+    const ks = await startSession(partner);
     const r = await get(`/api_v3/service/session/action/end?ks=${ks}`);
     assert.match(r.text, xmlEnvelopeRe(''));
   });
 
   test('format=1: a void result is null', async () => {
-    const ks = await u.startSession(server.url, partner);
+    const ks = await startSession(partner);
     const r = await get(`/api_v3/service/session/action/end?format=1&ks=${ks}`);
     assert.equal(r.text, 'null');
   });
@@ -386,7 +383,7 @@ describe('wire protocol', { skip }, () => {
 
   test('session.impersonate is not served (ACTION_DOES_NOT_EXISTS)', async () => {
     const r = await get('/api_v3/service/session/action/impersonate?format=1');
-    u.assertApiError(JSON.parse(r.text), 'ACTION_DOES_NOT_EXISTS',
+    assertApiError(JSON.parse(r.text), 'ACTION_DOES_NOT_EXISTS',
       { args: { ACTION_NAME: 'impersonate', SERVICE_NAME: 'session' } });
   });
 
@@ -408,35 +405,35 @@ describe('wire protocol', { skip }, () => {
 
   test('an int enum matches loosely: "2", 2, 2.0 and "2.0" are ADMIN', async () => {
     for (const type of ['2', 2, 2.0, '2.0']) {
-      const ks = await u.call(server.url, 'session', 'start',
+      const ks = await call('session', 'start',
         { partnerId: partner.id, secret: partner.adminSecret, type });
-      assert.equal(u.decodeKs(server.dbPath, ks).type, 2, String(type));
+      assert.equal(decodeKs(ks).type, 2, String(type));
     }
   });
 
   test('an int enum rejects a non-member (2.5) with INVALID_ENUM_VALUE', async () => {
-    const body = await u.call(server.url, 'session', 'start',
+    const body = await call('session', 'start',
       { partnerId: partner.id, secret: partner.adminSecret, type: 2.5 });
-    u.assertApiError(body, 'INVALID_ENUM_VALUE',
+    assertApiError(body, 'INVALID_ENUM_VALUE',
       { args: { ENUM_VAL: '2.5', PARAM_NAME: 'type', ENUM_TYPE: 'KalturaSessionType' } });
   });
 
   test('SERVICE_NOT_SPECIFIED and ACTION_NOT_SPECIFIED', async () => {
-    u.assertApiError(JSON.parse((await get('/api_v3/index.php?format=1')).text), 'SERVICE_NOT_SPECIFIED', {
+    assertApiError(JSON.parse((await get('/api_v3/index.php?format=1')).text), 'SERVICE_NOT_SPECIFIED', {
       message: 'Service name was not specified, please specify one', args: [],
     });
-    u.assertApiError(JSON.parse((await get('/api_v3/index.php?format=1&service=system')).text),
+    assertApiError(JSON.parse((await get('/api_v3/index.php?format=1&service=system')).text),
       'ACTION_NOT_SPECIFIED', { message: 'Action name was not specified, please specify one', args: [] });
   });
 
   test('an unknown service is reported before a bad KS (dispatch order)', async () => {
     const r = await get('/api_v3/service/nosuch/action/x?format=1&ks=garbage');
-    u.assertApiError(JSON.parse(r.text), 'SERVICE_DOES_NOT_EXISTS');
+    assertApiError(JSON.parse(r.text), 'SERVICE_DOES_NOT_EXISTS');
   });
 
   test('a bad KS is reported before a missing parameter (dispatch order)', async () => {
     const r = await get('/api_v3/service/session/action/start?format=1&ks=garbage');
-    u.assertInvalidKs(JSON.parse(r.text), 'garbage');
+    assertInvalidKs(JSON.parse(r.text), 'garbage');
   });
 
   // --- §6.2 / §6.7 status and headers ----------------------------------------------------------
@@ -490,28 +487,20 @@ describe('wire protocol', { skip }, () => {
   // --- system ----------------------------------------------------------------------------------
 
   test('system.ping returns true', async () => {
-    assert.equal(await u.call(server.url, 'system', 'ping'), true);
+    assert.equal(await call('system', 'ping'), true);
   });
 
   test('system.getTime returns the current Unix time (±5 s)', async () => {
-    const t = await u.call(server.url, 'system', 'getTime');
+    const t = await call('system', 'getTime');
     assert.equal(typeof t, 'number');
     assert.ok(Number.isInteger(t));
-    assert.ok(Math.abs(t - u.nowSec()) <= 5, `getTime ${t} vs now ${u.nowSec()}`);
+    assert.ok(Math.abs(t - nowSec()) <= 5, `getTime ${t} vs now ${nowSec()}`);
   });
 
   // --- §7 multirequest -------------------------------------------------------------------------
 
-  const multi = async (params, query = '') => {
-    const r = await get(`/api_v3/service/multirequest${query}`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(params),
-    });
-    assert.equal(r.status, 200);
-    return JSON.parse(r.text);
-  };
-
   test('multirequest JSON, 0-based keys: {1:result} (session.start) is the ks of item 2', async () => {
-    const res = await multi({
+    const res = await multirequest({
       format: 1,
       0: { service: 'session', action: 'start', secret: partner.adminSecret, partnerId: partner.id,
         type: 2, userId: 'mr-user' },
@@ -534,7 +523,7 @@ describe('wire protocol', { skip }, () => {
   });
 
   test('multirequest {N:result:path} substitutes a property, inside a larger string', async () => {
-    const res = await multi({
+    const res = await multirequest({
       format: 1,
       1: { service: 'session', action: 'startWidgetSession', widgetId: `_${partner.id}` },
       2: { service: 'session', action: 'startWidgetSession', widgetId: '_{1:result:partnerId}' },
@@ -544,19 +533,19 @@ describe('wire protocol', { skip }, () => {
       4: { service: 'session', action: 'get', ks: adminKs, session: '{1:result:ks}' },
     });
     assert.equal(res[1].partnerId, partner.id, JSON.stringify(res[1]));
-    u.assertApiError(res[2], 'INVALID_WIDGET_ID', { args: { WIDGET_ID: 'x0y' } });
+    assertApiError(res[2], 'INVALID_WIDGET_ID', { args: { WIDGET_ID: 'x0y' } });
     assert.equal(res[3].privileges, 'view:*,widget:1', JSON.stringify(res[3]));
   });
 
   test('multirequest {N:result:objects:_all:id} and array-index paths over a list result', async () => {
     const ids = [];
     for (const d of ['mr-a', 'mr-b']) {
-      const t = await u.call(server.url, 'appToken', 'add',
+      const t = await call('appToken', 'add',
         { ks: adminKs, appToken: { objectType: 'KalturaAppToken', description: d } });
       assert.equal(t.objectType, 'KalturaAppToken', JSON.stringify(t));
       ids.push(t.id);
     }
-    const res = await multi({
+    const res = await multirequest({
       format: 1, ks: adminKs,
       0: { service: 'appToken', action: 'list', filter: { objectType: 'KalturaAppTokenFilter', idIn: ids.join(',') },
         pager: { objectType: 'KalturaFilterPager', pageSize: 10 } },
@@ -565,20 +554,20 @@ describe('wire protocol', { skip }, () => {
     });
     assert.equal(res[0].totalCount, 2, JSON.stringify(res[0]));
     const listed = res[0].objects.map((o) => o.id);
-    u.assertApiError(res[1], 'INVALID_WIDGET_ID', { args: { WIDGET_ID: `${listed.join(',')},` } });
-    u.assertApiError(res[2], 'INVALID_WIDGET_ID', { args: { WIDGET_ID: `${listed[1]}|2` } });
+    assertApiError(res[1], 'INVALID_WIDGET_ID', { args: { WIDGET_ID: `${listed.join(',')},` } });
+    assertApiError(res[2], 'INVALID_WIDGET_ID', { args: { WIDGET_ID: `${listed[1]}|2` } });
   });
 
   test('multirequest: only ks/partnerId/clientTag are inherited from common params', async () => {
-    const res = await multi({ format: 1, widgetId: `_${partner.id}`,
+    const res = await multirequest({ format: 1, widgetId: `_${partner.id}`,
       1: { service: 'session', action: 'startWidgetSession' } });
-    u.assertApiError(res[0], 'MISSING_MANDATORY_PARAMETER', { args: { PARAM_NAME: 'widgetId' } });
+    assertApiError(res[0], 'MISSING_MANDATORY_PARAMETER', { args: { PARAM_NAME: 'widgetId' } });
   });
 
   test('multirequest: flat `N:key` URL params merge into (and beat) the JSON item N', async () => {
-    const res = await multi({ format: 1,
-      1: { service: 'session', action: 'startWidgetSession', widgetId: 'body' } }, '?1:widgetId=query');
-    u.assertApiError(res[0], 'INVALID_WIDGET_ID', { args: { WIDGET_ID: 'query' } });
+    const res = await multirequest({ format: 1,
+      1: { service: 'session', action: 'startWidgetSession', widgetId: 'body' } }, { query: '1:widgetId=query' });
+    assertApiError(res[0], 'INVALID_WIDGET_ID', { args: { WIDGET_ID: 'query' } });
   });
 
   test('multirequest: keys starting at 2 run nothing (execution starts at min(1, smallest key))', async () => {
@@ -588,18 +577,18 @@ describe('wire protocol', { skip }, () => {
   });
 
   test('multirequest: a reference to a missing path or failed item becomes ""', async () => {
-    const res = await multi({
+    const res = await multirequest({
       format: 1,
       1: { service: 'system', action: 'nosuch' },
       2: { service: 'session', action: 'startWidgetSession', widgetId: 'a{1:result}b' },
       3: { service: 'session', action: 'startWidgetSession', widgetId: 'c{2:result:nosuch}d' },
     });
-    u.assertApiError(res[1], 'INVALID_WIDGET_ID', { args: { WIDGET_ID: 'ab' } });
-    u.assertApiError(res[2], 'INVALID_WIDGET_ID', { args: { WIDGET_ID: 'cd' } });
+    assertApiError(res[1], 'INVALID_WIDGET_ID', { args: { WIDGET_ID: 'ab' } });
+    assertApiError(res[2], 'INVALID_WIDGET_ID', { args: { WIDGET_ID: 'cd' } });
   });
 
   test('multirequest: errors are inline and later items still run', async () => {
-    const res = await multi({
+    const res = await multirequest({
       format: 1,
       0: { service: 'system', action: 'ping' },
       1: { service: 'nosuch', action: 'x' },
@@ -608,14 +597,14 @@ describe('wire protocol', { skip }, () => {
     });
     assert.equal(res.length, 4);
     assert.equal(res[0], true);
-    u.assertApiError(res[1], 'SERVICE_DOES_NOT_EXISTS', { args: { SRV_NAME: 'nosuch' } });
-    u.assertApiError(res[2], 'MISSING_KS');
+    assertApiError(res[1], 'SERVICE_DOES_NOT_EXISTS', { args: { SRV_NAME: 'nosuch' } });
+    assertApiError(res[2], 'MISSING_KS');
     assert.equal(res[3], true);
   });
 
   test('multirequest: the common ks is copied into items; an item ks overrides it', async () => {
-    const otherKs = await u.startSession(server.url, partner, { type: 2, userId: 'override' });
-    const res = await multi({
+    const otherKs = await startSession(partner, { type: 2, userId: 'override' });
+    const res = await multirequest({
       format: 1, ks: adminKs,
       1: { service: 'session', action: 'get' },
       2: { service: 'session', action: 'get', ks: otherKs },
@@ -625,17 +614,17 @@ describe('wire protocol', { skip }, () => {
   });
 
   test('multirequest: a bad ks in one item does not affect the others', async () => {
-    const res = await multi({
+    const res = await multirequest({
       format: 1, ks: adminKs,
       1: { service: 'session', action: 'get', ks: 'garbage' },
       2: { service: 'session', action: 'get' },
     });
-    u.assertInvalidKs(res[0], 'garbage');
+    assertInvalidKs(res[0], 'garbage');
     assert.equal(res[1].objectType, 'KalturaSessionInfo');
   });
 
   test('multirequest: execution stops at the first key lacking service/action', async () => {
-    const res = await multi({
+    const res = await multirequest({
       format: 1,
       1: { service: 'system', action: 'ping' },
       2: { service: 'system' },
@@ -645,12 +634,12 @@ describe('wire protocol', { skip }, () => {
   });
 
   test('multirequest: a sub-request format is ignored (the outer format applies)', async () => {
-    const res = await multi({ format: 1, 1: { service: 'system', action: 'ping', format: 2 } });
+    const res = await multirequest({ format: 1, 1: { service: 'system', action: 'ping', format: 2 } });
     assert.deepEqual(res, [true]);
   });
 
   test('multirequest with no items is an empty list', async () => {
-    assert.deepEqual(await multi({ format: 1 }), []);
+    assert.deepEqual(await multirequest({ format: 1 }), []);
   });
 
   test('multirequest XML shape: <result><item>…</item>…</result>', async () => {
@@ -706,7 +695,7 @@ describe('wire protocol', { skip }, () => {
       sock.on('data', (c) => {
         buf = Buffer.concat([buf, c]);
         let p;
-        while ((p = u.parseResponse(buf))) {
+        while ((p = parseResponse(buf))) {
           out.push(p);
           buf = p.rest;
         }

@@ -1,11 +1,12 @@
 'use strict';
-// Harness for node:test suites that drive a real ksgate binary over HTTP.
+// Harness for node:test suites that drive a real ksgate binary: the binary, `ksgate serve` on a
+// free port, and the CLI. Requests and API helpers are in api.js.
 //
 //   const h = require('../lib/harness');
-//   test('ping', { skip: h.skipUnlessBinary() }, async (t) => {
+//   test('serve', { skip: h.skipUnlessBinary() }, async (t) => {
 //     const server = await h.startServer();
 //     t.after(() => server.stop());
-//     assert.equal(await h.api(server.url, 'system', 'ping'), true);
+//     const partner = h.createPartner(server.dbPath, 'A partner');
 //   });
 //
 // Environment:
@@ -87,9 +88,10 @@ function migrate(dbPath) {
   if (r.status !== 0) throw new Error(describeRun(args, r));
 }
 
-// Returns {id, name, adminSecret, secret} of a new partner in the SQLite db at dbPath.
-function createPartner(dbPath, name = 'Test partner') {
-  const args = ['partner', 'add', '--db', `sqlite:${dbPath}`, '--name', name, '--json'];
+// Returns {id, name, adminSecret, secret} of a new partner in the SQLite db at dbPath, made by
+// `ksgate partner add` with `extraArgs` (e.g. ['--ks-version', '1']) too.
+function createPartner(dbPath, name = 'Test partner', extraArgs = []) {
+  const args = ['partner', 'add', '--db', `sqlite:${dbPath}`, '--name', name, ...extraArgs, '--json'];
   const r = ksgateCli(args);
   if (r.status !== 0) throw new Error(describeRun(args, r));
   let partner;
@@ -255,39 +257,6 @@ async function startServer({ dbPath, env, extraArgs = [] } = {}) {
   return server;
 }
 
-// Low-level request. Returns {status, headers (lower-case keys), text}.
-async function rawRequest(url, pathAndQuery, { method = 'GET', headers = {}, body } = {}) {
-  const res = await fetch(new URL(pathAndQuery, url), { method, headers, body, redirect: 'manual' });
-  return { status: res.status, headers: Object.fromEntries(res.headers), text: await res.text() };
-}
-
-// Calls service.action the way Kaltura's JSON clients do: POST of a JSON body with `format`.
-// Returns the parsed JSON result (format 1, json=true), otherwise the raw text (e.g. XML, format 2).
-// Non-2xx answers throw (Kaltura reports API errors as 200 + KalturaAPIException).
-async function api(url, service, action, params = {}, { format = 1, method = 'POST', json = true } = {}) {
-  const p = `/api_v3/service/${encodeURIComponent(service)}/action/${encodeURIComponent(action)}`;
-  let r;
-  if (method === 'GET') {
-    const qs = new URLSearchParams({ ...params, format: String(format) });
-    r = await rawRequest(url, `${p}?${qs}`);
-  } else {
-    r = await rawRequest(url, p, {
-      method,
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ ...params, format }),
-    });
-  }
-  if (r.status < 200 || r.status >= 300) {
-    throw new Error(`${service}.${action}: HTTP ${r.status}: ${r.text.slice(0, 500)}`);
-  }
-  if (!json || format !== 1) return r.text;
-  try {
-    return JSON.parse(r.text);
-  } catch (e) {
-    throw new Error(`${service}.${action}: response is not JSON: ${r.text.slice(0, 500)}`);
-  }
-}
-
 module.exports = {
   KSGATE_BIN,
   REPO_ROOT,
@@ -297,7 +266,5 @@ module.exports = {
   startServer,
   createPartner,
   migrate,
-  api,
-  rawRequest,
   ksgateCli,
 };
