@@ -44,6 +44,29 @@ Response Dispatcher::Handle(const Request& request) const {
   return WriteResponse(*format, results, true, elapsed());
 }
 
+namespace {
+
+// Serves a request at once on whatever thread advances it.
+class ImmediateExchange final : public Exchange {
+ public:
+  ImmediateExchange(const Dispatcher& dispatcher, Request request)
+      : dispatcher_(dispatcher), request_(std::move(request)) {}
+  Step Advance(Mode) override { return Step::Respond(dispatcher_.Handle(request_)); }
+  void Deliver(UpstreamAnswer) override {}
+  Response UpstreamFailed(UpstreamFailure) override { return Response{500, "text/plain", "", {}}; }
+  Response Overloaded() override { return Response{503, "text/plain", "", {}}; }
+
+ private:
+  const Dispatcher& dispatcher_;
+  Request request_;
+};
+
+}  // namespace
+
+std::unique_ptr<Exchange> Dispatcher::Begin(Request request) const {
+  return std::make_unique<ImmediateExchange>(*this, std::move(request));
+}
+
 Response Dispatcher::Reject(const Request& partial, std::string_view limit, uint64_t max) const {
   ApiError error = ApiError::Of(errors::kRequestTooLarge, {limit, std::to_string(max)});
   Param url_params;

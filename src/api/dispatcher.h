@@ -36,8 +36,11 @@ class Dispatcher final : public RequestHandler {
              DispatcherOptions options = {})
       : pipeline_(table, authenticator, authorizer, clock), clock_(clock), options_(options) {}
 
-  // Always returns a response; API errors are HTTP 200 with a KalturaAPIException body.
-  Response Handle(const Request& request) const override;
+  std::unique_ptr<Exchange> Begin(Request request) const override;
+
+  // The whole answer to `request`, served on this thread (waiting for the store if need be): for
+  // tests and tools. API errors are HTTP 200 with a KalturaAPIException body.
+  Response Handle(const Request& request) const;
 
   // The answer to a request the HTTP layer refused before reading it whole (`limit` names the
   // limit, `max` its value): REQUEST_LIMIT_EXCEEDED in the format the URL asked for.

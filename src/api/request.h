@@ -1,7 +1,13 @@
 // api::Request: an HTTP request as the API layer sees it, free of any HTTP library type.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/strings.h"
 
 namespace ksgate::api {
 
@@ -11,6 +17,17 @@ struct Request {
   std::string content_type;  // the Content-Type header value, or empty
   std::string body;
   std::string client_ip;  // the peer address (or X-Forwarded-For from a trusted proxy)
+  // Every header field as received, in order, names as sent. Views into the HTTP layer's copy
+  // of the message: valid while the request is being served.
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
+
+  // The value of the first header field called `name` (ASCII case-insensitive), or empty.
+  std::string_view Header(std::string_view name) const {
+    for (const auto& [field, value] : headers) {
+      if (EqualsIgnoreCase(field, name)) return value;
+    }
+    return {};
+  }
 };
 
 }  // namespace ksgate::api

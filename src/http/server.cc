@@ -11,7 +11,7 @@
 #include "http/server.h"
 
 // clang-format off
-#include <utility>  // Before Asio: Boost 1.74's awaitable.hpp needs std::exchange under GCC 12.
+#include "http/asio_types.h"  // before any Asio header: it includes <utility> first (GCC 12)
 // clang-format on
 
 #include <spdlog/spdlog.h>
@@ -56,28 +56,8 @@
 namespace ksgate::http {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-using tcp = asio::ip::tcp;
-using boost::system::error_code;
-
-// Every I/O object is bound to a concrete io_context executor: no type-erased executor on the
-// hot path.
-using Executor = asio::io_context::executor_type;
-template <typename T = void>
-using Task = asio::awaitable<T, Executor>;
-constexpr asio::use_awaitable_t<Executor> kAwait;
-using Socket = asio::basic_stream_socket<tcp, Executor>;
-using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
-using Stream = beast::basic_stream<tcp, Executor>;
-using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
-                                         asio::wait_traits<std::chrono::steady_clock>, Executor>;
 using SignalSet = asio::basic_signal_set<Executor>;
 using Parser = bhttp::request_parser<bhttp::string_body>;
-
-// Errors redirected into `ec` instead of thrown.
-auto Into(error_code& ec) { return asio::redirect_error(kAwait, ec); }
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -469,7 +449,11 @@ Task<> Server::Impl::Serve(Worker& worker, Socket socket) {
     const bool client_keep_alive = message.keep_alive();
     const bool head_only = message.method() == bhttp::verb::head;
 
-    api::Response response = CallHandler("handler", [&] { return handler_.Handle(request); });
+    api::Response response = CallHandler("handler", [&] {
+      std::unique_ptr<api::Exchange> exchange = handler_.Begin(std::move(request));
+      api::Step step = exchange->Advance(api::Exchange::Mode::kInline);
+      return std::move(step.response);
+    });
     ++served;
     const bool keep_alive = client_keep_alive && served < limits.max_requests_per_connection &&
                             !stopping_.load(std::memory_order_relaxed);

@@ -27,9 +27,30 @@ using Clock = std::chrono::steady_clock;
 
 // Answers "method=.. target=.. ip=.. type=.. body=.." so a test can see what the server passed
 // on. Target "/slow" sleeps 300 ms first; "/throw" throws.
+// An exchange that answers at once with what `respond` makes of the request.
+template <typename Respond>
+class ImmediateExchange final : public api::Exchange {
+ public:
+  ImmediateExchange(Respond respond, api::Request request)
+      : respond_(std::move(respond)), request_(std::move(request)) {}
+  api::Step Advance(Mode) override { return api::Step::Respond(respond_(request_)); }
+  void Deliver(api::UpstreamAnswer) override {}
+  api::Response UpstreamFailed(api::UpstreamFailure) override { return {}; }
+  api::Response Overloaded() override { return {}; }
+
+ private:
+  Respond respond_;
+  api::Request request_;
+};
+
 class EchoHandler : public api::RequestHandler {
  public:
-  api::Response Handle(const api::Request& request) const override {
+  std::unique_ptr<api::Exchange> Begin(api::Request request) const override {
+    auto respond = [this](const api::Request& r) { return Handle(r); };
+    return std::make_unique<ImmediateExchange<decltype(respond)>>(respond, std::move(request));
+  }
+
+  api::Response Handle(const api::Request& request) const {
     handled_.fetch_add(1);
     if (request.target == "/slow") std::this_thread::sleep_for(300ms);
     if (request.target == "/throw") throw std::runtime_error("boom");
