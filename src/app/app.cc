@@ -11,14 +11,12 @@ namespace ksgate::app {
 
 App::Stores App::Layer(std::unique_ptr<store::Store> backend, const Clock& clock,
                        std::chrono::milliseconds cache_ttl) {
+  // Always a CachingStore, even uncached (TTL 0): it is also the guard that keeps I/O threads
+  // from waiting for the database (store/blocking.h).
   Stores stores;
   stores.backend = backend.get();
-  if (cache_ttl.count() > 0) {
-    stores.top = std::make_unique<store::CachingStore>(std::move(backend), clock,
-                                                       store::CacheOptions{.ttl = cache_ttl});
-  } else {
-    stores.top = std::move(backend);
-  }
+  stores.top = std::make_unique<store::CachingStore>(std::move(backend), clock,
+                                                     store::CacheOptions{.ttl = cache_ttl});
   return stores;
 }
 

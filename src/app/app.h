@@ -52,7 +52,8 @@ class App {
   static Result<std::unique_ptr<App>> Open(std::string_view url, const Clock& clock,
                                            AppOptions options = {});
 
-  // The store every service uses: the cache when there is one, else the backend.
+  // The store every service uses: a CachingStore over the backend (with a TTL of 0 it caches
+  // nothing but still refuses inline calls; store/blocking.h).
   store::Store& store() { return *stores_.top; }
   // The backend under the cache, for writes that must look like another process's.
   store::Store& backend() { return *stores_.backend; }
@@ -72,7 +73,7 @@ class App {
 
  private:
   struct Stores {
-    std::unique_ptr<store::Store> top;  // a CachingStore owning the backend, or the backend
+    std::unique_ptr<store::Store> top;  // a CachingStore owning the backend
     store::Store* backend;
   };
   static Stores Layer(std::unique_ptr<store::Store> backend, const Clock& clock,

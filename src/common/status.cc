@@ -22,6 +22,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "ABORTED";
     case StatusCode::kUnavailable:
       return "UNAVAILABLE";
+    case StatusCode::kWouldBlock:
+      return "WOULD_BLOCK";
     case StatusCode::kInternal:
       return "INTERNAL";
   }

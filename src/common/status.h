@@ -29,6 +29,9 @@ enum class StatusCode {
   kAborted,
   // A dependency is temporarily unusable (database busy/locked beyond the retry budget).
   kUnavailable,
+  // The call would have to wait for a database on a thread that must not wait (an I/O thread);
+  // nothing was done. Run the work again on a thread that may wait (store/blocking.h).
+  kWouldBlock,
   // An invariant broke or a dependency failed unexpectedly. Log it; tell the client little.
   kInternal,
 };
@@ -76,6 +79,9 @@ inline Status ResourceExhaustedError(std::string m) {
 inline Status AbortedError(std::string m) { return Status(StatusCode::kAborted, std::move(m)); }
 inline Status UnavailableError(std::string m) {
   return Status(StatusCode::kUnavailable, std::move(m));
+}
+inline Status WouldBlockError(std::string m) {
+  return Status(StatusCode::kWouldBlock, std::move(m));
 }
 inline Status InternalError(std::string m) { return Status(StatusCode::kInternal, std::move(m)); }
 

@@ -5,7 +5,9 @@
 namespace ksgate::services {
 
 ApiError DatabaseError(const Status& status) {
-  spdlog::error("store failure: {}", status.ToString());
+  // A call refused on an I/O thread is not a failure: it runs again on a store thread.
+  if (status.code() != StatusCode::kWouldBlock)
+    spdlog::error("store failure: {}", status.ToString());
   return ApiError::Of(errors::kInternalDatabaseError);
 }
 

@@ -13,7 +13,9 @@
 
 namespace ksgate::services {
 
-// Logs `status` (it never contains secrets) and returns INTERNAL_DATABASE_ERROR.
+// Logs `status` (it never contains secrets) and returns INTERNAL_DATABASE_ERROR. A kWouldBlock
+// status (store/blocking.h) is not logged: whoever runs the call discards this answer and runs
+// the call again where it may wait.
 ApiError DatabaseError(const Status& status);
 
 // The API error for a failed store call: if_not_found() when the store said kNotFound, else

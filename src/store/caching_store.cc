@@ -3,6 +3,8 @@
 #include <mutex>
 #include <vector>
 
+#include "store/blocking.h"
+
 namespace ksgate::store {
 
 // One cached method: key -> (value, when it was read). Reads that raced with an invalidation
@@ -92,8 +94,7 @@ bool Cacheable(const Result<T>& r) {
 
 }  // namespace
 
-CachingStore::CachingStore(std::unique_ptr<Store> backend, const Clock& clock,
-                           CacheOptions options)
+CachingStore::CachingStore(std::unique_ptr<Store> backend, const Clock& clock, CacheOptions options)
     : backend_(std::move(backend)),
       clock_(clock),
       options_(options),
@@ -109,6 +110,7 @@ Result<int> CachingStore::Migrate() { return backend_->Migrate(); }
 // --- Partners ---------------------------------------------------------------------------------
 
 Result<Partner> CachingStore::CreatePartner(const NewPartner& partner, int64_t now) {
+  if (InInlineScope()) return RefuseToBlock();
   Result<Partner> created = backend_->CreatePartner(partner, now);
   if (created.ok()) partners_->Erase(PartnerKey(created->id));  // drop a cached "not found"
   return created;
@@ -118,16 +120,19 @@ Result<Partner> CachingStore::GetPartner(int64_t id) const {
   const std::string key = PartnerKey(id);
   if (std::optional<Result<Partner>> hit = partners_->Get(key)) return *std::move(hit);
   const uint64_t generation = partners_->generation();
+  if (InInlineScope()) return RefuseToBlock();
   Result<Partner> read = backend_->GetPartner(id);
   if (Cacheable(read)) partners_->Put(key, read, generation);
   return read;
 }
 
 Result<std::vector<Partner>> CachingStore::ListPartners() const {
+  if (InInlineScope()) return RefuseToBlock();
   return backend_->ListPartners();
 }
 
 Status CachingStore::SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) {
+  if (InInlineScope()) return RefuseToBlock();
   Status s = backend_->SetPartnerStatus(id, status, now);
   partners_->Erase(PartnerKey(id));
   return s;
@@ -136,6 +141,7 @@ Status CachingStore::SetPartnerStatus(int64_t id, PartnerStatus status, int64_t 
 Status CachingStore::SetPartnerAdminSecrets(int64_t id,
                                             const std::vector<std::string>& admin_secrets,
                                             int64_t now) {
+  if (InInlineScope()) return RefuseToBlock();
   Status s = backend_->SetPartnerAdminSecrets(id, admin_secrets, now);
   partners_->Erase(PartnerKey(id));
   return s;
@@ -144,6 +150,7 @@ Status CachingStore::SetPartnerAdminSecrets(int64_t id,
 // --- Revocation -------------------------------------------------------------------------------
 
 Status CachingStore::Revoke(const Revocation& revocation, int64_t now) {
+  if (InInlineScope()) return RefuseToBlock();
   Status s = backend_->Revoke(revocation, now);
   revoked_->Erase(revocation.key);
   return s;
@@ -157,6 +164,7 @@ Result<bool> CachingStore::IsRevoked(std::span<const std::string> keys, int64_t 
       any = any || hit->revoked;
       continue;
     }
+    if (InInlineScope()) return RefuseToBlock();
     const uint64_t generation = revoked_->generation();
     Result<bool> read = backend_->IsRevoked(std::span<const std::string>(&key, 1), now);
     if (!read.ok()) return read;
@@ -169,6 +177,7 @@ Result<bool> CachingStore::IsRevoked(std::span<const std::string> keys, int64_t 
 // --- App tokens -------------------------------------------------------------------------------
 
 Status CachingStore::InsertAppToken(const AppToken& token) {
+  if (InInlineScope()) return RefuseToBlock();
   Status s = backend_->InsertAppToken(token);
   tokens_->Erase(TokenKey(token.partner_id, token.id));
   return s;
@@ -178,12 +187,14 @@ Result<AppToken> CachingStore::GetAppToken(int64_t partner_id, std::string_view 
   const std::string key = TokenKey(partner_id, id);
   if (std::optional<Result<AppToken>> hit = tokens_->Get(key)) return *std::move(hit);
   const uint64_t generation = tokens_->generation();
+  if (InInlineScope()) return RefuseToBlock();
   Result<AppToken> read = backend_->GetAppToken(partner_id, id);
   if (Cacheable(read)) tokens_->Put(key, read, generation);
   return read;
 }
 
 Status CachingStore::UpdateAppToken(const AppToken& expected, const AppToken& updated) {
+  if (InInlineScope()) return RefuseToBlock();
   Status s = backend_->UpdateAppToken(expected, updated);
   // Whatever happened (including kAborted: the caller's copy was stale), re-read next time.
   tokens_->Erase(TokenKey(updated.partner_id, updated.id));
@@ -192,6 +203,7 @@ Status CachingStore::UpdateAppToken(const AppToken& expected, const AppToken& up
 
 Status CachingStore::DeleteAppToken(int64_t partner_id, std::string_view id,
                                     const Revocation& revocation, int64_t now) {
+  if (InInlineScope()) return RefuseToBlock();
   Status s = backend_->DeleteAppToken(partner_id, id, revocation, now);
   tokens_->Erase(TokenKey(partner_id, id));
   revoked_->Erase(revocation.key);
@@ -200,12 +212,14 @@ Status CachingStore::DeleteAppToken(int64_t partner_id, std::string_view id,
 
 Result<AppTokenPage> CachingStore::ListAppTokens(int64_t partner_id,
                                                  const AppTokenQuery& query) const {
+  if (InInlineScope()) return RefuseToBlock();
   return backend_->ListAppTokens(partner_id, query);
 }
 
 // --- User roles -------------------------------------------------------------------------------
 
 Result<UserRole> CachingStore::InsertUserRole(const UserRole& role) {
+  if (InInlineScope()) return RefuseToBlock();
   Result<UserRole> inserted = backend_->InsertUserRole(role);
   roles_->Clear();  // a cached "no role by this system name" may be wrong now
   return inserted;
@@ -215,6 +229,7 @@ Result<UserRole> CachingStore::GetUserRole(int64_t partner_id, int64_t id) const
   const std::string key = RoleIdKey(partner_id, id);
   if (std::optional<Result<UserRole>> hit = roles_->Get(key)) return *std::move(hit);
   const uint64_t generation = roles_->generation();
+  if (InInlineScope()) return RefuseToBlock();
   Result<UserRole> read = backend_->GetUserRole(partner_id, id);
   if (Cacheable(read)) roles_->Put(key, read, generation);
   return read;
@@ -225,12 +240,14 @@ Result<UserRole> CachingStore::FindUserRoleBySystemName(int64_t partner_id,
   const std::string key = RoleNameKey(partner_id, system_name);
   if (std::optional<Result<UserRole>> hit = roles_->Get(key)) return *std::move(hit);
   const uint64_t generation = roles_->generation();
+  if (InInlineScope()) return RefuseToBlock();
   Result<UserRole> read = backend_->FindUserRoleBySystemName(partner_id, system_name);
   if (Cacheable(read)) roles_->Put(key, read, generation);
   return read;
 }
 
 Status CachingStore::UpdateUserRole(const UserRole& expected, const UserRole& updated) {
+  if (InInlineScope()) return RefuseToBlock();
   Status s = backend_->UpdateUserRole(expected, updated);
   roles_->Clear();  // the role is cached by id and by (old and new) system name
   return s;
@@ -238,6 +255,7 @@ Status CachingStore::UpdateUserRole(const UserRole& expected, const UserRole& up
 
 Result<UserRolePage> CachingStore::ListUserRoles(int64_t partner_id,
                                                  const UserRoleQuery& query) const {
+  if (InInlineScope()) return RefuseToBlock();
   return backend_->ListUserRoles(partner_id, query);
 }
 
@@ -246,6 +264,7 @@ Result<UserRolePage> CachingStore::ListUserRoles(int64_t partner_id,
 Result<ActionsLimitState> CachingStore::ConsumeAction(std::string_view ks_hash, int64_t limit,
                                                       std::optional<int64_t> valid_until,
                                                       int64_t now) {
+  if (InInlineScope()) return RefuseToBlock();
   return backend_->ConsumeAction(ks_hash, limit, valid_until, now);
 }
 

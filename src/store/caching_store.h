@@ -6,6 +6,10 @@
 // writes made elsewhere (another process on the same SQLite file, the CLI, another node) are
 // seen within `ttl`. Lists, ConsumeAction and Migrate always go to the backend.
 //
+// It is also where "no I/O thread waits for a database" is enforced: inside a
+// store::InlineScope (blocking.h), a call that is not a cache hit returns kWouldBlock without
+// touching the backend. With a TTL of 0 nothing is cached and only that guard remains.
+//
 // Thread-safe. The backend is owned; the clock must outlive *this.
 #pragma once
 
@@ -52,8 +56,7 @@ class CachingStore final : public Store {
   Status UpdateAppToken(const AppToken& expected, const AppToken& updated) override;
   Status DeleteAppToken(int64_t partner_id, std::string_view id, const Revocation& revocation,
                         int64_t now) override;
-  Result<AppTokenPage> ListAppTokens(int64_t partner_id,
-                                     const AppTokenQuery& query) const override;
+  Result<AppTokenPage> ListAppTokens(int64_t partner_id, const AppTokenQuery& query) const override;
 
   Result<UserRole> InsertUserRole(const UserRole& role) override;
   Result<UserRole> GetUserRole(int64_t partner_id, int64_t id) const override;
@@ -63,8 +66,7 @@ class CachingStore final : public Store {
   Result<UserRolePage> ListUserRoles(int64_t partner_id, const UserRoleQuery& query) const override;
 
   Result<ActionsLimitState> ConsumeAction(std::string_view ks_hash, int64_t limit,
-                                          std::optional<int64_t> valid_until,
-                                          int64_t now) override;
+                                          std::optional<int64_t> valid_until, int64_t now) override;
 
   // The wrapped store, for tests that need a backend's own test hooks.
   Store& BackendForTesting() { return *backend_; }

@@ -1,0 +1,34 @@
+// Which threads may wait for a database. An I/O thread must not: it serves many connections,
+// and one fsync or network round trip would stall them all. While a thread is inside an
+// InlineScope, every call that would reach a store backend (a cache miss, any write) is refused
+// with kWouldBlock instead of waiting, and the refusal is noted, so the caller can discard what
+// it was doing and run it again on a thread that may wait (a store thread).
+//
+// The check is made by CachingStore, the layer every service reads through; backends never see
+// an inline call. Thread-local: no locking.
+#pragma once
+
+#include "common/status.h"
+
+namespace ksgate::store {
+
+// Marks the current thread as one that must not wait for a database, for the scope's lifetime.
+// Scopes nest.
+class InlineScope {
+ public:
+  InlineScope();
+  ~InlineScope();
+  InlineScope(const InlineScope&) = delete;
+  InlineScope& operator=(const InlineScope&) = delete;
+};
+
+// True inside an InlineScope on this thread.
+bool InInlineScope();
+
+// Notes, for this thread, that a store call was refused, and returns kWouldBlock.
+Status RefuseToBlock();
+
+// True if a store call was refused on this thread since the last call; clears the note.
+bool TakeWouldBlock();
+
+}  // namespace ksgate::store
