@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <algorithm>
+#include <climits>
 #include <filesystem>
 #include <system_error>
 #include <thread>
@@ -29,6 +30,14 @@ constexpr char kSelectSchemaVersion[] = "SELECT COALESCE(MAX(version), 0) FROM s
 constexpr char kInsertSchemaVersion[] =
     "INSERT INTO schema_version (version, name, applied_at)"
     " VALUES (?, ?, CAST(strftime('%s', 'now') AS INTEGER))";
+
+// Tables with their columns, and the indexes the migrations create (automatic indexes behind
+// PRIMARY KEY / UNIQUE have no sql).
+constexpr char kDescribeSchema[] =
+    "SELECT m.name || '.' || p.name FROM sqlite_master m, pragma_table_info(m.name) p"
+    " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+    " UNION ALL SELECT 'index ' || name FROM sqlite_master WHERE type = 'index' AND sql IS NOT "
+    "NULL";
 
 constexpr char kNextPartnerId[] = "SELECT COALESCE(MAX(id), 0) + 1 FROM partners";
 constexpr char kInsertPartner[] =
@@ -222,9 +231,14 @@ Status SqliteStore::Read(bool snapshot, const Work& work) const {
 
 // --- Schema ----------------------------------------------------------------------------------
 
-Result<int> SqliteStore::Migrate() {
+Result<int> SqliteStore::Migrate() { return MigrateTo(INT_MAX); }
+
+Result<int> SqliteStore::MigrateToForTesting(int version) { return MigrateTo(version); }
+
+Result<int> SqliteStore::MigrateTo(int target) {
   int version = 0;
   for (const sqlite::Migration& m : sqlite::Migrations()) {
+    if (m.version > target) break;
     KSGATE_RETURN_IF_ERROR(Write([&](Connection& c) -> Status {
       KSGATE_RETURN_IF_ERROR(c.Exec(kCreateSchemaVersion));
       {
@@ -243,6 +257,21 @@ Result<int> SqliteStore::Migrate() {
     }));
   }
   return version;
+}
+
+Result<std::vector<std::string>> SqliteStore::DescribeSchemaForTesting() const {
+  std::vector<std::string> lines;
+  KSGATE_RETURN_IF_ERROR(Read(false, [&](Connection& c) -> Status {
+    lines.clear();
+    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kDescribeSchema));
+    while (true) {
+      KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return Status::Ok();
+      lines.push_back(s.Text(0));
+    }
+  }));
+  std::sort(lines.begin(), lines.end());
+  return lines;
 }
 
 // --- Partners --------------------------------------------------------------------------------

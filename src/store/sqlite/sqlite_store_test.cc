@@ -16,6 +16,7 @@
 #include "store/sqlite/connection.h"
 #include "store/sqlite/migrations.h"
 #include "store/test_util.h"
+#include "store/upgrade_test_util.h"
 
 namespace ksgate::store {
 namespace {
@@ -90,6 +91,17 @@ TEST(SqliteMigrations, AreNumberedFromOneWithoutGaps) {
   EXPECT_EQ(migrations[2].name, "0003_user_roles");
   ASSERT_GE(migrations.size(), 4u);
   EXPECT_EQ(migrations[3].name, "0004_user_role_names");
+}
+
+TEST_F(SqliteStoreTest, UpgradeFromThePreviousSchemaVersionKeepsTheData) {
+  std::unique_ptr<SqliteStore> store = OpenFile();
+  ASSERT_NE(store, nullptr);
+  testing::ExpectUpgradeKeepsData(
+      *store, [&](int version) { return store->MigrateToForTesting(version); },
+      sqlite::Migrations().back().version);
+  RawDb raw(DbPath());
+  EXPECT_THAT(raw.Column("SELECT version FROM schema_version ORDER BY version"),
+              ElementsAre("1", "2", "3", "4"));
 }
 
 TEST_F(SqliteStoreTest, MigrateAppliesEveryMigrationOnceAndReportsTheLatestVersion) {
