@@ -48,13 +48,13 @@ bool DatabaseExists(const std::string& url) {
 std::unique_ptr<store::Store> OpenMigrated(const std::string& url) {
   Result<std::unique_ptr<store::Store>> opened = store::OpenStore(url);
   if (!opened.ok()) {
-    Fail("cannot open --db " + url + ": " + opened.error().message());
+    Fail("cannot open --db " + store::RedactStoreUrl(url) + ": " + opened.error().message());
     return nullptr;
   }
   std::unique_ptr<store::Store> store = std::move(opened).value();
   Result<int> version = store->Migrate();
   if (!version.ok()) {
-    Fail("cannot migrate " + url + ": " + version.error().message());
+    Fail("cannot migrate " + store::RedactStoreUrl(url) + ": " + version.error().message());
     return nullptr;
   }
   return store;
@@ -174,7 +174,7 @@ int Serve(const ServeOptions& options) {
 int Migrate(const std::string& db) {
   Result<std::unique_ptr<store::Store>> opened = store::OpenStore(db);
   if (!opened.ok()) {
-    Fail("cannot open --db " + db + ": " + opened.error().message());
+    Fail("cannot open --db " + store::RedactStoreUrl(db) + ": " + opened.error().message());
     return 1;
   }
   Result<int> version = (*opened)->Migrate();
