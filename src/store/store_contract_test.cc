@@ -314,32 +314,11 @@ TEST_P(StoreContractTest, ConcurrentConsumeActionAllowsExactlyTheLimit) {
   constexpr int kThreads = 8;
   constexpr int kCallsPerThread = 50;
   constexpr int64_t kLimit = 100;
-  std::atomic<int> allowed{0};
-  std::atomic<int> exceeded{0};
-  std::atomic<int> other{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < kCallsPerThread; ++i) {
-        Result<ActionsLimitState> state =
-            store_->ConsumeAction("shared-ks", kLimit, kNow + 3600, kNow);
-        if (!state.ok()) {
-          ADD_FAILURE() << state.status().ToString();
-          ++other;
-        } else if (*state == kAllowed) {
-          ++allowed;
-        } else if (*state == kExceeded) {
-          ++exceeded;
-        } else {
-          ++other;
-        }
-      }
-    });
-  }
-  for (std::thread& th : threads) th.join();
-  EXPECT_EQ(other.load(), 0);
-  EXPECT_EQ(allowed.load(), kLimit);
-  EXPECT_EQ(exceeded.load(), kThreads * kCallsPerThread - kLimit);
+  const testing::ConsumeCounts counts = testing::ConsumeConcurrently(
+      {store_.get()}, kThreads, kCallsPerThread, "shared-ks", kLimit, kNow + 3600, kNow);
+  EXPECT_EQ(counts.other, 0);
+  EXPECT_EQ(counts.allowed, kLimit);
+  EXPECT_EQ(counts.exceeded, kThreads * kCallsPerThread - kLimit);
   EXPECT_EQ(Consume("shared-ks", kLimit), kExceeded);
 }
 

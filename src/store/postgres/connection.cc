@@ -289,71 +289,9 @@ Status Connection::Exec(const std::string& sql) {
 
 // --- Pool ------------------------------------------------------------------------------------
 
-Pool::Pool(ConnInfo info, PoolOptions options) : info_(std::move(info)), options_(options) {
-  if (options_.size < 1) options_.size = 1;
-}
-
-Pool::~Pool() = default;
-
-Result<Pool::Lease> Pool::Acquire() {
-  std::unique_lock lock(mu_);
-  const auto deadline = std::chrono::steady_clock::now() + options_.acquire_timeout;
-  while (true) {
-    if (!returned_.wait_until(lock, deadline,
-                              [&] { return !idle_.empty() || open_ < options_.size; })) {
-      return UnavailableError("all " + std::to_string(options_.size) +
-                              " PostgreSQL connections stayed busy for " +
-                              std::to_string(options_.acquire_timeout.count()) + " ms");
-    }
-    if (idle_.empty()) break;
-    std::unique_ptr<Connection> conn = std::move(idle_.back());
-    idle_.pop_back();
-    if (!conn->Broken()) return Lease(this, std::move(conn));
-    --open_;  // found broken while idle: drop it and look again
-  }
-  ++open_;
-  lock.unlock();  // connecting takes a round trip or more: do not hold up the others
-  Result<std::unique_ptr<Connection>> conn = Connection::Open(info_);
-  if (!conn.ok()) {
-    lock.lock();
-    --open_;
-    returned_.notify_one();
-    return std::move(conn).error();
-  }
-  return Lease(this, std::move(conn).value());
-}
-
-void Pool::DiscardIdle() {
-  std::vector<std::unique_ptr<Connection>> closing;
-  {
-    std::lock_guard lock(mu_);
-    closing.swap(idle_);
-    open_ -= static_cast<int>(closing.size());
-  }
-  returned_.notify_all();
-  // `closing` closes the connections here, outside the lock.
-}
-
-void Pool::Release(std::unique_ptr<Connection> conn, bool keep) {
-  keep = keep && !conn->Broken() && conn->Idle();
-  {
-    std::lock_guard lock(mu_);
-    if (keep) {
-      idle_.push_back(std::move(conn));
-    } else {
-      --open_;
-    }
-  }
-  returned_.notify_one();
-  // A connection not kept closes here, outside the lock.
-}
-
-Pool::Lease::~Lease() {
-  if (conn_ != nullptr) pool_->Release(std::move(conn_), true);
-}
-
-void Pool::Lease::Discard() {
-  if (conn_ != nullptr) pool_->Release(std::move(conn_), false);
-}
+Pool::Pool(const ConnInfo& info, const PoolOptions& options)
+    : ConnectionPool<Connection>([info] { return Connection::Open(info); },
+                                 [](const Connection& c) { return !c.Broken() && c.Idle(); },
+                                 options.size, options.acquire_timeout) {}
 
 }  // namespace ksgate::store::postgres

@@ -6,11 +6,9 @@
 #include <libpq-fe.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +16,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "store/connection_pool.h"
 
 namespace ksgate::store::postgres {
 
@@ -170,48 +169,14 @@ struct PoolOptions {
   std::chrono::milliseconds acquire_timeout{5000};
 };
 
-// Connections to one database, opened on demand up to options.size and reused. Thread-safe.
-class Pool {
+// Connections to one database, opened on demand up to options.size and reused. A connection
+// that is broken or left inside a transaction is closed rather than lent out or kept. Acquire
+// fails with Connection::Open's error (kUnavailable) if a new connection cannot be opened, and
+// with kUnavailable if every connection stays lent out past options.acquire_timeout.
+// Thread-safe.
+class Pool : public ConnectionPool<Connection> {
  public:
-  // A connection on loan; returns to the pool when destroyed unless it is broken, inside a
-  // transaction, or discarded.
-  class Lease {
-   public:
-    Lease(Lease&& other) noexcept : pool_(other.pool_), conn_(std::move(other.conn_)) {}
-    Lease& operator=(Lease&&) = delete;
-    ~Lease();
-    Connection& operator*() const { return *conn_; }
-    Connection* operator->() const { return conn_.get(); }
-    // Closes the connection instead of returning it.
-    void Discard();
-
-   private:
-    friend class Pool;
-    Lease(Pool* pool, std::unique_ptr<Connection> conn) : pool_(pool), conn_(std::move(conn)) {}
-    Pool* pool_;
-    std::unique_ptr<Connection> conn_;
-  };
-
-  Pool(ConnInfo info, PoolOptions options);
-  ~Pool();
-
-  // An idle connection, else a new one if fewer than options.size exist, else the first one
-  // returned within options.acquire_timeout. kUnavailable if none comes in time or a new
-  // connection cannot be opened (Connection::Open's error).
-  Result<Lease> Acquire();
-  // Closes every idle connection: after one connection was found cut (e.g. the server
-  // restarted), the others opened before it are most likely cut too.
-  void DiscardIdle();
-
- private:
-  void Release(std::unique_ptr<Connection> conn, bool keep);
-
-  const ConnInfo info_;
-  PoolOptions options_;
-  std::mutex mu_;
-  std::condition_variable returned_;
-  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
-  int open_ = 0;                                   // guarded by mu_; idle + lent out + opening
+  Pool(const ConnInfo& info, const PoolOptions& options);
 };
 
 }  // namespace ksgate::store::postgres

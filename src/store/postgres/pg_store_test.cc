@@ -296,34 +296,14 @@ TEST_F(PgStoreTest, ConsumeActionCountsExactlyAcrossTwoStores) {
   std::unique_ptr<PgStore> b = OpenStore();
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
-  constexpr int kThreadsPerStore = 4;
+  constexpr int kThreads = 8;
   constexpr int kCallsPerThread = 25;
   constexpr int64_t kLimit = 120;
-  std::atomic<int> allowed{0}, exceeded{0}, other{0};
-  std::vector<std::thread> threads;
-  for (PgStore* store : {a.get(), b.get()}) {
-    for (int t = 0; t < kThreadsPerStore; ++t) {
-      threads.emplace_back([&, store] {
-        for (int i = 0; i < kCallsPerThread; ++i) {
-          Result<ActionsLimitState> s = store->ConsumeAction("fresh-ks", kLimit, kNow + 60, kNow);
-          if (!s.ok()) {
-            ADD_FAILURE() << s.status().ToString();
-            ++other;
-          } else if (*s == ActionsLimitState::kAllowed) {
-            ++allowed;
-          } else if (*s == ActionsLimitState::kExceeded) {
-            ++exceeded;
-          } else {
-            ++other;
-          }
-        }
-      });
-    }
-  }
-  for (std::thread& t : threads) t.join();
-  EXPECT_EQ(allowed.load(), kLimit);
-  EXPECT_EQ(exceeded.load(), 2 * kThreadsPerStore * kCallsPerThread - kLimit);
-  EXPECT_EQ(other.load(), 0);
+  const testing::ConsumeCounts counts = testing::ConsumeConcurrently(
+      {a.get(), b.get()}, kThreads, kCallsPerThread, "fresh-ks", kLimit, kNow + 60, kNow);
+  EXPECT_EQ(counts.allowed, kLimit);
+  EXPECT_EQ(counts.exceeded, kThreads * kCallsPerThread - kLimit);
+  EXPECT_EQ(counts.other, 0);
 }
 
 TEST_F(PgStoreTest, PartnerAndRoleIdsAreUniqueAndDenseAcrossTwoStores) {

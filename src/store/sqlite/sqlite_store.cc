@@ -277,16 +277,7 @@ Result<std::vector<std::string>> SqliteStore::DescribeSchemaForTesting() const {
 // --- Partners --------------------------------------------------------------------------------
 
 Result<Partner> SqliteStore::CreatePartner(const NewPartner& partner, int64_t now) {
-  KSGATE_RETURN_IF_ERROR(ValidateNewPartner(partner));
-  Partner p;
-  p.name = partner.name;
-  p.admin_secrets = partner.admin_secrets;
-  p.secret = partner.secret;
-  p.status = PartnerStatus::kActive;
-  p.ks_version = partner.ks_version;
-  p.ks_max_expiry = partner.ks_max_expiry;
-  p.created_at = now;
-  p.updated_at = now;
+  KSGATE_ASSIGN_OR_RETURN(Partner p, NewPartnerRecord(partner, now));
   KSGATE_RETURN_IF_ERROR(Write([&](Connection& c) -> Status {
     {
       KSGATE_ASSIGN_OR_RETURN(Statement next, c.Prepare(kNextPartnerId));
