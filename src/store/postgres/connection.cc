@@ -61,6 +61,15 @@ bool IsConnectionSqlState(std::string_view state) {
          state == "53300";
 }
 
+// kUnavailable for a lost connection or SQLSTATE 08xxx, 57P01, 57P02, 57P03, 53300;
+// kAlreadyExists for 23505 (unique violation); kInternal otherwise.
+Status StatusForSqlState(const char* sqlstate, bool connection_lost, std::string message) {
+  const std::string_view state = sqlstate != nullptr ? sqlstate : "";
+  if (connection_lost || IsConnectionSqlState(state)) return UnavailableError(std::move(message));
+  if (state == "23505") return AlreadyExistsError(std::move(message));
+  return InternalError(std::move(message));
+}
+
 }  // namespace
 
 // --- ConnInfo --------------------------------------------------------------------------------
@@ -193,13 +202,6 @@ int64_t Rows::affected() const {
 }
 
 // --- Connection ------------------------------------------------------------------------------
-
-Status StatusForSqlState(const char* sqlstate, bool connection_lost, std::string message) {
-  const std::string_view state = sqlstate != nullptr ? sqlstate : "";
-  if (connection_lost || IsConnectionSqlState(state)) return UnavailableError(std::move(message));
-  if (state == "23505") return AlreadyExistsError(std::move(message));
-  return InternalError(std::move(message));
-}
 
 Connection::Connection(ConnHandle conn, ConnInfo info)
     : conn_(std::move(conn)), info_(std::move(info)) {}

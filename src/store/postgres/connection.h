@@ -141,8 +141,6 @@ class Connection {
   bool Broken() const { return PQstatus(conn_.get()) != CONNECTION_OK; }
   // True when no transaction is open (PQTRANS_IDLE).
   bool Idle() const { return PQtransactionStatus(conn_.get()) == PQTRANS_IDLE; }
-  // The server's PID (pg_backend_pid()), for tests that end a connection.
-  int BackendPid() const { return PQbackendPID(conn_.get()); }
 
   static constexpr size_t kMaxDynamicStatements = 64;
 
@@ -157,10 +155,6 @@ class Connection {
   size_t dynamic_prepared_ = 0;
   int next_statement_ = 0;
 };
-
-// The Status for a libpq failure: kUnavailable for a lost connection or SQLSTATE 08xxx, 57P01,
-// 57P02, 57P03, 53300; kAlreadyExists for 23505; kInternal otherwise. `message` is used as is.
-Status StatusForSqlState(const char* sqlstate, bool connection_lost, std::string message);
 
 struct PoolOptions {
   // Connections at most, opened on demand and kept.
