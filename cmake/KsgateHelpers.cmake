@@ -22,15 +22,51 @@ function(ksgate_library)
   target_link_libraries(ksgate_${KL_NAME} PUBLIC ${KL_DEPS} PRIVATE ${KL_PRIVATE_DEPS})
 endfunction()
 
-# ksgate_test(NAME n SRCS a_test.cc [DEPS x y])
-#   A GoogleTest executable registered with CTest (one CTest entry per test case).
+# ksgate_test(NAME n SRCS a_test.cc [DEPS x y] [LABELS l...] [SERIAL])
+#   A GoogleTest executable registered with CTest (one CTest entry per test case). LABELS tag
+#   every case (`ctest -L l` selects them, `-LE l` leaves them out); SERIAL cases never run
+#   alongside another test (they disturb shared state, e.g. restart a database server).
 function(ksgate_test)
   if(NOT KSGATE_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(KT "" "NAME" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(KT "SERIAL" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${KT_NAME} ${KT_SRCS})
   target_link_libraries(${KT_NAME} PRIVATE ${KT_DEPS} GTest::gmock GTest::gtest_main)
+  set(properties "")
+  if(KT_LABELS)
+    list(APPEND properties LABELS "${KT_LABELS}")
+  endif()
+  if(KT_SERIAL)
+    list(APPEND properties RUN_SERIAL TRUE)
+  endif()
   include(GoogleTest)
-  gtest_discover_tests(${KT_NAME} DISCOVERY_TIMEOUT 60)
+  if(properties)
+    gtest_discover_tests(${KT_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES ${properties})
+  else()
+    gtest_discover_tests(${KT_NAME} DISCOVERY_TIMEOUT 60)
+  endif()
+endfunction()
+
+# ksgate_embed_migrations(OUT_VAR NAMESPACE ns HEADER h MIGRATIONS a.sql b.sql ...)
+#   Generates a .cc defining ns::Migrations() (declared in h) from the numbered SQL files, which
+#   are embedded as string literals so the binary needs no files at run time; sets OUT_VAR to its
+#   path for a SRCS list. See EmbedMigrations.cmake for the rules on file names.
+function(ksgate_embed_migrations out_var)
+  cmake_parse_arguments(KE "" "NAMESPACE;HEADER" "MIGRATIONS" ${ARGN})
+  set(paths "")
+  foreach(m IN LISTS KE_MIGRATIONS)
+    list(APPEND paths ${CMAKE_CURRENT_SOURCE_DIR}/${m})
+  endforeach()
+  string(REPLACE ";" "|" inputs "${paths}")
+  set(script ${PROJECT_SOURCE_DIR}/cmake/EmbedMigrations.cmake)
+  set(output ${CMAKE_CURRENT_BINARY_DIR}/migrations_embedded.cc)
+  add_custom_command(
+    OUTPUT ${output}
+    COMMAND ${CMAKE_COMMAND} "-DINPUTS=${inputs}" "-DOUTPUT=${output}"
+            "-DNAMESPACE=${KE_NAMESPACE}" "-DHEADER=${KE_HEADER}" -P ${script}
+    DEPENDS ${paths} ${script}
+    COMMENT "Embedding migrations into ${KE_NAMESPACE}"
+    VERBATIM)
+  set(${out_var} ${output} PARENT_SCOPE)
 endfunction()

@@ -20,6 +20,9 @@ build_pkgs=(
   libcli11-dev libspdlog-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+# postgresql: server binaries (/usr/lib/postgresql/*/bin) for the throwaway test clusters of
+# scripts/pg-cluster.sh, and the postgres user it runs them as under root (runuser: util-linux).
+# The cluster the package may start on port 5432 is neither used nor in the way.
 test_pkgs=(postgresql nginx wrk util-linux sqlite3 curl clang-format)
 
 case "$mode" in

@@ -140,21 +140,28 @@ node --test-timeout=120000 -e 0 >/dev/null 2>&1 && node_flags+=(--test-timeout=1
 
 # ---- the suites: adding one is one line ------------------------------------------------------
 step "format" format_counts - scripts/check-format.sh
-step "unit (ctest)" ctest_counts - ctest --test-dir "$BUILD_DIR" --output-on-failure -j2
+# Tests labelled "postgres" need a server: they run in their own step, against a throwaway
+# cluster that scripts/pg-cluster.sh starts on a free port and removes afterwards, whatever
+# happens (or against KSGATE_TEST_PG_DSN when that is set).
+step "unit (ctest)" ctest_counts - ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 -LE postgres
+step "postgres (ctest)" ctest_counts - scripts/pg-cluster.sh run \
+  ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 -L postgres
 if ((${#node_dirs[@]})); then
   step "integration (node)" tap_counts "$OUT/node.tap" node "${node_flags[@]}" "${node_dirs[@]}"
 fi
 # The same suites once more under AddressSanitizer + UndefinedBehaviorSanitizer (preset asan),
 # when that build exists (`make test` builds it): memory errors abort, leaks fail the exit code.
 if [[ -x "$ASAN_DIR/ksgate" ]]; then
-  step "unit asan (ctest)" ctest_counts - ctest --test-dir "$ASAN_DIR" --output-on-failure -j2
+  step "unit asan (ctest)" ctest_counts - ctest --test-dir "$ASAN_DIR" --output-on-failure -j2 \
+    -LE postgres
+  step "postgres asan (ctest)" ctest_counts - scripts/pg-cluster.sh run \
+    ctest --test-dir "$ASAN_DIR" --output-on-failure -j2 -L postgres
   if ((${#node_dirs[@]})); then
     asan_node_flags=("${node_flags[@]/node.tap/node-asan.tap}")
     step "integration asan" tap_counts "$OUT/node-asan.tap" env KSGATE_BIN="$ROOT/$ASAN_DIR/ksgate" \
       node "${asan_node_flags[@]}" "${node_dirs[@]}"
   fi
 fi
-# e.g. step "postgres (ctest)" ctest_counts - env KSGATE_TEST_PG_DSN="$dsn" ctest --test-dir "$BUILD_DIR" -L postgres
 # ----------------------------------------------------------------------------------------------
 
 printf '\n=== summary\n'

@@ -49,14 +49,14 @@ Result<std::unique_ptr<App>> App::Open(std::string_view url, const Clock& clock,
                                        AppOptions options) {
   Result<std::unique_ptr<store::Store>> opened = store::OpenStore(url);
   if (!opened.ok()) {
-    return Status(opened.error().code(),
-                  "cannot open --db " + std::string(url) + ": " + opened.error().message());
+    return Status(opened.error().code(), "cannot open --db " + store::RedactStoreUrl(url) + ": " +
+                                             opened.error().message());
   }
   std::unique_ptr<store::Store> backend = std::move(opened).value();
   Result<int> version = backend->Migrate();
   if (!version.ok()) {
-    return Status(version.error().code(),
-                  "cannot migrate " + std::string(url) + ": " + version.error().message());
+    return Status(version.error().code(), "cannot migrate " + store::RedactStoreUrl(url) + ": " +
+                                              version.error().message());
   }
   return std::make_unique<App>(std::move(backend), clock, std::move(options));
 }

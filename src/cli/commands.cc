@@ -124,7 +124,7 @@ int Serve(const ServeOptions& options) {
 int Migrate(const std::string& db) {
   Result<std::unique_ptr<store::Store>> opened = store::OpenStore(db);
   if (!opened.ok()) {
-    Fail("cannot open --db " + db + ": " + opened.error().message());
+    Fail("cannot open --db " + store::RedactStoreUrl(db) + ": " + opened.error().message());
     return 1;
   }
   Result<int> version = (*opened)->Migrate();

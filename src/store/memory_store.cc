@@ -119,18 +119,9 @@ Result<int> MemoryStore::Migrate() { return 0; }
 // --- Partners --------------------------------------------------------------------------------
 
 Result<Partner> MemoryStore::CreatePartner(const NewPartner& partner, int64_t now) {
-  KSGATE_RETURN_IF_ERROR(ValidateNewPartner(partner));
+  KSGATE_ASSIGN_OR_RETURN(Partner p, NewPartnerRecord(partner, now));
   std::unique_lock lock(mu_);
-  Partner p;
   p.id = partners_.empty() ? 1 : partners_.rbegin()->first + 1;
-  p.name = partner.name;
-  p.admin_secrets = partner.admin_secrets;
-  p.secret = partner.secret;
-  p.status = PartnerStatus::kActive;
-  p.ks_version = partner.ks_version;
-  p.ks_max_expiry = partner.ks_max_expiry;
-  p.created_at = now;
-  p.updated_at = now;
   partners_.emplace(p.id, p);
   return p;
 }
@@ -159,7 +150,8 @@ Status MemoryStore::SetPartnerStatus(int64_t id, PartnerStatus status, int64_t n
   return Status::Ok();
 }
 
-Status MemoryStore::SetPartnerAdminSecrets(int64_t id, const std::vector<std::string>& admin_secrets,
+Status MemoryStore::SetPartnerAdminSecrets(int64_t id,
+                                           const std::vector<std::string>& admin_secrets,
                                            int64_t now) {
   KSGATE_RETURN_IF_ERROR(ValidateAdminSecrets(admin_secrets));
   std::unique_lock lock(mu_);

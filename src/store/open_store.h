@@ -1,18 +1,41 @@
-// Opening a store from a --db URL. Lives apart from store.h so the interface does not depend on
-// any backend.
+// Opening a store (and its change feed) from a --db URL. Lives apart from store.h so the
+// interface does not depend on any backend.
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "common/result.h"
+#include "store/change_feed.h"
 #include "store/store.h"
 
 namespace ksgate::store {
 
-// "sqlite:PATH" (PATH ":memory:" for a private in-memory database; the parent directory of a
-// file path is created if missing) or "memory:". kInvalidArgument for an unknown scheme or an
-// unusable path, with a one-line message fit for a CLI error. Does not migrate.
+// Opens the store a --db URL names:
+//  - "sqlite:PATH": a SQLite file (PATH ":memory:" for a private in-memory database); the parent
+//    directory of a file path is created if missing.
+//  - "memory:": an in-memory store (tests, demos).
+//  - "postgresql://[user[:password]@][host][:port][/dbname][?param=value...]" or "postgres://...":
+//    PostgreSQL (postgres/pg_store.h). The URL goes to libpq as is, so libpq's PG* environment
+//    variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, ...) and ~/.pgpass fill in what
+//    it leaves out: "postgresql://" alone takes everything from them. One connection is opened
+//    to check the database.
+// kInvalidArgument for an unknown scheme, an unusable path, a URL libpq cannot parse, or a
+// PostgreSQL URL in a build without the PostgreSQL backend (KSGATE_WITH_POSTGRES=OFF);
+// kUnavailable if the PostgreSQL server cannot be reached or refuses the connection. Messages are
+// one line, fit for a CLI error, and never contain a password. Does not migrate.
 Result<std::unique_ptr<Store>> OpenStore(std::string_view url);
+
+// The change feed of the database a --db URL names (PgChangeFeed for PostgreSQL URLs), not yet
+// started; nullptr (OK) for sqlite: and memory:, whose changes come from this process only (or
+// from processes on the same file, which the cache's TTL bounds). Errors as OpenStore's, except
+// that nothing is connected yet.
+Result<std::unique_ptr<ChangeFeed>> OpenChangeFeed(std::string_view url);
+
+// `url` fit for a log line or an error message: a password in it ("scheme://user:PASSWORD@...",
+// "?password=...", or a libpq "password=..." pair) is replaced by "****". sqlite: and memory:
+// URLs, and anything without a password, are returned as is.
+std::string RedactStoreUrl(std::string_view url);
 
 }  // namespace ksgate::store

@@ -60,7 +60,7 @@ TEST(OpenStore, SqliteUrlCreatesMissingParentDirectories) {
 }
 
 TEST(OpenStore, UnknownSchemeIsInvalid) {
-  ExpectInvalid("postgres://localhost/ksgate");
+  ExpectInvalid("mysql://localhost/ksgate");
   ExpectInvalid("memory:extra");
   ExpectInvalid("");
   ExpectInvalid("/var/lib/ksgate.db");
@@ -85,6 +85,92 @@ TEST(OpenStore, SqliteFileThatIsNotADatabaseIsInvalid) {
   const std::filesystem::path junk = dir.path() / "junk.db";
   std::ofstream(junk) << std::string(4096, 'j');
   ExpectInvalid("sqlite:" + junk.string());
+}
+
+TEST(OpenStore, UnknownSchemeErrorHidesThePassword) {
+  Result<std::unique_ptr<Store>> store = OpenStore("mysql://admin:Pa55-word@db/ksgate");
+  ASSERT_THAT(store, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(store.error().message(), Not(HasSubstr("Pa55-word")));
+}
+
+TEST(OpenChangeFeed, SqliteAndMemoryHaveNoFeed) {
+  for (const char* url : {"memory:", "sqlite::memory:", "sqlite:/var/lib/ksgate.db"}) {
+    Result<std::unique_ptr<ChangeFeed>> feed = OpenChangeFeed(url);
+    ASSERT_THAT(feed, IsOk()) << url;
+    EXPECT_EQ(*feed, nullptr) << url;
+  }
+  EXPECT_THAT(OpenChangeFeed("mysql://db/x"), StatusIs(StatusCode::kInvalidArgument));
+}
+
+#if KSGATE_WITH_POSTGRES
+
+// Nothing listens on port 1 of 127.0.0.1: connecting fails at once, whatever the environment.
+constexpr char kUnreachable[] = "postgresql://ksgate:Pa55-word@127.0.0.1:1/ksgate";
+
+TEST(OpenStore, UnreachablePostgresIsUnavailableAndTheMessageHidesThePassword) {
+  for (const char* url :
+       {kUnreachable, "postgres://ksgate:Pa55-word@127.0.0.1:1/ksgate?connect_timeout=2"}) {
+    Result<std::unique_ptr<Store>> store = OpenStore(url);
+    ASSERT_THAT(store, StatusIs(StatusCode::kUnavailable)) << RedactStoreUrl(url);
+    EXPECT_THAT(store.error().message(), Not(HasSubstr("Pa55-word")));
+    EXPECT_THAT(store.error().message(), Not(HasSubstr("\n")));
+  }
+}
+
+TEST(OpenStore, PostgresUrlLibpqCannotParseIsInvalidAndHidesThePassword) {
+  for (const char* url : {"postgresql://ksgate:Pa55-word@127.0.0.1:port/ksgate",
+                          "postgresql://ksgate:Pa55-word@127.0.0.1/ksgate?nonsense=1"}) {
+    Result<std::unique_ptr<Store>> store = OpenStore(url);
+    ASSERT_THAT(store, StatusIs(StatusCode::kInvalidArgument)) << RedactStoreUrl(url);
+    EXPECT_THAT(store.error().message(), Not(HasSubstr("Pa55-word")));
+  }
+}
+
+TEST(OpenChangeFeed, PostgresUrlGivesAFeedThatHasNotConnectedYet) {
+  Result<std::unique_ptr<ChangeFeed>> feed = OpenChangeFeed(kUnreachable);
+  ASSERT_THAT(feed, IsOk());
+  EXPECT_NE(*feed, nullptr);
+  EXPECT_THAT(OpenChangeFeed("postgresql://a:Pa55-word@h:port/x"),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
+#else
+
+TEST(OpenStore, PostgresUrlWithoutThePostgresBackendIsInvalid) {
+  ExpectInvalid("postgresql://ksgate@localhost/ksgate");
+  ExpectInvalid("postgres://ksgate@localhost/ksgate");
+  EXPECT_THAT(OpenChangeFeed("postgresql://ksgate@localhost/ksgate"),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
+#endif
+
+TEST(RedactStoreUrl, MasksThePasswordOfAUrl) {
+  EXPECT_EQ(RedactStoreUrl("postgresql://ksgate:Pa55-word@db.example:5432/ksgate"),
+            "postgresql://ksgate:****@db.example:5432/ksgate");
+  EXPECT_EQ(RedactStoreUrl("postgres://:Pa55-word@db/ksgate"), "postgres://:****@db/ksgate");
+  // '@' and, wrongly unencoded, '/' inside the password.
+  EXPECT_EQ(RedactStoreUrl("postgresql://u:p@ss/w@rd@db/ksgate?sslmode=require"),
+            "postgresql://u:****@db/ksgate?sslmode=require");
+}
+
+TEST(RedactStoreUrl, MasksPasswordParameters) {
+  EXPECT_EQ(RedactStoreUrl("postgresql://db/ksgate?user=u&password=Pa55-word&sslmode=require"),
+            "postgresql://db/ksgate?user=u&password=****&sslmode=require");
+  EXPECT_EQ(RedactStoreUrl("postgresql://db/ksgate?PASSWORD=Pa55-word"),
+            "postgresql://db/ksgate?PASSWORD=****");
+  EXPECT_EQ(RedactStoreUrl("host=db password=Pa55-word dbname=ksgate"),
+            "host=db password=**** dbname=ksgate");
+  EXPECT_EQ(RedactStoreUrl("host=db password='Pa55 w\\'ord' dbname=ksgate"),
+            "host=db password=**** dbname=ksgate");
+}
+
+TEST(RedactStoreUrl, LeavesUrlsWithoutAPasswordAlone) {
+  for (const char* url :
+       {"sqlite:/var/lib/ksgate.db", "memory:", "postgresql://", "postgresql://u@db:5432/ksgate",
+        "postgresql://db/ksgate?sslmode=require", "sqlite:/tmp/my password=x.db"}) {
+    EXPECT_EQ(RedactStoreUrl(url), url);
+  }
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
 // Store: everything ksgate persists, behind one backend-neutral interface.
 //
-// Backends: MemoryStore (memory_store.h, for tests), SQLite (sqlite/sqlite_store.h) and, later,
-// PostgreSQL. Every method is thread-safe. Errors are Status values: kNotFound and
-// kAlreadyExists as documented per method; kUnavailable when the database stays busy past the
-// backend's retry budget; kAborted when a compare-and-set update lost to a concurrent change
-// (UpdateAppToken, UpdateUserRole); kInternal for anything else (the message is for logs only).
+// Backends: MemoryStore (memory_store.h, for tests), SQLite (sqlite/sqlite_store.h) and
+// PostgreSQL (postgres/pg_store.h). Every method is thread-safe. Errors are Status values:
+// kNotFound and kAlreadyExists as documented per method; kUnavailable when the database stays
+// busy past the backend's retry budget or cannot be reached; kAborted when a compare-and-set update
+// lost to a concurrent change (UpdateAppToken, UpdateUserRole); kInternal for anything else (the
+// message is for logs only).
 #pragma once
 
 #include <cstdint>

@@ -1,8 +1,9 @@
-// The Store contract, run against every backend (style.md convention 15): MemoryStore, SQLite
-// ":memory:" and a SQLite file. A backend passes only if it behaves exactly as store.h says.
-// This file: the backends, migrations, partners, revocation, actions limit, app tokens,
-// persistence and concurrency; user roles are in store_contract_user_roles_test.cc. The fixture
-// is in store_contract_test.h.
+// The Store contract, run against every backend (style.md convention 15): the backends are
+// listed in store_contract_backends_test.cc (MemoryStore, SQLite ":memory:", a SQLite file, the
+// caching layer over both) and postgres/pg_contract_test.cc (PostgreSQL). A backend passes only
+// if it behaves exactly as store.h says. This file: migrations, partners, revocation, actions
+// limit, app tokens, persistence and concurrency; user roles are in
+// store_contract_user_roles_test.cc. The fixture is in store_contract_test.h.
 #include "store/store_contract_test.h"
 
 #include <gmock/gmock.h>
@@ -19,82 +20,18 @@
 #include <utility>
 #include <vector>
 
-#include "store/caching_store.h"
-#include "store/memory_store.h"
-#include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 #include "store/test_util.h"
 
 namespace ksgate::store {
 namespace {
 
-using ::ksgate::store::testing::Backend;
 using ::ksgate::store::testing::IsOk;
 using ::ksgate::store::testing::kNow;
-using ::ksgate::store::testing::ScratchDir;
 using ::ksgate::store::testing::StatusIs;
 using ::ksgate::store::testing::StoreContractTest;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-Status SqliteActionsLimit(Store& store, const Revocation& r, int64_t limit, int64_t now) {
-  return static_cast<SqliteStore&>(store).SetActionsLimitForTesting(r, limit, now);
-}
-
-const Backend kMemory{"Memory",
-                      [](const std::filesystem::path&) -> Result<std::unique_ptr<Store>> {
-                        return std::unique_ptr<Store>(std::make_unique<MemoryStore>());
-                      },
-                      false,
-                      [](Store& store, const Revocation& r, int64_t limit, int64_t now) {
-                        static_cast<MemoryStore&>(store).SetActionsLimitForTesting(r, limit, now);
-                        return Status::Ok();
-                      }};
-
-const Backend kSqliteMemory{"SqliteInMemory",
-                            [](const std::filesystem::path&) -> Result<std::unique_ptr<Store>> {
-                              KSGATE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> s,
-                                                      SqliteStore::Open(":memory:"));
-                              return std::unique_ptr<Store>(std::move(s));
-                            },
-                            false, &SqliteActionsLimit};
-
-const Backend kSqliteFile{"SqliteFile",
-                          [](const std::filesystem::path& dir) -> Result<std::unique_ptr<Store>> {
-                            KSGATE_ASSIGN_OR_RETURN(
-                                std::unique_ptr<SqliteStore> s,
-                                SqliteStore::Open((dir / "db" / "ksgate.db").string()));
-                            return std::unique_ptr<Store>(std::move(s));
-                          },
-                          true, &SqliteActionsLimit};
-
-// The caching layer must keep every contract of the store it wraps (all writes go through it).
-const Backend kCachedMemory{
-    "CachedMemory",
-    [](const std::filesystem::path&) -> Result<std::unique_ptr<Store>> {
-      return std::unique_ptr<Store>(
-          std::make_unique<CachingStore>(std::make_unique<MemoryStore>(), SystemClock::Instance()));
-    },
-    false,
-    [](Store& store, const Revocation& r, int64_t limit, int64_t now) {
-      static_cast<MemoryStore&>(static_cast<CachingStore&>(store).BackendForTesting())
-          .SetActionsLimitForTesting(r, limit, now);
-      return Status::Ok();
-    }};
-
-const Backend kCachedSqliteFile{
-    "CachedSqliteFile",
-    [](const std::filesystem::path& dir) -> Result<std::unique_ptr<Store>> {
-      KSGATE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> s,
-                              SqliteStore::Open((dir / "db" / "ksgate.db").string()));
-      return std::unique_ptr<Store>(
-          std::make_unique<CachingStore>(std::move(s), SystemClock::Instance()));
-    },
-    true,
-    [](Store& store, const Revocation& r, int64_t limit, int64_t now) {
-      return SqliteActionsLimit(static_cast<CachingStore&>(store).BackendForTesting(), r, limit,
-                                now);
-    }};
 
 // --- Migrations ------------------------------------------------------------------------------
 
@@ -216,7 +153,8 @@ TEST_P(StoreContractTest, SetPartnerAdminSecretsReplacesTheListInOrder) {
 
 TEST_P(StoreContractTest, SetPartnerAdminSecretsValidates) {
   Partner p = AddPartner();
-  EXPECT_THAT(store_->SetPartnerAdminSecrets(p.id, {}, kNow), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->SetPartnerAdminSecrets(p.id, {}, kNow),
+              StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(store_->SetPartnerAdminSecrets(p.id, {"a", ""}, kNow),
               StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(store_->SetPartnerAdminSecrets(p.id, {"a\nb"}, kNow),
@@ -376,32 +314,11 @@ TEST_P(StoreContractTest, ConcurrentConsumeActionAllowsExactlyTheLimit) {
   constexpr int kThreads = 8;
   constexpr int kCallsPerThread = 50;
   constexpr int64_t kLimit = 100;
-  std::atomic<int> allowed{0};
-  std::atomic<int> exceeded{0};
-  std::atomic<int> other{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < kCallsPerThread; ++i) {
-        Result<ActionsLimitState> state =
-            store_->ConsumeAction("shared-ks", kLimit, kNow + 3600, kNow);
-        if (!state.ok()) {
-          ADD_FAILURE() << state.status().ToString();
-          ++other;
-        } else if (*state == kAllowed) {
-          ++allowed;
-        } else if (*state == kExceeded) {
-          ++exceeded;
-        } else {
-          ++other;
-        }
-      }
-    });
-  }
-  for (std::thread& th : threads) th.join();
-  EXPECT_EQ(other.load(), 0);
-  EXPECT_EQ(allowed.load(), kLimit);
-  EXPECT_EQ(exceeded.load(), kThreads * kCallsPerThread - kLimit);
+  const testing::ConsumeCounts counts = testing::ConsumeConcurrently(
+      {store_.get()}, kThreads, kCallsPerThread, "shared-ks", kLimit, kNow + 3600, kNow);
+  EXPECT_EQ(counts.other, 0);
+  EXPECT_EQ(counts.allowed, kLimit);
+  EXPECT_EQ(counts.exceeded, kThreads * kCallsPerThread - kLimit);
   EXPECT_EQ(Consume("shared-ks", kLimit), kExceeded);
 }
 
@@ -1080,13 +997,6 @@ TEST_P(StoreContractTest, ConcurrentCompareAndSetUpdatesLoseNoIncrement) {
   EXPECT_EQ(Counter(got->description), kThreads * kIncrementsPerThread) << aborted << " aborted";
   EXPECT_EQ(got->updated_at, kNow + kThreads * kIncrementsPerThread);
 }
-
-INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest,
-                         ::testing::Values(kMemory, kSqliteMemory, kSqliteFile, kCachedMemory,
-                                           kCachedSqliteFile),
-                         [](const ::testing::TestParamInfo<Backend>& info) {
-                           return info.param.name;
-                         });
 
 }  // namespace
 }  // namespace ksgate::store

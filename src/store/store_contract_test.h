@@ -1,7 +1,8 @@
 // The Store contract suite's fixture, shared by every file of the suite
 // (store_contract_test.cc, store_contract_user_roles_test.cc). The backends it runs on are
-// listed in store_contract_test.cc (INSTANTIATE_TEST_SUITE_P); a TEST_P in any file of the
-// store_test binary runs on all of them.
+// listed where the suite is instantiated: store_contract_backends_test.cc (store_test) and
+// postgres/pg_contract_test.cc (store_postgres_test); a TEST_P in any file of the suite runs on
+// all of them.
 #pragma once
 
 #include <gmock/gmock.h>
@@ -39,6 +40,12 @@ struct Backend {
   // Writes an invalid_sessions row with an actions limit (test hook of the concrete class).
   std::function<Status(Store&, const Revocation&, int64_t actions_limit, int64_t now)>
       set_actions_limit;
+  // Optional: a reason to skip every test on this backend ("" to run them), e.g. no database
+  // server configured.
+  std::function<std::string()> skip_reason;
+  // Optional: runs before a test first opens the store in `dir` and returns what must live
+  // until the test ends (e.g. a scratch database, dropped when released).
+  std::function<Result<std::shared_ptr<void>>(const std::filesystem::path& dir)> prepare;
 };
 
 // gtest prints the parameter of a failing test with this.
@@ -46,7 +53,18 @@ inline void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.n
 
 class StoreContractTest : public ::testing::TestWithParam<Backend> {
  protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(Open()); }
+  void SetUp() override {
+    if (GetParam().skip_reason) {
+      const std::string why = GetParam().skip_reason();
+      if (!why.empty()) GTEST_SKIP() << why;
+    }
+    if (GetParam().prepare) {
+      Result<std::shared_ptr<void>> prepared = GetParam().prepare(dir_.path());
+      ASSERT_THAT(prepared, IsOk());
+      prepared_ = std::move(prepared).value();
+    }
+    ASSERT_NO_FATAL_FAILURE(Open());
+  }
 
   void Open() {
     Result<std::unique_ptr<Store>> opened = GetParam().open(dir_.path());
@@ -268,6 +286,7 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
   }
 
   ScratchDir dir_;
+  std::shared_ptr<void> prepared_;  // Backend::prepare's; released after store_ closes
   std::unique_ptr<Store> store_;
 };
 

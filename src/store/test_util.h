@@ -1,15 +1,23 @@
 // Test helpers for the store layer (test targets only): a StatusIs matcher in the spirit of
-// abseil's status_matchers.h, and a scratch directory that removes itself.
+// abseil's status_matchers.h, a scratch directory that removes itself, and concurrent
+// ConsumeAction calls counted by outcome.
 #pragma once
 
 #include <gmock/gmock.h>
 #include <stdlib.h>
 
+#include <atomic>
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/result.h"
 #include "common/status.h"
+#include "store/records.h"
+#include "store/store.h"
 
 namespace ksgate::store::testing {
 
@@ -55,5 +63,43 @@ class ScratchDir {
  private:
   std::filesystem::path path_;
 };
+
+// How many of a batch of ConsumeAction calls got each outcome.
+struct ConsumeCounts {
+  int allowed = 0;
+  int exceeded = 0;
+  int other = 0;  // kRevoked or an error (each error is also a test failure)
+};
+
+// Runs `threads` threads making `calls_per_thread` ConsumeAction(key, limit, valid_until, now)
+// calls each; thread t calls stores[t % stores.size()] (several stores on one database stand in
+// for several processes).
+inline ConsumeCounts ConsumeConcurrently(const std::vector<Store*>& stores, int threads,
+                                         int calls_per_thread, const std::string& key,
+                                         int64_t limit, std::optional<int64_t> valid_until,
+                                         int64_t now) {
+  std::atomic<int> allowed{0}, exceeded{0}, other{0};
+  std::vector<std::thread> running;
+  for (int t = 0; t < threads; ++t) {
+    running.emplace_back([&, t] {
+      Store& store = *stores[static_cast<size_t>(t) % stores.size()];
+      for (int i = 0; i < calls_per_thread; ++i) {
+        Result<ActionsLimitState> state = store.ConsumeAction(key, limit, valid_until, now);
+        if (!state.ok()) {
+          ADD_FAILURE() << state.status().ToString();
+          ++other;
+        } else if (*state == ActionsLimitState::kAllowed) {
+          ++allowed;
+        } else if (*state == ActionsLimitState::kExceeded) {
+          ++exceeded;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  for (std::thread& th : running) th.join();
+  return ConsumeCounts{allowed.load(), exceeded.load(), other.load()};
+}
 
 }  // namespace ksgate::store::testing

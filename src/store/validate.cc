@@ -8,6 +8,20 @@ Status ValidateNewPartner(const NewPartner& partner) {
   return ValidateAdminSecrets(partner.admin_secrets);
 }
 
+Result<Partner> NewPartnerRecord(const NewPartner& partner, int64_t now) {
+  KSGATE_RETURN_IF_ERROR(ValidateNewPartner(partner));
+  Partner p;
+  p.name = partner.name;
+  p.admin_secrets = partner.admin_secrets;
+  p.secret = partner.secret;
+  p.status = PartnerStatus::kActive;
+  p.ks_version = partner.ks_version;
+  p.ks_max_expiry = partner.ks_max_expiry;
+  p.created_at = now;
+  p.updated_at = now;
+  return p;
+}
+
 Status ValidateAdminSecrets(const std::vector<std::string>& admin_secrets) {
   if (admin_secrets.empty()) {
     return InvalidArgumentError("a partner needs at least one admin secret");

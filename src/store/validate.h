@@ -1,8 +1,10 @@
-// Input checks shared by every Store backend, so they reject exactly the same inputs.
+// Input checks shared by every Store backend, so they reject exactly the same inputs, and the
+// records they build from those inputs.
 #pragma once
 
 #include <cstdint>
 
+#include "common/result.h"
 #include "common/status.h"
 #include "store/records.h"
 
@@ -12,6 +14,9 @@ namespace ksgate::store {
 // is non-empty and free of line breaks ('\n', '\r': the SQL backends store the list
 // newline-joined).
 Status ValidateNewPartner(const NewPartner& partner);
+// The partner CreatePartner stores for `partner` at `now`: status kActive, created/updated_at
+// `now`, id 0 (the backend assigns it). ValidateNewPartner's error if `partner` is invalid.
+Result<Partner> NewPartnerRecord(const NewPartner& partner, int64_t now);
 // kInvalidArgument unless `secrets` is a non-empty list of non-empty secrets without line breaks.
 Status ValidateAdminSecrets(const std::vector<std::string>& secrets);
 

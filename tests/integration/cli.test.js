@@ -175,6 +175,16 @@ describe('ksgate CLI', { skip }, () => {
     });
   }
 
+  // A PostgreSQL URL with a password (nothing listens on port 1: it fails at once).
+  test('a --db URL that cannot be opened is shown with its password masked', () => {
+    const url = 'postgresql://ksgate:Pa55-never-shown@127.0.0.1:1/ksgate';
+    for (const args of [['migrate', '--db', url], ['partner', 'list', '--db', url]]) {
+      const r = cli(args, { timeout: 10_000 });
+      assertFailsWithOneLine(r, args[0], /postgresql:\/\/ksgate:\*\*\*\*@127\.0\.0\.1:1\/ksgate/);
+      assert.doesNotMatch(r.stderr + r.stdout, /Pa55-never-shown/);
+    }
+  });
+
   test('--version prints a version and exits 0', () => {
     const r = cli(['--version']);
     assert.equal(r.status, 0);

@@ -219,41 +219,10 @@ int64_t Connection::Changes() const { return sqlite3_changes64(db_.get()); }
 // --- ReaderPool ------------------------------------------------------------------------------
 
 ReaderPool::ReaderPool(std::string path, std::chrono::milliseconds busy_timeout, int max_size)
-    : path_(std::move(path)), busy_timeout_(busy_timeout), max_size_(max_size < 1 ? 1 : max_size) {}
-
-ReaderPool::~ReaderPool() = default;
-
-Result<ReaderPool::Lease> ReaderPool::Acquire() {
-  std::unique_lock lock(mu_);
-  returned_.wait(lock, [&] { return !idle_.empty() || open_ < max_size_; });
-  if (!idle_.empty()) {
-    std::unique_ptr<Connection> conn = std::move(idle_.back());
-    idle_.pop_back();
-    return Lease(this, std::move(conn));
-  }
-  ++open_;
-  lock.unlock();  // opening touches the file; do not hold up other readers
-  Result<std::unique_ptr<Connection>> conn =
-      Connection::Open(path_, Connection::Role::kReader, busy_timeout_);
-  if (!conn.ok()) {
-    lock.lock();
-    --open_;
-    returned_.notify_one();
-    return std::move(conn).error();
-  }
-  return Lease(this, std::move(conn).value());
-}
-
-void ReaderPool::Release(std::unique_ptr<Connection> conn) {
-  {
-    std::lock_guard lock(mu_);
-    idle_.push_back(std::move(conn));
-  }
-  returned_.notify_one();
-}
-
-ReaderPool::Lease::~Lease() {
-  if (conn_ != nullptr) pool_->Release(std::move(conn_));
-}
+    : ConnectionPool<Connection>(
+          [path = std::move(path), busy_timeout] {
+            return Connection::Open(path, Connection::Role::kReader, busy_timeout);
+          },
+          [](const Connection&) { return true; }, max_size, std::chrono::milliseconds::max()) {}
 
 }  // namespace ksgate::store::sqlite

@@ -6,11 +6,9 @@
 #include <sqlite3.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +16,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "store/connection_pool.h"
 
 namespace ksgate::store::sqlite {
 
@@ -130,44 +129,13 @@ class Connection {
   std::unordered_map<std::string, CachedStatement, SqlHash, std::equal_to<>> cache_;
 };
 
-// Reader connections to one database file, opened on demand up to `max_size` and reused.
-// Thread-safe.
-class ReaderPool {
+// Reader connections to one database file, opened on demand up to `max_size` and reused; a
+// caller finding all of them lent out waits for one. Thread-safe.
+class ReaderPool : public ConnectionPool<Connection> {
  public:
-  // A connection on loan; returns to the pool when destroyed.
-  class Lease {
-   public:
-    Lease(Lease&& other) noexcept : pool_(other.pool_), conn_(std::move(other.conn_)) {}
-    Lease& operator=(Lease&&) = delete;
-    ~Lease();
-    Connection& operator*() const { return *conn_; }
-
-   private:
-    friend class ReaderPool;
-    Lease(ReaderPool* pool, std::unique_ptr<Connection> conn)
-        : pool_(pool), conn_(std::move(conn)) {}
-    ReaderPool* pool_;
-    std::unique_ptr<Connection> conn_;
-  };
-
-  // path and options as for Connection::Open; max_size >= 1.
-  ReaderPool(std::string path, std::chrono::milliseconds busy_timeout, int max_size);
-  ~ReaderPool();
-
-  // An idle connection, a new one if fewer than max_size exist, else waits for one.
+  // path and options as for Connection::Open (Role::kReader); max_size >= 1. Acquire fails with
   // Connection::Open's error if a new connection cannot be opened.
-  Result<Lease> Acquire();
-
- private:
-  void Release(std::unique_ptr<Connection> conn);
-
-  const std::string path_;
-  const std::chrono::milliseconds busy_timeout_;
-  const int max_size_;
-  std::mutex mu_;
-  std::condition_variable returned_;
-  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
-  int open_ = 0;                                   // guarded by mu_; idle + leased
+  ReaderPool(std::string path, std::chrono::milliseconds busy_timeout, int max_size);
 };
 
 }  // namespace ksgate::store::sqlite

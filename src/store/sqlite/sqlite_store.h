@@ -98,6 +98,12 @@ class SqliteStore final : public Store {
   // Replaces any row (key, type).
   Status SetActionsLimitForTesting(const Revocation& revocation, int64_t actions_limit,
                                    int64_t now);
+  // Applies the migrations up to `version` only (Migrate applies them all); returns the version
+  // now in force.
+  Result<int> MigrateToForTesting(int version);
+  // The schema as sorted lines "table.column" and "index name" (indexes created by the
+  // migrations), to compare with PostgreSQL's.
+  Result<std::vector<std::string>> DescribeSchemaForTesting() const;
 
  private:
   using Work = std::function<Status(sqlite::Connection&)>;
@@ -105,6 +111,7 @@ class SqliteStore final : public Store {
   SqliteStore(SqliteOptions options, std::unique_ptr<sqlite::Connection> writer,
               std::unique_ptr<sqlite::ReaderPool> readers);
 
+  Result<int> MigrateTo(int version);
   // Runs `work` inside BEGIN IMMEDIATE ... COMMIT on the writer (rolled back if `work` fails),
   // retrying the whole transaction while the database is busy.
   Status Write(const Work& work);

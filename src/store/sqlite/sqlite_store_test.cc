@@ -16,6 +16,7 @@
 #include "store/sqlite/connection.h"
 #include "store/sqlite/migrations.h"
 #include "store/test_util.h"
+#include "store/upgrade_test_util.h"
 
 namespace ksgate::store {
 namespace {
@@ -90,6 +91,17 @@ TEST(SqliteMigrations, AreNumberedFromOneWithoutGaps) {
   EXPECT_EQ(migrations[2].name, "0003_user_roles");
   ASSERT_GE(migrations.size(), 4u);
   EXPECT_EQ(migrations[3].name, "0004_user_role_names");
+}
+
+TEST_F(SqliteStoreTest, UpgradeFromThePreviousSchemaVersionKeepsTheData) {
+  std::unique_ptr<SqliteStore> store = OpenFile();
+  ASSERT_NE(store, nullptr);
+  testing::ExpectUpgradeKeepsData(
+      *store, [&](int version) { return store->MigrateToForTesting(version); },
+      sqlite::Migrations().back().version);
+  RawDb raw(DbPath());
+  EXPECT_THAT(raw.Column("SELECT version FROM schema_version ORDER BY version"),
+              ElementsAre("1", "2", "3", "4"));
 }
 
 TEST_F(SqliteStoreTest, MigrateAppliesEveryMigrationOnceAndReportsTheLatestVersion) {
@@ -340,31 +352,11 @@ TEST_F(SqliteStoreTest, TwoStoresOnOneFileConsumeExactlyTheLimit) {
   std::unique_ptr<SqliteStore> b = OpenFile();
   ASSERT_THAT(a->Migrate(), IsOk());
   constexpr int kLimit = 60;
-  std::atomic<int> allowed{0};
-  std::atomic<int> exceeded{0};
-  std::atomic<int> errors{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&, t] {
-      SqliteStore& store = t % 2 == 0 ? *a : *b;
-      for (int i = 0; i < 25; ++i) {
-        Result<ActionsLimitState> state = store.ConsumeAction("shared", kLimit, std::nullopt, kNow);
-        if (!state.ok()) {
-          ++errors;
-        } else if (*state == ActionsLimitState::kAllowed) {
-          ++allowed;
-        } else if (*state == ActionsLimitState::kExceeded) {
-          ++exceeded;
-        } else {
-          ++errors;
-        }
-      }
-    });
-  }
-  for (std::thread& th : threads) th.join();
-  EXPECT_EQ(errors.load(), 0);
-  EXPECT_EQ(allowed.load(), kLimit);
-  EXPECT_EQ(exceeded.load(), 100 - kLimit);
+  const testing::ConsumeCounts counts =
+      testing::ConsumeConcurrently({a.get(), b.get()}, 4, 25, "shared", kLimit, std::nullopt, kNow);
+  EXPECT_EQ(counts.other, 0);
+  EXPECT_EQ(counts.allowed, kLimit);
+  EXPECT_EQ(counts.exceeded, 100 - kLimit);
 }
 
 TEST_F(SqliteStoreTest, WritesReturnUnavailableWhileAnotherConnectionHoldsTheWriteLock) {

@@ -1,0 +1,212 @@
+#include "store/sql_common.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace ksgate::store::sql {
+namespace {
+
+// WHERE text and its parameters, numbering placeholders as the dialect wants.
+class WhereBuilder {
+ public:
+  WhereBuilder(const Dialect& dialect, std::string base)
+      : dialect_(dialect), sql_(std::move(base)) {}
+
+  // Appends `text` with its one "?" replaced by the next placeholder, and the value.
+  void Add(std::string_view text, Param value) {
+    const size_t mark = text.find('?');
+    sql_.append(text.substr(0, mark));
+    AppendPlaceholder();
+    sql_.append(text.substr(mark + 1));
+    params_.push_back(std::move(value));
+  }
+  template <typename T>
+  void AddIfSet(const std::optional<T>& value, std::string_view text) {
+    if (value) Add(text, Param(*value));
+  }
+  // " AND column IN (...)" over `values`; false (matches nothing) when the list is empty.
+  template <typename T>
+  bool AddIn(const std::optional<std::vector<T>>& values, std::string_view column) {
+    if (!values) return true;
+    if (values->empty()) return false;
+    sql_ += " AND ";
+    sql_ += column;
+    sql_ += " IN (" + Placeholders(dialect_, NextIndex(), values->size()) + ")";
+    for (const T& v : *values) params_.emplace_back(Param(v));
+    return true;
+  }
+  // " AND contains(column, ?) > 0".
+  void AddContains(std::string_view column, const std::string& word, std::string_view prefix) {
+    sql_ += prefix;
+    sql_ += dialect_.contains;
+    sql_ += '(';
+    sql_ += column;
+    sql_ += ", ";
+    AppendPlaceholder();
+    sql_ += ") > 0";
+    params_.emplace_back(word);
+  }
+  void Append(std::string_view text) { sql_ += text; }
+
+  // The finished ListSql: COUNT(*) and the page with `columns`, `order`, limit and offset.
+  ListSql Finish(std::string_view columns, const std::string& order, int64_t limit,
+                 int64_t offset) && {
+    ListSql out;
+    out.count = "SELECT COUNT(*)" + sql_;
+    out.page = "SELECT ";
+    out.page += columns;
+    out.page += sql_ + order + " LIMIT ";
+    out.page_params = params_;
+    if (limit > 0) {
+      out.page += Placeholder(NextIndex());
+      out.page_params.emplace_back(limit);
+    } else {
+      out.page += dialect_.no_limit;
+    }
+    out.page += " OFFSET " + Placeholder(static_cast<int>(out.page_params.size()) + 1);
+    out.page_params.emplace_back(std::max<int64_t>(offset, 0));
+    out.params = std::move(params_);
+    return out;
+  }
+
+ private:
+  int NextIndex() const { return static_cast<int>(params_.size()) + 1; }
+  std::string Placeholder(int index) const { return Placeholders(dialect_, index, 1); }
+  void AppendPlaceholder() { sql_ += Placeholder(NextIndex()); }
+
+  const Dialect& dialect_;
+  std::string sql_;
+  std::vector<Param> params_;
+};
+
+}  // namespace
+
+std::string JoinSecrets(const std::vector<std::string>& secrets) {
+  std::string joined;
+  for (const std::string& s : secrets) {
+    if (!joined.empty()) joined += '\n';
+    joined += s;
+  }
+  return joined;
+}
+
+std::vector<std::string> SplitSecrets(std::string_view joined) {
+  std::vector<std::string> secrets;
+  while (!joined.empty()) {
+    size_t end = joined.find('\n');
+    secrets.emplace_back(joined.substr(0, end));
+    if (end == std::string_view::npos) break;
+    joined.remove_prefix(end + 1);
+  }
+  return secrets;
+}
+
+int64_t NextUserRoleId(std::optional<int64_t> max_id) {
+  return max_id ? std::max(*max_id + 1, kFirstUserRoleId) : kFirstUserRoleId;
+}
+
+Status RoleWriteStatus(Status written, const UserRole& role) {
+  if (written.code() == StatusCode::kAlreadyExists) {
+    return AlreadyExistsError("user role name " + role.name + " or system name " +
+                              role.system_name + " is taken");
+  }
+  return written;
+}
+
+std::string Placeholders(const Dialect& dialect, int first, size_t count) {
+  std::string out;
+  for (size_t i = 0; i < count; ++i) {
+    if (i > 0) out += ", ";
+    if (dialect.numbered_placeholders) {
+      out += '$';
+      out += std::to_string(first + static_cast<int>(i));
+    } else {
+      out += '?';
+    }
+  }
+  return out;
+}
+
+std::optional<ListSql> AppTokenListSql(const Dialect& dialect, int64_t partner_id,
+                                       const AppTokenQuery& q) {
+  WhereBuilder w(dialect, " FROM app_tokens WHERE status <> " KSGATE_DELETED);
+  w.Add(" AND partner_id = ?", partner_id);
+  w.AddIfSet(q.id_equal, " AND id = ?");
+  if (!w.AddIn(q.id_in, "id")) return std::nullopt;
+  w.AddIfSet(q.created_at_gte, " AND created_at >= ?");
+  w.AddIfSet(q.created_at_lte, " AND created_at <= ?");
+  w.AddIfSet(q.updated_at_gte, " AND updated_at >= ?");
+  w.AddIfSet(q.updated_at_lte, " AND updated_at <= ?");
+  if (q.status_equal) w.Add(" AND status = ?", int64_t{*q.status_equal});
+  std::optional<std::vector<int64_t>> status_in;
+  if (q.status_in) status_in.emplace(q.status_in->begin(), q.status_in->end());
+  if (!w.AddIn(status_in, "status")) return std::nullopt;
+  w.AddIfSet(q.session_user_id_equal, " AND session_user_id = ?");
+
+  // ORDER BY from the enum only, then insertion order.
+  std::string order = " ORDER BY ";
+  for (const AppTokenOrder& o : q.order_by) {
+    order += o.field == AppTokenOrderField::kCreatedAt ? "created_at" : "updated_at";
+    order += o.ascending ? " ASC, " : " DESC, ";
+  }
+  order += "seq ASC";
+  return std::move(w).Finish(KSGATE_TOKEN_COLUMNS, order, q.limit, q.offset);
+}
+
+std::optional<ListSql> UserRoleListSql(const Dialect& dialect, int64_t partner_id,
+                                       const UserRoleQuery& q) {
+  WhereBuilder w(dialect, " FROM user_roles WHERE status <> " KSGATE_DELETED);
+  w.Add(" AND partner_id = ?", partner_id);
+  w.AddIfSet(q.id_equal, " AND id = ?");
+  if (!w.AddIn(q.id_in, "id")) return std::nullopt;
+  w.AddIfSet(q.name_equal, " AND name = ?");
+  if (!w.AddIn(q.name_in, "name")) return std::nullopt;
+  w.AddIfSet(q.system_name_equal, " AND system_name = ?");
+  if (!w.AddIn(q.system_name_in, "system_name")) return std::nullopt;
+  // A case-sensitive substring test without LIKE's wildcards; NULL text never matches.
+  if (q.description_like) w.AddContains("description", *q.description_like, " AND ");
+  if (q.status_equal) w.Add(" AND status = ?", int64_t{*q.status_equal});
+  std::optional<std::vector<int64_t>> status_in;
+  if (q.status_in) status_in.emplace(q.status_in->begin(), q.status_in->end());
+  if (!w.AddIn(status_in, "status")) return std::nullopt;
+  if (q.tags_multi_like_or) {
+    if (q.tags_multi_like_or->empty()) return std::nullopt;
+    w.Append(" AND (");
+    for (size_t i = 0; i < q.tags_multi_like_or->size(); ++i) {
+      w.AddContains("tags", (*q.tags_multi_like_or)[i], i == 0 ? "" : " OR ");
+    }
+    w.Append(")");
+  }
+  if (q.tags_multi_like_and) {
+    for (const std::string& word : *q.tags_multi_like_and) w.AddContains("tags", word, " AND ");
+  }
+  w.AddIfSet(q.created_at_gte, " AND created_at >= ?");
+  w.AddIfSet(q.created_at_lte, " AND created_at <= ?");
+  w.AddIfSet(q.updated_at_gte, " AND updated_at >= ?");
+  w.AddIfSet(q.updated_at_lte, " AND updated_at <= ?");
+
+  // ORDER BY from the enum only, then id.
+  std::string order = " ORDER BY ";
+  for (const UserRoleOrder& o : q.order_by) {
+    switch (o.field) {
+      case UserRoleOrderField::kId:
+        order += "id";
+        break;
+      case UserRoleOrderField::kName:
+        order += "name";
+        order += dialect.byte_order;  // byte-wise, whatever the collation
+        break;
+      case UserRoleOrderField::kCreatedAt:
+        order += "created_at";
+        break;
+      case UserRoleOrderField::kUpdatedAt:
+        order += "updated_at";
+        break;
+    }
+    order += o.ascending ? " ASC, " : " DESC, ";
+  }
+  order += "id ASC";
+  return std::move(w).Finish(KSGATE_ROLE_COLUMNS, order, q.limit, q.offset);
+}
+
+}  // namespace ksgate::store::sql
