@@ -1,28 +1,35 @@
 #include "services/authorizer.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "services/test_fixture.h"
+#include "testing/matchers.h"
 
 namespace ksgate::services {
 namespace {
+
+using ::ksgate::testing::ApiErrorIs;
+using ::ksgate::testing::IsOk;
+using ::testing::_;
 
 class AuthorizerTest : public ServicesTest {
  protected:
   PermissionSet Of(const std::string& ks) {
     Result<PermissionSet, ApiError> p = authorizer_.Permissions(CallerOf(ks));
-    EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.error().message);
+    EXPECT_THAT(p, IsOk());
     return p.ok() ? *p : PermissionSet();
   }
   bool Allows(const std::string& ks, const char* action) {
     return authorizer_.Allows(Of(ks), action);
   }
-  std::string UserKs(const std::string& privileges) {
-    return StartKsUnchecked(a_, 0, privileges);
-  }
+  std::string UserKs(const std::string& privileges) { return StartKsUnchecked(a_, 0, privileges); }
   // Mints a KS without session.start's setrole validation.
   std::string StartKsUnchecked(const store::Partner& p, int type, const std::string& privileges) {
-    ks::KsFields f{.partner_id = p.id, .valid_until = kNow + 600, .type = type, .user = "u",
+    ks::KsFields f{.partner_id = p.id,
+                   .valid_until = kNow + 600,
+                   .type = type,
+                   .user = "u",
                    .privileges = privileges};
     return issuer_.Issue(p, f);
   }
@@ -32,13 +39,13 @@ class AuthorizerTest : public ServicesTest {
     if (!system_name.empty()) patch.system_name = Patch<std::string>::Of(system_name);
     patch.permission_names = Patch<std::string>::Of(permissions);
     Result<store::UserRole, ApiError> r = roles_.Add(a_.id, patch);
-    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    EXPECT_THAT(r, IsOk());
     return r.ok() ? *r : store::UserRole{};
   }
 };
 
 TEST_F(AuthorizerTest, NoKsGetsOnlyTheAlwaysAllowedActions) {
-  PermissionSet p = *authorizer_.Permissions(Caller{});
+  KSGATE_ASSERT_OK_AND_ASSIGN(PermissionSet p, authorizer_.Permissions(Caller{}));
   EXPECT_TRUE(authorizer_.Allows(p, "session.start"));
   EXPECT_TRUE(authorizer_.Allows(p, "system.ping"));
   EXPECT_FALSE(authorizer_.Allows(p, "apptoken.startsession"));
@@ -76,30 +83,28 @@ TEST_F(AuthorizerTest, SetRoleNamesABuiltInRole) {
 }
 
 TEST_F(AuthorizerTest, UnknownSetRoleIsInvalidObjectId) {
-  Result<PermissionSet, ApiError> r = authorizer_.Permissions(CallerOf(UserKs("setrole:NOPE")));
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, "INVALID_OBJECT_ID");
-  EXPECT_EQ(r.error().message, "Invalid object id [N/A]");
-  EXPECT_EQ(authorizer_.Permissions(CallerOf(UserKs("setrole:-3"))).error().code,
-            "INVALID_SET_ROLE");
+  EXPECT_THAT(authorizer_.Permissions(CallerOf(UserKs("setrole:NOPE"))),
+              ApiErrorIs(errors::kInvalidObjectId, _, "Invalid object id [N/A]"));
+  EXPECT_THAT(authorizer_.Permissions(CallerOf(UserKs("setrole:-3"))),
+              ApiErrorIs(errors::kInvalidSetRole));
 }
 
 TEST_F(AuthorizerTest, AnotherPartnersRoleIsUnknown) {
   store::UserRole role = AddRole("Mine", "APP_TOKEN_BASE", "MINE");
   std::string ks = StartKsUnchecked(b_, 2, "setrole:" + std::to_string(role.id));
-  EXPECT_EQ(authorizer_.Permissions(CallerOf(ks)).error().code, "INVALID_OBJECT_ID");
+  EXPECT_THAT(authorizer_.Permissions(CallerOf(ks)), ApiErrorIs(errors::kInvalidObjectId));
   ks = StartKsUnchecked(b_, 2, "setrole:MINE");
-  EXPECT_EQ(authorizer_.Permissions(CallerOf(ks)).error().code, "INVALID_OBJECT_ID");
+  EXPECT_THAT(authorizer_.Permissions(CallerOf(ks)), ApiErrorIs(errors::kInvalidObjectId));
 }
 
 TEST_F(AuthorizerTest, DeletedOrBlockedRoles) {
   store::UserRole role = AddRole("Temp", "APP_TOKEN_BASE", "TEMP");
   std::string ks = StartKsUnchecked(a_, 0, "setrole:TEMP");
-  ASSERT_TRUE(roles_.Update(a_.id, role.id, {.status = Patch<int>::Of(2)}).ok());
+  ASSERT_THAT(roles_.Update(a_.id, role.id, {.status = Patch<int>::Of(2)}), IsOk());
   EXPECT_FALSE(Allows(ks, "apptoken.list"));
   EXPECT_TRUE(Allows(ks, "system.ping"));
-  ASSERT_TRUE(roles_.Delete(a_.id, role.id).ok());
-  EXPECT_EQ(authorizer_.Permissions(CallerOf(ks)).error().code, "INVALID_OBJECT_ID");
+  ASSERT_THAT(roles_.Delete(a_.id, role.id), IsOk());
+  EXPECT_THAT(authorizer_.Permissions(CallerOf(ks)), ApiErrorIs(errors::kInvalidObjectId));
 }
 
 TEST_F(AuthorizerTest, SetRoleNullLeavesOnlyAlwaysAllowed) {
@@ -109,14 +114,15 @@ TEST_F(AuthorizerTest, SetRoleNullLeavesOnlyAlwaysAllowed) {
 }
 
 TEST_F(AuthorizerTest, RestrictingRoleRemovesItsPermissions) {
-  store::UserRole no_writes = AddRole("NoWrites", "APP_TOKEN_ADD,APP_TOKEN_UPDATE,APP_TOKEN_DELETE");
-  std::string ks =
-      StartKsUnchecked(a_, 2, "restrictingrole:" + std::to_string(no_writes.id));
+  store::UserRole no_writes =
+      AddRole("NoWrites", "APP_TOKEN_ADD,APP_TOKEN_UPDATE,APP_TOKEN_DELETE");
+  std::string ks = StartKsUnchecked(a_, 2, "restrictingrole:" + std::to_string(no_writes.id));
   EXPECT_FALSE(Allows(ks, "apptoken.add"));
   EXPECT_FALSE(Allows(ks, "apptoken.delete"));
   EXPECT_TRUE(Allows(ks, "apptoken.list"));
   // A built-in restricting role by system name.
-  EXPECT_FALSE(Allows(StartKsUnchecked(a_, 2, "restrictingrole:NO_SESSION_ROLE"), "system.gettime"));
+  EXPECT_FALSE(
+      Allows(StartKsUnchecked(a_, 2, "restrictingrole:NO_SESSION_ROLE"), "system.gettime"));
   // An unknown restricting role restricts nothing.
   EXPECT_TRUE(Allows(StartKsUnchecked(a_, 2, "restrictingrole:NOPE"), "apptoken.add"));
 }
