@@ -11,6 +11,7 @@
 #include "app/app.h"
 #include "common/strings.h"
 #include "store/memory_store.h"
+#include "testing/matchers.h"
 
 namespace ksgate::api {
 namespace {
@@ -30,13 +31,17 @@ class AuthorizationTest : public ::testing::Test {
         issuer_(app_.issuer()),
         roles_(app_.user_roles()),
         table_(app_.actions()),
-        dispatcher_(&app_.dispatcher()) {
+        dispatcher_(&app_.dispatcher()) {}
+
+  void SetUp() override {
     store::NewPartner p{.name = "A", .admin_secrets = {"adminA"}, .secret = "userA"};
-    partner_ = *store_.CreatePartner(p, kNow);
+    KSGATE_ASSERT_OK_AND_ASSIGN(partner_, store_.CreatePartner(p, kNow));
   }
 
   std::string Ks(int type, const std::string& privileges) {
-    ks::KsFields f{.partner_id = partner_.id, .valid_until = kNow + 600, .type = type,
+    ks::KsFields f{.partner_id = partner_.id,
+                   .valid_until = kNow + 600,
+                   .type = type,
                    .user = type == 0 && privileges.find("widget:1") != std::string::npos
                                ? std::optional<std::string>("0")
                                : std::optional<std::string>("u"),
@@ -106,9 +111,8 @@ TEST_F(AuthorizationTest, EveryCatalogueActionIsServed) {
   }
 }
 
-const std::set<std::string> kAlwaysAllowed = {"session.start", "session.end",
-                                               "session.startWidgetSession", "system.ping",
-                                               "system.getTime"};
+const std::set<std::string> kAlwaysAllowed = {
+    "session.start", "session.end", "session.startWidgetSession", "system.ping", "system.getTime"};
 
 std::set<std::string> With(std::set<std::string> base, std::initializer_list<const char*> more) {
   for (const char* m : more) base.insert(m);
@@ -137,11 +141,12 @@ TEST_F(AuthorizationTest, AdminKsReachesEverything) {
 }
 
 TEST_F(AuthorizationTest, SetRoleLimitsAnAdminKs) {
-  store::UserRole role = *roles_.Add(
-      partner_.id, {.name = services::Patch<std::string>::Of("reader"),
-                    .system_name = services::Patch<std::string>::Of("READER"),
-                    .permission_names =
-                        services::Patch<std::string>::Of("SESSION_READ_PERMISSION,APP_TOKEN_BASE")});
+  KSGATE_ASSERT_OK_AND_ASSIGN(
+      store::UserRole role,
+      roles_.Add(partner_.id, {.name = services::Patch<std::string>::Of("reader"),
+                               .system_name = services::Patch<std::string>::Of("READER"),
+                               .permission_names = services::Patch<std::string>::Of(
+                                   "SESSION_READ_PERMISSION,APP_TOKEN_BASE")}));
   EXPECT_EQ(Reachable([&] { return Ks(2, "setrole:READER"); }),
             With(kAlwaysAllowed, {"session.get", "appToken.get", "appToken.list"}));
   EXPECT_EQ(Reachable([&] { return Ks(0, "setrole:" + std::to_string(role.id)); }),
@@ -149,12 +154,14 @@ TEST_F(AuthorizationTest, SetRoleLimitsAnAdminKs) {
 }
 
 TEST_F(AuthorizationTest, ForbiddenNamesServiceAndAction) {
-  std::string body = dispatcher_
-                         ->Handle(Request{"GET",
-                                          "/api_v3/service/apptoken/action/add?format=1&appToken:x=1&ks=" + Ks(0, ""),
-                                          "", "", ""})
-                         .body;
-  EXPECT_THAT(body, HasSubstr("\"message\":\"The access to service [apptoken->add] is forbidden\""));
+  std::string body =
+      dispatcher_
+          ->Handle(Request{
+              "GET", "/api_v3/service/apptoken/action/add?format=1&appToken:x=1&ks=" + Ks(0, ""),
+              "", "", ""})
+          .body;
+  EXPECT_THAT(body,
+              HasSubstr("\"message\":\"The access to service [apptoken->add] is forbidden\""));
 }
 
 TEST_F(AuthorizationTest, NoKsButAPartnerIsForbiddenRatherThanMissingKs) {
@@ -171,26 +178,26 @@ TEST_F(AuthorizationTest, NoKsButAPartnerIsForbiddenRatherThanMissingKs) {
 TEST_F(AuthorizationTest, EachMultirequestItemIsCheckedOnItsOwn) {
   std::string user = Ks(0, "");
   std::string admin = Ks(2, "");
-  std::string body =
-      dispatcher_
-          ->Handle(Request{"GET",
-                           "/api_v3/service/multirequest?format=1&ks=" + user +
-                               "&1:service=system&1:action=ping"
-                               "&2:service=appToken&2:action=list"
-                               "&3:service=appToken&3:action=list&3:ks=" + admin,
-                           "", "", ""})
-          .body;
+  std::string body = dispatcher_
+                         ->Handle(Request{"GET",
+                                          "/api_v3/service/multirequest?format=1&ks=" + user +
+                                              "&1:service=system&1:action=ping"
+                                              "&2:service=appToken&2:action=list"
+                                              "&3:service=appToken&3:action=list&3:ks=" +
+                                              admin,
+                                          "", "", ""})
+                         .body;
   EXPECT_THAT(body, HasSubstr("[true,{\"code\":\"SERVICE_FORBIDDEN\""));
   EXPECT_THAT(body, HasSubstr("\"objectType\":\"KalturaAppTokenListResponse\"}]"));
 }
 
 TEST_F(AuthorizationTest, UnknownSetRoleFailsTheCall) {
-  std::string body = dispatcher_
-                         ->Handle(Request{"GET",
-                                          "/api_v3/service/system/action/ping?format=1&ks=" +
-                                              Ks(0, "setrole:GHOST"),
-                                          "", "", ""})
-                         .body;
+  std::string body =
+      dispatcher_
+          ->Handle(Request{
+              "GET", "/api_v3/service/system/action/ping?format=1&ks=" + Ks(0, "setrole:GHOST"), "",
+              "", ""})
+          .body;
   EXPECT_THAT(body, HasSubstr("\"code\":\"INVALID_OBJECT_ID\""));
 }
 
@@ -203,13 +210,13 @@ TEST_F(AuthorizationTest, ActionsLimitCountsRequests) {
   };
   for (int i = 0; i < 3; ++i) EXPECT_THAT(ping(), HasSubstr("KalturaSessionInfo")) << i;
   EXPECT_THAT(ping(), HasSubstr("Invalid KS \\\"EXCEEDED_ACTIONS_LIMIT\\\""));
-  EXPECT_THAT(dispatcher_
-                  ->Handle(Request{"GET",
-                                   "/api_v3/service/session/action/get?format=1&ks=" +
-                                       Ks(2, "actionslimit:x"),
-                                   "", "", ""})
-                  .body,
-              HasSubstr("INVALID_ACTIONS_LIMIT"));
+  EXPECT_THAT(
+      dispatcher_
+          ->Handle(Request{
+              "GET", "/api_v3/service/session/action/get?format=1&ks=" + Ks(2, "actionslimit:x"),
+              "", "", ""})
+          .body,
+      HasSubstr("INVALID_ACTIONS_LIMIT"));
 }
 
 TEST_F(AuthorizationTest, IpAndUriRestrictions) {
@@ -223,11 +230,12 @@ TEST_F(AuthorizationTest, IpAndUriRestrictions) {
   EXPECT_THAT(call(ip_ks, "192.0.2.1"), HasSubstr("EXCEEDED_RESTRICTED_IP"));
   std::string uri_ks = Ks(2, "urirestrict:/api_v3/service/session/action/get*");
   EXPECT_THAT(call(uri_ks, "1.1.1.1"), HasSubstr("KalturaSessionInfo"));
-  EXPECT_THAT(dispatcher_
-                  ->Handle(Request{"GET", "/api_v3/service/apptoken/action/list?format=1&ks=" + uri_ks,
-                                   "", "", ""})
-                  .body,
-              HasSubstr("EXCEEDED_RESTRICTED_URI"));
+  EXPECT_THAT(
+      dispatcher_
+          ->Handle(Request{"GET", "/api_v3/service/apptoken/action/list?format=1&ks=" + uri_ks, "",
+                           "", ""})
+          .body,
+      HasSubstr("EXCEEDED_RESTRICTED_URI"));
 }
 
 }  // namespace

@@ -9,10 +9,13 @@
 #include "app/app.h"
 #include "ks/ks.h"
 #include "store/memory_store.h"
+#include "testing/matchers.h"
 
 namespace ksgate::api {
 namespace {
 
+using ::ksgate::testing::IsOk;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -25,16 +28,18 @@ class DispatcherTest : public ::testing::Test {
         app_(std::make_unique<store::MemoryStore>(), clock_,
              {.cache_ttl = std::chrono::milliseconds(0)}),
         store_(app_.store()),
-        dispatcher_(&app_.dispatcher()) {
+        dispatcher_(&app_.dispatcher()) {}
+
+  void SetUp() override {
     store::NewPartner p;
     p.name = "A";
     p.admin_secrets = {"adminsecretA", "adminsecretA2"};
     p.secret = "usersecretA";
-    partner_ = *store_.CreatePartner(p, kNow);
+    KSGATE_ASSERT_OK_AND_ASSIGN(partner_, store_.CreatePartner(p, kNow));
     p.name = "B";
     p.admin_secrets = {"adminsecretB"};
     p.secret = "usersecretB";
-    other_ = *store_.CreatePartner(p, kNow);
+    KSGATE_ASSERT_OK_AND_ASSIGN(other_, store_.CreatePartner(p, kNow));
   }
 
   Response Get(const std::string& target) const {
@@ -45,10 +50,8 @@ class DispatcherTest : public ::testing::Test {
   }
   // A JSON call; returns the body.
   std::string Call(const std::string& service_action_query) const {
-    return Get("/api_v3/service/" + service_action_query + (service_action_query.find('?') ==
-                                                                    std::string::npos
-                                                                ? "?format=1"
-                                                                : "&format=1"))
+    return Get("/api_v3/service/" + service_action_query +
+               (service_action_query.find('?') == std::string::npos ? "?format=1" : "&format=1"))
         .body;
   }
   static std::string Unquote(const std::string& json_string) {
@@ -60,8 +63,8 @@ class DispatcherTest : public ::testing::Test {
                         std::to_string(partner_.id)));
   }
   std::string WidgetKs() const {
-    std::string body = Call("session/action/startWidgetSession?widgetId=_" +
-                            std::to_string(partner_.id));
+    std::string body =
+        Call("session/action/startWidgetSession?widgetId=_" + std::to_string(partner_.id));
     size_t at = body.find("\"ks\":\"");
     size_t end = body.find('"', at + 6);
     return body.substr(at + 6, end - at - 6);
@@ -90,10 +93,11 @@ TEST_F(DispatcherTest, XmlIsTheDefaultFormat) {
 }
 
 TEST_F(DispatcherTest, EveryUrlFormReachesTheAction) {
-  for (const char* target :
-       {"/api_v3/service/system/action/ping?format=1", "/api_v3/index.php?service=system&action=ping&format=1",
-        "/api_v3/?service=system&action=ping&format=1", "/api_v3/index.php/service/system/action/ping/format/1",
-        "/api/service/system/action/ping?format=1"}) {
+  for (const char* target : {"/api_v3/service/system/action/ping?format=1",
+                             "/api_v3/index.php?service=system&action=ping&format=1",
+                             "/api_v3/?service=system&action=ping&format=1",
+                             "/api_v3/index.php/service/system/action/ping/format/1",
+                             "/api/service/system/action/ping?format=1"}) {
     EXPECT_EQ(Get(target).body, "true") << target;
   }
 }
@@ -136,7 +140,7 @@ TEST_F(DispatcherTest, InvalidEnumValueForSessionType) {
 TEST_F(DispatcherTest, SessionStartIssuesAKsOfThePartner) {
   std::string ks = AdminKs();
   Result<ks::ParsedKs> parsed = ks::Decode(ks, partner_.admin_secrets);
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->fields.partner_id, partner_.id);
   EXPECT_EQ(parsed->fields.type, 2);
   EXPECT_EQ(parsed->fields.valid_until, kNow + 86400);
@@ -169,8 +173,9 @@ TEST_F(DispatcherTest, GarbageKsIsInvalidKsNamingIt) {
 TEST_F(DispatcherTest, ExpiredKsIsRejectedAfterArguments) {
   std::string ks = AdminKs();
   clock_.AdvanceSeconds(86400);
-  EXPECT_THAT(Call("session/action/get?ks=" + ks),
-              HasSubstr("\"message\":\"Invalid KS \\\"EXPIRED\\\", Error \\\"-1,INVALID_STR\\\"\""));
+  EXPECT_THAT(
+      Call("session/action/get?ks=" + ks),
+      HasSubstr("\"message\":\"Invalid KS \\\"EXPIRED\\\", Error \\\"-1,INVALID_STR\\\"\""));
 }
 
 TEST_F(DispatcherTest, KsSignedWithAnotherPartnersSecretIsRejected) {
@@ -225,18 +230,18 @@ TEST_F(DispatcherTest, KsOfOnePartnerCannotActForAnother) {
 
 TEST_F(DispatcherTest, BlockedPartnersKsIsRejected) {
   std::string ks = AdminKs();
-  ASSERT_TRUE(store_.SetPartnerStatus(partner_.id, store::PartnerStatus::kBlocked, kNow).ok());
+  ASSERT_THAT(store_.SetPartnerStatus(partner_.id, store::PartnerStatus::kBlocked, kNow), IsOk());
   EXPECT_THAT(Call("session/action/get?ks=" + ks), HasSubstr("SERVICE_FORBIDDEN_CONTENT_BLOCKED"));
 }
 
 TEST_F(DispatcherTest, WidgetSessionHasWidgetPrivileges) {
-  std::string body = Call("session/action/startWidgetSession?widgetId=_" +
-                          std::to_string(partner_.id));
+  std::string body =
+      Call("session/action/startWidgetSession?widgetId=_" + std::to_string(partner_.id));
   EXPECT_THAT(body, HasSubstr("\"partnerId\":" + std::to_string(partner_.id)));
   EXPECT_THAT(body, HasSubstr("\"userId\":\"0\""));
   EXPECT_THAT(body, HasSubstr("\"objectType\":\"KalturaStartWidgetSessionResponse\""));
   Result<ks::ParsedKs> parsed = ks::Decode(WidgetKs(), partner_.admin_secrets);
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->fields.privileges, "view:*,widget:1");
   EXPECT_TRUE(ks::IsWidgetSession(parsed->fields));
 }
@@ -280,17 +285,18 @@ TEST_F(DispatcherTest, OptionsIsAPreflight) {
 }
 
 TEST_F(DispatcherTest, MultirequestResolvesReferencesWithZeroBasedKeys) {
-  std::string body = "{\"format\":1,\"0\":{\"service\":\"session\",\"action\":\"start\","
-                     "\"secret\":\"adminsecretA\",\"type\":2,\"partnerId\":" +
-                     std::to_string(partner_.id) +
-                     "},\"1\":{\"service\":\"session\",\"action\":\"get\",\"ks\":\"{1:result}\"},"
-                     "\"2\":{\"service\":\"system\",\"action\":\"nosuch\"},"
-                     "\"3\":{\"service\":\"system\",\"action\":\"ping\"}}";
+  std::string body =
+      "{\"format\":1,\"0\":{\"service\":\"session\",\"action\":\"start\","
+      "\"secret\":\"adminsecretA\",\"type\":2,\"partnerId\":" +
+      std::to_string(partner_.id) +
+      "},\"1\":{\"service\":\"session\",\"action\":\"get\",\"ks\":\"{1:result}\"},"
+      "\"2\":{\"service\":\"system\",\"action\":\"nosuch\"},"
+      "\"3\":{\"service\":\"system\",\"action\":\"ping\"}}";
   Response r = PostJson("/api_v3/service/multirequest", body);
   EXPECT_THAT(r.body, StartsWith("[\"djJ8"));
   EXPECT_THAT(r.body, HasSubstr("\"objectType\":\"KalturaSessionInfo\"},{\"code\":"
                                 "\"ACTION_DOES_NOT_EXISTS\""));
-  EXPECT_THAT(r.body, testing::EndsWith(",true]"));
+  EXPECT_THAT(r.body, EndsWith(",true]"));
 }
 
 TEST_F(DispatcherTest, MultirequestWithFlatOneBasedKeysAndCommonKs) {
@@ -303,8 +309,9 @@ TEST_F(DispatcherTest, MultirequestWithFlatOneBasedKeysAndCommonKs) {
 }
 
 TEST_F(DispatcherTest, MultirequestStopsAtTheFirstItemWithoutAction) {
-  Response r = Get("/api_v3/service/multirequest?format=1&1:service=system&1:action=ping"
-                   "&2:service=system&3:service=system&3:action=ping");
+  Response r =
+      Get("/api_v3/service/multirequest?format=1&1:service=system&1:action=ping"
+          "&2:service=system&3:service=system&3:action=ping");
   EXPECT_EQ(r.body, "[true]");
 }
 
@@ -317,8 +324,9 @@ TEST_F(DispatcherTest, MultirequestWithTooManyItemsIsRefused) {
 }
 
 TEST_F(DispatcherTest, ReferenceToAFailedItemIsEmpty) {
-  Response r = Get("/api_v3/service/multirequest?format=1&1:service=session&1:action=start"
-                   "&2:service=session&2:action=get&2:ks={1:result}");
+  Response r =
+      Get("/api_v3/service/multirequest?format=1&1:service=session&1:action=start"
+          "&2:service=session&2:action=get&2:ks={1:result}");
   EXPECT_THAT(r.body, HasSubstr("MISSING_MANDATORY_PARAMETER"));
   EXPECT_THAT(r.body, HasSubstr("},{\"code\":\"MISSING_KS\""));
 }
@@ -339,16 +347,16 @@ TEST_F(DispatcherTest, UnreadableJsonBodyIsAnsweredInJson) {
 }
 
 TEST_F(DispatcherTest, RejectOfAJsonRequestIsJson) {
-  Response r = dispatcher_->Reject(
-      Request{"POST", "/api_v3/service/system/action/ping", "application/json; charset=utf-8", "", ""},
-      "body_limit", 10);
+  Response r = dispatcher_->Reject(Request{"POST", "/api_v3/service/system/action/ping",
+                                           "application/json; charset=utf-8", "", ""},
+                                   "body_limit", 10);
   EXPECT_EQ(r.content_type, "application/json");
 }
 
 TEST_F(DispatcherTest, RejectAnswersInTheRequestedFormat) {
-  Response r = dispatcher_->Reject(Request{"POST", "/api_v3/service/system/action/ping?format=1",
-                                           "", "", ""},
-                                   "body_limit", 1024);
+  Response r = dispatcher_->Reject(
+      Request{"POST", "/api_v3/service/system/action/ping?format=1", "", "", ""}, "body_limit",
+      1024);
   EXPECT_THAT(r.body, HasSubstr("\"code\":\"REQUEST_LIMIT_EXCEEDED\""));
   EXPECT_THAT(r.body, HasSubstr("\"LIMIT\":\"body_limit\",\"MAX\":\"1024\""));
 }
