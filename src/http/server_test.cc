@@ -1,6 +1,8 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -18,10 +20,13 @@
 #include <string>
 #include <thread>
 
-#include <gtest/gtest.h>
+#include "testing/matchers.h"
 
 namespace ksgate::http {
 namespace {
+
+using ::ksgate::testing::IsOk;
+using ::ksgate::testing::StatusIs;
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -43,8 +48,7 @@ class EchoHandler : public RequestHandler {
     return response;
   }
 
-  api::Response Reject(const api::Request& partial, std::string_view limit,
-                       uint64_t max) override {
+  api::Response Reject(const api::Request& partial, std::string_view limit, uint64_t max) override {
     {
       std::lock_guard lock(mu_);
       last_partial_ = partial;
@@ -136,9 +140,8 @@ class Client {
       response.headers[name] = value;
     }
     if (head || response.status == 100) return response;
-    const size_t length = std::stoul(response.Header("content-length").empty()
-                                         ? "0"
-                                         : response.Header("content-length"));
+    const size_t length = std::stoul(
+        response.Header("content-length").empty() ? "0" : response.Header("content-length"));
     while (buffer_.size() < length) {
       if (!Fill(deadline)) return std::nullopt;
     }
@@ -204,8 +207,7 @@ class ServerTest : public ::testing::Test {
 
   void Start(ServerOptions options = Options()) {
     server_ = std::make_unique<Server>(std::move(options), handler_);
-    const Status status = server_->Listen();
-    ASSERT_TRUE(status.ok()) << status.ToString();
+    ASSERT_THAT(server_->Listen(), IsOk());
     ASSERT_NE(server_->port(), 0);
     thread_ = std::thread([this] {
       server_->Run();
@@ -242,8 +244,9 @@ TEST_F(ServerTest, GetRoundTrip) {
   auto r = client.Read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  EXPECT_EQ(r->body, "method=GET target=/api_v3/service/session/action/get?format=1 "
-                     "ip=127.0.0.1 type= body=");
+  EXPECT_EQ(r->body,
+            "method=GET target=/api_v3/service/session/action/get?format=1 "
+            "ip=127.0.0.1 type= body=");
   EXPECT_EQ(r->Header("content-type"), "text/plain");
   EXPECT_EQ(r->Header("content-length"), std::to_string(r->body.size()));
   EXPECT_EQ(r->Header("content-length#2"), "");  // the handler's own copy was dropped
@@ -261,15 +264,17 @@ TEST_F(ServerTest, PostRoundTrip) {
   auto r = client.Read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  EXPECT_EQ(r->body, "method=POST target=/api_v3/service/session/action/start ip=127.0.0.1 "
-                     "type=application/json body={\"secret\":\"s\"}");
+  EXPECT_EQ(r->body,
+            "method=POST target=/api_v3/service/session/action/start ip=127.0.0.1 "
+            "type=application/json body={\"secret\":\"s\"}");
 }
 
 TEST_F(ServerTest, ChunkedBodyIsDecoded) {
   Start();
   Client client(port());
-  ASSERT_TRUE(client.Send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-                          "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
   auto r = client.Read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "method=POST target=/c ip=127.0.0.1 type= body=abcde");
@@ -334,8 +339,9 @@ TEST_F(ServerTest, HeadGetsHeadersOnly) {
 TEST_F(ServerTest, Expect100ContinueGetsAnInterimResponse) {
   Start();
   Client client(port());
-  ASSERT_TRUE(client.Send("POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n"
-                          "Expect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send("POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n"
+                  "Expect: 100-continue\r\n\r\n"));
   auto interim = client.Read(/*head=*/true);
   ASSERT_TRUE(interim);
   EXPECT_EQ(interim->status, 100);
@@ -369,8 +375,9 @@ TEST_F(ServerTest, ChunkedBodyOverLimitIsRejected) {
   options.limits.body_limit = 10;
   Start(options);
   Client client(port());
-  ASSERT_TRUE(client.Send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-                          "8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      client.Send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n"));
   auto r = client.Read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "rejected body_limit 10 POST /c");
@@ -382,8 +389,8 @@ TEST_F(ServerTest, HeaderOverLimitIsRejectedThenClosed) {
   options.limits.header_limit = 1024;
   Start(options);
   Client client(port());
-  ASSERT_TRUE(client.Send(Get("/api_v3/service/x/action/y?format=1",
-                              "X-Big: " + std::string(4000, 'b') + "\r\n")));
+  ASSERT_TRUE(client.Send(
+      Get("/api_v3/service/x/action/y?format=1", "X-Big: " + std::string(4000, 'b') + "\r\n")));
   auto r = client.Read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
@@ -407,9 +414,9 @@ TEST_F(ServerTest, OverlongRequestLineIsRejectedWithoutTarget) {
 
 TEST_F(ServerTest, MalformedRequestGets400ThenClosed) {
   Start();
-  for (const char* bad : {"GARBAGE\r\n\r\n", "GET / HTTP/1.1\r\nNo colon here\r\n\r\n",
-                          "GET / HTTP/2.0\r\n\r\n",
-                          "POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"}) {
+  for (const char* bad :
+       {"GARBAGE\r\n\r\n", "GET / HTTP/1.1\r\nNo colon here\r\n\r\n", "GET / HTTP/2.0\r\n\r\n",
+        "POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"}) {
     Client client(port());
     ASSERT_TRUE(client.Send(bad));
     auto r = client.Read();
@@ -541,14 +548,14 @@ TEST_F(ServerTest, ShutdownClosesStragglersAfterGrace) {
 TEST_F(ServerTest, ShutdownBeforeRunMakesRunReturn) {
   ServerOptions options = Options();
   Server server(options, handler_);
-  ASSERT_TRUE(server.Listen().ok());
+  ASSERT_THAT(server.Listen(), IsOk());
   server.Shutdown();
   server.Run();  // returns at once
 }
 
 TEST_F(ServerTest, SignalStartsShutdown) {
   server_ = std::make_unique<Server>(Options(), handler_);
-  ASSERT_TRUE(server_->Listen().ok());
+  ASSERT_THAT(server_->Listen(), IsOk());
   server_->HandleSignals();
   thread_ = std::thread([this] {
     server_->Run();
@@ -609,8 +616,7 @@ TEST_F(ServerTest, PortTakenIsUnavailable) {
   ServerOptions options = Options();
   options.port = port();
   Server second(options, handler_);
-  const Status status = second.Listen();
-  EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status.ToString();
+  EXPECT_THAT(second.Listen(), StatusIs(StatusCode::kUnavailable));
   EXPECT_EQ(second.port(), 0);
 }
 
@@ -619,13 +625,13 @@ TEST_F(ServerTest, BadHostOrProxyIsInvalidArgument) {
     ServerOptions options = Options();
     options.host = host;
     Server server(options, handler_);
-    EXPECT_EQ(server.Listen().code(), StatusCode::kInvalidArgument) << host;
+    EXPECT_THAT(server.Listen(), StatusIs(StatusCode::kInvalidArgument)) << host;
   }
   for (const char* proxy : {"10.0.0.0/33", "bogus", "10.0.0.0/", "::/129", "1.2.3.4/x"}) {
     ServerOptions options = Options();
     options.trusted_proxies = {proxy};
     Server server(options, handler_);
-    EXPECT_EQ(server.Listen().code(), StatusCode::kInvalidArgument) << proxy;
+    EXPECT_THAT(server.Listen(), StatusIs(StatusCode::kInvalidArgument)) << proxy;
   }
 }
 
