@@ -15,6 +15,13 @@
 
 namespace ksgate::services {
 
+// Matches a page of a List call (app tokens or user roles) whose total_count is `n`:
+//   EXPECT_THAT(tokens_.List(a_.id, {}), IsOkAndHolds(TotalCountIs(0)));
+MATCHER_P(TotalCountIs, n, "has total_count " + ::testing::PrintToString(n)) {
+  *result_listener << "whose total_count is " << arg.total_count;
+  return arg.total_count == n;
+}
+
 class ServicesTest : public ::testing::Test {
  protected:
   static constexpr int64_t kNow = 1767000000;
