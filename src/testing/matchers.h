@@ -270,7 +270,8 @@ template <typename ArgsMatcher, typename MessageMatcher>
 //   KSGATE_ASSERT_OK_AND_ASSIGN(store::AppToken t, tokens_.Add(a_, {}));
 #define KSGATE_ASSERT_OK_AND_ASSIGN(lhs, expr) \
   KSGATE_ASSERT_OK_AND_ASSIGN_IMPL_(KSGATE_CONCAT_(ksgate_test_result_, __LINE__), lhs, expr)
-#define KSGATE_ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr) \
-  auto tmp = (expr);                                      \
-  ASSERT_THAT(tmp, ::ksgate::testing::IsOk()) << #expr;   \
+#define KSGATE_ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr)                                          \
+  auto tmp = (expr);                                                                               \
+  if (!tmp.ok())                                                                                   \
+    FAIL() << "Value of: " #expr "\nExpected: is OK\n  Actual: " << ::testing::PrintToString(tmp); \
   lhs = std::move(tmp).value()

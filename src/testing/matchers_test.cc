@@ -229,7 +229,9 @@ void AssignFromAnError() {
 }
 
 TEST(AssertOkAndAssign, FailsFatallyOnAnErrorAndNamesIt) {
-  EXPECT_FATAL_FAILURE(AssignFromAnError(), "APP_TOKEN_ID_NOT_FOUND");
+  EXPECT_FATAL_FAILURE(AssignFromAnError(),
+                       "Value of: kApiMissing\nExpected: is OK\n  Actual: APP_TOKEN_ID_NOT_FOUND: "
+                       "Application token id \"0_x\" not found {ID: \"0_x\"}");
 }
 
 }  // namespace
