@@ -1,9 +1,18 @@
 #include "api/args.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "testing/matchers.h"
 
 namespace ksgate::api {
 namespace {
+
+using ::ksgate::testing::ApiErrorIs;
+using ::ksgate::testing::IsOk;
+using ::testing::_;
+using ::testing::ElementsAre;
+using ::testing::Pair;
 
 const EnumDef kColor{"KalturaColor", {1, 2}, {}};
 const EnumDef kHash{"KalturaHash", {}, {"SHA1", "SHA256"}};
@@ -44,10 +53,8 @@ std::vector<ParamDef> SimpleDefs() {
 
 TEST(BuildArgs, MissingMandatoryParameter) {
   auto defs = SimpleDefs();
-  auto r = BuildArgs(defs, Param::Map(), {});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, "MISSING_MANDATORY_PARAMETER");
-  EXPECT_EQ(r.error().args[0].second, "n");
+  EXPECT_THAT(BuildArgs(defs, Param::Map(), {}),
+              ApiErrorIs(errors::kMissingMandatoryParameter, ElementsAre(Pair("PARAM_NAME", "n"))));
 }
 
 TEST(BuildArgs, DefaultsApplyToAbsentOptionals) {
@@ -55,7 +62,7 @@ TEST(BuildArgs, DefaultsApplyToAbsentOptionals) {
   Param p = Param::Map();
   p.Set("n", Str("4"));
   auto r = BuildArgs(defs, p, {});
-  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->Int("n"), 4);
   EXPECT_EQ(r->Int("b"), 0);
   EXPECT_EQ(r->String("s"), "dflt");
@@ -69,7 +76,9 @@ TEST(BuildArgs, BoolCoercion) {
     Param p = Param::Map();
     p.Set("n", Str("1"));
     p.Set("b", Str(text));
-    EXPECT_EQ(BuildArgs(defs, p, {})->Int("b"), expected) << text;
+    auto r = BuildArgs(defs, p, {});
+    ASSERT_THAT(r, IsOk()) << text;
+    EXPECT_EQ(r->Int("b"), expected) << text;
   }
 }
 
@@ -80,16 +89,14 @@ TEST(BuildArgs, IntEnumUsesLooseEquality) {
     p.Set("n", Str("1"));
     p.Set("c", Str(ok));
     auto r = BuildArgs(defs, p, {});
-    ASSERT_TRUE(r.ok()) << ok;
+    ASSERT_THAT(r, IsOk()) << ok;
     EXPECT_EQ(r->Int("c"), 2);
   }
   for (const char* bad : {"3", "two", "", "2.5"}) {
     Param p = Param::Map();
     p.Set("n", Str("1"));
     p.Set("c", Str(bad));
-    auto r = BuildArgs(defs, p, {});
-    ASSERT_FALSE(r.ok()) << bad;
-    EXPECT_EQ(r.error().code, "INVALID_ENUM_VALUE");
+    EXPECT_THAT(BuildArgs(defs, p, {}), ApiErrorIs(errors::kInvalidEnumValue)) << bad;
   }
 }
 
@@ -97,7 +104,7 @@ TEST(BuildArgs, JsonNullCountsAsAbsent) {
   auto defs = SimpleDefs();
   Param p = Param::Map();
   p.Set("n", Param{});
-  EXPECT_EQ(BuildArgs(defs, p, {}).error().code, "MISSING_MANDATORY_PARAMETER");
+  EXPECT_THAT(BuildArgs(defs, p, {}), ApiErrorIs(errors::kMissingMandatoryParameter));
 }
 
 std::vector<ParamDef> ObjectDefs() {
@@ -115,7 +122,7 @@ TEST(BuildArgs, ObjectPropertiesAreCoercedAndNullMarked) {
   Param p = Param::Map();
   p.Set("thing", thing);
   auto r = BuildArgs(defs, p, CoercionContext{1000});
-  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(r, IsOk());
   const ObjectValue* o = r->Object("thing");
   ASSERT_NE(o, nullptr);
   EXPECT_EQ(o->type, &kBase);
@@ -132,11 +139,9 @@ TEST(BuildArgs, StringEnumIsCaseSensitive) {
   thing.Set("hash", Str("sha256"));
   Param p = Param::Map();
   p.Set("thing", thing);
-  auto r = BuildArgs(defs, p, {});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, "INVALID_ENUM_VALUE");
-  EXPECT_EQ(r.error().args[1].second, "hash");
-  EXPECT_EQ(r.error().args[2].second, "KalturaHash");
+  EXPECT_THAT(BuildArgs(defs, p, {}),
+              ApiErrorIs(errors::kInvalidEnumValue, ElementsAre(_, Pair("PARAM_NAME", "hash"),
+                                                                Pair("ENUM_TYPE", "KalturaHash"))));
 }
 
 TEST(BuildArgs, TimeInsideObjectsIsRelativeWhenSmall) {
@@ -151,9 +156,10 @@ TEST(BuildArgs, TimeInsideObjectsIsRelativeWhenSmall) {
     thing.Set("expiry", Str(in));
     Param p = Param::Map();
     p.Set("thing", thing);
-    EXPECT_EQ(
-        BuildArgs(defs, p, CoercionContext{1000000})->Object("thing")->Get("expiry").int_value, out)
-        << in;
+    auto r = BuildArgs(defs, p, CoercionContext{1000000});
+    ASSERT_THAT(r, IsOk()) << in;
+    ASSERT_NE(r->Object("thing"), nullptr) << in;
+    EXPECT_EQ(r->Object("thing")->Get("expiry").int_value, out) << in;
   }
 }
 
@@ -167,27 +173,31 @@ TEST(BuildArgs, ObjectTypeSelectsAKnownSubclassOnly) {
   Param p = Param::Map();
   p.Set("thing", thing);
   auto r = BuildArgs(defs, p, {});
-  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(r, IsOk());
+  ASSERT_NE(r->Object("thing"), nullptr);
   EXPECT_EQ(r->Object("thing")->type, &kSub);
   EXPECT_EQ(r->Object("thing")->Get("extra").int_value, 5);
 
   thing.Set("objectType", Str("KalturaAbstractThing"));  // unrelated: ignored
   p.Set("thing", thing);
-  EXPECT_EQ(BuildArgs(defs, p, {})->Object("thing")->type, &kBase);
+  auto base = BuildArgs(defs, p, {});
+  ASSERT_THAT(base, IsOk());
+  ASSERT_NE(base->Object("thing"), nullptr);
+  EXPECT_EQ(base->Object("thing")->type, &kBase);
 }
 
 TEST(BuildArgs, AbstractDeclaredTypeNeedsAConcreteObjectType) {
   std::vector<ParamDef> defs = {{.name = "a", .type = Type::kObject, .object_def = &kAbstract}};
   Param p = Param::Map();
   p.Set("a", Param::Map());
-  EXPECT_EQ(BuildArgs(defs, p, {}).error().code, "OBJECT_TYPE_ABSTRACT");
+  EXPECT_THAT(BuildArgs(defs, p, {}), ApiErrorIs(errors::kObjectTypeAbstract));
 }
 
 TEST(BuildArgs, ScalarForAnObjectIsWrongFormat) {
   auto defs = ObjectDefs();
   Param p = Param::Map();
   p.Set("thing", Str("abc"));
-  EXPECT_EQ(BuildArgs(defs, p, {}).error().code, "PROPERTY_VALIDATION_WRONG_FORMAT");
+  EXPECT_THAT(BuildArgs(defs, p, {}), ApiErrorIs(errors::kPropertyValidationWrongFormat));
 }
 
 TEST(BuildArgs, TooLongStringNamesClassAndProperty) {
@@ -196,11 +206,10 @@ TEST(BuildArgs, TooLongStringNamesClassAndProperty) {
   thing.Set("note", Str("123456"));
   Param p = Param::Map();
   p.Set("thing", thing);
-  auto r = BuildArgs(defs, p, {});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, "PROPERTY_VALIDATION_MAX_LENGTH");
-  EXPECT_EQ(r.error().args[0].second, "KalturaThing::note");
-  EXPECT_EQ(r.error().args[1].second, "5");
+  EXPECT_THAT(
+      BuildArgs(defs, p, {}),
+      ApiErrorIs(errors::kPropertyValidationMaxLength,
+                 ElementsAre(Pair("PROP_NAME", "KalturaThing::note"), Pair("MAX_LEN", "5"))));
 }
 
 TEST(BuildArgs, InvalidUtf8StringIsInvalidChar) {
@@ -208,9 +217,9 @@ TEST(BuildArgs, InvalidUtf8StringIsInvalidChar) {
   Param p = Param::Map();
   p.Set("n", Str("1"));
   p.Set("s", Str("\xff"));
-  EXPECT_EQ(BuildArgs(defs, p, {}).error().code, "INVALID_PARAMETER_CHAR");
+  EXPECT_THAT(BuildArgs(defs, p, {}), ApiErrorIs(errors::kInvalidParameterChar));
   p.Set("s", Str(std::string("a\x01", 2)));
-  EXPECT_EQ(BuildArgs(defs, p, {}).error().code, "INVALID_PARAMETER_CHAR");
+  EXPECT_THAT(BuildArgs(defs, p, {}), ApiErrorIs(errors::kInvalidParameterChar));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "app/app.h"
 #include "common/strings.h"
 #include "store/memory_store.h"
+#include "testing/matchers.h"
 
 namespace ksgate::api {
 namespace {
@@ -30,9 +31,11 @@ class AuthorizationTest : public ::testing::Test {
         issuer_(app_.issuer()),
         roles_(app_.user_roles()),
         table_(app_.actions()),
-        dispatcher_(&app_.dispatcher()) {
+        dispatcher_(&app_.dispatcher()) {}
+
+  void SetUp() override {
     store::NewPartner p{.name = "A", .admin_secrets = {"adminA"}, .secret = "userA"};
-    partner_ = *store_.CreatePartner(p, kNow);
+    KSGATE_ASSERT_OK_AND_ASSIGN(partner_, store_.CreatePartner(p, kNow));
   }
 
   std::string Ks(int type, const std::string& privileges) {
@@ -138,11 +141,12 @@ TEST_F(AuthorizationTest, AdminKsReachesEverything) {
 }
 
 TEST_F(AuthorizationTest, SetRoleLimitsAnAdminKs) {
-  store::UserRole role =
-      *roles_.Add(partner_.id, {.name = services::Patch<std::string>::Of("reader"),
-                                .system_name = services::Patch<std::string>::Of("READER"),
-                                .permission_names = services::Patch<std::string>::Of(
-                                    "SESSION_READ_PERMISSION,APP_TOKEN_BASE")});
+  KSGATE_ASSERT_OK_AND_ASSIGN(
+      store::UserRole role,
+      roles_.Add(partner_.id, {.name = services::Patch<std::string>::Of("reader"),
+                               .system_name = services::Patch<std::string>::Of("READER"),
+                               .permission_names = services::Patch<std::string>::Of(
+                                   "SESSION_READ_PERMISSION,APP_TOKEN_BASE")}));
   EXPECT_EQ(Reachable([&] { return Ks(2, "setrole:READER"); }),
             With(kAlwaysAllowed, {"session.get", "appToken.get", "appToken.list"}));
   EXPECT_EQ(Reachable([&] { return Ks(0, "setrole:" + std::to_string(role.id)); }),

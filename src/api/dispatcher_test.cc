@@ -9,10 +9,13 @@
 #include "app/app.h"
 #include "ks/ks.h"
 #include "store/memory_store.h"
+#include "testing/matchers.h"
 
 namespace ksgate::api {
 namespace {
 
+using ::ksgate::testing::IsOk;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -25,16 +28,18 @@ class DispatcherTest : public ::testing::Test {
         app_(std::make_unique<store::MemoryStore>(), clock_,
              {.cache_ttl = std::chrono::milliseconds(0)}),
         store_(app_.store()),
-        dispatcher_(&app_.dispatcher()) {
+        dispatcher_(&app_.dispatcher()) {}
+
+  void SetUp() override {
     store::NewPartner p;
     p.name = "A";
     p.admin_secrets = {"adminsecretA", "adminsecretA2"};
     p.secret = "usersecretA";
-    partner_ = *store_.CreatePartner(p, kNow);
+    KSGATE_ASSERT_OK_AND_ASSIGN(partner_, store_.CreatePartner(p, kNow));
     p.name = "B";
     p.admin_secrets = {"adminsecretB"};
     p.secret = "usersecretB";
-    other_ = *store_.CreatePartner(p, kNow);
+    KSGATE_ASSERT_OK_AND_ASSIGN(other_, store_.CreatePartner(p, kNow));
   }
 
   Response Get(const std::string& target) const {
@@ -135,7 +140,7 @@ TEST_F(DispatcherTest, InvalidEnumValueForSessionType) {
 TEST_F(DispatcherTest, SessionStartIssuesAKsOfThePartner) {
   std::string ks = AdminKs();
   Result<ks::ParsedKs> parsed = ks::Decode(ks, partner_.admin_secrets);
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->fields.partner_id, partner_.id);
   EXPECT_EQ(parsed->fields.type, 2);
   EXPECT_EQ(parsed->fields.valid_until, kNow + 86400);
@@ -225,7 +230,7 @@ TEST_F(DispatcherTest, KsOfOnePartnerCannotActForAnother) {
 
 TEST_F(DispatcherTest, BlockedPartnersKsIsRejected) {
   std::string ks = AdminKs();
-  ASSERT_TRUE(store_.SetPartnerStatus(partner_.id, store::PartnerStatus::kBlocked, kNow).ok());
+  ASSERT_THAT(store_.SetPartnerStatus(partner_.id, store::PartnerStatus::kBlocked, kNow), IsOk());
   EXPECT_THAT(Call("session/action/get?ks=" + ks), HasSubstr("SERVICE_FORBIDDEN_CONTENT_BLOCKED"));
 }
 
@@ -236,7 +241,7 @@ TEST_F(DispatcherTest, WidgetSessionHasWidgetPrivileges) {
   EXPECT_THAT(body, HasSubstr("\"userId\":\"0\""));
   EXPECT_THAT(body, HasSubstr("\"objectType\":\"KalturaStartWidgetSessionResponse\""));
   Result<ks::ParsedKs> parsed = ks::Decode(WidgetKs(), partner_.admin_secrets);
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->fields.privileges, "view:*,widget:1");
   EXPECT_TRUE(ks::IsWidgetSession(parsed->fields));
 }
@@ -291,7 +296,7 @@ TEST_F(DispatcherTest, MultirequestResolvesReferencesWithZeroBasedKeys) {
   EXPECT_THAT(r.body, StartsWith("[\"djJ8"));
   EXPECT_THAT(r.body, HasSubstr("\"objectType\":\"KalturaSessionInfo\"},{\"code\":"
                                 "\"ACTION_DOES_NOT_EXISTS\""));
-  EXPECT_THAT(r.body, testing::EndsWith(",true]"));
+  EXPECT_THAT(r.body, EndsWith(",true]"));
 }
 
 TEST_F(DispatcherTest, MultirequestWithFlatOneBasedKeysAndCommonKs) {

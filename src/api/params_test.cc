@@ -1,5 +1,6 @@
 #include "api/params.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -8,9 +9,12 @@
 #include <utility>
 
 #include "api/utf8.h"
+#include "testing/matchers.h"
 
 namespace ksgate::api {
 namespace {
+
+using ::ksgate::testing::IsOk;
 
 Request Get(std::string target) {
   Request r;
@@ -54,11 +58,8 @@ std::string Dump(const Param& p) {
 // Decodes `r`, failing the test on an error.
 std::string Decoded(const Request& r, const DecodeLimits& limits = {}) {
   Result<Param, ApiError> result = DecodeRequestParams(r, limits);
-  if (!result.ok()) {
-    ADD_FAILURE() << result.error().code << ": " << result.error().message;
-    return "<error>";
-  }
-  return Dump(*result);
+  EXPECT_THAT(result, IsOk());
+  return result.ok() ? Dump(*result) : "<error>";
 }
 
 // The error of decoding `r` (a default ApiError, with a test failure, if it succeeds).
@@ -175,7 +176,7 @@ TEST(DecodeRequestParams, JsonBodyKeepsNestingAndTypes) {
 TEST(DecodeRequestParams, JsonParamKindsAreExact) {
   Result<Param, ApiError> r = DecodeRequestParams(
       Post("/", "application/json", R"({"s":"1","n":1,"b":true,"z":null,"m":{}})"), {});
-  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->Find("s")->kind, Param::Kind::kString);
   EXPECT_EQ(r->Find("n")->kind, Param::Kind::kNumber);
   EXPECT_EQ(r->Find("b")->kind, Param::Kind::kBool);
@@ -567,11 +568,11 @@ TEST(DecodeRequestParams, ManyDistinctKeysDecodeInLinearTime) {
   for (int i = 0; i < 5000; ++i) query += "m[k" + std::to_string(i) + "]=1&";
   auto start = std::chrono::steady_clock::now();
   Result<Param, ApiError> r = DecodeRequestParams(Post("/", "application/json", body), {});
-  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->members.size(), 10000u);
   EXPECT_EQ(r->members[9999].first, "k9999");
   Result<Param, ApiError> q = DecodeRequestParams(Get(query), {});
-  ASSERT_TRUE(q.ok());
+  ASSERT_THAT(q, IsOk());
   EXPECT_EQ(q->Find("m")->members.size(), 5000u);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
@@ -603,7 +604,7 @@ TEST(DecodeRequestParams, LongValuesAreFine) {
   const std::string value(1 << 20, 'v');
   Result<Param, ApiError> r =
       DecodeRequestParams(Post("/", "application/json", "{\"a\":\"" + value + "\"}"), {});
-  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->Find("a")->text, value);
 }
 

@@ -1,12 +1,19 @@
 #include "common/result.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
 
+#include "testing/matchers.h"
+
 namespace ksgate {
 namespace {
+
+using ::ksgate::testing::IsOk;
+using ::ksgate::testing::IsOkAndHolds;
+using ::ksgate::testing::StatusIs;
 
 Result<int> Half(int x) {
   if (x % 2 != 0) return InvalidArgumentError("odd");
@@ -33,17 +40,18 @@ TEST(Result, HoldsValueOrError) {
 }
 
 TEST(Result, AssignOrReturnPropagatesFirstError) {
-  EXPECT_EQ(*Quarter(8), 2);
-  EXPECT_EQ(Quarter(6).error().message(), "odd");
+  EXPECT_THAT(Quarter(8), IsOkAndHolds(2));
+  EXPECT_THAT(Quarter(6), StatusIs(StatusCode::kInvalidArgument, "odd"));
 }
 
 TEST(Result, ReturnIfErrorPropagates) {
-  EXPECT_TRUE(CheckEven(2).ok());
-  EXPECT_EQ(CheckEven(1).code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(CheckEven(2), IsOk());
+  EXPECT_THAT(CheckEven(1), StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(Result, MovesOnlyValues) {
   Result<std::unique_ptr<int>> r = std::make_unique<int>(5);
+  ASSERT_THAT(r, IsOk());
   std::unique_ptr<int> p = std::move(r).value();
   EXPECT_EQ(*p, 5);
 }

@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -19,8 +20,13 @@
 #include <string>
 #include <thread>
 
+#include "testing/matchers.h"
+
 namespace ksgate::http {
 namespace {
+
+using ::ksgate::testing::IsOk;
+using ::ksgate::testing::StatusIs;
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -223,8 +229,7 @@ class ServerTest : public ::testing::Test {
 
   void Start(ServerOptions options = Options()) {
     server_ = std::make_unique<Server>(std::move(options), handler_);
-    const Status status = server_->Listen();
-    ASSERT_TRUE(status.ok()) << status.ToString();
+    ASSERT_THAT(server_->Listen(), IsOk());
     ASSERT_NE(server_->port(), 0);
     thread_ = std::thread([this] {
       server_->Run();
@@ -565,14 +570,14 @@ TEST_F(ServerTest, ShutdownClosesStragglersAfterGrace) {
 TEST_F(ServerTest, ShutdownBeforeRunMakesRunReturn) {
   ServerOptions options = Options();
   Server server(options, handler_);
-  ASSERT_TRUE(server.Listen().ok());
+  ASSERT_THAT(server.Listen(), IsOk());
   server.Shutdown();
   server.Run();  // returns at once
 }
 
 TEST_F(ServerTest, SignalStartsShutdown) {
   server_ = std::make_unique<Server>(Options(), handler_);
-  ASSERT_TRUE(server_->Listen().ok());
+  ASSERT_THAT(server_->Listen(), IsOk());
   server_->HandleSignals();
   thread_ = std::thread([this] {
     server_->Run();
@@ -622,8 +627,7 @@ TEST_F(ServerTest, PortTakenIsUnavailable) {
   ServerOptions options = Options();
   options.port = port();
   Server second(options, handler_);
-  const Status status = second.Listen();
-  EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status.ToString();
+  EXPECT_THAT(second.Listen(), StatusIs(StatusCode::kUnavailable));
   EXPECT_EQ(second.port(), 0);
 }
 
@@ -632,13 +636,13 @@ TEST_F(ServerTest, BadHostOrProxyIsInvalidArgument) {
     ServerOptions options = Options();
     options.host = host;
     Server server(options, handler_);
-    EXPECT_EQ(server.Listen().code(), StatusCode::kInvalidArgument) << host;
+    EXPECT_THAT(server.Listen(), StatusIs(StatusCode::kInvalidArgument)) << host;
   }
   for (const char* proxy : {"10.0.0.0/33", "bogus", "10.0.0.0/", "::/129", "1.2.3.4/x"}) {
     ServerOptions options = Options();
     options.trusted_proxies = {proxy};
     Server server(options, handler_);
-    EXPECT_EQ(server.Listen().code(), StatusCode::kInvalidArgument) << proxy;
+    EXPECT_THAT(server.Listen(), StatusIs(StatusCode::kInvalidArgument)) << proxy;
   }
 }
 

@@ -14,26 +14,20 @@
 #include "common/strings.h"
 #include "ks/base64.h"
 #include "ks/crypto.h"
+#include "testing/matchers.h"
 
 namespace ksgate::ks {
 namespace {
 
-using testing::Optional;
+using ::ksgate::testing::IsOk;
+using ::ksgate::testing::IsOkAndHolds;
+using ::ksgate::testing::StatusIs;
+using ::testing::Field;
+using ::testing::Optional;
 
-// Matches a Result whose status code is `code` (modelled on abseil's StatusIs).
-MATCHER_P(StatusIs, code, "") {
-  const Status status = arg.status();
-  *result_listener << "status is " << status.ToString();
-  return status.code() == code;
-}
-
-// Matches an OK Result holding `value`.
-MATCHER_P(IsOkAndHolds, value, "") {
-  if (!arg.ok()) {
-    *result_listener << "status is " << arg.status().ToString();
-    return false;
-  }
-  return *arg == value;
+// Matches a ParsedKs whose fields.privileges is `privileges`.
+::testing::Matcher<const ParsedKs&> HasPrivileges(const std::string& privileges) {
+  return Field(&ParsedKs::fields, Field(&KsFields::privileges, privileges));
 }
 
 constexpr int64_t kPartnerId = 12345;
@@ -149,7 +143,7 @@ TEST(KsVectors, EncodeV2VectorA) {
 
 TEST(KsVectors, DecodeV2VectorA) {
   const auto parsed = Decode(kKsA, kSecrets);
-  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->version, 2);
   EXPECT_EQ(parsed->hash, "966becec19974f06e67d8d277a96dd3296fec614");
   EXPECT_EQ(parsed->rand, "000102030405060708090a0b0c0d0e0f");
@@ -177,7 +171,7 @@ TEST(KsVectors, DecodeV2VectorBWithAndWithoutPadding) {
   const std::string unpadded = kKsB.substr(0, kKsB.size() - 1);
   for (const std::string& ks : {kKsB, unpadded}) {
     const auto parsed = Decode(ks, kSecrets);
-    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+    ASSERT_THAT(parsed, IsOk());
     EXPECT_EQ(parsed->hash, "3b39555d14dd4c67fdcabe5456523c9065c080b0");
     EXPECT_EQ(parsed->rand, "000102030405060708090a0b0c0d0e0f");
     EXPECT_EQ(parsed->fields.privileges, "view:*,widget:1");
@@ -196,11 +190,11 @@ TEST(KsVectors, DecodeAcceptsTheStandardAlphabetAndWhitespace) {
   }
   ASSERT_NE(standard, kKsA);
   const auto parsed = Decode(standard, kSecrets);
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->hash, "966becec19974f06e67d8d277a96dd3296fec614");
 
   const std::string spaced = kKsA.substr(0, 40) + " \n" + kKsA.substr(40) + "\r\n";
-  EXPECT_TRUE(Decode(spaced, kSecrets).ok());
+  EXPECT_THAT(Decode(spaced, kSecrets), IsOk());
 }
 
 TEST(KsVectors, AppTokenHashesOverTheWidgetKs) {
@@ -227,7 +221,7 @@ TEST(KsVectors, EncodeV1VectorC) {
 
 TEST(KsVectors, DecodeV1VectorC) {
   const auto parsed = Decode(kKsC, kSecrets);
-  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->version, 1);
   EXPECT_EQ(parsed->hash, "21fc73af85483416a61d5ed8866fc960891e2597");
   EXPECT_EQ(parsed->rand, "1767139200.1234");
@@ -298,11 +292,11 @@ TEST(KsDecode, SecondAdminSecretVerifiesWithIndexOne) {
   const std::vector<std::string> secrets = {kOtherSecret, kSecret};
   for (const std::string& ks : {kKsA, kKsC}) {
     const auto parsed = Decode(ks, secrets);
-    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+    ASSERT_THAT(parsed, IsOk());
     EXPECT_EQ(parsed->secret_index, 1);
   }
   const std::vector<std::string> both = {kSecret, kSecret};
-  EXPECT_EQ(Decode(kKsA, both)->secret_index, 0);
+  EXPECT_THAT(Decode(kKsA, both), IsOkAndHolds(Field(&ParsedKs::secret_index, 0)));
 }
 
 TEST(KsDecode, RejectsV1SignatureInUppercase) {
@@ -355,7 +349,7 @@ TEST(KsDecode, RejectsPhpArraySyntaxInAV2Query) {
 
 TEST(KsDecode, V2MissingFieldsKeepDefaults) {
   const auto parsed = Decode(MakeV2("widget=1"), kSecrets);
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->fields.valid_until, 0);
   EXPECT_EQ(parsed->fields.type, 0);
   EXPECT_EQ(parsed->fields.user, std::nullopt);
@@ -365,7 +359,7 @@ TEST(KsDecode, V2MissingFieldsKeepDefaults) {
 
 TEST(KsDecode, V1MissingTrailingFieldsAreAllowed) {
   const auto parsed = Decode(MakeV1("12345;12345;1767225600"), kSecrets);
-  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->fields.partner_id, kPartnerId);
   EXPECT_EQ(parsed->fields.valid_until, kValidUntil);
   EXPECT_EQ(parsed->fields.type, 0);
@@ -374,7 +368,7 @@ TEST(KsDecode, V1MissingTrailingFieldsAreAllowed) {
   EXPECT_EQ(parsed->rand, "");
 
   const auto seven = Decode(MakeV1("-2;-2;1767225600;2;r;;*"), kSecrets);
-  ASSERT_TRUE(seven.ok());
+  ASSERT_THAT(seven, IsOk());
   EXPECT_EQ(seven->fields.partner_id, -2);
   EXPECT_EQ(seven->fields.type, kSessionTypeAdmin);
   EXPECT_THAT(seven->fields.user, Optional(std::string()));
@@ -385,7 +379,7 @@ TEST(KsDecode, V2QueryIsReadWithParseStrSemantics) {
   const auto parsed =
       Decode(MakeV2("a.b=1&c+d=2& e=3&f=%2a&g&h=&a.b=9&%5Fu=x+y&_m=7&_d=%7E&_e=1767225600&_t=2"),
              kSecrets);
-  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->fields.privileges, "a_b:9,c_d:2,e:3,f:*,g,h");
   EXPECT_THAT(parsed->fields.user, Optional(std::string("x y")));
   EXPECT_THAT(parsed->fields.master_partner_id, Optional(std::string("7")));
@@ -394,8 +388,9 @@ TEST(KsDecode, V2QueryIsReadWithParseStrSemantics) {
 }
 
 TEST(KsDecode, AllStarReadsBackAsStar) {
-  EXPECT_EQ(Decode(MakeV2("all=%2A&_e=1&_t=2"), kSecrets)->fields.privileges, "*");
-  EXPECT_EQ(Decode(MakeV2("all=%2A&x=1&_e=1&_t=2"), kSecrets)->fields.privileges, "all:*,x:1");
+  EXPECT_THAT(Decode(MakeV2("all=%2A&_e=1&_t=2"), kSecrets), IsOkAndHolds(HasPrivileges("*")));
+  EXPECT_THAT(Decode(MakeV2("all=%2A&x=1&_e=1&_t=2"), kSecrets),
+              IsOkAndHolds(HasPrivileges("all:*,x:1")));
 }
 
 // --- Encoding rules ------------------------------------------------------------------------
@@ -408,7 +403,7 @@ TEST(KsEncode, V2PrivilegesAreTrimmedDeduplicatedAndOverriddenByReservedFields) 
   EXPECT_EQ(QueryOf(ks),
             "edit=2&view=%2A&_e=1767225600&all=%2A&=v&name=a%3Ab&_t=0&_u=a+b%7E%2A%40");
   const auto parsed = Decode(ks, kSecrets);
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->fields.privileges, "edit:2,view:*,all:*,name:a:b");
   EXPECT_THAT(parsed->fields.user, Optional(std::string("a b~*@")));
   EXPECT_EQ(parsed->fields.master_partner_id, std::nullopt);
@@ -420,7 +415,7 @@ TEST(KsEncode, V2StarAloneBecomesAllStar) {
   f.type = kSessionTypeAdmin;
   const std::string ks = EncodeV2(f, kSecret, kRand);
   EXPECT_EQ(QueryOf(ks), "all=%2A&_e=1767225600&_t=2&_u=user%40example.com");
-  EXPECT_EQ(Decode(ks, kSecrets)->fields.privileges, "*");
+  EXPECT_THAT(Decode(ks, kSecrets), IsOkAndHolds(HasPrivileges("*")));
 }
 
 TEST(KsEncode, V2OmitsNullFieldsButWritesEmptyOnes) {
@@ -434,7 +429,7 @@ TEST(KsEncode, V2OmitsNullFieldsButWritesEmptyOnes) {
   const std::string ks = EncodeV2(f, kSecret, kRand);
   EXPECT_EQ(QueryOf(ks), "_e=1767225600&_t=0&_u=&_m=-2&_d=x+y");
   const auto parsed = Decode(ks, kSecrets);
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_THAT(parsed->fields.user, Optional(std::string()));
   EXPECT_THAT(parsed->fields.master_partner_id, Optional(std::string("-2")));
   EXPECT_THAT(parsed->fields.additional_data, Optional(std::string("x y")));
@@ -447,7 +442,7 @@ TEST(KsEncode, V2RoundTripsNegativePartnerAndLargeExpiry) {
   const std::string ks = EncodeV2(f, kSecret, kRand);
   EXPECT_THAT(PeekPartnerId(ks), IsOkAndHolds(-1));
   const auto parsed = Decode(ks, kSecrets);
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->fields.partner_id, -1);
   EXPECT_EQ(parsed->fields.valid_until, std::numeric_limits<int64_t>::max());
 }
@@ -462,7 +457,7 @@ TEST(KsEncode, V1WritesNullFieldsEmpty) {
   const std::string raw = RawOf(ks);
   EXPECT_EQ(raw.substr(raw.find('|') + 1), "12345;12345;1767225600;2;1.5;;*;-2;");
   const auto parsed = Decode(ks, kSecrets);
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_THAT(parsed->fields.user, Optional(std::string()));
   EXPECT_THAT(parsed->fields.master_partner_id, Optional(std::string("-2")));
   EXPECT_EQ(parsed->fields.additional_data, std::nullopt);
@@ -475,7 +470,7 @@ TEST(KsEncode, V1UsesTheStandardBase64Alphabet) {
     const std::string ks = EncodeV1(FieldsC(), kSecret, std::to_string(i) + "\xfb\xff");
     saw_standard_char = ks.find_first_of("+/") != std::string::npos;
     EXPECT_EQ(ks.find_first_of("-_"), std::string::npos);
-    EXPECT_TRUE(Decode(ks, kSecrets).ok());
+    EXPECT_THAT(Decode(ks, kSecrets), IsOk());
   }
   EXPECT_TRUE(saw_standard_char);
 }
@@ -543,7 +538,7 @@ TEST(KsThreads, ConcurrentEncodeAndDecodeAgree) {
     });
   }
   for (auto& thread : threads) thread.join();
-  EXPECT_THAT(failures, testing::Each(0));
+  EXPECT_THAT(failures, ::testing::Each(0));
 }
 
 // --- Robustness --------------------------------------------------------------------------
@@ -614,7 +609,7 @@ TEST(KsFuzz, TextLevelMutationsNeverCrash) {
       std::string(1, '\0') + "\xff";
   for (const std::string& ks : {kKsA, kKsB, kKsC}) {
     const auto original = Decode(ks, kSecrets);
-    ASSERT_TRUE(original.ok());
+    ASSERT_THAT(original, IsOk());
     for (int i = 0; i < 1000; ++i) {
       std::string mutated = ks;
       const size_t at = rng() % mutated.size();

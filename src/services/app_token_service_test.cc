@@ -1,18 +1,36 @@
 #include "services/app_token_service.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "ks/crypto.h"
 #include "services/test_fixture.h"
+#include "testing/matchers.h"
 
 namespace ksgate::services {
 namespace {
+
+using ::ksgate::testing::ApiErrorIs;
+using ::ksgate::testing::IsOk;
+using ::ksgate::testing::IsOkAndHolds;
+using ::testing::ElementsAre;
+using ::testing::Field;
+using ::testing::Pair;
+
+// Matches a started session whose expiry is `expiry`.
+auto ExpiresAt(int64_t expiry) { return IsOkAndHolds(Field(&SessionInfo::expiry, expiry)); }
+
+// Matches the error for a read-only field `name` of KalturaAppToken that a patch tried to set.
+auto NotUpdatable(const std::string& name) {
+  return ApiErrorIs(errors::kPropertyValidationNotUpdatable,
+                    ElementsAre(Pair("PROP_NAME", "KalturaAppToken::" + name)));
+}
 
 class AppTokenServiceTest : public ServicesTest {
  protected:
   store::AppToken Add(AppTokenPatch patch = {}) {
     Result<store::AppToken, ApiError> t = tokens_.Add(a_, patch);
-    EXPECT_TRUE(t.ok()) << (t.ok() ? "" : t.error().message);
+    EXPECT_THAT(t, IsOk());
     return t.ok() ? *t : store::AppToken{};
   }
 
@@ -29,6 +47,13 @@ class AppTokenServiceTest : public ServicesTest {
     if (r.token_hash.empty()) r.token_hash = Hash(algorithm, widget, t);
     return tokens_.StartSession(CallerOf(widget), r);
   }
+
+  // The KS of an app-token session of `t` (a test failure and "" if none starts).
+  std::string MintedKs(const store::AppToken& t) {
+    Result<SessionInfo, ApiError> info = Start(t);
+    EXPECT_THAT(info, IsOkAndHolds(Field(&SessionInfo::ks, ::testing::Optional(::testing::_))));
+    return info.ok() ? info->ks.value_or("") : "";
+  }
 };
 
 TEST_F(AppTokenServiceTest, AddFillsGeneratedFieldsAndDefaults) {
@@ -44,14 +69,12 @@ TEST_F(AppTokenServiceTest, AddFillsGeneratedFieldsAndDefaults) {
   EXPECT_EQ(t.session_duration, 7200);  // the partner's ks_max_expiry
   EXPECT_EQ(t.created_at, kNow);
   EXPECT_EQ(t.updated_at, kNow);
-  EXPECT_EQ(*tokens_.Get(a_.id, t.id), t);
+  EXPECT_THAT(tokens_.Get(a_.id, t.id), IsOkAndHolds(t));
 }
 
 TEST_F(AppTokenServiceTest, AddRejectsEachReadOnlyField) {
   auto check = [&](AppTokenPatch p, const std::string& field) {
-    ApiError e = tokens_.Add(a_, p).error();
-    EXPECT_EQ(e.code, "PROPERTY_VALIDATION_NOT_UPDATABLE");
-    EXPECT_EQ(e.args[0].second, "KalturaAppToken::" + field);
+    EXPECT_THAT(tokens_.Add(a_, p), NotUpdatable(field));
   };
   check({.id = Patch<std::string>::Of("0_x")}, "id");
   check({.token = Patch<std::string>::Of("abc")}, "token");
@@ -62,12 +85,12 @@ TEST_F(AppTokenServiceTest, AddRejectsEachReadOnlyField) {
 }
 
 TEST_F(AppTokenServiceTest, AddValidatesValues) {
-  EXPECT_EQ(tokens_.Add(a_, {.session_user_id = Patch<std::string>::Of("bad user")}).error().code,
-            "INVALID_FIELD_VALUE");
-  EXPECT_EQ(tokens_.Add(a_, {.session_duration = Patch<int64_t>::Of(-1)}).error().code,
-            "PROPERTY_VALIDATION_MIN_VALUE");
-  EXPECT_EQ(tokens_.Add(a_, {.expiry = Patch<int64_t>::Of(-5)}).error().code,
-            "PROPERTY_VALIDATION_MIN_VALUE");
+  EXPECT_THAT(tokens_.Add(a_, {.session_user_id = Patch<std::string>::Of("bad user")}),
+              ApiErrorIs(errors::kInvalidFieldValue));
+  EXPECT_THAT(tokens_.Add(a_, {.session_duration = Patch<int64_t>::Of(-1)}),
+              ApiErrorIs(errors::kPropertyValidationMinValue));
+  EXPECT_THAT(tokens_.Add(a_, {.expiry = Patch<int64_t>::Of(-5)}),
+              ApiErrorIs(errors::kPropertyValidationMinValue));
 }
 
 TEST_F(AppTokenServiceTest, NullDurationOnAddUsesThePartnerDefault) {
@@ -76,14 +99,14 @@ TEST_F(AppTokenServiceTest, NullDurationOnAddUsesThePartnerDefault) {
 
 TEST_F(AppTokenServiceTest, TokensOfAnotherPartnerAreInvisible) {
   store::AppToken t = Add();
-  EXPECT_EQ(tokens_.Get(b_.id, t.id).error().code, "APP_TOKEN_ID_NOT_FOUND");
-  EXPECT_EQ(tokens_.Update(b_, t.id, {}).error().code, "APP_TOKEN_ID_NOT_FOUND");
-  EXPECT_EQ(tokens_.Delete(b_.id, t.id).error().code, "APP_TOKEN_ID_NOT_FOUND");
-  EXPECT_EQ(tokens_.List(b_.id, {})->total_count, 0);
+  EXPECT_THAT(tokens_.Get(b_.id, t.id), ApiErrorIs(errors::kAppTokenIdNotFound));
+  EXPECT_THAT(tokens_.Update(b_, t.id, {}), ApiErrorIs(errors::kAppTokenIdNotFound));
+  EXPECT_THAT(tokens_.Delete(b_.id, t.id), ApiErrorIs(errors::kAppTokenIdNotFound));
+  EXPECT_THAT(tokens_.List(b_.id, {}), IsOkAndHolds(TotalCountIs(0)));
   std::string widget_b = WidgetKs(b_);
   StartAppTokenSessionRequest r{
       .id = t.id, .token_hash = ks::HexDigest(ks::HashAlgorithm::kSha256, widget_b + t.token)};
-  EXPECT_EQ(tokens_.StartSession(CallerOf(widget_b), r).error().code, "APP_TOKEN_ID_NOT_FOUND");
+  EXPECT_THAT(tokens_.StartSession(CallerOf(widget_b), r), ApiErrorIs(errors::kAppTokenIdNotFound));
 }
 
 TEST_F(AppTokenServiceTest, UpdateChangesEachWritableField) {
@@ -96,7 +119,7 @@ TEST_F(AppTokenServiceTest, UpdateChangesEachWritableField) {
                   .session_privileges = Patch<std::string>::Of("setrole:X"),
                   .hash_type = Patch<std::string>::Of("MD5"),
                   .description = Patch<std::string>::Of("d")};
-  store::AppToken u = *tokens_.Update(a_, t.id, p);
+  KSGATE_ASSERT_OK_AND_ASSIGN(store::AppToken u, tokens_.Update(a_, t.id, p));
   EXPECT_EQ(u.expiry, kNow + 500);
   EXPECT_EQ(u.session_type, 2);
   EXPECT_EQ(u.session_user_id, "dev@example.com");
@@ -106,68 +129,67 @@ TEST_F(AppTokenServiceTest, UpdateChangesEachWritableField) {
   EXPECT_EQ(u.description, "d");
   EXPECT_EQ(u.updated_at, kNow + 10);
   EXPECT_EQ(u.created_at, kNow);
-  EXPECT_EQ(*tokens_.Get(a_.id, t.id), u);
+  EXPECT_THAT(tokens_.Get(a_.id, t.id), IsOkAndHolds(u));
 }
 
 TEST_F(AppTokenServiceTest, UpdateWithNullClearsAField) {
   store::AppToken t = Add(
       {.session_user_id = Patch<std::string>::Of("u"), .description = Patch<std::string>::Of("x")});
-  store::AppToken u = *tokens_.Update(
-      a_, t.id,
-      {.session_user_id = Patch<std::string>::Null(), .description = Patch<std::string>::Null()});
+  KSGATE_ASSERT_OK_AND_ASSIGN(store::AppToken u,
+                              tokens_.Update(a_, t.id,
+                                             {.session_user_id = Patch<std::string>::Null(),
+                                              .description = Patch<std::string>::Null()}));
   EXPECT_FALSE(u.description.has_value());
   EXPECT_FALSE(u.session_user_id.has_value());
 }
 
 TEST_F(AppTokenServiceTest, UpdateToleratesUnchangedReadOnlyFields) {
   store::AppToken t = Add();
-  EXPECT_TRUE(tokens_
-                  .Update(a_, t.id,
-                          {.id = Patch<std::string>::Of(t.id),
-                           .token = Patch<std::string>::Of(t.token),
-                           .status = Patch<int>::Of(2)})
-                  .ok());
-  ApiError e = tokens_.Update(a_, t.id, {.token = Patch<std::string>::Of("other")}).error();
-  EXPECT_EQ(e.code, "PROPERTY_VALIDATION_NOT_UPDATABLE");
-  EXPECT_EQ(e.args[0].second, "KalturaAppToken::token");
+  EXPECT_THAT(tokens_.Update(a_, t.id,
+                             {.id = Patch<std::string>::Of(t.id),
+                              .token = Patch<std::string>::Of(t.token),
+                              .status = Patch<int>::Of(2)}),
+              IsOk());
+  EXPECT_THAT(tokens_.Update(a_, t.id, {.token = Patch<std::string>::Of("other")}),
+              NotUpdatable("token"));
 }
 
 TEST_F(AppTokenServiceTest, UpdateWithoutChangesKeepsUpdatedAt) {
   store::AppToken t = Add({.description = Patch<std::string>::Of("x")});
   clock_.AdvanceSeconds(5);
-  EXPECT_EQ(tokens_.Update(a_, t.id, {.description = Patch<std::string>::Of("x")})->updated_at,
-            kNow);
+  EXPECT_THAT(tokens_.Update(a_, t.id, {.description = Patch<std::string>::Of("x")}),
+              IsOkAndHolds(Field(&store::AppToken::updated_at, kNow)));
 }
 
 TEST_F(AppTokenServiceTest, DeletedTokenIsGoneEverywhere) {
   store::AppToken t = Add();
-  ASSERT_TRUE(tokens_.Delete(a_.id, t.id).ok());
-  EXPECT_EQ(tokens_.Get(a_.id, t.id).error().code, "APP_TOKEN_ID_NOT_FOUND");
-  EXPECT_EQ(tokens_.Update(a_, t.id, {}).error().code, "APP_TOKEN_ID_NOT_FOUND");
-  EXPECT_EQ(tokens_.Delete(a_.id, t.id).error().code, "APP_TOKEN_ID_NOT_FOUND");
-  EXPECT_EQ(tokens_.List(a_.id, {})->total_count, 0);
-  EXPECT_EQ(Start(t).error().code, "APP_TOKEN_ID_NOT_FOUND");
-  EXPECT_EQ(tokens_.List(a_.id, {.status_equal = 3})->total_count, 0);
+  ASSERT_THAT(tokens_.Delete(a_.id, t.id), IsOk());
+  EXPECT_THAT(tokens_.Get(a_.id, t.id), ApiErrorIs(errors::kAppTokenIdNotFound));
+  EXPECT_THAT(tokens_.Update(a_, t.id, {}), ApiErrorIs(errors::kAppTokenIdNotFound));
+  EXPECT_THAT(tokens_.Delete(a_.id, t.id), ApiErrorIs(errors::kAppTokenIdNotFound));
+  EXPECT_THAT(tokens_.List(a_.id, {}), IsOkAndHolds(TotalCountIs(0)));
+  EXPECT_THAT(Start(t), ApiErrorIs(errors::kAppTokenIdNotFound));
+  EXPECT_THAT(tokens_.List(a_.id, {.status_equal = 3}), IsOkAndHolds(TotalCountIs(0)));
 }
 
 TEST_F(AppTokenServiceTest, DeleteRevokesKssMintedFromTheToken) {
   store::AppToken t = Add();
   store::AppToken other = Add();
-  Caller minted = CallerOf(*Start(t)->ks);
-  Caller unrelated = CallerOf(*Start(other)->ks);
-  ASSERT_TRUE(authenticator_.Validate(minted).ok());
-  ASSERT_TRUE(tokens_.Delete(a_.id, t.id).ok());
-  EXPECT_EQ(authenticator_.Validate(minted).error().args[0].second, "LOGOUT");
-  EXPECT_TRUE(authenticator_.Validate(unrelated).ok());
+  Caller minted = CallerOf(MintedKs(t));
+  Caller unrelated = CallerOf(MintedKs(other));
+  ASSERT_THAT(authenticator_.Validate(minted), IsOk());
+  ASSERT_THAT(tokens_.Delete(a_.id, t.id), IsOk());
+  EXPECT_THAT(authenticator_.Validate(minted), IsInvalidKs("LOGOUT"));
+  EXPECT_THAT(authenticator_.Validate(unrelated), IsOk());
 }
 
 TEST_F(AppTokenServiceTest, DeleteRevokesEvenAfterTheExpiryWasMovedIntoThePast) {
   store::AppToken t = Add({.expiry = Patch<int64_t>::Of(kNow + 3600)});
-  Caller minted = CallerOf(*Start(t)->ks);
-  ASSERT_TRUE(tokens_.Update(a_, t.id, {.expiry = Patch<int64_t>::Of(kNow - 5000)}).ok());
-  ASSERT_TRUE(tokens_.Delete(a_.id, t.id).ok());
+  Caller minted = CallerOf(MintedKs(t));
+  ASSERT_THAT(tokens_.Update(a_, t.id, {.expiry = Patch<int64_t>::Of(kNow - 5000)}), IsOk());
+  ASSERT_THAT(tokens_.Delete(a_.id, t.id), IsOk());
   clock_.AdvanceSeconds(1800);  // the KS is still valid; the token's expiry is long past
-  EXPECT_EQ(authenticator_.Validate(minted).error().args[0].second, "LOGOUT");
+  EXPECT_THAT(authenticator_.Validate(minted), IsInvalidKs("LOGOUT"));
 }
 
 TEST_F(AppTokenServiceTest, StartSessionAcceptsEachHashType) {
@@ -177,10 +199,10 @@ TEST_F(AppTokenServiceTest, StartSessionAcceptsEachHashType) {
            {"SHA256", ks::HashAlgorithm::kSha256},
            {"SHA512", ks::HashAlgorithm::kSha512}}) {
     store::AppToken t = Add({.hash_type = Patch<std::string>::Of(name)});
-    EXPECT_TRUE(Start(t, {}, algorithm).ok()) << name;
+    EXPECT_THAT(Start(t, {}, algorithm), IsOk()) << name;
     ks::HashAlgorithm wrong =
         algorithm == ks::HashAlgorithm::kMd5 ? ks::HashAlgorithm::kSha1 : ks::HashAlgorithm::kMd5;
-    EXPECT_EQ(Start(t, {}, wrong).error().code, "INVALID_APP_TOKEN_HASH") << name;
+    EXPECT_THAT(Start(t, {}, wrong), ApiErrorIs(errors::kInvalidAppTokenHash)) << name;
   }
 }
 
@@ -191,14 +213,14 @@ TEST_F(AppTokenServiceTest, HashIsOverTheCallersKsExactlyAndCaseSensitive) {
   std::string upper = good;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   StartAppTokenSessionRequest r{.id = t.id, .token_hash = upper};
-  EXPECT_EQ(tokens_.StartSession(CallerOf(widget), r).error().code, "INVALID_APP_TOKEN_HASH");
+  EXPECT_THAT(tokens_.StartSession(CallerOf(widget), r), ApiErrorIs(errors::kInvalidAppTokenHash));
   r.token_hash = good.substr(0, 40);
-  EXPECT_EQ(tokens_.StartSession(CallerOf(widget), r).error().code, "INVALID_APP_TOKEN_HASH");
+  EXPECT_THAT(tokens_.StartSession(CallerOf(widget), r), ApiErrorIs(errors::kInvalidAppTokenHash));
   r.token_hash = good;
-  EXPECT_TRUE(tokens_.StartSession(CallerOf(widget), r).ok());
+  EXPECT_THAT(tokens_.StartSession(CallerOf(widget), r), IsOk());
   // A hash over another KS of the same partner does not work for this caller.
   r.token_hash = ks::HexDigest(ks::HashAlgorithm::kSha256, WidgetKs(a_) + t.token);
-  EXPECT_EQ(tokens_.StartSession(CallerOf(widget), r).error().code, "INVALID_APP_TOKEN_HASH");
+  EXPECT_THAT(tokens_.StartSession(CallerOf(widget), r), ApiErrorIs(errors::kInvalidAppTokenHash));
 }
 
 TEST_F(AppTokenServiceTest, StartSessionBuildsTheTokensKs) {
@@ -206,12 +228,14 @@ TEST_F(AppTokenServiceTest, StartSessionBuildsTheTokensKs) {
                            .session_user_id = Patch<std::string>::Of("dev"),
                            .session_duration = Patch<int64_t>::Of(600),
                            .session_privileges = Patch<std::string>::Of("setrole:VIEWER,edit:*")});
-  SessionInfo info = *Start(t, {.user_id = "someone", .type = 2, .expiry = 0});
+  KSGATE_ASSERT_OK_AND_ASSIGN(SessionInfo info,
+                              Start(t, {.user_id = "someone", .type = 2, .expiry = 0}));
   EXPECT_EQ(info.session_type, 0);
   EXPECT_EQ(info.user_id, "dev");
   EXPECT_EQ(info.expiry, kNow + 600);
   EXPECT_EQ(info.partner_id, a_.id);
   EXPECT_EQ(info.privileges, "sessionid:" + t.id + ",apptoken:" + t.id + ",setrole:VIEWER,edit:*");
+  ASSERT_TRUE(info.ks.has_value());
   Caller c = CallerOf(*info.ks);
   EXPECT_EQ(c.parsed.fields.user, "dev");
   EXPECT_EQ(c.parsed.fields.type, 0);
@@ -220,12 +244,14 @@ TEST_F(AppTokenServiceTest, StartSessionBuildsTheTokensKs) {
 
 TEST_F(AppTokenServiceTest, CallerChoosesTypeAndUserWhenTheTokenDoesNot) {
   store::AppToken t = Add();
-  SessionInfo info = *Start(t, {.user_id = "me", .type = 2, .expiry = 60});
+  KSGATE_ASSERT_OK_AND_ASSIGN(SessionInfo info,
+                              Start(t, {.user_id = "me", .type = 2, .expiry = 60}));
   EXPECT_EQ(info.session_type, 2);
   EXPECT_EQ(info.user_id, "me");
   EXPECT_EQ(info.expiry, kNow + 60);
+  ASSERT_TRUE(info.ks.has_value());
   EXPECT_EQ(CallerOf(*info.ks).kind, SessionKind::kAdmin);
-  SessionInfo defaults = *Start(t);
+  KSGATE_ASSERT_OK_AND_ASSIGN(SessionInfo defaults, Start(t));
   EXPECT_EQ(defaults.session_type, 0);
   EXPECT_EQ(defaults.user_id, "");
 }
@@ -233,8 +259,9 @@ TEST_F(AppTokenServiceTest, CallerChoosesTypeAndUserWhenTheTokenDoesNot) {
 TEST_F(AppTokenServiceTest, RequestedPrivilegesCannotOverrideTheTokens) {
   store::AppToken t = Add(
       {.session_privileges = Patch<std::string>::Of("setrole:PLAYBACK_BASE_ROLE,edit:*,myapp:1")});
-  SessionInfo info = *Start(t, {.session_privileges = "setrole:PARTNER_ADMIN_ROLE,edit:0_e1/0_e2,"
-                                                      "sessionid:x,custom:abc,myapp:2"});
+  KSGATE_ASSERT_OK_AND_ASSIGN(
+      SessionInfo info, Start(t, {.session_privileges = "setrole:PARTNER_ADMIN_ROLE,edit:0_e1/0_e2,"
+                                                        "sessionid:x,custom:abc,myapp:2"}));
   EXPECT_EQ(info.privileges, "sessionid:" + t.id + ",apptoken:" + t.id +
                                  ",setrole:PLAYBACK_BASE_ROLE,edit:0_e1/0_e2,myapp:1,custom:abc");
 }
@@ -242,35 +269,34 @@ TEST_F(AppTokenServiceTest, RequestedPrivilegesCannotOverrideTheTokens) {
 TEST_F(AppTokenServiceTest, ExpiryIsBoundedByTheTokensExpiryAndDuration) {
   store::AppToken t =
       Add({.expiry = Patch<int64_t>::Of(kNow + 100), .session_duration = Patch<int64_t>::Of(1000)});
-  EXPECT_EQ(Start(t)->expiry, kNow + 100);
-  EXPECT_EQ(Start(t, {.expiry = 50})->expiry, kNow + 50);
-  EXPECT_EQ(Start(t, {.expiry = 5000})->expiry, kNow + 100);
-  EXPECT_EQ(Start(t, {.expiry = -30})->expiry, kNow - 30);  // born expired, as Kaltura
+  EXPECT_THAT(Start(t), ExpiresAt(kNow + 100));
+  EXPECT_THAT(Start(t, {.expiry = 50}), ExpiresAt(kNow + 50));
+  EXPECT_THAT(Start(t, {.expiry = 5000}), ExpiresAt(kNow + 100));
+  EXPECT_THAT(Start(t, {.expiry = -30}), ExpiresAt(kNow - 30));  // born expired, as Kaltura
   clock_.AdvanceSeconds(101);
-  ApiError e = Start(t).error();
-  EXPECT_EQ(e.code, "APP_TOKEN_EXPIRED");
-  EXPECT_EQ(e.args[0].second, t.id);
+  EXPECT_THAT(Start(t), ApiErrorIs(errors::kAppTokenExpired, ElementsAre(Pair("ID", t.id))));
 }
 
 TEST_F(AppTokenServiceTest, TokenExpiringNowStillStartsAZeroLengthSession) {
   store::AppToken t = Add({.expiry = Patch<int64_t>::Of(kNow)});
-  EXPECT_EQ(Start(t)->expiry, kNow);
+  EXPECT_THAT(Start(t), ExpiresAt(kNow));
 }
 
 class AppTokenListTest : public AppTokenServiceTest {
  protected:
   void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(AppTokenServiceTest::SetUp());
     for (int i = 0; i < 5; ++i) {
       ids_.push_back(Add({.session_user_id = Patch<std::string>::Of(i % 2 ? "odd" : "even")}).id);
       clock_.AdvanceSeconds(10);
     }
     // Update the first one last, so updatedAt order differs from createdAt order.
-    ASSERT_TRUE(tokens_.Update(a_, ids_[0], {.description = Patch<std::string>::Of("x")}).ok());
+    ASSERT_THAT(tokens_.Update(a_, ids_[0], {.description = Patch<std::string>::Of("x")}), IsOk());
   }
   std::vector<std::string> Ids(const AppTokenListRequest& r) {
     std::vector<std::string> ids;
     Result<store::AppTokenPage, ApiError> page = tokens_.List(a_.id, r);
-    EXPECT_TRUE(page.ok());
+    EXPECT_THAT(page, IsOk());
     if (!page.ok()) return ids;
     for (const auto& t : page->objects) ids.push_back(t.id);
     return ids;
@@ -279,7 +305,7 @@ class AppTokenListTest : public AppTokenServiceTest {
 };
 
 TEST_F(AppTokenListTest, DefaultsListEverythingWithTotalCount) {
-  store::AppTokenPage page = *tokens_.List(a_.id, {});
+  KSGATE_ASSERT_OK_AND_ASSIGN(store::AppTokenPage page, tokens_.List(a_.id, {}));
   EXPECT_EQ(page.total_count, 5);
   EXPECT_EQ(page.objects.size(), 5u);
 }
@@ -300,10 +326,11 @@ TEST_F(AppTokenListTest, PagerEdges) {
   EXPECT_EQ(Ids({.page_size = 0}).size(), 5u);
   EXPECT_EQ(Ids({.page_size = -3}).size(), 5u);
   EXPECT_EQ(Ids({.page_size = 501}).size(), 5u);
-  store::AppTokenPage past = *tokens_.List(a_.id, {.page_size = 2, .page_index = 100});
+  KSGATE_ASSERT_OK_AND_ASSIGN(store::AppTokenPage past,
+                              tokens_.List(a_.id, {.page_size = 2, .page_index = 100}));
   EXPECT_TRUE(past.objects.empty());
   EXPECT_EQ(past.total_count, 5);
-  EXPECT_TRUE(tokens_.List(a_.id, {.page_index = INT64_MAX}).ok());
+  EXPECT_THAT(tokens_.List(a_.id, {.page_index = INT64_MAX}), IsOk());
 }
 
 TEST_F(AppTokenListTest, FiltersCombine) {

@@ -1,17 +1,23 @@
 #include "services/authorizer.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "services/test_fixture.h"
+#include "testing/matchers.h"
 
 namespace ksgate::services {
 namespace {
+
+using ::ksgate::testing::ApiErrorIs;
+using ::ksgate::testing::IsOk;
+using ::testing::_;
 
 class AuthorizerTest : public ServicesTest {
  protected:
   PermissionSet Of(const std::string& ks) {
     Result<PermissionSet, ApiError> p = authorizer_.Permissions(CallerOf(ks));
-    EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.error().message);
+    EXPECT_THAT(p, IsOk());
     return p.ok() ? *p : PermissionSet();
   }
   bool Allows(const std::string& ks, const char* action) {
@@ -33,13 +39,13 @@ class AuthorizerTest : public ServicesTest {
     if (!system_name.empty()) patch.system_name = Patch<std::string>::Of(system_name);
     patch.permission_names = Patch<std::string>::Of(permissions);
     Result<store::UserRole, ApiError> r = roles_.Add(a_.id, patch);
-    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    EXPECT_THAT(r, IsOk());
     return r.ok() ? *r : store::UserRole{};
   }
 };
 
 TEST_F(AuthorizerTest, NoKsGetsOnlyTheAlwaysAllowedActions) {
-  PermissionSet p = *authorizer_.Permissions(Caller{});
+  KSGATE_ASSERT_OK_AND_ASSIGN(PermissionSet p, authorizer_.Permissions(Caller{}));
   EXPECT_TRUE(authorizer_.Allows(p, "session.start"));
   EXPECT_TRUE(authorizer_.Allows(p, "system.ping"));
   EXPECT_FALSE(authorizer_.Allows(p, "apptoken.startsession"));
@@ -77,30 +83,28 @@ TEST_F(AuthorizerTest, SetRoleNamesABuiltInRole) {
 }
 
 TEST_F(AuthorizerTest, UnknownSetRoleIsInvalidObjectId) {
-  Result<PermissionSet, ApiError> r = authorizer_.Permissions(CallerOf(UserKs("setrole:NOPE")));
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, "INVALID_OBJECT_ID");
-  EXPECT_EQ(r.error().message, "Invalid object id [N/A]");
-  EXPECT_EQ(authorizer_.Permissions(CallerOf(UserKs("setrole:-3"))).error().code,
-            "INVALID_SET_ROLE");
+  EXPECT_THAT(authorizer_.Permissions(CallerOf(UserKs("setrole:NOPE"))),
+              ApiErrorIs(errors::kInvalidObjectId, _, "Invalid object id [N/A]"));
+  EXPECT_THAT(authorizer_.Permissions(CallerOf(UserKs("setrole:-3"))),
+              ApiErrorIs(errors::kInvalidSetRole));
 }
 
 TEST_F(AuthorizerTest, AnotherPartnersRoleIsUnknown) {
   store::UserRole role = AddRole("Mine", "APP_TOKEN_BASE", "MINE");
   std::string ks = StartKsUnchecked(b_, 2, "setrole:" + std::to_string(role.id));
-  EXPECT_EQ(authorizer_.Permissions(CallerOf(ks)).error().code, "INVALID_OBJECT_ID");
+  EXPECT_THAT(authorizer_.Permissions(CallerOf(ks)), ApiErrorIs(errors::kInvalidObjectId));
   ks = StartKsUnchecked(b_, 2, "setrole:MINE");
-  EXPECT_EQ(authorizer_.Permissions(CallerOf(ks)).error().code, "INVALID_OBJECT_ID");
+  EXPECT_THAT(authorizer_.Permissions(CallerOf(ks)), ApiErrorIs(errors::kInvalidObjectId));
 }
 
 TEST_F(AuthorizerTest, DeletedOrBlockedRoles) {
   store::UserRole role = AddRole("Temp", "APP_TOKEN_BASE", "TEMP");
   std::string ks = StartKsUnchecked(a_, 0, "setrole:TEMP");
-  ASSERT_TRUE(roles_.Update(a_.id, role.id, {.status = Patch<int>::Of(2)}).ok());
+  ASSERT_THAT(roles_.Update(a_.id, role.id, {.status = Patch<int>::Of(2)}), IsOk());
   EXPECT_FALSE(Allows(ks, "apptoken.list"));
   EXPECT_TRUE(Allows(ks, "system.ping"));
-  ASSERT_TRUE(roles_.Delete(a_.id, role.id).ok());
-  EXPECT_EQ(authorizer_.Permissions(CallerOf(ks)).error().code, "INVALID_OBJECT_ID");
+  ASSERT_THAT(roles_.Delete(a_.id, role.id), IsOk());
+  EXPECT_THAT(authorizer_.Permissions(CallerOf(ks)), ApiErrorIs(errors::kInvalidObjectId));
 }
 
 TEST_F(AuthorizerTest, SetRoleNullLeavesOnlyAlwaysAllowed) {

@@ -1,9 +1,14 @@
 #include "services/permission_catalogue.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "testing/matchers.h"
 
 namespace ksgate::services {
 namespace {
+
+using ::ksgate::testing::IsOk;
 
 TEST(PermissionCatalogue, BuiltInParsesWithTheKalturaRoles) {
   const PermissionCatalogue& c = PermissionCatalogue::BuiltIn();
@@ -54,7 +59,7 @@ TEST(PermissionCatalogue, ParseAcceptsCommentsAndBlankLines) {
   Result<PermissionCatalogue> r = PermissionCatalogue::Parse(
       "# c\n\n[permission P]\ndescription = d\nactions = a.b  c.d\n[role R]\nid = 7\n"
       "permissions = P\n");
-  ASSERT_TRUE(r.ok()) << r.error().message();
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->permissions().at(0).actions, (std::vector<std::string>{"a.b", "c.d"}));
   EXPECT_TRUE(r->Granting("c.d").test(0));
   EXPECT_EQ(r->FindRoleById(7)->permission_names, "P");

@@ -1,18 +1,27 @@
 #include "services/session_service.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "services/test_fixture.h"
+#include "testing/matchers.h"
 
 namespace ksgate::services {
 namespace {
+
+using ::ksgate::testing::ApiErrorIs;
+using ::ksgate::testing::IsOk;
+using ::testing::_;
+using ::testing::ElementsAre;
+using ::testing::Pair;
 
 using SessionServiceTest = ServicesTest;
 
 TEST_F(SessionServiceTest, StartCapsExpiryAtThePartnersMaximum) {
   StartSessionRequest r{
       .secret = "adminA", .user_id = "u1", .type = 2, .partner_id = a_.id, .expiry = 999999};
-  Caller c = CallerOf(*sessions_.Start(r));
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::string ks, sessions_.Start(r));
+  Caller c = CallerOf(ks);
   EXPECT_EQ(c.parsed.fields.valid_until, kNow + 7200);
   EXPECT_EQ(c.parsed.fields.user, "u1");
   EXPECT_EQ(c.kind, SessionKind::kAdmin);
@@ -20,9 +29,10 @@ TEST_F(SessionServiceTest, StartCapsExpiryAtThePartnersMaximum) {
 
 TEST_F(SessionServiceTest, NegativeExpiryGivesAKsBornExpired) {
   StartSessionRequest r{.secret = "adminA", .partner_id = a_.id, .expiry = -10};
-  Caller c = CallerOf(*sessions_.Start(r));
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::string ks, sessions_.Start(r));
+  Caller c = CallerOf(ks);
   EXPECT_EQ(c.parsed.fields.valid_until, kNow - 10);
-  EXPECT_EQ(authenticator_.Validate(c).error().args[0].second, "EXPIRED");
+  EXPECT_THAT(authenticator_.Validate(c), IsInvalidKs("EXPIRED"));
 }
 
 TEST_F(SessionServiceTest, AdditionalAdminSecretSignsItsOwnAdminKs) {
@@ -35,28 +45,27 @@ TEST_F(SessionServiceTest, AdditionalAdminSecretSignsItsOwnAdminKs) {
 TEST_F(SessionServiceTest, UserSecretStartsOnlyUserSessions) {
   EXPECT_EQ(CallerOf(StartKs(a_, 0, "userA")).kind, SessionKind::kUser);
   StartSessionRequest r{.secret = "userA", .type = 2, .partner_id = a_.id};
-  EXPECT_EQ(sessions_.Start(r).error().code, "START_SESSION_ERROR");
+  EXPECT_THAT(sessions_.Start(r), ApiErrorIs(errors::kStartSessionError));
 }
 
 TEST_F(SessionServiceTest, AnotherPartnersSecretIsRejected) {
   StartSessionRequest r{.secret = "adminB", .type = 2, .partner_id = a_.id};
-  ApiError e = sessions_.Start(r).error();
-  EXPECT_EQ(e.code, "START_SESSION_ERROR");
-  EXPECT_EQ(e.args[0].second, std::to_string(a_.id));
+  EXPECT_THAT(sessions_.Start(r), ApiErrorIs(errors::kStartSessionError,
+                                             ElementsAre(Pair("PID", std::to_string(a_.id)))));
 }
 
 TEST_F(SessionServiceTest, BlockedPartnerCannotStartSessions) {
-  ASSERT_TRUE(store_.SetPartnerStatus(a_.id, store::PartnerStatus::kBlocked, kNow).ok());
+  ASSERT_THAT(store_.SetPartnerStatus(a_.id, store::PartnerStatus::kBlocked, kNow), IsOk());
   StartSessionRequest r{.secret = "adminA", .type = 2, .partner_id = a_.id};
-  EXPECT_EQ(sessions_.Start(r).error().code, "START_SESSION_ERROR");
-  EXPECT_EQ(sessions_.StartWidgetSession("_" + std::to_string(a_.id), 60).error().code,
-            "SERVICE_FORBIDDEN_CONTENT_BLOCKED");
+  EXPECT_THAT(sessions_.Start(r), ApiErrorIs(errors::kStartSessionError));
+  EXPECT_THAT(sessions_.StartWidgetSession("_" + std::to_string(a_.id), 60),
+              ApiErrorIs(errors::kServiceForbiddenContentBlocked));
 }
 
 TEST_F(SessionServiceTest, WidgetSessionIsAnAnonymousUserKs) {
   Result<WidgetSession, ApiError> w =
       sessions_.StartWidgetSession("_" + std::to_string(a_.id), 86400);
-  ASSERT_TRUE(w.ok());
+  ASSERT_THAT(w, IsOk());
   EXPECT_EQ(w->partner_id, a_.id);
   EXPECT_EQ(w->user_id, "0");
   Caller c = CallerOf(w->ks);
@@ -67,7 +76,7 @@ TEST_F(SessionServiceTest, WidgetSessionIsAnAnonymousUserKs) {
 
 TEST_F(SessionServiceTest, KsVersionFollowsThePartner) {
   store::NewPartner p{.name = "v1", .admin_secrets = {"s1"}, .secret = "u1", .ks_version = 1};
-  store::Partner v1 = *store_.CreatePartner(p, kNow);
+  KSGATE_ASSERT_OK_AND_ASSIGN(store::Partner v1, store_.CreatePartner(p, kNow));
   Caller c = CallerOf(StartKs(v1, 2, "s1"));
   EXPECT_EQ(c.parsed.version, 1);
   EXPECT_EQ(CallerOf(StartKs(a_, 2, "adminA")).parsed.version, 2);
@@ -77,7 +86,7 @@ TEST_F(SessionServiceTest, GetDescribesAKsWithoutCheckingExpiry) {
   std::string ks = StartKs(a_, 2, "adminA", "privacycontext:x,edit:*");
   clock_.AdvanceSeconds(100000);
   Result<SessionInfo, ApiError> info = sessions_.Get(CallerOf(ks), "");
-  ASSERT_TRUE(info.ok());
+  ASSERT_THAT(info, IsOk());
   EXPECT_EQ(info->partner_id, a_.id);
   EXPECT_EQ(info->session_type, 2);
   EXPECT_EQ(info->expiry, kNow + 7200);
@@ -87,31 +96,33 @@ TEST_F(SessionServiceTest, GetDescribesAKsWithoutCheckingExpiry) {
 
 TEST_F(SessionServiceTest, GetRejectsAnotherPartnersKs) {
   Caller mine = CallerOf(StartKs(a_, 2, "adminA"));
-  ApiError e = sessions_.Get(mine, StartKs(b_, 2, "adminB")).error();
-  EXPECT_EQ(e.code, "PARTNER_ACCESS_FORBIDDEN");
-  EXPECT_EQ(e.args[1].second, std::to_string(b_.id));
+  EXPECT_THAT(sessions_.Get(mine, StartKs(b_, 2, "adminB")),
+              ApiErrorIs(errors::kPartnerAccessForbidden,
+                         ElementsAre(_, Pair("ACCESSED_PID", std::to_string(b_.id)))));
 }
 
 TEST_F(SessionServiceTest, EndRevokesTheKsAndItsSessionId) {
   Caller c = CallerOf(StartKs(a_, 0, "adminA", "sessionid:s1"));
   Caller sibling = CallerOf(StartKs(a_, 0, "adminA", "sessionid:s1"));
   Caller other = CallerOf(StartKs(a_, 0, "adminA", "sessionid:s2"));
-  ASSERT_TRUE(sessions_.End(c).ok());
-  EXPECT_EQ(authenticator_.Validate(c).error().args[0].second, "LOGOUT");
-  EXPECT_EQ(authenticator_.Validate(sibling).error().args[0].second, "LOGOUT");
-  EXPECT_TRUE(authenticator_.Validate(other).ok());
+  ASSERT_THAT(sessions_.End(c), IsOk());
+  EXPECT_THAT(authenticator_.Validate(c), IsInvalidKs("LOGOUT"));
+  EXPECT_THAT(authenticator_.Validate(sibling), IsInvalidKs("LOGOUT"));
+  EXPECT_THAT(authenticator_.Validate(other), IsOk());
 }
 
-TEST_F(SessionServiceTest, EndWithoutKsDoesNothing) { EXPECT_TRUE(sessions_.End(Caller{}).ok()); }
+TEST_F(SessionServiceTest, EndWithoutKsDoesNothing) {
+  EXPECT_THAT(sessions_.End(Caller{}), IsOk());
+}
 
 TEST_F(SessionServiceTest, ParseRejectsTamperedAndForeignKss) {
   std::string ks = StartKs(a_, 2, "adminA");
   std::string tampered = ks;
   tampered[20] = tampered[20] == 'A' ? 'B' : 'A';
-  EXPECT_EQ(authenticator_.Parse(tampered).error().code, "INVALID_KS");
-  EXPECT_EQ(authenticator_.Parse(ks.substr(0, ks.size() / 2)).error().code, "INVALID_KS");
+  EXPECT_THAT(authenticator_.Parse(tampered), ApiErrorIs(errors::kInvalidKs));
+  EXPECT_THAT(authenticator_.Parse(ks.substr(0, ks.size() / 2)), ApiErrorIs(errors::kInvalidKs));
   ks::KsFields f{.partner_id = b_.id, .valid_until = kNow + 60, .type = 2};
-  EXPECT_EQ(authenticator_.Parse(ks::EncodeV2(f, "adminA", {})).error().code, "INVALID_KS");
+  EXPECT_THAT(authenticator_.Parse(ks::EncodeV2(f, "adminA", {})), ApiErrorIs(errors::kInvalidKs));
 }
 
 }  // namespace

@@ -1,13 +1,20 @@
 #include "store/caching_store.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <memory>
 
 #include "store/memory_store.h"
+#include "testing/matchers.h"
 
 namespace ksgate::store {
 namespace {
+
+using ::ksgate::testing::IsOk;
+using ::ksgate::testing::IsOkAndHolds;
+using ::ksgate::testing::StatusIs;
+using ::testing::Field;
 
 constexpr int64_t kNow = 1'700'000'000;
 
@@ -20,8 +27,11 @@ class CachingStoreTest : public ::testing::Test {
     backend_ = backend.get();
     cache_ = std::make_unique<CachingStore>(std::move(backend), clock_,
                                             CacheOptions{std::chrono::milliseconds(1000), 1000});
+  }
+
+  void SetUp() override {
     NewPartner p{.name = "p", .admin_secrets = {"a"}, .secret = "u"};
-    partner_ = *cache_->CreatePartner(p, kNow);
+    KSGATE_ASSERT_OK_AND_ASSIGN(partner_, cache_->CreatePartner(p, kNow));
   }
 
   AppToken Token(const std::string& id) {
@@ -40,59 +50,67 @@ class CachingStoreTest : public ::testing::Test {
 };
 
 TEST_F(CachingStoreTest, ServesReadsFromCacheUntilTheTtlPasses) {
-  ASSERT_TRUE(cache_->GetPartner(partner_.id).ok());
-  ASSERT_TRUE(backend_->SetPartnerStatus(partner_.id, PartnerStatus::kBlocked, kNow).ok());
-  EXPECT_EQ(cache_->GetPartner(partner_.id)->status, PartnerStatus::kActive) << "cached";
+  ASSERT_THAT(cache_->GetPartner(partner_.id), IsOk());
+  ASSERT_THAT(backend_->SetPartnerStatus(partner_.id, PartnerStatus::kBlocked, kNow), IsOk());
+  EXPECT_THAT(cache_->GetPartner(partner_.id),
+              IsOkAndHolds(Field(&Partner::status, PartnerStatus::kActive)))
+      << "cached";
   clock_.AdvanceSeconds(1);
-  EXPECT_EQ(cache_->GetPartner(partner_.id)->status, PartnerStatus::kBlocked) << "expired";
+  EXPECT_THAT(cache_->GetPartner(partner_.id),
+              IsOkAndHolds(Field(&Partner::status, PartnerStatus::kBlocked)))
+      << "expired";
 }
 
 TEST_F(CachingStoreTest, WritesThroughTheCacheAreSeenAtOnce) {
-  ASSERT_TRUE(cache_->GetPartner(partner_.id).ok());
-  ASSERT_TRUE(cache_->SetPartnerStatus(partner_.id, PartnerStatus::kBlocked, kNow).ok());
-  EXPECT_EQ(cache_->GetPartner(partner_.id)->status, PartnerStatus::kBlocked);
+  ASSERT_THAT(cache_->GetPartner(partner_.id), IsOk());
+  ASSERT_THAT(cache_->SetPartnerStatus(partner_.id, PartnerStatus::kBlocked, kNow), IsOk());
+  EXPECT_THAT(cache_->GetPartner(partner_.id),
+              IsOkAndHolds(Field(&Partner::status, PartnerStatus::kBlocked)));
 
-  ASSERT_TRUE(cache_->InsertAppToken(Token("0_aaaaaaaa")).ok());
-  AppToken before = *cache_->GetAppToken(partner_.id, "0_aaaaaaaa");
+  ASSERT_THAT(cache_->InsertAppToken(Token("0_aaaaaaaa")), IsOk());
+  KSGATE_ASSERT_OK_AND_ASSIGN(AppToken before, cache_->GetAppToken(partner_.id, "0_aaaaaaaa"));
   AppToken after = before;
   after.description = "changed";
-  ASSERT_TRUE(cache_->UpdateAppToken(before, after).ok());
-  EXPECT_EQ(cache_->GetAppToken(partner_.id, "0_aaaaaaaa")->description, "changed");
-  ASSERT_TRUE(cache_->DeleteAppToken(partner_.id, "0_aaaaaaaa", Revocation{"k1"}, kNow).ok());
-  EXPECT_EQ(cache_->GetAppToken(partner_.id, "0_aaaaaaaa").error().code(), StatusCode::kNotFound);
+  ASSERT_THAT(cache_->UpdateAppToken(before, after), IsOk());
+  EXPECT_THAT(cache_->GetAppToken(partner_.id, "0_aaaaaaaa"),
+              IsOkAndHolds(Field(&AppToken::description, "changed")));
+  ASSERT_THAT(cache_->DeleteAppToken(partner_.id, "0_aaaaaaaa", Revocation{"k1"}, kNow), IsOk());
+  EXPECT_THAT(cache_->GetAppToken(partner_.id, "0_aaaaaaaa"), StatusIs(StatusCode::kNotFound));
 }
 
 TEST_F(CachingStoreTest, NotFoundIsCachedAndClearedByAnInsertThroughTheCache) {
-  EXPECT_EQ(cache_->GetAppToken(partner_.id, "0_bbbbbbbb").error().code(), StatusCode::kNotFound);
-  ASSERT_TRUE(cache_->InsertAppToken(Token("0_bbbbbbbb")).ok());
-  EXPECT_TRUE(cache_->GetAppToken(partner_.id, "0_bbbbbbbb").ok());
-  EXPECT_EQ(cache_->GetPartner(99).error().code(), StatusCode::kNotFound);
+  EXPECT_THAT(cache_->GetAppToken(partner_.id, "0_bbbbbbbb"), StatusIs(StatusCode::kNotFound));
+  ASSERT_THAT(cache_->InsertAppToken(Token("0_bbbbbbbb")), IsOk());
+  EXPECT_THAT(cache_->GetAppToken(partner_.id, "0_bbbbbbbb"), IsOk());
+  EXPECT_THAT(cache_->GetPartner(99), StatusIs(StatusCode::kNotFound));
 }
 
 TEST_F(CachingStoreTest, RevocationIsSeenAtOnceThroughTheCacheAndWithinTheTtlOtherwise) {
   const std::vector<std::string> keys = {"ks-hash", "session-key"};
-  EXPECT_FALSE(*cache_->IsRevoked(keys, kNow));
-  ASSERT_TRUE(cache_->Revoke(Revocation{"session-key"}, kNow).ok());
-  EXPECT_TRUE(*cache_->IsRevoked(keys, kNow));
+  const std::vector<std::string> other = {"other"};
+  EXPECT_THAT(cache_->IsRevoked(keys, kNow), IsOkAndHolds(false));
+  ASSERT_THAT(cache_->Revoke(Revocation{"session-key"}, kNow), IsOk());
+  EXPECT_THAT(cache_->IsRevoked(keys, kNow), IsOkAndHolds(true));
 
-  EXPECT_FALSE(*cache_->IsRevoked(std::vector<std::string>{"other"}, kNow));
-  ASSERT_TRUE(backend_->Revoke(Revocation{"other"}, kNow).ok());  // another node
-  EXPECT_FALSE(*cache_->IsRevoked(std::vector<std::string>{"other"}, kNow));
+  EXPECT_THAT(cache_->IsRevoked(other, kNow), IsOkAndHolds(false));
+  ASSERT_THAT(backend_->Revoke(Revocation{"other"}, kNow), IsOk());  // another node
+  EXPECT_THAT(cache_->IsRevoked(other, kNow), IsOkAndHolds(false));
   clock_.AdvanceSeconds(1);
-  EXPECT_TRUE(*cache_->IsRevoked(std::vector<std::string>{"other"}, kNow));
+  EXPECT_THAT(cache_->IsRevoked(other, kNow), IsOkAndHolds(true));
 }
 
 TEST_F(CachingStoreTest, AStaleCompareAndSetDropsTheCachedCopy) {
-  ASSERT_TRUE(cache_->InsertAppToken(Token("0_cccccccc")).ok());
-  AppToken cached = *cache_->GetAppToken(partner_.id, "0_cccccccc");
+  ASSERT_THAT(cache_->InsertAppToken(Token("0_cccccccc")), IsOk());
+  KSGATE_ASSERT_OK_AND_ASSIGN(AppToken cached, cache_->GetAppToken(partner_.id, "0_cccccccc"));
   AppToken elsewhere = cached;
   elsewhere.description = "another node";
-  ASSERT_TRUE(backend_->UpdateAppToken(cached, elsewhere).ok());
+  ASSERT_THAT(backend_->UpdateAppToken(cached, elsewhere), IsOk());
   AppToken mine = cached;
   mine.description = "mine";
-  EXPECT_EQ(cache_->UpdateAppToken(cached, mine).code(), StatusCode::kAborted);
+  EXPECT_THAT(cache_->UpdateAppToken(cached, mine), StatusIs(StatusCode::kAborted));
   // The retry reads the backend's row, not the stale cached one.
-  EXPECT_EQ(cache_->GetAppToken(partner_.id, "0_cccccccc")->description, "another node");
+  EXPECT_THAT(cache_->GetAppToken(partner_.id, "0_cccccccc"),
+              IsOkAndHolds(Field(&AppToken::description, "another node")));
 }
 
 TEST_F(CachingStoreTest, RolesAreCachedByIdAndSystemName) {
@@ -101,14 +119,15 @@ TEST_F(CachingStoreTest, RolesAreCachedByIdAndSystemName) {
   r.name = "R";
   r.system_name = "SYS";
   r.permission_names = "*";
-  UserRole inserted = *cache_->InsertUserRole(r);
-  EXPECT_EQ(cache_->FindUserRoleBySystemName(partner_.id, "SYS")->id, inserted.id);
+  KSGATE_ASSERT_OK_AND_ASSIGN(UserRole inserted, cache_->InsertUserRole(r));
+  EXPECT_THAT(cache_->FindUserRoleBySystemName(partner_.id, "SYS"),
+              IsOkAndHolds(Field(&UserRole::id, inserted.id)));
   UserRole deleted = inserted;
   deleted.status = UserRoleStatus::kDeleted;
-  ASSERT_TRUE(cache_->UpdateUserRole(inserted, deleted).ok());
-  EXPECT_EQ(cache_->FindUserRoleBySystemName(partner_.id, "SYS").error().code(),
-            StatusCode::kNotFound);
-  EXPECT_EQ(cache_->GetUserRole(partner_.id, inserted.id).error().code(), StatusCode::kNotFound);
+  ASSERT_THAT(cache_->UpdateUserRole(inserted, deleted), IsOk());
+  EXPECT_THAT(cache_->FindUserRoleBySystemName(partner_.id, "SYS"),
+              StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(cache_->GetUserRole(partner_.id, inserted.id), StatusIs(StatusCode::kNotFound));
 }
 
 TEST_F(CachingStoreTest, ZeroTtlDisablesCaching) {
@@ -116,20 +135,21 @@ TEST_F(CachingStoreTest, ZeroTtlDisablesCaching) {
   MemoryStore* raw = backend.get();
   CachingStore uncached(std::move(backend), clock_, CacheOptions{std::chrono::milliseconds(0)});
   NewPartner p{.name = "p", .admin_secrets = {"a"}, .secret = "u"};
-  Partner created = *uncached.CreatePartner(p, kNow);
-  ASSERT_TRUE(uncached.GetPartner(created.id).ok());
-  ASSERT_TRUE(raw->SetPartnerStatus(created.id, PartnerStatus::kBlocked, kNow).ok());
-  EXPECT_EQ(uncached.GetPartner(created.id)->status, PartnerStatus::kBlocked);
+  KSGATE_ASSERT_OK_AND_ASSIGN(Partner created, uncached.CreatePartner(p, kNow));
+  ASSERT_THAT(uncached.GetPartner(created.id), IsOk());
+  ASSERT_THAT(raw->SetPartnerStatus(created.id, PartnerStatus::kBlocked, kNow), IsOk());
+  EXPECT_THAT(uncached.GetPartner(created.id),
+              IsOkAndHolds(Field(&Partner::status, PartnerStatus::kBlocked)));
 }
 
 TEST_F(CachingStoreTest, AFullCacheStartsOver) {
   for (int i = 0; i < 2500; ++i) {
     std::string key = std::to_string(i);
     key.insert(0, "k");  // not "k" + to_string(i): GCC 12 warns falsely (-Wrestrict) at -O3
-    EXPECT_FALSE(*cache_->IsRevoked(std::vector<std::string>{key}, kNow));
+    EXPECT_THAT(cache_->IsRevoked(std::vector<std::string>{key}, kNow), IsOkAndHolds(false));
   }
-  ASSERT_TRUE(cache_->Revoke(Revocation{"k5"}, kNow).ok());
-  EXPECT_TRUE(*cache_->IsRevoked(std::vector<std::string>{"k5"}, kNow));
+  ASSERT_THAT(cache_->Revoke(Revocation{"k5"}, kNow), IsOk());
+  EXPECT_THAT(cache_->IsRevoked(std::vector<std::string>{"k5"}, kNow), IsOkAndHolds(true));
 }
 
 }  // namespace

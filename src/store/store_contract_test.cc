@@ -5,6 +5,7 @@
 // limit, app tokens, persistence and concurrency; user roles are in
 // store_contract_user_roles_test.cc. The fixture is in store_contract_test.h.
 #include "store/store_contract_test.h"
+#include "store/test_util.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -21,16 +22,19 @@
 #include <vector>
 
 #include "store/store.h"
-#include "store/test_util.h"
+#include "testing/matchers.h"
 
 namespace ksgate::store {
 namespace {
 
-using ::ksgate::store::testing::IsOk;
+using ::ksgate::store::testing::Backend;
 using ::ksgate::store::testing::kNow;
-using ::ksgate::store::testing::StatusIs;
 using ::ksgate::store::testing::StoreContractTest;
+using ::ksgate::testing::IsOk;
+using ::ksgate::testing::IsOkAndHolds;
+using ::ksgate::testing::StatusIs;
 using ::testing::ElementsAre;
+using ::testing::Field;
 using ::testing::IsEmpty;
 
 // --- Migrations ------------------------------------------------------------------------------
@@ -132,7 +136,8 @@ TEST_P(StoreContractTest, SetPartnerStatusChangesStatusAndUpdatedAtOnly) {
   EXPECT_EQ(blocked->admin_secrets, p.admin_secrets);
 
   ASSERT_THAT(store_->SetPartnerStatus(p.id, PartnerStatus::kActive, kNow + 120), IsOk());
-  EXPECT_EQ(store_->GetPartner(p.id)->status, PartnerStatus::kActive);
+  EXPECT_THAT(store_->GetPartner(p.id),
+              IsOkAndHolds(Field(&Partner::status, PartnerStatus::kActive)));
 }
 
 TEST_P(StoreContractTest, SetPartnerStatusReturnsNotFoundForAnUnknownId) {
@@ -161,7 +166,8 @@ TEST_P(StoreContractTest, SetPartnerAdminSecretsValidates) {
               StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(store_->SetPartnerAdminSecrets(p.id + 100, {"a"}, kNow),
               StatusIs(StatusCode::kNotFound));
-  EXPECT_EQ(store_->GetPartner(p.id)->admin_secrets, p.admin_secrets);
+  EXPECT_THAT(store_->GetPartner(p.id),
+              IsOkAndHolds(Field(&Partner::admin_secrets, p.admin_secrets)));
 }
 
 // --- Revocation ------------------------------------------------------------------------------
@@ -505,16 +511,16 @@ TEST_P(StoreContractTest, UpdateComparesEveryFieldOfTheExpectedToken) {
     EXPECT_THAT(store_->UpdateAppToken(expected, updated), StatusIs(StatusCode::kAborted))
         << "expected differs in " << field;
   }
-  EXPECT_EQ(*store_->GetAppToken(p.id, "0_fields00"), full);
+  EXPECT_THAT(store_->GetAppToken(p.id, "0_fields00"), IsOkAndHolds(full));
 
   // Null and empty text are different values.
   ASSERT_THAT(store_->InsertAppToken(Token(p.id, "0_nulls000")), IsOk());
   AppToken empty = Token(p.id, "0_nulls000");
   empty.description = "";
   EXPECT_THAT(store_->UpdateAppToken(empty, empty), StatusIs(StatusCode::kAborted));
-  EXPECT_EQ(*store_->GetAppToken(p.id, "0_nulls000"), Token(p.id, "0_nulls000"));
+  EXPECT_THAT(store_->GetAppToken(p.id, "0_nulls000"), IsOkAndHolds(Token(p.id, "0_nulls000")));
   EXPECT_THAT(store_->UpdateAppToken(Token(p.id, "0_nulls000"), empty), IsOk());
-  EXPECT_EQ(*store_->GetAppToken(p.id, "0_nulls000"), empty);
+  EXPECT_THAT(store_->GetAppToken(p.id, "0_nulls000"), IsOkAndHolds(empty));
 }
 
 TEST_P(StoreContractTest, TwoUpdatesFromTheSameReadFirstWinsSecondIsAborted) {
@@ -531,7 +537,7 @@ TEST_P(StoreContractTest, TwoUpdatesFromTheSameReadFirstWinsSecondIsAborted) {
   longer.session_duration = 3600;
   ASSERT_THAT(store_->UpdateAppToken(*read, described), IsOk());
   EXPECT_THAT(store_->UpdateAppToken(*read, longer), StatusIs(StatusCode::kAborted));
-  EXPECT_EQ(*store_->GetAppToken(p.id, "0_race0000"), described);
+  EXPECT_THAT(store_->GetAppToken(p.id, "0_race0000"), IsOkAndHolds(described));
 
   // The loser re-reads, re-applies its change and wins: both changes are kept.
   Result<AppToken> reread = store_->GetAppToken(p.id, "0_race0000");
@@ -563,8 +569,8 @@ TEST_P(StoreContractTest, UpdateRejectsExpectedAndUpdatedOfDifferentTokens) {
   // Checked first: even when the updated token does not exist.
   EXPECT_THAT(store_->UpdateAppToken(a, Token(p.id, "0_missing0")),
               StatusIs(StatusCode::kInvalidArgument));
-  EXPECT_EQ(*store_->GetAppToken(p.id, "0_aaaaaaaa"), a);
-  EXPECT_EQ(*store_->GetAppToken(p.id, "0_bbbbbbbb"), b);
+  EXPECT_THAT(store_->GetAppToken(p.id, "0_aaaaaaaa"), IsOkAndHolds(a));
+  EXPECT_THAT(store_->GetAppToken(p.id, "0_bbbbbbbb"), IsOkAndHolds(b));
 }
 
 TEST_P(StoreContractTest, UpdateOfADeletedTokenIsNotFoundNotAborted) {

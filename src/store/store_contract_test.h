@@ -25,7 +25,8 @@
 #include "common/result.h"
 #include "store/records.h"
 #include "store/store.h"
-#include "store/test_util.h"
+#include "testing/matchers.h"
+#include "testing/scratch_dir.h"
 
 namespace ksgate::store::testing {
 
@@ -60,17 +61,15 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
     }
     if (GetParam().prepare) {
       Result<std::shared_ptr<void>> prepared = GetParam().prepare(dir_.path());
-      ASSERT_THAT(prepared, IsOk());
+      ASSERT_THAT(prepared, ::ksgate::testing::IsOk());
       prepared_ = std::move(prepared).value();
     }
     ASSERT_NO_FATAL_FAILURE(Open());
   }
 
   void Open() {
-    Result<std::unique_ptr<Store>> opened = GetParam().open(dir_.path());
-    ASSERT_THAT(opened, IsOk());
-    store_ = std::move(opened).value();
-    ASSERT_THAT(store_->Migrate(), IsOk());
+    KSGATE_ASSERT_OK_AND_ASSIGN(store_, GetParam().open(dir_.path()));
+    ASSERT_THAT(store_->Migrate(), ::ksgate::testing::IsOk());
   }
 
   void Reopen() {
@@ -84,7 +83,7 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
     p.admin_secrets = {name + "-admin"};
     p.secret = name + "-user";
     Result<Partner> created = store_->CreatePartner(p, kNow);
-    EXPECT_THAT(created, IsOk());
+    EXPECT_THAT(created, ::ksgate::testing::IsOk());
     return created.ok() ? *created : Partner();
   }
 
@@ -124,13 +123,13 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
 
   bool Revoked(std::vector<std::string> keys, int64_t now = kNow) {
     Result<bool> revoked = store_->IsRevoked(keys, now);
-    EXPECT_THAT(revoked, IsOk());
+    EXPECT_THAT(revoked, ::ksgate::testing::IsOk());
     return revoked.ok() && *revoked;
   }
 
   std::vector<std::string> ListIds(int64_t partner_id, const AppTokenQuery& query) {
     Result<AppTokenPage> page = store_->ListAppTokens(partner_id, query);
-    EXPECT_THAT(page, IsOk());
+    EXPECT_THAT(page, ::ksgate::testing::IsOk());
     std::vector<std::string> ids;
     if (page.ok()) {
       for (const AppToken& t : page->objects) ids.push_back(t.id);
@@ -140,7 +139,7 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
 
   int64_t TotalCount(int64_t partner_id, const AppTokenQuery& query) {
     Result<AppTokenPage> page = store_->ListAppTokens(partner_id, query);
-    EXPECT_THAT(page, IsOk());
+    EXPECT_THAT(page, ::ksgate::testing::IsOk());
     return page.ok() ? page->total_count : -1;
   }
 
@@ -159,7 +158,8 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
     AppToken d = Token(partner_id, "0_dddddddd", 300, 300);
     d.status = AppTokenStatus::kDisabled;
     d.session_user_id = "u1";
-    for (const AppToken& t : {a, b, c, d}) ASSERT_THAT(store_->InsertAppToken(t), IsOk());
+    for (const AppToken& t : {a, b, c, d})
+      ASSERT_THAT(store_->InsertAppToken(t), ::ksgate::testing::IsOk());
   }
 
   static AppTokenQuery AllOf() {
@@ -195,13 +195,13 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
   // Inserts `role`, expecting success; the stored role (id 0 on failure).
   UserRole AddRole(const UserRole& role) {
     Result<UserRole> inserted = store_->InsertUserRole(role);
-    EXPECT_THAT(inserted, IsOk());
+    EXPECT_THAT(inserted, ::ksgate::testing::IsOk());
     return inserted.ok() ? *inserted : UserRole();
   }
 
   std::vector<int64_t> ListRoleIds(int64_t partner_id, const UserRoleQuery& query) {
     Result<UserRolePage> page = store_->ListUserRoles(partner_id, query);
-    EXPECT_THAT(page, IsOk());
+    EXPECT_THAT(page, ::ksgate::testing::IsOk());
     std::vector<int64_t> ids;
     if (page.ok()) {
       for (const UserRole& r : page->objects) ids.push_back(r.id);
@@ -211,7 +211,7 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
 
   int64_t RoleTotalCount(int64_t partner_id, const UserRoleQuery& query) {
     Result<UserRolePage> page = store_->ListUserRoles(partner_id, query);
-    EXPECT_THAT(page, IsOk());
+    EXPECT_THAT(page, ::ksgate::testing::IsOk());
     return page.ok() ? page->total_count : -1;
   }
 
@@ -280,12 +280,12 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
                                            std::optional<int64_t> valid_until = std::nullopt,
                                            int64_t now = kNow) {
     Result<ActionsLimitState> state = store_->ConsumeAction(ks_hash, limit, valid_until, now);
-    EXPECT_THAT(state, IsOk());
+    EXPECT_THAT(state, ::ksgate::testing::IsOk());
     if (!state.ok()) return std::nullopt;
     return *state;
   }
 
-  ScratchDir dir_;
+  ::ksgate::testing::ScratchDir dir_;
   std::shared_ptr<void> prepared_;  // Backend::prepare's; released after store_ closes
   std::unique_ptr<Store> store_;
 };

@@ -15,16 +15,18 @@
 #include "store/records.h"
 #include "store/store.h"
 #include "store/store_contract_test.h"
-#include "store/test_util.h"
+#include "testing/matchers.h"
 
 namespace ksgate::store {
 namespace {
 
-using ::ksgate::store::testing::IsOk;
 using ::ksgate::store::testing::kNow;
-using ::ksgate::store::testing::StatusIs;
 using ::ksgate::store::testing::StoreContractTest;
+using ::ksgate::testing::IsOk;
+using ::ksgate::testing::IsOkAndHolds;
+using ::ksgate::testing::StatusIs;
 using ::testing::ElementsAre;
+using ::testing::Field;
 using ::testing::IsEmpty;
 
 // A role with every field set, including text that needs care in SQL.
@@ -248,7 +250,7 @@ TEST_P(StoreContractTest, UpdateUserRoleReturnsNotFoundForUnknownForeignOrDelete
   UserRole hijack = as_theirs;
   hijack.name = "Mine now";
   EXPECT_THAT(store_->UpdateUserRole(as_theirs, hijack), StatusIs(StatusCode::kNotFound));
-  EXPECT_EQ(*store_->GetUserRole(p.id, owned.id), owned);
+  EXPECT_THAT(store_->GetUserRole(p.id, owned.id), IsOkAndHolds(owned));
 
   const UserRole deleted = Deleted(owned);
   ASSERT_THAT(store_->UpdateUserRole(owned, deleted), IsOk());
@@ -273,7 +275,8 @@ TEST_P(StoreContractTest, UpdateUserRoleRejectsASystemNameClash) {
   clash.system_name = "EDITOR";
   clash.name = "Changed";
   EXPECT_THAT(store_->UpdateUserRole(viewer, clash), StatusIs(StatusCode::kAlreadyExists));
-  EXPECT_EQ(*store_->GetUserRole(p.id, viewer.id), viewer) << "nothing changes on error";
+  EXPECT_THAT(store_->GetUserRole(p.id, viewer.id), IsOkAndHolds(viewer))
+      << "nothing changes on error";
 
   // Keeping its own name, taking another partner's name or dropping the name is fine.
   UserRole same = viewer;
@@ -293,7 +296,8 @@ TEST_P(StoreContractTest, UpdateUserRoleRejectsASystemNameClash) {
   UserRole takes = viewer;
   takes.system_name = "EDITOR";
   EXPECT_THAT(store_->UpdateUserRole(nameless, takes), IsOk());
-  EXPECT_EQ(store_->FindUserRoleBySystemName(p.id, "EDITOR")->id, viewer.id);
+  EXPECT_THAT(store_->FindUserRoleBySystemName(p.id, "EDITOR"),
+              IsOkAndHolds(Field(&UserRole::id, viewer.id)));
 }
 
 TEST_P(StoreContractTest, DeletingAUserRoleNeverClashes) {
@@ -305,7 +309,8 @@ TEST_P(StoreContractTest, DeletingAUserRoleNeverClashes) {
   deleted.status = UserRoleStatus::kDeleted;
   EXPECT_THAT(store_->UpdateUserRole(viewer, deleted), IsOk());
   EXPECT_THAT(store_->GetUserRole(p.id, viewer.id), StatusIs(StatusCode::kNotFound));
-  EXPECT_EQ(store_->FindUserRoleBySystemName(p.id, "EDITOR")->name, "Editor");
+  EXPECT_THAT(store_->FindUserRoleBySystemName(p.id, "EDITOR"),
+              IsOkAndHolds(Field(&UserRole::name, "Editor")));
   EXPECT_THAT(store_->FindUserRoleBySystemName(p.id, "VIEWER"), StatusIs(StatusCode::kNotFound));
 }
 
@@ -326,7 +331,8 @@ TEST_P(StoreContractTest, UpdateUserRoleWithAStaleExpectedRoleIsAbortedAndChange
   EXPECT_THAT(store_->UpdateUserRole(read, stale), StatusIs(StatusCode::kAborted));
   EXPECT_THAT(store_->UpdateUserRole(read, Deleted(read)), StatusIs(StatusCode::kAborted))
       << "a stale delete is aborted too";
-  EXPECT_EQ(*store_->GetUserRole(p.id, read.id), first) << "an aborted update writes nothing";
+  EXPECT_THAT(store_->GetUserRole(p.id, read.id), IsOkAndHolds(first))
+      << "an aborted update writes nothing";
 }
 
 TEST_P(StoreContractTest, UpdateUserRoleComparesEveryFieldOfTheExpectedRole) {
@@ -352,7 +358,7 @@ TEST_P(StoreContractTest, UpdateUserRoleComparesEveryFieldOfTheExpectedRole) {
     EXPECT_THAT(store_->UpdateUserRole(expected, updated), StatusIs(StatusCode::kAborted))
         << "expected differs in " << field;
   }
-  EXPECT_EQ(*store_->GetUserRole(p.id, full.id), full);
+  EXPECT_THAT(store_->GetUserRole(p.id, full.id), IsOkAndHolds(full));
 }
 
 TEST_P(StoreContractTest, TwoUserRoleUpdatesFromTheSameReadFirstWinsSecondIsAborted) {
@@ -367,7 +373,7 @@ TEST_P(StoreContractTest, TwoUserRoleUpdatesFromTheSameReadFirstWinsSecondIsAbor
   tagged.tags = "a,b";
   ASSERT_THAT(store_->UpdateUserRole(*read, described), IsOk());
   EXPECT_THAT(store_->UpdateUserRole(*read, tagged), StatusIs(StatusCode::kAborted));
-  EXPECT_EQ(*store_->GetUserRole(p.id, inserted.id), described);
+  EXPECT_THAT(store_->GetUserRole(p.id, inserted.id), IsOkAndHolds(described));
 
   Result<UserRole> reread = store_->GetUserRole(p.id, inserted.id);
   ASSERT_THAT(reread, IsOk());
@@ -393,7 +399,7 @@ TEST_P(StoreContractTest, UpdateUserRoleChecksAbortedBeforeASystemNameClash) {
   EXPECT_THAT(store_->UpdateUserRole(viewer, clash), StatusIs(StatusCode::kAborted))
       << "a stale expected role is reported before the clash";
   EXPECT_THAT(store_->UpdateUserRole(renamed, clash), StatusIs(StatusCode::kAlreadyExists));
-  EXPECT_EQ(*store_->GetUserRole(p.id, viewer.id), renamed);
+  EXPECT_THAT(store_->GetUserRole(p.id, viewer.id), IsOkAndHolds(renamed));
 }
 
 TEST_P(StoreContractTest, UpdateUserRoleRejectsExpectedAndUpdatedOfDifferentRoles) {
@@ -413,8 +419,8 @@ TEST_P(StoreContractTest, UpdateUserRoleRejectsExpectedAndUpdatedOfDifferentRole
   missing.id = 999;
   EXPECT_THAT(store_->UpdateUserRole(a, missing), StatusIs(StatusCode::kInvalidArgument))
       << "checked first: even when the updated role does not exist";
-  EXPECT_EQ(*store_->GetUserRole(p.id, a.id), a);
-  EXPECT_EQ(*store_->GetUserRole(p.id, b.id), b);
+  EXPECT_THAT(store_->GetUserRole(p.id, a.id), IsOkAndHolds(a));
+  EXPECT_THAT(store_->GetUserRole(p.id, b.id), IsOkAndHolds(b));
 }
 
 TEST_P(StoreContractTest, ConcurrentUserRoleCompareAndSetUpdatesLoseNoIncrement) {
@@ -489,7 +495,7 @@ TEST_P(StoreContractTest, ListUserRolesExcludesDeletedRolesAndOtherPartners) {
   Partner other = AddPartner("other");
   FourRoles r = InsertFourRoles(*store_, p.id);
   UserRole theirs = AddRole(Role(other.id, "Theirs"));
-  UserRole gone = *store_->GetUserRole(p.id, r.b);
+  KSGATE_ASSERT_OK_AND_ASSIGN(UserRole gone, store_->GetUserRole(p.id, r.b));
   ASSERT_THAT(store_->UpdateUserRole(gone, Deleted(gone)), IsOk());
 
   EXPECT_THAT(ListRoleIds(p.id, AllRoles()), ElementsAre(r.a, r.c, r.d));
@@ -810,8 +816,8 @@ TEST_P(StoreContractTest, ReopenedFileStoreKeepsUserRoles) {
 
   ASSERT_NO_FATAL_FAILURE(Reopen());
 
-  EXPECT_EQ(*store_->GetUserRole(p.id, full.id), full);
-  EXPECT_EQ(*store_->FindUserRoleBySystemName(p.id, "KEPT"), kept);
+  EXPECT_THAT(store_->GetUserRole(p.id, full.id), IsOkAndHolds(full));
+  EXPECT_THAT(store_->FindUserRoleBySystemName(p.id, "KEPT"), IsOkAndHolds(kept));
   EXPECT_THAT(store_->GetUserRole(p.id, gone.id), StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(ListRoleIds(p.id, AllRoles()), ElementsAre(full.id, kept.id));
   EXPECT_THAT(store_->InsertUserRole(Role(p.id, "Again", "KEPT")),
@@ -838,7 +844,7 @@ TEST_P(StoreContractTest, UserRoleNamesAreUniqueAmongAPartnersLiveRoles) {
   UserRole renamed = second;
   renamed.name = "Editor";
   EXPECT_THAT(store_->UpdateUserRole(second, renamed), StatusIs(StatusCode::kAlreadyExists));
-  EXPECT_EQ(store_->GetUserRole(p.id, second.id)->name, "Writer");
+  EXPECT_THAT(store_->GetUserRole(p.id, second.id), IsOkAndHolds(Field(&UserRole::name, "Writer")));
 
   ASSERT_THAT(store_->UpdateUserRole(first, Deleted(first)), IsOk());
   EXPECT_THAT(store_->UpdateUserRole(second, renamed), IsOk()) << "a deleted role frees its name";

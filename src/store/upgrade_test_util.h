@@ -13,8 +13,12 @@
 #include "store/records.h"
 #include "store/store.h"
 #include "store/test_util.h"
+#include "testing/matchers.h"
 
 namespace ksgate::store::testing {
+
+using ::ksgate::testing::IsOk;
+using ::ksgate::testing::StatusIs;
 
 // `store` holds a fresh, unmigrated database; `migrate_to(v)` applies the migrations up to v
 // (the backend's MigrateToForTesting); `latest` is the newest version. Migrates to latest - 1,

@@ -16,6 +16,7 @@
 #include "store/postgres/pg_change_feed.h"
 #include "store/postgres/pg_store.h"
 #include "store/postgres/pg_test_util.h"
+#include "testing/matchers.h"
 #include "store/test_util.h"
 
 namespace ksgate::store {
@@ -26,8 +27,8 @@ using ::ksgate::store::postgres::testing::ChangeRecorder;
 using ::ksgate::store::postgres::testing::ScratchDatabase;
 using ::ksgate::store::postgres::testing::ServerControl;
 using ::ksgate::store::postgres::testing::TestDsn;
-using ::ksgate::store::testing::IsOk;
-using ::ksgate::store::testing::StatusIs;
+using ::ksgate::testing::IsOk;
+using ::ksgate::testing::StatusIs;
 
 constexpr int64_t kNow = 1'700'000'000;
 

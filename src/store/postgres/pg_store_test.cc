@@ -25,6 +25,7 @@
 #include "store/postgres/notify.h"
 #include "store/postgres/pg_change_feed.h"
 #include "store/postgres/pg_test_util.h"
+#include "testing/matchers.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/test_util.h"
@@ -40,8 +41,8 @@ using ::ksgate::store::postgres::testing::ChangeRecorder;
 using ::ksgate::store::postgres::testing::ScratchDatabase;
 using ::ksgate::store::postgres::testing::TestDsn;
 using ::ksgate::store::postgres::testing::WithDatabase;
-using ::ksgate::store::testing::IsOk;
-using ::ksgate::store::testing::StatusIs;
+using ::ksgate::testing::IsOk;
+using ::ksgate::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;

@@ -17,15 +17,19 @@
 #include "store/sqlite/migrations.h"
 #include "store/test_util.h"
 #include "store/upgrade_test_util.h"
+#include "testing/matchers.h"
+#include "testing/scratch_dir.h"
 
 namespace ksgate::store {
 namespace {
 
-using ::ksgate::store::testing::IsOk;
-using ::ksgate::store::testing::ScratchDir;
-using ::ksgate::store::testing::StatusIs;
+using ::ksgate::testing::IsOk;
+using ::ksgate::testing::IsOkAndHolds;
+using ::ksgate::testing::ScratchDir;
+using ::ksgate::testing::StatusIs;
 using ::testing::Contains;
 using ::testing::ElementsAre;
+using ::testing::Field;
 
 constexpr int64_t kNow = 1'700'000'000;
 
@@ -69,10 +73,9 @@ class SqliteStoreTest : public ::testing::Test {
  protected:
   std::string DbPath() const { return (dir_.path() / "ksgate.db").string(); }
 
-  std::unique_ptr<SqliteStore> OpenFile(const SqliteOptions& options = {}) {
-    Result<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(DbPath(), options);
-    EXPECT_THAT(store, IsOk());
-    return store.ok() ? std::move(store).value() : nullptr;
+  // The store on DbPath(); tests unwrap it with KSGATE_ASSERT_OK_AND_ASSIGN.
+  Result<std::unique_ptr<SqliteStore>> OpenFile(const SqliteOptions& options = {}) {
+    return SqliteStore::Open(DbPath(), options);
   }
 
   ScratchDir dir_;
@@ -94,8 +97,7 @@ TEST(SqliteMigrations, AreNumberedFromOneWithoutGaps) {
 }
 
 TEST_F(SqliteStoreTest, UpgradeFromThePreviousSchemaVersionKeepsTheData) {
-  std::unique_ptr<SqliteStore> store = OpenFile();
-  ASSERT_NE(store, nullptr);
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store, OpenFile());
   testing::ExpectUpgradeKeepsData(
       *store, [&](int version) { return store->MigrateToForTesting(version); },
       sqlite::Migrations().back().version);
@@ -105,12 +107,11 @@ TEST_F(SqliteStoreTest, UpgradeFromThePreviousSchemaVersionKeepsTheData) {
 }
 
 TEST_F(SqliteStoreTest, MigrateAppliesEveryMigrationOnceAndReportsTheLatestVersion) {
-  std::unique_ptr<SqliteStore> store = OpenFile();
-  ASSERT_NE(store, nullptr);
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store, OpenFile());
   const int latest = sqlite::Migrations().back().version;
   EXPECT_THAT(store->Migrate(), IsOk());
-  EXPECT_EQ(*store->Migrate(), latest);
-  EXPECT_EQ(*store->Migrate(), latest);
+  EXPECT_THAT(store->Migrate(), IsOkAndHolds(latest));
+  EXPECT_THAT(store->Migrate(), IsOkAndHolds(latest));
 
   RawDb raw(DbPath());
   EXPECT_THAT(raw.Column("SELECT version FROM schema_version ORDER BY version"),
@@ -118,7 +119,7 @@ TEST_F(SqliteStoreTest, MigrateAppliesEveryMigrationOnceAndReportsTheLatestVersi
 }
 
 TEST_F(SqliteStoreTest, MigrateCreatesTheDocumentedTablesAndIndexes) {
-  std::unique_ptr<SqliteStore> store = OpenFile();
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store, OpenFile());
   ASSERT_THAT(store->Migrate(), IsOk());
   RawDb raw(DbPath());
   std::vector<std::string> names = raw.Column("SELECT name FROM sqlite_master");
@@ -142,7 +143,7 @@ TEST_F(SqliteStoreTest, MigrateCreatesTheDocumentedTablesAndIndexes) {
 }
 
 TEST_F(SqliteStoreTest, FileDatabaseRunsInWalModeWithForeignKeys) {
-  std::unique_ptr<SqliteStore> store = OpenFile();
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store, OpenFile());
   ASSERT_THAT(store->Migrate(), IsOk());
   RawDb raw(DbPath());
   EXPECT_THAT(raw.Column("PRAGMA journal_mode"), ElementsAre("wal"));
@@ -154,7 +155,7 @@ TEST_F(SqliteStoreTest, FileDatabaseRunsInWalModeWithForeignKeys) {
 }
 
 TEST_F(SqliteStoreTest, AdminSecretsAreStoredNewlineJoinedInOrder) {
-  std::unique_ptr<SqliteStore> store = OpenFile();
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store, OpenFile());
   ASSERT_THAT(store->Migrate(), IsOk());
   ASSERT_THAT(store->CreatePartner(APartner(), kNow), IsOk());
   RawDb raw(DbPath());
@@ -162,7 +163,7 @@ TEST_F(SqliteStoreTest, AdminSecretsAreStoredNewlineJoinedInOrder) {
 }
 
 TEST_F(SqliteStoreTest, DeletedTokensStayAsRowsWithStatusDeleted) {
-  std::unique_ptr<SqliteStore> store = OpenFile();
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store, OpenFile());
   ASSERT_THAT(store->Migrate(), IsOk());
   ASSERT_THAT(store->CreatePartner(APartner(), kNow), IsOk());
   AppToken t;
@@ -183,7 +184,7 @@ TEST_F(SqliteStoreTest, DeletedTokensStayAsRowsWithStatusDeleted) {
 }
 
 TEST_F(SqliteStoreTest, CallsBeforeMigrateFailWithInternal) {
-  std::unique_ptr<SqliteStore> store = OpenFile();
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store, OpenFile());
   EXPECT_THAT(store->GetPartner(1), StatusIs(StatusCode::kInternal));
   EXPECT_THAT(store->CreatePartner(APartner(), kNow), StatusIs(StatusCode::kInternal));
   ASSERT_THAT(store->Migrate(), IsOk());
@@ -212,8 +213,8 @@ TEST_F(SqliteStoreTest, TwoStoresMigratingOneFileAtOnceApplyEachMigrationOnce) {
 }
 
 TEST_F(SqliteStoreTest, TwoStoresOnOneFileNeverHandOutTheSameIdOrTokenId) {
-  std::unique_ptr<SqliteStore> a = OpenFile();
-  std::unique_ptr<SqliteStore> b = OpenFile();
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> a, OpenFile());
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> b, OpenFile());
   ASSERT_THAT(a->Migrate(), IsOk());
   constexpr int kPerThread = 25;
   std::vector<std::thread> threads;
@@ -265,7 +266,7 @@ UserRole ARole(int64_t partner_id, std::string system_name = "") {
 }
 
 TEST_F(SqliteStoreTest, UserRolesAreRowsAndDeletedOnesStay) {
-  std::unique_ptr<SqliteStore> store = OpenFile();
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store, OpenFile());
   ASSERT_THAT(store->Migrate(), IsOk());
   ASSERT_THAT(store->CreatePartner(APartner(), kNow), IsOk());
   Result<UserRole> role = store->InsertUserRole(ARole(1, "EDITOR"));
@@ -280,7 +281,7 @@ TEST_F(SqliteStoreTest, UserRolesAreRowsAndDeletedOnesStay) {
 }
 
 TEST_F(SqliteStoreTest, UserRoleIdsContinueAfterTheHighestStoredId) {
-  std::unique_ptr<SqliteStore> store = OpenFile();
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store, OpenFile());
   ASSERT_THAT(store->Migrate(), IsOk());
   ASSERT_THAT(store->CreatePartner(APartner(), kNow), IsOk());
   RawDb raw(DbPath());
@@ -289,17 +290,18 @@ TEST_F(SqliteStoreTest, UserRoleIdsContinueAfterTheHighestStoredId) {
                      " permission_names, created_at, updated_at)"
                      " VALUES (7, 1, 'low', '', 1, '', 0, 0)"),
             SQLITE_OK);
-  EXPECT_EQ(store->InsertUserRole(ARole(1))->id, kFirstUserRoleId);
+  EXPECT_THAT(store->InsertUserRole(ARole(1)),
+              IsOkAndHolds(Field(&UserRole::id, kFirstUserRoleId)));
   ASSERT_EQ(raw.Exec("INSERT INTO user_roles (id, partner_id, name, system_name, status,"
                      " permission_names, created_at, updated_at)"
                      " VALUES (500, 1, 'high', '', 3, '', 0, 0)"),
             SQLITE_OK);
-  EXPECT_EQ(store->InsertUserRole(ARole(1))->id, 501);
+  EXPECT_THAT(store->InsertUserRole(ARole(1)), IsOkAndHolds(Field(&UserRole::id, 501)));
 }
 
 TEST_F(SqliteStoreTest, TwoStoresOnOneFileNeverHandOutTheSameRoleIdOrLiveSystemName) {
-  std::unique_ptr<SqliteStore> a = OpenFile();
-  std::unique_ptr<SqliteStore> b = OpenFile();
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> a, OpenFile());
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> b, OpenFile());
   ASSERT_THAT(a->Migrate(), IsOk());
   ASSERT_THAT(a->CreatePartner(APartner(), kNow), IsOk());
   constexpr int kPerThread = 20;
@@ -337,7 +339,7 @@ TEST_F(SqliteStoreTest, TwoStoresOnOneFileNeverHandOutTheSameRoleIdOrLiveSystemN
 }
 
 TEST_F(SqliteStoreTest, ConsumeActionWritesAKsHashRowWithTheRemainingActions) {
-  std::unique_ptr<SqliteStore> store = OpenFile();
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store, OpenFile());
   ASSERT_THAT(store->Migrate(), IsOk());
   ASSERT_THAT(store->ConsumeAction("h", 3, 5000, kNow), IsOk());
   ASSERT_THAT(store->ConsumeAction("h", 3, 9999, kNow + 1), IsOk());
@@ -348,8 +350,8 @@ TEST_F(SqliteStoreTest, ConsumeActionWritesAKsHashRowWithTheRemainingActions) {
 }
 
 TEST_F(SqliteStoreTest, TwoStoresOnOneFileConsumeExactlyTheLimit) {
-  std::unique_ptr<SqliteStore> a = OpenFile();
-  std::unique_ptr<SqliteStore> b = OpenFile();
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> a, OpenFile());
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> b, OpenFile());
   ASSERT_THAT(a->Migrate(), IsOk());
   constexpr int kLimit = 60;
   const testing::ConsumeCounts counts =
@@ -363,7 +365,7 @@ TEST_F(SqliteStoreTest, WritesReturnUnavailableWhileAnotherConnectionHoldsTheWri
   SqliteOptions quick;
   quick.busy_timeout = std::chrono::milliseconds(50);
   quick.busy_retries = 1;
-  std::unique_ptr<SqliteStore> store = OpenFile(quick);
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store, OpenFile(quick));
   ASSERT_THAT(store->Migrate(), IsOk());
   ASSERT_THAT(store->CreatePartner(APartner(), kNow), IsOk());
 
@@ -386,7 +388,7 @@ TEST_F(SqliteStoreTest, WritesReturnUnavailableWhileAnotherConnectionHoldsTheWri
 }
 
 TEST_F(SqliteStoreTest, AWriterWaitsForABriefLockInsteadOfFailing) {
-  std::unique_ptr<SqliteStore> store = OpenFile();
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store, OpenFile());
   ASSERT_THAT(store->Migrate(), IsOk());
   RawDb other(DbPath());
   ASSERT_EQ(other.Exec("BEGIN IMMEDIATE"), SQLITE_OK);
@@ -401,7 +403,7 @@ TEST_F(SqliteStoreTest, AWriterWaitsForABriefLockInsteadOfFailing) {
 TEST_F(SqliteStoreTest, ReadsSeeEveryCompletedWrite) {
   SqliteOptions options;
   options.max_readers = 2;
-  std::unique_ptr<SqliteStore> store = OpenFile(options);
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store, OpenFile(options));
   ASSERT_THAT(store->Migrate(), IsOk());
   std::vector<std::thread> threads;
   std::atomic<int> stale{0};
