@@ -2,69 +2,60 @@
 
 #include <string>
 #include <utility>
-#include <vector>
 
-#include "api/multirequest.h"
 #include "api/output.h"
 
 namespace ksgate::api {
 
-Response Dispatcher::Handle(const Request& request) const {
-  if (request.method == "OPTIONS") return PreflightResponse();
-  const int64_t start_micros = clock_.NowMicros();
-  auto elapsed = [&] { return static_cast<double>(clock_.NowMicros() - start_micros) / 1e6; };
-
-  Param url_params;
-  Result<Param, ApiError> decoded = DecodeRequestParams(request, options_.decode, &url_params);
-  if (!decoded.ok()) {
-    const OutputFormat format = FallbackFormat(&url_params, request.content_type);
-    return WriteResponse(format, {std::move(decoded).error()}, false, elapsed());
-  }
-  const Param& params = *decoded;
-  Result<OutputFormat, Response> format = ChooseFormat(params);
-  if (!format.ok()) return std::move(format).error();
-
-  RequestSessions sessions;
-  if (params.ScalarAt("service") != "multirequest") {
-    return WriteResponse(*format, {pipeline_.Run(params, request, sessions)}, false, elapsed());
-  }
-  Result<std::vector<const Param*>, ApiError> items =
-      MultiRequestItems(params, options_.max_multirequest_items);
-  if (!items.ok()) return WriteResponse(*format, {std::move(items).error()}, false, elapsed());
-  std::vector<CallResult> results;
-  results.reserve(items->size());
-  for (const Param* item : *items) {
-    const Param call = PrepareItem(*item, params, results);
-    if (call.ScalarAt("service") == "multirequest") {
-      results.push_back(ApiError::Of(errors::kServiceDoesNotExists, {"multirequest"}));
-      continue;
-    }
-    results.push_back(pipeline_.Run(call, request, sessions));
-  }
-  return WriteResponse(*format, results, true, elapsed());
-}
-
 namespace {
 
-// Serves a request at once on whatever thread advances it.
-class ImmediateExchange final : public Exchange {
+// An exchange whose answer is known from the start.
+class FixedExchange final : public Exchange {
  public:
-  ImmediateExchange(const Dispatcher& dispatcher, Request request)
-      : dispatcher_(dispatcher), request_(std::move(request)) {}
-  Step Advance(Mode) override { return Step::Respond(dispatcher_.Handle(request_)); }
+  explicit FixedExchange(Response response) : response_(std::move(response)) {}
+  Step Advance(Mode) override { return Step::Respond(std::move(response_)); }
   void Deliver(UpstreamAnswer) override {}
-  Response UpstreamFailed(UpstreamFailure) override { return Response{500, "text/plain", "", {}}; }
-  Response Overloaded() override { return Response{503, "text/plain", "", {}}; }
+  Response UpstreamFailed(UpstreamFailure) override { return {}; }
+  Response Overloaded() override { return {}; }
 
  private:
-  const Dispatcher& dispatcher_;
-  Request request_;
+  Response response_;
 };
 
 }  // namespace
 
+Dispatcher::Dispatcher(const ActionTable& table, const services::Authenticator& authenticator,
+                       const services::Authorizer& authorizer, const Clock& clock,
+                       const GatewayOptions& gateway, DispatcherOptions options)
+    : authenticator_(authenticator),
+      authorizer_(authorizer),
+      clock_(clock),
+      gateway_(gateway),
+      options_(options),
+      pipeline_(table, authenticator, authorizer, clock, gateway),
+      api_context_{pipeline_, clock, gateway, options.decode, options.max_multirequest_items} {}
+
 std::unique_ptr<Exchange> Dispatcher::Begin(Request request) const {
-  return std::make_unique<ImmediateExchange>(*this, std::move(request));
+  if (request.method == "OPTIONS") return std::make_unique<FixedExchange>(PreflightResponse());
+  return std::make_unique<ApiExchange>(api_context_, std::move(request));
+}
+
+Response Dispatcher::Handle(const Request& request) const {
+  std::unique_ptr<Exchange> exchange = Begin(request);
+  for (;;) {
+    Step step = exchange->Advance(Exchange::Mode::kMayBlock);
+    switch (step.kind) {
+      case Step::Kind::kRespond:
+        return std::move(step.response);
+      case Step::Kind::kNeedsStore:
+        continue;
+      case Step::Kind::kFetch:
+        exchange->Deliver(UpstreamAnswer{UpstreamFailure::kUnavailable, 0, "", ""});
+        continue;
+      case Step::Kind::kForward:
+        return exchange->UpstreamFailed(UpstreamFailure::kUnavailable);
+    }
+  }
 }
 
 Response Dispatcher::Reject(const Request& partial, std::string_view limit, uint64_t max) const {

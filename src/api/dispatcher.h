@@ -1,17 +1,20 @@
-// Dispatcher: the API front controller. A pure function from api::Request to api::Response
-// (style.md convention 11): decodes the parameters (params.h), chooses the output format
-// (output.h), runs the call, or each item of a multirequest (multirequest.h), through the call
-// pipeline (pipeline.h), and writes the results or KalturaAPIExceptions in that format.
+// Dispatcher: the API front controller and the api::RequestHandler the HTTP layer drives. It
+// routes each request to the exchange that serves it: Kaltura API v3 calls and multirequests
+// (api_exchange.h: parameters, output format, the call pipeline, the gate's upstream calls),
+// the gate's authorize endpoint (authorize.h), and CORS preflights.
 //
-// Thread-safe: Handle may be called concurrently from every I/O thread. The table,
-// authenticator, authorizer and clock must outlive *this.
+// Thread-safe: Begin and Reject may be called concurrently from every I/O thread. The table,
+// authenticator, authorizer, clock and gateway options must outlive *this.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 
 #include "api/action.h"
+#include "api/api_exchange.h"
+#include "api/gateway.h"
 #include "api/handler.h"
 #include "api/params.h"
 #include "api/pipeline.h"
@@ -33,23 +36,26 @@ class Dispatcher final : public RequestHandler {
  public:
   Dispatcher(const ActionTable& table, const services::Authenticator& authenticator,
              const services::Authorizer& authorizer, const Clock& clock,
-             DispatcherOptions options = {})
-      : pipeline_(table, authenticator, authorizer, clock), clock_(clock), options_(options) {}
+             const GatewayOptions& gateway, DispatcherOptions options = {});
 
   std::unique_ptr<Exchange> Begin(Request request) const override;
-
-  // The whole answer to `request`, served on this thread (waiting for the store if need be): for
-  // tests and tools. API errors are HTTP 200 with a KalturaAPIException body.
-  Response Handle(const Request& request) const;
 
   // The answer to a request the HTTP layer refused before reading it whole (`limit` names the
   // limit, `max` its value): REQUEST_LIMIT_EXCEEDED in the format the URL asked for.
   Response Reject(const Request& partial, std::string_view limit, uint64_t max) const override;
 
+  // The whole answer to `request`, served on the calling thread, which may wait for the store:
+  // for tests and tools. Upstream services are not called: their calls fail as unavailable.
+  Response Handle(const Request& request) const;
+
  private:
-  CallPipeline pipeline_;
+  const services::Authenticator& authenticator_;
+  const services::Authorizer& authorizer_;
   const Clock& clock_;
+  const GatewayOptions& gateway_;
   DispatcherOptions options_;
+  CallPipeline pipeline_;
+  ApiContext api_context_;
 };
 
 }  // namespace ksgate::api

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/strings.h"
+#include "store/blocking.h"
 
 namespace ksgate::api {
 
@@ -18,42 +19,65 @@ std::string_view PathOf(std::string_view target) { return target.substr(0, targe
 RequestSessions::Session& RequestSessions::Find(std::string_view ks,
                                                 const services::Authenticator& authenticator) {
   for (Session& s : sessions_) {
-    if (s.ks == ks) return s;
+    if (s.ks != ks) continue;
+    if (s.unsettled) {
+      s.parsed = authenticator.Parse(ks);
+      s.unsettled = store::WouldBlockNoted();
+    }
+    return s;
   }
   sessions_.push_back(
       Session{std::string(ks), authenticator.Parse(ks), std::nullopt, std::nullopt});
+  sessions_.back().unsettled = store::WouldBlockNoted();
   return sessions_.back();
 }
 
-CallResult CallPipeline::Run(const Param& params, const Request& request,
-                             RequestSessions& sessions) const {
-  KSGATE_ASSIGN_OR_RETURN(const ActionDef* action, ResolveAction(params));
+Result<AdmittedCall, ApiError> CallPipeline::Admit(const Param& params, const Request& request,
+                                                   RequestSessions& sessions) const {
+  AdmittedCall call;
+  KSGATE_ASSIGN_OR_RETURN(call.target, ResolveAction(params));
   KSGATE_ASSIGN_OR_RETURN(const Identity identity, ParseKs(params, sessions));
-  const int64_t now = clock_.NowSeconds();
-  KSGATE_ASSIGN_OR_RETURN(const Args args, BuildArguments(*action, params, now));
+  call.caller = identity.caller;
+  call.now = clock_.NowSeconds();
+  if (call.target.action != nullptr) {
+    KSGATE_ASSIGN_OR_RETURN(call.args, BuildArguments(*call.target.action, params, call.now));
+  }
   KSGATE_ASSIGN_OR_RETURN(const Void valid, ValidateKs(identity, request));
   (void)valid;
-  KSGATE_ASSIGN_OR_RETURN(const int64_t partner_id, Authorize(params, *action, identity));
-  const CallContext context{*identity.caller, partner_id, request.client_ip, PathOf(request.target),
-                            now};
-  return RunAction(*action, context, args);
+  KSGATE_ASSIGN_OR_RETURN(call.partner_id, Authorize(params, call.target, identity));
+  return call;
 }
 
-Result<const ActionDef*, ApiError> CallPipeline::ResolveAction(const Param& params) const {
+CallResult CallPipeline::AdmitAndRun(const Param& params, const Request& request,
+                                     RequestSessions& sessions) const {
+  KSGATE_ASSIGN_OR_RETURN(const AdmittedCall call, Admit(params, request, sessions));
+  if (call.target.action == nullptr) {
+    return ApiError::Of(errors::kServiceDoesNotExists, {AsciiLower(params.ScalarAt("service"))});
+  }
+  return Run(call, request);
+}
+
+Result<CallTarget, ApiError> CallPipeline::ResolveAction(const Param& params) const {
   const std::string_view service = params.ScalarAt("service");
   if (service.empty()) return ApiError::Of(errors::kServiceNotSpecified);
-  const std::string service_lower = AsciiLower(service);
-  if (!table_.HasService(service_lower)) {
-    return ApiError::Of(errors::kServiceDoesNotExists, {service_lower});
-  }
+  std::string service_lower = AsciiLower(service);
+  const bool local = table_.HasService(service_lower);
+  const std::optional<size_t> upstream = local ? std::nullopt : gateway_.UpstreamFor(service_lower);
+  if (!local && !upstream) return ApiError::Of(errors::kServiceDoesNotExists, {service_lower});
   const std::string_view action = params.ScalarAt("action");
   if (action.empty()) return ApiError::Of(errors::kActionNotSpecified);
   const std::string action_lower = AsciiLower(action);
-  const ActionDef* def = table_.Find(service_lower, action_lower);
-  if (def == nullptr) {
+  CallTarget target;
+  if (upstream) {
+    target.upstream = *upstream;
+    target.upstream_key = std::move(service_lower) + "." + action_lower;
+    return target;
+  }
+  target.action = table_.Find(service_lower, action_lower);
+  if (target.action == nullptr) {
     return ApiError::Of(errors::kActionDoesNotExists, {action_lower, service_lower});
   }
-  return def;
+  return target;
 }
 
 Result<CallPipeline::Identity, ApiError> CallPipeline::ParseKs(const Param& params,
@@ -75,23 +99,26 @@ Result<Void, ApiError> CallPipeline::ValidateKs(const Identity& identity,
                                                 const Request& request) const {
   RequestSessions::Session* session = identity.session;
   if (session == nullptr) return Void{};
-  if (!session->validated) {
-    session->validated = authenticator_.Validate(
-        *identity.caller, services::RequestInfo{request.client_ip, request.target});
-  }
-  return *session->validated;
+  if (session->validated) return *session->validated;
+  Result<Void, ApiError> validated = authenticator_.Validate(
+      *identity.caller, services::RequestInfo{request.client_ip, request.target});
+  if (!store::WouldBlockNoted()) session->validated = validated;
+  return validated;
 }
 
-Result<int64_t, ApiError> CallPipeline::Authorize(const Param& params, const ActionDef& action,
+Result<int64_t, ApiError> CallPipeline::Authorize(const Param& params, const CallTarget& target,
                                                   const Identity& identity) const {
   const services::Caller& caller = *identity.caller;
   const Param* p = params.Find("p");
   if (p == nullptr || params.ScalarAt("p").empty()) p = params.Find("partnerId");
   const int64_t request_partner = p != nullptr ? PhpIntCast(*p) : 0;
-  // Kaltura names the service by its lower-case id and the action as declared.
+  // Kaltura names the service by its lower-case id and the action as declared (an upstream
+  // action: as sent).
   auto forbidden = [&] {
+    const std::string_view action =
+        target.action != nullptr ? target.action->action : params.ScalarAt("action");
     return ApiError::Of(errors::kServiceForbidden,
-                        {AsciiLower(action.service) + "->" + std::string(action.action)});
+                        {AsciiLower(params.ScalarAt("service")) + "->" + std::string(action)});
   };
   int64_t partner_id = 0;
   if (caller.has_ks()) {
@@ -105,25 +132,36 @@ Result<int64_t, ApiError> CallPipeline::Authorize(const Param& params, const Act
 
   services::PermissionSet anonymous;
   const services::PermissionSet* permissions = &anonymous;
+  Result<services::PermissionSet, ApiError> computed = services::PermissionSet();
   if (RequestSessions::Session* session = identity.session) {
-    if (!session->permissions) session->permissions = authorizer_.Permissions(caller);
-    if (!session->permissions->ok()) return session->permissions->error();
-    permissions = &**session->permissions;
+    if (!session->permissions) {
+      computed = authorizer_.Permissions(caller);
+      if (!computed.ok()) return computed.error();
+      if (store::WouldBlockNoted()) {
+        permissions = &*computed;
+      } else {
+        session->permissions = std::move(computed);
+      }
+    }
+    if (session->permissions) permissions = &**session->permissions;
   } else {
     KSGATE_ASSIGN_OR_RETURN(anonymous, authorizer_.Permissions(caller));
   }
-  if (!authorizer_.Allows(*permissions, action.key)) {
+  if (!authorizer_.Allows(*permissions, target.key())) {
     if (!caller.has_ks() && partner_id == 0) return ApiError::Of(errors::kMissingKs);
     return forbidden();
   }
-  if (action.needs_ks && !caller.has_ks()) return ApiError::Of(errors::kMissingKs);
+  const bool needs_ks = target.action == nullptr || target.action->needs_ks;
+  if (needs_ks && !caller.has_ks()) return ApiError::Of(errors::kMissingKs);
   return partner_id;
 }
 
-CallResult CallPipeline::RunAction(const ActionDef& action, const CallContext& context,
-                                   const Args& args) const {
+CallResult CallPipeline::Run(const AdmittedCall& call, const Request& request) const {
+  const ActionDef& action = *call.target.action;
+  const CallContext context{*call.caller, call.partner_id, request.client_ip,
+                            PathOf(request.target), call.now};
   try {
-    return action.handler(context, args);
+    return action.handler(context, call.args);
   } catch (const std::exception& e) {
     spdlog::error("{}.{} failed: {}", action.service, action.action, e.what());
     return ApiError::Of(errors::kInternalServerError);

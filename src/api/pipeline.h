@@ -3,18 +3,24 @@
 // validate the KS → authorize → run. Each step is a method named after it, and each stops the
 // call with the error Kaltura reports at that point, so the order of errors is Kaltura's.
 //
-// A call is a whole request or one multirequest item (already prepared by multirequest.h).
-// Thread-safe: one pipeline serves every I/O thread. The table, authenticator, authorizer and
-// clock must outlive *this.
+// A call is a whole request or one multirequest item (already prepared by multirequest.h), for
+// a local action or for an action of an upstream service behind the gate (gateway.h): both are
+// admitted the same way; a local one then runs here, an upstream one is forwarded by the
+// caller.
+//
+// Thread-safe: one pipeline serves every I/O thread. The table, authenticator, authorizer,
+// clock and gateway options must outlive *this.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "api/action.h"
+#include "api/gateway.h"
 #include "api/output.h"
 #include "api/params.h"
 #include "api/request.h"
@@ -26,7 +32,9 @@ namespace ksgate::api {
 
 // The KSs one HTTP request uses, each parsed, validated and resolved to permissions at most
 // once however many multirequest items carry it (validation counts `actionslimit`: one use per
-// HTTP request). Not thread-safe: one per request.
+// HTTP request). An answer computed while a store call was refused on an I/O thread
+// (store/blocking.h) is not kept: the call runs again on a store thread. Not thread-safe: one
+// per request.
 class RequestSessions {
  public:
   struct Session {
@@ -34,26 +42,60 @@ class RequestSessions {
     Result<services::Caller, ApiError> parsed;
     std::optional<Result<Void, ApiError>> validated;
     std::optional<Result<services::PermissionSet, ApiError>> permissions;
+    bool unsettled = false;  // parsed while a store call was refused: parse again
   };
 
   // The session of `ks`, parsed on first use.
   Session& Find(std::string_view ks, const services::Authenticator& authenticator);
 
  private:
-  std::vector<Session> sessions_;
+  std::deque<Session> sessions_;  // a deque: references stay valid as sessions are added
+};
+
+// What a call is for: a local action, or an action of an upstream service.
+struct CallTarget {
+  const ActionDef* action = nullptr;  // a local action; null for an upstream one
+  size_t upstream = 0;                // the upstream, when action is null
+  std::string upstream_key;           // the upstream action's "service.action", lower-case
+
+  // "service.action", lower-case: what permissions grant.
+  const std::string& key() const { return action != nullptr ? action->key : upstream_key; }
+};
+
+// A call that passed every check: who makes it, for which partner, with which arguments.
+struct AdmittedCall {
+  CallTarget target;
+  const services::Caller* caller = nullptr;  // lives as long as the RequestSessions
+  int64_t partner_id = 0;
+  Args args;  // local actions only
+  int64_t now = 0;
 };
 
 class CallPipeline {
  public:
   CallPipeline(const ActionTable& table, const services::Authenticator& authenticator,
-               const services::Authorizer& authorizer, const Clock& clock)
-      : table_(table), authenticator_(authenticator), authorizer_(authorizer), clock_(clock) {}
+               const services::Authorizer& authorizer, const Clock& clock,
+               const GatewayOptions& gateway)
+      : table_(table),
+        authenticator_(authenticator),
+        authorizer_(authorizer),
+        clock_(clock),
+        gateway_(gateway) {}
 
-  // Runs one call whose parameters are `params`; `request` is the HTTP request it came in
-  // (client address and URI for the KS restrictions). Never throws: an exception from the
-  // action is logged and becomes INTERNAL_SERVERL_ERROR for this call only (one of the two
-  // exception fences, style.md convention 7).
-  CallResult Run(const Param& params, const Request& request, RequestSessions& sessions) const;
+  // Steps 2-10 for one call whose parameters are `params`; `request` is the HTTP request it
+  // came in (client address and URI for the KS restrictions). The first failing step's error.
+  Result<AdmittedCall, ApiError> Admit(const Param& params, const Request& request,
+                                       RequestSessions& sessions) const;
+
+  // Step 11 for an admitted local call. Never throws: an exception from the action is logged
+  // and becomes INTERNAL_SERVERL_ERROR for this call only (one of the two exception fences,
+  // style.md convention 7).
+  CallResult Run(const AdmittedCall& call, const Request& request) const;
+
+  // Admit, then Run a local call. An upstream call is SERVICE_DOES_NOT_EXISTS here: only an
+  // exchange can forward it.
+  CallResult AdmitAndRun(const Param& params, const Request& request,
+                         RequestSessions& sessions) const;
 
  private:
   // The KS in force for a call: none (anonymous) or one of the request's sessions.
@@ -63,8 +105,8 @@ class CallPipeline {
   };
 
   // §5 steps 2-4: SERVICE_NOT_SPECIFIED, SERVICE_DOES_NOT_EXISTS, ACTION_NOT_SPECIFIED,
-  // ACTION_DOES_NOT_EXISTS.
-  Result<const ActionDef*, ApiError> ResolveAction(const Param& params) const;
+  // ACTION_DOES_NOT_EXISTS (never for an upstream service: its actions are not known here).
+  Result<CallTarget, ApiError> ResolveAction(const Param& params) const;
   // Step 6: a KS that is present must parse (INVALID_KS).
   Result<Identity, ApiError> ParseKs(const Param& params, RequestSessions& sessions) const;
   // Step 8: the action's arguments, coerced to their declared types.
@@ -73,8 +115,8 @@ class CallPipeline {
   // Step 9: the KS may be used now, from here (once per KS and HTTP request).
   Result<Void, ApiError> ValidateKs(const Identity& identity, const Request& request) const;
   // Step 10: the partner the call acts for (returned), and the caller's permission to call
-  // `action`: SERVICE_FORBIDDEN, MISSING_KS, or the partner/role errors.
-  Result<int64_t, ApiError> Authorize(const Param& params, const ActionDef& action,
+  // `target`: SERVICE_FORBIDDEN, MISSING_KS, or the partner/role errors.
+  Result<int64_t, ApiError> Authorize(const Param& params, const CallTarget& target,
                                       const Identity& identity) const;
   // Step 11: the action itself, behind the exception fence.
   CallResult RunAction(const ActionDef& action, const CallContext& context, const Args& args) const;
@@ -83,6 +125,7 @@ class CallPipeline {
   const services::Authenticator& authenticator_;
   const services::Authorizer& authorizer_;
   const Clock& clock_;
+  const GatewayOptions& gateway_;
 };
 
 }  // namespace ksgate::api

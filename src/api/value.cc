@@ -129,6 +129,8 @@ constexpr std::array<bool, 256> MakeJsonPlain() {
 }
 constexpr std::array<bool, 256> kJsonPlain = MakeJsonPlain();
 
+}  // namespace
+
 void AppendJsonString(std::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
@@ -197,6 +199,8 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->append(data + run, s.size() - run);
   out->push_back('"');
 }
+
+namespace {
 
 void AppendJsonValue(const Value& v, std::string* out) {
   switch (v.kind()) {

@@ -67,6 +67,8 @@ class Value {
 // replaced by U+FFFD, one per maximal invalid subsequence, so the output is always valid.
 // Appends to *out. Thread-safe (pure).
 void AppendJson(const Value& v, std::string* out);
+// Appends `s` as a JSON string literal, escaped as AppendJson escapes strings.
+void AppendJsonString(std::string_view s, std::string* out);
 // The KalturaAPIException object: {"code","message","objectType","args"} in that order; args is
 // [] when empty, else an object of strings. Strings escaped as above. Appends to *out.
 void AppendJsonError(const ApiError& e, std::string* out);

@@ -32,7 +32,8 @@ App::App(std::unique_ptr<store::Store> backend, const Clock& clock, AppOptions o
       app_tokens_(store(), issuer_, clock),
       user_roles_(store(), catalogue_, clock),
       actions_(BuildActions()),
-      dispatcher_(actions_, authenticator_, authorizer_, clock, options.dispatcher) {}
+      gateway_(std::move(options.gateway)),
+      dispatcher_(actions_, authenticator_, authorizer_, clock, gateway_, options.dispatcher) {}
 
 App::~App() = default;
 
@@ -58,7 +59,16 @@ Result<std::unique_ptr<App>> App::Open(std::string_view url, const Clock& clock,
     return Status(version.error().code(), "cannot migrate " + store::RedactStoreUrl(url) + ": " +
                                               version.error().message());
   }
-  return std::make_unique<App>(std::move(backend), clock, std::move(options));
+  KSGATE_RETURN_IF_ERROR(api::ValidateGateway(options.gateway));
+  auto app = std::make_unique<App>(std::move(backend), clock, std::move(options));
+  for (const api::Upstream& upstream : app->gateway().upstreams) {
+    for (const std::string& service : upstream.services) {
+      if (app->actions().HasService(service)) {
+        return InvalidArgumentError("--upstream: ksgate serves \"" + service + "\" itself");
+      }
+    }
+  }
+  return app;
 }
 
 }  // namespace ksgate::app

@@ -15,6 +15,7 @@
 
 #include "api/action.h"
 #include "api/dispatcher.h"
+#include "api/gateway.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "services/app_token_service.h"
@@ -34,6 +35,8 @@ struct AppOptions {
   // other processes take effect within this. 0: no cache, every read goes to the store.
   std::chrono::milliseconds cache_ttl{1000};
   api::DispatcherOptions dispatcher;
+  // The gate: upstream services, authorize routes, the identity signing key.
+  api::GatewayOptions gateway;
 };
 
 class App {
@@ -47,8 +50,11 @@ class App {
   App& operator=(const App&) = delete;
 
   // Opens the store at `url` (store/open_store.h), applies pending migrations and wires the
-  // graph. Errors: the store's, with a one-line message naming what failed ("cannot open
-  // --db URL: ...", "cannot migrate URL: ...").
+  // graph. Errors, each with a one-line message naming what failed: the store's ("cannot open
+  // --db URL: ...", "cannot migrate URL: ..."); kInvalidArgument for gateway options naming a
+  // service twice or a service ksgate serves itself.
+  //
+  // The constructor takes options as they are: callers that did not check them use Open.
   static Result<std::unique_ptr<App>> Open(std::string_view url, const Clock& clock,
                                            AppOptions options = {});
 
@@ -69,6 +75,7 @@ class App {
   const services::UserRoleService& user_roles() const { return user_roles_; }
 
   const api::ActionTable& actions() const { return actions_; }
+  const api::GatewayOptions& gateway() const { return gateway_; }
   const api::Dispatcher& dispatcher() const { return dispatcher_; }
 
  private:
@@ -93,6 +100,7 @@ class App {
   services::UserRoleService user_roles_;
 
   api::ActionTable actions_;
+  const api::GatewayOptions gateway_;
   api::Dispatcher dispatcher_;
 };
 

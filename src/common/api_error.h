@@ -91,6 +91,16 @@ inline constexpr ErrorDef kRequestTooLarge{"REQUEST_LIMIT_EXCEEDED", "LIMIT,MAX"
                                            "Request exceeds the limit @LIMIT@ (maximum @MAX@)"};
 inline constexpr ErrorDef kInvalidJson{"INVALID_JSON", "REASON",
                                        "The request body is not valid JSON: @REASON@"};
+// ksgate's own: the store executor's queue is full (docs/operations.md); nothing was done.
+inline constexpr ErrorDef kServerBusy{
+    "SERVER_BUSY", "", "The server is too busy to handle the request now; try again"};
+// ksgate's own, the gate (docs/gateway.md): an upstream service did not answer a call.
+inline constexpr ErrorDef kUpstreamUnavailable{"UPSTREAM_UNAVAILABLE", "SERVICE",
+                                               "Service [@SERVICE@] is unavailable"};
+inline constexpr ErrorDef kUpstreamTimeout{"UPSTREAM_TIMEOUT", "SERVICE",
+                                           "Service [@SERVICE@] did not answer in time"};
+inline constexpr ErrorDef kUpstreamBadAnswer{
+    "UPSTREAM_BAD_ANSWER", "SERVICE", "Service [@SERVICE@] gave an answer that could not be read"};
 
 // Sessions and KS.
 inline constexpr ErrorDef kMissingKs{"MISSING_KS", "", "Missing KS, session not established"};

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <array>
@@ -118,6 +119,17 @@ std::string HexDigest(HashAlgorithm algorithm, std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = Digest(algorithm, data, digest);
   return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), size));
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (HMAC(FetchedMd(HashAlgorithm::kSha256), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac,
+           &size) == nullptr) {
+    Die("HMAC-SHA256");
+  }
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(mac), size));
 }
 
 std::string Sha1Raw(std::string_view data) {

@@ -15,6 +15,9 @@ enum class HashAlgorithm { kMd5, kSha1, kSha256, kSha512 };
 // Lowercase hex digest of `data`.
 std::string HexDigest(HashAlgorithm algorithm, std::string_view data);
 
+// Lowercase hex HMAC-SHA256 of `data` under `key` (64 characters).
+std::string HmacSha256Hex(std::string_view key, std::string_view data);
+
 // Raw SHA-1 (20 bytes).
 std::string Sha1Raw(std::string_view data);
 

@@ -25,4 +25,6 @@ bool TakeWouldBlock() {
   return was;
 }
 
+bool WouldBlockNoted() { return refused; }
+
 }  // namespace ksgate::store

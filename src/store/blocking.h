@@ -28,7 +28,10 @@ bool InInlineScope();
 // Notes, for this thread, that a store call was refused, and returns kWouldBlock.
 Status RefuseToBlock();
 
-// True if a store call was refused on this thread since the last call; clears the note.
+// True if a store call was refused on this thread since the last TakeWouldBlock(); clears the
+// note.
 bool TakeWouldBlock();
+// The same, without clearing the note: whether what was just computed may rest on a refusal.
+bool WouldBlockNoted();
 
 }  // namespace ksgate::store

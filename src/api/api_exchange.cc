@@ -1,0 +1,180 @@
+#include "api/api_exchange.h"
+
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "api/identity.h"
+#include "api/json_value.h"
+#include "api/multirequest.h"
+#include "common/strings.h"
+#include "store/blocking.h"
+
+namespace ksgate::api {
+
+namespace {
+
+// Deepest nesting taken from an upstream's JSON answer.
+constexpr size_t kMaxAnswerDepth = 64;
+
+// Header fields that describe one connection, not the request (RFC 9110 §7.6.1), and those the
+// HTTP layer writes itself: none of them is forwarded.
+bool IsHopByHop(std::string_view name) {
+  for (std::string_view hop : {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
+                               "proxy-authorization", "te", "trailer", "transfer-encoding",
+                               "upgrade", "host", "content-length", "x-forwarded-for"}) {
+    if (EqualsIgnoreCase(name, hop)) return true;
+  }
+  return false;
+}
+
+// The client's X-Forwarded-For with the client's own address appended.
+std::string ForwardedFor(const Request& request) {
+  const std::string_view earlier = request.Header("X-Forwarded-For");
+  if (earlier.empty()) return request.client_ip;
+  return std::string(earlier) + ", " + request.client_ip;
+}
+
+}  // namespace
+
+ApiExchange::ApiExchange(const ApiContext& context, Request request)
+    : context_(context), request_(std::move(request)), start_micros_(context.clock.NowMicros()) {}
+
+double ApiExchange::Elapsed() const {
+  return static_cast<double>(context_.clock.NowMicros() - start_micros_) / 1e6;
+}
+
+std::optional<Response> ApiExchange::Start() {
+  Param url_params;
+  Result<Param, ApiError> decoded = DecodeRequestParams(request_, context_.decode, &url_params);
+  if (!decoded.ok()) {
+    const OutputFormat format = FallbackFormat(&url_params, request_.content_type);
+    return WriteResponse(format, {std::move(decoded).error()}, false, Elapsed());
+  }
+  params_ = std::move(decoded).value();
+  Result<OutputFormat, Response> format = ChooseFormat(params_);
+  if (!format.ok()) return std::move(format).error();
+  format_ = std::move(format).value();
+  multi_ = params_.ScalarAt("service") == "multirequest";
+  if (!multi_) {
+    items_.push_back(&params_);
+    return std::nullopt;
+  }
+  Result<std::vector<const Param*>, ApiError> items =
+      MultiRequestItems(params_, context_.max_multirequest_items);
+  if (!items.ok()) return WriteResponse(format_, {std::move(items).error()}, false, Elapsed());
+  items_ = std::move(items).value();
+  results_.reserve(items_.size());
+  return std::nullopt;
+}
+
+Step ApiExchange::Advance(Mode mode) {
+  std::optional<store::InlineScope> inline_scope;
+  if (mode == Mode::kInline) inline_scope.emplace();
+  if (!started_) {
+    started_ = true;
+    if (std::optional<Response> done = Start()) return Step::Respond(std::move(*done));
+  }
+  // A refusal to wait noted before this turn says nothing about it.
+  store::TakeWouldBlock();
+  const bool may_block = mode == Mode::kMayBlock;
+  while (next_ < items_.size()) {
+    Param prepared;
+    const Param* call = items_[next_];
+    if (multi_) {
+      prepared = PrepareItem(*call, params_, results_);
+      call = &prepared;
+      if (call->ScalarAt("service") == "multirequest") {
+        results_.push_back(ApiError::Of(errors::kServiceDoesNotExists, {"multirequest"}));
+        ++next_;
+        continue;
+      }
+    }
+    Result<AdmittedCall, ApiError> admitted = context_.pipeline.Admit(*call, request_, sessions_);
+    if (!may_block && store::TakeWouldBlock()) return Step::NeedsStore();
+    if (!admitted.ok()) {
+      results_.push_back(std::move(admitted).error());
+      ++next_;
+      continue;
+    }
+    if (admitted->target.action == nullptr) return ToUpstream(*admitted, *call);
+    CallResult result = context_.pipeline.Run(*admitted, request_);
+    if (!may_block && store::TakeWouldBlock()) return Step::NeedsStore();
+    results_.push_back(std::move(result));
+    ++next_;
+  }
+  return Step::Respond(Finish());
+}
+
+Step ApiExchange::ToUpstream(const AdmittedCall& call, const Param& params) {
+  const Upstream& upstream = context_.gateway.upstreams[call.target.upstream];
+  pending_service_ = AsciiLower(params.ScalarAt("service"));
+  Step step;
+  step.upstream.upstream = call.target.upstream;
+  UpstreamRequest& out = step.upstream;
+  if (!multi_) {
+    // The request as received, to the upstream's URL.
+    step.kind = Step::Kind::kForward;
+    out.method = request_.method;
+    out.target = upstream.base_path + request_.target;
+    for (const auto& [name, value] : request_.headers) {
+      if (!IsHopByHop(name) && !IsGateHeader(name)) out.headers.emplace_back(name, value);
+    }
+    out.body = std::move(request_.body);
+  } else {
+    // The item alone, as a JSON call (format=1), so its result can be read back.
+    step.kind = Step::Kind::kFetch;
+    out.method = "POST";
+    out.target = upstream.base_path + "/api_v3/service/" + pending_service_ + "/action/" +
+                 std::string(params.ScalarAt("action"));
+    out.headers.emplace_back("Content-Type", "application/json");
+    out.headers.emplace_back("Accept", "application/json");
+    Param body = params;
+    body.Set("format", Param(Param::Kind::kNumber, "1"));
+    AppendParamJson(body, &out.body);
+  }
+  out.headers.emplace_back("X-Forwarded-For", ForwardedFor(request_));
+  for (auto& field : IdentityHeaders(*call.caller, NewRequestId(), out.method, out.target,
+                                     context_.gateway.signing_key, call.now)) {
+    out.headers.push_back(std::move(field));
+  }
+  return step;
+}
+
+ApiError ApiExchange::UpstreamError(UpstreamFailure failure) const {
+  switch (failure) {
+    case UpstreamFailure::kTimeout:
+      return ApiError::Of(errors::kUpstreamTimeout, {pending_service_});
+    case UpstreamFailure::kBadAnswer:
+      return ApiError::Of(errors::kUpstreamBadAnswer, {pending_service_});
+    default:
+      return ApiError::Of(errors::kUpstreamUnavailable, {pending_service_});
+  }
+}
+
+void ApiExchange::Deliver(UpstreamAnswer answer) {
+  const ApiError bad_answer = ApiError::Of(errors::kUpstreamBadAnswer, {pending_service_});
+  if (answer.failure != UpstreamFailure::kNone) {
+    results_.push_back(UpstreamError(answer.failure));
+  } else if (answer.status != 200) {
+    results_.push_back(bad_answer);
+  } else {
+    results_.push_back(ValueFromJson(answer.body, kMaxAnswerDepth, bad_answer));
+  }
+  ++next_;
+}
+
+Response ApiExchange::UpstreamFailed(UpstreamFailure failure) {
+  return WriteResponse(format_, {UpstreamError(failure)}, false, Elapsed());
+}
+
+Response ApiExchange::Overloaded() {
+  const ApiError busy = ApiError::Of(errors::kServerBusy);
+  if (!started_ || !multi_) return WriteResponse(format_, {busy}, false, Elapsed());
+  while (results_.size() < items_.size()) results_.push_back(busy);
+  return Finish();
+}
+
+Response ApiExchange::Finish() const { return WriteResponse(format_, results_, multi_, Elapsed()); }
+
+}  // namespace ksgate::api

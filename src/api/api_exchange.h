@@ -1,0 +1,72 @@
+// ApiExchange: one Kaltura API v3 request (a call, or a multirequest) served as the steps of
+// api/handler.h. Parameters are decoded and the output format chosen first; then each call (each
+// multirequest item in turn, prepared by multirequest.h) is admitted by the call pipeline and
+// either run here (a local action) or handed to the HTTP layer for an upstream service: a
+// single call is forwarded as received and its answer relayed (kForward); a multirequest item
+// is sent as a JSON request of its own and its answer taken back (kFetch), so later items can
+// refer to it.
+//
+// On an I/O thread (Mode::kInline) a call that needs the database is abandoned where the store
+// refused to wait, with nothing done, and the exchange asks for a store thread (kNeedsStore),
+// where the call runs again from its start. Calls before it keep their results.
+//
+// Not thread-safe (api/handler.h: one thread at a time). The context must outlive *this.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "api/gateway.h"
+#include "api/handler.h"
+#include "api/output.h"
+#include "api/params.h"
+#include "api/pipeline.h"
+#include "common/clock.h"
+
+namespace ksgate::api {
+
+// What every ApiExchange shares: owned by the Dispatcher.
+struct ApiContext {
+  const CallPipeline& pipeline;
+  const Clock& clock;
+  const GatewayOptions& gateway;
+  DecodeLimits decode;
+  size_t max_multirequest_items;
+};
+
+class ApiExchange final : public Exchange {
+ public:
+  ApiExchange(const ApiContext& context, Request request);
+
+  Step Advance(Mode mode) override;
+  void Deliver(UpstreamAnswer answer) override;
+  Response UpstreamFailed(UpstreamFailure failure) override;
+  Response Overloaded() override;
+
+ private:
+  // Decodes the parameters and chooses the format; an answer when the request ends there.
+  std::optional<Response> Start();
+  // The step for an admitted call to an upstream service.
+  Step ToUpstream(const AdmittedCall& call, const Param& params);
+  // The API error for an upstream failure of the pending call.
+  ApiError UpstreamError(UpstreamFailure failure) const;
+  Response Finish() const;
+  double Elapsed() const;
+
+  const ApiContext& context_;
+  Request request_;
+  int64_t start_micros_;
+  bool started_ = false;
+  Param params_;
+  OutputFormat format_;
+  bool multi_ = false;
+  std::vector<const Param*> items_;  // into params_
+  size_t next_ = 0;                  // the item being served
+  std::vector<CallResult> results_;  // of the items before next_
+  RequestSessions sessions_;
+  std::string pending_service_;  // the upstream service of a kFetch or kForward step
+};
+
+}  // namespace ksgate::api
