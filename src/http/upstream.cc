@@ -16,6 +16,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/ip/basic_resolver.hpp>
 #include <boost/asio/write.hpp>
@@ -30,6 +31,7 @@
 #include <charconv>
 #include <ctime>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <utility>
 
