@@ -87,14 +87,14 @@ class UpstreamClient {
   UpstreamClient(const UpstreamClient&) = delete;
   UpstreamClient& operator=(const UpstreamClient&) = delete;
 
-  // Sends `request` (HTTP/1.1, with Host, Content-Length and keep-alive added) and returns the
-  // upstream's whole answer: status, Content-Type and body (chunked encoding removed). A broken
-  // pooled connection is retried once on a fresh one when nothing of the answer was read (see
-  // Retry above). Failures are reported in the answer (status 0, content_type and body empty),
-  // never thrown: kUnavailable (no such upstream, a request that cannot be written, the name
-  // does not resolve, connection refused or unreachable, closed or reset before the answer
-  // ended), kTimeout (an operation took longer than options.timeout), kBadAnswer (not HTTP, a
-  // 101, head over header_limit, body over fetch_limit).
+  // Sends `request` (HTTP/1.1, with Host, Content-Length and keep-alive added as said above)
+  // and returns the upstream's whole answer: status, Content-Type and body (chunked encoding
+  // removed). A broken pooled connection is retried once on a fresh one when nothing of the
+  // answer was read (see Retry above). Failures are reported in the answer (status 0, content_type
+  // and body empty), never thrown: kUnavailable (no such upstream, a request that cannot be
+  // written, the name does not resolve, connection refused or unreachable, closed or reset before
+  // the answer ended), kTimeout (an operation took longer than options.timeout), kBadAnswer (not
+  // HTTP, a 101, head over header_limit, body over fetch_limit).
   Task<api::UpstreamAnswer> Fetch(const api::UpstreamRequest& request);
 
   // Sends `request` and relays the upstream's answer to `client` as it arrives: the status line
