@@ -107,14 +107,6 @@ bool IsReservedHeader(std::string_view name, bool has_content_type) {
          (has_content_type && IEquals(name, "Content-Type"));
 }
 
-bool IsToken(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), IsTokenChar);
-}
-
-bool IsValidHeaderValue(std::string_view value) {
-  return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
-}
-
 void AppendNumber(std::string& out, uint64_t n) {
   char digits[24];
   const auto [end, err] = std::to_chars(digits, digits + sizeof digits, n);
@@ -126,6 +118,14 @@ void AppendNumber(std::string& out, uint64_t n) {
 bool IsTokenChar(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   return c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
+
+bool IsToken(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), IsTokenChar);
+}
+
+bool IsValidHeaderValue(std::string_view value) {
+  return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
 
 std::string_view DateLine(std::time_t now) {
@@ -157,6 +157,8 @@ std::string_view FormatHead(const api::Response& response, const HeadOptions& op
   }
   const int status = answer->status;
   const bool has_body = status != 204 && status != 304;
+  // The 500 that replaces a bad status carries its own body, whatever options.framing says.
+  const BodyFraming framing = answer == &response ? options.framing : BodyFraming::kResponseBody;
   out.clear();
   out.append("HTTP/1.1 ");
   AppendNumber(out, static_cast<uint64_t>(status));
@@ -169,9 +171,21 @@ std::string_view FormatHead(const api::Response& response, const HeadOptions& op
     out.append("Content-Type: ").append(answer->content_type).append("\r\n");
   }
   if (has_body) {
-    out.append("Content-Length: ");
-    AppendNumber(out, answer->body.size());
-    out.append("\r\n");
+    switch (framing) {
+      case BodyFraming::kResponseBody:
+        out.append("Content-Length: ");
+        AppendNumber(out, answer->body.size());
+        out.append("\r\n");
+        break;
+      case BodyFraming::kLength:
+        out.append("Content-Length: ");
+        AppendNumber(out, options.content_length);
+        out.append("\r\n");
+        break;
+      case BodyFraming::kChunked:
+        out.append("Transfer-Encoding: chunked\r\n");
+        break;
+    }
   }
   out.append(options.keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
   for (const auto& [name, value] : answer->headers) {
@@ -184,7 +198,7 @@ std::string_view FormatHead(const api::Response& response, const HeadOptions& op
     out.append(name).append(": ").append(value).append("\r\n");
   }
   out.append("\r\n");
-  if (!has_body || options.head_only) return {};
+  if (!has_body || options.head_only || framing != BodyFraming::kResponseBody) return {};
   return answer->body;
 }
 

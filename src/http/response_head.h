@@ -1,8 +1,10 @@
 // The status line and header block of an HTTP/1.1 response, written by hand into one string:
-// server.cc sends it and the body with one gather write. Pure functions over api::Response (the
-// only side effect is a log line for a handler's mistakes); no HTTP library types. Thread-safe.
+// server.cc sends it and the body with one gather write; upstream.cc writes the heads of relayed
+// answers with it, their body framed apart. Pure functions over api::Response (the only side
+// effect is a log line for a handler's mistakes); no HTTP library types. Thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <ctime>
 #include <string>
 #include <string_view>
@@ -10,6 +12,13 @@
 #include "api/response.h"
 
 namespace ksgate::http {
+
+// What a head announces of the body that follows it.
+enum class BodyFraming {
+  kResponseBody,  // response.body follows: "Content-Length: <its size>"
+  kLength,        // a body sent apart follows (a relayed one): "Content-Length: <content_length>"
+  kChunked,       // a body sent apart follows in chunks: "Transfer-Encoding: chunked"
+};
 
 struct HeadOptions {
   // "Connection: keep-alive" when true, else "Connection: close".
@@ -19,6 +28,9 @@ struct HeadOptions {
   bool head_only = false;
   // The time for the Date header, in Unix seconds.
   std::time_t now = 0;
+  // With kLength and kChunked, response.body is ignored: the caller sends the body itself.
+  BodyFraming framing = BodyFraming::kResponseBody;
+  uint64_t content_length = 0;  // the body's size with BodyFraming::kLength
 };
 
 // Writes into `out`, replacing what it held, the head of `response`:
@@ -27,7 +39,8 @@ struct HeadOptions {
 //   Server: ksgate
 //   Date: <options.now as an IMF-fixdate>
 //   Content-Type: <content_type>     unless it is empty or holds CR, LF or NUL
-//   Content-Length: <body size>      except for 204 and 304
+//   Content-Length: <body size>      or Transfer-Encoding: chunked, as options.framing says;
+//                                    neither for 204 and 304
 //   Connection: keep-alive | close
 //   <name>: <value>                  each of response.headers in order, except those this
 //                                    function writes itself (Content-Length, Transfer-Encoding,
@@ -36,11 +49,12 @@ struct HeadOptions {
 //                                    not an HTTP token, a value with CR, LF or NUL: logged)
 //   <empty line>
 // each line ending in CRLF. Returns what follows the head on the wire: a view of response.body
-// (valid while `response` is), or an empty view for 204, 304 and options.head_only.
+// (valid while `response` is), or an empty view for 204, 304, options.head_only and a body
+// framed apart (kLength, kChunked).
 //
 // A status outside 200..999 is a handler bug: it is logged and the answer becomes a 500 with
 // Content-Type text/plain, no other headers and the body "Internal Server Error\n" (the returned
-// view is then of static storage).
+// view is then of static storage, whatever options.framing says).
 std::string_view FormatHead(const api::Response& response, const HeadOptions& options,
                             std::string& out);
 
@@ -51,5 +65,11 @@ std::string_view DateLine(std::time_t now);
 
 // True for the characters of an HTTP token (RFC 9110 5.6.2), which header names and methods are.
 bool IsTokenChar(char c);
+
+// True for a non-empty string of token characters: a valid header name or method.
+bool IsToken(std::string_view s);
+
+// True for a header value this layer writes: one without CR, LF or NUL (obs-text allowed).
+bool IsValidHeaderValue(std::string_view value);
 
 }  // namespace ksgate::http

@@ -28,6 +28,9 @@ TEST(FormatHead, WritesEveryBranch) {
   const HeadOptions kKeep{.keep_alive = true, .now = kNow};
   const HeadOptions kClose{.keep_alive = false, .now = kNow};
   const HeadOptions kHead{.keep_alive = true, .head_only = true, .now = kNow};
+  const HeadOptions kLength{
+      .keep_alive = true, .now = kNow, .framing = BodyFraming::kLength, .content_length = 12345};
+  const HeadOptions kChunked{.keep_alive = false, .now = kNow, .framing = BodyFraming::kChunked};
   const std::string k500 = Head("HTTP/1.1 500 Internal Server Error",
                                 "Content-Type: text/plain\r\nContent-Length: 22\r\n"
                                 "Connection: keep-alive\r\n");
@@ -157,6 +160,32 @@ TEST(FormatHead, WritesEveryBranch) {
             "Content-Length: 0\r\nConnection: keep-alive\r\n"
             "X-Empty: \r\nX-Tab: a\tb\r\nX-Utf8: caf\xc3\xa9\r\n!#$%&'*+-.^_`|~0aZ: token\r\n"),
        ""},
+      {"body framed apart by length: response.body is not sent",
+       {200, "text/plain", "ignored", {}},
+       kLength,
+       Head("HTTP/1.1 200 OK",
+            "Content-Type: text/plain\r\nContent-Length: 12345\r\nConnection: keep-alive\r\n"),
+       ""},
+      {"body framed apart in chunks: the handler's framing fields dropped",
+       {200, "", "", Headers{{"Transfer-Encoding", "gzip"}, {"Content-Length", "3"}}},
+       kChunked,
+       Head("HTTP/1.1 200 OK", "Transfer-Encoding: chunked\r\nConnection: close\r\n"),
+       ""},
+      {"204 framed apart: no framing field",
+       {204, "", "", {}},
+       kChunked,
+       Head("HTTP/1.1 204 No Content", "Connection: close\r\n"),
+       ""},
+      {"304 framed apart by length: no framing field",
+       {304, "", "", {}},
+       kLength,
+       Head("HTTP/1.1 304 Not Modified", "Connection: keep-alive\r\n"),
+       ""},
+      {"bad status framed apart: the 500 carries its own body",
+       {42, "", "", {}},
+       kLength,
+       k500,
+       "Internal Server Error\n"},
   };
   for (const Case& c : cases) {
     std::string out = "stale";
@@ -187,6 +216,22 @@ TEST(DateLine, FormatsImfFixdateInUtc) {
       {0, "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"},
   };
   for (const auto& [now, line] : cases) EXPECT_EQ(DateLine(now), line) << now;
+}
+
+TEST(IsToken, IsANonEmptyRunOfTokenCharacters) {
+  EXPECT_TRUE(IsToken("GET"));
+  EXPECT_TRUE(IsToken("X-Ksgate-Partner"));
+  EXPECT_FALSE(IsToken(""));
+  EXPECT_FALSE(IsToken("Bad Name"));
+  EXPECT_FALSE(IsToken("X:Y"));
+}
+
+TEST(IsValidHeaderValue, RefusesCrLfAndNul) {
+  EXPECT_TRUE(IsValidHeaderValue(""));
+  EXPECT_TRUE(IsValidHeaderValue("a\tb caf\xc3\xa9"));
+  EXPECT_FALSE(IsValidHeaderValue("a\r\nInjected: 1"));
+  EXPECT_FALSE(IsValidHeaderValue("a\nb"));
+  EXPECT_FALSE(IsValidHeaderValue(std::string("a\0b", 3)));
 }
 
 TEST(IsTokenChar, AcceptsExactlyTheTokenCharacters) {

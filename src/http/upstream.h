@@ -1,9 +1,36 @@
 // UpstreamClient: how the gate talks to the upstream services behind it — one client per I/O
 // thread, with keep-alive connections pooled per upstream and reused by that thread's requests.
-// Internal to http/ (it speaks Asio types): included by server.cc and upstream.cc only.
+// Internal to http/ (it speaks Asio types): included by server.cc, upstream.cc
+// and upstream_test.cc only.
 //
-// Every operation is bounded by UpstreamOptions::timeout (connect, send, the answer's head, and
-// each read of its body), so a slow, dead or hostile upstream costs its own requests only.
+// Every operation is bounded by UpstreamOptions::timeout (resolve, connect, send, the answer's
+// head, and each read of its body), so a slow, dead or hostile upstream costs its own requests
+// only.
+//
+// Connections. A call takes the most recently used idle connection of its upstream whose socket
+// shows nothing to read (an upstream that closed it, or sent anything unasked, is seen before
+// the request is written), else opens one. After the answer was read to its end, the connection
+// goes back to the pool unless the answer ended it: "Connection: close", HTTP/1.0 without
+// "Connection: keep-alive", a body delimited by the upstream closing, bytes after the answer, a
+// failure, or CloseIdle() was called. A full pool closes its least recently used connection.
+//
+// Retry. A call that took a pooled connection and found it closed or reset by the upstream (not
+// timed out) is made once more, on a new connection, when nothing of an answer was read and
+// either the method is idempotent (GET, HEAD, OPTIONS, TRACE, PUT, DELETE: the upstream may have
+// read the request, and may get it twice) or the write failed before one byte of the request
+// was sent (the upstream cannot have read it). A call on a new connection is never retried.
+//
+// Names. A host that is not a numeric address is resolved with Asio's asynchronous resolver on
+// first use and the addresses cached; they are forgotten when none of them takes a connection,
+// so a name that moved is resolved again by the next call.
+//
+// The request sent is "<method> <target> HTTP/1.1", then Host (host:port, an IPv6 address in
+// brackets), Content-Length (when the body is not empty or the method is POST, PUT or PATCH),
+// "Connection: keep-alive", then request.headers in order less Host, Content-Length, the
+// hop-by-hop fields (Connection, Keep-Alive, Proxy-*, TE, Trailer, Transfer-Encoding, Upgrade)
+// and invalid ones (logged), then the body. Interim (1xx) answers are read and skipped; a 101
+// (a protocol switch nobody asked for) is kBadAnswer. An answer to HEAD, a 204 and a 304 have no
+// body, whatever their fields say.
 #pragma once
 
 #include <chrono>
@@ -22,13 +49,14 @@ namespace ksgate::http {
 // Where an upstream is, as the HTTP layer connects to it. Index i is the upstream that
 // api::UpstreamRequest::upstream == i names.
 struct UpstreamEndpoint {
-  std::string host;  // numeric IPv4/IPv6 address or a name resolved when the client starts
+  std::string host;  // numeric IPv4/IPv6 address, or a name resolved on first use
   uint16_t port = 80;
 };
 
 struct UpstreamOptions {
-  // Bound on connecting, on sending a request, on receiving the answer's status line and
-  // headers, and on each read of the answer's body. Default 30 s.
+  // Bound on resolving a name, on connecting, on sending a request, on receiving the answer's
+  // status line and headers (interim answers included), and on each read of the answer's body.
+  // Default 30 s.
   std::chrono::milliseconds timeout{30000};
   // Idle keep-alive connections kept per upstream (per I/O thread); more are closed.
   size_t max_idle_per_upstream = 32;
@@ -50,7 +78,8 @@ struct RelayOutcome {
 class UpstreamClient {
  public:
   // `endpoints` are resolved on first use of each; the client lives on `executor`'s thread
-  // and is used from that thread only. Not thread-safe.
+  // and is used from that thread only. Not thread-safe. It must outlive every Fetch and Relay
+  // in progress, and each call's `request` (and `client`) must outlive the call.
   UpstreamClient(Executor executor, std::vector<UpstreamEndpoint> endpoints,
                  UpstreamOptions options);
   ~UpstreamClient();
@@ -58,26 +87,43 @@ class UpstreamClient {
   UpstreamClient(const UpstreamClient&) = delete;
   UpstreamClient& operator=(const UpstreamClient&) = delete;
 
-  // Sends `request` (HTTP/1.1, with Host, Content-Length and keep-alive added) and returns the
-  // upstream's whole answer: status, Content-Type and body (chunked encoding removed). A broken
-  // pooled connection is retried once on a fresh one when nothing of the answer was read.
-  // Failures are reported in the answer, never thrown: kUnavailable (cannot connect, reset),
-  // kTimeout, kBadAnswer (not HTTP, head or body over the limits).
+  // Sends `request` (HTTP/1.1, with Host, Content-Length and keep-alive added as said above)
+  // and returns the upstream's whole answer: status, Content-Type and body (chunked encoding
+  // removed). A broken pooled connection is retried once on a fresh one when nothing of the
+  // answer was read (see Retry above). Failures are reported in the answer (status 0, content_type
+  // and body empty), never thrown: kUnavailable (no such upstream, a request that cannot be
+  // written, the name does not resolve, connection refused or unreachable, closed or reset before
+  // the answer ended), kTimeout (an operation took longer than options.timeout), kBadAnswer (not
+  // HTTP, a 101, head over header_limit, body over fetch_limit).
   Task<api::UpstreamAnswer> Fetch(const api::UpstreamRequest& request);
 
   // Sends `request` and relays the upstream's answer to `client` as it arrives: the status line
   // and header fields (hop-by-hop fields dropped: Connection, Keep-Alive, Proxy-*, TE, Trailer,
   // Transfer-Encoding, Upgrade), `Connection: keep-alive` or `close` as `client_keep_alive`
   // asks, then the body in pieces as they come (never held whole: at most one read buffer),
-  // framed by Content-Length when the upstream gave one, else chunked (close-delimited for
-  // HTTP/1.0 clients is not supported: the client connection is closed after the body). With
+  // framed by Content-Length when the upstream gave one, else chunked (also for an HTTP/1.0
+  // client, which cannot read it: close-delimited framing is not supported). With
   // `head_only` (the client sent HEAD) no body is written. `client`'s own timeout is set for
   // each write from `client_write_timeout`.
+  //
+  // The head is written by FormatHead (response_head.h): "HTTP/1.1", the status with the
+  // gate's reason phrase, the gate's Server and Date, the framing above; fields the upstream's
+  // Connection names and Content-Length are dropped too, the rest is relayed in order. Upstream
+  // trailers are dropped. request.method "HEAD" implies `head_only`; `head_only` with another
+  // method writes the head and closes the upstream connection (its body is not read).
+  //
+  // Returns {failure, false} when the upstream failed before its head arrived (as Fetch's
+  // failures; nothing was written to `client`: the caller answers it). Otherwise failure is
+  // kNone and client_reusable is `client_keep_alive` when the whole answer was written, false
+  // when the upstream failed mid-body (what arrived was relayed, then the answer is cut: the
+  // caller must close `client` without writing to it) or a write to `client` failed. `client`'s
+  // timer is left armed: the caller sets it again before its next operation.
   Task<RelayOutcome> Relay(const api::UpstreamRequest& request, Stream& client,
                            bool client_keep_alive, bool head_only,
                            std::chrono::seconds client_write_timeout);
 
-  // Closes every pooled connection (shutdown).
+  // Closes every pooled connection (shutdown). Connections in use are closed, not pooled, when
+  // their call ends; calls made later still work, on connections of their own.
   void CloseIdle();
 
  private:
