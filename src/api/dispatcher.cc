@@ -33,9 +33,13 @@ Dispatcher::Dispatcher(const ActionTable& table, const services::Authenticator& 
       gateway_(gateway),
       options_(options),
       pipeline_(table, authenticator, authorizer, clock, gateway),
-      api_context_{pipeline_, clock, gateway, options.decode, options.max_multirequest_items} {}
+      api_context_{pipeline_, clock, gateway, options.decode, options.max_multirequest_items},
+      authorize_context_{pipeline_, clock, gateway} {}
 
 std::unique_ptr<Exchange> Dispatcher::Begin(Request request) const {
+  if (IsAuthorizeTarget(request.target)) {
+    return std::make_unique<AuthorizeExchange>(authorize_context_, std::move(request));
+  }
   if (request.method == "OPTIONS") return std::make_unique<FixedExchange>(PreflightResponse());
   return std::make_unique<ApiExchange>(api_context_, std::move(request));
 }

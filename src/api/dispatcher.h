@@ -14,6 +14,7 @@
 
 #include "api/action.h"
 #include "api/api_exchange.h"
+#include "api/authorize.h"
 #include "api/gateway.h"
 #include "api/handler.h"
 #include "api/params.h"
@@ -56,6 +57,7 @@ class Dispatcher final : public RequestHandler {
   DispatcherOptions options_;
   CallPipeline pipeline_;
   ApiContext api_context_;
+  AuthorizeContext authorize_context_;
 };
 
 }  // namespace ksgate::api

@@ -34,8 +34,15 @@ RequestSessions::Session& RequestSessions::Find(std::string_view ks,
 
 Result<AdmittedCall, ApiError> CallPipeline::Admit(const Param& params, const Request& request,
                                                    RequestSessions& sessions) const {
+  KSGATE_ASSIGN_OR_RETURN(CallTarget target, ResolveAction(params));
+  return AdmitTo(std::move(target), params, request, sessions);
+}
+
+Result<AdmittedCall, ApiError> CallPipeline::AdmitTo(CallTarget target, const Param& params,
+                                                     const Request& request,
+                                                     RequestSessions& sessions) const {
   AdmittedCall call;
-  KSGATE_ASSIGN_OR_RETURN(call.target, ResolveAction(params));
+  call.target = std::move(target);
   KSGATE_ASSIGN_OR_RETURN(const Identity identity, ParseKs(params, sessions));
   call.caller = identity.caller;
   call.now = clock_.NowSeconds();

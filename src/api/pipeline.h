@@ -87,6 +87,11 @@ class CallPipeline {
   Result<AdmittedCall, ApiError> Admit(const Param& params, const Request& request,
                                        RequestSessions& sessions) const;
 
+  // Steps 6-10 for a call whose target is already known (the authorize endpoint names
+  // `service.action` itself, for services ksgate may not know).
+  Result<AdmittedCall, ApiError> AdmitTo(CallTarget target, const Param& params,
+                                         const Request& request, RequestSessions& sessions) const;
+
   // Step 11 for an admitted local call. Never throws: an exception from the action is logged
   // and becomes INTERNAL_SERVERL_ERROR for this call only (one of the two exception fences,
   // style.md convention 7).

@@ -23,7 +23,8 @@ App::Stores App::Layer(std::unique_ptr<store::Store> backend, const Clock& clock
 App::App(std::unique_ptr<store::Store> backend, const Clock& clock, AppOptions options)
     : clock_(clock),
       stores_(Layer(std::move(backend), clock, options.cache_ttl)),
-      catalogue_(services::PermissionCatalogue::BuiltIn()),
+      own_catalogue_(std::move(options.catalogue)),
+      catalogue_(own_catalogue_ ? *own_catalogue_ : services::PermissionCatalogue::BuiltIn()),
       authenticator_(store(), clock),
       authorizer_(catalogue_, store()),
       issuer_(clock),

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "api/action.h"
@@ -37,6 +38,9 @@ struct AppOptions {
   api::DispatcherOptions dispatcher;
   // The gate: upstream services, authorize routes, the identity signing key.
   api::GatewayOptions gateway;
+  // The permission catalogue: the built-in one when unset, else (typically) the built-in one
+  // extended by an operator's permissions file (PermissionCatalogue::Extend).
+  std::optional<services::PermissionCatalogue> catalogue;
 };
 
 class App {
@@ -90,6 +94,7 @@ class App {
   const Clock& clock_;
   Stores stores_;
 
+  const std::optional<services::PermissionCatalogue> own_catalogue_;
   const services::PermissionCatalogue& catalogue_;
   services::Authenticator authenticator_;
   services::Authorizer authorizer_;

@@ -5,11 +5,14 @@
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 
+#include "api/gateway.h"
 #include "api/register.h"
 #include "api/value.h"
 #include "app/app.h"
@@ -63,6 +66,67 @@ const char* StatusName(store::PartnerStatus status) {
   return status == store::PartnerStatus::kActive ? "active" : "blocked";
 }
 
+// Reads a whole file; false with a one-line error naming it.
+bool ReadFile(const std::string& flag, const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    Fail(flag + " " + path + ": cannot read the file");
+    return false;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  *out = std::move(text).str();
+  return true;
+}
+
+// The gate's settings from serve's flags; false with a one-line error naming the flag.
+bool GatewayFromFlags(const ServeOptions& options, app::AppOptions* app_options) {
+  api::GatewayOptions& gateway = app_options->gateway;
+  for (const std::string& spec : options.upstreams) {
+    Result<api::Upstream> upstream = api::ParseUpstream(spec);
+    if (!upstream.ok()) {
+      Fail(upstream.error().message());
+      return false;
+    }
+    gateway.upstreams.push_back(std::move(upstream).value());
+  }
+  for (const std::string& spec : options.routes) {
+    Result<api::Route> route = api::ParseRoute(spec);
+    if (!route.ok()) {
+      Fail(route.error().message());
+      return false;
+    }
+    gateway.routes.push_back(std::move(route).value());
+  }
+  if (!options.signing_key_file.empty()) {
+    if (!ReadFile("--upstream-signing-key", options.signing_key_file, &gateway.signing_key)) {
+      return false;
+    }
+    while (!gateway.signing_key.empty() &&
+           (gateway.signing_key.back() == '\n' || gateway.signing_key.back() == '\r' ||
+            gateway.signing_key.back() == ' ' || gateway.signing_key.back() == '\t')) {
+      gateway.signing_key.pop_back();
+    }
+    if (gateway.signing_key.size() < 32) {
+      Fail("--upstream-signing-key " + options.signing_key_file +
+           ": the key must be at least 32 bytes");
+      return false;
+    }
+  }
+  if (!options.permissions_file.empty()) {
+    std::string text;
+    if (!ReadFile("--permissions", options.permissions_file, &text)) return false;
+    Result<services::PermissionCatalogue> catalogue =
+        services::PermissionCatalogue::BuiltIn().Extend(text);
+    if (!catalogue.ok()) {
+      Fail("--permissions " + options.permissions_file + ": " + catalogue.error().message());
+      return false;
+    }
+    app_options->catalogue = std::move(catalogue).value();
+  }
+  return true;
+}
+
 }  // namespace
 
 bool ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
@@ -92,8 +156,10 @@ int Serve(const ServeOptions& options) {
     Fail("--listen must be HOST:PORT, got '" + options.listen + "'");
     return 2;
   }
-  std::unique_ptr<app::App> app =
-      OpenApp(options.db, {.cache_ttl = std::chrono::milliseconds(options.cache_ttl_ms)});
+  app::AppOptions app_options;
+  app_options.cache_ttl = std::chrono::milliseconds(options.cache_ttl_ms);
+  if (!GatewayFromFlags(options, &app_options)) return 2;
+  std::unique_ptr<app::App> app = OpenApp(options.db, std::move(app_options));
   if (!app) return 1;
 
   http::ServerOptions server_options;
@@ -103,6 +169,13 @@ int Serve(const ServeOptions& options) {
       options.threads > 0 ? options.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   server_options.trusted_proxies = options.trusted_proxies;
+  server_options.store_threads = options.store_threads;
+  server_options.store_queue = static_cast<size_t>(options.store_queue);
+  for (const api::Upstream& upstream : app->gateway().upstreams) {
+    server_options.upstreams.push_back({upstream.host, upstream.port});
+  }
+  server_options.upstream.timeout = std::chrono::milliseconds(options.upstream_timeout_ms);
+  server_options.upstream.fetch_limit = app->gateway().max_item_answer;
   http::Server server(server_options, app->dispatcher());
   if (Status s = server.Listen(); !s.ok()) {
     Fail("cannot listen on " + options.listen + ": " + s.message());

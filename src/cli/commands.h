@@ -17,6 +17,17 @@ struct ServeOptions {
   // How long cached reads (partners, tokens, roles, revocations) may be served; changes made
   // by other processes take effect within this. 0 disables the cache.
   int64_t cache_ttl_ms = 1000;
+  // The store executor (http::ServerOptions::store_threads / store_queue).
+  int store_threads = 8;
+  int64_t store_queue = 1024;
+  // The gate (docs/gateway.md): "SERVICE[,SERVICE...]=URL" upstreams, an operator's permissions
+  // file, "METHOD /path[*]=service.action" routes for the authorize endpoint, the file holding
+  // the identity signing key, and the upstream timeout.
+  std::vector<std::string> upstreams;
+  std::string permissions_file;
+  std::vector<std::string> routes;
+  std::string signing_key_file;
+  int64_t upstream_timeout_ms = 30000;
 };
 int Serve(const ServeOptions& options);
 

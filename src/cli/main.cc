@@ -30,6 +30,35 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--trusted-proxy", serve.trusted_proxies,
                         "Peer address or CIDR whose X-Forwarded-For is believed (repeatable)");
+  serve_cmd
+      ->add_option("--store-threads", serve.store_threads,
+                   "Threads that run what waits for the database (the store executor)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--store-queue", serve.store_queue,
+                   "Requests that may wait for a store thread; more get SERVER_BUSY")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}))
+      ->capture_default_str();
+  serve_cmd->add_option("--upstream", serve.upstreams,
+                        "SERVICE[,SERVICE...]=http://HOST:PORT[/BASE]: services served behind the "
+                        "gate (repeatable)");
+  serve_cmd
+      ->add_option("--permissions", serve.permissions_file,
+                   "Permissions file extending the built-in catalogue (docs/gateway.md)")
+      ->check(CLI::ExistingFile);
+  serve_cmd->add_option("--route", serve.routes,
+                        "'METHOD /path[*]=service.action' for the authorize endpoint (repeatable, "
+                        "first match wins)");
+  serve_cmd
+      ->add_option("--upstream-signing-key", serve.signing_key_file,
+                   "File holding the key (32+ bytes) that signs X-Ksgate-* headers")
+      ->check(CLI::ExistingFile);
+  serve_cmd
+      ->add_option("--upstream-timeout-ms", serve.upstream_timeout_ms,
+                   "Bound on each step of an upstream call")
+      ->check(CLI::Range(int64_t{1}, int64_t{3600000}))
+      ->capture_default_str();
 
   std::string migrate_db;
   CLI::App* migrate_cmd = app.add_subcommand("migrate", "Apply pending schema migrations");

@@ -99,6 +99,9 @@ inline constexpr ErrorDef kUpstreamUnavailable{"UPSTREAM_UNAVAILABLE", "SERVICE"
                                                "Service [@SERVICE@] is unavailable"};
 inline constexpr ErrorDef kUpstreamTimeout{"UPSTREAM_TIMEOUT", "SERVICE",
                                            "Service [@SERVICE@] did not answer in time"};
+// ksgate's own: the authorize endpoint found no --route for a request (docs/gateway.md).
+inline constexpr ErrorDef kRouteNotFound{"ROUTE_NOT_FOUND", "METHOD,PATH",
+                                         "No route names the call [@METHOD@ @PATH@]"};
 inline constexpr ErrorDef kUpstreamBadAnswer{
     "UPSTREAM_BAD_ANSWER", "SERVICE", "Service [@SERVICE@] gave an answer that could not be read"};
 

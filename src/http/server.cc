@@ -27,6 +27,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/basic_stream.hpp>
@@ -52,6 +53,8 @@
 #include "common/result.h"
 #include "http/client_address.h"
 #include "http/response_head.h"
+#include "http/upstream.h"
+#include "http/upstream_options.h"
 
 namespace ksgate::http {
 namespace {
@@ -164,12 +167,14 @@ struct Worker {
   asio::io_context ioc{1};
   Timer grace_timer{ioc.get_executor()};
   std::optional<asio::executor_work_guard<Executor>> work;
+  std::unique_ptr<UpstreamClient> upstream;  // this worker's thread only
   std::thread thread;
 
   // Runs on this worker's thread once Shutdown() has stopped the acceptor.
   void BeginShutdown(std::chrono::seconds grace) {
     stopping = true;
     work.reset();
+    if (upstream) upstream->CloseIdle();
     for (Connection* c : connections) {
       if (c->idle) c->stream.close();
     }
@@ -190,12 +195,22 @@ struct Worker {
 class Server::Impl {
  public:
   Impl(ServerOptions options, const api::RequestHandler& handler)
-      : options_(std::move(options)), handler_(handler) {
+      : options_(std::move(options)),
+        handler_(handler),
+        store_pool_(static_cast<size_t>(std::max(1, options_.store_threads))) {
     int threads = options_.threads;
     if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
     if (threads <= 0) threads = 1;
-    for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
+    for (int i = 0; i < threads; ++i) {
+      workers_.push_back(std::make_unique<Worker>());
+      Worker& w = *workers_.back();
+      w.upstream = std::make_unique<UpstreamClient>(w.ioc.get_executor(), options_.upstreams,
+                                                    options_.upstream);
+    }
   }
+  // Every coroutine has finished when Run() returns, so no store task is left (each holds its
+  // worker's io_context open until it has handed its result back).
+  ~Impl() { store_pool_.join(); }
 
   Status Listen();
   uint16_t port() const { return port_.load(std::memory_order_acquire); }
@@ -231,6 +246,22 @@ class Server::Impl {
                 const Peer& peer, error_code ec);
   Task<> LingerAndClose(Connection& connection);
   Task<bool> Write(Connection& connection, api::Response response, bool keep_alive, bool head_only);
+
+  // How serving one request ended, for the connection loop.
+  enum class Served {
+    kLost,       // the connection failed: close it silently
+    kKeepAlive,  // answered with "Connection: keep-alive": read the next request
+    kClose,      // answered with "Connection: close"
+    kCutShort,   // a relayed answer was cut short: close without lingering
+  };
+  // Serves one request through its api::Exchange: inline steps here, store steps on the store
+  // executor, upstream steps through the worker's UpstreamClient. The answer keeps the
+  // connection alive if `may_keep_alive` and shutdown has not begun by the time it is written.
+  Task<Served> ServeExchange(Worker& worker, Connection& connection, api::Request request,
+                             bool may_keep_alive, bool head_only);
+  // Runs exchange.Advance(kMayBlock) on a store thread while this coroutine waits; the
+  // overload answer when the executor's queue is full.
+  Task<api::Step> AdvanceOnStoreThread(api::Exchange& exchange);
   void StopAccepting();
 
   // Calls the handler behind the second exception fence: a throw becomes a 500.
@@ -246,6 +277,8 @@ class Server::Impl {
 
   ServerOptions options_;
   const api::RequestHandler& handler_;
+  asio::thread_pool store_pool_;
+  std::atomic<size_t> store_tasks_{0};  // queued or running on store_pool_
   std::vector<CidrBlock> trusted_;
   std::vector<std::unique_ptr<Worker>> workers_;
   // Both live on worker 0 and are only touched there once Run() has started; declared after
@@ -446,20 +479,22 @@ Task<> Server::Impl::Serve(Worker& worker, Socket socket) {
     }
     request.body = std::move(message.body());
     request.client_ip = ClientIp(peer, trusted_, message);
+    request.headers.reserve(16);
+    for (const auto& field : message)
+      request.headers.emplace_back(field.name_string(), field.value());
     const bool client_keep_alive = message.keep_alive();
     const bool head_only = message.method() == bhttp::verb::head;
 
-    api::Response response = CallHandler("handler", [&] {
-      std::unique_ptr<api::Exchange> exchange = handler_.Begin(std::move(request));
-      api::Step step = exchange->Advance(api::Exchange::Mode::kInline);
-      return std::move(step.response);
-    });
     ++served;
-    const bool keep_alive = client_keep_alive && served < limits.max_requests_per_connection &&
-                            !stopping_.load(std::memory_order_relaxed);
-    const bool written = co_await Write(connection, std::move(response), keep_alive, head_only);
-    if (!written) co_return;
-    if (!keep_alive) {
+    const bool may_keep_alive = client_keep_alive && served < limits.max_requests_per_connection;
+    const Served outcome =
+        co_await ServeExchange(worker, connection, std::move(request), may_keep_alive, head_only);
+    if (outcome == Served::kLost) co_return;
+    if (outcome == Served::kCutShort) {
+      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      co_return;
+    }
+    if (outcome == Served::kClose) {
       // We close: if the client expected to go on, it may have sent more already.
       if (client_keep_alive || buffer.size() > 0) {
         co_await LingerAndClose(connection);
@@ -470,6 +505,94 @@ Task<> Server::Impl::Serve(Worker& worker, Socket socket) {
     }
     if (worker.stopping) co_return;  // shutdown began after the answer was formatted
   }
+}
+
+Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, Connection& connection,
+                                                       api::Request request, bool may_keep_alive,
+                                                       bool head_only) {
+  // Decided when the answer starts, so that a shutdown begun meanwhile closes the connection.
+  auto keep_alive = [&] { return may_keep_alive && !stopping_.load(std::memory_order_relaxed); };
+  auto internal_error = [] {
+    return api::Step::Respond(PlainResponse(500, "Internal Server Error\n"));
+  };
+  std::unique_ptr<api::Exchange> exchange;
+  api::Step step;
+  try {
+    exchange = handler_.Begin(std::move(request));
+    step = exchange->Advance(api::Exchange::Mode::kInline);
+  } catch (...) {
+    LogException("handler", std::current_exception());
+    step = internal_error();
+  }
+  for (;;) {
+    switch (step.kind) {
+      case api::Step::Kind::kRespond: {
+        const bool keep = keep_alive();
+        const bool written = co_await Write(connection, std::move(step.response), keep, head_only);
+        if (!written) co_return Served::kLost;
+        co_return keep ? Served::kKeepAlive : Served::kClose;
+      }
+      case api::Step::Kind::kNeedsStore:
+        step = co_await AdvanceOnStoreThread(*exchange);
+        break;
+      case api::Step::Kind::kFetch: {
+        api::UpstreamAnswer answer = co_await worker.upstream->Fetch(step.upstream);
+        try {
+          exchange->Deliver(std::move(answer));
+          step = exchange->Advance(api::Exchange::Mode::kInline);
+        } catch (...) {
+          LogException("handler", std::current_exception());
+          step = internal_error();
+        }
+        break;
+      }
+      case api::Step::Kind::kForward: {
+        const bool keep = keep_alive();
+        const RelayOutcome relayed = co_await worker.upstream->Relay(
+            step.upstream, connection.stream, keep, head_only, options_.limits.write_timeout);
+        if (relayed.failure == api::UpstreamFailure::kNone) {
+          if (!relayed.client_reusable) co_return keep ? Served::kCutShort : Served::kClose;
+          co_return keep ? Served::kKeepAlive : Served::kClose;
+        }
+        try {
+          step = api::Step::Respond(exchange->UpstreamFailed(relayed.failure));
+        } catch (...) {
+          LogException("handler", std::current_exception());
+          step = internal_error();
+        }
+        break;
+      }
+    }
+  }
+}
+
+Task<api::Step> Server::Impl::AdvanceOnStoreThread(api::Exchange& exchange) {
+  if (store_tasks_.fetch_add(1, std::memory_order_relaxed) >= options_.store_queue) {
+    store_tasks_.fetch_sub(1, std::memory_order_relaxed);
+    co_return api::Step::Respond(exchange.Overloaded());
+  }
+  // The task runs on the pool; its result is handed back on this connection's I/O thread. The
+  // work guard keeps that io_context running until then.
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<Executor>&, void(api::Step)>(
+      [this, &exchange](auto handler) {
+        auto io = asio::get_associated_executor(handler);
+        asio::post(store_pool_, [this, &exchange, handler = std::move(handler),
+                                 work = asio::make_work_guard(io)]() mutable {
+          api::Step step;
+          try {
+            step = exchange.Advance(api::Exchange::Mode::kMayBlock);
+          } catch (...) {
+            LogException("handler (store thread)", std::current_exception());
+            step = api::Step::Respond(PlainResponse(500, "Internal Server Error\n"));
+          }
+          store_tasks_.fetch_sub(1, std::memory_order_relaxed);
+          auto io = work.get_executor();
+          asio::post(io,
+                     [handler = std::move(handler), step = std::move(step),
+                      work = std::move(work)]() mutable { std::move(handler)(std::move(step)); });
+        });
+      },
+      kAwait);
 }
 
 // Answers a request that failed to read, when there is someone to answer.

@@ -9,12 +9,15 @@
 //
 // Threading: N I/O threads, each running its own event loop. One thread accepts connections and
 // hands them out round-robin; a connection then lives on one thread for its whole life, and its
-// requests are handled inline on that thread, one at a time, in order (pipelined requests are
-// read one message at a time, so at most one request per connection is ever buffered beyond
-// the kernel's socket buffer). A handler that blocks stalls the other connections of its
-// thread.
+// requests are served one at a time, in order (pipelined requests are read one message at a
+// time, so at most one request per connection is ever buffered beyond the kernel's socket
+// buffer). Each request is an api::Exchange the connection's coroutine advances
+// (api/handler.h): inline on the I/O thread first; on a thread of the store executor when it
+// needs the database, the coroutine waiting without holding its I/O thread; and around
+// asynchronous calls to upstream services. No I/O thread ever waits for a database or an
+// upstream.
 //
-// Only this layer sees Boost.Beast / Asio; they stay inside server.cc.
+// Only this layer sees Boost.Beast / Asio; they stay inside server.cc and upstream.cc.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +31,7 @@
 #include "api/response.h"
 #include "common/status.h"
 #include "http/limits.h"
+#include "http/upstream_options.h"
 
 namespace ksgate::http {
 
@@ -46,6 +50,15 @@ struct ServerOptions {
   // address ends the walk at the last good one). From any other peer the header is ignored and
   // client_ip is the peer's address. The rule is http/client_address.h's ClientAddress.
   std::vector<std::string> trusted_proxies;
+  // The gate's upstream services (api::UpstreamRequest::upstream indexes them) and how they are
+  // called: one pooled client per I/O thread (upstream.h).
+  std::vector<UpstreamEndpoint> upstreams;
+  UpstreamOptions upstream;
+  // The store executor: threads that run what may wait for the database
+  // (api::Step::kNeedsStore), and how many such tasks may be queued or running at once; past
+  // that, the request is answered at once with api::Exchange::Overloaded().
+  int store_threads = 8;
+  size_t store_queue = 1024;
 };
 
 class Server {

@@ -28,26 +28,23 @@ bool IsName(std::string_view s) {
   });
 }
 
-bool IsAction(std::string_view s) {
-  size_t dot = s.find('.');
-  return dot != std::string_view::npos && dot > 0 && dot + 1 < s.size() &&
-         s.find('.', dot + 1) == std::string_view::npos &&
-         std::all_of(s.begin(), s.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
-         });
-}
+bool IsAction(std::string_view s);
 
 }  // namespace
 
-Result<PermissionCatalogue> PermissionCatalogue::Parse(std::string_view text) {
-  PermissionCatalogue c;
+// Reads catalogue text into `c`: the built-in catalogue (every key), or an operator's
+// extension of it (new permissions; more permissions for existing roles).
+Status PermissionCatalogue::ParseInto(std::string_view text, bool extension,
+                                      PermissionCatalogue& c) {
   enum class Section { kNone, kPermission, kRole } section = Section::kNone;
+  const char* what_text = extension ? "permissions file" : "permission catalogue";
   int line_no = 0;
   auto error = [&](const std::string& what) {
-    return InvalidArgumentError("permission catalogue line " + std::to_string(line_no) + ": " +
+    return InvalidArgumentError(std::string(what_text) + " line " + std::to_string(line_no) + ": " +
                                 what);
   };
   std::vector<std::pair<int, std::string>> role_permission_lines;  // validated at the end
+  store::UserRole* role = nullptr;
 
   while (!text.empty()) {
     size_t nl = text.find('\n');
@@ -64,17 +61,25 @@ Result<PermissionCatalogue> PermissionCatalogue::Parse(std::string_view text) {
       if (!IsName(name) || name == "*") return error("bad name '" + std::string(name) + "'");
       if (kind == "permission") {
         if (c.by_name_.contains(name)) return error("duplicate permission " + std::string(name));
-        if (c.permissions_.size() == kMaxPermissions) return error("too many permissions");
+        if (c.permissions_.size() == kMaxPermissions - 1) return error("too many permissions");
         c.by_name_[std::string(name)] = c.permissions_.size();
         c.permissions_.push_back(PermissionDef{std::string(name), "", {}});
         section = Section::kPermission;
       } else if (kind == "role") {
-        if (c.FindRoleBySystemName(name) != nullptr)
-          return error("duplicate role " + std::string(name));
-        store::UserRole role;
-        role.system_name = std::string(name);
-        role.name = std::string(name);
-        c.roles_.push_back(std::move(role));
+        role = nullptr;
+        for (store::UserRole& r : c.roles_) {
+          if (r.system_name == name) role = &r;
+        }
+        if (extension) {
+          if (role == nullptr) return error("unknown role " + std::string(name));
+        } else {
+          if (role != nullptr) return error("duplicate role " + std::string(name));
+          store::UserRole added;
+          added.system_name = std::string(name);
+          added.name = std::string(name);
+          c.roles_.push_back(std::move(added));
+          role = &c.roles_.back();
+        }
         section = Section::kRole;
       } else {
         return error("unknown section kind '" + std::string(kind) + "'");
@@ -96,13 +101,22 @@ Result<PermissionCatalogue> PermissionCatalogue::Parse(std::string_view text) {
           if (!IsAction(action)) return error("bad action '" + std::string(action) + "'");
           p.actions.emplace_back(action);
           c.granting_[AsciiLower(action)].set(c.permissions_.size() - 1);
+          if (action.ends_with(".*")) c.has_wildcards_ = true;
           value = Trim(value.substr(end == std::string_view::npos ? value.size() : end));
         }
       } else {
         return error("unknown permission key '" + std::string(key) + "'");
       }
+    } else if (section == Section::kRole && extension) {
+      if (key != "permissions") {
+        return error("a role of the permissions file takes only 'permissions', not '" +
+                     std::string(key) + "'");
+      }
+      if (!role->permission_names.empty() && !value.empty()) role->permission_names += ",";
+      role->permission_names += std::string(value);
+      role_permission_lines.emplace_back(line_no, std::string(value));
     } else if (section == Section::kRole) {
-      store::UserRole& r = c.roles_.back();
+      store::UserRole& r = *role;
       if (key == "id") {
         int64_t id = 0;
         auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), id);
@@ -135,11 +149,42 @@ Result<PermissionCatalogue> PermissionCatalogue::Parse(std::string_view text) {
     }
   }
   for (const store::UserRole& r : c.roles_) {
-    if (r.id == 0)
-      return InvalidArgumentError("permission catalogue: role " + r.system_name + " has no id");
+    if (r.id == 0) {
+      return InvalidArgumentError(std::string(what_text) + ": role " + r.system_name +
+                                  " has no id");
+    }
   }
+  return Status::Ok();
+}
+
+Result<PermissionCatalogue> PermissionCatalogue::Parse(std::string_view text) {
+  PermissionCatalogue c;
+  KSGATE_RETURN_IF_ERROR(ParseInto(text, /*extension=*/false, c));
   return c;
 }
+
+Result<PermissionCatalogue> PermissionCatalogue::Extend(std::string_view text) const {
+  PermissionCatalogue c = *this;
+  KSGATE_RETURN_IF_ERROR(ParseInto(text, /*extension=*/true, c));
+  return c;
+}
+
+namespace {
+
+// "service.action", or "service.*".
+bool IsAction(std::string_view s) {
+  size_t dot = s.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == s.size()) return false;
+  auto word = [](std::string_view w) {
+    return !w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    });
+  };
+  const std::string_view action = s.substr(dot + 1);
+  return word(s.substr(0, dot)) && (action == "*" || word(action));
+}
+
+}  // namespace
 
 const PermissionCatalogue& PermissionCatalogue::BuiltIn() {
   static const PermissionCatalogue* catalogue = [] {
@@ -162,6 +207,7 @@ std::optional<size_t> PermissionCatalogue::Find(std::string_view name) const {
 PermissionSet PermissionCatalogue::All() const {
   PermissionSet all;
   for (size_t i = 0; i < permissions_.size(); ++i) all.set(i);
+  all.set(kEveryActionBit);
   return all;
 }
 
@@ -182,8 +228,17 @@ std::optional<std::string> PermissionCatalogue::FirstUnknown(std::string_view cs
 }
 
 PermissionSet PermissionCatalogue::Granting(std::string_view service_action_lower) const {
-  auto it = granting_.find(service_action_lower);
-  return it == granting_.end() ? PermissionSet() : it->second;
+  PermissionSet granting;
+  if (auto it = granting_.find(service_action_lower); it != granting_.end()) granting |= it->second;
+  if (has_wildcards_) {
+    const size_t dot = service_action_lower.find('.');
+    std::string wildcard(service_action_lower.substr(0, dot));
+    wildcard += ".*";
+    if (auto it = granting_.find(wildcard); it != granting_.end()) granting |= it->second;
+  }
+  // An action no permission names is granted by "*" alone.
+  if (granting.none()) granting.set(kEveryActionBit);
+  return granting;
 }
 
 const store::UserRole* PermissionCatalogue::FindRoleById(int64_t id) const {
