@@ -1,5 +1,9 @@
 #include "app/app.h"
 
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -29,14 +33,38 @@ App::App(std::unique_ptr<store::Store> backend, const Clock& clock, AppOptions o
       authorizer_(catalogue_, store()),
       issuer_(clock),
       partners_(store(), clock),
+      usage_(store()),
       sessions_(store(), issuer_, authenticator_, authorizer_, clock),
-      app_tokens_(store(), issuer_, clock),
+      app_tokens_(store(), issuer_, clock, &usage_),
       user_roles_(store(), catalogue_, clock),
       actions_(BuildActions()),
       gateway_(std::move(options.gateway)),
-      dispatcher_(actions_, authenticator_, authorizer_, clock, gateway_, options.dispatcher) {}
+      dispatcher_(actions_, authenticator_, authorizer_, clock, gateway_, options.dispatcher) {
+  if (options.usage_flush_interval.count() > 0) {
+    usage_flusher_ =
+        std::jthread([this, every = options.usage_flush_interval](std::stop_token stop) {
+          std::mutex mu;
+          std::condition_variable_any wake;
+          std::unique_lock lock(mu);
+          // Wakes every `every`, or at once when stopped (the predicate is then true).
+          while (!wake.wait_for(lock, stop, every, [&stop] { return stop.stop_requested(); })) {
+            if (Status s = usage_.Flush(); !s.ok()) {
+              spdlog::warn("app token usage not written yet: {}", s.ToString());
+            }
+          }
+        });
+  }
+}
 
-App::~App() = default;
+App::~App() {
+  if (usage_flusher_.joinable()) {
+    usage_flusher_.request_stop();
+    usage_flusher_.join();
+  }
+  if (Status s = usage_.Flush(); !s.ok()) {
+    spdlog::error("app token usage lost at shutdown: {}", s.ToString());
+  }
+}
 
 api::ActionTable App::BuildActions() const {
   api::ActionTable table;

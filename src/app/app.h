@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <thread>
 
 #include "api/action.h"
 #include "api/dispatcher.h"
@@ -26,6 +27,7 @@
 #include "services/partner_service.h"
 #include "services/permission_catalogue.h"
 #include "services/session_service.h"
+#include "services/usage_recorder.h"
 #include "services/user_role_service.h"
 #include "store/store.h"
 
@@ -38,6 +40,10 @@ struct AppOptions {
   api::DispatcherOptions dispatcher;
   // The gate: upstream services, authorize routes, the identity signing key.
   api::GatewayOptions gateway;
+  // How often app token usage (services/usage_recorder.h) is written to the store by a
+  // background thread; 0: never by itself (FlushUsage does). What is pending is written when
+  // the App is destroyed.
+  std::chrono::milliseconds usage_flush_interval{1000};
   // The permission catalogue: the built-in one when unset, else (typically) the built-in one
   // extended by an operator's permissions file (PermissionCatalogue::Extend).
   std::optional<services::PermissionCatalogue> catalogue;
@@ -77,6 +83,7 @@ class App {
   const services::SessionService& sessions() const { return sessions_; }
   const services::AppTokenService& app_tokens() const { return app_tokens_; }
   const services::UserRoleService& user_roles() const { return user_roles_; }
+  services::UsageRecorder& usage() { return usage_; }
 
   const api::ActionTable& actions() const { return actions_; }
   const api::GatewayOptions& gateway() const { return gateway_; }
@@ -100,6 +107,7 @@ class App {
   services::Authorizer authorizer_;
   services::KsIssuer issuer_;
   services::PartnerService partners_;
+  services::UsageRecorder usage_;
   services::SessionService sessions_;
   services::AppTokenService app_tokens_;
   services::UserRoleService user_roles_;
@@ -107,6 +115,7 @@ class App {
   api::ActionTable actions_;
   const api::GatewayOptions gateway_;
   api::Dispatcher dispatcher_;
+  std::jthread usage_flusher_;  // last: stopped first
 };
 
 }  // namespace ksgate::app

@@ -50,8 +50,10 @@ int PartnerSetStatus(const std::string& db, int64_t id, bool active);
 int PartnerRotateSecret(const std::string& db, int64_t id, bool json);
 int PartnerRetireSecrets(const std::string& db, int64_t id);
 
-// Lists a partner's app tokens (not deleted). --json prints KalturaAppToken objects, token
-// values included; the table leaves them out.
+// Lists a partner's app tokens (not deleted) with their usage: sessions started and when the
+// last one was (as written by servers, which batch it: up to about a second behind). --json
+// prints KalturaAppToken objects, token values included, plus sessionsStarted and lastSessionAt;
+// the table leaves the values out.
 int AppTokenList(const std::string& db, int64_t partner_id, bool json);
 
 struct KsDecodeOptions {

@@ -268,4 +268,16 @@ Result<ActionsLimitState> CachingStore::ConsumeAction(std::string_view ks_hash, 
   return backend_->ConsumeAction(ks_hash, limit, valid_until, now);
 }
 
+// --- App token usage --------------------------------------------------------------------------
+
+Status CachingStore::AddAppTokenUsage(std::span<const AppTokenUsage> usage) {
+  if (InInlineScope()) return RefuseToBlock();
+  return backend_->AddAppTokenUsage(usage);
+}
+
+Result<std::vector<AppTokenUsage>> CachingStore::ListAppTokenUsage(int64_t partner_id) const {
+  if (InInlineScope()) return RefuseToBlock();
+  return backend_->ListAppTokenUsage(partner_id);
+}
+
 }  // namespace ksgate::store

@@ -68,6 +68,9 @@ class CachingStore final : public Store {
   Result<ActionsLimitState> ConsumeAction(std::string_view ks_hash, int64_t limit,
                                           std::optional<int64_t> valid_until, int64_t now) override;
 
+  Status AddAppTokenUsage(std::span<const AppTokenUsage> usage) override;
+  Result<std::vector<AppTokenUsage>> ListAppTokenUsage(int64_t partner_id) const override;
+
   // The wrapped store, for tests that need a backend's own test hooks.
   Store& BackendForTesting() { return *backend_; }
 
