@@ -331,6 +331,16 @@ TEST_F(DispatcherTest, ReferenceToAFailedItemIsEmpty) {
   EXPECT_THAT(r.body, HasSubstr("},{\"code\":\"MISSING_KS\""));
 }
 
+TEST_F(DispatcherTest, InvalidKsEchoesOnlyAClippedPrefixOfTheKs) {
+  const std::string ks(3000, 'a');
+  const std::string shown = std::string(kMaxEchoLength, 'a') + "...";
+  EXPECT_EQ(Call("session/action/get?ks=" + ks),
+            "{\"code\":\"INVALID_KS\",\"message\":\"Invalid KS \\\"" + shown +
+                "\\\", Error \\\"-1,INVALID_STR\\\"\",\"objectType\":\"KalturaAPIException\","
+                "\"args\":{\"KSID\":\"" +
+                shown + "\",\"ERR_CODE\":\"-1\",\"ERR_DESC\":\"INVALID_STR\"}}");
+}
+
 TEST_F(DispatcherTest, MalformedJsonBodyIsAnApiError) {
   Response r = PostJson("/api_v3/service/system/action/ping?format=1", "{\"a\":");
   EXPECT_EQ(r.status, 200);

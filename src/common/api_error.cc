@@ -21,6 +21,16 @@ std::string StripTags(std::string_view s) {
   return out;
 }
 
+std::string ClipEcho(std::string_view s) {
+  if (s.size() <= kMaxEchoLength) return std::string(s);
+  size_t end = kMaxEchoLength;
+  // Back up over UTF-8 continuation bytes (10xxxxxx) so no character is cut in two.
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  std::string out(s.substr(0, end));
+  out += "...";
+  return out;
+}
+
 namespace {
 
 std::vector<std::string_view> SplitNames(std::string_view csv) {
@@ -40,7 +50,7 @@ ApiError Build(const ErrorDef& def, const Values& values) {
   e.code = std::string(def.code);
   auto it = values.begin();
   for (std::string_view name : SplitNames(def.arg_names)) {
-    std::string value = it != values.end() ? StripTags(*it++) : std::string("N/A");
+    std::string value = it != values.end() ? ClipEcho(StripTags(*it++)) : std::string("N/A");
     e.args.emplace_back(std::string(name), std::move(value));
   }
   // One pass over the template, so a value that looks like a placeholder stays literal.

@@ -5,6 +5,7 @@
 // ApiError::Of(errors::kAppTokenIdNotFound, {id}); only api/ serialises it.
 #pragma once
 
+#include <cstddef>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -27,7 +28,8 @@ struct ApiError {
   std::vector<std::pair<std::string, std::string>> args;
 
   // Fills the template. Values are used in order; a missing value becomes "N/A"; each value
-  // has HTML tags stripped (as PHP strip_tags does) before substitution.
+  // has HTML tags stripped (as PHP strip_tags does), then is clipped by ClipEcho, before
+  // substitution: an error never echoes more than kMaxEchoLength bytes of any value.
   static ApiError Of(const ErrorDef& def, std::initializer_list<std::string_view> values = {});
   static ApiError Of(const ErrorDef& def, const std::vector<std::string>& values);
 
@@ -36,6 +38,15 @@ struct ApiError {
 
 // Removes HTML/PHP tags the way PHP strip_tags does for ordinary text ("a<b>c" -> "ac").
 std::string StripTags(std::string_view s);
+
+// Longest error argument value, in bytes, before it is clipped (docs/security.md): error
+// arguments echo caller input (a KS, a service name, a widget id), and an echo must not let a
+// request make a large answer.
+inline constexpr size_t kMaxEchoLength = 128;
+
+// `s` when it has at most kMaxEchoLength bytes; else its first kMaxEchoLength bytes, shortened
+// to the last whole UTF-8 character, followed by "...".
+std::string ClipEcho(std::string_view s);
 
 namespace errors {
 // Framework / dispatch.

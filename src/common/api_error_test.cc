@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace ksgate {
 namespace {
 
@@ -36,6 +38,27 @@ TEST(ApiError, StripsTagsFromValues) {
 TEST(ApiError, ValueContainingPlaceholderIsNotExpandedTwice) {
   ApiError e = ApiError::Of(errors::kActionDoesNotExists, {"@SERVICE_NAME@", "svc"});
   EXPECT_EQ(e.message, "Action \"@SERVICE_NAME@\" does not exists for service \"svc\"");
+}
+
+TEST(ApiError, ClipsLongValuesInArgsAndMessage) {
+  const std::string ks(5000, 'k');
+  ApiError e = ApiError::Of(errors::kInvalidKs, {ks, "-1", "INVALID_STR"});
+  const std::string clipped = std::string(kMaxEchoLength, 'k') + "...";
+  EXPECT_EQ(e.args[0].second, clipped);
+  EXPECT_EQ(e.message, "Invalid KS \"" + clipped + "\", Error \"-1,INVALID_STR\"");
+}
+
+TEST(ApiError, KeepsValuesUpToTheClipLengthWhole) {
+  const std::string id(kMaxEchoLength, 'x');
+  EXPECT_EQ(ApiError::Of(errors::kAppTokenIdNotFound, {id}).args[0].second, id);
+}
+
+TEST(ClipEcho, NeverCutsAUtf8CharacterInTwo) {
+  // 127 ASCII bytes, then a 2-byte character straddling the clip point.
+  const std::string s = std::string(kMaxEchoLength - 1, 'a') + "\xC3\xA9" + "tail";
+  EXPECT_EQ(ClipEcho(s), std::string(kMaxEchoLength - 1, 'a') + "...");
+  const std::string whole = std::string(kMaxEchoLength - 2, 'a') + "\xC3\xA9" + "tail";
+  EXPECT_EQ(ClipEcho(whole), std::string(kMaxEchoLength - 2, 'a') + "\xC3\xA9...");
 }
 
 }  // namespace

@@ -153,7 +153,7 @@ test('hostile ids are APP_TOKEN_ID_NOT_FOUND for get/update/delete/startSession;
   const t = await addToken(ks, { description: 'survivor' });
   const wks = await widgetKs(partner.id);
   for (const id of HOSTILE_IDS) {
-    const expected = { ID: id };
+    const expected = { ID: api.clipEcho(id) };
     assertApiError(await call('appToken', 'get', { ks, id }), 'APP_TOKEN_ID_NOT_FOUND', { args: expected });
     assertApiError(await call('appToken', 'update', { ks, id, appToken: { description: 'pwned' } }),
       'APP_TOKEN_ID_NOT_FOUND', { args: expected });

@@ -36,7 +36,8 @@
 //   isApiError(body)                           a KalturaAPIException?
 //   assertOk(res, objectType)                  a result object, not an error
 //   assertApiError(body, code, {message, args})  the one check of an API error
-//   assertInvalidKs(body, ksid)                INVALID_KS exactly as Kaltura reports it
+//   assertInvalidKs(body, ksid)                INVALID_KS as Kaltura reports it, KSID clipped
+//   clipEcho(s)                                an error argument as ksgate echoes it (clipped)
 //   assertNear(actual, expected, what, tol)    a number within tol of expected
 // Time
 //   nowSec(), sleep(ms), eventually(fn, opts)
@@ -234,12 +235,28 @@ function assertApiError(body, code, { message, args } = {}) {
   return body;
 }
 
+// Longest error argument ksgate echoes before clipping it (common/api_error.h kMaxEchoLength,
+// docs/compatibility.md).
+const MAX_ECHO_BYTES = 128;
+
+// `s` as an error argument echoes it: whole up to MAX_ECHO_BYTES bytes of UTF-8, else that many
+// bytes cut back to a whole character, followed by "...".
+function clipEcho(s) {
+  const bytes = Buffer.from(s, 'utf8');
+  if (bytes.length <= MAX_ECHO_BYTES) return s;
+  let end = MAX_ECHO_BYTES;
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8') + '...';
+}
+
 // Asserts INVALID_KS with KSID `ksid` and the fixed "-1,INVALID_STR" (spec §4.6): `ksid` is the
-// reason (LOGOUT, EXPIRED, ...) or, for a KS that does not parse, the KS itself.
+// reason (LOGOUT, EXPIRED, ...) or, for a KS that does not parse, the KS itself, which ksgate
+// echoes clipped (clipEcho) where Kaltura echoes it whole.
 function assertInvalidKs(body, ksid) {
+  const shown = clipEcho(ksid);
   return assertApiError(body, 'INVALID_KS', {
-    message: `Invalid KS "${ksid}", Error "-1,INVALID_STR"`,
-    args: { KSID: ksid, ERR_CODE: '-1', ERR_DESC: 'INVALID_STR' },
+    message: `Invalid KS "${shown}", Error "-1,INVALID_STR"`,
+    args: { KSID: shown, ERR_CODE: '-1', ERR_DESC: 'INVALID_STR' },
   });
 }
 
@@ -343,6 +360,7 @@ module.exports = {
   assertOk,
   assertApiError,
   assertInvalidKs,
+  clipEcho,
   assertNear,
   nowSec,
   sleep,
