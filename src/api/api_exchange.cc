@@ -65,6 +65,7 @@ std::optional<Response> ApiExchange::Start() {
   if (!items.ok()) return WriteResponse(format_, {std::move(items).error()}, false, Elapsed());
   items_ = std::move(items).value();
   results_.reserve(items_.size());
+  answer_.emplace(format_, context_.max_answer_bytes);
   return std::nullopt;
 }
 
@@ -82,26 +83,28 @@ Step ApiExchange::Advance(Mode mode) {
     Param prepared;
     const Param* call = items_[next_];
     if (multi_) {
-      prepared = PrepareItem(*call, params_, results_);
+      Result<Param, ApiError> item = PrepareItem(*call, params_, results_, context_.references);
+      if (!item.ok()) {
+        Record(std::move(item).error());
+        continue;
+      }
+      prepared = std::move(item).value();
       call = &prepared;
       if (call->ScalarAt("service") == "multirequest") {
-        results_.push_back(ApiError::Of(errors::kServiceDoesNotExists, {"multirequest"}));
-        ++next_;
+        Record(ApiError::Of(errors::kServiceDoesNotExists, {"multirequest"}));
         continue;
       }
     }
     Result<AdmittedCall, ApiError> admitted = context_.pipeline.Admit(*call, request_, sessions_);
     if (!may_block && store::TakeWouldBlock()) return Step::NeedsStore();
     if (!admitted.ok()) {
-      results_.push_back(std::move(admitted).error());
-      ++next_;
+      Record(std::move(admitted).error());
       continue;
     }
     if (admitted->target.action == nullptr) return ToUpstream(*admitted, *call);
     CallResult result = context_.pipeline.Run(*admitted, request_);
     if (!may_block && store::TakeWouldBlock()) return Step::NeedsStore();
-    results_.push_back(std::move(result));
-    ++next_;
+    Record(std::move(result));
   }
   return Step::Respond(Finish());
 }
@@ -155,12 +158,17 @@ ApiError ApiExchange::UpstreamError(UpstreamFailure failure) const {
 void ApiExchange::Deliver(UpstreamAnswer answer) {
   const ApiError bad_answer = ApiError::Of(errors::kUpstreamBadAnswer, {pending_service_});
   if (answer.failure != UpstreamFailure::kNone) {
-    results_.push_back(UpstreamError(answer.failure));
+    Record(UpstreamError(answer.failure));
   } else if (answer.status != 200) {
-    results_.push_back(bad_answer);
+    Record(bad_answer);
   } else {
-    results_.push_back(ValueFromJson(answer.body, kMaxAnswerDepth, bad_answer));
+    Record(ValueFromJson(answer.body, kMaxAnswerDepth, bad_answer));
   }
+}
+
+void ApiExchange::Record(CallResult result) {
+  if (answer_) result = answer_->Add(std::move(result));
+  results_.push_back(std::move(result));
   ++next_;
 }
 
@@ -171,10 +179,13 @@ Response ApiExchange::UpstreamFailed(UpstreamFailure failure) {
 Response ApiExchange::Overloaded() {
   const ApiError busy = ApiError::Of(errors::kServerBusy);
   if (!started_ || !multi_) return WriteResponse(format_, {busy}, false, Elapsed());
-  while (results_.size() < items_.size()) results_.push_back(busy);
+  while (next_ < items_.size()) Record(busy);
   return Finish();
 }
 
-Response ApiExchange::Finish() const { return WriteResponse(format_, results_, multi_, Elapsed()); }
+Response ApiExchange::Finish() {
+  if (answer_) return answer_->Finish(Elapsed());
+  return WriteResponse(format_, results_, false, Elapsed());
+}
 
 }  // namespace ksgate::api

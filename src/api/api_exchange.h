@@ -15,11 +15,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "api/gateway.h"
 #include "api/handler.h"
+#include "api/multirequest.h"
 #include "api/output.h"
 #include "api/params.h"
 #include "api/pipeline.h"
@@ -34,6 +36,8 @@ struct ApiContext {
   const GatewayOptions& gateway;
   DecodeLimits decode;
   size_t max_multirequest_items;
+  ReferenceLimits references;  // what {N:result} substitution may produce
+  size_t max_answer_bytes;     // a multirequest's encoded results (MultiAnswer)
 };
 
 class ApiExchange final : public Exchange {
@@ -52,7 +56,10 @@ class ApiExchange final : public Exchange {
   Step ToUpstream(const AdmittedCall& call, const Param& params);
   // The API error for an upstream failure of the pending call.
   ApiError UpstreamError(UpstreamFailure failure) const;
-  Response Finish() const;
+  // Keeps an item's result: in the answer (multi_), which may replace it by a limit error, and
+  // in results_ for later references. Called once per item, when its result is final.
+  void Record(CallResult result);
+  Response Finish();
   double Elapsed() const;
 
   const ApiContext& context_;
@@ -62,9 +69,10 @@ class ApiExchange final : public Exchange {
   Param params_;
   OutputFormat format_;
   bool multi_ = false;
-  std::vector<const Param*> items_;  // into params_
-  size_t next_ = 0;                  // the item being served
-  std::vector<CallResult> results_;  // of the items before next_
+  std::vector<const Param*> items_;    // into params_
+  size_t next_ = 0;                    // the item being served
+  std::vector<CallResult> results_;    // of the items before next_
+  std::optional<MultiAnswer> answer_;  // multi_: the answer so far
   RequestSessions sessions_;
   std::string pending_service_;  // the upstream service of a kFetch or kForward step
 };

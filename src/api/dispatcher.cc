@@ -33,7 +33,13 @@ Dispatcher::Dispatcher(const ActionTable& table, const services::Authenticator& 
       gateway_(gateway),
       options_(options),
       pipeline_(table, authenticator, authorizer, clock, gateway),
-      api_context_{pipeline_, clock, gateway, options.decode, options.max_multirequest_items},
+      api_context_{pipeline_,
+                   clock,
+                   gateway,
+                   options.decode,
+                   options.max_multirequest_items,
+                   options.references,
+                   options.max_answer_bytes},
       authorize_context_{pipeline_, clock, gateway} {}
 
 std::unique_ptr<Exchange> Dispatcher::Begin(Request request) const {

@@ -17,6 +17,7 @@
 #include "api/authorize.h"
 #include "api/gateway.h"
 #include "api/handler.h"
+#include "api/multirequest.h"
 #include "api/params.h"
 #include "api/pipeline.h"
 #include "api/request.h"
@@ -31,6 +32,12 @@ struct DispatcherOptions {
   DecodeLimits decode;
   // Items in one multirequest; more is REQUEST_LIMIT_EXCEEDED for the whole request.
   size_t max_multirequest_items = 100;
+  // What `{N:result}` substitution may produce in a multirequest item (multirequest.h):
+  // references.max_item should be the HTTP layer's body limit.
+  ReferenceLimits references;
+  // Bytes of a multirequest's encoded results together; an item whose result would go past it
+  // gets REQUEST_LIMIT_EXCEEDED("max_answer_size") instead (output.h MultiAnswer).
+  size_t max_answer_bytes = 8 * 1024 * 1024;
 };
 
 class Dispatcher final : public RequestHandler {

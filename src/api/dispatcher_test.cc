@@ -331,6 +331,70 @@ TEST_F(DispatcherTest, ReferenceToAFailedItemIsEmpty) {
   EXPECT_THAT(r.body, HasSubstr("},{\"code\":\"MISSING_KS\""));
 }
 
+// The amplification attack of the hardening issue: one session.start with a 60,000-character
+// userId, then one value holding {1:result} 5,000 times. The value is refused as it grows past
+// the string limit, never built whole; the answer stays about the size of the KS.
+TEST_F(DispatcherTest, AReferenceCannotGrowAValuePastTheStringLimit) {
+  std::string refs;
+  for (int i = 0; i < 5000; ++i) refs += "{1:result}";
+  const std::string body =
+      "{\"format\":1,\"1\":{\"service\":\"session\",\"action\":\"start\","
+      "\"secret\":\"adminsecretA\",\"type\":2,\"partnerId\":" +
+      std::to_string(partner_.id) + ",\"userId\":\"" + std::string(60000, 'u') +
+      "\"},\"2\":{\"service\":\"session\",\"action\":\"get\",\"ks\":\"" + refs + "\"}}";
+  Response r = PostJson("/api_v3/service/multirequest", body);
+  EXPECT_LT(r.body.size(), 200u * 1024);
+  EXPECT_THAT(r.body, StartsWith("[\"djJ8"));
+  EXPECT_THAT(r.body, HasSubstr("\",{\"code\":\"REQUEST_LIMIT_EXCEEDED\""));
+  EXPECT_THAT(r.body, HasSubstr("\"LIMIT\":\"max_string_length\",\"MAX\":\"65536\""));
+}
+
+// A widget KS needs no secret: short values each under the string limit must not add up to
+// more than a client could send in one body.
+TEST_F(DispatcherTest, ReferencesInOneItemCannotAddUpPastTheBodyLimit) {
+  std::string refs;
+  for (int i = 0; i < 200; ++i) refs += "{1:result:ks}";
+  std::string item2 = "\"service\":\"system\",\"action\":\"ping\"";
+  for (int i = 0; i < 60; ++i) item2 += ",\"p" + std::to_string(i) + "\":\"" + refs + "\"";
+  const std::string body =
+      "{\"format\":1,\"1\":{\"service\":\"session\",\"action\":\"startWidgetSession\","
+      "\"widgetId\":\"_" +
+      std::to_string(partner_.id) + "\"},\"2\":{" + item2 +
+      "},\"3\":{\"service\":\"system\",\"action\":\"ping\"}}";
+  Response r = PostJson("/api_v3/service/multirequest", body);
+  EXPECT_THAT(r.body, HasSubstr("\"LIMIT\":\"body_limit\",\"MAX\":\"1048576\""));
+  EXPECT_THAT(r.body, EndsWith(",true]"));  // later items still run
+}
+
+TEST(DispatcherLimits, ItemsPastTheAnswerSizeFailOneByOne) {
+  FakeClock clock(kNow);
+  app::AppOptions options{.cache_ttl = std::chrono::milliseconds(0)};
+  options.dispatcher.max_answer_bytes = 1000;
+  app::App app(std::make_unique<store::MemoryStore>(), clock, options);
+  store::NewPartner p{"A", {"adminsecretA"}, "usersecretA"};
+  KSGATE_ASSERT_OK_AND_ASSIGN(store::Partner partner, app.store().CreatePartner(p, kNow));
+  std::string target = "/api_v3/service/multirequest?format=1";
+  for (int i = 1; i <= 10; ++i) {
+    const std::string n = std::to_string(i);
+    target += "&" + n + ":service=session&" + n + ":action=startWidgetSession&" + n +
+              ":widgetId=_" + std::to_string(partner.id);
+  }
+  target += "&11:service=system&11:action=ping";
+  Response r = app.dispatcher().Handle(Request{"GET", target, "", "", "127.0.0.1"});
+  size_t sessions = 0, refused = 0;
+  for (size_t at = 0;
+       (at = r.body.find("KalturaStartWidgetSessionResponse", at)) != std::string::npos; ++at) {
+    ++sessions;
+  }
+  for (size_t at = 0; (at = r.body.find("\"max_answer_size\"", at)) != std::string::npos; ++at) {
+    ++refused;
+  }
+  EXPECT_GT(sessions, 0u);
+  EXPECT_EQ(sessions + refused, 10u);
+  EXPECT_THAT(r.body, EndsWith(",true]"));
+  EXPECT_LT(r.body.size(), 1000u + 11 * 200);
+}
+
 TEST_F(DispatcherTest, InvalidKsEchoesOnlyAClippedPrefixOfTheKs) {
   const std::string ks(3000, 'a');
   const std::string shown = std::string(kMaxEchoLength, 'a') + "...";

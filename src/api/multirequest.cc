@@ -79,40 +79,79 @@ std::string ResolveReference(const CallResult& result, std::string_view path) {
   return Walk(&*result, SplitPath(path), 0);
 }
 
-// Replaces every {N:result[:path]} in `s` whose N names an item already executed.
-void ResolveString(std::string* s, const std::vector<CallResult>& results) {
+// Writes `s` to *out with every {N:result[:path]} whose N names an item already executed
+// replaced; sets *replaced if there was one. False, with *out incomplete, as soon as *out would
+// be longer than `max_size` bytes.
+bool ResolveString(std::string_view s, const std::vector<CallResult>& results, size_t max_size,
+                   std::string* out, bool* replaced) {
   constexpr std::string_view kResult = ":result";
+  out->clear();
+  size_t copied = 0;  // s[0, copied) is in *out
   size_t pos = 0;
-  while ((pos = s->find('{', pos)) != std::string::npos) {
+  auto append = [&](std::string_view text) {
+    if (text.size() > max_size - out->size()) return false;
+    out->append(text);
+    return true;
+  };
+  while ((pos = s.find('{', pos)) != std::string_view::npos) {
     size_t i = pos + 1;
     const size_t digits_start = i;
-    while (i < s->size() && (*s)[i] >= '0' && (*s)[i] <= '9' && i - digits_start < 6) ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - digits_start < 6) ++i;
     size_t n = 0;
     bool ok = i > digits_start &&
-              std::from_chars(s->data() + digits_start, s->data() + i, n).ec == std::errc() &&
-              std::string_view(*s).substr(i, kResult.size()) == kResult;
+              std::from_chars(s.data() + digits_start, s.data() + i, n).ec == std::errc() &&
+              s.substr(i, kResult.size()) == kResult;
     if (ok) {
       i += kResult.size();
       std::string_view path;
-      const size_t close = s->find('}', i);
-      if (close == std::string::npos) {
+      const size_t close = s.find('}', i);
+      if (close == std::string_view::npos) {
         ok = false;
       } else if (close == i) {
         path = {};
-      } else if ((*s)[i] == ':') {
-        path = std::string_view(*s).substr(i + 1, close - i - 1);
+      } else if (s[i] == ':') {
+        path = s.substr(i + 1, close - i - 1);
       } else {
         ok = false;
       }
       if (ok && n >= 1 && n <= results.size()) {
-        const std::string replacement = ResolveReference(results[n - 1], path);
-        s->replace(pos, close + 1 - pos, replacement);
-        pos += replacement.size();
+        if (!append(s.substr(copied, pos - copied))) return false;
+        if (!append(ResolveReference(results[n - 1], path))) return false;
+        *replaced = true;
+        pos = copied = close + 1;
         continue;
       }
     }
     ++pos;
   }
+  return append(s.substr(copied));
+}
+
+// ResolveReferences over `p`, counting in *total the bytes of the values it rewrote.
+Result<Void, ApiError> ResolveWithin(Param* p, const std::vector<CallResult>& results,
+                                     const ReferenceLimits& limits, size_t* total) {
+  if (p->is_map()) {
+    for (auto& [key, member] : p->members) {
+      KSGATE_ASSIGN_OR_RETURN(Void done, ResolveWithin(&member, results, limits, total));
+      (void)done;
+    }
+  } else if (p->kind == Param::Kind::kString && p->text.find('{') != std::string::npos) {
+    std::string resolved;
+    bool replaced = false;
+    if (!ResolveString(p->text, results, limits.max_value, &resolved, &replaced)) {
+      return ApiError::Of(errors::kRequestTooLarge,
+                          {"max_string_length", std::to_string(limits.max_value)});
+    }
+    if (replaced) {
+      *total += resolved.size();
+      if (*total > limits.max_item) {
+        return ApiError::Of(errors::kRequestTooLarge,
+                            {"body_limit", std::to_string(limits.max_item)});
+      }
+      p->text = std::move(resolved);
+    }
+  }
+  return Void{};
 }
 
 }  // namespace
@@ -148,8 +187,9 @@ Result<std::vector<const Param*>, ApiError> MultiRequestItems(const Param& param
   return items;
 }
 
-Param PrepareItem(const Param& item, const Param& multirequest,
-                  const std::vector<CallResult>& results) {
+Result<Param, ApiError> PrepareItem(const Param& item, const Param& multirequest,
+                                    const std::vector<CallResult>& results,
+                                    const ReferenceLimits& limits) {
   Param call = item;
   call.Erase("format");
   for (std::string_view inherited : {"ks", "partnerId", "clientTag"}) {
@@ -158,16 +198,15 @@ Param PrepareItem(const Param& item, const Param& multirequest,
       call.Set(std::string(inherited), *common);
     }
   }
-  ResolveReferences(&call, results);
+  KSGATE_ASSIGN_OR_RETURN(Void resolved, ResolveReferences(&call, results, limits));
+  (void)resolved;
   return call;
 }
 
-void ResolveReferences(Param* p, const std::vector<CallResult>& results) {
-  if (p->is_map()) {
-    for (auto& [key, member] : p->members) ResolveReferences(&member, results);
-  } else if (p->kind == Param::Kind::kString && p->text.find('{') != std::string::npos) {
-    ResolveString(&p->text, results);
-  }
+Result<Void, ApiError> ResolveReferences(Param* p, const std::vector<CallResult>& results,
+                                         const ReferenceLimits& limits) {
+  size_t total = 0;
+  return ResolveWithin(p, results, limits, &total);
 }
 
 }  // namespace ksgate::api

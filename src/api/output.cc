@@ -1,5 +1,7 @@
 #include "api/output.h"
 
+#include <cstdint>
+
 #include "api/utf8.h"
 #include "common/strings.h"
 
@@ -57,6 +59,34 @@ void AppendResult(const OutputFormat& f, const CallResult& r, std::string* out) 
   }
 }
 
+// Kaltura's initService sets these when it refuses an action (a multirequest answer carries
+// them once per refusal; the last one wins for clients that keep one).
+void AddRefusalHeaders(const ApiError& forbidden, Response* response) {
+  response->headers.emplace_back("X-Kaltura", "error-" + forbidden.code);
+  response->headers.emplace_back("X-Kaltura-App",
+                                 "exiting on error " + forbidden.code + " - " + forbidden.message);
+}
+
+// JSON and JSONP answers: the content type and what goes before the JSON text.
+void BeginJson(const OutputFormat& f, Response* response, std::string* body) {
+  if (f.format == Format::kJsonp) {
+    response->content_type = "application/javascript";
+    *body += f.callback;
+    *body += '(';
+  } else {
+    response->content_type = "application/json";
+  }
+}
+
+// What goes after the JSON text.
+void EndJson(const OutputFormat& f, std::string* body) {
+  if (f.format == Format::kJsonp) *body += ");";
+}
+
+bool IsForbidden(const CallResult& r) {
+  return !r.ok() && r.error().code == errors::kServiceForbidden.code;
+}
+
 }  // namespace
 
 Result<OutputFormat, Response> ChooseFormat(const Param& params) {
@@ -105,51 +135,76 @@ OutputFormat FallbackFormat(const Param* url_params, std::string_view content_ty
 
 Response WriteResponse(const OutputFormat& f, const std::vector<CallResult>& results, bool multi,
                        double execution_seconds) {
+  if (multi) {
+    MultiAnswer answer(f, SIZE_MAX);
+    for (const CallResult& r : results) static_cast<void>(answer.Add(r));
+    return answer.Finish(execution_seconds);
+  }
   Response response;
   response.headers = CommonHeaders();
   std::string body;
   if (f.format == Format::kXml) {
     response.content_type = "text/xml";
     std::string inner;
-    if (multi) {
-      for (const CallResult& r : results) {
-        inner += "<item>";
-        AppendResult(f, r, &inner);
-        inner += "</item>";
-      }
-    } else {
-      AppendResult(f, results.front(), &inner);
-    }
+    AppendResult(f, results.front(), &inner);
     body = XmlEnvelope(inner, execution_seconds);
   } else {
-    if (f.format == Format::kJsonp) {
-      response.content_type = "application/javascript";
-      body += f.callback;
-      body += '(';
-    } else {
-      response.content_type = "application/json";
-    }
-    if (multi) {
-      body += '[';
-      for (size_t i = 0; i < results.size(); ++i) {
-        if (i) body += ',';
-        AppendResult(f, results[i], &body);
-      }
-      body += ']';
-    } else {
-      AppendResult(f, results.front(), &body);
-    }
-    if (f.format == Format::kJsonp) body += ");";
+    BeginJson(f, &response, &body);
+    AppendResult(f, results.front(), &body);
+    EndJson(f, &body);
   }
   response.body = std::move(body);
-  // Kaltura's initService sets these when it refuses an action (the last refusal wins).
-  for (const CallResult& r : results) {
-    if (!r.ok() && r.error().code == errors::kServiceForbidden.code) {
-      response.headers.emplace_back("X-Kaltura", "error-" + r.error().code);
-      response.headers.emplace_back(
-          "X-Kaltura-App", "exiting on error " + r.error().code + " - " + r.error().message);
-    }
+  if (IsForbidden(results.front())) AddRefusalHeaders(results.front().error(), &response);
+  return response;
+}
+
+MultiAnswer::MultiAnswer(OutputFormat format, size_t max_bytes)
+    : format_(std::move(format)), max_bytes_(max_bytes) {}
+
+CallResult MultiAnswer::Add(CallResult result) {
+  std::string piece;
+  if (format_.format == Format::kXml) piece += "<item>";
+  AppendResult(format_, result, &piece);
+  if (format_.format == Format::kXml) piece += "</item>";
+  const size_t separator = format_.format != Format::kXml && items_ > 0 ? 1 : 0;
+  if (piece.size() + separator > max_bytes_ - used_) {
+    result =
+        ApiError::Of(errors::kRequestTooLarge, {"max_answer_size", std::to_string(max_bytes_)});
+    piece.clear();
+    if (format_.format == Format::kXml) piece += "<item>";
+    AppendResult(format_, result, &piece);
+    if (format_.format == Format::kXml) piece += "</item>";
+  } else {
+    used_ += piece.size() + separator;
   }
+  if (separator) body_ += ',';
+  body_ += piece;
+  ++items_;
+  if (IsForbidden(result)) refusals_.push_back(result.error());
+  return result;
+}
+
+Response MultiAnswer::Finish(double execution_seconds) {
+  Response response;
+  response.headers = CommonHeaders();
+  if (format_.format == Format::kXml) {
+    response.content_type = "text/xml";
+    response.body = XmlEnvelope(body_, execution_seconds);
+  } else {
+    std::string body;
+    body.reserve(body_.size() + format_.callback.size() + 4);
+    BeginJson(format_, &response, &body);
+    body += '[';
+    body += body_;
+    body += ']';
+    EndJson(format_, &body);
+    response.body = std::move(body);
+  }
+  for (const ApiError& refusal : refusals_) AddRefusalHeaders(refusal, &response);
+  body_.clear();
+  used_ = 0;
+  items_ = 0;
+  refusals_.clear();
   return response;
 }
 

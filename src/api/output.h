@@ -5,6 +5,7 @@
 // Pure functions; thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -47,6 +48,36 @@ OutputFormat FallbackFormat(const Param* url_params, std::string_view content_ty
 // X-Kaltura / X-Kaltura-App error headers (the last refusal wins).
 Response WriteResponse(const OutputFormat& format, const std::vector<CallResult>& results,
                        bool multi, double execution_seconds);
+
+// A multirequest's answer, built as its items finish, so that its size is known at every step
+// and bounded (docs/operations.md, Limits). WriteResponse(..., multi = true, ...) gives the same
+// bytes when nothing is over the bound. Not thread-safe.
+class MultiAnswer {
+ public:
+  // `max_bytes` bounds the encoded results of the items together (their <item> elements in
+  // XML, their array elements and commas in JSON), not the envelope around them.
+  MultiAnswer(OutputFormat format, size_t max_bytes);
+
+  // Encodes the next item's result into the answer and returns it. When it would take the
+  // encoded results past max_bytes it is dropped, and REQUEST_LIMIT_EXCEEDED
+  // ("max_answer_size", max_bytes) is added and returned in its place (so later references to
+  // the item resolve to ""); these errors are not counted against max_bytes, so the answer can
+  // be longer than it by one short error per item.
+  CallResult Add(CallResult result);
+
+  size_t items() const { return items_; }
+
+  // The whole answer, with the headers WriteResponse gives. Leaves *this empty.
+  Response Finish(double execution_seconds);
+
+ private:
+  OutputFormat format_;
+  size_t max_bytes_;
+  size_t items_ = 0;
+  size_t used_ = 0;   // bytes of body_ counted against max_bytes_ (not the limit errors)
+  std::string body_;  // the encoded results, separators included
+  std::vector<ApiError> refusals_;  // SERVICE_FORBIDDEN results, for their headers
+};
 
 // The answer to an OPTIONS request (CORS preflight).
 Response PreflightResponse();

@@ -171,10 +171,15 @@ int Serve(const ServeOptions& options) {
   app::AppOptions app_options;
   app_options.cache_ttl = std::chrono::milliseconds(options.cache_ttl_ms);
   if (!GatewayFromFlags(options, &app_options)) return 2;
+  const http::HttpLimits http_limits;
+  // A value made by a multirequest reference may be as large as a body a client could send.
+  app_options.dispatcher.references.max_item = http_limits.body_limit;
+  app_options.dispatcher.max_answer_bytes = static_cast<size_t>(options.max_answer_bytes);
   std::unique_ptr<app::App> app = OpenApp(options.db, std::move(app_options));
   if (!app) return 1;
 
   http::ServerOptions server_options;
+  server_options.limits = http_limits;
   server_options.host = host;
   server_options.port = port;
   server_options.threads =

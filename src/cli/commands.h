@@ -28,6 +28,8 @@ struct ServeOptions {
   std::vector<std::string> routes;
   std::string signing_key_file;
   int64_t upstream_timeout_ms = 30000;
+  // Bytes of a multirequest's results together (api::DispatcherOptions::max_answer_bytes).
+  int64_t max_answer_bytes = 8 * 1024 * 1024;
 };
 int Serve(const ServeOptions& options);
 

@@ -59,6 +59,12 @@ int main(int argc, char** argv) {
                    "Bound on each step of an upstream call")
       ->check(CLI::Range(int64_t{1}, int64_t{3600000}))
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-answer-bytes", serve.max_answer_bytes,
+                   "Bytes of a multirequest's results together; items past it get "
+                   "REQUEST_LIMIT_EXCEEDED")
+      ->check(CLI::Range(int64_t{1024}, int64_t{1} << 32))
+      ->capture_default_str();
 
   std::string migrate_db;
   CLI::App* migrate_cmd = app.add_subcommand("migrate", "Apply pending schema migrations");
