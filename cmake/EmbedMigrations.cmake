@@ -2,8 +2,10 @@
 #       -DHEADER=store/sqlite/migrations.h -P EmbedMigrations.cmake
 # Writes a .cc that defines NAMESPACE::Migrations() (declared in HEADER, returning
 # std::span<const ksgate::store::Migration>, see store/migration.h) with each SQL file's text as
-# a raw string literal. Files must be named NNNN_name.sql and numbered 1, 2, ... in the order
-# given. Used through ksgate_embed_migrations() (KsgateHelpers.cmake).
+# a raw string literal. Files must be named NNNN_name.sql, the first numbered 1 and the numbers
+# increasing in the order given. A number may be skipped: branches developed side by side
+# reserve numbers, and the runners apply every migration not yet recorded, whatever its number
+# (store/migration.h). Used through ksgate_embed_migrations() (KsgateHelpers.cmake).
 foreach(var INPUTS OUTPUT NAMESPACE HEADER)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "EmbedMigrations.cmake: -D${var}=... is required")
@@ -12,17 +14,20 @@ endforeach()
 string(REPLACE "|" ";" inputs "${INPUTS}")
 set(delimiter "ksgate_sql")
 set(entries "")
-set(expected 1)
+set(previous 0)
 foreach(input IN LISTS inputs)
   get_filename_component(name "${input}" NAME_WE)
   if(NOT name MATCHES "^([0-9]+)_[a-z0-9_]+$")
     message(FATAL_ERROR "migration ${input}: name must look like 0001_what.sql")
   endif()
   string(REGEX REPLACE "^0+" "" version "${CMAKE_MATCH_1}")
-  if(NOT version EQUAL expected)
-    message(FATAL_ERROR "migration ${input}: expected number ${expected}, found ${version}")
+  if(previous EQUAL 0 AND NOT version EQUAL 1)
+    message(FATAL_ERROR "migration ${input}: the first migration must be number 1")
   endif()
-  math(EXPR expected "${expected} + 1")
+  if(NOT version GREATER previous)
+    message(FATAL_ERROR "migration ${input}: numbers must increase (after ${previous})")
+  endif()
+  set(previous ${version})
   file(READ "${input}" sql)
   string(FIND "${sql}" ")${delimiter}\"" clash)
   if(NOT clash EQUAL -1)

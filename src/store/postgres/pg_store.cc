@@ -34,6 +34,7 @@ constexpr char kCreateSchemaVersion[] =
     "CREATE TABLE IF NOT EXISTS schema_version ("
     " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 constexpr char kSelectSchemaVersion[] = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+constexpr char kSchemaVersionApplied[] = "SELECT 1 FROM schema_version WHERE version = $1";
 constexpr char kInsertSchemaVersion[] =
     "INSERT INTO schema_version (version, name, applied_at)"
     " VALUES ($1, $2, CAST(EXTRACT(EPOCH FROM now()) AS BIGINT))";
@@ -267,13 +268,20 @@ Result<int> PgStore::MigrateTo(int target) {
         KSGATE_ASSIGN_OR_RETURN(Rows rows, c.Run(kSelectSchemaVersion));
         version = rows.empty() ? 0 : static_cast<int>(rows[0].Int(0));
       }
-      if (version >= m.version) return Status::Ok();  // applied, maybe by another process
+      {
+        // Applied, maybe by another process. Every migration not recorded is applied, also
+        // one numbered below the latest applied (numbers may have been skipped and filled in
+        // later, cmake/EmbedMigrations.cmake).
+        KSGATE_ASSIGN_OR_RETURN(Rows applied,
+                                c.Run(kSchemaVersionApplied, Params().Add(m.version)));
+        if (!applied.empty()) return Status::Ok();
+      }
       if (Status s = c.Exec(std::string(m.sql)); !s.ok()) {
         return Status(s.code(), "migration " + std::string(m.name) + ": " + s.message());
       }
       KSGATE_RETURN_IF_ERROR(
           c.Run(kInsertSchemaVersion, Params().Add(m.version).Add(m.name)).status());
-      version = m.version;
+      version = std::max(version, m.version);
       return Status::Ok();
     }));
   }

@@ -27,6 +27,7 @@ constexpr char kCreateSchemaVersion[] =
     "CREATE TABLE IF NOT EXISTS schema_version ("
     " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)";
 constexpr char kSelectSchemaVersion[] = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+constexpr char kSchemaVersionApplied[] = "SELECT 1 FROM schema_version WHERE version = ?";
 constexpr char kInsertSchemaVersion[] =
     "INSERT INTO schema_version (version, name, applied_at)"
     " VALUES (?, ?, CAST(strftime('%s', 'now') AS INTEGER))";
@@ -255,13 +256,20 @@ Result<int> SqliteStore::MigrateTo(int target) {
         KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
         version = row ? static_cast<int>(s.Int(0)) : 0;
       }
-      if (version >= m.version) return Status::Ok();  // applied, maybe by another process
+      {
+        // Applied, maybe by another process. Every migration not recorded is applied, also
+        // one numbered below the latest applied (numbers may have been skipped and filled in
+        // later, cmake/EmbedMigrations.cmake).
+        KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSchemaVersionApplied));
+        KSGATE_ASSIGN_OR_RETURN(bool applied, s.Bind(m.version).Step());
+        if (applied) return Status::Ok();
+      }
       if (Status s = c.Exec(std::string(m.sql)); !s.ok()) {
         return Status(s.code(), "migration " + std::string(m.name) + ": " + s.message());
       }
       KSGATE_ASSIGN_OR_RETURN(Statement record, c.Prepare(kInsertSchemaVersion));
       KSGATE_RETURN_IF_ERROR(record.Bind(m.version).Bind(m.name).Run());
-      version = m.version;
+      version = std::max(version, m.version);
       return Status::Ok();
     }));
   }
