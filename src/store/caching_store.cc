@@ -147,6 +147,14 @@ Status CachingStore::SetPartnerAdminSecrets(int64_t id,
   return s;
 }
 
+Status CachingStore::SetPartnerUserSecretSetRole(int64_t id, UserSecretSetRole setting,
+                                                 int64_t now) {
+  if (InInlineScope()) return RefuseToBlock();
+  Status s = backend_->SetPartnerUserSecretSetRole(id, setting, now);
+  partners_->Erase(PartnerKey(id));
+  return s;
+}
+
 // --- Revocation -------------------------------------------------------------------------------
 
 Status CachingStore::Revoke(const Revocation& revocation, int64_t now) {

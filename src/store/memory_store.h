@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <shared_mutex>
@@ -35,6 +36,7 @@ class MemoryStore final : public Store {
   Status SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) override;
   Status SetPartnerAdminSecrets(int64_t id, const std::vector<std::string>& admin_secrets,
                                 int64_t now) override;
+  Status SetPartnerUserSecretSetRole(int64_t id, UserSecretSetRole setting, int64_t now) override;
 
   Status Revoke(const Revocation& revocation, int64_t now) override;
   Result<bool> IsRevoked(std::span<const std::string> keys, int64_t now) const override;
@@ -79,6 +81,8 @@ class MemoryStore final : public Store {
   const AppToken* FindLiveToken(int64_t partner_id, std::string_view id) const;
   // Revoke's upsert. Requires mu_ held exclusively.
   void RevokeLocked(const Revocation& revocation, int64_t now);
+  // Applies `change` to partner `id` and sets its updated_at; kNotFound. Takes mu_.
+  Status UpdatePartner(int64_t id, int64_t now, const std::function<void(Partner&)>& change);
   // The live (non-deleted) role (partner_id, id), or nullptr. Requires mu_ held.
   UserRole* FindLiveRole(int64_t partner_id, int64_t id);
   const UserRole* FindLiveRole(int64_t partner_id, int64_t id) const;

@@ -11,6 +11,11 @@ namespace ksgate::store {
 // Kaltura Partner::status values.
 enum class PartnerStatus : int { kActive = 1, kBlocked = 2 };
 
+// Whether session.start with the partner's user secret may `setrole` a role that grants more
+// than a user session's own role (BASE_USER_SESSION_ROLE). Kaltura allows it (kAllow, the
+// default); kDeny refuses such a session (docs/security.md).
+enum class UserSecretSetRole : int { kAllow = 0, kDeny = 1 };
+
 struct Partner {
   int64_t id = 0;
   std::string name;
@@ -22,6 +27,7 @@ struct Partner {
   int64_t ks_max_expiry = 86400;  // seconds; caps session.start expiry
   int64_t created_at = 0;
   int64_t updated_at = 0;
+  UserSecretSetRole user_secret_setrole = UserSecretSetRole::kAllow;
 };
 
 // Input to Store::CreatePartner. The store assigns id (1, 2, ...) and timestamps.

@@ -16,8 +16,9 @@
 
 // Column lists shared by SELECTs and INSERTs; ReadPartner / ReadAppToken / ReadUserRole read
 // in this order.
-#define KSGATE_PARTNER_COLUMNS \
-  "id, name, admin_secrets, secret, status, ks_version, ks_max_expiry, created_at, updated_at"
+#define KSGATE_PARTNER_COLUMNS                                                                   \
+  "id, name, admin_secrets, secret, status, ks_version, ks_max_expiry, created_at, updated_at, " \
+  "user_secret_setrole"
 #define KSGATE_TOKEN_COLUMNS                                                      \
   "id, token, partner_id, created_at, updated_at, status, expiry, session_type, " \
   "session_user_id, session_duration, session_privileges, hash_type, description"
@@ -64,6 +65,7 @@ Partner ReadPartner(const Row& row) {
   p.ks_max_expiry = row.Int(6);
   p.created_at = row.Int(7);
   p.updated_at = row.Int(8);
+  p.user_secret_setrole = static_cast<UserSecretSetRole>(row.Int(9));
   return p;
 }
 
@@ -115,6 +117,7 @@ void BindPartner(const Partner& p, Bind&& bind) {
   bind(p.ks_max_expiry);
   bind(p.created_at);
   bind(p.updated_at);
+  bind(static_cast<int64_t>(p.user_secret_setrole));
 }
 
 // Binds `t`'s columns in KSGATE_TOKEN_COLUMNS order with `bind(value)` (int64_t,

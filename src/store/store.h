@@ -50,6 +50,9 @@ class Store {
   // or one with a line break.
   virtual Status SetPartnerAdminSecrets(int64_t id, const std::vector<std::string>& admin_secrets,
                                         int64_t now) = 0;
+  // Sets the partner's user_secret_setrole setting. kNotFound if there is no partner `id`.
+  virtual Status SetPartnerUserSecretSetRole(int64_t id, UserSecretSetRole setting,
+                                             int64_t now) = 0;
 
   // --- Revocation (invalid_sessions) ---------------------------------------------------------
 

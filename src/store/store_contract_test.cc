@@ -145,6 +145,40 @@ TEST_P(StoreContractTest, SetPartnerStatusReturnsNotFoundForAnUnknownId) {
               StatusIs(StatusCode::kNotFound));
 }
 
+TEST_P(StoreContractTest, APartnerAllowsUserSecretSetRoleUntilToldOtherwise) {
+  Partner p = AddPartner();
+  EXPECT_EQ(p.user_secret_setrole, UserSecretSetRole::kAllow);
+  EXPECT_THAT(store_->GetPartner(p.id),
+              IsOkAndHolds(Field(&Partner::user_secret_setrole, UserSecretSetRole::kAllow)));
+}
+
+TEST_P(StoreContractTest, SetPartnerUserSecretSetRoleChangesTheSettingAndUpdatedAtOnly) {
+  Partner p = AddPartner();
+  ASSERT_THAT(store_->SetPartnerUserSecretSetRole(p.id, UserSecretSetRole::kDeny, kNow + 60),
+              IsOk());
+  Result<Partner> denied = store_->GetPartner(p.id);
+  ASSERT_THAT(denied, IsOk());
+  EXPECT_EQ(denied->user_secret_setrole, UserSecretSetRole::kDeny);
+  EXPECT_EQ(denied->updated_at, kNow + 60);
+  EXPECT_EQ(denied->created_at, kNow);
+  EXPECT_EQ(denied->status, PartnerStatus::kActive);
+  EXPECT_EQ(denied->admin_secrets, p.admin_secrets);
+  EXPECT_EQ(denied->secret, p.secret);
+  Result<std::vector<Partner>> listed = store_->ListPartners();
+  ASSERT_THAT(listed, IsOk());
+  EXPECT_EQ(listed->front().user_secret_setrole, UserSecretSetRole::kDeny);
+
+  ASSERT_THAT(store_->SetPartnerUserSecretSetRole(p.id, UserSecretSetRole::kAllow, kNow + 120),
+              IsOk());
+  EXPECT_THAT(store_->GetPartner(p.id),
+              IsOkAndHolds(Field(&Partner::user_secret_setrole, UserSecretSetRole::kAllow)));
+}
+
+TEST_P(StoreContractTest, SetPartnerUserSecretSetRoleReturnsNotFoundForAnUnknownId) {
+  EXPECT_THAT(store_->SetPartnerUserSecretSetRole(7, UserSecretSetRole::kDeny, kNow),
+              StatusIs(StatusCode::kNotFound));
+}
+
 TEST_P(StoreContractTest, SetPartnerAdminSecretsReplacesTheListInOrder) {
   Partner p = AddPartner();
   std::vector<std::string> rotated = {"new-primary", p.admin_secrets.front()};

@@ -46,8 +46,8 @@ constexpr char kDescribeSchema[] =
     " AND indexname NOT LIKE '%\\_key'";
 
 constexpr char kNextPartnerId[] = "SELECT COALESCE(MAX(id), 0) + 1 FROM partners";
-constexpr char kInsertPartner[] =
-    "INSERT INTO partners (" KSGATE_PARTNER_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+constexpr char kInsertPartner[] = "INSERT INTO partners (" KSGATE_PARTNER_COLUMNS
+                                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 constexpr char kSelectPartner[] = "SELECT " KSGATE_PARTNER_COLUMNS " FROM partners WHERE id = $1";
 constexpr char kSelectPartners[] = "SELECT " KSGATE_PARTNER_COLUMNS " FROM partners ORDER BY id";
 constexpr char kPartnerExists[] = "SELECT 1 FROM partners WHERE id = $1";
@@ -55,6 +55,8 @@ constexpr char kUpdatePartnerStatus[] =
     "UPDATE partners SET status = $1, updated_at = $2 WHERE id = $3";
 constexpr char kUpdatePartnerSecrets[] =
     "UPDATE partners SET admin_secrets = $1, updated_at = $2 WHERE id = $3";
+constexpr char kUpdatePartnerUserSecretSetRole[] =
+    "UPDATE partners SET user_secret_setrole = $1, updated_at = $2 WHERE id = $3";
 
 constexpr char kUpsertRevocation[] =
     "INSERT INTO invalid_sessions (key, type, valid_until, actions_limit, created_at)"
@@ -369,6 +371,16 @@ Status PgStore::SetPartnerAdminSecrets(int64_t id, const std::vector<std::string
     KSGATE_ASSIGN_OR_RETURN(Rows rows,
                             c.Run(kUpdatePartnerSecrets,
                                   Params().Add(sql::JoinSecrets(admin_secrets)).Add(now).Add(id)));
+    if (rows.affected() == 0) return NotFoundError("partner " + std::to_string(id));
+    return Notify(c, PartnerChange(id));
+  });
+}
+
+Status PgStore::SetPartnerUserSecretSetRole(int64_t id, UserSecretSetRole setting, int64_t now) {
+  return Write([&](Connection& c) -> Status {
+    KSGATE_ASSIGN_OR_RETURN(Rows rows,
+                            c.Run(kUpdatePartnerUserSecretSetRole,
+                                  Params().Add(static_cast<int64_t>(setting)).Add(now).Add(id)));
     if (rows.affected() == 0) return NotFoundError("partner " + std::to_string(id));
     return Notify(c, PartnerChange(id));
   });

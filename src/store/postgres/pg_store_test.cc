@@ -303,9 +303,19 @@ TEST_F(PgStoreTest, MigrateIsIdempotentAndProcessesMigratingAtOnceApplyEachMigra
 TEST_F(PgStoreTest, UpgradeFromThePreviousSchemaVersionKeepsTheData) {
   std::unique_ptr<PgStore> store = OpenStore();
   ASSERT_NE(store, nullptr);
+  std::span<const Migration> migrations = postgres::Migrations();
   testing::ExpectUpgradeKeepsData(
       *store, [&](int version) { return store->MigrateToForTesting(version); },
-      postgres::Migrations().back().version);
+      migrations[migrations.size() - 2].version, migrations.back().version,
+      [&](const testing::OldPartner& p) -> int64_t {
+        std::unique_ptr<postgres::Connection> raw = RawConnection();
+        if (raw == nullptr) return 0;
+        Result<postgres::Rows> rows = raw->Run(
+            "INSERT INTO partners (id, name, admin_secrets, secret, status, ks_version,"
+            " ks_max_expiry, created_at, updated_at) VALUES (1, $1, $2, $3, 1, 2, 86400, $4, $4)",
+            postgres::Params().Add(p.name).Add(p.admin_secrets).Add(p.secret).Add(p.now));
+        return rows.ok() ? 1 : 0;
+      });
 }
 
 // Migration numbers may be skipped and filled in later (work developed side by side): a
@@ -506,6 +516,7 @@ TEST_F(PgStoreTest, EveryWriteNotifiesWhatItChangedOnCommitOnly) {
   ASSERT_THAT(p, IsOk());
   ASSERT_THAT(store->SetPartnerStatus(p->id, PartnerStatus::kBlocked, kNow), IsOk());
   ASSERT_THAT(store->SetPartnerAdminSecrets(p->id, {"new"}, kNow), IsOk());
+  ASSERT_THAT(store->SetPartnerUserSecretSetRole(p->id, UserSecretSetRole::kDeny, kNow), IsOk());
   AppToken token;
   token.id = "0_notify01";
   token.token = "0123456789abcdef0123456789abcdef";
@@ -529,6 +540,8 @@ TEST_F(PgStoreTest, EveryWriteNotifiesWhatItChangedOnCommitOnly) {
   EXPECT_THAT(store->UpdateUserRole(*role, renamed), StatusIs(StatusCode::kAborted));
   EXPECT_THAT(store->SetPartnerStatus(999, PartnerStatus::kActive, kNow),
               StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store->SetPartnerUserSecretSetRole(999, UserSecretSetRole::kDeny, kNow),
+              StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(store->InsertUserRole(ARole(p->id, "Editor")), StatusIs(StatusCode::kAlreadyExists));
   // The last write, from another store: notifications arrive in commit order, so once it is
   // here every earlier one is too.
@@ -544,7 +557,7 @@ TEST_F(PgStoreTest, EveryWriteNotifiesWhatItChangedOnCommitOnly) {
   EXPECT_THAT(
       recorder.Changes(),
       ElementsAre(PartnerChange(p->id), PartnerChange(p->id), PartnerChange(p->id),
-                  TokenChange(p->id, token.id), TokenChange(p->id, token.id),
+                  PartnerChange(p->id), TokenChange(p->id, token.id), TokenChange(p->id, token.id),
                   KeyChange("revoked-key"), TokenChange(p->id, token.id), KeyChange("deleted-key"),
                   RoleChange(p->id, role->id), RoleChange(p->id, role->id), marker));
   EXPECT_EQ(recorder.Resyncs(), 1);

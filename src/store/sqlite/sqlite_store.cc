@@ -42,7 +42,7 @@ constexpr char kDescribeSchema[] =
 
 constexpr char kNextPartnerId[] = "SELECT COALESCE(MAX(id), 0) + 1 FROM partners";
 constexpr char kInsertPartner[] =
-    "INSERT INTO partners (" KSGATE_PARTNER_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "INSERT INTO partners (" KSGATE_PARTNER_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr char kSelectPartner[] = "SELECT " KSGATE_PARTNER_COLUMNS " FROM partners WHERE id = ?";
 constexpr char kSelectPartners[] = "SELECT " KSGATE_PARTNER_COLUMNS " FROM partners ORDER BY id";
 constexpr char kPartnerExists[] = "SELECT 1 FROM partners WHERE id = ?";
@@ -50,6 +50,8 @@ constexpr char kUpdatePartnerStatus[] =
     "UPDATE partners SET status = ?, updated_at = ? WHERE id = ?";
 constexpr char kUpdatePartnerSecrets[] =
     "UPDATE partners SET admin_secrets = ?, updated_at = ? WHERE id = ?";
+constexpr char kUpdatePartnerUserSecretSetRole[] =
+    "UPDATE partners SET user_secret_setrole = ?, updated_at = ? WHERE id = ?";
 
 constexpr char kUpsertRevocation[] =
     "INSERT INTO invalid_sessions (key, type, valid_until, actions_limit, created_at)"
@@ -352,6 +354,16 @@ Status SqliteStore::SetPartnerAdminSecrets(int64_t id,
   return Write([&](Connection& c) -> Status {
     KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUpdatePartnerSecrets));
     KSGATE_RETURN_IF_ERROR(s.Bind(sql::JoinSecrets(admin_secrets)).Bind(now).Bind(id).Run());
+    if (c.Changes() == 0) return NotFoundError("partner " + std::to_string(id));
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::SetPartnerUserSecretSetRole(int64_t id, UserSecretSetRole setting,
+                                                int64_t now) {
+  return Write([&](Connection& c) -> Status {
+    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUpdatePartnerUserSecretSetRole));
+    KSGATE_RETURN_IF_ERROR(s.Bind(static_cast<int64_t>(setting)).Bind(now).Bind(id).Run());
     if (c.Changes() == 0) return NotFoundError("partner " + std::to_string(id));
     return Status::Ok();
   });

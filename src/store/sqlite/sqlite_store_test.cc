@@ -100,6 +100,7 @@ TEST(SqliteMigrations, AreNumberedFromOneInIncreasingOrder) {
   EXPECT_EQ(migrations[3].name, "0004_user_role_names");
   ASSERT_GE(migrations.size(), 5u);
   EXPECT_EQ(migrations[4].name, "0005_app_token_usage");
+  EXPECT_EQ(migrations.back().name, "0007_partner_user_secret_setrole");
 }
 
 // Every version in sqlite::Migrations(), as schema_version lists them.
@@ -113,9 +114,20 @@ std::vector<std::string> AllVersions() {
 
 TEST_F(SqliteStoreTest, UpgradeFromThePreviousSchemaVersionKeepsTheData) {
   KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store, OpenFile());
+  std::span<const sqlite::Migration> migrations = sqlite::Migrations();
   testing::ExpectUpgradeKeepsData(
       *store, [&](int version) { return store->MigrateToForTesting(version); },
-      sqlite::Migrations().back().version);
+      migrations[migrations.size() - 2].version, migrations.back().version,
+      [&](const testing::OldPartner& p) -> int64_t {
+        RawDb db(DbPath());
+        const std::string now = std::to_string(p.now);
+        const int rc = db.Exec(
+            "INSERT INTO partners (id, name, admin_secrets, secret, status, ks_version,"
+            " ks_max_expiry, created_at, updated_at) VALUES (1, '" +
+            p.name + "', '" + p.admin_secrets + "', '" + p.secret + "', 1, 2, 86400, " + now +
+            ", " + now + ")");
+        return rc == SQLITE_OK ? 1 : 0;
+      });
   RawDb raw(DbPath());
   EXPECT_THAT(raw.Column("SELECT version FROM schema_version ORDER BY version"),
               ElementsAreArray(AllVersions()));
