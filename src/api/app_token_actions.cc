@@ -160,6 +160,7 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
         if (args.Get("type").is_set()) request.type = static_cast<int>(args.Int("type"));
         request.expiry = args.Int("expiry");
         request.session_privileges = args.String("sessionPrivileges");
+        request.client_ip = std::string(c.client_ip);
         KSGATE_ASSIGN_OR_RETURN(services::SessionInfo info, tokens.StartSession(c.caller, request));
         return SessionInfoToValue(info);
       }});

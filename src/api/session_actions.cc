@@ -32,7 +32,7 @@ void RegisterSessionActions(ActionTable& table, const services::SessionService& 
           {.name = "privileges", .type = Type::kString, .optional = true},
       },
       /*needs_ks=*/false,
-      [&sessions](const CallContext&, const Args& args) -> Result<Value, ApiError> {
+      [&sessions](const CallContext& context, const Args& args) -> Result<Value, ApiError> {
         services::StartSessionRequest request;
         request.secret = args.String("secret");
         request.user_id = args.String("userId");
@@ -40,6 +40,7 @@ void RegisterSessionActions(ActionTable& table, const services::SessionService& 
         request.partner_id = args.Int("partnerId");
         request.expiry = args.Int("expiry");
         request.privileges = args.String("privileges");
+        request.client_ip = std::string(context.client_ip);
         KSGATE_ASSIGN_OR_RETURN(std::string ks, sessions.Start(request));
         return Value::String(std::move(ks));
       }});

@@ -34,8 +34,11 @@ App::App(std::unique_ptr<store::Store> backend, const Clock& clock, AppOptions o
       issuer_(clock),
       partners_(store(), clock),
       usage_(store()),
-      sessions_(store(), issuer_, authenticator_, authorizer_, clock),
-      app_tokens_(store(), issuer_, clock, &usage_),
+      failure_limiter_(
+          options.failure_limits, clock,
+          options.security_events != nullptr ? *options.security_events : log_security_events_),
+      sessions_(store(), issuer_, authenticator_, authorizer_, clock, &failure_limiter_),
+      app_tokens_(store(), issuer_, clock, &usage_, &failure_limiter_),
       user_roles_(store(), catalogue_, clock),
       actions_(BuildActions()),
       gateway_(std::move(options.gateway)),

@@ -23,9 +23,11 @@
 #include "services/app_token_service.h"
 #include "services/authenticator.h"
 #include "services/authorizer.h"
+#include "services/failure_limiter.h"
 #include "services/ks_issuer.h"
 #include "services/partner_service.h"
 #include "services/permission_catalogue.h"
+#include "services/security_events.h"
 #include "services/session_service.h"
 #include "services/usage_recorder.h"
 #include "services/user_role_service.h"
@@ -47,6 +49,11 @@ struct AppOptions {
   // The permission catalogue: the built-in one when unset, else (typically) the built-in one
   // extended by an operator's permissions file (PermissionCatalogue::Extend).
   std::optional<services::PermissionCatalogue> catalogue;
+  // Brute-force limits on app-token hashes and session.start secrets (docs/security.md).
+  services::FailureLimits failure_limits;
+  // Where security events go (an audit log, metrics); must outlive the App. Null: a log line per
+  // limited caller and window (services::LogSecurityEvents).
+  services::SecurityEvents* security_events = nullptr;
 };
 
 class App {
@@ -84,6 +91,7 @@ class App {
   const services::AppTokenService& app_tokens() const { return app_tokens_; }
   const services::UserRoleService& user_roles() const { return user_roles_; }
   services::UsageRecorder& usage() { return usage_; }
+  services::FailureLimiter& failure_limiter() { return failure_limiter_; }
 
   const api::ActionTable& actions() const { return actions_; }
   const api::GatewayOptions& gateway() const { return gateway_; }
@@ -108,6 +116,8 @@ class App {
   services::KsIssuer issuer_;
   services::PartnerService partners_;
   services::UsageRecorder usage_;
+  services::LogSecurityEvents log_security_events_;
+  services::FailureLimiter failure_limiter_;
   services::SessionService sessions_;
   services::AppTokenService app_tokens_;
   services::UserRoleService user_roles_;

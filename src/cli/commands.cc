@@ -139,7 +139,48 @@ bool GatewayFromFlags(const ServeOptions& options, app::AppOptions* app_options)
   return true;
 }
 
+// The brute-force limits from serve's flags; false with a one-line error naming the flag.
+bool FailureLimitsFromFlags(const ServeOptions& options, services::FailureLimits* limits) {
+  const std::pair<const char*, std::pair<const std::string*, services::RateLimit*>> flags[] = {
+      {"--failure-limit-address", {&options.failure_limit_address, &limits->per_address}},
+      {"--failure-limit-token", {&options.failure_limit_token, &limits->per_token}},
+      {"--failure-limit-partner", {&options.failure_limit_partner, &limits->per_partner}},
+  };
+  for (const auto& [flag, target] : flags) {
+    if (!ParseRateLimit(*target.first, target.second)) {
+      Fail(std::string(flag) + " must be BURST/PER_MINUTE (e.g. 100/60) or 0, got '" +
+           target.first->substr(0, 32) + "'");
+      return false;
+    }
+  }
+  limits->max_keys = static_cast<size_t>(options.failure_limit_keys);
+  return true;
+}
+
+// A whole non-negative decimal integer, at most 10^12.
+bool ParseCount(std::string_view text, int64_t* out) {
+  if (text.empty() || text.size() > 12) return false;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && ptr == text.data() + text.size() && *out >= 0;
+}
+
 }  // namespace
+
+bool ParseRateLimit(const std::string& text, services::RateLimit* out) {
+  if (text == "0") {
+    *out = services::RateLimit{0, 0};
+    return true;
+  }
+  const size_t slash = text.find('/');
+  if (slash == std::string::npos) return false;
+  int64_t burst = 0, per_minute = 0;
+  if (!ParseCount(std::string_view(text).substr(0, slash), &burst) ||
+      !ParseCount(std::string_view(text).substr(slash + 1), &per_minute) || burst < 1) {
+    return false;
+  }
+  *out = services::RateLimit{static_cast<double>(burst), static_cast<double>(per_minute)};
+  return true;
+}
 
 bool ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
   size_t colon = listen.rfind(':');
@@ -171,6 +212,7 @@ int Serve(const ServeOptions& options) {
   app::AppOptions app_options;
   app_options.cache_ttl = std::chrono::milliseconds(options.cache_ttl_ms);
   if (!GatewayFromFlags(options, &app_options)) return 2;
+  if (!FailureLimitsFromFlags(options, &app_options.failure_limits)) return 2;
   const http::HttpLimits http_limits;
   // A value made by a multirequest reference may be as large as a body a client could send.
   app_options.dispatcher.references.max_item = http_limits.body_limit;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "services/failure_limiter.h"
+
 namespace ksgate::cli {
 
 struct ServeOptions {
@@ -28,6 +30,12 @@ struct ServeOptions {
   std::vector<std::string> routes;
   std::string signing_key_file;
   int64_t upstream_timeout_ms = 30000;
+  // Brute-force limits (services::FailureLimits, docs/security.md), as "BURST/PER_MINUTE" or
+  // "0" (off), and the buckets kept per scope.
+  std::string failure_limit_address = "100/60";
+  std::string failure_limit_token = "1000/600";
+  std::string failure_limit_partner = "1000/600";
+  int64_t failure_limit_keys = 100000;
   // Bytes of a multirequest's results together (api::DispatcherOptions::max_answer_bytes).
   int64_t max_answer_bytes = 8 * 1024 * 1024;
 };
@@ -64,6 +72,10 @@ struct KsDecodeOptions {
   std::string ks;
 };
 int KsDecode(const KsDecodeOptions& options);
+
+// Reads a brute-force limit flag: "BURST/PER_MINUTE" (a burst of at least 1 failure and a
+// refill of at least 0 per minute, both integers) or "0" (no limit). False if malformed.
+bool ParseRateLimit(const std::string& text, services::RateLimit* out);
 
 // Splits "HOST:PORT" ("[::1]:8080" for IPv6). False if malformed.
 bool ParseListen(const std::string& listen, std::string* host, uint16_t* port);

@@ -25,5 +25,24 @@ TEST(ParseListen, RejectsMalformedValues) {
   }
 }
 
+TEST(ParseRateLimit, ReadsBurstAndRefillPerMinuteOrZero) {
+  services::RateLimit limit;
+  ASSERT_TRUE(ParseRateLimit("100/60", &limit));
+  EXPECT_EQ(limit.burst, 100);
+  EXPECT_EQ(limit.per_minute, 60);
+  ASSERT_TRUE(ParseRateLimit("5/0", &limit));
+  EXPECT_EQ(limit.per_minute, 0);
+  ASSERT_TRUE(ParseRateLimit("0", &limit));
+  EXPECT_FALSE(limit.enabled());
+}
+
+TEST(ParseRateLimit, RejectsMalformedValues) {
+  services::RateLimit limit;
+  for (const char* bad : {"", "100", "/60", "100/", "0/60", "-1/60", "10/-1", "1.5/60", "a/b",
+                          "100/60/1", " 100/60", "9999999999999/1"}) {
+    EXPECT_FALSE(ParseRateLimit(bad, &limit)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace ksgate::cli

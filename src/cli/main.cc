@@ -60,6 +60,25 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{1}, int64_t{3600000}))
       ->capture_default_str();
   serve_cmd
+      ->add_option("--failure-limit-address", serve.failure_limit_address,
+                   "Failed app-token hashes and session.start secrets one client address may "
+                   "make: BURST/PER_MINUTE, or 0 for no limit (docs/security.md)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--failure-limit-token", serve.failure_limit_token,
+                   "Failed hashes for one app token, from any address: BURST/PER_MINUTE or 0")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--failure-limit-partner", serve.failure_limit_partner,
+                   "Failed session.start secrets for one partner, from any address: "
+                   "BURST/PER_MINUTE or 0")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--failure-limit-keys", serve.failure_limit_keys,
+                   "Buckets the brute-force limits keep per kind (addresses, tokens, partners)")
+      ->check(CLI::Range(int64_t{16}, int64_t{100000000}))
+      ->capture_default_str();
+  serve_cmd
       ->add_option("--max-answer-bytes", serve.max_answer_bytes,
                    "Bytes of a multirequest's results together; items past it get "
                    "REQUEST_LIMIT_EXCEEDED")

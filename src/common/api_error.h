@@ -59,6 +59,10 @@ inline constexpr ErrorDef kActionNotSpecified{"ACTION_NOT_SPECIFIED", "",
 inline constexpr ErrorDef kActionDoesNotExists{
     "ACTION_DOES_NOT_EXISTS", "ACTION_NAME,SERVICE_NAME",
     "Action \"@ACTION_NAME@\" does not exists for service \"@SERVICE_NAME@\""};
+// A brute-force limit refused the call before its credential was checked (docs/security.md).
+inline constexpr ErrorDef kActionBlocked{
+    "ACTION_BLOCKED", "ACTION_NAME,SERVICE_NAME",
+    "Action \"@ACTION_NAME@\" in service \"@SERVICE_NAME@\" is blocked"};
 inline constexpr ErrorDef kMissingMandatoryParameter{"MISSING_MANDATORY_PARAMETER", "PARAM_NAME",
                                                      "Missing parameter \"@PARAM_NAME@\""};
 inline constexpr ErrorDef kInvalidEnumValue{

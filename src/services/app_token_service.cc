@@ -176,7 +176,18 @@ Result<store::AppTokenPage, ApiError> AppTokenService::List(
 Result<SessionInfo, ApiError> AppTokenService::StartSession(
     const Caller& caller, const StartAppTokenSessionRequest& request) const {
   const store::Partner& partner = caller.partner;
-  KSGATE_ASSIGN_OR_RETURN(store::AppToken token, Get(partner.id, request.id));
+  const Attempt attempt{Credential::kAppTokenHash, request.client_ip, partner.id, request.id};
+  if (limiter_ != nullptr && !limiter_->Admit(attempt)) {
+    return ApiError::Of(errors::kActionBlocked, {"startSession", "appToken"});
+  }
+  Result<store::AppToken, ApiError> found = Get(partner.id, request.id);
+  if (!found.ok()) {
+    if (limiter_ != nullptr && found.error().code == errors::kAppTokenIdNotFound.code) {
+      limiter_->Fail(attempt, false);
+    }
+    return std::move(found).error();
+  }
+  store::AppToken token = std::move(found).value();
   if (token.status != store::AppTokenStatus::kActive) {
     return ApiError::Of(errors::kAppTokenNotActive, {request.id});
   }
@@ -184,6 +195,7 @@ Result<SessionInfo, ApiError> AppTokenService::StartSession(
       ks::HexDigest(AlgorithmOf(token.hash_type.value_or(std::string(kDefaultHashType))),
                     caller.ks + token.token);
   if (!ks::ConstantTimeEquals(expected, request.token_hash)) {
+    if (limiter_ != nullptr) limiter_->Fail(attempt, true);
     return ApiError::Of(errors::kInvalidAppTokenHash);
   }
 

@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "services/caller.h"
+#include "services/failure_limiter.h"
 #include "services/ks_issuer.h"
 #include "services/patch.h"
 #include "services/session_service.h"
@@ -65,6 +66,7 @@ struct StartAppTokenSessionRequest {
   std::optional<int> type;         // nullopt when omitted
   int64_t expiry = 0;              // 0 when omitted: the token's duration
   std::string session_privileges;  // "" when omitted
+  std::string client_ip;           // the caller's address, for the brute-force limits
 };
 
 // The hash type stored when appToken.add leaves it out (the seed document's default).
@@ -74,10 +76,11 @@ inline constexpr int64_t kMaxTime = 253402300799;
 
 class AppTokenService {
  public:
-  // `usage`, when given, is told of every session started (it must outlive *this).
+  // `usage`, when given, is told of every session started; `limiter`, when given, limits failed
+  // token hashes. Both must outlive *this.
   AppTokenService(store::Store& store, const KsIssuer& issuer, const Clock& clock,
-                  UsageRecorder* usage = nullptr)
-      : store_(store), issuer_(issuer), clock_(clock), usage_(usage) {}
+                  UsageRecorder* usage = nullptr, FailureLimiter* limiter = nullptr)
+      : store_(store), issuer_(issuer), clock_(clock), usage_(usage), limiter_(limiter) {}
 
   // appToken.add for partner.id. PROPERTY_VALIDATION_NOT_UPDATABLE for any read-only field;
   // INVALID_FIELD_VALUE for a malformed sessionUserId; PROPERTY_VALIDATION_MIN_VALUE for a
@@ -96,7 +99,9 @@ class AppTokenService {
                                              const AppTokenListRequest& request) const;
   // appToken.startSession with the caller's KS (whose string is hashed with the token).
   // APP_TOKEN_ID_NOT_FOUND, APP_TOKEN_NOT_ACTIVE, INVALID_APP_TOKEN_HASH, APP_TOKEN_EXPIRED. A
-  // session started is noted in the usage recorder.
+  // session started is noted in the usage recorder. With a limiter: ACTION_BLOCKED
+  // ("startSession", "appToken") before the token is looked up while the caller's address or
+  // the token has failed too often; wrong hashes and unknown token ids count as failures.
   Result<SessionInfo, ApiError> StartSession(const Caller& caller,
                                              const StartAppTokenSessionRequest& request) const;
 
@@ -108,6 +113,7 @@ class AppTokenService {
   const KsIssuer& issuer_;
   const Clock& clock_;
   UsageRecorder* usage_;
+  FailureLimiter* limiter_;
 };
 
 // True if `user_id` is a valid Kaltura puser id: 1-320 of [A-Za-z0-9,!#$%&'*+?^_`{|}~.@-].

@@ -223,6 +223,30 @@ TEST_F(AppTokenServiceTest, HashIsOverTheCallersKsExactlyAndCaseSensitive) {
   EXPECT_THAT(tokens_.StartSession(CallerOf(widget), r), ApiErrorIs(errors::kInvalidAppTokenHash));
 }
 
+// 300 wrong hashes for one token from 127.0.0.1: that address is blocked after 100 (the
+// default per-address burst), the token's own bucket (1000) is not empty, so the right hash
+// from 127.0.0.2 still starts a session.
+TEST_F(AppTokenServiceTest, WrongHashesBlockTheirAddressNotTheTokensOtherUsers) {
+  store::AppToken t = Add();
+  StartAppTokenSessionRequest wrong{.id = t.id, .token_hash = std::string(64, '0')};
+  wrong.client_ip = "127.0.0.1";
+  int invalid = 0, blocked = 0;
+  for (int i = 0; i < 300; ++i) {
+    Result<SessionInfo, ApiError> r = Start(t, wrong);
+    ASSERT_FALSE(r.ok());
+    invalid += r.error().code == errors::kInvalidAppTokenHash.code;
+    blocked += r.error().code == errors::kActionBlocked.code;
+  }
+  EXPECT_EQ(invalid, 100);
+  EXPECT_EQ(blocked, 200);
+  StartAppTokenSessionRequest right{.client_ip = "127.0.0.1"};
+  EXPECT_THAT(Start(t, right),
+              ApiErrorIs(errors::kActionBlocked, ElementsAre(Pair("ACTION_NAME", "startSession"),
+                                                             Pair("SERVICE_NAME", "appToken"))));
+  right.client_ip = "127.0.0.2";
+  EXPECT_THAT(Start(t, right), IsOk());
+}
+
 TEST_F(AppTokenServiceTest, StartSessionBuildsTheTokensKs) {
   store::AppToken t = Add({.session_type = Patch<int>::Of(0),
                            .session_user_id = Patch<std::string>::Of("dev"),

@@ -20,9 +20,22 @@ constexpr int64_t kSessionIdRevocationSeconds = 86400;
 Result<std::string, ApiError> SessionService::Start(const StartSessionRequest& request) const {
   const std::string pid = std::to_string(request.partner_id);
   auto refused = [&] { return ApiError::Of(errors::kStartSessionError, {pid}); };
-  KSGATE_ASSIGN_OR_RETURN(const store::Partner partner,
-                          FromStore(store_.GetPartner(request.partner_id), refused));
-  if (partner.status != store::PartnerStatus::kActive) return refused();
+  const Attempt attempt{Credential::kSessionSecret, request.client_ip, request.partner_id, {}};
+  if (limiter_ != nullptr && !limiter_->Admit(attempt)) {
+    return ApiError::Of(errors::kActionBlocked, {"start", "session"});
+  }
+  auto failed = [&](bool partner_exists) {
+    if (limiter_ != nullptr) limiter_->Fail(attempt, partner_exists);
+    return refused();
+  };
+  Result<store::Partner, ApiError> found =
+      FromStore(store_.GetPartner(request.partner_id), refused);
+  if (!found.ok()) {
+    if (found.error().code == errors::kStartSessionError.code) return failed(false);
+    return std::move(found).error();
+  }
+  const store::Partner partner = std::move(found).value();
+  if (partner.status != store::PartnerStatus::kActive) return failed(true);
 
   // Compare against every secret without stopping early, so timing says nothing about which.
   int matched_admin = -1;
@@ -33,7 +46,7 @@ Result<std::string, ApiError> SessionService::Start(const StartSessionRequest& r
   }
   const bool user_match = ks::ConstantTimeEquals(request.secret, partner.secret);
   const bool is_admin = request.type >= ks::kSessionTypeAdmin;
-  if (matched_admin < 0 && !(user_match && !is_admin)) return refused();
+  if (matched_admin < 0 && !(user_match && !is_admin)) return failed(true);
 
   for (const auto& [name, values] : ks::ParsePrivileges(request.privileges)) {
     if (name != "setrole") continue;

@@ -13,6 +13,7 @@
 #include "services/authenticator.h"
 #include "services/authorizer.h"
 #include "services/caller.h"
+#include "services/failure_limiter.h"
 #include "services/ks_issuer.h"
 #include "store/store.h"
 
@@ -25,6 +26,7 @@ struct StartSessionRequest {
   int64_t partner_id = 0;
   int64_t expiry = 86400;  // seconds from now, capped by the partner's ks_max_expiry
   std::string privileges;
+  std::string client_ip;  // the caller's address, for the brute-force limits
 };
 
 // KalturaSessionInfo. `ks` is set by appToken.startSession, not by session.get.
@@ -49,18 +51,24 @@ inline constexpr std::string_view kWidgetPrivileges = "view:*,widget:1";
 
 class SessionService {
  public:
+  // `limiter`, when given, limits failed secrets (it must outlive *this).
   SessionService(store::Store& store, const KsIssuer& issuer, const Authenticator& authenticator,
-                 const Authorizer& authorizer, const Clock& clock)
+                 const Authorizer& authorizer, const Clock& clock,
+                 FailureLimiter* limiter = nullptr)
       : store_(store),
         issuer_(issuer),
         authenticator_(authenticator),
         authorizer_(authorizer),
-        clock_(clock) {}
+        clock_(clock),
+        limiter_(limiter) {}
 
   // session.start. Returns the KS. START_SESSION_ERROR (PID) when the partner is unknown or
   // not active, or the secret matches neither an admin secret nor (for USER sessions) the user
   // secret; UNKNOWN_ROLE_ID when a `setrole` privilege names no role of the partner or a
   // built-in one. An ADMIN KS is signed with the admin secret presented.
+  // With a limiter: ACTION_BLOCKED ("start", "session") before the secret is looked at while
+  // the caller's address or the partner has failed too often; unknown and blocked partners and
+  // wrong secrets count as failures.
   Result<std::string, ApiError> Start(const StartSessionRequest& request) const;
 
   // session.startWidgetSession. `widget_id` must be "_<partnerId>" of an existing partner, else
@@ -84,6 +92,7 @@ class SessionService {
   const Authenticator& authenticator_;
   const Authorizer& authorizer_;
   const Clock& clock_;
+  FailureLimiter* limiter_;
 };
 
 }  // namespace ksgate::services

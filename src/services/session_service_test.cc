@@ -125,5 +125,32 @@ TEST_F(SessionServiceTest, ParseRejectsTamperedAndForeignKss) {
   EXPECT_THAT(authenticator_.Parse(ks::EncodeV2(f, "adminA", {})), ApiErrorIs(errors::kInvalidKs));
 }
 
+TEST_F(SessionServiceTest, WrongSecretsFromOneAddressAreBlockedAndOthersAreNot) {
+  StartSessionRequest wrong{.secret = "guess", .type = 2, .partner_id = a_.id};
+  wrong.client_ip = "192.0.2.7";
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_THAT(sessions_.Start(wrong), ApiErrorIs(errors::kStartSessionError)) << i;
+  }
+  EXPECT_THAT(sessions_.Start(wrong),
+              ApiErrorIs(errors::kActionBlocked, ElementsAre(Pair("ACTION_NAME", "start"),
+                                                             Pair("SERVICE_NAME", "session"))));
+  StartSessionRequest right = wrong;
+  right.secret = "adminA";
+  EXPECT_THAT(sessions_.Start(right), ApiErrorIs(errors::kActionBlocked));
+  right.client_ip = "192.0.2.8";
+  EXPECT_THAT(sessions_.Start(right), IsOk());
+}
+
+TEST_F(SessionServiceTest, UnknownPartnersCountAsFailuresOfTheAddress) {
+  StartSessionRequest unknown{.secret = "guess", .type = 2, .partner_id = 9999};
+  unknown.client_ip = "192.0.2.9";
+  for (int i = 0; i < 100; ++i) {
+    unknown.partner_id = 9999 + i;
+    ASSERT_THAT(sessions_.Start(unknown), ApiErrorIs(errors::kStartSessionError)) << i;
+  }
+  EXPECT_THAT(sessions_.Start(unknown), ApiErrorIs(errors::kActionBlocked));
+  EXPECT_EQ(app_.failure_limiter().SizeForTesting(LimitScope::kPartner), 0u);
+}
+
 }  // namespace
 }  // namespace ksgate::services
