@@ -78,6 +78,10 @@ const char* StatusName(store::PartnerStatus status) {
   return status == store::PartnerStatus::kActive ? "active" : "blocked";
 }
 
+const char* SettingName(store::UserSecretSetRole setting) {
+  return setting == store::UserSecretSetRole::kDeny ? "deny" : "allow";
+}
+
 // Reads a whole file; false with a one-line error naming it.
 bool ReadFile(const std::string& flag, const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
@@ -314,6 +318,7 @@ int PartnerList(const std::string& db, bool json) {
       v.Add("status", api::Value::String(StatusName(p.status)));
       v.Add("ksVersion", api::Value::Int(p.ks_version));
       v.Add("ksMaxExpiry", api::Value::Int(p.ks_max_expiry));
+      v.Add("userSecretSetrole", api::Value::String(SettingName(p.user_secret_setrole)));
       v.Add("createdAt", api::Value::Int(p.created_at));
       list.Push(std::move(v));
     }
@@ -377,6 +382,42 @@ int PartnerRetireSecrets(const std::string& db, int64_t id) {
   }
   std::printf("partner %lld: retired %zu old admin secret(s)\n", static_cast<long long>(id),
               *retired);
+  return 0;
+}
+
+int PartnerUpdate(const PartnerUpdateOptions& options) {
+  services::PartnerSettings settings;
+  if (options.user_secret_setrole) {
+    if (*options.user_secret_setrole == "allow") {
+      settings.user_secret_setrole = store::UserSecretSetRole::kAllow;
+    } else if (*options.user_secret_setrole == "deny") {
+      settings.user_secret_setrole = store::UserSecretSetRole::kDeny;
+    } else {
+      Fail("--user-secret-setrole must be allow or deny");
+      return 2;
+    }
+  }
+  if (settings.empty()) {
+    Fail("partner update: name a setting to change (--user-secret-setrole allow|deny)");
+    return 2;
+  }
+  if (!DatabaseExists(options.db)) return 1;
+  std::unique_ptr<app::App> app = OpenApp(options.db);
+  if (!app) return 1;
+  Result<store::Partner> partner = app->partners().Update(options.id, settings);
+  if (!partner.ok()) {
+    FailWith(partner.error(), "cannot update partner");
+    return 1;
+  }
+  if (options.json) {
+    api::Value v = api::Value::Map();
+    v.Add("id", api::Value::Int(partner->id));
+    v.Add("userSecretSetrole", api::Value::String(SettingName(partner->user_secret_setrole)));
+    PrintJson(v);
+  } else {
+    std::printf("partner %lld: user-secret-setrole %s\n", static_cast<long long>(partner->id),
+                SettingName(partner->user_secret_setrole));
+  }
   return 0;
 }
 

@@ -60,6 +60,17 @@ int PartnerSetStatus(const std::string& db, int64_t id, bool active);
 int PartnerRotateSecret(const std::string& db, int64_t id, bool json);
 int PartnerRetireSecrets(const std::string& db, int64_t id);
 
+// `ksgate partner update`: the place for partner settings, one flag per setting, each left as
+// it is when its flag is absent. Settings: user_secret_setrole ("allow" or "deny", the
+// --user-secret-setrole flag). Prints the partner's settings after the change.
+struct PartnerUpdateOptions {
+  std::string db;
+  int64_t id = 0;
+  std::optional<std::string> user_secret_setrole;
+  bool json = false;
+};
+int PartnerUpdate(const PartnerUpdateOptions& options);
+
 // Lists a partner's app tokens (not deleted) with their usage: sessions started and when the
 // last one was (as written by servers, which batch it: up to about a second behind). --json
 // prints KalturaAppToken objects, token values included, plus sessionsStarted and lastSessionAt;

@@ -130,6 +130,18 @@ int main(int argc, char** argv) {
   retire_cmd->add_option("--db", status_db, "Store URL")->required();
   retire_cmd->add_option("id", status_id, "Partner id")->required();
 
+  ksgate::cli::PartnerUpdateOptions update;
+  CLI::App* update_cmd = partner_cmd->add_subcommand(
+      "update", "Change a partner's settings (one flag per setting; others stay as they are)");
+  update_cmd->add_option("--db", update.db, "Store URL")->required();
+  update_cmd->add_option("id", update.id, "Partner id")->required();
+  update_cmd
+      ->add_option("--user-secret-setrole", update.user_secret_setrole,
+                   "allow|deny: may session.start with the user secret setrole a role above a "
+                   "user's (Kaltura: allow)")
+      ->check(CLI::IsMember({"allow", "deny"}));
+  update_cmd->add_flag("--json", update.json, "Print JSON");
+
   CLI::App* apptoken_cmd = app.add_subcommand("apptoken", "Inspect app tokens");
   apptoken_cmd->require_subcommand(1);
   std::string tokens_db;
@@ -184,6 +196,7 @@ int main(int argc, char** argv) {
   if (*unblock_cmd) return ksgate::cli::PartnerSetStatus(status_db, status_id, true);
   if (*rotate_cmd) return ksgate::cli::PartnerRotateSecret(status_db, status_id, rotate_json);
   if (*retire_cmd) return ksgate::cli::PartnerRetireSecrets(status_db, status_id);
+  if (*update_cmd) return ksgate::cli::PartnerUpdate(update);
   if (*tokens_list_cmd) return ksgate::cli::AppTokenList(tokens_db, tokens_partner, tokens_json);
   if (*decode_cmd) {
     if (!decode.db && !decode.secret) {

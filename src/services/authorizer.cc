@@ -3,6 +3,7 @@
 #include <charconv>
 #include <string>
 
+#include "common/strings.h"
 #include "services/store_calls.h"
 
 namespace ksgate::services {
@@ -52,6 +53,21 @@ Result<store::UserRole, ApiError> Authorizer::FindRole(int64_t partner_id,
   if (id_or_name.empty()) return ApiError::Of(errors::kInvalidObjectId);
   return FromStore(store_.FindUserRoleBySystemName(partner_id, id_or_name),
                    [] { return ApiError::Of(errors::kInvalidObjectId); });
+}
+
+bool Authorizer::GrantsMoreThanUserRole(const store::UserRole& role) const {
+  const PermissionSet user = user_ | always_allowed_;
+  const PermissionSet extra = RolePermissions(role) & ~user;
+  if (extra[PermissionCatalogue::kEveryActionBit]) return true;
+  const std::vector<PermissionDef>& defs = catalogue_.permissions();
+  for (size_t i = 0; i < defs.size(); ++i) {
+    if (!extra[i]) continue;
+    for (const std::string& action : defs[i].actions) {
+      if (action.ends_with(".*")) return true;
+      if ((catalogue_.Granting(AsciiLower(action)) & user).none()) return true;
+    }
+  }
+  return false;
 }
 
 Result<PermissionSet, ApiError> Authorizer::Permissions(const Caller& caller) const {

@@ -39,6 +39,14 @@ class Authorizer {
   // a negative number; INVALID_OBJECT_ID ("N/A") when there is none.
   Result<store::UserRole, ApiError> FindRole(int64_t partner_id, std::string_view id_or_name) const;
 
+  // True if `role` grants an action that a user session's own role (BASE_USER_SESSION_ROLE,
+  // with the always-allowed actions) does not: what a partner that denies user-secret setrole
+  // refuses (store::UserSecretSetRole). Actions are compared, not permission names, so
+  // WIDGET_SESSION_ROLE and PLAYBACK_BASE_ROLE grant nothing more; a permission naming
+  // "service.*", and "*" (every action), count as more unless the user role holds them too. A
+  // role that is not active grants nothing.
+  bool GrantsMoreThanUserRole(const store::UserRole& role) const;
+
   const PermissionCatalogue& catalogue() const { return catalogue_; }
 
  private:

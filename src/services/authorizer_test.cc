@@ -127,5 +127,21 @@ TEST_F(AuthorizerTest, RestrictingRoleRemovesItsPermissions) {
   EXPECT_TRUE(Allows(StartKsUnchecked(a_, 2, "restrictingrole:NOPE"), "apptoken.add"));
 }
 
+TEST_F(AuthorizerTest, GrantsMoreThanUserRoleComparesActionsNotPermissionNames) {
+  auto builtin = [&](const char* name) { return *app_.catalogue().FindRoleBySystemName(name); };
+  EXPECT_TRUE(authorizer_.GrantsMoreThanUserRole(builtin("PARTNER_ADMIN_ROLE")));
+  EXPECT_FALSE(authorizer_.GrantsMoreThanUserRole(builtin("BASE_USER_SESSION_ROLE")));
+  EXPECT_FALSE(authorizer_.GrantsMoreThanUserRole(builtin("WIDGET_SESSION_ROLE")));
+  EXPECT_FALSE(authorizer_.GrantsMoreThanUserRole(builtin("PLAYBACK_BASE_ROLE")));
+  EXPECT_FALSE(authorizer_.GrantsMoreThanUserRole(builtin("NO_SESSION_ROLE")));
+  EXPECT_TRUE(authorizer_.GrantsMoreThanUserRole(AddRole("Reader", "KMC_READ_ONLY")));
+  EXPECT_TRUE(
+      authorizer_.GrantsMoreThanUserRole(AddRole("Session reader", "SESSION_READ_PERMISSION")));
+  EXPECT_FALSE(authorizer_.GrantsMoreThanUserRole(AddRole("Player", "PLAYBACK_BASE_PERMISSION")));
+  store::UserRole blocked = AddRole("Blocked admin", "*");
+  blocked.status = store::UserRoleStatus::kBlocked;
+  EXPECT_FALSE(authorizer_.GrantsMoreThanUserRole(blocked));
+}
+
 }  // namespace
 }  // namespace ksgate::services

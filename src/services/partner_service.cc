@@ -53,6 +53,16 @@ Status PartnerService::SetStatus(int64_t id, store::PartnerStatus status) const 
   return WithContext(store_.SetPartnerStatus(id, status, clock_.NowSeconds()), id);
 }
 
+Result<store::Partner> PartnerService::Update(int64_t id, const PartnerSettings& settings) const {
+  if (settings.empty()) return InvalidArgumentError("nothing to update: name a setting");
+  if (settings.user_secret_setrole) {
+    const Status s =
+        store_.SetPartnerUserSecretSetRole(id, *settings.user_secret_setrole, clock_.NowSeconds());
+    if (!s.ok()) return WithContext(s, id);
+  }
+  return Find(id);
+}
+
 Result<store::Partner> PartnerService::RotateAdminSecret(int64_t id) const {
   KSGATE_ASSIGN_OR_RETURN(store::Partner partner, Find(id));
   partner.admin_secrets.insert(partner.admin_secrets.begin(), ks::RandomHex(kSecretBytes));

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,14 @@
 #include "store/store.h"
 
 namespace ksgate::services {
+
+// The partner settings an operator may change (`ksgate partner update`): one optional field per
+// setting; an absent one is left as it is.
+struct PartnerSettings {
+  std::optional<store::UserSecretSetRole> user_secret_setrole;
+
+  bool empty() const { return !user_secret_setrole; }
+};
 
 struct NewPartnerRequest {
   std::string name;               // 1-256 bytes
@@ -39,6 +48,10 @@ class PartnerService {
   Result<std::vector<store::Partner>> List() const;
   // Activates or blocks partner `id` (a blocked partner's KSs stop working); kNotFound.
   Status SetStatus(int64_t id, store::PartnerStatus status) const;
+  // Applies `settings` to partner `id` and returns the partner as stored then. kInvalidArgument
+  // when it sets nothing; kNotFound. Settings are written one by one: a failure may leave the
+  // earlier ones applied.
+  Result<store::Partner> Update(int64_t id, const PartnerSettings& settings) const;
 
   // Gives partner `id` a fresh primary admin secret, which signs new KSs from now on; the old
   // secrets keep verifying the KSs they signed. Returns the partner as stored (the new secret

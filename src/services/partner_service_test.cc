@@ -92,5 +92,22 @@ TEST_F(PartnerServiceTest, ListIsById) {
   EXPECT_EQ((*all)[1].id, b_.id);
 }
 
+TEST_F(PartnerServiceTest, UpdateChangesUserSecretSetRole) {
+  EXPECT_EQ(a_.user_secret_setrole, store::UserSecretSetRole::kAllow);
+  EXPECT_THAT(
+      partners_.Update(a_.id, {.user_secret_setrole = store::UserSecretSetRole::kDeny}),
+      IsOkAndHolds(Field(&store::Partner::user_secret_setrole, store::UserSecretSetRole::kDeny)));
+  EXPECT_THAT(partners_.Get(a_.id), IsOkAndHolds(Field(&store::Partner::user_secret_setrole,
+                                                       store::UserSecretSetRole::kDeny)));
+  EXPECT_THAT(partners_.Get(b_.id), IsOkAndHolds(Field(&store::Partner::user_secret_setrole,
+                                                       store::UserSecretSetRole::kAllow)));
+}
+
+TEST_F(PartnerServiceTest, UpdateWithoutASettingOrPartnerFails) {
+  EXPECT_THAT(partners_.Update(a_.id, {}), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(partners_.Update(999, {.user_secret_setrole = store::UserSecretSetRole::kDeny}),
+              StatusIs(StatusCode::kNotFound, "no partner 999"));
+}
+
 }  // namespace
 }  // namespace ksgate::services

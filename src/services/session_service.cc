@@ -48,11 +48,17 @@ Result<std::string, ApiError> SessionService::Start(const StartSessionRequest& r
   const bool is_admin = request.type >= ks::kSessionTypeAdmin;
   if (matched_admin < 0 && !(user_match && !is_admin)) return failed(true);
 
+  // Accepted on the user secret alone: the partner may refuse it roles above a user's.
+  const bool user_secret_only = matched_admin < 0;
+  const bool deny_escalation =
+      user_secret_only && partner.user_secret_setrole == store::UserSecretSetRole::kDeny;
   for (const auto& [name, values] : ks::ParsePrivileges(request.privileges)) {
     if (name != "setrole") continue;
-    for (const std::string& role : values) {
-      if (!authorizer_.FindRole(partner.id, role).ok()) {
-        return ApiError::Of(errors::kUnknownRoleId);
+    for (const std::string& role_name : values) {
+      Result<store::UserRole, ApiError> role = authorizer_.FindRole(partner.id, role_name);
+      if (!role.ok()) return ApiError::Of(errors::kUnknownRoleId);
+      if (deny_escalation && authorizer_.GrantsMoreThanUserRole(*role)) {
+        return ApiError::Of(errors::kInvalidSetRole);
       }
     }
     if (values.empty()) return ApiError::Of(errors::kUnknownRoleId);

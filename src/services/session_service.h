@@ -69,6 +69,9 @@ class SessionService {
   // With a limiter: ACTION_BLOCKED ("start", "session") before the secret is looked at while
   // the caller's address or the partner has failed too often; unknown and blocked partners and
   // wrong secrets count as failures.
+  // INVALID_SET_ROLE when the secret is the user secret, the partner denies user-secret setrole
+  // (store::UserSecretSetRole::kDeny) and a `setrole` names a role that grants more than a user
+  // session's role.
   Result<std::string, ApiError> Start(const StartSessionRequest& request) const;
 
   // session.startWidgetSession. `widget_id` must be "_<partnerId>" of an existing partner, else

@@ -125,6 +125,43 @@ TEST_F(SessionServiceTest, ParseRejectsTamperedAndForeignKss) {
   EXPECT_THAT(authenticator_.Parse(ks::EncodeV2(f, "adminA", {})), ApiErrorIs(errors::kInvalidKs));
 }
 
+// Kaltura lets the user secret start a USER session that sets any role, PARTNER_ADMIN_ROLE
+// included (which can list every app token's value). A partner may refuse it.
+TEST_F(SessionServiceTest, UserSecretSetRoleIsAllowedUnlessThePartnerDeniesIt) {
+  StartSessionRequest escalate{.secret = "userA",
+                               .type = 0,
+                               .partner_id = a_.id,
+                               .privileges = "setrole:PARTNER_ADMIN_ROLE"};
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::string ks, sessions_.Start(escalate));
+  KSGATE_ASSERT_OK_AND_ASSIGN(PermissionSet p, authorizer_.Permissions(CallerOf(ks)));
+  EXPECT_TRUE(authorizer_.Allows(p, "apptoken.list"));
+
+  ASSERT_THAT(store_.SetPartnerUserSecretSetRole(a_.id, store::UserSecretSetRole::kDeny, kNow),
+              IsOk());
+  EXPECT_THAT(sessions_.Start(escalate), ApiErrorIs(errors::kInvalidSetRole));
+  StartSessionRequest by_id = escalate;
+  by_id.privileges = "setrole:1";
+  EXPECT_THAT(sessions_.Start(by_id), ApiErrorIs(errors::kInvalidSetRole));
+  StartSessionRequest second_value = escalate;
+  second_value.privileges = "setrole:BASE_USER_SESSION_ROLE/PARTNER_ADMIN_ROLE";
+  EXPECT_THAT(sessions_.Start(second_value), ApiErrorIs(errors::kInvalidSetRole));
+  // Roles within a user's actions, and the admin secret, still work.
+  StartSessionRequest playback = escalate;
+  playback.privileges = "setrole:PLAYBACK_BASE_ROLE";
+  EXPECT_THAT(sessions_.Start(playback), IsOk());
+  StartSessionRequest plain = escalate;
+  plain.privileges = "";
+  EXPECT_THAT(sessions_.Start(plain), IsOk());
+  StartSessionRequest admin = escalate;
+  admin.secret = "adminA";
+  EXPECT_THAT(sessions_.Start(admin), IsOk());
+  // Partner B is untouched.
+  StartSessionRequest other = escalate;
+  other.secret = "userB";
+  other.partner_id = b_.id;
+  EXPECT_THAT(sessions_.Start(other), IsOk());
+}
+
 TEST_F(SessionServiceTest, WrongSecretsFromOneAddressAreBlockedAndOthersAreNot) {
   StartSessionRequest wrong{.secret = "guess", .type = 2, .partner_id = a_.id};
   wrong.client_ip = "192.0.2.7";

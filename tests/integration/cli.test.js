@@ -113,7 +113,9 @@ describe('ksgate CLI', { skip }, () => {
       assert.equal(r.stdout.includes(s), false, 'a secret appears in partner list --json');
     }
     assert.doesNotMatch(r.stdout, /[0-9a-f]{32}/, 'no 32-hex value at all');
-    assert.doesNotMatch(r.stdout, /secret/i);
+    // No field holds a secret (userSecretSetrole is a setting, "allow" or "deny").
+    assert.doesNotMatch(r.stdout, /"[a-z]*secrets?"\s*:/i);
+    for (const row of list) assert.match(row.userSecretSetrole, /^(allow|deny)$/);
   });
 
   test('partner list (text) never prints a secret', () => {
