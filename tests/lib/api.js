@@ -312,8 +312,8 @@ function bind(server) {
 // startServer) for the calling test file or describe block: a before() hook starts it unless
 // `skip` (default SKIP) and then awaits `setup(server)` (partners and such: node 20 does not
 // order a file's top-level before() hooks, so set-up that needs the server goes here); an
-// after() hook stops it. Returns the running server's url, port, dbPath, dir, proc and
-// restart(), and the helpers of bind() for it.
+// after() hook stops it. Returns the running server's url, port, dbPath, dir, proc, restart()
+// and logs() ({stdout, stderr} so far), and the helpers of bind() for it.
 function suiteServer({ skip = SKIP, setup, ...startOptions } = {}) {
   let server = null;
   const running = () => {
@@ -325,6 +325,7 @@ function suiteServer({ skip = SKIP, setup, ...startOptions } = {}) {
     Object.defineProperty(handle, key, { get: () => running()[key], enumerable: true });
   }
   handle.restart = () => running().restart();
+  handle.logs = () => running().logs();
 
   before(async () => {
     if (skip) return;
