@@ -9,6 +9,8 @@
 //     const partner = h.createPartner(server.dbPath, 'A partner');
 //   });
 //
+//   tempDir(prefix), tempFile(name, content)   files of a test, removed when the process exits
+//
 // Environment:
 //   KSGATE_BIN          the binary (default: <repo>/build/release/ksgate)
 //   KSGATE_REQUIRE_BIN  or CI: a missing binary fails the test instead of skipping it
@@ -117,6 +119,21 @@ function removeTempDir(dir) {
     return;
   }
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+// A temp dir of its own for files a test writes (configs, keys), removed when the test process
+// exits (unless KSGATE_KEEP_TMP). Returns its path.
+function tempDir(prefix = 'ksgate-files-') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+// Writes `content` to a file `name` in a fresh tempDir(); returns the file's path.
+function tempFile(name, content) {
+  const file = path.join(tempDir(), name);
+  fs.writeFileSync(file, content);
+  return file;
 }
 
 process.on('exit', () => {
@@ -267,4 +284,6 @@ module.exports = {
   createPartner,
   migrate,
   ksgateCli,
+  tempDir,
+  tempFile,
 };
