@@ -65,7 +65,8 @@ function assertBinary() {
 }
 
 // Runs the binary synchronously. Returns {status, signal, stdout, stderr}; never throws on a
-// non-zero exit (tests assert on it), only if the binary cannot be started at all.
+// non-zero exit (tests assert on it), only if the binary cannot be started at all. A run that
+// outlives `timeout` is killed (SIGTERM) and returned with that signal and `timedOut`.
 function ksgateCli(args, { env, input, timeout = CLI_TIMEOUT_MS } = {}) {
   assertBinary();
   const r = childProcess.spawnSync(KSGATE_BIN, args, {
@@ -75,8 +76,9 @@ function ksgateCli(args, { env, input, timeout = CLI_TIMEOUT_MS } = {}) {
     timeout,
     maxBuffer: 16 * 1024 * 1024,
   });
-  if (r.error) throw new Error(`ksgate ${args.join(' ')}: ${r.error.message}`);
-  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  const timedOut = r.error?.code === 'ETIMEDOUT';
+  if (r.error && !timedOut) throw new Error(`ksgate ${args.join(' ')}: ${r.error.message}`);
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, timedOut };
 }
 
 function describeRun(args, r) {
