@@ -25,7 +25,8 @@
 //     'close'               closes the connection without a byte of an answer
 //   handler                 (req, res, record) => void: answers 'normal'/'slow' requests instead
 //                           of answer() while set (a REST answer, a large streamed body, ...)
-//   reset()                 forget requests; 'normal', no handler; up again if it was down
+//   reset()                 forget requests and pending slow answers; 'normal', no handler; up
+//                           again if it was down
 //   down()                  stops listening and drops every connection: the port refuses
 //   up()                    listens again on the same port
 //   waitForRequests(n, ms)  resolves with requests once there are at least n (rejects at the deadline)
@@ -83,6 +84,8 @@ async function startUpstream() {
       return upstream;
     },
     async reset() {
+      for (const t of timers) clearTimeout(t); // slow answers still pending are never sent
+      timers.clear();
       requests.length = 0;
       behaviour = 'normal';
       delayMs = 2000;
