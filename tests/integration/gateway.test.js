@@ -3,12 +3,14 @@
 // src/http/upstream.h): ksgate serves `media` (and `flaky`, `report` under a base path) from
 // throwaway upstreams (tests/lib/upstream.js). Where the KS may be, what is forwarded (as sent,
 // less the client's X-Ksgate-* fields, plus the identity), what comes back (status, fields, body,
-// streamed), multirequest items sent upstream as JSON calls, upstream failures as API errors in
+// streamed, cut when the upstream breaks off), multirequest items sent upstream as JSON calls
+// (results referable, size-limited), upstream failures as API errors in
 // the client's format while the rest of the server keeps answering, start-up checks of
 // --permissions and --upstream, and PARTNER_ADMIN_ROLE reaching actions no permission names.
 
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
+const http = require('node:http');
 const { describe, test, beforeEach } = require('node:test');
 const h = require('../lib/harness');
 const api = require('../lib/api');
@@ -20,7 +22,7 @@ const {
 } = api;
 const skip = api.SKIP;
 
-const TIMEOUT_MS = 300; // --upstream-timeout-ms
+const TIMEOUT_MS = 300; // --upstream-timeout-ms of the server for the tests that wait for it
 const MEDIA_LIST = '/api_v3/service/media/action/list';
 const UPSTREAM_BODY = JSON.stringify(mediaListResponse());
 
@@ -41,29 +43,42 @@ describe('the gate in proxy mode', { skip, timeout: 45_000 }, () => {
   let userKs; // USER KS of "alice" with setrole:MEDIA_READER (MEDIA_LIST only)
   const USER_PRIVILEGES = 'setrole:MEDIA_READER';
 
+  // The gate's flags for a server of this suite.
+  const gateArgs = async (extra = []) => [
+    '--upstream', `media=${(await upstream.start()).url}`,
+    '--upstream', `flaky,report=${(await flaky.start()).url}/base`,
+    '--permissions', h.tempFile('permissions.ini', PERMISSIONS),
+    ...extra,
+  ];
+  // A partner of `srv`: {partner, adminKs, userKs}, userKs limited to the MEDIA_READER role.
+  async function fixtures(srv) {
+    const { partner: p, ks } = await srv.newPartner();
+    await srv.addRole(ks, { systemName: 'MEDIA_READER', permissionNames: 'MEDIA_LIST' });
+    const user = await srv.startSession(p, { type: 0, userId: 'alice', privileges: USER_PRIVILEGES });
+    return { partner: p, adminKs: ks, userKs: user };
+  }
+
+  // The default upstream timeout (30 s): nothing in these tests waits for it. The tests that do
+  // have a server of their own with --upstream-timeout-ms (below), so that a machine busy enough
+  // to pause the test upstream for a moment does not fail the others.
   const server = api.suiteServer({
-    extraArgs: async () => [
-      '--upstream', `media=${(await upstream.start()).url}`,
-      '--upstream', `flaky,report=${(await flaky.start()).url}/base`,
-      '--permissions', h.tempFile('permissions.ini', PERMISSIONS),
-      '--upstream-timeout-ms', String(TIMEOUT_MS),
-    ],
+    extraArgs: () => gateArgs(),
     async setup(srv) {
-      ({ partner, ks: adminKs } = await srv.newPartner());
-      await srv.addRole(adminKs, { systemName: 'MEDIA_READER', permissionNames: 'MEDIA_LIST' });
-      userKs = await srv.startSession(partner, { type: 0, userId: 'alice', privileges: USER_PRIVILEGES });
+      ({ partner, adminKs, userKs } = await fixtures(srv));
     },
   });
   const { call, callRaw, multirequest, startSession, addRole, addToken, widgetKs } = server;
   const raw = (pathAndQuery, opts) => api.rawRequest(server.url, pathAndQuery, opts);
+  // What the failure tests below need of a server.
+  const mainContext = () => ({ srv: server, partner, adminKs, userKs });
 
   beforeEach(async () => {
     await upstream.reset();
     await flaky.reset();
   });
 
-  // The identity of userKs, as the upstream must receive it.
-  const aliceIdentity = () => ({ partnerId: partner.id, userId: 'alice', type: 0, privileges: USER_PRIVILEGES });
+  // The identity of userKs (of `p`), as the upstream must receive it.
+  const aliceIdentity = (p = partner) => ({ partnerId: p.id, userId: 'alice', type: 0, privileges: USER_PRIVILEGES });
 
   // Asserts the upstream received exactly one request and returns it.
   function onlyRequest(up = upstream) {
@@ -309,6 +324,37 @@ describe('the gate in proxy mode', { skip, timeout: 45_000 }, () => {
     }
   });
 
+  test('a chunked request body is forwarded whole, framed by Content-Length', async () => {
+    const parts = ['{"format":1,', `"ks":"${userKs}",`, '"filter":{"objectType":"KalturaMediaEntryFilter"}}'];
+    const status = await new Promise((resolve, reject) => {
+      const req = http.request(new URL(MEDIA_LIST, server.url), {
+        method: 'POST', headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
+      }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); });
+      req.on('error', reject);
+      for (const p of parts) req.write(p);
+      req.end();
+    });
+    assert.equal(status, 200);
+    const got = onlyRequest();
+    assert.equal(got.body, parts.join(''));
+    assert.equal(got.headers['content-length'], String(Buffer.byteLength(parts.join(''))));
+    assert.equal(got.headers['transfer-encoding'], undefined);
+  });
+
+  test('an upstream that breaks off mid-body: the client\'s answer is cut, not completed', async () => {
+    upstream.handler = (req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '1000' });
+      res.write('{"objectType":"KalturaMediaListResponse"');
+      setImmediate(() => res.socket.destroy());
+    };
+    const res = await fetch(new URL(`${MEDIA_LIST}?format=1&ks=${userKs}`, server.url));
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-length'), '1000');
+    await assert.rejects(res.text(), 'the client read a whole answer that the upstream never sent');
+    // The server goes on serving.
+    assert.equal(await call('system', 'ping', {}), true);
+  });
+
   // ---- multirequest -------------------------------------------------------------------------
 
   // appToken.startSession (widget KS) then media.list with {1:result:ks}: one multirequest.
@@ -391,18 +437,21 @@ describe('the gate in proxy mode', { skip, timeout: 45_000 }, () => {
     }, 'UPSTREAM_BAD_ANSWER'],
   ];
   const SINGLE_FAILURES = FAILURES.slice(0, 4);
+  const timesOut = ([, , code]) => code === 'UPSTREAM_TIMEOUT';
 
-  for (const [what, make, code] of FAILURES) {
+  // A multirequest whose 4th item's upstream fails as `make` makes it, on the server of `ctx()`.
+  function multirequestFailureTest([what, make, code], ctx) {
     test(`multirequest: a refused item and an upstream ${what} are reported inline; the others run`, async () => {
+      const { srv, partner: p, adminKs: admin, userKs: user } = ctx();
       const message = FAILURE_MESSAGES[code]('flaky');
       await make(flaky);
-      const res = await multirequest({
-        ks: userKs,
+      const res = await srv.multirequest({
+        ks: user,
         1: { service: 'system', action: 'ping' },
         2: { service: 'media', action: 'delete', entryId: '0_x' },
         3: { service: 'media', action: 'list' },
-        4: { service: 'flaky', action: 'get', ks: adminKs },
-        5: { service: 'session', action: 'get', ks: adminKs },
+        4: { service: 'flaky', action: 'get', ks: admin },
+        5: { service: 'session', action: 'get', ks: admin },
       });
       assert.equal(res.length, 5, JSON.stringify(res));
       assert.equal(res[0], true);
@@ -412,9 +461,47 @@ describe('the gate in proxy mode', { skip, timeout: 45_000 }, () => {
       assertOk(res[4], 'KalturaSessionInfo');
       const got = onlyRequest();
       assert.equal(got.url, MEDIA_LIST);
-      assertIdentity(got.headers, aliceIdentity());
+      assertIdentity(got.headers, aliceIdentity(p));
     });
   }
+  for (const failure of FAILURES.filter((f) => !timesOut(f))) multirequestFailureTest(failure, mainContext);
+
+  test('multirequest: a later item may refer to an upstream item\'s result', async () => {
+    const res = await multirequest({
+      ks: adminKs,
+      1: { service: 'media', action: 'list' },
+      2: { service: 'flaky', action: 'get', entryId: '{1:result:objects:0:id}', name: '{1:result:objects:0:name}' },
+      3: { service: 'session', action: 'get', ks: '{1:result:objects:0:id}' },
+    });
+    assert.deepEqual(res.slice(0, 2), [mediaListResponse(), mediaListResponse()]);
+    assertInvalidKs(res[2], '0_upstream1');
+    const item = JSON.parse(onlyRequest(flaky).body);
+    assert.equal(item.entryId, '0_upstream1');
+    assert.equal(item.name, 'from the test upstream');
+  });
+
+  test('multirequest: the upstream\'s own API error is the item\'s result; an answer over 1 MB is UPSTREAM_BAD_ANSWER', async () => {
+    const own = { code: 'ENTRY_ID_NOT_FOUND', message: 'Entry id "0_x" not found', objectType: 'KalturaAPIException',
+      args: { ENTRY_ID: '0_x' } };
+    flaky.handler = (req, res) => {
+      const body = req.url.endsWith('/get') ? JSON.stringify(own)
+        : JSON.stringify(mediaListResponse({ blob: 'x'.repeat(1024 * 1024) }));
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(body);
+    };
+    const res = await multirequest({
+      ks: adminKs,
+      1: { service: 'flaky', action: 'get', entryId: '0_x' },
+      2: { service: 'flaky', action: 'list' },
+      3: { service: 'media', action: 'list' },
+    });
+    assert.deepEqual(res[0], own);
+    assertApiError(res[1], 'UPSTREAM_BAD_ANSWER', { args: { SERVICE: 'flaky' } });
+    assert.deepEqual(res[2], mediaListResponse());
+    // The same answer to a single call is relayed, whatever its size.
+    const single = await callRaw('flaky', 'list', { ks: adminKs });
+    assert.equal(single.body.blob.length, 1024 * 1024);
+  });
 
   // ---- upstream failures of a single call ---------------------------------------------------
 
@@ -438,13 +525,15 @@ describe('the gate in proxy mode', { skip, timeout: 45_000 }, () => {
     }
   }
 
-  for (const [what, make, code] of SINGLE_FAILURES) {
+  // A single call whose upstream fails as `make` makes it, on the server of `ctx()`.
+  function singleFailureTest([what, make, code], ctx) {
     test(`an upstream ${what}: ${code} in the client's format (JSON, XML, JSONP)`, async () => {
+      const { srv, userKs: user } = ctx();
       const message = FAILURE_MESSAGES[code]('media');
       await make(upstream);
       for (const format of [1, 2, 9]) {
         const t0 = Date.now();
-        const r = await raw(`${MEDIA_LIST}?format=${format}&callback=cb&ks=${userKs}`);
+        const r = await api.rawRequest(srv.url, `${MEDIA_LIST}?format=${format}&callback=cb&ks=${user}`);
         const elapsed = Date.now() - t0;
         assertErrorInFormat(r, format, code, message);
         if (code === 'UPSTREAM_TIMEOUT') {
@@ -452,44 +541,58 @@ describe('the gate in proxy mode', { skip, timeout: 45_000 }, () => {
         }
       }
       // The same through a POST with a JSON body.
-      assertApiError(await call('media', 'list', { ks: userKs }), code, { message, args: { SERVICE: 'media' } });
+      assertApiError(await srv.call('media', 'list', { ks: user }), code, { message, args: { SERVICE: 'media' } });
     });
   }
+  for (const failure of SINGLE_FAILURES.filter((f) => !timesOut(f))) singleFailureTest(failure, mainContext);
 
-  test('while upstream calls hang, other requests are answered promptly', async () => {
-    flaky.set('slow', { delayMs: 10_000 });
-    let settled = 0;
-    const hanging = [];
-    // Multirequests of 8 items each waiting out the timeout (~2.4 s each), and single calls.
-    for (let i = 0; i < 6; i++) {
-      const items = {};
-      for (let j = 1; j <= 8; j++) items[j] = { service: 'flaky', action: 'get', n: `${i}.${j}` };
-      hanging.push(multirequest({ ks: adminKs, ...items }).finally(() => { settled++; }));
-      hanging.push(call('flaky', 'get', { ks: adminKs, n: `single ${i}` }).finally(() => { settled++; }));
-    }
-    await flaky.waitForRequests(12);
-    const DEADLINE_MS = 250;
-    const t0 = Date.now();
-    let answered = 0;
-    while (Date.now() - t0 < 1500) {
-      for (const [service, action, params, check] of [
-        ['system', 'ping', {}, (b) => assert.equal(b, true)],
-        ['session', 'get', { ks: adminKs }, (b) => assertOk(b, 'KalturaSessionInfo')],
-        ['media', 'list', { ks: userKs }, (b) => assert.deepEqual(b, mediaListResponse())],
-      ]) {
-        const start = Date.now();
-        check(await call(service, action, params));
-        const took = Date.now() - start;
-        assert.ok(took < DEADLINE_MS, `${service}.${action} took ${took} ms while upstream calls hang`);
-        answered++;
+  describe(`with --upstream-timeout-ms ${TIMEOUT_MS}`, () => {
+    let fx;
+    const timed = api.suiteServer({
+      extraArgs: () => gateArgs(['--upstream-timeout-ms', String(TIMEOUT_MS)]),
+      async setup(srv) { fx = await fixtures(srv); },
+    });
+    const context = () => ({ srv: timed, ...fx });
+    for (const failure of FAILURES.filter(timesOut)) multirequestFailureTest(failure, context);
+    for (const failure of SINGLE_FAILURES.filter(timesOut)) singleFailureTest(failure, context);
+
+    test('while upstream calls hang, other requests are answered promptly', async () => {
+      flaky.set('slow', { delayMs: 10_000 });
+      let settled = 0;
+      const hanging = [];
+      // Multirequests of 8 items each waiting out the timeout (~2.4 s each), and single calls.
+      for (let i = 0; i < 6; i++) {
+        const items = {};
+        for (let j = 1; j <= 8; j++) items[j] = { service: 'flaky', action: 'get', n: `${i}.${j}` };
+        hanging.push(timed.multirequest({ ks: fx.adminKs, ...items }).finally(() => { settled++; }));
+        hanging.push(timed.call('flaky', 'get', { ks: fx.adminKs, n: `single ${i}` }).finally(() => { settled++; }));
       }
-    }
-    assert.ok(settled < hanging.length, 'the hanging calls ended before the prompt ones were measured');
-    assert.ok(answered >= 9, `only ${answered} requests answered in 1.5 s`);
-    const results = await Promise.all(hanging);
-    for (const r of results) {
-      for (const item of Array.isArray(r) ? r : [r]) assertApiError(item, 'UPSTREAM_TIMEOUT', { args: { SERVICE: 'flaky' } });
-    }
+      await flaky.waitForRequests(12);
+      // A gate that waited on an upstream call on an I/O thread would hold these behind
+      // multirequests that take ~2.4 s; 500 ms leaves room for a busy machine.
+      const DEADLINE_MS = 500;
+      const t0 = Date.now();
+      let answered = 0;
+      while (Date.now() - t0 < 1500) {
+        for (const [service, action, params, check] of [
+          ['system', 'ping', {}, (b) => assert.equal(b, true)],
+          ['session', 'get', { ks: fx.adminKs }, (b) => assertOk(b, 'KalturaSessionInfo')],
+          ['media', 'list', { ks: fx.userKs }, (b) => assert.deepEqual(b, mediaListResponse())],
+        ]) {
+          const start = Date.now();
+          check(await timed.call(service, action, params));
+          const took = Date.now() - start;
+          assert.ok(took < DEADLINE_MS, `${service}.${action} took ${took} ms while upstream calls hang`);
+          answered++;
+        }
+      }
+      assert.ok(settled < hanging.length, 'the hanging calls ended before the prompt ones were measured');
+      assert.ok(answered >= 9, `only ${answered} requests answered in 1.5 s`);
+      const results = await Promise.all(hanging);
+      for (const r of results) {
+        for (const item of Array.isArray(r) ? r : [r]) assertApiError(item, 'UPSTREAM_TIMEOUT', { args: { SERVICE: 'flaky' } });
+      }
+    });
   });
 
   // ---- who may call what --------------------------------------------------------------------
