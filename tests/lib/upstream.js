@@ -33,7 +33,9 @@
 //   stop()                  closes it for good (idempotent)
 //
 // answer(res, extra): the default answer, a KalturaMediaListResponse (HTTP 200, JSON, plus an
-// `X-Upstream-Test: yes` header that a relay must keep), with `extra` fields merged in.
+// `X-Upstream-Test: yes` header that a relay must keep), with `extra` fields merged in;
+// mediaListResponse(extra) is its body as an object (what a client must get back).
+// GARBAGE: the bytes of 'garbage'.
 
 const http = require('node:http');
 const { after, before } = require('node:test');
