@@ -28,11 +28,13 @@ bool IsHopByHop(std::string_view name) {
   return false;
 }
 
-// The client's X-Forwarded-For with the client's own address appended.
+// X-Forwarded-For as a reverse proxy passes it on: what the request carried, with the address
+// it came from (the TCP peer) appended.
 std::string ForwardedFor(const Request& request) {
+  const std::string& from = request.peer_ip.empty() ? request.client_ip : request.peer_ip;
   const std::string_view earlier = request.Header("X-Forwarded-For");
-  if (earlier.empty()) return request.client_ip;
-  return std::string(earlier) + ", " + request.client_ip;
+  if (earlier.empty()) return from;
+  return std::string(earlier) + ", " + from;
 }
 
 }  // namespace

@@ -595,6 +595,21 @@ describe('the gate in proxy mode', { skip, timeout: 45_000 }, () => {
     });
   });
 
+  describe('behind a trusted proxy', () => {
+    let fx;
+    const proxied = api.suiteServer({
+      extraArgs: () => gateArgs(['--trusted-proxy', '127.0.0.1']),
+      async setup(srv) { fx = await fixtures(srv); },
+    });
+
+    test('X-Forwarded-For keeps every hop: the proxy that sent the request is appended', async () => {
+      const r = await api.rawRequest(proxied.url, `${MEDIA_LIST}?format=1&ks=${fx.userKs}`,
+        { headers: { 'X-Forwarded-For': '192.0.2.7' } });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(onlyRequest().headers['x-forwarded-for'], '192.0.2.7, 127.0.0.1');
+    });
+  });
+
   // ---- who may call what --------------------------------------------------------------------
 
   test('PARTNER_ADMIN_ROLE may call upstream actions no permission names', async () => {
