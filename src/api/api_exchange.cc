@@ -93,7 +93,7 @@ Step ApiExchange::Advance(Mode mode) {
       }
     }
     Result<AdmittedCall, ApiError> admitted = context_.pipeline.Admit(*call, request_, sessions_);
-    if (!may_block && store::TakeWouldBlock()) return Step::NeedsStore();
+    if (!may_block && store::TakeWouldBlock()) return NeedsStoreStep();
     if (!admitted.ok()) {
       results_.push_back(std::move(admitted).error());
       ++next_;
@@ -101,7 +101,7 @@ Step ApiExchange::Advance(Mode mode) {
     }
     if (admitted->target.action == nullptr) return ToUpstream(*admitted, *call);
     CallResult result = context_.pipeline.Run(*admitted, request_);
-    if (!may_block && store::TakeWouldBlock()) return Step::NeedsStore();
+    if (!may_block && store::TakeWouldBlock()) return NeedsStoreStep();
     results_.push_back(std::move(result));
     ++next_;
   }

@@ -19,8 +19,8 @@ App::Stores App::Layer(std::unique_ptr<store::Store> backend, const Clock& clock
   // from waiting for the database (store/blocking.h).
   Stores stores;
   stores.backend = backend.get();
-  stores.top = std::make_unique<store::CachingStore>(
-      std::move(backend), clock, store::CacheOptions{.ttl = options.cache_ttl});
+  stores.top = std::make_unique<store::CachingStore>(std::move(backend), clock,
+                                                     store::CacheOptions{.ttl = options.cache_ttl});
   return stores;
 }
 
@@ -91,7 +91,9 @@ Result<std::unique_ptr<App>> App::Open(std::string_view url, const Clock& clock,
                                               version.error().message());
   }
   KSGATE_RETURN_IF_ERROR(api::ValidateGateway(options.gateway));
-  Result<std::unique_ptr<store::ChangeFeed>> feed = store::OpenChangeFeed(url);
+  Result<std::unique_ptr<store::ChangeFeed>> feed =
+      options.follow_changes ? store::OpenChangeFeed(url)
+                             : Result<std::unique_ptr<store::ChangeFeed>>(nullptr);
   if (!feed.ok()) {
     return Status(feed.error().code(), "cannot listen for changes on " +
                                            store::RedactStoreUrl(url) + ": " +

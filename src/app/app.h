@@ -57,6 +57,9 @@ struct AppOptions {
   // background thread; 0: never by itself (FlushUsage does). What is pending is written when
   // the App is destroyed.
   std::chrono::milliseconds usage_flush_interval{1000};
+  // Whether Open listens for other processes' writes (a change feed, when the backend has one).
+  // One-shot commands (the CLI's) do not need to.
+  bool follow_changes = true;
   // The permission catalogue: the built-in one when unset, else (typically) the built-in one
   // extended by an operator's permissions file (PermissionCatalogue::Extend).
   std::optional<services::PermissionCatalogue> catalogue;
@@ -139,7 +142,7 @@ class App {
   api::ActionTable actions_;
   const api::GatewayOptions gateway_;
   api::Dispatcher dispatcher_;
-  std::jthread usage_flusher_;  // stopped first
+  std::jthread usage_flusher_;               // stopped first
   std::unique_ptr<store::ChangeFeed> feed_;  // stopped before the cache it feeds goes
 };
 

@@ -42,7 +42,8 @@ bool DatabaseExists(const std::string& url) {
 
 // Opens the store at `url`, migrates it and wires the app over it; prints the reason and
 // returns nullptr on failure.
-std::unique_ptr<app::App> OpenApp(const std::string& url, app::AppOptions options = {}) {
+std::unique_ptr<app::App> OpenApp(const std::string& url,
+                                  app::AppOptions options = {.follow_changes = false}) {
   Result<std::unique_ptr<app::App>> opened =
       app::App::Open(url, SystemClock::Instance(), std::move(options));
   if (!opened.ok()) {
@@ -170,6 +171,7 @@ int Serve(const ServeOptions& options) {
   }
   app::AppOptions app_options;
   app_options.cache_ttl = std::chrono::milliseconds(options.cache_ttl_ms);
+  app_options.follow_changes = true;
   if (!GatewayFromFlags(options, &app_options)) return 2;
   std::unique_ptr<app::App> app = OpenApp(options.db, std::move(app_options));
   if (!app) return 1;
@@ -182,6 +184,7 @@ int Serve(const ServeOptions& options) {
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   server_options.trusted_proxies = options.trusted_proxies;
   server_options.store_threads = options.store_threads;
+  server_options.store_write_threads = options.store_write_threads;
   server_options.store_queue = static_cast<size_t>(options.store_queue);
   for (const api::Upstream& upstream : app->gateway().upstreams) {
     server_options.upstreams.push_back({upstream.host, upstream.port});

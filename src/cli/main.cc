@@ -1,4 +1,6 @@
 // ksgate: the command line. Parses flags (CLI11) and hands over to commands.h.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +14,8 @@
 int main(int argc, char** argv) {
   // Databases (and their WAL files) hold secrets: whatever ksgate creates is private.
   umask(0077);
+  // Logs go to stderr: stdout carries what commands print (JSON, tables, "listening on").
+  spdlog::set_default_logger(spdlog::stderr_color_mt("ksgate"));
   CLI::App app{"ksgate: Kaltura-compatible app tokens and sessions"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "ksgate 0.1.0");
@@ -32,7 +36,13 @@ int main(int argc, char** argv) {
                         "Peer address or CIDR whose X-Forwarded-For is believed (repeatable)");
   serve_cmd
       ->add_option("--store-threads", serve.store_threads,
-                   "Threads that run what waits for the database (the store executor)")
+                   "Threads that run what reads from the database (the store executor)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--store-write-threads", serve.store_write_threads,
+                   "Threads that run what writes to the database (apart, so writers never hold "
+                   "readers up)")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   serve_cmd

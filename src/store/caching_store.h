@@ -5,7 +5,8 @@
 // invalidates what it changes before returning, so a process sees its own writes at once;
 // writes made elsewhere (another process on the same SQLite file, the CLI, another node) are
 // seen within `ttl` — or, with a change feed (PostgreSQL), as soon as it reports them, the cache
-// failing closed when the feed cannot vouch for it (CacheOptions::freshness_bound). Lists, ConsumeAction and Migrate always go to the backend.
+// failing closed when the feed cannot vouch for it (CacheOptions::freshness_bound). Lists,
+// ConsumeAction and Migrate always go to the backend.
 //
 // It is also where "no I/O thread waits for a database" is enforced: inside a
 // store::InlineScope (blocking.h), a call that is not a cache hit returns kWouldBlock without
@@ -108,8 +109,9 @@ class CachingStore final : public Store {
   std::unique_ptr<Cache<Result<Partner>>> partners_;
   std::unique_ptr<Cache<Result<AppToken>>> tokens_;
   std::unique_ptr<Cache<Result<UserRole>>> roles_;  // by id and by system name
-  // Per key: whether it was revoked as of a given `now` (the answer depends on it: revocations
-  // end valid_until + grace after), so an entry serves only calls with the same `now`.
+  // Per key: whether it was revoked as of a given `now`. A revocation ends with time
+  // (valid_until + grace), so a "revoked" entry serves only calls with the same `now`; "not
+  // revoked" serves any later call until the entry expires or a write drops it.
   struct RevokedAt {
     bool revoked = false;
     int64_t now = 0;

@@ -45,10 +45,10 @@ async function startEnv({ extraArgs = [] } = {}) {
   const env = {
     server,
     url: server.url,
-    partner: h.createPartner(server.dbPath, 'Conformance partner A'),
+    partner: h.createPartner(server.db, 'Conformance partner A'),
     client: (ks) => newClient(server.url, ks),
     // `ksgate partner add`, with extra flags if given (e.g. ['--ks-version', '1']).
-    addPartner: (name = 'Another partner', extraArgs = []) => h.createPartner(server.dbPath, name, extraArgs),
+    addPartner: (name = 'Another partner', extraArgs = []) => h.createPartner(server.db, name, extraArgs),
     // session.start ADMIN with the partner's admin secret; returns a client carrying that KS.
     async adminClient(partner = env.partner, userId = '') {
       const client = newClient(server.url);

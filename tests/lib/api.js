@@ -129,7 +129,7 @@ let partnerSeq = 0;
 // ['--ks-version', '1']) and an ADMIN KS of it from session.start. Returns {partner, ks}.
 // For a partner alone (no server, or no KS wanted) use harness createPartner().
 async function newPartner(server, { name = `partner ${++partnerSeq}`, args = [] } = {}) {
-  const partner = h.createPartner(server.dbPath, name, args);
+  const partner = h.createPartner(server.db, name, args);
   return { partner, ks: await startSession(server.url, partner, { type: 2 }) };
 }
 
@@ -194,9 +194,10 @@ async function addRole(url, ks, fields = {}) {
   }), 'KalturaUserRole');
 }
 
-// `ksgate ks decode --db sqlite:<dbPath> <ks>` -> parsed JSON (throws on a non-zero exit).
-function decodeKs(dbPath, ks) {
-  const r = h.ksgateCli(['ks', 'decode', '--db', `sqlite:${dbPath}`, ks]);
+// `ksgate ks decode --db <db> <ks>` -> parsed JSON (throws on a non-zero exit). `db` is a SQLite
+// path or a --db URL.
+function decodeKs(db, ks) {
+  const r = h.ksgateCli(['ks', 'decode', '--db', h.asDbUrl(db), ks]);
   if (r.status !== 0) throw new Error(`ks decode exit ${r.status}: ${r.stderr}`);
   return parseJson(r.stdout, 'ks decode');
 }
@@ -410,7 +411,7 @@ function bind(server) {
     tokenSession: (partnerId, token, extra) => tokenSession(url(), partnerId, token, extra),
     addRole: (ks, fields) => addRole(url(), ks, fields),
     authorize: (opts) => authorize(url(), opts),
-    decodeKs: (ks) => decodeKs(srv().dbPath, ks),
+    decodeKs: (ks) => decodeKs(srv().db, ks),
   };
 }
 
@@ -429,7 +430,7 @@ function suiteServer({ skip = SKIP, setup, extraArgs, ...startOptions } = {}) {
     return server;
   };
   const handle = bind(running);
-  for (const key of ['url', 'port', 'dbPath', 'dir', 'proc']) {
+  for (const key of ['url', 'port', 'db', 'dbPath', 'dir', 'proc']) {
     Object.defineProperty(handle, key, { get: () => running()[key], enumerable: true });
   }
   handle.restart = () => running().restart();

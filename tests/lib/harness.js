@@ -88,16 +88,21 @@ function describeRun(args, r) {
   return `ksgate ${args.join(' ')} failed (${how})\n--- stderr ---\n${r.stderr}\n--- stdout ---\n${r.stdout}`;
 }
 
-function migrate(dbPath) {
-  const args = ['migrate', '--db', `sqlite:${dbPath}`];
+// The --db value for a database given as a SQLite path or as a URL (sqlite:, postgresql://...).
+function asDbUrl(db) {
+  return /^[a-z]+:/.test(db) ? db : `sqlite:${db}`;
+}
+
+function migrate(db) {
+  const args = ['migrate', '--db', asDbUrl(db)];
   const r = ksgateCli(args);
   if (r.status !== 0) throw new Error(describeRun(args, r));
 }
 
-// Returns {id, name, adminSecret, secret} of a new partner in the SQLite db at dbPath, made by
-// `ksgate partner add` with `extraArgs` (e.g. ['--ks-version', '1']) too.
-function createPartner(dbPath, name = 'Test partner', extraArgs = []) {
-  const args = ['partner', 'add', '--db', `sqlite:${dbPath}`, '--name', name, ...extraArgs, '--json'];
+// Returns {id, name, adminSecret, secret} of a new partner in the database `db` (a SQLite path or
+// a --db URL), made by `ksgate partner add` with `extraArgs` (e.g. ['--ks-version', '1']) too.
+function createPartner(db, name = 'Test partner', extraArgs = []) {
+  const args = ['partner', 'add', '--db', asDbUrl(db), '--name', name, ...extraArgs, '--json'];
   const r = ksgateCli(args);
   if (r.status !== 0) throw new Error(describeRun(args, r));
   let partner;
@@ -158,8 +163,8 @@ function appendCapped(buf, chunk) {
 }
 
 // Spawns `ksgate serve` on an ephemeral port; resolves once it printed "listening on HOST:PORT".
-function spawnServe(dbPath, { env, extraArgs = [] }) {
-  const args = ['serve', '--listen', '127.0.0.1:0', '--db', `sqlite:${dbPath}`, '--threads', '2',
+function spawnServe(db, { env, extraArgs = [] }) {
+  const args = ['serve', '--listen', '127.0.0.1:0', '--db', asDbUrl(db), '--threads', '2',
     ...extraArgs];
   const proc = childProcess.spawn(KSGATE_BIN, args, {
     env: { ...process.env, ...env },
@@ -206,16 +211,26 @@ function spawnServe(dbPath, { env, extraArgs = [] }) {
   return listening.then((port) => ({ proc, port, logs, exited }));
 }
 
-// Starts a server on a fresh temp SQLite db (or on dbPath, which must exist or will be migrated).
-// Returns {url, port, dbPath, dir, proc, logs(), stop(), restart()}.
+// Starts a server on a fresh temp SQLite db (or on dbPath, which must exist or will be migrated;
+// or on dbUrl, e.g. a PostgreSQL database; or, when KSGATE_TEST_DB=postgres, on a fresh
+// PostgreSQL database of KSGATE_TEST_PG_DSN's cluster — tests/lib/pg.js).
+// Returns {url, port, db (the --db value), dbPath (SQLite only), dir, proc, logs(), stop(),
+// restart()}.
 //   stop():    SIGTERM, wait up to 5 s, then SIGKILL; resolves to {code, signal}. Idempotent.
 //              Removes the temp dir if startServer created it (unless KSGATE_KEEP_TMP).
 //   restart(): stop, then serve again on the same db (new port); updates url/port/proc in place.
-async function startServer({ dbPath, env, extraArgs = [] } = {}) {
+async function startServer({ dbPath, dbUrl, env, extraArgs = [] } = {}) {
   assertBinary();
   let dir;
   let ownsDir = false;
-  if (dbPath) {
+  if (!dbPath && !dbUrl && process.env.KSGATE_TEST_DB === 'postgres') {
+    dbUrl = await require('./pg').createDatabase();
+  }
+  if (dbUrl) {
+    dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'ksgate-test-'));
+    tempDirs.add(dir);
+    ownsDir = true;
+  } else if (dbPath) {
     dbPath = path.resolve(dbPath);
     dir = path.dirname(dbPath);
   } else {
@@ -224,8 +239,9 @@ async function startServer({ dbPath, env, extraArgs = [] } = {}) {
     ownsDir = true;
     dbPath = path.join(dir, 'ksgate.db');
   }
+  const db = dbUrl || dbPath;
   try {
-    migrate(dbPath);
+    migrate(db);
   } catch (e) {
     if (ownsDir) removeTempDir(dir);
     throw e;
@@ -233,7 +249,7 @@ async function startServer({ dbPath, env, extraArgs = [] } = {}) {
 
   let current;
   const server = {
-    url: '', port: 0, dbPath, dir, proc: null,
+    url: '', port: 0, db: asDbUrl(db), dbPath: dbUrl ? undefined : dbPath, dir, proc: null,
     logs: () => ({ ...current.logs }),
     async stop({ keepDir = false } = {}) {
       const { proc, exited } = current;
@@ -264,7 +280,7 @@ async function startServer({ dbPath, env, extraArgs = [] } = {}) {
     },
   };
   async function launch() {
-    current = await spawnServe(dbPath, { env, extraArgs });
+    current = await spawnServe(db, { env, extraArgs });
     server.proc = current.proc;
     server.port = current.port;
     server.url = `http://127.0.0.1:${current.port}`;
@@ -369,6 +385,7 @@ async function startNginx(templatePath, vars = {}) {
 }
 
 module.exports = {
+  asDbUrl,
   KSGATE_BIN,
   REPO_ROOT,
   binaryExists,
