@@ -105,7 +105,10 @@ CachingStore::CachingStore(std::unique_ptr<Store> backend, const Clock& clock, C
 
 CachingStore::~CachingStore() = default;
 
-Result<int> CachingStore::Migrate() { return backend_->Migrate(); }
+Result<int> CachingStore::Migrate() {
+  if (InInlineScope()) return RefuseToBlock();
+  return backend_->Migrate();
+}
 
 // --- Partners ---------------------------------------------------------------------------------
 
