@@ -81,6 +81,26 @@ TEST_F(ApiExchangeTest, ACacheHitIsAnsweredInline) {
   EXPECT_THAT(backend_->calls(), IsEmpty());
 }
 
+// The KS is checked from the cache, so only the action itself needs the store: its inline
+// attempt is abandoned (not answered with the refusal) and run again on a store thread.
+TEST_F(ApiExchangeTest, AnActionThatNeedsTheStoreRunsAgainOnAStoreThread) {
+  const std::string ks = AdminKs();
+  ASSERT_EQ(
+      app_.dispatcher().Handle(Get("/api_v3/service/system/action/ping?format=1&ks=" + ks)).body,
+      "true");
+  backend_->Reset();
+  std::unique_ptr<Exchange> ex =
+      Begin(Get("/api_v3/service/appToken/action/add?format=1&ks=" + ks +
+                "&appToken:objectType=KalturaAppToken&appToken:description=d"));
+  EXPECT_EQ(Inline(*ex).kind, Kind::kNeedsStore);
+  EXPECT_THAT(backend_->calls(), IsEmpty());
+  Step step = MayBlock(*ex);
+  ASSERT_EQ(step.kind, Kind::kRespond);
+  KSGATE_ASSERT_OK_AND_ASSIGN(Value token, ReadJson(step.response.body));
+  EXPECT_EQ(token.string_value(), "KalturaAppToken");
+  EXPECT_THAT(backend_->calls(), ElementsAre("InsertAppToken"));
+}
+
 // An inline attempt must leave no trace: a KS allowed one action is counted once, on the store
 // thread, not also when the inline turn gave up.
 TEST_F(ApiExchangeTest, AnAbandonedInlineTurnCountsNothing) {
@@ -408,6 +428,12 @@ TEST_F(ApiExchangeTest, AFailedFetchIsTheItemsErrorAndTheOtherItemsStillRun) {
        "UPSTREAM_BAD_ANSWER"},
       {"HTTP 404", {UpstreamFailure::kNone, 404, "text/html", "<html/>"}, "UPSTREAM_BAD_ANSWER"},
       {"HTTP 204", {UpstreamFailure::kNone, 204, "", ""}, "UPSTREAM_BAD_ANSWER"},
+      {"HTTP 201 with JSON",
+       {UpstreamFailure::kNone, 201, "application/json", object},
+       "UPSTREAM_BAD_ANSWER"},
+      {"HTTP 404 with JSON",
+       {UpstreamFailure::kNone, 404, "application/json", object},
+       "UPSTREAM_BAD_ANSWER"},
       {"not JSON", {UpstreamFailure::kNone, 200, "text/html", "<html/>"}, "UPSTREAM_BAD_ANSWER"},
       {"empty", {UpstreamFailure::kNone, 200, "application/json", ""}, "UPSTREAM_BAD_ANSWER"},
       {"trailing text",
