@@ -232,6 +232,25 @@ TEST_F(ApiExchangeTest, AnUpstreamCallIsForwardedAsReceivedWithTheIdentity) {
   EXPECT_EQ(FieldValue(step.upstream.headers, "X-Ksgate-User-Id"), "admin");
 }
 
+// RFC 9110 §7.6.1: the fields a Connection header names are hop-by-hop too.
+TEST_F(ApiExchangeTest, FieldsTheClientNamesInConnectionAreNotForwarded) {
+  const std::string ks = AdminKs();
+  std::unique_ptr<Exchange> ex =
+      Begin(MakeRequest("GET", "/api_v3/service/media/action/list?format=1&ks=" + ks,
+                        {{"Connection", "keep-alive, X-Hop-One"},
+                         {"X-Hop-One", "1"},
+                         {"X-Other", "2"},
+                         {"connection", "x-hop-two"},
+                         {"X-HOP-TWO", "3"},
+                         {"X-Hop-Three", "4"}}));
+  Step step = Drive(*ex);
+  ASSERT_EQ(step.kind, Kind::kForward) << step.response.body;
+  ASSERT_GE(step.upstream.headers.size(), 2u);
+  EXPECT_THAT(step.upstream.headers[0], Pair("X-Other", "2"));
+  EXPECT_THAT(step.upstream.headers[1], Pair("X-Hop-Three", "4"));
+  EXPECT_EQ(step.upstream.headers[2].first, "X-Forwarded-For");
+}
+
 TEST_F(ApiExchangeTest, AForwardedCallStartsXForwardedForWithTheClient) {
   const std::string ks = AdminKs();
   std::unique_ptr<Exchange> ex = Begin(Get("/api_v3/service/reports/action/get?format=1&ks=" + ks));
@@ -398,6 +417,28 @@ TEST_F(ApiExchangeTest, AFetchedAnswerBecomesTheItemsResultAndLaterItemsCanRefer
   ASSERT_EQ(step.kind, Kind::kRespond);
   EXPECT_EQ(step.response.body, "[" + entry + "," + not_found + ",true]");
   EXPECT_THAT(backend_->calls(), IsEmpty());
+}
+
+TEST_F(ApiExchangeTest, AFetchedResultIsKeptWhenALaterItemNeedsAStoreThread) {
+  std::unique_ptr<Exchange> ex =
+      Begin(Multi(AdminKs(),
+                  "\"1\":{\"service\":\"media\",\"action\":\"get\"},"
+                  "\"2\":{\"service\":\"appToken\",\"action\":\"add\",\"appToken\":{"
+                  "\"objectType\":\"KalturaAppToken\",\"description\":\"{1:result:name}\"}}"));
+  ASSERT_EQ(Drive(*ex).kind, Kind::kFetch);
+  ex->Deliver(UpstreamAnswer{UpstreamFailure::kNone, 200, "application/json",
+                             "{\"name\":\"Clip\",\"objectType\":\"KalturaMediaEntry\"}"});
+  backend_->Reset();
+  EXPECT_EQ(Inline(*ex).kind, Kind::kNeedsStore);
+  EXPECT_THAT(backend_->calls(), IsEmpty());
+  Step step = MayBlock(*ex);
+  ASSERT_EQ(step.kind, Kind::kRespond) << "the fetch is not made again";
+  KSGATE_ASSERT_OK_AND_ASSIGN(Value answer, ReadJson(step.response.body));
+  ASSERT_EQ(answer.elements().size(), 2u) << step.response.body;
+  EXPECT_EQ(answer.elements()[0].string_value(), "KalturaMediaEntry");
+  const Value* description = answer.elements()[1].Find("description");
+  ASSERT_NE(description, nullptr) << step.response.body;
+  EXPECT_EQ(description->string_value(), "Clip");
 }
 
 TEST_F(ApiExchangeTest, AFetchedValueOfAnyKindIsTheItemsResult) {
