@@ -263,6 +263,18 @@ TEST_F(ApiExchangeTest, AForwardedCallStartsXForwardedForWithTheClient) {
   EXPECT_EQ(FieldValue(step.upstream.headers, "X-Forwarded-For"), "10.1.2.3");
 }
 
+TEST_F(ApiExchangeTest, EveryXForwardedForLineIsKeptInOrder) {
+  std::unique_ptr<Exchange> ex =
+      Begin(MakeRequest("GET", "/api_v3/service/media/action/list?format=1&ks=" + AdminKs(),
+                        {{"X-Forwarded-For", "203.0.113.9, 192.0.2.1"},
+                         {"Accept", "*/*"},
+                         {"x-forwarded-for", "198.51.100.2"}}));
+  Step step = Drive(*ex);
+  ASSERT_EQ(step.kind, Kind::kForward) << step.response.body;
+  EXPECT_EQ(FieldValue(step.upstream.headers, "X-Forwarded-For"),
+            "203.0.113.9, 192.0.2.1, 198.51.100.2, 10.1.2.3");
+}
+
 TEST_F(ApiExchangeTest, AnUpstreamCallIsForwardedInlineOnceItsKsIsCached) {
   const std::string target = "/api_v3/service/baseEntry/action/get?format=1&ks=" + AdminKs();
   std::unique_ptr<Exchange> cold = Begin(Get(target));
