@@ -44,11 +44,15 @@ bool NamedByConnection(const Request& request, std::string_view name) {
   return false;
 }
 
-// The client's X-Forwarded-For with the client's own address appended.
+// The client's X-Forwarded-For (every line, in order, as one list) with the client's own
+// address appended.
 std::string ForwardedFor(const Request& request) {
-  const std::string_view earlier = request.Header("X-Forwarded-For");
-  if (earlier.empty()) return request.client_ip;
-  return std::string(earlier) + ", " + request.client_ip;
+  std::string list;
+  for (const auto& [name, value] : request.headers) {
+    if (!EqualsIgnoreCase(name, "x-forwarded-for") || value.empty()) continue;
+    list.append(value).append(", ");
+  }
+  return list + request.client_ip;
 }
 
 }  // namespace
