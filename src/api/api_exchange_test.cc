@@ -92,9 +92,7 @@ TEST_F(ApiExchangeTest, AnActionThatNeedsTheStoreRunsAgainOnAStoreThread) {
   std::unique_ptr<Exchange> ex =
       Begin(Get("/api_v3/service/appToken/action/add?format=1&ks=" + ks +
                 "&appToken:objectType=KalturaAppToken&appToken:description=d"));
-  EXPECT_EQ(Inline(*ex).kind, Kind::kNeedsStore);
-  EXPECT_THAT(backend_->calls(), IsEmpty());
-  Step step = MayBlock(*ex);
+  Step step = InlineThenStoreThread(*ex);
   ASSERT_EQ(step.kind, Kind::kRespond);
   KSGATE_ASSERT_OK_AND_ASSIGN(Value token, ReadJson(step.response.body));
   EXPECT_EQ(token.string_value(), "KalturaAppToken");
@@ -109,9 +107,7 @@ TEST_F(ApiExchangeTest, AnAbandonedInlineTurnCountsNothing) {
   const std::string ks = AdminKs("actionslimit:1");
   const std::string target = "/api_v3/service/system/action/ping?format=1&ks=" + ks;
   std::unique_ptr<Exchange> ex = Begin(Get(target));
-  EXPECT_EQ(Inline(*ex).kind, Kind::kNeedsStore);
-  EXPECT_THAT(backend_->calls(), IsEmpty());
-  Step step = MayBlock(*ex);
+  Step step = InlineThenStoreThread(*ex);
   ASSERT_EQ(step.kind, Kind::kRespond);
   EXPECT_EQ(step.response.body, "true");
 
@@ -278,9 +274,7 @@ TEST_F(ApiExchangeTest, EveryXForwardedForLineIsKeptInOrder) {
 TEST_F(ApiExchangeTest, AnUpstreamCallIsForwardedInlineOnceItsKsIsCached) {
   const std::string target = "/api_v3/service/baseEntry/action/get?format=1&ks=" + AdminKs();
   std::unique_ptr<Exchange> cold = Begin(Get(target));
-  EXPECT_EQ(Inline(*cold).kind, Kind::kNeedsStore);
-  EXPECT_THAT(backend_->calls(), IsEmpty());
-  EXPECT_EQ(MayBlock(*cold).kind, Kind::kForward);
+  EXPECT_EQ(InlineThenStoreThread(*cold).kind, Kind::kForward);
 
   backend_->Reset();
   std::unique_ptr<Exchange> warm = Begin(Get(target));
@@ -441,9 +435,7 @@ TEST_F(ApiExchangeTest, AFetchedResultIsKeptWhenALaterItemNeedsAStoreThread) {
   ex->Deliver(UpstreamAnswer{UpstreamFailure::kNone, 200, "application/json",
                              "{\"name\":\"Clip\",\"objectType\":\"KalturaMediaEntry\"}"});
   backend_->Reset();
-  EXPECT_EQ(Inline(*ex).kind, Kind::kNeedsStore);
-  EXPECT_THAT(backend_->calls(), IsEmpty());
-  Step step = MayBlock(*ex);
+  Step step = InlineThenStoreThread(*ex);
   ASSERT_EQ(step.kind, Kind::kRespond) << "the fetch is not made again";
   KSGATE_ASSERT_OK_AND_ASSIGN(Value answer, ReadJson(step.response.body));
   ASSERT_EQ(answer.elements().size(), 2u) << step.response.body;

@@ -111,6 +111,13 @@ class GateTest : public ::testing::Test {
   }
   static Step Inline(Exchange& exchange) { return exchange.Advance(Exchange::Mode::kInline); }
   static Step MayBlock(Exchange& exchange) { return exchange.Advance(Exchange::Mode::kMayBlock); }
+  // For an exchange that needs the database: expects its inline turn to ask for a store thread
+  // without a single backend call, then runs the store thread's turn and returns its step.
+  Step InlineThenStoreThread(Exchange& exchange) const {
+    EXPECT_EQ(Inline(exchange).kind, Step::Kind::kNeedsStore);
+    EXPECT_THAT(backend_->calls(), ::testing::IsEmpty()) << "the inline turn touched the store";
+    return MayBlock(exchange);
+  }
   // What the HTTP layer does first: an inline turn, then a store thread's turn if asked for.
   static Step Drive(Exchange& exchange) {
     Step step = Inline(exchange);
