@@ -26,6 +26,8 @@ using Kind = Step::Kind;
 
 class ApiExchangeTest : public GateTest {
  protected:
+  using GateTest::GateTest;
+
   std::string SessionStartQuery() const {
     return "secret=adminA&type=2&partnerId=" + std::to_string(partner_.id);
   }
@@ -79,6 +81,24 @@ TEST_F(ApiExchangeTest, ACacheHitIsAnsweredInline) {
   ASSERT_EQ(step.kind, Kind::kRespond);
   EXPECT_THAT(step.response.body, StartsWith("\"djJ8"));
   EXPECT_THAT(backend_->calls(), IsEmpty());
+}
+
+class UncachedApiExchangeTest : public ApiExchangeTest {
+ protected:
+  UncachedApiExchangeTest() : ApiExchangeTest(std::chrono::milliseconds(0)) {}
+};
+
+TEST_F(UncachedApiExchangeTest, WithoutACacheEveryCallThatNeedsTheStoreGoesToAStoreThread) {
+  const std::string target = "/api_v3/service/session/action/start?format=1&" + SessionStartQuery();
+  ASSERT_THAT(app_.dispatcher().Handle(Get(target)).body, StartsWith("\"djJ8"));
+  backend_->Reset();
+  std::unique_ptr<Exchange> again = Begin(Get(target));
+  Step step = InlineThenStoreThread(*again);
+  ASSERT_EQ(step.kind, Kind::kRespond);
+  EXPECT_THAT(step.response.body, StartsWith("\"djJ8"));
+
+  std::unique_ptr<Exchange> ping = Begin(Get("/api_v3/service/system/action/ping?format=1"));
+  EXPECT_EQ(Inline(*ping).kind, Kind::kRespond) << "what needs no store still runs inline";
 }
 
 // The KS is checked from the cache, so only the action itself needs the store: its inline

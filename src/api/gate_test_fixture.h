@@ -1,8 +1,9 @@
-// Shared fixture for the gate's exchange tests (api_exchange_test.cc, authorize_test.cc): the
-// app over a counting MemoryStore behind a real cache, with two upstream services, authorize
-// routes, a signing key and an operator permission that lets user KSs call `media.list`; one
-// partner, a fake clock, and helpers that drive an Exchange step by step as the HTTP layer
-// does. Test targets only.
+// Shared by the gate's tests (gateway_test.cc, api_exchange_test.cc, authorize_test.cc):
+// GatewayFrom, gateway options parsed from flag texts; and GateTest, a fixture with the app over
+// a counting MemoryStore behind a real cache, two upstream services, authorize routes, a signing
+// key and an operator permission that lets user KSs call `media.list`; one partner, a fake
+// clock, and helpers that drive an Exchange step by step as the HTTP layer does. Test targets
+// only.
 #pragma once
 
 #include <gmock/gmock.h>
@@ -28,6 +29,23 @@
 
 namespace ksgate::api {
 
+// Gateway options from `--upstream` and `--route` texts, each of which must parse.
+inline GatewayOptions GatewayFrom(const std::vector<std::string>& upstreams,
+                                  const std::vector<std::string>& routes) {
+  GatewayOptions options;
+  for (const std::string& u : upstreams) {
+    Result<Upstream> parsed = ParseUpstream(u);
+    EXPECT_THAT(parsed, ::ksgate::testing::IsOk()) << u;
+    if (parsed.ok()) options.upstreams.push_back(std::move(parsed).value());
+  }
+  for (const std::string& r : routes) {
+    Result<Route> parsed = ParseRoute(r);
+    EXPECT_THAT(parsed, ::ksgate::testing::IsOk()) << r;
+    if (parsed.ok()) options.routes.push_back(std::move(parsed).value());
+  }
+  return options;
+}
+
 class GateTest : public ::testing::Test {
  protected:
   static constexpr int64_t kNow = 1767000000;
@@ -45,17 +63,9 @@ class GateTest : public ::testing::Test {
   static app::AppOptions Options(std::chrono::milliseconds cache_ttl) {
     app::AppOptions options;
     options.cache_ttl = cache_ttl;
-    for (std::string_view spec : {kMediaUpstream, kReportsUpstream}) {
-      Result<Upstream> upstream = ParseUpstream(spec);
-      EXPECT_THAT(upstream, ::ksgate::testing::IsOk()) << spec;
-      if (upstream.ok()) options.gateway.upstreams.push_back(std::move(upstream).value());
-    }
-    for (std::string_view spec : {"GET /v1/items*=media.list", "DELETE /v1/items/*=media.delete",
-                                  "* /v1/reports/*=reports.get"}) {
-      Result<Route> route = ParseRoute(spec);
-      EXPECT_THAT(route, ::ksgate::testing::IsOk()) << spec;
-      if (route.ok()) options.gateway.routes.push_back(std::move(route).value());
-    }
+    options.gateway = GatewayFrom({std::string(kMediaUpstream), std::string(kReportsUpstream)},
+                                  {"GET /v1/items*=media.list", "DELETE /v1/items/*=media.delete",
+                                   "* /v1/reports/*=reports.get"});
     options.gateway.signing_key = std::string(kSigningKey);
     Result<services::PermissionCatalogue> catalogue =
         services::PermissionCatalogue::BuiltIn().Extend(

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "api/gate_test_fixture.h"
 #include "testing/matchers.h"
 
 namespace ksgate::api {
@@ -150,24 +151,8 @@ TEST(ParseRoute, RejectsMalformedRules) {
 
 // --- GatewayOptions ---------------------------------------------------------------------------
 
-GatewayOptions Options(const std::vector<std::string>& upstreams,
-                       const std::vector<std::string>& routes) {
-  GatewayOptions options;
-  for (const std::string& u : upstreams) {
-    Result<Upstream> parsed = ParseUpstream(u);
-    EXPECT_THAT(parsed, IsOk()) << u;
-    if (parsed.ok()) options.upstreams.push_back(std::move(parsed).value());
-  }
-  for (const std::string& r : routes) {
-    Result<Route> parsed = ParseRoute(r);
-    EXPECT_THAT(parsed, IsOk()) << r;
-    if (parsed.ok()) options.routes.push_back(std::move(parsed).value());
-  }
-  return options;
-}
-
 TEST(GatewayOptions, UpstreamForFindsTheUpstreamNamingTheService) {
-  const GatewayOptions o = Options({"media,baseentry=http://a", "reports=http://b"}, {});
+  const GatewayOptions o = GatewayFrom({"media,baseentry=http://a", "reports=http://b"}, {});
   EXPECT_EQ(o.UpstreamFor("media"), 0u);
   EXPECT_EQ(o.UpstreamFor("baseentry"), 0u);
   EXPECT_EQ(o.UpstreamFor("reports"), 1u);
@@ -183,13 +168,13 @@ int RouteIndex(const GatewayOptions& o, std::string_view method, std::string_vie
 }
 
 TEST(GatewayOptions, RouteForMatchesMethodAndExactOrPrefixPathAndTheFirstMatchWins) {
-  const GatewayOptions o = Options({}, {
-                                           "GET /v1/items=media.list",      // 0
-                                           "GET /v1/items/*=media.get",     // 1
-                                           "DELETE /v1/items/*=media.del",  // 2
-                                           "* /v1/health=system.ping",      // 3
-                                           "* /v1/*=media.any",             // 4
-                                       });
+  const GatewayOptions o = GatewayFrom({}, {
+                                               "GET /v1/items=media.list",      // 0
+                                               "GET /v1/items/*=media.get",     // 1
+                                               "DELETE /v1/items/*=media.del",  // 2
+                                               "* /v1/health=system.ping",      // 3
+                                               "* /v1/*=media.any",             // 4
+                                           });
   struct Case {
     std::string method;
     std::string path;
@@ -209,15 +194,15 @@ TEST(GatewayOptions, RouteForMatchesMethodAndExactOrPrefixPathAndTheFirstMatchWi
 }
 
 TEST(ValidateGateway, AcceptsDistinctServices) {
-  EXPECT_THAT(ValidateGateway(Options({"media,baseentry=http://a", "reports=http://b"}, {})),
+  EXPECT_THAT(ValidateGateway(GatewayFrom({"media,baseentry=http://a", "reports=http://b"}, {})),
               IsOk());
   EXPECT_THAT(ValidateGateway(GatewayOptions()), IsOk());
 }
 
 TEST(ValidateGateway, RejectsAServiceNamedTwice) {
-  EXPECT_THAT(ValidateGateway(Options({"media=http://a", "reports,Media=http://b"}, {})),
+  EXPECT_THAT(ValidateGateway(GatewayFrom({"media=http://a", "reports,Media=http://b"}, {})),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("\"media\" is named twice")));
-  EXPECT_THAT(ValidateGateway(Options({"media,media=http://a"}, {})),
+  EXPECT_THAT(ValidateGateway(GatewayFrom({"media,media=http://a"}, {})),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("\"media\"")));
 }
 
