@@ -44,15 +44,15 @@ bool NamedByConnection(const Request& request, std::string_view name) {
   return false;
 }
 
-// The client's X-Forwarded-For (every line, in order, as one list) with the client's own
-// address appended.
+// X-Forwarded-For as a reverse proxy passes it on: what the request carried (every line, in
+// order, as one list), with the address it came from (the TCP peer) appended.
 std::string ForwardedFor(const Request& request) {
   std::string list;
   for (const auto& [name, value] : request.headers) {
     if (!EqualsIgnoreCase(name, "x-forwarded-for") || value.empty()) continue;
     list.append(value).append(", ");
   }
-  return list + request.client_ip;
+  return list + (request.peer_ip.empty() ? request.client_ip : request.peer_ip);
 }
 
 }  // namespace

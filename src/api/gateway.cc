@@ -170,6 +170,11 @@ Status ValidateGateway(const GatewayOptions& options) {
   std::set<std::string> seen;
   for (const Upstream& u : options.upstreams) {
     for (const std::string& s : u.services) {
+      // service/multirequest is the API layer's own (ApiExchange): an upstream for it would
+      // never be called.
+      if (s == "multirequest") {
+        return InvalidArgumentError("--upstream: ksgate serves \"" + s + "\" itself");
+      }
       if (!seen.insert(s).second) {
         return InvalidArgumentError("--upstream: service \"" + s + "\" is named twice");
       }

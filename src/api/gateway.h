@@ -59,7 +59,8 @@ struct GatewayOptions {
   const Route* RouteFor(std::string_view method, std::string_view path) const;
 };
 
-// Checks that no service is named by two upstreams. kInvalidArgument naming it.
+// Checks that no service is named by two upstreams, and that none is "multirequest" (served by
+// the API layer itself). kInvalidArgument naming it.
 Status ValidateGateway(const GatewayOptions& options);
 
 }  // namespace ksgate::api

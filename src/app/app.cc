@@ -1,5 +1,9 @@
 #include "app/app.h"
 
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -10,33 +14,59 @@
 namespace ksgate::app {
 
 App::Stores App::Layer(std::unique_ptr<store::Store> backend, const Clock& clock,
-                       std::chrono::milliseconds cache_ttl) {
+                       const AppOptions& options) {
   // Always a CachingStore, even uncached (TTL 0): it is also the guard that keeps I/O threads
   // from waiting for the database (store/blocking.h).
   Stores stores;
   stores.backend = backend.get();
-  stores.top = std::make_unique<store::CachingStore>(std::move(backend), clock,
-                                                     store::CacheOptions{.ttl = cache_ttl});
+  stores.top = std::make_unique<store::CachingStore>(
+      std::move(backend), clock, store::CacheOptions{.ttl = options.cache_ttl});
   return stores;
 }
 
 App::App(std::unique_ptr<store::Store> backend, const Clock& clock, AppOptions options)
     : clock_(clock),
-      stores_(Layer(std::move(backend), clock, options.cache_ttl)),
+      freshness_bound_(options.freshness_bound),
+      stores_(Layer(std::move(backend), clock, options)),
       own_catalogue_(std::move(options.catalogue)),
       catalogue_(own_catalogue_ ? *own_catalogue_ : services::PermissionCatalogue::BuiltIn()),
       authenticator_(store(), clock),
       authorizer_(catalogue_, store()),
       issuer_(clock),
       partners_(store(), clock),
+      usage_(store()),
       sessions_(store(), issuer_, authenticator_, authorizer_, clock),
-      app_tokens_(store(), issuer_, clock),
+      app_tokens_(store(), issuer_, clock, &usage_),
       user_roles_(store(), catalogue_, clock),
       actions_(BuildActions()),
       gateway_(std::move(options.gateway)),
-      dispatcher_(actions_, authenticator_, authorizer_, clock, gateway_, options.dispatcher) {}
+      dispatcher_(actions_, authenticator_, authorizer_, clock, gateway_, options.dispatcher) {
+  if (options.usage_flush_interval.count() > 0) {
+    usage_flusher_ =
+        std::jthread([this, every = options.usage_flush_interval](std::stop_token stop) {
+          std::mutex mu;
+          std::condition_variable_any wake;
+          std::unique_lock lock(mu);
+          // Wakes every `every`, or at once when stopped (the predicate is then true).
+          while (!wake.wait_for(lock, stop, every, [&stop] { return stop.stop_requested(); })) {
+            if (Status s = usage_.Flush(); !s.ok()) {
+              spdlog::warn("app token usage not written yet: {}", s.ToString());
+            }
+          }
+        });
+  }
+}
 
-App::~App() = default;
+App::~App() {
+  if (feed_) feed_->Stop();
+  if (usage_flusher_.joinable()) {
+    usage_flusher_.request_stop();
+    usage_flusher_.join();
+  }
+  if (Status s = usage_.Flush(); !s.ok()) {
+    spdlog::error("app token usage lost at shutdown: {}", s.ToString());
+  }
+}
 
 api::ActionTable App::BuildActions() const {
   api::ActionTable table;
@@ -61,6 +91,17 @@ Result<std::unique_ptr<App>> App::Open(std::string_view url, const Clock& clock,
                                               version.error().message());
   }
   KSGATE_RETURN_IF_ERROR(api::ValidateGateway(options.gateway));
+  Result<std::unique_ptr<store::ChangeFeed>> feed = store::OpenChangeFeed(url);
+  if (!feed.ok()) {
+    return Status(feed.error().code(), "cannot listen for changes on " +
+                                           store::RedactStoreUrl(url) + ": " +
+                                           feed.error().message());
+  }
+  if (options.cache_ttl.count() < 0) {
+    // With a feed, entries are kept until another node's write drops them (or the bound
+    // passes); without one, other processes' writes are seen within the TTL.
+    options.cache_ttl = *feed != nullptr ? kFedCacheTtl : kDefaultCacheTtl;
+  }
   auto app = std::make_unique<App>(std::move(backend), clock, std::move(options));
   for (const api::Upstream& upstream : app->gateway().upstreams) {
     for (const std::string& service : upstream.services) {
@@ -69,7 +110,36 @@ Result<std::unique_ptr<App>> App::Open(std::string_view url, const Clock& clock,
       }
     }
   }
+  if (*feed != nullptr) KSGATE_RETURN_IF_ERROR(app->AttachChangeFeed(std::move(feed).value()));
   return app;
+}
+
+Status App::AttachChangeFeed(std::unique_ptr<store::ChangeFeed> feed) {
+  if (feed_) return InvalidArgumentError("a change feed is already attached");
+  store::CachingStore& cache = *stores_.top;
+  cache.SetFreshnessBound(freshness_bound_);
+  feed_ = std::move(feed);
+  store::ChangeFeed::Callbacks callbacks;
+  callbacks.on_change = [&cache](const store::Change& change) { cache.Apply(change); };
+  callbacks.on_resync = [&cache] { cache.InvalidateAll(); };
+  callbacks.on_confirmed = [&cache, this](std::chrono::steady_clock::time_point as_of) {
+    // The feed measures on the steady clock; the cache on this App's clock.
+    const auto ago = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - as_of);
+    cache.ConfirmFresh(clock_.NowMicros() - ago.count());
+  };
+  callbacks.on_state = [](bool connected) {
+    if (!connected) spdlog::warn("change feed down: cached reads stop once the bound passes");
+  };
+  return feed_->Start(std::move(callbacks));
+}
+
+std::string App::NotReadyReason() const {
+  if (feed_ && !stores_.top->Fresh()) {
+    return "the change feed has not confirmed the cache within " +
+           std::to_string(freshness_bound_.count()) + " ms (is the database reachable?)";
+  }
+  return "";
 }
 
 }  // namespace ksgate::app

@@ -4,8 +4,10 @@
 
 #include <charconv>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -60,6 +62,16 @@ void PrintJson(const api::Value& value) {
   std::string out;
   api::AppendJson(value, &out);
   std::printf("%s\n", out.c_str());
+}
+
+// "2026-12-06 05:11:08" for Unix seconds `t`.
+std::string UtcTime(int64_t t) {
+  const std::time_t time = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&time, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
+  return text;
 }
 
 const char* StatusName(store::PartnerStatus status) {
@@ -337,21 +349,42 @@ int AppTokenList(const std::string& db, int64_t partner_id, bool json) {
     Fail("cannot list app tokens: " + page.error().message());
     return 1;
   }
+  Result<std::vector<store::AppTokenUsage>> usage = app->store().ListAppTokenUsage(partner_id);
+  if (!usage.ok()) {
+    Fail("cannot read app token usage: " + usage.error().message());
+    return 1;
+  }
+  std::map<std::string, store::AppTokenUsage> usage_by_id;
+  for (store::AppTokenUsage& u : *usage) usage_by_id.emplace(u.token_id, std::move(u));
+  auto usage_of = [&](const std::string& id) {
+    auto it = usage_by_id.find(id);
+    return it == usage_by_id.end() ? store::AppTokenUsage{id, partner_id, 0, 0} : it->second;
+  };
   if (json) {
     api::Value list = api::Value::Array();
-    for (const store::AppToken& t : page->objects) list.Push(api::AppTokenToValue(t));
+    for (const store::AppToken& t : page->objects) {
+      api::Value v = api::AppTokenToValue(t);
+      const store::AppTokenUsage u = usage_of(t.id);
+      v.Add("sessionsStarted", api::Value::Int(u.sessions_started));
+      v.Add("lastSessionAt",
+            u.sessions_started > 0 ? api::Value::Int(u.last_session_at) : api::Value::Null());
+      list.Push(std::move(v));
+    }
     PrintJson(list);
     return 0;
   }
-  // The token values are credentials: the table shows ids and settings only.
-  std::printf("%-12s %-7s %-6s %-10s %-12s %s\n", "ID", "HASH", "TYPE", "DURATION", "EXPIRY",
-              "DESCRIPTION");
+  // The token values are credentials: the table shows ids, settings and usage only.
+  std::printf("%-12s %-7s %-6s %-10s %-12s %-9s %-20s %s\n", "ID", "HASH", "TYPE", "DURATION",
+              "EXPIRY", "SESSIONS", "LAST SESSION (UTC)", "DESCRIPTION");
   for (const store::AppToken& t : page->objects) {
-    std::printf("%-12s %-7s %-6s %-10lld %-12s %s\n", t.id.c_str(),
+    const store::AppTokenUsage u = usage_of(t.id);
+    std::printf("%-12s %-7s %-6s %-10lld %-12s %-9lld %-20s %s\n", t.id.c_str(),
                 t.hash_type.value_or("SHA256").c_str(),
                 t.session_type ? (*t.session_type == 2 ? "ADMIN" : "USER") : "any",
                 static_cast<long long>(t.session_duration.value_or(0)),
                 t.expiry ? std::to_string(*t.expiry).c_str() : "never",
+                static_cast<long long>(u.sessions_started),
+                u.sessions_started > 0 ? UtcTime(u.last_session_at).c_str() : "never",
                 t.description.value_or("").substr(0, 40).c_str());
   }
   return 0;

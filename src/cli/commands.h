@@ -14,9 +14,11 @@ struct ServeOptions {
   std::string db = "sqlite:var/ksgate.db";
   int threads = 0;  // 0 = number of cores
   std::vector<std::string> trusted_proxies;
-  // How long cached reads (partners, tokens, roles, revocations) may be served; changes made
-  // by other processes take effect within this. 0 disables the cache.
-  int64_t cache_ttl_ms = 1000;
+  // How long cached reads (partners, tokens, roles, revocations) may be served; without a
+  // change feed (SQLite), changes made by other processes take effect within this. 0 disables
+  // the cache; -1 (the default): 1000, or 30000 on PostgreSQL, whose change feed applies other
+  // nodes' writes at once.
+  int64_t cache_ttl_ms = -1;
   // The store executor (http::ServerOptions::store_threads / store_queue).
   int store_threads = 8;
   int64_t store_queue = 1024;
@@ -50,8 +52,10 @@ int PartnerSetStatus(const std::string& db, int64_t id, bool active);
 int PartnerRotateSecret(const std::string& db, int64_t id, bool json);
 int PartnerRetireSecrets(const std::string& db, int64_t id);
 
-// Lists a partner's app tokens (not deleted). --json prints KalturaAppToken objects, token
-// values included; the table leaves them out.
+// Lists a partner's app tokens (not deleted) with their usage: sessions started and when the
+// last one was (as written by servers, which batch it: up to about a second behind). --json
+// prints KalturaAppToken objects, token values included, plus sessionsStarted and lastSessionAt;
+// the table leaves the values out.
 int AppTokenList(const std::string& db, int64_t partner_id, bool json);
 
 struct KsDecodeOptions {

@@ -479,6 +479,7 @@ Task<> Server::Impl::Serve(Worker& worker, Socket socket) {
     }
     request.body = std::move(message.body());
     request.client_ip = ClientIp(peer, trusted_, message);
+    request.peer_ip = peer.ip;
     request.headers.reserve(16);
     for (const auto& field : message)
       request.headers.emplace_back(field.name_string(), field.value());

@@ -222,6 +222,7 @@ Result<SessionInfo, ApiError> AppTokenService::StartSession(
   info.expiry = fields.valid_until;
   info.privileges = fields.privileges;
   info.ks = issuer_.Issue(partner, std::move(fields));
+  if (usage_ != nullptr) usage_->Note(partner.id, token.id, now);
   return info;
 }
 

@@ -18,6 +18,7 @@
 #include "services/ks_issuer.h"
 #include "services/patch.h"
 #include "services/session_service.h"
+#include "services/usage_recorder.h"
 #include "store/records.h"
 #include "store/store.h"
 
@@ -73,8 +74,10 @@ inline constexpr int64_t kMaxTime = 253402300799;
 
 class AppTokenService {
  public:
-  AppTokenService(store::Store& store, const KsIssuer& issuer, const Clock& clock)
-      : store_(store), issuer_(issuer), clock_(clock) {}
+  // `usage`, when given, is told of every session started (it must outlive *this).
+  AppTokenService(store::Store& store, const KsIssuer& issuer, const Clock& clock,
+                  UsageRecorder* usage = nullptr)
+      : store_(store), issuer_(issuer), clock_(clock), usage_(usage) {}
 
   // appToken.add for partner.id. PROPERTY_VALIDATION_NOT_UPDATABLE for any read-only field;
   // INVALID_FIELD_VALUE for a malformed sessionUserId; PROPERTY_VALIDATION_MIN_VALUE for a
@@ -92,7 +95,8 @@ class AppTokenService {
   Result<store::AppTokenPage, ApiError> List(int64_t partner_id,
                                              const AppTokenListRequest& request) const;
   // appToken.startSession with the caller's KS (whose string is hashed with the token).
-  // APP_TOKEN_ID_NOT_FOUND, APP_TOKEN_NOT_ACTIVE, INVALID_APP_TOKEN_HASH, APP_TOKEN_EXPIRED.
+  // APP_TOKEN_ID_NOT_FOUND, APP_TOKEN_NOT_ACTIVE, INVALID_APP_TOKEN_HASH, APP_TOKEN_EXPIRED. A
+  // session started is noted in the usage recorder.
   Result<SessionInfo, ApiError> StartSession(const Caller& caller,
                                              const StartAppTokenSessionRequest& request) const;
 
@@ -103,6 +107,7 @@ class AppTokenService {
   store::Store& store_;
   const KsIssuer& issuer_;
   const Clock& clock_;
+  UsageRecorder* usage_;
 };
 
 // True if `user_id` is a valid Kaltura puser id: 1-320 of [A-Za-z0-9,!#$%&'*+?^_`{|}~.@-].

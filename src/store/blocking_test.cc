@@ -95,6 +95,8 @@ std::vector<StoreCall> EveryCall(int64_t partner_id) {
   role.system_name = "SYS";
   const Revocation revocation{"some-ks-hash"};
   const std::vector<std::string> keys = {"key"};
+  const std::vector<AppTokenUsage> usage = {
+      AppTokenUsage{.token_id = "0_newtoken", .partner_id = partner_id, .sessions_started = 1}};
   auto call = [](std::string name, auto f) {
     return StoreCall{std::move(name), [f](Store& s) { return StatusOf(f(s)); }};
   };
@@ -127,6 +129,8 @@ std::vector<StoreCall> EveryCall(int64_t partner_id) {
       call("UpdateUserRole", [=](Store& s) { return s.UpdateUserRole(role, role); }),
       call("ListUserRoles", [=](Store& s) { return s.ListUserRoles(partner_id, {}); }),
       call("ConsumeAction", [](Store& s) { return s.ConsumeAction("h", 3, std::nullopt, kNow); }),
+      call("AddAppTokenUsage", [=](Store& s) { return s.AddAppTokenUsage(usage); }),
+      call("ListAppTokenUsage", [=](Store& s) { return s.ListAppTokenUsage(partner_id); }),
   };
 }
 

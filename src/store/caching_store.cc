@@ -13,10 +13,13 @@ namespace ksgate::store {
 template <typename V>
 class CachingStore::Cache {
  public:
-  Cache(const Clock& clock, const CacheOptions& options) : clock_(clock), options_(options) {}
+  Cache(const Clock& clock, const CacheOptions& options, const CachingStore& owner)
+      : clock_(clock), options_(options), owner_(owner) {}
 
-  // The cached value of `key`, or nullopt when absent or older than the TTL.
+  // The cached value of `key`, or nullopt when absent, older than the TTL, or when the cache
+  // cannot be trusted now (CachingStore::Fresh).
   std::optional<V> Get(const std::string& key) const {
+    if (!owner_.Fresh()) return std::nullopt;
     std::shared_lock lock(mu_);
     auto it = entries_.find(key);
     if (it == entries_.end()) return std::nullopt;
@@ -59,6 +62,7 @@ class CachingStore::Cache {
 
   const Clock& clock_;
   const CacheOptions& options_;
+  const CachingStore& owner_;
   mutable std::shared_mutex mu_;
   std::atomic<uint64_t> generation_{0};
   std::unordered_map<std::string, Entry> entries_;
@@ -98,12 +102,54 @@ CachingStore::CachingStore(std::unique_ptr<Store> backend, const Clock& clock, C
     : backend_(std::move(backend)),
       clock_(clock),
       options_(options),
-      partners_(std::make_unique<Cache<Result<Partner>>>(clock_, options_)),
-      tokens_(std::make_unique<Cache<Result<AppToken>>>(clock_, options_)),
-      roles_(std::make_unique<Cache<Result<UserRole>>>(clock_, options_)),
-      revoked_(std::make_unique<Cache<RevokedAt>>(clock_, options_)) {}
+      partners_(std::make_unique<Cache<Result<Partner>>>(clock_, options_, *this)),
+      tokens_(std::make_unique<Cache<Result<AppToken>>>(clock_, options_, *this)),
+      roles_(std::make_unique<Cache<Result<UserRole>>>(clock_, options_, *this)),
+      revoked_(std::make_unique<Cache<RevokedAt>>(clock_, options_, *this)) {}
 
 CachingStore::~CachingStore() = default;
+
+void CachingStore::Apply(const Change& change) {
+  switch (change.kind) {
+    case Change::Kind::kPartner:
+      partners_->Erase(PartnerKey(change.partner_id));
+      break;
+    case Change::Kind::kAppToken:
+      tokens_->Erase(TokenKey(change.partner_id, change.id));
+      break;
+    case Change::Kind::kUserRole:
+      roles_->Clear();  // cached by id and by system name
+      break;
+    case Change::Kind::kRevocation:
+      revoked_->Erase(change.id);
+      break;
+  }
+}
+
+void CachingStore::SetFreshnessBound(std::chrono::milliseconds bound) {
+  options_.freshness_bound = bound;
+}
+
+void CachingStore::InvalidateAll() {
+  partners_->Clear();
+  tokens_->Clear();
+  roles_->Clear();
+  revoked_->Clear();
+}
+
+void CachingStore::ConfirmFresh(int64_t as_of_micros) {
+  int64_t previous = confirmed_at_micros_.load(std::memory_order_relaxed);
+  while (previous < as_of_micros && !confirmed_at_micros_.compare_exchange_weak(
+                                        previous, as_of_micros, std::memory_order_release)) {
+  }
+}
+
+bool CachingStore::Fresh() const {
+  if (options_.freshness_bound.count() <= 0) return true;
+  const int64_t age = clock_.NowMicros() - confirmed_at_micros_.load(std::memory_order_acquire);
+  return age <=
+         std::chrono::duration_cast<std::chrono::microseconds>(options_.freshness_bound).count();
+}
 
 Result<int> CachingStore::Migrate() {
   if (InInlineScope()) return RefuseToBlock();
@@ -269,6 +315,18 @@ Result<ActionsLimitState> CachingStore::ConsumeAction(std::string_view ks_hash, 
                                                       int64_t now) {
   if (InInlineScope()) return RefuseToBlock();
   return backend_->ConsumeAction(ks_hash, limit, valid_until, now);
+}
+
+// --- App token usage --------------------------------------------------------------------------
+
+Status CachingStore::AddAppTokenUsage(std::span<const AppTokenUsage> usage) {
+  if (InInlineScope()) return RefuseToBlock();
+  return backend_->AddAppTokenUsage(usage);
+}
+
+Result<std::vector<AppTokenUsage>> CachingStore::ListAppTokenUsage(int64_t partner_id) const {
+  if (InInlineScope()) return RefuseToBlock();
+  return backend_->ListAppTokenUsage(partner_id);
 }
 
 }  // namespace ksgate::store

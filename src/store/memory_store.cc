@@ -410,4 +410,25 @@ Result<ActionsLimitState> MemoryStore::ConsumeAction(std::string_view ks_hash, i
   return ActionsLimitState::kAllowed;
 }
 
+Status MemoryStore::AddAppTokenUsage(std::span<const AppTokenUsage> usage) {
+  KSGATE_RETURN_IF_ERROR(ValidateAppTokenUsage(usage));
+  std::unique_lock lock(mu_);
+  for (const AppTokenUsage& u : usage) {
+    auto [it, inserted] = usage_.try_emplace(u.token_id, u);
+    if (inserted) continue;
+    it->second.sessions_started += u.sessions_started;
+    it->second.last_session_at = std::max(it->second.last_session_at, u.last_session_at);
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<AppTokenUsage>> MemoryStore::ListAppTokenUsage(int64_t partner_id) const {
+  std::shared_lock lock(mu_);
+  std::vector<AppTokenUsage> out;
+  for (const auto& [id, u] : usage_) {
+    if (u.partner_id == partner_id) out.push_back(u);
+  }
+  return out;
+}
+
 }  // namespace ksgate::store

@@ -59,6 +59,9 @@ class MemoryStore final : public Store {
   Result<ActionsLimitState> ConsumeAction(std::string_view ks_hash, int64_t limit,
                                           std::optional<int64_t> valid_until, int64_t now) override;
 
+  Status AddAppTokenUsage(std::span<const AppTokenUsage> usage) override;
+  Result<std::vector<AppTokenUsage>> ListAppTokenUsage(int64_t partner_id) const override;
+
   // Writes an invalid_sessions row carrying an actions limit (the shape Kaltura's actionslimit
   // privilege produces), which IsRevoked must ignore. Replaces any row (key, type).
   void SetActionsLimitForTesting(const Revocation& revocation, int64_t actions_limit, int64_t now);
@@ -93,6 +96,7 @@ class MemoryStore final : public Store {
   std::vector<AppToken> tokens_;
   std::unordered_map<std::string, size_t> token_index_;  // id -> index in tokens_
   std::map<RevocationKey, RevocationRow> revocations_;
+  std::map<std::string, AppTokenUsage> usage_;  // by token id
   // Every role ever inserted, deleted included, by id (ids only grow: the map's last key is the
   // highest id ever assigned).
   std::map<int64_t, UserRole> user_roles_;

@@ -152,6 +152,16 @@ struct UserRolePage {
   int64_t total_count = 0;
 };
 
+// How much an app token has been used: appToken.startSession successes.
+struct AppTokenUsage {
+  std::string token_id;
+  int64_t partner_id = 0;
+  int64_t sessions_started = 0;
+  int64_t last_session_at = 0;  // Unix seconds
+
+  friend bool operator==(const AppTokenUsage&, const AppTokenUsage&) = default;
+};
+
 // The outcome of counting one use of a KS that carries actionslimit:N (spec §4.6).
 enum class ActionsLimitState {
   kAllowed,   // this use is within the limit

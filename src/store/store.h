@@ -150,6 +150,17 @@ class Store {
   virtual Result<ActionsLimitState> ConsumeAction(std::string_view ks_hash, int64_t limit,
                                                   std::optional<int64_t> valid_until,
                                                   int64_t now) = 0;
+
+  // --- App token usage (sessions started from each token) -----------------------------------
+
+  // In one transaction, for each entry: adds sessions_started to the token's count and raises
+  // its last_session_at to the entry's when later, creating the token's row when it has none.
+  // Rows are keyed by token id alone (ids are never reused); whether the token exists is not
+  // checked. kInvalidArgument (nothing written) for a negative count or an empty token id.
+  virtual Status AddAppTokenUsage(std::span<const AppTokenUsage> usage) = 0;
+  // The recorded usage of partner `partner_id`'s tokens (deleted ones included), by token id.
+  // A token never used has no entry.
+  virtual Result<std::vector<AppTokenUsage>> ListAppTokenUsage(int64_t partner_id) const = 0;
 };
 
 }  // namespace ksgate::store

@@ -5,7 +5,6 @@
 // limit, app tokens, persistence and concurrency; user roles are in
 // store_contract_user_roles_test.cc. The fixture is in store_contract_test.h.
 #include "store/store_contract_test.h"
-#include "store/test_util.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -22,6 +21,7 @@
 #include <vector>
 
 #include "store/store.h"
+#include "store/test_util.h"
 #include "testing/matchers.h"
 
 namespace ksgate::store {

@@ -151,6 +151,12 @@ class CountingStore final : public Store {
     return Call("ConsumeAction",
                 [&] { return memory_.ConsumeAction(ks_hash, limit, valid_until, now); });
   }
+  Status AddAppTokenUsage(std::span<const AppTokenUsage> usage) override {
+    return Call("AddAppTokenUsage", [&] { return memory_.AddAppTokenUsage(usage); });
+  }
+  Result<std::vector<AppTokenUsage>> ListAppTokenUsage(int64_t partner_id) const override {
+    return Call("ListAppTokenUsage", [&] { return memory_.ListAppTokenUsage(partner_id); });
+  }
 
  private:
   // Records `name`, then fails or runs `call`.

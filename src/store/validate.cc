@@ -69,4 +69,12 @@ Status ValidateActionsLimit(int64_t limit) {
   return Status::Ok();
 }
 
+Status ValidateAppTokenUsage(std::span<const AppTokenUsage> usage) {
+  for (const AppTokenUsage& u : usage) {
+    if (u.token_id.empty()) return InvalidArgumentError("app token usage without a token id");
+    if (u.sessions_started < 0) return InvalidArgumentError("negative app token usage");
+  }
+  return Status::Ok();
+}
+
 }  // namespace ksgate::store

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "common/result.h"
 #include "common/status.h"
@@ -30,5 +31,8 @@ Status ValidateUserRoleUpdate(const UserRole& expected, const UserRole& updated)
 
 // OK, or kInvalidArgument unless limit > 0 (a KS's actionslimit:N, spec §4.6).
 Status ValidateActionsLimit(int64_t limit);
+
+// OK, or kInvalidArgument if an entry has an empty token id or a negative count.
+Status ValidateAppTokenUsage(std::span<const AppTokenUsage> usage);
 
 }  // namespace ksgate::store

@@ -100,6 +100,15 @@ constexpr char kLockActionsLimit[] =
 constexpr char kDecrementActionsLimit[] =
     "UPDATE invalid_sessions SET actions_limit = actions_limit - 1 WHERE key = $1 AND type = $2";
 
+constexpr char kAddUsage[] =
+    "INSERT INTO app_token_usage (token_id, partner_id, sessions_started, last_session_at)"
+    " VALUES ($1, $2, $3, $4) ON CONFLICT (token_id) DO UPDATE"
+    " SET sessions_started = app_token_usage.sessions_started + excluded.sessions_started,"
+    " last_session_at = GREATEST(app_token_usage.last_session_at, excluded.last_session_at)";
+constexpr char kSelectUsage[] =
+    "SELECT token_id, partner_id, sessions_started, last_session_at FROM app_token_usage"
+    " WHERE partner_id = $1 ORDER BY token_id";
+
 // --- Helpers ---------------------------------------------------------------------------------
 
 Status Lock(Connection& c, int64_t key) { return c.Run(kLock, Params().Add(key)).status(); }
@@ -575,6 +584,38 @@ Result<ActionsLimitState> PgStore::ConsumeAction(std::string_view ks_hash, int64
     return c.Run(kDecrementActionsLimit, Params().Add(ks_hash).Add(type)).status();
   }));
   return state;
+}
+
+// --- App token usage --------------------------------------------------------------------------
+
+Status PgStore::AddAppTokenUsage(std::span<const AppTokenUsage> usage) {
+  KSGATE_RETURN_IF_ERROR(ValidateAppTokenUsage(usage));
+  if (usage.empty()) return Status::Ok();
+  return Write([&](Connection& c) -> Status {
+    for (const AppTokenUsage& u : usage) {
+      KSGATE_RETURN_IF_ERROR(c.Run(kAddUsage, Params()
+                                                  .Add(u.token_id)
+                                                  .Add(u.partner_id)
+                                                  .Add(u.sessions_started)
+                                                  .Add(u.last_session_at))
+                                 .status());
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<AppTokenUsage>> PgStore::ListAppTokenUsage(int64_t partner_id) const {
+  std::vector<AppTokenUsage> usage;
+  KSGATE_RETURN_IF_ERROR(Read(false, [&](Connection& c) -> Status {
+    KSGATE_ASSIGN_OR_RETURN(Rows rows, c.Run(kSelectUsage, Params().Add(partner_id)));
+    usage.clear();
+    for (int i = 0; i < rows.size(); ++i) {
+      usage.push_back(
+          AppTokenUsage{rows[i].Text(0), rows[i].Int(1), rows[i].Int(2), rows[i].Int(3)});
+    }
+    return Status::Ok();
+  }));
+  return usage;
 }
 
 }  // namespace ksgate::store

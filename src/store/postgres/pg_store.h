@@ -28,11 +28,13 @@ class Pool;
 struct PgOptions {
   // Connections at most. A call that finds all of them busy waits up to acquire_timeout for
   // one, then fails with kUnavailable.
+  // Short, so that a request that needs the store while the database is gone answers within
+  // about 2 s (docs/operations.md, "Many nodes").
   int pool_size = 8;
-  std::chrono::milliseconds acquire_timeout{5000};
+  std::chrono::milliseconds acquire_timeout{1000};
   // How long opening a connection may take, unless the connection string (connect_timeout) or
-  // PGCONNECT_TIMEOUT says otherwise.
-  std::chrono::seconds connect_timeout{5};
+  // PGCONNECT_TIMEOUT says otherwise. libpq's minimum is 2 s.
+  std::chrono::seconds connect_timeout{2};
 };
 
 // Concurrency design: a bounded pool of connections (PgOptions). Every write is one
@@ -103,6 +105,9 @@ class PgStore final : public Store {
   // (no cache holds these counters).
   Result<ActionsLimitState> ConsumeAction(std::string_view ks_hash, int64_t limit,
                                           std::optional<int64_t> valid_until, int64_t now) override;
+
+  Status AddAppTokenUsage(std::span<const AppTokenUsage> usage) override;
+  Result<std::vector<AppTokenUsage>> ListAppTokenUsage(int64_t partner_id) const override;
 
   // Writes an invalid_sessions row carrying an actions limit, which IsRevoked must ignore.
   // Replaces any row (key, type).

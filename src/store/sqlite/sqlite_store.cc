@@ -91,6 +91,15 @@ constexpr char kInsertActionsLimit[] =
 constexpr char kDecrementActionsLimit[] =
     "UPDATE invalid_sessions SET actions_limit = actions_limit - 1 WHERE key = ? AND type = ?";
 
+constexpr char kAddUsage[] =
+    "INSERT INTO app_token_usage (token_id, partner_id, sessions_started, last_session_at)"
+    " VALUES (?, ?, ?, ?) ON CONFLICT (token_id) DO UPDATE"
+    " SET sessions_started = sessions_started + excluded.sessions_started,"
+    " last_session_at = MAX(last_session_at, excluded.last_session_at)";
+constexpr char kSelectUsage[] =
+    "SELECT token_id, partner_id, sessions_started, last_session_at FROM app_token_usage"
+    " WHERE partner_id = ? ORDER BY token_id";
+
 // --- Helpers -----------------------------------------------------------------------------------
 
 // Runs the upsert behind Revoke (actions_limit null) and SetActionsLimitForTesting.
@@ -565,6 +574,39 @@ Result<ActionsLimitState> SqliteStore::ConsumeAction(std::string_view ks_hash, i
     return s.Bind(ks_hash).Bind(type).Run();
   }));
   return state;
+}
+
+// --- App token usage --------------------------------------------------------------------------
+
+Status SqliteStore::AddAppTokenUsage(std::span<const AppTokenUsage> usage) {
+  KSGATE_RETURN_IF_ERROR(ValidateAppTokenUsage(usage));
+  if (usage.empty()) return Status::Ok();
+  return Write([&](Connection& c) -> Status {
+    for (const AppTokenUsage& u : usage) {
+      KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kAddUsage));
+      KSGATE_RETURN_IF_ERROR(s.Bind(u.token_id)
+                                 .Bind(u.partner_id)
+                                 .Bind(u.sessions_started)
+                                 .Bind(u.last_session_at)
+                                 .Run());
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<AppTokenUsage>> SqliteStore::ListAppTokenUsage(int64_t partner_id) const {
+  std::vector<AppTokenUsage> usage;
+  KSGATE_RETURN_IF_ERROR(Read(false, [&](Connection& c) -> Status {
+    usage.clear();
+    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectUsage));
+    s.Bind(partner_id);
+    while (true) {
+      KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return Status::Ok();
+      usage.push_back(AppTokenUsage{s.Text(0), s.Int(1), s.Int(2), s.Int(3)});
+    }
+  }));
+  return usage;
 }
 
 }  // namespace ksgate::store

@@ -94,6 +94,9 @@ class SqliteStore final : public Store {
   Result<ActionsLimitState> ConsumeAction(std::string_view ks_hash, int64_t limit,
                                           std::optional<int64_t> valid_until, int64_t now) override;
 
+  Status AddAppTokenUsage(std::span<const AppTokenUsage> usage) override;
+  Result<std::vector<AppTokenUsage>> ListAppTokenUsage(int64_t partner_id) const override;
+
   // Writes an invalid_sessions row carrying an actions limit, which IsRevoked must ignore.
   // Replaces any row (key, type).
   Status SetActionsLimitForTesting(const Revocation& revocation, int64_t actions_limit,

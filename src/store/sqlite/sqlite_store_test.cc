@@ -94,6 +94,8 @@ TEST(SqliteMigrations, AreNumberedFromOneWithoutGaps) {
   EXPECT_EQ(migrations[2].name, "0003_user_roles");
   ASSERT_GE(migrations.size(), 4u);
   EXPECT_EQ(migrations[3].name, "0004_user_role_names");
+  ASSERT_GE(migrations.size(), 5u);
+  EXPECT_EQ(migrations[4].name, "0005_app_token_usage");
 }
 
 TEST_F(SqliteStoreTest, UpgradeFromThePreviousSchemaVersionKeepsTheData) {
@@ -103,7 +105,7 @@ TEST_F(SqliteStoreTest, UpgradeFromThePreviousSchemaVersionKeepsTheData) {
       sqlite::Migrations().back().version);
   RawDb raw(DbPath());
   EXPECT_THAT(raw.Column("SELECT version FROM schema_version ORDER BY version"),
-              ElementsAre("1", "2", "3", "4"));
+              ElementsAre("1", "2", "3", "4", "5"));
 }
 
 TEST_F(SqliteStoreTest, MigrateAppliesEveryMigrationOnceAndReportsTheLatestVersion) {
@@ -115,7 +117,7 @@ TEST_F(SqliteStoreTest, MigrateAppliesEveryMigrationOnceAndReportsTheLatestVersi
 
   RawDb raw(DbPath());
   EXPECT_THAT(raw.Column("SELECT version FROM schema_version ORDER BY version"),
-              ElementsAre("1", "2", "3", "4"));
+              ElementsAre("1", "2", "3", "4", "5"));
 }
 
 TEST_F(SqliteStoreTest, MigrateCreatesTheDocumentedTablesAndIndexes) {
