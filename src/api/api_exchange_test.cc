@@ -279,16 +279,19 @@ TEST_F(ApiExchangeTest, AForwardedCallStartsXForwardedForWithTheClient) {
   EXPECT_EQ(FieldValue(step.upstream.headers, "X-Forwarded-For"), "10.1.2.3");
 }
 
-TEST_F(ApiExchangeTest, EveryXForwardedForLineIsKeptInOrder) {
-  std::unique_ptr<Exchange> ex =
-      Begin(MakeRequest("GET", "/api_v3/service/media/action/list?format=1&ks=" + AdminKs(),
-                        {{"X-Forwarded-For", "203.0.113.9, 192.0.2.1"},
-                         {"Accept", "*/*"},
-                         {"x-forwarded-for", "198.51.100.2"}}));
+// As nginx's $proxy_add_x_forwarded_for: the lines as one list, then the TCP peer (a trusted
+// proxy, whose X-Forwarded-For named the client).
+TEST_F(ApiExchangeTest, EveryXForwardedForLineIsKeptInOrderAndThePeerAppended) {
+  Request request = MakeRequest("GET", "/api_v3/service/media/action/list?format=1&ks=" + AdminKs(),
+                                {{"X-Forwarded-For", "203.0.113.9, 192.0.2.1"},
+                                 {"Accept", "*/*"},
+                                 {"x-forwarded-for", "198.51.100.2"}});
+  request.peer_ip = "10.9.8.7";
+  std::unique_ptr<Exchange> ex = Begin(std::move(request));
   Step step = Drive(*ex);
   ASSERT_EQ(step.kind, Kind::kForward) << step.response.body;
   EXPECT_EQ(FieldValue(step.upstream.headers, "X-Forwarded-For"),
-            "203.0.113.9, 192.0.2.1, 198.51.100.2, 10.1.2.3");
+            "203.0.113.9, 192.0.2.1, 198.51.100.2, 10.9.8.7");
 }
 
 TEST_F(ApiExchangeTest, AnUpstreamCallIsForwardedInlineOnceItsKsIsCached) {
