@@ -28,8 +28,16 @@ class ApiExchangeTest : public GateTest {
  protected:
   using GateTest::GateTest;
 
-  std::string SessionStartQuery() const {
-    return "secret=adminA&type=2&partnerId=" + std::to_string(partner_.id);
+  // A session.start of an admin KS of the partner (JSON): needs the partner from the store.
+  std::string SessionStartTarget() const {
+    return "/api_v3/service/session/action/start?format=1&secret=adminA&type=2&partnerId=" +
+           std::to_string(partner_.id);
+  }
+  // Serves a session.start to the end (reading the partner, so caching it when the app has a
+  // cache), then forgets the backend calls it made.
+  void StartASessionFirst() {
+    ASSERT_THAT(app_.dispatcher().Handle(Get(SessionStartTarget())).body, StartsWith("\"djJ8"));
+    backend_->Reset();
   }
   // A multirequest whose body is JSON: `items` are the members after "format" and "ks".
   static Request Multi(const std::string& ks, const std::string& items, int format = 1) {
@@ -59,8 +67,7 @@ TEST_F(ApiExchangeTest, ACallThatNeedsNoStoreIsAnsweredInline) {
 }
 
 TEST_F(ApiExchangeTest, AnInlineTurnAsksForAStoreThreadInsteadOfTouchingTheDatabase) {
-  std::unique_ptr<Exchange> ex =
-      Begin(Get("/api_v3/service/session/action/start?format=1&" + SessionStartQuery()));
+  std::unique_ptr<Exchange> ex = Begin(Get(SessionStartTarget()));
   EXPECT_EQ(Inline(*ex).kind, Kind::kNeedsStore);
   EXPECT_THAT(backend_->calls(), IsEmpty());
   EXPECT_FALSE(store::WouldBlockNoted()) << "the exchange took its own note";
@@ -72,11 +79,9 @@ TEST_F(ApiExchangeTest, AnInlineTurnAsksForAStoreThreadInsteadOfTouchingTheDatab
 }
 
 TEST_F(ApiExchangeTest, ACacheHitIsAnsweredInline) {
-  const std::string target = "/api_v3/service/session/action/start?format=1&" + SessionStartQuery();
-  ASSERT_THAT(app_.dispatcher().Handle(Get(target)).body, StartsWith("\"djJ8"));
-  backend_->Reset();
+  StartASessionFirst();
 
-  std::unique_ptr<Exchange> ex = Begin(Get(target));
+  std::unique_ptr<Exchange> ex = Begin(Get(SessionStartTarget()));
   Step step = Inline(*ex);
   ASSERT_EQ(step.kind, Kind::kRespond);
   EXPECT_THAT(step.response.body, StartsWith("\"djJ8"));
@@ -89,10 +94,8 @@ class UncachedApiExchangeTest : public ApiExchangeTest {
 };
 
 TEST_F(UncachedApiExchangeTest, WithoutACacheEveryCallThatNeedsTheStoreGoesToAStoreThread) {
-  const std::string target = "/api_v3/service/session/action/start?format=1&" + SessionStartQuery();
-  ASSERT_THAT(app_.dispatcher().Handle(Get(target)).body, StartsWith("\"djJ8"));
-  backend_->Reset();
-  std::unique_ptr<Exchange> again = Begin(Get(target));
+  StartASessionFirst();
+  std::unique_ptr<Exchange> again = Begin(Get(SessionStartTarget()));
   Step step = InlineThenStoreThread(*again);
   ASSERT_EQ(step.kind, Kind::kRespond);
   EXPECT_THAT(step.response.body, StartsWith("\"djJ8"));
@@ -140,12 +143,7 @@ TEST_F(ApiExchangeTest, AnAbandonedInlineTurnCountsNothing) {
 // Item 1 runs inline (its partner is cached); item 2 writes, so the exchange asks for a store
 // thread. Item 1 must not run again there: its KS in the answer is the one item 2 used.
 TEST_F(ApiExchangeTest, CallsBeforeTheOneThatNeededTheStoreKeepTheirResults) {
-  ASSERT_THAT(
-      app_.dispatcher()
-          .Handle(Get("/api_v3/service/session/action/start?format=1&" + SessionStartQuery()))
-          .body,
-      StartsWith("\"djJ8"));
-  backend_->Reset();
+  StartASessionFirst();
   std::unique_ptr<Exchange> ex = Begin(Multi(
       "",
       "\"1\":{\"service\":\"session\",\"action\":\"start\",\"secret\":\"adminA\",\"type\":2,"
@@ -188,8 +186,7 @@ TEST_F(ApiExchangeTest, OverloadedAnswersServerBusyForWhatWasNotDone) {
   const std::string busy = JsonError(ApiError::Of(errors::kServerBusy));
   EXPECT_EQ(multi->Overloaded().body, "[true," + busy + "," + busy + "]");
 
-  std::unique_ptr<Exchange> single =
-      Begin(Get("/api_v3/service/session/action/start?format=1&" + SessionStartQuery()));
+  std::unique_ptr<Exchange> single = Begin(Get(SessionStartTarget()));
   ASSERT_EQ(Inline(*single).kind, Kind::kNeedsStore);
   EXPECT_EQ(single->Overloaded().body, busy);
   EXPECT_THAT(backend_->calls(), IsEmpty());
