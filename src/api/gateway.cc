@@ -61,6 +61,14 @@ Result<Upstream> ParseUpstream(std::string_view spec) {
   std::string_view authority = url.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? "" : url.substr(slash);
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  // The base path goes into every request line sent upstream: visible ASCII only.
+  for (char c : path) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b <= 0x20 || b >= 0x7f) {
+      return Bad("--upstream", spec,
+                 "the path may hold only visible ASCII (percent-encode the rest)");
+    }
+  }
   upstream.base_path = std::string(path);
 
   std::string_view host = authority;

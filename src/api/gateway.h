@@ -27,7 +27,7 @@ struct Upstream {
 
 // `--upstream` text. kInvalidArgument with a one-line reason: no '=', an empty or malformed
 // service name (service ids are [A-Za-z0-9_]), a URL that is not http://HOST[:PORT][/PATH]
-// (https is not supported; no user info, query or fragment).
+// (https is not supported; no user info, query or fragment; PATH of visible ASCII only).
 Result<Upstream> ParseUpstream(std::string_view spec);
 
 // One `--route 'METHOD /path/prefix*=service.action'` rule for the authorize endpoint: a

@@ -151,7 +151,10 @@ bool CachingStore::Fresh() const {
          std::chrono::duration_cast<std::chrono::microseconds>(options_.freshness_bound).count();
 }
 
-Result<int> CachingStore::Migrate() { return backend_->Migrate(); }
+Result<int> CachingStore::Migrate() {
+  if (InInlineScope()) return RefuseToBlock();
+  return backend_->Migrate();
+}
 
 // --- Partners ---------------------------------------------------------------------------------
 
