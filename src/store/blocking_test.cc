@@ -56,7 +56,7 @@ TEST(InlineScope, BelongsToItsThread) {
 TEST(WouldBlockNote, IsSetByARefusalReadWithoutClearingAndTakenOnce) {
   TakeWouldBlock();
   EXPECT_FALSE(WouldBlockNoted());
-  EXPECT_THAT(RefuseToBlock(), StatusIs(StatusCode::kWouldBlock));
+  EXPECT_THAT(RefuseToBlock(Access::kRead), StatusIs(StatusCode::kWouldBlock));
   EXPECT_TRUE(WouldBlockNoted());
   EXPECT_TRUE(WouldBlockNoted()) << "reading does not clear";
   bool other_thread_noted = true;
@@ -65,6 +65,20 @@ TEST(WouldBlockNote, IsSetByARefusalReadWithoutClearingAndTakenOnce) {
   EXPECT_TRUE(TakeWouldBlock());
   EXPECT_FALSE(TakeWouldBlock());
   EXPECT_FALSE(WouldBlockNoted());
+}
+
+TEST(WouldBlockNote, RemembersWhetherARefusedCallWouldHaveWritten) {
+  TakeWouldBlock();
+  ASSERT_THAT(RefuseToBlock(Access::kRead), StatusIs(StatusCode::kWouldBlock));
+  EXPECT_EQ(RefusedAccess(), Access::kRead);
+  ASSERT_THAT(RefuseToBlock(Access::kWrite), StatusIs(StatusCode::kWouldBlock));
+  ASSERT_THAT(RefuseToBlock(Access::kRead), StatusIs(StatusCode::kWouldBlock));
+  EXPECT_EQ(RefusedAccess(), Access::kWrite) << "one write makes the work a write";
+  ASSERT_TRUE(TakeWouldBlock());
+  // A new round starts from its first refusal.
+  ASSERT_THAT(RefuseToBlock(Access::kRead), StatusIs(StatusCode::kWouldBlock));
+  EXPECT_EQ(RefusedAccess(), Access::kRead);
+  TakeWouldBlock();
 }
 
 // --- CachingStore as the guard ----------------------------------------------------------------
@@ -234,7 +248,7 @@ TEST_F(CachingGuardTest, AnEntryPastItsTtlIsAMissInsideAScope) {
   EXPECT_TRUE(TakeWouldBlock());
 }
 
-TEST_F(CachingGuardTest, IsRevokedIsServedOnlyWhenEveryKeyIsAHitForTheSameNow) {
+TEST_F(CachingGuardTest, IsRevokedIsServedOnlyWhenEveryKeyIsAHit) {
   ASSERT_THAT(cache_->IsRevoked(std::vector<std::string>{"a"}, kNow), IsOkAndHolds(false));
   backend_->Reset();
   EXPECT_THAT(Inline([](Store& s) {
@@ -242,11 +256,35 @@ TEST_F(CachingGuardTest, IsRevokedIsServedOnlyWhenEveryKeyIsAHitForTheSameNow) {
               }),
               StatusIs(StatusCode::kWouldBlock))
       << "b was never read";
-  EXPECT_THAT(Inline([](Store& s) {
-                return s.IsRevoked(std::vector<std::string>{"a"}, kNow + 1).status();
+  EXPECT_TRUE(TakeWouldBlock());
+  // "Not revoked" stays true as time passes (only a write, which drops the entry, revokes).
+  Result<bool> later = NotFoundError("not run");
+  EXPECT_THAT(Inline([&](Store& s) {
+                later = s.IsRevoked(std::vector<std::string>{"a"}, kNow + 1);
+                return later.status();
               }),
-              StatusIs(StatusCode::kWouldBlock))
-      << "a was read for another now";
+              IsOk());
+  EXPECT_THAT(later, IsOkAndHolds(false));
+  EXPECT_FALSE(TakeWouldBlock());
+  EXPECT_THAT(backend_->calls(), IsEmpty());
+}
+
+TEST_F(CachingGuardTest, ARevokedAnswerServesOnlyTheSameNow) {
+  ASSERT_THAT(cache_->Revoke({"r", RevocationType::kKsHash, kNow + 10}, kNow), IsOk());
+  ASSERT_THAT(cache_->IsRevoked(std::vector<std::string>{"r"}, kNow), IsOkAndHolds(true));
+  backend_->Reset();
+  Result<bool> same = NotFoundError("not run");
+  EXPECT_THAT(Inline([&](Store& s) {
+                same = s.IsRevoked(std::vector<std::string>{"r"}, kNow);
+                return same.status();
+              }),
+              IsOk());
+  EXPECT_THAT(same, IsOkAndHolds(true));
+  // A revocation ends with time: read again for another now.
+  EXPECT_THAT(Inline([](Store& s) {
+                return s.IsRevoked(std::vector<std::string>{"r"}, kNow + 1).status();
+              }),
+              StatusIs(StatusCode::kWouldBlock));
   EXPECT_THAT(backend_->calls(), IsEmpty());
   EXPECT_TRUE(TakeWouldBlock());
 }

@@ -152,7 +152,7 @@ bool CachingStore::Fresh() const {
 }
 
 Result<int> CachingStore::Migrate() {
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
   return backend_->Migrate();
 }
 
