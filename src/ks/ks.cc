@@ -1,5 +1,6 @@
 #include "ks/ks.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <iterator>
@@ -61,6 +62,33 @@ std::vector<std::string_view> Split(std::string_view text, char separator) {
     parts.push_back(text.substr(pos, next - pos));
     pos = next + 1;
   }
+}
+
+// The fields a v2 query carries besides the privileges.
+constexpr std::string_view kV2Fields[] = {"_e", "_t", "_u", "_m", "_d"};
+
+// True when the decoder (php::ParseStr) would not read privilege `name` back as itself: a name
+// with PHP array syntax (the whole KS would be refused), or one that PHP's name mangling (cut at
+// NUL, ' ' and '.' read as '_') turns into one of the KS's own fields ("_u\0", ".m").
+bool MisreadPrivilegeName(std::string_view name) {
+  const php::VariableName read = php::ParseVariableName(name);
+  if (!read.subscripts.empty()) return true;
+  if (read.base == name) return false;
+  return std::find(std::begin(kV2Fields), std::end(kV2Fields), read.base) != std::end(kV2Fields);
+}
+
+// The fields php::ParseStr reads of `query`: its non-empty '&'-separated pieces before any NUL.
+size_t QueryPieces(std::string_view query) {
+  query = query.substr(0, query.find('\0'));
+  size_t pieces = 0;
+  size_t pos = 0;
+  while (pos < query.size()) {
+    size_t end = query.find('&', pos);
+    if (end == std::string_view::npos) end = query.size();
+    if (end > pos) ++pieces;
+    pos = end + 1;
+  }
+  return pieces;
 }
 
 // kSessionBase::parseKS up to (not including) the secret lookup. The Envelope is returned by
@@ -129,6 +157,11 @@ Result<ParsedKs> DecodeV2(const Envelope& env, std::span<const std::string> admi
   parsed.fields.partner_id = env.partner_id;
   const std::string_view rand = std::string_view(fields).substr(0, kRandomSize);
   parsed.rand = HexEncode(rand);
+  // parse_str reads only the first kMaxInputVars fields: the rest (_e, _t, _u, which come last)
+  // would be lost, and privileges could stand in for them.
+  if (QueryPieces(std::string_view(fields).substr(rand.size())) > php::kMaxInputVars) {
+    return InvalidArgumentError("KS has more fields than parse_str reads");
+  }
   std::optional<php::QueryFields> query =
       php::ParseStr(std::string_view(fields).substr(rand.size()));
   if (!query) return InvalidArgumentError("KS field names use PHP array syntax");
@@ -232,6 +265,7 @@ std::string BuildV2Query(const KsFields& f) {
     if (item.empty() || item == "0") continue;  // PHP falsiness
     if (item == "*") item = "all:*";
     const size_t colon = item.find(':');
+    if (MisreadPrivilegeName(item.substr(0, colon))) continue;
     if (colon == std::string_view::npos) {
       SetEntry(&entries, item, std::string_view());
     } else {

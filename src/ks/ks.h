@@ -46,6 +46,9 @@ struct ParsedKs {
 
 // Returns the v2 KS: base64url (with '=' padding) of "v2|<pid>|" + AES-128-CBC(...).
 // Fields are encoded in §4.4 order: privileges (trimmed, '*' -> all=*), then _e, _t, _u, _m, _d.
+// A privilege the decoder would not read back as itself is left out: a name with PHP array
+// syntax, or one PHP's name mangling reads as a field ("_u\0", ".m"). Privileges that make the
+// query longer than php::kMaxInputVars fields give a KS that Decode refuses.
 std::string EncodeV2(const KsFields& fields, std::string_view admin_secret,
                      const std::array<uint8_t, 16>& rand);
 
@@ -66,11 +69,12 @@ Result<int64_t> PeekPartnerId(std::string_view ks);
 // verifies sets secret_index). Accepts '-'/'_' and '+'/'/' alphabets, with or without '='
 // padding. Errors: kInvalidArgument for a malformed string (including a verified KS whose `_e`,
 // `_t`, valid_until or type is not a decimal integer in range, or whose v2 query uses PHP array
-// syntax); kUnauthenticated when no secret verifies it (or `admin_secrets` is empty). Does not
-// check expiry or revocation. Safe on any bytes; bad input never throws.
-// Fields absent from the KS keep their KsFields defaults (a missing `_e` reads as 0: expired).
-// v1: an empty master-partner or additional-data field reads as nullopt; the user field reads as
-// written ("" when empty) and is nullopt only when the KS has fewer than 6 fields.
+// syntax or has more fields than parse_str reads, php::kMaxInputVars); kUnauthenticated when no
+// secret verifies it (or `admin_secrets` is empty). Does not check expiry or revocation. Safe on
+// any bytes; bad input never throws. Fields absent from the KS keep their KsFields defaults (a
+// missing `_e` reads as 0: expired). v1: an empty master-partner or additional-data field reads as
+// nullopt; the user field reads as written ("" when empty) and is nullopt only when the KS has
+// fewer than 6 fields.
 Result<ParsedKs> Decode(std::string_view ks, std::span<const std::string> admin_secrets);
 
 // The session-id revocation key: lowercase hex sha1(partnerId + "_" + sessionId) (§4.7).
