@@ -22,6 +22,7 @@ constexpr std::string_view kV2Prefix = "v2|";
 constexpr size_t kSha1Size = 20;
 constexpr size_t kRandomSize = 16;
 constexpr size_t kAesBlock = 16;
+constexpr size_t kV1Fields = 9;  // pid;pid;valid_until;type;rand;user;privileges;master;data
 
 // Strict decimal integer: optional '-', digits only, no whitespace, in range of T.
 template <typename T>
@@ -123,6 +124,9 @@ Status Unwrap(std::string_view ks, Envelope* env) {
   env->v1_info = raw.substr(bar + 1);
   env->v1_parts = Split(env->v1_info, ';');
   if (env->v1_parts.size() < 3) return InvalidArgumentError("v1 KS has fewer than 3 fields");
+  // generateKsV1 writes 9 fields and cannot escape ';': more means a field held one, and every
+  // field after it was shifted (a user id "u;" emptied the privileges).
+  if (env->v1_parts.size() > kV1Fields) return InvalidArgumentError("v1 KS has more than 9 fields");
   if (!ParseDecimal(env->v1_parts[0], &env->partner_id)) {
     return InvalidArgumentError("v1 KS partner id is not an integer");
   }

@@ -53,7 +53,8 @@ std::string EncodeV2(const KsFields& fields, std::string_view admin_secret,
                      const std::array<uint8_t, 16>& rand);
 
 // Returns the v1 KS: standard base64 of sha1hex(secret + info) + "|" + info.
-// `rand` is written verbatim as the 5th info field (e.g. "1767139200.1234").
+// `rand` is written verbatim as the 5th info field (e.g. "1767139200.1234"). The format cannot
+// escape its ';' separator: when a field holds one, Decode refuses the KS.
 std::string EncodeV1(const KsFields& fields, std::string_view admin_secret, std::string_view rand);
 
 // Longest KS string PeekPartnerId/Decode accept; longer input is kInvalidArgument.
@@ -61,8 +62,9 @@ inline constexpr size_t kMaxKsLength = 8192;
 
 // Reads the partner id a KS claims, without verifying anything, so the caller can look up
 // that partner's secrets. kInvalidArgument if the string is not a well-formed KS of either
-// version (bad base64, missing separators, non-numeric or out-of-range partner id, longer than
-// kMaxKsLength). Note that a v2 KS's partner id is not covered by its signature.
+// version (bad base64, missing separators, non-numeric or out-of-range partner id, a v1 KS with
+// more than its 9 fields, longer than kMaxKsLength). Note that a v2 KS's partner id is not covered
+// by its signature.
 Result<int64_t> PeekPartnerId(std::string_view ks);
 
 // Parses and verifies a KS against the partner's admin secrets (any of them; the first that

@@ -357,6 +357,25 @@ TEST(KsDecode, RejectsAV2QueryWithMoreFieldsThanParseStrReads) {
   EXPECT_THAT(Decode(MakeV2(query + "&&_e=1767225600&&_t=0&"), kSecrets), IsOk());
 }
 
+// Found while writing fuzz/ks_fuzzer's v1 round trip: v1 fields are joined by ';' without
+// escaping, so a ';' in one (a caller's userId for appToken.startSession) shifted the rest: the
+// user "bob;" moved the privileges (setrole, sessionid, apptoken) into the master-partner field.
+TEST(KsDecode, RejectsAV1KsWithMoreThanNineFields) {
+  EXPECT_THAT(Decode(MakeV1("12345;12345;1767225600;0;r;u;p;m;d"), kSecrets), IsOk());
+  EXPECT_THAT(Decode(MakeV1("12345;12345;1767225600;0;r;u;p;m;d;"), kSecrets),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(PeekPartnerId(MakeV1("12345;12345;1767225600;0;r;u;p;m;d;")),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST(KsEncode, V1FieldHoldingTheSeparatorGivesAKsDecodeRefuses) {
+  KsFields f = FieldsC();
+  f.user = "bob;";
+  f.privileges = "sessionid:0_tok,apptoken:0_tok,setrole:PLAYBACK_BASE_ROLE";
+  EXPECT_THAT(Decode(EncodeV1(f, kSecret, "1767139200.1234"), kSecrets),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
 TEST(KsDecode, V2MissingFieldsKeepDefaults) {
   const auto parsed = Decode(MakeV2("widget=1"), kSecrets);
   ASSERT_THAT(parsed, IsOk());
