@@ -459,10 +459,11 @@ TEST(KsEncode, V2DropsPrivilegesTheDecoderWouldReadAsFields) {
 
 // parse_str reads at most 1000 fields. Privileges that filled them pushed the real _e, _t and _u
 // out of the KS, and names read as those fields stood in for them: an app token's requested
-// privileges (appToken.startSession) minted an admin KS of any expiry for any user.
+// privileges (appToken.startSession's sessionPrivileges, where ".t" is an ordinary name) minted
+// an admin KS of any expiry for any user.
 TEST(KsEncode, V2PrivilegesCannotPushTheFieldsOut) {
   KsFields f = FieldsA();  // a USER session of user@example.com
-  std::string privileges("_e\0:4102444800,_t\0:2,_u\0:admin", 30);
+  std::string privileges = ".e:4102444800,.t:2,.u:admin";
   for (int i = 0; i < 998; ++i) privileges += ",p" + std::to_string(i);
   f.privileges = privileges;
   // The aliases are dropped; 998 privileges and _e, _t, _u are more fields than are read.
