@@ -63,6 +63,15 @@ ctest_counts() {
   echo "$((total - failed - not_run)) $failed"
 }
 
+# fuzz.sh: "fuzz: N targets run, M failed" (each target one test).
+fuzz_counts() {
+  local line total bad
+  line="$(grep -E '^fuzz: [0-9]+ targets run, [0-9]+ failed$' "$1" | tail -n 1)" || return 0
+  total="$(sed -E 's/^fuzz: ([0-9]+) targets.*/\1/' <<<"$line")"
+  bad="$(sed -E 's/.*run, ([0-9]+) failed$/\1/' <<<"$line")"
+  echo "$((total - bad)) $bad"
+}
+
 # check-format.sh: "format: N files checked, M differ".
 format_counts() {
   local line total bad
@@ -161,6 +170,11 @@ if [[ -x "$ASAN_DIR/ksgate" ]]; then
     step "integration asan" tap_counts "$OUT/node-asan.tap" env KSGATE_BIN="$ROOT/$ASAN_DIR/ksgate" \
       node "${asan_node_flags[@]}" "${node_dirs[@]}"
   fi
+fi
+# Every libFuzzer target for a few seconds from its seed corpus, which holds each crash found so
+# far (scripts/fuzz.sh --brief builds the preset fuzz first); only where clang++ is installed.
+if command -v clang++ >/dev/null 2>&1; then
+  step "fuzz (brief)" fuzz_counts - scripts/fuzz.sh --brief
 fi
 # ----------------------------------------------------------------------------------------------
 
