@@ -101,7 +101,8 @@ CachingStore::CachingStore(std::unique_ptr<Store> backend, const Clock& clock, C
       partners_(std::make_unique<Cache<Result<Partner>>>(clock_, options_)),
       tokens_(std::make_unique<Cache<Result<AppToken>>>(clock_, options_)),
       roles_(std::make_unique<Cache<Result<UserRole>>>(clock_, options_)),
-      revoked_(std::make_unique<Cache<RevokedAt>>(clock_, options_)) {}
+      revoked_(std::make_unique<Cache<RevokedAt>>(clock_, options_)),
+      cutoffs_(std::make_unique<Cache<Result<int64_t>>>(clock_, options_)) {}
 
 CachingStore::~CachingStore() = default;
 
@@ -147,6 +148,13 @@ Status CachingStore::SetPartnerAdminSecrets(int64_t id,
   return s;
 }
 
+Status CachingStore::SetPartnerSettings(int64_t id, const PartnerSettings& settings, int64_t now) {
+  if (InInlineScope()) return RefuseToBlock();
+  Status s = backend_->SetPartnerSettings(id, settings, now);
+  partners_->Erase(PartnerKey(id));
+  return s;
+}
+
 // --- Revocation -------------------------------------------------------------------------------
 
 Status CachingStore::Revoke(const Revocation& revocation, int64_t now) {
@@ -172,6 +180,23 @@ Result<bool> CachingStore::IsRevoked(std::span<const std::string> keys, int64_t 
     any = any || *read;
   }
   return any;
+}
+
+Status CachingStore::SetSessionCutoff(const SessionCutoff& cutoff, int64_t now) {
+  if (InInlineScope()) return RefuseToBlock();
+  Status s = backend_->SetSessionCutoff(cutoff, now);
+  cutoffs_->Erase(cutoff.key);
+  return s;
+}
+
+Result<int64_t> CachingStore::GetSessionCutoff(std::string_view key) const {
+  const std::string cache_key(key);
+  if (std::optional<Result<int64_t>> hit = cutoffs_->Get(cache_key)) return *std::move(hit);
+  const uint64_t generation = cutoffs_->generation();
+  if (InInlineScope()) return RefuseToBlock();
+  Result<int64_t> read = backend_->GetSessionCutoff(key);
+  if (read.ok()) cutoffs_->Put(cache_key, read, generation);
+  return read;
 }
 
 // --- App tokens -------------------------------------------------------------------------------
@@ -266,6 +291,14 @@ Result<ActionsLimitState> CachingStore::ConsumeAction(std::string_view ks_hash, 
                                                       int64_t now) {
   if (InInlineScope()) return RefuseToBlock();
   return backend_->ConsumeAction(ks_hash, limit, valid_until, now);
+}
+
+// --- App token session cap --------------------------------------------------------------------
+
+Result<bool> CachingStore::ClaimAppTokenSession(int64_t partner_id, std::string_view token_id,
+                                                int64_t max_sessions) {
+  if (InInlineScope()) return RefuseToBlock();
+  return backend_->ClaimAppTokenSession(partner_id, token_id, max_sessions);
 }
 
 // --- App token usage --------------------------------------------------------------------------
