@@ -175,7 +175,7 @@ async function tokenSession(url, partnerId, token, extra = {}) {
 
 // `ksgate ks decode --db sqlite:<dbPath> <ks>` -> parsed JSON (throws on a non-zero exit).
 function decodeKs(dbPath, ks) {
-  const r = h.ksgateCli(['ks', 'decode', '--db', `sqlite:${dbPath}`, ks]);
+  const r = h.ksgateCli(['ks', 'decode', '--db', h.dbUrlOf(dbPath), ks]);
   if (r.status !== 0) throw new Error(`ks decode exit ${r.status}: ${r.stderr}`);
   return parseJson(r.stdout, 'ks decode');
 }

@@ -82,16 +82,21 @@ function describeRun(args, r) {
   return `ksgate ${args.join(' ')} failed (${how})\n--- stderr ---\n${r.stderr}\n--- stdout ---\n${r.stdout}`;
 }
 
+// The --db URL of a store: a SQLite file path as sqlite:PATH, any URL ("postgresql://...") as is.
+function dbUrlOf(dbPath) {
+  return dbPath.includes('://') ? dbPath : `sqlite:${dbPath}`;
+}
+
 function migrate(dbPath) {
-  const args = ['migrate', '--db', `sqlite:${dbPath}`];
+  const args = ['migrate', '--db', dbUrlOf(dbPath)];
   const r = ksgateCli(args);
   if (r.status !== 0) throw new Error(describeRun(args, r));
 }
 
-// Returns {id, name, adminSecret, secret} of a new partner in the SQLite db at dbPath, made by
-// `ksgate partner add` with `extraArgs` (e.g. ['--ks-version', '1']) too.
+// Returns {id, name, adminSecret, secret} of a new partner in the SQLite db at dbPath (or the
+// store a URL names), made by `ksgate partner add` with `extraArgs` (e.g. ['--ks-version', '1']).
 function createPartner(dbPath, name = 'Test partner', extraArgs = []) {
-  const args = ['partner', 'add', '--db', `sqlite:${dbPath}`, '--name', name, ...extraArgs, '--json'];
+  const args = ['partner', 'add', '--db', dbUrlOf(dbPath), '--name', name, ...extraArgs, '--json'];
   const r = ksgateCli(args);
   if (r.status !== 0) throw new Error(describeRun(args, r));
   let partner;
@@ -138,7 +143,7 @@ function appendCapped(buf, chunk) {
 
 // Spawns `ksgate serve` on an ephemeral port; resolves once it printed "listening on HOST:PORT".
 function spawnServe(dbPath, { env, extraArgs = [] }) {
-  const args = ['serve', '--listen', '127.0.0.1:0', '--db', `sqlite:${dbPath}`, '--threads', '2',
+  const args = ['serve', '--listen', '127.0.0.1:0', '--db', dbUrlOf(dbPath), '--threads', '2',
     ...extraArgs];
   const proc = childProcess.spawn(KSGATE_BIN, args, {
     env: { ...process.env, ...env },
@@ -185,16 +190,22 @@ function spawnServe(dbPath, { env, extraArgs = [] }) {
   return listening.then((port) => ({ proc, port, logs, exited }));
 }
 
-// Starts a server on a fresh temp SQLite db (or on dbPath, which must exist or will be migrated).
-// Returns {url, port, dbPath, dir, proc, logs(), stop(), restart()}.
+// Starts a server on a fresh temp SQLite db (or on dbPath, which must exist or will be migrated;
+// or on `dbUrl`, any store URL such as postgresql://..., migrated too, with a temp dir of its
+// own). Returns {url, port, dbPath, dir, proc, logs(), stop(), restart()}; dbPath is the URL then.
 //   stop():    SIGTERM, wait up to 5 s, then SIGKILL; resolves to {code, signal}. Idempotent.
 //              Removes the temp dir if startServer created it (unless KSGATE_KEEP_TMP).
 //   restart(): stop, then serve again on the same db (new port); updates url/port/proc in place.
-async function startServer({ dbPath, env, extraArgs = [] } = {}) {
+async function startServer({ dbPath, dbUrl, env, extraArgs = [] } = {}) {
   assertBinary();
   let dir;
   let ownsDir = false;
-  if (dbPath) {
+  if (dbUrl) {
+    dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'ksgate-test-'));
+    tempDirs.add(dir);
+    ownsDir = true;
+    dbPath = dbUrl;
+  } else if (dbPath) {
     dbPath = path.resolve(dbPath);
     dir = path.dirname(dbPath);
   } else {
@@ -267,4 +278,5 @@ module.exports = {
   createPartner,
   migrate,
   ksgateCli,
+  dbUrlOf,
 };
