@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -110,18 +111,17 @@ int main(int argc, char** argv) {
       "update", "Change a partner's settings (each flag optional; the others stay as they are)");
   update_cmd->add_option("--db", update.db, "Store URL")->required();
   update_cmd->add_option("id", update.id, "Partner id")->required();
-  update_cmd
-      ->add_option("--app-token-privilege-ceiling", update.app_token_privilege_ceiling,
-                   "on: appToken.add/update/rotate refuse a token that grants more than the "
-                   "caller's role (the admin secret's sessions keep full power); off: Kaltura's "
-                   "behaviour (the default)")
-      ->check(CLI::IsMember({"on", "off"}));
-  update_cmd
-      ->add_option("--app-token-show-once", update.app_token_show_once,
-                   "on: a token value is returned by appToken.add and appToken.rotate only, never "
-                   "by get/list/update (nor by apptoken list); off: Kaltura's behaviour (the "
-                   "default)")
-      ->check(CLI::IsMember({"on", "off"}));
+  // One partner setting: FLAG on|off, the meaning of each value in its help.
+  auto add_setting = [&](const char* flag, std::optional<std::string>& target, const char* help) {
+    update_cmd->add_option(flag, target, help)->check(CLI::IsMember({"on", "off"}));
+  };
+  add_setting("--app-token-privilege-ceiling", update.app_token_privilege_ceiling,
+              "on: appToken.add/update/rotate refuse a token that grants more than the caller's "
+              "role (the admin secret's sessions keep full power); off: Kaltura's behaviour (the "
+              "default)");
+  add_setting("--app-token-show-once", update.app_token_show_once,
+              "on: a token value is returned by appToken.add and appToken.rotate only, never by "
+              "get/list/update (nor by apptoken list); off: Kaltura's behaviour (the default)");
   update_cmd->add_flag("--json", update.json, "Print the settings as JSON");
 
   CLI::App* apptoken_cmd =

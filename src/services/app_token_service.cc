@@ -26,22 +26,14 @@ ApiError NotUpdatable(std::string_view field) {
 
 ApiError NotFound(std::string_view id) { return ApiError::Of(errors::kAppTokenIdNotFound, {id}); }
 
-ApiError MinValue(std::string_view field, int64_t min) {
-  return ApiError::Of(errors::kPropertyValidationMinValue,
-                      {"KalturaAppToken::" + std::string(field), std::to_string(min)});
-}
-
-ApiError MaxValue(std::string_view field, int64_t max) {
-  return ApiError::Of(errors::kPropertyValidationMaxValue,
-                      {"KalturaAppToken::" + std::string(field), std::to_string(max)});
-}
-
-// A number field sent with a value out of [min, max], as its API error.
+// A number field of KalturaAppToken sent with a value out of [min, max], as its API error.
 Result<Void, ApiError> CheckRange(const Patch<int64_t>& field, std::string_view name, int64_t min,
                                   int64_t max) {
-  if (field.is_set() && field.value < min) return MinValue(name, min);
-  if (field.is_set() && field.value > max) return MaxValue(name, max);
-  return Void{};
+  if (!field.is_set() || (field.value >= min && field.value <= max)) return Void{};
+  const bool low = field.value < min;
+  return ApiError::Of(
+      low ? errors::kPropertyValidationMinValue : errors::kPropertyValidationMaxValue,
+      {"KalturaAppToken::" + std::string(name), std::to_string(low ? min : max)});
 }
 
 // The CIDR blocks of an allowedCidrs value (comma-separated, spaces around entries ignored), or
@@ -110,22 +102,10 @@ Result<Void, ApiError> AppTokenService::ApplyWritable(const AppTokenPatch& patch
   if (patch.session_user_id.is_set() && !IsValidPuserId(patch.session_user_id.value)) {
     return ApiError::Of(errors::kInvalidFieldValue, {"sessionUserId"});
   }
-  if (patch.session_duration.is_set() && patch.session_duration.value < 0) {
-    return ApiError::Of(errors::kPropertyValidationMinValue,
-                        {"KalturaAppToken::sessionDuration", "0"});
-  }
-  if (patch.session_duration.is_set() && patch.session_duration.value > kMaxRelativeSeconds) {
-    return ApiError::Of(errors::kPropertyValidationMaxValue,
-                        {"KalturaAppToken::sessionDuration", std::to_string(kMaxRelativeSeconds)});
-  }
-  if (patch.expiry.is_set() && patch.expiry.value < -1) {
-    return ApiError::Of(errors::kPropertyValidationMinValue, {"KalturaAppToken::expiry", "-1"});
-  }
-  if (patch.expiry.is_set() && patch.expiry.value > kMaxTime) {
-    return ApiError::Of(errors::kPropertyValidationMaxValue,
-                        {"KalturaAppToken::expiry", std::to_string(kMaxTime)});
-  }
-  KSGATE_ASSIGN_OR_RETURN(Void in_range,
+  KSGATE_ASSIGN_OR_RETURN(
+      Void in_range, CheckRange(patch.session_duration, "sessionDuration", 0, kMaxRelativeSeconds));
+  KSGATE_ASSIGN_OR_RETURN(in_range, CheckRange(patch.expiry, "expiry", -1, kMaxTime));
+  KSGATE_ASSIGN_OR_RETURN(in_range,
                           CheckRange(patch.max_sessions, "maxSessions", 0, kMaxSessionsLimit));
   KSGATE_ASSIGN_OR_RETURN(in_range, CheckRange(patch.exchanges_per_minute, "exchangesPerMinute", 1,
                                                kMaxExchangesPerMinute));

@@ -1,6 +1,7 @@
 #include "store/memory_store.h"
 
 #include <algorithm>
+#include <functional>
 #include <mutex>
 
 #include "store/validate.h"
@@ -141,34 +142,29 @@ Result<std::vector<Partner>> MemoryStore::ListPartners() const {
   return out;
 }
 
-Status MemoryStore::SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) {
+Status MemoryStore::ChangePartner(int64_t id, int64_t now,
+                                  const std::function<void(Partner&)>& change) {
   std::unique_lock lock(mu_);
   auto it = partners_.find(id);
   if (it == partners_.end()) return NotFoundError("partner " + std::to_string(id));
-  it->second.status = status;
+  change(it->second);
   it->second.updated_at = now;
   return Status::Ok();
+}
+
+Status MemoryStore::SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) {
+  return ChangePartner(id, now, [&](Partner& p) { p.status = status; });
 }
 
 Status MemoryStore::SetPartnerAdminSecrets(int64_t id,
                                            const std::vector<std::string>& admin_secrets,
                                            int64_t now) {
   KSGATE_RETURN_IF_ERROR(ValidateAdminSecrets(admin_secrets));
-  std::unique_lock lock(mu_);
-  auto it = partners_.find(id);
-  if (it == partners_.end()) return NotFoundError("partner " + std::to_string(id));
-  it->second.admin_secrets = admin_secrets;
-  it->second.updated_at = now;
-  return Status::Ok();
+  return ChangePartner(id, now, [&](Partner& p) { p.admin_secrets = admin_secrets; });
 }
 
 Status MemoryStore::SetPartnerSettings(int64_t id, const PartnerSettings& settings, int64_t now) {
-  std::unique_lock lock(mu_);
-  auto it = partners_.find(id);
-  if (it == partners_.end()) return NotFoundError("partner " + std::to_string(id));
-  it->second.settings = settings;
-  it->second.updated_at = now;
-  return Status::Ok();
+  return ChangePartner(id, now, [&](Partner& p) { p.settings = settings; });
 }
 
 // --- Revocation ------------------------------------------------------------------------------

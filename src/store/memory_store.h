@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <shared_mutex>
@@ -81,6 +82,9 @@ class MemoryStore final : public Store {
   };
   using RevocationKey = std::pair<std::string, RevocationType>;
 
+  // Applies `change` to partner `id` and sets its updated_at, under the exclusive lock;
+  // kNotFound if there is no such partner.
+  Status ChangePartner(int64_t id, int64_t now, const std::function<void(Partner&)>& change);
   // The live (non-deleted) token (partner_id, id), or nullptr. Requires mu_ held.
   AppToken* FindLiveToken(int64_t partner_id, std::string_view id);
   const AppToken* FindLiveToken(int64_t partner_id, std::string_view id) const;
