@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -297,7 +298,9 @@ TEST_F(AuthorizeTest, AnActionsLimitCountsTheCheckOnceEvenWhenItStartedInline) {
   Step step = InlineThenStoreThread(*first);
   ASSERT_EQ(step.kind, Step::Kind::kRespond);
   EXPECT_EQ(step.response.status, 204);
-  EXPECT_THAT(backend_->calls(), ElementsAre("ConsumeAction"));
+  const std::vector<std::string> calls = backend_->calls();
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), "ConsumeAction"), 1)
+      << ::testing::PrintToString(calls);
 
   ExpectRefused(Authorize(MakeRequest("GET", "/ksgate/v1/authorize", headers)), 401,
                 errors::kInvalidKs);

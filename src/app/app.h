@@ -23,6 +23,7 @@
 #include "services/app_token_service.h"
 #include "services/authenticator.h"
 #include "services/authorizer.h"
+#include "services/exchange_limiter.h"
 #include "services/ks_issuer.h"
 #include "services/partner_service.h"
 #include "services/permission_catalogue.h"
@@ -135,6 +136,7 @@ class App {
   services::KsIssuer issuer_;
   services::PartnerService partners_;
   services::UsageRecorder usage_;
+  services::ExchangeLimiter limiter_;
   services::SessionService sessions_;
   services::AppTokenService app_tokens_;
   services::UserRoleService user_roles_;

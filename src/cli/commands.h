@@ -59,6 +59,46 @@ int PartnerRetireSecrets(const std::string& db, int64_t id);
 // the table leaves the values out.
 int AppTokenList(const std::string& db, int64_t partner_id, bool json);
 
+// The app token controls (docs/apptokens.md), acting as the operator (no privilege ceiling).
+// Each prints one line (or JSON) and returns 0, 1 for a failure (no such partner or token, the
+// store), or 2 for bad input. Token values are printed only by rotate.
+struct AppTokenTarget {
+  std::string db;
+  int64_t partner_id = 0;
+  std::string id;
+};
+// Disables (enabled = false) or enables a token.
+int AppTokenSetEnabled(const AppTokenTarget& target, bool enabled);
+struct AppTokenRotateOptions {
+  AppTokenTarget target;
+  int64_t grace_seconds = 0;
+  bool revoke_sessions = false;
+  bool json = false;
+};
+// Gives the token a fresh value and prints it.
+int AppTokenRotate(const AppTokenRotateOptions& options);
+struct AppTokenRevokeOptions {
+  std::string db;
+  int64_t partner_id = 0;
+  std::optional<std::string> token_id;
+  std::optional<std::string> user_id;
+  std::optional<std::string> ks_hash;
+  std::optional<int64_t> before;  // Unix seconds; default: now
+};
+// Revokes KSs: a token's or a user's minted before `before`, or one by its hash.
+int AppTokenRevoke(const AppTokenRevokeOptions& options);
+
+// `ksgate partner update`: a partner's settings ("on"/"off" values; unset flags leave a setting
+// as it is). Prints the settings now in force.
+struct PartnerUpdateOptions {
+  std::string db;
+  int64_t id = 0;
+  std::optional<std::string> app_token_privilege_ceiling;
+  std::optional<std::string> app_token_show_once;
+  bool json = false;
+};
+int PartnerUpdate(const PartnerUpdateOptions& options);
+
 struct KsDecodeOptions {
   std::optional<std::string> db;
   std::optional<std::string> secret;

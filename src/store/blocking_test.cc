@@ -145,6 +145,15 @@ std::vector<StoreCall> EveryCall(int64_t partner_id) {
       call("ConsumeAction", [](Store& s) { return s.ConsumeAction("h", 3, std::nullopt, kNow); }),
       call("AddAppTokenUsage", [=](Store& s) { return s.AddAppTokenUsage(usage); }),
       call("ListAppTokenUsage", [=](Store& s) { return s.ListAppTokenUsage(partner_id); }),
+      call("SetPartnerSettings",
+           [=](Store& s) { return s.SetPartnerSettings(partner_id, PartnerSettings{}, kNow); }),
+      call("SetSessionCutoff",
+           [](Store& s) {
+             return s.SetSessionCutoff(SessionCutoff{"u:1:bob", kNow}, kNow);
+           }),
+      call("GetSessionCutoff", [](Store& s) { return s.GetSessionCutoff("u:1:bob"); }),
+      call("ClaimAppTokenSession",
+           [=](Store& s) { return s.ClaimAppTokenSession(partner_id, "0_aaaaaaaa", 5); }),
   };
 }
 

@@ -105,7 +105,8 @@ CachingStore::CachingStore(std::unique_ptr<Store> backend, const Clock& clock, C
       partners_(std::make_unique<Cache<Result<Partner>>>(clock_, options_, *this)),
       tokens_(std::make_unique<Cache<Result<AppToken>>>(clock_, options_, *this)),
       roles_(std::make_unique<Cache<Result<UserRole>>>(clock_, options_, *this)),
-      revoked_(std::make_unique<Cache<RevokedAt>>(clock_, options_, *this)) {}
+      revoked_(std::make_unique<Cache<RevokedAt>>(clock_, options_, *this)),
+      cutoffs_(std::make_unique<Cache<Result<int64_t>>>(clock_, options_, *this)) {}
 
 CachingStore::~CachingStore() = default;
 
@@ -120,8 +121,9 @@ void CachingStore::Apply(const Change& change) {
     case Change::Kind::kUserRole:
       roles_->Clear();  // cached by id and by system name
       break;
-    case Change::Kind::kRevocation:
+    case Change::Kind::kRevocation:  // a revocation row, or a session cut-off: the same keys
       revoked_->Erase(change.id);
+      cutoffs_->Erase(change.id);
       break;
   }
 }
@@ -135,6 +137,7 @@ void CachingStore::InvalidateAll() {
   tokens_->Clear();
   roles_->Clear();
   revoked_->Clear();
+  cutoffs_->Clear();
 }
 
 void CachingStore::ConfirmFresh(int64_t as_of_micros) {
@@ -196,6 +199,13 @@ Status CachingStore::SetPartnerAdminSecrets(int64_t id,
   return s;
 }
 
+Status CachingStore::SetPartnerSettings(int64_t id, const PartnerSettings& settings, int64_t now) {
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
+  Status s = backend_->SetPartnerSettings(id, settings, now);
+  partners_->Erase(PartnerKey(id));
+  return s;
+}
+
 // --- Revocation -------------------------------------------------------------------------------
 
 Status CachingStore::Revoke(const Revocation& revocation, int64_t now) {
@@ -224,6 +234,23 @@ Result<bool> CachingStore::IsRevoked(std::span<const std::string> keys, int64_t 
     any = any || *read;
   }
   return any;
+}
+
+Status CachingStore::SetSessionCutoff(const SessionCutoff& cutoff, int64_t now) {
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
+  Status s = backend_->SetSessionCutoff(cutoff, now);
+  cutoffs_->Erase(cutoff.key);
+  return s;
+}
+
+Result<int64_t> CachingStore::GetSessionCutoff(std::string_view key) const {
+  const std::string cache_key(key);
+  if (std::optional<Result<int64_t>> hit = cutoffs_->Get(cache_key)) return *std::move(hit);
+  const uint64_t generation = cutoffs_->generation();
+  if (InInlineScope()) return RefuseToBlock(Access::kRead);
+  Result<int64_t> read = backend_->GetSessionCutoff(key);
+  if (read.ok()) cutoffs_->Put(cache_key, read, generation);
+  return read;
 }
 
 // --- App tokens -------------------------------------------------------------------------------
@@ -318,6 +345,14 @@ Result<ActionsLimitState> CachingStore::ConsumeAction(std::string_view ks_hash, 
                                                       int64_t now) {
   if (InInlineScope()) return RefuseToBlock(Access::kWrite);
   return backend_->ConsumeAction(ks_hash, limit, valid_until, now);
+}
+
+// --- App token session cap --------------------------------------------------------------------
+
+Result<bool> CachingStore::ClaimAppTokenSession(int64_t partner_id, std::string_view token_id,
+                                                int64_t max_sessions) {
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
+  return backend_->ClaimAppTokenSession(partner_id, token_id, max_sessions);
 }
 
 // --- App token usage --------------------------------------------------------------------------

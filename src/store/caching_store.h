@@ -1,12 +1,13 @@
 // CachingStore: a read-through cache in front of another Store, for the hot path.
 //
-// Cached: GetPartner, GetAppToken, GetUserRole, FindUserRoleBySystemName and IsRevoked (per
-// key), found or not found, each entry for at most `ttl`. Every write made through this object
-// invalidates what it changes before returning, so a process sees its own writes at once;
-// writes made elsewhere (another process on the same SQLite file, the CLI, another node) are
-// seen within `ttl` — or, with a change feed (PostgreSQL), as soon as it reports them, the cache
-// failing closed when the feed cannot vouch for it (CacheOptions::freshness_bound). Lists,
-// ConsumeAction and Migrate always go to the backend.
+// Cached: GetPartner, GetAppToken, GetUserRole, FindUserRoleBySystemName, IsRevoked (per
+// key) and GetSessionCutoff, found or not found, each entry for at most `ttl`. Every write made
+// through this object invalidates what it changes before returning, so a process sees its own
+// writes at once; writes made elsewhere (another process on the same SQLite file, the CLI,
+// another node) are seen within `ttl` — or, with a change feed (PostgreSQL), as soon as it
+// reports them, the cache failing closed when the feed cannot vouch for it
+// (CacheOptions::freshness_bound). Lists, ConsumeAction, ClaimAppTokenSession and Migrate always
+// go to the backend.
 //
 // It is also where "no I/O thread waits for a database" is enforced: inside a
 // store::InlineScope (blocking.h), a call that is not a cache hit returns kWouldBlock without
@@ -56,9 +57,12 @@ class CachingStore final : public Store {
   Status SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) override;
   Status SetPartnerAdminSecrets(int64_t id, const std::vector<std::string>& admin_secrets,
                                 int64_t now) override;
+  Status SetPartnerSettings(int64_t id, const PartnerSettings& settings, int64_t now) override;
 
   Status Revoke(const Revocation& revocation, int64_t now) override;
   Result<bool> IsRevoked(std::span<const std::string> keys, int64_t now) const override;
+  Status SetSessionCutoff(const SessionCutoff& cutoff, int64_t now) override;
+  Result<int64_t> GetSessionCutoff(std::string_view key) const override;
 
   Status InsertAppToken(const AppToken& token) override;
   Result<AppToken> GetAppToken(int64_t partner_id, std::string_view id) const override;
@@ -76,6 +80,9 @@ class CachingStore final : public Store {
 
   Result<ActionsLimitState> ConsumeAction(std::string_view ks_hash, int64_t limit,
                                           std::optional<int64_t> valid_until, int64_t now) override;
+
+  Result<bool> ClaimAppTokenSession(int64_t partner_id, std::string_view token_id,
+                                    int64_t max_sessions) override;
 
   Status AddAppTokenUsage(std::span<const AppTokenUsage> usage) override;
   Result<std::vector<AppTokenUsage>> ListAppTokenUsage(int64_t partner_id) const override;
@@ -117,6 +124,8 @@ class CachingStore final : public Store {
     int64_t now = 0;
   };
   std::unique_ptr<Cache<RevokedAt>> revoked_;
+  // Session cut-offs by key (the same keys as the PostgreSQL `k:` change payloads).
+  std::unique_ptr<Cache<Result<int64_t>>> cutoffs_;
   std::atomic<int64_t> confirmed_at_micros_{0};  // no confirmation yet: not fresh
 };
 

@@ -157,6 +157,21 @@ class CountingStore final : public Store {
   Result<std::vector<AppTokenUsage>> ListAppTokenUsage(int64_t partner_id) const override {
     return Call("ListAppTokenUsage", [&] { return memory_.ListAppTokenUsage(partner_id); });
   }
+  Status SetPartnerSettings(int64_t id, const PartnerSettings& settings, int64_t now) override {
+    return Call("SetPartnerSettings",
+                [&] { return memory_.SetPartnerSettings(id, settings, now); });
+  }
+  Status SetSessionCutoff(const SessionCutoff& cutoff, int64_t now) override {
+    return Call("SetSessionCutoff", [&] { return memory_.SetSessionCutoff(cutoff, now); });
+  }
+  Result<int64_t> GetSessionCutoff(std::string_view key) const override {
+    return Call("GetSessionCutoff", [&] { return memory_.GetSessionCutoff(key); });
+  }
+  Result<bool> ClaimAppTokenSession(int64_t partner_id, std::string_view token_id,
+                                    int64_t max_sessions) override {
+    return Call("ClaimAppTokenSession",
+                [&] { return memory_.ClaimAppTokenSession(partner_id, token_id, max_sessions); });
+  }
 
  private:
   // Records `name`, then fails or runs `call`.
