@@ -131,8 +131,13 @@ Status App::AttachChangeFeed(std::unique_ptr<store::ChangeFeed> feed) {
         std::chrono::steady_clock::now() - as_of);
     cache.ConfirmFresh(clock_.NowMicros() - ago.count());
   };
-  callbacks.on_state = [](bool connected) {
-    if (!connected) spdlog::warn("change feed down: cached reads stop once the bound passes");
+  callbacks.on_state = [bound = freshness_bound_](bool connected) {
+    if (connected) {
+      spdlog::info("change feed up: cached reads are served again");
+    } else {
+      spdlog::warn("change feed down: cached reads stop {} ms after its last confirmation",
+                   bound.count());
+    }
   };
   return feed_->Start(std::move(callbacks));
 }
