@@ -197,7 +197,8 @@ class Server::Impl {
   Impl(ServerOptions options, const api::RequestHandler& handler)
       : options_(std::move(options)),
         handler_(handler),
-        store_pool_(static_cast<size_t>(std::max(1, options_.store_threads))) {
+        store_read_pool_(static_cast<size_t>(std::max(1, options_.store_threads))),
+        store_write_pool_(static_cast<size_t>(std::max(1, options_.store_write_threads))) {
     int threads = options_.threads;
     if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
     if (threads <= 0) threads = 1;
@@ -210,7 +211,10 @@ class Server::Impl {
   }
   // Every coroutine has finished when Run() returns, so no store task is left (each holds its
   // worker's io_context open until it has handed its result back).
-  ~Impl() { store_pool_.join(); }
+  ~Impl() {
+    store_read_pool_.join();
+    store_write_pool_.join();
+  }
 
   Status Listen();
   uint16_t port() const { return port_.load(std::memory_order_acquire); }
@@ -259,9 +263,9 @@ class Server::Impl {
   // connection alive if `may_keep_alive` and shutdown has not begun by the time it is written.
   Task<Served> ServeExchange(Worker& worker, Connection& connection, api::Request request,
                              bool may_keep_alive, bool head_only);
-  // Runs exchange.Advance(kMayBlock) on a store thread while this coroutine waits; the
-  // overload answer when the executor's queue is full.
-  Task<api::Step> AdvanceOnStoreThread(api::Exchange& exchange);
+  // Runs exchange.Advance(kMayBlock) on a store thread of `lane` while this coroutine waits;
+  // the overload answer when the executor's queue is full.
+  Task<api::Step> AdvanceOnStoreThread(api::Exchange& exchange, api::Step::Lane lane);
   void StopAccepting();
 
   // Calls the handler behind the second exception fence: a throw becomes a 500.
@@ -277,8 +281,9 @@ class Server::Impl {
 
   ServerOptions options_;
   const api::RequestHandler& handler_;
-  asio::thread_pool store_pool_;
-  std::atomic<size_t> store_tasks_{0};  // queued or running on store_pool_
+  asio::thread_pool store_read_pool_;
+  asio::thread_pool store_write_pool_;
+  std::atomic<size_t> store_tasks_{0};  // queued or running on either pool
   std::vector<CidrBlock> trusted_;
   std::vector<std::unique_ptr<Worker>> workers_;
   // Both live on worker 0 and are only touched there once Run() has started; declared after
@@ -479,6 +484,7 @@ Task<> Server::Impl::Serve(Worker& worker, Socket socket) {
     }
     request.body = std::move(message.body());
     request.client_ip = ClientIp(peer, trusted_, message);
+    request.peer_ip = peer.ip;
     request.headers.reserve(16);
     for (const auto& field : message)
       request.headers.emplace_back(field.name_string(), field.value());
@@ -533,7 +539,7 @@ Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, Connectio
         co_return keep ? Served::kKeepAlive : Served::kClose;
       }
       case api::Step::Kind::kNeedsStore:
-        step = co_await AdvanceOnStoreThread(*exchange);
+        step = co_await AdvanceOnStoreThread(*exchange, step.lane);
         break;
       case api::Step::Kind::kFetch: {
         api::UpstreamAnswer answer = co_await worker.upstream->Fetch(step.upstream);
@@ -566,7 +572,7 @@ Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, Connectio
   }
 }
 
-Task<api::Step> Server::Impl::AdvanceOnStoreThread(api::Exchange& exchange) {
+Task<api::Step> Server::Impl::AdvanceOnStoreThread(api::Exchange& exchange, api::Step::Lane lane) {
   if (store_tasks_.fetch_add(1, std::memory_order_relaxed) >= options_.store_queue) {
     store_tasks_.fetch_sub(1, std::memory_order_relaxed);
     co_return api::Step::Respond(exchange.Overloaded());
@@ -574,10 +580,12 @@ Task<api::Step> Server::Impl::AdvanceOnStoreThread(api::Exchange& exchange) {
   // The task runs on the pool; its result is handed back on this connection's I/O thread. The
   // work guard keeps that io_context running until then.
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<Executor>&, void(api::Step)>(
-      [this, &exchange](auto handler) {
+      [this, &exchange, lane](auto handler) {
         auto io = asio::get_associated_executor(handler);
-        asio::post(store_pool_, [this, &exchange, handler = std::move(handler),
-                                 work = asio::make_work_guard(io)]() mutable {
+        asio::thread_pool& pool =
+            lane == api::Step::Lane::kWrite ? store_write_pool_ : store_read_pool_;
+        asio::post(pool, [this, &exchange, handler = std::move(handler),
+                          work = asio::make_work_guard(io)]() mutable {
           api::Step step;
           try {
             step = exchange.Advance(api::Exchange::Mode::kMayBlock);

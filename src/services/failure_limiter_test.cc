@@ -205,7 +205,7 @@ TEST_F(FailureLimiterTest, AFailureThatWillRunAgainOnAStoreThreadIsNotCounted) {
   FailureLimiter limiter(limits, clock_, events_);
   {
     store::InlineScope inline_scope;
-    static_cast<void>(store::RefuseToBlock());
+    static_cast<void>(store::RefuseToBlock(store::Access::kRead));
     limiter.Fail(SecretAttempt("192.0.2.7"), true);
     static_cast<void>(store::TakeWouldBlock());
   }

@@ -53,20 +53,27 @@ Status PartnerService::SetStatus(int64_t id, store::PartnerStatus status) const 
   return WithContext(store_.SetPartnerStatus(id, status, clock_.NowSeconds()), id);
 }
 
-Result<store::Partner> PartnerService::Update(int64_t id, const PartnerSettings& settings) const {
-  if (settings.empty()) return InvalidArgumentError("nothing to update: name a setting");
-  if (settings.user_secret_setrole) {
-    const Status s =
-        store_.SetPartnerUserSecretSetRole(id, *settings.user_secret_setrole, clock_.NowSeconds());
-    if (!s.ok()) return WithContext(s, id);
-  }
-  return Find(id);
-}
-
 Result<store::Partner> PartnerService::RotateAdminSecret(int64_t id) const {
   KSGATE_ASSIGN_OR_RETURN(store::Partner partner, Find(id));
   partner.admin_secrets.insert(partner.admin_secrets.begin(), ks::RandomHex(kSecretBytes));
   const Status s = store_.SetPartnerAdminSecrets(id, partner.admin_secrets, clock_.NowSeconds());
+  if (!s.ok()) return WithContext(s, id);
+  return partner;
+}
+
+Result<store::Partner> PartnerService::UpdateSettings(int64_t id,
+                                                      const PartnerSettingsUpdate& update) const {
+  KSGATE_ASSIGN_OR_RETURN(store::Partner partner, Find(id));
+  if (update.app_token_privilege_ceiling) {
+    partner.settings.app_token_privilege_ceiling = *update.app_token_privilege_ceiling;
+  }
+  if (update.app_token_show_once) {
+    partner.settings.app_token_show_once = *update.app_token_show_once;
+  }
+  if (update.user_secret_setrole) {
+    partner.settings.user_secret_setrole = *update.user_secret_setrole;
+  }
+  const Status s = store_.SetPartnerSettings(id, partner.settings, clock_.NowSeconds());
   if (!s.ok()) return WithContext(s, id);
   return partner;
 }

@@ -19,18 +19,18 @@
 
 namespace ksgate::services {
 
-// The partner settings an operator may change (`ksgate partner update`): one optional field per
-// setting; an absent one is left as it is.
-struct PartnerSettings {
-  std::optional<store::UserSecretSetRole> user_secret_setrole;
-
-  bool empty() const { return !user_secret_setrole; }
-};
-
 struct NewPartnerRequest {
   std::string name;               // 1-256 bytes
   int ks_version = 2;             // 1 or 2
   int64_t ks_max_expiry = 86400;  // 1..kMaxRelativeSeconds
+};
+
+// Changes to a partner's settings (`ksgate partner update`): each set field replaces the
+// setting, unset ones stay as they are.
+struct PartnerSettingsUpdate {
+  std::optional<bool> app_token_privilege_ceiling;
+  std::optional<bool> app_token_show_once;
+  std::optional<store::UserSecretSetRole> user_secret_setrole;
 };
 
 class PartnerService {
@@ -48,15 +48,16 @@ class PartnerService {
   Result<std::vector<store::Partner>> List() const;
   // Activates or blocks partner `id` (a blocked partner's KSs stop working); kNotFound.
   Status SetStatus(int64_t id, store::PartnerStatus status) const;
-  // Applies `settings` to partner `id` and returns the partner as stored then. kInvalidArgument
-  // when it sets nothing; kNotFound. Settings are written one by one: a failure may leave the
-  // earlier ones applied.
-  Result<store::Partner> Update(int64_t id, const PartnerSettings& settings) const;
 
   // Gives partner `id` a fresh primary admin secret, which signs new KSs from now on; the old
   // secrets keep verifying the KSs they signed. Returns the partner as stored (the new secret
   // first). kNotFound.
   Result<store::Partner> RotateAdminSecret(int64_t id) const;
+  // Applies `update` to partner `id`'s settings and returns the partner as stored. Takes effect
+  // at once on this process and within the cache TTL (or a change notification) on others.
+  // kNotFound.
+  Result<store::Partner> UpdateSettings(int64_t id, const PartnerSettingsUpdate& update) const;
+
   // Drops every admin secret of partner `id` but the primary, so KSs signed with the old ones
   // stop working. Returns how many were dropped. kNotFound.
   Result<size_t> RetireAdminSecrets(int64_t id) const;

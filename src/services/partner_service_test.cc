@@ -92,21 +92,19 @@ TEST_F(PartnerServiceTest, ListIsById) {
   EXPECT_EQ((*all)[1].id, b_.id);
 }
 
-TEST_F(PartnerServiceTest, UpdateChangesUserSecretSetRole) {
-  EXPECT_EQ(a_.user_secret_setrole, store::UserSecretSetRole::kAllow);
-  EXPECT_THAT(
-      partners_.Update(a_.id, {.user_secret_setrole = store::UserSecretSetRole::kDeny}),
-      IsOkAndHolds(Field(&store::Partner::user_secret_setrole, store::UserSecretSetRole::kDeny)));
-  EXPECT_THAT(partners_.Get(a_.id), IsOkAndHolds(Field(&store::Partner::user_secret_setrole,
-                                                       store::UserSecretSetRole::kDeny)));
-  EXPECT_THAT(partners_.Get(b_.id), IsOkAndHolds(Field(&store::Partner::user_secret_setrole,
-                                                       store::UserSecretSetRole::kAllow)));
-}
-
-TEST_F(PartnerServiceTest, UpdateWithoutASettingOrPartnerFails) {
-  EXPECT_THAT(partners_.Update(a_.id, {}), StatusIs(StatusCode::kInvalidArgument));
-  EXPECT_THAT(partners_.Update(999, {.user_secret_setrole = store::UserSecretSetRole::kDeny}),
-              StatusIs(StatusCode::kNotFound, "no partner 999"));
+TEST_F(PartnerServiceTest, UpdateSettingsChangesUserSecretSetRoleAlone) {
+  EXPECT_EQ(a_.settings.user_secret_setrole, store::UserSecretSetRole::kAllow);
+  KSGATE_ASSERT_OK_AND_ASSIGN(store::Partner denied,
+                              partners_.UpdateSettings(a_.id, {.app_token_show_once = true}));
+  KSGATE_ASSERT_OK_AND_ASSIGN(
+      denied,
+      partners_.UpdateSettings(a_.id, {.user_secret_setrole = store::UserSecretSetRole::kDeny}));
+  EXPECT_EQ(denied.settings.user_secret_setrole, store::UserSecretSetRole::kDeny);
+  EXPECT_TRUE(denied.settings.app_token_show_once) << "other settings stay as they are";
+  KSGATE_ASSERT_OK_AND_ASSIGN(const store::Partner read, partners_.Get(a_.id));
+  EXPECT_EQ(read.settings, denied.settings);
+  KSGATE_ASSERT_OK_AND_ASSIGN(const store::Partner other, partners_.Get(b_.id));
+  EXPECT_EQ(other.settings.user_secret_setrole, store::UserSecretSetRole::kAllow);
 }
 
 }  // namespace

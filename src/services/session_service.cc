@@ -51,7 +51,7 @@ Result<std::string, ApiError> SessionService::Start(const StartSessionRequest& r
   // Accepted on the user secret alone: the partner may refuse it roles above a user's.
   const bool user_secret_only = matched_admin < 0;
   const bool deny_escalation =
-      user_secret_only && partner.user_secret_setrole == store::UserSecretSetRole::kDeny;
+      user_secret_only && partner.settings.user_secret_setrole == store::UserSecretSetRole::kDeny;
   for (const auto& [name, values] : ks::ParsePrivileges(request.privileges)) {
     if (name != "setrole") continue;
     for (const std::string& role_name : values) {

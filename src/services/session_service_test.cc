@@ -136,8 +136,9 @@ TEST_F(SessionServiceTest, UserSecretSetRoleIsAllowedUnlessThePartnerDeniesIt) {
   KSGATE_ASSERT_OK_AND_ASSIGN(PermissionSet p, authorizer_.Permissions(CallerOf(ks)));
   EXPECT_TRUE(authorizer_.Allows(p, "apptoken.list"));
 
-  ASSERT_THAT(store_.SetPartnerUserSecretSetRole(a_.id, store::UserSecretSetRole::kDeny, kNow),
-              IsOk());
+  store::PartnerSettings deny;
+  deny.user_secret_setrole = store::UserSecretSetRole::kDeny;
+  ASSERT_THAT(store_.SetPartnerSettings(a_.id, deny, kNow), IsOk());
   EXPECT_THAT(sessions_.Start(escalate), ApiErrorIs(errors::kInvalidSetRole));
   StartSessionRequest by_id = escalate;
   by_id.privileges = "setrole:1";

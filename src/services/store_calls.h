@@ -13,7 +13,8 @@
 
 namespace ksgate::services {
 
-// Logs `status` (it never contains secrets) and returns INTERNAL_DATABASE_ERROR. A kWouldBlock
+// Logs `status` (it never contains secrets; at most one line a second, counting the rest) and
+// returns INTERNAL_DATABASE_ERROR. A kWouldBlock
 // status (store/blocking.h) is not logged: whoever runs the call discards this answer and runs
 // the call again where it may wait.
 ApiError DatabaseError(const Status& status);

@@ -66,10 +66,10 @@ TEST_F(CachingStoreTest, WritesThroughTheCacheAreSeenAtOnce) {
   ASSERT_THAT(cache_->SetPartnerStatus(partner_.id, PartnerStatus::kBlocked, kNow), IsOk());
   EXPECT_THAT(cache_->GetPartner(partner_.id),
               IsOkAndHolds(Field(&Partner::status, PartnerStatus::kBlocked)));
-  ASSERT_THAT(cache_->SetPartnerUserSecretSetRole(partner_.id, UserSecretSetRole::kDeny, kNow),
-              IsOk());
-  EXPECT_THAT(cache_->GetPartner(partner_.id),
-              IsOkAndHolds(Field(&Partner::user_secret_setrole, UserSecretSetRole::kDeny)));
+  PartnerSettings deny;
+  deny.user_secret_setrole = UserSecretSetRole::kDeny;
+  ASSERT_THAT(cache_->SetPartnerSettings(partner_.id, deny, kNow), IsOk());
+  EXPECT_THAT(cache_->GetPartner(partner_.id), IsOkAndHolds(Field(&Partner::settings, deny)));
 
   ASSERT_THAT(cache_->InsertAppToken(Token("0_aaaaaaaa")), IsOk());
   KSGATE_ASSERT_OK_AND_ASSIGN(AppToken before, cache_->GetAppToken(partner_.id, "0_aaaaaaaa"));

@@ -147,36 +147,30 @@ TEST_P(StoreContractTest, SetPartnerStatusReturnsNotFoundForAnUnknownId) {
 
 TEST_P(StoreContractTest, APartnerAllowsUserSecretSetRoleUntilToldOtherwise) {
   Partner p = AddPartner();
-  EXPECT_EQ(p.user_secret_setrole, UserSecretSetRole::kAllow);
-  EXPECT_THAT(store_->GetPartner(p.id),
-              IsOkAndHolds(Field(&Partner::user_secret_setrole, UserSecretSetRole::kAllow)));
+  EXPECT_EQ(p.settings.user_secret_setrole, UserSecretSetRole::kAllow);
+  KSGATE_ASSERT_OK_AND_ASSIGN(const Partner read, store_->GetPartner(p.id));
+  EXPECT_EQ(read.settings.user_secret_setrole, UserSecretSetRole::kAllow);
 }
 
-TEST_P(StoreContractTest, SetPartnerUserSecretSetRoleChangesTheSettingAndUpdatedAtOnly) {
+TEST_P(StoreContractTest, UserSecretSetRoleIsStoredWithTheOtherPartnerSettings) {
   Partner p = AddPartner();
-  ASSERT_THAT(store_->SetPartnerUserSecretSetRole(p.id, UserSecretSetRole::kDeny, kNow + 60),
-              IsOk());
-  Result<Partner> denied = store_->GetPartner(p.id);
-  ASSERT_THAT(denied, IsOk());
-  EXPECT_EQ(denied->user_secret_setrole, UserSecretSetRole::kDeny);
-  EXPECT_EQ(denied->updated_at, kNow + 60);
-  EXPECT_EQ(denied->created_at, kNow);
-  EXPECT_EQ(denied->status, PartnerStatus::kActive);
-  EXPECT_EQ(denied->admin_secrets, p.admin_secrets);
-  EXPECT_EQ(denied->secret, p.secret);
-  Result<std::vector<Partner>> listed = store_->ListPartners();
-  ASSERT_THAT(listed, IsOk());
-  EXPECT_EQ(listed->front().user_secret_setrole, UserSecretSetRole::kDeny);
+  PartnerSettings deny;
+  deny.user_secret_setrole = UserSecretSetRole::kDeny;
+  ASSERT_THAT(store_->SetPartnerSettings(p.id, deny, kNow + 60), IsOk());
+  KSGATE_ASSERT_OK_AND_ASSIGN(const Partner denied, store_->GetPartner(p.id));
+  EXPECT_EQ(denied.settings, deny);
+  EXPECT_EQ(denied.updated_at, kNow + 60);
+  EXPECT_EQ(denied.status, PartnerStatus::kActive);
+  EXPECT_EQ(denied.secret, p.secret);
+  KSGATE_ASSERT_OK_AND_ASSIGN(const std::vector<Partner> listed, store_->ListPartners());
+  EXPECT_EQ(listed.front().settings.user_secret_setrole, UserSecretSetRole::kDeny);
 
-  ASSERT_THAT(store_->SetPartnerUserSecretSetRole(p.id, UserSecretSetRole::kAllow, kNow + 120),
-              IsOk());
-  EXPECT_THAT(store_->GetPartner(p.id),
-              IsOkAndHolds(Field(&Partner::user_secret_setrole, UserSecretSetRole::kAllow)));
-}
-
-TEST_P(StoreContractTest, SetPartnerUserSecretSetRoleReturnsNotFoundForAnUnknownId) {
-  EXPECT_THAT(store_->SetPartnerUserSecretSetRole(7, UserSecretSetRole::kDeny, kNow),
-              StatusIs(StatusCode::kNotFound));
+  PartnerSettings both = deny;
+  both.app_token_show_once = true;
+  ASSERT_THAT(store_->SetPartnerSettings(p.id, both, kNow + 120), IsOk());
+  EXPECT_THAT(store_->GetPartner(p.id), IsOkAndHolds(Field(&Partner::settings, both)));
+  ASSERT_THAT(store_->SetPartnerSettings(p.id, PartnerSettings{}, kNow + 180), IsOk());
+  EXPECT_THAT(store_->GetPartner(p.id), IsOkAndHolds(Field(&Partner::settings, PartnerSettings{})));
 }
 
 TEST_P(StoreContractTest, SetPartnerAdminSecretsReplacesTheListInOrder) {
@@ -538,6 +532,13 @@ TEST_P(StoreContractTest, UpdateComparesEveryFieldOfTheExpectedToken) {
       {"session_privileges", [](AppToken& t) { t.session_privileges.reset(); }},
       {"hash_type", [](AppToken& t) { t.hash_type = "SHA1"; }},
       {"description", [](AppToken& t) { t.description = ""; }},
+      {"previous_token", [](AppToken& t) { t.previous_token.reset(); }},
+      {"previous_token_until", [](AppToken& t) { ++*t.previous_token_until; }},
+      {"sessions_revoked_before", [](AppToken& t) { t.sessions_revoked_before.reset(); }},
+      {"max_sessions", [](AppToken& t) { t.max_sessions = 1; }},
+      {"allowed_cidrs", [](AppToken& t) { t.allowed_cidrs = "10.0.0.0/9"; }},
+      {"exchanges_per_minute", [](AppToken& t) { t.exchanges_per_minute.reset(); }},
+      {"max_session_expiry", [](AppToken& t) { t.max_session_expiry = 0; }},
   };
   for (const auto& [field, change] : changes) {
     AppToken expected = full;

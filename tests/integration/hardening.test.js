@@ -95,7 +95,7 @@ function logOf(server) {
 }
 
 function partnerCli(server, ...args) {
-  return h.ksgateCli(['partner', ...args, '--db', `sqlite:${server.dbPath}`]);
+  return h.ksgateCli(['partner', ...args, '--db', server.db]);
 }
 
 // ---- 1. amplification and echoes ----------------------------------------------------------------
@@ -266,7 +266,7 @@ describe('brute-force limits with the defaults', () => {
 
   test('300 wrong session.start secrets from 127.0.0.3: blocked after 100, logged once; ' +
     'the right secret from 127.0.0.4 still works', { skip }, async () => {
-    const partner = h.createPartner(server.dbPath, 'secret target');
+    const partner = h.createPartner(server.db, 'secret target');
     const results = [];
     for (let i = 0; i < 300; i++) {
       results.push(await callFrom(server, '127.0.0.3', 'session', 'start',
@@ -309,8 +309,8 @@ describe('per-token and per-partner limits', () => {
 
   test('a partner whose secrets failed from many addresses is limited; others are not',
     { skip }, async () => {
-      const target = h.createPartner(server.dbPath, 'guessed');
-      const other = h.createPartner(server.dbPath, 'untouched');
+      const target = h.createPartner(server.db, 'guessed');
+      const other = h.createPartner(server.db, 'untouched');
       const results = [];
       for (let i = 0; i < 30; i++) {
         results.push(await callFrom(server, `127.0.3.${i + 1}`, 'session', 'start',
@@ -326,7 +326,7 @@ describe('per-token and per-partner limits', () => {
     });
 
   test('no address limit was configured: one address may keep failing', { skip }, async () => {
-    const partner = h.createPartner(server.dbPath, 'wide');
+    const partner = h.createPartner(server.db, 'wide');
     let refused = 0;
     for (let i = 0; i < 19; i++) {
       const r = await callFrom(server, '127.0.5.1', 'session', 'start',
@@ -356,7 +356,10 @@ describe('user-secret setrole', () => {
 
     let r = partnerCli(server, 'update', String(partner.id), '--user-secret-setrole', 'deny', '--json');
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { id: partner.id, userSecretSetrole: 'deny' });
+    const settings = JSON.parse(r.stdout);
+    assert.equal(settings.id, partner.id);
+    assert.equal(settings.userSecretSetrole, 'deny');
+    assert.equal(settings.appTokenShowOnce, false, 'the other settings stay as they were');
     r = partnerCli(server, 'list', '--json');
     assert.equal(JSON.parse(r.stdout).find((p) => p.id === partner.id).userSecretSetrole, 'deny');
 
@@ -373,17 +376,19 @@ describe('user-secret setrole', () => {
 
     r = partnerCli(server, 'update', String(partner.id), '--user-secret-setrole', 'allow');
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`^partner ${partner.id}: user-secret-setrole allow`));
+    assert.match(r.stdout, new RegExp(`^partner ${partner.id}: .*user-secret-setrole allow$`, 'm'));
     await eventually(async () => assert.equal(typeof await server.call('session', 'start', params),
       'string'));
   });
 
-  test('partner update refuses a bad value, no setting, or an unknown partner', { skip }, () => {
-    let r = partnerCli(server, 'update', '1', '--user-secret-setrole', 'maybe');
+  test('partner update refuses a bad value or an unknown partner; without a flag it shows the ' +
+    'setting', { skip }, () => {
+    const partner = h.createPartner(server.db, 'shown');
+    let r = partnerCli(server, 'update', String(partner.id), '--user-secret-setrole', 'maybe');
     assert.equal(r.status, 2, r.stderr);
-    r = partnerCli(server, 'update', '1');
-    assert.equal(r.status, 2);
-    assert.match(r.stderr, /name a setting/);
+    r = partnerCli(server, 'update', String(partner.id));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /user-secret-setrole allow$/m);
     r = partnerCli(server, 'update', '987654', '--user-secret-setrole', 'deny');
     assert.equal(r.status, 1);
     assert.match(r.stderr, /no partner 987654/);

@@ -114,21 +114,13 @@ std::vector<std::string> AllVersions() {
 
 TEST_F(SqliteStoreTest, UpgradeFromThePreviousSchemaVersionKeepsTheData) {
   KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store, OpenFile());
-  std::span<const sqlite::Migration> migrations = sqlite::Migrations();
+  RawDb raw(DbPath());
   testing::ExpectUpgradeKeepsData(
       *store, [&](int version) { return store->MigrateToForTesting(version); },
-      migrations[migrations.size() - 2].version, migrations.back().version,
-      [&](const testing::OldPartner& p) -> int64_t {
-        RawDb db(DbPath());
-        const std::string now = std::to_string(p.now);
-        const int rc = db.Exec(
-            "INSERT INTO partners (id, name, admin_secrets, secret, status, ks_version,"
-            " ks_max_expiry, created_at, updated_at) VALUES (1, '" +
-            p.name + "', '" + p.admin_secrets + "', '" + p.secret + "', 1, 2, 86400, " + now +
-            ", " + now + ")");
-        return rc == SQLITE_OK ? 1 : 0;
-      });
-  RawDb raw(DbPath());
+      [&](const std::string& sql) {
+        return raw.Exec(sql) == SQLITE_OK ? Status::Ok() : InternalError("raw SQL failed: " + sql);
+      },
+      sqlite::Migrations().back().version);
   EXPECT_THAT(raw.Column("SELECT version FROM schema_version ORDER BY version"),
               ElementsAreArray(AllVersions()));
 }
