@@ -184,11 +184,11 @@ Result<std::unique_ptr<TlsContext>> MakeTlsContext(const std::string& cert_file,
   if (ec) {
     return InvalidArgumentError("http: TLS certificate file " + cert_file + ": " + ec.message());
   }
+  // OpenSSL checks here that the key is the certificate's ("key values mismatch").
   context->use_private_key_file(key_file, TlsContext::pem, ec);
-  if (ec) return InvalidArgumentError("http: TLS key file " + key_file + ": " + ec.message());
-  if (SSL_CTX_check_private_key(native) != 1) {
-    return InvalidArgumentError("http: TLS key file " + key_file +
-                                " does not match the certificate in " + cert_file);
+  if (ec) {
+    return InvalidArgumentError("http: TLS key file " + key_file + " (for the certificate in " +
+                                cert_file + "): " + ec.message());
   }
   return context;
 }
