@@ -60,9 +60,9 @@ struct HttpLimits {
   // request, not per connection), an IPv6 peer counted by its /64 (ConnectionQuota::KeyOf).
   // Default 256; 0 means no per-address limit. A connection over it is accepted and closed at
   // once with a reset, before anything is read, so that one address cannot take every slot of
-  // max_connections. Trusted proxies (ServerOptions::trusted_proxies) are not limited per
-  // address: one carries many clients, and limiting them per client is the proxy's job; only
-  // max_connections bounds them.
+  // max_connections: for the same reason a limit over half of max_connections counts as half.
+  // Trusted proxies (ServerOptions::trusted_proxies) are not limited per address: one carries many
+  // clients, and limiting them per client is the proxy's job; only max_connections bounds them.
   size_t max_connections_per_address = 256;
 
   // After refusing a request (limit exceeded, malformed), the server sends its answer, shuts

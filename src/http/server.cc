@@ -291,20 +291,29 @@ struct Handoff {
   Admission admission;
 };
 
-// A warning about connections refused, logged at most once per kWarnInterval with the number
-// refused since the last line. Accept loop only.
-struct RefusalWarning {
-  template <typename... Args>
-  void Note(spdlog::format_string_t<size_t, Args...> format, Args&&... args) {
-    ++refused;
+// Counts events of one kind (connections refused, failed accepts) for a warning logged at most
+// once per kWarnInterval. Accepting thread only.
+struct RateLimitedWarning {
+  // Counts one event. Returns the number to report (this one included) when a line is due,
+  // else 0.
+  size_t Count() {
+    ++count;
     const auto now = std::chrono::steady_clock::now();
-    if (now - last < kWarnInterval) return;
+    if (now - last < kWarnInterval) return 0;
     last = now;
-    spdlog::warn(format, std::exchange(refused, 0), std::forward<Args>(args)...);
+    return std::exchange(count, 0);
   }
   std::chrono::steady_clock::time_point last{};
-  size_t refused = 0;
+  size_t count = 0;
 };
+
+// The per-address limit in force: never more than half of max_connections, so that one address
+// cannot take every slot whatever the two are set to; 0 (no limit) stays 0.
+size_t PerAddressLimit(const HttpLimits& limits) {
+  if (limits.max_connections_per_address == 0) return 0;
+  return std::min(limits.max_connections_per_address,
+                  std::max<size_t>(1, limits.max_connections / 2));
+}
 
 // One I/O thread: its event loop and the connections that live on it.
 struct Worker {
@@ -351,7 +360,7 @@ class Server::Impl {
   Impl(ServerOptions options, const api::RequestHandler& handler)
       : options_(std::move(options)),
         handler_(handler),
-        quota_(options_.limits.max_connections_per_address),
+        quota_(PerAddressLimit(options_.limits)),
         store_pool_(static_cast<size_t>(std::max(1, options_.store_threads))) {
     int threads = options_.threads;
     if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
@@ -461,11 +470,12 @@ class Server::Impl {
   std::optional<Acceptor> acceptor_;
   std::optional<SignalSet> signals_;
   std::optional<Timer> trim_timer_;
-  tcp protocol_ = tcp::v4();           // the acceptor's, set by Listen()
-  size_t next_worker_ = 0;             // accepting thread only
-  size_t connections_peak_ = 0;        // accepting thread only: most open since the last trim
-  RefusalWarning over_cap_warning_;    // accepting thread only
-  RefusalWarning over_quota_warning_;  // accepting thread only
+  tcp protocol_ = tcp::v4();               // the acceptor's, set by Listen()
+  size_t next_worker_ = 0;                 // accepting thread only
+  size_t connections_peak_ = 0;            // accepting thread only: most open since the last trim
+  RateLimitedWarning over_cap_warning_;    // accepting thread only
+  RateLimitedWarning over_quota_warning_;  // accepting thread only
+  RateLimitedWarning accept_warning_;      // accepting thread only
   std::atomic<bool> stopping_{false};
   std::atomic<uint16_t> port_{0};
 };
@@ -602,7 +612,10 @@ Task<> Server::Impl::Accept() {
       if (error == EAGAIN || error == EWOULDBLOCK) break;
       if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) {
         // Out of descriptors or memory: back off instead of spinning on the pending connection.
-        spdlog::warn("http: accept failed: {}", std::strerror(error));
+        if (const size_t n = accept_warning_.Count()) {
+          spdlog::warn("http: accept failed ({} time(s) since the last warning): {}", n,
+                       std::strerror(error));
+        }
         Timer pause(acceptor.get_executor());
         pause.expires_after(std::chrono::milliseconds(100));
         co_await pause.async_wait(Into(ec));
@@ -622,18 +635,22 @@ void Server::Impl::Admit(int fd, const sockaddr_storage& peer) {
   const HttpLimits& limits = options_.limits;
   if (live_connections_.load(std::memory_order_relaxed) >= limits.max_connections) {
     CloseWithReset(fd);
-    over_cap_warning_.Note("http: max_connections ({}) reached; closed {} new connection(s)",
-                           limits.max_connections);
+    if (const size_t n = over_cap_warning_.Count()) {
+      spdlog::warn("http: max_connections ({}) reached; closed {} new connection(s)",
+                   limits.max_connections, n);
+    }
     return;
   }
   const bool trusted = IsTrustedProxy(trusted_, *address);
   const IpAddress key = ConnectionQuota::KeyOf(*address);
   if (!trusted && !quota_.TryAdd(key)) {
     CloseWithReset(fd);
-    over_quota_warning_.Note(
-        "http: closed {} new connection(s) over max_connections_per_address ({}), the last "
-        "from {}",
-        limits.max_connections_per_address, address->ToString());
+    if (const size_t n = over_quota_warning_.Count()) {
+      spdlog::warn(
+          "http: closed {} new connection(s) over max_connections_per_address ({}), the "
+          "last from {}",
+          n, PerAddressLimit(limits), address->ToString());
+    }
     return;
   }
   Admission admission(live_connections_, trusted ? nullptr : &quota_, key);

@@ -736,6 +736,24 @@ TEST_F(ServerTest, ConnectionsOverThePerAddressLimitAreClosedAtOnce) {
   EXPECT_EQ(handler_.handled(), 4);
 }
 
+TEST_F(ServerTest, PerAddressLimitIsAtMostHalfTheCap) {
+  ServerOptions options = Options();
+  options.limits.max_connections = 4;  // max_connections_per_address stays 256
+  Start(options);
+  Client first(port(), "127.0.0.1");
+  Client second(port(), "127.0.0.1");
+  for (Client* c : {&first, &second}) {
+    ASSERT_TRUE(c->Send(Get("/held")));
+    ASSERT_TRUE(c->Read());
+  }
+  Client third(port(), "127.0.0.1");
+  third.Send(Get("/third"));
+  EXPECT_TRUE(third.WaitClosed());
+  Client other(port(), "127.0.0.2");
+  ASSERT_TRUE(other.Send(Get("/other")));
+  EXPECT_TRUE(other.Read());
+}
+
 TEST_F(ServerTest, TrustedProxyIsNotLimitedPerAddress) {
   ServerOptions options = Options();
   options.limits.max_connections_per_address = 1;
