@@ -4,6 +4,7 @@
 #   make test         install all deps, build, run unit + integration tests (scripts/run-tests.sh)
 #   make build        configure (once) and build the release preset -> build/release/ksgate
 #   make build-asan   the same with AddressSanitizer + UBSan -> build/asan (make test runs it too)
+#   make fuzz         libFuzzer targets (preset fuzz, clang) for FUZZ_SECONDS (60) each (scripts/fuzz.sh)
 #   make bench        Google Benchmark micro-benchmarks (build/release/bench/ks_bench)
 #   make bench-http   wrk against ksgate and an nginx fixed-body baseline (scripts/bench-http.sh)
 #   make clean        remove build/release and build/bench-http (keeps var/ and the other presets)
@@ -20,7 +21,7 @@ BUILD_DIR := build/$(PRESET)
 NINJA     := $(BUILD_DIR)/build.ninja
 NODE_DEPS := tests/node_modules/.package-lock.json
 
-.PHONY: build build-asan run test bench bench-http clean distclean deps deps-test node-deps help
+.PHONY: build build-asan run test fuzz bench bench-http clean distclean deps deps-test node-deps help
 
 help:
 	@sed -n 's/^#   make/  make/p' $(firstword $(MAKEFILE_LIST))
@@ -63,6 +64,11 @@ node-deps: $(NODE_DEPS)
 
 test: deps-test node-deps build build-asan
 	@scripts/run-tests.sh
+
+# Each fuzz target for FUZZ_SECONDS (default 60) from its seed corpus; a crash fails and leaves the
+# reproducer in build/fuzz/artifacts/<target>/. FUZZ_TARGETS="ks_fuzzer ..." picks targets.
+fuzz: deps-test
+	@scripts/fuzz.sh $(FUZZ_TARGETS)
 
 bench: deps $(NINJA)
 	@cmake --build --preset $(PRESET) --target ks_bench

@@ -70,3 +70,24 @@ function(ksgate_embed_migrations out_var)
     VERBATIM)
   set(${out_var} ${output} PARENT_SCOPE)
 endfunction()
+
+# ksgate_fuzzer(NAME n SRCS a_fuzzer.cc [DEPS x y])
+#   A libFuzzer target `n` (only with KSGATE_BUILD_FUZZ): linked with the libFuzzer runtime (which
+#   brings main()), ASan and UBSan, and added to the target ksgate_fuzzers, which builds them all.
+#   Its seed corpus is fuzz/corpus/<n>/, its dictionary fuzz/<n>.dict when present
+#   (scripts/fuzz.sh runs it).
+function(ksgate_fuzzer)
+  if(NOT KSGATE_BUILD_FUZZ)
+    return()
+  endif()
+  cmake_parse_arguments(KF "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${KF_NAME} ${KF_SRCS})
+  # Sources include their helpers as "fuzz/fuzz_input.h".
+  target_include_directories(${KF_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${KF_NAME} PRIVATE ${KF_DEPS})
+  target_link_options(${KF_NAME} PRIVATE -fsanitize=fuzzer)
+  if(NOT TARGET ksgate_fuzzers)
+    add_custom_target(ksgate_fuzzers)
+  endif()
+  add_dependencies(ksgate_fuzzers ${KF_NAME})
+endfunction()

@@ -23,7 +23,9 @@ build_pkgs=(
 # postgresql: server binaries (/usr/lib/postgresql/*/bin) for the throwaway test clusters of
 # scripts/pg-cluster.sh, and the postgres user it runs them as under root (runuser: util-linux).
 # The cluster the package may start on port 5432 is neither used nor in the way.
-test_pkgs=(postgresql nginx wrk util-linux sqlite3 curl clang-format)
+# clang + libclang-rt-14-dev: the libFuzzer, ASan and UBSan runtimes of Debian 12's clang (14) for
+# the fuzz targets (scripts/fuzz.sh); llvm: llvm-symbolizer, for readable sanitizer reports.
+test_pkgs=(postgresql nginx wrk util-linux sqlite3 curl clang-format clang libclang-rt-14-dev llvm)
 
 case "$mode" in
   build) wanted=("${build_pkgs[@]}") ;;

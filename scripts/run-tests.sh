@@ -63,6 +63,15 @@ ctest_counts() {
   echo "$((total - failed - not_run)) $failed"
 }
 
+# fuzz.sh: "fuzz: N targets run, M failed" (each target one test).
+fuzz_counts() {
+  local line total bad
+  line="$(grep -E '^fuzz: [0-9]+ targets run, [0-9]+ failed$' "$1" | tail -n 1)" || return 0
+  total="$(sed -E 's/^fuzz: ([0-9]+) targets.*/\1/' <<<"$line")"
+  bad="$(sed -E 's/.*run, ([0-9]+) failed$/\1/' <<<"$line")"
+  echo "$((total - bad)) $bad"
+}
+
 # check-format.sh: "format: N files checked, M differ".
 format_counts() {
   local line total bad
@@ -146,8 +155,17 @@ step "format" format_counts - scripts/check-format.sh
 step "unit (ctest)" ctest_counts - ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 -LE postgres
 step "postgres (ctest)" ctest_counts - scripts/pg-cluster.sh run \
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 -L postgres
+# The node suites run with a throwaway PostgreSQL cluster too (tests/lib/pg.js): the multi-node,
+# outage and lock suites need one. The official client's conformance suite runs once more
+# against a server on PostgreSQL.
 if ((${#node_dirs[@]})); then
-  step "integration (node)" tap_counts "$OUT/node.tap" node "${node_flags[@]}" "${node_dirs[@]}"
+  step "integration (node)" tap_counts "$OUT/node.tap" scripts/pg-cluster.sh run \
+    node "${node_flags[@]}" "${node_dirs[@]}"
+  if [[ -d tests/conformance ]]; then
+    pg_conf_flags=("${node_flags[@]/node.tap/node-pg.tap}")
+    step "conformance on postgres" tap_counts "$OUT/node-pg.tap" scripts/pg-cluster.sh run \
+      env KSGATE_TEST_DB=postgres node "${pg_conf_flags[@]}" tests/conformance/
+  fi
 fi
 # The same suites once more under AddressSanitizer + UndefinedBehaviorSanitizer (preset asan),
 # when that build exists (`make test` builds it): memory errors abort, leaks fail the exit code.
@@ -158,9 +176,14 @@ if [[ -x "$ASAN_DIR/ksgate" ]]; then
     ctest --test-dir "$ASAN_DIR" --output-on-failure -j2 -L postgres
   if ((${#node_dirs[@]})); then
     asan_node_flags=("${node_flags[@]/node.tap/node-asan.tap}")
-    step "integration asan" tap_counts "$OUT/node-asan.tap" env KSGATE_BIN="$ROOT/$ASAN_DIR/ksgate" \
-      node "${asan_node_flags[@]}" "${node_dirs[@]}"
+    step "integration asan" tap_counts "$OUT/node-asan.tap" scripts/pg-cluster.sh run \
+      env KSGATE_BIN="$ROOT/$ASAN_DIR/ksgate" node "${asan_node_flags[@]}" "${node_dirs[@]}"
   fi
+fi
+# Every libFuzzer target for a few seconds from its seed corpus, which holds each crash found so
+# far (scripts/fuzz.sh --brief builds the preset fuzz first); only where clang++ is installed.
+if command -v clang++ >/dev/null 2>&1; then
+  step "fuzz (brief)" fuzz_counts - scripts/fuzz.sh --brief
 fi
 # ----------------------------------------------------------------------------------------------
 

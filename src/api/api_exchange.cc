@@ -28,11 +28,31 @@ bool IsHopByHop(std::string_view name) {
   return false;
 }
 
-// The client's X-Forwarded-For with the client's own address appended.
+// True if a Connection field of `request` names `name` as an option: that field, too, describes
+// only the client's connection (RFC 9110 §7.6.1).
+bool NamedByConnection(const Request& request, std::string_view name) {
+  for (const auto& [field, value] : request.headers) {
+    if (!EqualsIgnoreCase(field, "connection")) continue;
+    std::string_view options = value;
+    while (!options.empty()) {
+      const size_t comma = options.find(',');
+      if (EqualsIgnoreCase(TrimChars(options.substr(0, comma), kSpaceOrTab), name)) return true;
+      if (comma == std::string_view::npos) break;
+      options.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
+// X-Forwarded-For as a reverse proxy passes it on: what the request carried (every line, in
+// order, as one list), with the address it came from (the TCP peer) appended.
 std::string ForwardedFor(const Request& request) {
-  const std::string_view earlier = request.Header("X-Forwarded-For");
-  if (earlier.empty()) return request.client_ip;
-  return std::string(earlier) + ", " + request.client_ip;
+  std::string list;
+  for (const auto& [name, value] : request.headers) {
+    if (!EqualsIgnoreCase(name, "x-forwarded-for") || value.empty()) continue;
+    list.append(value).append(", ");
+  }
+  return list + (request.peer_ip.empty() ? request.client_ip : request.peer_ip);
 }
 
 }  // namespace
@@ -91,7 +111,7 @@ Step ApiExchange::Advance(Mode mode) {
       }
     }
     Result<AdmittedCall, ApiError> admitted = context_.pipeline.Admit(*call, request_, sessions_);
-    if (!may_block && store::TakeWouldBlock()) return Step::NeedsStore();
+    if (!may_block && store::TakeWouldBlock()) return NeedsStoreStep();
     if (!admitted.ok()) {
       results_.push_back(std::move(admitted).error());
       ++next_;
@@ -99,7 +119,7 @@ Step ApiExchange::Advance(Mode mode) {
     }
     if (admitted->target.action == nullptr) return ToUpstream(*admitted, *call);
     CallResult result = context_.pipeline.Run(*admitted, request_);
-    if (!may_block && store::TakeWouldBlock()) return Step::NeedsStore();
+    if (!may_block && store::TakeWouldBlock()) return NeedsStoreStep();
     results_.push_back(std::move(result));
     ++next_;
   }
@@ -118,7 +138,8 @@ Step ApiExchange::ToUpstream(const AdmittedCall& call, const Param& params) {
     out.method = request_.method;
     out.target = upstream.base_path + request_.target;
     for (const auto& [name, value] : request_.headers) {
-      if (!IsHopByHop(name) && !IsGateHeader(name)) out.headers.emplace_back(name, value);
+      if (IsHopByHop(name) || IsGateHeader(name) || NamedByConnection(request_, name)) continue;
+      out.headers.emplace_back(name, value);
     }
     out.body = std::move(request_.body);
   } else {

@@ -86,7 +86,7 @@ Step AuthorizeExchange::Advance(Mode mode) {
   if (mode == Mode::kInline) inline_scope.emplace();
   store::TakeWouldBlock();
   Response decided = Decide();
-  if (mode == Mode::kInline && store::TakeWouldBlock()) return Step::NeedsStore();
+  if (mode == Mode::kInline && store::TakeWouldBlock()) return NeedsStoreStep();
   return Step::Respond(std::move(decided));
 }
 

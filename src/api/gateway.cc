@@ -61,6 +61,14 @@ Result<Upstream> ParseUpstream(std::string_view spec) {
   std::string_view authority = url.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? "" : url.substr(slash);
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  // The base path goes into every request line sent upstream: visible ASCII only.
+  for (char c : path) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b <= 0x20 || b >= 0x7f) {
+      return Bad("--upstream", spec,
+                 "the path may hold only visible ASCII (percent-encode the rest)");
+    }
+  }
   upstream.base_path = std::string(path);
 
   std::string_view host = authority;
@@ -162,6 +170,11 @@ Status ValidateGateway(const GatewayOptions& options) {
   std::set<std::string> seen;
   for (const Upstream& u : options.upstreams) {
     for (const std::string& s : u.services) {
+      // service/multirequest is the API layer's own (ApiExchange): an upstream for it would
+      // never be called.
+      if (s == "multirequest") {
+        return InvalidArgumentError("--upstream: ksgate serves \"" + s + "\" itself");
+      }
       if (!seen.insert(s).second) {
         return InvalidArgumentError("--upstream: service \"" + s + "\" is named twice");
       }

@@ -27,7 +27,7 @@ struct Upstream {
 
 // `--upstream` text. kInvalidArgument with a one-line reason: no '=', an empty or malformed
 // service name (service ids are [A-Za-z0-9_]), a URL that is not http://HOST[:PORT][/PATH]
-// (https is not supported; no user info, query or fragment).
+// (https is not supported; no user info, query or fragment; PATH of visible ASCII only).
 Result<Upstream> ParseUpstream(std::string_view spec);
 
 // One `--route 'METHOD /path/prefix*=service.action'` rule for the authorize endpoint: a
@@ -59,7 +59,8 @@ struct GatewayOptions {
   const Route* RouteFor(std::string_view method, std::string_view path) const;
 };
 
-// Checks that no service is named by two upstreams. kInvalidArgument naming it.
+// Checks that no service is named by two upstreams, and that none is "multirequest" (served by
+// the API layer itself). kInvalidArgument naming it.
 Status ValidateGateway(const GatewayOptions& options);
 
 }  // namespace ksgate::api

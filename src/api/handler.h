@@ -58,12 +58,16 @@ struct UpstreamAnswer {
 
 struct Step {
   enum class Kind { kRespond, kNeedsStore, kFetch, kForward };
+  // kNeedsStore: whether the work will write (writers may wait for locks and fsyncs; the HTTP
+  // layer runs them on threads of their own so that they never hold readers up).
+  enum class Lane { kRead, kWrite };
   Kind kind = Kind::kRespond;
   Response response;         // kRespond
   UpstreamRequest upstream;  // kFetch, kForward
+  Lane lane = Lane::kRead;   // kNeedsStore
 
-  static Step Respond(Response r) { return Step{Kind::kRespond, std::move(r), {}}; }
-  static Step NeedsStore() { return Step{Kind::kNeedsStore, {}, {}}; }
+  static Step Respond(Response r) { return Step{Kind::kRespond, std::move(r), {}, Lane::kRead}; }
+  static Step NeedsStore(Lane lane) { return Step{Kind::kNeedsStore, {}, {}, lane}; }
 };
 
 // One request in progress. Not thread-safe: the HTTP layer calls it from one thread at a time

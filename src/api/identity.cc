@@ -23,9 +23,12 @@ std::string EncodeHeaderValue(std::string_view value) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(value.size());
-  for (const char c : value) {
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
     const auto b = static_cast<unsigned char>(c);
-    if ((b > 0x20 && b < 0x7f && b != '%') || b == ' ') {
+    // A space at either end would be trimmed from the field value by the receiving parser.
+    const bool inner_space = b == ' ' && i != 0 && i + 1 != value.size();
+    if ((b > 0x20 && b < 0x7f && b != '%') || inner_space) {
       out.push_back(c);
     } else {
       out.push_back('%');

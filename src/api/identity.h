@@ -24,8 +24,10 @@ std::string NewRequestId();
 // a client's are dropped before anything is forwarded.
 bool IsGateHeader(std::string_view name);
 
-// A header value that carries any bytes: every byte outside 0x21-0x7E other than space, and
-// '%' itself, is written as %XX (uppercase hex); decode with ordinary percent-decoding.
+// A header value that carries any bytes: every byte outside 0x21-0x7E, and '%' itself, is
+// written as %XX (uppercase hex), except a space that is neither the first nor the last byte
+// (HTTP parsers trim spaces at either end of a field value); decode with ordinary
+// percent-decoding.
 std::string EncodeHeaderValue(std::string_view value);
 
 // The X-Ksgate-* fields for a call made with `caller`'s KS, in this order: Partner-Id, User-Id

@@ -23,6 +23,11 @@ const ObjectDef kAppToken{
         {.name = "sessionPrivileges", .type = Type::kString, .max_length = kMaxPrivilegesLength},
         {.name = "hashType", .type = Type::kStringEnum, .enum_def = &kAppTokenHashType},
         {.name = "description", .type = Type::kString, .max_length = kMaxDescriptionLength},
+        // ksgate's exchange policy (docs/apptokens.md), after Kaltura's properties.
+        {.name = "maxSessions", .type = Type::kInt},
+        {.name = "allowedCidrs", .type = Type::kString, .max_length = kMaxCidrsLength},
+        {.name = "exchangesPerMinute", .type = Type::kInt},
+        {.name = "maxSessionExpiry", .type = Type::kInt},
     },
     false};
 

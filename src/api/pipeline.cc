@@ -16,6 +16,11 @@ std::string_view PathOf(std::string_view target) { return target.substr(0, targe
 
 }  // namespace
 
+Step NeedsStoreStep() {
+  return Step::NeedsStore(store::RefusedAccess() == store::Access::kWrite ? Step::Lane::kWrite
+                                                                          : Step::Lane::kRead);
+}
+
 RequestSessions::Session& RequestSessions::Find(std::string_view ks,
                                                 const services::Authenticator& authenticator) {
   for (Session& s : sessions_) {

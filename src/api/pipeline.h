@@ -21,6 +21,7 @@
 
 #include "api/action.h"
 #include "api/gateway.h"
+#include "api/handler.h"
 #include "api/output.h"
 #include "api/params.h"
 #include "api/request.h"
@@ -70,6 +71,10 @@ struct AdmittedCall {
   Args args;  // local actions only
   int64_t now = 0;
 };
+
+// The step an exchange takes when its inline attempt was refused the store
+// (store/blocking.h): on the write lane if a refused call would have written, else the read lane.
+Step NeedsStoreStep();
 
 class CallPipeline {
  public:

@@ -17,6 +17,7 @@ struct Request {
   std::string content_type;  // the Content-Type header value, or empty
   std::string body;
   std::string client_ip;  // the peer address (or X-Forwarded-For from a trusted proxy)
+  std::string peer_ip;    // the TCP peer's address (empty when not from a socket)
   // Every header field as received, in order, names as sent. Views into the HTTP layer's copy
   // of the message: valid while the request is being served.
   std::vector<std::pair<std::string_view, std::string_view>> headers;

@@ -14,19 +14,20 @@
 namespace ksgate::app {
 
 App::Stores App::Layer(std::unique_ptr<store::Store> backend, const Clock& clock,
-                       std::chrono::milliseconds cache_ttl) {
+                       const AppOptions& options) {
   // Always a CachingStore, even uncached (TTL 0): it is also the guard that keeps I/O threads
   // from waiting for the database (store/blocking.h).
   Stores stores;
   stores.backend = backend.get();
   stores.top = std::make_unique<store::CachingStore>(std::move(backend), clock,
-                                                     store::CacheOptions{.ttl = cache_ttl});
+                                                     store::CacheOptions{.ttl = options.cache_ttl});
   return stores;
 }
 
 App::App(std::unique_ptr<store::Store> backend, const Clock& clock, AppOptions options)
     : clock_(clock),
-      stores_(Layer(std::move(backend), clock, options.cache_ttl)),
+      freshness_bound_(options.freshness_bound),
+      stores_(Layer(std::move(backend), clock, options)),
       own_catalogue_(std::move(options.catalogue)),
       catalogue_(own_catalogue_ ? *own_catalogue_ : services::PermissionCatalogue::BuiltIn()),
       authenticator_(store(), clock),
@@ -34,8 +35,9 @@ App::App(std::unique_ptr<store::Store> backend, const Clock& clock, AppOptions o
       issuer_(clock),
       partners_(store(), clock),
       usage_(store()),
+      limiter_(clock),
       sessions_(store(), issuer_, authenticator_, authorizer_, clock),
-      app_tokens_(store(), issuer_, clock, &usage_),
+      app_tokens_(store(), issuer_, clock, authorizer_, limiter_, &usage_),
       user_roles_(store(), catalogue_, clock),
       actions_(BuildActions()),
       gateway_(std::move(options.gateway)),
@@ -57,6 +59,7 @@ App::App(std::unique_ptr<store::Store> backend, const Clock& clock, AppOptions o
 }
 
 App::~App() {
+  if (feed_) feed_->Stop();
   if (usage_flusher_.joinable()) {
     usage_flusher_.request_stop();
     usage_flusher_.join();
@@ -89,6 +92,19 @@ Result<std::unique_ptr<App>> App::Open(std::string_view url, const Clock& clock,
                                               version.error().message());
   }
   KSGATE_RETURN_IF_ERROR(api::ValidateGateway(options.gateway));
+  Result<std::unique_ptr<store::ChangeFeed>> feed =
+      options.follow_changes ? store::OpenChangeFeed(url)
+                             : Result<std::unique_ptr<store::ChangeFeed>>(nullptr);
+  if (!feed.ok()) {
+    return Status(feed.error().code(), "cannot listen for changes on " +
+                                           store::RedactStoreUrl(url) + ": " +
+                                           feed.error().message());
+  }
+  if (options.cache_ttl.count() < 0) {
+    // With a feed, entries are kept until another node's write drops them (or the bound
+    // passes); without one, other processes' writes are seen within the TTL.
+    options.cache_ttl = *feed != nullptr ? kFedCacheTtl : kDefaultCacheTtl;
+  }
   auto app = std::make_unique<App>(std::move(backend), clock, std::move(options));
   for (const api::Upstream& upstream : app->gateway().upstreams) {
     for (const std::string& service : upstream.services) {
@@ -97,7 +113,36 @@ Result<std::unique_ptr<App>> App::Open(std::string_view url, const Clock& clock,
       }
     }
   }
+  if (*feed != nullptr) KSGATE_RETURN_IF_ERROR(app->AttachChangeFeed(std::move(feed).value()));
   return app;
+}
+
+Status App::AttachChangeFeed(std::unique_ptr<store::ChangeFeed> feed) {
+  if (feed_) return InvalidArgumentError("a change feed is already attached");
+  store::CachingStore& cache = *stores_.top;
+  cache.SetFreshnessBound(freshness_bound_);
+  feed_ = std::move(feed);
+  store::ChangeFeed::Callbacks callbacks;
+  callbacks.on_change = [&cache](const store::Change& change) { cache.Apply(change); };
+  callbacks.on_resync = [&cache] { cache.InvalidateAll(); };
+  callbacks.on_confirmed = [&cache, this](std::chrono::steady_clock::time_point as_of) {
+    // The feed measures on the steady clock; the cache on this App's clock.
+    const auto ago = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - as_of);
+    cache.ConfirmFresh(clock_.NowMicros() - ago.count());
+  };
+  callbacks.on_state = [](bool connected) {
+    if (!connected) spdlog::warn("change feed down: cached reads stop once the bound passes");
+  };
+  return feed_->Start(std::move(callbacks));
+}
+
+std::string App::NotReadyReason() const {
+  if (feed_ && !stores_.top->Fresh()) {
+    return "the change feed has not confirmed the cache within " +
+           std::to_string(freshness_bound_.count()) + " ms (is the database reachable?)";
+  }
+  return "";
 }
 
 }  // namespace ksgate::app

@@ -23,20 +23,34 @@
 #include "services/app_token_service.h"
 #include "services/authenticator.h"
 #include "services/authorizer.h"
+#include "services/exchange_limiter.h"
 #include "services/ks_issuer.h"
 #include "services/partner_service.h"
 #include "services/permission_catalogue.h"
 #include "services/session_service.h"
 #include "services/usage_recorder.h"
 #include "services/user_role_service.h"
+#include "store/caching_store.h"
+#include "store/change_feed.h"
 #include "store/store.h"
 
 namespace ksgate::app {
 
+// The cache TTL Open picks when asked to (AppOptions::cache_ttl < 0): without a change feed,
+// other processes' writes are seen within it; with one, they are applied as they come and the
+// TTL only bounds memory churn.
+inline constexpr std::chrono::milliseconds kDefaultCacheTtl{1000};
+inline constexpr std::chrono::milliseconds kFedCacheTtl{30000};
+
 struct AppOptions {
-  // How long cached reads (partners, tokens, roles, revocations) may be served; changes made by
-  // other processes take effect within this. 0: no cache, every read goes to the store.
-  std::chrono::milliseconds cache_ttl{1000};
+  // How long cached reads (partners, tokens, roles, revocations) may be served; without a change
+  // feed, changes made by other processes take effect within this. 0: no cache, every read goes
+  // to the store. Negative: Open picks kDefaultCacheTtl, or kFedCacheTtl with a change feed.
+  std::chrono::milliseconds cache_ttl{kDefaultCacheTtl};
+  // With a change feed (PostgreSQL): other nodes' writes are applied as they are reported, and
+  // the cache serves nothing once the feed has not vouched for it for this long (it fails
+  // closed until the feed is back).
+  std::chrono::milliseconds freshness_bound{1000};
   api::DispatcherOptions dispatcher;
   // The gate: upstream services, authorize routes, the identity signing key.
   api::GatewayOptions gateway;
@@ -44,6 +58,9 @@ struct AppOptions {
   // background thread; 0: never by itself (FlushUsage does). What is pending is written when
   // the App is destroyed.
   std::chrono::milliseconds usage_flush_interval{1000};
+  // Whether Open listens for other processes' writes (a change feed, when the backend has one).
+  // One-shot commands (the CLI's) do not need to.
+  bool follow_changes = true;
   // The permission catalogue: the built-in one when unset, else (typically) the built-in one
   // extended by an operator's permissions file (PermissionCatalogue::Extend).
   std::optional<services::PermissionCatalogue> catalogue;
@@ -68,6 +85,16 @@ class App {
   static Result<std::unique_ptr<App>> Open(std::string_view url, const Clock& clock,
                                            AppOptions options = {});
 
+  // Starts `feed` (store/change_feed.h) and applies what it reports to the cache: other
+  // processes' writes as they come, a full re-read after every reconnect, and freshness
+  // confirmations (AppOptions::freshness_bound). Open does this for a URL whose backend has a
+  // feed. Call at most once, before serving.
+  Status AttachChangeFeed(std::unique_ptr<store::ChangeFeed> feed);
+
+  // Whether this node can serve with confidence, and if not why ("" when ready): with a change
+  // feed, that it has vouched for the cache within the freshness bound. Thread-safe.
+  std::string NotReadyReason() const;
+
   // The store every service uses: a CachingStore over the backend (with a TTL of 0 it caches
   // nothing but still refuses inline calls; store/blocking.h).
   store::Store& store() { return *stores_.top; }
@@ -91,14 +118,15 @@ class App {
 
  private:
   struct Stores {
-    std::unique_ptr<store::Store> top;  // a CachingStore owning the backend
+    std::unique_ptr<store::CachingStore> top;  // owns the backend
     store::Store* backend;
   };
   static Stores Layer(std::unique_ptr<store::Store> backend, const Clock& clock,
-                      std::chrono::milliseconds cache_ttl);
+                      const AppOptions& options);
   api::ActionTable BuildActions() const;
 
   const Clock& clock_;
+  const std::chrono::milliseconds freshness_bound_;
   Stores stores_;
 
   const std::optional<services::PermissionCatalogue> own_catalogue_;
@@ -108,6 +136,7 @@ class App {
   services::KsIssuer issuer_;
   services::PartnerService partners_;
   services::UsageRecorder usage_;
+  services::ExchangeLimiter limiter_;
   services::SessionService sessions_;
   services::AppTokenService app_tokens_;
   services::UserRoleService user_roles_;
@@ -115,7 +144,8 @@ class App {
   api::ActionTable actions_;
   const api::GatewayOptions gateway_;
   api::Dispatcher dispatcher_;
-  std::jthread usage_flusher_;  // last: stopped first
+  std::jthread usage_flusher_;               // stopped first
+  std::unique_ptr<store::ChangeFeed> feed_;  // stopped before the cache it feeds goes
 };
 
 }  // namespace ksgate::app

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "api/gateway.h"
 #include "api/register.h"
@@ -42,7 +43,8 @@ bool DatabaseExists(const std::string& url) {
 
 // Opens the store at `url`, migrates it and wires the app over it; prints the reason and
 // returns nullptr on failure.
-std::unique_ptr<app::App> OpenApp(const std::string& url, app::AppOptions options = {}) {
+std::unique_ptr<app::App> OpenApp(const std::string& url,
+                                  app::AppOptions options = {.follow_changes = false}) {
   Result<std::unique_ptr<app::App>> opened =
       app::App::Open(url, SystemClock::Instance(), std::move(options));
   if (!opened.ok()) {
@@ -170,6 +172,7 @@ int Serve(const ServeOptions& options) {
   }
   app::AppOptions app_options;
   app_options.cache_ttl = std::chrono::milliseconds(options.cache_ttl_ms);
+  app_options.follow_changes = true;
   if (!GatewayFromFlags(options, &app_options)) return 2;
   std::unique_ptr<app::App> app = OpenApp(options.db, std::move(app_options));
   if (!app) return 1;
@@ -182,6 +185,7 @@ int Serve(const ServeOptions& options) {
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   server_options.trusted_proxies = options.trusted_proxies;
   server_options.store_threads = options.store_threads;
+  server_options.store_write_threads = options.store_write_threads;
   server_options.store_queue = static_cast<size_t>(options.store_queue);
   for (const api::Upstream& upstream : app->gateway().upstreams) {
     server_options.upstreams.push_back({upstream.host, upstream.port});
@@ -348,6 +352,137 @@ int PartnerRetireSecrets(const std::string& db, int64_t id) {
   return 0;
 }
 
+namespace {
+
+// "on" -> true, "off" -> false, anything else nullopt.
+std::optional<bool> OnOff(const std::string& value) {
+  if (value == "on") return true;
+  if (value == "off") return false;
+  return std::nullopt;
+}
+
+// Opens the app for a command on partner `partner_id`'s tokens; nullptr (the reason printed)
+// when the database or the partner does not exist.
+std::unique_ptr<app::App> OpenForPartner(const std::string& db, int64_t partner_id) {
+  if (!DatabaseExists(db)) return nullptr;
+  std::unique_ptr<app::App> app = OpenApp(db);
+  if (!app) return nullptr;
+  if (Result<store::Partner> partner = app->partners().Get(partner_id); !partner.ok()) {
+    FailWith(partner.error(), "cannot read partner");
+    return nullptr;
+  }
+  return app;
+}
+
+// Prints a failed API-level operation: its message (never a secret); 1.
+int FailApi(const ApiError& error) {
+  Fail(error.message);
+  return 1;
+}
+
+}  // namespace
+
+int AppTokenSetEnabled(const AppTokenTarget& target, bool enabled) {
+  std::unique_ptr<app::App> app = OpenForPartner(target.db, target.partner_id);
+  if (!app) return 1;
+  Result<store::AppToken, ApiError> token =
+      app->app_tokens().SetEnabled(target.partner_id, target.id, enabled);
+  if (!token.ok()) return FailApi(token.error());
+  std::printf("app token %s is %s\n", token->id.c_str(), enabled ? "active" : "disabled");
+  return 0;
+}
+
+int AppTokenRotate(const AppTokenRotateOptions& options) {
+  const AppTokenTarget& target = options.target;
+  std::unique_ptr<app::App> app = OpenForPartner(target.db, target.partner_id);
+  if (!app) return 1;
+  Result<store::Partner> partner = app->partners().Get(target.partner_id);
+  Result<store::AppToken, ApiError> token = app->app_tokens().Rotate(
+      *partner, target.id, {options.grace_seconds, options.revoke_sessions});
+  if (!token.ok()) return FailApi(token.error());
+  if (options.json) {
+    PrintJson(api::AppTokenToValue(*token, true));
+    return 0;
+  }
+  std::printf("app token %s: new value %s\n", token->id.c_str(), token->token.c_str());
+  if (token->previous_token_until) {
+    std::printf("the previous value starts sessions until %s UTC\n",
+                UtcTime(*token->previous_token_until).c_str());
+  }
+  if (options.revoke_sessions) std::printf("every KS minted from it so far is revoked\n");
+  return 0;
+}
+
+int AppTokenRevoke(const AppTokenRevokeOptions& options) {
+  const int given =
+      (options.token_id ? 1 : 0) + (options.user_id ? 1 : 0) + (options.ks_hash ? 1 : 0);
+  if (given != 1) {
+    Fail("name exactly one of --token, --user and --ks-hash");
+    return 2;
+  }
+  if (options.ks_hash && options.before) {
+    Fail("--before applies to --token and --user, not to --ks-hash");
+    return 2;
+  }
+  std::unique_ptr<app::App> app = OpenForPartner(options.db, options.partner_id);
+  if (!app) return 1;
+  services::RevokeSessionsRequest request;
+  request.token_id = options.token_id;
+  request.user_id = options.user_id;
+  request.ks_hash = options.ks_hash;
+  request.issued_before = options.before;
+  Result<Void, ApiError> revoked = app->app_tokens().RevokeSessions(options.partner_id, request);
+  if (!revoked.ok()) return FailApi(revoked.error());
+  const std::string when =
+      options.before ? "issued before " + UtcTime(*options.before) + " UTC" : "issued so far";
+  if (options.token_id) {
+    std::printf("revoked the KSs of app token %s %s\n", options.token_id->c_str(), when.c_str());
+  } else if (options.user_id) {
+    std::printf("revoked the KSs of user %s %s\n", options.user_id->c_str(), when.c_str());
+  } else {
+    std::printf("revoked the KS %s\n", options.ks_hash->c_str());
+  }
+  return 0;
+}
+
+int PartnerUpdate(const PartnerUpdateOptions& options) {
+  services::PartnerSettingsUpdate update;
+  for (const auto& [flag, value, target] :
+       {std::tuple{"--app-token-privilege-ceiling", &options.app_token_privilege_ceiling,
+                   &update.app_token_privilege_ceiling},
+        std::tuple{"--app-token-show-once", &options.app_token_show_once,
+                   &update.app_token_show_once}}) {
+    if (!*value) continue;
+    *target = OnOff(**value);
+    if (!*target) {
+      Fail(std::string(flag) + " must be on or off, got '" + **value + "'");
+      return 2;
+    }
+  }
+  if (!DatabaseExists(options.db)) return 1;
+  std::unique_ptr<app::App> app = OpenApp(options.db);
+  if (!app) return 1;
+  Result<store::Partner> partner = app->partners().UpdateSettings(options.id, update);
+  if (!partner.ok()) {
+    FailWith(partner.error(), "cannot update partner");
+    return 1;
+  }
+  const store::PartnerSettings& settings = partner->settings;
+  auto on_off = [](bool b) { return b ? "on" : "off"; };
+  if (options.json) {
+    api::Value v = api::Value::Map();
+    v.Add("id", api::Value::Int(partner->id));
+    v.Add("appTokenPrivilegeCeiling", api::Value::Bool(settings.app_token_privilege_ceiling));
+    v.Add("appTokenShowOnce", api::Value::Bool(settings.app_token_show_once));
+    PrintJson(v);
+  } else {
+    std::printf("partner %lld: app-token-privilege-ceiling %s, app-token-show-once %s\n",
+                static_cast<long long>(partner->id), on_off(settings.app_token_privilege_ceiling),
+                on_off(settings.app_token_show_once));
+  }
+  return 0;
+}
+
 int AppTokenList(const std::string& db, int64_t partner_id, bool json) {
   if (!DatabaseExists(db)) return 1;
   std::unique_ptr<app::App> app = OpenApp(db);
@@ -377,8 +512,9 @@ int AppTokenList(const std::string& db, int64_t partner_id, bool json) {
   };
   if (json) {
     api::Value list = api::Value::Array();
+    const bool show_values = !app->partners().Get(partner_id)->settings.app_token_show_once;
     for (const store::AppToken& t : page->objects) {
-      api::Value v = api::AppTokenToValue(t);
+      api::Value v = api::AppTokenToValue(t, show_values);
       const store::AppTokenUsage u = usage_of(t.id);
       v.Add("sessionsStarted", api::Value::Int(u.sessions_started));
       v.Add("lastSessionAt",

@@ -14,11 +14,14 @@ struct ServeOptions {
   std::string db = "sqlite:var/ksgate.db";
   int threads = 0;  // 0 = number of cores
   std::vector<std::string> trusted_proxies;
-  // How long cached reads (partners, tokens, roles, revocations) may be served; changes made
-  // by other processes take effect within this. 0 disables the cache.
-  int64_t cache_ttl_ms = 1000;
+  // How long cached reads (partners, tokens, roles, revocations) may be served; without a
+  // change feed (SQLite), changes made by other processes take effect within this. 0 disables
+  // the cache; -1 (the default): 1000, or 30000 on PostgreSQL, whose change feed applies other
+  // nodes' writes at once.
+  int64_t cache_ttl_ms = -1;
   // The store executor (http::ServerOptions::store_threads / store_queue).
   int store_threads = 8;
+  int store_write_threads = 4;
   int64_t store_queue = 1024;
   // The gate (docs/gateway.md): "SERVICE[,SERVICE...]=URL" upstreams, an operator's permissions
   // file, "METHOD /path[*]=service.action" routes for the authorize endpoint, the file holding
@@ -64,6 +67,46 @@ int PartnerRetireSecrets(const std::string& db, int64_t id);
 // prints KalturaAppToken objects, token values included, plus sessionsStarted and lastSessionAt;
 // the table leaves the values out.
 int AppTokenList(const std::string& db, int64_t partner_id, bool json);
+
+// The app token controls (docs/apptokens.md), acting as the operator (no privilege ceiling).
+// Each prints one line (or JSON) and returns 0, 1 for a failure (no such partner or token, the
+// store), or 2 for bad input. Token values are printed only by rotate.
+struct AppTokenTarget {
+  std::string db;
+  int64_t partner_id = 0;
+  std::string id;
+};
+// Disables (enabled = false) or enables a token.
+int AppTokenSetEnabled(const AppTokenTarget& target, bool enabled);
+struct AppTokenRotateOptions {
+  AppTokenTarget target;
+  int64_t grace_seconds = 0;
+  bool revoke_sessions = false;
+  bool json = false;
+};
+// Gives the token a fresh value and prints it.
+int AppTokenRotate(const AppTokenRotateOptions& options);
+struct AppTokenRevokeOptions {
+  std::string db;
+  int64_t partner_id = 0;
+  std::optional<std::string> token_id;
+  std::optional<std::string> user_id;
+  std::optional<std::string> ks_hash;
+  std::optional<int64_t> before;  // Unix seconds; default: now
+};
+// Revokes KSs: a token's or a user's minted before `before`, or one by its hash.
+int AppTokenRevoke(const AppTokenRevokeOptions& options);
+
+// `ksgate partner update`: a partner's settings ("on"/"off" values; unset flags leave a setting
+// as it is). Prints the settings now in force.
+struct PartnerUpdateOptions {
+  std::string db;
+  int64_t id = 0;
+  std::optional<std::string> app_token_privilege_ceiling;
+  std::optional<std::string> app_token_show_once;
+  bool json = false;
+};
+int PartnerUpdate(const PartnerUpdateOptions& options);
 
 struct KsDecodeOptions {
   std::optional<std::string> db;

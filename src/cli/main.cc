@@ -1,8 +1,11 @@
 // ksgate: the command line. Parses flags (CLI11) and hands over to commands.h.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -12,6 +15,8 @@
 int main(int argc, char** argv) {
   // Databases (and their WAL files) hold secrets: whatever ksgate creates is private.
   umask(0077);
+  // Logs go to stderr: stdout carries what commands print (JSON, tables, "listening on").
+  spdlog::set_default_logger(spdlog::stderr_color_mt("ksgate"));
   CLI::App app{"ksgate: Kaltura-compatible app tokens and sessions"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "ksgate 0.1.0");
@@ -25,14 +30,20 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   serve_cmd
       ->add_option("--cache-ttl-ms", serve.cache_ttl_ms,
-                   "How long cached reads are served; other processes' changes show within it")
-      ->check(CLI::Range(int64_t{0}, int64_t{60000}))
-      ->capture_default_str();
+                   "How long cached reads are served (default: 1000; 30000 on PostgreSQL, whose "
+                   "change feed applies other nodes' writes at once); 0 = no cache")
+      ->check(CLI::Range(int64_t{0}, int64_t{600000}));
   serve_cmd->add_option("--trusted-proxy", serve.trusted_proxies,
                         "Peer address or CIDR whose X-Forwarded-For is believed (repeatable)");
   serve_cmd
       ->add_option("--store-threads", serve.store_threads,
-                   "Threads that run what waits for the database (the store executor)")
+                   "Threads that run what reads from the database (the store executor)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--store-write-threads", serve.store_write_threads,
+                   "Threads that run what writes to the database (apart, so writers never hold "
+                   "readers up)")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   serve_cmd
@@ -135,7 +146,26 @@ int main(int argc, char** argv) {
   retire_cmd->add_option("--db", status_db, "Store URL")->required();
   retire_cmd->add_option("id", status_id, "Partner id")->required();
 
-  CLI::App* apptoken_cmd = app.add_subcommand("apptoken", "Inspect app tokens");
+  ksgate::cli::PartnerUpdateOptions update;
+  CLI::App* update_cmd = partner_cmd->add_subcommand(
+      "update", "Change a partner's settings (each flag optional; the others stay as they are)");
+  update_cmd->add_option("--db", update.db, "Store URL")->required();
+  update_cmd->add_option("id", update.id, "Partner id")->required();
+  // One partner setting: FLAG on|off, the meaning of each value in its help.
+  auto add_setting = [&](const char* flag, std::optional<std::string>& target, const char* help) {
+    update_cmd->add_option(flag, target, help)->check(CLI::IsMember({"on", "off"}));
+  };
+  add_setting("--app-token-privilege-ceiling", update.app_token_privilege_ceiling,
+              "on: appToken.add/update/rotate refuse a token that grants more than the caller's "
+              "role (the admin secret's sessions keep full power); off: Kaltura's behaviour (the "
+              "default)");
+  add_setting("--app-token-show-once", update.app_token_show_once,
+              "on: a token value is returned by appToken.add and appToken.rotate only, never by "
+              "get/list/update (nor by apptoken list); off: Kaltura's behaviour (the default)");
+  update_cmd->add_flag("--json", update.json, "Print the settings as JSON");
+
+  CLI::App* apptoken_cmd =
+      app.add_subcommand("apptoken", "Inspect and control app tokens (docs/apptokens.md)");
   apptoken_cmd->require_subcommand(1);
   std::string tokens_db;
   int64_t tokens_partner = 0;
@@ -145,6 +175,49 @@ int main(int argc, char** argv) {
   tokens_list_cmd->add_option("--partner", tokens_partner, "Partner id")->required();
   tokens_list_cmd->add_flag("--json", tokens_json,
                             "Print KalturaAppToken JSON (with token values)");
+
+  ksgate::cli::AppTokenTarget enable_target;
+  CLI::App* disable_cmd = apptoken_cmd->add_subcommand(
+      "disable", "Disable a token: it starts no session and its live KSs stop working");
+  CLI::App* enable_cmd = apptoken_cmd->add_subcommand(
+      "enable", "Enable a disabled token: sessions and its live KSs work again");
+  for (CLI::App* cmd : {disable_cmd, enable_cmd}) {
+    cmd->add_option("--db", enable_target.db, "Store URL")->required();
+    cmd->add_option("--partner", enable_target.partner_id, "Partner id")->required();
+    cmd->add_option("id", enable_target.id, "App token id")->required();
+  }
+
+  ksgate::cli::AppTokenRotateOptions rotate_token;
+  CLI::App* rotate_token_cmd =
+      apptoken_cmd->add_subcommand("rotate", "Give a token a fresh value (same id) and print it");
+  rotate_token_cmd->add_option("--db", rotate_token.target.db, "Store URL")->required();
+  rotate_token_cmd->add_option("--partner", rotate_token.target.partner_id, "Partner id")
+      ->required();
+  rotate_token_cmd->add_option("id", rotate_token.target.id, "App token id")->required();
+  rotate_token_cmd
+      ->add_option("--grace", rotate_token.grace_seconds,
+                   "Seconds the old value keeps starting sessions (0: it stops at once)")
+      ->check(CLI::Range(int64_t{0}, ksgate::kMaxRelativeSeconds))
+      ->capture_default_str();
+  rotate_token_cmd->add_flag("--revoke-sessions", rotate_token.revoke_sessions,
+                             "Also revoke every KS the token minted so far");
+  rotate_token_cmd->add_flag("--json", rotate_token.json,
+                             "Print the KalturaAppToken (with its new value) as JSON");
+
+  ksgate::cli::AppTokenRevokeOptions revoke;
+  CLI::App* revoke_cmd = apptoken_cmd->add_subcommand(
+      "revoke", "Revoke KSs you do not hold: a token's, a user's, or one by its hash");
+  revoke_cmd->add_option("--db", revoke.db, "Store URL")->required();
+  revoke_cmd->add_option("--partner", revoke.partner_id, "Partner id")->required();
+  revoke_cmd->add_option("--token", revoke.token_id,
+                         "App token id: revoke every KS it minted before --before");
+  revoke_cmd->add_option("--user", revoke.user_id,
+                         "User id: revoke every KS of the user issued before --before");
+  revoke_cmd->add_option("--ks-hash", revoke.ks_hash,
+                         "Revoke one KS by its hash (the \"hash\" of ksgate ks decode)");
+  revoke_cmd->add_option("--before", revoke.before,
+                         "Unix seconds: revoke KSs issued before this (default: every KS issued "
+                         "so far); not with --ks-hash");
 
   CLI::App* ks_cmd = app.add_subcommand("ks", "Inspect KSs");
   ks_cmd->require_subcommand(1);
@@ -189,7 +262,12 @@ int main(int argc, char** argv) {
   if (*unblock_cmd) return ksgate::cli::PartnerSetStatus(status_db, status_id, true);
   if (*rotate_cmd) return ksgate::cli::PartnerRotateSecret(status_db, status_id, rotate_json);
   if (*retire_cmd) return ksgate::cli::PartnerRetireSecrets(status_db, status_id);
+  if (*update_cmd) return ksgate::cli::PartnerUpdate(update);
   if (*tokens_list_cmd) return ksgate::cli::AppTokenList(tokens_db, tokens_partner, tokens_json);
+  if (*disable_cmd) return ksgate::cli::AppTokenSetEnabled(enable_target, false);
+  if (*enable_cmd) return ksgate::cli::AppTokenSetEnabled(enable_target, true);
+  if (*rotate_token_cmd) return ksgate::cli::AppTokenRotate(rotate_token);
+  if (*revoke_cmd) return ksgate::cli::AppTokenRevoke(revoke);
   if (*decode_cmd) {
     if (!decode.db && !decode.secret) {
       std::fprintf(stderr, "ksgate: ks decode needs --db or --secret\n");

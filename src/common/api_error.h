@@ -136,6 +136,21 @@ inline constexpr ErrorDef kAppTokenExpired{"APP_TOKEN_EXPIRED", "ID",
                                            "Application token id \"@ID@\" expired"};
 inline constexpr ErrorDef kInvalidAppTokenHash{"INVALID_APP_TOKEN_HASH", "",
                                                "Invalid application token hash"};
+// Kaltura's rate-limit error (KalturaErrors.php), for a token's exchangesPerMinute.
+inline constexpr ErrorDef kActionBlocked{
+    "ACTION_BLOCKED", "ACTION_NAME,SERVICE_NAME",
+    "Action \"@ACTION_NAME@\" in service \"@SERVICE_NAME@\" is blocked"};
+// ksgate's own app token controls (docs/apptokens.md).
+inline constexpr ErrorDef kAppTokenUsageExceeded{
+    "APP_TOKEN_USAGE_EXCEEDED", "ID",
+    "Application token id \"@ID@\" has started the most sessions it may start"};
+inline constexpr ErrorDef kAppTokenIpNotAllowed{
+    "APP_TOKEN_IP_NOT_ALLOWED", "ID,IP",
+    "Application token id \"@ID@\" cannot start sessions from [@IP@]"};
+inline constexpr ErrorDef kAppTokenExceedsCallerRole{
+    "APP_TOKEN_EXCEEDS_CALLER_ROLE", "PERMISSION",
+    "The application token would grant permission [@PERMISSION@], which the caller's role does "
+    "not have"};
 
 // User roles and permissions.
 inline constexpr ErrorDef kPermissionNotFound{"PERMISSION_NOT_FOUND", "ERR_TEXT", "@ERR_TEXT@"};

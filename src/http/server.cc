@@ -361,7 +361,8 @@ class Server::Impl {
       : options_(std::move(options)),
         handler_(handler),
         quota_(PerAddressLimit(options_.limits)),
-        store_pool_(static_cast<size_t>(std::max(1, options_.store_threads))) {
+        store_read_pool_(static_cast<size_t>(std::max(1, options_.store_threads))),
+        store_write_pool_(static_cast<size_t>(std::max(1, options_.store_write_threads))) {
     int threads = options_.threads;
     if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
     if (threads <= 0) threads = 1;
@@ -374,7 +375,10 @@ class Server::Impl {
   }
   // Every coroutine has finished when Run() returns, so no store task is left (each holds its
   // worker's io_context open until it has handed its result back).
-  ~Impl() { store_pool_.join(); }
+  ~Impl() {
+    store_read_pool_.join();
+    store_write_pool_.join();
+  }
 
   Status Listen();
   uint16_t port() const { return port_.load(std::memory_order_acquire); }
@@ -433,9 +437,9 @@ class Server::Impl {
   // connection alive if `may_keep_alive` and shutdown has not begun by the time it is written.
   Task<Served> ServeExchange(Worker& worker, ClientWriter& writer, api::Request request,
                              bool may_keep_alive, bool head_only);
-  // Runs exchange.Advance(kMayBlock) on a store thread while this coroutine waits; the
-  // overload answer when the executor's queue is full.
-  Task<api::Step> AdvanceOnStoreThread(api::Exchange& exchange);
+  // Runs exchange.Advance(kMayBlock) on a store thread of `lane` while this coroutine waits;
+  // the overload answer when the executor's queue is full.
+  Task<api::Step> AdvanceOnStoreThread(api::Exchange& exchange, api::Step::Lane lane);
   void StopAccepting();
 
   // Calls the handler behind the second exception fence: a throw becomes a 500.
@@ -456,8 +460,9 @@ class Server::Impl {
   ConnectionQuota quota_;
   std::atomic<size_t> live_connections_{0};
   std::unique_ptr<TlsContext> tls_;  // set by Listen() when TLS is on; read-only afterwards
-  asio::thread_pool store_pool_;
-  std::atomic<size_t> store_tasks_{0};  // queued or running on store_pool_
+  asio::thread_pool store_read_pool_;
+  asio::thread_pool store_write_pool_;
+  std::atomic<size_t> store_tasks_{0};  // queued or running on either pool
   std::vector<CidrBlock> trusted_;
   std::vector<std::unique_ptr<Worker>> workers_;
   // The accepting thread: its event loop runs the accept loop, the heap trim and the signal
@@ -773,6 +778,7 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
     }
     request.body = std::move(message.body());
     request.client_ip = ClientIp(peer, trusted_, message);
+    request.peer_ip = peer.ip;
     request.headers.reserve(16);
     for (const auto& field : message)
       request.headers.emplace_back(field.name_string(), field.value());
@@ -824,7 +830,7 @@ Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, ClientWri
         co_return keep ? Served::kKeepAlive : Served::kClose;
       }
       case api::Step::Kind::kNeedsStore:
-        step = co_await AdvanceOnStoreThread(*exchange);
+        step = co_await AdvanceOnStoreThread(*exchange, step.lane);
         break;
       case api::Step::Kind::kFetch: {
         api::UpstreamAnswer answer = co_await worker.upstream->Fetch(step.upstream);
@@ -857,7 +863,7 @@ Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, ClientWri
   }
 }
 
-Task<api::Step> Server::Impl::AdvanceOnStoreThread(api::Exchange& exchange) {
+Task<api::Step> Server::Impl::AdvanceOnStoreThread(api::Exchange& exchange, api::Step::Lane lane) {
   if (store_tasks_.fetch_add(1, std::memory_order_relaxed) >= options_.store_queue) {
     store_tasks_.fetch_sub(1, std::memory_order_relaxed);
     co_return api::Step::Respond(exchange.Overloaded());
@@ -865,10 +871,12 @@ Task<api::Step> Server::Impl::AdvanceOnStoreThread(api::Exchange& exchange) {
   // The task runs on the pool; its result is handed back on this connection's I/O thread. The
   // work guard keeps that io_context running until then.
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<Executor>&, void(api::Step)>(
-      [this, &exchange](auto handler) {
+      [this, &exchange, lane](auto handler) {
         auto io = asio::get_associated_executor(handler);
-        asio::post(store_pool_, [this, &exchange, handler = std::move(handler),
-                                 work = asio::make_work_guard(io)]() mutable {
+        asio::thread_pool& pool =
+            lane == api::Step::Lane::kWrite ? store_write_pool_ : store_read_pool_;
+        asio::post(pool, [this, &exchange, handler = std::move(handler),
+                          work = asio::make_work_guard(io)]() mutable {
           api::Step step;
           try {
             step = exchange.Advance(api::Exchange::Mode::kMayBlock);

@@ -64,9 +64,12 @@ struct ServerOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   // The store executor: threads that run what may wait for the database
-  // (api::Step::kNeedsStore), and how many such tasks may be queued or running at once; past
-  // that, the request is answered at once with api::Exchange::Overloaded().
+  // (api::Step::kNeedsStore) — reads on `store_threads`, writes on `store_write_threads` of
+  // their own, so that writers held up by a lock never keep readers waiting — and how many such
+  // tasks may be queued or running at once (both lanes together); past that, the request is
+  // answered at once with api::Exchange::Overloaded().
   int store_threads = 8;
+  int store_write_threads = 4;
   size_t store_queue = 1024;
 };
 

@@ -1,5 +1,6 @@
 #include "ks/ks.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <iterator>
@@ -21,6 +22,7 @@ constexpr std::string_view kV2Prefix = "v2|";
 constexpr size_t kSha1Size = 20;
 constexpr size_t kRandomSize = 16;
 constexpr size_t kAesBlock = 16;
+constexpr size_t kV1Fields = 9;  // pid;pid;valid_until;type;rand;user;privileges;master;data
 
 // Strict decimal integer: optional '-', digits only, no whitespace, in range of T.
 template <typename T>
@@ -63,6 +65,33 @@ std::vector<std::string_view> Split(std::string_view text, char separator) {
   }
 }
 
+// The fields a v2 query carries besides the privileges.
+constexpr std::string_view kV2Fields[] = {"_e", "_t", "_u", "_m", "_d"};
+
+// True when the decoder (php::ParseStr) would not read privilege `name` back as itself: a name
+// with PHP array syntax (the whole KS would be refused), or one that PHP's name mangling (cut at
+// NUL, ' ' and '.' read as '_') turns into one of the KS's own fields ("_u\0", ".m").
+bool MisreadPrivilegeName(std::string_view name) {
+  const php::VariableName read = php::ParseVariableName(name);
+  if (!read.subscripts.empty()) return true;
+  if (read.base == name) return false;
+  return std::find(std::begin(kV2Fields), std::end(kV2Fields), read.base) != std::end(kV2Fields);
+}
+
+// The fields php::ParseStr reads of `query`: its non-empty '&'-separated pieces before any NUL.
+size_t QueryPieces(std::string_view query) {
+  query = query.substr(0, query.find('\0'));
+  size_t pieces = 0;
+  size_t pos = 0;
+  while (pos < query.size()) {
+    size_t end = query.find('&', pos);
+    if (end == std::string_view::npos) end = query.size();
+    if (end > pos) ++pieces;
+    pos = end + 1;
+  }
+  return pieces;
+}
+
 // kSessionBase::parseKS up to (not including) the secret lookup. The Envelope is returned by
 // out-parameter so that the views it holds keep pointing into its own `decoded`.
 Status Unwrap(std::string_view ks, Envelope* env) {
@@ -95,6 +124,9 @@ Status Unwrap(std::string_view ks, Envelope* env) {
   env->v1_info = raw.substr(bar + 1);
   env->v1_parts = Split(env->v1_info, ';');
   if (env->v1_parts.size() < 3) return InvalidArgumentError("v1 KS has fewer than 3 fields");
+  // generateKsV1 writes 9 fields and cannot escape ';': more means a field held one, and every
+  // field after it was shifted (a user id "u;" emptied the privileges).
+  if (env->v1_parts.size() > kV1Fields) return InvalidArgumentError("v1 KS has more than 9 fields");
   if (!ParseDecimal(env->v1_parts[0], &env->partner_id)) {
     return InvalidArgumentError("v1 KS partner id is not an integer");
   }
@@ -129,6 +161,11 @@ Result<ParsedKs> DecodeV2(const Envelope& env, std::span<const std::string> admi
   parsed.fields.partner_id = env.partner_id;
   const std::string_view rand = std::string_view(fields).substr(0, kRandomSize);
   parsed.rand = HexEncode(rand);
+  // parse_str reads only the first kMaxInputVars fields: the rest (_e, _t, _u, which come last)
+  // would be lost, and privileges could stand in for them.
+  if (QueryPieces(std::string_view(fields).substr(rand.size())) > php::kMaxInputVars) {
+    return InvalidArgumentError("KS has more fields than parse_str reads");
+  }
   std::optional<php::QueryFields> query =
       php::ParseStr(std::string_view(fields).substr(rand.size()));
   if (!query) return InvalidArgumentError("KS field names use PHP array syntax");
@@ -232,6 +269,7 @@ std::string BuildV2Query(const KsFields& f) {
     if (item.empty() || item == "0") continue;  // PHP falsiness
     if (item == "*") item = "all:*";
     const size_t colon = item.find(':');
+    if (MisreadPrivilegeName(item.substr(0, colon))) continue;
     if (colon == std::string_view::npos) {
       SetEntry(&entries, item, std::string_view());
     } else {

@@ -347,6 +347,35 @@ TEST(KsDecode, RejectsPhpArraySyntaxInAV2Query) {
   EXPECT_THAT(Decode(MakeV2("a[b]=1&_e=1&_t=0"), kSecrets), StatusIs(StatusCode::kInvalidArgument));
 }
 
+TEST(KsDecode, RejectsAV2QueryWithMoreFieldsThanParseStrReads) {
+  std::string query;
+  for (int i = 0; i < 998; ++i) query += "p" + std::to_string(i) + "=&";
+  EXPECT_THAT(Decode(MakeV2(query + "_e=1767225600&_t=0"), kSecrets), IsOk());
+  EXPECT_THAT(Decode(MakeV2(query + "_e=1767225600&_t=0&_u=x"), kSecrets),
+              StatusIs(StatusCode::kInvalidArgument));
+  // Empty pieces are not fields.
+  EXPECT_THAT(Decode(MakeV2(query + "&&_e=1767225600&&_t=0&"), kSecrets), IsOk());
+}
+
+// Found while writing fuzz/ks_fuzzer's v1 round trip: v1 fields are joined by ';' without
+// escaping, so a ';' in one (a caller's userId for appToken.startSession) shifted the rest: the
+// user "bob;" moved the privileges (setrole, sessionid, apptoken) into the master-partner field.
+TEST(KsDecode, RejectsAV1KsWithMoreThanNineFields) {
+  EXPECT_THAT(Decode(MakeV1("12345;12345;1767225600;0;r;u;p;m;d"), kSecrets), IsOk());
+  EXPECT_THAT(Decode(MakeV1("12345;12345;1767225600;0;r;u;p;m;d;"), kSecrets),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(PeekPartnerId(MakeV1("12345;12345;1767225600;0;r;u;p;m;d;")),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST(KsEncode, V1FieldHoldingTheSeparatorGivesAKsDecodeRefuses) {
+  KsFields f = FieldsC();
+  f.user = "bob;";
+  f.privileges = "sessionid:0_tok,apptoken:0_tok,setrole:PLAYBACK_BASE_ROLE";
+  EXPECT_THAT(Decode(EncodeV1(f, kSecret, "1767139200.1234"), kSecrets),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
 TEST(KsDecode, V2MissingFieldsKeepDefaults) {
   const auto parsed = Decode(MakeV2("widget=1"), kSecrets);
   ASSERT_THAT(parsed, IsOk());
@@ -407,6 +436,46 @@ TEST(KsEncode, V2PrivilegesAreTrimmedDeduplicatedAndOverriddenByReservedFields) 
   EXPECT_EQ(parsed->fields.privileges, "edit:2,view:*,all:*,name:a:b");
   EXPECT_THAT(parsed->fields.user, Optional(std::string("a b~*@")));
   EXPECT_EQ(parsed->fields.master_partner_id, std::nullopt);
+}
+
+// Found by fuzz/ks_fuzzer: PHP's parse_str cuts a name at NUL and reads ' ' and '.' as '_', so a
+// privilege named "_u\0" or ".m" was read back as the KS field _u or _m: it set the field when
+// the KS had none. Such names are not written; nor are PHP array names, which made the KS
+// unreadable.
+TEST(KsEncode, V2DropsPrivilegesTheDecoderWouldReadAsFields) {
+  KsFields f = FieldsA();
+  f.user = std::nullopt;
+  f.privileges = std::string("_u\0:evil,.m:7, _d\0x:data,_e[a]:1,edit:1,\t_t\0:2", 46);
+  const std::string ks = EncodeV2(f, kSecret, kRand);
+  EXPECT_EQ(QueryOf(ks), "edit=1&_e=1767225600&_t=0");
+  const auto parsed = Decode(ks, kSecrets);
+  ASSERT_THAT(parsed, IsOk());
+  EXPECT_EQ(parsed->fields.user, std::nullopt);
+  EXPECT_EQ(parsed->fields.master_partner_id, std::nullopt);
+  EXPECT_EQ(parsed->fields.additional_data, std::nullopt);
+  EXPECT_EQ(parsed->fields.type, kSessionTypeUser);
+  EXPECT_EQ(parsed->fields.privileges, "edit:1");
+}
+
+// parse_str reads at most 1000 fields. Privileges that filled them pushed the real _e, _t and _u
+// out of the KS, and names read as those fields stood in for them: an app token's requested
+// privileges (appToken.startSession's sessionPrivileges, where ".t" is an ordinary name) minted
+// an admin KS of any expiry for any user.
+TEST(KsEncode, V2PrivilegesCannotPushTheFieldsOut) {
+  KsFields f = FieldsA();  // a USER session of user@example.com
+  std::string privileges = ".e:4102444800,.t:2,.u:admin";
+  for (int i = 0; i < 998; ++i) privileges += ",p" + std::to_string(i);
+  f.privileges = privileges;
+  // The aliases are dropped; 998 privileges and _e, _t, _u are more fields than are read.
+  EXPECT_THAT(Decode(EncodeV2(f, kSecret, kRand), kSecrets),
+              StatusIs(StatusCode::kInvalidArgument));
+  // 997 and the three fields: all read, as given.
+  f.privileges = privileges.substr(0, privileges.rfind(','));
+  const auto parsed = Decode(EncodeV2(f, kSecret, kRand), kSecrets);
+  ASSERT_THAT(parsed, IsOk());
+  EXPECT_EQ(parsed->fields.type, kSessionTypeUser);
+  EXPECT_EQ(parsed->fields.valid_until, kValidUntil);
+  EXPECT_THAT(parsed->fields.user, Optional(std::string("user@example.com")));
 }
 
 TEST(KsEncode, V2StarAloneBecomesAllStar) {

@@ -4,8 +4,11 @@
 #include <charconv>
 #include <limits>
 
+#include "common/ip_address.h"
+#include "common/strings.h"
 #include "ks/crypto.h"
 #include "ks/privileges.h"
+#include "services/authenticator.h"
 #include "services/list_query.h"
 #include "services/store_calls.h"
 
@@ -22,6 +25,54 @@ ApiError NotUpdatable(std::string_view field) {
 }
 
 ApiError NotFound(std::string_view id) { return ApiError::Of(errors::kAppTokenIdNotFound, {id}); }
+
+// A number field of KalturaAppToken sent with a value out of [min, max], as its API error.
+Result<Void, ApiError> CheckRange(const Patch<int64_t>& field, std::string_view name, int64_t min,
+                                  int64_t max) {
+  if (!field.is_set() || (field.value >= min && field.value <= max)) return Void{};
+  const bool low = field.value < min;
+  return ApiError::Of(
+      low ? errors::kPropertyValidationMinValue : errors::kPropertyValidationMaxValue,
+      {"KalturaAppToken::" + std::string(name), std::to_string(low ? min : max)});
+}
+
+// The CIDR blocks of an allowedCidrs value (comma-separated, spaces around entries ignored), or
+// nullopt if any entry is not an address or block, or there are none or too many.
+std::optional<std::vector<CidrBlock>> ParseCidrs(std::string_view csv) {
+  std::vector<CidrBlock> blocks;
+  while (true) {
+    const size_t comma = csv.find(',');
+    const std::string_view entry = TrimChars(csv.substr(0, comma), kSpaceOrTab);
+    Result<CidrBlock> block = ParseCidrBlock(entry);
+    if (!block.ok() || blocks.size() == kMaxAllowedCidrs) return std::nullopt;
+    blocks.push_back(*block);
+    if (comma == std::string_view::npos) return blocks;
+    csv.remove_prefix(comma + 1);
+  }
+}
+
+// allowedCidrs as stored: each block in canonical form ("10.0.0.0/8"), comma-separated.
+std::string CanonicalCidrs(const std::vector<CidrBlock>& blocks) {
+  std::string out;
+  for (const CidrBlock& b : blocks) {
+    if (!out.empty()) out += ',';
+    out += b.ToString();
+  }
+  return out;
+}
+
+bool IpAllowedBy(std::string_view ip, std::string_view allowed_cidrs) {
+  const std::optional<IpAddress> address = ParseIpAddress(ip);
+  if (!address) return false;
+  const std::optional<std::vector<CidrBlock>> blocks = ParseCidrs(allowed_cidrs);
+  if (!blocks) return false;
+  return std::any_of(blocks->begin(), blocks->end(),
+                     [&](const CidrBlock& b) { return b.Contains(*address); });
+}
+
+bool IsHex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return HexDigitValue(c) >= 0; });
+}
 
 ks::HashAlgorithm AlgorithmOf(std::string_view hash_type) {
   if (hash_type == "SHA1") return ks::HashAlgorithm::kSha1;
@@ -51,20 +102,21 @@ Result<Void, ApiError> AppTokenService::ApplyWritable(const AppTokenPatch& patch
   if (patch.session_user_id.is_set() && !IsValidPuserId(patch.session_user_id.value)) {
     return ApiError::Of(errors::kInvalidFieldValue, {"sessionUserId"});
   }
-  if (patch.session_duration.is_set() && patch.session_duration.value < 0) {
-    return ApiError::Of(errors::kPropertyValidationMinValue,
-                        {"KalturaAppToken::sessionDuration", "0"});
-  }
-  if (patch.session_duration.is_set() && patch.session_duration.value > kMaxRelativeSeconds) {
-    return ApiError::Of(errors::kPropertyValidationMaxValue,
-                        {"KalturaAppToken::sessionDuration", std::to_string(kMaxRelativeSeconds)});
-  }
-  if (patch.expiry.is_set() && patch.expiry.value < -1) {
-    return ApiError::Of(errors::kPropertyValidationMinValue, {"KalturaAppToken::expiry", "-1"});
-  }
-  if (patch.expiry.is_set() && patch.expiry.value > kMaxTime) {
-    return ApiError::Of(errors::kPropertyValidationMaxValue,
-                        {"KalturaAppToken::expiry", std::to_string(kMaxTime)});
+  KSGATE_ASSIGN_OR_RETURN(
+      Void in_range, CheckRange(patch.session_duration, "sessionDuration", 0, kMaxRelativeSeconds));
+  KSGATE_ASSIGN_OR_RETURN(in_range, CheckRange(patch.expiry, "expiry", -1, kMaxTime));
+  KSGATE_ASSIGN_OR_RETURN(in_range,
+                          CheckRange(patch.max_sessions, "maxSessions", 0, kMaxSessionsLimit));
+  KSGATE_ASSIGN_OR_RETURN(in_range, CheckRange(patch.exchanges_per_minute, "exchangesPerMinute", 1,
+                                               kMaxExchangesPerMinute));
+  KSGATE_ASSIGN_OR_RETURN(
+      in_range, CheckRange(patch.max_session_expiry, "maxSessionExpiry", 0, kMaxRelativeSeconds));
+  (void)in_range;
+  std::optional<std::string> cidrs;
+  if (patch.allowed_cidrs.is_set()) {
+    std::optional<std::vector<CidrBlock>> blocks = ParseCidrs(patch.allowed_cidrs.value);
+    if (!blocks) return ApiError::Of(errors::kInvalidFieldValue, {"allowedCidrs"});
+    cidrs = CanonicalCidrs(*blocks);
   }
   apply(patch.expiry, &token->expiry);
   apply(patch.session_type, &token->session_type);
@@ -72,6 +124,11 @@ Result<Void, ApiError> AppTokenService::ApplyWritable(const AppTokenPatch& patch
   apply(patch.session_duration, &token->session_duration);
   apply(patch.session_privileges, &token->session_privileges);
   apply(patch.description, &token->description);
+  apply(patch.max_sessions, &token->max_sessions);
+  apply(patch.exchanges_per_minute, &token->exchanges_per_minute);
+  apply(patch.max_session_expiry, &token->max_session_expiry);
+  if (cidrs) token->allowed_cidrs = std::move(cidrs);
+  if (patch.allowed_cidrs.is_null()) token->allowed_cidrs.reset();
   if (patch.hash_type.is_set()) token->hash_type = patch.hash_type.value;
   // The hash type is never null: clearing it restores the default.
   if (patch.hash_type.is_null()) token->hash_type = std::string(kDefaultHashType);
@@ -80,8 +137,75 @@ Result<Void, ApiError> AppTokenService::ApplyWritable(const AppTokenPatch& patch
   return Void{};
 }
 
+Result<PermissionSet, ApiError> TokenPermissions(const Authorizer& authorizer,
+                                                 const store::Partner& partner,
+                                                 const store::AppToken& token) {
+  // The KS the token mints, as startSession builds its privileges.
+  Caller minted;
+  minted.partner = partner;
+  // Without a session type the startSession caller chooses, ADMIN included.
+  const bool admin = !token.session_type || *token.session_type >= ks::kSessionTypeAdmin;
+  minted.kind = admin ? SessionKind::kAdmin : SessionKind::kUser;
+  ks::PrivilegeMap privileges = {{"sessionid", {token.id}}, {"apptoken", {token.id}}};
+  if (token.session_privileges && !token.session_privileges->empty()) {
+    privileges =
+        ks::MergePrivileges(std::move(privileges), ks::ParsePrivileges(*token.session_privileges));
+  }
+  auto replaceable = [](const std::vector<std::string>& values) {
+    return std::find(values.begin(), values.end(), "*") != values.end();
+  };
+  ks::PrivilegeMap widest;
+  for (auto& [name, values] : privileges) {
+    if (name == "setrole" && replaceable(values)) return authorizer.catalogue().All();
+    if (name == "restrictingrole" && replaceable(values)) continue;
+    widest.emplace_back(std::move(name), std::move(values));
+  }
+  minted.privileges = std::move(widest);
+  Result<PermissionSet, ApiError> permissions = authorizer.Permissions(minted);
+  if (!permissions.ok() && permissions.error().code != errors::kInternalDatabaseError.code) {
+    return PermissionSet();  // a role that does not exist: its KSs can call nothing
+  }
+  return permissions;
+}
+
+Result<Void, ApiError> AppTokenService::CheckCeiling(const store::Partner& partner,
+                                                     const store::AppToken& token,
+                                                     const Caller* caller) const {
+  if (caller == nullptr || !partner.settings.app_token_privilege_ceiling) return Void{};
+  KSGATE_ASSIGN_OR_RETURN(const PermissionSet mine, authorizer_.Permissions(*caller));
+  KSGATE_ASSIGN_OR_RETURN(const PermissionSet granted,
+                          TokenPermissions(authorizer_, partner, token));
+  const PermissionSet excess = granted & ~mine;
+  if (excess.none()) return Void{};
+  const std::vector<PermissionDef>& defs = authorizer_.catalogue().permissions();
+  for (size_t i = 0; i < defs.size(); ++i) {
+    if (excess.test(i)) return ApiError::Of(errors::kAppTokenExceedsCallerRole, {defs[i].name});
+  }
+  return ApiError::Of(errors::kAppTokenExceedsCallerRole, {"*"});
+}
+
+Result<store::AppToken, ApiError> AppTokenService::Change(
+    int64_t partner_id, std::string_view id, std::string_view what,
+    const std::function<Result<Void, ApiError>(store::AppToken*)>& change) const {
+  return CompareAndSetLoop<store::AppToken>(
+      what,
+      [&]() -> Result<CasStep<store::AppToken>, ApiError> {
+        KSGATE_ASSIGN_OR_RETURN(store::AppToken token, Get(partner_id, id));
+        store::AppToken updated = token;
+        KSGATE_ASSIGN_OR_RETURN(Void changed, change(&updated));
+        (void)changed;
+        if (updated == token) return CasStep<store::AppToken>{std::move(token), nullptr};
+        updated.updated_at = clock_.NowSeconds();
+        return CasStep<store::AppToken>{
+            updated, [this, token, updated] { return store_.UpdateAppToken(token, updated); }};
+      },
+      // Not found: deleted meanwhile.
+      [&](const Status& s) { return StoreError(s, [&] { return NotFound(id); }); });
+}
+
 Result<store::AppToken, ApiError> AppTokenService::Add(const store::Partner& partner,
-                                                       const AppTokenPatch& patch) const {
+                                                       const AppTokenPatch& patch,
+                                                       const Caller* caller) const {
   if (patch.id.is_set()) return NotUpdatable("id");
   if (patch.token.is_set()) return NotUpdatable("token");
   if (patch.partner_id.is_set()) return NotUpdatable("partnerId");
@@ -94,6 +218,7 @@ Result<store::AppToken, ApiError> AppTokenService::Add(const store::Partner& par
   token.status = store::AppTokenStatus::kActive;
   token.hash_type = std::string(kDefaultHashType);
   KSGATE_ASSIGN_OR_RETURN(Void applied, ApplyWritable(patch, partner, &token));
+  KSGATE_ASSIGN_OR_RETURN(applied, CheckCeiling(partner, token, caller));
   (void)applied;
   token.created_at = token.updated_at = clock_.NowSeconds();
   token.token = ks::RandomHex(16);
@@ -113,28 +238,109 @@ Result<store::AppToken, ApiError> AppTokenService::Get(int64_t partner_id,
 
 Result<store::AppToken, ApiError> AppTokenService::Update(const store::Partner& partner,
                                                           std::string_view id,
-                                                          const AppTokenPatch& patch) const {
-  return CompareAndSetLoop<store::AppToken>(
-      "app token update",
-      [&]() -> Result<CasStep<store::AppToken>, ApiError> {
-        KSGATE_ASSIGN_OR_RETURN(store::AppToken token, Get(partner.id, id));
-        if (Differs(patch.id, token.id)) return NotUpdatable("id");
-        if (Differs(patch.token, token.token)) return NotUpdatable("token");
-        if (Differs(patch.partner_id, token.partner_id)) return NotUpdatable("partnerId");
-        if (Differs(patch.created_at, token.created_at)) return NotUpdatable("createdAt");
-        if (Differs(patch.updated_at, token.updated_at)) return NotUpdatable("updatedAt");
-        if (Differs(patch.status, static_cast<int>(token.status))) return NotUpdatable("status");
+                                                          const AppTokenPatch& patch,
+                                                          const Caller* caller) const {
+  return Change(partner.id, id, "app token update",
+                [&](store::AppToken* token) -> Result<Void, ApiError> {
+                  if (Differs(patch.id, token->id)) return NotUpdatable("id");
+                  if (Differs(patch.token, token->token)) return NotUpdatable("token");
+                  if (Differs(patch.partner_id, token->partner_id))
+                    return NotUpdatable("partnerId");
+                  if (Differs(patch.created_at, token->created_at))
+                    return NotUpdatable("createdAt");
+                  if (Differs(patch.updated_at, token->updated_at))
+                    return NotUpdatable("updatedAt");
+                  if (Differs(patch.status, static_cast<int>(token->status))) {
+                    return NotUpdatable("status");
+                  }
+                  KSGATE_ASSIGN_OR_RETURN(Void applied, ApplyWritable(patch, partner, token));
+                  (void)applied;
+                  return CheckCeiling(partner, *token, caller);
+                });
+}
 
-        store::AppToken updated = token;
-        KSGATE_ASSIGN_OR_RETURN(Void applied, ApplyWritable(patch, partner, &updated));
-        (void)applied;
-        if (updated == token) return CasStep<store::AppToken>{std::move(token), nullptr};
-        updated.updated_at = clock_.NowSeconds();
-        return CasStep<store::AppToken>{
-            updated, [this, token, updated] { return store_.UpdateAppToken(token, updated); }};
-      },
-      // Not found: deleted meanwhile.
-      [&](const Status& s) { return StoreError(s, [&] { return NotFound(id); }); });
+Result<store::AppToken, ApiError> AppTokenService::SetEnabled(int64_t partner_id,
+                                                              std::string_view id,
+                                                              bool enabled) const {
+  return Change(partner_id, id, enabled ? "app token enable" : "app token disable",
+                [&](store::AppToken* token) -> Result<Void, ApiError> {
+                  token->status =
+                      enabled ? store::AppTokenStatus::kActive : store::AppTokenStatus::kDisabled;
+                  return Void{};
+                });
+}
+
+Result<store::AppToken, ApiError> AppTokenService::Rotate(const store::Partner& partner,
+                                                          std::string_view id,
+                                                          const RotateAppTokenRequest& request,
+                                                          const Caller* caller) const {
+  if (request.grace_seconds < 0) {
+    return ApiError::Of(errors::kPropertyValidationMinValue, {"gracePeriod", "0"});
+  }
+  if (request.grace_seconds > kMaxRelativeSeconds) {
+    return ApiError::Of(errors::kPropertyValidationMaxValue,
+                        {"gracePeriod", std::to_string(kMaxRelativeSeconds)});
+  }
+  return Change(partner.id, id, "app token rotation",
+                [&](store::AppToken* token) -> Result<Void, ApiError> {
+                  KSGATE_ASSIGN_OR_RETURN(Void allowed, CheckCeiling(partner, *token, caller));
+                  (void)allowed;
+                  const int64_t now = clock_.NowSeconds();
+                  if (request.grace_seconds > 0) {
+                    token->previous_token = token->token;
+                    token->previous_token_until = now + request.grace_seconds;
+                  } else {
+                    token->previous_token.reset();
+                    token->previous_token_until.reset();
+                  }
+                  token->token = ks::RandomHex(16);
+                  if (request.revoke_sessions) {
+                    // Every KS minted up to now, this second included.
+                    token->sessions_revoked_before =
+                        std::max(token->sessions_revoked_before.value_or(0), now + 1);
+                  }
+                  return Void{};
+                });
+}
+
+Result<Void, ApiError> AppTokenService::RevokeSessions(int64_t partner_id,
+                                                       const RevokeSessionsRequest& request) const {
+  const int given =
+      (request.token_id ? 1 : 0) + (request.user_id ? 1 : 0) + (request.ks_hash ? 1 : 0);
+  if (given == 0) return ApiError::Of(errors::kMissingMandatoryParameter, {"id"});
+  auto invalid = [](std::string_view field) {
+    return ApiError::Of(errors::kInvalidFieldValue, {field});
+  };
+  if (given > 1) return invalid(request.ks_hash ? "ksHash" : "userId");
+  const int64_t now = clock_.NowSeconds();
+  if (request.ks_hash) {
+    if (request.issued_before) return invalid("issuedBefore");
+    const std::string hash = AsciiLower(*request.ks_hash);
+    if (hash.size() != 40 || !IsHex(hash)) return invalid("ksHash");
+    store::Revocation revocation;
+    revocation.key = hash;
+    revocation.type = store::RevocationType::kKsHash;
+    // The KS's own expiry is unknown here; none outlives the longest session from now.
+    revocation.valid_until = now + kMaxRelativeSeconds;
+    return FromStore(store_.Revoke(revocation, now));
+  }
+  // The end of the current second: every KS minted so far (issue times are whole seconds).
+  const int64_t cutoff = request.issued_before.value_or(now + 1);
+  if (cutoff > now + 1) return invalid("issuedBefore");
+  if (request.user_id) {
+    if (request.user_id->empty() || request.user_id->size() > 320) return invalid("userId");
+    return FromStore(
+        store_.SetSessionCutoff({UserCutoffKey(partner_id, *request.user_id), cutoff}, now));
+  }
+  KSGATE_ASSIGN_OR_RETURN(const store::AppToken token,
+                          Change(partner_id, *request.token_id, "app token session cut-off",
+                                 [&](store::AppToken* t) -> Result<Void, ApiError> {
+                                   t->sessions_revoked_before =
+                                       std::max(t->sessions_revoked_before.value_or(0), cutoff);
+                                   return Void{};
+                                 }));
+  (void)token;
+  return Void{};
 }
 
 Result<Void, ApiError> AppTokenService::Delete(int64_t partner_id, std::string_view id) const {
@@ -180,21 +386,41 @@ Result<SessionInfo, ApiError> AppTokenService::StartSession(
   if (token.status != store::AppTokenStatus::kActive) {
     return ApiError::Of(errors::kAppTokenNotActive, {request.id});
   }
-  const std::string expected =
-      ks::HexDigest(AlgorithmOf(token.hash_type.value_or(std::string(kDefaultHashType))),
-                    caller.ks + token.token);
-  if (!ks::ConstantTimeEquals(expected, request.token_hash)) {
-    return ApiError::Of(errors::kInvalidAppTokenHash);
+  if (token.allowed_cidrs && !IpAllowedBy(request.client_ip, *token.allowed_cidrs)) {
+    return ApiError::Of(errors::kAppTokenIpNotAllowed, {request.id, request.client_ip});
   }
-
   const int64_t now = clock_.NowSeconds();
+  const ks::HashAlgorithm algorithm =
+      AlgorithmOf(token.hash_type.value_or(std::string(kDefaultHashType)));
+  bool hash_matches =
+      ks::ConstantTimeEquals(ks::HexDigest(algorithm, caller.ks + token.token), request.token_hash);
+  if (token.previous_token && token.previous_token_until && now < *token.previous_token_until) {
+    // Both are compared, so timing does not tell which value matched.
+    const bool previous_matches = ks::ConstantTimeEquals(
+        ks::HexDigest(algorithm, caller.ks + *token.previous_token), request.token_hash);
+    hash_matches = hash_matches || previous_matches;
+  }
+  if (!hash_matches) return ApiError::Of(errors::kInvalidAppTokenHash);
+
   int64_t token_expiry = token.session_duration.value_or(partner.ks_max_expiry);
   if (token.expiry) {
     token_expiry = std::min(token_expiry, *token.expiry - now);
     if (token_expiry < 0) return ApiError::Of(errors::kAppTokenExpired, {request.id});
   }
+  if (token.max_session_expiry) token_expiry = std::min(token_expiry, *token.max_session_expiry);
   int64_t expiry = request.expiry != 0 ? request.expiry : token_expiry;
   expiry = std::clamp(expiry, -kMaxRelativeSeconds, token_expiry);
+
+  if (token.exchanges_per_minute &&
+      !limiter_.TryAcquire(std::to_string(partner.id) + "/" + token.id,
+                           *token.exchanges_per_minute)) {
+    return ApiError::Of(errors::kActionBlocked, {"startSession", "appToken"});
+  }
+  if (token.max_sessions) {
+    KSGATE_ASSIGN_OR_RETURN(const bool claimed, FromStore(store_.ClaimAppTokenSession(
+                                                    partner.id, token.id, *token.max_sessions)));
+    if (!claimed) return ApiError::Of(errors::kAppTokenUsageExceeded, {request.id});
+  }
 
   const int type = token.session_type ? *token.session_type : request.type.value_or(0);
   const std::string user = token.session_user_id ? *token.session_user_id : request.user_id;

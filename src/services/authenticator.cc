@@ -2,8 +2,10 @@
 
 #include <array>
 #include <charconv>
+#include <climits>
 #include <string>
 
+#include "services/ks_issuer.h"
 #include "services/ks_restrictions.h"
 #include "services/store_calls.h"
 
@@ -11,6 +13,12 @@ namespace ksgate::services {
 
 ApiError InvalidKsReason(std::string_view reason) {
   return ApiError::Of(errors::kInvalidKs, {reason, "-1", "INVALID_STR"});
+}
+
+std::string UserCutoffKey(int64_t partner_id, std::string_view user_id) {
+  std::string key = "u:" + std::to_string(partner_id) + ":";
+  key.append(user_id);
+  return key;
 }
 
 namespace {
@@ -71,6 +79,8 @@ Result<Void, ApiError> Authenticator::Validate(const Caller& caller,
   if (counts_actions && actions_limit == nullptr) return ApiError::Of(errors::kInvalidActionsLimit);
   KSGATE_ASSIGN_OR_RETURN(const bool revoked, IsRevoked(caller));
   if (revoked) return InvalidKsReason("LOGOUT");
+  KSGATE_ASSIGN_OR_RETURN(const Void controls, CheckControls(caller));
+  (void)controls;
   if (actions_limit != nullptr) {
     int64_t limit = 0;
     auto [ptr, ec] = std::from_chars(actions_limit->data(),
@@ -85,6 +95,33 @@ Result<Void, ApiError> Authenticator::Validate(const Caller& caller,
     if (state == store::ActionsLimitState::kExceeded) {
       return InvalidKsReason("EXCEEDED_ACTIONS_LIMIT");
     }
+  }
+  return Void{};
+}
+
+Result<Void, ApiError> Authenticator::CheckControls(const Caller& caller) const {
+  // No issue time: minted before cut-offs existed, so before any cut-off.
+  const int64_t issued_at = IssuedAt(caller.parsed.fields).value_or(INT64_MIN);
+  if (const std::string* token_id = ks::FirstPrivilegeValue(caller.privileges, "apptoken")) {
+    Result<store::AppToken> token = store_.GetAppToken(caller.partner.id, *token_id);
+    if (token.ok()) {
+      if (token->status == store::AppTokenStatus::kDisabled) {
+        return InvalidKsReason("APP_TOKEN_DISABLED");
+      }
+      if (token->sessions_revoked_before && issued_at < *token->sessions_revoked_before) {
+        return InvalidKsReason("LOGOUT");
+      }
+    } else if (token.error().code() != StatusCode::kNotFound) {
+      // A deleted token's KSs are refused by their session id's revocation.
+      return DatabaseError(token.error());
+    }
+  }
+  const std::optional<std::string>& user = caller.parsed.fields.user;
+  if (caller.kind != SessionKind::kWidget && user && !user->empty()) {
+    KSGATE_ASSIGN_OR_RETURN(
+        const int64_t cutoff,
+        FromStore(store_.GetSessionCutoff(UserCutoffKey(caller.partner.id, *user))));
+    if (cutoff != 0 && issued_at < cutoff) return InvalidKsReason("LOGOUT");
   }
   return Void{};
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "common/api_error.h"
@@ -33,10 +34,15 @@ class Authenticator {
 
   // Checks, in order (spec §4.6): partner status (SERVICE_FORBIDDEN_CONTENT_BLOCKED), expiry
   // (INVALID_KS "EXPIRED"), iprestrict ("EXCEEDED_RESTRICTED_IP"), urirestrict
-  // ("EXCEEDED_RESTRICTED_URI"), revocation of the KS hash or its session id ("LOGOUT"), and
-  // for a KS with actionslimit:N, counts this use in the store (INVALID_ACTIONS_LIMIT for a
-  // value that is not a positive number; "EXCEEDED_ACTIONS_LIMIT" past N). Call it once per
-  // HTTP request and KS: each call counts one action.
+  // ("EXCEEDED_RESTRICTED_URI"), revocation of the KS hash or its session id ("LOGOUT"), then
+  // ksgate's own (docs/apptokens.md): for a KS carrying apptoken:<id>, that token must not be
+  // DISABLED ("APP_TOKEN_DISABLED") and the KS must not be older than the token's session
+  // cut-off ("LOGOUT"); for a KS with a user (widget sessions aside), it must not be older than
+  // that user's cut-off ("LOGOUT"). A KS without an issue time (IssuedAt) counts as older than
+  // any cut-off. Last, for a KS with actionslimit:N, counts this use in the store
+  // (INVALID_ACTIONS_LIMIT for a value that is not a positive number; "EXCEEDED_ACTIONS_LIMIT"
+  // past N). Call it once per HTTP request and KS: each call counts one action. The token and
+  // the cut-offs are read through the store's cache (a hit on the hot path).
   Result<Void, ApiError> Validate(const Caller& caller, const RequestInfo& request = {}) const;
 
   // True if the KS has been revoked as of now (session.end, appToken.delete...): its hash is
@@ -49,11 +55,18 @@ class Authenticator {
   Result<store::Partner, ApiError> RequirePartner(int64_t partner_id) const;
 
  private:
+  // The app-token and user checks of Validate.
+  Result<Void, ApiError> CheckControls(const Caller& caller) const;
+
   store::Store& store_;
   const Clock& clock_;
 };
 
 // INVALID_KS as Kaltura reports a failed validity check: KSID is the reason name.
 ApiError InvalidKsReason(std::string_view reason);
+
+// The session cut-off key (store::SessionCutoff) of every KS of `user_id` of `partner_id`:
+// "u:<partner_id>:<user_id>".
+std::string UserCutoffKey(int64_t partner_id, std::string_view user_id);
 
 }  // namespace ksgate::services

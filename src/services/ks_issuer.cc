@@ -1,6 +1,7 @@
 #include "services/ks_issuer.h"
 
 #include <array>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 
@@ -8,9 +9,31 @@
 
 namespace ksgate::services {
 
+namespace {
+
+constexpr std::string_view kIssuedAtPrefix = "iat:";
+
+}  // namespace
+
+std::string IssuedAtData(int64_t issued_at) {
+  return std::string(kIssuedAtPrefix) + std::to_string(issued_at);
+}
+
+std::optional<int64_t> IssuedAt(const ks::KsFields& fields) {
+  if (!fields.additional_data) return std::nullopt;
+  std::string_view data = *fields.additional_data;
+  if (!data.starts_with(kIssuedAtPrefix)) return std::nullopt;
+  data.remove_prefix(kIssuedAtPrefix.size());
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(data.data(), data.data() + data.size(), value);
+  if (ec != std::errc() || end != data.data() + data.size()) return std::nullopt;
+  return value;
+}
+
 std::string KsIssuer::Issue(const store::Partner& partner, ks::KsFields fields,
                             std::string_view signing_secret) const {
   fields.partner_id = partner.id;
+  if (!fields.additional_data) fields.additional_data = IssuedAtData(clock_.NowSeconds());
   std::string_view secret = signing_secret;
   if (secret.empty() && !partner.admin_secrets.empty()) secret = partner.admin_secrets.front();
   if (partner.ks_version == 1) {

@@ -61,6 +61,20 @@ Result<store::Partner> PartnerService::RotateAdminSecret(int64_t id) const {
   return partner;
 }
 
+Result<store::Partner> PartnerService::UpdateSettings(int64_t id,
+                                                      const PartnerSettingsUpdate& update) const {
+  KSGATE_ASSIGN_OR_RETURN(store::Partner partner, Find(id));
+  if (update.app_token_privilege_ceiling) {
+    partner.settings.app_token_privilege_ceiling = *update.app_token_privilege_ceiling;
+  }
+  if (update.app_token_show_once) {
+    partner.settings.app_token_show_once = *update.app_token_show_once;
+  }
+  const Status s = store_.SetPartnerSettings(id, partner.settings, clock_.NowSeconds());
+  if (!s.ok()) return WithContext(s, id);
+  return partner;
+}
+
 Result<size_t> PartnerService::RetireAdminSecrets(int64_t id) const {
   KSGATE_ASSIGN_OR_RETURN(store::Partner partner, Find(id));
   const size_t retired = partner.admin_secrets.size() - 1;

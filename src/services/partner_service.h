@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,13 @@ struct NewPartnerRequest {
   std::string name;               // 1-256 bytes
   int ks_version = 2;             // 1 or 2
   int64_t ks_max_expiry = 86400;  // 1..kMaxRelativeSeconds
+};
+
+// Changes to a partner's settings (`ksgate partner update`): each set field replaces the
+// setting, unset ones stay as they are.
+struct PartnerSettingsUpdate {
+  std::optional<bool> app_token_privilege_ceiling;
+  std::optional<bool> app_token_show_once;
 };
 
 class PartnerService {
@@ -44,6 +52,11 @@ class PartnerService {
   // secrets keep verifying the KSs they signed. Returns the partner as stored (the new secret
   // first). kNotFound.
   Result<store::Partner> RotateAdminSecret(int64_t id) const;
+  // Applies `update` to partner `id`'s settings and returns the partner as stored. Takes effect
+  // at once on this process and within the cache TTL (or a change notification) on others.
+  // kNotFound.
+  Result<store::Partner> UpdateSettings(int64_t id, const PartnerSettingsUpdate& update) const;
+
   // Drops every admin secret of partner `id` but the primary, so KSs signed with the old ones
   // stop working. Returns how many were dropped. kNotFound.
   Result<size_t> RetireAdminSecrets(int64_t id) const;

@@ -109,6 +109,26 @@ TEST(PermissionCatalogue, EveryActionIsGrantedByTheWildcardListOnly) {
   EXPECT_TRUE((r->FromNames("*") & r->Granting("media.list")).any());
 }
 
+TEST(PermissionCatalogue, AWildcardTakesItsServiceAwayFromTheEveryActionBitWhateverItsCase) {
+  Result<PermissionCatalogue> r =
+      PermissionCatalogue::BuiltIn().Extend("[permission ANY_MEDIA]\nactions = Media.*\n");
+  ASSERT_THAT(r, IsOk());
+  const std::optional<size_t> any_media = r->Find("ANY_MEDIA");
+  ASSERT_TRUE(any_media.has_value());
+  for (const char* action : {"media.delete", "media.list", "media.anything"}) {
+    const PermissionSet granting = r->Granting(action);
+    EXPECT_TRUE(granting.test(*any_media)) << action;
+    EXPECT_FALSE(granting.test(PermissionCatalogue::kEveryActionBit)) << action;
+    EXPECT_TRUE((r->FromNames("*") & granting).any()) << "the partner admin keeps " << action;
+    EXPECT_FALSE((r->FromNames("APP_TOKEN_ADD") & granting).any()) << action;
+  }
+  // Other services, even with the same prefix, are untouched.
+  PermissionSet every_action;
+  every_action.set(PermissionCatalogue::kEveryActionBit);
+  EXPECT_EQ(r->Granting("mediax.list"), every_action);
+  EXPECT_EQ(r->Granting("medi.list"), every_action);
+}
+
 TEST(PermissionCatalogue, ExtendReportsTheLineOfAnError) {
   const PermissionCatalogue& c = PermissionCatalogue::BuiltIn();
   struct Case {

@@ -6,6 +6,7 @@ namespace {
 
 thread_local int inline_depth = 0;
 thread_local bool refused = false;
+thread_local Access refused_access = Access::kRead;
 
 }  // namespace
 
@@ -14,7 +15,8 @@ InlineScope::~InlineScope() { --inline_depth; }
 
 bool InInlineScope() { return inline_depth > 0; }
 
-Status RefuseToBlock() {
+Status RefuseToBlock(Access access) {
+  if (!refused || access == Access::kWrite) refused_access = access;
   refused = true;
   return WouldBlockError("a store call would wait on a thread that must not");
 }
@@ -25,6 +27,10 @@ bool TakeWouldBlock() {
   return was;
 }
 
+// (RefusedAccess stays readable after TakeWouldBlock until the next refusal resets it.)
+
 bool WouldBlockNoted() { return refused; }
+
+Access RefusedAccess() { return refused_access; }
 
 }  // namespace ksgate::store

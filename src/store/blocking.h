@@ -25,13 +25,21 @@ class InlineScope {
 // True inside an InlineScope on this thread.
 bool InInlineScope();
 
+// What a refused call would have done: read, or write (which may wait for locks and fsyncs).
+// Work that writes runs on threads of its own, so that writers stuck behind a lock never keep
+// readers waiting.
+enum class Access { kRead, kWrite };
+
 // Notes, for this thread, that a store call was refused, and returns kWouldBlock.
-Status RefuseToBlock();
+Status RefuseToBlock(Access access);
 
 // True if a store call was refused on this thread since the last TakeWouldBlock(); clears the
 // note.
 bool TakeWouldBlock();
 // The same, without clearing the note: whether what was just computed may rest on a refusal.
 bool WouldBlockNoted();
+// What the refusals since the last TakeWouldBlock() would have done: kWrite if any would have
+// written. Meaningful only when WouldBlockNoted().
+Access RefusedAccess();
 
 }  // namespace ksgate::store

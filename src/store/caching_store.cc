@@ -13,10 +13,13 @@ namespace ksgate::store {
 template <typename V>
 class CachingStore::Cache {
  public:
-  Cache(const Clock& clock, const CacheOptions& options) : clock_(clock), options_(options) {}
+  Cache(const Clock& clock, const CacheOptions& options, const CachingStore& owner)
+      : clock_(clock), options_(options), owner_(owner) {}
 
-  // The cached value of `key`, or nullopt when absent or older than the TTL.
+  // The cached value of `key`, or nullopt when absent, older than the TTL, or when the cache
+  // cannot be trusted now (CachingStore::Fresh).
   std::optional<V> Get(const std::string& key) const {
+    if (!owner_.Fresh()) return std::nullopt;
     std::shared_lock lock(mu_);
     auto it = entries_.find(key);
     if (it == entries_.end()) return std::nullopt;
@@ -59,6 +62,7 @@ class CachingStore::Cache {
 
   const Clock& clock_;
   const CacheOptions& options_;
+  const CachingStore& owner_;
   mutable std::shared_mutex mu_;
   std::atomic<uint64_t> generation_{0};
   std::unordered_map<std::string, Entry> entries_;
@@ -98,19 +102,67 @@ CachingStore::CachingStore(std::unique_ptr<Store> backend, const Clock& clock, C
     : backend_(std::move(backend)),
       clock_(clock),
       options_(options),
-      partners_(std::make_unique<Cache<Result<Partner>>>(clock_, options_)),
-      tokens_(std::make_unique<Cache<Result<AppToken>>>(clock_, options_)),
-      roles_(std::make_unique<Cache<Result<UserRole>>>(clock_, options_)),
-      revoked_(std::make_unique<Cache<RevokedAt>>(clock_, options_)) {}
+      partners_(std::make_unique<Cache<Result<Partner>>>(clock_, options_, *this)),
+      tokens_(std::make_unique<Cache<Result<AppToken>>>(clock_, options_, *this)),
+      roles_(std::make_unique<Cache<Result<UserRole>>>(clock_, options_, *this)),
+      revoked_(std::make_unique<Cache<RevokedAt>>(clock_, options_, *this)),
+      cutoffs_(std::make_unique<Cache<Result<int64_t>>>(clock_, options_, *this)) {}
 
 CachingStore::~CachingStore() = default;
 
-Result<int> CachingStore::Migrate() { return backend_->Migrate(); }
+void CachingStore::Apply(const Change& change) {
+  switch (change.kind) {
+    case Change::Kind::kPartner:
+      partners_->Erase(PartnerKey(change.partner_id));
+      break;
+    case Change::Kind::kAppToken:
+      tokens_->Erase(TokenKey(change.partner_id, change.id));
+      break;
+    case Change::Kind::kUserRole:
+      roles_->Clear();  // cached by id and by system name
+      break;
+    case Change::Kind::kRevocation:  // a revocation row, or a session cut-off: the same keys
+      revoked_->Erase(change.id);
+      cutoffs_->Erase(change.id);
+      break;
+  }
+}
+
+void CachingStore::SetFreshnessBound(std::chrono::milliseconds bound) {
+  options_.freshness_bound = bound;
+}
+
+void CachingStore::InvalidateAll() {
+  partners_->Clear();
+  tokens_->Clear();
+  roles_->Clear();
+  revoked_->Clear();
+  cutoffs_->Clear();
+}
+
+void CachingStore::ConfirmFresh(int64_t as_of_micros) {
+  int64_t previous = confirmed_at_micros_.load(std::memory_order_relaxed);
+  while (previous < as_of_micros && !confirmed_at_micros_.compare_exchange_weak(
+                                        previous, as_of_micros, std::memory_order_release)) {
+  }
+}
+
+bool CachingStore::Fresh() const {
+  if (options_.freshness_bound.count() <= 0) return true;
+  const int64_t age = clock_.NowMicros() - confirmed_at_micros_.load(std::memory_order_acquire);
+  return age <=
+         std::chrono::duration_cast<std::chrono::microseconds>(options_.freshness_bound).count();
+}
+
+Result<int> CachingStore::Migrate() {
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
+  return backend_->Migrate();
+}
 
 // --- Partners ---------------------------------------------------------------------------------
 
 Result<Partner> CachingStore::CreatePartner(const NewPartner& partner, int64_t now) {
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
   Result<Partner> created = backend_->CreatePartner(partner, now);
   if (created.ok()) partners_->Erase(PartnerKey(created->id));  // drop a cached "not found"
   return created;
@@ -120,19 +172,19 @@ Result<Partner> CachingStore::GetPartner(int64_t id) const {
   const std::string key = PartnerKey(id);
   if (std::optional<Result<Partner>> hit = partners_->Get(key)) return *std::move(hit);
   const uint64_t generation = partners_->generation();
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kRead);
   Result<Partner> read = backend_->GetPartner(id);
   if (Cacheable(read)) partners_->Put(key, read, generation);
   return read;
 }
 
 Result<std::vector<Partner>> CachingStore::ListPartners() const {
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kRead);
   return backend_->ListPartners();
 }
 
 Status CachingStore::SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) {
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
   Status s = backend_->SetPartnerStatus(id, status, now);
   partners_->Erase(PartnerKey(id));
   return s;
@@ -141,8 +193,15 @@ Status CachingStore::SetPartnerStatus(int64_t id, PartnerStatus status, int64_t 
 Status CachingStore::SetPartnerAdminSecrets(int64_t id,
                                             const std::vector<std::string>& admin_secrets,
                                             int64_t now) {
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
   Status s = backend_->SetPartnerAdminSecrets(id, admin_secrets, now);
+  partners_->Erase(PartnerKey(id));
+  return s;
+}
+
+Status CachingStore::SetPartnerSettings(int64_t id, const PartnerSettings& settings, int64_t now) {
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
+  Status s = backend_->SetPartnerSettings(id, settings, now);
   partners_->Erase(PartnerKey(id));
   return s;
 }
@@ -150,7 +209,7 @@ Status CachingStore::SetPartnerAdminSecrets(int64_t id,
 // --- Revocation -------------------------------------------------------------------------------
 
 Status CachingStore::Revoke(const Revocation& revocation, int64_t now) {
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
   Status s = backend_->Revoke(revocation, now);
   revoked_->Erase(revocation.key);
   return s;
@@ -160,11 +219,14 @@ Result<bool> CachingStore::IsRevoked(std::span<const std::string> keys, int64_t 
   // Per key, so that a KS hash and its session id are cached independently.
   bool any = false;
   for (const std::string& key : keys) {
-    if (std::optional<RevokedAt> hit = revoked_->Get(key); hit && hit->now == now) {
+    // "Not revoked" stays true as time passes (only a write, which drops the entry, revokes);
+    // "revoked" may end with time, so it serves only the same `now`.
+    if (std::optional<RevokedAt> hit = revoked_->Get(key);
+        hit && (!hit->revoked || hit->now == now)) {
       any = any || hit->revoked;
       continue;
     }
-    if (InInlineScope()) return RefuseToBlock();
+    if (InInlineScope()) return RefuseToBlock(Access::kRead);
     const uint64_t generation = revoked_->generation();
     Result<bool> read = backend_->IsRevoked(std::span<const std::string>(&key, 1), now);
     if (!read.ok()) return read;
@@ -174,10 +236,27 @@ Result<bool> CachingStore::IsRevoked(std::span<const std::string> keys, int64_t 
   return any;
 }
 
+Status CachingStore::SetSessionCutoff(const SessionCutoff& cutoff, int64_t now) {
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
+  Status s = backend_->SetSessionCutoff(cutoff, now);
+  cutoffs_->Erase(cutoff.key);
+  return s;
+}
+
+Result<int64_t> CachingStore::GetSessionCutoff(std::string_view key) const {
+  const std::string cache_key(key);
+  if (std::optional<Result<int64_t>> hit = cutoffs_->Get(cache_key)) return *std::move(hit);
+  const uint64_t generation = cutoffs_->generation();
+  if (InInlineScope()) return RefuseToBlock(Access::kRead);
+  Result<int64_t> read = backend_->GetSessionCutoff(key);
+  if (read.ok()) cutoffs_->Put(cache_key, read, generation);
+  return read;
+}
+
 // --- App tokens -------------------------------------------------------------------------------
 
 Status CachingStore::InsertAppToken(const AppToken& token) {
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
   Status s = backend_->InsertAppToken(token);
   tokens_->Erase(TokenKey(token.partner_id, token.id));
   return s;
@@ -187,14 +266,14 @@ Result<AppToken> CachingStore::GetAppToken(int64_t partner_id, std::string_view 
   const std::string key = TokenKey(partner_id, id);
   if (std::optional<Result<AppToken>> hit = tokens_->Get(key)) return *std::move(hit);
   const uint64_t generation = tokens_->generation();
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kRead);
   Result<AppToken> read = backend_->GetAppToken(partner_id, id);
   if (Cacheable(read)) tokens_->Put(key, read, generation);
   return read;
 }
 
 Status CachingStore::UpdateAppToken(const AppToken& expected, const AppToken& updated) {
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
   Status s = backend_->UpdateAppToken(expected, updated);
   // Whatever happened (including kAborted: the caller's copy was stale), re-read next time.
   tokens_->Erase(TokenKey(updated.partner_id, updated.id));
@@ -203,7 +282,7 @@ Status CachingStore::UpdateAppToken(const AppToken& expected, const AppToken& up
 
 Status CachingStore::DeleteAppToken(int64_t partner_id, std::string_view id,
                                     const Revocation& revocation, int64_t now) {
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
   Status s = backend_->DeleteAppToken(partner_id, id, revocation, now);
   tokens_->Erase(TokenKey(partner_id, id));
   revoked_->Erase(revocation.key);
@@ -212,14 +291,14 @@ Status CachingStore::DeleteAppToken(int64_t partner_id, std::string_view id,
 
 Result<AppTokenPage> CachingStore::ListAppTokens(int64_t partner_id,
                                                  const AppTokenQuery& query) const {
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kRead);
   return backend_->ListAppTokens(partner_id, query);
 }
 
 // --- User roles -------------------------------------------------------------------------------
 
 Result<UserRole> CachingStore::InsertUserRole(const UserRole& role) {
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
   Result<UserRole> inserted = backend_->InsertUserRole(role);
   roles_->Clear();  // a cached "no role by this system name" may be wrong now
   return inserted;
@@ -229,7 +308,7 @@ Result<UserRole> CachingStore::GetUserRole(int64_t partner_id, int64_t id) const
   const std::string key = RoleIdKey(partner_id, id);
   if (std::optional<Result<UserRole>> hit = roles_->Get(key)) return *std::move(hit);
   const uint64_t generation = roles_->generation();
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kRead);
   Result<UserRole> read = backend_->GetUserRole(partner_id, id);
   if (Cacheable(read)) roles_->Put(key, read, generation);
   return read;
@@ -240,14 +319,14 @@ Result<UserRole> CachingStore::FindUserRoleBySystemName(int64_t partner_id,
   const std::string key = RoleNameKey(partner_id, system_name);
   if (std::optional<Result<UserRole>> hit = roles_->Get(key)) return *std::move(hit);
   const uint64_t generation = roles_->generation();
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kRead);
   Result<UserRole> read = backend_->FindUserRoleBySystemName(partner_id, system_name);
   if (Cacheable(read)) roles_->Put(key, read, generation);
   return read;
 }
 
 Status CachingStore::UpdateUserRole(const UserRole& expected, const UserRole& updated) {
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
   Status s = backend_->UpdateUserRole(expected, updated);
   roles_->Clear();  // the role is cached by id and by (old and new) system name
   return s;
@@ -255,7 +334,7 @@ Status CachingStore::UpdateUserRole(const UserRole& expected, const UserRole& up
 
 Result<UserRolePage> CachingStore::ListUserRoles(int64_t partner_id,
                                                  const UserRoleQuery& query) const {
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kRead);
   return backend_->ListUserRoles(partner_id, query);
 }
 
@@ -264,19 +343,27 @@ Result<UserRolePage> CachingStore::ListUserRoles(int64_t partner_id,
 Result<ActionsLimitState> CachingStore::ConsumeAction(std::string_view ks_hash, int64_t limit,
                                                       std::optional<int64_t> valid_until,
                                                       int64_t now) {
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
   return backend_->ConsumeAction(ks_hash, limit, valid_until, now);
+}
+
+// --- App token session cap --------------------------------------------------------------------
+
+Result<bool> CachingStore::ClaimAppTokenSession(int64_t partner_id, std::string_view token_id,
+                                                int64_t max_sessions) {
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
+  return backend_->ClaimAppTokenSession(partner_id, token_id, max_sessions);
 }
 
 // --- App token usage --------------------------------------------------------------------------
 
 Status CachingStore::AddAppTokenUsage(std::span<const AppTokenUsage> usage) {
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
   return backend_->AddAppTokenUsage(usage);
 }
 
 Result<std::vector<AppTokenUsage>> CachingStore::ListAppTokenUsage(int64_t partner_id) const {
-  if (InInlineScope()) return RefuseToBlock();
+  if (InInlineScope()) return RefuseToBlock(Access::kRead);
   return backend_->ListAppTokenUsage(partner_id);
 }
 

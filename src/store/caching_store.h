@@ -1,10 +1,13 @@
 // CachingStore: a read-through cache in front of another Store, for the hot path.
 //
-// Cached: GetPartner, GetAppToken, GetUserRole, FindUserRoleBySystemName and IsRevoked (per
-// key), found or not found, each entry for at most `ttl`. Every write made through this object
-// invalidates what it changes before returning, so a process sees its own writes at once;
-// writes made elsewhere (another process on the same SQLite file, the CLI, another node) are
-// seen within `ttl`. Lists, ConsumeAction and Migrate always go to the backend.
+// Cached: GetPartner, GetAppToken, GetUserRole, FindUserRoleBySystemName, IsRevoked (per
+// key) and GetSessionCutoff, found or not found, each entry for at most `ttl`. Every write made
+// through this object invalidates what it changes before returning, so a process sees its own
+// writes at once; writes made elsewhere (another process on the same SQLite file, the CLI,
+// another node) are seen within `ttl` — or, with a change feed (PostgreSQL), as soon as it
+// reports them, the cache failing closed when the feed cannot vouch for it
+// (CacheOptions::freshness_bound). Lists, ConsumeAction, ClaimAppTokenSession and Migrate always
+// go to the backend.
 //
 // It is also where "no I/O thread waits for a database" is enforced: inside a
 // store::InlineScope (blocking.h), a call that is not a cache hit returns kWouldBlock without
@@ -23,6 +26,7 @@
 #include <unordered_map>
 
 #include "common/clock.h"
+#include "store/change_feed.h"
 #include "store/store.h"
 
 namespace ksgate::store {
@@ -32,6 +36,12 @@ struct CacheOptions {
   std::chrono::milliseconds ttl{1000};
   // Entries per cached method; when full, that cache starts over empty.
   size_t max_entries = 100000;
+  // With a change feed (store/change_feed.h) telling this cache of other processes' writes:
+  // entries are served only while the feed has confirmed, within this bound, that every change
+  // committed elsewhere has been applied (ConfirmFresh). Past it every read goes to the backend
+  // — the cache fails closed — until the feed confirms again. 0: no feed; entries are served
+  // for `ttl` and other processes' writes are seen within it.
+  std::chrono::milliseconds freshness_bound{0};
 };
 
 class CachingStore final : public Store {
@@ -47,9 +57,12 @@ class CachingStore final : public Store {
   Status SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) override;
   Status SetPartnerAdminSecrets(int64_t id, const std::vector<std::string>& admin_secrets,
                                 int64_t now) override;
+  Status SetPartnerSettings(int64_t id, const PartnerSettings& settings, int64_t now) override;
 
   Status Revoke(const Revocation& revocation, int64_t now) override;
   Result<bool> IsRevoked(std::span<const std::string> keys, int64_t now) const override;
+  Status SetSessionCutoff(const SessionCutoff& cutoff, int64_t now) override;
+  Result<int64_t> GetSessionCutoff(std::string_view key) const override;
 
   Status InsertAppToken(const AppToken& token) override;
   Result<AppToken> GetAppToken(int64_t partner_id, std::string_view id) const override;
@@ -68,8 +81,27 @@ class CachingStore final : public Store {
   Result<ActionsLimitState> ConsumeAction(std::string_view ks_hash, int64_t limit,
                                           std::optional<int64_t> valid_until, int64_t now) override;
 
+  Result<bool> ClaimAppTokenSession(int64_t partner_id, std::string_view token_id,
+                                    int64_t max_sessions) override;
+
   Status AddAppTokenUsage(std::span<const AppTokenUsage> usage) override;
   Result<std::vector<AppTokenUsage>> ListAppTokenUsage(int64_t partner_id) const override;
+
+  // --- Other processes' writes, from a ChangeFeed. Thread-safe. ----------------------------
+
+  // Turns the freshness bound on (CacheOptions::freshness_bound) when a feed is attached: from
+  // now on nothing is served until the first ConfirmFresh. Call before serving.
+  void SetFreshnessBound(std::chrono::milliseconds bound);
+  // Drops the entries `change` makes stale.
+  void Apply(const Change& change);
+  // Drops every entry (after the feed reconnected: changes may have been missed).
+  void InvalidateAll();
+  // Every change committed elsewhere before `as_of_micros` (this store's clock) has been
+  // applied.
+  void ConfirmFresh(int64_t as_of_micros);
+  // True if entries may be served now: always without a freshness bound, else while the last
+  // confirmation is within it.
+  bool Fresh() const;
 
   // The wrapped store, for tests that need a backend's own test hooks.
   Store& BackendForTesting() { return *backend_; }
@@ -80,17 +112,21 @@ class CachingStore final : public Store {
 
   std::unique_ptr<Store> backend_;
   const Clock& clock_;
-  CacheOptions options_;
+  CacheOptions options_;  // freshness_bound set once, before serving
   std::unique_ptr<Cache<Result<Partner>>> partners_;
   std::unique_ptr<Cache<Result<AppToken>>> tokens_;
   std::unique_ptr<Cache<Result<UserRole>>> roles_;  // by id and by system name
-  // Per key: whether it was revoked as of a given `now` (the answer depends on it: revocations
-  // end valid_until + grace after), so an entry serves only calls with the same `now`.
+  // Per key: whether it was revoked as of a given `now`. A revocation ends with time
+  // (valid_until + grace), so a "revoked" entry serves only calls with the same `now`; "not
+  // revoked" serves any later call until the entry expires or a write drops it.
   struct RevokedAt {
     bool revoked = false;
     int64_t now = 0;
   };
   std::unique_ptr<Cache<RevokedAt>> revoked_;
+  // Session cut-offs by key (the same keys as the PostgreSQL `k:` change payloads).
+  std::unique_ptr<Cache<Result<int64_t>>> cutoffs_;
+  std::atomic<int64_t> confirmed_at_micros_{0};  // no confirmation yet: not fresh
 };
 
 }  // namespace ksgate::store

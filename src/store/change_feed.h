@@ -4,6 +4,7 @@
 // (open_store.h) opens the one that fits a --db URL. SQLite and memory stores have none.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -38,6 +39,11 @@ class ChangeFeed {
     std::function<void()> on_resync;
     // The listener connection went up (true, after on_resync) or down (false).
     std::function<void(bool connected)> on_state;
+    // Every change committed before `as_of` has been delivered (through on_change, or a
+    // resync). Called after each (re)connect and each answered keep-alive, so while the feed is
+    // healthy it comes every heartbeat; a consumer that has not heard it recently cannot tell
+    // whether it is missing changes.
+    std::function<void(std::chrono::steady_clock::time_point as_of)> on_confirmed;
   };
 
   ChangeFeed() = default;

@@ -1,6 +1,7 @@
 #include "store/memory_store.h"
 
 #include <algorithm>
+#include <functional>
 #include <mutex>
 
 #include "store/validate.h"
@@ -141,25 +142,29 @@ Result<std::vector<Partner>> MemoryStore::ListPartners() const {
   return out;
 }
 
-Status MemoryStore::SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) {
+Status MemoryStore::ChangePartner(int64_t id, int64_t now,
+                                  const std::function<void(Partner&)>& change) {
   std::unique_lock lock(mu_);
   auto it = partners_.find(id);
   if (it == partners_.end()) return NotFoundError("partner " + std::to_string(id));
-  it->second.status = status;
+  change(it->second);
   it->second.updated_at = now;
   return Status::Ok();
+}
+
+Status MemoryStore::SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) {
+  return ChangePartner(id, now, [&](Partner& p) { p.status = status; });
 }
 
 Status MemoryStore::SetPartnerAdminSecrets(int64_t id,
                                            const std::vector<std::string>& admin_secrets,
                                            int64_t now) {
   KSGATE_RETURN_IF_ERROR(ValidateAdminSecrets(admin_secrets));
-  std::unique_lock lock(mu_);
-  auto it = partners_.find(id);
-  if (it == partners_.end()) return NotFoundError("partner " + std::to_string(id));
-  it->second.admin_secrets = admin_secrets;
-  it->second.updated_at = now;
-  return Status::Ok();
+  return ChangePartner(id, now, [&](Partner& p) { p.admin_secrets = admin_secrets; });
+}
+
+Status MemoryStore::SetPartnerSettings(int64_t id, const PartnerSettings& settings, int64_t now) {
+  return ChangePartner(id, now, [&](Partner& p) { p.settings = settings; });
 }
 
 // --- Revocation ------------------------------------------------------------------------------
@@ -190,6 +195,20 @@ Result<bool> MemoryStore::IsRevoked(std::span<const std::string> keys, int64_t n
     }
   }
   return false;
+}
+
+Status MemoryStore::SetSessionCutoff(const SessionCutoff& cutoff, int64_t /*now*/) {
+  KSGATE_RETURN_IF_ERROR(ValidateSessionCutoff(cutoff));
+  std::unique_lock lock(mu_);
+  auto [it, inserted] = cutoffs_.try_emplace(cutoff.key, cutoff.issued_before);
+  if (!inserted) it->second = std::max(it->second, cutoff.issued_before);
+  return Status::Ok();
+}
+
+Result<int64_t> MemoryStore::GetSessionCutoff(std::string_view key) const {
+  std::shared_lock lock(mu_);
+  auto it = cutoffs_.find(key);
+  return it == cutoffs_.end() ? 0 : it->second;
 }
 
 void MemoryStore::SetActionsLimitForTesting(const Revocation& revocation, int64_t actions_limit,
@@ -408,6 +427,21 @@ Result<ActionsLimitState> MemoryStore::ConsumeAction(std::string_view ks_hash, i
   if (*row.actions_limit <= 0) return ActionsLimitState::kExceeded;
   --*row.actions_limit;
   return ActionsLimitState::kAllowed;
+}
+
+Result<bool> MemoryStore::ClaimAppTokenSession(int64_t /*partner_id*/, std::string_view token_id,
+                                               int64_t max_sessions) {
+  KSGATE_RETURN_IF_ERROR(ValidateSessionClaim(token_id, max_sessions));
+  std::unique_lock lock(mu_);
+  auto it = session_counts_.find(token_id);
+  const int64_t counted = it == session_counts_.end() ? 0 : it->second;
+  if (counted >= max_sessions) return false;
+  if (it == session_counts_.end()) {
+    session_counts_.emplace(std::string(token_id), 1);
+  } else {
+    ++it->second;
+  }
+  return true;
 }
 
 Status MemoryStore::AddAppTokenUsage(std::span<const AppTokenUsage> usage) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <shared_mutex>
@@ -35,9 +36,12 @@ class MemoryStore final : public Store {
   Status SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) override;
   Status SetPartnerAdminSecrets(int64_t id, const std::vector<std::string>& admin_secrets,
                                 int64_t now) override;
+  Status SetPartnerSettings(int64_t id, const PartnerSettings& settings, int64_t now) override;
 
   Status Revoke(const Revocation& revocation, int64_t now) override;
   Result<bool> IsRevoked(std::span<const std::string> keys, int64_t now) const override;
+  Status SetSessionCutoff(const SessionCutoff& cutoff, int64_t now) override;
+  Result<int64_t> GetSessionCutoff(std::string_view key) const override;
 
   Status InsertAppToken(const AppToken& token) override;
   Result<AppToken> GetAppToken(int64_t partner_id, std::string_view id) const override;
@@ -59,6 +63,10 @@ class MemoryStore final : public Store {
   Result<ActionsLimitState> ConsumeAction(std::string_view ks_hash, int64_t limit,
                                           std::optional<int64_t> valid_until, int64_t now) override;
 
+  // Atomic under the exclusive lock.
+  Result<bool> ClaimAppTokenSession(int64_t partner_id, std::string_view token_id,
+                                    int64_t max_sessions) override;
+
   Status AddAppTokenUsage(std::span<const AppTokenUsage> usage) override;
   Result<std::vector<AppTokenUsage>> ListAppTokenUsage(int64_t partner_id) const override;
 
@@ -74,6 +82,9 @@ class MemoryStore final : public Store {
   };
   using RevocationKey = std::pair<std::string, RevocationType>;
 
+  // Applies `change` to partner `id` and sets its updated_at, under the exclusive lock;
+  // kNotFound if there is no such partner.
+  Status ChangePartner(int64_t id, int64_t now, const std::function<void(Partner&)>& change);
   // The live (non-deleted) token (partner_id, id), or nullptr. Requires mu_ held.
   AppToken* FindLiveToken(int64_t partner_id, std::string_view id);
   const AppToken* FindLiveToken(int64_t partner_id, std::string_view id) const;
@@ -96,7 +107,9 @@ class MemoryStore final : public Store {
   std::vector<AppToken> tokens_;
   std::unordered_map<std::string, size_t> token_index_;  // id -> index in tokens_
   std::map<RevocationKey, RevocationRow> revocations_;
-  std::map<std::string, AppTokenUsage> usage_;  // by token id
+  std::map<std::string, AppTokenUsage> usage_;                  // by token id
+  std::map<std::string, int64_t, std::less<>> session_counts_;  // by token id
+  std::map<std::string, int64_t, std::less<>> cutoffs_;         // key -> issued_before
   // Every role ever inserted, deleted included, by id (ids only grow: the map's last key is the
   // highest id ever assigned).
   std::map<int64_t, UserRole> user_roles_;

@@ -11,6 +11,20 @@ namespace ksgate::store {
 // Kaltura Partner::status values.
 enum class PartnerStatus : int { kActive = 1, kBlocked = 2 };
 
+// A partner's ksgate settings (beyond Kaltura's partner fields). Every one is off by default,
+// which is Kaltura's behaviour. Add a setting here, as a column of `partners` (both backends'
+// migrations) and to sql_common's partner mapping.
+struct PartnerSettings {
+  // appToken.add/update/rotate refuse a token that would grant more than the caller's role
+  // (services/app_token_service.h).
+  bool app_token_privilege_ceiling = false;
+  // The token value is returned by appToken.add and appToken.rotate only, never by get, list or
+  // update.
+  bool app_token_show_once = false;
+
+  friend bool operator==(const PartnerSettings&, const PartnerSettings&) = default;
+};
+
 struct Partner {
   int64_t id = 0;
   std::string name;
@@ -22,6 +36,7 @@ struct Partner {
   int64_t ks_max_expiry = 86400;  // seconds; caps session.start expiry
   int64_t created_at = 0;
   int64_t updated_at = 0;
+  PartnerSettings settings;
 };
 
 // Input to Store::CreatePartner. The store assigns id (1, 2, ...) and timestamps.
@@ -65,6 +80,21 @@ struct AppToken {
   std::optional<std::string> session_privileges;
   std::optional<std::string> hash_type;  // "SHA1", "MD5", "SHA256", "SHA512"
   std::optional<std::string> description;
+
+  // ksgate's controls beyond Kaltura (docs/apptokens.md); null = not in force.
+  // The value before the last rotation, which still starts sessions until
+  // previous_token_until (absolute Unix seconds, exclusive). Both set or both null.
+  std::optional<std::string> previous_token;
+  std::optional<int64_t> previous_token_until;
+  // KSs minted from this token whose issue time is before this (Unix seconds) are refused.
+  std::optional<int64_t> sessions_revoked_before;
+  // Exchange policy: how many sessions the token may ever start; the CIDR blocks (and single
+  // addresses), comma-separated, an exchange must come from; how many exchanges a minute it
+  // allows per node; the longest KS (seconds) an exchange gives, asked for or not.
+  std::optional<int64_t> max_sessions;
+  std::optional<std::string> allowed_cidrs;
+  std::optional<int64_t> exchanges_per_minute;
+  std::optional<int64_t> max_session_expiry;
 
   friend bool operator==(const AppToken&, const AppToken&) = default;
 };
@@ -160,6 +190,13 @@ struct AppTokenUsage {
   int64_t last_session_at = 0;  // Unix seconds
 
   friend bool operator==(const AppTokenUsage&, const AppTokenUsage&) = default;
+};
+
+// A cut-off: every KS whose issue time is before `issued_before` (Unix seconds) and which `key`
+// covers is refused. Keys are services' business (services/session_cutoff.h: one per user).
+struct SessionCutoff {
+  std::string key;
+  int64_t issued_before = 0;
 };
 
 // The outcome of counting one use of a KS that carries actionslimit:N (spec §4.6).

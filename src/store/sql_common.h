@@ -16,11 +16,14 @@
 
 // Column lists shared by SELECTs and INSERTs; ReadPartner / ReadAppToken / ReadUserRole read
 // in this order.
-#define KSGATE_PARTNER_COLUMNS \
-  "id, name, admin_secrets, secret, status, ks_version, ks_max_expiry, created_at, updated_at"
-#define KSGATE_TOKEN_COLUMNS                                                      \
-  "id, token, partner_id, created_at, updated_at, status, expiry, session_type, " \
-  "session_user_id, session_duration, session_privileges, hash_type, description"
+#define KSGATE_PARTNER_COLUMNS                                                                   \
+  "id, name, admin_secrets, secret, status, ks_version, ks_max_expiry, created_at, updated_at, " \
+  "app_token_privilege_ceiling, app_token_show_once"
+#define KSGATE_TOKEN_COLUMNS                                                        \
+  "id, token, partner_id, created_at, updated_at, status, expiry, session_type, "   \
+  "session_user_id, session_duration, session_privileges, hash_type, description, " \
+  "previous_token, previous_token_until, sessions_revoked_before, max_sessions, "   \
+  "allowed_cidrs, exchanges_per_minute, max_session_expiry"
 #define KSGATE_ROLE_COLUMNS                                                          \
   "id, partner_id, name, system_name, description, status, permission_names, tags, " \
   "created_at, updated_at"
@@ -32,8 +35,11 @@
 #define KSGATE_UPDATE_TOKEN(P)                                                                  \
   "UPDATE app_tokens SET token = " P "2, created_at = " P "4, updated_at = " P "5, status = " P \
   "6, expiry = " P "7, session_type = " P "8, session_user_id = " P "9, session_duration = " P  \
-  "10, session_privileges = " P "11, hash_type = " P "12, description = " P "13 WHERE id = " P  \
-  "1 AND partner_id = " P "3 AND status <> " KSGATE_DELETED
+  "10, session_privileges = " P "11, hash_type = " P "12, description = " P                     \
+  "13, previous_token = " P "14, previous_token_until = " P "15, sessions_revoked_before = " P  \
+  "16, max_sessions = " P "17, allowed_cidrs = " P "18, exchanges_per_minute = " P              \
+  "19, max_session_expiry = " P "20 WHERE id = " P "1 AND partner_id = " P                      \
+  "3 AND status <> " KSGATE_DELETED
 #define KSGATE_UPDATE_ROLE(P)                                                                    \
   "UPDATE user_roles SET name = " P "3, system_name = " P "4, description = " P "5, status = " P \
   "6, permission_names = " P "7, tags = " P "8, created_at = " P "9, updated_at = " P            \
@@ -64,6 +70,8 @@ Partner ReadPartner(const Row& row) {
   p.ks_max_expiry = row.Int(6);
   p.created_at = row.Int(7);
   p.updated_at = row.Int(8);
+  p.settings.app_token_privilege_ceiling = row.Int(9) != 0;
+  p.settings.app_token_show_once = row.Int(10) != 0;
   return p;
 }
 
@@ -83,6 +91,13 @@ AppToken ReadAppToken(const Row& row) {
   t.session_privileges = row.OptionalText(10);
   t.hash_type = row.OptionalText(11);
   t.description = row.OptionalText(12);
+  t.previous_token = row.OptionalText(13);
+  t.previous_token_until = row.OptionalInt(14);
+  t.sessions_revoked_before = row.OptionalInt(15);
+  t.max_sessions = row.OptionalInt(16);
+  t.allowed_cidrs = row.OptionalText(17);
+  t.exchanges_per_minute = row.OptionalInt(18);
+  t.max_session_expiry = row.OptionalInt(19);
   return t;
 }
 
@@ -115,6 +130,8 @@ void BindPartner(const Partner& p, Bind&& bind) {
   bind(p.ks_max_expiry);
   bind(p.created_at);
   bind(p.updated_at);
+  bind(int64_t{p.settings.app_token_privilege_ceiling ? 1 : 0});
+  bind(int64_t{p.settings.app_token_show_once ? 1 : 0});
 }
 
 // Binds `t`'s columns in KSGATE_TOKEN_COLUMNS order with `bind(value)` (int64_t,
@@ -134,6 +151,13 @@ void BindAppToken(const AppToken& t, Bind&& bind) {
   bind(t.session_privileges);
   bind(t.hash_type);
   bind(t.description);
+  bind(t.previous_token);
+  bind(t.previous_token_until);
+  bind(t.sessions_revoked_before);
+  bind(t.max_sessions);
+  bind(t.allowed_cidrs);
+  bind(t.exchanges_per_minute);
+  bind(t.max_session_expiry);
 }
 
 // Binds `r`'s columns in KSGATE_ROLE_COLUMNS order, as BindAppToken.

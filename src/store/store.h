@@ -50,6 +50,9 @@ class Store {
   // or one with a line break.
   virtual Status SetPartnerAdminSecrets(int64_t id, const std::vector<std::string>& admin_secrets,
                                         int64_t now) = 0;
+  // Replaces the partner's settings (every field of `settings`). kNotFound if there is no
+  // partner `id`.
+  virtual Status SetPartnerSettings(int64_t id, const PartnerSettings& settings, int64_t now) = 0;
 
   // --- Revocation (invalid_sessions) ---------------------------------------------------------
 
@@ -59,6 +62,13 @@ class Store {
   // True if any of `keys` is revoked at `now` (a row whose valid_until is null, or
   // valid_until + kRevocationGraceSeconds > now) with no actions limit.
   virtual Result<bool> IsRevoked(std::span<const std::string> keys, int64_t now) const = 0;
+
+  // Raises the cut-off of cutoff.key to cutoff.issued_before, creating it if there is none; a
+  // value below the stored one changes nothing (cut-offs only move forward). Cut-offs never
+  // expire. kInvalidArgument (nothing written) for an empty key.
+  virtual Status SetSessionCutoff(const SessionCutoff& cutoff, int64_t now) = 0;
+  // The cut-off of `key` (its issued_before), or 0 when there is none.
+  virtual Result<int64_t> GetSessionCutoff(std::string_view key) const = 0;
 
   // --- App tokens ----------------------------------------------------------------------------
 
@@ -150,6 +160,18 @@ class Store {
   virtual Result<ActionsLimitState> ConsumeAction(std::string_view ks_hash, int64_t limit,
                                                   std::optional<int64_t> valid_until,
                                                   int64_t now) = 0;
+
+  // --- App token session cap ----------------------------------------------------------------
+
+  // Counts one session started from token `token_id` (of `partner_id`) if fewer than
+  // `max_sessions` have been counted for it, in one atomic step, so that concurrent callers in
+  // any number of processes never count past the cap. Returns true when counted, false (nothing
+  // written) when the cap is reached. Counts are kept per token id (ids are never reused) and
+  // only for tokens that have a cap: a token without one never reaches the store here. Whether
+  // the token exists is not checked. kInvalidArgument (nothing written) for an empty token id or
+  // a negative max_sessions.
+  virtual Result<bool> ClaimAppTokenSession(int64_t partner_id, std::string_view token_id,
+                                            int64_t max_sessions) = 0;
 
   // --- App token usage (sessions started from each token) -----------------------------------
 

@@ -504,6 +504,13 @@ TEST_P(StoreContractTest, UpdateComparesEveryFieldOfTheExpectedToken) {
       {"session_privileges", [](AppToken& t) { t.session_privileges.reset(); }},
       {"hash_type", [](AppToken& t) { t.hash_type = "SHA1"; }},
       {"description", [](AppToken& t) { t.description = ""; }},
+      {"previous_token", [](AppToken& t) { t.previous_token.reset(); }},
+      {"previous_token_until", [](AppToken& t) { ++*t.previous_token_until; }},
+      {"sessions_revoked_before", [](AppToken& t) { t.sessions_revoked_before.reset(); }},
+      {"max_sessions", [](AppToken& t) { t.max_sessions = 1; }},
+      {"allowed_cidrs", [](AppToken& t) { t.allowed_cidrs = "10.0.0.0/9"; }},
+      {"exchanges_per_minute", [](AppToken& t) { t.exchanges_per_minute.reset(); }},
+      {"max_session_expiry", [](AppToken& t) { t.max_session_expiry = 0; }},
   };
   for (const auto& [field, change] : changes) {
     AppToken expected = full;

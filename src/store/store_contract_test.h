@@ -109,6 +109,13 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
     t.session_privileges = "sview:*,setrole:PLAYBACK_BASE_ROLE";
     t.hash_type = "SHA256";
     t.description = "it's \"quoted\"; DROP TABLE app_tokens; -- ünïcode";
+    t.previous_token = "fedcba9876543210fedcba9876543210";
+    t.previous_token_until = kNow + 60;
+    t.sessions_revoked_before = kNow - 1;
+    t.max_sessions = 1'000'000'000'000;
+    t.allowed_cidrs = "10.0.0.0/8,2001:db8::/32";
+    t.exchanges_per_minute = 120;
+    t.max_session_expiry = 600;
     return t;
   }
 

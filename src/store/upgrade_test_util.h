@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,56 +22,80 @@ using ::ksgate::testing::IsOk;
 using ::ksgate::testing::StatusIs;
 
 // `store` holds a fresh, unmigrated database; `migrate_to(v)` applies the migrations up to v
-// (the backend's MigrateToForTesting); `latest` is the newest version. Migrates to latest - 1,
-// writes a partner, tokens (one deleted), revocations, an actions-limit counter and roles (one
-// deleted) through the Store API, migrates fully, then expects every record as written, the
-// counters where they were, the latest version in force and the next ids where they belong.
+// (the backend's MigrateToForTesting); `exec` runs constant SQL in that database; `latest` is
+// the newest version. Migrates to latest - 1 and writes, with SQL that version understands (the
+// Store API may need newer columns), a partner, tokens (one deleted), revocations, an
+// actions-limit counter and roles (one deleted); migrates fully, then expects every record as
+// written (new columns at their defaults), the counters where they were, the latest version in
+// force and the next ids where they belong. The SQL is portable (SQLite and PostgreSQL).
 inline void ExpectUpgradeKeepsData(Store& store, const std::function<Result<int>(int)>& migrate_to,
+                                   const std::function<Status(const std::string&)>& exec,
                                    int latest) {
   constexpr int64_t kNow = 1'700'000'000;
   Result<int> before = migrate_to(latest - 1);
   ASSERT_THAT(before, IsOk());
   ASSERT_EQ(*before, latest - 1);
 
+  const std::string now = std::to_string(kNow);
+  const std::string later = std::to_string(kNow + 60);
+  // The rows as version 5 (app_token_usage) wrote them.
+  ASSERT_THAT(exec("INSERT INTO partners (id, name, admin_secrets, secret, status, ks_version,"
+                   " ks_max_expiry, created_at, updated_at) VALUES (1, 'old', 'primary\nsecondary',"
+                   " 'user', 1, 2, 86400, " +
+                   now + ", " + now + ")"),
+              IsOk());
+  ASSERT_THAT(exec("INSERT INTO app_tokens (id, token, partner_id, created_at, updated_at, status,"
+                   " session_user_id, description) VALUES"
+                   " ('0_upgrade1', '0123456789abcdef0123456789abcdef', 1, " +
+                   std::to_string(kNow - 1) + ", " + now +
+                   ", 2, 'someone', 'kept'),"
+                   " ('0_upgrade2', '0123456789abcdef0123456789abcdef', 1, " +
+                   now + ", " + now + ", 3, NULL, NULL)"),
+              IsOk());
+  ASSERT_THAT(
+      exec("INSERT INTO invalid_sessions (key, type, valid_until, actions_limit, created_at)"
+           " VALUES ('deleted-token-key', 0, NULL, NULL, " +
+           now +
+           "),"
+           " ('session-key', 1, " +
+           later + ", NULL, " + now +
+           "),"
+           " ('counted', 0, " +
+           later + ", 1, " + now + ")"),
+      IsOk());
+  ASSERT_THAT(exec("INSERT INTO user_roles (id, partner_id, name, system_name, description, status,"
+                   " permission_names, tags, created_at, updated_at) VALUES"
+                   " (100, 1, 'Editor', 'EDITOR', NULL, 1, 'A,B', NULL, " +
+                   now + ", " + now +
+                   "),"
+                   " (101, 1, 'Old', '', NULL, 3, 'A,B', NULL, " +
+                   now + ", " + now + ")"),
+              IsOk());
   NewPartner np;
   np.name = "old";
   np.admin_secrets = {"primary", "secondary"};
   np.secret = "user";
-  Result<Partner> partner = store.CreatePartner(np, kNow);
-  ASSERT_THAT(partner, IsOk());
   AppToken token;
   token.id = "0_upgrade1";
   token.token = "0123456789abcdef0123456789abcdef";
-  token.partner_id = partner->id;
+  token.partner_id = 1;
   token.created_at = kNow - 1;
   token.updated_at = kNow;
   token.session_user_id = "someone";
   token.description = "kept";
-  ASSERT_THAT(store.InsertAppToken(token), IsOk());
   AppToken gone = token;
   gone.id = "0_upgrade2";
-  ASSERT_THAT(store.InsertAppToken(gone), IsOk());
-  Revocation deleted_key{"deleted-token-key", RevocationType::kKsHash, std::nullopt};
-  ASSERT_THAT(store.DeleteAppToken(partner->id, gone.id, deleted_key, kNow), IsOk());
-  ASSERT_THAT(store.Revoke({"session-key", RevocationType::kSessionId, kNow + 60}, kNow), IsOk());
-  ASSERT_THAT(store.ConsumeAction("counted", 2, kNow + 60, kNow), IsOk());
   UserRole role;
-  role.partner_id = partner->id;
+  role.id = 100;
+  role.partner_id = 1;
   role.name = "Editor";
   role.system_name = "EDITOR";
   role.permission_names = "A,B";
   role.created_at = kNow;
   role.updated_at = kNow;
-  Result<UserRole> kept = store.InsertUserRole(role);
-  ASSERT_THAT(kept, IsOk());
-  UserRole old_role = role;
-  old_role.name = "Old";
-  old_role.system_name = "";
-  Result<UserRole> deleted = store.InsertUserRole(old_role);
-  ASSERT_THAT(deleted, IsOk());
-  UserRole deleting = *deleted;
-  deleting.status = UserRoleStatus::kDeleted;
-  ASSERT_THAT(store.UpdateUserRole(*deleted, deleting), IsOk());
+  const std::optional<UserRole> kept = role;
+  const std::optional<int64_t> deleted_id = 101;
+  const std::optional<Partner> partner = Partner{.id = 1};
 
   Result<int> after = store.Migrate();
   ASSERT_THAT(after, IsOk());
@@ -81,6 +106,7 @@ inline void ExpectUpgradeKeepsData(Store& store, const std::function<Result<int>
   EXPECT_EQ(partner_after->name, "old");
   EXPECT_EQ(partner_after->admin_secrets, np.admin_secrets);
   EXPECT_EQ(partner_after->secret, "user");
+  EXPECT_EQ(partner_after->settings, PartnerSettings{}) << "new settings start off";
   Result<AppToken> token_after = store.GetAppToken(partner->id, token.id);
   ASSERT_THAT(token_after, IsOk());
   EXPECT_EQ(*token_after, token);
@@ -103,7 +129,7 @@ inline void ExpectUpgradeKeepsData(Store& store, const std::function<Result<int>
   ASSERT_THAT(role_after, IsOk());
   EXPECT_EQ(*role_after, *kept);
   EXPECT_THAT(store.FindUserRoleBySystemName(partner->id, "EDITOR"), IsOk());
-  EXPECT_THAT(store.GetUserRole(partner->id, deleted->id), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store.GetUserRole(partner->id, *deleted_id), StatusIs(StatusCode::kNotFound));
   // Ids go on after the deleted role's; the newest migration (0004: live role names are unique)
   // is in force.
   UserRole again = role;
@@ -112,7 +138,7 @@ inline void ExpectUpgradeKeepsData(Store& store, const std::function<Result<int>
   again.name = "Another";
   Result<UserRole> next = store.InsertUserRole(again);
   ASSERT_THAT(next, IsOk());
-  EXPECT_EQ(next->id, deleted->id + 1);
+  EXPECT_EQ(next->id, *deleted_id + 1);
   NewPartner second = np;
   second.name = "new";
   Result<Partner> next_partner = store.CreatePartner(second, kNow);

@@ -77,4 +77,15 @@ Status ValidateAppTokenUsage(std::span<const AppTokenUsage> usage) {
   return Status::Ok();
 }
 
+Status ValidateSessionClaim(std::string_view token_id, int64_t max_sessions) {
+  if (token_id.empty()) return InvalidArgumentError("session claim without a token id");
+  if (max_sessions < 0) return InvalidArgumentError("negative session cap");
+  return Status::Ok();
+}
+
+Status ValidateSessionCutoff(const SessionCutoff& cutoff) {
+  if (cutoff.key.empty()) return InvalidArgumentError("session cut-off without a key");
+  return Status::Ok();
+}
+
 }  // namespace ksgate::store

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "common/result.h"
 #include "common/status.h"
@@ -34,5 +35,11 @@ Status ValidateActionsLimit(int64_t limit);
 
 // OK, or kInvalidArgument if an entry has an empty token id or a negative count.
 Status ValidateAppTokenUsage(std::span<const AppTokenUsage> usage);
+
+// OK, or kInvalidArgument for an empty token id or a negative cap (ClaimAppTokenSession).
+Status ValidateSessionClaim(std::string_view token_id, int64_t max_sessions);
+
+// OK, or kInvalidArgument for a cut-off without a key.
+Status ValidateSessionCutoff(const SessionCutoff& cutoff);
 
 }  // namespace ksgate::store

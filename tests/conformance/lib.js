@@ -37,17 +37,18 @@ function newClient(url, ks) {
   return client;
 }
 
-// Starts `ksgate serve` on a fresh db with one partner (`partner`) and a client holding an ADMIN
-// KS of it (`admin`). Returns those and helpers bound to that server.
-async function startEnv() {
-  const server = await h.startServer();
+// Starts `ksgate serve` on a fresh db (with `extraArgs`, e.g. the gate's flags) with one partner
+// (`partner`) and a client holding an ADMIN KS of it (`admin`). Returns those and helpers bound to
+// that server.
+async function startEnv({ extraArgs = [] } = {}) {
+  const server = await h.startServer({ extraArgs });
   const env = {
     server,
     url: server.url,
-    partner: h.createPartner(server.dbPath, 'Conformance partner A'),
+    partner: h.createPartner(server.db, 'Conformance partner A'),
     client: (ks) => newClient(server.url, ks),
     // `ksgate partner add`, with extra flags if given (e.g. ['--ks-version', '1']).
-    addPartner: (name = 'Another partner', extraArgs = []) => h.createPartner(server.dbPath, name, extraArgs),
+    addPartner: (name = 'Another partner', extraArgs = []) => h.createPartner(server.db, name, extraArgs),
     // session.start ADMIN with the partner's admin secret; returns a client carrying that KS.
     async adminClient(partner = env.partner, userId = '') {
       const client = newClient(server.url);
@@ -65,6 +66,18 @@ async function startEnv() {
       client.setKs(response.ks);
       return { client, response };
     },
+    // The developer's side of the seed flow: a client with no KS runs startWidgetSession, hashes
+    // (sha256 unless `hashType` says otherwise) and calls appToken.startSession(token.id, hash,
+    // ...rest). Returns {info, client} where client now carries the new KS.
+    async tokenClient(token, { hashType = 'SHA256', rest = [] } = {}) {
+      const { client } = await env.widgetClient();
+      const hash = api.tokenHash(hashType, client.getKs(), token.token);
+      const info = await S.appToken.startSession(token.id, hash, ...rest).execute(client);
+      assert.equal(info.objectType, 'KalturaSessionInfo');
+      assertKsString(info.ks, 'startSession ks');
+      client.setKs(info.ks);
+      return { info, client };
+    },
     cli: (args) => h.ksgateCli(args),
     stop: () => server.stop(),
   };
@@ -75,6 +88,27 @@ async function startEnv() {
     throw e;
   }
   return env;
+}
+
+// Executes a multirequest builder and returns its results array, one per request. The client
+// throws inside its own response handler when a multirequest answer is not an array
+// (MultiRequestBuilder callback: `if (!success) throw new Error(results)`), so its promise would
+// never settle; this fails after `ms` instead of hanging.
+async function runMultiRequest(builder, client, ms = 5000) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`multirequest did not settle within ${ms} ms ` +
+      '(the client never settles when the response is not a results array)')), ms);
+  });
+  try {
+    const results = await Promise.race([builder.execute(client), timeout]);
+    assert.ok(Array.isArray(results), `multirequest results should be an array: ${show(results)}`);
+    assert.equal(results.length, builder.requests.length,
+      `one result per request expected: ${show(results)}`);
+    return results;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function show(v) {
@@ -138,6 +172,7 @@ module.exports = {
   E,
   newClient,
   startEnv,
+  runMultiRequest,
   show,
   expectApiError,
   expectInvalidKs,

@@ -10,28 +10,8 @@ const assert = require('node:assert/strict');
 const { describe, test, before, after } = require('node:test');
 const { SKIP, tokenHash, assertApiError, assertInvalidKs } = require('../lib/api');
 const {
-  S, O, E, show, expectInvalidKs, assertNum, assertKsString, startEnv,
+  S, O, E, show, expectInvalidKs, assertNum, assertKsString, startEnv, runMultiRequest: run,
 } = require('./lib');
-
-// The client throws inside its own response handler when a multirequest answer is not an array
-// (MultiRequestBuilder callback: `if (!success) throw new Error(results)`), so its promise would
-// never settle; fail fast instead of hanging.
-async function run(builder, client, ms = 5000) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`multirequest did not settle within ${ms} ms ` +
-      '(the client never settles when the response is not a results array)')), ms);
-  });
-  try {
-    const results = await Promise.race([builder.execute(client), timeout]);
-    assert.ok(Array.isArray(results), `multirequest results should be an array: ${show(results)}`);
-    assert.equal(results.length, builder.requests.length,
-      `one result per request expected: ${show(results)}`);
-    return results;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 // A per-item completion callback that only records (asserting inside the client's callback would
 // throw inside its response handler).

@@ -7,9 +7,9 @@
 
 const assert = require('node:assert/strict');
 const { describe, test, before, after } = require('node:test');
-const { SKIP, tokenHash } = require('../lib/api');
+const { SKIP } = require('../lib/api');
 const {
-  S, O, E, expectApiError, assertNum, assertKsString, startEnv,
+  S, O, E, expectApiError, assertNum, startEnv,
 } = require('./lib');
 
 const READER = 'SESSION_READ_PERMISSION,APP_TOKEN_BASE';
@@ -32,17 +32,7 @@ describe('userRole and setrole tokens through kaltura-client', { skip: SKIP, tim
   before(async () => { env = await startEnv(); ({ partner, admin } = env); });
   after(() => env && env.stop());
 
-  // The developer's side: no KS → widget session → hash → startSession. Returns {info, client}
-  // where client now carries the new KS.
-  async function developerSession(token, ...rest) {
-    const { client } = await env.widgetClient();
-    const hash = tokenHash('SHA256', client.getKs(), token.token);
-    const info = await S.appToken.startSession(token.id, hash, ...rest).execute(client);
-    assert.equal(info.objectType, 'KalturaSessionInfo');
-    assertKsString(info.ks, 'startSession ks');
-    client.setKs(info.ks);
-    return { info, client };
-  }
+  const developerSession = (token, ...rest) => env.tokenClient(token, { rest });
 
   for (const by of ['id', 'systemName']) {
     test(`setrole:<role ${by}> token: the KS may call session.get and appToken.list, nothing else`, async () => {

@@ -127,7 +127,7 @@ describe('session service through kaltura-client', { skip: SKIP, timeout: 15000 
     const adminB = await env.adminClient(blocked);
     const userB = env.client(await S.session.start(blocked.secret, 'u', E.SessionType.USER,
       blocked.id).execute(env.client()));
-    const r = env.cli(['partner', 'block', '--db', `sqlite:${env.server.dbPath}`, String(blocked.id)]);
+    const r = env.cli(['partner', 'block', '--db', env.server.db, String(blocked.id)]);
     assert.equal(r.status, 0, r.stderr);
 
     const message = 'The access to this service is forbidden since the specified partner is blocked';

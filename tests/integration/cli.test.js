@@ -10,19 +10,9 @@ const { describe, test, before, after } = require('node:test');
 const h = require('../lib/harness');
 const api = require('../lib/api');
 
-const { flipMiddleChar, relabelKsPartner, nowSec } = api;
+const { flipMiddleChar, relabelKsPartner, nowSec, assertFailsWithOneLine } = api;
 const skip = api.SKIP;
 const HEX32 = /^[0-9a-f]{32}$/;
-
-// A failing command: non-zero exit (not killed) and exactly one non-empty line on stderr.
-function assertFailsWithOneLine(r, what, stderrRe) {
-  assert.equal(r.signal, null, `${what}: killed by ${r.signal} (did it hang?)`);
-  assert.notEqual(r.status, 0, `${what}: exit 0\nstdout: ${r.stdout}`);
-  const err = r.stderr.trim();
-  assert.ok(err.length > 0, `${what}: empty stderr`);
-  assert.equal(err.split('\n').length, 1, `${what}: stderr is not one line:\n${r.stderr}`);
-  if (stderrRe) assert.match(err, stderrRe, what);
-}
 
 describe('ksgate CLI', { skip }, () => {
   let dir;

@@ -140,6 +140,8 @@ const ALL_ACTIONS = [
   'appToken.add', 'appToken.get', 'appToken.update', 'appToken.delete', 'appToken.list', 'appToken.startSession',
   'userRole.add', 'userRole.get', 'userRole.update', 'userRole.delete', 'userRole.list', 'userRole.clone',
   'permission.list',
+  // ksgate's app token controls (docs/apptokens.md): PARTNER_ADMIN_ROLE only.
+  'appToken.disable', 'appToken.enable', 'appToken.rotate', 'appToken.revokeSessions',
 ];
 // permissions.ini: WIDGET_SESSION_ROLE = WIDGET_SESSION_PERMISSION, BASE_USER_SESSION_ROLE =
 // BASE_USER_SESSION_PERMISSION, PARTNER_ADMIN_ROLE = *; ALWAYS_ALLOWED_ACTIONS for everyone.
@@ -206,6 +208,8 @@ function paramsFor(action, fx, callerKs) {
       return { userRoleId: fx.role.id, userRole: { objectType: 'KalturaUserRole', description: `d${++roleSeq}` } };
     case 'userRole.delete': return { userRoleId: fx.spareRoles.pop().id };
     case 'userRole.clone': return { userRoleId: 3 };
+    case 'appToken.disable': case 'appToken.enable': case 'appToken.rotate': return { id: fx.token.id };
+    case 'appToken.revokeSessions': return { userId: 'nobody' };
     default: return {};
   }
 }

@@ -10,16 +10,10 @@ const { describe, test } = require('node:test');
 const api = require('../lib/api');
 const { parseResponse } = require('../lib/raw_http');
 
-const { assertApiError, assertInvalidKs, nowSec } = api;
+const { assertApiError, assertInvalidKs, nowSec, xmlEnvelopeRe } = api;
 const skip = api.SKIP;
 
 const XML_HEAD = '<?xml version="1.0" encoding="utf-8"?><xml><result>';
-// An XML envelope around `inner`, executionTime being a float.
-function xmlEnvelopeRe(inner) {
-  const esc = inner.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`^<\\?xml version="1\\.0" encoding="utf-8"\\?><xml><result>${esc}</result>` +
-    '<executionTime>\\d+(\\.\\d+)?(E-?\\d+)?</executionTime></xml>$');
-}
 
 describe('wire protocol', { skip }, () => {
   let partner;

@@ -20,7 +20,7 @@
 //   rawRequest(url, pathAndQuery, opts)        one fetch: {status, headers, text}
 //   callRaw(url, service, action, params, o) * an API call: {status, headers, text, body}
 //   call(url, service, action, params, o)    * an API call: its result (HTTP 200 asserted)
-//   multirequest(url, params, opts)          * service/multirequest: the results array
+//   multirequest(url, params, opts)          * service/multirequest: the results array (or text)
 // Partners, sessions, app tokens
 //   newPartner(server, opts)                 * `ksgate partner add` + an admin KS: {partner, ks}
 //   startSession(url, partner, opts)         * session.start: the KS
@@ -30,14 +30,24 @@
 //   addToken(url, ks, fields)                * appToken.add: the KalturaAppToken
 //   startAppTokenSession(url, ks, token, x)  * appToken.startSession hashed over ks: the result as is
 //   tokenSession(url, partnerId, token, x)   * widget KS -> hash -> startSession: the session info
+//   addRole(url, ks, fields)                 * userRole.add: the KalturaUserRole
 //   decodeKs(dbPath, ks)                     * `ksgate ks decode`: the parsed JSON
 //   flipMiddleChar(ks), relabelKsPartner(ks, pid)   KS tampering
+// The gate (the X-Ksgate-* identity, api/identity.h; the authorize endpoint, api/authorize.h)
+//   authorize(url, opts)                     * one question to /ksgate/v1/authorize: {status, headers, text, body}
+//   gateHeaders(headers)                       the X-Ksgate-* fields of a header object
+//   encodeHeaderValue(s)                       a value as the gate writes it in a header
+//   assertIdentity(headers, expected)          exactly the identity fields of a KS
+//   signedText(headers, method, target)        the lines X-Ksgate-Signature signs
+//   signatureOf(key, headers, method, target)  "v1=" + hex HMAC-SHA256 of them
 // Assertions
 //   isApiError(body)                           a KalturaAPIException?
 //   assertOk(res, objectType)                  a result object, not an error
 //   assertApiError(body, code, {message, args})  the one check of an API error
 //   assertInvalidKs(body, ksid)                INVALID_KS exactly as Kaltura reports it
 //   assertNear(actual, expected, what, tol)    a number within tol of expected
+//   xmlEnvelopeRe(inner)                       the XML envelope (format=2) of a result, as a RegExp
+//   assertFailsWithOneLine(r, what, re)        a CLI run failed with one line on stderr
 // Time
 //   nowSec(), sleep(ms), eventually(fn, opts)
 
@@ -98,15 +108,17 @@ async function call(url, service, action, params = {}, opts = {}) {
 }
 
 // POSTs `params` (items keyed "1", "2", ... or "0", "1", ..., plus common ks/partnerId) as one
-// JSON multirequest with format 1; `query` is added to the URL as is. Returns the parsed results.
-async function multirequest(url, params, { query = '' } = {}) {
+// JSON multirequest with `format` (default 1; a `format` in params wins); `query` is added to the
+// URL as is. Returns the parsed results for format 1, otherwise the response text.
+async function multirequest(url, params, { query = '', format = 1 } = {}) {
+  const body = { format, ...params };
   const r = await rawRequest(url, `/api_v3/service/multirequest${query ? `?${query}` : ''}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ format: 1, ...params }),
+    body: JSON.stringify(body),
   });
   assert.equal(r.status, 200, `multirequest: HTTP ${r.status}: ${r.text.slice(0, 300)}`);
-  return parseJson(r.text, 'multirequest');
+  return Number(body.format) === 1 ? parseJson(r.text, 'multirequest') : r.text;
 }
 
 // ---- partners, sessions, app tokens ------------------------------------------------------------
@@ -117,7 +129,7 @@ let partnerSeq = 0;
 // ['--ks-version', '1']) and an ADMIN KS of it from session.start. Returns {partner, ks}.
 // For a partner alone (no server, or no KS wanted) use harness createPartner().
 async function newPartner(server, { name = `partner ${++partnerSeq}`, args = [] } = {}) {
-  const partner = h.createPartner(server.dbPath, name, args);
+  const partner = h.createPartner(server.db, name, args);
   return { partner, ks: await startSession(server.url, partner, { type: 2 }) };
 }
 
@@ -173,9 +185,19 @@ async function tokenSession(url, partnerId, token, extra = {}) {
   return assertOk(await startAppTokenSession(url, wks, token, extra), 'KalturaSessionInfo');
 }
 
-// `ksgate ks decode --db sqlite:<dbPath> <ks>` -> parsed JSON (throws on a non-zero exit).
-function decodeKs(dbPath, ks) {
-  const r = h.ksgateCli(['ks', 'decode', '--db', `sqlite:${dbPath}`, ks]);
+let roleSeq = 0;
+
+// userRole.add with `fields` (a unique name unless given); asserts and returns the KalturaUserRole.
+async function addRole(url, ks, fields = {}) {
+  return assertOk(await call(url, 'userRole', 'add', {
+    ks, userRole: { objectType: 'KalturaUserRole', name: `role ${++roleSeq}`, ...fields },
+  }), 'KalturaUserRole');
+}
+
+// `ksgate ks decode --db <db> <ks>` -> parsed JSON (throws on a non-zero exit). `db` is a SQLite
+// path or a --db URL.
+function decodeKs(db, ks) {
+  const r = h.ksgateCli(['ks', 'decode', '--db', h.asDbUrl(db), ks]);
   if (r.status !== 0) throw new Error(`ks decode exit ${r.status}: ${r.stderr}`);
   return parseJson(r.stdout, 'ks decode');
 }
@@ -201,6 +223,87 @@ function relabelKsPartner(ks, newPartnerId) {
   if (!m) throw new Error('relabelKsPartner: not a v2 KS');
   const out = Buffer.from(`v2|${newPartnerId}|${s.slice(m[0].length)}`, 'latin1');
   return out.toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+// ---- the gate ----------------------------------------------------------------------------------
+
+const AUTHORIZE_PATH = '/ksgate/v1/authorize';
+
+// Asks the authorize endpoint about `uri` (path and query of the original request) and `method`,
+// the way `via` a proxy asks: 'nginx' (X-Original-URI/-Method, a GET), 'traefik'
+// (X-Forwarded-Uri/-Method, a GET), 'envoy' (the original path below the endpoint, in the original
+// method). `ks`, when given, goes in `Authorization: <scheme> <ks>`; `headers` are added.
+// Returns {status, headers, text, body}: body is the parsed JSON of a refusal, else null.
+async function authorize(url, { uri, method = 'GET', via = 'nginx', ks, scheme = 'KS', headers = {} }) {
+  const h = { ...headers };
+  if (ks !== undefined) h.Authorization = `${scheme} ${ks}`;
+  let target = AUTHORIZE_PATH;
+  let asked = 'GET';
+  if (via === 'nginx') Object.assign(h, { 'X-Original-URI': uri, 'X-Original-Method': method });
+  else if (via === 'traefik') Object.assign(h, { 'X-Forwarded-Uri': uri, 'X-Forwarded-Method': method });
+  else if (via === 'envoy') { target += uri; asked = method; }
+  else throw new Error(`authorize: unknown proxy ${via}`);
+  const r = await rawRequest(url, target, { method: asked, headers: h });
+  const json = /^application\/json/.test(r.headers['content-type'] || '');
+  return { ...r, body: json ? parseJson(r.text, 'authorize') : null };
+}
+
+// The X-Ksgate-* fields of `headers` (lower-case keys: a fetch answer's, or an upstream record's).
+function gateHeaders(headers) {
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => k.startsWith('x-ksgate-')));
+}
+
+// A value as the gate writes it (api/identity.h EncodeHeaderValue): every byte outside 0x21-0x7E
+// but space, and '%', as %XX.
+function encodeHeaderValue(value) {
+  let out = '';
+  for (const b of Buffer.from(String(value), 'utf8')) {
+    out += (b > 0x20 && b < 0x7f && b !== 0x25) || b === 0x20
+      ? String.fromCharCode(b)
+      : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+const REQUEST_ID = /^[0-9a-f]{16}-\d+$/;
+
+// Asserts `headers` carry exactly the identity fields of a KS (api/identity.h): partner id, user id
+// ('' for none), session type, privileges, App-Token only when `appToken` is given, a request id,
+// and, with `signed`, a timestamp and a signature (checked by signatureOf, not here). Expected
+// values are given raw and compared encoded. Returns the X-Ksgate-* fields.
+function assertIdentity(headers, { partnerId, userId = '', type, privileges = '', appToken, signed = false }) {
+  const got = gateHeaders(headers);
+  const names = ['x-ksgate-partner-id', 'x-ksgate-user-id', 'x-ksgate-session-type',
+    'x-ksgate-privileges', ...(appToken !== undefined ? ['x-ksgate-app-token'] : []),
+    'x-ksgate-request-id', ...(signed ? ['x-ksgate-timestamp', 'x-ksgate-signature'] : [])];
+  assert.deepEqual(Object.keys(got).sort(), [...names].sort(), `identity fields: ${JSON.stringify(got)}`);
+  const expected = {
+    'x-ksgate-partner-id': String(partnerId),
+    'x-ksgate-user-id': encodeHeaderValue(userId),
+    'x-ksgate-session-type': String(type),
+    'x-ksgate-privileges': encodeHeaderValue(privileges),
+  };
+  if (appToken !== undefined) expected['x-ksgate-app-token'] = encodeHeaderValue(appToken);
+  for (const [k, v] of Object.entries(expected)) assert.equal(got[k], v, `${k}: ${JSON.stringify(got)}`);
+  assert.match(got['x-ksgate-request-id'], REQUEST_ID);
+  if (signed) {
+    assertNear(Number(got['x-ksgate-timestamp']), nowSec(), 'x-ksgate-timestamp', 5);
+    assert.match(got['x-ksgate-signature'], /^v1=[0-9a-f]{64}$/);
+  }
+  return got;
+}
+
+// The text X-Ksgate-Signature signs (api/identity.h), from the identity fields of `headers` as
+// they were sent and the request the upstream received (`method`, `target`: path and query).
+function signedText(headers, method, target) {
+  const f = (name) => headers[`x-ksgate-${name}`] ?? '';
+  return ['ksgate-v1', f('timestamp'), method, target, f('partner-id'), f('user-id'),
+    f('session-type'), f('privileges'), f('app-token'), f('request-id')].join('\n');
+}
+
+// "v1=" + hex HMAC-SHA256 under `key` of signedText(): what X-Ksgate-Signature must be.
+function signatureOf(key, headers, method, target) {
+  return `v1=${crypto.createHmac('sha256', key).update(signedText(headers, method, target)).digest('hex')}`;
 }
 
 // ---- assertions ------------------------------------------------------------------------------
@@ -250,6 +353,25 @@ function assertNear(actual, expected, what, tolerance = 2) {
     `${what}: ${actual} not within ${tolerance} s of ${expected}`);
 }
 
+// A RegExp matching the whole XML envelope (format=2) of a result whose inner XML is `inner`.
+function xmlEnvelopeRe(inner) {
+  const esc = inner.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^<\\?xml version="1\\.0" encoding="utf-8"\\?><xml><result>${esc}</result>` +
+    '<executionTime>\\d+(\\.\\d+)?(E-?\\d+)?</executionTime></xml>$');
+}
+
+// A failing command (harness ksgateCli's result): non-zero exit (not killed) and exactly one
+// non-empty line on stderr, matching `stderrRe` when given. Returns that line.
+function assertFailsWithOneLine(r, what, stderrRe) {
+  assert.equal(r.signal, null, `${what}: killed by ${r.signal} (did it hang?)`);
+  assert.notEqual(r.status, 0, `${what}: exit 0\nstdout: ${r.stdout}`);
+  const err = r.stderr.trim();
+  assert.ok(err.length > 0, `${what}: empty stderr`);
+  assert.equal(err.split('\n').length, 1, `${what}: stderr is not one line:\n${r.stderr}`);
+  if (stderrRe) assert.match(err, stderrRe, what);
+  return err;
+}
+
 // ---- time ------------------------------------------------------------------------------------
 
 const nowSec = () => Math.floor(Date.now() / 1000);
@@ -287,7 +409,9 @@ function bind(server) {
     addToken: (ks, fields) => addToken(url(), ks, fields),
     startAppTokenSession: (callerKs, token, extra) => startAppTokenSession(url(), callerKs, token, extra),
     tokenSession: (partnerId, token, extra) => tokenSession(url(), partnerId, token, extra),
-    decodeKs: (ks) => decodeKs(srv().dbPath, ks),
+    addRole: (ks, fields) => addRole(url(), ks, fields),
+    authorize: (opts) => authorize(url(), opts),
+    decodeKs: (ks) => decodeKs(srv().db, ks),
   };
 }
 
@@ -295,23 +419,26 @@ function bind(server) {
 // startServer) for the calling test file or describe block: a before() hook starts it unless
 // `skip` (default SKIP) and then awaits `setup(server)` (partners and such: node 20 does not
 // order a file's top-level before() hooks, so set-up that needs the server goes here); an
-// after() hook stops it. Returns the running server's url, port, dbPath, dir, proc and
-// restart(), and the helpers of bind() for it.
-function suiteServer({ skip = SKIP, setup, ...startOptions } = {}) {
+// after() hook stops it. `extraArgs` may also be a function (async or not) returning them,
+// called in that hook: for flags that name what is only started then (an upstream's port).
+// Returns the running server's url, port, dbPath, dir, proc and restart(), and the helpers of
+// bind() for it.
+function suiteServer({ skip = SKIP, setup, extraArgs, ...startOptions } = {}) {
   let server = null;
   const running = () => {
     if (!server) throw new Error('no server: the suite before() hook did not start one');
     return server;
   };
   const handle = bind(running);
-  for (const key of ['url', 'port', 'dbPath', 'dir', 'proc']) {
+  for (const key of ['url', 'port', 'db', 'dbPath', 'dir', 'proc']) {
     Object.defineProperty(handle, key, { get: () => running()[key], enumerable: true });
   }
   handle.restart = () => running().restart();
 
   before(async () => {
     if (skip) return;
-    server = await h.startServer(startOptions);
+    const args = typeof extraArgs === 'function' ? await extraArgs() : extraArgs;
+    server = await h.startServer({ ...startOptions, extraArgs: args });
     if (setup) await setup(handle);
   });
   after(async () => {
@@ -336,7 +463,14 @@ module.exports = {
   addToken,
   startAppTokenSession,
   tokenSession,
+  addRole,
   decodeKs,
+  authorize,
+  gateHeaders,
+  encodeHeaderValue,
+  assertIdentity,
+  signedText,
+  signatureOf,
   flipMiddleChar,
   relabelKsPartner,
   isApiError,
@@ -344,6 +478,8 @@ module.exports = {
   assertApiError,
   assertInvalidKs,
   assertNear,
+  xmlEnvelopeRe,
+  assertFailsWithOneLine,
   nowSec,
   sleep,
   eventually,

@@ -9,6 +9,9 @@
 //     const partner = h.createPartner(server.dbPath, 'A partner');
 //   });
 //
+//   tempDir(prefix), tempFile(name, content)   files of a test, removed when the process exits
+//   startNginx(template, vars)                 a throwaway nginx from a config template
+//
 // Environment:
 //   KSGATE_BIN          the binary (default: <repo>/build/release/ksgate)
 //   KSGATE_REQUIRE_BIN  or CI: a missing binary fails the test instead of skipping it
@@ -18,6 +21,7 @@
 const assert = require('node:assert');
 const childProcess = require('node:child_process');
 const fs = require('node:fs');
+const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -63,7 +67,8 @@ function assertBinary() {
 }
 
 // Runs the binary synchronously. Returns {status, signal, stdout, stderr}; never throws on a
-// non-zero exit (tests assert on it), only if the binary cannot be started at all.
+// non-zero exit (tests assert on it), only if the binary cannot be started at all. A run that
+// outlives `timeout` is killed (SIGTERM) and returned with that signal and `timedOut`.
 function ksgateCli(args, { env, input, timeout = CLI_TIMEOUT_MS } = {}) {
   assertBinary();
   const r = childProcess.spawnSync(KSGATE_BIN, args, {
@@ -73,8 +78,9 @@ function ksgateCli(args, { env, input, timeout = CLI_TIMEOUT_MS } = {}) {
     timeout,
     maxBuffer: 16 * 1024 * 1024,
   });
-  if (r.error) throw new Error(`ksgate ${args.join(' ')}: ${r.error.message}`);
-  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  const timedOut = r.error?.code === 'ETIMEDOUT';
+  if (r.error && !timedOut) throw new Error(`ksgate ${args.join(' ')}: ${r.error.message}`);
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, timedOut };
 }
 
 function describeRun(args, r) {
@@ -82,16 +88,21 @@ function describeRun(args, r) {
   return `ksgate ${args.join(' ')} failed (${how})\n--- stderr ---\n${r.stderr}\n--- stdout ---\n${r.stdout}`;
 }
 
-function migrate(dbPath) {
-  const args = ['migrate', '--db', `sqlite:${dbPath}`];
+// The --db value for a database given as a SQLite path or as a URL (sqlite:, postgresql://...).
+function asDbUrl(db) {
+  return /^[a-z]+:/.test(db) ? db : `sqlite:${db}`;
+}
+
+function migrate(db) {
+  const args = ['migrate', '--db', asDbUrl(db)];
   const r = ksgateCli(args);
   if (r.status !== 0) throw new Error(describeRun(args, r));
 }
 
-// Returns {id, name, adminSecret, secret} of a new partner in the SQLite db at dbPath, made by
-// `ksgate partner add` with `extraArgs` (e.g. ['--ks-version', '1']) too.
-function createPartner(dbPath, name = 'Test partner', extraArgs = []) {
-  const args = ['partner', 'add', '--db', `sqlite:${dbPath}`, '--name', name, ...extraArgs, '--json'];
+// Returns {id, name, adminSecret, secret} of a new partner in the database `db` (a SQLite path or
+// a --db URL), made by `ksgate partner add` with `extraArgs` (e.g. ['--ks-version', '1']) too.
+function createPartner(db, name = 'Test partner', extraArgs = []) {
+  const args = ['partner', 'add', '--db', asDbUrl(db), '--name', name, ...extraArgs, '--json'];
   const r = ksgateCli(args);
   if (r.status !== 0) throw new Error(describeRun(args, r));
   let partner;
@@ -119,6 +130,21 @@ function removeTempDir(dir) {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
+// A temp dir of its own for files a test writes (configs, keys), removed when the test process
+// exits (unless KSGATE_KEEP_TMP). Returns its path.
+function tempDir(prefix = 'ksgate-files-') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+// Writes `content` to a file `name` in a fresh tempDir(); returns the file's path.
+function tempFile(name, content) {
+  const file = path.join(tempDir(), name);
+  fs.writeFileSync(file, content);
+  return file;
+}
+
 process.on('exit', () => {
   for (const proc of live) {
     try { proc.kill('SIGKILL'); } catch { /* already gone */ }
@@ -137,8 +163,8 @@ function appendCapped(buf, chunk) {
 }
 
 // Spawns `ksgate serve` on an ephemeral port; resolves once it printed "listening on HOST:PORT".
-function spawnServe(dbPath, { env, extraArgs = [] }) {
-  const args = ['serve', '--listen', '127.0.0.1:0', '--db', `sqlite:${dbPath}`, '--threads', '2',
+function spawnServe(db, { env, extraArgs = [] }) {
+  const args = ['serve', '--listen', '127.0.0.1:0', '--db', asDbUrl(db), '--threads', '2',
     ...extraArgs];
   const proc = childProcess.spawn(KSGATE_BIN, args, {
     env: { ...process.env, ...env },
@@ -185,16 +211,26 @@ function spawnServe(dbPath, { env, extraArgs = [] }) {
   return listening.then((port) => ({ proc, port, logs, exited }));
 }
 
-// Starts a server on a fresh temp SQLite db (or on dbPath, which must exist or will be migrated).
-// Returns {url, port, dbPath, dir, proc, logs(), stop(), restart()}.
+// Starts a server on a fresh temp SQLite db (or on dbPath, which must exist or will be migrated;
+// or on dbUrl, e.g. a PostgreSQL database; or, when KSGATE_TEST_DB=postgres, on a fresh
+// PostgreSQL database of KSGATE_TEST_PG_DSN's cluster — tests/lib/pg.js).
+// Returns {url, port, db (the --db value), dbPath (SQLite only), dir, proc, logs(), stop(),
+// restart()}.
 //   stop():    SIGTERM, wait up to 5 s, then SIGKILL; resolves to {code, signal}. Idempotent.
 //              Removes the temp dir if startServer created it (unless KSGATE_KEEP_TMP).
 //   restart(): stop, then serve again on the same db (new port); updates url/port/proc in place.
-async function startServer({ dbPath, env, extraArgs = [] } = {}) {
+async function startServer({ dbPath, dbUrl, env, extraArgs = [] } = {}) {
   assertBinary();
   let dir;
   let ownsDir = false;
-  if (dbPath) {
+  if (!dbPath && !dbUrl && process.env.KSGATE_TEST_DB === 'postgres') {
+    dbUrl = await require('./pg').createDatabase();
+  }
+  if (dbUrl) {
+    dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'ksgate-test-'));
+    tempDirs.add(dir);
+    ownsDir = true;
+  } else if (dbPath) {
     dbPath = path.resolve(dbPath);
     dir = path.dirname(dbPath);
   } else {
@@ -203,8 +239,9 @@ async function startServer({ dbPath, env, extraArgs = [] } = {}) {
     ownsDir = true;
     dbPath = path.join(dir, 'ksgate.db');
   }
+  const db = dbUrl || dbPath;
   try {
-    migrate(dbPath);
+    migrate(db);
   } catch (e) {
     if (ownsDir) removeTempDir(dir);
     throw e;
@@ -212,7 +249,7 @@ async function startServer({ dbPath, env, extraArgs = [] } = {}) {
 
   let current;
   const server = {
-    url: '', port: 0, dbPath, dir, proc: null,
+    url: '', port: 0, db: asDbUrl(db), dbPath: dbUrl ? undefined : dbPath, dir, proc: null,
     logs: () => ({ ...current.logs }),
     async stop({ keepDir = false } = {}) {
       const { proc, exited } = current;
@@ -243,7 +280,7 @@ async function startServer({ dbPath, env, extraArgs = [] } = {}) {
     },
   };
   async function launch() {
-    current = await spawnServe(dbPath, { env, extraArgs });
+    current = await spawnServe(db, { env, extraArgs });
     server.proc = current.proc;
     server.port = current.port;
     server.url = `http://127.0.0.1:${current.port}`;
@@ -257,7 +294,98 @@ async function startServer({ dbPath, env, extraArgs = [] } = {}) {
   return server;
 }
 
+// ---- nginx (the gate's deployments) -------------------------------------------------------------
+
+// A port free on 127.0.0.1 right now (for a process that cannot listen on port 0 and say which).
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// Resolves once 127.0.0.1:port accepts a connection; rejects after `timeoutMs`, or at once when
+// `exited()` says the process that should listen there is gone.
+async function waitForPort(port, { timeoutMs = START_TIMEOUT_MS, exited = () => false } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const sock = net.connect({ host: '127.0.0.1', port });
+      sock.once('connect', () => { sock.destroy(); resolve(true); });
+      sock.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (exited()) throw new Error(`the process exited before listening on ${port}`);
+    if (Date.now() >= deadline) throw new Error(`nothing listens on ${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// Starts a throwaway nginx (Debian's, on PATH or /usr/sbin) from the config template at
+// `templatePath`: @DIR@ becomes a temp dir (pid, logs, temp paths), @PORT@ a free port, and each
+// @NAME@ of `vars` its value. The template must say `daemon off; master_process off;` (one
+// process, no root needed). The config is checked (nginx -t) first. Returns {url, port, dir,
+// config, errorLog(), stop()}; stop() ends it (SIGTERM, then SIGKILL) and removes the dir.
+async function startNginx(templatePath, vars = {}) {
+  const bin = ['/usr/sbin/nginx', '/usr/local/sbin/nginx'].find((p) => fs.existsSync(p)) || 'nginx';
+  const template = fs.readFileSync(templatePath, 'utf8');
+  let lastError;
+  for (let attempt = 0; attempt < 3; attempt++) { // a free port may be taken before nginx binds it
+    const dir = tempDir('ksgate-nginx-');
+    const port = await freePort();
+    const config = path.join(dir, 'nginx.conf');
+    let text = template.replace(/@DIR@/g, dir).replace(/@PORT@/g, String(port));
+    for (const [name, value] of Object.entries(vars)) text = text.replace(new RegExp(`@${name}@`, 'g'), String(value));
+    const left = /@[A-Z_]+@/.exec(text);
+    if (left) throw new Error(`${templatePath}: no value for ${left[0]}`);
+    fs.writeFileSync(config, text);
+    const errorLog = () => { try { return fs.readFileSync(path.join(dir, 'error.log'), 'utf8'); } catch { return ''; } };
+    const args = ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', config];
+    const check = childProcess.spawnSync(bin, ['-t', '-q', ...args], { encoding: 'utf8', timeout: CLI_TIMEOUT_MS });
+    if (check.error) throw new Error(`cannot run ${bin}: ${check.error.message}`);
+    if (check.status !== 0) throw new Error(`nginx -t refused ${config}:\n${check.stderr}${errorLog()}`);
+
+    const proc = childProcess.spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    live.add(proc);
+    let stderr = '';
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (c) => { stderr = appendCapped(stderr, c); });
+    const exited = new Promise((resolve) => {
+      proc.on('exit', (code, signal) => { live.delete(proc); resolve({ code, signal }); });
+      proc.on('error', (e) => { live.delete(proc); resolve({ code: null, signal: null, error: e }); });
+    });
+    let gone = false;
+    exited.then(() => { gone = true; });
+    const stop = async () => {
+      if (!gone) {
+        proc.kill('SIGTERM');
+        let timer;
+        const late = new Promise((r) => { timer = setTimeout(() => r(null), STOP_TIMEOUT_MS); });
+        if (await Promise.race([exited, late]) === null) proc.kill('SIGKILL');
+        clearTimeout(timer);
+        await exited;
+      }
+      if (tempDirs.has(dir)) removeTempDir(dir);
+    };
+    try {
+      await waitForPort(port, { exited: () => gone });
+      return { url: `http://127.0.0.1:${port}`, port, dir, config, errorLog, stop };
+    } catch (e) {
+      lastError = new Error(`nginx on port ${port}: ${e.message}\n--- stderr ---\n${stderr}` +
+        `\n--- error.log ---\n${errorLog()}`);
+      await stop();
+      if (!/Address already in use/.test(lastError.message)) break;
+    }
+  }
+  throw lastError;
+}
+
 module.exports = {
+  asDbUrl,
   KSGATE_BIN,
   REPO_ROOT,
   binaryExists,
@@ -267,4 +395,9 @@ module.exports = {
   createPartner,
   migrate,
   ksgateCli,
+  tempDir,
+  tempFile,
+  freePort,
+  waitForPort,
+  startNginx,
 };

@@ -59,6 +59,7 @@ class PgChangeFeed::Session {
     }
     PQsetNoticeProcessor(
         conn_.get(), [](void*, const char*) {}, nullptr);
+    listen_sent_ = Clock::now();
     if (PQsendQuery(conn_.get(), kListen) == 0) return ConnError("LISTEN");
     return AwaitResult(PGRES_COMMAND_OK, Clock::now() + feed_.options_.heartbeat_timeout +
                                              feed_.info_->connect_timeout());
@@ -68,7 +69,9 @@ class PgChangeFeed::Session {
   // Stop() (OK).
   Status Listen() {
     Deliver();  // any that arrived with the answer to LISTEN
+    feed_.Confirm(listen_sent_);
     bool waiting_for_answer = false;
+    Clock::time_point keep_alive_sent;
     Clock::time_point next_event = Clock::now() + feed_.options_.heartbeat;
     while (true) {
       switch (WaitSocket(true, next_event)) {
@@ -76,23 +79,28 @@ class PgChangeFeed::Session {
           return Status::Ok();
         case Ready::kError:
           return ConnError("connection lost");
-        case Ready::kYes:
+        case Ready::kYes: {
           if (PQconsumeInput(conn_.get()) == 0) return ConnError("connection lost");
+          bool answered = false;
           if (waiting_for_answer) {
-            KSGATE_ASSIGN_OR_RETURN(bool answered, TakeResults(PGRES_TUPLES_OK));
+            KSGATE_ASSIGN_OR_RETURN(answered, TakeResults(PGRES_TUPLES_OK));
             if (answered) {
               waiting_for_answer = false;
               next_event = Clock::now() + feed_.options_.heartbeat;
             }
           }
           Deliver();
+          // The server sends what was committed before the keep-alive ahead of its answer.
+          if (answered) feed_.Confirm(keep_alive_sent);
           break;
+        }
         case Ready::kTimeout:
           if (waiting_for_answer) {
             return UnavailableError("no answer to the keep-alive query within " +
                                     std::to_string(feed_.options_.heartbeat_timeout.count()) +
                                     " ms");
           }
+          keep_alive_sent = Clock::now();
           if (PQsendQuery(conn_.get(), kKeepAlive) == 0) return ConnError("keep-alive");
           waiting_for_answer = true;
           next_event = Clock::now() + feed_.options_.heartbeat_timeout;
@@ -177,6 +185,7 @@ class PgChangeFeed::Session {
 
   PgChangeFeed& feed_;
   ConnHandle conn_{nullptr, &PQfinish};
+  Clock::time_point listen_sent_;
 };
 
 // --- PgChangeFeed ----------------------------------------------------------------------------
@@ -231,6 +240,10 @@ bool PgChangeFeed::WaitOrStop(std::chrono::milliseconds duration) {
     poll(&fd, 1, static_cast<int>(left.count()));
   }
   return true;
+}
+
+void PgChangeFeed::Confirm(Clock::time_point as_of) {
+  if (callbacks_.on_confirmed) callbacks_.on_confirmed(as_of);
 }
 
 void PgChangeFeed::SetState(bool connected) {

@@ -54,6 +54,7 @@ class PgChangeFeed final : public ChangeFeed {
   // Sleeps for `duration` or until Stop(); true if stopping.
   bool WaitOrStop(std::chrono::milliseconds duration);
   void SetState(bool connected);
+  void Confirm(std::chrono::steady_clock::time_point as_of);
 
   const std::unique_ptr<postgres::ConnInfo> info_;
   const PgChangeFeedOptions options_;

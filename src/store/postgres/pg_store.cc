@@ -45,8 +45,8 @@ constexpr char kDescribeSchema[] =
     " AND indexname NOT LIKE '%\\_key'";
 
 constexpr char kNextPartnerId[] = "SELECT COALESCE(MAX(id), 0) + 1 FROM partners";
-constexpr char kInsertPartner[] =
-    "INSERT INTO partners (" KSGATE_PARTNER_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+constexpr char kInsertPartner[] = "INSERT INTO partners (" KSGATE_PARTNER_COLUMNS
+                                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 constexpr char kSelectPartner[] = "SELECT " KSGATE_PARTNER_COLUMNS " FROM partners WHERE id = $1";
 constexpr char kSelectPartners[] = "SELECT " KSGATE_PARTNER_COLUMNS " FROM partners ORDER BY id";
 constexpr char kPartnerExists[] = "SELECT 1 FROM partners WHERE id = $1";
@@ -54,6 +54,9 @@ constexpr char kUpdatePartnerStatus[] =
     "UPDATE partners SET status = $1, updated_at = $2 WHERE id = $3";
 constexpr char kUpdatePartnerSecrets[] =
     "UPDATE partners SET admin_secrets = $1, updated_at = $2 WHERE id = $3";
+constexpr char kUpdatePartnerSettings[] =
+    "UPDATE partners SET app_token_privilege_ceiling = $1, app_token_show_once = $2,"
+    " updated_at = $3 WHERE id = $4";
 
 constexpr char kUpsertRevocation[] =
     "INSERT INTO invalid_sessions (key, type, valid_until, actions_limit, created_at)"
@@ -67,7 +70,8 @@ constexpr char kSelectRevokedPrefix[] =
     " AND (valid_until IS NULL OR valid_until > $1) AND key IN (";
 
 constexpr char kInsertToken[] = "INSERT INTO app_tokens (" KSGATE_TOKEN_COLUMNS
-                                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+                                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+                                " $14, $15, $16, $17, $18, $19, $20)";
 #define KSGATE_SELECT_TOKEN      \
   "SELECT " KSGATE_TOKEN_COLUMNS \
   " FROM app_tokens WHERE id = $1 AND partner_id = $2 AND status <> " KSGATE_DELETED
@@ -99,6 +103,22 @@ constexpr char kLockActionsLimit[] =
     "SELECT actions_limit FROM invalid_sessions WHERE key = $1 AND type = $2 FOR UPDATE";
 constexpr char kDecrementActionsLimit[] =
     "UPDATE invalid_sessions SET actions_limit = actions_limit - 1 WHERE key = $1 AND type = $2";
+
+constexpr char kUpsertCutoff[] =
+    "INSERT INTO session_cutoffs (key, issued_before, updated_at) VALUES ($1, $2, $3)"
+    " ON CONFLICT (key) DO UPDATE"
+    " SET issued_before = GREATEST(session_cutoffs.issued_before, excluded.issued_before),"
+    " updated_at = excluded.updated_at";
+constexpr char kSelectCutoff[] = "SELECT issued_before FROM session_cutoffs WHERE key = $1";
+
+// Counts one session unless the cap is reached: inserts the first, or increments while below
+// the cap. The conflicting row is locked, so concurrent claims queue and each sees the last
+// count.
+constexpr char kClaimSession[] =
+    "INSERT INTO app_token_session_counts (token_id, partner_id, sessions_started)"
+    " SELECT $1::TEXT, $2::BIGINT, 1 WHERE $3::BIGINT > 0 ON CONFLICT (token_id) DO UPDATE"
+    " SET sessions_started = app_token_session_counts.sessions_started + 1"
+    " WHERE app_token_session_counts.sessions_started < $3::BIGINT";
 
 constexpr char kAddUsage[] =
     "INSERT INTO app_token_usage (token_id, partner_id, sessions_started, last_session_at)"
@@ -366,6 +386,19 @@ Status PgStore::SetPartnerAdminSecrets(int64_t id, const std::vector<std::string
   });
 }
 
+Status PgStore::SetPartnerSettings(int64_t id, const PartnerSettings& settings, int64_t now) {
+  return Write([&](Connection& c) -> Status {
+    KSGATE_ASSIGN_OR_RETURN(Rows rows, c.Run(kUpdatePartnerSettings,
+                                             Params()
+                                                 .Add(int64_t{settings.app_token_privilege_ceiling})
+                                                 .Add(int64_t{settings.app_token_show_once})
+                                                 .Add(now)
+                                                 .Add(id)));
+    if (rows.affected() == 0) return NotFoundError("partner " + std::to_string(id));
+    return Notify(c, PartnerChange(id));
+  });
+}
+
 // --- Revocation ------------------------------------------------------------------------------
 
 Status PgStore::Revoke(const Revocation& revocation, int64_t now) {
@@ -391,6 +424,25 @@ Result<bool> PgStore::IsRevoked(std::span<const std::string> keys, int64_t now) 
     return Status::Ok();
   }));
   return revoked;
+}
+
+Status PgStore::SetSessionCutoff(const SessionCutoff& cutoff, int64_t now) {
+  KSGATE_RETURN_IF_ERROR(ValidateSessionCutoff(cutoff));
+  return Write([&](Connection& c) -> Status {
+    KSGATE_RETURN_IF_ERROR(
+        c.Run(kUpsertCutoff, Params().Add(cutoff.key).Add(cutoff.issued_before).Add(now)).status());
+    return Notify(c, RevocationChange(cutoff.key));
+  });
+}
+
+Result<int64_t> PgStore::GetSessionCutoff(std::string_view key) const {
+  int64_t cutoff = 0;
+  KSGATE_RETURN_IF_ERROR(Read(false, [&](Connection& c) -> Status {
+    KSGATE_ASSIGN_OR_RETURN(Rows rows, c.Run(kSelectCutoff, Params().Add(key)));
+    cutoff = rows.empty() ? 0 : rows[0].Int(0);
+    return Status::Ok();
+  }));
+  return cutoff;
 }
 
 // --- App tokens ------------------------------------------------------------------------------
@@ -584,6 +636,21 @@ Result<ActionsLimitState> PgStore::ConsumeAction(std::string_view ks_hash, int64
     return c.Run(kDecrementActionsLimit, Params().Add(ks_hash).Add(type)).status();
   }));
   return state;
+}
+
+// --- App token session cap --------------------------------------------------------------------
+
+Result<bool> PgStore::ClaimAppTokenSession(int64_t partner_id, std::string_view token_id,
+                                           int64_t max_sessions) {
+  KSGATE_RETURN_IF_ERROR(ValidateSessionClaim(token_id, max_sessions));
+  bool claimed = false;
+  KSGATE_RETURN_IF_ERROR(Write([&](Connection& c) -> Status {
+    KSGATE_ASSIGN_OR_RETURN(
+        Rows rows, c.Run(kClaimSession, Params().Add(token_id).Add(partner_id).Add(max_sessions)));
+    claimed = rows.affected() == 1;
+    return Status::Ok();
+  }));
+  return claimed;
 }
 
 // --- App token usage --------------------------------------------------------------------------

@@ -28,11 +28,13 @@ class Pool;
 struct PgOptions {
   // Connections at most. A call that finds all of them busy waits up to acquire_timeout for
   // one, then fails with kUnavailable.
+  // Short, so that a request that needs the store while the database is gone answers within
+  // about 2 s (docs/operations.md, "Many nodes").
   int pool_size = 8;
-  std::chrono::milliseconds acquire_timeout{5000};
+  std::chrono::milliseconds acquire_timeout{1000};
   // How long opening a connection may take, unless the connection string (connect_timeout) or
-  // PGCONNECT_TIMEOUT says otherwise.
-  std::chrono::seconds connect_timeout{5};
+  // PGCONNECT_TIMEOUT says otherwise. libpq's minimum is 2 s.
+  std::chrono::seconds connect_timeout{2};
 };
 
 // Concurrency design: a bounded pool of connections (PgOptions). Every write is one
@@ -77,9 +79,13 @@ class PgStore final : public Store {
   Status SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) override;
   Status SetPartnerAdminSecrets(int64_t id, const std::vector<std::string>& admin_secrets,
                                 int64_t now) override;
+  Status SetPartnerSettings(int64_t id, const PartnerSettings& settings, int64_t now) override;
 
   Status Revoke(const Revocation& revocation, int64_t now) override;
   Result<bool> IsRevoked(std::span<const std::string> keys, int64_t now) const override;
+  // NOTIFYs k:<key>, as a revocation does.
+  Status SetSessionCutoff(const SessionCutoff& cutoff, int64_t now) override;
+  Result<int64_t> GetSessionCutoff(std::string_view key) const override;
 
   Status InsertAppToken(const AppToken& token) override;
   Result<AppToken> GetAppToken(int64_t partner_id, std::string_view id) const override;
@@ -103,6 +109,11 @@ class PgStore final : public Store {
   // (no cache holds these counters).
   Result<ActionsLimitState> ConsumeAction(std::string_view ks_hash, int64_t limit,
                                           std::optional<int64_t> valid_until, int64_t now) override;
+
+  // One INSERT ... ON CONFLICT DO UPDATE ... WHERE below the cap: the row lock makes
+  // concurrent claims in any number of processes count exactly. No NOTIFY (nothing caches it).
+  Result<bool> ClaimAppTokenSession(int64_t partner_id, std::string_view token_id,
+                                    int64_t max_sessions) override;
 
   Status AddAppTokenUsage(std::span<const AppTokenUsage> usage) override;
   Result<std::vector<AppTokenUsage>> ListAppTokenUsage(int64_t partner_id) const override;

@@ -25,11 +25,11 @@
 #include "store/postgres/notify.h"
 #include "store/postgres/pg_change_feed.h"
 #include "store/postgres/pg_test_util.h"
-#include "testing/matchers.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/test_util.h"
 #include "store/upgrade_test_util.h"
+#include "testing/matchers.h"
 
 namespace ksgate::store {
 
@@ -289,6 +289,7 @@ TEST_F(PgStoreTest, UpgradeFromThePreviousSchemaVersionKeepsTheData) {
   ASSERT_NE(store, nullptr);
   testing::ExpectUpgradeKeepsData(
       *store, [&](int version) { return store->MigrateToForTesting(version); },
+      [&](const std::string& sql) { return db_->Exec(sql); },
       postgres::Migrations().back().version);
 }
 

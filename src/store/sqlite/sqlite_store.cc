@@ -41,7 +41,7 @@ constexpr char kDescribeSchema[] =
 
 constexpr char kNextPartnerId[] = "SELECT COALESCE(MAX(id), 0) + 1 FROM partners";
 constexpr char kInsertPartner[] =
-    "INSERT INTO partners (" KSGATE_PARTNER_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "INSERT INTO partners (" KSGATE_PARTNER_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr char kSelectPartner[] = "SELECT " KSGATE_PARTNER_COLUMNS " FROM partners WHERE id = ?";
 constexpr char kSelectPartners[] = "SELECT " KSGATE_PARTNER_COLUMNS " FROM partners ORDER BY id";
 constexpr char kPartnerExists[] = "SELECT 1 FROM partners WHERE id = ?";
@@ -49,6 +49,9 @@ constexpr char kUpdatePartnerStatus[] =
     "UPDATE partners SET status = ?, updated_at = ? WHERE id = ?";
 constexpr char kUpdatePartnerSecrets[] =
     "UPDATE partners SET admin_secrets = ?, updated_at = ? WHERE id = ?";
+constexpr char kUpdatePartnerSettings[] =
+    "UPDATE partners SET app_token_privilege_ceiling = ?, app_token_show_once = ?, updated_at = ?"
+    " WHERE id = ?";
 
 constexpr char kUpsertRevocation[] =
     "INSERT INTO invalid_sessions (key, type, valid_until, actions_limit, created_at)"
@@ -62,7 +65,7 @@ constexpr char kSelectRevoked[] =
 
 constexpr char kInsertToken[] = "INSERT INTO app_tokens (" KSGATE_TOKEN_COLUMNS
                                 ") VALUES"
-                                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr char kSelectToken[] = "SELECT " KSGATE_TOKEN_COLUMNS
                                 " FROM app_tokens WHERE id = ? AND partner_id = ?"
                                 " AND status <> " KSGATE_DELETED;
@@ -90,6 +93,20 @@ constexpr char kInsertActionsLimit[] =
     " VALUES (?, ?, ?, ?, ?)";
 constexpr char kDecrementActionsLimit[] =
     "UPDATE invalid_sessions SET actions_limit = actions_limit - 1 WHERE key = ? AND type = ?";
+
+constexpr char kUpsertCutoff[] =
+    "INSERT INTO session_cutoffs (key, issued_before, updated_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (key) DO UPDATE"
+    " SET issued_before = MAX(issued_before, excluded.issued_before),"
+    " updated_at = excluded.updated_at";
+constexpr char kSelectCutoff[] = "SELECT issued_before FROM session_cutoffs WHERE key = ?";
+
+// Counts one session unless the cap is reached: inserts the first, or increments while below
+// the cap (no row changes at the cap).
+constexpr char kClaimSession[] =
+    "INSERT INTO app_token_session_counts (token_id, partner_id, sessions_started)"
+    " SELECT ?1, ?2, 1 WHERE ?3 > 0 ON CONFLICT (token_id) DO UPDATE"
+    " SET sessions_started = sessions_started + 1 WHERE sessions_started < ?3";
 
 constexpr char kAddUsage[] =
     "INSERT INTO app_token_usage (token_id, partner_id, sessions_started, last_session_at)"
@@ -349,6 +366,19 @@ Status SqliteStore::SetPartnerAdminSecrets(int64_t id,
   });
 }
 
+Status SqliteStore::SetPartnerSettings(int64_t id, const PartnerSettings& settings, int64_t now) {
+  return Write([&](Connection& c) -> Status {
+    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUpdatePartnerSettings));
+    KSGATE_RETURN_IF_ERROR(s.Bind(int64_t{settings.app_token_privilege_ceiling})
+                               .Bind(int64_t{settings.app_token_show_once})
+                               .Bind(now)
+                               .Bind(id)
+                               .Run());
+    if (c.Changes() == 0) return NotFoundError("partner " + std::to_string(id));
+    return Status::Ok();
+  });
+}
+
 // --- Revocation ------------------------------------------------------------------------------
 
 Status SqliteStore::Revoke(const Revocation& revocation, int64_t now) {
@@ -377,6 +407,25 @@ Result<bool> SqliteStore::IsRevoked(std::span<const std::string> keys, int64_t n
     return Status::Ok();
   }));
   return revoked;
+}
+
+Status SqliteStore::SetSessionCutoff(const SessionCutoff& cutoff, int64_t now) {
+  KSGATE_RETURN_IF_ERROR(ValidateSessionCutoff(cutoff));
+  return Write([&](Connection& c) -> Status {
+    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUpsertCutoff));
+    return s.Bind(cutoff.key).Bind(cutoff.issued_before).Bind(now).Run();
+  });
+}
+
+Result<int64_t> SqliteStore::GetSessionCutoff(std::string_view key) const {
+  int64_t cutoff = 0;
+  KSGATE_RETURN_IF_ERROR(Read(false, [&](Connection& c) -> Status {
+    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectCutoff));
+    KSGATE_ASSIGN_OR_RETURN(bool row, s.Bind(key).Step());
+    cutoff = row ? s.Int(0) : 0;
+    return Status::Ok();
+  }));
+  return cutoff;
 }
 
 // --- App tokens ------------------------------------------------------------------------------
@@ -574,6 +623,21 @@ Result<ActionsLimitState> SqliteStore::ConsumeAction(std::string_view ks_hash, i
     return s.Bind(ks_hash).Bind(type).Run();
   }));
   return state;
+}
+
+// --- App token session cap --------------------------------------------------------------------
+
+Result<bool> SqliteStore::ClaimAppTokenSession(int64_t partner_id, std::string_view token_id,
+                                               int64_t max_sessions) {
+  KSGATE_RETURN_IF_ERROR(ValidateSessionClaim(token_id, max_sessions));
+  bool claimed = false;
+  KSGATE_RETURN_IF_ERROR(Write([&](Connection& c) -> Status {
+    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kClaimSession));
+    KSGATE_RETURN_IF_ERROR(s.Bind(token_id).Bind(partner_id).Bind(max_sessions).Run());
+    claimed = c.Changes() == 1;
+    return Status::Ok();
+  }));
+  return claimed;
 }
 
 // --- App token usage --------------------------------------------------------------------------

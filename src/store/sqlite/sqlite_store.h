@@ -67,9 +67,12 @@ class SqliteStore final : public Store {
   Status SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) override;
   Status SetPartnerAdminSecrets(int64_t id, const std::vector<std::string>& admin_secrets,
                                 int64_t now) override;
+  Status SetPartnerSettings(int64_t id, const PartnerSettings& settings, int64_t now) override;
 
   Status Revoke(const Revocation& revocation, int64_t now) override;
   Result<bool> IsRevoked(std::span<const std::string> keys, int64_t now) const override;
+  Status SetSessionCutoff(const SessionCutoff& cutoff, int64_t now) override;
+  Result<int64_t> GetSessionCutoff(std::string_view key) const override;
 
   Status InsertAppToken(const AppToken& token) override;
   Result<AppToken> GetAppToken(int64_t partner_id, std::string_view id) const override;
@@ -93,6 +96,10 @@ class SqliteStore final : public Store {
   // One BEGIN IMMEDIATE transaction: read the row, then insert or decrement it.
   Result<ActionsLimitState> ConsumeAction(std::string_view ks_hash, int64_t limit,
                                           std::optional<int64_t> valid_until, int64_t now) override;
+
+  // One upsert that increments only below the cap, in a BEGIN IMMEDIATE transaction.
+  Result<bool> ClaimAppTokenSession(int64_t partner_id, std::string_view token_id,
+                                    int64_t max_sessions) override;
 
   Status AddAppTokenUsage(std::span<const AppTokenUsage> usage) override;
   Result<std::vector<AppTokenUsage>> ListAppTokenUsage(int64_t partner_id) const override;

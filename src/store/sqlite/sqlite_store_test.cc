@@ -100,12 +100,15 @@ TEST(SqliteMigrations, AreNumberedFromOneWithoutGaps) {
 
 TEST_F(SqliteStoreTest, UpgradeFromThePreviousSchemaVersionKeepsTheData) {
   KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SqliteStore> store, OpenFile());
+  RawDb raw(DbPath());
   testing::ExpectUpgradeKeepsData(
       *store, [&](int version) { return store->MigrateToForTesting(version); },
+      [&](const std::string& sql) {
+        return raw.Exec(sql) == SQLITE_OK ? Status::Ok() : InternalError("raw SQL failed: " + sql);
+      },
       sqlite::Migrations().back().version);
-  RawDb raw(DbPath());
   EXPECT_THAT(raw.Column("SELECT version FROM schema_version ORDER BY version"),
-              ElementsAre("1", "2", "3", "4", "5"));
+              ElementsAre("1", "2", "3", "4", "5", "6"));
 }
 
 TEST_F(SqliteStoreTest, MigrateAppliesEveryMigrationOnceAndReportsTheLatestVersion) {
@@ -117,7 +120,7 @@ TEST_F(SqliteStoreTest, MigrateAppliesEveryMigrationOnceAndReportsTheLatestVersi
 
   RawDb raw(DbPath());
   EXPECT_THAT(raw.Column("SELECT version FROM schema_version ORDER BY version"),
-              ElementsAre("1", "2", "3", "4", "5"));
+              ElementsAre("1", "2", "3", "4", "5", "6"));
 }
 
 TEST_F(SqliteStoreTest, MigrateCreatesTheDocumentedTablesAndIndexes) {
