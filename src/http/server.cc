@@ -1,20 +1,28 @@
 // http::Server on Boost.Beast + Asio (1.74) with C++20 coroutines.
 //
-// Layout: one io_context per I/O thread ("Worker"). Worker 0 also owns the acceptor and accepts
-// each connection straight into a socket of the next worker (round-robin); the connection's
-// coroutine (Serve) is then spawned on that worker and never leaves it, so nothing a connection
-// touches is shared between threads except the atomics of Impl. Serve is Beast's awaitable
-// example plus the hardening of advanced_server.cpp: wait for the first byte (idle timeout),
-// read one message with a fresh parser and a whole-request deadline, call the handler inline,
-// write, loop while keep-alive. What needs no socket lives beside it: client_address.h (who
-// the client is) and response_head.h (the bytes of a response head).
+// Layout: one io_context per I/O thread ("Worker"), and one for the accepting thread, which owns
+// the acceptor: it drains the kernel's accept queue in batches, closes at once what is over a
+// limit (the global cap, the per-address quota of connection_quota.h) and hands the rest out
+// round-robin; a connection's coroutine (Serve) is then spawned on its worker and never leaves
+// it, so nothing a connection touches is shared between threads except the atomics and the
+// quota of Impl. Serve is Beast's awaitable example plus the hardening of advanced_server.cpp:
+// the TLS handshake when TLS is on (ServeOn is one template for both streams), wait for the
+// first byte (first-byte or idle timeout), read one message with a fresh parser and a
+// whole-request deadline, call the handler inline, write, loop while keep-alive. What needs no
+// socket lives beside it: client_address.h (who the client is), connection_quota.h (connections
+// per address) and response_head.h (the bytes of a response head).
 #include "http/server.h"
 
 // clang-format off
 #include "http/asio_types.h"  // before any Asio header: it includes <utility> first (GCC 12)
 // clang-format on
 
+#include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -26,6 +34,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -38,38 +48,79 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <exception>
 #include <limits>
 #include <list>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "common/ip_address.h"
 #include "common/result.h"
 #include "http/client_address.h"
+#include "http/connection_quota.h"
 #include "http/response_head.h"
 #include "http/upstream.h"
 #include "http/upstream_options.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>  // malloc_trim
+#endif
 
 namespace ksgate::http {
 namespace {
 
 using SignalSet = asio::basic_signal_set<Executor>;
 using Parser = bhttp::request_parser<bhttp::string_body>;
+using TlsContext = asio::ssl::context;
+using TlsStream = beast::ssl_stream<Stream>;
+
+template <typename S>
+constexpr bool kIsTls = std::is_same_v<S, TlsStream>;
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// Connections taken from the accept queue in one go before the accepting thread's other work
+// (the heap trim, signals) gets a turn.
+constexpr int kAcceptBatch = 256;
+// Freed heap is given back to the system at most this often, once this many connections (or a
+// quarter of the peak, if more) closed since the last time.
+constexpr std::chrono::seconds kTrimInterval{1};
+constexpr size_t kTrimMinClosed = 256;
+// Warnings about refused connections: at most one line per kind per this long.
+constexpr std::chrono::seconds kWarnInterval{10};
 
 // ---------------------------------------------------------------------------------------------
 // Addresses and trusted proxies (the rule itself is in client_address.h).
 
-IpAddress ToIpAddress(const asio::ip::address& a) {
-  return a.is_v4() ? IpAddress::FromV4Bytes(a.to_v4().to_bytes())
-                   : IpAddress::FromV6Bytes(a.to_v6().to_bytes());
+std::optional<IpAddress> ToIpAddress(const sockaddr_storage& peer) {
+  if (peer.ss_family == AF_INET) {
+    std::array<uint8_t, 4> bytes;
+    std::memcpy(bytes.data(), &reinterpret_cast<const sockaddr_in&>(peer).sin_addr, 4);
+    return IpAddress::FromV4Bytes(bytes);
+  }
+  if (peer.ss_family == AF_INET6) {
+    std::array<uint8_t, 16> bytes;
+    std::memcpy(bytes.data(), &reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr, 16);
+    return IpAddress::FromV6Bytes(bytes);
+  }
+  return std::nullopt;
+}
+
+// Closes an accepted socket with a reset: the client learns at once, and no TIME_WAIT is left.
+void CloseWithReset(int fd) {
+  const linger abort{.l_onoff = 1, .l_linger = 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  ::close(fd);
 }
 
 // The connection's peer, computed once per connection.
@@ -87,6 +138,59 @@ std::string ClientIp(const Peer& peer, const std::vector<CidrBlock>& trusted,
   for (auto it = first; it != last; ++it) forwarded_for.push_back(it->value());
   if (forwarded_for.empty()) return peer.ip;
   return ClientAddress(peer.address, trusted, forwarded_for).ToString();
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS.
+
+// TLS 1.2 suites: ECDHE key exchange and AEAD only (Mozilla's "intermediate" list without DHE).
+// TLS 1.3 keeps OpenSSL's default suites, all of them AEAD.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+// ALPN: HTTP/1.1 when the client offers it; otherwise no protocol is agreed on.
+int SelectAlpn(SSL*, const unsigned char** out, unsigned char* out_length, const unsigned char* in,
+               unsigned int in_length, void*) {
+  static constexpr unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, out_length, kHttp11, sizeof kHttp11, in, in_length) !=
+      OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+Result<std::unique_ptr<TlsContext>> MakeTlsContext(const std::string& cert_file,
+                                                   const std::string& key_file) {
+  if (cert_file.empty() != key_file.empty()) {
+    return InvalidArgumentError("http: TLS needs both a certificate file and a key file");
+  }
+  auto context = std::make_unique<TlsContext>(TlsContext::tls_server);
+  SSL_CTX* native = context->native_handle();
+  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+    return InternalError("http: cannot configure TLS");
+  }
+  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                  SSL_OP_SINGLE_ECDH_USE | SSL_OP_NO_SSLv3);
+  // An idle connection does not keep OpenSSL's read and write buffers (about 34 KiB).
+  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_alpn_select_cb(native, SelectAlpn, nullptr);
+  error_code ec;
+  context->use_certificate_chain_file(cert_file, ec);
+  if (ec) {
+    return InvalidArgumentError("http: TLS certificate file " + cert_file + ": " + ec.message());
+  }
+  // OpenSSL checks here that the key is the certificate's ("key values mismatch").
+  context->use_private_key_file(key_file, TlsContext::pem, ec);
+  if (ec) {
+    return InvalidArgumentError("http: TLS key file " + key_file + " (for the certificate in " +
+                                cert_file + "): " + ec.message());
+  }
+  return context;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -149,13 +253,67 @@ void RunLoop(asio::io_context& ioc) {
   }
 }
 
-// One connection's state that shutdown needs to see. Lives in Serve's frame; registered with
+// One connection's state that shutdown needs to see. Lives in ServeOn's frame; registered with
 // its Worker; touched only on that worker's thread.
 struct Connection {
-  explicit Connection(Socket&& socket) : stream(std::move(socket)) {}
-  Stream stream;
-  bool idle = true;  // waiting for a request's first byte, or lingering: close on shutdown
+  explicit Connection(Stream& tcp) : tcp(tcp) {}
+  Stream& tcp;       // the TCP stream: the connection's stream, or the layer under TLS
+  bool idle = true;  // in the handshake, waiting for a request's first byte, or lingering
 };
+
+// A connection's place in the global count and in its address's quota, given back when the
+// connection's coroutine frame is destroyed (whether or not it ever ran). Move-only.
+class Admission {
+ public:
+  Admission(std::atomic<size_t>& live, ConnectionQuota* quota, const IpAddress& key)
+      : live_(&live), quota_(quota), key_(key) {}
+  Admission(Admission&& other) noexcept
+      : live_(std::exchange(other.live_, nullptr)),
+        quota_(std::exchange(other.quota_, nullptr)),
+        key_(other.key_) {}
+  Admission& operator=(Admission&&) = delete;
+  ~Admission() {
+    if (quota_ != nullptr) quota_->Remove(key_);
+    if (live_ != nullptr) live_->fetch_sub(1, std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<size_t>* live_;
+  ConnectionQuota* quota_;  // null when not counted per address (a trusted proxy)
+  IpAddress key_;
+};
+
+// A connection the accepting thread hands to a worker.
+struct Handoff {
+  Socket socket;  // on the worker's io_context
+  IpAddress address;
+  bool trusted;
+  Admission admission;
+};
+
+// Counts events of one kind (connections refused, failed accepts) for a warning logged at most
+// once per kWarnInterval. Accepting thread only.
+struct RateLimitedWarning {
+  // Counts one event. Returns the number to report (this one included) when a line is due,
+  // else 0.
+  size_t Count() {
+    ++count;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < kWarnInterval) return 0;
+    last = now;
+    return std::exchange(count, 0);
+  }
+  std::chrono::steady_clock::time_point last{};
+  size_t count = 0;
+};
+
+// The per-address limit in force: never more than half of max_connections, so that one address
+// cannot take every slot whatever the two are set to; 0 (no limit) stays 0.
+size_t PerAddressLimit(const HttpLimits& limits) {
+  if (limits.max_connections_per_address == 0) return 0;
+  return std::min(limits.max_connections_per_address,
+                  std::max<size_t>(1, limits.max_connections / 2));
+}
 
 // One I/O thread: its event loop and the connections that live on it.
 struct Worker {
@@ -169,6 +327,11 @@ struct Worker {
   std::optional<asio::executor_work_guard<Executor>> work;
   std::unique_ptr<UpstreamClient> upstream;  // this worker's thread only
   std::thread thread;
+  // Connections handed over by the accepting thread, started by the one task it posts when the
+  // inbox was empty (one post per batch, not per connection; the two vectors keep their room).
+  std::mutex inbox_mu;
+  std::vector<Handoff> inbox;     // guarded by inbox_mu
+  std::vector<Handoff> starting;  // this worker's thread only
 
   // Runs on this worker's thread once Shutdown() has stopped the acceptor.
   void BeginShutdown(std::chrono::seconds grace) {
@@ -176,7 +339,7 @@ struct Worker {
     work.reset();
     if (upstream) upstream->CloseIdle();
     for (Connection* c : connections) {
-      if (c->idle) c->stream.close();
+      if (c->idle) c->tcp.close();
     }
     if (connections.empty()) return;
     grace_timer.expires_after(grace);
@@ -185,7 +348,7 @@ struct Worker {
       if (!connections.empty()) {
         spdlog::warn("http: shutdown grace over; closing {} connection(s)", connections.size());
       }
-      for (Connection* c : connections) c->stream.close();
+      for (Connection* c : connections) c->tcp.close();
     });
   }
 };
@@ -197,6 +360,7 @@ class Server::Impl {
   Impl(ServerOptions options, const api::RequestHandler& handler)
       : options_(std::move(options)),
         handler_(handler),
+        quota_(PerAddressLimit(options_.limits)),
         store_read_pool_(static_cast<size_t>(std::max(1, options_.store_threads))),
         store_write_pool_(static_cast<size_t>(std::max(1, options_.store_write_threads))) {
     int threads = options_.threads;
@@ -223,33 +387,43 @@ class Server::Impl {
   void HandleSignals();
 
  private:
-  // Scope of one connection in Serve: registration with its worker and the global count.
+  // Scope of one connection in ServeOn: its registration with its worker.
   class ConnectionScope {
    public:
-    ConnectionScope(Impl& impl, Worker& worker, Connection& connection)
-        : impl_(impl),
-          worker_(worker),
-          it_(worker.connections.insert(worker.connections.end(), &connection)) {}
+    ConnectionScope(Worker& worker, Connection& connection)
+        : worker_(worker), it_(worker.connections.insert(worker.connections.end(), &connection)) {}
     ~ConnectionScope() {
       worker_.connections.erase(it_);
-      impl_.live_connections_.fetch_sub(1, std::memory_order_relaxed);
       if (worker_.stopping && worker_.connections.empty()) worker_.grace_timer.cancel();
     }
     ConnectionScope(const ConnectionScope&) = delete;
     ConnectionScope& operator=(const ConnectionScope&) = delete;
 
    private:
-    Impl& impl_;
     Worker& worker_;
     std::list<Connection*>::iterator it_;
   };
 
   Task<> Accept();
-  Task<> Serve(Worker& worker, Socket socket);
-  Task<> Refuse(Connection& connection, Parser& parser, const beast::flat_buffer& buffer,
-                const Peer& peer, error_code ec);
-  Task<> LingerAndClose(Connection& connection);
-  Task<bool> Write(Connection& connection, api::Response response, bool keep_alive, bool head_only);
+  // Takes one accepted socket: closes it at once when over a limit, else spawns its Serve.
+  void Admit(int fd, const sockaddr_storage& peer);
+  void StartHandedOff(Worker& worker);
+  Task<> Serve(Worker& worker, Socket socket, IpAddress address, bool trusted, Admission admission);
+  // The connection's life on stream `S` (Stream, or TlsStream: the handshake first).
+  template <typename S>
+  Task<> ServeOn(Worker& worker, S& stream, const Peer& peer);
+  template <typename S>
+  Task<> Refuse(Connection& connection, S& stream, ClientWriter& writer, Parser& parser,
+                const beast::flat_buffer& buffer, const Peer& peer, error_code ec);
+  // Ends the connection after an answer with "Connection: close". Plain: half-closes and, with
+  // `linger`, reads and drops what the client still sends until it closes, the linger timeout
+  // passes or shutdown begins, so the answer is not destroyed by a reset. TLS: close_notify,
+  // then waits for the client's for at most the linger timeout.
+  template <typename S>
+  Task<> EndConnection(Connection& connection, S& stream, bool linger);
+  Task<bool> Write(ClientWriter& writer, api::Response response, bool keep_alive, bool head_only);
+  // Gives heap freed by closed connections back to the system (glibc keeps it otherwise).
+  Task<> ReturnMemory();
 
   // How serving one request ended, for the connection loop.
   enum class Served {
@@ -261,7 +435,7 @@ class Server::Impl {
   // Serves one request through its api::Exchange: inline steps here, store steps on the store
   // executor, upstream steps through the worker's UpstreamClient. The answer keeps the
   // connection alive if `may_keep_alive` and shutdown has not begun by the time it is written.
-  Task<Served> ServeExchange(Worker& worker, Connection& connection, api::Request request,
+  Task<Served> ServeExchange(Worker& worker, ClientWriter& writer, api::Request request,
                              bool may_keep_alive, bool head_only);
   // Runs exchange.Advance(kMayBlock) on a store thread of `lane` while this coroutine waits;
   // the overload answer when the executor's queue is full.
@@ -281,19 +455,33 @@ class Server::Impl {
 
   ServerOptions options_;
   const api::RequestHandler& handler_;
+  // Before workers_: connections not yet started, or whose frames an io_context destroys, give
+  // their places back to these.
+  ConnectionQuota quota_;
+  std::atomic<size_t> live_connections_{0};
+  std::unique_ptr<TlsContext> tls_;  // set by Listen() when TLS is on; read-only afterwards
   asio::thread_pool store_read_pool_;
   asio::thread_pool store_write_pool_;
   std::atomic<size_t> store_tasks_{0};  // queued or running on either pool
   std::vector<CidrBlock> trusted_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  // Both live on worker 0 and are only touched there once Run() has started; declared after
-  // workers_ so they are destroyed before its io_context.
+  // The accepting thread: its event loop runs the accept loop, the heap trim and the signal
+  // wait, nothing else, so that accepting never waits behind serving and what it allocates for
+  // each connection (Asio's pooled descriptor states) sits apart from the connections' memory.
+  asio::io_context accept_ioc_{1};
+  std::thread accept_thread_;
+  // These live on accept_ioc_ and are only touched on its thread once Run() has started;
+  // declared after it so they are destroyed first.
   std::optional<Acceptor> acceptor_;
   std::optional<SignalSet> signals_;
-  size_t next_worker_ = 0;                                    // accept loop only
-  std::chrono::steady_clock::time_point last_cap_warning_{};  // accept loop only
+  std::optional<Timer> trim_timer_;
+  tcp protocol_ = tcp::v4();               // the acceptor's, set by Listen()
+  size_t next_worker_ = 0;                 // accepting thread only
+  size_t connections_peak_ = 0;            // accepting thread only: most open since the last trim
+  RateLimitedWarning over_cap_warning_;    // accepting thread only
+  RateLimitedWarning over_quota_warning_;  // accepting thread only
+  RateLimitedWarning accept_warning_;      // accepting thread only
   std::atomic<bool> stopping_{false};
-  std::atomic<size_t> live_connections_{0};
   std::atomic<uint16_t> port_{0};
 };
 
@@ -311,7 +499,7 @@ Status Server::Impl::Listen() {
   const tcp::endpoint endpoint(address, options_.port);
   const std::string where = options_.host + ":" + std::to_string(options_.port);
 
-  Acceptor acceptor(workers_[0]->ioc.get_executor());
+  Acceptor acceptor(accept_ioc_.get_executor());
   acceptor.open(endpoint.protocol(), ec);
   if (ec) return InternalError("http: cannot open a socket: " + ec.message());
   acceptor.set_option(asio::socket_base::reuse_address(true), ec);  // not SO_REUSEPORT
@@ -327,6 +515,9 @@ Status Server::Impl::Listen() {
     return InvalidArgumentError("http: " + options_.host + " is not a local address");
   }
   if (ec) return InternalError("http: binding " + where + ": " + ec.message());
+  // Accept() takes connections with accept4() until the queue is empty.
+  acceptor.non_blocking(true, ec);
+  if (ec) return InternalError("http: cannot make the listening socket non-blocking");
   acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec == asio::error::address_in_use) {
     return UnavailableError("http: " + where + " is already in use");
@@ -335,7 +526,14 @@ Status Server::Impl::Listen() {
   const tcp::endpoint bound = acceptor.local_endpoint(ec);
   if (ec) return InternalError("http: getsockname: " + ec.message());
 
+  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+    Result<std::unique_ptr<TlsContext>> tls =
+        MakeTlsContext(options_.tls_cert_file, options_.tls_key_file);
+    if (!tls.ok()) return tls.status();
+    tls_ = std::move(tls).value();
+  }
   trusted_ = std::move(trusted).value();
+  protocol_ = endpoint.protocol();
   acceptor_.emplace(std::move(acceptor));
   port_.store(bound.port(), std::memory_order_release);
   return Status::Ok();
@@ -347,27 +545,33 @@ void Server::Impl::Run() {
     return;
   }
   for (auto& w : workers_) w->work.emplace(w->ioc.get_executor());
-  asio::co_spawn(workers_[0]->ioc.get_executor(), Accept(), Fence("accept loop"));
-  spdlog::info("http: listening on {} port {} with {} I/O thread(s)", options_.host, port(),
-               workers_.size());
+  // Both end once StopAccepting() ran, and with them the accepting thread.
+  asio::co_spawn(accept_ioc_, Accept(), Fence("accept loop"));
+  trim_timer_.emplace(accept_ioc_.get_executor());
+  asio::co_spawn(accept_ioc_, ReturnMemory(), Fence("memory trim"));
+  spdlog::info("http: listening on {} port {} with {} I/O thread(s){}", options_.host, port(),
+               workers_.size(), tls_ ? ", TLS" : "");
+  accept_thread_ = std::thread([this] { RunLoop(accept_ioc_); });
   for (size_t i = 1; i < workers_.size(); ++i) {
     Worker* w = workers_[i].get();
     w->thread = std::thread([w] { RunLoop(w->ioc); });
   }
   RunLoop(workers_[0]->ioc);
   for (size_t i = 1; i < workers_.size(); ++i) workers_[i]->thread.join();
+  accept_thread_.join();
   spdlog::info("http: stopped");
 }
 
 void Server::Impl::Shutdown() {
   if (stopping_.exchange(true)) return;
-  asio::post(workers_[0]->ioc, [this] { StopAccepting(); });
+  asio::post(accept_ioc_, [this] { StopAccepting(); });
 }
 
-// On worker 0.
+// On the accepting thread.
 void Server::Impl::StopAccepting() {
   error_code ec;
   if (acceptor_) acceptor_->close(ec);
+  if (trim_timer_) trim_timer_->cancel();
   if (signals_) {
     signals_->clear(ec);  // default dispositions again: a second signal ends the process
     signals_->cancel(ec);
@@ -380,7 +584,7 @@ void Server::Impl::StopAccepting() {
 
 void Server::Impl::HandleSignals() {
   if (signals_ || stopping_.load()) return;
-  signals_.emplace(workers_[0]->ioc.get_executor(), SIGINT, SIGTERM);
+  signals_.emplace(accept_ioc_.get_executor(), SIGINT, SIGTERM);
   signals_->async_wait([this](error_code ec, int signal) {
     if (ec) return;
     spdlog::info("http: signal {}: shutting down", signal);
@@ -392,68 +596,158 @@ void Server::Impl::HandleSignals() {
 // Accepting and serving.
 
 Task<> Server::Impl::Accept() {
+  Acceptor& acceptor = *acceptor_;
   for (;;) {
-    Worker& worker = *workers_[next_worker_];
-    next_worker_ = (next_worker_ + 1) % workers_.size();
-    Socket socket(worker.ioc.get_executor());
     error_code ec;
-    co_await acceptor_->async_accept(socket, Into(ec));
-    if (!acceptor_->is_open() || ec == asio::error::operation_aborted) co_return;
-    if (ec) {
-      // Out of descriptors or memory: back off instead of spinning on the pending connection.
-      spdlog::warn("http: accept failed: {}", ec.message());
-      Timer pause(workers_[0]->ioc.get_executor());
-      pause.expires_after(std::chrono::milliseconds(100));
-      co_await pause.async_wait(Into(ec));
-      continue;
-    }
-    if (live_connections_.load(std::memory_order_relaxed) >= options_.limits.max_connections) {
-      socket.close(ec);
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_cap_warning_ > std::chrono::seconds(10)) {
-        last_cap_warning_ = now;
-        spdlog::warn("http: max_connections ({}) reached; closing new connections",
-                     options_.limits.max_connections);
+    co_await acceptor.async_wait(tcp::acceptor::wait_read, Into(ec));
+    if (!acceptor.is_open() || ec == asio::error::operation_aborted) co_return;
+    // Drain the queue (up to a batch): a flood is taken, and its excess closed, as fast as the
+    // kernel queues it, so that the queue never fills and other clients' connections are not
+    // dropped by the kernel before the server sees them.
+    for (int i = 0; i < kAcceptBatch; ++i) {
+      sockaddr_storage peer{};
+      socklen_t length = sizeof peer;
+      const int fd = ::accept4(acceptor.native_handle(), reinterpret_cast<sockaddr*>(&peer),
+                               &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd >= 0) {
+        Admit(fd, peer);
+        continue;
       }
-      continue;
+      const int error = errno;
+      if (error == EAGAIN || error == EWOULDBLOCK) break;
+      if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) {
+        // Out of descriptors or memory: back off instead of spinning on the pending connection.
+        if (const size_t n = accept_warning_.Count()) {
+          spdlog::warn("http: accept failed ({} time(s) since the last warning): {}", n,
+                       std::strerror(error));
+        }
+        Timer pause(acceptor.get_executor());
+        pause.expires_after(std::chrono::milliseconds(100));
+        co_await pause.async_wait(Into(ec));
+        break;
+      }
+      // ECONNABORTED, EINTR, a network error on that connection: it is gone; take the next.
     }
-    live_connections_.fetch_add(1, std::memory_order_relaxed);
-    asio::co_spawn(worker.ioc.get_executor(), Serve(worker, std::move(socket)),
-                   Fence("connection"));
   }
 }
 
-Task<> Server::Impl::Serve(Worker& worker, Socket socket) {
-  Connection connection(std::move(socket));
-  ConnectionScope scope(*this, worker, connection);
+void Server::Impl::Admit(int fd, const sockaddr_storage& peer) {
+  const std::optional<IpAddress> address = ToIpAddress(peer);
+  if (!address) {
+    ::close(fd);
+    return;
+  }
+  const HttpLimits& limits = options_.limits;
+  if (live_connections_.load(std::memory_order_relaxed) >= limits.max_connections) {
+    CloseWithReset(fd);
+    if (const size_t n = over_cap_warning_.Count()) {
+      spdlog::warn("http: max_connections ({}) reached; closed {} new connection(s)",
+                   limits.max_connections, n);
+    }
+    return;
+  }
+  const bool trusted = IsTrustedProxy(trusted_, *address);
+  const IpAddress key = ConnectionQuota::KeyOf(*address);
+  if (!trusted && !quota_.TryAdd(key)) {
+    CloseWithReset(fd);
+    if (const size_t n = over_quota_warning_.Count()) {
+      spdlog::warn(
+          "http: closed {} new connection(s) over max_connections_per_address ({}), the "
+          "last from {}",
+          n, PerAddressLimit(limits), address->ToString());
+    }
+    return;
+  }
+  Admission admission(live_connections_, trusted ? nullptr : &quota_, key);
+  const size_t live = live_connections_.fetch_add(1, std::memory_order_relaxed) + 1;
+  connections_peak_ = std::max(connections_peak_, live);
+
+  Worker& worker = *workers_[next_worker_];
+  next_worker_ = (next_worker_ + 1) % workers_.size();
+  Socket socket(worker.ioc.get_executor());
+  error_code ec;
+  socket.assign(protocol_, fd, ec);
+  if (ec) {
+    ::close(fd);
+    return;  // `admission` gives its place back
+  }
+  // The assign above allocated Asio's descriptor state, which outlives the connection (Asio
+  // pools them). Nothing else is allocated here per connection, so the pooled states stay
+  // packed together instead of pinning pages of freed memory after the connections close.
+  bool wake = false;
+  {
+    std::lock_guard lock(worker.inbox_mu);
+    wake = worker.inbox.empty();
+    worker.inbox.push_back({std::move(socket), *address, trusted, std::move(admission)});
+  }
+  if (wake) asio::post(worker.ioc, [this, &worker] { StartHandedOff(worker); });
+}
+
+// On `worker`'s thread: the coroutine frames are made here.
+void Server::Impl::StartHandedOff(Worker& worker) {
+  {
+    std::lock_guard lock(worker.inbox_mu);
+    worker.starting.swap(worker.inbox);
+  }
+  for (Handoff& h : worker.starting) {
+    asio::co_spawn(worker.ioc.get_executor(),
+                   Serve(worker, std::move(h.socket), h.address, h.trusted, std::move(h.admission)),
+                   Fence("connection"));
+  }
+  worker.starting.clear();
+}
+
+Task<> Server::Impl::Serve(Worker& worker, Socket socket, IpAddress address, bool trusted,
+                           [[maybe_unused]] Admission admission) {
+  const Peer peer{.address = address, .ip = address.ToString(), .trusted = trusted};
+  if (tls_) {
+    TlsStream stream(std::move(socket), *tls_);
+    co_await ServeOn(worker, stream, peer);
+  } else {
+    Stream stream(std::move(socket));
+    co_await ServeOn(worker, stream, peer);
+  }
+}
+
+template <typename S>
+Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
+  Connection connection(beast::get_lowest_layer(stream));
+  ConnectionScope scope(worker, connection);
   if (worker.stopping) co_return;
-  Stream& stream = connection.stream;
+  Stream& tcp = connection.tcp;
   const HttpLimits& limits = options_.limits;
 
   error_code ec;
-  stream.socket().set_option(tcp::no_delay(true), ec);
-  const tcp::endpoint remote = stream.socket().remote_endpoint(ec);
-  if (ec) co_return;  // already gone
-  const IpAddress peer_address = ToIpAddress(remote.address());
-  const Peer peer{.address = peer_address,
-                  .ip = peer_address.ToString(),
-                  .trusted = IsTrustedProxy(trusted_, peer_address)};
+  tcp.socket().set_option(tcp::no_delay(true), ec);
+  if constexpr (kIsTls<S>) {
+    tcp.expires_after(limits.tls_handshake_timeout);
+    co_await stream.async_handshake(asio::ssl::stream_base::server, Into(ec));
+    if (ec) {
+      // Silent, timed out, not TLS, or no common version or cipher: nothing to answer.
+      spdlog::debug("http: TLS handshake with {} failed: {}", peer.ip, ec.message());
+      co_return;
+    }
+  }
+  StreamWriter<S> writer(stream, tcp, limits.write_timeout);
 
   beast::flat_buffer buffer;
   size_t served = 0;
   for (bool first = true;; first = false) {
-    // Wait for the first byte of a request, unless a pipelined one is already buffered. The
-    // first request's deadline runs from the accept and covers the whole request.
+    // Wait for the first byte of a request, unless a pipelined one is already buffered.
     if (buffer.size() == 0) {
       connection.idle = true;
-      stream.expires_after(first ? limits.read_timeout : limits.idle_timeout);
-      const size_t room = std::clamp<size_t>(buffer.capacity() - buffer.size(), 4096, 65536);
+      if (first) {
+        tcp.expires_after(limits.first_byte_timeout);
+      } else {
+        tcp.expires_after(limits.idle_timeout);
+      }
+      const size_t room = std::clamp<size_t>(buffer.capacity() - buffer.size(), 1024, 65536);
       const size_t n = co_await stream.async_read_some(buffer.prepare(room), Into(ec));
       connection.idle = false;
       if (ec) co_return;  // EOF, timeout, reset, or closed by shutdown: nothing to answer
       buffer.commit(n);
     }
-    if (!first) stream.expires_after(limits.read_timeout);
+    tcp.expires_after(limits.read_timeout);
 
     // One message, fresh parser and limits. Reading one message at a time bounds pipelining:
     // later requests wait in the socket buffer (and at most one read chunk in `buffer`).
@@ -471,7 +765,7 @@ Task<> Server::Impl::Serve(Worker& worker, Socket socket) {
       if (!ec) co_await bhttp::async_read(stream, buffer, parser, Into(ec));
     }
     if (ec) {
-      co_await Refuse(connection, parser, buffer, peer, ec);
+      co_await Refuse(connection, stream, writer, parser, buffer, peer, ec);
       co_return;
     }
 
@@ -494,26 +788,23 @@ Task<> Server::Impl::Serve(Worker& worker, Socket socket) {
     ++served;
     const bool may_keep_alive = client_keep_alive && served < limits.max_requests_per_connection;
     const Served outcome =
-        co_await ServeExchange(worker, connection, std::move(request), may_keep_alive, head_only);
+        co_await ServeExchange(worker, writer, std::move(request), may_keep_alive, head_only);
     if (outcome == Served::kLost) co_return;
     if (outcome == Served::kCutShort) {
-      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      // The client must see the answer cut: a plain end of stream, without TLS's close_notify.
+      tcp.socket().shutdown(tcp::socket::shutdown_send, ec);
       co_return;
     }
     if (outcome == Served::kClose) {
       // We close: if the client expected to go on, it may have sent more already.
-      if (client_keep_alive || buffer.size() > 0) {
-        co_await LingerAndClose(connection);
-      } else {
-        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-      }
+      co_await EndConnection(connection, stream, client_keep_alive || buffer.size() > 0);
       co_return;
     }
     if (worker.stopping) co_return;  // shutdown began after the answer was formatted
   }
 }
 
-Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, Connection& connection,
+Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, ClientWriter& writer,
                                                        api::Request request, bool may_keep_alive,
                                                        bool head_only) {
   // Decided when the answer starts, so that a shutdown begun meanwhile closes the connection.
@@ -534,7 +825,7 @@ Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, Connectio
     switch (step.kind) {
       case api::Step::Kind::kRespond: {
         const bool keep = keep_alive();
-        const bool written = co_await Write(connection, std::move(step.response), keep, head_only);
+        const bool written = co_await Write(writer, std::move(step.response), keep, head_only);
         if (!written) co_return Served::kLost;
         co_return keep ? Served::kKeepAlive : Served::kClose;
       }
@@ -554,8 +845,8 @@ Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, Connectio
       }
       case api::Step::Kind::kForward: {
         const bool keep = keep_alive();
-        const RelayOutcome relayed = co_await worker.upstream->Relay(
-            step.upstream, connection.stream, keep, head_only, options_.limits.write_timeout);
+        const RelayOutcome relayed =
+            co_await worker.upstream->Relay(step.upstream, writer, keep, head_only);
         if (relayed.failure == api::UpstreamFailure::kNone) {
           if (!relayed.client_reusable) co_return keep ? Served::kCutShort : Served::kClose;
           co_return keep ? Served::kKeepAlive : Served::kClose;
@@ -604,7 +895,8 @@ Task<api::Step> Server::Impl::AdvanceOnStoreThread(api::Exchange& exchange, api:
 }
 
 // Answers a request that failed to read, when there is someone to answer.
-Task<> Server::Impl::Refuse(Connection& connection, Parser& parser,
+template <typename S>
+Task<> Server::Impl::Refuse(Connection& connection, S& stream, ClientWriter& writer, Parser& parser,
                             const beast::flat_buffer& buffer, const Peer& peer, error_code ec) {
   std::string_view limit;
   uint64_t max = 0;
@@ -641,11 +933,11 @@ Task<> Server::Impl::Refuse(Connection& connection, Parser& parser,
     head_only = partial.method == "HEAD";
     response = CallHandler("Reject", [&] { return handler_.Reject(partial, limit, max); });
   }
-  const bool written = co_await Write(connection, std::move(response), false, head_only);
-  if (written) co_await LingerAndClose(connection);
+  const bool written = co_await Write(writer, std::move(response), false, head_only);
+  if (written) co_await EndConnection(connection, stream, true);
 }
 
-Task<bool> Server::Impl::Write(Connection& connection, api::Response response, bool keep_alive,
+Task<bool> Server::Impl::Write(ClientWriter& writer, api::Response response, bool keep_alive,
                                bool head_only) {
   std::string head;
   head.reserve(256);
@@ -654,29 +946,67 @@ Task<bool> Server::Impl::Write(Connection& connection, api::Response response, b
       head);
   const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head),
                                                      asio::buffer(body.data(), body.size())};
-  error_code ec;
-  connection.stream.expires_after(options_.limits.write_timeout);
-  co_await asio::async_write(connection.stream, buffers, Into(ec));
+  const error_code ec = co_await writer.WriteAll(buffers);
   co_return !ec;
 }
 
-// Half-closes, then reads and drops what the client still sends until it closes, the linger
-// timeout passes or shutdown begins, so the answer is not destroyed by a reset.
-Task<> Server::Impl::LingerAndClose(Connection& connection) {
+template <typename S>
+Task<> Server::Impl::EndConnection(Connection& connection, S& stream, bool linger) {
   error_code ec;
-  connection.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  if (ec || stopping_.load(std::memory_order_relaxed)) co_return;
-  connection.idle = true;
-  connection.stream.expires_after(options_.limits.linger_timeout);
-  std::array<char, 4096> sink;
-  for (;;) {
-    co_await connection.stream.async_read_some(asio::buffer(sink), Into(ec));
-    if (ec) break;
+  if constexpr (kIsTls<S>) {
+    if (stopping_.load(std::memory_order_relaxed)) co_return;
+    connection.idle = true;
+    connection.tcp.expires_after(options_.limits.linger_timeout);
+    co_await stream.async_shutdown(Into(ec));
+  } else {
+    connection.tcp.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (!linger || ec || stopping_.load(std::memory_order_relaxed)) co_return;
+    connection.idle = true;
+    connection.tcp.expires_after(options_.limits.linger_timeout);
+    std::array<char, 4096> sink;
+    for (;;) {
+      co_await connection.tcp.async_read_some(asio::buffer(sink), Into(ec));
+      if (ec) break;
+    }
+  }
+}
+
+Task<> Server::Impl::ReturnMemory() {
+  Timer& timer = *trim_timer_;
+  // stopping_ is set before StopAccepting() is posted to this thread, which cancels the wait.
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    timer.expires_after(kTrimInterval);
+    error_code ec;
+    co_await timer.async_wait(Into(ec));
+    if (ec) continue;
+    const size_t live = live_connections_.load(std::memory_order_relaxed);
+    const size_t closed = connections_peak_ > live ? connections_peak_ - live : 0;
+    if (closed < std::max(kTrimMinClosed, connections_peak_ / 4)) continue;
+    connections_peak_ = live;
+#if defined(__GLIBC__)
+    const auto start = std::chrono::steady_clock::now();
+    malloc_trim(0);
+    spdlog::debug("http: {} connection(s) closed; heap trimmed in {} us", closed,
+                  std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count());
+#endif
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Server: forwards to Impl.
+
+uint64_t RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    const rlim_t old = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) return old;
+  }
+  return limit.rlim_cur;
+}
 
 Server::Server(ServerOptions options, const api::RequestHandler& handler)
     : impl_(std::make_unique<Impl>(std::move(options), handler)) {}

@@ -5,13 +5,17 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -19,6 +23,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "testing/matchers.h"
 
@@ -108,11 +113,21 @@ struct HttpResponse {
   }
 };
 
-// A blocking client on a raw socket, every wait bounded by a deadline.
+// A blocking client on a raw socket, every wait bounded by a deadline. It connects to
+// 127.0.0.1:port from `source` when given (any 127.x.y.z address is local), else from the
+// kernel's choice (127.0.0.1).
 class Client {
  public:
-  explicit Client(uint16_t port) {
+  explicit Client(uint16_t port, const char* source = nullptr) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (source != nullptr) {
+      sockaddr_in from{};
+      from.sin_family = AF_INET;
+      if (::inet_pton(AF_INET, source, &from.sin_addr) != 1 ||
+          ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+        return;  // not connected
+      }
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -653,6 +668,196 @@ TEST_F(ServerTest, ListensOnIpv6Loopback) {
   const Status status = server.Listen();
   if (!status.ok()) GTEST_SKIP() << "no IPv6 here: " << status.ToString();
   EXPECT_NE(server.port(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connections shared fairly: the first-byte deadline, the per-address limit, a flood.
+
+TEST_F(ServerTest, SilentConnectionIsClosedAfterTheFirstByteTimeout) {
+  ServerOptions options = Options();
+  options.limits.first_byte_timeout = 500ms;  // the read timeout stays 30 s
+  Start(options);
+  Client silent(port());
+  ASSERT_TRUE(silent.connected());
+  const auto start = Clock::now();
+  EXPECT_TRUE(silent.WaitClosed(3000ms));
+  const auto elapsed = Clock::now() - start;
+  EXPECT_GE(elapsed, 400ms);
+  EXPECT_LT(elapsed, 2000ms);
+  EXPECT_EQ(handler_.handled(), 0);
+}
+
+TEST_F(ServerTest, FirstByteTimeoutDoesNotCutARequestUnderWay) {
+  ServerOptions options = Options();
+  options.limits.first_byte_timeout = 300ms;
+  Start(options);
+  Client client(port());
+  ASSERT_TRUE(client.Send("GET /slow-client HTTP/1.1\r\n"));
+  // A client slower than the first-byte deadline, but within the read timeout.
+  std::this_thread::sleep_for(700ms);
+  ASSERT_TRUE(client.Send("Host: t\r\n\r\n"));
+  auto r = client.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(ServerTest, ConnectionsOverThePerAddressLimitAreClosedAtOnce) {
+  ServerOptions options = Options();
+  options.limits.max_connections_per_address = 2;
+  Start(options);
+  auto first = std::make_unique<Client>(port(), "127.0.0.1");
+  Client second(port(), "127.0.0.1");
+  for (Client* c : {first.get(), &second}) {
+    ASSERT_TRUE(c->Send(Get("/held")));
+    ASSERT_TRUE(c->Read());
+  }
+  Client third(port(), "127.0.0.1");
+  ASSERT_TRUE(third.connected());  // the kernel completes the handshake; the server resets it
+  const auto start = Clock::now();
+  third.Send(Get("/third"));
+  EXPECT_TRUE(third.WaitClosed(2000ms));
+  EXPECT_LT(Clock::now() - start, 1000ms);
+
+  // Another address is not affected.
+  Client other(port(), "127.0.0.2");
+  ASSERT_TRUE(other.Send(Get("/other")));
+  auto r = other.Read();
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->body.find("ip=127.0.0.2"), std::string::npos);
+
+  // A closed connection gives its place back (the server sees the close asynchronously).
+  first.reset();
+  bool served = false;
+  for (const auto deadline = Clock::now() + 3s; !served && Clock::now() < deadline;) {
+    Client again(port(), "127.0.0.1");
+    served = again.Send(Get("/again")) && again.Read(false, 500ms).has_value();
+  }
+  EXPECT_TRUE(served);
+  EXPECT_EQ(handler_.handled(), 4);
+}
+
+TEST_F(ServerTest, PerAddressLimitIsAtMostHalfTheCap) {
+  ServerOptions options = Options();
+  options.limits.max_connections = 4;  // max_connections_per_address stays 256
+  Start(options);
+  Client first(port(), "127.0.0.1");
+  Client second(port(), "127.0.0.1");
+  for (Client* c : {&first, &second}) {
+    ASSERT_TRUE(c->Send(Get("/held")));
+    ASSERT_TRUE(c->Read());
+  }
+  Client third(port(), "127.0.0.1");
+  third.Send(Get("/third"));
+  EXPECT_TRUE(third.WaitClosed());
+  Client other(port(), "127.0.0.2");
+  ASSERT_TRUE(other.Send(Get("/other")));
+  EXPECT_TRUE(other.Read());
+}
+
+TEST_F(ServerTest, TrustedProxyIsNotLimitedPerAddress) {
+  ServerOptions options = Options();
+  options.limits.max_connections_per_address = 1;
+  options.trusted_proxies = {"127.0.0.3"};
+  Start(options);
+  std::vector<std::unique_ptr<Client>> via_proxy;
+  for (int i = 0; i < 3; ++i) {
+    via_proxy.push_back(std::make_unique<Client>(port(), "127.0.0.3"));
+    ASSERT_TRUE(via_proxy.back()->Send(
+        Get("/p", "X-Forwarded-For: 192.0.2." + std::to_string(i + 1) + "\r\n")));
+    auto r = via_proxy.back()->Read();
+    ASSERT_TRUE(r) << i;
+    EXPECT_NE(r->body.find("ip=192.0.2." + std::to_string(i + 1)), std::string::npos);
+  }
+  Client direct(port(), "127.0.0.4");
+  ASSERT_TRUE(direct.Send(Get("/d")));
+  ASSERT_TRUE(direct.Read());
+  Client again(port(), "127.0.0.4");
+  again.Send(Get("/d2"));
+  EXPECT_TRUE(again.WaitClosed());
+}
+
+// Opens `n` connections to 127.0.0.1:port from `source` as fast as the kernel takes them,
+// without waiting for any to complete. Returns their descriptors (the caller closes them).
+std::vector<int> OpenConnections(uint16_t port, const char* source, int n) {
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source, &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::vector<int> fds;
+  fds.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (fd < 0) break;
+    fds.push_back(fd);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) break;
+    ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to);  // 0 or EINPROGRESS
+  }
+  return fds;
+}
+
+// One address opens 12,000 connections as fast as it can and keeps them; a client from another
+// address, opening a new connection for each request all along, still gets every answer, with
+// a 99th percentile under 100 ms. Runs with the shipped limits.
+TEST_F(ServerTest, OneAddressFloodingConnectionsDoesNotStarveAnother) {
+  constexpr int kFlood = 12000;
+  constexpr size_t kMinRequests = 200;
+  const uint64_t open_files = RaiseOpenFileLimit();
+  if (open_files < kFlood + 1024) {
+    GTEST_SKIP() << "needs " << kFlood + 1024 << " open files for " << kFlood
+                 << " client sockets and the server's; the hard limit (ulimit -Hn) is "
+                 << open_files;
+  }
+  ServerOptions options = Options();
+  ASSERT_EQ(options.limits.max_connections_per_address, HttpLimits().max_connections_per_address);
+  Start(options);
+
+  std::atomic<bool> flooded{false};
+  std::vector<int> flood;
+  Clock::duration flood_time{};
+  std::thread flooder([&] {
+    const auto start = Clock::now();
+    flood = OpenConnections(port(), "127.0.0.1", kFlood);
+    flood_time = Clock::now() - start;
+    flooded = true;
+  });
+  std::vector<double> latencies_ms;
+  size_t unanswered = 0;
+  const auto deadline = Clock::now() + 60s;
+  while ((!flooded || latencies_ms.size() < kMinRequests) && Clock::now() < deadline) {
+    const auto start = Clock::now();
+    Client client(port(), "127.0.0.2");
+    const bool answered =
+        client.connected() && client.Send(Get("/fair")) && client.Read(false, 5000ms).has_value();
+    if (!answered) ++unanswered;
+    latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  }
+  flooder.join();
+  for (int fd : flood) ::close(fd);
+
+  ASSERT_EQ(flood.size(), static_cast<size_t>(kFlood));
+  ASSERT_GE(latencies_ms.size(), kMinRequests);
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  const auto at = [&](double q) {
+    return latencies_ms[static_cast<size_t>(std::ceil(q * latencies_ms.size())) - 1];
+  };
+  std::printf(
+      "flood: %d connections in %.0f ms; the other client: %zu requests, p50 %.2f ms, "
+      "p99 %.2f ms, max %.2f ms, %zu unanswered\n",
+      kFlood, std::chrono::duration<double, std::milli>(flood_time).count(), latencies_ms.size(),
+      at(0.5), at(0.99), latencies_ms.back(), unanswered);
+  EXPECT_EQ(unanswered, 0u);
+  EXPECT_LT(at(0.99), 100.0);
+}
+
+TEST(RaiseOpenFileLimit, RaisesTheSoftLimitToTheHardOne) {
+  const uint64_t raised = RaiseOpenFileLimit();
+  rlimit limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  EXPECT_EQ(raised, limit.rlim_cur);
+  EXPECT_EQ(limit.rlim_cur, limit.rlim_max);
 }
 
 }  // namespace

@@ -257,7 +257,8 @@ Task<> FetchInto(UpstreamClient* client, api::UpstreamRequest request,
 
 Task<> RelayInto(UpstreamClient* client, api::UpstreamRequest request, Stream* gate,
                  std::chrono::seconds client_write_timeout, std::optional<RelayOutcome>* out) {
-  *out = co_await client->Relay(request, *gate, true, false, client_write_timeout);
+  StreamWriter<Stream> writer(*gate, *gate, client_write_timeout);
+  *out = co_await client->Relay(request, writer, true, false);
 }
 
 // Waits until `done()` or `limit` passed; returns done().
@@ -714,7 +715,8 @@ class RelayTest : public UpstreamTest {
   Task<std::string> RelayAndRead(api::UpstreamRequest request, RelayOutcome& outcome,
                                  bool client_keep_alive = true, bool head_only = false) {
     ClientConnection client = co_await ConnectClient();
-    outcome = co_await client_->Relay(request, client.gate, client_keep_alive, head_only, 5s);
+    StreamWriter<Stream> writer(client.gate, client.gate, 5s);
+    outcome = co_await client_->Relay(request, writer, client_keep_alive, head_only);
     client.gate.close();
     co_return WithFixedDate(co_await ReadToEnd(client.browser));
   }
@@ -965,8 +967,8 @@ TEST_F(RelayTest, GivesUpOnAClientThatStopsReading) {
     ClientConnection client = co_await ConnectClient(64 * 1024);
     const auto start = Clock::now();
     // The upstream keeps sending within its timeout; the client's writes time out after 1 s.
-    const RelayOutcome outcome =
-        co_await client_->Relay(Request("GET", "/"), client.gate, true, false, 1s);
+    StreamWriter<Stream> writer(client.gate, client.gate, 1s);
+    const RelayOutcome outcome = co_await client_->Relay(Request("GET", "/"), writer, true, false);
     const auto elapsed = Clock::now() - start;
     EXPECT_EQ(outcome.failure, Failure::kNone);
     EXPECT_FALSE(outcome.client_reusable);
