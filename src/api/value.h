@@ -82,9 +82,10 @@ void AppendJsonError(const ApiError& e, std::string* out);
 // U+FFFE, U+FFFF) become U+FFFD, so the document always parses. Field names are written as
 // given: they must be declared property names (XML names). Appends to *out. Thread-safe.
 void AppendXml(const Value& v, bool ignore_null, std::string* out);
-// <error><code>…</code><message>…</message><objectType>KalturaAPIException</objectType><args>…</args></error>
-// where <args> holds, per argument, <item><objectType>KalturaApiExceptionArg</objectType>
-// <name>N</name><value>V</value></item> (nothing when there are none). Appends to *out.
+// <error><code>…</code><message>…</message><objectType>KalturaAPIException</objectType>
+// <args>…</args></error> where <args> holds, per argument,
+// <item><objectType>KalturaApiExceptionArg</objectType> <name>N</name><value>V</value></item>
+// (nothing when there are none). Appends to *out.
 void AppendXmlError(const ApiError& e, std::string* out);
 // The full document: <?xml version="1.0" encoding="utf-8"?><xml><result>RESULT</result>
 // <executionTime>SECONDS</executionTime></xml> (no whitespace between tags). SECONDS is rounded

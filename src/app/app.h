@@ -60,6 +60,9 @@ struct AppOptions {
   // background thread; 0: never by itself (FlushUsage does). What is pending is written when
   // the App is destroyed.
   std::chrono::milliseconds usage_flush_interval{1000};
+  // Database connections Open asks the backend for (store::StoreOpenOptions::connections): a
+  // server passes its store threads; 0 keeps the backend's default.
+  int store_connections = 0;
   // Whether Open listens for other processes' writes (a change feed, when the backend has one).
   // One-shot commands (the CLI's) do not need to.
   bool follow_changes = true;

@@ -218,6 +218,9 @@ int Serve(const ServeOptions& options) {
   app::AppOptions app_options;
   app_options.cache_ttl = std::chrono::milliseconds(options.cache_ttl_ms);
   app_options.follow_changes = true;
+  // Every store thread may hold a connection at once (reads and writes share PostgreSQL's pool).
+  app_options.store_connections = std::max(1, options.store_threads) +
+                                  std::max(1, options.store_write_threads);
   if (!GatewayFromFlags(options, &app_options)) return 2;
   if (!FailureLimitsFromFlags(options, &app_options.failure_limits)) return 2;
   const http::HttpLimits http_limits;
@@ -243,6 +246,21 @@ int Serve(const ServeOptions& options) {
   }
   server_options.upstream.timeout = std::chrono::milliseconds(options.upstream_timeout_ms);
   server_options.upstream.fetch_limit = app->gateway().max_item_answer;
+  http::HttpLimits& limits = server_options.limits;
+  limits.max_connections = static_cast<size_t>(options.max_connections);
+  limits.max_connections_per_address = static_cast<size_t>(options.max_connections_per_address);
+  limits.first_byte_timeout = std::chrono::milliseconds(options.first_byte_timeout_ms);
+  limits.tls_handshake_timeout = std::chrono::milliseconds(options.tls_handshake_timeout_ms);
+  server_options.tls_cert_file = options.tls_cert_file;
+  server_options.tls_key_file = options.tls_key_file;
+  // Each connection holds a descriptor; leave room for the database, logs and upstreams.
+  const uint64_t open_files = http::RaiseOpenFileLimit();
+  if (open_files < limits.max_connections + 64) {
+    spdlog::warn(
+        "open files limit is {}, below --max-connections {} plus headroom: raise the "
+        "hard limit (ulimit -Hn, LimitNOFILE=)",
+        open_files, limits.max_connections);
+  }
   http::Server server(server_options, app->dispatcher());
   if (Status s = server.Listen(); !s.ok()) {
     Fail("cannot listen on " + options.listen + ": " + s.message());

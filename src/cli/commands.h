@@ -41,6 +41,15 @@ struct ServeOptions {
   int64_t failure_limit_keys = 100000;
   // Bytes of a multirequest's results together (api::DispatcherOptions::max_answer_bytes).
   int64_t max_answer_bytes = 8 * 1024 * 1024;
+  // Connections (http::HttpLimits): the global cap, the cap per client address (0: none), how
+  // soon a new connection must send its first byte, and how soon a TLS handshake must be over.
+  int64_t max_connections = 10000;
+  int64_t max_connections_per_address = 256;
+  int64_t first_byte_timeout_ms = 5000;
+  int64_t tls_handshake_timeout_ms = 10000;
+  // Native TLS (both or neither): PEM certificate chain and private key.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 int Serve(const ServeOptions& options);
 

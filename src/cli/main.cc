@@ -95,6 +95,36 @@ int main(int argc, char** argv) {
                    "REQUEST_LIMIT_EXCEEDED")
       ->check(CLI::Range(int64_t{1024}, int64_t{1} << 32))
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-connections", serve.max_connections,
+                   "Open connections; more are closed at once")
+      ->check(CLI::Range(int64_t{1}, int64_t{10000000}))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-connections-per-address", serve.max_connections_per_address,
+                   "Open connections per client address (IPv6: per /64; trusted proxies are "
+                   "exempt); 0 = no limit")
+      ->check(CLI::Range(int64_t{0}, int64_t{10000000}))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--first-byte-timeout-ms", serve.first_byte_timeout_ms,
+                   "A new connection that sends nothing for this long is closed")
+      ->check(CLI::Range(int64_t{1}, int64_t{3600000}))
+      ->capture_default_str();
+  auto* tls_cert = serve_cmd
+                       ->add_option("--tls-cert", serve.tls_cert_file,
+                                    "PEM certificate chain: serve HTTPS (with --tls-key)")
+                       ->check(CLI::ExistingFile);
+  auto* tls_key =
+      serve_cmd->add_option("--tls-key", serve.tls_key_file, "PEM private key of --tls-cert")
+          ->check(CLI::ExistingFile);
+  tls_cert->needs(tls_key);
+  tls_key->needs(tls_cert);
+  serve_cmd
+      ->add_option("--tls-handshake-timeout-ms", serve.tls_handshake_timeout_ms,
+                   "A TLS handshake not over within this of the accept is dropped")
+      ->check(CLI::Range(int64_t{1}, int64_t{3600000}))
+      ->capture_default_str();
 
   std::string migrate_db;
   CLI::App* migrate_cmd = app.add_subcommand("migrate", "Apply pending schema migrations");

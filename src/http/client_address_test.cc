@@ -37,13 +37,17 @@ TEST(ParseTrustedProxies, NamesTheFirstBadEntry) {
       {{"bogus"},
        R"(INVALID_ARGUMENT: http: trusted proxy: not an IP address or CIDR block: "bogus")"},
       {{"10.0.0.0/8", "10.0.0.0/33", "nonsense"},
-       R"(INVALID_ARGUMENT: http: trusted proxy: bad prefix length in CIDR block "10.0.0.0/33": want 0 to 32)"},
+       R"(INVALID_ARGUMENT: http: trusted proxy: bad prefix length in CIDR block "10.0.0.0/33": )"
+       R"(want 0 to 32)"},
       {{"10.0.0.0/"},
-       R"(INVALID_ARGUMENT: http: trusted proxy: bad prefix length in CIDR block "10.0.0.0/": want 0 to 32)"},
+       R"(INVALID_ARGUMENT: http: trusted proxy: bad prefix length in CIDR block "10.0.0.0/": )"
+       R"(want 0 to 32)"},
       {{"::/129"},
-       R"(INVALID_ARGUMENT: http: trusted proxy: bad prefix length in CIDR block "::/129": want 0 to 128)"},
+       R"(INVALID_ARGUMENT: http: trusted proxy: bad prefix length in CIDR block "::/129": want )"
+       R"(0 to 128)"},
       {{"1.2.3.4/x"},
-       R"(INVALID_ARGUMENT: http: trusted proxy: bad prefix length in CIDR block "1.2.3.4/x": want 0 to 32)"},
+       R"(INVALID_ARGUMENT: http: trusted proxy: bad prefix length in CIDR block "1.2.3.4/x": )"
+       R"(want 0 to 32)"},
       {{"localhost"},
        R"(INVALID_ARGUMENT: http: trusted proxy: not an IP address or CIDR block: "localhost")"},
       {{""}, R"(INVALID_ARGUMENT: http: trusted proxy: not an IP address or CIDR block: "")"},

@@ -1,7 +1,8 @@
 // HttpLimits: every bound the HTTP layer puts on a client, in one place (style convention 12).
 //
 // The defaults suit an API whose requests are a few hundred bytes to a few KiB. A limit is
-// enforced per connection; nothing here is global except max_connections.
+// enforced per connection; nothing here is global except max_connections and, per client
+// address, max_connections_per_address.
 #pragma once
 
 #include <chrono>
@@ -20,10 +21,18 @@ struct HttpLimits {
   // api::RequestHandler::Reject(partial, "body_limit", body_limit), then close.
   size_t body_limit = 1024 * 1024;
 
-  // Time to receive one whole request (header and body) once its first byte arrived. For the
-  // first request of a connection it runs from the accept, so a client that connects and sends
-  // nothing is dropped after this too. Default 30 s. On expiry the connection is closed silently.
+  // Time to receive one whole request (header and body) once its first byte arrived. Default
+  // 30 s. On expiry the connection is closed silently.
   std::chrono::seconds read_timeout{30};
+
+  // A new connection must send its first byte within this of the accept (with TLS: of the end
+  // of the handshake), else it is closed silently: a connection that sends nothing holds a slot
+  // for this long only. Default 5 s.
+  std::chrono::milliseconds first_byte_timeout{5000};
+
+  // With TLS (ServerOptions::tls_cert_file), the handshake must be over within this of the
+  // accept, else the connection is closed silently, like a silent one. Default 10 s.
+  std::chrono::milliseconds tls_handshake_timeout{10000};
 
   // Keep-alive: how long a connection may wait, between two requests, for the first byte of the
   // next one. Default 60 s. On expiry the connection is closed silently.
@@ -42,9 +51,19 @@ struct HttpLimits {
   std::chrono::seconds shutdown_grace{10};
 
   // Open client connections, over all I/O threads. Default 10000. Over it a new connection is
-  // accepted and closed at once (the client sees a reset or EOF instead of waiting in the
-  // kernel's listen backlog).
+  // accepted and closed at once with a reset (instead of waiting in the kernel's listen backlog).
+  // Each connection holds a file descriptor: `ksgate serve` raises its soft RLIMIT_NOFILE to the
+  // hard limit (RaiseOpenFileLimit in server.h).
   size_t max_connections = 10000;
+
+  // Open connections from one client address: the TCP peer's (X-Forwarded-For names clients per
+  // request, not per connection), an IPv6 peer counted by its /64 (ConnectionQuota::KeyOf).
+  // Default 256; 0 means no per-address limit. A connection over it is accepted and closed at
+  // once with a reset, before anything is read, so that one address cannot take every slot of
+  // max_connections: for the same reason a limit over half of max_connections counts as half.
+  // Trusted proxies (ServerOptions::trusted_proxies) are not limited per address: one carries many
+  // clients, and limiting them per client is the proxy's job; only max_connections bounds them.
+  size_t max_connections_per_address = 256;
 
   // After refusing a request (limit exceeded, malformed), the server sends its answer, shuts
   // down its sending side and reads and discards what the client still sends for at most this

@@ -7,17 +7,20 @@
 //   server.HandleSignals();  // SIGINT / SIGTERM -> Shutdown()
 //   server.Run();            // blocks until Shutdown() has completed
 //
-// Threading: N I/O threads, each running its own event loop. One thread accepts connections and
-// hands them out round-robin; a connection then lives on one thread for its whole life, and its
-// requests are served one at a time, in order (pipelined requests are read one message at a
-// time, so at most one request per connection is ever buffered beyond the kernel's socket
-// buffer). Each request is an api::Exchange the connection's coroutine advances
+// Threading: N I/O threads, each running its own event loop, and one more thread that accepts
+// connections, closes at once those over a limit (HttpLimits::max_connections,
+// max_connections_per_address), hands the rest out round-robin, and gives the heap freed by
+// closed connections back to the system. A connection then lives on one I/O thread for its
+// whole life, and its requests are served one at a time, in order (pipelined requests are read
+// one message at a time, so at most one request per connection is ever buffered beyond the
+// kernel's socket buffer). Each request is an api::Exchange the connection's coroutine advances
 // (api/handler.h): inline on the I/O thread first; on a thread of the store executor when it
 // needs the database, the coroutine waiting without holding its I/O thread; and around
 // asynchronous calls to upstream services. No I/O thread ever waits for a database or an
-// upstream.
+// upstream. Plain and TLS connections are served alike (ServerOptions::tls_cert_file).
 //
-// Only this layer sees Boost.Beast / Asio; they stay inside server.cc and upstream.cc.
+// Only this layer sees Boost.Beast / Asio; they stay inside server.cc and upstream.cc (and
+// OpenSSL's TLS inside server.cc).
 #pragma once
 
 #include <cstdint>
@@ -54,6 +57,12 @@ struct ServerOptions {
   // called: one pooled client per I/O thread (upstream.h).
   std::vector<UpstreamEndpoint> upstreams;
   UpstreamOptions upstream;
+  // Native TLS: the PEM files of the certificate chain (the server's certificate first) and of
+  // its private key. TLS 1.2 and 1.3 only; TLS 1.2 with ECDHE and AEAD cipher suites only; no
+  // renegotiation; ALPN "http/1.1" when the client offers it. Both empty (the default): plain
+  // HTTP, as behind a TLS-terminating proxy. Read once, by Listen().
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // The store executor: threads that run what may wait for the database
   // (api::Step::kNeedsStore) — reads on `store_threads`, writes on `store_write_threads` of
   // their own, so that writers held up by a lock never keep readers waiting — and how many such
@@ -63,6 +72,12 @@ struct ServerOptions {
   int store_write_threads = 4;
   size_t store_queue = 1024;
 };
+
+// Raises this process's soft limit on open files (RLIMIT_NOFILE) to its hard limit: each
+// connection holds a file descriptor, and the usual soft limit (1024) is far below
+// HttpLimits::max_connections. Returns the soft limit in force afterwards (the old one if it
+// could not be raised). Thread-safe, but meant for the start of main().
+uint64_t RaiseOpenFileLimit();
 
 class Server {
  public:
@@ -75,8 +90,10 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds and listens. Returns OK, or
-  //   kInvalidArgument: host is not a numeric IP address, the address is not local, or a
-  //                     trusted_proxies entry is not an address or CIDR block;
+  //   kInvalidArgument: host is not a numeric IP address, the address is not local, a
+  //                     trusted_proxies entry is not an address or CIDR block, only one of the
+  //                     TLS files is given, or one cannot be read, is not PEM, or the key does
+  //                     not match the certificate;
   //   kUnavailable:     the port is taken;
   //   kPermissionDenied: binding the port needs privileges;
   //   kInternal:        any other socket error, or Listen() was already called successfully.
@@ -87,7 +104,8 @@ class Server {
   uint16_t port() const;
 
   // Serves until Shutdown() has completed, using options.threads I/O threads of which the
-  // calling thread is one. Returns at once (logging an error) if Listen() has not succeeded.
+  // calling thread is one, plus the accepting thread. Returns at once (logging an error) if
+  // Listen() has not succeeded.
   // Call it once.
   void Run();
 

@@ -5,13 +5,17 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -19,7 +23,9 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "http/server_test_fixture.h"
 #include "testing/matchers.h"
 
 namespace ksgate::http {
@@ -27,237 +33,14 @@ namespace {
 
 using ::ksgate::testing::IsOk;
 using ::ksgate::testing::StatusIs;
+using server_test::Client;
+using server_test::Get;
+using server_test::HttpResponse;
+using server_test::Post;
+using server_test::ServerTest;
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-// Answers "method=.. target=.. ip=.. type=.. body=.." so a test can see what the server passed
-// on. Target "/slow" sleeps 300 ms first; "/throw" throws.
-// An exchange that answers at once with what `respond` makes of the request.
-template <typename Respond>
-class ImmediateExchange final : public api::Exchange {
- public:
-  ImmediateExchange(Respond respond, api::Request request)
-      : respond_(std::move(respond)), request_(std::move(request)) {}
-  api::Step Advance(Mode) override { return api::Step::Respond(respond_(request_)); }
-  void Deliver(api::UpstreamAnswer) override {}
-  api::Response UpstreamFailed(api::UpstreamFailure) override { return {}; }
-  api::Response Overloaded() override { return {}; }
-
- private:
-  Respond respond_;
-  api::Request request_;
-};
-
-class EchoHandler : public api::RequestHandler {
- public:
-  std::unique_ptr<api::Exchange> Begin(api::Request request) const override {
-    auto respond = [this](const api::Request& r) { return Handle(r); };
-    return std::make_unique<ImmediateExchange<decltype(respond)>>(respond, std::move(request));
-  }
-
-  api::Response Handle(const api::Request& request) const {
-    handled_.fetch_add(1);
-    if (request.target == "/slow") std::this_thread::sleep_for(300ms);
-    if (request.target == "/throw") throw std::runtime_error("boom");
-    api::Response response;
-    response.content_type = "text/plain";
-    response.body = "method=" + request.method + " target=" + request.target +
-                    " ip=" + request.client_ip + " type=" + request.content_type +
-                    " body=" + request.body;
-    response.headers = {{"X-Test", "yes"}, {"Content-Length", "999"}, {"Bad\r\nName", "x"}};
-    return response;
-  }
-
-  api::Response Reject(const api::Request& partial, std::string_view limit,
-                       uint64_t max) const override {
-    {
-      std::lock_guard lock(mu_);
-      last_partial_ = partial;
-    }
-    rejected_.fetch_add(1);
-    api::Response response;
-    response.content_type = "application/json";
-    response.body = "rejected " + std::string(limit) + " " + std::to_string(max) + " " +
-                    partial.method + " " + partial.target;
-    return response;
-  }
-
-  int handled() const { return handled_.load(); }
-  int rejected() const { return rejected_.load(); }
-  api::Request last_partial() {
-    std::lock_guard lock(mu_);
-    return last_partial_;
-  }
-
- private:
-  mutable std::atomic<int> handled_{0};
-  mutable std::atomic<int> rejected_{0};
-  mutable std::mutex mu_;
-  mutable api::Request last_partial_;
-};
-
-struct HttpResponse {
-  int status = 0;
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-
-  std::string Header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-};
-
-// A blocking client on a raw socket, every wait bounded by a deadline.
-class Client {
- public:
-  explicit Client(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  }
-  ~Client() { ::close(fd_); }
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
-
-  bool connected() const { return connected_; }
-
-  bool Send(std::string_view data) {
-    while (!data.empty()) {
-      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-
-  // One response; nullopt if the connection ends or the deadline passes first.
-  std::optional<HttpResponse> Read(bool head = false, std::chrono::milliseconds timeout = 2000ms) {
-    const auto deadline = Clock::now() + timeout;
-    size_t end;
-    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-      if (!Fill(deadline)) return std::nullopt;
-    }
-    HttpResponse response;
-    const std::string head_text = buffer_.substr(0, end + 2);
-    buffer_.erase(0, end + 4);
-    size_t line_end = head_text.find("\r\n");
-    const std::string status_line = head_text.substr(0, line_end);
-    if (status_line.rfind("HTTP/1.", 0) != 0 || status_line.size() < 12) return std::nullopt;
-    response.status = std::stoi(status_line.substr(9, 3));
-    size_t pos = line_end + 2;
-    while (pos < head_text.size()) {
-      line_end = head_text.find("\r\n", pos);
-      const std::string line = head_text.substr(pos, line_end - pos);
-      pos = line_end + 2;
-      const size_t colon = line.find(':');
-      std::string name = line.substr(0, colon);
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      std::string value = line.substr(colon + 1);
-      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-      if (response.headers.count(name)) name += "#2";  // duplicates are visible to tests
-      response.headers[name] = value;
-    }
-    if (head || response.status == 100) return response;
-    const size_t length = std::stoul(
-        response.Header("content-length").empty() ? "0" : response.Header("content-length"));
-    while (buffer_.size() < length) {
-      if (!Fill(deadline)) return std::nullopt;
-    }
-    response.body = buffer_.substr(0, length);
-    buffer_.erase(0, length);
-    return response;
-  }
-
-  // True if the server closes the connection (EOF or reset) within `timeout` without sending
-  // anything more.
-  bool WaitClosed(std::chrono::milliseconds timeout = 2000ms) {
-    const auto deadline = Clock::now() + timeout;
-    const size_t before = buffer_.size();
-    while (Fill(deadline)) {
-    }
-    return closed_ && buffer_.size() == before;
-  }
-
- private:
-  // Reads what is available; false on EOF, error or deadline.
-  bool Fill(Clock::time_point deadline) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-    char chunk[8192];
-    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (n <= 0) {
-      closed_ = true;
-      return false;
-    }
-    buffer_.append(chunk, static_cast<size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  bool connected_ = false;
-  bool closed_ = false;
-  std::string buffer_;
-};
-
-std::string Get(std::string_view target, std::string_view extra_headers = "") {
-  return "GET " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra_headers) +
-         "\r\n";
-}
-
-std::string Post(std::string_view target, std::string_view body) {
-  return "POST " + std::string(target) +
-         " HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
-}
-
-class ServerTest : public ::testing::Test {
- protected:
-  static ServerOptions Options() {
-    ServerOptions options;
-    options.port = 0;
-    options.threads = 2;
-    options.limits.shutdown_grace = 1s;
-    return options;
-  }
-
-  void Start(ServerOptions options = Options()) {
-    server_ = std::make_unique<Server>(std::move(options), handler_);
-    ASSERT_THAT(server_->Listen(), IsOk());
-    ASSERT_NE(server_->port(), 0);
-    thread_ = std::thread([this] {
-      server_->Run();
-      run_returned_ = true;
-    });
-  }
-
-  // Shuts down and waits for Run() to return; false if it takes longer than `timeout`.
-  bool Stop(std::chrono::milliseconds timeout = 2000ms) {
-    if (!server_) return true;
-    server_->Shutdown();
-    const auto deadline = Clock::now() + timeout;
-    while (!run_returned_ && Clock::now() < deadline) std::this_thread::sleep_for(5ms);
-    const bool ok = run_returned_;
-    thread_.join();
-    server_.reset();
-    return ok;
-  }
-
-  void TearDown() override { Stop(5000ms); }
-
-  uint16_t port() const { return server_->port(); }
-
-  EchoHandler handler_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-  std::atomic<bool> run_returned_{false};
-};
 
 TEST_F(ServerTest, GetRoundTrip) {
   Start();
@@ -519,140 +302,6 @@ TEST_F(ServerTest, ConnectionsOverTheCapAreClosed) {
   // The first one is still served.
   ASSERT_TRUE(first.Send(Get("/again")));
   EXPECT_TRUE(first.Read());
-}
-
-class ShutdownTest : public ServerTest, public ::testing::WithParamInterface<int> {};
-
-TEST_P(ShutdownTest, LetsInFlightRequestFinish) {
-  ServerOptions options = Options();
-  options.threads = GetParam();
-  Start(options);
-  Client idle(port());  // a keep-alive connection between requests
-  ASSERT_TRUE(idle.Send(Get("/warm")));
-  ASSERT_TRUE(idle.Read());
-  Client busy(port());
-  ASSERT_TRUE(busy.Send(Get("/slow")));
-  std::this_thread::sleep_for(100ms);  // the handler is sleeping now
-  const auto start = Clock::now();
-  server_->Shutdown();
-  auto r = busy.Read();
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 200);
-  EXPECT_NE(r->body.find("target=/slow "), std::string::npos);
-  EXPECT_EQ(r->Header("connection"), "close");
-  EXPECT_TRUE(busy.WaitClosed());
-  EXPECT_TRUE(idle.WaitClosed());
-  thread_.join();
-  EXPECT_TRUE(run_returned_);
-  EXPECT_LT(Clock::now() - start, 1000ms);
-  Client late(port());
-  EXPECT_FALSE(late.connected());
-  server_.reset();
-}
-
-INSTANTIATE_TEST_SUITE_P(Threads, ShutdownTest, ::testing::Values(1, 2));
-
-TEST_F(ServerTest, ShutdownClosesStragglersAfterGrace) {
-  ServerOptions options = Options();
-  options.limits.shutdown_grace = 1s;
-  Start(options);
-  Client client(port());
-  ASSERT_TRUE(client.Send("POST /never-finished HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"));
-  std::this_thread::sleep_for(50ms);  // the request is in flight, not idle
-  const auto start = Clock::now();
-  server_->Shutdown();
-  EXPECT_TRUE(client.WaitClosed(1800ms));
-  EXPECT_GE(Clock::now() - start, 900ms);
-  EXPECT_TRUE(Stop(500ms));
-  EXPECT_EQ(handler_.handled(), 0);
-}
-
-TEST_F(ServerTest, ShutdownBeforeRunMakesRunReturn) {
-  ServerOptions options = Options();
-  Server server(options, handler_);
-  ASSERT_THAT(server.Listen(), IsOk());
-  server.Shutdown();
-  server.Run();  // returns at once
-}
-
-TEST_F(ServerTest, SignalStartsShutdown) {
-  server_ = std::make_unique<Server>(Options(), handler_);
-  ASSERT_THAT(server_->Listen(), IsOk());
-  server_->HandleSignals();
-  thread_ = std::thread([this] {
-    server_->Run();
-    run_returned_ = true;
-  });
-  std::this_thread::sleep_for(50ms);
-  std::raise(SIGTERM);
-  thread_.join();
-  EXPECT_TRUE(run_returned_);
-  server_.reset();
-}
-
-// The rule itself is tabled in client_address_test.cc; this checks the wiring: every
-// X-Forwarded-For line reaches it, in order.
-TEST_F(ServerTest, TrustedProxyNamesTheClient) {
-  ServerOptions options = Options();
-  options.trusted_proxies = {"127.0.0.1", "10.0.0.0/8"};
-  Start(options);
-  Client client(port());
-  ASSERT_TRUE(client.Send(Get("/x",
-                              "X-Forwarded-For: 198.51.100.1\r\n"
-                              "X-Forwarded-For: 203.0.113.7, 10.1.2.3\r\n")));
-  auto r = client.Read();
-  ASSERT_TRUE(r);
-  EXPECT_NE(r->body.find("ip=203.0.113.7 "), std::string::npos) << r->body;
-  ASSERT_TRUE(client.Send(Get("/x",
-                              "X-Forwarded-For: 198.51.100.1\r\n"
-                              "X-Forwarded-For: 10.1.2.3\r\n")));
-  r = client.Read();
-  ASSERT_TRUE(r);
-  EXPECT_NE(r->body.find("ip=198.51.100.1 "), std::string::npos) << r->body;
-}
-
-TEST_F(ServerTest, UntrustedPeerCannotSetClientIp) {
-  ServerOptions options = Options();
-  options.trusted_proxies = {"10.0.0.0/8", "::1"};
-  Start(options);
-  Client client(port());
-  ASSERT_TRUE(client.Send(Get("/x", "X-Forwarded-For: 203.0.113.7\r\n")));
-  auto r = client.Read();
-  ASSERT_TRUE(r);
-  EXPECT_NE(r->body.find("ip=127.0.0.1 "), std::string::npos) << r->body;
-}
-
-TEST_F(ServerTest, PortTakenIsUnavailable) {
-  Start();
-  ServerOptions options = Options();
-  options.port = port();
-  Server second(options, handler_);
-  EXPECT_THAT(second.Listen(), StatusIs(StatusCode::kUnavailable));
-  EXPECT_EQ(second.port(), 0);
-}
-
-TEST_F(ServerTest, BadHostOrProxyIsInvalidArgument) {
-  for (const char* host : {"localhost", "300.1.1.1", ""}) {
-    ServerOptions options = Options();
-    options.host = host;
-    Server server(options, handler_);
-    EXPECT_THAT(server.Listen(), StatusIs(StatusCode::kInvalidArgument)) << host;
-  }
-  for (const char* proxy : {"10.0.0.0/33", "bogus", "10.0.0.0/", "::/129", "1.2.3.4/x"}) {
-    ServerOptions options = Options();
-    options.trusted_proxies = {proxy};
-    Server server(options, handler_);
-    EXPECT_THAT(server.Listen(), StatusIs(StatusCode::kInvalidArgument)) << proxy;
-  }
-}
-
-TEST_F(ServerTest, ListensOnIpv6Loopback) {
-  ServerOptions options = Options();
-  options.host = "::1";
-  Server server(options, handler_);
-  const Status status = server.Listen();
-  if (!status.ok()) GTEST_SKIP() << "no IPv6 here: " << status.ToString();
-  EXPECT_NE(server.port(), 0);
 }
 
 }  // namespace

@@ -189,9 +189,8 @@ class UpstreamClient::Impl {
   Impl(Executor executor, std::vector<UpstreamEndpoint> endpoints, UpstreamOptions options);
 
   Task<api::UpstreamAnswer> Fetch(const api::UpstreamRequest& request);
-  Task<RelayOutcome> Relay(const api::UpstreamRequest& request, Stream& client,
-                           bool client_keep_alive, bool head_only,
-                           std::chrono::seconds client_write_timeout);
+  Task<RelayOutcome> Relay(const api::UpstreamRequest& request, ClientWriter& client,
+                           bool client_keep_alive, bool head_only);
   void CloseIdle();
 
  private:
@@ -459,9 +458,9 @@ Task<api::UpstreamAnswer> UpstreamClient::Impl::Fetch(const api::UpstreamRequest
   co_return result;
 }
 
-Task<RelayOutcome> UpstreamClient::Impl::Relay(const api::UpstreamRequest& request, Stream& client,
-                                               bool client_keep_alive, bool head_only,
-                                               std::chrono::seconds client_write_timeout) {
+Task<RelayOutcome> UpstreamClient::Impl::Relay(const api::UpstreamRequest& request,
+                                               ClientWriter& client, bool client_keep_alive,
+                                               bool head_only) {
   std::string head;
   Upstream* upstream = Prepare(request, head);
   if (upstream == nullptr) co_return RelayOutcome{Failure::kUnavailable, false};
@@ -489,9 +488,8 @@ Task<RelayOutcome> UpstreamClient::Impl::Relay(const api::UpstreamRequest& reque
   // 204, 304, answers to HEAD and empty Content-Length bodies are done at the head.
   const bool body_follows = !head_only && !parser.is_done();
 
-  error_code ec;
-  client.expires_after(client_write_timeout);
-  co_await asio::async_write(client, Buffer(head), Into(ec));
+  const asio::const_buffer head_buffer = Buffer(head);
+  error_code ec = co_await client.WriteAll({&head_buffer, 1});
   if (ec) co_return RelayOutcome{Failure::kNone, false};  // the client left; so does upstream
   if (!body_follows) {
     // A HEAD from the client sent upstream as another method leaves a body unread.
@@ -500,7 +498,7 @@ Task<RelayOutcome> UpstreamClient::Impl::Relay(const api::UpstreamRequest& reque
   }
 
   // The body, piece by piece: each upstream read bounded by options_.timeout, each client
-  // write by client_write_timeout, nothing held beyond one piece.
+  // write by the client's write timeout, nothing held beyond one piece.
   const auto piece = std::make_unique_for_overwrite<char[]>(kRelayPiece);
   auto& body = parser.get().body();
   std::array<char, 24> size_line;
@@ -522,8 +520,7 @@ Task<RelayOutcome> UpstreamClient::Impl::Relay(const api::UpstreamRequest& reque
           Buffer(framed ? ChunkSizeLine(n, size_line) : std::string_view()),
           asio::buffer(piece.get(), n), Buffer(framed ? kCrLf : std::string_view()),
           Buffer(last && chunked ? kLastChunk : std::string_view())};
-      client.expires_after(client_write_timeout);
-      co_await asio::async_write(client, out, Into(ec));
+      ec = co_await client.WriteAll(out);
       if (ec) co_return RelayOutcome{Failure::kNone, false};  // the client left
     }
     if (upstream_ec) {
@@ -547,10 +544,9 @@ Task<api::UpstreamAnswer> UpstreamClient::Fetch(const api::UpstreamRequest& requ
   return impl_->Fetch(request);
 }
 
-Task<RelayOutcome> UpstreamClient::Relay(const api::UpstreamRequest& request, Stream& client,
-                                         bool client_keep_alive, bool head_only,
-                                         std::chrono::seconds client_write_timeout) {
-  return impl_->Relay(request, client, client_keep_alive, head_only, client_write_timeout);
+Task<RelayOutcome> UpstreamClient::Relay(const api::UpstreamRequest& request, ClientWriter& client,
+                                         bool client_keep_alive, bool head_only) {
+  return impl_->Relay(request, client, client_keep_alive, head_only);
 }
 
 void UpstreamClient::CloseIdle() { impl_->CloseIdle(); }

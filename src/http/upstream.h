@@ -33,10 +33,12 @@
 // body, whatever their fields say.
 #pragma once
 
+#include <boost/asio/write.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +48,38 @@
 #include "http/upstream_options.h"
 
 namespace ksgate::http {
+
+// Where a Relay writes: the client's connection, plain or TLS. Used from its I/O thread only.
+class ClientWriter {
+ public:
+  // Writes all of `buffers` to the client within the client's write timeout. Returns the error,
+  // or none when everything was written.
+  virtual Task<error_code> WriteAll(std::span<const asio::const_buffer> buffers) = 0;
+
+ protected:
+  ~ClientWriter() = default;
+};
+
+// A ClientWriter over a Beast stream `S` (Stream, or a TLS stream over one): each WriteAll sets
+// the timeout of `tcp`, the Stream under `stream`, to `timeout`. Both must outlive *this.
+template <typename S>
+class StreamWriter final : public ClientWriter {
+ public:
+  StreamWriter(S& stream, Stream& tcp, std::chrono::milliseconds timeout)
+      : stream_(stream), tcp_(tcp), timeout_(timeout) {}
+
+  Task<error_code> WriteAll(std::span<const asio::const_buffer> buffers) override {
+    error_code ec;
+    tcp_.expires_after(timeout_);
+    co_await asio::async_write(stream_, buffers, Into(ec));
+    co_return ec;
+  }
+
+ private:
+  S& stream_;
+  Stream& tcp_;
+  std::chrono::milliseconds timeout_;
+};
 
 // How a Relay ended.
 struct RelayOutcome {
@@ -78,14 +112,14 @@ class UpstreamClient {
   // HTTP, a 101, head over header_limit, body over fetch_limit).
   Task<api::UpstreamAnswer> Fetch(const api::UpstreamRequest& request);
 
-  // Sends `request` and relays the upstream's answer to `client` as it arrives: the status line
-  // and header fields (hop-by-hop fields dropped: Connection, Keep-Alive, Proxy-*, TE, Trailer,
-  // Transfer-Encoding, Upgrade), `Connection: keep-alive` or `close` as `client_keep_alive`
-  // asks, then the body in pieces as they come (never held whole: at most one read buffer),
-  // framed by Content-Length when the upstream gave one, else chunked (also for an HTTP/1.0
-  // client, which cannot read it: close-delimited framing is not supported). With
-  // `head_only` (the client sent HEAD) no body is written. `client`'s own timeout is set for
-  // each write from `client_write_timeout`.
+  // Sends `request` and relays the upstream's answer through `client` as it arrives: the status
+  // line and header fields (hop-by-hop fields dropped: Connection, Keep-Alive, Proxy-*, TE,
+  // Trailer, Transfer-Encoding, Upgrade), `Connection: keep-alive` or `close` as
+  // `client_keep_alive` asks, then the body in pieces as they come (never held whole: at most one
+  // read buffer), framed by Content-Length when the upstream gave one, else chunked (also for an
+  // HTTP/1.0 client, which cannot read it: close-delimited framing is not supported). With
+  // `head_only` (the client sent HEAD) no body is written. Each write to `client` is one
+  // WriteAll, bounded by the client's write timeout.
   //
   // The head is written by FormatHead (response_head.h): "HTTP/1.1", the status with the
   // gate's reason phrase, the gate's Server and Date, the framing above; fields the upstream's
@@ -97,11 +131,11 @@ class UpstreamClient {
   // failures; nothing was written to `client`: the caller answers it). Otherwise failure is
   // kNone and client_reusable is `client_keep_alive` when the whole answer was written, false
   // when the upstream failed mid-body (what arrived was relayed, then the answer is cut: the
-  // caller must close `client` without writing to it) or a write to `client` failed. `client`'s
-  // timer is left armed: the caller sets it again before its next operation.
-  Task<RelayOutcome> Relay(const api::UpstreamRequest& request, Stream& client,
-                           bool client_keep_alive, bool head_only,
-                           std::chrono::seconds client_write_timeout);
+  // caller must close the client's connection without writing to it) or a write to `client`
+  // failed. The client's timer is left armed: the caller sets it again before its next
+  // operation.
+  Task<RelayOutcome> Relay(const api::UpstreamRequest& request, ClientWriter& client,
+                           bool client_keep_alive, bool head_only);
 
   // Closes every pooled connection (shutdown). Connections in use are closed, not pooled, when
   // their call ends; calls made later still work, on connections of their own.

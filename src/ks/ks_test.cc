@@ -14,6 +14,7 @@
 #include "common/strings.h"
 #include "ks/base64.h"
 #include "ks/crypto.h"
+#include "ks/ks_test_util.h"
 #include "testing/matchers.h"
 
 namespace ksgate::ks {
@@ -25,103 +26,24 @@ using ::ksgate::testing::StatusIs;
 using ::testing::Field;
 using ::testing::Optional;
 
-// Matches a ParsedKs whose fields.privileges is `privileges`.
-::testing::Matcher<const ParsedKs&> HasPrivileges(const std::string& privileges) {
-  return Field(&ParsedKs::fields, Field(&KsFields::privileges, privileges));
-}
-
-constexpr int64_t kPartnerId = 12345;
-const std::string kSecret = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6";
-const std::string kOtherSecret = "ffffffffffffffffffffffffffffffff";
-const std::vector<std::string> kSecrets = {kSecret};
-constexpr int64_t kValidUntil = 1767225600;
-
-constexpr std::array<uint8_t, 16> kRand = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-
-// §4.9 vector A: an app-token KS.
-const std::string kKsA =
-    "djJ8MTIzNDV8dRsPwm-WarfBZrAcQGHdDSBnWOSpF7H0p8IIkar3DKcxiEHC_"
-    "Cv8hb02cUn42sRqfBnIxwaoyLiPGSxN4nTS"
-    "plZPPTJRNtoVz8_2J2fujIgoKWLhHrtrudvEth4lMYAKXguGmHCeHEXXslUXMJsvt_"
-    "r6fnOyeKDLZCnWsQhNvANJvFGu9h4"
-    "OkEOE-iao7RLM";
-// §4.9 vector B: a widget KS.
-const std::string kKsB =
-    "djJ8MTIzNDV8xD7rYnBFrgxxxsnLZCevAmQ-r00Xr2LH6m9BNgzteF8nYcD4U0Cuz--Qz3tAfCnFo7ga8rgETE_"
-    "6rdjL2IvM"
-    "iYRUfBgOWOrBwDWOlpGtMpA=";
-// §4.9 vector C: a v1 KS.
-const std::string kKsC =
-    "MjFmYzczYWY4NTQ4MzQxNmE2MWQ1ZWQ4ODY2ZmM5NjA4OTFlMjU5N3wxMjM0NTsxMjM0NTsxNzY3MjI1NjAwOzA7MTc2Nz"
-    "EzOTIwMC4xMjM0O3VzZXJAZXhhbXBsZS5jb207c2Vzc2lvbmlkOjBfYWJjZDEyMzQsYXBwdG9rZW46MF9hYmNkMTIzNDs"
-    "7";
-
-KsFields FieldsA() {
-  KsFields f;
-  f.partner_id = kPartnerId;
-  f.valid_until = kValidUntil;
-  f.type = kSessionTypeUser;
-  f.user = "user@example.com";
-  f.privileges = "sessionid:0_abcd1234,apptoken:0_abcd1234,setrole:PLAYBACK_BASE_ROLE";
-  return f;
-}
-
-KsFields FieldsB() {
-  KsFields f;
-  f.partner_id = kPartnerId;
-  f.valid_until = kValidUntil;
-  f.type = kSessionTypeUser;
-  f.user = "0";
-  f.privileges = "view:*,widget:1";
-  return f;
-}
-
-KsFields FieldsC() {
-  KsFields f = FieldsA();
-  f.privileges = "sessionid:0_abcd1234,apptoken:0_abcd1234";
-  return f;
-}
-
-std::string UrlSafe(std::string s) {
-  for (char& c : s) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return s;
-}
-
-std::string RawOf(std::string_view ks) {
-  return Base64DecodeStrict(ks, Base64Alphabet::kStandardOrUrlSafe).value();
-}
-
-// Builds a v2 KS around an arbitrary query, signed like generateKsV2 would.
-std::string MakeV2(std::string_view query, std::string_view secret = kSecret,
-                   std::string_view partner = "12345") {
-  std::string plain(16, '\x07');
-  plain.append(query);
-  std::string signed_text = Sha1Raw(plain) + plain;
-  signed_text.resize((signed_text.size() + 15) / 16 * 16, '\0');
-  const std::string key = Sha1Raw(secret).substr(0, 16);
-  return UrlSafe(Base64Encode("v2|" + std::string(partner) + "|" +
-                              Aes128CbcZeroIvEncrypt(key, signed_text).value()));
-}
-
-// Builds a v1 KS around an arbitrary info string.
-std::string MakeV1(std::string_view info, std::string_view secret = kSecret) {
-  return Base64Encode(HexDigest(HashAlgorithm::kSha1, std::string(secret) + std::string(info)) +
-                      "|" + std::string(info));
-}
-
-// The query inside a v2 KS (for asserting what the encoder wrote).
-std::string QueryOf(std::string_view ks, std::string_view secret = kSecret) {
-  const std::string raw = RawOf(ks);
-  const size_t bar = raw.find('|', 3);
-  std::string plain =
-      Aes128CbcZeroIvDecrypt(Sha1Raw(secret).substr(0, 16), raw.substr(bar + 1)).value();
-  plain.resize(plain.find_last_not_of('\0') + 1);
-  return plain.substr(20 + 16);
-}
-
+using ks_test_util::FieldsA;
+using ks_test_util::FieldsB;
+using ks_test_util::FieldsC;
+using ks_test_util::HasPrivileges;
+using ks_test_util::kKsA;
+using ks_test_util::kKsB;
+using ks_test_util::kKsC;
+using ks_test_util::kOtherSecret;
+using ks_test_util::kPartnerId;
+using ks_test_util::kRand;
+using ks_test_util::kSecret;
+using ks_test_util::kSecrets;
+using ks_test_util::kValidUntil;
+using ks_test_util::MakeV1;
+using ks_test_util::MakeV2;
+using ks_test_util::QueryOf;
+using ks_test_util::RawOf;
+using ks_test_util::UrlSafe;
 // --- §4.9 test vectors ----------------------------------------------------------------------
 
 TEST(KsVectors, AesKeyIsSha1OfTheSecretTruncated) {
@@ -349,7 +271,7 @@ TEST(KsDecode, RejectsPhpArraySyntaxInAV2Query) {
 
 TEST(KsDecode, RejectsAV2QueryWithMoreFieldsThanParseStrReads) {
   std::string query;
-  for (int i = 0; i < 998; ++i) query += "p" + std::to_string(i) + "=&";
+  for (int i = 0; i < 998; ++i) query.append("p").append(std::to_string(i)).append("=&");
   EXPECT_THAT(Decode(MakeV2(query + "_e=1767225600&_t=0"), kSecrets), IsOk());
   EXPECT_THAT(Decode(MakeV2(query + "_e=1767225600&_t=0&_u=x"), kSecrets),
               StatusIs(StatusCode::kInvalidArgument));
@@ -420,284 +342,6 @@ TEST(KsDecode, AllStarReadsBackAsStar) {
   EXPECT_THAT(Decode(MakeV2("all=%2A&_e=1&_t=2"), kSecrets), IsOkAndHolds(HasPrivileges("*")));
   EXPECT_THAT(Decode(MakeV2("all=%2A&x=1&_e=1&_t=2"), kSecrets),
               IsOkAndHolds(HasPrivileges("all:*,x:1")));
-}
-
-// --- Encoding rules ------------------------------------------------------------------------
-
-TEST(KsEncode, V2PrivilegesAreTrimmedDeduplicatedAndOverriddenByReservedFields) {
-  KsFields f = FieldsA();
-  f.user = "a b~*@";
-  f.privileges = " edit:1 , ,0,\tview:*\n,edit:2,_e:5,_m:x,*,:v,name:a:b";
-  const std::string ks = EncodeV2(f, kSecret, kRand);
-  EXPECT_EQ(QueryOf(ks),
-            "edit=2&view=%2A&_e=1767225600&all=%2A&=v&name=a%3Ab&_t=0&_u=a+b%7E%2A%40");
-  const auto parsed = Decode(ks, kSecrets);
-  ASSERT_THAT(parsed, IsOk());
-  EXPECT_EQ(parsed->fields.privileges, "edit:2,view:*,all:*,name:a:b");
-  EXPECT_THAT(parsed->fields.user, Optional(std::string("a b~*@")));
-  EXPECT_EQ(parsed->fields.master_partner_id, std::nullopt);
-}
-
-// Found by fuzz/ks_fuzzer: PHP's parse_str cuts a name at NUL and reads ' ' and '.' as '_', so a
-// privilege named "_u\0" or ".m" was read back as the KS field _u or _m: it set the field when
-// the KS had none. Such names are not written; nor are PHP array names, which made the KS
-// unreadable.
-TEST(KsEncode, V2DropsPrivilegesTheDecoderWouldReadAsFields) {
-  KsFields f = FieldsA();
-  f.user = std::nullopt;
-  f.privileges = std::string("_u\0:evil,.m:7, _d\0x:data,_e[a]:1,edit:1,\t_t\0:2", 46);
-  const std::string ks = EncodeV2(f, kSecret, kRand);
-  EXPECT_EQ(QueryOf(ks), "edit=1&_e=1767225600&_t=0");
-  const auto parsed = Decode(ks, kSecrets);
-  ASSERT_THAT(parsed, IsOk());
-  EXPECT_EQ(parsed->fields.user, std::nullopt);
-  EXPECT_EQ(parsed->fields.master_partner_id, std::nullopt);
-  EXPECT_EQ(parsed->fields.additional_data, std::nullopt);
-  EXPECT_EQ(parsed->fields.type, kSessionTypeUser);
-  EXPECT_EQ(parsed->fields.privileges, "edit:1");
-}
-
-// parse_str reads at most 1000 fields. Privileges that filled them pushed the real _e, _t and _u
-// out of the KS, and names read as those fields stood in for them: an app token's requested
-// privileges (appToken.startSession's sessionPrivileges, where ".t" is an ordinary name) minted
-// an admin KS of any expiry for any user.
-TEST(KsEncode, V2PrivilegesCannotPushTheFieldsOut) {
-  KsFields f = FieldsA();  // a USER session of user@example.com
-  std::string privileges = ".e:4102444800,.t:2,.u:admin";
-  for (int i = 0; i < 998; ++i) privileges += ",p" + std::to_string(i);
-  f.privileges = privileges;
-  // The aliases are dropped; 998 privileges and _e, _t, _u are more fields than are read.
-  EXPECT_THAT(Decode(EncodeV2(f, kSecret, kRand), kSecrets),
-              StatusIs(StatusCode::kInvalidArgument));
-  // 997 and the three fields: all read, as given.
-  f.privileges = privileges.substr(0, privileges.rfind(','));
-  const auto parsed = Decode(EncodeV2(f, kSecret, kRand), kSecrets);
-  ASSERT_THAT(parsed, IsOk());
-  EXPECT_EQ(parsed->fields.type, kSessionTypeUser);
-  EXPECT_EQ(parsed->fields.valid_until, kValidUntil);
-  EXPECT_THAT(parsed->fields.user, Optional(std::string("user@example.com")));
-}
-
-TEST(KsEncode, V2StarAloneBecomesAllStar) {
-  KsFields f = FieldsA();
-  f.privileges = "*";
-  f.type = kSessionTypeAdmin;
-  const std::string ks = EncodeV2(f, kSecret, kRand);
-  EXPECT_EQ(QueryOf(ks), "all=%2A&_e=1767225600&_t=2&_u=user%40example.com");
-  EXPECT_THAT(Decode(ks, kSecrets), IsOkAndHolds(HasPrivileges("*")));
-}
-
-TEST(KsEncode, V2OmitsNullFieldsButWritesEmptyOnes) {
-  KsFields f = FieldsA();
-  f.privileges = "";
-  f.user = std::nullopt;
-  EXPECT_EQ(QueryOf(EncodeV2(f, kSecret, kRand)), "_e=1767225600&_t=0");
-  f.user = "";
-  f.master_partner_id = "-2";
-  f.additional_data = "x y";
-  const std::string ks = EncodeV2(f, kSecret, kRand);
-  EXPECT_EQ(QueryOf(ks), "_e=1767225600&_t=0&_u=&_m=-2&_d=x+y");
-  const auto parsed = Decode(ks, kSecrets);
-  ASSERT_THAT(parsed, IsOk());
-  EXPECT_THAT(parsed->fields.user, Optional(std::string()));
-  EXPECT_THAT(parsed->fields.master_partner_id, Optional(std::string("-2")));
-  EXPECT_THAT(parsed->fields.additional_data, Optional(std::string("x y")));
-}
-
-TEST(KsEncode, V2RoundTripsNegativePartnerAndLargeExpiry) {
-  KsFields f = FieldsB();
-  f.partner_id = -1;
-  f.valid_until = std::numeric_limits<int64_t>::max();
-  const std::string ks = EncodeV2(f, kSecret, kRand);
-  EXPECT_THAT(PeekPartnerId(ks), IsOkAndHolds(-1));
-  const auto parsed = Decode(ks, kSecrets);
-  ASSERT_THAT(parsed, IsOk());
-  EXPECT_EQ(parsed->fields.partner_id, -1);
-  EXPECT_EQ(parsed->fields.valid_until, std::numeric_limits<int64_t>::max());
-}
-
-TEST(KsEncode, V1WritesNullFieldsEmpty) {
-  KsFields f = FieldsA();
-  f.user = std::nullopt;
-  f.type = kSessionTypeAdmin;
-  f.privileges = "*";
-  f.master_partner_id = "-2";
-  const std::string ks = EncodeV1(f, kSecret, "1.5");
-  const std::string raw = RawOf(ks);
-  EXPECT_EQ(raw.substr(raw.find('|') + 1), "12345;12345;1767225600;2;1.5;;*;-2;");
-  const auto parsed = Decode(ks, kSecrets);
-  ASSERT_THAT(parsed, IsOk());
-  EXPECT_THAT(parsed->fields.user, Optional(std::string()));
-  EXPECT_THAT(parsed->fields.master_partner_id, Optional(std::string("-2")));
-  EXPECT_EQ(parsed->fields.additional_data, std::nullopt);
-}
-
-TEST(KsEncode, V1UsesTheStandardBase64Alphabet) {
-  // Encoding with a rand chosen so that the base64 output contains '+' or '/'.
-  bool saw_standard_char = false;
-  for (int i = 0; i < 64 && !saw_standard_char; ++i) {
-    const std::string ks = EncodeV1(FieldsC(), kSecret, std::to_string(i) + "\xfb\xff");
-    saw_standard_char = ks.find_first_of("+/") != std::string::npos;
-    EXPECT_EQ(ks.find_first_of("-_"), std::string::npos);
-    EXPECT_THAT(Decode(ks, kSecrets), IsOk());
-  }
-  EXPECT_TRUE(saw_standard_char);
-}
-
-// --- PeekPartnerId and IsWidgetSession ---------------------------------------------------
-
-TEST(KsPeek, ReadsThePartnerIdOfEitherVersion) {
-  EXPECT_THAT(PeekPartnerId(kKsA), IsOkAndHolds(kPartnerId));
-  EXPECT_THAT(PeekPartnerId(kKsB), IsOkAndHolds(kPartnerId));
-  EXPECT_THAT(PeekPartnerId(kKsB.substr(0, kKsB.size() - 1)), IsOkAndHolds(kPartnerId));
-  EXPECT_THAT(PeekPartnerId(kKsC), IsOkAndHolds(kPartnerId));
-  // Peek does not verify: a bad signature still yields the claimed partner.
-  EXPECT_THAT(PeekPartnerId(Base64Encode("bad|777;777;1")), IsOkAndHolds(777));
-}
-
-TEST(KsPeek, RejectsGarbage) {
-  for (const std::string& ks : {std::string("garbage"), std::string("%%%"), std::string("=="),
-                                Base64Encode("hello world"), std::string("djJ8MTIzNDV8")}) {
-    EXPECT_THAT(PeekPartnerId(ks), StatusIs(StatusCode::kInvalidArgument)) << ks;
-  }
-}
-
-TEST(KsWidget, IsWidgetSessionCases) {
-  KsFields f = FieldsB();
-  EXPECT_TRUE(IsWidgetSession(f));
-  f.user = "";
-  EXPECT_TRUE(IsWidgetSession(f));
-  f.user = std::nullopt;
-  EXPECT_TRUE(IsWidgetSession(f));
-  f.privileges = "setrole:X,widget:1,limitentry:0_x";
-  EXPECT_TRUE(IsWidgetSession(f));
-  f.privileges = "xwidget:12";  // substring match, as Kaltura does
-  EXPECT_TRUE(IsWidgetSession(f));
-
-  KsFields named = FieldsB();
-  named.user = "alice";
-  EXPECT_FALSE(IsWidgetSession(named));
-  KsFields admin = FieldsB();
-  admin.type = kSessionTypeAdmin;
-  EXPECT_FALSE(IsWidgetSession(admin));
-  KsFields kas = FieldsB();
-  kas.type = 1;
-  EXPECT_FALSE(IsWidgetSession(kas));
-  KsFields no_widget = FieldsB();
-  no_widget.privileges = "view:*,widget:0";
-  EXPECT_FALSE(IsWidgetSession(no_widget));
-  KsFields app_token = FieldsA();
-  EXPECT_FALSE(IsWidgetSession(app_token));
-}
-
-// --- Concurrency -------------------------------------------------------------------------
-
-TEST(KsThreads, ConcurrentEncodeAndDecodeAgree) {
-  std::vector<std::thread> threads;
-  std::array<int, 4> failures{};
-  for (size_t t = 0; t < failures.size(); ++t) {
-    threads.emplace_back([t, &failures] {
-      for (int i = 0; i < 200; ++i) {
-        const bool ok = EncodeV2(FieldsA(), kSecret, kRand) == kKsA &&
-                        Decode(kKsB, kSecrets).ok() &&
-                        EncodeV1(FieldsC(), kSecret, "1767139200.1234") == kKsC &&
-                        Decode(kKsC, kSecrets).ok() && RandomHex(16).size() == 32;
-        if (!ok) ++failures[t];
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  EXPECT_THAT(failures, ::testing::Each(0));
-}
-
-// --- Robustness --------------------------------------------------------------------------
-
-TEST(KsFuzz, RandomStringsNeverCrashAndNeverVerify) {
-  std::mt19937 rng(20260427);
-  constexpr std::string_view kBase64ish =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_= \n";
-  for (int i = 0; i < 3000; ++i) {
-    const size_t length = rng() % 400;
-    std::string s(length, '\0');
-    const bool binary = i % 3 == 0;
-    for (char& c : s) {
-      c = binary ? static_cast<char>(rng() & 0xff) : kBase64ish[rng() % kBase64ish.size()];
-    }
-    if (i % 5 == 0) s = "djJ8MTIzNDV8" + s;  // "v2|12345|" prefix
-    if (i % 7 == 0) s = Base64Encode(std::to_string(rng() % 100000) + "|" + s);
-    EXPECT_FALSE(Decode(s, kSecrets).ok());
-    (void)PeekPartnerId(s);
-  }
-}
-
-TEST(KsFuzz, MutatedKsNeverVerifies) {
-  std::mt19937 rng(7);
-  for (const std::string& ks : {kKsA, kKsB, kKsC}) {
-    const std::string raw = RawOf(ks);
-    const bool v2 = raw.starts_with("v2|");
-    // v2: the partner id is unsigned, so mutate only the ciphertext; v1: anything after the
-    // partner id is signed, the signature included.
-    const size_t first = v2 ? std::string_view("v2|12345|").size() : 0;
-    for (int i = 0; i < 1000; ++i) {
-      std::string mutated = raw;
-      switch (rng() % 4) {
-        case 0: {  // flip bits in one byte
-          const size_t at = first + rng() % (raw.size() - first);
-          mutated[at] = static_cast<char>(mutated[at] ^ (1 + rng() % 255));
-          break;
-        }
-        case 1:  // truncate
-          mutated.resize(first + rng() % (raw.size() - first));
-          break;
-        case 2: {  // insert a byte
-          const size_t at = first + rng() % (raw.size() - first);
-          mutated.insert(mutated.begin() + static_cast<std::ptrdiff_t>(at),
-                         static_cast<char>(rng() & 0xff));
-          break;
-        }
-        case 3: {  // swap two different bytes
-          const size_t a = first + rng() % (raw.size() - first);
-          const size_t b = first + rng() % (raw.size() - first);
-          std::swap(mutated[a], mutated[b]);
-          break;
-        }
-      }
-      if (mutated == raw) continue;
-      std::string encoded = Base64Encode(mutated);
-      if (v2) encoded = UrlSafe(encoded);
-      EXPECT_FALSE(Decode(encoded, kSecrets).ok()) << "mutation " << i;
-      (void)PeekPartnerId(encoded);
-    }
-  }
-}
-
-TEST(KsFuzz, TextLevelMutationsNeverCrash) {
-  std::mt19937 rng(99);
-  const std::string alphabet =
-      std::string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=| \t") +
-      std::string(1, '\0') + "\xff";
-  for (const std::string& ks : {kKsA, kKsB, kKsC}) {
-    const auto original = Decode(ks, kSecrets);
-    ASSERT_THAT(original, IsOk());
-    for (int i = 0; i < 1000; ++i) {
-      std::string mutated = ks;
-      const size_t at = rng() % mutated.size();
-      mutated[at] = alphabet[rng() % alphabet.size()];
-      const auto parsed = Decode(mutated, kSecrets);
-      // Some edits are equivalent (alphabet twins, unused low bits): then nothing changed.
-      if (parsed.ok()) {
-        EXPECT_EQ(parsed->hash, original->hash);
-        EXPECT_EQ(parsed->fields.privileges, original->fields.privileges);
-      }
-      (void)PeekPartnerId(mutated);
-    }
-  }
-}
-
-TEST(KsFuzz, HugeInputIsRejectedQuickly) {
-  const std::string huge(1 << 20, 'A');
-  EXPECT_THAT(Decode(huge, kSecrets), StatusIs(StatusCode::kInvalidArgument));
-  EXPECT_THAT(PeekPartnerId(huge), StatusIs(StatusCode::kInvalidArgument));
 }
 
 }  // namespace

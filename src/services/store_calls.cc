@@ -1,10 +1,10 @@
 #include "services/store_calls.h"
 
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-
-#include <spdlog/spdlog.h>
 
 namespace ksgate::services {
 

@@ -70,7 +70,7 @@ void MaskPasswordParams(std::string& text) {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenStore(std::string_view url) {
+Result<std::unique_ptr<Store>> OpenStore(std::string_view url, const StoreOpenOptions& options) {
   constexpr std::string_view kSqlite = "sqlite:";
   if (url == "memory:") return std::unique_ptr<Store>(std::make_unique<MemoryStore>());
   if (url.starts_with(kSqlite)) {
@@ -79,12 +79,17 @@ Result<std::unique_ptr<Store>> OpenStore(std::string_view url) {
       return InvalidArgumentError("store URL \"" + std::string(url) +
                                   "\" names no file; use sqlite:PATH or sqlite::memory:");
     }
-    KSGATE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> sqlite, SqliteStore::Open(path));
+    SqliteOptions sqlite_options;
+    if (options.connections > 0) sqlite_options.max_readers = options.connections;
+    KSGATE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> sqlite,
+                            SqliteStore::Open(path, sqlite_options));
     return std::unique_ptr<Store>(std::move(sqlite));
   }
   if (IsPostgresUrl(url)) {
 #if KSGATE_WITH_POSTGRES
-    KSGATE_ASSIGN_OR_RETURN(std::unique_ptr<PgStore> pg, PgStore::Open(url));
+    PgOptions pg_options;
+    if (options.connections > 0) pg_options.pool_size = options.connections;
+    KSGATE_ASSIGN_OR_RETURN(std::unique_ptr<PgStore> pg, PgStore::Open(url, pg_options));
     return std::unique_ptr<Store>(std::move(pg));
 #else
     return NoPostgres();

@@ -12,6 +12,13 @@
 
 namespace ksgate::store {
 
+struct StoreOpenOptions {
+  // Connections to the database for concurrent calls: PostgreSQL's pool size (PgOptions) and
+  // SQLite's reader connections (SqliteOptions); 0 keeps the backend's default. A server sets
+  // it to its store threads, so that no store thread waits for a connection.
+  int connections = 0;
+};
+
 // Opens the store a --db URL names:
 //  - "sqlite:PATH": a SQLite file (PATH ":memory:" for a private in-memory database); the parent
 //    directory of a file path is created if missing.
@@ -25,7 +32,8 @@ namespace ksgate::store {
 // PostgreSQL URL in a build without the PostgreSQL backend (KSGATE_WITH_POSTGRES=OFF);
 // kUnavailable if the PostgreSQL server cannot be reached or refuses the connection. Messages are
 // one line, fit for a CLI error, and never contain a password. Does not migrate.
-Result<std::unique_ptr<Store>> OpenStore(std::string_view url);
+Result<std::unique_ptr<Store>> OpenStore(std::string_view url,
+                                         const StoreOpenOptions& options = {});
 
 // The change feed of the database a --db URL names (PgChangeFeed for PostgreSQL URLs), not yet
 // started; nullptr (OK) for sqlite: and memory:, whose changes come from this process only (or

@@ -192,6 +192,22 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
     return r;
   }
 
+  // A role with every field set, including text that needs care in SQL.
+  static UserRole FullRole(int64_t partner_id) {
+    UserRole r;
+    r.id = 42;  // ignored by InsertUserRole
+    r.partner_id = partner_id;
+    r.name = "Ünïcode \"editor\"; DROP TABLE user_roles; --";
+    r.system_name = "EDITOR_ROLE";
+    r.description = "it's 100% _the_ editor";
+    r.status = UserRoleStatus::kBlocked;
+    r.permission_names = "CONTENT_MANAGE_BASE,CONTENT_MANAGE_METADATA";
+    r.tags = "edit,media";
+    r.created_at = kNow - 10;
+    r.updated_at = kNow - 5;
+    return r;
+  }
+
   // `role` with status kDeleted: UpdateUserRole(role, Deleted(role)) deletes it.
   static UserRole Deleted(UserRole role) {
     role.status = UserRoleStatus::kDeleted;

@@ -16,8 +16,8 @@
 #include "store/postgres/pg_change_feed.h"
 #include "store/postgres/pg_store.h"
 #include "store/postgres/pg_test_util.h"
-#include "testing/matchers.h"
 #include "store/test_util.h"
+#include "testing/matchers.h"
 
 namespace ksgate::store {
 namespace {

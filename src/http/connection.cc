@@ -1,0 +1,353 @@
+// A connection's life on http::Server (server_impl.h): Beast's awaitable example plus the
+// hardening of advanced_server.cpp. The TLS handshake when TLS is on (ServeOn is one template
+// for both streams), wait for the first byte (first-byte or idle timeout), read one message with
+// a fresh parser and a whole-request deadline, advance its api::Exchange (inline, on the store
+// executor, or around the upstream client), write, loop while keep-alive.
+
+// clang-format off
+#include "http/server_impl.h"  // first of the Asio headers: see asio_types.h
+// clang-format on
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <ctime>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/client_address.h"
+#include "http/response_head.h"
+#include "http/upstream.h"
+
+namespace ksgate::http {
+namespace {
+
+using server_internal::kIsTls;
+using server_internal::LogException;
+using server_internal::Peer;
+using server_internal::PlainResponse;
+using server_internal::TlsStream;
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+std::string ClientIp(const Peer& peer, const std::vector<CidrBlock>& trusted,
+                     const bhttp::fields& fields) {
+  if (!peer.trusted) return peer.ip;  // what ClientAddress would say, without the lookup
+  std::vector<std::string_view> forwarded_for;
+  auto [first, last] = fields.equal_range("X-Forwarded-For");
+  for (auto it = first; it != last; ++it) forwarded_for.push_back(it->value());
+  if (forwarded_for.empty()) return peer.ip;
+  return ClientAddress(peer.address, trusted, forwarded_for).ToString();
+}
+
+// Best effort for Reject(): the request line, if it is complete in the buffered input and
+// itself within the header limit.
+void ParseRequestLine(std::string_view input, size_t header_limit, api::Request& partial) {
+  const size_t eol = input.substr(0, header_limit).find("\r\n");
+  if (eol == std::string_view::npos) return;
+  const std::string_view line = input.substr(0, eol);
+  const size_t sp1 = line.find(' ');
+  const size_t sp2 = line.rfind(' ');
+  if (sp1 == std::string_view::npos || sp2 <= sp1 + 1) return;
+  const std::string_view method = line.substr(0, sp1);
+  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  if (!std::all_of(method.begin(), method.end(), IsTokenChar)) return;
+  if (std::any_of(target.begin(), target.end(),
+                  [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7f; })) {
+    return;
+  }
+  partial.method = std::string(method);
+  partial.target = std::string(target);
+}
+
+const error_code& HttpErrorSample() {
+  static const error_code ec = bhttp::make_error_code(bhttp::error::bad_method);
+  return ec;
+}
+
+}  // namespace
+
+Task<> Server::Impl::Serve(Worker& worker, Socket socket, IpAddress address, bool trusted,
+                           [[maybe_unused]] Admission admission) {
+  const Peer peer{.address = address, .ip = address.ToString(), .trusted = trusted};
+  if (tls_) {
+    TlsStream stream(std::move(socket), *tls_);
+    co_await ServeOn(worker, stream, peer);
+  } else {
+    Stream stream(std::move(socket));
+    co_await ServeOn(worker, stream, peer);
+  }
+}
+
+template <typename S>
+Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
+  Connection connection(beast::get_lowest_layer(stream));
+  ConnectionScope scope(worker, connection);
+  if (worker.stopping) co_return;
+  Stream& tcp = connection.tcp;
+  const HttpLimits& limits = options_.limits;
+
+  error_code ec;
+  tcp.socket().set_option(tcp::no_delay(true), ec);
+  if constexpr (kIsTls<S>) {
+    tcp.expires_after(limits.tls_handshake_timeout);
+    co_await stream.async_handshake(asio::ssl::stream_base::server, Into(ec));
+    if (ec) {
+      // Silent, timed out, not TLS, or no common version or cipher: nothing to answer.
+      spdlog::debug("http: TLS handshake with {} failed: {}", peer.ip, ec.message());
+      co_return;
+    }
+  }
+  StreamWriter<S> writer(stream, tcp, limits.write_timeout);
+
+  beast::flat_buffer buffer;
+  size_t served = 0;
+  for (bool first = true;; first = false) {
+    // Wait for the first byte of a request, unless a pipelined one is already buffered.
+    if (buffer.size() == 0) {
+      connection.idle = true;
+      if (first) {
+        tcp.expires_after(limits.first_byte_timeout);
+      } else {
+        tcp.expires_after(limits.idle_timeout);
+      }
+      const size_t room = std::clamp<size_t>(buffer.capacity() - buffer.size(), 1024, 65536);
+      const size_t n = co_await stream.async_read_some(buffer.prepare(room), Into(ec));
+      connection.idle = false;
+      if (ec) co_return;  // EOF, timeout, reset, or closed by shutdown: nothing to answer
+      buffer.commit(n);
+    }
+    tcp.expires_after(limits.read_timeout);
+
+    // One message, fresh parser and limits. Reading one message at a time bounds pipelining:
+    // later requests wait in the socket buffer (and at most one read chunk in `buffer`).
+    Parser parser;
+    parser.header_limit(static_cast<uint32_t>(
+        std::min<size_t>(limits.header_limit, std::numeric_limits<uint32_t>::max())));
+    parser.body_limit(limits.body_limit);
+    co_await bhttp::async_read_header(stream, buffer, parser, Into(ec));
+    if (!ec && !parser.is_done()) {
+      const auto& header = parser.get();
+      if (header.version() >= 11 && beast::iequals(header[bhttp::field::expect], "100-continue")) {
+        co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
+                                   Into(ec));
+      }
+      if (!ec) co_await bhttp::async_read(stream, buffer, parser, Into(ec));
+    }
+    if (ec) {
+      co_await Refuse(connection, stream, writer, parser, buffer, peer, ec);
+      co_return;
+    }
+
+    auto& message = parser.get();
+    api::Request request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    if (auto it = message.find(bhttp::field::content_type); it != message.end()) {
+      request.content_type = std::string(it->value());
+    }
+    request.body = std::move(message.body());
+    request.client_ip = ClientIp(peer, trusted_, message);
+    request.peer_ip = peer.ip;
+    request.headers.reserve(16);
+    for (const auto& field : message)
+      request.headers.emplace_back(field.name_string(), field.value());
+    const bool client_keep_alive = message.keep_alive();
+    const bool head_only = message.method() == bhttp::verb::head;
+
+    ++served;
+    const bool may_keep_alive = client_keep_alive && served < limits.max_requests_per_connection;
+    const Served outcome =
+        co_await ServeExchange(worker, writer, std::move(request), may_keep_alive, head_only);
+    if (outcome == Served::kLost) co_return;
+    if (outcome == Served::kCutShort) {
+      // The client must see the answer cut: a plain end of stream, without TLS's close_notify.
+      tcp.socket().shutdown(tcp::socket::shutdown_send, ec);
+      co_return;
+    }
+    if (outcome == Served::kClose) {
+      // We close: if the client expected to go on, it may have sent more already.
+      co_await EndConnection(connection, stream, client_keep_alive || buffer.size() > 0);
+      co_return;
+    }
+    if (worker.stopping) co_return;  // shutdown began after the answer was formatted
+  }
+}
+
+Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, ClientWriter& writer,
+                                                       api::Request request, bool may_keep_alive,
+                                                       bool head_only) {
+  // Decided when the answer starts, so that a shutdown begun meanwhile closes the connection.
+  auto keep_alive = [&] { return may_keep_alive && !stopping_.load(std::memory_order_relaxed); };
+  auto internal_error = [] {
+    return api::Step::Respond(PlainResponse(500, "Internal Server Error\n"));
+  };
+  std::unique_ptr<api::Exchange> exchange;
+  api::Step step;
+  try {
+    exchange = handler_.Begin(std::move(request));
+    step = exchange->Advance(api::Exchange::Mode::kInline);
+  } catch (...) {
+    LogException("handler", std::current_exception());
+    step = internal_error();
+  }
+  for (;;) {
+    switch (step.kind) {
+      case api::Step::Kind::kRespond: {
+        const bool keep = keep_alive();
+        const bool written = co_await Write(writer, std::move(step.response), keep, head_only);
+        if (!written) co_return Served::kLost;
+        co_return keep ? Served::kKeepAlive : Served::kClose;
+      }
+      case api::Step::Kind::kNeedsStore:
+        step = co_await AdvanceOnStoreThread(*exchange, step.lane);
+        break;
+      case api::Step::Kind::kFetch: {
+        api::UpstreamAnswer answer = co_await worker.upstream->Fetch(step.upstream);
+        try {
+          exchange->Deliver(std::move(answer));
+          step = exchange->Advance(api::Exchange::Mode::kInline);
+        } catch (...) {
+          LogException("handler", std::current_exception());
+          step = internal_error();
+        }
+        break;
+      }
+      case api::Step::Kind::kForward: {
+        const bool keep = keep_alive();
+        const RelayOutcome relayed =
+            co_await worker.upstream->Relay(step.upstream, writer, keep, head_only);
+        if (relayed.failure == api::UpstreamFailure::kNone) {
+          if (!relayed.client_reusable) co_return keep ? Served::kCutShort : Served::kClose;
+          co_return keep ? Served::kKeepAlive : Served::kClose;
+        }
+        try {
+          step = api::Step::Respond(exchange->UpstreamFailed(relayed.failure));
+        } catch (...) {
+          LogException("handler", std::current_exception());
+          step = internal_error();
+        }
+        break;
+      }
+    }
+  }
+}
+
+Task<api::Step> Server::Impl::AdvanceOnStoreThread(api::Exchange& exchange, api::Step::Lane lane) {
+  if (store_tasks_.fetch_add(1, std::memory_order_relaxed) >= options_.store_queue) {
+    store_tasks_.fetch_sub(1, std::memory_order_relaxed);
+    co_return api::Step::Respond(exchange.Overloaded());
+  }
+  // The task runs on the pool; its result is handed back on this connection's I/O thread. The
+  // work guard keeps that io_context running until then.
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<Executor>&, void(api::Step)>(
+      [this, &exchange, lane](auto handler) {
+        auto io = asio::get_associated_executor(handler);
+        asio::thread_pool& pool =
+            lane == api::Step::Lane::kWrite ? store_write_pool_ : store_read_pool_;
+        asio::post(pool, [this, &exchange, handler = std::move(handler),
+                          work = asio::make_work_guard(io)]() mutable {
+          api::Step step;
+          try {
+            step = exchange.Advance(api::Exchange::Mode::kMayBlock);
+          } catch (...) {
+            LogException("handler (store thread)", std::current_exception());
+            step = api::Step::Respond(PlainResponse(500, "Internal Server Error\n"));
+          }
+          store_tasks_.fetch_sub(1, std::memory_order_relaxed);
+          auto io = work.get_executor();
+          asio::post(io,
+                     [handler = std::move(handler), step = std::move(step),
+                      work = std::move(work)]() mutable { std::move(handler)(std::move(step)); });
+        });
+      },
+      kAwait);
+}
+
+// Answers a request that failed to read, when there is someone to answer.
+template <typename S>
+Task<> Server::Impl::Refuse(Connection& connection, S& stream, ClientWriter& writer, Parser& parser,
+                            const beast::flat_buffer& buffer, const Peer& peer, error_code ec) {
+  std::string_view limit;
+  uint64_t max = 0;
+  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+    limit = "header_limit";
+    max = options_.limits.header_limit;
+  } else if (ec == bhttp::error::body_limit) {
+    limit = "body_limit";
+    max = options_.limits.body_limit;
+  } else if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+             &ec.category() != &HttpErrorSample().category()) {
+    co_return;  // the client left, timed out or the socket failed: close silently
+  }
+
+  api::Response response;
+  bool head_only = false;
+  if (limit.empty()) {
+    response = PlainResponse(400, "Bad Request\n");  // malformed HTTP
+  } else {
+    const auto& header = parser.get();
+    api::Request partial;
+    if (!header.method_string().empty()) {  // the parser got the request line
+      partial.method = std::string(header.method_string());
+      partial.target = std::string(header.target());
+      if (auto it = header.find(bhttp::field::content_type); it != header.end()) {
+        partial.content_type = std::string(it->value());
+      }
+    } else {
+      const auto data = buffer.data();
+      ParseRequestLine({static_cast<const char*>(data.data()), data.size()},
+                       options_.limits.header_limit, partial);
+    }
+    partial.client_ip = ClientIp(peer, trusted_, header);
+    head_only = partial.method == "HEAD";
+    response = CallHandler("Reject", [&] { return handler_.Reject(partial, limit, max); });
+  }
+  const bool written = co_await Write(writer, std::move(response), false, head_only);
+  if (written) co_await EndConnection(connection, stream, true);
+}
+
+Task<bool> Server::Impl::Write(ClientWriter& writer, api::Response response, bool keep_alive,
+                               bool head_only) {
+  std::string head;
+  head.reserve(256);
+  const std::string_view body = FormatHead(
+      response, {.keep_alive = keep_alive, .head_only = head_only, .now = std::time(nullptr)},
+      head);
+  const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head),
+                                                     asio::buffer(body.data(), body.size())};
+  const error_code ec = co_await writer.WriteAll(buffers);
+  co_return !ec;
+}
+
+template <typename S>
+Task<> Server::Impl::EndConnection(Connection& connection, S& stream, bool linger) {
+  error_code ec;
+  if constexpr (kIsTls<S>) {
+    if (stopping_.load(std::memory_order_relaxed)) co_return;
+    connection.idle = true;
+    connection.tcp.expires_after(options_.limits.linger_timeout);
+    co_await stream.async_shutdown(Into(ec));
+  } else {
+    connection.tcp.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (!linger || ec || stopping_.load(std::memory_order_relaxed)) co_return;
+    connection.idle = true;
+    connection.tcp.expires_after(options_.limits.linger_timeout);
+    std::array<char, 4096> sink;
+    for (;;) {
+      co_await connection.tcp.async_read_some(asio::buffer(sink), Into(ec));
+      if (ec) break;
+    }
+  }
+}
+
+}  // namespace ksgate::http
