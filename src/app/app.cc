@@ -83,7 +83,8 @@ api::ActionTable App::BuildActions() const {
 
 Result<std::unique_ptr<App>> App::Open(std::string_view url, const Clock& clock,
                                        AppOptions options) {
-  Result<std::unique_ptr<store::Store>> opened = store::OpenStore(url, {.connections = options.store_connections});
+  Result<std::unique_ptr<store::Store>> opened =
+      store::OpenStore(url, {.connections = options.store_connections});
   if (!opened.ok()) {
     return Status(opened.error().code(), "cannot open --db " + store::RedactStoreUrl(url) + ": " +
                                              opened.error().message());

@@ -219,8 +219,8 @@ int Serve(const ServeOptions& options) {
   app_options.cache_ttl = std::chrono::milliseconds(options.cache_ttl_ms);
   app_options.follow_changes = true;
   // Every store thread may hold a connection at once (reads and writes share PostgreSQL's pool).
-  app_options.store_connections = std::max(1, options.store_threads) +
-                                  std::max(1, options.store_write_threads);
+  app_options.store_connections =
+      std::max(1, options.store_threads) + std::max(1, options.store_write_threads);
   if (!GatewayFromFlags(options, &app_options)) return 2;
   if (!FailureLimitsFromFlags(options, &app_options.failure_limits)) return 2;
   const http::HttpLimits http_limits;

@@ -96,7 +96,7 @@ describe('native TLS with the official client', { skip: SKIP, timeout: 30000 }, 
     });
     url = `https://127.0.0.1:${server.port}`;
     agent = new https.Agent({ ca: fs.readFileSync(certs.ca), keepAlive: true });
-    partner = h.createPartner(server.dbPath, 'TLS partner');
+    partner = h.createPartner(server.db, 'TLS partner');
   });
   after(async () => {
     if (agent) agent.destroy();

@@ -43,9 +43,9 @@ describe('bad input', { skip }, () => {
   let pv1;
   const server = api.suiteServer({
     setup: (srv) => {
-      pa = h.createPartner(srv.dbPath, 'Partner A');
-      pb = h.createPartner(srv.dbPath, 'Partner B');
-      pv1 = h.createPartner(srv.dbPath, 'v1', ['--ks-version', '1']);
+      pa = h.createPartner(srv.db, 'Partner A');
+      pb = h.createPartner(srv.db, 'Partner B');
+      pv1 = h.createPartner(srv.db, 'v1', ['--ks-version', '1']);
     },
   });
   const { call, startSession } = server;

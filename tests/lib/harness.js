@@ -6,7 +6,7 @@
 //   test('serve', { skip: h.skipUnlessBinary() }, async (t) => {
 //     const server = await h.startServer();
 //     t.after(() => server.stop());
-//     const partner = h.createPartner(server.dbPath, 'A partner');
+//     const partner = h.createPartner(server.db, 'A partner');
 //   });
 //
 //   tempDir(prefix), tempFile(name, content)   files of a test, removed when the process exits
