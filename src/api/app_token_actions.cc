@@ -243,7 +243,8 @@ void RegisterAppTokenControls(ActionTable& table, const services::AppTokenServic
         request.user_id = optional_string("userId");
         request.ks_hash = optional_string("ksHash");
         if (args.Get("issuedBefore").is_set()) request.issued_before = args.Int("issuedBefore");
-        KSGATE_ASSIGN_OR_RETURN(Void done, tokens.RevokeSessions(c.partner_id, request));
+        KSGATE_ASSIGN_OR_RETURN(services::RevokedSessions done,
+                                tokens.RevokeSessions(c.partner_id, request));
         (void)done;
         return Value::Null();
       }});

@@ -76,16 +76,16 @@ void RegisterSessionActions(ActionTable& table, const services::SessionService& 
         return SessionInfoToValue(info);
       }});
 
-  table.Add(
-      ActionDef{"session",
-                "end",
-                {},
-                /*needs_ks=*/false,
-                [&sessions](const CallContext& context, const Args&) -> Result<Value, ApiError> {
-                  KSGATE_ASSIGN_OR_RETURN(Void done, sessions.End(context.caller));
-                  (void)done;
-                  return Value::Null();
-                }});
+  table.Add(ActionDef{
+      "session",
+      "end",
+      {},
+      /*needs_ks=*/false,
+      [&sessions](const CallContext& context, const Args&) -> Result<Value, ApiError> {
+        KSGATE_ASSIGN_OR_RETURN(services::EndedSession done, sessions.End(context.caller));
+        (void)done;
+        return Value::Null();
+      }});
 }
 
 }  // namespace ksgate::api

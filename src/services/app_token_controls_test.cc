@@ -358,14 +358,16 @@ TEST_F(AppTokenControlsTest, RevokingATokensSessionsRefusesTheKssMintedBefore) {
   const std::string early = MintedKs(t);
   clock_.AdvanceSeconds(10);
   const std::string later = MintedKs(t);
-  ASSERT_THAT(tokens_.RevokeSessions(a_.id, {.token_id = t.id, .issued_before = kNow + 5}), IsOk());
+  EXPECT_THAT(tokens_.RevokeSessions(a_.id, {.token_id = t.id, .issued_before = kNow + 5}),
+              IsOkAndHolds(Field(&RevokedSessions::issued_before, Optional(kNow + 5))));
   EXPECT_THAT(Validate(early), IsInvalidKs("LOGOUT"));
   EXPECT_THAT(Validate(later), IsOk());
   EXPECT_THAT(tokens_.Get(a_.id, t.id),
               IsOkAndHolds(Field(&store::AppToken::sessions_revoked_before, Optional(kNow + 5))));
 
   // The default cut-off is the end of this second: every KS minted so far.
-  ASSERT_THAT(tokens_.RevokeSessions(a_.id, {.token_id = t.id}), IsOk());
+  EXPECT_THAT(tokens_.RevokeSessions(a_.id, {.token_id = t.id}),
+              IsOkAndHolds(Field(&RevokedSessions::issued_before, Optional(kNow + 10 + 1))));
   EXPECT_THAT(Validate(later), IsInvalidKs("LOGOUT"));
   // A cut-off never moves back.
   ASSERT_THAT(tokens_.RevokeSessions(a_.id, {.token_id = t.id, .issued_before = kNow}), IsOk());
@@ -406,7 +408,11 @@ TEST_F(AppTokenControlsTest, RevokingOneKsByItsHash) {
   const std::string other = UserKs("dave");
   std::string hash = CallerOf(one).parsed.hash;
   for (char& c : hash) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  ASSERT_THAT(tokens_.RevokeSessions(a_.id, {.ks_hash = hash}), IsOk()) << "hex in any case";
+  KSGATE_ASSERT_OK_AND_ASSIGN(const RevokedSessions revoked,
+                              tokens_.RevokeSessions(a_.id, {.ks_hash = hash}));
+  EXPECT_EQ(revoked.ks_hash, CallerOf(one).parsed.hash) << "hex in any case, stored lowercase";
+  EXPECT_EQ(revoked.revoked_until, kNow + kMaxRelativeSeconds);
+  EXPECT_EQ(revoked.issued_before, std::nullopt);
   EXPECT_THAT(Validate(one), IsInvalidKs("LOGOUT"));
   EXPECT_THAT(Validate(other), IsOk());
 }

@@ -303,8 +303,8 @@ Result<store::AppToken, ApiError> AppTokenService::Rotate(const store::Partner& 
                 });
 }
 
-Result<Void, ApiError> AppTokenService::RevokeSessions(int64_t partner_id,
-                                                       const RevokeSessionsRequest& request) const {
+Result<RevokedSessions, ApiError> AppTokenService::RevokeSessions(
+    int64_t partner_id, const RevokeSessionsRequest& request) const {
   const int given =
       (request.token_id ? 1 : 0) + (request.user_id ? 1 : 0) + (request.ks_hash ? 1 : 0);
   if (given == 0) return ApiError::Of(errors::kMissingMandatoryParameter, {"id"});
@@ -322,15 +322,20 @@ Result<Void, ApiError> AppTokenService::RevokeSessions(int64_t partner_id,
     revocation.type = store::RevocationType::kKsHash;
     // The KS's own expiry is unknown here; none outlives the longest session from now.
     revocation.valid_until = now + kMaxRelativeSeconds;
-    return FromStore(store_.Revoke(revocation, now));
+    KSGATE_ASSIGN_OR_RETURN(Void revoked, FromStore(store_.Revoke(revocation, now)));
+    (void)revoked;
+    return RevokedSessions{.ks_hash = hash, .revoked_until = revocation.valid_until};
   }
   // The end of the current second: every KS minted so far (issue times are whole seconds).
   const int64_t cutoff = request.issued_before.value_or(now + 1);
   if (cutoff > now + 1) return invalid("issuedBefore");
   if (request.user_id) {
     if (request.user_id->empty() || request.user_id->size() > 320) return invalid("userId");
-    return FromStore(
-        store_.SetSessionCutoff({UserCutoffKey(partner_id, *request.user_id), cutoff}, now));
+    KSGATE_ASSIGN_OR_RETURN(Void set,
+                            FromStore(store_.SetSessionCutoff(
+                                {UserCutoffKey(partner_id, *request.user_id), cutoff}, now)));
+    (void)set;
+    return RevokedSessions{.issued_before = cutoff};
   }
   KSGATE_ASSIGN_OR_RETURN(const store::AppToken token,
                           Change(partner_id, *request.token_id, "app token session cut-off",
@@ -340,7 +345,7 @@ Result<Void, ApiError> AppTokenService::RevokeSessions(int64_t partner_id,
                                    return Void{};
                                  }));
   (void)token;
-  return Void{};
+  return RevokedSessions{.issued_before = cutoff};
 }
 
 Result<Void, ApiError> AppTokenService::Delete(int64_t partner_id, std::string_view id) const {

@@ -101,6 +101,15 @@ struct RevokeSessionsRequest {
   std::optional<int64_t> issued_before;
 };
 
+// What appToken.revokeSessions revoked.
+struct RevokedSessions {
+  // token_id / user_id: KSs issued before this (Unix seconds) are refused from now on.
+  std::optional<int64_t> issued_before;
+  // ks_hash: the lowercase hash, revoked until revoked_until.
+  std::optional<std::string> ks_hash;
+  std::optional<int64_t> revoked_until;
+};
+
 // The hash type stored when appToken.add leaves it out (the seed document's default).
 inline constexpr std::string_view kDefaultHashType = "SHA256";
 // Latest absolute time accepted for a token's expiry (9999-12-31T23:59:59Z).
@@ -155,9 +164,9 @@ class AppTokenService {
   // appToken.revokeSessions: see RevokeSessionsRequest. MISSING_MANDATORY_PARAMETER (id) when
   // none of the three is given; INVALID_FIELD_VALUE naming the second one given, a ksHash that
   // is not 40 hex digits, an empty or over-long userId, an issuedBefore with a ksHash or later
-  // than the end of the current second; APP_TOKEN_ID_NOT_FOUND.
-  Result<Void, ApiError> RevokeSessions(int64_t partner_id,
-                                        const RevokeSessionsRequest& request) const;
+  // than the end of the current second; APP_TOKEN_ID_NOT_FOUND. Returns what it revoked.
+  Result<RevokedSessions, ApiError> RevokeSessions(int64_t partner_id,
+                                                   const RevokeSessionsRequest& request) const;
   // appToken.delete: marks the token DELETED and revokes every KS minted from it.
   Result<Void, ApiError> Delete(int64_t partner_id, std::string_view id) const;
   // appToken.list.

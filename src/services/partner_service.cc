@@ -17,19 +17,35 @@ Status WithContext(const Status& s, int64_t id) {
   return s;
 }
 
-}  // namespace
-
-Result<store::Partner> PartnerService::Create(const NewPartnerRequest& request) const {
-  if (request.name.empty() || request.name.size() > kMaxNameLength) {
+// The bounds of a partner's fields, on create and on update.
+Status CheckName(const std::string& name) {
+  if (name.empty() || name.size() > kMaxNameLength) {
     return InvalidArgumentError("the partner name must be 1 to 256 bytes");
   }
-  if (request.ks_version != 1 && request.ks_version != 2) {
+  return Status::Ok();
+}
+
+Status CheckKsVersion(int ks_version) {
+  if (ks_version != 1 && ks_version != 2) {
     return InvalidArgumentError("the KS version must be 1 or 2");
   }
-  if (request.ks_max_expiry < 1 || request.ks_max_expiry > kMaxRelativeSeconds) {
+  return Status::Ok();
+}
+
+Status CheckKsMaxExpiry(int64_t ks_max_expiry) {
+  if (ks_max_expiry < 1 || ks_max_expiry > kMaxRelativeSeconds) {
     return InvalidArgumentError("the KS maximum expiry must be 1 to " +
                                 std::to_string(kMaxRelativeSeconds) + " seconds");
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<store::Partner> PartnerService::Create(const NewPartnerRequest& request) const {
+  KSGATE_RETURN_IF_ERROR(CheckName(request.name));
+  KSGATE_RETURN_IF_ERROR(CheckKsVersion(request.ks_version));
+  KSGATE_RETURN_IF_ERROR(CheckKsMaxExpiry(request.ks_max_expiry));
   store::NewPartner partner;
   partner.name = request.name;
   partner.admin_secrets = {ks::RandomHex(kSecretBytes)};
@@ -61,21 +77,20 @@ Result<store::Partner> PartnerService::RotateAdminSecret(int64_t id) const {
   return partner;
 }
 
-Result<store::Partner> PartnerService::UpdateSettings(int64_t id,
-                                                      const PartnerSettingsUpdate& update) const {
-  KSGATE_ASSIGN_OR_RETURN(store::Partner partner, Find(id));
-  if (update.app_token_privilege_ceiling) {
-    partner.settings.app_token_privilege_ceiling = *update.app_token_privilege_ceiling;
-  }
-  if (update.app_token_show_once) {
-    partner.settings.app_token_show_once = *update.app_token_show_once;
-  }
-  if (update.user_secret_setrole) {
-    partner.settings.user_secret_setrole = *update.user_secret_setrole;
-  }
-  const Status s = store_.SetPartnerSettings(id, partner.settings, clock_.NowSeconds());
-  if (!s.ok()) return WithContext(s, id);
-  return partner;
+Result<store::Partner> PartnerService::Update(int64_t id, const PartnerUpdate& update) const {
+  if (update.name) KSGATE_RETURN_IF_ERROR(CheckName(*update.name));
+  if (update.ks_version) KSGATE_RETURN_IF_ERROR(CheckKsVersion(*update.ks_version));
+  if (update.ks_max_expiry) KSGATE_RETURN_IF_ERROR(CheckKsMaxExpiry(*update.ks_max_expiry));
+  store::PartnerChanges changes;
+  changes.name = update.name;
+  changes.ks_version = update.ks_version;
+  changes.ks_max_expiry = update.ks_max_expiry;
+  changes.app_token_privilege_ceiling = update.settings.app_token_privilege_ceiling;
+  changes.app_token_show_once = update.settings.app_token_show_once;
+  changes.user_secret_setrole = update.settings.user_secret_setrole;
+  Result<store::Partner> updated = store_.UpdatePartner(id, changes, clock_.NowSeconds());
+  if (!updated.ok()) return WithContext(updated.error(), id);
+  return updated;
 }
 
 Result<size_t> PartnerService::RetireAdminSecrets(int64_t id) const {

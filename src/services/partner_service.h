@@ -33,6 +33,15 @@ struct PartnerSettingsUpdate {
   std::optional<store::UserSecretSetRole> user_secret_setrole;
 };
 
+// Changes to a partner (`ksgate partner update`): each set field replaces the stored one, unset
+// ones stay as they are. Bounds as NewPartnerRequest's.
+struct PartnerUpdate {
+  std::optional<std::string> name;
+  std::optional<int> ks_version;
+  std::optional<int64_t> ks_max_expiry;
+  PartnerSettingsUpdate settings;
+};
+
 class PartnerService {
  public:
   PartnerService(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
@@ -53,10 +62,17 @@ class PartnerService {
   // secrets keep verifying the KSs they signed. Returns the partner as stored (the new secret
   // first). kNotFound.
   Result<store::Partner> RotateAdminSecret(int64_t id) const;
-  // Applies `update` to partner `id`'s settings and returns the partner as stored. Takes effect
-  // at once on this process and within the cache TTL (or a change notification) on others.
-  // kNotFound.
-  Result<store::Partner> UpdateSettings(int64_t id, const PartnerSettingsUpdate& update) const;
+  // Applies `update` to partner `id` in one atomic step (fields it leaves unset keep their
+  // stored values, even if another process changes them meanwhile) and returns the partner as
+  // stored. Takes effect at once on this process and within the cache TTL (or a change
+  // notification) on others: a new name, KS version or maximum expiry applies to KSs issued
+  // from then on; KSs issued before keep verifying until they expire. kInvalidArgument (nothing
+  // written) for a value out of NewPartnerRequest's bounds; kNotFound.
+  Result<store::Partner> Update(int64_t id, const PartnerUpdate& update) const;
+  // Update with settings only.
+  Result<store::Partner> UpdateSettings(int64_t id, const PartnerSettingsUpdate& update) const {
+    return Update(id, {.settings = update});
+  }
 
   // Drops every admin secret of partner `id` but the primary, so KSs signed with the old ones
   // stop working. Returns how many were dropped. kNotFound.

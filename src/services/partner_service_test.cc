@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "ks/ks.h"
 #include "services/test_fixture.h"
 #include "testing/matchers.h"
 
@@ -105,6 +106,47 @@ TEST_F(PartnerServiceTest, UpdateSettingsChangesUserSecretSetRoleAlone) {
   EXPECT_EQ(read.settings, denied.settings);
   KSGATE_ASSERT_OK_AND_ASSIGN(const store::Partner other, partners_.Get(b_.id));
   EXPECT_EQ(other.settings.user_secret_setrole, store::UserSecretSetRole::kAllow);
+}
+
+TEST_F(PartnerServiceTest, UpdateChangesNameKsVersionAndMaxExpiryForNewSessions) {
+  const std::string before = StartKs(a_, 2, "adminA");
+  KSGATE_ASSERT_OK_AND_ASSIGN(
+      const store::Partner updated,
+      partners_.Update(a_.id, {.name = "Acme Renamed", .ks_version = 1, .ks_max_expiry = 600}));
+  EXPECT_EQ(updated.name, "Acme Renamed");
+  EXPECT_EQ(updated.ks_version, 1);
+  EXPECT_EQ(updated.ks_max_expiry, 600);
+  EXPECT_EQ(updated.admin_secrets, a_.admin_secrets);
+  EXPECT_EQ(updated.settings, a_.settings);
+
+  // New KSs: version 1, no longer than the new maximum.
+  const std::string after = StartKs(a_, 2, "adminA");
+  KSGATE_ASSERT_OK_AND_ASSIGN(const ks::ParsedKs parsed, ks::Decode(after, a_.admin_secrets));
+  EXPECT_EQ(parsed.version, 1);
+  EXPECT_EQ(parsed.fields.valid_until, kNow + 600);
+  // A KS issued before still verifies.
+  EXPECT_THAT(authenticator_.Parse(before), IsOk());
+}
+
+TEST_F(PartnerServiceTest, UpdateRefusesValuesOutOfRangeAndWritesNothing) {
+  for (const PartnerUpdate& bad :
+       {PartnerUpdate{.name = ""}, PartnerUpdate{.name = std::string(257, 'x')},
+        PartnerUpdate{.ks_version = 3}, PartnerUpdate{.ks_version = 0},
+        PartnerUpdate{.ks_max_expiry = 0}, PartnerUpdate{.ks_max_expiry = -1},
+        PartnerUpdate{.name = "fine", .ks_max_expiry = kMaxRelativeSeconds + 1}}) {
+    EXPECT_THAT(partners_.Update(a_.id, bad), StatusIs(StatusCode::kInvalidArgument));
+  }
+  KSGATE_ASSERT_OK_AND_ASSIGN(const store::Partner read, partners_.Get(a_.id));
+  EXPECT_EQ(read.name, "A");
+  EXPECT_EQ(read.ks_version, a_.ks_version);
+  EXPECT_EQ(read.ks_max_expiry, a_.ks_max_expiry);
+  EXPECT_EQ(read.updated_at, a_.updated_at);
+  // The bounds themselves are accepted.
+  EXPECT_THAT(partners_.Update(
+                  a_.id, {.name = std::string(256, 'x'), .ks_max_expiry = kMaxRelativeSeconds}),
+              IsOk());
+  EXPECT_THAT(partners_.Update(999, {.name = "ghost"}),
+              StatusIs(StatusCode::kNotFound, "no partner 999"));
 }
 
 }  // namespace

@@ -135,8 +135,9 @@ Result<SessionInfo, ApiError> SessionService::Get(const Caller& caller,
   return info;
 }
 
-Result<Void, ApiError> SessionService::End(const Caller& caller) const {
-  if (!caller.has_ks()) return Void{};
+Result<EndedSession, ApiError> SessionService::End(const Caller& caller) const {
+  EndedSession ended;
+  if (!caller.has_ks()) return ended;
   const int64_t now = clock_.NowSeconds();
   store::Revocation by_hash;
   by_hash.key = caller.parsed.hash;
@@ -144,14 +145,38 @@ Result<Void, ApiError> SessionService::End(const Caller& caller) const {
   by_hash.valid_until = caller.parsed.fields.valid_until;
   KSGATE_ASSIGN_OR_RETURN(Void revoked, FromStore(store_.Revoke(by_hash, now)));
   (void)revoked;
+  ended.ks_hash = caller.parsed.hash;
+  ended.ks_valid_until = caller.parsed.fields.valid_until;
   if (const std::string* session_id = ks::FirstPrivilegeValue(caller.privileges, "sessionid")) {
-    store::Revocation by_session;
-    by_session.key = ks::SessionIdKey(caller.partner_id(), *session_id);
-    by_session.type = store::RevocationType::kSessionId;
-    by_session.valid_until = now + kSessionIdRevocationSeconds;
-    return FromStore(store_.Revoke(by_session, now));
+    ended.session_id = *session_id;
+    ended.session_id_revoked_until = now + kSessionIdRevocationSeconds;
+    KSGATE_ASSIGN_OR_RETURN(Void done, RevokeSessionIdUntil(caller.partner_id(), *session_id,
+                                                            ended.session_id_revoked_until));
+    (void)done;
   }
-  return Void{};
+  return ended;
+}
+
+Result<int64_t, ApiError> SessionService::RevokeSessionId(int64_t partner_id,
+                                                          std::string_view session_id) const {
+  if (session_id.empty() || session_id.size() > kMaxSessionIdLength) {
+    return ApiError::Of(errors::kInvalidFieldValue, {"sessionId"});
+  }
+  // As appToken.delete: no KS issued so far lives longer than the longest session from now.
+  const int64_t until = clock_.NowSeconds() + kMaxRelativeSeconds;
+  KSGATE_ASSIGN_OR_RETURN(Void done, RevokeSessionIdUntil(partner_id, session_id, until));
+  (void)done;
+  return until;
+}
+
+Result<Void, ApiError> SessionService::RevokeSessionIdUntil(int64_t partner_id,
+                                                            std::string_view session_id,
+                                                            int64_t until) const {
+  store::Revocation by_session;
+  by_session.key = ks::SessionIdKey(partner_id, session_id);
+  by_session.type = store::RevocationType::kSessionId;
+  by_session.valid_until = until;
+  return FromStore(store_.Revoke(by_session, clock_.NowSeconds()));
 }
 
 }  // namespace ksgate::services

@@ -2,6 +2,7 @@
 // Thread-safe; store, issuer, authenticator and clock must outlive *this.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,6 +47,20 @@ struct WidgetSession {
   std::string user_id;
 };
 
+// What session.end (SessionService::End) revoked.
+struct EndedSession {
+  // The KS's hash (the revocation key `ksgate ks decode` prints), revoked until the KS expires.
+  std::string ks_hash;
+  int64_t ks_valid_until = 0;
+  // The KS's sessionid privilege, when it has one: every KS carrying it is revoked too, until
+  // session_id_revoked_until (a day from the call, as in Kaltura).
+  std::optional<std::string> session_id;
+  int64_t session_id_revoked_until = 0;
+};
+
+// Bytes of a session id SessionService::RevokeSessionId accepts.
+inline constexpr size_t kMaxSessionIdLength = 1024;
+
 // Privileges of every widget session (spec §3.6).
 inline constexpr std::string_view kWidgetPrivileges = "view:*,widget:1";
 
@@ -86,10 +101,23 @@ class SessionService {
   Result<SessionInfo, ApiError> Get(const Caller& caller, std::string_view session) const;
 
   // session.end: revokes the caller's KS hash until its expiry and, if it carries a sessionid
-  // privilege, that session id for 24 h. A call without a KS does nothing.
-  Result<Void, ApiError> End(const Caller& caller) const;
+  // privilege, that session id for 24 h; returns what it revoked. A call without a KS does
+  // nothing (and returns an empty EndedSession). INTERNAL_DATABASE_ERROR.
+  Result<EndedSession, ApiError> End(const Caller& caller) const;
+
+  // Revokes every KS of partner `partner_id` whose sessionid privilege is `session_id` (the
+  // session-id key Authenticator::IsRevoked checks, as End and appToken.delete write it) — those
+  // issued so far and any issued later with the same session id — until no KS issued so far can
+  // still be valid (kMaxRelativeSeconds from now). Returns that time. For the operator (`ksgate
+  // ks revoke --session-id`). INVALID_FIELD_VALUE (sessionId) for an empty id or one longer
+  // than kMaxSessionIdLength; INTERNAL_DATABASE_ERROR.
+  Result<int64_t, ApiError> RevokeSessionId(int64_t partner_id, std::string_view session_id) const;
 
  private:
+  // Writes the session-id revocation of `session_id` (partner `partner_id`) until `until`.
+  Result<Void, ApiError> RevokeSessionIdUntil(int64_t partner_id, std::string_view session_id,
+                                              int64_t until) const;
+
   store::Store& store_;
   const KsIssuer& issuer_;
   const Authenticator& authenticator_;

@@ -11,6 +11,7 @@ namespace {
 
 using ::ksgate::testing::ApiErrorIs;
 using ::ksgate::testing::IsOk;
+using ::ksgate::testing::IsOkAndHolds;
 using ::testing::_;
 using ::testing::ElementsAre;
 using ::testing::Pair;
@@ -105,14 +106,44 @@ TEST_F(SessionServiceTest, EndRevokesTheKsAndItsSessionId) {
   Caller c = CallerOf(StartKs(a_, 0, "adminA", "sessionid:s1"));
   Caller sibling = CallerOf(StartKs(a_, 0, "adminA", "sessionid:s1"));
   Caller other = CallerOf(StartKs(a_, 0, "adminA", "sessionid:s2"));
-  ASSERT_THAT(sessions_.End(c), IsOk());
+  KSGATE_ASSERT_OK_AND_ASSIGN(const EndedSession ended, sessions_.End(c));
+  EXPECT_EQ(ended.ks_hash, c.parsed.hash);
+  EXPECT_EQ(ended.ks_valid_until, c.parsed.fields.valid_until);
+  EXPECT_EQ(ended.session_id, "s1");
+  EXPECT_EQ(ended.session_id_revoked_until, kNow + 86400);
   EXPECT_THAT(authenticator_.Validate(c), IsInvalidKs("LOGOUT"));
   EXPECT_THAT(authenticator_.Validate(sibling), IsInvalidKs("LOGOUT"));
   EXPECT_THAT(authenticator_.Validate(other), IsOk());
 }
 
 TEST_F(SessionServiceTest, EndWithoutKsDoesNothing) {
-  EXPECT_THAT(sessions_.End(Caller{}), IsOk());
+  KSGATE_ASSERT_OK_AND_ASSIGN(const EndedSession ended, sessions_.End(Caller{}));
+  EXPECT_EQ(ended.ks_hash, "");
+  EXPECT_EQ(ended.session_id, std::nullopt);
+}
+
+TEST_F(SessionServiceTest, RevokeSessionIdRefusesEveryKsOfThatSessionIdOnly) {
+  Caller one = CallerOf(StartKs(a_, 0, "adminA", "sessionid:s1"));
+  Caller two = CallerOf(StartKs(a_, 2, "adminA", "sessionid:s1"));
+  Caller other = CallerOf(StartKs(a_, 0, "adminA", "sessionid:s2"));
+  Caller other_partner = CallerOf(StartKs(b_, 0, "adminB", "sessionid:s1"));
+  EXPECT_THAT(sessions_.RevokeSessionId(a_.id, "s1"), IsOkAndHolds(kNow + kMaxRelativeSeconds));
+  EXPECT_THAT(authenticator_.Validate(one), IsInvalidKs("LOGOUT"));
+  EXPECT_THAT(authenticator_.Validate(two), IsInvalidKs("LOGOUT"));
+  EXPECT_THAT(authenticator_.Validate(other), IsOk());
+  EXPECT_THAT(authenticator_.Validate(other_partner), IsOk()) << "keys are per partner";
+  // Outlives the longest KS issued now.
+  clock_.AdvanceSeconds(kMaxRelativeSeconds - 1);
+  EXPECT_THAT(authenticator_.IsRevoked(one), IsOkAndHolds(true));
+}
+
+TEST_F(SessionServiceTest, RevokeSessionIdRefusesAnEmptyOrOverlongId) {
+  for (const std::string& bad : {std::string(), std::string(kMaxSessionIdLength + 1, 's')}) {
+    EXPECT_THAT(
+        sessions_.RevokeSessionId(a_.id, bad),
+        ApiErrorIs(errors::kInvalidFieldValue, ElementsAre(Pair("FIELD_NAME", "sessionId"))));
+  }
+  EXPECT_THAT(sessions_.RevokeSessionId(a_.id, std::string(kMaxSessionIdLength, 's')), IsOk());
 }
 
 TEST_F(SessionServiceTest, ParseRejectsTamperedAndForeignKss) {

@@ -147,6 +147,10 @@ std::vector<StoreCall> EveryCall(int64_t partner_id) {
       call("ListAppTokenUsage", [=](Store& s) { return s.ListAppTokenUsage(partner_id); }),
       call("SetPartnerSettings",
            [=](Store& s) { return s.SetPartnerSettings(partner_id, PartnerSettings{}, kNow); }),
+      call("UpdatePartner",
+           [=](Store& s) {
+             return s.UpdatePartner(partner_id, PartnerChanges{.name = "renamed"}, kNow);
+           }),
       call("SetSessionCutoff",
            [](Store& s) {
              return s.SetSessionCutoff(SessionCutoff{"u:1:bob", kNow}, kNow);

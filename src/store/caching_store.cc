@@ -206,6 +206,14 @@ Status CachingStore::SetPartnerSettings(int64_t id, const PartnerSettings& setti
   return s;
 }
 
+Result<Partner> CachingStore::UpdatePartner(int64_t id, const PartnerChanges& changes,
+                                            int64_t now) {
+  if (InInlineScope()) return RefuseToBlock(Access::kWrite);
+  Result<Partner> updated = backend_->UpdatePartner(id, changes, now);
+  partners_->Erase(PartnerKey(id));
+  return updated;
+}
+
 // --- Revocation -------------------------------------------------------------------------------
 
 Status CachingStore::Revoke(const Revocation& revocation, int64_t now) {

@@ -70,6 +70,8 @@ TEST_F(CachingStoreTest, WritesThroughTheCacheAreSeenAtOnce) {
   deny.user_secret_setrole = UserSecretSetRole::kDeny;
   ASSERT_THAT(cache_->SetPartnerSettings(partner_.id, deny, kNow), IsOk());
   EXPECT_THAT(cache_->GetPartner(partner_.id), IsOkAndHolds(Field(&Partner::settings, deny)));
+  ASSERT_THAT(cache_->UpdatePartner(partner_.id, {.ks_max_expiry = 600}, kNow), IsOk());
+  EXPECT_THAT(cache_->GetPartner(partner_.id), IsOkAndHolds(Field(&Partner::ks_max_expiry, 600)));
 
   ASSERT_THAT(cache_->InsertAppToken(Token("0_aaaaaaaa")), IsOk());
   KSGATE_ASSERT_OK_AND_ASSIGN(AppToken before, cache_->GetAppToken(partner_.id, "0_aaaaaaaa"));

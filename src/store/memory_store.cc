@@ -167,6 +167,23 @@ Status MemoryStore::SetPartnerSettings(int64_t id, const PartnerSettings& settin
   return ChangePartner(id, now, [&](Partner& p) { p.settings = settings; });
 }
 
+Result<Partner> MemoryStore::UpdatePartner(int64_t id, const PartnerChanges& changes, int64_t now) {
+  std::unique_lock lock(mu_);
+  auto it = partners_.find(id);
+  if (it == partners_.end()) return NotFoundError("partner " + std::to_string(id));
+  Partner& p = it->second;
+  if (changes.name) p.name = *changes.name;
+  if (changes.ks_version) p.ks_version = *changes.ks_version;
+  if (changes.ks_max_expiry) p.ks_max_expiry = *changes.ks_max_expiry;
+  if (changes.app_token_privilege_ceiling) {
+    p.settings.app_token_privilege_ceiling = *changes.app_token_privilege_ceiling;
+  }
+  if (changes.app_token_show_once) p.settings.app_token_show_once = *changes.app_token_show_once;
+  if (changes.user_secret_setrole) p.settings.user_secret_setrole = *changes.user_secret_setrole;
+  p.updated_at = now;
+  return p;
+}
+
 // --- Revocation ------------------------------------------------------------------------------
 
 void MemoryStore::RevokeLocked(const Revocation& revocation, int64_t now) {

@@ -47,6 +47,17 @@ struct Partner {
   PartnerSettings settings;
 };
 
+// Changes to a partner (Store::UpdatePartner): each set field replaces the stored one, unset
+// ones stay as they are.
+struct PartnerChanges {
+  std::optional<std::string> name;
+  std::optional<int> ks_version;
+  std::optional<int64_t> ks_max_expiry;
+  std::optional<bool> app_token_privilege_ceiling;
+  std::optional<bool> app_token_show_once;
+  std::optional<UserSecretSetRole> user_secret_setrole;
+};
+
 // Input to Store::CreatePartner. The store assigns id (1, 2, ...) and timestamps.
 struct NewPartner {
   std::string name;

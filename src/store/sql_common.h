@@ -44,6 +44,16 @@
   "UPDATE user_roles SET name = " P "3, system_name = " P "4, description = " P "5, status = " P \
   "6, permission_names = " P "7, tags = " P "8, created_at = " P "9, updated_at = " P            \
   "10 WHERE id = " P "1 AND partner_id = " P "2 AND status <> " KSGATE_DELETED
+// Store::UpdatePartner: each column takes its parameter unless that is null (bind with
+// BindPartnerChanges).
+#define KSGATE_UPDATE_PARTNER(P)                                                                   \
+  "UPDATE partners SET name = COALESCE(" P "1, name), ks_version = COALESCE(" P                    \
+  "2, ks_version), ks_max_expiry = COALESCE(" P                                                    \
+  "3, ks_max_expiry), "                                                                            \
+  "app_token_privilege_ceiling = COALESCE(" P                                                      \
+  "4, app_token_privilege_ceiling), "                                                              \
+  "app_token_show_once = COALESCE(" P "5, app_token_show_once), user_secret_setrole = COALESCE(" P \
+  "6, user_secret_setrole), updated_at = " P "7 WHERE id = " P "8"
 
 namespace ksgate::store::sql {
 
@@ -134,6 +144,25 @@ void BindPartner(const Partner& p, Bind&& bind) {
   bind(int64_t{p.settings.app_token_privilege_ceiling ? 1 : 0});
   bind(int64_t{p.settings.app_token_show_once ? 1 : 0});
   bind(static_cast<int64_t>(p.settings.user_secret_setrole));
+}
+
+// Binds the parameters of KSGATE_UPDATE_PARTNER, in order, with `bind(value)`
+// (std::optional<int64_t>, std::optional<std::string> or int64_t): an unset change binds null.
+template <typename Bind>
+void BindPartnerChanges(int64_t id, const PartnerChanges& c, int64_t now, Bind&& bind) {
+  auto flag = [](std::optional<bool> b) -> std::optional<int64_t> {
+    if (!b) return std::nullopt;
+    return *b ? 1 : 0;
+  };
+  bind(c.name);
+  bind(c.ks_version ? std::optional<int64_t>(*c.ks_version) : std::nullopt);
+  bind(c.ks_max_expiry);
+  bind(flag(c.app_token_privilege_ceiling));
+  bind(flag(c.app_token_show_once));
+  bind(c.user_secret_setrole ? std::optional<int64_t>(static_cast<int64_t>(*c.user_secret_setrole))
+                             : std::nullopt);
+  bind(now);
+  bind(id);
 }
 
 // Binds `t`'s columns in KSGATE_TOKEN_COLUMNS order with `bind(value)` (int64_t,

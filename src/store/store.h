@@ -53,6 +53,12 @@ class Store {
   // Replaces the partner's settings (every field of `settings`). kNotFound if there is no
   // partner `id`.
   virtual Status SetPartnerSettings(int64_t id, const PartnerSettings& settings, int64_t now) = 0;
+  // In one atomic step, replaces each field of partner `id` that `changes` sets (the others stay
+  // as stored, so concurrent updates of different fields never undo each other), sets
+  // updated_at = now, and returns the partner as stored after the change. Values are taken as
+  // given (services::PartnerService checks their ranges). kNotFound if there is no partner `id`;
+  // nothing changes on error.
+  virtual Result<Partner> UpdatePartner(int64_t id, const PartnerChanges& changes, int64_t now) = 0;
 
   // --- Revocation (invalid_sessions) ---------------------------------------------------------
 

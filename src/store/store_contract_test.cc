@@ -173,6 +173,58 @@ TEST_P(StoreContractTest, UserSecretSetRoleIsStoredWithTheOtherPartnerSettings) 
   EXPECT_THAT(store_->GetPartner(p.id), IsOkAndHolds(Field(&Partner::settings, PartnerSettings{})));
 }
 
+TEST_P(StoreContractTest, UpdatePartnerChangesOnlyTheFieldsItSets) {
+  const Partner p = AddPartner();
+  KSGATE_ASSERT_OK_AND_ASSIGN(const Partner renamed,
+                              store_->UpdatePartner(p.id, {.name = "Acme Renamed"}, kNow + 10));
+  EXPECT_EQ(renamed.name, "Acme Renamed");
+  EXPECT_EQ(renamed.updated_at, kNow + 10);
+  EXPECT_EQ(renamed.ks_version, p.ks_version);
+  EXPECT_EQ(renamed.ks_max_expiry, p.ks_max_expiry);
+  EXPECT_EQ(renamed.settings, p.settings);
+  EXPECT_EQ(renamed.admin_secrets, p.admin_secrets);
+  EXPECT_EQ(renamed.secret, p.secret);
+  EXPECT_EQ(renamed.created_at, p.created_at);
+
+  PartnerChanges all;
+  all.ks_version = p.ks_version == 2 ? 1 : 2;
+  all.ks_max_expiry = 600;
+  all.app_token_privilege_ceiling = true;
+  all.app_token_show_once = true;
+  all.user_secret_setrole = UserSecretSetRole::kDeny;
+  KSGATE_ASSERT_OK_AND_ASSIGN(const Partner changed, store_->UpdatePartner(p.id, all, kNow + 20));
+  EXPECT_EQ(changed.name, "Acme Renamed") << "an unset name stays";
+  EXPECT_EQ(changed.ks_version, *all.ks_version);
+  EXPECT_EQ(changed.ks_max_expiry, 600);
+  EXPECT_EQ(changed.settings, (PartnerSettings{.app_token_privilege_ceiling = true,
+                                               .app_token_show_once = true,
+                                               .user_secret_setrole = UserSecretSetRole::kDeny}));
+  // What it returned is what is stored.
+  KSGATE_ASSERT_OK_AND_ASSIGN(const Partner read, store_->GetPartner(p.id));
+  EXPECT_EQ(read.name, changed.name);
+  EXPECT_EQ(read.ks_version, changed.ks_version);
+  EXPECT_EQ(read.ks_max_expiry, changed.ks_max_expiry);
+  EXPECT_EQ(read.settings, changed.settings);
+  EXPECT_EQ(read.updated_at, kNow + 20);
+
+  // Turning a setting off is a change too (false is not "unset").
+  KSGATE_ASSERT_OK_AND_ASSIGN(
+      const Partner off, store_->UpdatePartner(p.id, {.app_token_show_once = false}, kNow + 30));
+  EXPECT_FALSE(off.settings.app_token_show_once);
+  EXPECT_TRUE(off.settings.app_token_privilege_ceiling);
+  EXPECT_EQ(off.ks_max_expiry, 600);
+}
+
+TEST_P(StoreContractTest, UpdatePartnerOfAnUnknownIdIsNotFoundAndChangesNothing) {
+  const Partner p = AddPartner();
+  EXPECT_THAT(store_->UpdatePartner(p.id + 100, {.name = "ghost"}, kNow + 10),
+              StatusIs(StatusCode::kNotFound));
+  KSGATE_ASSERT_OK_AND_ASSIGN(const std::vector<Partner> all, store_->ListPartners());
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].name, p.name);
+  EXPECT_EQ(all[0].updated_at, p.updated_at);
+}
+
 TEST_P(StoreContractTest, SetPartnerAdminSecretsReplacesTheListInOrder) {
   Partner p = AddPartner();
   std::vector<std::string> rotated = {"new-primary", p.admin_secrets.front()};

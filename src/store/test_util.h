@@ -161,6 +161,9 @@ class CountingStore final : public Store {
     return Call("SetPartnerSettings",
                 [&] { return memory_.SetPartnerSettings(id, settings, now); });
   }
+  Result<Partner> UpdatePartner(int64_t id, const PartnerChanges& changes, int64_t now) override {
+    return Call("UpdatePartner", [&] { return memory_.UpdatePartner(id, changes, now); });
+  }
   Status SetSessionCutoff(const SessionCutoff& cutoff, int64_t now) override {
     return Call("SetSessionCutoff", [&] { return memory_.SetSessionCutoff(cutoff, now); });
   }

@@ -29,6 +29,7 @@ using pg_sql::kPartnerIdLock;
 using pg_sql::kSelectPartner;
 using pg_sql::kSelectPartners;
 using pg_sql::kSelectRevokedPrefix;
+using pg_sql::kUpdatePartner;
 using pg_sql::kUpdatePartnerSecrets;
 using pg_sql::kUpdatePartnerSettings;
 using pg_sql::kUpdatePartnerStatus;
@@ -281,6 +282,23 @@ Status PgStore::SetPartnerSettings(int64_t id, const PartnerSettings& settings, 
     if (rows.affected() == 0) return NotFoundError("partner " + std::to_string(id));
     return Notify(c, PartnerChange(id));
   });
+}
+
+Result<Partner> PgStore::UpdatePartner(int64_t id, const PartnerChanges& changes, int64_t now) {
+  std::optional<Partner> updated;
+  KSGATE_RETURN_IF_ERROR(Write([&](Connection& c) -> Status {
+    updated.reset();
+    Params params;
+    sql::BindPartnerChanges(id, changes, now, [&](const auto& value) { params.Add(value); });
+    KSGATE_ASSIGN_OR_RETURN(Rows rows, c.Run(kUpdatePartner, params));
+    if (rows.affected() == 0) return NotFoundError("partner " + std::to_string(id));
+    // The same transaction: the partner exactly as this change left it (the row is locked).
+    KSGATE_ASSIGN_OR_RETURN(Rows read, c.Run(kSelectPartner, Params().Add(id)));
+    if (read.empty()) return InternalError("partner " + std::to_string(id) + " gone after update");
+    updated = ReadPartner(read[0]);
+    return Notify(c, PartnerChange(id));
+  }));
+  return *std::move(updated);
 }
 
 // --- Revocation ------------------------------------------------------------------------------

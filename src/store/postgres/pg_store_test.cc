@@ -510,6 +510,7 @@ TEST_F(PgStoreTest, EveryWriteNotifiesWhatItChangedOnCommitOnly) {
   PartnerSettings deny;
   deny.user_secret_setrole = UserSecretSetRole::kDeny;
   ASSERT_THAT(store->SetPartnerSettings(p->id, deny, kNow), IsOk());
+  ASSERT_THAT(store->UpdatePartner(p->id, {.ks_max_expiry = 600}, kNow), IsOk());
   AppToken token;
   token.id = "0_notify01";
   token.token = "0123456789abcdef0123456789abcdef";
@@ -533,6 +534,7 @@ TEST_F(PgStoreTest, EveryWriteNotifiesWhatItChangedOnCommitOnly) {
   EXPECT_THAT(store->UpdateUserRole(*role, renamed), StatusIs(StatusCode::kAborted));
   EXPECT_THAT(store->SetPartnerStatus(999, PartnerStatus::kActive, kNow),
               StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store->UpdatePartner(999, {.name = "ghost"}, kNow), StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(store->InsertUserRole(ARole(p->id, "Editor")), StatusIs(StatusCode::kAlreadyExists));
   // The last write, from another store: notifications arrive in commit order, so once it is
   // here every earlier one is too.
@@ -545,12 +547,12 @@ TEST_F(PgStoreTest, EveryWriteNotifiesWhatItChangedOnCommitOnly) {
   ASSERT_TRUE(recorder.WaitUntil([&](const ChangeRecorder& r) {
     return !r.changes().empty() && r.changes().back() == marker;
   })) << ::testing::PrintToString(recorder.Changes());
-  EXPECT_THAT(
-      recorder.Changes(),
-      ElementsAre(PartnerChange(p->id), PartnerChange(p->id), PartnerChange(p->id),
-                  PartnerChange(p->id), TokenChange(p->id, token.id), TokenChange(p->id, token.id),
-                  KeyChange("revoked-key"), TokenChange(p->id, token.id), KeyChange("deleted-key"),
-                  RoleChange(p->id, role->id), RoleChange(p->id, role->id), marker));
+  EXPECT_THAT(recorder.Changes(),
+              ElementsAre(PartnerChange(p->id), PartnerChange(p->id), PartnerChange(p->id),
+                          PartnerChange(p->id), PartnerChange(p->id), TokenChange(p->id, token.id),
+                          TokenChange(p->id, token.id), KeyChange("revoked-key"),
+                          TokenChange(p->id, token.id), KeyChange("deleted-key"),
+                          RoleChange(p->id, role->id), RoleChange(p->id, role->id), marker));
   EXPECT_EQ(recorder.Resyncs(), 1);
 }
 

@@ -47,6 +47,7 @@ inline constexpr char kUpdatePartnerSecrets[] =
 inline constexpr char kUpdatePartnerSettings[] =
     "UPDATE partners SET app_token_privilege_ceiling = $1, app_token_show_once = $2,"
     " user_secret_setrole = $3, updated_at = $4 WHERE id = $5";
+inline constexpr char kUpdatePartner[] = KSGATE_UPDATE_PARTNER("$");
 
 inline constexpr char kUpsertRevocation[] =
     "INSERT INTO invalid_sessions (key, type, valid_until, actions_limit, created_at)"

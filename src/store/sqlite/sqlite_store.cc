@@ -28,6 +28,7 @@ using sqlite_sql::kNextPartnerId;
 using sqlite_sql::kSelectPartner;
 using sqlite_sql::kSelectPartners;
 using sqlite_sql::kSelectRevoked;
+using sqlite_sql::kUpdatePartner;
 using sqlite_sql::kUpdatePartnerSecrets;
 using sqlite_sql::kUpdatePartnerSettings;
 using sqlite_sql::kUpdatePartnerStatus;
@@ -290,6 +291,25 @@ Status SqliteStore::SetPartnerSettings(int64_t id, const PartnerSettings& settin
     if (c.Changes() == 0) return NotFoundError("partner " + std::to_string(id));
     return Status::Ok();
   });
+}
+
+Result<Partner> SqliteStore::UpdatePartner(int64_t id, const PartnerChanges& changes, int64_t now) {
+  std::optional<Partner> updated;
+  KSGATE_RETURN_IF_ERROR(Write([&](Connection& c) -> Status {
+    updated.reset();
+    KSGATE_ASSIGN_OR_RETURN(Statement update, c.Prepare(kUpdatePartner));
+    sql::BindPartnerChanges(id, changes, now, [&](const auto& value) { update.Bind(value); });
+    KSGATE_RETURN_IF_ERROR(update.Run());
+    if (c.Changes() == 0) return NotFoundError("partner " + std::to_string(id));
+    // The same transaction: the partner exactly as this change left it.
+    KSGATE_ASSIGN_OR_RETURN(Statement select, c.Prepare(kSelectPartner));
+    select.Bind(id);
+    KSGATE_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) return InternalError("partner " + std::to_string(id) + " gone after its update");
+    updated = ReadPartner(select);
+    return Status::Ok();
+  }));
+  return *std::move(updated);
 }
 
 // --- Revocation ------------------------------------------------------------------------------

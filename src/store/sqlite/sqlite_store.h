@@ -68,6 +68,7 @@ class SqliteStore final : public Store {
   Status SetPartnerAdminSecrets(int64_t id, const std::vector<std::string>& admin_secrets,
                                 int64_t now) override;
   Status SetPartnerSettings(int64_t id, const PartnerSettings& settings, int64_t now) override;
+  Result<Partner> UpdatePartner(int64_t id, const PartnerChanges& changes, int64_t now) override;
 
   Status Revoke(const Revocation& revocation, int64_t now) override;
   Result<bool> IsRevoked(std::span<const std::string> keys, int64_t now) const override;

@@ -35,6 +35,7 @@ inline constexpr char kUpdatePartnerSecrets[] =
 inline constexpr char kUpdatePartnerSettings[] =
     "UPDATE partners SET app_token_privilege_ceiling = ?, app_token_show_once = ?,"
     " user_secret_setrole = ?, updated_at = ? WHERE id = ?";
+inline constexpr char kUpdatePartner[] = KSGATE_UPDATE_PARTNER("?");
 
 inline constexpr char kUpsertRevocation[] =
     "INSERT INTO invalid_sessions (key, type, valid_until, actions_limit, created_at)"
