@@ -26,13 +26,133 @@
 
 namespace ksgate::cli {
 
+namespace {
+
+// What `apptoken list` and `get` say about a token's use.
+store::AppTokenUsage UsageOf(const std::map<std::string, store::AppTokenUsage>& usage,
+                             const store::AppToken& token) {
+  auto it = usage.find(token.id);
+  return it == usage.end() ? store::AppTokenUsage{token.id, token.partner_id, 0, 0} : it->second;
+}
+
+// The partner's token usage by token id; false (the reason printed) if the store fails.
+bool ReadUsage(app::App& app, int64_t partner_id,
+               std::map<std::string, store::AppTokenUsage>* out) {
+  Result<std::vector<store::AppTokenUsage>> usage = app.store().ListAppTokenUsage(partner_id);
+  if (!usage.ok()) {
+    Fail("cannot read app token usage: " + usage.error().message());
+    return false;
+  }
+  for (store::AppTokenUsage& u : *usage) out->emplace(u.token_id, std::move(u));
+  return true;
+}
+
+// A KalturaAppToken (its value when `with_value`) and its usage, as list --json and get --json
+// print it.
+api::Value TokenToValue(const store::AppToken& token, bool with_value,
+                        const store::AppTokenUsage& usage) {
+  api::Value v = api::AppTokenToValue(token, with_value);
+  v.Add("sessionsStarted", api::Value::Int(usage.sessions_started));
+  v.Add("lastSessionAt",
+        usage.sessions_started > 0 ? api::Value::Int(usage.last_session_at) : api::Value::Null());
+  return v;
+}
+
+const char* TokenStatusName(store::AppTokenStatus status) {
+  switch (status) {
+    case store::AppTokenStatus::kActive:
+      return "active";
+    case store::AppTokenStatus::kDisabled:
+      return "disabled";
+    case store::AppTokenStatus::kDeleted:
+      return "deleted";
+  }
+  return "?";
+}
+
+// A token for a human: one field a line, never its value.
+void PrintToken(const store::AppToken& t, const store::AppTokenUsage& usage) {
+  auto line = [](const char* name, const std::string& value) {
+    std::printf("  %-24s %s\n", name, value.c_str());
+  };
+  auto or_none = [](const std::optional<int64_t>& v, const char* none) {
+    return v ? std::to_string(*v) : std::string(none);
+  };
+  std::printf("app token %s (partner %lld)\n", t.id.c_str(), static_cast<long long>(t.partner_id));
+  line("status", TokenStatusName(t.status));
+  line("hash type", t.hash_type.value_or("SHA256"));
+  line("session type",
+       t.session_type ? (*t.session_type == 2 ? "ADMIN" : "USER") : "any (the caller's choice)");
+  line("session user", t.session_user_id.value_or("(the caller's choice)"));
+  line("session duration", or_none(t.session_duration, "(the partner's KS maximum expiry)"));
+  line("session privileges", t.session_privileges.value_or(""));
+  line("expiry", t.expiry ? UtcTime(*t.expiry) + " UTC" : "never");
+  line("description", t.description.value_or(""));
+  line("max sessions", or_none(t.max_sessions, "no limit"));
+  line("allowed cidrs", t.allowed_cidrs.value_or("any"));
+  line("exchanges per minute", or_none(t.exchanges_per_minute, "no limit"));
+  line("max session expiry", or_none(t.max_session_expiry, "no limit"));
+  if (t.previous_token_until) {
+    line("previous value until", UtcTime(*t.previous_token_until) + " UTC");
+  }
+  if (t.sessions_revoked_before) {
+    line("KSs revoked before", UtcTime(*t.sessions_revoked_before) + " UTC");
+  }
+  line("sessions started", std::to_string(usage.sessions_started));
+  line("last session",
+       usage.sessions_started > 0 ? UtcTime(usage.last_session_at) + " UTC" : "never");
+  line("created", UtcTime(t.created_at) + " UTC");
+  line("updated", UtcTime(t.updated_at) + " UTC");
+}
+
+}  // namespace
+
+int AppTokenGet(const AppTokenTarget& target) {
+  std::unique_ptr<app::App> app = OpenForPartner(target.db, target.partner_id);
+  if (!app) return 1;
+  Result<store::AppToken, ApiError> token = app->app_tokens().Get(target.partner_id, target.id);
+  if (!token.ok()) return FailApi(token.error());
+  std::map<std::string, store::AppTokenUsage> usage;
+  if (!ReadUsage(*app, target.partner_id, &usage)) return 1;
+  if (target.json) {
+    // The value as apptoken list --json shows it: unless the partner's show-once is on.
+    const bool show_value = !app->partners().Get(target.partner_id)->settings.app_token_show_once;
+    PrintJson(TokenToValue(*token, show_value, UsageOf(usage, *token)));
+  } else {
+    PrintToken(*token, UsageOf(usage, *token));
+  }
+  return 0;
+}
+
 int AppTokenSetEnabled(const AppTokenTarget& target, bool enabled) {
   std::unique_ptr<app::App> app = OpenForPartner(target.db, target.partner_id);
   if (!app) return 1;
   Result<store::AppToken, ApiError> token =
       app->app_tokens().SetEnabled(target.partner_id, target.id, enabled);
   if (!token.ok()) return FailApi(token.error());
-  std::printf("app token %s is %s\n", token->id.c_str(), enabled ? "active" : "disabled");
+  if (target.json) {
+    PrintJson(api::AppTokenToValue(*token, false));
+  } else {
+    std::printf("app token %s is %s\n", token->id.c_str(), enabled ? "active" : "disabled");
+  }
+  return 0;
+}
+
+int AppTokenDelete(const AppTokenTarget& target) {
+  std::unique_ptr<app::App> app = OpenForPartner(target.db, target.partner_id);
+  if (!app) return 1;
+  Result<Void, ApiError> deleted = app->app_tokens().Delete(target.partner_id, target.id);
+  if (!deleted.ok()) return FailApi(deleted.error());
+  if (target.json) {
+    api::Value v = api::Value::Map();
+    v.Add("id", api::Value::String(target.id));
+    v.Add("partnerId", api::Value::Int(target.partner_id));
+    v.Add("status", api::Value::String("deleted"));
+    PrintJson(v);
+  } else {
+    std::printf("app token %s is deleted: it starts no session and every KS it minted is revoked\n",
+                target.id.c_str());
+  }
   return 0;
 }
 
@@ -41,6 +161,7 @@ int AppTokenRotate(const AppTokenRotateOptions& options) {
   std::unique_ptr<app::App> app = OpenForPartner(target.db, target.partner_id);
   if (!app) return 1;
   Result<store::Partner> partner = app->partners().Get(target.partner_id);
+  if (!partner.ok()) return FailWith(partner.error(), "cannot read partner");
   Result<store::AppToken, ApiError> token = app->app_tokens().Rotate(
       *partner, target.id, {options.grace_seconds, options.revoke_sessions});
   if (!token.ok()) return FailApi(token.error());
@@ -75,28 +196,38 @@ int AppTokenRevoke(const AppTokenRevokeOptions& options) {
   request.user_id = options.user_id;
   request.ks_hash = options.ks_hash;
   request.issued_before = options.before;
-  Result<Void, ApiError> revoked = app->app_tokens().RevokeSessions(options.partner_id, request);
+  Result<services::RevokedSessions, ApiError> revoked =
+      app->app_tokens().RevokeSessions(options.partner_id, request);
   if (!revoked.ok()) return FailApi(revoked.error());
+  if (options.json) {
+    api::Value v = api::Value::Map();
+    v.Add("revoked", api::Value::String(options.token_id  ? "appToken"
+                                        : options.user_id ? "user"
+                                                          : "ksHash"));
+    v.Add("partnerId", api::Value::Int(options.partner_id));
+    if (options.token_id) v.Add("appTokenId", api::Value::String(*options.token_id));
+    if (options.user_id) v.Add("userId", api::Value::String(*options.user_id));
+    if (revoked->ks_hash) v.Add("ksHash", api::Value::String(*revoked->ks_hash));
+    if (revoked->issued_before) v.Add("issuedBefore", api::Value::Int(*revoked->issued_before));
+    if (revoked->revoked_until) v.Add("revokedUntil", api::Value::Int(*revoked->revoked_until));
+    PrintJson(v);
+    return 0;
+  }
   const std::string when =
-      options.before ? "issued before " + UtcTime(*options.before) + " UTC" : "issued so far";
+      revoked->issued_before ? "issued before " + UtcTime(*revoked->issued_before) + " UTC" : "";
   if (options.token_id) {
     std::printf("revoked the KSs of app token %s %s\n", options.token_id->c_str(), when.c_str());
   } else if (options.user_id) {
     std::printf("revoked the KSs of user %s %s\n", options.user_id->c_str(), when.c_str());
   } else {
-    std::printf("revoked the KS %s\n", options.ks_hash->c_str());
+    std::printf("revoked the KS %s\n", revoked->ks_hash->c_str());
   }
   return 0;
 }
 
 int AppTokenList(const std::string& db, int64_t partner_id, bool json) {
-  if (!DatabaseExists(db)) return 1;
-  std::unique_ptr<app::App> app = OpenApp(db);
+  std::unique_ptr<app::App> app = OpenForPartner(db, partner_id);
   if (!app) return 1;
-  if (Result<store::Partner> partner = app->partners().Get(partner_id); !partner.ok()) {
-    FailWith(partner.error(), "cannot read partner");
-    return 1;
-  }
   store::AppTokenQuery query;
   query.limit = 0;
   query.order_by = {{store::AppTokenOrderField::kCreatedAt, true}};
@@ -105,38 +236,24 @@ int AppTokenList(const std::string& db, int64_t partner_id, bool json) {
     Fail("cannot list app tokens: " + page.error().message());
     return 1;
   }
-  Result<std::vector<store::AppTokenUsage>> usage = app->store().ListAppTokenUsage(partner_id);
-  if (!usage.ok()) {
-    Fail("cannot read app token usage: " + usage.error().message());
-    return 1;
-  }
-  std::map<std::string, store::AppTokenUsage> usage_by_id;
-  for (store::AppTokenUsage& u : *usage) usage_by_id.emplace(u.token_id, std::move(u));
-  auto usage_of = [&](const std::string& id) {
-    auto it = usage_by_id.find(id);
-    return it == usage_by_id.end() ? store::AppTokenUsage{id, partner_id, 0, 0} : it->second;
-  };
+  std::map<std::string, store::AppTokenUsage> usage;
+  if (!ReadUsage(*app, partner_id, &usage)) return 1;
   if (json) {
     api::Value list = api::Value::Array();
     const bool show_values = !app->partners().Get(partner_id)->settings.app_token_show_once;
     for (const store::AppToken& t : page->objects) {
-      api::Value v = api::AppTokenToValue(t, show_values);
-      const store::AppTokenUsage u = usage_of(t.id);
-      v.Add("sessionsStarted", api::Value::Int(u.sessions_started));
-      v.Add("lastSessionAt",
-            u.sessions_started > 0 ? api::Value::Int(u.last_session_at) : api::Value::Null());
-      list.Push(std::move(v));
+      list.Push(TokenToValue(t, show_values, UsageOf(usage, t)));
     }
     PrintJson(list);
     return 0;
   }
   // The token values are credentials: the table shows ids, settings and usage only.
-  std::printf("%-12s %-7s %-6s %-10s %-12s %-9s %-20s %s\n", "ID", "HASH", "TYPE", "DURATION",
-              "EXPIRY", "SESSIONS", "LAST SESSION (UTC)", "DESCRIPTION");
+  std::printf("%-12s %-8s %-7s %-6s %-10s %-12s %-9s %-20s %s\n", "ID", "STATUS", "HASH", "TYPE",
+              "DURATION", "EXPIRY", "SESSIONS", "LAST SESSION (UTC)", "DESCRIPTION");
   for (const store::AppToken& t : page->objects) {
-    const store::AppTokenUsage u = usage_of(t.id);
-    std::printf("%-12s %-7s %-6s %-10lld %-12s %-9lld %-20s %s\n", t.id.c_str(),
-                t.hash_type.value_or("SHA256").c_str(),
+    const store::AppTokenUsage u = UsageOf(usage, t);
+    std::printf("%-12s %-8s %-7s %-6s %-10lld %-12s %-9lld %-20s %s\n", t.id.c_str(),
+                TokenStatusName(t.status), t.hash_type.value_or("SHA256").c_str(),
                 t.session_type ? (*t.session_type == 2 ? "ADMIN" : "USER") : "any",
                 static_cast<long long>(t.session_duration.value_or(0)),
                 t.expiry ? std::to_string(*t.expiry).c_str() : "never",

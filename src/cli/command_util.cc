@@ -47,8 +47,9 @@ std::unique_ptr<app::App> OpenApp(const std::string& url, app::AppOptions option
   return std::move(opened).value();
 }
 
-void FailWith(const Status& s, const std::string& doing) {
+int FailWith(const Status& s, const std::string& doing) {
   Fail(s.code() == StatusCode::kNotFound ? s.message() : doing + ": " + s.message());
+  return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
 }
 
 void PrintJson(const api::Value& value) {
@@ -111,6 +112,13 @@ std::unique_ptr<app::App> OpenForPartner(const std::string& db, int64_t partner_
 
 int FailApi(const ApiError& error) {
   Fail(error.message);
+  for (const ErrorDef* bad_input :
+       {&errors::kInvalidFieldValue, &errors::kMissingMandatoryParameter,
+        &errors::kPropertyValidationMinValue, &errors::kPropertyValidationMaxValue,
+        &errors::kPropertyValidationMinLength, &errors::kPropertyValidationMaxLength,
+        &errors::kPropertyValidationWrongFormat, &errors::kInvalidKs}) {
+    if (error.code == bad_input->code) return 2;
+  }
   return 1;
 }
 

@@ -32,10 +32,12 @@ std::unique_ptr<app::App> OpenApp(const std::string& url,
 std::unique_ptr<app::App> OpenForPartner(const std::string& db, int64_t partner_id);
 
 // Prints a failed operation: the message alone for "no partner N", else prefixed by what was
-// being done.
-void FailWith(const Status& s, const std::string& doing);
+// being done. Returns the exit code: 2 for kInvalidArgument (bad input), else 1.
+int FailWith(const Status& s, const std::string& doing);
 
-// Prints a failed API-level operation: its message (never a secret); returns 1.
+// Prints a failed API-level operation: its message (never a secret). Returns the exit code: 2
+// when the input was at fault (a malformed or out-of-range value, a missing one, a KS that does
+// not verify), else 1 (not found, the store).
 int FailApi(const ApiError& error);
 
 // One line of compact JSON on stdout.

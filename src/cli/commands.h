@@ -64,13 +64,23 @@ struct PartnerAddOptions {
 };
 int PartnerAdd(const PartnerAddOptions& options);
 int PartnerList(const std::string& db, bool json);
+// The operator commands on one partner print one line (or one JSON object with --json) and
+// return 0, 1 for a failure (no such partner, the store) or 2 for bad input.
+struct PartnerTarget {
+  std::string db;
+  int64_t id = 0;
+  bool json = false;
+};
+// `ksgate partner get`: the partner's fields and settings, never a secret (how many admin
+// secrets verify KSs instead).
+int PartnerGet(const PartnerTarget& target);
 // Sets a partner's status ("active" or "blocked").
-int PartnerSetStatus(const std::string& db, int64_t id, bool active);
-// Admin secret rotation. Rotate: a fresh secret becomes the primary (it signs new KSs); the old
-// ones keep verifying the KSs they signed. Retire: drops every secret but the primary, so KSs
-// signed with the old ones stop working.
-int PartnerRotateSecret(const std::string& db, int64_t id, bool json);
-int PartnerRetireSecrets(const std::string& db, int64_t id);
+int PartnerSetStatus(const PartnerTarget& target, bool active);
+// Admin secret rotation. Rotate: a fresh secret becomes the primary (it signs new KSs) and is
+// printed; the old ones keep verifying the KSs they signed. Retire: drops every secret but the
+// primary, so KSs signed with the old ones stop working.
+int PartnerRotateSecret(const PartnerTarget& target);
+int PartnerRetireSecrets(const PartnerTarget& target);
 
 // Lists a partner's app tokens (not deleted) with their usage: sessions started and when the
 // last one was (as written by servers, which batch it: up to about a second behind). --json
@@ -79,15 +89,21 @@ int PartnerRetireSecrets(const std::string& db, int64_t id);
 int AppTokenList(const std::string& db, int64_t partner_id, bool json);
 
 // The app token controls (docs/apptokens.md), acting as the operator (no privilege ceiling).
-// Each prints one line (or JSON) and returns 0, 1 for a failure (no such partner or token, the
-// store), or 2 for bad input. Token values are printed only by rotate.
+// Each prints one line (or one JSON object with --json) and returns 0, 1 for a failure (no such
+// partner or token, the store), or 2 for bad input. Token values are printed only by rotate,
+// and by get --json unless the partner's show-once setting is on (as apptoken list).
 struct AppTokenTarget {
   std::string db;
   int64_t partner_id = 0;
   std::string id;
+  bool json = false;
 };
+// `ksgate apptoken get`: the token's fields, its exchange policy and its usage.
+int AppTokenGet(const AppTokenTarget& target);
 // Disables (enabled = false) or enables a token.
 int AppTokenSetEnabled(const AppTokenTarget& target, bool enabled);
+// Deletes a token as appToken.delete does: it is gone and every KS it minted is revoked.
+int AppTokenDelete(const AppTokenTarget& target);
 struct AppTokenRotateOptions {
   AppTokenTarget target;
   int64_t grace_seconds = 0;
@@ -103,16 +119,21 @@ struct AppTokenRevokeOptions {
   std::optional<std::string> user_id;
   std::optional<std::string> ks_hash;
   std::optional<int64_t> before;  // Unix seconds; default: now
+  bool json = false;
 };
-// Revokes KSs: a token's or a user's minted before `before`, or one by its hash.
+// Revokes KSs: a token's or a user's minted before `before`, or one by its hash. The one
+// implementation of revocation by token: `ks revoke --app-token` calls it too.
 int AppTokenRevoke(const AppTokenRevokeOptions& options);
 
-// `ksgate partner update`: a partner's settings, one flag per setting ("on"/"off" values;
-// "allow"/"deny" for user_secret_setrole); unset flags leave a setting as it is. Prints the
-// settings now in force.
+// `ksgate partner update`: a partner's name, KS version, KS maximum expiry and settings, one
+// flag each ("on"/"off" values; "allow"/"deny" for user_secret_setrole); unset flags leave a
+// field as it is, and at least one is needed (exit 2). Prints the partner as updated.
 struct PartnerUpdateOptions {
   std::string db;
   int64_t id = 0;
+  std::optional<std::string> name;
+  std::optional<int> ks_version;
+  std::optional<int64_t> ks_max_expiry;
   std::optional<std::string> app_token_privilege_ceiling;
   std::optional<std::string> app_token_show_once;
   std::optional<std::string> user_secret_setrole;
@@ -126,6 +147,26 @@ struct KsDecodeOptions {
   std::string ks;
 };
 int KsDecode(const KsDecodeOptions& options);
+
+// `ksgate ks revoke`: revokes KSs the operator does not hold, given exactly one of
+//  - ks: one KS, verified with its partner's admin secrets first (a KS that does not verify is
+//    bad input), revoked as session.end revokes it (its hash, and its session id for a day);
+//    "-" reads it from the first line of stdin, which keeps it out of the process list;
+//  - session_id (with partner_id): every KS of the partner carrying sessionid:<session_id>,
+//    now and later, for as long as any KS issued now can live (SessionService::RevokeSessionId);
+//  - app_token (with partner_id): every KS the token minted before `before` (default: so far),
+//    through AppTokenRevoke.
+// Prints what was revoked; 0, 1 (no such partner or token, the store) or 2 (bad input).
+struct KsRevokeOptions {
+  std::string db;
+  std::optional<std::string> ks;
+  std::optional<std::string> session_id;
+  std::optional<std::string> app_token;
+  std::optional<int64_t> partner_id;
+  std::optional<int64_t> before;
+  bool json = false;
+};
+int KsRevoke(const KsRevokeOptions& options);
 
 // Reads a brute-force limit flag: "BURST/PER_MINUTE" (a burst of at least 1 failure and a
 // refill of at least 0 per minute, both integers) or "0" (no limit). False if malformed.

@@ -35,10 +35,7 @@ int PartnerAdd(const PartnerAddOptions& options) {
   if (!app) return 1;
   Result<store::Partner> created =
       app->partners().Create({options.name, options.ks_version, options.ks_max_expiry});
-  if (!created.ok()) {
-    FailWith(created.error(), "cannot create partner");
-    return created.error().code() == StatusCode::kInvalidArgument ? 2 : 1;
-  }
+  if (!created.ok()) return FailWith(created.error(), "cannot create partner");
   if (options.json) {
     api::Value v = api::Value::Map();
     v.Add("id", api::Value::Int(created->id));
@@ -54,28 +51,70 @@ int PartnerAdd(const PartnerAddOptions& options) {
   return 0;
 }
 
+namespace {
+
+const char* OnOffName(bool on) { return on ? "on" : "off"; }
+
+// A partner as `partner get`/`update`/`list --json` print it: every field and setting, the
+// number of admin secrets instead of the secrets.
+api::Value PartnerToValue(const store::Partner& p) {
+  const store::PartnerSettings& settings = p.settings;
+  api::Value v = api::Value::Map();
+  v.Add("id", api::Value::Int(p.id));
+  v.Add("name", api::Value::String(p.name));
+  v.Add("status", api::Value::String(StatusName(p.status)));
+  v.Add("ksVersion", api::Value::Int(p.ks_version));
+  v.Add("ksMaxExpiry", api::Value::Int(p.ks_max_expiry));
+  v.Add("adminSecretCount", api::Value::Int(static_cast<int64_t>(p.admin_secrets.size())));
+  v.Add("appTokenPrivilegeCeiling", api::Value::Bool(settings.app_token_privilege_ceiling));
+  v.Add("appTokenShowOnce", api::Value::Bool(settings.app_token_show_once));
+  v.Add("userSecretSetrole", api::Value::String(SettingName(settings.user_secret_setrole)));
+  v.Add("createdAt", api::Value::Int(p.created_at));
+  v.Add("updatedAt", api::Value::Int(p.updated_at));
+  return v;
+}
+
+// The same for a human, one field a line, settings under their flag names.
+void PrintPartner(const store::Partner& p) {
+  const store::PartnerSettings& settings = p.settings;
+  std::printf("partner %lld: %s\n", static_cast<long long>(p.id), p.name.c_str());
+  std::printf("  %-28s %s\n", "status", StatusName(p.status));
+  std::printf("  %-28s %d\n", "ks-version", p.ks_version);
+  std::printf("  %-28s %lld s\n", "ks-max-expiry", static_cast<long long>(p.ks_max_expiry));
+  std::printf("  %-28s %zu (the first signs new KSs; each verifies)\n", "admin secrets",
+              p.admin_secrets.size());
+  std::printf("  %-28s %s\n", "app-token-privilege-ceiling",
+              OnOffName(settings.app_token_privilege_ceiling));
+  std::printf("  %-28s %s\n", "app-token-show-once", OnOffName(settings.app_token_show_once));
+  std::printf("  %-28s %s\n", "user-secret-setrole", SettingName(settings.user_secret_setrole));
+  std::printf("  %-28s %s UTC\n", "created", UtcTime(p.created_at).c_str());
+  std::printf("  %-28s %s UTC\n", "updated", UtcTime(p.updated_at).c_str());
+}
+
+void ShowPartner(const store::Partner& p, bool json) {
+  if (json) {
+    PrintJson(PartnerToValue(p));
+  } else {
+    PrintPartner(p);
+  }
+}
+
+// Opens the app over an existing database; nullptr (the reason printed) otherwise.
+std::unique_ptr<app::App> OpenExisting(const std::string& db) {
+  if (!DatabaseExists(db)) return nullptr;
+  return OpenApp(db);
+}
+
+}  // namespace
+
 int PartnerList(const std::string& db, bool json) {
-  if (!DatabaseExists(db)) return 1;
-  std::unique_ptr<app::App> app = OpenApp(db);
+  std::unique_ptr<app::App> app = OpenExisting(db);
   if (!app) return 1;
   Result<std::vector<store::Partner>> partners = app->partners().List();
-  if (!partners.ok()) {
-    FailWith(partners.error(), "cannot list partners");
-    return 1;
-  }
+  if (!partners.ok()) return FailWith(partners.error(), "cannot list partners");
   if (json) {
     api::Value list = api::Value::Array();
-    for (const store::Partner& p : *partners) {
-      api::Value v = api::Value::Map();
-      v.Add("id", api::Value::Int(p.id));
-      v.Add("name", api::Value::String(p.name));
-      v.Add("status", api::Value::String(StatusName(p.status)));
-      v.Add("ksVersion", api::Value::Int(p.ks_version));
-      v.Add("ksMaxExpiry", api::Value::Int(p.ks_max_expiry));
-      v.Add("userSecretSetrole", api::Value::String(SettingName(p.settings.user_secret_setrole)));
-      v.Add("createdAt", api::Value::Int(p.created_at));
-      list.Push(std::move(v));
-    }
+    for (const store::Partner& p : *partners) list.Push(PartnerToValue(p));
     PrintJson(list);
   } else {
     std::printf("%-8s %-8s %-4s %s\n", "ID", "STATUS", "KS", "NAME");
@@ -87,65 +126,92 @@ int PartnerList(const std::string& db, bool json) {
   return 0;
 }
 
-int PartnerSetStatus(const std::string& db, int64_t id, bool active) {
-  if (!DatabaseExists(db)) return 1;
-  std::unique_ptr<app::App> app = OpenApp(db);
+int PartnerGet(const PartnerTarget& target) {
+  std::unique_ptr<app::App> app = OpenExisting(target.db);
   if (!app) return 1;
-  if (Status s = app->partners().SetStatus(
-          id, active ? store::PartnerStatus::kActive : store::PartnerStatus::kBlocked);
-      !s.ok()) {
-    FailWith(s, "cannot update partner");
-    return 1;
-  }
-  std::printf("partner %lld is %s\n", static_cast<long long>(id), active ? "active" : "blocked");
+  Result<store::Partner> partner = app->partners().Get(target.id);
+  if (!partner.ok()) return FailWith(partner.error(), "cannot read partner");
+  ShowPartner(*partner, target.json);
   return 0;
 }
 
-int PartnerRotateSecret(const std::string& db, int64_t id, bool json) {
-  if (!DatabaseExists(db)) return 1;
-  std::unique_ptr<app::App> app = OpenApp(db);
+int PartnerSetStatus(const PartnerTarget& target, bool active) {
+  std::unique_ptr<app::App> app = OpenExisting(target.db);
   if (!app) return 1;
-  Result<store::Partner> partner = app->partners().RotateAdminSecret(id);
-  if (!partner.ok()) {
-    FailWith(partner.error(), "cannot rotate");
-    return 1;
+  const store::PartnerStatus status =
+      active ? store::PartnerStatus::kActive : store::PartnerStatus::kBlocked;
+  if (Status s = app->partners().SetStatus(target.id, status); !s.ok()) {
+    return FailWith(s, "cannot update partner");
   }
+  if (target.json) {
+    api::Value v = api::Value::Map();
+    v.Add("id", api::Value::Int(target.id));
+    v.Add("status", api::Value::String(StatusName(status)));
+    PrintJson(v);
+  } else {
+    std::printf("partner %lld is %s\n", static_cast<long long>(target.id), StatusName(status));
+  }
+  return 0;
+}
+
+int PartnerRotateSecret(const PartnerTarget& target) {
+  std::unique_ptr<app::App> app = OpenExisting(target.db);
+  if (!app) return 1;
+  Result<store::Partner> partner = app->partners().RotateAdminSecret(target.id);
+  if (!partner.ok()) return FailWith(partner.error(), "cannot rotate");
   const std::string& fresh = partner->admin_secrets.front();
   const size_t count = partner->admin_secrets.size();
-  if (json) {
+  if (target.json) {
     api::Value v = api::Value::Map();
-    v.Add("id", api::Value::Int(id));
+    v.Add("id", api::Value::Int(target.id));
     v.Add("adminSecret", api::Value::String(fresh));
     v.Add("adminSecretCount", api::Value::Int(static_cast<int64_t>(count)));
     PrintJson(v);
   } else {
     std::printf("partner %lld: new primary admin secret %s (%zu secrets verify KSs)\n",
-                static_cast<long long>(id), fresh.c_str(), count);
+                static_cast<long long>(target.id), fresh.c_str(), count);
   }
   return 0;
 }
 
-int PartnerRetireSecrets(const std::string& db, int64_t id) {
-  if (!DatabaseExists(db)) return 1;
-  std::unique_ptr<app::App> app = OpenApp(db);
+int PartnerRetireSecrets(const PartnerTarget& target) {
+  std::unique_ptr<app::App> app = OpenExisting(target.db);
   if (!app) return 1;
-  Result<size_t> retired = app->partners().RetireAdminSecrets(id);
-  if (!retired.ok()) {
-    FailWith(retired.error(), "cannot retire secrets");
-    return 1;
+  Result<size_t> retired = app->partners().RetireAdminSecrets(target.id);
+  if (!retired.ok()) return FailWith(retired.error(), "cannot retire secrets");
+  if (target.json) {
+    api::Value v = api::Value::Map();
+    v.Add("id", api::Value::Int(target.id));
+    v.Add("retired", api::Value::Int(static_cast<int64_t>(*retired)));
+    v.Add("adminSecretCount", api::Value::Int(1));
+    PrintJson(v);
+  } else {
+    std::printf("partner %lld: retired %zu old admin secret(s)\n",
+                static_cast<long long>(target.id), *retired);
   }
-  std::printf("partner %lld: retired %zu old admin secret(s)\n", static_cast<long long>(id),
-              *retired);
   return 0;
 }
 
 int PartnerUpdate(const PartnerUpdateOptions& options) {
-  services::PartnerSettingsUpdate update;
+  if (!options.name && !options.ks_version && !options.ks_max_expiry &&
+      !options.app_token_privilege_ceiling && !options.app_token_show_once &&
+      !options.user_secret_setrole) {
+    Fail(
+        "name at least one change: --name, --ks-version, --ks-max-expiry, "
+        "--app-token-privilege-ceiling, --app-token-show-once or --user-secret-setrole (ksgate "
+        "partner get shows the partner)");
+    return 2;
+  }
+  services::PartnerUpdate update;
+  update.name = options.name;
+  update.ks_version = options.ks_version;
+  update.ks_max_expiry = options.ks_max_expiry;
+  services::PartnerSettingsUpdate& settings = update.settings;
   for (const auto& [flag, value, target] :
        {std::tuple{"--app-token-privilege-ceiling", &options.app_token_privilege_ceiling,
-                   &update.app_token_privilege_ceiling},
+                   &settings.app_token_privilege_ceiling},
         std::tuple{"--app-token-show-once", &options.app_token_show_once,
-                   &update.app_token_show_once}}) {
+                   &settings.app_token_show_once}}) {
     if (!*value) continue;
     *target = OnOff(**value);
     if (!*target) {
@@ -155,39 +221,20 @@ int PartnerUpdate(const PartnerUpdateOptions& options) {
   }
   if (options.user_secret_setrole) {
     if (*options.user_secret_setrole == "allow") {
-      update.user_secret_setrole = store::UserSecretSetRole::kAllow;
+      settings.user_secret_setrole = store::UserSecretSetRole::kAllow;
     } else if (*options.user_secret_setrole == "deny") {
-      update.user_secret_setrole = store::UserSecretSetRole::kDeny;
+      settings.user_secret_setrole = store::UserSecretSetRole::kDeny;
     } else {
       Fail("--user-secret-setrole must be allow or deny, got '" + *options.user_secret_setrole +
            "'");
       return 2;
     }
   }
-  if (!DatabaseExists(options.db)) return 1;
-  std::unique_ptr<app::App> app = OpenApp(options.db);
+  std::unique_ptr<app::App> app = OpenExisting(options.db);
   if (!app) return 1;
-  Result<store::Partner> partner = app->partners().UpdateSettings(options.id, update);
-  if (!partner.ok()) {
-    FailWith(partner.error(), "cannot update partner");
-    return 1;
-  }
-  const store::PartnerSettings& settings = partner->settings;
-  auto on_off = [](bool b) { return b ? "on" : "off"; };
-  if (options.json) {
-    api::Value v = api::Value::Map();
-    v.Add("id", api::Value::Int(partner->id));
-    v.Add("appTokenPrivilegeCeiling", api::Value::Bool(settings.app_token_privilege_ceiling));
-    v.Add("appTokenShowOnce", api::Value::Bool(settings.app_token_show_once));
-    v.Add("userSecretSetrole", api::Value::String(SettingName(settings.user_secret_setrole)));
-    PrintJson(v);
-  } else {
-    std::printf(
-        "partner %lld: app-token-privilege-ceiling %s, app-token-show-once %s, "
-        "user-secret-setrole %s\n",
-        static_cast<long long>(partner->id), on_off(settings.app_token_privilege_ceiling),
-        on_off(settings.app_token_show_once), SettingName(settings.user_secret_setrole));
-  }
+  Result<store::Partner> partner = app->partners().Update(options.id, update);
+  if (!partner.ok()) return FailWith(partner.error(), "cannot update partner");
+  ShowPartner(*partner, options.json);
   return 0;
 }
 
