@@ -209,7 +209,7 @@ describe('privilege ceiling', { skip: api.SKIP }, () => {
     async () => {
       const { partner, ks, minterKs } = await minter();
       assert.match(cli(['partner', 'update', String(partner.id),
-        '--app-token-privilege-ceiling', 'on']), /app-token-privilege-ceiling on/);
+        '--app-token-privilege-ceiling', 'on']), /app-token-privilege-ceiling +on$/m);
       await api.eventually(async () => api.assertApiError(await addToken(minterKs, adminToken),
         'APP_TOKEN_EXCEEDS_CALLER_ROLE', { args: { PERMISSION: 'BASE_USER_SESSION_PERMISSION' } }),
       { timeoutMs: 1500 });

@@ -177,6 +177,34 @@ describe('ksgate CLI', { skip }, () => {
     }
   });
 
+  // `--help` of every command and subcommand: every option, positional and subcommand it lists
+  // has a description (CLI11 prints a name column, then the description on the same line or,
+  // after a long name, on the next one).
+  test('--help describes every option of every command', () => {
+    const undescribed = [];
+    let commands = 0;
+    const visit = (path) => {
+      const r = cli([...path, '--help']);
+      assert.equal(r.status, 0, `${path.join(' ')} --help: ${r.stderr}`);
+      commands++;
+      let section = null;
+      const lines = r.stdout.split('\n');
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i];
+        if (/^[A-Z][a-z]+:$/.test(line)) { section = line; continue; }
+        if (!section || !/^  \S/.test(line)) continue;
+        let entry = line.trim();
+        while (i + 1 < lines.length && /^ {5,}\S/.test(lines[i + 1])) entry += `  ${lines[++i].trim()}`;
+        const [name, ...description] = entry.split(/\s{2,}/);
+        if (description.join('').trim() === '') undescribed.push(`${path.join(' ')}: ${name}`);
+        if (section === 'Subcommands:') visit([...path, name.split(/\s/)[0]]);
+      }
+    };
+    visit([]);
+    assert.ok(commands >= 20, `only ${commands} commands seen`);
+    assert.deepEqual(undescribed, []);
+  });
+
   test('--version prints a version and exits 0', () => {
     const r = cli(['--version']);
     assert.equal(r.status, 0);
