@@ -12,9 +12,12 @@
 #include <string>
 #include <thread>
 #include <tuple>
+#include <type_traits>
 
 #include "api/gateway.h"
+#include "api/kaltura_types.h"
 #include "api/register.h"
+#include "api/utf8.h"
 #include "api/value.h"
 #include "app/app.h"
 #include "cli/command_util.h"
@@ -105,7 +108,127 @@ void PrintToken(const store::AppToken& t, const store::AppTokenUsage& usage) {
   line("updated", UtcTime(t.updated_at) + " UTC");
 }
 
+// A string flag as the API reads the field: valid UTF-8 without control characters, at most
+// `max_length` bytes. False with a one-line error naming the flag.
+bool CheckText(const char* flag, const std::optional<std::string>& value, size_t max_length) {
+  if (!value) return true;
+  if (!api::IsXmlSafeUtf8(*value)) {
+    Fail(std::string(flag) + " must be UTF-8 text without control characters");
+    return false;
+  }
+  if (value->size() > max_length) {
+    Fail(std::string(flag) + " must be at most " + std::to_string(max_length) + " bytes");
+    return false;
+  }
+  return true;
+}
+
+// `fields` as appToken.add/update's KalturaAppToken; 0, or 2 (the reason printed) for bad input.
+int ToPatch(const AppTokenFields& fields, services::AppTokenPatch* patch) {
+  if (!CheckText("--description", fields.description, api::types::kMaxDescriptionLength) ||
+      !CheckText("--session-user-id", fields.session_user_id, api::types::kMaxUserIdLength) ||
+      !CheckText("--session-privileges", fields.session_privileges,
+                 api::types::kMaxPrivilegesLength) ||
+      !CheckText("--allowed-cidrs", fields.allowed_cidrs, api::types::kMaxCidrsLength)) {
+    return 2;
+  }
+  auto set = [](const auto& value, auto* target) {
+    if (value) *target = std::remove_reference_t<decltype(*target)>::Of(*value);
+  };
+  set(fields.description, &patch->description);
+  set(fields.session_type, &patch->session_type);
+  set(fields.session_user_id, &patch->session_user_id);
+  set(fields.session_duration, &patch->session_duration);
+  set(fields.session_privileges, &patch->session_privileges);
+  set(fields.hash_type, &patch->hash_type);
+  set(fields.expiry, &patch->expiry);
+  set(fields.max_sessions, &patch->max_sessions);
+  set(fields.allowed_cidrs, &patch->allowed_cidrs);
+  set(fields.exchanges_per_minute, &patch->exchanges_per_minute);
+  set(fields.max_session_expiry, &patch->max_session_expiry);
+  for (const std::string& name : fields.clear) {
+    auto clear = [&](const auto& value, auto* target) {
+      if (value) return false;
+      *target = std::remove_reference_t<decltype(*target)>::Null();
+      return true;
+    };
+    bool ok = false;
+    if (name == "description") ok = clear(fields.description, &patch->description);
+    if (name == "session-type") ok = clear(fields.session_type, &patch->session_type);
+    if (name == "session-user-id") ok = clear(fields.session_user_id, &patch->session_user_id);
+    if (name == "session-duration") ok = clear(fields.session_duration, &patch->session_duration);
+    if (name == "session-privileges") {
+      ok = clear(fields.session_privileges, &patch->session_privileges);
+    }
+    if (name == "hash-type") ok = clear(fields.hash_type, &patch->hash_type);
+    if (name == "expiry") ok = clear(fields.expiry, &patch->expiry);
+    if (name == "max-sessions") ok = clear(fields.max_sessions, &patch->max_sessions);
+    if (name == "allowed-cidrs") ok = clear(fields.allowed_cidrs, &patch->allowed_cidrs);
+    if (name == "exchanges-per-minute") {
+      ok = clear(fields.exchanges_per_minute, &patch->exchanges_per_minute);
+    }
+    if (name == "max-session-expiry") {
+      ok = clear(fields.max_session_expiry, &patch->max_session_expiry);
+    }
+    if (!ok) {
+      Fail("--clear " + name + ": not a field, or given a value too");
+      return 2;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
+
+int AppTokenAdd(const AppTokenAddOptions& options) {
+  if (!options.fields.clear.empty()) {
+    Fail("--clear applies to apptoken update");
+    return 2;
+  }
+  services::AppTokenPatch patch;
+  if (int bad = ToPatch(options.fields, &patch); bad != 0) return bad;
+  std::unique_ptr<app::App> app = OpenForPartner(options.db, options.partner_id);
+  if (!app) return 1;
+  Result<store::Partner> partner = app->partners().Get(options.partner_id);
+  if (!partner.ok()) return FailWith(partner.error(), "cannot read partner");
+  Result<store::AppToken, ApiError> token = app->app_tokens().Add(*partner, patch);
+  if (!token.ok()) return FailApi(token.error());
+  if (options.json) {
+    PrintJson(api::AppTokenToValue(*token, true));
+    return 0;
+  }
+  std::printf("app token %s: value %s\n", token->id.c_str(), token->token.c_str());
+  PrintToken(*token, {token->id, token->partner_id, 0, 0});
+  return 0;
+}
+
+int AppTokenUpdate(const AppTokenUpdateOptions& options) {
+  const AppTokenTarget& target = options.target;
+  services::AppTokenPatch patch;
+  if (int bad = ToPatch(options.fields, &patch); bad != 0) return bad;
+  const AppTokenFields& f = options.fields;
+  if (f.clear.empty() && !f.description && !f.session_type && !f.session_user_id &&
+      !f.session_duration && !f.session_privileges && !f.hash_type && !f.expiry &&
+      !f.max_sessions && !f.allowed_cidrs && !f.exchanges_per_minute && !f.max_session_expiry) {
+    Fail("name at least one field to change or --clear (ksgate apptoken update --help)");
+    return 2;
+  }
+  std::unique_ptr<app::App> app = OpenForPartner(target.db, target.partner_id);
+  if (!app) return 1;
+  Result<store::Partner> partner = app->partners().Get(target.partner_id);
+  if (!partner.ok()) return FailWith(partner.error(), "cannot read partner");
+  Result<store::AppToken, ApiError> token = app->app_tokens().Update(*partner, target.id, patch);
+  if (!token.ok()) return FailApi(token.error());
+  std::map<std::string, store::AppTokenUsage> usage;
+  if (!ReadUsage(*app, target.partner_id, &usage)) return 1;
+  if (target.json) {
+    const bool show_value = !partner->settings.app_token_show_once;
+    PrintJson(TokenToValue(*token, show_value, UsageOf(usage, *token)));
+  } else {
+    PrintToken(*token, UsageOf(usage, *token));
+  }
+  return 0;
+}
 
 int AppTokenGet(const AppTokenTarget& target) {
   std::unique_ptr<app::App> app = OpenForPartner(target.db, target.partner_id);

@@ -100,6 +100,52 @@ struct AppTokenTarget {
 };
 // `ksgate apptoken get`: the token's fields, its exchange policy and its usage.
 int AppTokenGet(const AppTokenTarget& target);
+
+// The KalturaAppToken fields `apptoken add` and `update` write, as appToken.add/update do (the
+// same bounds; as the operator, so no privilege ceiling): each set one is written, and `clear`
+// names fields (by flag, without "--") that update sets to null (hash-type: back to SHA256,
+// session-duration: back to the partner's KS maximum expiry).
+struct AppTokenFields {
+  std::optional<std::string> description;
+  std::optional<int> session_type;  // 0 USER, 2 ADMIN
+  std::optional<std::string> session_user_id;
+  std::optional<int64_t> session_duration;
+  std::optional<std::string> session_privileges;
+  std::optional<std::string> hash_type;
+  std::optional<int64_t> expiry;  // absolute Unix seconds
+  std::optional<int64_t> max_sessions;
+  std::optional<std::string> allowed_cidrs;
+  std::optional<int64_t> exchanges_per_minute;
+  std::optional<int64_t> max_session_expiry;
+  std::vector<std::string> clear;
+};
+// The names `clear` accepts.
+inline constexpr const char* kClearableAppTokenFields[] = {"description",
+                                                           "session-type",
+                                                           "session-user-id",
+                                                           "session-duration",
+                                                           "session-privileges",
+                                                           "hash-type",
+                                                           "expiry",
+                                                           "max-sessions",
+                                                           "allowed-cidrs",
+                                                           "exchanges-per-minute",
+                                                           "max-session-expiry"};
+struct AppTokenAddOptions {
+  std::string db;
+  int64_t partner_id = 0;
+  AppTokenFields fields;
+  bool json = false;
+};
+// Adds a token as appToken.add and prints it with its value (which, with the partner's
+// show-once setting on, is the only time it is shown, as with appToken.add).
+int AppTokenAdd(const AppTokenAddOptions& options);
+struct AppTokenUpdateOptions {
+  AppTokenTarget target;
+  AppTokenFields fields;
+};
+// Changes a token as appToken.update (at least one field set or cleared) and prints it as get.
+int AppTokenUpdate(const AppTokenUpdateOptions& options);
 // Disables (enabled = false) or enables a token.
 int AppTokenSetEnabled(const AppTokenTarget& target, bool enabled);
 // Deletes a token as appToken.delete does: it is gone and every KS it minted is revoked.

@@ -2,8 +2,10 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "common/clock.h"
@@ -34,6 +36,8 @@ struct OperatorCommands::Flags {
   CLI::App* token_rotate = nullptr;
   CLI::App* token_revoke = nullptr;
   CLI::App* token_delete = nullptr;
+  CLI::App* token_add = nullptr;
+  CLI::App* token_update = nullptr;
   CLI::App* ks_decode = nullptr;
   CLI::App* ks_revoke = nullptr;
 
@@ -47,6 +51,8 @@ struct OperatorCommands::Flags {
   bool tokens_json = false;
   AppTokenTarget token;  // get, disable, enable, delete
   AppTokenRotateOptions rotate;
+  AppTokenAddOptions token_add_options;
+  AppTokenUpdateOptions token_update_options;
   AppTokenRevokeOptions revoke;
   KsDecodeOptions decode;
   KsRevokeOptions ks_revoke_options;
@@ -64,6 +70,42 @@ void AddTokenTarget(CLI::App* cmd, AppTokenTarget& target) {
   cmd->add_option("--db", target.db, kDbHelp)->required();
   cmd->add_option("--partner", target.partner_id, "Partner id")->required();
   cmd->add_option("id,--id", target.id, "App token id (as an argument or --id ID)")->required();
+}
+
+// The KalturaAppToken fields of apptoken add and update; `update` adds --clear.
+void AddTokenFields(CLI::App* cmd, AppTokenFields& t, bool update) {
+  cmd->add_option("--description", t.description, "Description (at most 4096 bytes)");
+  cmd->add_option("--session-type", t.session_type,
+                  "Type of the KSs it mints: 0 (USER) or 2 (ADMIN); unset: the startSession "
+                  "caller's choice")
+      ->check(CLI::IsMember({0, 2}));
+  cmd->add_option("--session-user-id", t.session_user_id,
+                  "User of the KSs it mints; unset: the startSession caller's choice");
+  cmd->add_option("--session-duration", t.session_duration,
+                  "Longest KS it mints, in seconds (default: the partner's KS maximum expiry)");
+  cmd->add_option("--session-privileges", t.session_privileges,
+                  "Privileges of the KSs it mints, e.g. setrole:PLAYBACK_BASE_ROLE");
+  cmd->add_option("--hash-type", t.hash_type,
+                  "Hash of startSession's tokenHash: SHA1, MD5, SHA256 (the default) or SHA512")
+      ->check(CLI::IsMember({"SHA1", "MD5", "SHA256", "SHA512"}));
+  cmd->add_option("--expiry", t.expiry,
+                  "When the token expires, in absolute Unix seconds (unset: never)");
+  cmd->add_option("--max-sessions", t.max_sessions,
+                  "Exchange policy: sessions it may ever start (then APP_TOKEN_USAGE_EXCEEDED)");
+  cmd->add_option("--allowed-cidrs", t.allowed_cidrs,
+                  "Exchange policy: comma-separated addresses and CIDR blocks the exchange must "
+                  "come from (else APP_TOKEN_IP_NOT_ALLOWED)");
+  cmd->add_option("--exchanges-per-minute", t.exchanges_per_minute,
+                  "Exchange policy: exchanges a minute, per node (then ACTION_BLOCKED)");
+  cmd->add_option("--max-session-expiry", t.max_session_expiry,
+                  "Exchange policy: longest KS an exchange gives, in seconds, asked for or not");
+  if (update) {
+    cmd->add_option("--clear", t.clear,
+                    "A field to set to null, by its flag name without -- (e.g. max-sessions); "
+                    "repeatable")
+        ->check(CLI::IsMember(std::vector<std::string>(std::begin(kClearableAppTokenFields),
+                                                       std::end(kClearableAppTokenFields))));
+  }
 }
 
 void AddPartnerCommands(CLI::App& app, OperatorCommands::Flags& f) {
@@ -171,6 +213,26 @@ void AddAppTokenCommands(CLI::App& app, OperatorCommands::Flags& f) {
   }
   f.token_delete->add_flag("--json", f.token.json, kJsonHelp);
 
+  AppTokenAddOptions& a = f.token_add_options;
+  f.token_add = apptoken->add_subcommand(
+      "add", "Add a token as appToken.add (as the operator) and print it with its value");
+  f.token_add->add_option("--db", a.db, kDbHelp)->required();
+  f.token_add->add_option("--partner", a.partner_id, "Partner id")->required();
+  AddTokenFields(f.token_add, a.fields, false);
+  f.token_add->add_flag("--json", a.json,
+                        "Print the KalturaAppToken, with its value, as one JSON object");
+
+  AppTokenUpdateOptions& up = f.token_update_options;
+  f.token_update = apptoken->add_subcommand(
+      "update",
+      "Change a token's fields and exchange policy as appToken.update (each flag optional, at "
+      "least one) and print it");
+  AddTokenTarget(f.token_update, up.target);
+  AddTokenFields(f.token_update, up.fields, true);
+  f.token_update->add_flag("--json", up.target.json,
+                           "Print the KalturaAppToken as one JSON object (its value unless the "
+                           "partner's show-once setting is on)");
+
   AppTokenRotateOptions& r = f.rotate;
   f.token_rotate =
       apptoken->add_subcommand("rotate", "Give a token a fresh value (same id) and print it");
@@ -263,6 +325,8 @@ std::optional<int> OperatorCommands::Run() const {
   if (*f.token_disable) return AppTokenSetEnabled(f.token, false);
   if (*f.token_enable) return AppTokenSetEnabled(f.token, true);
   if (*f.token_delete) return AppTokenDelete(f.token);
+  if (*f.token_add) return AppTokenAdd(f.token_add_options);
+  if (*f.token_update) return AppTokenUpdate(f.token_update_options);
   if (*f.token_rotate) return AppTokenRotate(f.rotate);
   if (*f.token_revoke) return AppTokenRevoke(f.revoke);
   if (*f.ks_decode) {

@@ -186,6 +186,59 @@ function operatorSuite(backend) {
       assert.ok(!('token' in hidden), JSON.stringify(hidden));
     });
 
+    test('apptoken add / update set a token and its exchange policy; the server enforces it',
+      async () => {
+        const { partner } = await s.newPartner();
+        const pid = String(partner.id);
+        const token = cliJson('apptoken', 'add', ['--partner', pid, '--description', 'from the CLI',
+          '--session-type', '0', '--max-sessions', '1', '--allowed-cidrs', '127.0.0.0/8, 10.0.0.1']);
+        assert.equal(token.objectType, 'KalturaAppToken');
+        assert.match(token.token, /^[0-9a-f]{32}$/, 'add prints the value');
+        assert.equal(token.allowedCidrs, '127.0.0.0/8,10.0.0.1/32', 'canonical form');
+        assert.equal(token.sessionType, 0);
+        const info = await s.tokenSession(partner.id, token);
+        assert.equal(await ping(info.ks), true);
+        const wks = await s.widgetKs(partner.id);
+        api.assertApiError(await s.startAppTokenSession(wks, token), 'APP_TOKEN_USAGE_EXCEEDED');
+
+        const target = ['--partner', pid, token.id];
+        const moved = cliJson('apptoken', 'update', [...target, '--clear', 'max-sessions',
+          '--allowed-cidrs', '192.0.2.0/24', '--max-session-expiry', '60']);
+        assert.equal(moved.maxSessions, undefined);
+        assert.equal(moved.allowedCidrs, '192.0.2.0/24');
+        assert.equal(moved.description, 'from the CLI', 'fields not named stay');
+        await api.eventually(async () => api.assertApiError(
+          await s.startAppTokenSession(await s.widgetKs(partner.id), token), 'APP_TOKEN_IP_NOT_ALLOWED',
+          { args: { ID: token.id, IP: '127.0.0.1' } }), { timeoutMs: BOUND_MS, intervalMs: 25 });
+        cliJson('apptoken', 'update', [...target, '--clear', 'allowed-cidrs']);
+        const capped = await api.eventually(() => s.tokenSession(partner.id, token, { expiry: 3600 }),
+          { timeoutMs: BOUND_MS, intervalMs: 25 });
+        assert.ok(capped.expiry <= nowSec() + 61, `expiry ${capped.expiry - nowSec()} s away`);
+
+        // Under show-once, add prints the value and update does not.
+        cliJson('partner', 'update', [pid, '--app-token-show-once', 'on']);
+        assert.match(cliJson('apptoken', 'add', ['--partner', pid]).token, /^[0-9a-f]{32}$/);
+        assert.ok(!('token' in cliJson('apptoken', 'update', [...target, '--description', 'x'])));
+
+        for (const [what, args, re] of [
+          ['no change', target, /at least one/],
+          ['a bad CIDR', [...target, '--allowed-cidrs', '10.0.0.0/99'], /allowedCidrs/],
+          ['exchanges per minute 0', [...target, '--exchanges-per-minute', '0'], /exchangesPerMinute/],
+          ['a negative cap', [...target, '--max-sessions', '-1'], /maxSessions/],
+          ['a session type of 1', [...target, '--session-type', '1'], /session-type/],
+          ['a cleared field given a value', [...target, '--clear', 'expiry', '--expiry', '5'], /expiry/],
+          ['an unknown field to clear', [...target, '--clear', 'token'], /clear/],
+          ['a control character', [...target, '--description', 'a\u0001b'], /description/],
+        ]) {
+          const r = cli('apptoken', 'update', args);
+          assertFailsWithOneLine(r, what, re);
+          assert.equal(r.status, 2, `${what}: ${r.stderr}`);
+        }
+        const r = cli('apptoken', 'update', ['--partner', pid, '0_nosuch00', '--max-sessions', '1']);
+        assertFailsWithOneLine(r, 'an unknown token', /0_nosuch00/);
+        assert.equal(r.status, 1);
+      });
+
     test('apptoken disable / enable --json print the token without its value', async () => {
       const { partner, token } = await withToken();
       const { ks: minted } = await s.tokenSession(partner.id, token);
