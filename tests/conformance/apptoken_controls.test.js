@@ -6,7 +6,9 @@
 
 const assert = require('node:assert/strict');
 const { describe, test, before, after } = require('node:test');
-const { SKIP, nowSec, tokenHash, rawRequest } = require('../lib/api');
+const api = require('../lib/api');
+
+const { SKIP, nowSec, tokenHash, rawRequest } = api;
 const { kaltura, S, O, E, expectApiError, expectInvalidKs, assertNum, startEnv } = require('./lib');
 
 // A generic call of appToken.<action> with `params`, as kaltura-client builds every request.
@@ -140,6 +142,134 @@ describe('app token controls through kaltura-client', { skip: SKIP, timeout: 300
     await expectApiError(appToken('revokeSessions', { ksHash: 'zz' }).execute(admin),
       'INVALID_FIELD_VALUE', { args: { FIELD_NAME: 'ksHash' } });
   });
+
+  test('rotate: the grace period ends; revokeSessions stops the KSs minted so far; failures',
+    async () => {
+      const token = await addToken({ sessionType: E.SessionType.USER });
+      const holder = env.client((await startSession(token)).ks);
+      const rotated = await appToken('rotate', { id: token.id, gracePeriod: 1 }).execute(admin);
+      assert.equal(await S.system.ping().execute(holder), true, 'KSs minted so far keep working');
+      const deadline = Date.now() + 4000;
+      for (;;) { // the old value stops once the grace period is over
+        try {
+          await expectApiError(startSession(token), 'INVALID_APP_TOKEN_HASH');
+          break;
+        } catch (e) {
+          if (Date.now() > deadline) throw e;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      await startSession(rotated);
+      const again = await appToken('rotate', { id: token.id, revokeSessions: true }).execute(admin);
+      await expectInvalidKs(S.system.ping().execute(holder), 'LOGOUT');
+      // The token starts new sessions: from the next second on (issue times are whole seconds).
+      await api.eventually(async () => {
+        const fresh = env.client((await startSession(again)).ks);
+        assert.equal(await S.system.ping().execute(fresh), true);
+      }, { timeoutMs: 2500, intervalMs: 100 });
+      await expectApiError(appToken('rotate', { id: '0_nosuch00' }).execute(admin),
+        'APP_TOKEN_ID_NOT_FOUND', { args: { ID: '0_nosuch00' } });
+      await expectApiError(appToken('rotate', { id: token.id, gracePeriod: 315360001 }).execute(admin),
+        'PROPERTY_VALIDATION_MAX_VALUE');
+    });
+
+  test('revokeSessions: one KS by its hash, and a cut-off time', async () => {
+    const user = env.client();
+    const userKs = () => S.session.start(env.partner.secret, 'hashed', E.SessionType.USER,
+      env.partner.id).execute(user);
+    const one = env.client(await userKs());
+    const other = env.client(await userKs());
+    const { hash } = api.decodeKs(env.server.db, one.getKs());
+    assert.equal(await appToken('revokeSessions', { ksHash: hash }).execute(admin), null);
+    await expectInvalidKs(S.system.ping().execute(one), 'LOGOUT');
+    assert.equal(await S.system.ping().execute(other), true);
+
+    const token = await addToken({ sessionType: E.SessionType.USER });
+    const holder = env.client((await startSession(token)).ks);
+    // A cut-off before the KS was minted leaves it alone; one in the future is refused.
+    await appToken('revokeSessions', { id: token.id, issuedBefore: nowSec() - 3600 }).execute(admin);
+    assert.equal(await S.system.ping().execute(holder), true);
+    await expectApiError(appToken('revokeSessions', { id: token.id, issuedBefore: nowSec() + 3600 })
+      .execute(admin), 'INVALID_FIELD_VALUE', { args: { FIELD_NAME: 'issuedBefore' } });
+    await expectApiError(appToken('revokeSessions', { id: token.id, userId: 'x' }).execute(admin),
+      'INVALID_FIELD_VALUE', { args: { FIELD_NAME: 'userId' } });
+    await expectApiError(appToken('revokeSessions', { id: '0_nosuch00' }).execute(admin),
+      'APP_TOKEN_ID_NOT_FOUND');
+  });
+
+  test('show-once: the value comes from add and rotate only, through the client\'s own calls',
+    async () => {
+      const partner = env.addPartner('Show-once partner');
+      const r = env.cli(['partner', 'update', String(partner.id), '--db', env.server.db,
+        '--app-token-show-once', 'on']);
+      assert.equal(r.status, 0, r.stderr);
+      const client = await env.adminClient(partner);
+      const token = await S.appToken.add(new O.AppToken({ description: 'once' })).execute(client);
+      assert.match(token.token, /^[0-9a-f]{32}$/, 'add returns the value');
+      const deadline = Date.now() + 1500; // the server reads the setting through its cache
+      for (;;) {
+        const got = await S.appToken.get(token.id).execute(client);
+        if (!('token' in got)) break;
+        assert.ok(Date.now() < deadline, 'get still returns the value');
+        await new Promise((done) => setTimeout(done, 50));
+      }
+      const list = await S.appToken.listAction().execute(client);
+      assert.ok(list.objects.every((t) => !('token' in t)), JSON.stringify(list.objects));
+      const updated = await S.appToken.update(token.id, new O.AppToken({ description: 'x' }))
+        .execute(client);
+      assert.ok(!('token' in updated));
+      assert.ok(!('token' in await appToken('disable', { id: token.id }).execute(client)));
+      await appToken('enable', { id: token.id }).execute(client);
+      const rotated = await appToken('rotate', { id: token.id }).execute(client);
+      assert.match(rotated.token, /^[0-9a-f]{32}$/, 'rotate returns the new value');
+      const { client: widget } = await env.widgetClient(partner);
+      const hash = tokenHash('SHA256', widget.getKs(), rotated.token);
+      const info = await S.appToken.startSession(token.id, hash).execute(widget);
+      assert.equal(info.objectType, 'KalturaSessionInfo');
+    });
+
+  test('the issue\'s example: a role with only APP_TOKEN_ADD and an ADMIN setrole token',
+    async () => {
+      const partner = env.addPartner('Only-add partner');
+      await S.userRole.add(new O.UserRole({ name: 'Adder', systemName: 'ADDER',
+        permissionNames: 'APP_TOKEN_ADD' })).execute(await env.adminClient(partner));
+      const adder = env.client();
+      adder.setKs(await S.session.start(partner.adminSecret, '', E.SessionType.ADMIN, partner.id,
+        86400, 'setrole:ADDER').execute(adder));
+      const adminFields = { sessionType: E.SessionType.ADMIN,
+        sessionPrivileges: 'setrole:PARTNER_ADMIN_ROLE' };
+      await addToken(adminFields, adder); // off: Kaltura's behaviour lets it
+      const r = env.cli(['partner', 'update', String(partner.id), '--db', env.server.db,
+        '--app-token-privilege-ceiling', 'on']);
+      assert.equal(r.status, 0, r.stderr);
+      const deadline = Date.now() + 1500;
+      for (;;) {
+        try {
+          const err = await expectApiError(addToken(adminFields, adder), 'APP_TOKEN_EXCEEDS_CALLER_ROLE');
+          assert.match(err.args.PERMISSION ?? JSON.stringify(err.args), /[A-Z_]+/);
+          break;
+        } catch (e) {
+          if (Date.now() > deadline) throw e;
+        }
+      }
+      await addToken(adminFields, await env.adminClient(partner)); // the admin secret may
+    });
+
+  test('the exchange policy\'s bad values and the new actions\' permissions, as the client sees them',
+    async () => {
+      await expectApiError(addToken({ maxSessions: -1 }), 'PROPERTY_VALIDATION_MIN_VALUE');
+      await expectApiError(addToken({ exchangesPerMinute: 0 }), 'PROPERTY_VALIDATION_MIN_VALUE');
+      await expectApiError(addToken({ maxSessionExpiry: 315360001 }), 'PROPERTY_VALIDATION_MAX_VALUE');
+      await expectApiError(addToken({ allowedCidrs: 'not-an-address' }), 'INVALID_FIELD_VALUE',
+        { args: { FIELD_NAME: 'allowedCidrs' } });
+      const token = await addToken();
+      const userClient = env.client();
+      userClient.setKs(await S.session.start(env.partner.secret, 'someone', E.SessionType.USER,
+        env.partner.id).execute(userClient));
+      for (const action of ['disable', 'enable', 'rotate', 'revokeSessions']) {
+        await expectApiError(appToken(action, { id: token.id }).execute(userClient), 'SERVICE_FORBIDDEN');
+      }
+    });
 
   test('the new actions in XML, as Kaltura\'s XML clients read them', async () => {
     const token = await addToken();
