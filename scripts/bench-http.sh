@@ -26,6 +26,8 @@
 #                       leave the CPUs alone (the "other%" column shows what they took during a run)
 #   BENCH_NICE=-15      nice level of servers and wrk when permitted (root); 0 = leave as is
 #   KSGATE_BIN=build/release/ksgate   KSGATE_KEEP_TMP=1 keeps the temp dir (configs, logs)
+#   BENCH_DB_URL=sqlite:<temp dir>/ksgate.db (another store: an empty database's URL)
+#   BENCH_UPSTREAM=node (or nginx): the upstream of gate actions, see below
 # With the defaults and the 6 actions of actions.txt a run takes about 150 s (at most ~15 s more
 # on a busy machine).
 #
@@ -154,10 +156,11 @@ json_field() {
 }
 
 # ---- throwaway database and partner ----------------------------------------------------------
-DB="$TMP/ksgate.db"
-"$BIN" migrate --db "sqlite:$DB" >"$TMP/migrate.log" 2>&1 ||
+# BENCH_DB_URL: another store (an empty PostgreSQL database, say: scripts/bench-stores.sh).
+DB_URL="${BENCH_DB_URL:-sqlite:$TMP/ksgate.db}"
+"$BIN" migrate --db "$DB_URL" >"$TMP/migrate.log" 2>&1 ||
   { cat "$TMP/migrate.log" >&2; die "ksgate migrate failed"; }
-"$BIN" partner add --db "sqlite:$DB" --name "Bench partner" --json >"$TMP/partner.json" 2>"$TMP/partner.err" ||
+"$BIN" partner add --db "$DB_URL" --name "Bench partner" --json >"$TMP/partner.json" 2>"$TMP/partner.err" ||
   { cat "$TMP/partner.err" >&2; die "ksgate partner add failed"; }
 # Values for the {name} placeholders of the action lines; the set-up below adds more.
 declare -A VARS=(
@@ -243,7 +246,7 @@ wait_nginx() {
 start_ksgate() {
   : >"$TMP/ksgate.out" # created here: the background job may open it after the first poll
   # setsid: the server leads its own process group, so stop_group reaches everything it started.
-  setsid "${NICE[@]}" taskset -c "$SERVER_CPU" "$BIN" serve --listen 127.0.0.1:0 --db "sqlite:$DB" --threads 1 \
+  setsid "${NICE[@]}" taskset -c "$SERVER_CPU" "$BIN" serve --listen 127.0.0.1:0 --db "$DB_URL" --threads 1 \
     "${UPSTREAM_ARGS[@]}" \
     >"$TMP/ksgate.out" 2>"$TMP/ksgate.err" </dev/null &
   ksgate_pid=$!
