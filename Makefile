@@ -7,6 +7,8 @@
 #   make fuzz         libFuzzer targets (preset fuzz, clang) for FUZZ_SECONDS (60) each (scripts/fuzz.sh)
 #   make bench        Google Benchmark micro-benchmarks (build/release/bench/ks_bench)
 #   make bench-http   wrk against ksgate and an nginx fixed-body baseline (scripts/bench-http.sh)
+#   make bench-stores SQLite vs PostgreSQL throughput, reads during writes (scripts/bench-stores.sh)
+#   make bench-nodes  propagation of a change between two nodes on PostgreSQL (bench/nodes/)
 #   make clean        remove build/release and build/bench-http (keeps var/ and the other presets)
 #   make distclean    clean + remove build/, var/ (demo database!) and tests/node_modules
 
@@ -21,7 +23,7 @@ BUILD_DIR := build/$(PRESET)
 NINJA     := $(BUILD_DIR)/build.ninja
 NODE_DEPS := tests/node_modules/.package-lock.json
 
-.PHONY: build build-asan run test fuzz bench bench-http clean distclean deps deps-test node-deps help
+.PHONY: build build-asan run test fuzz bench bench-http bench-stores bench-nodes clean distclean deps deps-test node-deps help
 
 help:
 	@sed -n 's/^#   make/  make/p' $(firstword $(MAKEFILE_LIST))
@@ -76,6 +78,14 @@ bench: deps $(NINJA)
 
 bench-http: deps-test build
 	@scripts/bench-http.sh
+
+# The store's costs: SQLite next to PostgreSQL, and reads during writes (scripts/bench-stores.sh).
+bench-stores: deps-test build
+	@scripts/bench-stores.sh
+
+# How fast a change on one node reaches another on one PostgreSQL (bench/nodes/propagation.js).
+bench-nodes: deps-test build node-deps
+	@scripts/pg-cluster.sh run node bench/nodes/propagation.js
 
 clean:
 	rm -rf $(BUILD_DIR) build/bench-http

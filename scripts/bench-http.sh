@@ -12,7 +12,9 @@
 #
 # Set-up, on that db and partner, before any measurement (values for the action lines, see
 # bench/http/actions.txt): an admin KS (session.start type 2), an app token (appToken.add, hashType
-# SHA256), a widget KS (session.startWidgetSession) and tokenHash = sha256(widgetKs + token).
+# SHA256), a widget KS (session.startWidgetSession) and tokenHash = sha256(widgetKs + token). The
+# admin KS has a user id and a privilege, so that the authorize answer has no empty header (nginx
+# cannot send one).
 # ksgate must stay up for the whole run: if it exits during a wrk run, the script stops with its
 # exit status and the tail of its stderr, and keeps the temp dir.
 #
@@ -24,8 +26,19 @@
 #                       leave the CPUs alone (the "other%" column shows what they took during a run)
 #   BENCH_NICE=-15      nice level of servers and wrk when permitted (root); 0 = leave as is
 #   KSGATE_BIN=build/release/ksgate   KSGATE_KEEP_TMP=1 keeps the temp dir (configs, logs)
-# With the defaults and the 4 actions of actions.txt a run takes about 100 s (at most ~15 s more
+#   BENCH_DB_URL=sqlite:<temp dir>/ksgate.db (another store: an empty database's URL)
+#   BENCH_UPSTREAM=node (or nginx): the upstream of gate actions, see below
+# With the defaults and the 6 actions of actions.txt a run takes about 150 s (at most ~15 s more
 # on a busy machine).
+#
+# The gate (docs/gateway.md) is measured too. An `@upstream SERVICE FILE` line of the actions file
+# starts a second nginx, the upstream, that answers /api_v3/service/SERVICE/... with FILE's bytes;
+# ksgate runs with --upstream SERVICE=<that nginx>. An action on an upstream service is measured
+# through ksgate (the gate) and then against the upstream directly (target "direct"): the ratio is
+# gate/direct. The upstream runs on the client's core, beside wrk, as a separate machine would be:
+# ksgate keeps its core to itself in every row. A GET action may carry request headers (the
+# authorize endpoint reads its KS from Authorization); its nginx twin answers with the same status
+# (204 for an allowed authorize) and headers.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -89,10 +102,11 @@ stop_group() {
 }
 
 stop_servers() {
-  local k="$ksgate_pid" x="$nginx_pid"
-  ksgate_pid="" nginx_pid=""
+  local k="$ksgate_pid" x="$nginx_pid" u="${upstream_pid:-}"
+  ksgate_pid="" nginx_pid="" upstream_pid=""
   stop_group "$k"
   stop_group "$x"
+  stop_group "$u"
 }
 
 cleanup() {
@@ -100,6 +114,7 @@ cleanup() {
   trap - EXIT INT TERM
   if [[ -n "$wrk_pid" ]]; then kill "$wrk_pid" 2>/dev/null || true; fi
   stop_servers
+  if [[ -n "${UPSTREAM_ROOT:-}" ]]; then rm -rf "$UPSTREAM_ROOT"; fi
   if [[ -n "${KSGATE_KEEP_TMP:-}" ]]; then log "temp files kept in $TMP"; else rm -rf "$TMP"; fi
   exit "$rc"
 }
@@ -141,10 +156,11 @@ json_field() {
 }
 
 # ---- throwaway database and partner ----------------------------------------------------------
-DB="$TMP/ksgate.db"
-"$BIN" migrate --db "sqlite:$DB" >"$TMP/migrate.log" 2>&1 ||
+# BENCH_DB_URL: another store (an empty PostgreSQL database, say: scripts/bench-stores.sh).
+DB_URL="${BENCH_DB_URL:-sqlite:$TMP/ksgate.db}"
+"$BIN" migrate --db "$DB_URL" >"$TMP/migrate.log" 2>&1 ||
   { cat "$TMP/migrate.log" >&2; die "ksgate migrate failed"; }
-"$BIN" partner add --db "sqlite:$DB" --name "Bench partner" --json >"$TMP/partner.json" 2>"$TMP/partner.err" ||
+"$BIN" partner add --db "$DB_URL" --name "Bench partner" --json >"$TMP/partner.json" 2>"$TMP/partner.err" ||
   { cat "$TMP/partner.err" >&2; die "ksgate partner add failed"; }
 # Values for the {name} placeholders of the action lines; the set-up below adds more.
 declare -A VARS=(
@@ -164,13 +180,14 @@ subst() {
 }
 
 # ---- helpers: one request with curl, response checks ----------------------------------------
-# curl_request URL METHOD BODY_FILE OUT_PREFIX: one request; writes OUT_PREFIX.body and
-# OUT_PREFIX.headers. BODY_FILE is sent as JSON for POST.
+# curl_request URL METHOD BODY_FILE OUT_PREFIX [HEADER...]: one request; writes OUT_PREFIX.body
+# and OUT_PREFIX.headers. BODY_FILE is sent as JSON for POST; each HEADER ("Name: value") is sent.
 curl_request() {
-  local args=(-sS -o "$4.body" -D "$4.headers" --max-time 5)
+  local args=(-sS -o "$4.body" -D "$4.headers" --max-time 5) h
   if [[ "$2" == POST ]]; then
     args+=(-H 'Content-Type: application/json' --data-binary "@$3")
   fi
+  for h in "${@:5}"; do args+=(-H "$h"); done
   curl "${args[@]}" "$1"
 }
 
@@ -181,10 +198,11 @@ header_value() { # FILE NAME -> value of the last such header, CR stripped
 status_code() { head -n 1 "$1" | awk '{print $2}'; }
 
 # check_ok WHAT OUT_PREFIX: dies unless the answer is HTTP 200, has a Content-Type and is not a
-# KalturaAPIException.
+# KalturaAPIException; or is HTTP 204 (an allowed authorize) with no body.
 check_ok() {
   local code
   code="$(status_code "$2.headers")"
+  if [[ "$code" == 204 && ! -s "$2.body" ]]; then return 0; fi
   [[ "$code" == 200 ]] || die "$1: ksgate answered HTTP $code: $(head -c 300 "$2.body")"
   if grep -q KalturaAPIException "$2.body"; then
     die "$1: ksgate answered an error: $(head -c 300 "$2.body")"
@@ -192,11 +210,44 @@ check_ok() {
   [[ -n "$(header_value "$2.headers" Content-Type)" ]] || die "$1: no Content-Type from ksgate"
 }
 
+# ---- nginx helpers -------------------------------------------------------------------------------
+# nginx_quote FILE: the file's bytes as an nginx single-quoted string for `return` (\ ' and $ escaped).
+nginx_quote() {
+  local s
+  s="$(cat "$1"; printf x)"
+  s="${s%x}"
+  s="${s//\\/\\\\}"
+  s="${s//\'/\\\'}"
+  s="${s//\$/\$\{dollar\}}"
+  printf "'%s'" "$s"
+}
+
+# nginx_config DIR PORT LOCATIONS_FILE: DIR/nginx.conf from the template, checked.
+nginx_config() {
+  awk -v dir="$1" -v port="$2" -v locs="$3" '
+    /^[[:space:]]*@LOCATIONS@[[:space:]]*$/ { while ((getline line < locs) > 0) print line; next }
+    { gsub(/@DIR@/, dir); gsub(/@PORT@/, port); print }' "$NGINX_TEMPLATE" >"$1/nginx.conf"
+  nginx -t -q -p "$1" -e "$1/error.log" -c "$1/nginx.conf" ||
+    die "generated nginx config is invalid: $1/nginx.conf (KSGATE_KEEP_TMP=1 keeps it)"
+}
+
+# wait_nginx URL PID DIR: until the nginx at URL answers; dies if it exits.
+wait_nginx() {
+  local t
+  for ((t = 0; t < 50; t++)); do
+    curl -s -o /dev/null --max-time 1 "$1/" && return 0
+    kill -0 "$2" 2>/dev/null || { cat "$3/error.log" >&2; die "nginx exited at start-up"; }
+    sleep 0.1
+  done
+  die "nginx at $1 did not answer within 5 s"
+}
+
 # ---- ksgate -------------------------------------------------------------------------------------
 start_ksgate() {
   : >"$TMP/ksgate.out" # created here: the background job may open it after the first poll
   # setsid: the server leads its own process group, so stop_group reaches everything it started.
-  setsid "${NICE[@]}" taskset -c "$SERVER_CPU" "$BIN" serve --listen 127.0.0.1:0 --db "sqlite:$DB" --threads 1 \
+  setsid "${NICE[@]}" taskset -c "$SERVER_CPU" "$BIN" serve --listen 127.0.0.1:0 --db "$DB_URL" --threads 1 \
+    "${UPSTREAM_ARGS[@]}" \
     >"$TMP/ksgate.out" 2>"$TMP/ksgate.err" </dev/null &
   ksgate_pid=$!
   local i port=""
@@ -231,13 +282,68 @@ check_ksgate_alive() {
   die "ksgate exited $1 ($how); the run is invalid (temp dir kept: $TMP)"
 }
 
+# ---- the upstream (for gate actions) --------------------------------------------------------------
+# `@upstream SERVICE FILE` lines of the actions file (FILE relative to the repository): a server
+# that answers /api_v3/service/SERVICE/... with FILE's bytes. BENCH_UPSTREAM=node (the default): a
+# small node HTTP server (bench/http/upstream.js), which like a real API server costs more per
+# request than the gate relaying it; BENCH_UPSTREAM=nginx: nginx serving the file, the fastest
+# upstream there is, which shows the gate's own cost as a ratio.
+UPSTREAM_KIND="${BENCH_UPSTREAM:-node}"
+[[ "$UPSTREAM_KIND" == node || "$UPSTREAM_KIND" == nginx ]] || die "BENCH_UPSTREAM must be node or nginx"
+UPSTREAM_ARGS=() UPSTREAM_SERVICES=() upstream_pid="" UPSTREAM_URL="" UPSTREAM_ROOT="" NODE_ARGS=()
+while read -r word service file _ || [[ -n "${word:-}" ]]; do
+  [[ "${word:-}" == @upstream ]] || continue
+  [[ "$service" =~ ^[A-Za-z][A-Za-z0-9_]*$ && -f "$ROOT/$file" ]] ||
+    die "$ACTIONS_FILE: bad line: @upstream $service $file (SERVICE FILE, FILE in the repository)"
+  UPSTREAM_SERVICES+=("${service,,}")
+  NODE_ARGS+=("${service,,}=$ROOT/$file")
+  # nginx: a static file (a `return` string is limited to 4 KB), its descriptor kept open, in a
+  # directory of its own that the unprivileged worker may read ($TMP, with the database, is 0700).
+  if [[ -z "$UPSTREAM_ROOT" ]]; then
+    UPSTREAM_ROOT="$(mktemp -d "${TMPDIR:-/tmp}/ksgate-bench-upstream.XXXXXX")"
+    chmod 755 "$UPSTREAM_ROOT"
+  fi
+  install -m 644 "$ROOT/$file" "$UPSTREAM_ROOT/${service,,}.json"
+  printf '        location /api_v3/service/%s/ {\n            default_type "application/json";\n            root %s;\n            open_file_cache max=16;\n            try_files /%s.json =404;\n        }\n' \
+    "$service" "$UPSTREAM_ROOT" "${service,,}" >>"$TMP/upstream-locations.conf"
+done <"$ACTIONS_FILE"
+if ((${#UPSTREAM_SERVICES[@]})); then
+  UPSTREAM_DIR="$TMP/upstream"
+  mkdir -p "$UPSTREAM_DIR"
+  if [[ "$UPSTREAM_KIND" == nginx ]]; then
+    UPSTREAM_PORT="$(free_port)"
+    nginx_config "$UPSTREAM_DIR" "$UPSTREAM_PORT" "$TMP/upstream-locations.conf"
+    setsid "${NICE[@]}" taskset -c "$CLIENT_CPU" nginx -p "$UPSTREAM_DIR" -e "$UPSTREAM_DIR/error.log" \
+      -c "$UPSTREAM_DIR/nginx.conf" >"$UPSTREAM_DIR/stdout.log" 2>&1 </dev/null &
+    upstream_pid=$!
+    UPSTREAM_URL="http://127.0.0.1:$UPSTREAM_PORT"
+    wait_nginx "$UPSTREAM_URL" "$upstream_pid" "$UPSTREAM_DIR"
+  else
+    command -v node >/dev/null 2>&1 || die "'node' not found (BENCH_UPSTREAM=nginx needs none)"
+    : >"$UPSTREAM_DIR/stdout.log"
+    setsid "${NICE[@]}" taskset -c "$CLIENT_CPU" node "$ROOT/bench/http/upstream.js" "${NODE_ARGS[@]}" \
+      >"$UPSTREAM_DIR/stdout.log" 2>"$UPSTREAM_DIR/error.log" </dev/null &
+    upstream_pid=$!
+    for ((t = 0; t < 100; t++)); do
+      UPSTREAM_PORT="$(sed -nE 's/^listening on ([0-9]+)$/\1/p' "$UPSTREAM_DIR/stdout.log")"
+      [[ -z "$UPSTREAM_PORT" ]] || break
+      kill -0 "$upstream_pid" 2>/dev/null || { cat "$UPSTREAM_DIR/error.log" >&2; die "the node upstream exited at start-up"; }
+      sleep 0.1
+    done
+    [[ -n "$UPSTREAM_PORT" ]] || die "the node upstream did not start within 10 s"
+    UPSTREAM_URL="http://127.0.0.1:$UPSTREAM_PORT"
+  fi
+  for service in "${UPSTREAM_SERVICES[@]}"; do UPSTREAM_ARGS+=(--upstream "$service=$UPSTREAM_URL"); done
+  log "upstream ($UPSTREAM_KIND) pid $upstream_pid on $UPSTREAM_URL (cpu $CLIENT_CPU): ${UPSTREAM_SERVICES[*]}"
+fi
+
 start_ksgate
 
 # ---- set-up: admin KS, app token, widget KS, token hash ---------------------------------------
 SETUP="$TMP/setup"
 mkdir -p "$SETUP"
 API="$KSGATE_URL/api_v3/service"
-subst '{"partnerId":{partnerId},"secret":"{adminSecret}","type":2,"format":1}' >"$SETUP/start.json"
+subst '{"partnerId":{partnerId},"secret":"{adminSecret}","type":2,"userId":"bench-admin","privileges":"disableentitlement","format":1}' >"$SETUP/start.json"
 curl_request "$API/session/action/start" POST "$SETUP/start.json" "$SETUP/start" || die "set-up: session.start: no answer"
 check_ok "set-up: session.start" "$SETUP/start"
 VARS[adminKs]="$(sed -E 's/^[[:space:]]*"//; s/"[[:space:]]*$//' "$SETUP/start.body")" # a JSON string
@@ -261,27 +367,49 @@ VARS[tokenHash]="$(printf '%s%s' "${VARS[widgetKs]}" "${VARS[token]}" | sha256su
 log "set-up: partner ${VARS[partnerId]}, admin KS, app token ${VARS[tokenId]} (SHA256), widget KS, token hash"
 
 # ---- actions ----------------------------------------------------------------------------------
-names=() methods=() paths=()
+names=() methods=() paths=() headers=() upstream=()
 n=0
+# is_upstream PATH: whether PATH is /api_v3/service/S/... for an @upstream service S.
+is_upstream() {
+  local s="${1#/api_v3/service/}" u
+  [[ "$s" != "$1" ]] || return 1
+  s="${s%%/*}"
+  for u in "${UPSTREAM_SERVICES[@]}"; do [[ "${s,,}" == "$u" ]] && return 0; done
+  return 1
+}
 while read -r name method target body || [[ -n "${name:-}" ]]; do
-  [[ -z "${name:-}" || "$name" == \#* ]] && continue
+  [[ -z "${name:-}" || "$name" == \#* || "$name" == @upstream ]] && continue
   [[ "$method" == GET || "$method" == POST ]] || die "$ACTIONS_FILE: $name: method must be GET or POST"
   [[ "$target" == /* ]] || die "$ACTIONS_FILE: $name: path must start with /"
   path="$(subst "$target")"
   for ((j = 0; j < n; j++)); do # nginx has one `location =` per path
     [[ "${paths[$j]%%\?*}" != "${path%%\?*}" ]] || die "$ACTIONS_FILE: $name: same path as ${names[$j]}"
   done
-  names+=("$name") methods+=("$method") paths+=("$path")
+  names+=("$name") methods+=("$method") paths+=("$path") headers+=("")
   if [[ "$method" == POST ]]; then
     [[ -n "${body:-}" ]] || die "$ACTIONS_FILE: $name: a POST action needs a JSON body"
     subst "$body" >"$TMP/request.$n.json"
+  elif [[ -n "${body:-}" ]]; then # GET: request headers, "Name: value|Name: value"
+    headers[n]="$(subst "$body")"
   fi
+  if is_upstream "$path"; then upstream+=(1); else upstream+=(0); fi
   n=$((n + 1))
 done <"$ACTIONS_FILE"
 ((n > 0)) || die "no actions in $ACTIONS_FILE"
 
+# action_headers INDEX: the action's request headers, one per line.
+action_headers() { [[ -z "${headers[$1]}" ]] || tr '|' '\n' <<<"${headers[$1]}"; }
+
 # curl_action BASE_URL INDEX OUT_PREFIX: action INDEX once.
-curl_action() { curl_request "$1${paths[$2]}" "${methods[$2]}" "$TMP/request.$2.json" "$3"; }
+curl_action() {
+  local hs=()
+  mapfile -t hs < <(action_headers "$2")
+  curl_request "$1${paths[$2]}" "${methods[$2]}" "$TMP/request.$2.json" "$3" "${hs[@]}"
+}
+
+# baseline_url INDEX: what ksgate's number for action INDEX is compared with: the upstream itself
+# for a gate action, else the nginx twin.
+baseline_url() { if ((upstream[$1])); then echo "$UPSTREAM_URL"; else echo "$NGINX_URL"; fi; }
 
 # CPU accounting, in clock ticks, to catch other processes eating the cores during a run (a shared
 # 2-core machine: a compiler next door halves the numbers). cpu_ticks: all CPUs' user + nice +
@@ -309,16 +437,17 @@ pid_ticks() {
   done
   echo "$total"
 }
-nginx_pids() { # the master and its workers, one per line
-  [[ -n "$nginx_pid" ]] || return 0
-  echo "$nginx_pid"
-  tr ' ' '\n' <"/proc/$nginx_pid/task/$nginx_pid/children" 2>/dev/null | grep . || true
+nginx_pids() { # [PID]: the master (default: the baseline nginx) and its workers, one per line
+  local pid="${1-$nginx_pid}"
+  [[ -n "$pid" ]] || return 0
+  echo "$pid"
+  tr ' ' '\n' <"/proc/$pid/task/$pid/children" 2>/dev/null | grep . || true
 }
 our_ticks() {
   local t
   t="$(sed 's/^.*) //' "/proc/$$/stat" | awk '{ print $12 + $13 + $14 + $15 }')"
   local pids
-  mapfile -t pids < <(nginx_pids)
+  mapfile -t pids < <(nginx_pids; nginx_pids "${upstream_pid:-}")
   echo $(($(pid_ticks "$ksgate_pid" "${pids[@]}") + t))
 }
 now_ns() { date +%s%N; }
@@ -346,17 +475,24 @@ wait_idle() {
 # CPU use (% of its core, microseconds per request) to $TMP/server.LABEL.
 wrk_run() {
   local label="$1" url="$2" i="$3" args=(-t"$WRK_THREADS" -c"$CONNECTIONS" --latency)
-  local envs=() c0 o0 s0 t0 c1 o1 s1 t1 server
+  local envs=() c0 o0 s0 t0 c1 o1 s1 t1 server h
   if [[ "${methods[$i]}" == POST ]]; then
     args+=(-s "$POST_LUA")
     envs=(WRK_BODY_FILE="$TMP/request.$i.json")
   fi
+  while IFS= read -r h; do [[ -z "$h" ]] || args+=(-H "$h"); done < <(action_headers "$i")
   wait_idle
   if [[ "$WARMUP" != 0 && "$WARMUP" != 0s ]]; then
     run_wrk "${args[@]}" -d"$WARMUP" "$url" >/dev/null
   fi
   log "$label: ${names[$i]}: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION (cpu $CLIENT_CPU)"
-  if [[ "$label" == ksgate.* ]]; then server=("$ksgate_pid"); else mapfile -t server < <(nginx_pids); fi
+  if [[ "$label" == ksgate.* ]]; then
+    server=("$ksgate_pid")
+  elif ((upstream[i])); then
+    mapfile -t server < <(nginx_pids "$upstream_pid")
+  else
+    mapfile -t server < <(nginx_pids)
+  fi
   c0="$(cpu_ticks)" o0="$(our_ticks)" s0="$(pid_ticks "${server[@]}")" t0="$(now_ns)"
   run_wrk "${args[@]}" -d"$DURATION" "$url" >"$TMP/wrk.$label.txt"
   c1="$(cpu_ticks)" o1="$(our_ticks)" s1="$(pid_ticks "${server[@]}")" t1="$(now_ns)"
@@ -386,16 +522,6 @@ for ((i = 0; i < n; i++)); do
 done
 
 # ---- nginx: same bytes ---------------------------------------------------------------------------
-# nginx_quote FILE: the file's bytes as an nginx single-quoted string for `return` (\ ' and $ escaped).
-nginx_quote() {
-  local s
-  s="$(cat "$1"; printf x)"
-  s="${s%x}"
-  s="${s//\\/\\\\}"
-  s="${s//\'/\\\'}"
-  s="${s//\$/\$\{dollar\}}"
-  printf "'%s'" "$s"
-}
 
 # extra_headers FILE: the header lines of a captured response other than the ones both servers
 # write themselves (status line, Server, Date, Content-Type, Content-Length, Connection), CR
@@ -405,6 +531,10 @@ extra_headers() {
   tail -n +2 "$1" | tr -d '\r' | grep -v '^$' |
     grep -viE '^(server|date|content-type|content-length|connection|keep-alive|transfer-encoding):' || true
 }
+
+# request_id_names: header lines with the value of request-id headers dropped (ksgate makes a new
+# id for every request; nginx repeats the captured one, of the same length).
+request_id_names() { sed -E 's/^((x-ksgate-)?request-id|x-request-id):.*/\1:/I'; }
 
 # nginx_add_headers FILE: `add_header` directives for extra_headers FILE.
 nginx_add_headers() {
@@ -426,36 +556,34 @@ if [[ " $TARGETS " == *" nginx "* ]]; then
   NGINX_PORT="$(free_port)"
   : >"$TMP/locations.conf"
   for ((i = 0; i < n; i++)); do
+    ((upstream[i] == 0)) || continue # compared with the upstream itself
     {
       printf '        location = %s {\n' "${paths[$i]%%\?*}"
-      printf '            default_type "%s";\n' "$(header_value "$TMP/ksgate.$i.headers" Content-Type)"
-      nginx_add_headers "$TMP/ksgate.$i.headers"
-      printf '            return 200 %s;\n        }\n' "$(nginx_quote "$TMP/ksgate.$i.body")"
+      if [[ "$(status_code "$TMP/ksgate.$i.headers")" == 204 ]]; then
+        nginx_add_headers "$TMP/ksgate.$i.headers"
+        printf '            return 204;\n        }\n'
+      else
+        printf '            default_type "%s";\n' "$(header_value "$TMP/ksgate.$i.headers" Content-Type)"
+        nginx_add_headers "$TMP/ksgate.$i.headers"
+        printf '            return 200 %s;\n        }\n' "$(nginx_quote "$TMP/ksgate.$i.body")"
+      fi
     } >>"$TMP/locations.conf"
   done
-  awk -v dir="$NGINX_DIR" -v port="$NGINX_PORT" -v locs="$TMP/locations.conf" '
-    /^[[:space:]]*@LOCATIONS@[[:space:]]*$/ { while ((getline line < locs) > 0) print line; next }
-    { gsub(/@DIR@/, dir); gsub(/@PORT@/, port); print }' "$NGINX_TEMPLATE" >"$NGINX_DIR/nginx.conf"
-
-  nginx -t -q -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" -c "$NGINX_DIR/nginx.conf" ||
-    die "generated nginx config is invalid: $NGINX_DIR/nginx.conf (KSGATE_KEEP_TMP=1 keeps it)"
+  nginx_config "$NGINX_DIR" "$NGINX_PORT" "$TMP/locations.conf"
   setsid "${NICE[@]}" taskset -c "$SERVER_CPU" nginx -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" -c "$NGINX_DIR/nginx.conf" \
     >"$NGINX_DIR/stdout.log" 2>&1 </dev/null &
   nginx_pid=$!
   NGINX_URL="http://127.0.0.1:$NGINX_PORT"
-  for ((t = 0; t < 50; t++)); do
-    curl -s -o /dev/null --max-time 1 "$NGINX_URL/" && break
-    kill -0 "$nginx_pid" 2>/dev/null || { cat "$NGINX_DIR/error.log" >&2; die "nginx exited at start-up"; }
-    sleep 0.1
-  done
+  wait_nginx "$NGINX_URL" "$nginx_pid" "$NGINX_DIR"
   log "nginx pid $nginx_pid on $NGINX_URL (cpu $SERVER_CPU, 1 worker)"
   for ((i = 0; i < n; i++)); do
-    curl_action "$NGINX_URL" "$i" "$TMP/nginx.$i" || die "${names[$i]}: nginx did not answer"
+    curl_action "$(baseline_url "$i")" "$i" "$TMP/nginx.$i" || die "${names[$i]}: nginx did not answer"
     cmp -s "$TMP/ksgate.$i.body" "$TMP/nginx.$i.body" ||
       die "${names[$i]}: nginx body differs from ksgate's ($TMP/nginx.$i.body; KSGATE_KEEP_TMP=1 keeps it)"
+    ((upstream[i] == 0)) || continue # the gate adds its own headers to the upstream's
     [[ "$(header_value "$TMP/nginx.$i.headers" Content-Type)" == "$(header_value "$TMP/ksgate.$i.headers" Content-Type)" ]] ||
       die "${names[$i]}: nginx Content-Type differs from ksgate's"
-    [[ "$(extra_headers "$TMP/nginx.$i.headers" | sort)" == "$(extra_headers "$TMP/ksgate.$i.headers" | sort)" ]] ||
+    [[ "$(extra_headers "$TMP/nginx.$i.headers" | request_id_names | sort)" == "$(extra_headers "$TMP/ksgate.$i.headers" | request_id_names | sort)" ]] ||
       die "${names[$i]}: nginx's other headers differ from ksgate's (KSGATE_KEEP_TMP=1 keeps $TMP)"
   done
 fi
@@ -471,7 +599,7 @@ for ((i = 0; i < n; i++)); do
     check_ksgate_alive "during the run of ${names[$i]}"
   fi
   if [[ -n "$nginx_pid" ]]; then
-    wrk_run "nginx.$i" "$NGINX_URL${paths[$i]}" "$i"
+    wrk_run "nginx.$i" "$(baseline_url "$i")${paths[$i]}" "$i"
     kill -0 "$nginx_pid" 2>/dev/null || die "nginx exited during the run of ${names[$i]}"
   fi
 done
@@ -511,7 +639,9 @@ table="$TMP/table.txt"
         if (($(cat "$TMP/other.ksgate.$i") > 5 || $(cat "$TMP/other.nginx.$i") > 5)); then ratio+="*"; fi
       fi
       read -r srv us <"$TMP/server.$target.$i" || srv=- us=-
-      printf '%-20s %-7s %11s %9s %9s %7s %5s %7s %6s %12s\n' "${names[$i]}" "$target" "$rps" \
+      shown="$target"
+      if [[ "$target" == nginx ]] && ((upstream[i])); then shown=direct; fi
+      printf '%-20s %-7s %11s %9s %9s %7s %5s %7s %6s %12s\n' "${names[$i]}" "$shown" "$rps" \
         "$(to_ms "$(wrk_field "$f" p50)")" "$(to_ms "$(wrk_field "$f" p99)")" "$(wrk_field "$f" errors)" \
         "$srv" "$us" "$(cat "$TMP/other.$target.$i" 2>/dev/null || echo -)" "$ratio"
     done

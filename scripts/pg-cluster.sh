@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for tests: initdb in a directory of its own, listening only on
 # 127.0.0.1 on a free TCP port (and a Unix socket inside that directory), trust authentication,
-# fsync off. Independent of any cluster the Debian package runs (e.g. on port 5432).
+# fsync off (KSGATE_PG_DURABLE=1: on, for benchmarks). Independent of any cluster the Debian
+# package runs (e.g. on port 5432).
 #
 #   scripts/pg-cluster.sh start DIR        create and start a cluster in DIR (new or empty);
 #                                          prints its DSN, postgresql://postgres@127.0.0.1:PORT/postgres
@@ -69,6 +70,11 @@ start() {
     runuser -u postgres -- test -w "$dir" ||
       die "the postgres user cannot write to $dir (a parent directory is closed to it); use a directory under /tmp"
   fi
+  # Tests need no durability; benchmarks of writes do (KSGATE_PG_DURABLE=1: PostgreSQL's defaults).
+  local durability=("fsync = off" "synchronous_commit = off" "full_page_writes = off")
+  if [[ "${KSGATE_PG_DURABLE:-}" == 1 ]]; then
+    durability=("fsync = on" "synchronous_commit = on" "full_page_writes = on")
+  fi
   as_owner "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-locale --no-sync \
     >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
   # Trust, but only over the socket in $dir (mode 0700) and from 127.0.0.1.
@@ -78,8 +84,8 @@ start() {
     port=$((20000 + RANDOM % 40000))
     port_in_use "$port" && continue
     printf '%s\n' "listen_addresses = '127.0.0.1'" "port = $port" \
-      "unix_socket_directories = '$dir'" "fsync = off" "synchronous_commit = off" \
-      "full_page_writes = off" "max_connections = 200" "log_min_messages = warning" |
+      "unix_socket_directories = '$dir'" "${durability[@]}" \
+      "max_connections = 200" "log_min_messages = warning" |
       as_owner tee "$dir/data/postgresql.auto.conf" >/dev/null
     if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null; then
       echo "postgresql://postgres@127.0.0.1:$port/postgres"

@@ -47,13 +47,19 @@ using Resolver = asio::ip::basic_resolver<tcp, Executor>;
 constexpr size_t kRelayPiece = 64 * 1024;
 // Beast reads at most this much into a connection's buffer at a time.
 constexpr size_t kReadSize = 64 * 1024;
+// The room a new connection's buffer starts with (it grows to kReadSize as answers need).
+constexpr size_t kFirstReadSize = 16 * 1024;
 constexpr std::string_view kCrLf = "\r\n";
 constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
 // One connection to an upstream: in a call's frame while the call uses it, else in the pool.
 struct UpstreamConnection {
   UpstreamConnection(const Executor& executor, size_t buffer_limit)
-      : stream(executor), buffer(buffer_limit) {}
+      : stream(executor), buffer(buffer_limit) {
+    // Beast reads at most the buffer's free capacity (512 bytes at least): room made now lets
+    // one read take a whole small answer, instead of one read and one client write per 512.
+    buffer.reserve(std::min(kFirstReadSize, buffer_limit));
+  }
   Stream stream;
   // What was read and not yet parsed; empty between answers (or the connection is not reused).
   beast::flat_buffer buffer;
@@ -488,9 +494,15 @@ Task<RelayOutcome> UpstreamClient::Impl::Relay(const api::UpstreamRequest& reque
   // 204, 304, answers to HEAD and empty Content-Length bodies are done at the head.
   const bool body_follows = !head_only && !parser.is_done();
 
-  const asio::const_buffer head_buffer = Buffer(head);
-  error_code ec = co_await client.WriteAll({&head_buffer, 1});
-  if (ec) co_return RelayOutcome{Failure::kNone, false};  // the client left; so does upstream
+  // When body bytes came with the head (a small answer usually arrives whole), the head leaves
+  // with the first piece of the body, in one write; else at once, on its own.
+  bool head_pending = body_follows && connection.buffer.size() > 0;
+  error_code ec;
+  if (!head_pending) {
+    const asio::const_buffer head_buffer = Buffer(head);
+    ec = co_await client.WriteAll({&head_buffer, 1});
+    if (ec) co_return RelayOutcome{Failure::kNone, false};  // the client left; so does upstream
+  }
   if (!body_follows) {
     // A HEAD from the client sent upstream as another method leaves a body unread.
     if (parser.is_done()) Release(*upstream, std::move(answer.connection), parser.keep_alive());
@@ -514,12 +526,14 @@ Task<RelayOutcome> UpstreamClient::Impl::Relay(const api::UpstreamRequest& reque
     // download by range, say), then sees the answer cut.
     const size_t n = kRelayPiece - body.size;
     const bool last = !upstream_ec && parser.is_done();
-    if (n > 0 || (last && chunked)) {
+    if (n > 0 || (last && chunked) || head_pending) {
       const bool framed = n > 0 && chunked;
-      const std::array<asio::const_buffer, 4> out = {
+      const std::array<asio::const_buffer, 5> out = {
+          Buffer(head_pending ? std::string_view(head) : std::string_view()),
           Buffer(framed ? ChunkSizeLine(n, size_line) : std::string_view()),
           asio::buffer(piece.get(), n), Buffer(framed ? kCrLf : std::string_view()),
           Buffer(last && chunked ? kLastChunk : std::string_view())};
+      head_pending = false;
       ec = co_await client.WriteAll(out);
       if (ec) co_return RelayOutcome{Failure::kNone, false};  // the client left
     }

@@ -62,6 +62,28 @@ TEST_F(RelayTest, WritesTheHeadWithoutHopByHopFieldsThenTheBody) {
   EXPECT_EQ(upstream_.accepted(), 1);
 }
 
+// An answer that arrives whole (the common case: a small JSON answer in one segment) leaves in
+// one write, head and body together, not in a write per read of a small buffer.
+TEST_F(RelayTest, AnAnswerThatArrivesWholeLeavesInOneWrite) {
+  const std::string body(6000, 'x');
+  upstream_.set_script([&](const Seen&) {
+    return Reply{
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 6000\r\n\r\n" + body};
+  });
+  Run([&]() -> Task<> {
+    for (int i = 0; i < 2; ++i) {  // a new connection, then a pooled one
+      RelayOutcome outcome;
+      int writes = 0;
+      const std::string wire =
+          co_await RelayAndRead(Request("GET", "/"), outcome, true, false, &writes);
+      EXPECT_EQ(outcome.failure, Failure::kNone);
+      EXPECT_TRUE(wire.ends_with("\r\n\r\n" + body)) << wire.substr(0, 200);
+      EXPECT_EQ(writes, 1);
+    }
+  });
+  EXPECT_EQ(upstream_.accepted(), 1);
+}
+
 TEST_F(RelayTest, ReframesAChunkedAnswerInItsOwnChunks) {
   upstream_.set_script([](const Seen&) {
     return Reply{

@@ -327,15 +327,34 @@ class UpstreamTest : public testing::Test {
 // ---------------------------------------------------------------------------------------------
 // Relay.
 
+// A ClientWriter that counts the writes it passes on: each is at least one system call.
+class CountingWriter final : public ClientWriter {
+ public:
+  explicit CountingWriter(ClientWriter& next) : next_(next) {}
+  Task<error_code> WriteAll(std::span<const asio::const_buffer> buffers) override {
+    ++writes_;
+    co_return co_await next_.WriteAll(buffers);
+  }
+  int writes() const { return writes_; }
+
+ private:
+  ClientWriter& next_;
+  int writes_ = 0;
+};
+
 class RelayTest : public UpstreamTest {
  protected:
   // Relays `request` to a fresh client connection, then closes the gate's end as a server
-  // would, and returns what the browser received (the Date line fixed).
+  // would, and returns what the browser received (the Date line fixed). `writes`, when given,
+  // is set to the number of writes to the client.
   Task<std::string> RelayAndRead(api::UpstreamRequest request, RelayOutcome& outcome,
-                                 bool client_keep_alive = true, bool head_only = false) {
+                                 bool client_keep_alive = true, bool head_only = false,
+                                 int* writes = nullptr) {
     ClientConnection client = co_await ConnectClient();
-    StreamWriter<Stream> writer(client.gate, client.gate, 5s);
+    StreamWriter<Stream> stream_writer(client.gate, client.gate, 5s);
+    CountingWriter writer(stream_writer);
     outcome = co_await client_->Relay(request, writer, client_keep_alive, head_only);
+    if (writes != nullptr) *writes = writer.writes();
     client.gate.close();
     co_return WithFixedDate(co_await ReadToEnd(client.browser));
   }
