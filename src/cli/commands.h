@@ -1,5 +1,5 @@
 // The ksgate subcommands. Each returns the process exit code and writes its own one-line
-// error to stderr on failure. main.cc parses flags; these do the work.
+// error to stderr on failure. main.cc and operator_flags.cc parse flags; these do the work.
 #pragma once
 
 #include <cstdint>
