@@ -190,8 +190,9 @@ describe('native TLS with the official client', { skip: SKIP, timeout: 30000 }, 
   });
 
   test('serve refuses a key that does not match the certificate, or half a pair', () => {
-    const db = `sqlite:${server.dbPath}`;
-    const base = ['serve', '--listen', '127.0.0.1:0', '--db', db];
+    // The server's own --db (on PostgreSQL there is no dbPath: `sqlite:undefined` would leave a
+    // stray database in the working directory).
+    const base = ['serve', '--listen', '127.0.0.1:0', '--db', server.db];
     let r = h.ksgateCli([...base, '--tls-cert', certs.cert, '--tls-key', certs.otherKey],
       { timeout: 15000 });
     assert.equal(r.status, 1, r.stderr);
