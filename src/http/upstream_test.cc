@@ -19,7 +19,6 @@ using upstream_test::Eventually;
 using upstream_test::Failure;
 using upstream_test::FetchInto;
 using upstream_test::Reply;
-using upstream_test::Request;
 using upstream_test::Seen;
 using upstream_test::UpstreamTest;
 
@@ -365,7 +364,7 @@ TEST_F(UpstreamTest, FetchCutMidBodyIsUnavailable) {
 }
 
 TEST_F(UpstreamTest, FetchFromAClosedPortIsUnavailable) {
-  MakeClient(ShortTimeout(), {{"127.0.0.1", ClosedPort()}});
+  MakeClient(ShortTimeout(), {"127.0.0.1", ClosedPort()});
   Run([&]() -> Task<> {
     const auto start = Clock::now();
     EXPECT_EQ((co_await Fetch(Request("GET", "/"))).failure, Failure::kUnavailable);
@@ -374,7 +373,7 @@ TEST_F(UpstreamTest, FetchFromAClosedPortIsUnavailable) {
 }
 
 TEST_F(UpstreamTest, FetchResolvesANameAndSendsItAsHost) {
-  MakeClient(ShortTimeout(), {{"localhost", upstream_.port()}});
+  MakeClient(ShortTimeout(), {"localhost", upstream_.port()});
   Run([&]() -> Task<> {
     for (int i = 0; i < 2; ++i) {
       EXPECT_EQ((co_await Fetch(Request("GET", "/"))).body, "ok");
@@ -388,7 +387,7 @@ TEST_F(UpstreamTest, FetchResolvesANameAndSendsItAsHost) {
 TEST_F(UpstreamTest, FetchOfARequestThatCannotBeSentIsUnavailable) {
   Run([&]() -> Task<> {
     api::UpstreamRequest unknown = Request("GET", "/");
-    unknown.upstream = 1;
+    unknown.host.clear();
     EXPECT_EQ((co_await Fetch(unknown)).failure, Failure::kUnavailable);
     EXPECT_EQ((co_await Fetch(Request("GE T", "/"))).failure, Failure::kUnavailable);
     EXPECT_EQ((co_await Fetch(Request("GET", "/a b"))).failure, Failure::kUnavailable);
