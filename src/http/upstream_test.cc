@@ -408,5 +408,38 @@ TEST_F(UpstreamTest, CloseIdleClosesPooledConnectionsAndPoolsNoMore) {
   EXPECT_EQ(upstream_.accepted(), 2);
 }
 
+TEST_F(UpstreamTest, CloseAllEndsACallInProgressAtOnce) {
+  UpstreamOptions options;
+  options.timeout = 5s;
+  MakeClient(options);
+  upstream_.set_script([](const Seen&) { return Reply{.then = Reply::Then::kHang}; });
+  Run([&]() -> Task<> {
+    std::optional<api::UpstreamAnswer> answer;
+    asio::co_spawn(co_await asio::this_coro::executor,
+                   FetchInto(client_.get(), Request("GET", "/slow"), &answer), asio::detached);
+    EXPECT_TRUE(co_await Eventually([&] { return upstream_.seen().size() == 1; }));
+    const auto start = Clock::now();
+    client_->CloseAll();
+    EXPECT_TRUE(co_await Eventually([&] { return answer.has_value(); }, 1000ms));
+    EXPECT_LT(Clock::now() - start, 1000ms);
+    if (answer) EXPECT_EQ(answer->failure, Failure::kUnavailable);
+  });
+}
+
+TEST_F(UpstreamTest, EachEndpointARequestNamesHasAPoolOfItsOwn) {
+  Run([&]() -> Task<> {
+    api::UpstreamRequest by_address = Request("GET", "/");
+    api::UpstreamRequest by_name = by_address;
+    by_name.host = "localhost";
+    for (const api::UpstreamRequest* r : {&by_address, &by_address, &by_name, &by_name}) {
+      EXPECT_EQ((co_await Fetch(*r)).body, "ok");
+    }
+  });
+  ASSERT_EQ(upstream_.seen().size(), 4u);
+  EXPECT_EQ(upstream_.seen()[0].Field("Host"), "127.0.0.1:" + std::to_string(upstream_.port()));
+  EXPECT_EQ(upstream_.seen()[2].Field("Host"), "localhost:" + std::to_string(upstream_.port()));
+  EXPECT_EQ(upstream_.accepted(), 2);  // one connection per endpoint, each reused once
+}
+
 }  // namespace
 }  // namespace ksgate::http
