@@ -33,7 +33,9 @@ std::string CheckStoreUrl(std::string_view value) {
   for (std::string_view scheme : {"sqlite:", "memory:", "postgresql://", "postgres://"}) {
     if (value.starts_with(scheme)) return "";
   }
-  return "must be sqlite:PATH, memory: or postgresql://USER:PASSWORD@HOST:PORT/DBNAME";
+  // The URL is shown with any password masked.
+  return "unknown store URL \"" + store::RedactStoreUrl(value.substr(0, 128)) +
+         "\": use sqlite:PATH, memory: or postgresql://USER:PASSWORD@HOST:PORT/DBNAME";
 }
 
 std::string CheckAddressOrBlock(std::string_view value) {

@@ -134,8 +134,9 @@ TEST_F(ServeSettingsTest, ChecksNameTheKeyAndTheReason) {
               HasSubstr(where + "server.listen: must be HOST:PORT"));
   EXPECT_THAT(error("[server]\ntrusted_proxies = [\"10.0.0.0/33\"]\n"),
               HasSubstr(where + "server.trusted_proxies: "));
-  EXPECT_THAT(error("[store]\ndb = \"mysql://u:pw@h/d\"\n"),
-              HasSubstr(where + "store.db: must be sqlite:PATH"));
+  EXPECT_THAT(
+      error("[store]\ndb = \"mysql://u:pw@h/d\"\n"),
+      HasSubstr(where + "store.db: unknown store URL \"mysql://u:****@h/d\": use sqlite:PATH"));
   EXPECT_THAT(error("[store]\ndb = \"mysql://u:pw@h/d\"\n"), Not(HasSubstr("pw")));
   EXPECT_THAT(error("[gateway]\nupstreams = [\"media\"]\n"),
               HasSubstr(where + "gateway.upstreams: "));
