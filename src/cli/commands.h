@@ -79,6 +79,10 @@ int Serve(const config::Sources& sources, const ServeHooks& hooks = {});
 int ConfigCheck(const config::Sources& sources);
 
 int Migrate(const std::string& db);
+// `ksgate migrate`: the store `db` names, else the one the settings of `config_file` (and the
+// KSGATE_* variables) name, as serve would resolve it. 2 (one line) when neither is given or the
+// settings are bad.
+int MigrateConfigured(const std::string& db, const std::string& config_file);
 
 struct PartnerAddOptions {
   std::string db;

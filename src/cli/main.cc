@@ -34,8 +34,11 @@ int main(int argc, char** argv) {
   ksgate::config::Flags config_check_flags(*config_check_cmd, ksgate::cli::ServeSettings());
 
   std::string migrate_db;
+  std::string migrate_config;
   CLI::App* migrate_cmd = app.add_subcommand("migrate", "Apply pending schema migrations");
-  migrate_cmd->add_option("--db", migrate_db, "Store URL: sqlite:PATH")->required();
+  migrate_cmd->add_option("--db", migrate_db, "Store URL: sqlite:PATH (else store.db of --config)");
+  migrate_cmd->add_option("--config", migrate_config,
+                          "Config file naming the store (store.db; KSGATE_DB overrides it)");
 
   CLI::App* partner_cmd = app.add_subcommand("partner", "Manage partners");
   partner_cmd->require_subcommand(1);
@@ -193,7 +196,7 @@ int main(int argc, char** argv) {
 
   if (*serve_cmd) return ksgate::cli::Serve(serve_flags.ToSources());
   if (*config_check_cmd) return ksgate::cli::ConfigCheck(config_check_flags.ToSources());
-  if (*migrate_cmd) return ksgate::cli::Migrate(migrate_db);
+  if (*migrate_cmd) return ksgate::cli::MigrateConfigured(migrate_db, migrate_config);
   if (*add_cmd) return ksgate::cli::PartnerAdd(add);
   if (*list_cmd) return ksgate::cli::PartnerList(list_db, list_json);
   if (*block_cmd) return ksgate::cli::PartnerSetStatus(status_db, status_id, false);

@@ -254,6 +254,21 @@ int ConfigCheck(const config::Sources& sources) {
   return 0;
 }
 
+int MigrateConfigured(const std::string& db, const std::string& config_file) {
+  if (!db.empty()) return Migrate(db);
+  if (config_file.empty()) {
+    Fail("migrate needs --db or --config");
+    return 2;
+  }
+  Result<config::Values> values =
+      Resolve({.file = config_file, .env = config::ProcessEnvironment()});
+  if (!values.ok()) {
+    Fail(values.error().message());
+    return 2;
+  }
+  return Migrate(values->String("store.db"));
+}
+
 int Migrate(const std::string& db) {
   Result<std::unique_ptr<store::Store>> opened = store::OpenStore(db);
   if (!opened.ok()) {
