@@ -263,10 +263,19 @@ ServeOptions ServeOptionsFrom(const config::Values& values) {
 }
 
 std::string CheckServeValues(const config::Values& values) {
-  const bool cert = !values.String("tls.cert").empty();
-  const bool key = !values.String("tls.key").empty();
-  if (cert && !key) return values.Describe(SettingOf("tls.cert")) + ": needs tls.key too";
-  if (key && !cert) return values.Describe(SettingOf("tls.key")) + ": needs tls.cert too";
+  // "--tls-cert: needs --tls-key too": the missing one named as the given one was given.
+  auto needs = [&](const Setting& given, const Setting& missing) {
+    std::string name = missing.key;
+    if (values.SourceOf(given.key) == config::Source::kFlag) name = missing.flag;
+    if (values.SourceOf(given.key) == config::Source::kEnv) name = missing.EnvName();
+    return values.Describe(given) + ": needs " + name + " too";
+  };
+  const Setting& cert = SettingOf("tls.cert");
+  const Setting& key = SettingOf("tls.key");
+  const bool has_cert = !values.String(cert.key).empty();
+  const bool has_key = !values.String(key.key).empty();
+  if (has_cert && !has_key) return needs(cert, key);
+  if (has_key && !has_cert) return needs(key, cert);
   return "";
 }
 

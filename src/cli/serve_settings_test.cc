@@ -164,7 +164,7 @@ TEST_F(ServeSettingsTest, TlsCertificateAndKeyGoTogether) {
   EXPECT_THAT(CheckServeValues(Load("[tls]\ncert = \"" + pem + "\"\n")),
               HasSubstr("key tls.cert: needs tls.key too"));
   EXPECT_EQ(CheckServeValues(Load("", {{"KSGATE_TLS_KEY", pem}})),
-            "KSGATE_TLS_KEY: needs tls.cert too");
+            "KSGATE_TLS_KEY: needs KSGATE_TLS_CERT too");
 }
 
 TEST_F(ServeSettingsTest, AReloadNamesTheFixedSettingsThatChangedOnly) {

@@ -138,7 +138,7 @@ describe('ksgate config check', { skip }, () => {
       h.tempFile('k.toml', '[gateway]\nupstreams = ["session=http://127.0.0.1:9"]\n')], {},
       /key gateway\.upstreams: ksgate serves "session" itself$/],
     ['a TLS certificate without its key', () => [], { KSGATE_TLS_CERT: __filename },
-      /^ksgate: KSGATE_TLS_CERT: needs tls\.key too$/],
+      /^ksgate: KSGATE_TLS_CERT: needs KSGATE_TLS_KEY too$/],
   ];
   for (const [what, args, env, re] of BAD) {
     test(`${what}: exit 2 and one line naming it`, () => {
