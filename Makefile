@@ -3,6 +3,7 @@
 #   make run          install build deps, build, serve a demo on 127.0.0.1:8080 (scripts/run-demo.sh)
 #   make test         install all deps, build, run unit + integration tests (scripts/run-tests.sh)
 #   make build        configure (once) and build the release preset -> build/release/ksgate
+#   make package      the Debian package -> build/package/ksgate_<version>_amd64.deb (CPack)
 #   make build-asan   the same with AddressSanitizer + UBSan -> build/asan (make test runs it too)
 #   make fuzz         libFuzzer targets (preset fuzz, clang) for FUZZ_SECONDS (60) each (scripts/fuzz.sh)
 #   make bench        Google Benchmark micro-benchmarks (build/release/bench/ks_bench)
@@ -23,7 +24,7 @@ BUILD_DIR := build/$(PRESET)
 NINJA     := $(BUILD_DIR)/build.ninja
 NODE_DEPS := tests/node_modules/.package-lock.json
 
-.PHONY: build build-asan run test fuzz bench bench-http bench-stores bench-nodes clean distclean deps deps-test node-deps help
+.PHONY: build build-asan run test package fuzz bench bench-http bench-stores bench-nodes clean distclean deps deps-test node-deps help
 
 help:
 	@sed -n 's/^#   make/  make/p' $(firstword $(MAKEFILE_LIST))
@@ -56,6 +57,10 @@ build-asan: $(ASAN_NINJA)
 
 run: deps build
 	@scripts/run-demo.sh
+
+# The .deb (cmake/KsgatePackaging.cmake): binary, /etc/ksgate/ksgate.toml, ksgate.service.
+package: deps build
+	@cmake --build --preset $(PRESET) --target package
 
 # npm ci only when the lockfile changed since the last install.
 $(NODE_DEPS): tests/package.json tests/package-lock.json

@@ -13,9 +13,10 @@ die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
 mode="${1:-test}"
 
 # Configuring the project needs GTest/GMock and Google Benchmark too (KSGATE_BUILD_TESTS and
-# KSGATE_BUILD_BENCH default to ON), so they belong to the build set.
+# KSGATE_BUILD_BENCH default to ON), so they belong to the build set. dpkg-dev: dpkg-shlibdeps,
+# with which `make package` computes the package's dependencies.
 build_pkgs=(
-  g++ cmake ninja-build ccache pkg-config
+  g++ cmake ninja-build ccache pkg-config dpkg-dev
   libboost-dev rapidjson-dev libsqlite3-dev libssl-dev libpq-dev
   libcli11-dev libspdlog-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -25,7 +26,9 @@ build_pkgs=(
 # The cluster the package may start on port 5432 is neither used nor in the way.
 # clang + libclang-rt-14-dev: the libFuzzer, ASan and UBSan runtimes of Debian 12's clang (14) for
 # the fuzz targets (scripts/fuzz.sh); llvm: llvm-symbolizer, for readable sanitizer reports.
-test_pkgs=(postgresql nginx wrk util-linux sqlite3 curl clang-format clang libclang-rt-14-dev llvm)
+# lintian, systemd (systemd-analyze) and shellcheck: the package test (scripts/test-package.sh).
+test_pkgs=(postgresql nginx wrk util-linux sqlite3 curl clang-format clang libclang-rt-14-dev llvm
+  lintian systemd shellcheck)
 
 case "$mode" in
   build) wanted=("${build_pkgs[@]}") ;;

@@ -81,6 +81,15 @@ format_counts() {
   echo "$((total - bad)) $bad"
 }
 
+# test-package.sh: "package: N checks, M failed" (each check one test).
+package_counts() {
+  local line total bad
+  line="$(grep -E '^package: [0-9]+ checks, [0-9]+ failed$' "$1" | tail -n 1)" || return 0
+  total="$(sed -E 's/^package: ([0-9]+) checks.*/\1/' <<<"$line")"
+  bad="$(sed -E 's/.*checks, ([0-9]+) failed$/\1/' <<<"$line")"
+  echo "$((total - bad)) $bad"
+}
+
 # node --test TAP: the last unindented "# pass N" / "# fail N" (+ "# cancelled N", counted as failed).
 tap_counts() {
   local pass fail cancelled
@@ -153,6 +162,9 @@ step "format" format_counts - scripts/check-format.sh
 # cluster that scripts/pg-cluster.sh starts on a free port and removes afterwards, whatever
 # happens (or against KSGATE_TEST_PG_DSN when that is set).
 step "unit (ctest)" ctest_counts - ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 -LE postgres
+# The Debian package: built from this tree, lintian, the default config and the maintainer
+# scripts with the packaged binary, systemd-analyze on the unit (a few seconds).
+step "package" package_counts - env KSGATE_BUILD_DIR="$BUILD_DIR" scripts/test-package.sh
 step "postgres (ctest)" ctest_counts - scripts/pg-cluster.sh run \
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 -L postgres
 # The node suites run with a throwaway PostgreSQL cluster too (tests/lib/pg.js): the multi-node,

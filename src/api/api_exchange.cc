@@ -57,8 +57,12 @@ std::string ForwardedFor(const Request& request) {
 
 }  // namespace
 
-ApiExchange::ApiExchange(const ApiContext& context, Request request)
-    : context_(context), request_(std::move(request)), start_micros_(context.clock.NowMicros()) {}
+ApiExchange::ApiExchange(const ApiContext& context, Request request,
+                         std::shared_ptr<const Policy> policy)
+    : context_(context),
+      request_(std::move(request)),
+      start_micros_(context.clock.NowMicros()),
+      sessions_(std::move(policy)) {}
 
 double ApiExchange::Elapsed() const {
   return static_cast<double>(context_.clock.NowMicros() - start_micros_) / 1e6;
@@ -130,11 +134,13 @@ Step ApiExchange::Advance(Mode mode) {
 }
 
 Step ApiExchange::ToUpstream(const AdmittedCall& call, const Param& params) {
-  const Upstream& upstream = context_.gateway.upstreams[call.target.upstream];
+  const GatewayOptions& gateway = sessions_.policy().gateway;
+  const Upstream& upstream = gateway.upstreams[call.target.upstream];
   pending_service_ = AsciiLower(params.ScalarAt("service"));
   Step step;
-  step.upstream.upstream = call.target.upstream;
   UpstreamRequest& out = step.upstream;
+  out.host = upstream.host;
+  out.port = upstream.port;
   if (!multi_) {
     // The request as received, to the upstream's URL.
     step.kind = Step::Kind::kForward;
@@ -159,7 +165,7 @@ Step ApiExchange::ToUpstream(const AdmittedCall& call, const Param& params) {
   }
   out.headers.emplace_back("X-Forwarded-For", ForwardedFor(request_));
   for (auto& field : IdentityHeaders(*call.caller, NewRequestId(), out.method, out.target,
-                                     context_.gateway.signing_key, call.now)) {
+                                     gateway.signing_key, call.now)) {
     out.headers.push_back(std::move(field));
   }
   return step;

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "api/output.h"
 #include "api/params.h"
 #include "api/pipeline.h"
+#include "api/policy.h"
 #include "common/clock.h"
 
 namespace ksgate::api {
@@ -33,7 +35,6 @@ namespace ksgate::api {
 struct ApiContext {
   const CallPipeline& pipeline;
   const Clock& clock;
-  const GatewayOptions& gateway;
   DecodeLimits decode;
   size_t max_multirequest_items;
   ReferenceLimits references;  // what {N:result} substitution may produce
@@ -42,7 +43,8 @@ struct ApiContext {
 
 class ApiExchange final : public Exchange {
  public:
-  ApiExchange(const ApiContext& context, Request request);
+  // Serves `request` under `policy` (its upstreams, signing key and authorizer).
+  ApiExchange(const ApiContext& context, Request request, std::shared_ptr<const Policy> policy);
 
   Step Advance(Mode mode) override;
   void Deliver(UpstreamAnswer answer) override;

@@ -225,7 +225,8 @@ TEST_F(ApiExchangeTest, AnUpstreamCallIsForwardedAsReceivedWithTheIdentity) {
                         "application/x-www-form-urlencoded", body));
   Step step = Drive(*ex);
   ASSERT_EQ(step.kind, Kind::kForward) << step.response.body;
-  EXPECT_EQ(step.upstream.upstream, 0u);
+  EXPECT_EQ(step.upstream.host, "media.internal");
+  EXPECT_EQ(step.upstream.port, 8080);
   EXPECT_EQ(step.upstream.method, "POST");
   EXPECT_EQ(step.upstream.target, "/base" + target);
   EXPECT_EQ(step.upstream.body, body);
@@ -269,7 +270,8 @@ TEST_F(ApiExchangeTest, AForwardedCallStartsXForwardedForWithTheClient) {
   std::unique_ptr<Exchange> ex = Begin(Get("/api_v3/service/reports/action/get?format=1&ks=" + ks));
   Step step = Drive(*ex);
   ASSERT_EQ(step.kind, Kind::kForward) << step.response.body;
-  EXPECT_EQ(step.upstream.upstream, 1u);
+  EXPECT_EQ(step.upstream.host, "10.0.0.7");
+  EXPECT_EQ(step.upstream.port, 80);
   EXPECT_EQ(step.upstream.method, "GET");
   EXPECT_EQ(step.upstream.target, "/api_v3/service/reports/action/get?format=1&ks=" + ks)
       << "no base path";
@@ -378,7 +380,8 @@ TEST_F(ApiExchangeTest, AnUpstreamItemIsFetchedAsAJsonCallOfItsOwn) {
       Begin(Multi(ks, "\"1\":{\"service\":\"Media\",\"action\":\"get\",\"entryId\":\"0_abc\"}"));
   Step step = Drive(*ex);
   ASSERT_EQ(step.kind, Kind::kFetch) << step.response.body;
-  EXPECT_EQ(step.upstream.upstream, 0u);
+  EXPECT_EQ(step.upstream.host, "media.internal");
+  EXPECT_EQ(step.upstream.port, 8080);
   EXPECT_EQ(step.upstream.method, "POST");
   EXPECT_EQ(step.upstream.target, "/base/api_v3/service/media/action/get");
   EXPECT_EQ(step.upstream.body,

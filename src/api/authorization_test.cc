@@ -27,7 +27,8 @@ class AuthorizationTest : public ::testing::Test {
         app_(std::make_unique<store::MemoryStore>(), clock_,
              {.cache_ttl = std::chrono::milliseconds(0)}),
         store_(app_.store()),
-        catalogue_(app_.catalogue()),
+        authorizer_(app_.authorizer()),
+        catalogue_(authorizer_->catalogue()),
         issuer_(app_.issuer()),
         roles_(app_.user_roles()),
         table_(app_.actions()),
@@ -85,6 +86,7 @@ class AuthorizationTest : public ::testing::Test {
   FakeClock clock_;
   app::App app_;
   store::Store& store_;
+  const std::shared_ptr<const services::Authorizer> authorizer_;  // never reloaded here
   const services::PermissionCatalogue& catalogue_;
   const services::KsIssuer& issuer_;
   const services::UserRoleService& roles_;

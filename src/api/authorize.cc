@@ -78,8 +78,9 @@ bool IsAuthorizeTarget(std::string_view target) {
          (path.size() == kAuthorizePath.size() || path[kAuthorizePath.size()] == '/');
 }
 
-AuthorizeExchange::AuthorizeExchange(const AuthorizeContext& context, Request request)
-    : context_(context), request_(std::move(request)) {}
+AuthorizeExchange::AuthorizeExchange(const AuthorizeContext& context, Request request,
+                                     std::shared_ptr<const Policy> policy)
+    : context_(context), request_(std::move(request)), sessions_(std::move(policy)) {}
 
 Step AuthorizeExchange::Advance(Mode mode) {
   std::optional<store::InlineScope> inline_scope;
@@ -125,7 +126,7 @@ Response AuthorizeExchange::Decide() {
   std::string service(uri_params->ScalarAt("service"));
   std::string action(uri_params->ScalarAt("action"));
   if (service.empty() || action.empty()) {
-    const Route* route = context_.gateway.RouteFor(method, path);
+    const Route* route = sessions_.policy().gateway.RouteFor(method, path);
     if (route == nullptr) {
       return Refusal(ApiError::Of(errors::kRouteNotFound, {method, path}));
     }
@@ -149,8 +150,9 @@ Response AuthorizeExchange::Decide() {
 
   Response allowed;
   allowed.status = 204;
-  allowed.headers = IdentityHeaders(*admitted->caller, NewRequestId(), original.method,
-                                    original.target, context_.gateway.signing_key, admitted->now);
+  allowed.headers =
+      IdentityHeaders(*admitted->caller, NewRequestId(), original.method, original.target,
+                      sessions_.policy().gateway.signing_key, admitted->now);
   allowed.headers.emplace_back("Cache-Control", "no-store");
   return allowed;
 }

@@ -25,11 +25,13 @@
 // each refusal with a small JSON body {"code":…,"message":…}.
 #pragma once
 
+#include <memory>
 #include <string_view>
 
 #include "api/gateway.h"
 #include "api/handler.h"
 #include "api/pipeline.h"
+#include "api/policy.h"
 #include "common/clock.h"
 
 namespace ksgate::api {
@@ -44,12 +46,13 @@ bool IsAuthorizeTarget(std::string_view target);
 struct AuthorizeContext {
   const CallPipeline& pipeline;
   const Clock& clock;
-  const GatewayOptions& gateway;
 };
 
 class AuthorizeExchange final : public Exchange {
  public:
-  AuthorizeExchange(const AuthorizeContext& context, Request request);
+  // Decides `request` under `policy` (its routes, signing key and authorizer).
+  AuthorizeExchange(const AuthorizeContext& context, Request request,
+                    std::shared_ptr<const Policy> policy);
 
   Step Advance(Mode mode) override;
   void Deliver(UpstreamAnswer) override {}

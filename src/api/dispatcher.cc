@@ -25,29 +25,24 @@ class FixedExchange final : public Exchange {
 }  // namespace
 
 Dispatcher::Dispatcher(const ActionTable& table, const services::Authenticator& authenticator,
-                       const services::Authorizer& authorizer, const Clock& clock,
-                       const GatewayOptions& gateway, DispatcherOptions options)
+                       const CurrentPolicy& policy, const Clock& clock, DispatcherOptions options)
     : authenticator_(authenticator),
-      authorizer_(authorizer),
+      policy_(policy),
       clock_(clock),
-      gateway_(gateway),
       options_(options),
-      pipeline_(table, authenticator, authorizer, clock, gateway),
-      api_context_{pipeline_,
-                   clock,
-                   gateway,
-                   options.decode,
-                   options.max_multirequest_items,
-                   options.references,
-                   options.max_answer_bytes},
-      authorize_context_{pipeline_, clock, gateway} {}
+      pipeline_(table, authenticator, clock),
+      api_context_{pipeline_,          clock,
+                   options.decode,     options.max_multirequest_items,
+                   options.references, options.max_answer_bytes},
+      authorize_context_{pipeline_, clock} {}
 
 std::unique_ptr<Exchange> Dispatcher::Begin(Request request) const {
   if (IsAuthorizeTarget(request.target)) {
-    return std::make_unique<AuthorizeExchange>(authorize_context_, std::move(request));
+    return std::make_unique<AuthorizeExchange>(authorize_context_, std::move(request),
+                                               policy_.Get());
   }
   if (request.method == "OPTIONS") return std::make_unique<FixedExchange>(PreflightResponse());
-  return std::make_unique<ApiExchange>(api_context_, std::move(request));
+  return std::make_unique<ApiExchange>(api_context_, std::move(request), policy_.Get());
 }
 
 Response Dispatcher::Handle(const Request& request) const {

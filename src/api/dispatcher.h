@@ -4,7 +4,8 @@
 // the gate's authorize endpoint (authorize.h), and CORS preflights.
 //
 // Thread-safe: Begin and Reject may be called concurrently from every I/O thread. The table,
-// authenticator, authorizer, clock and gateway options must outlive *this.
+// authenticator, policy and clock must outlive *this. Each request is served under the Policy in
+// force when it began (api/policy.h).
 #pragma once
 
 #include <cstddef>
@@ -20,6 +21,7 @@
 #include "api/multirequest.h"
 #include "api/params.h"
 #include "api/pipeline.h"
+#include "api/policy.h"
 #include "api/request.h"
 #include "api/response.h"
 #include "common/clock.h"
@@ -43,8 +45,7 @@ struct DispatcherOptions {
 class Dispatcher final : public RequestHandler {
  public:
   Dispatcher(const ActionTable& table, const services::Authenticator& authenticator,
-             const services::Authorizer& authorizer, const Clock& clock,
-             const GatewayOptions& gateway, DispatcherOptions options = {});
+             const CurrentPolicy& policy, const Clock& clock, DispatcherOptions options = {});
 
   std::unique_ptr<Exchange> Begin(Request request) const override;
 
@@ -58,9 +59,8 @@ class Dispatcher final : public RequestHandler {
 
  private:
   const services::Authenticator& authenticator_;
-  const services::Authorizer& authorizer_;
+  const CurrentPolicy& policy_;
   const Clock& clock_;
-  const GatewayOptions& gateway_;
   DispatcherOptions options_;
   CallPipeline pipeline_;
   ApiContext api_context_;

@@ -173,10 +173,10 @@ Status ValidateGateway(const GatewayOptions& options) {
       // service/multirequest is the API layer's own (ApiExchange): an upstream for it would
       // never be called.
       if (s == "multirequest") {
-        return InvalidArgumentError("--upstream: ksgate serves \"" + s + "\" itself");
+        return InvalidArgumentError("ksgate serves \"" + s + "\" itself");
       }
       if (!seen.insert(s).second) {
-        return InvalidArgumentError("--upstream: service \"" + s + "\" is named twice");
+        return InvalidArgumentError("service \"" + s + "\" is named twice");
       }
     }
   }

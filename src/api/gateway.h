@@ -60,7 +60,7 @@ struct GatewayOptions {
 };
 
 // Checks that no service is named by two upstreams, and that none is "multirequest" (served by
-// the API layer itself). kInvalidArgument naming it.
+// the API layer itself). kInvalidArgument naming it ("service \"media\" is named twice").
 Status ValidateGateway(const GatewayOptions& options);
 
 }  // namespace ksgate::api

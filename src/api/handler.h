@@ -31,7 +31,10 @@ namespace ksgate::api {
 
 // A request for an upstream service, as the gate sends it.
 struct UpstreamRequest {
-  size_t upstream = 0;  // index of the upstream in the configuration both layers were given
+  // Where the upstream is (api/gateway.h Upstream): a numeric address or a name, and a port. The
+  // request names it itself, so that the upstreams may be reloaded while requests are in flight.
+  std::string host;
+  uint16_t port = 80;
   std::string method;
   std::string target;  // path and query, as sent upstream
   // Header fields to send besides Host, Content-Length and Connection, which the HTTP layer

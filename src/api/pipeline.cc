@@ -39,7 +39,7 @@ RequestSessions::Session& RequestSessions::Find(std::string_view ks,
 
 Result<AdmittedCall, ApiError> CallPipeline::Admit(const Param& params, const Request& request,
                                                    RequestSessions& sessions) const {
-  KSGATE_ASSIGN_OR_RETURN(CallTarget target, ResolveAction(params));
+  KSGATE_ASSIGN_OR_RETURN(CallTarget target, ResolveAction(params, sessions.policy().gateway));
   return AdmitTo(std::move(target), params, request, sessions);
 }
 
@@ -56,7 +56,8 @@ Result<AdmittedCall, ApiError> CallPipeline::AdmitTo(CallTarget target, const Pa
   }
   KSGATE_ASSIGN_OR_RETURN(const Void valid, ValidateKs(identity, request));
   (void)valid;
-  KSGATE_ASSIGN_OR_RETURN(call.partner_id, Authorize(params, call.target, identity));
+  KSGATE_ASSIGN_OR_RETURN(call.partner_id,
+                          Authorize(params, call.target, identity, *sessions.policy().authorizer));
   return call;
 }
 
@@ -69,12 +70,13 @@ CallResult CallPipeline::AdmitAndRun(const Param& params, const Request& request
   return Run(call, request);
 }
 
-Result<CallTarget, ApiError> CallPipeline::ResolveAction(const Param& params) const {
+Result<CallTarget, ApiError> CallPipeline::ResolveAction(const Param& params,
+                                                         const GatewayOptions& gateway) const {
   const std::string_view service = params.ScalarAt("service");
   if (service.empty()) return ApiError::Of(errors::kServiceNotSpecified);
   std::string service_lower = AsciiLower(service);
   const bool local = table_.HasService(service_lower);
-  const std::optional<size_t> upstream = local ? std::nullopt : gateway_.UpstreamFor(service_lower);
+  const std::optional<size_t> upstream = local ? std::nullopt : gateway.UpstreamFor(service_lower);
   if (!local && !upstream) return ApiError::Of(errors::kServiceDoesNotExists, {service_lower});
   const std::string_view action = params.ScalarAt("action");
   if (action.empty()) return ApiError::Of(errors::kActionNotSpecified);
@@ -119,7 +121,8 @@ Result<Void, ApiError> CallPipeline::ValidateKs(const Identity& identity,
 }
 
 Result<int64_t, ApiError> CallPipeline::Authorize(const Param& params, const CallTarget& target,
-                                                  const Identity& identity) const {
+                                                  const Identity& identity,
+                                                  const services::Authorizer& authorizer) const {
   const services::Caller& caller = *identity.caller;
   const Param* p = params.Find("p");
   if (p == nullptr || params.ScalarAt("p").empty()) p = params.Find("partnerId");
@@ -147,7 +150,7 @@ Result<int64_t, ApiError> CallPipeline::Authorize(const Param& params, const Cal
   Result<services::PermissionSet, ApiError> computed = services::PermissionSet();
   if (RequestSessions::Session* session = identity.session) {
     if (!session->permissions) {
-      computed = authorizer_.Permissions(caller);
+      computed = authorizer.Permissions(caller);
       if (!computed.ok()) return computed.error();
       if (store::WouldBlockNoted()) {
         permissions = &*computed;
@@ -157,9 +160,9 @@ Result<int64_t, ApiError> CallPipeline::Authorize(const Param& params, const Cal
     }
     if (session->permissions) permissions = &**session->permissions;
   } else {
-    KSGATE_ASSIGN_OR_RETURN(anonymous, authorizer_.Permissions(caller));
+    KSGATE_ASSIGN_OR_RETURN(anonymous, authorizer.Permissions(caller));
   }
-  if (!authorizer_.Allows(*permissions, target.key())) {
+  if (!authorizer.Allows(*permissions, target.key())) {
     if (!caller.has_ks() && partner_id == 0) return ApiError::Of(errors::kMissingKs);
     return forbidden();
   }

@@ -8,12 +8,13 @@
 // admitted the same way; a local one then runs here, an upstream one is forwarded by the
 // caller.
 //
-// Thread-safe: one pipeline serves every I/O thread. The table, authenticator, authorizer,
-// clock and gateway options must outlive *this.
+// Thread-safe: one pipeline serves every I/O thread. The table, authenticator and clock must
+// outlive *this; the authorizer and gateway options are the request's Policy (RequestSessions).
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,7 @@
 #include "api/handler.h"
 #include "api/output.h"
 #include "api/params.h"
+#include "api/policy.h"
 #include "api/request.h"
 #include "common/clock.h"
 #include "services/authenticator.h"
@@ -33,11 +35,14 @@ namespace ksgate::api {
 
 // The KSs one HTTP request uses, each parsed, validated and resolved to permissions at most
 // once however many multirequest items carry it (validation counts `actionslimit`: one use per
-// HTTP request). An answer computed while a store call was refused on an I/O thread
-// (store/blocking.h) is not kept: the call runs again on a store thread. Not thread-safe: one
-// per request.
+// HTTP request), and the Policy the request is decided under (pinned when it began: its
+// permission sets index that policy's catalogue). An answer computed while a store call was
+// refused on an I/O thread (store/blocking.h) is not kept: the call runs again on a store
+// thread. Not thread-safe: one per request.
 class RequestSessions {
  public:
+  explicit RequestSessions(std::shared_ptr<const Policy> policy) : policy_(std::move(policy)) {}
+
   struct Session {
     std::string ks;
     Result<services::Caller, ApiError> parsed;
@@ -49,14 +54,17 @@ class RequestSessions {
   // The session of `ks`, parsed on first use.
   Session& Find(std::string_view ks, const services::Authenticator& authenticator);
 
+  const Policy& policy() const { return *policy_; }
+
  private:
+  std::shared_ptr<const Policy> policy_;
   std::deque<Session> sessions_;  // a deque: references stay valid as sessions are added
 };
 
 // What a call is for: a local action, or an action of an upstream service.
 struct CallTarget {
   const ActionDef* action = nullptr;  // a local action; null for an upstream one
-  size_t upstream = 0;                // the upstream, when action is null
+  size_t upstream = 0;                // the upstream (in the request's Policy), when action is null
   std::string upstream_key;           // the upstream action's "service.action", lower-case
 
   // "service.action", lower-case: what permissions grant.
@@ -79,13 +87,8 @@ Step NeedsStoreStep();
 class CallPipeline {
  public:
   CallPipeline(const ActionTable& table, const services::Authenticator& authenticator,
-               const services::Authorizer& authorizer, const Clock& clock,
-               const GatewayOptions& gateway)
-      : table_(table),
-        authenticator_(authenticator),
-        authorizer_(authorizer),
-        clock_(clock),
-        gateway_(gateway) {}
+               const Clock& clock)
+      : table_(table), authenticator_(authenticator), clock_(clock) {}
 
   // Steps 2-10 for one call whose parameters are `params`; `request` is the HTTP request it
   // came in (client address and URI for the KS restrictions). The first failing step's error.
@@ -116,7 +119,8 @@ class CallPipeline {
 
   // §5 steps 2-4: SERVICE_NOT_SPECIFIED, SERVICE_DOES_NOT_EXISTS, ACTION_NOT_SPECIFIED,
   // ACTION_DOES_NOT_EXISTS (never for an upstream service: its actions are not known here).
-  Result<CallTarget, ApiError> ResolveAction(const Param& params) const;
+  Result<CallTarget, ApiError> ResolveAction(const Param& params,
+                                             const GatewayOptions& gateway) const;
   // Step 6: a KS that is present must parse (INVALID_KS).
   Result<Identity, ApiError> ParseKs(const Param& params, RequestSessions& sessions) const;
   // Step 8: the action's arguments, coerced to their declared types.
@@ -127,15 +131,14 @@ class CallPipeline {
   // Step 10: the partner the call acts for (returned), and the caller's permission to call
   // `target`: SERVICE_FORBIDDEN, MISSING_KS, or the partner/role errors.
   Result<int64_t, ApiError> Authorize(const Param& params, const CallTarget& target,
-                                      const Identity& identity) const;
+                                      const Identity& identity,
+                                      const services::Authorizer& authorizer) const;
   // Step 11: the action itself, behind the exception fence.
   CallResult RunAction(const ActionDef& action, const CallContext& context, const Args& args) const;
 
   const ActionTable& table_;
   const services::Authenticator& authenticator_;
-  const services::Authorizer& authorizer_;
   const Clock& clock_;
-  const GatewayOptions& gateway_;
 };
 
 }  // namespace ksgate::api

@@ -5,7 +5,7 @@
 #include "api/action.h"
 #include "common/clock.h"
 #include "services/app_token_service.h"
-#include "services/permission_catalogue.h"
+#include "services/authorizer.h"
 #include "services/session_service.h"
 #include "services/user_role_service.h"
 #include "store/records.h"
@@ -40,9 +40,10 @@ Value ListResponseToValue(std::string_view class_name, int64_t total_count, Valu
 // last and only when set. Never the value before a rotation.
 Value AppTokenToValue(const store::AppToken& token, bool with_value = true);
 
-// userRole.add, get, update, delete, list, clone; permission.list (the catalogue, read-only).
+// userRole.add, get, update, delete, list, clone; permission.list (the catalogue in force,
+// read-only). `roles` and `authorizer` must outlive the table.
 void RegisterUserRoleActions(ActionTable& table, const services::UserRoleService& roles,
-                             const services::PermissionCatalogue& catalogue);
+                             const services::CurrentAuthorizer& authorizer);
 
 // KalturaUserRole.
 Value UserRoleToValue(const store::UserRole& role);

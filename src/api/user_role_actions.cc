@@ -1,3 +1,4 @@
+#include <memory>
 #include <set>
 
 #include "api/kaltura_types.h"
@@ -47,7 +48,7 @@ Value UserRoleToValue(const store::UserRole& r) {
 }
 
 void RegisterUserRoleActions(ActionTable& table, const services::UserRoleService& roles,
-                             const services::PermissionCatalogue& catalogue) {
+                             const services::CurrentAuthorizer& authorizer) {
   types::RegisterTypes();
   auto role_result = [](Result<store::UserRole, ApiError> r) -> Result<Value, ApiError> {
     if (!r.ok()) return std::move(r).error();
@@ -145,7 +146,7 @@ void RegisterUserRoleActions(ActionTable& table, const services::UserRoleService
         .object_def = &types::kFilterPager,
         .optional = true}},
       /*needs_ks=*/true,
-      [&catalogue](const CallContext&, const Args& args) -> Result<Value, ApiError> {
+      [&authorizer](const CallContext&, const Args& args) -> Result<Value, ApiError> {
         const ObjectValue* f = args.Object("filter");
         const ObjectValue* p = args.Object("pager");
         std::optional<std::string> name_equal = ReadOptional<std::string>(f, "nameEqual");
@@ -158,7 +159,8 @@ void RegisterUserRoleActions(ActionTable& table, const services::UserRoleService
             ReadOptional<int64_t>(p, "pageSize"), ReadOptional<int64_t>(p, "pageIndex"));
         Value objects = Value::Array();
         int64_t total = 0;
-        const auto& all = catalogue.permissions();
+        const std::shared_ptr<const services::Authorizer> pinned = authorizer.Get();
+        const auto& all = pinned->catalogue().permissions();
         for (size_t i = 0; i < all.size(); ++i) {
           const services::PermissionDef& d = all[i];
           if (name_equal && d.name != *name_equal) continue;

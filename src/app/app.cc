@@ -28,10 +28,8 @@ App::App(std::unique_ptr<store::Store> backend, const Clock& clock, AppOptions o
     : clock_(clock),
       freshness_bound_(options.freshness_bound),
       stores_(Layer(std::move(backend), clock, options)),
-      own_catalogue_(std::move(options.catalogue)),
-      catalogue_(own_catalogue_ ? *own_catalogue_ : services::PermissionCatalogue::BuiltIn()),
+      authorizer_(MakeAuthorizer(std::move(options.catalogue))),
       authenticator_(store(), clock),
-      authorizer_(catalogue_, store()),
       issuer_(clock),
       partners_(store(), clock),
       usage_(store()),
@@ -41,10 +39,11 @@ App::App(std::unique_ptr<store::Store> backend, const Clock& clock, AppOptions o
           options.security_events != nullptr ? *options.security_events : log_security_events_),
       sessions_(store(), issuer_, authenticator_, authorizer_, clock, &failure_limiter_),
       app_tokens_(store(), issuer_, clock, authorizer_, limiter_, &usage_, &failure_limiter_),
-      user_roles_(store(), catalogue_, clock),
+      user_roles_(store(), authorizer_, clock),
       actions_(BuildActions()),
-      gateway_(std::move(options.gateway)),
-      dispatcher_(actions_, authenticator_, authorizer_, clock, gateway_, options.dispatcher) {
+      policy_(std::make_shared<const api::Policy>(
+          api::Policy{authorizer_.Get(), std::move(options.gateway)})),
+      dispatcher_(actions_, authenticator_, policy_, clock, options.dispatcher) {
   if (options.usage_flush_interval.count() > 0) {
     usage_flusher_ =
         std::jthread([this, every = options.usage_flush_interval](std::stop_token stop) {
@@ -77,8 +76,45 @@ api::ActionTable App::BuildActions() const {
   api::RegisterSystemActions(table, clock_);
   api::RegisterSessionActions(table, sessions_);
   api::RegisterAppTokenActions(table, app_tokens_);
-  api::RegisterUserRoleActions(table, user_roles_, catalogue_);
+  api::RegisterUserRoleActions(table, user_roles_, authorizer_);
   return table;
+}
+
+std::shared_ptr<const services::Authorizer> App::MakeAuthorizer(
+    std::optional<services::PermissionCatalogue> catalogue) const {
+  std::shared_ptr<const services::PermissionCatalogue> shared;
+  if (catalogue) {
+    shared = std::make_shared<const services::PermissionCatalogue>(std::move(*catalogue));
+  } else {
+    // The built-in catalogue lives as long as the process: shared without an owner.
+    shared = std::shared_ptr<const services::PermissionCatalogue>(
+        std::shared_ptr<void>(), &services::PermissionCatalogue::BuiltIn());
+  }
+  return std::make_shared<const services::Authorizer>(std::move(shared), *stores_.top);
+}
+
+Status App::CheckGateway(const api::GatewayOptions& gateway) const {
+  KSGATE_RETURN_IF_ERROR(api::ValidateGateway(gateway));
+  for (const api::Upstream& upstream : gateway.upstreams) {
+    for (const std::string& service : upstream.services) {
+      if (actions_.HasService(service)) {
+        return InvalidArgumentError("ksgate serves \"" + service + "\" itself");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status App::Reload(std::optional<services::PermissionCatalogue> catalogue,
+                   api::GatewayOptions gateway) {
+  KSGATE_RETURN_IF_ERROR(CheckGateway(gateway));
+  std::shared_ptr<const services::Authorizer> authorizer = MakeAuthorizer(std::move(catalogue));
+  auto policy = std::make_shared<const api::Policy>(api::Policy{authorizer, std::move(gateway)});
+  // Services first: a request that pins the new policy then finds the new authorizer in the
+  // services it calls too.
+  authorizer_.Replace(std::move(authorizer));
+  policy_.Replace(std::move(policy));
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<App>> App::Open(std::string_view url, const Clock& clock,
@@ -110,13 +146,7 @@ Result<std::unique_ptr<App>> App::Open(std::string_view url, const Clock& clock,
     options.cache_ttl = *feed != nullptr ? kFedCacheTtl : kDefaultCacheTtl;
   }
   auto app = std::make_unique<App>(std::move(backend), clock, std::move(options));
-  for (const api::Upstream& upstream : app->gateway().upstreams) {
-    for (const std::string& service : upstream.services) {
-      if (app->actions().HasService(service)) {
-        return InvalidArgumentError("--upstream: ksgate serves \"" + service + "\" itself");
-      }
-    }
-  }
+  KSGATE_RETURN_IF_ERROR(app->CheckGateway(app->policy()->gateway));
   if (*feed != nullptr) KSGATE_RETURN_IF_ERROR(app->AttachChangeFeed(std::move(feed).value()));
   return app;
 }

@@ -6,7 +6,8 @@
 //
 // Construction order is declaration order; everything is destroyed in reverse. The accessors
 // hand out references that live as long as the App. Thread-safe to use once built (every part
-// is); not movable.
+// is); not movable. The permission catalogue and the gateway can be replaced while serving
+// (Reload): requests pin the set in force when they begin (api/policy.h).
 #pragma once
 
 #include <chrono>
@@ -18,6 +19,7 @@
 #include "api/action.h"
 #include "api/dispatcher.h"
 #include "api/gateway.h"
+#include "api/policy.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "services/app_token_service.h"
@@ -105,6 +107,18 @@ class App {
   // feed, that it has vouched for the cache within the freshness bound. Thread-safe.
   std::string NotReadyReason() const;
 
+  // Checks gateway options as Open does: kInvalidArgument naming the service when one is named
+  // by two upstreams, or is "multirequest" or a service ksgate serves itself.
+  Status CheckGateway(const api::GatewayOptions& gateway) const;
+
+  // Puts a new permission catalogue (the built-in one when unset) and new gateway options in
+  // force for every request and service call that begins afterwards; those in flight finish
+  // with the set they began with. Everything is built and checked first: on an error
+  // (CheckGateway's) nothing has changed. Thread-safe; it builds the new set on the calling
+  // thread, so never call it on an I/O thread. Not for concurrent use with itself.
+  Status Reload(std::optional<services::PermissionCatalogue> catalogue,
+                api::GatewayOptions gateway);
+
   // The store every service uses: a CachingStore over the backend (with a TTL of 0 it caches
   // nothing but still refuses inline calls; store/blocking.h).
   store::Store& store() { return *stores_.top; }
@@ -112,9 +126,9 @@ class App {
   store::Store& backend() { return *stores_.backend; }
   const Clock& clock() const { return clock_; }
 
-  const services::PermissionCatalogue& catalogue() const { return catalogue_; }
   const services::Authenticator& authenticator() const { return authenticator_; }
-  const services::Authorizer& authorizer() const { return authorizer_; }
+  // The Authorizer in force (and through it the permission catalogue); Reload replaces it.
+  std::shared_ptr<const services::Authorizer> authorizer() const { return authorizer_.Get(); }
   const services::KsIssuer& issuer() const { return issuer_; }
   const services::PartnerService& partners() const { return partners_; }
   const services::SessionService& sessions() const { return sessions_; }
@@ -124,7 +138,8 @@ class App {
   services::FailureLimiter& failure_limiter() { return failure_limiter_; }
 
   const api::ActionTable& actions() const { return actions_; }
-  const api::GatewayOptions& gateway() const { return gateway_; }
+  // The authorizer and gateway options in force; Reload replaces them.
+  std::shared_ptr<const api::Policy> policy() const { return policy_.Get(); }
   const api::Dispatcher& dispatcher() const { return dispatcher_; }
 
  private:
@@ -135,15 +150,15 @@ class App {
   static Stores Layer(std::unique_ptr<store::Store> backend, const Clock& clock,
                       const AppOptions& options);
   api::ActionTable BuildActions() const;
+  std::shared_ptr<const services::Authorizer> MakeAuthorizer(
+      std::optional<services::PermissionCatalogue> catalogue) const;
 
   const Clock& clock_;
   const std::chrono::milliseconds freshness_bound_;
   Stores stores_;
 
-  const std::optional<services::PermissionCatalogue> own_catalogue_;
-  const services::PermissionCatalogue& catalogue_;
+  services::CurrentAuthorizer authorizer_;
   services::Authenticator authenticator_;
-  services::Authorizer authorizer_;
   services::KsIssuer issuer_;
   services::PartnerService partners_;
   services::UsageRecorder usage_;
@@ -155,7 +170,7 @@ class App {
   services::UserRoleService user_roles_;
 
   api::ActionTable actions_;
-  const api::GatewayOptions gateway_;
+  api::CurrentPolicy policy_;
   api::Dispatcher dispatcher_;
   std::jthread usage_flusher_;               // stopped first
   std::unique_ptr<store::ChangeFeed> feed_;  // stopped before the cache it feeds goes

@@ -3,14 +3,18 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "config/loader.h"
 #include "services/failure_limiter.h"
 
 namespace ksgate::cli {
 
+// What `ksgate serve` is configured with: each field is one setting (cli/serve_settings.cc
+// declares its TOML key, flag and KSGATE_* variable), defaults as here.
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
   std::string db = "sqlite:var/ksgate.db";
@@ -47,13 +51,38 @@ struct ServeOptions {
   int64_t max_connections_per_address = 256;
   int64_t first_byte_timeout_ms = 5000;
   int64_t tls_handshake_timeout_ms = 10000;
+  // On SIGTERM or SIGINT, how long requests in flight may take (http::HttpLimits::shutdown_grace).
+  int64_t shutdown_grace_ms = 10000;
   // Native TLS (both or neither): PEM certificate chain and private key.
   std::string tls_cert_file;
   std::string tls_key_file;
 };
-int Serve(const ServeOptions& options);
+
+// What the serve wiring calls besides the server itself.
+struct ServeHooks {
+  // Reopens the log files (after logrotate moved them): called on each SIGHUP, on the reload
+  // thread, before the reload. Null: there is nothing to reopen. Thread-safe by contract.
+  std::function<void()> reopen_logs;
+};
+
+// `ksgate serve`: resolves the settings from `sources` (defaults < config file < KSGATE_*
+// variables < flags), opens the store and serves until SIGTERM or SIGINT, then drains requests
+// in flight for up to server.shutdown_grace_ms and returns 0. SIGHUP reopens the logs and
+// reloads the permissions file, the upstreams and the routes from the same sources (a reload
+// that fails logs why and keeps what runs). Returns 2 (a one-line error) for bad settings, 1
+// when the store cannot be opened or the port bound.
+int Serve(const config::Sources& sources, const ServeHooks& hooks = {});
+
+// `ksgate config check`: resolves and checks the settings as `serve` would (without opening the
+// database, binding the port or loading the TLS files), then prints the effective configuration
+// as TOML, secrets masked, and returns 0; or prints the one-line error and returns 2.
+int ConfigCheck(const config::Sources& sources);
 
 int Migrate(const std::string& db);
+// `ksgate migrate`: the store `db` names, else the one the settings of `config_file` (and the
+// KSGATE_* variables) name, as serve would resolve it. 2 (one line) when neither is given or the
+// settings are bad.
+int MigrateConfigured(const std::string& db, const std::string& config_file);
 
 struct PartnerAddOptions {
   std::string db;

@@ -14,84 +14,94 @@
 #include <tuple>
 
 #include "api/gateway.h"
-#include "api/register.h"
-#include "api/value.h"
+#include "api/policy.h"
 #include "app/app.h"
 #include "cli/command_util.h"
 #include "cli/commands.h"
+#include "cli/hangup.h"
+#include "cli/serve_settings.h"
 #include "common/clock.h"
+#include "config/loader.h"
 #include "http/server.h"
-#include "ks/ks.h"
+#include "store/memory_store.h"
 #include "store/open_store.h"
 
 namespace ksgate::cli {
 
 namespace {
 
-// The gate's settings from serve's flags; false with a one-line error naming the flag.
-bool GatewayFromFlags(const ServeOptions& options, app::AppOptions* app_options) {
-  api::GatewayOptions& gateway = app_options->gateway;
-  for (const std::string& spec : options.upstreams) {
-    Result<api::Upstream> upstream = api::ParseUpstream(spec);
-    if (!upstream.ok()) {
-      Fail(upstream.error().message());
-      return false;
-    }
-    gateway.upstreams.push_back(std::move(upstream).value());
-  }
-  for (const std::string& spec : options.routes) {
-    Result<api::Route> route = api::ParseRoute(spec);
-    if (!route.ok()) {
-      Fail(route.error().message());
-      return false;
-    }
-    gateway.routes.push_back(std::move(route).value());
-  }
-  if (!options.signing_key_file.empty()) {
-    if (!ReadFile("--upstream-signing-key", options.signing_key_file, &gateway.signing_key)) {
-      return false;
-    }
-    while (!gateway.signing_key.empty() &&
-           (gateway.signing_key.back() == '\n' || gateway.signing_key.back() == '\r' ||
-            gateway.signing_key.back() == ' ' || gateway.signing_key.back() == '\t')) {
-      gateway.signing_key.pop_back();
-    }
-    if (gateway.signing_key.size() < 32) {
-      Fail("--upstream-signing-key " + options.signing_key_file +
-           ": the key must be at least 32 bytes");
-      return false;
-    }
-  }
-  if (!options.permissions_file.empty()) {
-    std::string text;
-    if (!ReadFile("--permissions", options.permissions_file, &text)) return false;
-    Result<services::PermissionCatalogue> catalogue =
-        services::PermissionCatalogue::BuiltIn().Extend(text);
-    if (!catalogue.ok()) {
-      Fail("--permissions " + options.permissions_file + ": " + catalogue.error().message());
-      return false;
-    }
-    app_options->catalogue = std::move(catalogue).value();
-  }
-  return true;
-}
-
-// The brute-force limits from serve's flags; false with a one-line error naming the flag.
-bool FailureLimitsFromFlags(const ServeOptions& options, services::FailureLimits* limits) {
-  const std::pair<const char*, std::pair<const std::string*, services::RateLimit*>> flags[] = {
-      {"--failure-limit-address", {&options.failure_limit_address, &limits->per_address}},
-      {"--failure-limit-token", {&options.failure_limit_token, &limits->per_token}},
-      {"--failure-limit-partner", {&options.failure_limit_partner, &limits->per_partner}},
+// The brute-force limits of `options` (checked by their settings); false with a one-line error.
+bool FailureLimitsFrom(const ServeOptions& options, services::FailureLimits* limits) {
+  const std::pair<const char*, std::pair<const std::string*, services::RateLimit*>> settings[] = {
+      {"limits.failure_limit_address", {&options.failure_limit_address, &limits->per_address}},
+      {"limits.failure_limit_token", {&options.failure_limit_token, &limits->per_token}},
+      {"limits.failure_limit_partner", {&options.failure_limit_partner, &limits->per_partner}},
   };
-  for (const auto& [flag, target] : flags) {
+  for (const auto& [key, target] : settings) {
     if (!ParseRateLimit(*target.first, target.second)) {
-      Fail(std::string(flag) + " must be BURST/PER_MINUTE (e.g. 100/60) or 0, got '" +
-           target.first->substr(0, 32) + "'");
+      Fail(std::string(key) + " must be BURST/PER_MINUTE (e.g. 100/60) or 0");
       return false;
     }
   }
   limits->max_keys = static_cast<size_t>(options.failure_limit_keys);
   return true;
+}
+
+// The settings from `sources`, each checked, and the rules between them.
+Result<config::Values> Resolve(const config::Sources& sources) {
+  KSGATE_ASSIGN_OR_RETURN(config::Values values, config::Load(ServeSettings(), sources));
+  if (std::string why = CheckServeValues(values); !why.empty()) return InvalidArgumentError(why);
+  return values;
+}
+
+const config::Setting& UpstreamsSetting() {
+  for (const config::Setting& s : ServeSettings()) {
+    if (s.key == "gateway.upstreams") return s;
+  }
+  std::abort();
+}
+
+// Checks the gateway of `files` as the server will (a service named twice, or one ksgate serves
+// itself), on a throwaway app over an in-memory store, before any database is touched.
+Status CheckGate(const config::Values& values, const GateFiles& files) {
+  app::App app(std::make_unique<store::MemoryStore>(), SystemClock::Instance(),
+               {.cache_ttl = std::chrono::milliseconds(0),
+                .usage_flush_interval = std::chrono::milliseconds(0),
+                .follow_changes = false});
+  if (Status s = app.CheckGateway(files.gateway); !s.ok()) {
+    return InvalidArgumentError(values.Describe(UpstreamsSetting()) + ": " + s.message());
+  }
+  return Status::Ok();
+}
+
+// SIGHUP: the settings again from the same sources; the permissions file, the upstreams and the
+// routes are put in force; the rest stays as started (a line names what changed). A failure
+// logs one line and keeps everything as it was.
+void Reload(const config::Sources& sources, const config::Values& running, app::App& app) {
+  auto failed = [](const std::string& why) {
+    spdlog::error("reload failed, the running configuration stays: {}", why);
+  };
+  Result<config::Values> next = Resolve(sources);
+  if (!next.ok()) return failed(next.error().message());
+  if (std::vector<std::string> fixed = FixedSettingsChanged(running, *next); !fixed.empty()) {
+    std::string keys;
+    for (const std::string& key : fixed) keys += (keys.empty() ? "" : ", ") + key;
+    spdlog::warn("reload: {} changed; applied at the next start only", keys);
+  }
+  Result<GateFiles> files = LoadGateFiles(*next, /*with_signing_key=*/false);
+  if (!files.ok()) return failed(files.error().message());
+  // The signing key and the answer limit are not reloaded: they stay as the server started.
+  const std::shared_ptr<const api::Policy> current = app.policy();
+  files->gateway.signing_key = current->gateway.signing_key;
+  files->gateway.max_item_answer = current->gateway.max_item_answer;
+  const size_t upstreams = files->gateway.upstreams.size();
+  const size_t routes = files->gateway.routes.size();
+  const std::string& permissions = next->String("gateway.permissions");
+  if (Status s = app.Reload(std::move(files->catalogue), std::move(files->gateway)); !s.ok()) {
+    return failed(next->Describe(UpstreamsSetting()) + ": " + s.message());
+  }
+  spdlog::info("reloaded: permissions {}, {} upstream(s), {} route(s)",
+               permissions.empty() ? "built in" : permissions, upstreams, routes);
 }
 
 }  // namespace
@@ -132,11 +142,28 @@ bool ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
   return true;
 }
 
-int Serve(const ServeOptions& options) {
+int Serve(const config::Sources& sources, const ServeHooks& hooks) {
+  // Before any thread starts (the app's, the server's): SIGHUP is for the reload thread alone.
+  HangupHandler::BlockInThisThread();
+  Result<config::Values> values = Resolve(sources);
+  if (!values.ok()) {
+    Fail(values.error().message());
+    return 2;
+  }
+  const ServeOptions options = ServeOptionsFrom(*values);
   std::string host;
   uint16_t port = 0;
-  if (!ParseListen(options.listen, &host, &port)) {
-    Fail("--listen must be HOST:PORT, got '" + options.listen + "'");
+  if (!ParseListen(options.listen, &host, &port)) {  // checked by its setting
+    Fail("server.listen must be HOST:PORT, got '" + options.listen + "'");
+    return 2;
+  }
+  Result<GateFiles> files = LoadGateFiles(*values, /*with_signing_key=*/true);
+  if (!files.ok()) {
+    Fail(files.error().message());
+    return 2;
+  }
+  if (Status s = CheckGate(*values, *files); !s.ok()) {
+    Fail(s.message());
     return 2;
   }
   app::AppOptions app_options;
@@ -145,17 +172,18 @@ int Serve(const ServeOptions& options) {
   // Every store thread may hold a connection at once (reads and writes share PostgreSQL's pool).
   app_options.store_connections =
       std::max(1, options.store_threads) + std::max(1, options.store_write_threads);
-  if (!GatewayFromFlags(options, &app_options)) return 2;
-  if (!FailureLimitsFromFlags(options, &app_options.failure_limits)) return 2;
-  const http::HttpLimits http_limits;
+  app_options.gateway = std::move(files->gateway);
+  app_options.catalogue = std::move(files->catalogue);
+  if (!FailureLimitsFrom(options, &app_options.failure_limits)) return 2;
+  http::HttpLimits http_limits;
   // A value made by a multirequest reference may be as large as a body a client could send.
   app_options.dispatcher.references.max_item = http_limits.body_limit;
   app_options.dispatcher.max_answer_bytes = static_cast<size_t>(options.max_answer_bytes);
+
   std::unique_ptr<app::App> app = OpenApp(options.db, std::move(app_options));
   if (!app) return 1;
 
   http::ServerOptions server_options;
-  server_options.limits = http_limits;
   server_options.host = host;
   server_options.port = port;
   server_options.threads =
@@ -165,23 +193,22 @@ int Serve(const ServeOptions& options) {
   server_options.store_threads = options.store_threads;
   server_options.store_write_threads = options.store_write_threads;
   server_options.store_queue = static_cast<size_t>(options.store_queue);
-  for (const api::Upstream& upstream : app->gateway().upstreams) {
-    server_options.upstreams.push_back({upstream.host, upstream.port});
-  }
   server_options.upstream.timeout = std::chrono::milliseconds(options.upstream_timeout_ms);
-  server_options.upstream.fetch_limit = app->gateway().max_item_answer;
-  http::HttpLimits& limits = server_options.limits;
+  server_options.upstream.fetch_limit = app->policy()->gateway.max_item_answer;
+  http::HttpLimits& limits = http_limits;
   limits.max_connections = static_cast<size_t>(options.max_connections);
   limits.max_connections_per_address = static_cast<size_t>(options.max_connections_per_address);
   limits.first_byte_timeout = std::chrono::milliseconds(options.first_byte_timeout_ms);
   limits.tls_handshake_timeout = std::chrono::milliseconds(options.tls_handshake_timeout_ms);
+  limits.shutdown_grace = std::chrono::milliseconds(options.shutdown_grace_ms);
+  server_options.limits = http_limits;
   server_options.tls_cert_file = options.tls_cert_file;
   server_options.tls_key_file = options.tls_key_file;
   // Each connection holds a descriptor; leave room for the database, logs and upstreams.
   const uint64_t open_files = http::RaiseOpenFileLimit();
   if (open_files < limits.max_connections + 64) {
     spdlog::warn(
-        "open files limit is {}, below --max-connections {} plus headroom: raise the "
+        "open files limit is {}, below limits.max_connections {} plus headroom: raise the "
         "hard limit (ulimit -Hn, LimitNOFILE=)",
         open_files, limits.max_connections);
   }
@@ -191,8 +218,12 @@ int Serve(const ServeOptions& options) {
     return 1;
   }
   // Signals are handled before anyone is told the server is up, so a SIGTERM sent right after
-  // the "listening" line still shuts down gracefully.
+  // the "listening" line still shuts down gracefully, and a SIGHUP reloads.
   server.HandleSignals();
+  HangupHandler hangup([&] {
+    if (hooks.reopen_logs) hooks.reopen_logs();
+    Reload(sources, *values, *app);
+  });
   std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   std::printf("listening on %s:%u\n", shown_host.c_str(), static_cast<unsigned>(server.port()));
   std::fflush(stdout);
@@ -201,6 +232,41 @@ int Serve(const ServeOptions& options) {
   server.Run();
   spdlog::info("ksgate stopped");
   return 0;
+}
+
+int ConfigCheck(const config::Sources& sources) {
+  Result<config::Values> values = Resolve(sources);
+  if (!values.ok()) {
+    Fail(values.error().message());
+    return 2;
+  }
+  Result<GateFiles> files = LoadGateFiles(*values, /*with_signing_key=*/true);
+  if (!files.ok()) {
+    Fail(files.error().message());
+    return 2;
+  }
+  if (Status s = CheckGate(*values, *files); !s.ok()) {
+    Fail(s.message());
+    return 2;
+  }
+  const std::string text = config::ToToml(ServeSettings(), *values);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return 0;
+}
+
+int MigrateConfigured(const std::string& db, const std::string& config_file) {
+  if (!db.empty()) return Migrate(db);
+  if (config_file.empty()) {
+    Fail("migrate needs --db or --config");
+    return 2;
+  }
+  Result<config::Values> values =
+      Resolve({.file = config_file, .env = config::ProcessEnvironment()});
+  if (!values.ok()) {
+    Fail(values.error().message());
+    return 2;
+  }
+  return Migrate(values->String("store.db"));
 }
 
 int Migrate(const std::string& db) {

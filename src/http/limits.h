@@ -46,9 +46,10 @@ struct HttpLimits {
   size_t max_requests_per_connection = 100000;
 
   // On Server::Shutdown(), how long requests already in flight may take to finish and be
-  // answered before their connections are closed anyway. Default 10 s. It cannot interrupt a
-  // handler that is running: the connection is closed once the handler returns.
-  std::chrono::seconds shutdown_grace{10};
+  // answered before their connections, and their calls to upstreams, are closed anyway. Default
+  // 10 s. It cannot interrupt a handler that is running (on a store thread): the connection is
+  // closed once the handler returns.
+  std::chrono::milliseconds shutdown_grace{10000};
 
   // Open client connections, over all I/O threads. Default 10000. Over it a new connection is
   // accepted and closed at once with a reset (instead of waiting in the kernel's listen backlog).

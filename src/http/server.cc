@@ -60,7 +60,7 @@ void LogException(std::string_view where, const std::exception_ptr& e) {
   }
 }
 
-void Worker::BeginShutdown(std::chrono::seconds grace) {
+void Worker::BeginShutdown(std::chrono::milliseconds grace) {
   stopping = true;
   work.reset();
   if (upstream) upstream->CloseIdle();
@@ -75,6 +75,8 @@ void Worker::BeginShutdown(std::chrono::seconds grace) {
       spdlog::warn("http: shutdown grace over; closing {} connection(s)", connections.size());
     }
     for (Connection* c : connections) c->tcp.close();
+    // A connection waiting for an upstream would otherwise wait for its answer or timeout.
+    if (upstream) upstream->CloseAll();
   });
 }
 
@@ -146,8 +148,7 @@ Server::Impl::Impl(ServerOptions options, const api::RequestHandler& handler)
   for (int i = 0; i < threads; ++i) {
     workers_.push_back(std::make_unique<Worker>());
     Worker& w = *workers_.back();
-    w.upstream = std::make_unique<UpstreamClient>(w.ioc.get_executor(), options_.upstreams,
-                                                  options_.upstream);
+    w.upstream = std::make_unique<UpstreamClient>(w.ioc.get_executor(), options_.upstream);
   }
 }
 

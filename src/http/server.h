@@ -53,9 +53,8 @@ struct ServerOptions {
   // address ends the walk at the last good one). From any other peer the header is ignored and
   // client_ip is the peer's address. The rule is http/client_address.h's ClientAddress.
   std::vector<std::string> trusted_proxies;
-  // The gate's upstream services (api::UpstreamRequest::upstream indexes them) and how they are
-  // called: one pooled client per I/O thread (upstream.h).
-  std::vector<UpstreamEndpoint> upstreams;
+  // How the gate's upstream services are called: one pooled client per I/O thread (upstream.h),
+  // for whichever upstream each api::UpstreamRequest names.
   UpstreamOptions upstream;
   // Native TLS: the PEM files of the certificate chain (the server's certificate first) and of
   // its private key. TLS 1.2 and 1.3 only; TLS 1.2 with ECDHE and AEAD cipher suites only; no
@@ -111,9 +110,11 @@ class Server {
 
   // Starts a graceful shutdown and returns at once: stop accepting (new connections are
   // refused), close idle keep-alive connections, let requests in flight finish and be answered
-  // with "Connection: close" for up to limits.shutdown_grace, then close what is left; Run()
-  // then returns. Thread-safe, idempotent, may be called before Run() (Run() then returns
-  // promptly) and from a handler. Not async-signal-safe: from a signal use HandleSignals().
+  // with "Connection: close" for up to limits.shutdown_grace, then close what is left (client
+  // connections and upstream calls in progress); Run() then returns once the coroutines have
+  // unwound (a handler running on a store thread is waited for: it cannot be interrupted).
+  // Thread-safe, idempotent, may be called before Run() (Run() then returns promptly) and from a
+  // handler. Not async-signal-safe: from a signal use HandleSignals().
   void Shutdown();
 
   // Makes SIGINT and SIGTERM call Shutdown(). Once shutdown starts the default dispositions

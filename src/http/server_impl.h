@@ -132,7 +132,7 @@ struct Worker {
 
   // Runs on this worker's thread once Shutdown() has stopped the acceptor: closes idle
   // connections at once and the rest after `grace`.
-  void BeginShutdown(std::chrono::seconds grace);
+  void BeginShutdown(std::chrono::milliseconds grace);
 };
 
 inline api::Response PlainResponse(int status, std::string body) {

@@ -30,9 +30,11 @@
 #include <boost/beast/http/string_body.hpp>
 #include <charconv>
 #include <ctime>
+#include <deque>
 #include <limits>
 #include <memory>
 #include <optional>
+#include <unordered_set>
 #include <utility>
 
 #include "http/response_head.h"
@@ -53,16 +55,26 @@ constexpr std::string_view kCrLf = "\r\n";
 constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
 // One connection to an upstream: in a call's frame while the call uses it, else in the pool.
+// It is listed in its client's `live` set for its whole life (CloseAll closes them all).
 struct UpstreamConnection {
-  UpstreamConnection(const Executor& executor, size_t buffer_limit)
-      : stream(executor), buffer(buffer_limit) {
+  UpstreamConnection(const Executor& executor, size_t buffer_limit,
+                     std::unordered_set<UpstreamConnection*>& live)
+      : stream(executor), buffer(buffer_limit), live_(live) {
     // Beast reads at most the buffer's free capacity (512 bytes at least): room made now lets
     // one read take a whole small answer, instead of one read and one client write per 512.
     buffer.reserve(std::min(kFirstReadSize, buffer_limit));
+    live_.insert(this);
   }
+  ~UpstreamConnection() { live_.erase(this); }
+  UpstreamConnection(const UpstreamConnection&) = delete;
+  UpstreamConnection& operator=(const UpstreamConnection&) = delete;
+
   Stream stream;
   // What was read and not yet parsed; empty between answers (or the connection is not reused).
   beast::flat_buffer buffer;
+
+ private:
+  std::unordered_set<UpstreamConnection*>& live_;
 };
 using ConnectionPtr = std::unique_ptr<UpstreamConnection>;
 
@@ -192,16 +204,16 @@ asio::const_buffer Buffer(std::string_view s) { return asio::buffer(s.data(), s.
 
 class UpstreamClient::Impl {
  public:
-  Impl(Executor executor, std::vector<UpstreamEndpoint> endpoints, UpstreamOptions options);
+  Impl(Executor executor, UpstreamOptions options);
 
   Task<api::UpstreamAnswer> Fetch(const api::UpstreamRequest& request);
   Task<RelayOutcome> Relay(const api::UpstreamRequest& request, ClientWriter& client,
                            bool client_keep_alive, bool head_only);
   void CloseIdle();
+  void CloseAll();
 
  private:
   struct Upstream {
-    size_t index = 0;
     UpstreamEndpoint endpoint;
     std::string host_field;  // the Host field sent to it
     bool numeric = false;    // endpoint.host is an address: never resolved
@@ -223,6 +235,7 @@ class UpstreamClient::Impl {
                          std::string_view head, uint64_t body_limit, Answer<Body>& answer);
   Task<Failure> Connect(Upstream& upstream, ConnectionPtr& connection);
   Task<Failure> Resolve(Upstream& upstream);
+  Upstream& Find(const std::string& host, uint16_t port);
   Upstream* Prepare(const api::UpstreamRequest& request, std::string& head);
   ConnectionPtr TakeIdle(Upstream& upstream);
   void Release(Upstream& upstream, ConnectionPtr connection, bool keep_alive);
@@ -230,46 +243,51 @@ class UpstreamClient::Impl {
 
   Executor executor_;
   UpstreamOptions options_;
-  std::vector<Upstream> upstreams_;  // never resized: calls hold references into it
-  bool closing_ = false;             // CloseIdle() was called: pool nothing more
+  // Every connection alive, pooled or in a call (declared first: destroyed after the pools).
+  std::unordered_set<UpstreamConnection*> live_;
+  // One entry per endpoint ever called, in first-call order; a deque, never shrunk, because
+  // calls hold references into it. Reloads may add endpoints; few are ever configured.
+  std::deque<Upstream> upstreams_;
+  bool closing_ = false;  // CloseIdle() was called: pool nothing more
 };
 
-UpstreamClient::Impl::Impl(Executor executor, std::vector<UpstreamEndpoint> endpoints,
-                           UpstreamOptions options)
-    : executor_(std::move(executor)), options_(options) {
-  upstreams_.reserve(endpoints.size());
-  for (UpstreamEndpoint& endpoint : endpoints) {
-    Upstream& upstream = upstreams_.emplace_back();
-    upstream.index = upstreams_.size() - 1;
-    upstream.host_field = HostField(endpoint);
-    error_code ec;
-    const asio::ip::address address = asio::ip::make_address(endpoint.host, ec);
-    if (!ec) {
-      upstream.numeric = true;
-      upstream.addresses.emplace_back(address, endpoint.port);
-    }
-    upstream.endpoint = std::move(endpoint);
-  }
-}
+UpstreamClient::Impl::Impl(Executor executor, UpstreamOptions options)
+    : executor_(std::move(executor)), options_(options) {}
 
 void UpstreamClient::Impl::LogFailure(const Upstream& upstream, std::string_view what,
                                       const error_code& ec) const {
-  spdlog::warn("http: upstream {} ({}): {}: {}", upstream.index, upstream.host_field, what,
-               ec.message());
+  spdlog::warn("http: upstream {}: {}: {}", upstream.host_field, what, ec.message());
 }
 
-// The upstream `request` names, its head written into `head`; null (logged) when there is no
-// such upstream or the request cannot be written.
+// The pool of the endpoint host:port, made on first use.
+UpstreamClient::Impl::Upstream& UpstreamClient::Impl::Find(const std::string& host, uint16_t port) {
+  for (Upstream& upstream : upstreams_) {
+    if (upstream.endpoint.port == port && upstream.endpoint.host == host) return upstream;
+  }
+  Upstream& upstream = upstreams_.emplace_back();
+  upstream.endpoint = UpstreamEndpoint{host, port};
+  upstream.host_field = HostField(upstream.endpoint);
+  error_code ec;
+  const asio::ip::address address = asio::ip::make_address(host, ec);
+  if (!ec) {
+    upstream.numeric = true;
+    upstream.addresses.emplace_back(address, port);
+  }
+  return upstream;
+}
+
+// The upstream `request` names, its head written into `head`; null (logged) when it names no
+// host or the request cannot be written.
 UpstreamClient::Impl::Upstream* UpstreamClient::Impl::Prepare(const api::UpstreamRequest& request,
                                                               std::string& head) {
-  if (request.upstream >= upstreams_.size()) {
-    spdlog::error("http: no upstream {} (there are {})", request.upstream, upstreams_.size());
+  if (request.host.empty()) {
+    spdlog::error("http: an upstream request without a host");
     return nullptr;
   }
-  Upstream& upstream = upstreams_[request.upstream];
+  Upstream& upstream = Find(request.host, request.port);
   if (!FormatRequestHead(request, upstream.host_field, head)) {
     spdlog::error("http: cannot send '{}' to upstream {}: invalid method or target",
-                  IsToken(request.method) ? request.method : "?", request.upstream);
+                  IsToken(request.method) ? request.method : "?", upstream.host_field);
     return nullptr;
   }
   return &upstream;
@@ -312,7 +330,8 @@ Task<Failure> UpstreamClient::Impl::Connect(Upstream& upstream, ConnectionPtr& c
   }
   // Room for a whole head plus one read: a head over header_limit fails as such, not as an
   // overflow of this buffer.
-  connection = std::make_unique<UpstreamConnection>(executor_, options_.header_limit + kReadSize);
+  connection =
+      std::make_unique<UpstreamConnection>(executor_, options_.header_limit + kReadSize, live_);
   error_code ec;
   connection->stream.expires_after(options_.timeout);
   co_await connection->stream.async_connect(upstream.addresses, Into(ec));  // copied by Asio
@@ -356,6 +375,12 @@ void UpstreamClient::Impl::CloseIdle() {
     for (ConnectionPtr& connection : upstream.idle) connection->stream.close();
     upstream.idle.clear();
   }
+}
+
+void UpstreamClient::Impl::CloseAll() {
+  CloseIdle();
+  // Closing cancels what each call in progress waits for: it ends with a failure at once.
+  for (UpstreamConnection* connection : live_) connection->stream.close();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -407,8 +432,7 @@ Task<Failure> UpstreamClient::Impl::Exchange(Upstream& upstream,
       const int status = parser.get().result_int();
       if (status >= 200) co_return Failure::kNone;
       if (status < 100 || status == 101) {  // not a status, or a protocol switch not asked for
-        spdlog::warn("http: upstream {} ({}): answered status {}", upstream.index,
-                     upstream.host_field, status);
+        spdlog::warn("http: upstream {}: answered status {}", upstream.host_field, status);
         co_return Failure::kBadAnswer;
       }
     }
@@ -419,8 +443,8 @@ Task<Failure> UpstreamClient::Impl::Exchange(Upstream& upstream,
       LogFailure(upstream, write_failed ? "sending the request" : "reading the answer", ec);
       co_return Classify(ec);
     }
-    spdlog::debug("http: upstream {} ({}): pooled connection lost ({}); retrying", upstream.index,
-                  upstream.host_field, ec.message());
+    spdlog::debug("http: upstream {}: pooled connection lost ({}); retrying", upstream.host_field,
+                  ec.message());
     may_retry = false;
   }
 }
@@ -549,9 +573,8 @@ Task<RelayOutcome> UpstreamClient::Impl::Relay(const api::UpstreamRequest& reque
 // ---------------------------------------------------------------------------------------------
 // UpstreamClient: forwards to Impl.
 
-UpstreamClient::UpstreamClient(Executor executor, std::vector<UpstreamEndpoint> endpoints,
-                               UpstreamOptions options)
-    : impl_(std::make_unique<Impl>(std::move(executor), std::move(endpoints), options)) {}
+UpstreamClient::UpstreamClient(Executor executor, UpstreamOptions options)
+    : impl_(std::make_unique<Impl>(std::move(executor), options)) {}
 UpstreamClient::~UpstreamClient() = default;
 
 Task<api::UpstreamAnswer> UpstreamClient::Fetch(const api::UpstreamRequest& request) {
@@ -564,5 +587,6 @@ Task<RelayOutcome> UpstreamClient::Relay(const api::UpstreamRequest& request, Cl
 }
 
 void UpstreamClient::CloseIdle() { impl_->CloseIdle(); }
+void UpstreamClient::CloseAll() { impl_->CloseAll(); }
 
 }  // namespace ksgate::http

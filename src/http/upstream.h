@@ -7,6 +7,10 @@
 // head, and each read of its body), so a slow, dead or hostile upstream costs its own requests
 // only.
 //
+// Upstreams. Each request names its upstream (api::UpstreamRequest host and port); the client
+// keeps a pool per endpoint, made on the first call to it, so the set of upstreams can change
+// (a reload) while the client lives.
+//
 // Connections. A call takes the most recently used idle connection of its upstream whose socket
 // shows nothing to read (an upstream that closed it, or sent anything unasked, is seen before
 // the request is written), else opens one. After the answer was read to its end, the connection
@@ -92,11 +96,10 @@ struct RelayOutcome {
 
 class UpstreamClient {
  public:
-  // `endpoints` are resolved on first use of each; the client lives on `executor`'s thread
-  // and is used from that thread only. Not thread-safe. It must outlive every Fetch and Relay
-  // in progress, and each call's `request` (and `client`) must outlive the call.
-  UpstreamClient(Executor executor, std::vector<UpstreamEndpoint> endpoints,
-                 UpstreamOptions options);
+  // The client lives on `executor`'s thread and is used from that thread only. Not
+  // thread-safe. It must outlive every Fetch and Relay in progress, and each call's `request`
+  // (and `client`) must outlive the call.
+  UpstreamClient(Executor executor, UpstreamOptions options);
   ~UpstreamClient();
 
   UpstreamClient(const UpstreamClient&) = delete;
@@ -106,7 +109,7 @@ class UpstreamClient {
   // and returns the upstream's whole answer: status, Content-Type and body (chunked encoding
   // removed). A broken pooled connection is retried once on a fresh one when nothing of the
   // answer was read (see Retry above). Failures are reported in the answer (status 0, content_type
-  // and body empty), never thrown: kUnavailable (no such upstream, a request that cannot be
+  // and body empty), never thrown: kUnavailable (no host named, a request that cannot be
   // written, the name does not resolve, connection refused or unreachable, closed or reset before
   // the answer ended), kTimeout (an operation took longer than options.timeout), kBadAnswer (not
   // HTTP, a 101, head over header_limit, body over fetch_limit).
@@ -140,6 +143,10 @@ class UpstreamClient {
   // Closes every pooled connection (shutdown). Connections in use are closed, not pooled, when
   // their call ends; calls made later still work, on connections of their own.
   void CloseIdle();
+
+  // CloseIdle, and also closes the connections of calls in progress, which end at once with a
+  // failure (kUnavailable, or a relay cut mid-body): the end of a shutdown's grace period.
+  void CloseAll();
 
  private:
   class Impl;

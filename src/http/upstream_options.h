@@ -9,8 +9,7 @@
 
 namespace ksgate::http {
 
-// Where an upstream is, as the HTTP layer connects to it. Index i is the upstream that
-// api::UpstreamRequest::upstream == i names.
+// Where an upstream is, as the HTTP layer connects to it (api::UpstreamRequest host and port).
 struct UpstreamEndpoint {
   std::string host;  // numeric IPv4/IPv6 address, or a name resolved on first use
   uint16_t port = 80;

@@ -25,7 +25,6 @@ using upstream_test::Pause;
 using upstream_test::RelayInto;
 using upstream_test::RelayTest;
 using upstream_test::Reply;
-using upstream_test::Request;
 using upstream_test::Seen;
 
 TEST_F(RelayTest, WritesTheHeadWithoutHopByHopFieldsThenTheBody) {
@@ -190,7 +189,7 @@ TEST_F(RelayTest, FailureBeforeTheHeadWritesNothing) {
     EXPECT_EQ(co_await RelayAndRead(Request("GET", "/hang"), outcome), "");
     EXPECT_EQ(outcome.failure, Failure::kTimeout);
   });
-  MakeClient(ShortTimeout(), {{"127.0.0.1", ClosedPort()}});
+  MakeClient(ShortTimeout(), {"127.0.0.1", ClosedPort()});
   Run([&]() -> Task<> {
     RelayOutcome outcome;
     EXPECT_EQ(co_await RelayAndRead(Request("GET", "/"), outcome), "");

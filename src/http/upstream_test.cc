@@ -19,7 +19,6 @@ using upstream_test::Eventually;
 using upstream_test::Failure;
 using upstream_test::FetchInto;
 using upstream_test::Reply;
-using upstream_test::Request;
 using upstream_test::Seen;
 using upstream_test::UpstreamTest;
 
@@ -365,7 +364,7 @@ TEST_F(UpstreamTest, FetchCutMidBodyIsUnavailable) {
 }
 
 TEST_F(UpstreamTest, FetchFromAClosedPortIsUnavailable) {
-  MakeClient(ShortTimeout(), {{"127.0.0.1", ClosedPort()}});
+  MakeClient(ShortTimeout(), {"127.0.0.1", ClosedPort()});
   Run([&]() -> Task<> {
     const auto start = Clock::now();
     EXPECT_EQ((co_await Fetch(Request("GET", "/"))).failure, Failure::kUnavailable);
@@ -374,7 +373,7 @@ TEST_F(UpstreamTest, FetchFromAClosedPortIsUnavailable) {
 }
 
 TEST_F(UpstreamTest, FetchResolvesANameAndSendsItAsHost) {
-  MakeClient(ShortTimeout(), {{"localhost", upstream_.port()}});
+  MakeClient(ShortTimeout(), {"localhost", upstream_.port()});
   Run([&]() -> Task<> {
     for (int i = 0; i < 2; ++i) {
       EXPECT_EQ((co_await Fetch(Request("GET", "/"))).body, "ok");
@@ -388,7 +387,7 @@ TEST_F(UpstreamTest, FetchResolvesANameAndSendsItAsHost) {
 TEST_F(UpstreamTest, FetchOfARequestThatCannotBeSentIsUnavailable) {
   Run([&]() -> Task<> {
     api::UpstreamRequest unknown = Request("GET", "/");
-    unknown.upstream = 1;
+    unknown.host.clear();
     EXPECT_EQ((co_await Fetch(unknown)).failure, Failure::kUnavailable);
     EXPECT_EQ((co_await Fetch(Request("GE T", "/"))).failure, Failure::kUnavailable);
     EXPECT_EQ((co_await Fetch(Request("GET", "/a b"))).failure, Failure::kUnavailable);
@@ -407,6 +406,39 @@ TEST_F(UpstreamTest, CloseIdleClosesPooledConnectionsAndPoolsNoMore) {
     EXPECT_TRUE(co_await Eventually([&] { return upstream_.ended() == 2; }));
   });
   EXPECT_EQ(upstream_.accepted(), 2);
+}
+
+TEST_F(UpstreamTest, CloseAllEndsACallInProgressAtOnce) {
+  UpstreamOptions options;
+  options.timeout = 5s;
+  MakeClient(options);
+  upstream_.set_script([](const Seen&) { return Reply{.then = Reply::Then::kHang}; });
+  Run([&]() -> Task<> {
+    std::optional<api::UpstreamAnswer> answer;
+    asio::co_spawn(co_await asio::this_coro::executor,
+                   FetchInto(client_.get(), Request("GET", "/slow"), &answer), asio::detached);
+    EXPECT_TRUE(co_await Eventually([&] { return upstream_.seen().size() == 1; }));
+    const auto start = Clock::now();
+    client_->CloseAll();
+    EXPECT_TRUE(co_await Eventually([&] { return answer.has_value(); }, 1000ms));
+    EXPECT_LT(Clock::now() - start, 1000ms);
+    if (answer) EXPECT_EQ(answer->failure, Failure::kUnavailable);
+  });
+}
+
+TEST_F(UpstreamTest, EachEndpointARequestNamesHasAPoolOfItsOwn) {
+  Run([&]() -> Task<> {
+    api::UpstreamRequest by_address = Request("GET", "/");
+    api::UpstreamRequest by_name = by_address;
+    by_name.host = "localhost";
+    for (const api::UpstreamRequest* r : {&by_address, &by_address, &by_name, &by_name}) {
+      EXPECT_EQ((co_await Fetch(*r)).body, "ok");
+    }
+  });
+  ASSERT_EQ(upstream_.seen().size(), 4u);
+  EXPECT_EQ(upstream_.seen()[0].Field("Host"), "127.0.0.1:" + std::to_string(upstream_.port()));
+  EXPECT_EQ(upstream_.seen()[2].Field("Host"), "localhost:" + std::to_string(upstream_.port()));
+  EXPECT_EQ(upstream_.accepted(), 2);  // one connection per endpoint, each reused once
 }
 
 }  // namespace

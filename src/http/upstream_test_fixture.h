@@ -245,14 +245,6 @@ inline std::optional<std::string> Dechunk(std::string_view wire) {
   }
 }
 
-inline api::UpstreamRequest Request(std::string method, std::string target, std::string body = "") {
-  return api::UpstreamRequest{.upstream = 0,
-                              .method = std::move(method),
-                              .target = std::move(target),
-                              .headers = {},
-                              .body = std::move(body)};
-}
-
 // Coroutines spawned beside a test's own: plain functions whose parameters live in the frame.
 inline Task<> FetchInto(UpstreamClient* client, api::UpstreamRequest request,
                         std::optional<api::UpstreamAnswer>* out) {
@@ -283,11 +275,22 @@ class UpstreamTest : public testing::Test {
     return options;
   }
 
-  // (Re)creates the client, for upstream 0 = the fake upstream unless `endpoints` says.
-  void MakeClient(UpstreamOptions options = ShortTimeout(),
-                  std::vector<UpstreamEndpoint> endpoints = {}) {
-    if (endpoints.empty()) endpoints.push_back({"127.0.0.1", upstream_.port()});
-    client_ = std::make_unique<UpstreamClient>(ioc_.get_executor(), std::move(endpoints), options);
+  // (Re)creates the client, and makes Request() name `endpoint` (by default, the fake upstream).
+  void MakeClient(UpstreamOptions options = ShortTimeout(), UpstreamEndpoint endpoint = {}) {
+    if (endpoint.host.empty()) endpoint = {"127.0.0.1", upstream_.port()};
+    endpoint_ = std::move(endpoint);
+    client_ = std::make_unique<UpstreamClient>(ioc_.get_executor(), options);
+  }
+
+  // A request for the endpoint of the last MakeClient.
+  api::UpstreamRequest Request(std::string method, std::string target,
+                               std::string body = "") const {
+    return api::UpstreamRequest{.host = endpoint_.host,
+                                .port = endpoint_.port,
+                                .method = std::move(method),
+                                .target = std::move(target),
+                                .headers = {},
+                                .body = std::move(body)};
   }
 
   void SetUp() override { MakeClient(); }
@@ -322,6 +325,7 @@ class UpstreamTest : public testing::Test {
   asio::io_context ioc_{1};
   FakeUpstream upstream_{ioc_};
   std::unique_ptr<UpstreamClient> client_;
+  UpstreamEndpoint endpoint_;
 };
 
 // ---------------------------------------------------------------------------------------------

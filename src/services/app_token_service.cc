@@ -172,12 +172,14 @@ Result<Void, ApiError> AppTokenService::CheckCeiling(const store::Partner& partn
                                                      const store::AppToken& token,
                                                      const Caller* caller) const {
   if (caller == nullptr || !partner.settings.app_token_privilege_ceiling) return Void{};
-  KSGATE_ASSIGN_OR_RETURN(const PermissionSet mine, authorizer_.Permissions(*caller));
+  // One Authorizer for the whole comparison: both sets index its catalogue.
+  const std::shared_ptr<const Authorizer> authorizer = authorizer_.Get();
+  KSGATE_ASSIGN_OR_RETURN(const PermissionSet mine, authorizer->Permissions(*caller));
   KSGATE_ASSIGN_OR_RETURN(const PermissionSet granted,
-                          TokenPermissions(authorizer_, partner, token));
+                          TokenPermissions(*authorizer, partner, token));
   const PermissionSet excess = granted & ~mine;
   if (excess.none()) return Void{};
-  const std::vector<PermissionDef>& defs = authorizer_.catalogue().permissions();
+  const std::vector<PermissionDef>& defs = authorizer->catalogue().permissions();
   for (size_t i = 0; i < defs.size(); ++i) {
     if (excess.test(i)) return ApiError::Of(errors::kAppTokenExceedsCallerRole, {defs[i].name});
   }

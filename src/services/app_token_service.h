@@ -124,7 +124,7 @@ class AppTokenService {
   // `usage`, when given, is told of every session started; `failures`, when given, limits
   // failed token hashes (brute force). Both must outlive *this.
   AppTokenService(store::Store& store, const KsIssuer& issuer, const Clock& clock,
-                  const Authorizer& authorizer, ExchangeLimiter& limiter,
+                  const CurrentAuthorizer& authorizer, ExchangeLimiter& limiter,
                   UsageRecorder* usage = nullptr, FailureLimiter* failures = nullptr)
       : store_(store),
         issuer_(issuer),
@@ -201,7 +201,7 @@ class AppTokenService {
   store::Store& store_;
   const KsIssuer& issuer_;
   const Clock& clock_;
-  const Authorizer& authorizer_;
+  const CurrentAuthorizer& authorizer_;
   ExchangeLimiter& limiter_;
   UsageRecorder* usage_;
   FailureLimiter* failures_;

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <string>
+#include <utility>
 
 #include "common/strings.h"
 #include "services/store_calls.h"
@@ -26,13 +27,14 @@ bool ParseInteger(std::string_view s, int64_t* out) {
 
 }  // namespace
 
-Authorizer::Authorizer(const PermissionCatalogue& catalogue, const store::Store& store)
-    : catalogue_(catalogue), store_(store) {
-  if (std::optional<size_t> i = catalogue.Find("ALWAYS_ALLOWED_ACTIONS")) always_allowed_.set(*i);
-  no_session_ = BuiltInRolePermissions(catalogue, "NO_SESSION_ROLE") | always_allowed_;
-  widget_ = BuiltInRolePermissions(catalogue, "WIDGET_SESSION_ROLE");
-  user_ = BuiltInRolePermissions(catalogue, "BASE_USER_SESSION_ROLE");
-  admin_ = BuiltInRolePermissions(catalogue, "PARTNER_ADMIN_ROLE");
+Authorizer::Authorizer(std::shared_ptr<const PermissionCatalogue> catalogue,
+                       const store::Store& store)
+    : owned_catalogue_(std::move(catalogue)), catalogue_(*owned_catalogue_), store_(store) {
+  if (std::optional<size_t> i = catalogue_.Find("ALWAYS_ALLOWED_ACTIONS")) always_allowed_.set(*i);
+  no_session_ = BuiltInRolePermissions(catalogue_, "NO_SESSION_ROLE") | always_allowed_;
+  widget_ = BuiltInRolePermissions(catalogue_, "WIDGET_SESSION_ROLE");
+  user_ = BuiltInRolePermissions(catalogue_, "BASE_USER_SESSION_ROLE");
+  admin_ = BuiltInRolePermissions(catalogue_, "PARTNER_ADMIN_ROLE");
 }
 
 PermissionSet Authorizer::RolePermissions(const store::UserRole& role) const {

@@ -1,5 +1,9 @@
 // Authorizer: which API actions a caller may call (spec/apptoken-and-session.md §6; Kaltura's
-// kPermissionManager::getRoleIds). Thread-safe; catalogue and store must outlive *this.
+// kPermissionManager::getRoleIds). Immutable and thread-safe; it shares ownership of its
+// catalogue, and the store must outlive it. A reload of the permissions file builds a new one
+// and puts it in force through a CurrentAuthorizer (common/current.h): whoever decides pins one
+// and makes every step of the decision with it, since a PermissionSet indexes the permissions of
+// the catalogue that computed it.
 //
 // The role is chosen per request: no KS -> NO_SESSION_ROLE; else the KS's first `setrole`
 // (a role id or system name: a built-in role, or one of the KS partner's roles; "null" = no
@@ -10,9 +14,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 
 #include "common/api_error.h"
+#include "common/current.h"
 #include "common/result.h"
 #include "services/caller.h"
 #include "services/permission_catalogue.h"
@@ -22,7 +28,7 @@ namespace ksgate::services {
 
 class Authorizer {
  public:
-  Authorizer(const PermissionCatalogue& catalogue, const store::Store& store);
+  Authorizer(std::shared_ptr<const PermissionCatalogue> catalogue, const store::Store& store);
 
   // The caller's effective permissions. Errors: INVALID_SET_ROLE for a negative numeric
   // setrole; INVALID_OBJECT_ID (ID "N/A") when the setrole names no role of the partner or
@@ -52,6 +58,7 @@ class Authorizer {
  private:
   PermissionSet RolePermissions(const store::UserRole& role) const;
 
+  const std::shared_ptr<const PermissionCatalogue> owned_catalogue_;
   const PermissionCatalogue& catalogue_;
   const store::Store& store_;
   PermissionSet always_allowed_;
@@ -60,5 +67,8 @@ class Authorizer {
   PermissionSet user_;
   PermissionSet admin_;
 };
+
+// The Authorizer in force (App::Reload replaces it). Services pin one per call.
+using CurrentAuthorizer = Current<Authorizer>;
 
 }  // namespace ksgate::services

@@ -128,7 +128,9 @@ TEST_F(AuthorizerTest, RestrictingRoleRemovesItsPermissions) {
 }
 
 TEST_F(AuthorizerTest, GrantsMoreThanUserRoleComparesActionsNotPermissionNames) {
-  auto builtin = [&](const char* name) { return *app_.catalogue().FindRoleBySystemName(name); };
+  auto builtin = [&](const char* name) {
+    return *authorizer_.catalogue().FindRoleBySystemName(name);
+  };
   EXPECT_TRUE(authorizer_.GrantsMoreThanUserRole(builtin("PARTNER_ADMIN_ROLE")));
   EXPECT_FALSE(authorizer_.GrantsMoreThanUserRole(builtin("BASE_USER_SESSION_ROLE")));
   EXPECT_FALSE(authorizer_.GrantsMoreThanUserRole(builtin("WIDGET_SESSION_ROLE")));

@@ -52,12 +52,13 @@ Result<std::string, ApiError> SessionService::Start(const StartSessionRequest& r
   const bool user_secret_only = matched_admin < 0;
   const bool deny_escalation =
       user_secret_only && partner.settings.user_secret_setrole == store::UserSecretSetRole::kDeny;
+  const std::shared_ptr<const Authorizer> authorizer = authorizer_.Get();
   for (const auto& [name, values] : ks::ParsePrivileges(request.privileges)) {
     if (name != "setrole") continue;
     for (const std::string& role_name : values) {
-      Result<store::UserRole, ApiError> role = authorizer_.FindRole(partner.id, role_name);
+      Result<store::UserRole, ApiError> role = authorizer->FindRole(partner.id, role_name);
       if (!role.ok()) return ApiError::Of(errors::kUnknownRoleId);
-      if (deny_escalation && authorizer_.GrantsMoreThanUserRole(*role)) {
+      if (deny_escalation && authorizer->GrantsMoreThanUserRole(*role)) {
         return ApiError::Of(errors::kInvalidSetRole);
       }
     }

@@ -1,5 +1,5 @@
 // SessionService: Kaltura's `session` service (spec/apptoken-and-session.md §3).
-// Thread-safe; store, issuer, authenticator and clock must outlive *this.
+// Thread-safe; store, issuer, authenticator, authorizer and clock must outlive *this.
 #pragma once
 
 #include <cstddef>
@@ -68,7 +68,7 @@ class SessionService {
  public:
   // `limiter`, when given, limits failed secrets (it must outlive *this).
   SessionService(store::Store& store, const KsIssuer& issuer, const Authenticator& authenticator,
-                 const Authorizer& authorizer, const Clock& clock,
+                 const CurrentAuthorizer& authorizer, const Clock& clock,
                  FailureLimiter* limiter = nullptr)
       : store_(store),
         issuer_(issuer),
@@ -121,7 +121,7 @@ class SessionService {
   store::Store& store_;
   const KsIssuer& issuer_;
   const Authenticator& authenticator_;
-  const Authorizer& authorizer_;
+  const CurrentAuthorizer& authorizer_;
   const Clock& clock_;
   FailureLimiter* limiter_;
 };

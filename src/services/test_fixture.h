@@ -32,7 +32,8 @@ class ServicesTest : public ::testing::Test {
              {.cache_ttl = std::chrono::milliseconds(0)}),
         store_(app_.store()),
         authenticator_(app_.authenticator()),
-        authorizer_(app_.authorizer()),
+        pinned_authorizer_(app_.authorizer()),
+        authorizer_(*pinned_authorizer_),
         issuer_(app_.issuer()),
         sessions_(app_.sessions()),
         tokens_(app_.app_tokens()),
@@ -91,6 +92,7 @@ class ServicesTest : public ::testing::Test {
   app::App app_;
   store::Store& store_;
   const Authenticator& authenticator_;
+  const std::shared_ptr<const Authorizer> pinned_authorizer_;  // the app's (never reloaded here)
   const Authorizer& authorizer_;
   const KsIssuer& issuer_;
   const SessionService& sessions_;

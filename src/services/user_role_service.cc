@@ -50,10 +50,12 @@ Result<Void, ApiError> UserRoleService::Validate(int64_t partner_id, const store
                             FromStore(store_.ListUserRoles(partner_id, same_name)));
     if (page.total_count > 0) return ApiError::Of(errors::kRoleNameAlreadyExists);
   }
-  if (!role.system_name.empty() && catalogue_.FindRoleBySystemName(role.system_name) != nullptr) {
+  const std::shared_ptr<const Authorizer> authorizer = authorizer_.Get();  // the catalogue in force
+  const PermissionCatalogue& catalogue = authorizer->catalogue();
+  if (!role.system_name.empty() && catalogue.FindRoleBySystemName(role.system_name) != nullptr) {
     return ApiError::Of(errors::kSystemNameAlreadyExists, {role.system_name});
   }
-  if (std::optional<std::string> unknown = catalogue_.FirstUnknown(role.permission_names)) {
+  if (std::optional<std::string> unknown = catalogue.FirstUnknown(role.permission_names)) {
     return ApiError::Of(errors::kPermissionNotFound,
                         {"Permission [" + *unknown + "] was not found for partner [" +
                          std::to_string(partner_id) + "]"});
@@ -95,13 +97,14 @@ Result<store::UserRole, ApiError> UserRoleService::GetOwn(int64_t partner_id, in
 }
 
 Result<store::UserRole, ApiError> UserRoleService::Get(int64_t partner_id, int64_t id) const {
-  if (const store::UserRole* builtin = catalogue_.FindRoleById(id)) return *builtin;
+  const std::shared_ptr<const Authorizer> authorizer = authorizer_.Get();
+  if (const store::UserRole* builtin = authorizer->catalogue().FindRoleById(id)) return *builtin;
   return GetOwn(partner_id, id);
 }
 
 Result<store::UserRole, ApiError> UserRoleService::Update(int64_t partner_id, int64_t id,
                                                           const UserRolePatch& patch) const {
-  if (catalogue_.FindRoleById(id) != nullptr) return InvalidId(id);
+  if (IsBuiltIn(id)) return InvalidId(id);
   store::UserRole attempted;  // the role the last write tried to store
   return CompareAndSetLoop<store::UserRole>(
       "user role update",
@@ -140,7 +143,7 @@ Result<store::UserRole, ApiError> UserRoleService::Update(int64_t partner_id, in
 }
 
 Result<store::UserRole, ApiError> UserRoleService::Delete(int64_t partner_id, int64_t id) const {
-  if (catalogue_.FindRoleById(id) != nullptr) return InvalidId(id);
+  if (IsBuiltIn(id)) return InvalidId(id);
   return CompareAndSetLoop<store::UserRole>(
       "user role delete",
       [&]() -> Result<CasStep<store::UserRole>, ApiError> {

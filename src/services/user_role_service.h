@@ -1,7 +1,7 @@
 // UserRoleService: Kaltura's `userRole` service (api_v3/services/UserRoleService.php), and the
 // permission list. Roles belong to one partner; the built-in roles of the permission catalogue
-// (partner 0) can be read and cloned but not changed. Thread-safe; store, catalogue and clock
-// must outlive *this.
+// (partner 0) can be read and cloned but not changed. Thread-safe; store, authorizer (whose
+// catalogue is the one in force) and clock must outlive *this.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,7 @@
 #include "common/api_error.h"
 #include "common/clock.h"
 #include "common/result.h"
+#include "services/authorizer.h"
 #include "services/patch.h"
 #include "services/permission_catalogue.h"
 #include "store/records.h"
@@ -55,8 +56,8 @@ struct UserRoleListRequest {
 
 class UserRoleService {
  public:
-  UserRoleService(store::Store& store, const PermissionCatalogue& catalogue, const Clock& clock)
-      : store_(store), catalogue_(catalogue), clock_(clock) {}
+  UserRoleService(store::Store& store, const CurrentAuthorizer& authorizer, const Clock& clock)
+      : store_(store), authorizer_(authorizer), clock_(clock) {}
 
   // userRole.add. PROPERTY_VALIDATION_CANNOT_BE_NULL (name), PROPERTY_VALIDATION_NOT_UPDATABLE
   // (read-only fields), INVALID_FIELD_VALUE (status DELETED), ROLE_NAME_ALREADY_EXISTS,
@@ -82,9 +83,13 @@ class UserRoleService {
                                   const store::UserRole* existing) const;
   Result<store::UserRole, ApiError> GetOwn(int64_t partner_id, int64_t id) const;
   ApiError Clash(int64_t partner_id, const store::UserRole& role) const;
+  // True if `id` is a built-in role's (of the catalogue in force).
+  bool IsBuiltIn(int64_t id) const {
+    return authorizer_.Get()->catalogue().FindRoleById(id) != nullptr;
+  }
 
   store::Store& store_;
-  const PermissionCatalogue& catalogue_;
+  const CurrentAuthorizer& authorizer_;
   const Clock& clock_;
 };
 

@@ -149,7 +149,7 @@ describe('ksgate CLI', { skip }, () => {
     ['serve --listen nonsense', ['serve', '--listen', 'nonsense', '--db', 'sqlite::memory:'], /listen/],
     ['serve --listen with port 99999', ['serve', '--listen', '127.0.0.1:99999', '--db', 'sqlite::memory:'], /listen/],
     ['serve --db bogus:x', ['serve', '--listen', '127.0.0.1:0', '--db', 'bogus:x'], /bogus/],
-    ['serve --threads 0', ['serve', '--listen', '127.0.0.1:0', '--db', 'sqlite::memory:', '--threads', '0'], /threads/],
+    ['serve --threads 999', ['serve', '--listen', '127.0.0.1:0', '--db', 'sqlite::memory:', '--threads', '999'], /threads/],
     ['migrate --db bogus:x', ['migrate', '--db', 'bogus:x'], /bogus/],
     ['migrate without --db', ['migrate'], /db/],
     ['an unknown subcommand', ['frobnicate'], null],

@@ -102,6 +102,8 @@ function migrate(db) {
 // Returns {id, name, adminSecret, secret} of a new partner in the database `db` (a SQLite path or
 // a --db URL), made by `ksgate partner add` with `extraArgs` (e.g. ['--ks-version', '1']) too.
 function createPartner(db, name = 'Test partner', extraArgs = []) {
+  // (A server on PostgreSQL has no dbPath: pass server.db, which every server has.)
+  if (!db) throw new Error('createPartner: no database given (pass server.db)');
   const args = ['partner', 'add', '--db', asDbUrl(db), '--name', name, ...extraArgs, '--json'];
   const r = ksgateCli(args);
   if (r.status !== 0) throw new Error(describeRun(args, r));
@@ -163,9 +165,11 @@ function appendCapped(buf, chunk) {
 }
 
 // Spawns `ksgate serve` on an ephemeral port; resolves once it printed "listening on HOST:PORT".
-function spawnServe(db, { env, extraArgs = [] }) {
-  const args = ['serve', '--listen', '127.0.0.1:0', '--db', asDbUrl(db), '--threads', '2',
-    ...extraArgs];
+// Without `defaultFlags`, only `extraArgs` are passed (a --config file names the rest).
+function spawnServe(db, { env, extraArgs = [], defaultFlags = true }) {
+  const args = defaultFlags
+    ? ['serve', '--listen', '127.0.0.1:0', '--db', asDbUrl(db), '--threads', '2', ...extraArgs]
+    : ['serve', ...extraArgs];
   const proc = childProcess.spawn(KSGATE_BIN, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -214,12 +218,14 @@ function spawnServe(db, { env, extraArgs = [] }) {
 // Starts a server on a fresh temp SQLite db (or on dbPath, which must exist or will be migrated;
 // or on dbUrl, e.g. a PostgreSQL database; or, when KSGATE_TEST_DB=postgres, on a fresh
 // PostgreSQL database of KSGATE_TEST_PG_DSN's cluster — tests/lib/pg.js).
+// With defaultFlags false, serve gets only `extraArgs` (e.g. ['--config', file]), whose listen
+// address must be port 0 and whose database must be dbPath or dbUrl (migrated here first).
 // Returns {url, port, db (the --db value), dbPath (SQLite only), dir, proc, logs(), stop(),
 // restart()}.
 //   stop():    SIGTERM, wait up to 5 s, then SIGKILL; resolves to {code, signal}. Idempotent.
 //              Removes the temp dir if startServer created it (unless KSGATE_KEEP_TMP).
 //   restart(): stop, then serve again on the same db (new port); updates url/port/proc in place.
-async function startServer({ dbPath, dbUrl, env, extraArgs = [] } = {}) {
+async function startServer({ dbPath, dbUrl, env, extraArgs = [], defaultFlags = true } = {}) {
   assertBinary();
   let dir;
   let ownsDir = false;
@@ -280,7 +286,7 @@ async function startServer({ dbPath, dbUrl, env, extraArgs = [] } = {}) {
     },
   };
   async function launch() {
-    current = await spawnServe(db, { env, extraArgs });
+    current = await spawnServe(db, { env, extraArgs, defaultFlags });
     server.proc = current.proc;
     server.port = current.port;
     server.url = `http://127.0.0.1:${current.port}`;
