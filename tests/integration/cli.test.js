@@ -178,8 +178,8 @@ describe('ksgate CLI', { skip }, () => {
   });
 
   // `--help` of every command and subcommand: every option, positional and subcommand it lists
-  // has a description (CLI11 prints a name column, then the description on the same line or,
-  // after a long name, on the next one).
+  // has a description (CLI11 prints a 30-column name column, then the description from column 30
+  // on the same line or, after a longer name, on the next lines).
   test('--help describes every option of every command', () => {
     const undescribed = [];
     let commands = 0;
@@ -193,10 +193,11 @@ describe('ksgate CLI', { skip }, () => {
         const line = lines[i];
         if (/^[A-Z][a-z]+:$/.test(line)) { section = line; continue; }
         if (!section || !/^  \S/.test(line)) continue;
-        let entry = line.trim();
-        while (i + 1 < lines.length && /^ {5,}\S/.test(lines[i + 1])) entry += `  ${lines[++i].trim()}`;
-        const [name, ...description] = entry.split(/\s{2,}/);
-        if (description.join('').trim() === '') undescribed.push(`${path.join(' ')}: ${name}`);
+        const sameLine = line.length > 30 && line[29] === ' ';
+        const name = (sameLine ? line.slice(0, 30) : line).trim();
+        let description = sameLine ? line.slice(30).trim() : '';
+        while (i + 1 < lines.length && /^ {5,}\S/.test(lines[i + 1])) description += lines[++i].trim();
+        if (description === '') undescribed.push(`${path.join(' ')}: ${name}`);
         if (section === 'Subcommands:') visit([...path, name.split(/\s/)[0]]);
       }
     };
