@@ -25,12 +25,14 @@
 // each refusal with a small JSON body {"code":…,"message":…}.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "api/gateway.h"
 #include "api/handler.h"
 #include "api/pipeline.h"
 #include "common/clock.h"
+#include "obs/log_line.h"
 
 namespace ksgate::api {
 
@@ -49,19 +51,26 @@ struct AuthorizeContext {
 
 class AuthorizeExchange final : public Exchange {
  public:
-  AuthorizeExchange(const AuthorizeContext& context, Request request);
+  // `request_id` (identity.h RequestIdFor) is the answer's X-Request-Id and, when allowed, its
+  // X-Ksgate-Request-Id.
+  AuthorizeExchange(const AuthorizeContext& context, Request request, std::string request_id);
 
   Step Advance(Mode mode) override;
   void Deliver(UpstreamAnswer) override {}
   Response UpstreamFailed(UpstreamFailure) override { return {}; }
   Response Overloaded() override;
+  const RequestFacts* facts() const override { return &facts_; }
 
  private:
   Response Decide();
+  // Notes the answer's outcome in facts_ and adds X-Request-Id.
+  Response Answer(Response response, std::string_view code);
 
   const AuthorizeContext& context_;
   Request request_;
   RequestSessions sessions_;
+  RequestFacts facts_;
+  obs::RequestContext log_context_;  // views into facts_ and request_
 };
 
 }  // namespace ksgate::api
