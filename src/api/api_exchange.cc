@@ -84,6 +84,17 @@ ApiExchange::ApiExchange(const ApiContext& context, Request request, std::string
   log_context_ = obs::RequestContext{facts_.request_id, request_.client_ip};
 }
 
+void ApiExchange::NoteCallerForAudit(const services::Caller& caller) {
+  obs::RequestContext& context = log_context_;
+  context.caller_session_type = caller.has_ks() ? caller.parsed.fields.type : -1;
+  context.caller_partner_id = caller.has_ks() ? caller.partner_id() : 0;
+  const std::optional<std::string>& user = caller.parsed.fields.user;
+  context.caller_user_id = caller.has_ks() && user ? std::string_view(*user) : std::string_view();
+  const std::string* token = ks::FirstPrivilegeValue(caller.privileges, "apptoken");
+  context.caller_app_token_id = token != nullptr ? std::string_view(*token) : "";
+  context.caller_ks = caller.ks;
+}
+
 Response ApiExchange::Stamped(Response response) const {
   response.headers.emplace_back("X-Request-Id", facts_.request_id);
   return response;
@@ -186,6 +197,7 @@ Step ApiExchange::Advance(Mode mode) {
     }
     NoteCaller(*admitted, *call);
     if (admitted->target.action == nullptr) return ToUpstream(*admitted, *call);
+    NoteCallerForAudit(*admitted->caller);
     CallResult result = context_.pipeline.Run(*admitted, request_);
     if (!may_block && store::TakeWouldBlock()) return NeedsStoreStep();
     Record(std::move(result));

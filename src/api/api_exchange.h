@@ -71,6 +71,8 @@ class ApiExchange final : public Exchange {
   double Elapsed() const;
   // Notes who an admitted call acts for, when the request has not said yet (facts_).
   void NoteCaller(const AdmittedCall& call, const Param& params);
+  // Tells the audit log who makes the call about to run (obs RequestContext).
+  void NoteCallerForAudit(const services::Caller& caller);
   // `response` with the request id, for the client.
   Response Stamped(Response response) const;
 

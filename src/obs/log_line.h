@@ -56,6 +56,14 @@ class JsonLine {
 struct RequestContext {
   std::string_view request_id;
   std::string_view client_ip;
+  // The caller of the API call being served, once it is admitted, for the audit log: the KS's
+  // partner and user, its type (-1: no KS), the app token that minted it, and the KS itself,
+  // which no log ever writes (the audit log writes its HMAC).
+  int64_t caller_partner_id = 0;
+  std::string_view caller_user_id;
+  int caller_session_type = -1;
+  std::string_view caller_app_token_id;
+  std::string_view caller_ks;
 };
 
 // The current thread's request, or nullptr outside any RequestScope.
