@@ -126,6 +126,32 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{1}, int64_t{3600000}))
       ->capture_default_str();
 
+  // --- Observability (docs/operations.md "Logs" to "Health") ---------------------------------
+  serve_cmd->add_option("--log-level", serve.log_level, "Server log level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--log-format", serve.log_format,
+                   "Server log format: text, or json (one object per line)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  serve_cmd->add_option("--log-file", serve.log_file,
+                        "File the server log is appended to (default: stderr; SIGHUP reopens it)");
+  serve_cmd
+      ->add_option("--access-log", serve.access_log,
+                   "Access log, one JSON line per request: off, stderr or a file path (SIGHUP "
+                   "reopens it)")
+      ->capture_default_str();
+  serve_cmd->add_option("--audit-log", serve.audit_log,
+                        "Audit log file: JSON lines of security events (default: none; SIGHUP "
+                        "reopens it)");
+  serve_cmd->add_option("--audit-key-file", serve.audit_key_file,
+                        "File of the audit log's HMAC key (default: the audit log's path + .key, "
+                        "created when missing)");
+  serve_cmd->add_option("--admin-listen", serve.admin_listen,
+                        "HOST:PORT serving /metrics, /healthz and /readyz apart (the main "
+                        "listener then answers them 404; default: the main listener serves them)");
+
   std::string migrate_db;
   CLI::App* migrate_cmd = app.add_subcommand("migrate", "Apply pending schema migrations");
   migrate_cmd->add_option("--db", migrate_db, "Store URL: sqlite:PATH")->required();
