@@ -126,7 +126,10 @@ describe('/readyz while PostgreSQL is down', {
 
   test('is 503 with the reason while the store is unreachable, and 200 again after', async () => {
     node = await h.startServer({ dbUrl: await pg.createDatabase() });
-    assert.equal((await rawRequest(node.url, '/readyz')).status, 200);
+    // Ready once the change feed has vouched for the cache (a moment after start).
+    await eventually(async () => {
+      assert.equal((await rawRequest(node.url, '/readyz')).status, 200);
+    }, { timeoutMs: 10_000 });
     pg.serverControl('stop');
     try {
       await eventually(async () => {
