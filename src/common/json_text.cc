@@ -1,5 +1,6 @@
 #include "common/json_text.h"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -35,16 +36,29 @@ size_t Utf8Length(std::string_view s, size_t i) {
   return need;
 }
 
+// Bytes copied as they are: printable ASCII but '"' and '\\'.
+constexpr std::array<bool, 256> MakePlain() {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x7f; ++c) plain[c] = c != '"' && c != '\\';
+  return plain;
+}
+constexpr std::array<bool, 256> kPlain = MakePlain();
+
 }  // namespace
 
 void AppendJsonQuoted(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
+  AppendJsonEscaped(s, out);
+  out->push_back('"');
+}
+
+void AppendJsonEscaped(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
   size_t run = 0;  // start of the bytes not yet copied, all plain
   size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+    if (kPlain[c]) {
       ++i;
       continue;
     }
@@ -90,7 +104,6 @@ void AppendJsonQuoted(std::string_view s, std::string* out) {
     run = i;
   }
   out->append(s.data() + run, s.size() - run);
-  out->push_back('"');
 }
 
 }  // namespace ksgate

@@ -17,4 +17,7 @@ namespace ksgate {
 // escape sequence, however hostile the value.
 void AppendJsonQuoted(std::string_view s, std::string* out);
 
+// The same without the quotes around it, for a writer that appends them with its own text.
+void AppendJsonEscaped(std::string_view s, std::string* out);
+
 }  // namespace ksgate

@@ -55,11 +55,10 @@ int64_t NowUnixMicros() {
 JsonLine::JsonLine(std::string* out) : out_(out) { out_->push_back('{'); }
 
 void JsonLine::Key(std::string_view key) {
-  if (!first_) out_->push_back(',');
+  out_->append(first_ ? "\"" : ",\"", first_ ? 1 : 2);
   first_ = false;
-  out_->push_back('"');
   out_->append(key);
-  out_->append("\":");
+  out_->append("\":", 2);
 }
 
 JsonLine& JsonLine::String(std::string_view key, std::string_view value) {
