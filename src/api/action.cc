@@ -8,6 +8,7 @@ void ActionTable::Add(ActionDef action) {
   std::string service = AsciiLower(action.service);
   std::string key = service + "." + AsciiLower(action.action);
   action.key = key;
+  action.index = actions_.size();
   by_name_[key] = actions_.size();
   ++services_[service];
   actions_.push_back(std::move(action));

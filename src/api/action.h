@@ -2,6 +2,7 @@
 // table the dispatcher looks them up in.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -39,8 +40,10 @@ struct ActionDef {
   // action at all is decided by the permission catalogue, not here.
   bool needs_ks = true;
   Handler handler;
-  // Filled by ActionTable::Add: "service.action" in lower case (the permission catalogue key).
+  // Filled by ActionTable::Add: "service.action" in lower case (the permission catalogue key),
+  // and the action's position in the table (registration order).
   std::string key = {};
+  size_t index = 0;
 };
 
 // Service and action names are matched case-insensitively. Not thread-safe to modify; build it

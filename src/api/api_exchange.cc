@@ -8,6 +8,7 @@
 #include "api/json_value.h"
 #include "api/multirequest.h"
 #include "common/strings.h"
+#include "ks/privileges.h"
 #include "store/blocking.h"
 
 namespace ksgate::api {
@@ -55,14 +56,64 @@ std::string ForwardedFor(const Request& request) {
   return list + (request.peer_ip.empty() ? request.client_ip : request.peer_ip);
 }
 
+// An app token id fit for a log line: it may come from the caller, so anything but a plausible
+// id (1-64 letters, digits and '_') is left out.
+std::string LoggableTokenId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return "";
+  for (char c : id) {
+    const bool ok =
+        (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    if (!ok) return "";
+  }
+  return std::string(id);
+}
+
+// The error code of a "die" answer (output.h ChooseFormat), from its X-Kaltura header.
+std::string DieCode(const Response& response) {
+  for (const auto& [name, value] : response.headers) {
+    if (name == "X-Kaltura" && value.starts_with("error-")) return value.substr(6);
+  }
+  return "none";
+}
+
 }  // namespace
 
 ApiExchange::ApiExchange(const ApiContext& context, Request request,
-                         std::shared_ptr<const Policy> policy)
+                         std::shared_ptr<const Policy> policy, std::string request_id)
     : context_(context),
       request_(std::move(request)),
       start_micros_(context.clock.NowMicros()),
-      sessions_(std::move(policy)) {}
+      sessions_(std::move(policy)) {
+  facts_.request_id = std::move(request_id);
+  log_context_ = obs::RequestContext{facts_.request_id, request_.client_ip};
+}
+
+void ApiExchange::NoteCallerForAudit(const services::Caller& caller) {
+  obs::RequestContext& context = log_context_;
+  context.caller_session_type = caller.has_ks() ? caller.parsed.fields.type : -1;
+  context.caller_partner_id = caller.has_ks() ? caller.partner_id() : 0;
+  const std::optional<std::string>& user = caller.parsed.fields.user;
+  context.caller_user_id = caller.has_ks() && user ? std::string_view(*user) : std::string_view();
+  const std::string* token = ks::FirstPrivilegeValue(caller.privileges, "apptoken");
+  context.caller_app_token_id = token != nullptr ? std::string_view(*token) : "";
+  context.caller_ks = caller.ks;
+}
+
+Response ApiExchange::Stamped(Response response) const {
+  response.headers.emplace_back("X-Request-Id", facts_.request_id);
+  return response;
+}
+
+void ApiExchange::NoteCaller(const AdmittedCall& call, const Param& params) {
+  if (facts_.partner_id == 0) facts_.partner_id = call.partner_id;
+  if (!facts_.app_token_id.empty()) return;
+  if (call.target.action != nullptr && call.target.action->key == "apptoken.startsession") {
+    facts_.app_token_id = LoggableTokenId(params.ScalarAt("id"));
+  } else if (const std::string* token =
+                 ks::FirstPrivilegeValue(call.caller->privileges, "apptoken")) {
+    facts_.app_token_id = LoggableTokenId(*token);
+  }
+}
 
 double ApiExchange::Elapsed() const {
   return static_cast<double>(context_.clock.NowMicros() - start_micros_) / 1e6;
@@ -73,21 +124,31 @@ std::optional<Response> ApiExchange::Start() {
   Result<Param, ApiError> decoded = DecodeRequestParams(request_, context_.decode, &url_params);
   if (!decoded.ok()) {
     const OutputFormat format = FallbackFormat(&url_params, request_.content_type);
+    facts_.code = decoded.error().code;
     return WriteResponse(format, {std::move(decoded).error()}, false, Elapsed());
   }
   params_ = std::move(decoded).value();
   Result<OutputFormat, Response> format = ChooseFormat(params_);
-  if (!format.ok()) return std::move(format).error();
+  if (!format.ok()) {
+    facts_.code = DieCode(format.error());
+    return std::move(format).error();
+  }
   format_ = std::move(format).value();
   multi_ = params_.ScalarAt("service") == "multirequest";
   if (!multi_) {
     items_.push_back(&params_);
     return std::nullopt;
   }
+  facts_.action = kMetricMultirequest;
+  facts_.action_name = context_.metric_actions.Name(kMetricMultirequest);
   Result<std::vector<const Param*>, ApiError> items =
       MultiRequestItems(params_, context_.max_multirequest_items);
-  if (!items.ok()) return WriteResponse(format_, {std::move(items).error()}, false, Elapsed());
+  if (!items.ok()) {
+    facts_.code = items.error().code;
+    return WriteResponse(format_, {std::move(items).error()}, false, Elapsed());
+  }
   items_ = std::move(items).value();
+  facts_.items = items_.size();
   results_.reserve(items_.size());
   answer_.emplace(format_, context_.max_answer_bytes);
   return std::nullopt;
@@ -96,9 +157,10 @@ std::optional<Response> ApiExchange::Start() {
 Step ApiExchange::Advance(Mode mode) {
   std::optional<store::InlineScope> inline_scope;
   if (mode == Mode::kInline) inline_scope.emplace();
+  const obs::RequestScope log_scope(log_context_);
   if (!started_) {
     started_ = true;
-    if (std::optional<Response> done = Start()) return Step::Respond(std::move(*done));
+    if (std::optional<Response> done = Start()) return Step::Respond(Stamped(std::move(*done)));
   }
   // A refusal to wait noted before this turn says nothing about it.
   store::TakeWouldBlock();
@@ -106,6 +168,7 @@ Step ApiExchange::Advance(Mode mode) {
   while (next_ < items_.size()) {
     Param prepared;
     const Param* call = items_[next_];
+    item_action_ = kMetricOther;
     if (multi_) {
       Result<Param, ApiError> item = PrepareItem(*call, params_, results_, context_.references);
       if (!item.ok()) {
@@ -119,13 +182,27 @@ Step ApiExchange::Advance(Mode mode) {
         continue;
       }
     }
-    Result<AdmittedCall, ApiError> admitted = context_.pipeline.Admit(*call, request_, sessions_);
+    Result<CallTarget, ApiError> target =
+        context_.pipeline.ResolveAction(*call, sessions_.policy().gateway);
+    if (!target.ok()) {
+      Record(std::move(target).error());
+      continue;
+    }
+    item_action_ = context_.metric_actions.IndexOf(*target);
+    if (!multi_) {
+      facts_.action = item_action_;
+      facts_.action_name = context_.metric_actions.Name(item_action_);
+    }
+    Result<AdmittedCall, ApiError> admitted =
+        context_.pipeline.AdmitTo(std::move(target).value(), *call, request_, sessions_);
     if (!may_block && store::TakeWouldBlock()) return NeedsStoreStep();
     if (!admitted.ok()) {
       Record(std::move(admitted).error());
       continue;
     }
+    NoteCaller(*admitted, *call);
     if (admitted->target.action == nullptr) return ToUpstream(*admitted, *call);
+    NoteCallerForAudit(*admitted->caller);
     CallResult result = context_.pipeline.Run(*admitted, request_);
     if (!may_block && store::TakeWouldBlock()) return NeedsStoreStep();
     Record(std::move(result));
@@ -141,6 +218,7 @@ Step ApiExchange::ToUpstream(const AdmittedCall& call, const Param& params) {
   UpstreamRequest& out = step.upstream;
   out.host = upstream.host;
   out.port = upstream.port;
+  out.metric_upstream = context_.metric_actions.UpstreamOf(call.target);
   if (!multi_) {
     // The request as received, to the upstream's URL.
     step.kind = Step::Kind::kForward;
@@ -151,6 +229,8 @@ Step ApiExchange::ToUpstream(const AdmittedCall& call, const Param& params) {
       out.headers.emplace_back(name, value);
     }
     out.body = std::move(request_.body);
+    out.response_headers.emplace_back("X-Request-Id", facts_.request_id);
+    facts_.code = "forwarded";
   } else {
     // The item alone, as a JSON call (format=1), so its result can be read back.
     step.kind = Step::Kind::kFetch;
@@ -164,7 +244,7 @@ Step ApiExchange::ToUpstream(const AdmittedCall& call, const Param& params) {
     AppendParamJson(body, &out.body);
   }
   out.headers.emplace_back("X-Forwarded-For", ForwardedFor(request_));
-  for (auto& field : IdentityHeaders(*call.caller, NewRequestId(), out.method, out.target,
+  for (auto& field : IdentityHeaders(*call.caller, facts_.request_id, out.method, out.target,
                                      gateway.signing_key, call.now)) {
     out.headers.push_back(std::move(field));
   }
@@ -183,6 +263,7 @@ ApiError ApiExchange::UpstreamError(UpstreamFailure failure) const {
 }
 
 void ApiExchange::Deliver(UpstreamAnswer answer) {
+  const obs::RequestScope log_scope(log_context_);
   const ApiError bad_answer = ApiError::Of(errors::kUpstreamBadAnswer, {pending_service_});
   if (answer.failure != UpstreamFailure::kNone) {
     Record(UpstreamError(answer.failure));
@@ -194,25 +275,39 @@ void ApiExchange::Deliver(UpstreamAnswer answer) {
 }
 
 void ApiExchange::Record(CallResult result) {
+  const std::string_view code = result.ok() ? std::string_view("ok") : result.error().code;
+  if (context_.metrics != nullptr) context_.metrics->CountCall(item_action_, code, multi_);
+  if (!multi_) facts_.code = code;
   if (answer_) result = answer_->Add(std::move(result));
   results_.push_back(std::move(result));
   ++next_;
 }
 
 Response ApiExchange::UpstreamFailed(UpstreamFailure failure) {
-  return WriteResponse(format_, {UpstreamError(failure)}, false, Elapsed());
+  const ApiError error = UpstreamError(failure);
+  facts_.code = error.code;
+  return Stamped(WriteResponse(format_, {error}, false, Elapsed()));
 }
 
 Response ApiExchange::Overloaded() {
   const ApiError busy = ApiError::Of(errors::kServerBusy);
-  if (!started_ || !multi_) return WriteResponse(format_, {busy}, false, Elapsed());
-  while (next_ < items_.size()) Record(busy);
+  if (!started_ || !multi_) {
+    facts_.code = busy.code;
+    return Stamped(WriteResponse(format_, {busy}, false, Elapsed()));
+  }
+  while (next_ < items_.size()) {
+    Record(busy);
+    item_action_ = kMetricOther;  // the items after the current one were never resolved
+  }
   return Finish();
 }
 
 Response ApiExchange::Finish() {
-  if (answer_) return answer_->Finish(Elapsed());
-  return WriteResponse(format_, results_, false, Elapsed());
+  if (answer_) {
+    facts_.code = "ok";
+    return Stamped(answer_->Finish(Elapsed()));
+  }
+  return Stamped(WriteResponse(format_, results_, false, Elapsed()));
 }
 
 }  // namespace ksgate::api

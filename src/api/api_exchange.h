@@ -22,12 +22,15 @@
 
 #include "api/gateway.h"
 #include "api/handler.h"
+#include "api/metric_actions.h"
 #include "api/multirequest.h"
 #include "api/output.h"
 #include "api/params.h"
 #include "api/pipeline.h"
 #include "api/policy.h"
 #include "common/clock.h"
+#include "obs/log_line.h"
+#include "obs/metrics.h"
 
 namespace ksgate::api {
 
@@ -39,17 +42,23 @@ struct ApiContext {
   size_t max_multirequest_items;
   ReferenceLimits references;  // what {N:result} substitution may produce
   size_t max_answer_bytes;     // a multirequest's encoded results (MultiAnswer)
+  const MetricActions& metric_actions;
+  obs::Metrics* metrics;  // may be null
 };
 
 class ApiExchange final : public Exchange {
  public:
-  // Serves `request` under `policy` (its upstreams, signing key and authorizer).
-  ApiExchange(const ApiContext& context, Request request, std::shared_ptr<const Policy> policy);
+  // Serves `request` under `policy` (its upstreams, signing key and authorizer). `request_id`
+  // is the request's (identity.h RequestIdFor): every answer carries it as X-Request-Id, and an
+  // upstream gets it as X-Ksgate-Request-Id.
+  ApiExchange(const ApiContext& context, Request request, std::shared_ptr<const Policy> policy,
+              std::string request_id);
 
   Step Advance(Mode mode) override;
   void Deliver(UpstreamAnswer answer) override;
   Response UpstreamFailed(UpstreamFailure failure) override;
   Response Overloaded() override;
+  const RequestFacts* facts() const override { return &facts_; }
 
  private:
   // Decodes the parameters and chooses the format; an answer when the request ends there.
@@ -63,6 +72,12 @@ class ApiExchange final : public Exchange {
   void Record(CallResult result);
   Response Finish();
   double Elapsed() const;
+  // Notes who an admitted call acts for, when the request has not said yet (facts_).
+  void NoteCaller(const AdmittedCall& call, const Param& params);
+  // Tells the audit log who makes the call about to run (obs RequestContext).
+  void NoteCallerForAudit(const services::Caller& caller);
+  // `response` with the request id, for the client.
+  Response Stamped(Response response) const;
 
   const ApiContext& context_;
   Request request_;
@@ -76,7 +91,10 @@ class ApiExchange final : public Exchange {
   std::vector<CallResult> results_;    // of the items before next_
   std::optional<MultiAnswer> answer_;  // multi_: the answer so far
   RequestSessions sessions_;
-  std::string pending_service_;  // the upstream service of a kFetch or kForward step
+  std::string pending_service_;        // the upstream service of a kFetch or kForward step
+  size_t item_action_ = kMetricOther;  // the metrics' action of the item being served
+  RequestFacts facts_;
+  obs::RequestContext log_context_;  // views into facts_ and request_
 };
 
 }  // namespace ksgate::api

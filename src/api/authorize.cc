@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "api/identity.h"
+#include "api/metric_actions.h"
 #include "api/value.h"
 #include "common/php.h"
 #include "common/strings.h"
@@ -79,19 +80,34 @@ bool IsAuthorizeTarget(std::string_view target) {
 }
 
 AuthorizeExchange::AuthorizeExchange(const AuthorizeContext& context, Request request,
-                                     std::shared_ptr<const Policy> policy)
-    : context_(context), request_(std::move(request)), sessions_(std::move(policy)) {}
+                                     std::shared_ptr<const Policy> policy, std::string request_id)
+    : context_(context), request_(std::move(request)), sessions_(std::move(policy)) {
+  facts_.request_id = std::move(request_id);
+  facts_.action = kMetricAuthorize;
+  facts_.action_name = "authorize";
+  log_context_ = obs::RequestContext{facts_.request_id, request_.client_ip};
+}
 
 Step AuthorizeExchange::Advance(Mode mode) {
   std::optional<store::InlineScope> inline_scope;
   if (mode == Mode::kInline) inline_scope.emplace();
+  const obs::RequestScope log_scope(log_context_);
   store::TakeWouldBlock();
   Response decided = Decide();
   if (mode == Mode::kInline && store::TakeWouldBlock()) return NeedsStoreStep();
   return Step::Respond(std::move(decided));
 }
 
-Response AuthorizeExchange::Overloaded() { return Refusal(ApiError::Of(errors::kServerBusy)); }
+Response AuthorizeExchange::Answer(Response response, std::string_view code) {
+  facts_.code = code;
+  response.headers.emplace_back("X-Request-Id", facts_.request_id);
+  return response;
+}
+
+Response AuthorizeExchange::Overloaded() {
+  const ApiError busy = ApiError::Of(errors::kServerBusy);
+  return Answer(Refusal(busy), busy.code);
+}
 
 Response AuthorizeExchange::Decide() {
   // The original request.
@@ -115,7 +131,7 @@ Response AuthorizeExchange::Decide() {
   const std::string_view path = uri.substr(0, uri.find('?'));
 
   Result<Param, ApiError> uri_params = DecodeRequestParams(original, kUriLimits);
-  if (!uri_params.ok()) return Refusal(uri_params.error());
+  if (!uri_params.ok()) return Answer(Refusal(uri_params.error()), uri_params.error().code);
 
   // The KS.
   std::string ks(KsFromAuthorization(request_.Header("Authorization")));
@@ -128,7 +144,8 @@ Response AuthorizeExchange::Decide() {
   if (service.empty() || action.empty()) {
     const Route* route = sessions_.policy().gateway.RouteFor(method, path);
     if (route == nullptr) {
-      return Refusal(ApiError::Of(errors::kRouteNotFound, {method, path}));
+      const ApiError none = ApiError::Of(errors::kRouteNotFound, {method, path});
+      return Answer(Refusal(none), none.code);
     }
     service = route->service;
     action = route->action;
@@ -146,15 +163,16 @@ Response AuthorizeExchange::Decide() {
   }
   Result<AdmittedCall, ApiError> admitted =
       context_.pipeline.AdmitTo(std::move(target), call, original, sessions_);
-  if (!admitted.ok()) return Refusal(admitted.error());
+  if (!admitted.ok()) return Answer(Refusal(admitted.error()), admitted.error().code);
+  facts_.partner_id = admitted->partner_id;
 
   Response allowed;
   allowed.status = 204;
   allowed.headers =
-      IdentityHeaders(*admitted->caller, NewRequestId(), original.method, original.target,
+      IdentityHeaders(*admitted->caller, facts_.request_id, original.method, original.target,
                       sessions_.policy().gateway.signing_key, admitted->now);
   allowed.headers.emplace_back("Cache-Control", "no-store");
-  return allowed;
+  return Answer(std::move(allowed), "ok");
 }
 
 }  // namespace ksgate::api

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "api/gateway.h"
@@ -33,6 +34,7 @@
 #include "api/pipeline.h"
 #include "api/policy.h"
 #include "common/clock.h"
+#include "obs/log_line.h"
 
 namespace ksgate::api {
 
@@ -50,21 +52,28 @@ struct AuthorizeContext {
 
 class AuthorizeExchange final : public Exchange {
  public:
-  // Decides `request` under `policy` (its routes, signing key and authorizer).
+  // Decides `request` under `policy` (its routes, signing key and authorizer). `request_id`
+  // (identity.h RequestIdFor) is the answer's X-Request-Id and, when allowed, its
+  // X-Ksgate-Request-Id.
   AuthorizeExchange(const AuthorizeContext& context, Request request,
-                    std::shared_ptr<const Policy> policy);
+                    std::shared_ptr<const Policy> policy, std::string request_id);
 
   Step Advance(Mode mode) override;
   void Deliver(UpstreamAnswer) override {}
   Response UpstreamFailed(UpstreamFailure) override { return {}; }
   Response Overloaded() override;
+  const RequestFacts* facts() const override { return &facts_; }
 
  private:
   Response Decide();
+  // Notes the answer's outcome in facts_ and adds X-Request-Id.
+  Response Answer(Response response, std::string_view code);
 
   const AuthorizeContext& context_;
   Request request_;
   RequestSessions sessions_;
+  RequestFacts facts_;
+  obs::RequestContext log_context_;  // views into facts_ and request_
 };
 
 }  // namespace ksgate::api

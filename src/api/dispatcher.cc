@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "api/identity.h"
 #include "api/output.h"
 
 namespace ksgate::api {
@@ -12,14 +13,19 @@ namespace {
 // An exchange whose answer is known from the start.
 class FixedExchange final : public Exchange {
  public:
-  explicit FixedExchange(Response response) : response_(std::move(response)) {}
+  FixedExchange(Response response, std::string request_id) : response_(std::move(response)) {
+    facts_.request_id = std::move(request_id);
+    response_.headers.emplace_back("X-Request-Id", facts_.request_id);
+  }
   Step Advance(Mode) override { return Step::Respond(std::move(response_)); }
   void Deliver(UpstreamAnswer) override {}
   Response UpstreamFailed(UpstreamFailure) override { return {}; }
   Response Overloaded() override { return {}; }
+  const RequestFacts* facts() const override { return &facts_; }
 
  private:
   Response response_;
+  RequestFacts facts_;
 };
 
 }  // namespace
@@ -30,19 +36,25 @@ Dispatcher::Dispatcher(const ActionTable& table, const services::Authenticator& 
       policy_(policy),
       clock_(clock),
       options_(options),
-      pipeline_(table, authenticator, clock),
+      metric_actions_(table, policy.Get()->gateway),
+      pipeline_(table, authenticator, clock, options.metrics),
       api_context_{pipeline_,          clock,
                    options.decode,     options.max_multirequest_items,
-                   options.references, options.max_answer_bytes},
+                   options.references, options.max_answer_bytes,
+                   metric_actions_,    options.metrics},
       authorize_context_{pipeline_, clock} {}
 
 std::unique_ptr<Exchange> Dispatcher::Begin(Request request) const {
+  std::string request_id = RequestIdFor(request);
   if (IsAuthorizeTarget(request.target)) {
     return std::make_unique<AuthorizeExchange>(authorize_context_, std::move(request),
-                                               policy_.Get());
+                                               policy_.Get(), std::move(request_id));
   }
-  if (request.method == "OPTIONS") return std::make_unique<FixedExchange>(PreflightResponse());
-  return std::make_unique<ApiExchange>(api_context_, std::move(request), policy_.Get());
+  if (request.method == "OPTIONS") {
+    return std::make_unique<FixedExchange>(PreflightResponse(), std::move(request_id));
+  }
+  return std::make_unique<ApiExchange>(api_context_, std::move(request), policy_.Get(),
+                                       std::move(request_id));
 }
 
 Response Dispatcher::Handle(const Request& request) const {
@@ -69,7 +81,9 @@ Response Dispatcher::Reject(const Request& partial, std::string_view limit, uint
   Result<Param, ApiError> decoded = DecodeRequestParams(partial, options_.decode, &url_params);
   const OutputFormat format =
       FallbackFormat(decoded.ok() ? &*decoded : &url_params, partial.content_type);
-  return WriteResponse(format, {std::move(error)}, false, 0);
+  Response response = WriteResponse(format, {std::move(error)}, false, 0);
+  response.headers.emplace_back("X-Request-Id", NewRequestId());
+  return response;
 }
 
 }  // namespace ksgate::api

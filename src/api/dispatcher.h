@@ -1,7 +1,8 @@
 // Dispatcher: the API front controller and the api::RequestHandler the HTTP layer drives. It
 // routes each request to the exchange that serves it: Kaltura API v3 calls and multirequests
 // (api_exchange.h: parameters, output format, the call pipeline, the gate's upstream calls),
-// the gate's authorize endpoint (authorize.h), and CORS preflights.
+// the gate's authorize endpoint (authorize.h), and CORS preflights. Every answer carries the
+// request's id (identity.h RequestIdFor) as X-Request-Id.
 //
 // Thread-safe: Begin and Reject may be called concurrently from every I/O thread. The table,
 // authenticator, policy and clock must outlive *this. Each request is served under the Policy in
@@ -18,6 +19,7 @@
 #include "api/authorize.h"
 #include "api/gateway.h"
 #include "api/handler.h"
+#include "api/metric_actions.h"
 #include "api/multirequest.h"
 #include "api/params.h"
 #include "api/pipeline.h"
@@ -40,6 +42,9 @@ struct DispatcherOptions {
   // Bytes of a multirequest's encoded results together; an item whose result would go past it
   // gets REQUEST_LIMIT_EXCEEDED("max_answer_size") instead (output.h MultiAnswer).
   size_t max_answer_bytes = 8 * 1024 * 1024;
+  // Where calls and refused KSs are counted (obs/metrics.h, labelled by MetricActions over the
+  // same table and gateway); null: nowhere. Must outlive the Dispatcher.
+  obs::Metrics* metrics = nullptr;
 };
 
 class Dispatcher final : public RequestHandler {
@@ -53,6 +58,9 @@ class Dispatcher final : public RequestHandler {
   // limit, `max` its value): REQUEST_LIMIT_EXCEEDED in the format the URL asked for.
   Response Reject(const Request& partial, std::string_view limit, uint64_t max) const override;
 
+  // The `action` labels of the metrics, and the index of each call's.
+  const MetricActions& metric_actions() const { return metric_actions_; }
+
   // The whole answer to `request`, served on the calling thread, which may wait for the store:
   // for tests and tools. Upstream services are not called: their calls fail as unavailable.
   Response Handle(const Request& request) const;
@@ -62,6 +70,7 @@ class Dispatcher final : public RequestHandler {
   const CurrentPolicy& policy_;
   const Clock& clock_;
   DispatcherOptions options_;
+  MetricActions metric_actions_;
   CallPipeline pipeline_;
   ApiContext api_context_;
   AuthorizeContext authorize_context_;

@@ -41,6 +41,12 @@ struct UpstreamRequest {
   // sets itself.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Header fields the gate adds to a relayed answer (kForward), replacing the upstream's
+  // fields of the same names: X-Request-Id.
+  std::vector<std::pair<std::string, std::string>> response_headers;
+  // Where the upstream's calls are counted: its index among the upstreams of start-up (the
+  // metrics' upstream labels, api/metric_actions.h); SIZE_MAX for one a reload added (uncounted).
+  size_t metric_upstream = SIZE_MAX;
 };
 
 // Why an upstream call failed.
@@ -73,6 +79,22 @@ struct Step {
   static Step NeedsStore(Lane lane) { return Step{Kind::kNeedsStore, {}, {}, lane}; }
 };
 
+// What the access log and the metrics learn about a request from the exchange serving it,
+// filled in as it goes and read by the HTTP layer once the answer is written (obs/).
+struct RequestFacts {
+  std::string request_id;  // also sent back as X-Request-Id
+  // The call: an index into the metrics' action labels (api/metric_actions.h) and that label
+  // ("session.start", "multirequest", ...; empty when nothing was resolved).
+  size_t action = 0;
+  std::string_view action_name;
+  size_t items = 0;          // a multirequest's items
+  int64_t partner_id = 0;    // the partner acted for; 0 when none
+  std::string app_token_id;  // the app token behind the KS, or the one exchanged
+  // "ok", the Kaltura error code of the answer, "forwarded" (an upstream's answer relayed
+  // unread) or "none" (no API answer).
+  std::string code = "none";
+};
+
 // One request in progress. Not thread-safe: the HTTP layer calls it from one thread at a time
 // (the I/O thread, or a store thread while the connection waits), never concurrently.
 class Exchange {
@@ -92,6 +114,8 @@ class Exchange {
   virtual Response UpstreamFailed(UpstreamFailure failure) = 0;
   // The answer to send when the store executor's queue was full (the work was not done).
   virtual Response Overloaded() = 0;
+  // What the exchange learned about its request so far; null if it keeps nothing.
+  virtual const RequestFacts* facts() const { return nullptr; }
 };
 
 // Begin and Reject are called concurrently from every I/O thread, so implementations must be

@@ -14,6 +14,22 @@ std::string NewRequestId() {
   return prefix + std::to_string(counter.fetch_add(1, std::memory_order_relaxed) + 1);
 }
 
+bool IsValidRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string RequestIdFor(const Request& request) {
+  const std::string_view given = request.Header("X-Request-Id");
+  if (IsValidRequestId(given)) return std::string(given);
+  return NewRequestId();
+}
+
 bool IsGateHeader(std::string_view name) {
   constexpr std::string_view kPrefix = "x-ksgate-";
   return name.size() >= kPrefix.size() && EqualsIgnoreCase(name.substr(0, kPrefix.size()), kPrefix);

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/request.h"
 #include "services/caller.h"
 
 namespace ksgate::api {
@@ -19,6 +20,15 @@ using HeaderFields = std::vector<std::pair<std::string, std::string>>;
 // A request id unique to this process's lifetime and, with overwhelming probability, among
 // processes: 16 hex characters chosen at start-up (OS CSPRNG), '-', a counter. Thread-safe.
 std::string NewRequestId();
+
+// True if `id` may be taken from a request's X-Request-Id: 1-128 characters of
+// [A-Za-z0-9._:-], so it is safe in every log line and header it is copied to.
+bool IsValidRequestId(std::string_view id);
+
+// The id of `request`: its X-Request-Id when IsValidRequestId (from any client: it correlates
+// log lines, it grants nothing), else NewRequestId(). It is the X-Request-Id of the answer, the
+// X-Ksgate-Request-Id sent upstream, and the request_id of every log line about the request.
+std::string RequestIdFor(const Request& request);
 
 // True if `name` is an X-Ksgate-* field (ASCII case-insensitive): those only the gate writes;
 // a client's are dropped before anything is forwarded.

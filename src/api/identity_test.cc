@@ -119,6 +119,35 @@ TEST(NewRequestId, NeverRepeats) {
   for (int i = 0; i < 1000; ++i) EXPECT_TRUE(seen.insert(NewRequestId()).second);
 }
 
+// --- Request ids ------------------------------------------------------------------------------
+
+TEST(RequestId, AcceptsOnlyShortIdsOfSafeCharacters) {
+  EXPECT_TRUE(IsValidRequestId("a"));
+  EXPECT_TRUE(IsValidRequestId("0f3c-9a7d:req_1.2"));
+  EXPECT_TRUE(IsValidRequestId(std::string(128, 'x')));
+  EXPECT_FALSE(IsValidRequestId(""));
+  EXPECT_FALSE(IsValidRequestId(std::string(129, 'x')));
+  for (std::string_view bad : {"a b", "a\"b", "a\nb", "a/b", "a%20", "caf\xc3\xa9", "a{}"}) {
+    EXPECT_FALSE(IsValidRequestId(bad)) << bad;
+  }
+}
+
+TEST(RequestId, IsTakenFromAValidHeaderElseGenerated) {
+  Request request;
+  const std::string given = "nginx-7c1e0f";
+  request.headers = {{"x-request-id", given}};
+  EXPECT_EQ(RequestIdFor(request), "nginx-7c1e0f");
+
+  const std::string hostile = "evil\n{\"level\":\"error\"}";
+  request.headers = {{"X-Request-Id", hostile}};
+  const std::string generated = RequestIdFor(request);
+  EXPECT_THAT(generated, MatchesRegex("[0-9a-f]{16}-[0-9]+"));
+
+  request.headers.clear();
+  EXPECT_THAT(RequestIdFor(request), MatchesRegex("[0-9a-f]{16}-[0-9]+"));
+  EXPECT_NE(RequestIdFor(request), generated);
+}
+
 // --- IdentityHeaders --------------------------------------------------------------------------
 
 TEST(IdentityHeaders, WithoutAKeyAreTheKsFieldsInOrderAndNoSignature) {

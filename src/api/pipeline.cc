@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <exception>
+#include <optional>
 #include <utility>
 
 #include "common/strings.h"
@@ -13,6 +14,28 @@ namespace ksgate::api {
 namespace {
 
 std::string_view PathOf(std::string_view target) { return target.substr(0, target.find('?')); }
+
+// The metrics' reason for a refused KS; nullopt for an error that says nothing about the KS (the
+// store failed).
+std::optional<obs::KsRefusal> RefusalOf(const ApiError& e) {
+  if (e.code == errors::kServiceForbiddenContentBlocked.code)
+    return obs::KsRefusal::kPartnerBlocked;
+  if (e.code == errors::kInvalidActionsLimit.code) return obs::KsRefusal::kActionsLimit;
+  if (e.code != errors::kInvalidKs.code) {
+    if (e.code == errors::kInternalDatabaseError.code) return std::nullopt;
+    return obs::KsRefusal::kOther;
+  }
+  // INVALID_KS names its reason in KSID (services::InvalidKsReason), or the KS itself when it
+  // does not parse.
+  const std::string_view reason = e.args.empty() ? std::string_view() : e.args[0].second;
+  if (reason == "EXPIRED") return obs::KsRefusal::kExpired;
+  if (reason == "EXCEEDED_RESTRICTED_IP") return obs::KsRefusal::kIpRestricted;
+  if (reason == "EXCEEDED_RESTRICTED_URI") return obs::KsRefusal::kUriRestricted;
+  if (reason == "LOGOUT") return obs::KsRefusal::kRevoked;
+  if (reason == "EXCEEDED_ACTIONS_LIMIT") return obs::KsRefusal::kActionsLimit;
+  if (reason == "APP_TOKEN_DISABLED") return obs::KsRefusal::kAppTokenDisabled;
+  return obs::KsRefusal::kInvalid;
+}
 
 }  // namespace
 
@@ -100,7 +123,10 @@ Result<CallPipeline::Identity, ApiError> CallPipeline::ParseKs(const Param& para
   const std::string_view ks = params.ScalarAt("ks");
   if (ks.empty()) return Identity{&kAnonymous, nullptr};
   RequestSessions::Session& session = sessions.Find(ks, authenticator_);
-  if (!session.parsed.ok()) return session.parsed.error();
+  if (!session.parsed.ok()) {
+    CountRefusal(session, session.parsed.error());
+    return session.parsed.error();
+  }
   return Identity{&*session.parsed, &session};
 }
 
@@ -117,6 +143,7 @@ Result<Void, ApiError> CallPipeline::ValidateKs(const Identity& identity,
   Result<Void, ApiError> validated = authenticator_.Validate(
       *identity.caller, services::RequestInfo{request.client_ip, request.target});
   if (!store::WouldBlockNoted()) session->validated = validated;
+  if (!validated.ok()) CountRefusal(*session, validated.error());
   return validated;
 }
 
@@ -169,6 +196,12 @@ Result<int64_t, ApiError> CallPipeline::Authorize(const Param& params, const Cal
   const bool needs_ks = target.action == nullptr || target.action->needs_ks;
   if (needs_ks && !caller.has_ks()) return ApiError::Of(errors::kMissingKs);
   return partner_id;
+}
+
+void CallPipeline::CountRefusal(RequestSessions::Session& session, const ApiError& error) const {
+  if (metrics_ == nullptr || session.refusal_counted || store::WouldBlockNoted()) return;
+  session.refusal_counted = true;
+  if (std::optional<obs::KsRefusal> reason = RefusalOf(error)) metrics_->CountKsRefused(*reason);
 }
 
 CallResult CallPipeline::Run(const AdmittedCall& call, const Request& request) const {

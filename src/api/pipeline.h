@@ -28,6 +28,7 @@
 #include "api/policy.h"
 #include "api/request.h"
 #include "common/clock.h"
+#include "obs/metrics.h"
 #include "services/authenticator.h"
 #include "services/authorizer.h"
 
@@ -48,7 +49,8 @@ class RequestSessions {
     Result<services::Caller, ApiError> parsed;
     std::optional<Result<Void, ApiError>> validated;
     std::optional<Result<services::PermissionSet, ApiError>> permissions;
-    bool unsettled = false;  // parsed while a store call was refused: parse again
+    bool unsettled = false;        // parsed while a store call was refused: parse again
+    bool refusal_counted = false;  // its refusal is in the metrics already
   };
 
   // The session of `ks`, parsed on first use.
@@ -86,9 +88,11 @@ Step NeedsStoreStep();
 
 class CallPipeline {
  public:
+  // `metrics`, when given, counts the KSs refused (ksgate_ks_refused_total); it must outlive
+  // *this.
   CallPipeline(const ActionTable& table, const services::Authenticator& authenticator,
-               const Clock& clock)
-      : table_(table), authenticator_(authenticator), clock_(clock) {}
+               const Clock& clock, obs::Metrics* metrics = nullptr)
+      : table_(table), authenticator_(authenticator), clock_(clock), metrics_(metrics) {}
 
   // Steps 2-10 for one call whose parameters are `params`; `request` is the HTTP request it
   // came in (client address and URI for the KS restrictions). The first failing step's error.
@@ -105,6 +109,12 @@ class CallPipeline {
   // style.md convention 7).
   CallResult Run(const AdmittedCall& call, const Request& request) const;
 
+  // §5 steps 2-4: SERVICE_NOT_SPECIFIED, SERVICE_DOES_NOT_EXISTS, ACTION_NOT_SPECIFIED,
+  // ACTION_DOES_NOT_EXISTS (never for an upstream service: its actions are not known here).
+  // Admit's first step, for a caller that wants to know the call before admitting it (AdmitTo).
+  Result<CallTarget, ApiError> ResolveAction(const Param& params,
+                                             const GatewayOptions& gateway) const;
+
   // Admit, then Run a local call. An upstream call is SERVICE_DOES_NOT_EXISTS here: only an
   // exchange can forward it.
   CallResult AdmitAndRun(const Param& params, const Request& request,
@@ -117,10 +127,6 @@ class CallPipeline {
     RequestSessions::Session* session;  // null without a KS
   };
 
-  // §5 steps 2-4: SERVICE_NOT_SPECIFIED, SERVICE_DOES_NOT_EXISTS, ACTION_NOT_SPECIFIED,
-  // ACTION_DOES_NOT_EXISTS (never for an upstream service: its actions are not known here).
-  Result<CallTarget, ApiError> ResolveAction(const Param& params,
-                                             const GatewayOptions& gateway) const;
   // Step 6: a KS that is present must parse (INVALID_KS).
   Result<Identity, ApiError> ParseKs(const Param& params, RequestSessions& sessions) const;
   // Step 8: the action's arguments, coerced to their declared types.
@@ -135,10 +141,14 @@ class CallPipeline {
                                       const services::Authorizer& authorizer) const;
   // Step 11: the action itself, behind the exception fence.
   CallResult RunAction(const ActionDef& action, const CallContext& context, const Args& args) const;
+  // Counts `session`'s KS as refused with `error`, once per request, unless the answer may rest
+  // on a store call refused on an I/O thread (it is then computed again on a store thread).
+  void CountRefusal(RequestSessions::Session& session, const ApiError& error) const;
 
   const ActionTable& table_;
   const services::Authenticator& authenticator_;
   const Clock& clock_;
+  obs::Metrics* metrics_;
 };
 
 }  // namespace ksgate::api

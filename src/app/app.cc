@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "api/metric_actions.h"
 #include "api/register.h"
 #include "store/caching_store.h"
 #include "store/open_store.h"
@@ -24,6 +25,35 @@ App::Stores App::Layer(std::unique_ptr<store::Store> backend, const Clock& clock
   return stores;
 }
 
+namespace {
+
+// The metrics' labels: the API's actions (api/metric_actions.h), one upstream label per
+// upstream (its services), and the actions that issue KSs.
+obs::MetricsLabels MetricsLabelsFor(const api::ActionTable& actions,
+                                    const api::GatewayOptions& gateway) {
+  obs::MetricsLabels labels;
+  labels.actions = api::MetricActions(actions, gateway).labels();
+  for (const api::Upstream& upstream : gateway.upstreams) {
+    std::string label;
+    for (const std::string& service : upstream.services) {
+      if (!label.empty()) label += ',';
+      label += service;
+    }
+    labels.upstreams.push_back(std::move(label));
+  }
+  labels.ks_sources = {{"session.start", "session_start"},
+                       {"session.startWidgetSession", "widget"},
+                       {"appToken.startSession", "app_token"}};
+  return labels;
+}
+
+api::DispatcherOptions WithMetrics(api::DispatcherOptions options, obs::Metrics* metrics) {
+  options.metrics = metrics;
+  return options;
+}
+
+}  // namespace
+
 App::App(std::unique_ptr<store::Store> backend, const Clock& clock, AppOptions options)
     : clock_(clock),
       freshness_bound_(options.freshness_bound),
@@ -31,19 +61,25 @@ App::App(std::unique_ptr<store::Store> backend, const Clock& clock, AppOptions o
       authorizer_(MakeAuthorizer(std::move(options.catalogue))),
       authenticator_(store(), clock),
       issuer_(clock),
-      partners_(store(), clock),
+      partners_(store(), clock, options.audit),
       usage_(store()),
       limiter_(clock),
-      failure_limiter_(
-          options.failure_limits, clock,
-          options.security_events != nullptr ? *options.security_events : log_security_events_),
-      sessions_(store(), issuer_, authenticator_, authorizer_, clock, &failure_limiter_),
-      app_tokens_(store(), issuer_, clock, authorizer_, limiter_, &usage_, &failure_limiter_),
-      user_roles_(store(), authorizer_, clock),
+      observed_events_(options.security_events != nullptr ? *options.security_events
+                                                          : log_security_events_),
+      failure_limiter_(options.failure_limits, clock, observed_events_),
+      sessions_(store(), issuer_, authenticator_, authorizer_, clock, &failure_limiter_,
+                options.audit),
+      app_tokens_(store(), issuer_, clock, authorizer_, limiter_, &usage_, &failure_limiter_,
+                  options.audit),
+      user_roles_(store(), authorizer_, clock, options.audit),
       actions_(BuildActions()),
       policy_(std::make_shared<const api::Policy>(
           api::Policy{authorizer_.Get(), std::move(options.gateway)})),
-      dispatcher_(actions_, authenticator_, policy_, clock, options.dispatcher) {
+      metrics_(MetricsLabelsFor(actions_, policy_.Get()->gateway)),
+      dispatcher_(actions_, authenticator_, policy_, clock,
+                  WithMetrics(options.dispatcher, &metrics_)) {
+  observed_events_.Attach(&metrics_, options.audit);
+  AddCacheMetrics();
   if (options.usage_flush_interval.count() > 0) {
     usage_flusher_ =
         std::jthread([this, every = options.usage_flush_interval](std::stop_token stop) {
@@ -69,6 +105,32 @@ App::~App() {
   if (Status s = usage_.Flush(); !s.ok()) {
     spdlog::error("app token usage lost at shutdown: {}", s.ToString());
   }
+}
+
+void App::AddCacheMetrics() {
+  const store::CachingStore& cache = *stores_.top;
+  auto per_kind = [&cache](bool hits) {
+    std::vector<obs::Sample> samples;
+    for (store::CacheKind kind : store::kCacheKinds) {
+      const store::CacheStats stats = cache.Stats(kind);
+      samples.push_back({"kind=\"" + std::string(store::CacheKindName(kind)) + "\"",
+                         static_cast<double>(hits ? stats.hits : stats.misses)});
+    }
+    return samples;
+  };
+  metrics_.AddReader("ksgate_cache_hits_total", "counter",
+                     "Reads of partners, tokens, roles, revocations and cut-offs served from the "
+                     "cache, by kind.",
+                     [per_kind] { return per_kind(true); });
+  metrics_.AddReader("ksgate_cache_misses_total", "counter",
+                     "Reads of the same that went to the store, by kind.",
+                     [per_kind] { return per_kind(false); });
+  metrics_.AddReader("ksgate_cache_fresh", "gauge",
+                     "1 while the cache may be served (with a change feed: it confirmed within "
+                     "the freshness bound), else 0.",
+                     [&cache] {
+                       return std::vector<obs::Sample>{{"", cache.Fresh() ? 1.0 : 0.0}};
+                     });
 }
 
 api::ActionTable App::BuildActions() const {

@@ -20,9 +20,12 @@
 #include "api/dispatcher.h"
 #include "api/gateway.h"
 #include "api/policy.h"
+#include "app/observed_events.h"
 #include "common/clock.h"
 #include "common/result.h"
+#include "obs/metrics.h"
 #include "services/app_token_service.h"
+#include "services/audit.h"
 #include "services/authenticator.h"
 #include "services/authorizer.h"
 #include "services/exchange_limiter.h"
@@ -73,9 +76,14 @@ struct AppOptions {
   std::optional<services::PermissionCatalogue> catalogue;
   // Brute-force limits on app-token hashes and session.start secrets (docs/security.md).
   services::FailureLimits failure_limits;
-  // Where security events go (an audit log, metrics); must outlive the App. Null: a log line per
-  // limited caller and window (services::LogSecurityEvents).
+  // Where security events go besides the metrics (and the audit log, when there is one); must
+  // outlive the App. Null: a log line per limited caller and window
+  // (services::LogSecurityEvents).
   services::SecurityEvents* security_events = nullptr;
+  // Where the services report audit events (services/audit.h: management of partners, tokens
+  // and roles, session starts and ends, brute-force limits engaging); must outlive the App.
+  // Null: no audit. With one, the audited API calls never run on an I/O thread.
+  services::AuditSink* audit = nullptr;
 };
 
 class App {
@@ -142,6 +150,12 @@ class App {
   std::shared_ptr<const api::Policy> policy() const { return policy_.Get(); }
   const api::Dispatcher& dispatcher() const { return dispatcher_; }
 
+  // The process's metrics (obs/metrics.h): the API counts calls into them, and the cache's hits
+  // and freshness and the security events are read from here. The HTTP layer and the CLI add
+  // theirs (open connections, the store queue) with AddReader before serving.
+  obs::Metrics& metrics() { return metrics_; }
+  const obs::Metrics& metrics() const { return metrics_; }
+
  private:
   struct Stores {
     std::unique_ptr<store::CachingStore> top;  // owns the backend
@@ -152,6 +166,8 @@ class App {
   api::ActionTable BuildActions() const;
   std::shared_ptr<const services::Authorizer> MakeAuthorizer(
       std::optional<services::PermissionCatalogue> catalogue) const;
+  // Adds the metrics read from the cache (hits, misses, freshness).
+  void AddCacheMetrics();
 
   const Clock& clock_;
   const std::chrono::milliseconds freshness_bound_;
@@ -164,6 +180,7 @@ class App {
   services::UsageRecorder usage_;
   services::ExchangeLimiter limiter_;
   services::LogSecurityEvents log_security_events_;
+  ObservedSecurityEvents observed_events_;
   services::FailureLimiter failure_limiter_;
   services::SessionService sessions_;
   services::AppTokenService app_tokens_;
@@ -171,6 +188,7 @@ class App {
 
   api::ActionTable actions_;
   api::CurrentPolicy policy_;
+  obs::Metrics metrics_;  // labelled by the action table and the gateway at start-up
   api::Dispatcher dispatcher_;
   std::jthread usage_flusher_;               // stopped first
   std::unique_ptr<store::ChangeFeed> feed_;  // stopped before the cache it feeds goes

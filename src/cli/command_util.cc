@@ -19,6 +19,7 @@
 #include "api/register.h"
 #include "api/value.h"
 #include "app/app.h"
+#include "cli/observability.h"
 #include "common/clock.h"
 #include "http/server.h"
 #include "ks/ks.h"
@@ -45,6 +46,12 @@ std::unique_ptr<app::App> OpenApp(const std::string& url, app::AppOptions option
     return nullptr;
   }
   return std::move(opened).value();
+}
+
+std::unique_ptr<app::App> OpenApp(const std::string& url) {
+  app::AppOptions options{.follow_changes = false};
+  if (!CommandAudit(&options)) return nullptr;
+  return OpenApp(url, std::move(options));
 }
 
 int FailWith(const Status& s, const std::string& doing) {

@@ -24,8 +24,10 @@ bool DatabaseExists(const std::string& url);
 
 // Opens the store at `url`, migrates it and wires the app over it; prints the reason and
 // returns nullptr on failure.
-std::unique_ptr<app::App> OpenApp(const std::string& url,
-                                  app::AppOptions options = {.follow_changes = false});
+std::unique_ptr<app::App> OpenApp(const std::string& url, app::AppOptions options);
+// The same for a one-shot command: no change feed, and the audit log the environment names
+// (observability.h CommandAudit), if any.
+std::unique_ptr<app::App> OpenApp(const std::string& url);
 
 // Opens the app for a command on partner `partner_id`'s tokens; nullptr (the reason printed)
 // when the database or the partner does not exist.

@@ -56,6 +56,23 @@ struct ServeOptions {
   // Native TLS (both or neither): PEM certificate chain and private key.
   std::string tls_cert_file;
   std::string tls_key_file;
+
+  // --- Observability (docs/operations.md "Logs" to "Health"; cli/observability.h) -----------
+  // The server log: its level (trace, debug, info, warn, error), its format (text, or json: one
+  // object per line) and its file ("": stderr; SIGHUP reopens it).
+  std::string log_level = "info";
+  std::string log_format = "text";
+  std::string log_file;
+  // The access log, one JSON line per request: "off", "stderr", or a file path (SIGHUP
+  // reopens it).
+  std::string access_log = "stderr";
+  // The audit log's file ("": no audit log; SIGHUP reopens it), and the file of its HMAC key
+  // ("": the audit log's path + ".key"; created with 32 random bytes when missing).
+  std::string audit_log;
+  std::string audit_key_file;
+  // HOST:PORT of a listener of its own for /metrics, /healthz and /readyz, which the main
+  // listener then answers 404 ("": the main listener serves them).
+  std::string admin_listen;
 };
 
 // What the serve wiring calls besides the server itself.

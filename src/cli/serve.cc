@@ -19,6 +19,7 @@
 #include "cli/command_util.h"
 #include "cli/commands.h"
 #include "cli/hangup.h"
+#include "cli/observability.h"
 #include "cli/serve_settings.h"
 #include "common/clock.h"
 #include "config/loader.h"
@@ -167,6 +168,8 @@ int Serve(const config::Sources& sources, const ServeHooks& hooks) {
     return 2;
   }
   app::AppOptions app_options;
+  ServeObservability observability;  // first: the server log is set up before anything logs
+  if (const int failed = observability.Open(options, &app_options); failed != 0) return failed;
   app_options.cache_ttl = std::chrono::milliseconds(options.cache_ttl_ms);
   app_options.follow_changes = true;
   // Every store thread may hold a connection at once (reads and writes share PostgreSQL's pool).
@@ -212,11 +215,14 @@ int Serve(const config::Sources& sources, const ServeHooks& hooks) {
         "hard limit (ulimit -Hn, LimitNOFILE=)",
         open_files, limits.max_connections);
   }
-  http::Server server(server_options, app->dispatcher());
+  const api::RequestHandler& handler = observability.Wire(*app, &server_options);
+  http::Server server(server_options, handler);
   if (Status s = server.Listen(); !s.ok()) {
     Fail("cannot listen on " + options.listen + ": " + s.message());
     return 1;
   }
+  observability.AttachServer(server);
+  if (!observability.ListenAdmin()) return 1;
   // Signals are handled before anyone is told the server is up, so a SIGTERM sent right after
   // the "listening" line still shuts down gracefully, and a SIGHUP reloads.
   server.HandleSignals();
@@ -227,9 +233,11 @@ int Serve(const config::Sources& sources, const ServeHooks& hooks) {
   std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   std::printf("listening on %s:%u\n", shown_host.c_str(), static_cast<unsigned>(server.port()));
   std::fflush(stdout);
+  observability.RunAdmin();
   spdlog::info("ksgate serving {} threads, store {}", server_options.threads,
                options.db.substr(0, options.db.find(':')));
   server.Run();
+  observability.StopAdmin();
   spdlog::info("ksgate stopped");
   return 0;
 }

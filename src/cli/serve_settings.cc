@@ -71,6 +71,22 @@ std::string CheckFile(std::string_view value) {
 
 std::string RedactUrl(std::string_view value) { return store::RedactStoreUrl(value); }
 
+std::string CheckLogLevel(std::string_view value) {
+  for (std::string_view level : {"trace", "debug", "info", "warn", "error"}) {
+    if (value == level) return "";
+  }
+  return "must be trace, debug, info, warn or error, got " + Quoted(value);
+}
+
+std::string CheckLogFormat(std::string_view value) {
+  return value == "text" || value == "json" ? "" : "must be text or json, got " + Quoted(value);
+}
+
+// "" (the main listener serves /metrics, /healthz and /readyz) or HOST:PORT.
+std::string CheckAdminListen(std::string_view value) {
+  return value.empty() ? "" : CheckListen(value);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The table.
 
@@ -204,6 +220,26 @@ const std::vector<Row>& Rows() {
       Text(&O::tls_key_file, "tls.key", "--tls-key", "PEM private key of tls.cert", CheckFile),
       Int(&O::tls_handshake_timeout_ms, "tls.handshake_timeout_ms", "--tls-handshake-timeout-ms",
           "A TLS handshake not over within this of the accept is dropped", 1, kHour),
+      // [log] (docs/operations.md "Logs", "Access log", "Audit log")
+      Text(&O::log_level, "log.level", "--log-level",
+           "Server log level: trace, debug, info, warn or error", CheckLogLevel),
+      Text(&O::log_format, "log.format", "--log-format",
+           "Server log format: text, or json (one object per line)", CheckLogFormat),
+      Text(&O::log_file, "log.file", "--log-file",
+           "File the server log is appended to (default: stderr; SIGHUP reopens it)"),
+      Text(&O::access_log, "log.access", "--access-log",
+           "Access log, one JSON line per request: off, stderr or a file path (SIGHUP reopens "
+           "it)"),
+      Text(&O::audit_log, "log.audit", "--audit-log",
+           "Audit log file: JSON lines of security events (default: none; SIGHUP reopens it)"),
+      Text(&O::audit_key_file, "log.audit_key_file", "--audit-key-file",
+           "File of the audit log's HMAC key (default: the audit log's path + .key, created when "
+           "missing)"),
+      // [admin] (docs/operations.md "Metrics", "Health")
+      Text(&O::admin_listen, "admin.listen", "--admin-listen",
+           "HOST:PORT serving /metrics, /healthz and /readyz apart (the main listener then "
+           "answers them 404; default: the main listener serves them)",
+           CheckAdminListen),
   };
   return kRows;
 }

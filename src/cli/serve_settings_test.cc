@@ -55,7 +55,7 @@ class ServeSettingsTest : public ::testing::Test {
 TEST_F(ServeSettingsTest, KeysFlagsAndVariablesAreUniqueAndInTheDocumentedSections) {
   std::set<std::string> keys, flags, envs;
   const std::set<std::string> sections = {"server", "store", "cache", "gateway",
-                                          "limits", "tls",   "log"};
+                                          "limits", "tls",   "log",   "admin"};
   for (const config::Setting& s : ServeSettings()) {
     EXPECT_TRUE(keys.insert(s.key).second) << s.key;
     EXPECT_TRUE(flags.insert(s.flag).second) << s.flag;

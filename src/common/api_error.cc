@@ -92,4 +92,61 @@ ApiError ApiError::Of(const ErrorDef& def, const std::vector<std::string>& value
   return Build(def, values);
 }
 
+namespace errors {
+
+std::span<const ErrorDef* const> All() {
+  static constexpr const ErrorDef* kAll[] = {
+      &kServiceNotSpecified,
+      &kServiceDoesNotExists,
+      &kActionNotSpecified,
+      &kActionDoesNotExists,
+      &kMissingMandatoryParameter,
+      &kInvalidEnumValue,
+      &kObjectTypeAbstract,
+      &kPropertyValidationWrongFormat,
+      &kInvalidParameterChar,
+      &kPropertyValidationCannotBeNull,
+      &kPropertyValidationNotUpdatable,
+      &kPropertyValidationMinLength,
+      &kPropertyValidationMaxLength,
+      &kPropertyValidationMinValue,
+      &kPropertyValidationMaxValue,
+      &kInvalidFieldValue,
+      &kInternalServerError,
+      &kInternalDatabaseError,
+      &kRequestTooLarge,
+      &kInvalidJson,
+      &kServerBusy,
+      &kUpstreamUnavailable,
+      &kUpstreamTimeout,
+      &kRouteNotFound,
+      &kUpstreamBadAnswer,
+      &kMissingKs,
+      &kInvalidKs,
+      &kServiceForbidden,
+      &kServiceForbiddenContentBlocked,
+      &kStartSessionError,
+      &kInvalidWidgetId,
+      &kPartnerAccessForbidden,
+      &kInvalidActionsLimit,
+      &kInvalidSetRole,
+      &kUnknownRoleId,
+      &kInvalidObjectId,
+      &kAppTokenIdNotFound,
+      &kAppTokenNotActive,
+      &kAppTokenExpired,
+      &kInvalidAppTokenHash,
+      &kActionBlocked,
+      &kAppTokenUsageExceeded,
+      &kAppTokenIpNotAllowed,
+      &kAppTokenExceedsCallerRole,
+      &kPermissionNotFound,
+      &kRoleNameAlreadyExists,
+      &kSystemNameAlreadyExists,
+  };
+  return kAll;
+}
+
+}  // namespace errors
+
 }  // namespace ksgate

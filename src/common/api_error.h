@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -170,6 +171,11 @@ inline constexpr ErrorDef kRoleNameAlreadyExists{"ROLE_NAME_ALREADY_EXISTS", "",
                                                  "A role with the same name already exists"};
 inline constexpr ErrorDef kSystemNameAlreadyExists{"SYSTEM_NAME_ALREADY_EXISTS", "SYS_NAME",
                                                    "System name [@SYS_NAME@] already exists"};
+
+// Every entry above, in declaration order: for tools that enumerate the codes a client can see
+// (the metrics' bounded label set). A test checks that it lists them all.
+std::span<const ErrorDef* const> All();
+
 }  // namespace errors
 
 }  // namespace ksgate

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
 
 namespace ksgate {
@@ -59,6 +62,28 @@ TEST(ClipEcho, NeverCutsAUtf8CharacterInTwo) {
   EXPECT_EQ(ClipEcho(s), std::string(kMaxEchoLength - 1, 'a') + "...");
   const std::string whole = std::string(kMaxEchoLength - 2, 'a') + "\xC3\xA9" + "tail";
   EXPECT_EQ(ClipEcho(whole), std::string(kMaxEchoLength - 2, 'a') + "\xC3\xA9...");
+}
+
+// errors::All() is written by hand: it must name every entry of the header (the header's own
+// text is the list it is checked against).
+TEST(ErrorsAll, ListsEveryCatalogueEntryOnce) {
+  std::ifstream header(KSGATE_API_ERROR_H);
+  ASSERT_TRUE(header) << KSGATE_API_ERROR_H;
+  std::stringstream text;
+  text << header.rdbuf();
+  const std::string source = text.str();
+  size_t declared = 0;
+  for (size_t pos = 0; (pos = source.find("inline constexpr ErrorDef k", pos)) != std::string::npos;
+       ++pos) {
+    ++declared;
+  }
+  std::set<const ErrorDef*> listed;
+  for (const ErrorDef* def : errors::All()) {
+    EXPECT_TRUE(listed.insert(def).second) << def->code << " listed twice";
+  }
+  EXPECT_EQ(listed.size(), declared);
+  EXPECT_TRUE(listed.count(&errors::kInvalidKs));
+  EXPECT_TRUE(listed.count(&errors::kSystemNameAlreadyExists));
 }
 
 }  // namespace

@@ -24,9 +24,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/api_error.h"
 #include "http/client_address.h"
 #include "http/response_head.h"
 #include "http/upstream.h"
+#include "obs/log_line.h"
 
 namespace ksgate::http {
 namespace {
@@ -67,6 +69,31 @@ void ParseRequestLine(std::string_view input, size_t header_limit, api::Request&
   }
   partial.method = std::string(method);
   partial.target = std::string(target);
+}
+
+// The request id an answer carries, for an access log line that has no exchange's facts.
+std::string_view RequestIdOf(const api::Response& response) {
+  for (const auto& [name, value] : response.headers) {
+    if (name == "X-Request-Id") return value;
+  }
+  return {};
+}
+
+obs::UpstreamError UpstreamErrorOf(api::UpstreamFailure failure) {
+  switch (failure) {
+    case api::UpstreamFailure::kTimeout:
+      return obs::UpstreamError::kTimeout;
+    case api::UpstreamFailure::kBadAnswer:
+      return obs::UpstreamError::kBadAnswer;
+    default:
+      return obs::UpstreamError::kUnavailable;
+  }
+}
+
+int64_t MicrosSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
 }
 
 const error_code& HttpErrorSample() {
@@ -127,6 +154,9 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
       buffer.commit(n);
     }
     tcp.expires_after(limits.read_timeout);
+    RequestRecord record;
+    record.started = std::chrono::steady_clock::now();
+    if (options_.access_log != nullptr) record.started_unix_micros = obs::NowUnixMicros();
 
     // One message, fresh parser and limits. Reading one message at a time bounds pipelining:
     // later requests wait in the socket buffer (and at most one read chunk in `buffer`).
@@ -144,7 +174,7 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
       if (!ec) co_await bhttp::async_read(stream, buffer, parser, Into(ec));
     }
     if (ec) {
-      co_await Refuse(connection, stream, writer, parser, buffer, peer, ec);
+      co_await Refuse(connection, stream, writer, parser, buffer, peer, ec, std::move(record));
       co_return;
     }
 
@@ -163,11 +193,16 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
       request.headers.emplace_back(field.name_string(), field.value());
     const bool client_keep_alive = message.keep_alive();
     const bool head_only = message.method() == bhttp::verb::head;
+    if (options_.access_log != nullptr) {
+      record.method = request.method;
+      record.target = request.target;
+      record.client_ip = request.client_ip;
+    }
 
     ++served;
     const bool may_keep_alive = client_keep_alive && served < limits.max_requests_per_connection;
-    const Served outcome =
-        co_await ServeExchange(worker, writer, std::move(request), may_keep_alive, head_only);
+    const Served outcome = co_await ServeExchange(worker, writer, std::move(request),
+                                                  may_keep_alive, head_only, record);
     if (outcome == Served::kLost) co_return;
     if (outcome == Served::kCutShort) {
       // The client must see the answer cut: a plain end of stream, without TLS's close_notify.
@@ -183,9 +218,34 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
   }
 }
 
+void Server::Impl::Observe(const RequestRecord& record, const api::RequestFacts* facts, int status,
+                           uint64_t bytes) {
+  const int64_t latency = MicrosSince(record.started);
+  static const api::RequestFacts kNoFacts;
+  const api::RequestFacts& f = facts != nullptr ? *facts : kNoFacts;
+  if (options_.metrics != nullptr) options_.metrics->CountRequest(f.action, f.code, latency);
+  if (options_.access_log == nullptr) return;
+  obs::AccessRecord line;
+  line.start_unix_micros = record.started_unix_micros;
+  line.request_id = f.request_id;
+  line.client_ip = record.client_ip;
+  line.method = record.method;
+  line.target = record.target;
+  line.status = status;
+  line.action = f.action_name;
+  line.items = f.items;
+  line.partner_id = f.partner_id;
+  line.app_token_id = f.app_token_id;
+  line.code = f.code;
+  line.bytes_out = bytes;
+  line.latency_us = latency;
+  options_.access_log->Append(line);
+}
+
 Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, ClientWriter& writer,
                                                        api::Request request, bool may_keep_alive,
-                                                       bool head_only) {
+                                                       bool head_only,
+                                                       const RequestRecord& record) {
   // Decided when the answer starts, so that a shutdown begun meanwhile closes the connection.
   auto keep_alive = [&] { return may_keep_alive && !stopping_.load(std::memory_order_relaxed); };
   auto internal_error = [] {
@@ -204,15 +264,20 @@ Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, ClientWri
     switch (step.kind) {
       case api::Step::Kind::kRespond: {
         const bool keep = keep_alive();
+        const int status = step.response.status;
+        const uint64_t bytes = head_only ? 0 : step.response.body.size();
         const bool written = co_await Write(writer, std::move(step.response), keep, head_only);
         if (!written) co_return Served::kLost;
+        Observe(record, exchange ? exchange->facts() : nullptr, status, bytes);
         co_return keep ? Served::kKeepAlive : Served::kClose;
       }
       case api::Step::Kind::kNeedsStore:
         step = co_await AdvanceOnStoreThread(*exchange, step.lane);
         break;
       case api::Step::Kind::kFetch: {
+        const auto called = std::chrono::steady_clock::now();
         api::UpstreamAnswer answer = co_await worker.upstream->Fetch(step.upstream);
+        ObserveUpstream(step.upstream.metric_upstream, called, answer.failure);
         try {
           exchange->Deliver(std::move(answer));
           step = exchange->Advance(api::Exchange::Mode::kInline);
@@ -224,9 +289,12 @@ Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, ClientWri
       }
       case api::Step::Kind::kForward: {
         const bool keep = keep_alive();
+        const auto called = std::chrono::steady_clock::now();
         const RelayOutcome relayed =
             co_await worker.upstream->Relay(step.upstream, writer, keep, head_only);
+        ObserveUpstream(step.upstream.metric_upstream, called, relayed.failure);
         if (relayed.failure == api::UpstreamFailure::kNone) {
+          Observe(record, exchange->facts(), relayed.status, relayed.bytes);
           if (!relayed.client_reusable) co_return keep ? Served::kCutShort : Served::kClose;
           co_return keep ? Served::kKeepAlive : Served::kClose;
         }
@@ -242,9 +310,19 @@ Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, ClientWri
   }
 }
 
+void Server::Impl::ObserveUpstream(size_t upstream, std::chrono::steady_clock::time_point called,
+                                   api::UpstreamFailure failure) {
+  if (options_.metrics == nullptr) return;
+  options_.metrics->ObserveUpstream(upstream, MicrosSince(called));
+  if (failure != api::UpstreamFailure::kNone) {
+    options_.metrics->CountUpstreamError(upstream, UpstreamErrorOf(failure));
+  }
+}
+
 Task<api::Step> Server::Impl::AdvanceOnStoreThread(api::Exchange& exchange, api::Step::Lane lane) {
   if (store_tasks_.fetch_add(1, std::memory_order_relaxed) >= options_.store_queue) {
     store_tasks_.fetch_sub(1, std::memory_order_relaxed);
+    if (options_.metrics != nullptr) options_.metrics->CountStoreOverloaded();
     co_return api::Step::Respond(exchange.Overloaded());
   }
   // The task runs on the pool; its result is handed back on this connection's I/O thread. The
@@ -254,14 +332,20 @@ Task<api::Step> Server::Impl::AdvanceOnStoreThread(api::Exchange& exchange, api:
         auto io = asio::get_associated_executor(handler);
         asio::thread_pool& pool =
             lane == api::Step::Lane::kWrite ? store_write_pool_ : store_read_pool_;
-        asio::post(pool, [this, &exchange, handler = std::move(handler),
+        asio::post(pool, [this, &exchange, lane, handler = std::move(handler),
                           work = asio::make_work_guard(io)]() mutable {
           api::Step step;
+          const auto started = std::chrono::steady_clock::now();
           try {
             step = exchange.Advance(api::Exchange::Mode::kMayBlock);
           } catch (...) {
             LogException("handler (store thread)", std::current_exception());
             step = api::Step::Respond(PlainResponse(500, "Internal Server Error\n"));
+          }
+          if (options_.metrics != nullptr) {
+            options_.metrics->ObserveStore(
+                lane == api::Step::Lane::kWrite ? obs::StoreLane::kWrite : obs::StoreLane::kRead,
+                MicrosSince(started));
           }
           store_tasks_.fetch_sub(1, std::memory_order_relaxed);
           auto io = work.get_executor();
@@ -276,7 +360,8 @@ Task<api::Step> Server::Impl::AdvanceOnStoreThread(api::Exchange& exchange, api:
 // Answers a request that failed to read, when there is someone to answer.
 template <typename S>
 Task<> Server::Impl::Refuse(Connection& connection, S& stream, ClientWriter& writer, Parser& parser,
-                            const beast::flat_buffer& buffer, const Peer& peer, error_code ec) {
+                            const beast::flat_buffer& buffer, const Peer& peer, error_code ec,
+                            RequestRecord record) {
   std::string_view limit;
   uint64_t max = 0;
   if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
@@ -311,9 +396,20 @@ Task<> Server::Impl::Refuse(Connection& connection, S& stream, ClientWriter& wri
     partial.client_ip = ClientIp(peer, trusted_, header);
     head_only = partial.method == "HEAD";
     response = CallHandler("Reject", [&] { return handler_.Reject(partial, limit, max); });
+    record.method = partial.method;
+    record.target = partial.target;
+    record.client_ip = partial.client_ip;
   }
+  if (record.client_ip.empty()) record.client_ip = peer.ip;
+  const int status = response.status;
+  const uint64_t bytes = head_only ? 0 : response.body.size();
+  api::RequestFacts facts;
+  facts.request_id = std::string(RequestIdOf(response));
+  facts.code = limit.empty() ? "none" : errors::kRequestTooLarge.code;
   const bool written = co_await Write(writer, std::move(response), false, head_only);
-  if (written) co_await EndConnection(connection, stream, true);
+  if (!written) co_return;
+  Observe(record, &facts, status, bytes);
+  co_await EndConnection(connection, stream, true);
 }
 
 Task<bool> Server::Impl::Write(ClientWriter& writer, api::Response response, bool keep_alive,

@@ -411,6 +411,10 @@ Server::Server(ServerOptions options, const api::RequestHandler& handler)
 Server::~Server() = default;
 Status Server::Listen() { return impl_->Listen(); }
 uint16_t Server::port() const { return impl_->port(); }
+
+size_t Server::open_connections() const { return impl_->open_connections(); }
+
+size_t Server::store_queue_depth() const { return impl_->store_queue_depth(); }
 void Server::Run() { impl_->Run(); }
 void Server::Shutdown() { impl_->Shutdown(); }
 void Server::HandleSignals() { impl_->HandleSignals(); }

@@ -35,6 +35,8 @@
 #include "common/status.h"
 #include "http/limits.h"
 #include "http/upstream_options.h"
+#include "obs/access_log.h"
+#include "obs/metrics.h"
 
 namespace ksgate::http {
 
@@ -70,6 +72,13 @@ struct ServerOptions {
   int store_threads = 8;
   int store_write_threads = 4;
   size_t store_queue = 1024;
+  // Observability (obs/), each optional and owned by the caller, which keeps it alive while the
+  // server runs: `access_log` gets one line per request answered (written by its own thread;
+  // the I/O thread only queues it); `metrics` counts each request by the action and result code
+  // its exchange reports (api::RequestFacts) with its latency, the time requests spend on store
+  // threads, store queue overflows, and every upstream call's duration and failure.
+  obs::AccessLog* access_log = nullptr;
+  obs::Metrics* metrics = nullptr;
 };
 
 // Raises this process's soft limit on open files (RLIMIT_NOFILE) to its hard limit: each
@@ -116,6 +125,11 @@ class Server {
   // Thread-safe, idempotent, may be called before Run() (Run() then returns promptly) and from a
   // handler. Not async-signal-safe: from a signal use HandleSignals().
   void Shutdown();
+
+  // Connections open now, and store tasks queued or running now (gauges for the metrics).
+  // Thread-safe.
+  size_t open_connections() const;
+  size_t store_queue_depth() const;
 
   // Makes SIGINT and SIGTERM call Shutdown(). Once shutdown starts the default dispositions
   // come back, so a second signal ends the process. Call it before Run(), at most once.

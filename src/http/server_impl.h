@@ -135,6 +135,17 @@ struct Worker {
   void BeginShutdown(std::chrono::milliseconds grace);
 };
 
+// What the access log and the metrics need to know of a request besides what its exchange
+// reports (api::RequestFacts). Built as the request is read; the copies are made only when
+// the access log is on.
+struct RequestRecord {
+  std::chrono::steady_clock::time_point started;  // when its first byte was there to read
+  int64_t started_unix_micros = 0;
+  std::string method;
+  std::string target;
+  std::string client_ip;
+};
+
 inline api::Response PlainResponse(int status, std::string body) {
   return api::Response{status, "text/plain", std::move(body), {}};
 }
@@ -160,6 +171,7 @@ class Server::Impl {
   using Handoff = server_internal::Handoff;
   using Parser = server_internal::Parser;
   using Peer = server_internal::Peer;
+  using RequestRecord = server_internal::RequestRecord;
   using RateLimitedWarning = server_internal::RateLimitedWarning;
   using SignalSet = server_internal::SignalSet;
   using Worker = server_internal::Worker;
@@ -171,6 +183,8 @@ class Server::Impl {
 
   Status Listen();
   uint16_t port() const { return port_.load(std::memory_order_acquire); }
+  size_t open_connections() const { return live_connections_.load(std::memory_order_relaxed); }
+  size_t store_queue_depth() const { return store_tasks_.load(std::memory_order_relaxed); }
   void Run();
   void Shutdown();
   void HandleSignals();
@@ -203,7 +217,8 @@ class Server::Impl {
   Task<> ServeOn(Worker& worker, S& stream, const Peer& peer);
   template <typename S>
   Task<> Refuse(Connection& connection, S& stream, ClientWriter& writer, Parser& parser,
-                const beast::flat_buffer& buffer, const Peer& peer, error_code ec);
+                const beast::flat_buffer& buffer, const Peer& peer, error_code ec,
+                RequestRecord record);
   // Ends the connection after an answer with "Connection: close". Plain: half-closes and, with
   // `linger`, reads and drops what the client still sends until it closes, the linger timeout
   // passes or shutdown begins, so the answer is not destroyed by a reset. TLS: close_notify,
@@ -225,7 +240,14 @@ class Server::Impl {
   // executor, upstream steps through the worker's UpstreamClient. The answer keeps the
   // connection alive if `may_keep_alive` and shutdown has not begun by the time it is written.
   Task<Served> ServeExchange(Worker& worker, ClientWriter& writer, api::Request request,
-                             bool may_keep_alive, bool head_only);
+                             bool may_keep_alive, bool head_only, const RequestRecord& record);
+  // The access log line and the metrics of an answered request: its `status`, the `bytes` of
+  // body written, and what `facts` say (null when no exchange reported any).
+  void Observe(const RequestRecord& record, const api::RequestFacts* facts, int status,
+               uint64_t bytes);
+  // The metrics of an upstream call made at `called`, which ended with `failure`.
+  void ObserveUpstream(size_t upstream, std::chrono::steady_clock::time_point called,
+                       api::UpstreamFailure failure);
   // Runs exchange.Advance(kMayBlock) on a store thread of `lane` while this coroutine waits;
   // the overload answer when the executor's queue is full.
   Task<api::Step> AdvanceOnStoreThread(api::Exchange& exchange, api::Step::Lane lane);

@@ -145,8 +145,10 @@ bool FormatRequestHead(const api::UpstreamRequest& request, std::string_view hos
 }
 
 // The answer's fields to relay: all but the hop-by-hop ones, those the answer's Connection
-// field names (RFC 9110 7.6.1) and Content-Length (the client's framing is the gate's own).
-std::vector<std::pair<std::string, std::string>> RelayedFields(const bhttp::fields& fields) {
+// field names (RFC 9110 7.6.1), Content-Length (the client's framing is the gate's own) and
+// those the gate sets itself (`own`, appended last).
+std::vector<std::pair<std::string, std::string>> RelayedFields(
+    const bhttp::fields& fields, const std::vector<std::pair<std::string, std::string>>& own) {
   std::vector<std::string_view> named;  // by Connection
   for (auto [it, last] = fields.equal_range(bhttp::field::connection); it != last; ++it) {
     for (const auto& token : bhttp::token_list(it->value())) named.push_back(token);
@@ -157,8 +159,10 @@ std::vector<std::pair<std::string, std::string>> RelayedFields(const bhttp::fiel
     if (IsHopByHop(name) || beast::iequals(name, "Content-Length")) continue;
     bool listed = false;
     for (const std::string_view n : named) listed = listed || beast::iequals(name, n);
+    for (const auto& mine : own) listed = listed || beast::iequals(name, mine.first);
     if (!listed) relayed.emplace_back(std::string(name), std::string(field.value()));
   }
+  relayed.insert(relayed.end(), own.begin(), own.end());
   return relayed;
 }
 
@@ -512,12 +516,15 @@ Task<RelayOutcome> UpstreamClient::Impl::Relay(const api::UpstreamRequest& reque
   } else {
     options.framing = BodyFraming::kChunked;  // chunked or close-delimited upstream
   }
-  const api::Response relayed{status, "", "", RelayedFields(parser.get())};
+  const api::Response relayed{status, "", "",
+                              RelayedFields(parser.get(), request.response_headers)};
   FormatHead(relayed, options, head);  // status is 200..999: the head is relayed's
   const bool chunked = options.framing == BodyFraming::kChunked;
   // 204, 304, answers to HEAD and empty Content-Length bodies are done at the head.
   const bool body_follows = !head_only && !parser.is_done();
 
+  // From here on the answer reaches the client (or the client left): failure stays kNone.
+  RelayOutcome outcome{Failure::kNone, false, status, 0};
   // When body bytes came with the head (a small answer usually arrives whole), the head leaves
   // with the first piece of the body, in one write; else at once, on its own.
   bool head_pending = body_follows && connection.buffer.size() > 0;
@@ -525,12 +532,13 @@ Task<RelayOutcome> UpstreamClient::Impl::Relay(const api::UpstreamRequest& reque
   if (!head_pending) {
     const asio::const_buffer head_buffer = Buffer(head);
     ec = co_await client.WriteAll({&head_buffer, 1});
-    if (ec) co_return RelayOutcome{Failure::kNone, false};  // the client left; so does upstream
+    if (ec) co_return outcome;  // the client left; so does upstream
   }
   if (!body_follows) {
     // A HEAD from the client sent upstream as another method leaves a body unread.
     if (parser.is_done()) Release(*upstream, std::move(answer.connection), parser.keep_alive());
-    co_return RelayOutcome{Failure::kNone, client_keep_alive};
+    outcome.client_reusable = client_keep_alive;
+    co_return outcome;
   }
 
   // The body, piece by piece: each upstream read bounded by options_.timeout, each client
@@ -559,15 +567,17 @@ Task<RelayOutcome> UpstreamClient::Impl::Relay(const api::UpstreamRequest& reque
           Buffer(last && chunked ? kLastChunk : std::string_view())};
       head_pending = false;
       ec = co_await client.WriteAll(out);
-      if (ec) co_return RelayOutcome{Failure::kNone, false};  // the client left
+      if (ec) co_return outcome;  // the client left
+      outcome.bytes += n;
     }
     if (upstream_ec) {
       LogFailure(*upstream, "relaying the answer's body", upstream_ec);
-      co_return RelayOutcome{Failure::kNone, false};  // the client must see the answer cut
+      co_return outcome;  // the client must see the answer cut
     }
   }
   Release(*upstream, std::move(answer.connection), parser.keep_alive());
-  co_return RelayOutcome{Failure::kNone, client_keep_alive};
+  outcome.client_reusable = client_keep_alive;
+  co_return outcome;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -92,6 +92,10 @@ struct RelayOutcome {
   api::UpstreamFailure failure = api::UpstreamFailure::kNone;
   // True when the whole answer was relayed and the client connection may serve another request.
   bool client_reusable = false;
+  // When failure is kNone: the upstream's status, and the bytes of its body written to the
+  // client.
+  int status = 0;
+  uint64_t bytes = 0;
 };
 
 class UpstreamClient {
@@ -126,7 +130,8 @@ class UpstreamClient {
   //
   // The head is written by FormatHead (response_head.h): "HTTP/1.1", the status with the
   // gate's reason phrase, the gate's Server and Date, the framing above; fields the upstream's
-  // Connection names and Content-Length are dropped too, the rest is relayed in order. Upstream
+  // Connection names and Content-Length are dropped too, the rest is relayed in order, then
+  // request.response_headers (which replace the upstream's fields of the same names). Upstream
   // trailers are dropped. request.method "HEAD" implies `head_only`; `head_only` with another
   // method writes the head and closes the upstream connection (its body is not read).
   //

@@ -83,6 +83,30 @@ TEST_F(RelayTest, AnAnswerThatArrivesWholeLeavesInOneWrite) {
   EXPECT_EQ(upstream_.accepted(), 1);
 }
 
+TEST_F(RelayTest, TheGatesOwnFieldsReplaceTheUpstreamsAndTheOutcomeSaysWhatWasSent) {
+  upstream_.set_script([](const Seen&) {
+    return Reply{
+        "HTTP/1.1 201 Created\r\n"
+        "X-Request-Id: upstream-made-this\r\n"
+        "X-Kept: 1\r\n"
+        "Content-Length: 5\r\n"
+        "\r\n"
+        "hello"};
+  });
+  Run([&]() -> Task<> {
+    api::UpstreamRequest request = Request("GET", "/");
+    request.response_headers.emplace_back("X-Request-Id", "gate-rid-1");
+    RelayOutcome outcome;
+    const std::string wire = co_await RelayAndRead(request, outcome);
+    EXPECT_EQ(outcome.failure, Failure::kNone);
+    EXPECT_EQ(outcome.status, 201);
+    EXPECT_EQ(outcome.bytes, 5u);
+    EXPECT_EQ(wire,
+              "HTTP/1.1 201 Created\r\nServer: ksgate\r\nDate: X\r\nContent-Length: 5\r\n"
+              "Connection: keep-alive\r\nX-Kept: 1\r\nX-Request-Id: gate-rid-1\r\n\r\nhello");
+  });
+}
+
 TEST_F(RelayTest, ReframesAChunkedAnswerInItsOwnChunks) {
   upstream_.set_script([](const Seen&) {
     return Reply{

@@ -186,13 +186,36 @@ Result<Void, ApiError> AppTokenService::CheckCeiling(const store::Partner& partn
   return ApiError::Of(errors::kAppTokenExceedsCallerRole, {"*"});
 }
 
+std::optional<ApiError> AppTokenService::RefuseInline(store::Access access) const {
+  if (audit_ == nullptr || !store::InInlineScope()) return std::nullopt;
+  return DatabaseError(store::RefuseToBlock(access));
+}
+
+void AppTokenService::Audit(std::string_view action, int64_t partner_id, std::string_view id,
+                            std::string error, const std::optional<store::AppToken>& before,
+                            const store::AppToken* after, AuditFields details) const {
+  if (audit_ == nullptr) return;
+  AuditEvent event{.action = action,
+                   .error = std::move(error),
+                   .partner_id = partner_id,
+                   .object_type = "appToken",
+                   .object_id = ClipEcho(id)};
+  if (before) event.before = AuditFieldsOf(*before);
+  if (after != nullptr) event.after = AuditFieldsOf(*after);
+  event.details = std::move(details);
+  audit_->Record(event);
+}
+
 Result<store::AppToken, ApiError> AppTokenService::Change(
     int64_t partner_id, std::string_view id, std::string_view what,
-    const std::function<Result<Void, ApiError>(store::AppToken*)>& change) const {
+    const std::function<Result<Void, ApiError>(store::AppToken*)>& change,
+    std::optional<store::AppToken>* before) const {
   return CompareAndSetLoop<store::AppToken>(
       what,
       [&]() -> Result<CasStep<store::AppToken>, ApiError> {
+        if (before != nullptr) before->reset();
         KSGATE_ASSIGN_OR_RETURN(store::AppToken token, Get(partner_id, id));
+        if (before != nullptr) *before = token;
         store::AppToken updated = token;
         KSGATE_ASSIGN_OR_RETURN(Void changed, change(&updated));
         (void)changed;
@@ -208,29 +231,35 @@ Result<store::AppToken, ApiError> AppTokenService::Change(
 Result<store::AppToken, ApiError> AppTokenService::Add(const store::Partner& partner,
                                                        const AppTokenPatch& patch,
                                                        const Caller* caller) const {
-  if (patch.id.is_set()) return NotUpdatable("id");
-  if (patch.token.is_set()) return NotUpdatable("token");
-  if (patch.partner_id.is_set()) return NotUpdatable("partnerId");
-  if (patch.created_at.is_set()) return NotUpdatable("createdAt");
-  if (patch.updated_at.is_set()) return NotUpdatable("updatedAt");
-  if (patch.status.is_set()) return NotUpdatable("status");
+  if (std::optional<ApiError> refused = RefuseInline(store::Access::kWrite)) return *refused;
+  Result<store::AppToken, ApiError> added = [&]() -> Result<store::AppToken, ApiError> {
+    if (patch.id.is_set()) return NotUpdatable("id");
+    if (patch.token.is_set()) return NotUpdatable("token");
+    if (patch.partner_id.is_set()) return NotUpdatable("partnerId");
+    if (patch.created_at.is_set()) return NotUpdatable("createdAt");
+    if (patch.updated_at.is_set()) return NotUpdatable("updatedAt");
+    if (patch.status.is_set()) return NotUpdatable("status");
 
-  store::AppToken token;
-  token.partner_id = partner.id;
-  token.status = store::AppTokenStatus::kActive;
-  token.hash_type = std::string(kDefaultHashType);
-  KSGATE_ASSIGN_OR_RETURN(Void applied, ApplyWritable(patch, partner, &token));
-  KSGATE_ASSIGN_OR_RETURN(applied, CheckCeiling(partner, token, caller));
-  (void)applied;
-  token.created_at = token.updated_at = clock_.NowSeconds();
-  token.token = ks::RandomHex(16);
-  for (int attempt = 0; attempt < kIdAttempts; ++attempt) {
-    token.id = "0_" + ks::RandomString(8, kIdAlphabet);
-    Status s = store_.InsertAppToken(token);
-    if (s.ok()) return token;
-    if (s.code() != StatusCode::kAlreadyExists) return DatabaseError(s);
-  }
-  return ApiError::Of(errors::kInternalServerError);
+    store::AppToken token;
+    token.partner_id = partner.id;
+    token.status = store::AppTokenStatus::kActive;
+    token.hash_type = std::string(kDefaultHashType);
+    KSGATE_ASSIGN_OR_RETURN(Void applied, ApplyWritable(patch, partner, &token));
+    KSGATE_ASSIGN_OR_RETURN(applied, CheckCeiling(partner, token, caller));
+    (void)applied;
+    token.created_at = token.updated_at = clock_.NowSeconds();
+    token.token = ks::RandomHex(16);
+    for (int attempt = 0; attempt < kIdAttempts; ++attempt) {
+      token.id = "0_" + ks::RandomString(8, kIdAlphabet);
+      Status s = store_.InsertAppToken(token);
+      if (s.ok()) return token;
+      if (s.code() != StatusCode::kAlreadyExists) return DatabaseError(s);
+    }
+    return ApiError::Of(errors::kInternalServerError);
+  }();
+  Audit("appToken.add", partner.id, added.ok() ? added->id : "", AuditError(added), std::nullopt,
+        added.ok() ? &*added : nullptr);
+  return added;
 }
 
 Result<store::AppToken, ApiError> AppTokenService::Get(int64_t partner_id,
@@ -242,125 +271,166 @@ Result<store::AppToken, ApiError> AppTokenService::Update(const store::Partner& 
                                                           std::string_view id,
                                                           const AppTokenPatch& patch,
                                                           const Caller* caller) const {
-  return Change(partner.id, id, "app token update",
-                [&](store::AppToken* token) -> Result<Void, ApiError> {
-                  if (Differs(patch.id, token->id)) return NotUpdatable("id");
-                  if (Differs(patch.token, token->token)) return NotUpdatable("token");
-                  if (Differs(patch.partner_id, token->partner_id))
-                    return NotUpdatable("partnerId");
-                  if (Differs(patch.created_at, token->created_at))
-                    return NotUpdatable("createdAt");
-                  if (Differs(patch.updated_at, token->updated_at))
-                    return NotUpdatable("updatedAt");
-                  if (Differs(patch.status, static_cast<int>(token->status))) {
-                    return NotUpdatable("status");
-                  }
-                  KSGATE_ASSIGN_OR_RETURN(Void applied, ApplyWritable(patch, partner, token));
-                  (void)applied;
-                  return CheckCeiling(partner, *token, caller);
-                });
+  if (std::optional<ApiError> refused = RefuseInline(store::Access::kWrite)) return *refused;
+  std::optional<store::AppToken> before;
+  Result<store::AppToken, ApiError> updated = Change(
+      partner.id, id, "app token update",
+      [&](store::AppToken* token) -> Result<Void, ApiError> {
+        if (Differs(patch.id, token->id)) return NotUpdatable("id");
+        if (Differs(patch.token, token->token)) return NotUpdatable("token");
+        if (Differs(patch.partner_id, token->partner_id)) return NotUpdatable("partnerId");
+        if (Differs(patch.created_at, token->created_at)) return NotUpdatable("createdAt");
+        if (Differs(patch.updated_at, token->updated_at)) return NotUpdatable("updatedAt");
+        if (Differs(patch.status, static_cast<int>(token->status))) {
+          return NotUpdatable("status");
+        }
+        KSGATE_ASSIGN_OR_RETURN(Void applied, ApplyWritable(patch, partner, token));
+        (void)applied;
+        return CheckCeiling(partner, *token, caller);
+      },
+      &before);
+  Audit("appToken.update", partner.id, id, AuditError(updated), before,
+        updated.ok() ? &*updated : nullptr);
+  return updated;
 }
 
 Result<store::AppToken, ApiError> AppTokenService::SetEnabled(int64_t partner_id,
                                                               std::string_view id,
                                                               bool enabled) const {
-  return Change(partner_id, id, enabled ? "app token enable" : "app token disable",
-                [&](store::AppToken* token) -> Result<Void, ApiError> {
-                  token->status =
-                      enabled ? store::AppTokenStatus::kActive : store::AppTokenStatus::kDisabled;
-                  return Void{};
-                });
+  if (std::optional<ApiError> refused = RefuseInline(store::Access::kWrite)) return *refused;
+  std::optional<store::AppToken> before;
+  Result<store::AppToken, ApiError> changed = Change(
+      partner_id, id, enabled ? "app token enable" : "app token disable",
+      [&](store::AppToken* token) -> Result<Void, ApiError> {
+        token->status = enabled ? store::AppTokenStatus::kActive : store::AppTokenStatus::kDisabled;
+        return Void{};
+      },
+      &before);
+  Audit(enabled ? "appToken.enable" : "appToken.disable", partner_id, id, AuditError(changed),
+        before, changed.ok() ? &*changed : nullptr);
+  return changed;
 }
 
 Result<store::AppToken, ApiError> AppTokenService::Rotate(const store::Partner& partner,
                                                           std::string_view id,
                                                           const RotateAppTokenRequest& request,
                                                           const Caller* caller) const {
-  if (request.grace_seconds < 0) {
-    return ApiError::Of(errors::kPropertyValidationMinValue, {"gracePeriod", "0"});
-  }
-  if (request.grace_seconds > kMaxRelativeSeconds) {
-    return ApiError::Of(errors::kPropertyValidationMaxValue,
-                        {"gracePeriod", std::to_string(kMaxRelativeSeconds)});
-  }
-  return Change(partner.id, id, "app token rotation",
-                [&](store::AppToken* token) -> Result<Void, ApiError> {
-                  KSGATE_ASSIGN_OR_RETURN(Void allowed, CheckCeiling(partner, *token, caller));
-                  (void)allowed;
-                  const int64_t now = clock_.NowSeconds();
-                  if (request.grace_seconds > 0) {
-                    token->previous_token = token->token;
-                    token->previous_token_until = now + request.grace_seconds;
-                  } else {
-                    token->previous_token.reset();
-                    token->previous_token_until.reset();
-                  }
-                  token->token = ks::RandomHex(16);
-                  if (request.revoke_sessions) {
-                    // Every KS minted up to now, this second included.
-                    token->sessions_revoked_before =
-                        std::max(token->sessions_revoked_before.value_or(0), now + 1);
-                  }
-                  return Void{};
-                });
+  if (std::optional<ApiError> refused = RefuseInline(store::Access::kWrite)) return *refused;
+  std::optional<store::AppToken> before;
+  Result<store::AppToken, ApiError> rotated = [&]() -> Result<store::AppToken, ApiError> {
+    if (request.grace_seconds < 0) {
+      return ApiError::Of(errors::kPropertyValidationMinValue, {"gracePeriod", "0"});
+    }
+    if (request.grace_seconds > kMaxRelativeSeconds) {
+      return ApiError::Of(errors::kPropertyValidationMaxValue,
+                          {"gracePeriod", std::to_string(kMaxRelativeSeconds)});
+    }
+    return Change(
+        partner.id, id, "app token rotation",
+        [&](store::AppToken* token) -> Result<Void, ApiError> {
+          KSGATE_ASSIGN_OR_RETURN(Void allowed, CheckCeiling(partner, *token, caller));
+          (void)allowed;
+          const int64_t now = clock_.NowSeconds();
+          if (request.grace_seconds > 0) {
+            token->previous_token = token->token;
+            token->previous_token_until = now + request.grace_seconds;
+          } else {
+            token->previous_token.reset();
+            token->previous_token_until.reset();
+          }
+          token->token = ks::RandomHex(16);
+          if (request.revoke_sessions) {
+            // Every KS minted up to now, this second included.
+            token->sessions_revoked_before =
+                std::max(token->sessions_revoked_before.value_or(0), now + 1);
+          }
+          return Void{};
+        },
+        &before);
+  }();
+  Audit("appToken.rotate", partner.id, id, AuditError(rotated), before,
+        rotated.ok() ? &*rotated : nullptr,
+        {AuditInt("gracePeriod", request.grace_seconds),
+         AuditBool("revokeSessions", request.revoke_sessions)});
+  return rotated;
 }
 
 Result<RevokedSessions, ApiError> AppTokenService::RevokeSessions(
     int64_t partner_id, const RevokeSessionsRequest& request) const {
-  const int given =
-      (request.token_id ? 1 : 0) + (request.user_id ? 1 : 0) + (request.ks_hash ? 1 : 0);
-  if (given == 0) return ApiError::Of(errors::kMissingMandatoryParameter, {"id"});
-  auto invalid = [](std::string_view field) {
-    return ApiError::Of(errors::kInvalidFieldValue, {field});
-  };
-  if (given > 1) return invalid(request.ks_hash ? "ksHash" : "userId");
-  const int64_t now = clock_.NowSeconds();
-  if (request.ks_hash) {
-    if (request.issued_before) return invalid("issuedBefore");
-    const std::string hash = AsciiLower(*request.ks_hash);
-    if (hash.size() != 40 || !IsHex(hash)) return invalid("ksHash");
-    store::Revocation revocation;
-    revocation.key = hash;
-    revocation.type = store::RevocationType::kKsHash;
-    // The KS's own expiry is unknown here; none outlives the longest session from now.
-    revocation.valid_until = now + kMaxRelativeSeconds;
-    KSGATE_ASSIGN_OR_RETURN(Void revoked, FromStore(store_.Revoke(revocation, now)));
-    (void)revoked;
-    return RevokedSessions{.ks_hash = hash, .revoked_until = revocation.valid_until};
-  }
-  // The end of the current second: every KS minted so far (issue times are whole seconds).
-  const int64_t cutoff = request.issued_before.value_or(now + 1);
-  if (cutoff > now + 1) return invalid("issuedBefore");
-  if (request.user_id) {
-    if (request.user_id->empty() || request.user_id->size() > 320) return invalid("userId");
-    KSGATE_ASSIGN_OR_RETURN(Void set,
-                            FromStore(store_.SetSessionCutoff(
-                                {UserCutoffKey(partner_id, *request.user_id), cutoff}, now)));
-    (void)set;
+  if (std::optional<ApiError> refused = RefuseInline(store::Access::kWrite)) return *refused;
+  std::optional<store::AppToken> before;
+  std::optional<store::AppToken> after;
+  Result<RevokedSessions, ApiError> revoked = [&]() -> Result<RevokedSessions, ApiError> {
+    const int given =
+        (request.token_id ? 1 : 0) + (request.user_id ? 1 : 0) + (request.ks_hash ? 1 : 0);
+    if (given == 0) return ApiError::Of(errors::kMissingMandatoryParameter, {"id"});
+    auto invalid = [](std::string_view field) {
+      return ApiError::Of(errors::kInvalidFieldValue, {field});
+    };
+    if (given > 1) return invalid(request.ks_hash ? "ksHash" : "userId");
+    const int64_t now = clock_.NowSeconds();
+    if (request.ks_hash) {
+      if (request.issued_before) return invalid("issuedBefore");
+      const std::string hash = AsciiLower(*request.ks_hash);
+      if (hash.size() != 40 || !IsHex(hash)) return invalid("ksHash");
+      store::Revocation revocation;
+      revocation.key = hash;
+      revocation.type = store::RevocationType::kKsHash;
+      // The KS's own expiry is unknown here; none outlives the longest session from now.
+      revocation.valid_until = now + kMaxRelativeSeconds;
+      KSGATE_ASSIGN_OR_RETURN(Void done, FromStore(store_.Revoke(revocation, now)));
+      (void)done;
+      return RevokedSessions{.ks_hash = hash, .revoked_until = revocation.valid_until};
+    }
+    // The end of the current second: every KS minted so far (issue times are whole seconds).
+    const int64_t cutoff = request.issued_before.value_or(now + 1);
+    if (cutoff > now + 1) return invalid("issuedBefore");
+    if (request.user_id) {
+      if (request.user_id->empty() || request.user_id->size() > 320) return invalid("userId");
+      KSGATE_ASSIGN_OR_RETURN(Void set,
+                              FromStore(store_.SetSessionCutoff(
+                                  {UserCutoffKey(partner_id, *request.user_id), cutoff}, now)));
+      (void)set;
+      return RevokedSessions{.issued_before = cutoff};
+    }
+    KSGATE_ASSIGN_OR_RETURN(after, Change(
+                                       partner_id, *request.token_id, "app token session cut-off",
+                                       [&](store::AppToken* t) -> Result<Void, ApiError> {
+                                         t->sessions_revoked_before = std::max(
+                                             t->sessions_revoked_before.value_or(0), cutoff);
+                                         return Void{};
+                                       },
+                                       &before));
     return RevokedSessions{.issued_before = cutoff};
-  }
-  KSGATE_ASSIGN_OR_RETURN(const store::AppToken token,
-                          Change(partner_id, *request.token_id, "app token session cut-off",
-                                 [&](store::AppToken* t) -> Result<Void, ApiError> {
-                                   t->sessions_revoked_before =
-                                       std::max(t->sessions_revoked_before.value_or(0), cutoff);
-                                   return Void{};
-                                 }));
-  (void)token;
-  return RevokedSessions{.issued_before = cutoff};
+  }();
+  // Which sessions: a token's (before and after show its cut-off), a user's, or one KS by hash.
+  AuditFields details;
+  if (request.user_id) details.push_back(AuditString("userId", ClipEcho(*request.user_id)));
+  if (request.ks_hash) details.push_back(AuditString("ksHash", ClipEcho(*request.ks_hash)));
+  if (request.issued_before) details.push_back(AuditInt("issuedBefore", *request.issued_before));
+  Audit("appToken.revokeSessions", partner_id, request.token_id.value_or(""), AuditError(revoked),
+        before, after ? &*after : nullptr, std::move(details));
+  return revoked;
 }
 
 Result<Void, ApiError> AppTokenService::Delete(int64_t partner_id, std::string_view id) const {
-  KSGATE_ASSIGN_OR_RETURN(store::AppToken token, Get(partner_id, id));
-  store::Revocation revocation;
-  revocation.key = ks::SessionIdKey(partner_id, token.id);
-  revocation.type = store::RevocationType::kSessionId;
-  // Outlive every KS minted from the token: none lives longer than the longest session
-  // duration from now (token expiry can have been moved, so it is no bound).
-  revocation.valid_until = clock_.NowSeconds() + kMaxRelativeSeconds;
-  const Status s = store_.DeleteAppToken(partner_id, token.id, revocation, clock_.NowSeconds());
-  if (!s.ok()) return StoreError(s, [&] { return NotFound(id); });
-  return Void{};
+  if (std::optional<ApiError> refused = RefuseInline(store::Access::kWrite)) return *refused;
+  std::optional<store::AppToken> before;
+  Result<Void, ApiError> deleted = [&]() -> Result<Void, ApiError> {
+    KSGATE_ASSIGN_OR_RETURN(store::AppToken token, Get(partner_id, id));
+    before = token;
+    store::Revocation revocation;
+    revocation.key = ks::SessionIdKey(partner_id, token.id);
+    revocation.type = store::RevocationType::kSessionId;
+    // Outlive every KS minted from the token: none lives longer than the longest session
+    // duration from now (token expiry can have been moved, so it is no bound).
+    revocation.valid_until = clock_.NowSeconds() + kMaxRelativeSeconds;
+    const Status s = store_.DeleteAppToken(partner_id, token.id, revocation, clock_.NowSeconds());
+    if (!s.ok()) return StoreError(s, [&] { return NotFound(id); });
+    return Void{};
+  }();
+  Audit("appToken.delete", partner_id, id, AuditError(deleted), before, nullptr);
+  return deleted;
 }
 
 Result<store::AppTokenPage, ApiError> AppTokenService::List(
@@ -387,6 +457,27 @@ Result<store::AppTokenPage, ApiError> AppTokenService::List(
 }
 
 Result<SessionInfo, ApiError> AppTokenService::StartSession(
+    const Caller& caller, const StartAppTokenSessionRequest& request) const {
+  // Read lane: an exchange rarely writes (maxSessions), and must not queue behind writers.
+  if (std::optional<ApiError> refused = RefuseInline(store::Access::kRead)) return *refused;
+  Result<SessionInfo, ApiError> started = Exchange(caller, request);
+  if (audit_ != nullptr) {
+    AuditFields details = {AuditString("userId", ClipEcho(request.user_id)),
+                           AuditSecret("ks", caller.ks)};
+    if (started.ok()) {
+      details.push_back(AuditSecret("issuedKs", started->ks.value_or("")));
+      details.push_back(AuditInt("sessionType", started->session_type));
+      details.push_back(AuditString("sessionUserId", started->user_id));
+      details.push_back(AuditInt("expiry", started->expiry));
+      details.push_back(AuditString("privileges", started->privileges));
+    }
+    Audit("appToken.startSession", caller.partner_id(), request.id, AuditError(started),
+          std::nullopt, nullptr, std::move(details));
+  }
+  return started;
+}
+
+Result<SessionInfo, ApiError> AppTokenService::Exchange(
     const Caller& caller, const StartAppTokenSessionRequest& request) const {
   const store::Partner& partner = caller.partner;
   const Attempt attempt{Credential::kAppTokenHash, request.client_ip, partner.id, request.id};

@@ -20,6 +20,7 @@
 #include "common/api_error.h"
 #include "common/clock.h"
 #include "common/result.h"
+#include "services/audit.h"
 #include "services/authorizer.h"
 #include "services/caller.h"
 #include "services/exchange_limiter.h"
@@ -28,6 +29,7 @@
 #include "services/patch.h"
 #include "services/session_service.h"
 #include "services/usage_recorder.h"
+#include "store/blocking.h"
 #include "store/records.h"
 #include "store/store.h"
 
@@ -122,17 +124,23 @@ inline constexpr size_t kMaxAllowedCidrs = 64;
 class AppTokenService {
  public:
   // `usage`, when given, is told of every session started; `failures`, when given, limits
-  // failed token hashes (brute force). Both must outlive *this.
+  // failed token hashes (brute force); `audit`, when given, receives an event for every add,
+  // update, disable, enable, rotate, revokeSessions, delete and startSession (audit.h), and
+  // those calls then never run on an I/O thread (inside a store::InlineScope they refuse at
+  // once, having done nothing, so that they run again where the event may be written). All
+  // must outlive *this.
   AppTokenService(store::Store& store, const KsIssuer& issuer, const Clock& clock,
                   const CurrentAuthorizer& authorizer, ExchangeLimiter& limiter,
-                  UsageRecorder* usage = nullptr, FailureLimiter* failures = nullptr)
+                  UsageRecorder* usage = nullptr, FailureLimiter* failures = nullptr,
+                  AuditSink* audit = nullptr)
       : store_(store),
         issuer_(issuer),
         clock_(clock),
         authorizer_(authorizer),
         limiter_(limiter),
         usage_(usage),
-        failures_(failures) {}
+        failures_(failures),
+        audit_(audit) {}
 
   // appToken.add for partner.id. PROPERTY_VALIDATION_NOT_UPDATABLE for any read-only field;
   // INVALID_FIELD_VALUE for a malformed sessionUserId or allowedCidrs;
@@ -193,10 +201,22 @@ class AppTokenService {
   Result<Void, ApiError> CheckCeiling(const store::Partner& partner, const store::AppToken& token,
                                       const Caller* caller) const;
   // The compare-and-set cycle of a change to token `id` by `change` (which may refuse with an
-  // API error); returns the token as stored.
+  // API error); returns the token as stored. `before`, when given, is set to the token as read
+  // by the last turn (unset when it was not found).
   Result<store::AppToken, ApiError> Change(
       int64_t partner_id, std::string_view id, std::string_view what,
-      const std::function<Result<Void, ApiError>(store::AppToken*)>& change) const;
+      const std::function<Result<Void, ApiError>(store::AppToken*)>& change,
+      std::optional<store::AppToken>* before = nullptr) const;
+  // StartSession, unaudited.
+  Result<SessionInfo, ApiError> Exchange(const Caller& caller,
+                                         const StartAppTokenSessionRequest& request) const;
+  // With an audit sink, on an I/O thread: the refusal that sends the call to a store thread
+  // (store/blocking.h). Nullopt otherwise.
+  std::optional<ApiError> RefuseInline(store::Access access) const;
+  // Reports an event about token `id` to the audit sink, if any.
+  void Audit(std::string_view action, int64_t partner_id, std::string_view id, std::string error,
+             const std::optional<store::AppToken>& before, const store::AppToken* after,
+             AuditFields details = {}) const;
 
   store::Store& store_;
   const KsIssuer& issuer_;
@@ -205,6 +225,7 @@ class AppTokenService {
   ExchangeLimiter& limiter_;
   UsageRecorder* usage_;
   FailureLimiter* failures_;
+  AuditSink* audit_;
 };
 
 // The permissions the KSs a token mints may use: the role of its setrole (or, without one, of

@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "services/audit.h"
 #include "store/records.h"
 #include "store/store.h"
 
@@ -44,7 +46,11 @@ struct PartnerUpdate {
 
 class PartnerService {
  public:
-  PartnerService(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  // `audit`, when given, receives an event for every change (audit.h: partner.add, block,
+  // unblock, update, rotateSecret, retireSecrets) with the partner before and after, its secrets
+  // as HMACs. It must outlive *this.
+  PartnerService(store::Store& store, const Clock& clock, AuditSink* audit = nullptr)
+      : store_(store), clock_(clock), audit_(audit) {}
 
   // Creates an active partner with a fresh admin secret and a fresh user secret, each 32
   // lowercase hex characters (16 bytes from the OS CSPRNG). kInvalidArgument for a name, KS
@@ -80,9 +86,18 @@ class PartnerService {
 
  private:
   Result<store::Partner> Find(int64_t id) const;
+  // Create and Update, unaudited.
+  Result<store::Partner> CreatePartner(const NewPartnerRequest& request) const;
+  Result<store::Partner> ChangePartner(int64_t id, const PartnerUpdate& update) const;
+  // The partner as stored, for an audit event; nullopt without a sink or when unreadable.
+  std::optional<store::Partner> Snapshot(int64_t id) const;
+  void Audit(std::string_view action, int64_t id, std::string error,
+             const std::optional<store::Partner>& before,
+             const std::optional<store::Partner>& after) const;
 
   store::Store& store_;
   const Clock& clock_;
+  AuditSink* audit_;
 };
 
 }  // namespace ksgate::services

@@ -17,7 +17,34 @@ constexpr int64_t kSessionIdRevocationSeconds = 86400;
 
 }  // namespace
 
+std::optional<ApiError> SessionService::RefuseInline(store::Access access) const {
+  if (audit_ == nullptr || !store::InInlineScope()) return std::nullopt;
+  return DatabaseError(store::RefuseToBlock(access));
+}
+
 Result<std::string, ApiError> SessionService::Start(const StartSessionRequest& request) const {
+  if (std::optional<ApiError> refused = RefuseInline(store::Access::kRead)) return *refused;
+  std::string_view secret;
+  Result<std::string, ApiError> ks = Issue(request, &secret);
+  if (audit_ != nullptr) {
+    AuditEvent event{.action = "session.start",
+                     .error = AuditError(ks),
+                     .partner_id = request.partner_id,
+                     .object_type = "session"};
+    event.details = {AuditInt("type", request.type),
+                     AuditString("userId", ClipEcho(request.user_id)),
+                     AuditString("privileges", ClipEcho(request.privileges))};
+    if (ks.ok()) {
+      event.details.push_back(AuditString("secret", secret));
+      event.details.push_back(AuditSecret("issuedKs", *ks));
+    }
+    audit_->Record(event);
+  }
+  return ks;
+}
+
+Result<std::string, ApiError> SessionService::Issue(const StartSessionRequest& request,
+                                                    std::string_view* secret) const {
   const std::string pid = std::to_string(request.partner_id);
   auto refused = [&] { return ApiError::Of(errors::kStartSessionError, {pid}); };
   const Attempt attempt{Credential::kSessionSecret, request.client_ip, request.partner_id, {}};
@@ -76,6 +103,7 @@ Result<std::string, ApiError> SessionService::Start(const StartSessionRequest& r
   fields.privileges = request.privileges;
   std::string_view signer;
   if (is_admin && matched_admin >= 0) signer = partner.admin_secrets[matched_admin];
+  *secret = matched_admin >= 0 ? "admin" : "user";
   return issuer_.Issue(partner, std::move(fields), signer);
 }
 
@@ -137,8 +165,23 @@ Result<SessionInfo, ApiError> SessionService::Get(const Caller& caller,
 }
 
 Result<EndedSession, ApiError> SessionService::End(const Caller& caller) const {
+  if (!caller.has_ks()) return EndedSession{};
+  if (std::optional<ApiError> refused = RefuseInline(store::Access::kWrite)) return *refused;
+  Result<EndedSession, ApiError> ended = Revoke(caller);
+  if (audit_ != nullptr) {
+    AuditEvent event{.action = "session.end",
+                     .error = AuditError(ended),
+                     .partner_id = caller.partner_id(),
+                     .object_type = "session"};
+    event.details = {AuditSecret("ks", caller.ks),
+                     AuditInt("expiry", caller.parsed.fields.valid_until)};
+    audit_->Record(event);
+  }
+  return ended;
+}
+
+Result<EndedSession, ApiError> SessionService::Revoke(const Caller& caller) const {
   EndedSession ended;
-  if (!caller.has_ks()) return ended;
   const int64_t now = clock_.NowSeconds();
   store::Revocation by_hash;
   by_hash.key = caller.parsed.hash;

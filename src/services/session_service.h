@@ -11,11 +11,13 @@
 #include "common/api_error.h"
 #include "common/clock.h"
 #include "common/result.h"
+#include "services/audit.h"
 #include "services/authenticator.h"
 #include "services/authorizer.h"
 #include "services/caller.h"
 #include "services/failure_limiter.h"
 #include "services/ks_issuer.h"
+#include "store/blocking.h"
 #include "store/store.h"
 
 namespace ksgate::services {
@@ -66,16 +68,20 @@ inline constexpr std::string_view kWidgetPrivileges = "view:*,widget:1";
 
 class SessionService {
  public:
-  // `limiter`, when given, limits failed secrets (it must outlive *this).
+  // `limiter`, when given, limits failed secrets; `audit`, when given, receives an event for
+  // every session.start and session.end (audit.h), which then never run on an I/O thread
+  // (inside a store::InlineScope they refuse at once, having done nothing). Both must outlive
+  // *this.
   SessionService(store::Store& store, const KsIssuer& issuer, const Authenticator& authenticator,
                  const CurrentAuthorizer& authorizer, const Clock& clock,
-                 FailureLimiter* limiter = nullptr)
+                 FailureLimiter* limiter = nullptr, AuditSink* audit = nullptr)
       : store_(store),
         issuer_(issuer),
         authenticator_(authenticator),
         authorizer_(authorizer),
         clock_(clock),
-        limiter_(limiter) {}
+        limiter_(limiter),
+        audit_(audit) {}
 
   // session.start. Returns the KS. START_SESSION_ERROR (PID) when the partner is unknown or
   // not active, or the secret matches neither an admin secret nor (for USER sessions) the user
@@ -117,6 +123,13 @@ class SessionService {
   // Writes the session-id revocation of `session_id` (partner `partner_id`) until `until`.
   Result<Void, ApiError> RevokeSessionIdUntil(int64_t partner_id, std::string_view session_id,
                                               int64_t until) const;
+  // Start, unaudited; `secret` says which secret was accepted ("admin" or "user").
+  Result<std::string, ApiError> Issue(const StartSessionRequest& request,
+                                      std::string_view* secret) const;
+  // End, unaudited.
+  Result<EndedSession, ApiError> Revoke(const Caller& caller) const;
+  // With an audit sink, on an I/O thread: the refusal that sends the call to a store thread.
+  std::optional<ApiError> RefuseInline(store::Access access) const;
 
   store::Store& store_;
   const KsIssuer& issuer_;
@@ -124,6 +137,7 @@ class SessionService {
   const CurrentAuthorizer& authorizer_;
   const Clock& clock_;
   FailureLimiter* limiter_;
+  AuditSink* audit_;
 };
 
 }  // namespace ksgate::services

@@ -63,8 +63,61 @@ Result<Void, ApiError> UserRoleService::Validate(int64_t partner_id, const store
   return Void{};
 }
 
+std::optional<ApiError> UserRoleService::RefuseInline() const {
+  if (audit_ == nullptr || !store::InInlineScope()) return std::nullopt;
+  return DatabaseError(store::RefuseToBlock(store::Access::kWrite));
+}
+
+void UserRoleService::Audit(std::string_view action, int64_t partner_id, int64_t id,
+                            std::string error, const std::optional<store::UserRole>& before,
+                            const Result<store::UserRole, ApiError>& after) const {
+  if (audit_ == nullptr) return;
+  AuditEvent event{.action = action,
+                   .error = std::move(error),
+                   .partner_id = partner_id,
+                   .object_type = "userRole",
+                   .object_id = id != 0 ? std::to_string(id) : ""};
+  if (before) event.before = AuditFieldsOf(*before);
+  if (after.ok()) event.after = AuditFieldsOf(*after);
+  audit_->Record(event);
+}
+
 Result<store::UserRole, ApiError> UserRoleService::Add(int64_t partner_id,
                                                        const UserRolePatch& patch) const {
+  if (std::optional<ApiError> refused = RefuseInline()) return *refused;
+  Result<store::UserRole, ApiError> added = AddRole(partner_id, patch);
+  Audit("userRole.add", partner_id, added.ok() ? added->id : 0, AuditError(added), std::nullopt,
+        added);
+  return added;
+}
+
+Result<store::UserRole, ApiError> UserRoleService::Update(int64_t partner_id, int64_t id,
+                                                          const UserRolePatch& patch) const {
+  if (std::optional<ApiError> refused = RefuseInline()) return *refused;
+  std::optional<store::UserRole> before;
+  Result<store::UserRole, ApiError> updated = UpdateRole(partner_id, id, patch, &before);
+  Audit("userRole.update", partner_id, id, AuditError(updated), before, updated);
+  return updated;
+}
+
+Result<store::UserRole, ApiError> UserRoleService::Delete(int64_t partner_id, int64_t id) const {
+  if (std::optional<ApiError> refused = RefuseInline()) return *refused;
+  std::optional<store::UserRole> before;
+  Result<store::UserRole, ApiError> deleted = DeleteRole(partner_id, id, &before);
+  Audit("userRole.delete", partner_id, id, AuditError(deleted), before, deleted);
+  return deleted;
+}
+
+Result<store::UserRole, ApiError> UserRoleService::Clone(int64_t partner_id, int64_t id) const {
+  if (std::optional<ApiError> refused = RefuseInline()) return *refused;
+  Result<store::UserRole, ApiError> cloned = CloneRole(partner_id, id);
+  Audit("userRole.clone", partner_id, cloned.ok() ? cloned->id : 0, AuditError(cloned),
+        std::nullopt, cloned);
+  return cloned;
+}
+
+Result<store::UserRole, ApiError> UserRoleService::AddRole(int64_t partner_id,
+                                                           const UserRolePatch& patch) const {
   if (patch.id.is_set()) return NotUpdatable("id");
   if (patch.partner_id.is_set()) return NotUpdatable("partnerId");
   if (patch.created_at.is_set()) return NotUpdatable("createdAt");
@@ -102,14 +155,17 @@ Result<store::UserRole, ApiError> UserRoleService::Get(int64_t partner_id, int64
   return GetOwn(partner_id, id);
 }
 
-Result<store::UserRole, ApiError> UserRoleService::Update(int64_t partner_id, int64_t id,
-                                                          const UserRolePatch& patch) const {
+Result<store::UserRole, ApiError> UserRoleService::UpdateRole(
+    int64_t partner_id, int64_t id, const UserRolePatch& patch,
+    std::optional<store::UserRole>* before) const {
   if (IsBuiltIn(id)) return InvalidId(id);
   store::UserRole attempted;  // the role the last write tried to store
   return CompareAndSetLoop<store::UserRole>(
       "user role update",
       [&]() -> Result<CasStep<store::UserRole>, ApiError> {
+        before->reset();
         KSGATE_ASSIGN_OR_RETURN(store::UserRole existing, GetOwn(partner_id, id));
+        *before = existing;
         if (Differs(patch.id, existing.id)) return NotUpdatable("id");
         if (Differs(patch.partner_id, existing.partner_id)) return NotUpdatable("partnerId");
         if (Differs(patch.created_at, existing.created_at)) return NotUpdatable("createdAt");
@@ -142,12 +198,15 @@ Result<store::UserRole, ApiError> UserRoleService::Update(int64_t partner_id, in
       });
 }
 
-Result<store::UserRole, ApiError> UserRoleService::Delete(int64_t partner_id, int64_t id) const {
+Result<store::UserRole, ApiError> UserRoleService::DeleteRole(
+    int64_t partner_id, int64_t id, std::optional<store::UserRole>* before) const {
   if (IsBuiltIn(id)) return InvalidId(id);
   return CompareAndSetLoop<store::UserRole>(
       "user role delete",
       [&]() -> Result<CasStep<store::UserRole>, ApiError> {
+        before->reset();
         KSGATE_ASSIGN_OR_RETURN(store::UserRole existing, GetOwn(partner_id, id));
+        *before = existing;
         store::UserRole role = existing;
         role.status = store::UserRoleStatus::kDeleted;
         role.updated_at = clock_.NowSeconds();
@@ -188,7 +247,7 @@ Result<store::UserRolePage, ApiError> UserRoleService::List(int64_t partner_id,
   return FromStore(store_.ListUserRoles(partner_id, q));
 }
 
-Result<store::UserRole, ApiError> UserRoleService::Clone(int64_t partner_id, int64_t id) const {
+Result<store::UserRole, ApiError> UserRoleService::CloneRole(int64_t partner_id, int64_t id) const {
   KSGATE_ASSIGN_OR_RETURN(store::UserRole source, Get(partner_id, id));
   store::UserRole copy = source;
   copy.partner_id = partner_id;

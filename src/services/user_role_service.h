@@ -7,13 +7,16 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/api_error.h"
 #include "common/clock.h"
 #include "common/result.h"
+#include "services/audit.h"
 #include "services/authorizer.h"
 #include "services/patch.h"
 #include "services/permission_catalogue.h"
+#include "store/blocking.h"
 #include "store/records.h"
 #include "store/store.h"
 
@@ -56,8 +59,12 @@ struct UserRoleListRequest {
 
 class UserRoleService {
  public:
-  UserRoleService(store::Store& store, const CurrentAuthorizer& authorizer, const Clock& clock)
-      : store_(store), authorizer_(authorizer), clock_(clock) {}
+  // `audit`, when given, receives an event for every add, update, delete and clone (audit.h),
+  // which then never run on an I/O thread (inside a store::InlineScope they refuse at once,
+  // having done nothing); it must outlive *this.
+  UserRoleService(store::Store& store, const CurrentAuthorizer& authorizer, const Clock& clock,
+                  AuditSink* audit = nullptr)
+      : store_(store), authorizer_(authorizer), clock_(clock), audit_(audit) {}
 
   // userRole.add. PROPERTY_VALIDATION_CANNOT_BE_NULL (name), PROPERTY_VALIDATION_NOT_UPDATABLE
   // (read-only fields), INVALID_FIELD_VALUE (status DELETED), ROLE_NAME_ALREADY_EXISTS,
@@ -79,6 +86,19 @@ class UserRoleService {
   Result<store::UserRole, ApiError> Clone(int64_t partner_id, int64_t id) const;
 
  private:
+  // Add, Update, Delete and Clone, unaudited; `before` is set to the role as last read.
+  Result<store::UserRole, ApiError> AddRole(int64_t partner_id, const UserRolePatch& patch) const;
+  Result<store::UserRole, ApiError> UpdateRole(int64_t partner_id, int64_t id,
+                                               const UserRolePatch& patch,
+                                               std::optional<store::UserRole>* before) const;
+  Result<store::UserRole, ApiError> DeleteRole(int64_t partner_id, int64_t id,
+                                               std::optional<store::UserRole>* before) const;
+  Result<store::UserRole, ApiError> CloneRole(int64_t partner_id, int64_t id) const;
+  // With an audit sink, on an I/O thread: the refusal that sends the call to a store thread.
+  std::optional<ApiError> RefuseInline() const;
+  void Audit(std::string_view action, int64_t partner_id, int64_t id, std::string error,
+             const std::optional<store::UserRole>& before,
+             const Result<store::UserRole, ApiError>& after) const;
   Result<Void, ApiError> Validate(int64_t partner_id, const store::UserRole& role,
                                   const store::UserRole* existing) const;
   Result<store::UserRole, ApiError> GetOwn(int64_t partner_id, int64_t id) const;
@@ -91,6 +111,7 @@ class UserRoleService {
   store::Store& store_;
   const CurrentAuthorizer& authorizer_;
   const Clock& clock_;
+  AuditSink* audit_;
 };
 
 }  // namespace ksgate::services

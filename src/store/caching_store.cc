@@ -25,7 +25,15 @@ class CachingStore::Cache {
     if (it == entries_.end()) return std::nullopt;
     const int64_t age = clock_.NowMicros() - it->second.read_at;
     if (age < 0 || age >= ttl_micros()) return std::nullopt;
+    hits_.fetch_add(1, std::memory_order_relaxed);
     return it->second.value;
+  }
+
+  // Counts a read that goes to the backend (a miss; not counted when refused inline, since the
+  // call runs again where it may wait).
+  void NoteMiss() const { misses_.fetch_add(1, std::memory_order_relaxed); }
+  CacheStats stats() const {
+    return {hits_.load(std::memory_order_relaxed), misses_.load(std::memory_order_relaxed)};
   }
 
   // Call before reading the backend; pass the result to Put.
@@ -65,6 +73,8 @@ class CachingStore::Cache {
   const CachingStore& owner_;
   mutable std::shared_mutex mu_;
   std::atomic<uint64_t> generation_{0};
+  mutable std::atomic<uint64_t> hits_{0};
+  mutable std::atomic<uint64_t> misses_{0};
   std::unordered_map<std::string, Entry> entries_;
 };
 
@@ -147,6 +157,38 @@ void CachingStore::ConfirmFresh(int64_t as_of_micros) {
   }
 }
 
+std::string_view CacheKindName(CacheKind kind) {
+  switch (kind) {
+    case CacheKind::kPartner:
+      return "partner";
+    case CacheKind::kAppToken:
+      return "app_token";
+    case CacheKind::kUserRole:
+      return "user_role";
+    case CacheKind::kRevocation:
+      return "revocation";
+    case CacheKind::kSessionCutoff:
+      return "session_cutoff";
+  }
+  return "?";
+}
+
+CacheStats CachingStore::Stats(CacheKind kind) const {
+  switch (kind) {
+    case CacheKind::kPartner:
+      return partners_->stats();
+    case CacheKind::kAppToken:
+      return tokens_->stats();
+    case CacheKind::kUserRole:
+      return roles_->stats();
+    case CacheKind::kRevocation:
+      return revoked_->stats();
+    case CacheKind::kSessionCutoff:
+      return cutoffs_->stats();
+  }
+  return {};
+}
+
 bool CachingStore::Fresh() const {
   if (options_.freshness_bound.count() <= 0) return true;
   const int64_t age = clock_.NowMicros() - confirmed_at_micros_.load(std::memory_order_acquire);
@@ -173,6 +215,7 @@ Result<Partner> CachingStore::GetPartner(int64_t id) const {
   if (std::optional<Result<Partner>> hit = partners_->Get(key)) return *std::move(hit);
   const uint64_t generation = partners_->generation();
   if (InInlineScope()) return RefuseToBlock(Access::kRead);
+  partners_->NoteMiss();
   Result<Partner> read = backend_->GetPartner(id);
   if (Cacheable(read)) partners_->Put(key, read, generation);
   return read;
@@ -236,6 +279,7 @@ Result<bool> CachingStore::IsRevoked(std::span<const std::string> keys, int64_t 
     }
     if (InInlineScope()) return RefuseToBlock(Access::kRead);
     const uint64_t generation = revoked_->generation();
+    revoked_->NoteMiss();
     Result<bool> read = backend_->IsRevoked(std::span<const std::string>(&key, 1), now);
     if (!read.ok()) return read;
     revoked_->Put(key, RevokedAt{*read, now}, generation);
@@ -256,6 +300,7 @@ Result<int64_t> CachingStore::GetSessionCutoff(std::string_view key) const {
   if (std::optional<Result<int64_t>> hit = cutoffs_->Get(cache_key)) return *std::move(hit);
   const uint64_t generation = cutoffs_->generation();
   if (InInlineScope()) return RefuseToBlock(Access::kRead);
+  cutoffs_->NoteMiss();
   Result<int64_t> read = backend_->GetSessionCutoff(key);
   if (read.ok()) cutoffs_->Put(cache_key, read, generation);
   return read;
@@ -275,6 +320,7 @@ Result<AppToken> CachingStore::GetAppToken(int64_t partner_id, std::string_view 
   if (std::optional<Result<AppToken>> hit = tokens_->Get(key)) return *std::move(hit);
   const uint64_t generation = tokens_->generation();
   if (InInlineScope()) return RefuseToBlock(Access::kRead);
+  tokens_->NoteMiss();
   Result<AppToken> read = backend_->GetAppToken(partner_id, id);
   if (Cacheable(read)) tokens_->Put(key, read, generation);
   return read;
@@ -317,6 +363,7 @@ Result<UserRole> CachingStore::GetUserRole(int64_t partner_id, int64_t id) const
   if (std::optional<Result<UserRole>> hit = roles_->Get(key)) return *std::move(hit);
   const uint64_t generation = roles_->generation();
   if (InInlineScope()) return RefuseToBlock(Access::kRead);
+  roles_->NoteMiss();
   Result<UserRole> read = backend_->GetUserRole(partner_id, id);
   if (Cacheable(read)) roles_->Put(key, read, generation);
   return read;
@@ -328,6 +375,7 @@ Result<UserRole> CachingStore::FindUserRoleBySystemName(int64_t partner_id,
   if (std::optional<Result<UserRole>> hit = roles_->Get(key)) return *std::move(hit);
   const uint64_t generation = roles_->generation();
   if (InInlineScope()) return RefuseToBlock(Access::kRead);
+  roles_->NoteMiss();
   Result<UserRole> read = backend_->FindUserRoleBySystemName(partner_id, system_name);
   if (Cacheable(read)) roles_->Put(key, read, generation);
   return read;

@@ -23,6 +23,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "common/clock.h"
@@ -43,6 +44,20 @@ struct CacheOptions {
   // for `ttl` and other processes' writes are seen within it.
   std::chrono::milliseconds freshness_bound{0};
 };
+
+// Reads of one cached method served from the cache (hits) and from the backend (misses).
+struct CacheStats {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+};
+
+// The caches, each kept for one kind of record.
+enum class CacheKind { kPartner, kAppToken, kUserRole, kRevocation, kSessionCutoff };
+inline constexpr CacheKind kCacheKinds[] = {CacheKind::kPartner, CacheKind::kAppToken,
+                                            CacheKind::kUserRole, CacheKind::kRevocation,
+                                            CacheKind::kSessionCutoff};
+// "partner", "app_token", "user_role", "revocation", "session_cutoff".
+std::string_view CacheKindName(CacheKind kind);
 
 class CachingStore final : public Store {
  public:
@@ -103,6 +118,9 @@ class CachingStore final : public Store {
   // True if entries may be served now: always without a freshness bound, else while the last
   // confirmation is within it.
   bool Fresh() const;
+
+  // Hits and misses of the cache of `kind` since start (metrics). Thread-safe.
+  CacheStats Stats(CacheKind kind) const;
 
   // The wrapped store, for tests that need a backend's own test hooks.
   Store& BackendForTesting() { return *backend_; }

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "store/blocking.h"
 #include "store/memory_store.h"
 #include "testing/matchers.h"
 
@@ -59,6 +60,26 @@ TEST_F(CachingStoreTest, ServesReadsFromCacheUntilTheTtlPasses) {
   EXPECT_THAT(cache_->GetPartner(partner_.id),
               IsOkAndHolds(Field(&Partner::status, PartnerStatus::kBlocked)))
       << "expired";
+}
+
+TEST_F(CachingStoreTest, CountsHitsAndMissesPerKind) {
+  const CacheStats before = cache_->Stats(CacheKind::kPartner);
+  ASSERT_THAT(cache_->GetPartner(partner_.id), IsOk());  // miss
+  ASSERT_THAT(cache_->GetPartner(partner_.id), IsOk());  // hit
+  ASSERT_THAT(cache_->GetPartner(partner_.id), IsOk());  // hit
+  {
+    InlineScope inline_scope;  // refused inline: neither (the call runs again elsewhere)
+    EXPECT_THAT(cache_->GetAppToken(partner_.id, "0_none"), StatusIs(StatusCode::kWouldBlock));
+    TakeWouldBlock();
+  }
+  EXPECT_THAT(cache_->GetAppToken(partner_.id, "0_none"), StatusIs(StatusCode::kNotFound));
+  const CacheStats partners = cache_->Stats(CacheKind::kPartner);
+  EXPECT_EQ(partners.hits - before.hits, 2u);
+  EXPECT_EQ(partners.misses - before.misses, 1u);
+  const CacheStats tokens = cache_->Stats(CacheKind::kAppToken);
+  EXPECT_EQ(tokens.hits, 0u);
+  EXPECT_EQ(tokens.misses, 1u);
+  EXPECT_EQ(CacheKindName(CacheKind::kSessionCutoff), "session_cutoff");
 }
 
 TEST_F(CachingStoreTest, WritesThroughTheCacheAreSeenAtOnce) {

@@ -1,0 +1,64 @@
+// AdminHandler: the operator's endpoints, in front of the API (docs/operations.md "Metrics",
+// "Health"):
+//
+//   GET /metrics  200, every metric in the Prometheus text format (obs/metrics.h)
+//   GET /healthz  200 "ok": the process is alive and serving
+//   GET /readyz   200 "ready" when the store answers a probe (run on a store thread, never on
+//                 an I/O thread) and the cache is fresh (App::NotReadyReason); else 503
+//                 "not ready: <reason>". A probe's answer is reused for kProbeInterval.
+//
+// HEAD works as GET; other methods get 405. The paths are exact (a query string is ignored):
+// nothing under /api_v3 or /ksgate is ever taken. Nothing they answer is a secret. Every answer
+// carries X-Request-Id.
+//
+// Thread-safe, as api::RequestHandler requires. The App and the API handler must outlive *this.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "api/handler.h"
+#include "app/app.h"
+
+namespace ksgate::app {
+
+// Where the admin paths are answered.
+enum class AdminPaths {
+  kServe,  // here, and every other request goes to the API (one listener for all)
+  kHide,   // 404 here, the rest to the API (the main listener, when --admin-listen is set)
+  kOnly,   // here, and every other request is 404 (the --admin-listen listener)
+};
+
+// How long a readiness probe's answer is reused: a load balancer polling every second costs
+// the database one query a second however many of them there are.
+inline constexpr std::chrono::milliseconds kProbeInterval{1000};
+
+// True if `target`'s path is /metrics, /healthz or /readyz.
+bool IsAdminTarget(std::string_view target);
+
+class AdminHandler final : public api::RequestHandler {
+ public:
+  AdminHandler(App& app, const api::RequestHandler& api, AdminPaths paths);
+  ~AdminHandler() override;
+
+  std::unique_ptr<api::Exchange> Begin(api::Request request) const override;
+  api::Response Reject(const api::Request& partial, std::string_view limit,
+                       uint64_t max) const override;
+
+  // Why the node is not ready ("" when it is): the cache's freshness, then a store probe,
+  // reused for kProbeInterval. May wait for the store: call on a thread that may wait.
+  std::string ReadinessProblem() const;
+
+ private:
+  struct Probe;
+
+  App& app_;
+  const api::RequestHandler& api_;
+  const AdminPaths paths_;
+  std::unique_ptr<Probe> probe_;
+};
+
+}  // namespace ksgate::app

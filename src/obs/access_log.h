@@ -1,0 +1,101 @@
+// AccessLog: one JSON line per HTTP request, written by a thread of its own so that the I/O
+// threads that serve requests never wait for a disk or a pipe.
+//
+// An I/O thread formats its line and appends it to a bounded in-memory buffer (a short critical
+// section: a copy of a few hundred bytes); the writer thread takes the whole buffer every few
+// milliseconds (or at once when it is half full) and writes it with one write(2). When the
+// buffer is full the line is dropped and counted (dropped()), never waited for. What is buffered
+// is written when the AccessLog is destroyed.
+//
+// The line (docs/operations.md "Access log"): time, request_id, client_ip, method, path (never
+// the query string, where KSs travel; see LoggablePath), status, action, items (multirequest
+// only), partner_id, app_token_id, code, bytes_out, latency_us.
+//
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "common/result.h"
+#include "obs/log_file.h"
+
+namespace ksgate::obs {
+
+// What one access log line says about a request. Views live only during Append.
+struct AccessRecord {
+  int64_t start_unix_micros = 0;  // when the request began to be read
+  std::string_view request_id;
+  std::string_view client_ip;
+  std::string_view method;
+  std::string_view target;  // as received: LoggablePath keeps only what is safe of it
+  int status = 0;
+  std::string_view action;        // "service.action", "multirequest", ...; empty: none
+  size_t items = 0;               // multirequest items (written for a multirequest only)
+  int64_t partner_id = 0;         // 0: none (not written)
+  std::string_view app_token_id;  // empty: none (not written)
+  std::string_view code;          // "ok", a Kaltura error code, or another outcome
+  uint64_t bytes_out = 0;
+  int64_t latency_us = 0;
+};
+
+// The path of `target` as the access log writes it: never the query string, nor any path
+// segment that may carry a credential. /api_v3 paths keep "/service/NAME/action/NAME" (names of
+// [A-Za-z0-9_] only) and end in "/..." if anything followed (path pairs such as /ks/KS);
+// /ksgate/v1/authorize ends in "/..." if anything followed (the original path of Envoy's form);
+// /metrics, /healthz and /readyz are kept; any other path keeps its first segment when it is at
+// most 24 visible characters (a secret is longer), else "/*", and "/..." for the rest.
+void AppendLoggablePath(std::string_view target, std::string* out);
+
+class AccessLog {
+ public:
+  // `target`: "stderr" or a file path (opened for appending, reopened by ReopenLogFiles()).
+  // `capacity`: bytes the buffer may hold before lines are dropped. The file's error when it
+  // cannot be opened.
+  static Result<std::unique_ptr<AccessLog>> Open(const std::string& target,
+                                                 size_t capacity = 4 * 1024 * 1024);
+  // Writes what is buffered, then stops the writer thread.
+  ~AccessLog();
+
+  AccessLog(const AccessLog&) = delete;
+  AccessLog& operator=(const AccessLog&) = delete;
+
+  // Formats `record` and queues its line; drops it (counted) if the buffer is full. Never
+  // blocks on I/O.
+  void Append(const AccessRecord& record);
+
+  // Writes every line queued so far before returning (tests; shutdown).
+  void Flush();
+
+  // Lines dropped because the buffer was full, since start.
+  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+
+  // One record as Append writes it, newline included (tests).
+  static std::string FormatForTesting(const AccessRecord& record);
+
+ private:
+  AccessLog(std::unique_ptr<LogFile> file, size_t capacity);
+  void Run();
+
+  const std::unique_ptr<LogFile> file_;
+  const size_t capacity_;
+  std::mutex mu_;
+  std::condition_variable wake_;     // the writer: half full, flush or stop
+  std::condition_variable written_;  // Flush(): the writer wrote a batch
+  std::string pending_;              // guarded by mu_
+  uint64_t appended_ = 0;            // guarded by mu_: bytes queued since start
+  uint64_t written_bytes_ = 0;       // guarded by mu_: bytes written (or failed) since start
+  bool flush_requested_ = false;     // guarded by mu_
+  bool stop_ = false;                // guarded by mu_
+  std::atomic<uint64_t> dropped_{0};
+  std::thread writer_;  // last: started once everything above exists
+};
+
+}  // namespace ksgate::obs
