@@ -179,6 +179,6 @@ describe('the access log, by default and off', { skip, timeout: 30_000 }, () => 
     api.assertFailsWithOneLine(run('--log-format', 'xml'), '--log-format', /--log-format/);
     api.assertFailsWithOneLine(run('--access-log', '/nonexistent/dir/a.log'), '--access-log', /--access-log: cannot open/);
     api.assertFailsWithOneLine(run('--audit-key-file', '/tmp/k'), '--audit-key-file', /needs --audit-log/);
-    api.assertFailsWithOneLine(run('--admin-listen', 'nope'), '--admin-listen', /--admin-listen must be HOST:PORT/);
+    api.assertFailsWithOneLine(run('--admin-listen', 'nope'), '--admin-listen', /--admin-listen:? must be HOST:PORT/);
   });
 });
