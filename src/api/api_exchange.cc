@@ -81,6 +81,9 @@ std::string DieCode(const Response& response) {
 ApiExchange::ApiExchange(const ApiContext& context, Request request, std::string request_id)
     : context_(context), request_(std::move(request)), start_micros_(context.clock.NowMicros()) {
   facts_.request_id = std::move(request_id);
+  facts_.method = request_.method;
+  facts_.target = request_.target;
+  facts_.client_ip = request_.client_ip;
   log_context_ = obs::RequestContext{facts_.request_id, request_.client_ip};
 }
 
