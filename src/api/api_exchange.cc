@@ -85,6 +85,9 @@ ApiExchange::ApiExchange(const ApiContext& context, Request request,
       start_micros_(context.clock.NowMicros()),
       sessions_(std::move(policy)) {
   facts_.request_id = std::move(request_id);
+  facts_.method = request_.method;
+  facts_.target = request_.target;
+  facts_.client_ip = request_.client_ip;
   log_context_ = obs::RequestContext{facts_.request_id, request_.client_ip};
 }
 

@@ -83,6 +83,9 @@ AuthorizeExchange::AuthorizeExchange(const AuthorizeContext& context, Request re
                                      std::shared_ptr<const Policy> policy, std::string request_id)
     : context_(context), request_(std::move(request)), sessions_(std::move(policy)) {
   facts_.request_id = std::move(request_id);
+  facts_.method = request_.method;
+  facts_.target = request_.target;
+  facts_.client_ip = request_.client_ip;
   facts_.action = kMetricAuthorize;
   facts_.action_name = "authorize";
   log_context_ = obs::RequestContext{facts_.request_id, request_.client_ip};

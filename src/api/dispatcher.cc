@@ -13,8 +13,12 @@ namespace {
 // An exchange whose answer is known from the start.
 class FixedExchange final : public Exchange {
  public:
-  FixedExchange(Response response, std::string request_id) : response_(std::move(response)) {
+  FixedExchange(Response response, Request request, std::string request_id)
+      : response_(std::move(response)), request_(std::move(request)) {
     facts_.request_id = std::move(request_id);
+    facts_.method = request_.method;
+    facts_.target = request_.target;
+    facts_.client_ip = request_.client_ip;
     response_.headers.emplace_back("X-Request-Id", facts_.request_id);
   }
   Step Advance(Mode) override { return Step::Respond(std::move(response_)); }
@@ -25,6 +29,7 @@ class FixedExchange final : public Exchange {
 
  private:
   Response response_;
+  Request request_;
   RequestFacts facts_;
 };
 
@@ -51,7 +56,8 @@ std::unique_ptr<Exchange> Dispatcher::Begin(Request request) const {
                                                policy_.Get(), std::move(request_id));
   }
   if (request.method == "OPTIONS") {
-    return std::make_unique<FixedExchange>(PreflightResponse(), std::move(request_id));
+    return std::make_unique<FixedExchange>(PreflightResponse(), std::move(request),
+                                           std::move(request_id));
   }
   return std::make_unique<ApiExchange>(api_context_, std::move(request), policy_.Get(),
                                        std::move(request_id));

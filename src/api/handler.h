@@ -83,6 +83,11 @@ struct Step {
 // filled in as it goes and read by the HTTP layer once the answer is written (obs/).
 struct RequestFacts {
   std::string request_id;  // also sent back as X-Request-Id
+  // The request's method, target (as received) and client address: views into the exchange's
+  // own copy of the request, valid while the exchange lives.
+  std::string_view method;
+  std::string_view target;
+  std::string_view client_ip;
   // The call: an index into the metrics' action labels (api/metric_actions.h) and that label
   // ("session.start", "multirequest", ...; empty when nothing was resolved).
   size_t action = 0;

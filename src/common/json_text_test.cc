@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <random>
 #include <string>
 #include <string_view>
 
@@ -39,6 +41,77 @@ TEST(AppendJsonQuoted, ReplacesEachInvalidUtf8ByteSequence) {
   EXPECT_EQ(Quoted("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");  // a surrogate
   EXPECT_EQ(Quoted("\xf4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");  // past U+10FFFF
   EXPECT_EQ(Quoted("\xe2\x82x"), "\"\\ufffd\\ufffdx\"");  // cut short by an ASCII byte
+}
+
+// The escaping one byte at a time, as the header states it: what the word-at-a-time version
+// must give for any input.
+std::string Reference(std::string_view s) {
+  std::string out = "\"";
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      std::string one;
+      AppendJsonQuoted(s.substr(i, 4), &one);  // 4 bytes at most: a sequence or not
+      // How long a valid sequence starting here is, found with the function itself on a
+      // lone sequence (checked above by the explicit cases).
+      size_t len = 0;
+      for (size_t n = 2; n <= 4 && i + n <= s.size(); ++n) {
+        std::string probe;
+        AppendJsonQuoted(s.substr(i, n), &probe);
+        if (probe == "\"" + std::string(s.substr(i, n)) + "\"") len = n;
+      }
+      if (len != 0) {
+        out.append(s.substr(i, len));
+        i += len;
+      } else {
+        out += "\\ufffd";
+        ++i;
+      }
+      continue;
+    }
+    if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\b') {
+      out += "\\b";
+    } else if (c == '\f') {
+      out += "\\f";
+    } else if (c < 0x20 || c == 0x7f) {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\u%04x", c);
+      out += esc;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+    ++i;
+  }
+  return out + "\"";
+}
+
+TEST(AppendJsonQuoted, AgreesWithTheByteByByteRuleOnRandomInput) {
+  // Mostly plain text (the fast path) with every kind of byte that needs care in between, at
+  // every offset within a word.
+  const std::string pieces[] = {"a", "Z", "0", " ", "~", "\"", "\\", "\n", std::string(1, '\0'),
+                                "\x1f", "\x7f", "\x80", "\xc3\xa9", "\xe2\x82\xac",
+                                "\xf0\x9f\x98\x80", "\xc3", "\xed\xa0\x80", "/"};
+  std::mt19937 random(42);
+  for (int round = 0; round < 5000; ++round) {
+    std::string s;
+    const size_t length = random() % 40;
+    for (size_t i = 0; i < length; ++i) {
+      s += random() % 3 != 0 ? std::string(1, static_cast<char>('a' + random() % 26))
+                             : pieces[random() % std::size(pieces)];
+    }
+    ASSERT_EQ(Quoted(s), Reference(s)) << "round " << round;
+  }
 }
 
 }  // namespace

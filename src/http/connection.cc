@@ -193,11 +193,6 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
       request.headers.emplace_back(field.name_string(), field.value());
     const bool client_keep_alive = message.keep_alive();
     const bool head_only = message.method() == bhttp::verb::head;
-    if (options_.access_log != nullptr) {
-      record.method = request.method;
-      record.target = request.target;
-      record.client_ip = request.client_ip;
-    }
 
     ++served;
     const bool may_keep_alive = client_keep_alive && served < limits.max_requests_per_connection;
@@ -228,9 +223,10 @@ void Server::Impl::Observe(const RequestRecord& record, const api::RequestFacts*
   obs::AccessRecord line;
   line.start_unix_micros = record.started_unix_micros;
   line.request_id = f.request_id;
-  line.client_ip = record.client_ip;
-  line.method = record.method;
-  line.target = record.target;
+  // The exchange's views when it has any (no copy per request), else what the HTTP layer kept.
+  line.client_ip = facts != nullptr ? f.client_ip : std::string_view(record.client_ip);
+  line.method = facts != nullptr ? f.method : std::string_view(record.method);
+  line.target = facts != nullptr ? f.target : std::string_view(record.target);
   line.status = status;
   line.action = f.action_name;
   line.items = f.items;
@@ -405,6 +401,9 @@ Task<> Server::Impl::Refuse(Connection& connection, S& stream, ClientWriter& wri
   const uint64_t bytes = head_only ? 0 : response.body.size();
   api::RequestFacts facts;
   facts.request_id = std::string(RequestIdOf(response));
+  facts.method = record.method;
+  facts.target = record.target;
+  facts.client_ip = record.client_ip;
   facts.code = limit.empty() ? "none" : errors::kRequestTooLarge.code;
   const bool written = co_await Write(writer, std::move(response), false, head_only);
   if (!written) co_return;

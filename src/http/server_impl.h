@@ -136,8 +136,8 @@ struct Worker {
 };
 
 // What the access log and the metrics need to know of a request besides what its exchange
-// reports (api::RequestFacts). Built as the request is read; the copies are made only when
-// the access log is on.
+// reports (api::RequestFacts): when it began, and, for a request refused before it had an
+// exchange, what could be read of it.
 struct RequestRecord {
   std::chrono::steady_clock::time_point started;  // when its first byte was there to read
   int64_t started_unix_micros = 0;

@@ -20,6 +20,9 @@ class FactsExchange final : public api::Exchange {
  public:
   explicit FactsExchange(api::Request request) : request_(std::move(request)) {
     facts_.request_id = "rid-" + request_.method;
+    facts_.method = request_.method;
+    facts_.target = request_.target;
+    facts_.client_ip = request_.client_ip;
     facts_.action = 2;
     facts_.action_name = "thing";
     facts_.partner_id = 7;

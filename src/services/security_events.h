@@ -1,8 +1,8 @@
 // SecurityEvents: where ksgate reports what matters to an operator watching for attacks — a
-// credential that did not check out, a caller refused by a brute-force limit. The App wires one
-// in (app/app.h AppOptions::security_events); the default, LogSecurityEvents, writes a log line
-// per limited caller and window. An audit log or metrics counters attach by implementing the
-// interface (docs/security.md).
+// credential that did not check out, a caller refused by a brute-force limit. The App counts
+// them in its metrics and writes limits engaging to the audit log (app/observed_events.h), then
+// hands them to the sink it was given (app/app.h AppOptions::security_events); the default,
+// LogSecurityEvents, writes a log line per limited caller and window (docs/security.md).
 #pragma once
 
 #include <cstdint>
@@ -40,8 +40,9 @@ struct SecurityEvent {
 };
 
 // Receives security events. Called on the thread serving the request, from many threads at
-// once: implementations must be thread-safe, must not block (no I/O that can wait), and must
-// not throw. The views in an event live only during the call. Nothing here is a secret: events
+// once: implementations must be thread-safe, must not block (no I/O that can wait; the one
+// exception is the App's audit log, which the calls that report these events make possible by
+// running on store threads when it is on), and must not throw. The views in an event live only during the call. Nothing here is a secret: events
 // never carry a secret, a token value, a hash or a KS.
 class SecurityEvents {
  public:
