@@ -88,6 +88,9 @@ describe('PostgreSQL stopped for 10 s under load', {
         { ks, appToken: { objectType: 'KalturaAppToken', description: 'after' } });
       api.assertOk(added, 'KalturaAppToken');
     }, { timeoutMs: 15_000, intervalMs: 200 });
+    // The writer too gets writes through again (the check below needs some acknowledged).
+    await api.eventually(async () => assert.ok(acknowledged.length > 0, 'no add acknowledged yet'),
+      { timeoutMs: 10_000, intervalMs: 50 });
     running = false;
     await writer;
     assert.equal(node.proc.exitCode, null, 'the node kept running');
