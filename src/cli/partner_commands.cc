@@ -1,5 +1,3 @@
-#include "cli/commands.h"
-
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -19,11 +17,12 @@
 #include "api/register.h"
 #include "api/value.h"
 #include "app/app.h"
+#include "cli/command_util.h"
+#include "cli/commands.h"
 #include "common/clock.h"
 #include "http/server.h"
 #include "ks/ks.h"
 #include "store/open_store.h"
-#include "cli/command_util.h"
 
 namespace ksgate::cli {
 

@@ -55,8 +55,8 @@ bool EightPlain(const char* p) {
   constexpr uint64_t kHigh = 0x8080808080808080ULL;
   auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
   const uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
-  return (below_space | (w & kHigh) | has_zero(w ^ (kOnes * '"')) |
-          has_zero(w ^ (kOnes * '\\')) | has_zero(w ^ (kOnes * 0x7f))) == 0;
+  return (below_space | (w & kHigh) | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\')) |
+          has_zero(w ^ (kOnes * 0x7f))) == 0;
 }
 
 }  // namespace

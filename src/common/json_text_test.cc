@@ -99,9 +99,24 @@ std::string Reference(std::string_view s) {
 TEST(AppendJsonQuoted, AgreesWithTheByteByByteRuleOnRandomInput) {
   // Mostly plain text (the fast path) with every kind of byte that needs care in between, at
   // every offset within a word.
-  const std::string pieces[] = {"a", "Z", "0", " ", "~", "\"", "\\", "\n", std::string(1, '\0'),
-                                "\x1f", "\x7f", "\x80", "\xc3\xa9", "\xe2\x82\xac",
-                                "\xf0\x9f\x98\x80", "\xc3", "\xed\xa0\x80", "/"};
+  const std::string pieces[] = {"a",
+                                "Z",
+                                "0",
+                                " ",
+                                "~",
+                                "\"",
+                                "\\",
+                                "\n",
+                                std::string(1, '\0'),
+                                "\x1f",
+                                "\x7f",
+                                "\x80",
+                                "\xc3\xa9",
+                                "\xe2\x82\xac",
+                                "\xf0\x9f\x98\x80",
+                                "\xc3",
+                                "\xed\xa0\x80",
+                                "/"};
   std::mt19937 random(42);
   for (int round = 0; round < 5000; ++round) {
     std::string s;
