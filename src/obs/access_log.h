@@ -86,6 +86,7 @@ class AccessLog {
 
   const std::unique_ptr<LogFile> file_;
   const size_t capacity_;
+  const size_t batch_bytes_;  // what wakes the writer before its interval
   std::mutex mu_;
   std::condition_variable wake_;     // the writer: half full, flush or stop
   std::condition_variable written_;  // Flush(): the writer wrote a batch

@@ -24,10 +24,10 @@ MetricsLabels Labels() {
 // Every line of `text` is a comment (# HELP / # TYPE) or a sample as the text format 0.0.4
 // wants it: name, optional {label="value",...}, a number.
 void ExpectWellFormed(const std::string& text) {
-  // name{label="value",...} number, the label pattern spelled once.
+  // name{label="value",...} number, a value escaping '\\', '"' and newlines.
   static const std::string label = R"re([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\.)*")re";
-  static const std::regex sample("[a-zA-Z_:][a-zA-Z0-9_:]*(\\{" + label + "(," + label +
-                                 ")*\\})? -?[0-9.e+]+");
+  static const std::regex sample(R"re([a-zA-Z_:][a-zA-Z0-9_:]*(\{)re" + label + "(," + label +
+                                 R"re()*\})? -?[0-9.e+]+)re");
   static const std::regex comment(R"re(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+)re");
   std::istringstream lines(text);
   std::string line;

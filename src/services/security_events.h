@@ -43,8 +43,8 @@ struct SecurityEvent {
 // once: implementations must be thread-safe, must not block (no I/O that can wait; the one
 // exception is the App's audit log, which the calls that report these events make possible by
 // running on store threads when it is on), and must not throw. The views in an event live only
-// during the call. Nothing here is a secret: events never carry a secret, a token value, a hash or
-// a KS.
+// during the call. Nothing here is a secret: events never carry a secret, a token value, a hash
+// or a KS.
 class SecurityEvents {
  public:
   virtual ~SecurityEvents() = default;
