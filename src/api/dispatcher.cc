@@ -53,7 +53,8 @@ Dispatcher::Dispatcher(const ActionTable& table, const services::Authenticator& 
                    options.references,
                    options.max_answer_bytes,
                    metric_actions_,
-                   options.metrics},
+                   options.metrics,
+                   options.note_callers},
       authorize_context_{pipeline_, clock, gateway} {}
 
 std::unique_ptr<Exchange> Dispatcher::Begin(Request request) const {
