@@ -205,7 +205,7 @@ Step ApiExchange::Advance(Mode mode) {
     }
     NoteCaller(*admitted, *call);
     if (admitted->target.action == nullptr) return ToUpstream(*admitted, *call);
-    NoteCallerForAudit(*admitted->caller);
+    if (context_.note_callers) NoteCallerForAudit(*admitted->caller);
     CallResult result = context_.pipeline.Run(*admitted, request_);
     if (!may_block && store::TakeWouldBlock()) return NeedsStoreStep();
     Record(std::move(result));

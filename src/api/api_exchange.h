@@ -44,6 +44,7 @@ struct ApiContext {
   size_t max_answer_bytes;     // a multirequest's encoded results (MultiAnswer)
   const MetricActions& metric_actions;
   obs::Metrics* metrics;  // may be null
+  bool note_callers;      // DispatcherOptions::note_callers
 };
 
 class ApiExchange final : public Exchange {

@@ -43,10 +43,11 @@ Dispatcher::Dispatcher(const ActionTable& table, const services::Authenticator& 
       options_(options),
       metric_actions_(table, policy.Get()->gateway),
       pipeline_(table, authenticator, clock, options.metrics),
-      api_context_{pipeline_,          clock,
-                   options.decode,     options.max_multirequest_items,
-                   options.references, options.max_answer_bytes,
-                   metric_actions_,    options.metrics},
+      api_context_{pipeline_,           clock,
+                   options.decode,      options.max_multirequest_items,
+                   options.references,  options.max_answer_bytes,
+                   metric_actions_,     options.metrics,
+                   options.note_callers},
       authorize_context_{pipeline_, clock} {}
 
 std::unique_ptr<Exchange> Dispatcher::Begin(Request request) const {

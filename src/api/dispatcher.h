@@ -45,6 +45,9 @@ struct DispatcherOptions {
   // Where calls and refused KSs are counted (obs/metrics.h, labelled by MetricActions over the
   // same table and gateway); null: nowhere. Must outlive the Dispatcher.
   obs::Metrics* metrics = nullptr;
+  // Whether each call's caller is noted in the request's context (obs/log_line.h
+  // RequestContext) for the audit log: on when the App has an audit sink.
+  bool note_callers = false;
 };
 
 class Dispatcher final : public RequestHandler {

@@ -47,8 +47,9 @@ obs::MetricsLabels MetricsLabelsFor(const api::ActionTable& actions,
   return labels;
 }
 
-api::DispatcherOptions WithMetrics(api::DispatcherOptions options, obs::Metrics* metrics) {
+api::DispatcherOptions Observed(api::DispatcherOptions options, obs::Metrics* metrics, bool audit) {
   options.metrics = metrics;
+  options.note_callers = audit;
   return options;
 }
 
@@ -77,7 +78,7 @@ App::App(std::unique_ptr<store::Store> backend, const Clock& clock, AppOptions o
           api::Policy{authorizer_.Get(), std::move(options.gateway)})),
       metrics_(MetricsLabelsFor(actions_, policy_.Get()->gateway)),
       dispatcher_(actions_, authenticator_, policy_, clock,
-                  WithMetrics(options.dispatcher, &metrics_)) {
+                  Observed(options.dispatcher, &metrics_, options.audit != nullptr)) {
   observed_events_.Attach(&metrics_, options.audit);
   AddCacheMetrics();
   if (options.usage_flush_interval.count() > 0) {

@@ -28,7 +28,6 @@
 #include "http/client_address.h"
 #include "http/response_head.h"
 #include "http/upstream.h"
-#include "obs/log_line.h"
 
 namespace ksgate::http {
 namespace {
@@ -156,7 +155,6 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
     tcp.expires_after(limits.read_timeout);
     RequestRecord record;
     record.started = std::chrono::steady_clock::now();
-    if (options_.access_log != nullptr) record.started_unix_micros = obs::NowUnixMicros();
 
     // One message, fresh parser and limits. Reading one message at a time bounds pipelining:
     // later requests wait in the socket buffer (and at most one read chunk in `buffer`).
@@ -221,7 +219,7 @@ void Server::Impl::Observe(const RequestRecord& record, const api::RequestFacts*
   if (options_.metrics != nullptr) options_.metrics->CountRequest(f.action, f.code, latency);
   if (options_.access_log == nullptr) return;
   obs::AccessRecord line;
-  line.start_unix_micros = record.started_unix_micros;
+  line.start = record.started;
   line.request_id = f.request_id;
   // The exchange's views when it has any (no copy per request), else what the HTTP layer kept.
   line.client_ip = facts != nullptr ? f.client_ip : std::string_view(record.client_ip);

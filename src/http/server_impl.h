@@ -140,7 +140,6 @@ struct Worker {
 // exchange, what could be read of it.
 struct RequestRecord {
   std::chrono::steady_clock::time_point started;  // when its first byte was there to read
-  int64_t started_unix_micros = 0;
   std::string method;
   std::string target;
   std::string client_ip;

@@ -1,20 +1,22 @@
 // AccessLog: one JSON line per HTTP request, written by a thread of its own so that the I/O
 // threads that serve requests never wait for a disk or a pipe.
 //
-// An I/O thread formats its line and appends it to a bounded in-memory buffer (a short critical
-// section: a copy of a few hundred bytes); the writer thread takes the whole buffer every few
-// milliseconds (or at once when it is half full) and writes it with one write(2). When the
-// buffer is full the line is dropped and counted (dropped()), never waited for. What is buffered
-// is written when the AccessLog is destroyed.
+// An I/O thread copies its record's fields into a bounded in-memory buffer (a short critical
+// section: a copy of a hundred-odd bytes); the writer thread takes the whole buffer every 20 ms,
+// or as soon as 64 KiB are waiting, formats the lines (so the formatting code runs in batches,
+// warm in the CPU's caches, instead of once per request in the middle of the request path) and
+// writes them with one write(2). When the buffer is full the record is dropped and counted
+// (dropped()), never waited for. What is buffered is written when the AccessLog is destroyed.
 //
 // The line (docs/operations.md "Access log"): time, request_id, client_ip, method, path (never
-// the query string, where KSs travel; see LoggablePath), status, action, items (multirequest
-// only), partner_id, app_token_id, code, bytes_out, latency_us.
+// the query string, where KSs travel; see AppendLoggablePath), status, action, items
+// (multirequest only), partner_id, app_token_id, code, bytes_out, latency_us.
 //
 // Thread-safe.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -31,7 +33,11 @@ namespace ksgate::obs {
 
 // What one access log line says about a request. Views live only during Append.
 struct AccessRecord {
-  int64_t start_unix_micros = 0;  // when the request began to be read
+  // When the request began to be read: in Unix microseconds, or, when that is 0, `start` on the
+  // steady clock (converted as the line is written, which spares the I/O thread a read of the
+  // wall clock).
+  int64_t start_unix_micros = 0;
+  std::chrono::steady_clock::time_point start{};
   std::string_view request_id;
   std::string_view client_ip;
   std::string_view method;
@@ -57,7 +63,8 @@ void AppendLoggablePath(std::string_view target, std::string* out);
 class AccessLog {
  public:
   // `target`: "stderr" or a file path (opened for appending, reopened by ReopenLogFiles()).
-  // `capacity`: bytes the buffer may hold before lines are dropped. The file's error when it
+  // `capacity`: bytes the buffer may hold (records as queued: about the size of their lines)
+  // before records are dropped. The file's error when it
   // cannot be opened.
   static Result<std::unique_ptr<AccessLog>> Open(const std::string& target,
                                                  size_t capacity = 4 * 1024 * 1024);
@@ -67,8 +74,9 @@ class AccessLog {
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
 
-  // Formats `record` and queues its line; drops it (counted) if the buffer is full. Never
-  // blocks on I/O.
+  // Queues `record` for its line; drops it (counted) if the buffer is full. Never blocks on
+  // I/O. Strings longer than 65535 bytes are cut there, a target past its first 512 bytes (the
+  // path the line keeps is shorter).
   void Append(const AccessRecord& record);
 
   // Writes every line queued so far before returning (tests; shutdown).
@@ -92,7 +100,7 @@ class AccessLog {
   std::condition_variable written_;  // Flush(): the writer wrote a batch
   std::string pending_;              // guarded by mu_
   uint64_t appended_ = 0;            // guarded by mu_: bytes queued since start
-  uint64_t written_bytes_ = 0;       // guarded by mu_: bytes written (or failed) since start
+  uint64_t written_bytes_ = 0;       // guarded by mu_: bytes of those written (or failed)
   bool flush_requested_ = false;     // guarded by mu_
   bool stop_ = false;                // guarded by mu_
   std::atomic<uint64_t> dropped_{0};

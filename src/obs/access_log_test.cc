@@ -177,6 +177,27 @@ TEST(AccessLog, ReopenStartsANewFileAfterRotation) {
   EXPECT_EQ(std::count(new_text.begin(), new_text.end(), '\n'), 2);
 }
 
+TEST(AccessLog, ALongTargetIsLoggedAsItsPathWould) {
+  testing::ScratchDir dir;
+  const std::string path = (dir.path() / "access.log").string();
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<AccessLog> log, AccessLog::Open(path));
+  const std::string long_pairs = "/api_v3/service/session/action/get/ks/" + std::string(3000, 'k');
+  const std::string long_first = "/" + std::string(3000, 'x') + "/y";
+  for (const std::string& target : {long_pairs, long_first}) {
+    AccessRecord r;
+    r.method = "GET";
+    r.target = target;
+    r.request_id = "long";
+    log->Append(r);
+  }
+  log->Flush();
+  const std::string text = ReadAll(path);
+  EXPECT_NE(text.find("\"path\":\"" + Path(long_pairs) + "\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"path\":\"" + Path(long_first) + "\""), std::string::npos) << text;
+  EXPECT_EQ(Path(long_pairs), "/api_v3/service/session/action/get/...");
+  EXPECT_EQ(Path(long_first), "/*/...");
+}
+
 TEST(AccessLog, AFileThatCannotBeOpenedIsAnError) {
   EXPECT_THAT(AccessLog::Open("/nonexistent-dir/access.log"),
               testing::StatusIs(StatusCode::kUnavailable));
