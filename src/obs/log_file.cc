@@ -13,14 +13,16 @@ namespace ksgate::obs {
 
 namespace {
 
-// Every open reopenable LogFile, for ReopenLogFiles.
+// Every open reopenable LogFile, for ReopenLogFiles. Never destroyed: a LogFile owned by a
+// static (the CLI's audit log) may be destroyed at exit after any function-local static made
+// later than it, and it unregisters itself then.
 std::mutex& RegistryMutex() {
-  static std::mutex mu;
-  return mu;
+  static auto* mu = new std::mutex;
+  return *mu;
 }
 std::vector<LogFile*>& Registry() {
-  static std::vector<LogFile*> files;
-  return files;
+  static auto* files = new std::vector<LogFile*>;
+  return *files;
 }
 
 Result<int> OpenForAppend(const std::string& path) {
