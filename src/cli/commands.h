@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,20 +74,13 @@ struct ServeOptions {
   std::string admin_listen;
 };
 
-// What the serve wiring calls besides the server itself.
-struct ServeHooks {
-  // Reopens the log files (after logrotate moved them): called on each SIGHUP, on the reload
-  // thread, before the reload. Null: there is nothing to reopen. Thread-safe by contract.
-  std::function<void()> reopen_logs;
-};
-
 // `ksgate serve`: resolves the settings from `sources` (defaults < config file < KSGATE_*
 // variables < flags), opens the store and serves until SIGTERM or SIGINT, then drains requests
 // in flight for up to server.shutdown_grace_ms and returns 0. SIGHUP reopens the logs and
 // reloads the permissions file, the upstreams and the routes from the same sources (a reload
 // that fails logs why and keeps what runs). Returns 2 (a one-line error) for bad settings, 1
 // when the store cannot be opened or the port bound.
-int Serve(const config::Sources& sources, const ServeHooks& hooks = {});
+int Serve(const config::Sources& sources);
 
 // `ksgate config check`: resolves and checks the settings as `serve` would (without opening the
 // database, binding the port or loading the TLS files), then prints the effective configuration

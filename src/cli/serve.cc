@@ -24,6 +24,7 @@
 #include "common/clock.h"
 #include "config/loader.h"
 #include "http/server.h"
+#include "obs/log_file.h"
 #include "store/memory_store.h"
 #include "store/open_store.h"
 
@@ -143,7 +144,7 @@ bool ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
   return true;
 }
 
-int Serve(const config::Sources& sources, const ServeHooks& hooks) {
+int Serve(const config::Sources& sources) {
   // Before any thread starts (the app's, the server's): SIGHUP is for the reload thread alone.
   HangupHandler::BlockInThisThread();
   Result<config::Values> values = Resolve(sources);
@@ -227,7 +228,10 @@ int Serve(const config::Sources& sources, const ServeHooks& hooks) {
   // the "listening" line still shuts down gracefully, and a SIGHUP reloads.
   server.HandleSignals();
   HangupHandler hangup([&] {
-    if (hooks.reopen_logs) hooks.reopen_logs();
+    // Log files first (logrotate moved them), then the policy.
+    if (Status s = obs::ReopenLogFiles(); !s.ok()) {
+      spdlog::error("reload: reopening the log files: {}", s.message());
+    }
     Reload(sources, *values, *app);
   });
   std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;

@@ -149,6 +149,22 @@ describe('SIGHUP reloads', { skip, timeout: 60_000 }, () => {
     const r = await api.callRaw(server.url, 'media', 'list', { ks: userKs });
     assert.equal(r.body.objectType, 'KalturaMediaListResponse', r.text);
   });
+
+  test('the log files are reopened: after a rename, new lines go to a new file', async (t) => {
+    const dir = h.tempDir();
+    const accessLog = path.join(dir, 'access.log');
+    const server = await h.startServer({ extraArgs: ['--access-log', accessLog] });
+    t.after(() => server.stop());
+    const ping = () => api.call(server.url, 'system', 'ping');
+    assert.equal(await ping(), true);
+    await eventually(() => assert.ok(fs.existsSync(accessLog) && fs.statSync(accessLog).size > 0,
+      'no access line written'), { timeoutMs: 5000 });
+    fs.renameSync(accessLog, `${accessLog}.1`); // what logrotate does
+    await hangup(server, /reload/);
+    assert.equal(await ping(), true);
+    await eventually(() => assert.ok(fs.existsSync(accessLog) && fs.statSync(accessLog).size > 0,
+      'SIGHUP did not reopen the access log'), { timeoutMs: 5000 });
+  });
 });
 
 describe('SIGTERM drains', { skip, timeout: 60_000 }, () => {
