@@ -44,6 +44,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
 
+source "$ROOT/scripts/bench-lib.sh"
 die() { printf 'bench-http: error: %s\n' "$*" >&2; exit 1; }
 log() { printf 'bench-http: %s\n' "$*" >&2; }
 
@@ -148,12 +149,6 @@ cpu_busy() {
     printf "%.0f", (t > 0 ? 100 * (t - idle) / t : 0) }'
 }
 
-# json_field FILE KEY: the first "KEY": string or number value in FILE (flat values without escapes:
-# ids, secrets, KSs, hex), empty if none.
-json_field() {
-  grep -oE "\"$2\"[[:space:]]*:[[:space:]]*(\"[^\"]*\"|-?[0-9]+)" "$1" | head -n 1 |
-    sed -E 's/^[^:]*:[[:space:]]*//; s/^"//; s/"$//'
-}
 
 # ---- throwaway database and partner ----------------------------------------------------------
 # BENCH_DB_URL: another store (an empty PostgreSQL database, say: scripts/bench-stores.sh).
@@ -612,14 +607,6 @@ to_ms() { # wrk latency (123.45us / 1.23ms / 1.02s / 2.00m) -> milliseconds
     n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
     f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : 1
     printf "%.3f", n * f }'
-}
-wrk_field() { # FILE WHAT
-  case "$2" in
-    rps) awk '/^Requests\/sec:/ {print $2}' "$1" ;;
-    p50) awk '$1 == "50%" {print $2; exit}' "$1" ;;
-    p99) awk '$1 == "99%" {print $2; exit}' "$1" ;;
-    errors) awk '/Non-2xx or 3xx responses:/ {e += $NF} /Socket errors:/ {gsub(/,/, ""); e += $4 + $6 + $8 + $10} END {print e + 0}' "$1" ;;
-  esac
 }
 
 mkdir -p "$OUT_DIR"

@@ -15,6 +15,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
+source "$ROOT/scripts/bench-lib.sh"
 die() { printf 'bench-stores: error: %s\n' "$*" >&2; exit 1; }
 log() { printf 'bench-stores: %s\n' "$*" >&2; }
 
@@ -64,17 +65,6 @@ for store in sqlite postgres; do
 done
 
 # ---- 2. session.get while appToken.add runs ------------------------------------------------------
-json_field() {
-  grep -oE "\"$2\"[[:space:]]*:[[:space:]]*(\"[^\"]*\"|-?[0-9]+)" "$1" | head -n 1 |
-    sed -E 's/^[^:]*:[[:space:]]*//; s/^"//; s/"$//'
-}
-wrk_field() { # FILE rps|p50|p99
-  case "$2" in
-    rps) awk '/^Requests\/sec:/ {print $2}' "$1" ;;
-    p50) awk '$1 == "50%" {print $2; exit}' "$1" ;;
-    p99) awk '$1 == "99%" {print $2; exit}' "$1" ;;
-  esac
-}
 # writes_and_reads LABEL BINARY: the measurement of part 2 for one binary.
 writes_and_reads() {
   local label="$1" bin="$2" dir="$TMP/$1" port="" i
