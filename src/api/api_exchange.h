@@ -48,8 +48,9 @@ struct ApiContext {
 
 class ApiExchange final : public Exchange {
  public:
-  // `request_id` is the request's (identity.h RequestIdFor): every answer carries it as
-  // X-Request-Id, and an upstream gets it as X-Ksgate-Request-Id.
+  // `request_id` is the request's (identity.h RequestIdFor): it is the facts' (which the HTTP
+  // layer sends back as X-Request-Id), and an upstream gets it as X-Ksgate-Request-Id (a
+  // relayed answer as X-Request-Id).
   ApiExchange(const ApiContext& context, Request request, std::string request_id);
 
   Step Advance(Mode mode) override;
@@ -74,8 +75,6 @@ class ApiExchange final : public Exchange {
   void NoteCaller(const AdmittedCall& call, const Param& params);
   // Tells the audit log who makes the call about to run (obs RequestContext).
   void NoteCallerForAudit(const services::Caller& caller);
-  // `response` with the request id, for the client.
-  Response Stamped(Response response) const;
 
   const ApiContext& context_;
   Request request_;

@@ -76,7 +76,9 @@ struct Step {
 // What the access log and the metrics learn about a request from the exchange serving it,
 // filled in as it goes and read by the HTTP layer once the answer is written (obs/).
 struct RequestFacts {
-  std::string request_id;  // also sent back as X-Request-Id
+  // The request's id (api/identity.h RequestIdFor): the HTTP layer sends it back as the
+  // answer's X-Request-Id (an exchange does not add that field itself).
+  std::string request_id;
   // The request's method, target (as received) and client address: views into the exchange's
   // own copy of the request, valid while the exchange lives.
   std::string_view method;

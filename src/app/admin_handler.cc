@@ -70,7 +70,6 @@ class AdminExchange final : public api::Exchange {
  private:
   api::Step Answer(api::Response response) {
     facts_.code = response.status < 400 ? "ok" : "none";
-    response.headers.emplace_back("X-Request-Id", facts_.request_id);
     return api::Step::Respond(std::move(response));
   }
 

@@ -9,7 +9,7 @@
 //
 // HEAD works as GET; other methods get 405. The paths are exact (a query string is ignored):
 // nothing under /api_v3 or /ksgate is ever taken. Nothing they answer is a secret. Every answer
-// carries X-Request-Id.
+// carries X-Request-Id (from the exchange's facts, as the HTTP layer writes it).
 //
 // Thread-safe, as api::RequestHandler requires. The App and the API handler must outlive *this.
 #pragma once

@@ -57,10 +57,17 @@ class AdminHandlerTest : public ::testing::Test {
 
 TEST_F(AdminHandlerTest, HealthzSaysOkWithARequestId) {
   AdminHandler handler(app_, app_.dispatcher(), AdminPaths::kServe);
-  const api::Response r = Serve(handler, Get("/healthz"));
-  EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body, "ok\n");
-  EXPECT_THAT(r.headers, Contains(Pair("X-Request-Id", ::testing::_)));
+  api::Request request = Get("/healthz");
+  const std::string id = "probe-7";
+  request.headers = {{"X-Request-Id", id}};
+  std::unique_ptr<api::Exchange> ex = handler.Begin(std::move(request));
+  const api::Step step = ex->Advance(api::Exchange::Mode::kInline);
+  EXPECT_EQ(step.response.status, 200);
+  EXPECT_EQ(step.response.body, "ok\n");
+  ASSERT_NE(ex->facts(), nullptr);
+  EXPECT_EQ(ex->facts()->request_id, "probe-7");  // the HTTP layer sends it as X-Request-Id
+  EXPECT_EQ(ex->facts()->action_name, "admin");
+  EXPECT_EQ(ex->facts()->code, "ok");
 }
 
 TEST_F(AdminHandlerTest, MetricsAreThePrometheusTextOfTheAppsMetrics) {

@@ -118,7 +118,9 @@ TEST_F(ServerObservabilityTest, EachRequestIsOneAccessLogLineWithItsFacts) {
   Start();
   Client client(server_->port());
   ASSERT_TRUE(client.Send(Get("/api_v3/service/session/action/get?ks=SECRET&format=1")));
-  ASSERT_TRUE(client.Read().has_value());
+  const std::optional<HttpResponse> answer = client.Read();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->Header("x-request-id"), "rid-GET");  // from the exchange's facts
   ASSERT_TRUE(client.Send(Get("/fail")));
   ASSERT_TRUE(client.Read().has_value());
 
