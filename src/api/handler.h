@@ -122,6 +122,20 @@ class Exchange {
 // Begin and Reject are called concurrently from every I/O thread, so implementations must be
 // thread-safe. They must not block. An exception thrown by any method of the handler or an
 // exchange is logged by the HTTP layer and answered with HTTP 500.
+// True if `target`'s path (before any '?' or '#') is exactly /metrics, /healthz or /readyz:
+// the operator's endpoints (app/admin_handler.h), which the HTTP layer hands to a handler of
+// their own (http::ServerOptions::admin_handler). Answers most targets at their second byte.
+inline bool IsAdminTarget(std::string_view target) {
+  if (target.size() < 7 || target[0] != '/' ||
+      (target[1] != 'm' && target[1] != 'h' && target[1] != 'r')) {
+    return false;
+  }
+  size_t end = 0;
+  while (end < target.size() && target[end] != '?' && target[end] != '#') ++end;
+  const std::string_view path = target.substr(0, end);
+  return path == "/metrics" || path == "/healthz" || path == "/readyz";
+}
+
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;

@@ -248,7 +248,11 @@ Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, ClientWri
   std::unique_ptr<api::Exchange> exchange;
   api::Step step;
   try {
-    exchange = handler_.Begin(std::move(request));
+    const api::RequestHandler& handler =
+        options_.admin_handler != nullptr && api::IsAdminTarget(request.target)
+            ? *options_.admin_handler
+            : handler_;
+    exchange = handler.Begin(std::move(request));
     step = exchange->Advance(api::Exchange::Mode::kInline);
   } catch (...) {
     LogException("handler", std::current_exception());

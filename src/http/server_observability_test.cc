@@ -163,6 +163,24 @@ TEST_F(ServerObservabilityTest, ARequestRefusedForItsSizeIsLoggedToo) {
   EXPECT_EQ(metrics_->RequestCountForTesting(0, "REQUEST_LIMIT_EXCEEDED"), 1u);
 }
 
+TEST_F(ServerTest, TheAdminPathsGoToTheAdminHandlerAndNothingElseDoes) {
+  EchoHandler admin;
+  ServerOptions options = Options();
+  options.admin_handler = &admin;
+  Start(options);
+  Client client(port());
+  for (const char* path : {"/metrics", "/healthz?x=1", "/readyz"}) {
+    ASSERT_TRUE(client.Send(Get(path)));
+    ASSERT_TRUE(client.Read().has_value()) << path;
+  }
+  for (const char* path : {"/metrics/", "/api_v3/service/system/action/ping", "/healthzz"}) {
+    ASSERT_TRUE(client.Send(Get(path)));
+    ASSERT_TRUE(client.Read().has_value()) << path;
+  }
+  EXPECT_EQ(admin.handled(), 3);
+  EXPECT_EQ(handler_.handled(), 3);
+}
+
 TEST_F(ServerObservabilityTest, OpenConnectionsAndTheStoreQueueAreReadable) {
   Start();
   EXPECT_EQ(server_->store_queue_depth(), 0u);
