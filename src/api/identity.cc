@@ -34,8 +34,10 @@ bool IsValidRequestId(std::string_view id) {
 }
 
 std::string RequestIdFor(const Request& request) {
-  const std::string_view given = request.Header("X-Request-Id");
-  if (IsValidRequestId(given)) return std::string(given);
+  if (request.trusted_peer) {
+    const std::string_view given = request.Header("X-Request-Id");
+    if (IsValidRequestId(given)) return std::string(given);
+  }
   return NewRequestId();
 }
 

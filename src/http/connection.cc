@@ -186,6 +186,7 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
     request.body = std::move(message.body());
     request.client_ip = ClientIp(peer, trusted_, message);
     request.peer_ip = peer.ip;
+    request.trusted_peer = peer.trusted;
     request.headers.reserve(16);
     for (const auto& field : message)
       request.headers.emplace_back(field.name_string(), field.value());
