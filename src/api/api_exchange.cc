@@ -102,11 +102,6 @@ void ApiExchange::NoteCallerForAudit(const services::Caller& caller) {
   context.caller_ks = caller.ks;
 }
 
-Response ApiExchange::Stamped(Response response) const {
-  response.headers.emplace_back("X-Request-Id", facts_.request_id);
-  return response;
-}
-
 void ApiExchange::NoteCaller(const AdmittedCall& call, const Param& params) {
   if (facts_.partner_id == 0) facts_.partner_id = call.partner_id;
   if (!facts_.app_token_id.empty()) return;
@@ -163,7 +158,7 @@ Step ApiExchange::Advance(Mode mode) {
   const obs::RequestScope log_scope(log_context_);
   if (!started_) {
     started_ = true;
-    if (std::optional<Response> done = Start()) return Step::Respond(Stamped(std::move(*done)));
+    if (std::optional<Response> done = Start()) return Step::Respond(std::move(*done));
   }
   // A refusal to wait noted before this turn says nothing about it.
   store::TakeWouldBlock();
@@ -289,14 +284,14 @@ void ApiExchange::Record(CallResult result) {
 Response ApiExchange::UpstreamFailed(UpstreamFailure failure) {
   const ApiError error = UpstreamError(failure);
   facts_.code = error.code;
-  return Stamped(WriteResponse(format_, {error}, false, Elapsed()));
+  return WriteResponse(format_, {error}, false, Elapsed());
 }
 
 Response ApiExchange::Overloaded() {
   const ApiError busy = ApiError::Of(errors::kServerBusy);
   if (!started_ || !multi_) {
     facts_.code = busy.code;
-    return Stamped(WriteResponse(format_, {busy}, false, Elapsed()));
+    return WriteResponse(format_, {busy}, false, Elapsed());
   }
   while (next_ < items_.size()) {
     Record(busy);
@@ -308,9 +303,9 @@ Response ApiExchange::Overloaded() {
 Response ApiExchange::Finish() {
   if (answer_) {
     facts_.code = "ok";
-    return Stamped(answer_->Finish(Elapsed()));
+    return answer_->Finish(Elapsed());
   }
-  return Stamped(WriteResponse(format_, results_, false, Elapsed()));
+  return WriteResponse(format_, results_, false, Elapsed());
 }
 
 }  // namespace ksgate::api

@@ -50,8 +50,9 @@ struct ApiContext {
 class ApiExchange final : public Exchange {
  public:
   // Serves `request` under `policy` (its upstreams, signing key and authorizer). `request_id`
-  // is the request's (identity.h RequestIdFor): every answer carries it as X-Request-Id, and an
-  // upstream gets it as X-Ksgate-Request-Id.
+  // is the request's (identity.h RequestIdFor): it is the facts' (which the HTTP layer sends
+  // back as X-Request-Id), and an upstream gets it as X-Ksgate-Request-Id (a relayed answer as
+  // X-Request-Id).
   ApiExchange(const ApiContext& context, Request request, std::shared_ptr<const Policy> policy,
               std::string request_id);
 
@@ -77,8 +78,6 @@ class ApiExchange final : public Exchange {
   void NoteCaller(const AdmittedCall& call, const Param& params);
   // Tells the audit log who makes the call about to run (obs RequestContext).
   void NoteCallerForAudit(const services::Caller& caller);
-  // `response` with the request id, for the client.
-  Response Stamped(Response response) const;
 
   const ApiContext& context_;
   Request request_;

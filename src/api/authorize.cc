@@ -103,7 +103,6 @@ Step AuthorizeExchange::Advance(Mode mode) {
 
 Response AuthorizeExchange::Answer(Response response, std::string_view code) {
   facts_.code = code;
-  response.headers.emplace_back("X-Request-Id", facts_.request_id);
   return response;
 }
 

@@ -53,8 +53,8 @@ struct AuthorizeContext {
 class AuthorizeExchange final : public Exchange {
  public:
   // Decides `request` under `policy` (its routes, signing key and authorizer). `request_id`
-  // (identity.h RequestIdFor) is the answer's X-Request-Id and, when allowed, its
-  // X-Ksgate-Request-Id.
+  // (identity.h RequestIdFor) is the facts' (the answer's X-Request-Id) and, when allowed, the
+  // answer's X-Ksgate-Request-Id.
   AuthorizeExchange(const AuthorizeContext& context, Request request,
                     std::shared_ptr<const Policy> policy, std::string request_id);
 
@@ -66,7 +66,7 @@ class AuthorizeExchange final : public Exchange {
 
  private:
   Response Decide();
-  // Notes the answer's outcome in facts_ and adds X-Request-Id.
+  // Notes the answer's outcome in facts_.
   Response Answer(Response response, std::string_view code);
 
   const AuthorizeContext& context_;

@@ -19,7 +19,6 @@ class FixedExchange final : public Exchange {
     facts_.method = request_.method;
     facts_.target = request_.target;
     facts_.client_ip = request_.client_ip;
-    response_.headers.emplace_back("X-Request-Id", facts_.request_id);
   }
   Step Advance(Mode) override { return Step::Respond(std::move(response_)); }
   void Deliver(UpstreamAnswer) override {}
@@ -66,18 +65,23 @@ std::unique_ptr<Exchange> Dispatcher::Begin(Request request) const {
 
 Response Dispatcher::Handle(const Request& request) const {
   std::unique_ptr<Exchange> exchange = Begin(request);
+  // The answer with the request id, as the HTTP layer would send it.
+  auto answer = [&exchange](Response response) {
+    response.headers.emplace_back("X-Request-Id", exchange->facts()->request_id);
+    return response;
+  };
   for (;;) {
     Step step = exchange->Advance(Exchange::Mode::kMayBlock);
     switch (step.kind) {
       case Step::Kind::kRespond:
-        return std::move(step.response);
+        return answer(std::move(step.response));
       case Step::Kind::kNeedsStore:
         continue;
       case Step::Kind::kFetch:
         exchange->Deliver(UpstreamAnswer{UpstreamFailure::kUnavailable, 0, "", ""});
         continue;
       case Step::Kind::kForward:
-        return exchange->UpstreamFailed(UpstreamFailure::kUnavailable);
+        return answer(exchange->UpstreamFailed(UpstreamFailure::kUnavailable));
     }
   }
 }

@@ -1,8 +1,9 @@
 // Dispatcher: the API front controller and the api::RequestHandler the HTTP layer drives. It
 // routes each request to the exchange that serves it: Kaltura API v3 calls and multirequests
 // (api_exchange.h: parameters, output format, the call pipeline, the gate's upstream calls),
-// the gate's authorize endpoint (authorize.h), and CORS preflights. Every answer carries the
-// request's id (identity.h RequestIdFor) as X-Request-Id.
+// the gate's authorize endpoint (authorize.h), and CORS preflights. Every exchange reports the
+// request's id (identity.h RequestIdFor) in its facts, which the HTTP layer sends back as
+// X-Request-Id; Reject and Handle add the field themselves.
 //
 // Thread-safe: Begin and Reject may be called concurrently from every I/O thread. The table,
 // authenticator, policy and clock must outlive *this. Each request is served under the Policy in

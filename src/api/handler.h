@@ -82,7 +82,9 @@ struct Step {
 // What the access log and the metrics learn about a request from the exchange serving it,
 // filled in as it goes and read by the HTTP layer once the answer is written (obs/).
 struct RequestFacts {
-  std::string request_id;  // also sent back as X-Request-Id
+  // The request's id (api/identity.h RequestIdFor): the HTTP layer sends it back as the
+  // answer's X-Request-Id (an exchange does not add that field itself).
+  std::string request_id;
   // The request's method, target (as received) and client address: views into the exchange's
   // own copy of the request, valid while the exchange lives.
   std::string_view method;
@@ -126,6 +128,20 @@ class Exchange {
 // Begin and Reject are called concurrently from every I/O thread, so implementations must be
 // thread-safe. They must not block. An exception thrown by any method of the handler or an
 // exchange is logged by the HTTP layer and answered with HTTP 500.
+// True if `target`'s path (before any '?' or '#') is exactly /metrics, /healthz or /readyz:
+// the operator's endpoints (app/admin_handler.h), which the HTTP layer hands to a handler of
+// their own (http::ServerOptions::admin_handler). Answers most targets at their second byte.
+inline bool IsAdminTarget(std::string_view target) {
+  if (target.size() < 7 || target[0] != '/' ||
+      (target[1] != 'm' && target[1] != 'h' && target[1] != 'r')) {
+    return false;
+  }
+  size_t end = 0;
+  while (end < target.size() && target[end] != '?' && target[end] != '#') ++end;
+  const std::string_view path = target.substr(0, end);
+  return path == "/metrics" || path == "/healthz" || path == "/readyz";
+}
+
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;

@@ -1,6 +1,7 @@
 #include "api/identity.h"
 
 #include <atomic>
+#include <charconv>
 
 #include "common/strings.h"
 #include "ks/crypto.h"
@@ -11,7 +12,15 @@ namespace ksgate::api {
 std::string NewRequestId() {
   static const std::string prefix = ks::RandomHex(8) + "-";
   static std::atomic<uint64_t> counter{0};
-  return prefix + std::to_string(counter.fetch_add(1, std::memory_order_relaxed) + 1);
+  // One allocation: every request takes one of these.
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof(digits),
+                                 counter.fetch_add(1, std::memory_order_relaxed) + 1)
+                       .ptr;
+  std::string id;
+  id.reserve(prefix.size() + static_cast<size_t>(end - digits));
+  id.append(prefix).append(digits, end);
+  return id;
 }
 
 bool IsValidRequestId(std::string_view id) {
@@ -25,8 +34,10 @@ bool IsValidRequestId(std::string_view id) {
 }
 
 std::string RequestIdFor(const Request& request) {
-  const std::string_view given = request.Header("X-Request-Id");
-  if (IsValidRequestId(given)) return std::string(given);
+  if (request.trusted_peer) {
+    const std::string_view given = request.Header("X-Request-Id");
+    if (IsValidRequestId(given)) return std::string(given);
+  }
   return NewRequestId();
 }
 

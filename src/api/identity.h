@@ -25,9 +25,12 @@ std::string NewRequestId();
 // [A-Za-z0-9._:-], so it is safe in every log line and header it is copied to.
 bool IsValidRequestId(std::string_view id);
 
-// The id of `request`: its X-Request-Id when IsValidRequestId (from any client: it correlates
-// log lines, it grants nothing), else NewRequestId(). It is the X-Request-Id of the answer, the
+// The id of `request`: its X-Request-Id when the peer is a trusted proxy and the id
+// IsValidRequestId, else NewRequestId(). It is the X-Request-Id of the answer, the
 // X-Ksgate-Request-Id sent upstream, and the request_id of every log line about the request.
+// Only a trusted proxy may name it: an upstream may refuse a request id it has seen before (a
+// replay, docs/gateway.md), so a client that could choose ids could make other clients' requests
+// look like replays.
 std::string RequestIdFor(const Request& request);
 
 // True if `name` is an X-Ksgate-* field (ASCII case-insensitive): those only the gate writes;

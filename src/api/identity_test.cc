@@ -132,11 +132,17 @@ TEST(RequestId, AcceptsOnlyShortIdsOfSafeCharacters) {
   }
 }
 
-TEST(RequestId, IsTakenFromAValidHeaderElseGenerated) {
+TEST(RequestId, IsTakenFromATrustedProxysValidHeaderElseGenerated) {
   Request request;
+  request.trusted_peer = true;
   const std::string given = "nginx-7c1e0f";
   request.headers = {{"x-request-id", given}};
   EXPECT_EQ(RequestIdFor(request), "nginx-7c1e0f");
+
+  // Any other peer: made up (a client choosing ids could make others' requests look replayed).
+  request.trusted_peer = false;
+  EXPECT_THAT(RequestIdFor(request), MatchesRegex("[0-9a-f]{16}-[0-9]+"));
+  request.trusted_peer = true;
 
   const std::string hostile = "evil\n{\"level\":\"error\"}";
   request.headers = {{"X-Request-Id", hostile}};

@@ -18,6 +18,9 @@ struct Request {
   std::string body;
   std::string client_ip;  // the peer address (or X-Forwarded-For from a trusted proxy)
   std::string peer_ip;    // the TCP peer's address (empty when not from a socket)
+  // The TCP peer is a trusted proxy (--trusted-proxy): what it says of the request is believed
+  // (X-Forwarded-For for client_ip, X-Request-Id for the request's id).
+  bool trusted_peer = false;
   // Every header field as received, in order, names as sent. Views into the HTTP layer's copy
   // of the message: valid while the request is being served.
   std::vector<std::pair<std::string_view, std::string_view>> headers;

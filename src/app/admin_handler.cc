@@ -70,7 +70,6 @@ class AdminExchange final : public api::Exchange {
  private:
   api::Step Answer(api::Response response) {
     facts_.code = response.status < 400 ? "ok" : "none";
-    response.headers.emplace_back("X-Request-Id", facts_.request_id);
     return api::Step::Respond(std::move(response));
   }
 
@@ -83,16 +82,6 @@ class AdminExchange final : public api::Exchange {
 
 }  // namespace
 
-bool IsAdminTarget(std::string_view target) {
-  // Every request asks: most are /api_v3, and answer at the second byte.
-  if (target.size() < 7 || target[0] != '/' ||
-      (target[1] != 'm' && target[1] != 'h' && target[1] != 'r')) {
-    return false;
-  }
-  const std::string_view path = PathOf(target);
-  return path == "/metrics" || path == "/healthz" || path == "/readyz";
-}
-
 struct AdminHandler::Probe {
   std::mutex mu;
   std::chrono::steady_clock::time_point at{};  // guarded by mu: when `problem` was found
@@ -100,30 +89,20 @@ struct AdminHandler::Probe {
   std::string problem;                         // guarded by mu
 };
 
-AdminHandler::AdminHandler(App& app, const api::RequestHandler& api, AdminPaths paths)
-    : app_(app), api_(api), paths_(paths), probe_(std::make_unique<Probe>()) {}
+AdminHandler::AdminHandler(App& app, AdminPaths paths)
+    : app_(app), paths_(paths), probe_(std::make_unique<Probe>()) {}
 
 AdminHandler::~AdminHandler() = default;
 
 std::unique_ptr<api::Exchange> AdminHandler::Begin(api::Request request) const {
-  const bool admin = IsAdminTarget(request.target);
-  if (admin && paths_ != AdminPaths::kHide) {
-    return std::make_unique<AdminExchange>(*this, app_, std::move(request), false);
-  }
-  if (admin || paths_ == AdminPaths::kOnly) {
-    return std::make_unique<AdminExchange>(*this, app_, std::move(request), true);
-  }
-  return api_.Begin(std::move(request));
+  const bool serve = paths_ == AdminPaths::kServe && api::IsAdminTarget(request.target);
+  return std::make_unique<AdminExchange>(*this, app_, std::move(request), !serve);
 }
 
-api::Response AdminHandler::Reject(const api::Request& partial, std::string_view limit,
-                                   uint64_t max) const {
-  if (paths_ == AdminPaths::kOnly) {
-    api::Response r = Text(400, "Bad Request\n");
-    r.headers.emplace_back("X-Request-Id", api::NewRequestId());
-    return r;
-  }
-  return api_.Reject(partial, limit, max);
+api::Response AdminHandler::Reject(const api::Request&, std::string_view, uint64_t) const {
+  api::Response r = Text(400, "Bad Request\n");
+  r.headers.emplace_back("X-Request-Id", api::NewRequestId());
+  return r;
 }
 
 std::string AdminHandler::ReadinessProblem() const {

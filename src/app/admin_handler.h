@@ -9,9 +9,12 @@
 //
 // HEAD works as GET; other methods get 405. The paths are exact (a query string is ignored):
 // nothing under /api_v3 or /ksgate is ever taken. Nothing they answer is a secret. Every answer
-// carries X-Request-Id.
+// carries X-Request-Id (from the exchange's facts, as the HTTP layer writes it).
 //
-// Thread-safe, as api::RequestHandler requires. The App and the API handler must outlive *this.
+// The HTTP layer routes these paths here (http::ServerOptions::admin_handler, api::IsAdminTarget)
+// so that the API's requests never pass through this handler.
+//
+// Thread-safe, as api::RequestHandler requires. The App must outlive *this.
 #pragma once
 
 #include <chrono>
@@ -25,23 +28,20 @@
 
 namespace ksgate::app {
 
-// Where the admin paths are answered.
+// Whether this handler answers the admin paths.
 enum class AdminPaths {
-  kServe,  // here, and every other request goes to the API (one listener for all)
-  kHide,   // 404 here, the rest to the API (the main listener, when --admin-listen is set)
-  kOnly,   // here, and every other request is 404 (the --admin-listen listener)
+  kServe,  // it does, and every other path is 404 (a listener of the admin paths alone, or,
+           // as http::ServerOptions::admin_handler, beside the API on the main listener)
+  kHide,   // every path is 404 (the main listener's admin_handler when --admin-listen is set)
 };
 
 // How long a readiness probe's answer is reused: a load balancer polling every second costs
 // the database one query a second however many of them there are.
 inline constexpr std::chrono::milliseconds kProbeInterval{1000};
 
-// True if `target`'s path is /metrics, /healthz or /readyz.
-bool IsAdminTarget(std::string_view target);
-
 class AdminHandler final : public api::RequestHandler {
  public:
-  AdminHandler(App& app, const api::RequestHandler& api, AdminPaths paths);
+  AdminHandler(App& app, AdminPaths paths);
   ~AdminHandler() override;
 
   std::unique_ptr<api::Exchange> Begin(api::Request request) const override;
@@ -56,7 +56,6 @@ class AdminHandler final : public api::RequestHandler {
   struct Probe;
 
   App& app_;
-  const api::RequestHandler& api_;
   const AdminPaths paths_;
   std::unique_ptr<Probe> probe_;
 };

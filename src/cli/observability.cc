@@ -88,10 +88,12 @@ const api::RequestHandler& ServeObservability::Wire(app::App& app,
                         return std::vector<obs::Sample>{{"", static_cast<double>(log->dropped())}};
                       });
   }
+  // The admin paths go to a handler of their own: served here, or 404 when --admin-listen
+  // serves them (the API's requests never pass through it).
   main_handler_ = std::make_unique<app::AdminHandler>(
-      app, app.dispatcher(),
-      admin_listen_.empty() ? app::AdminPaths::kServe : app::AdminPaths::kHide);
-  return *main_handler_;
+      app, admin_listen_.empty() ? app::AdminPaths::kServe : app::AdminPaths::kHide);
+  server_options->admin_handler = main_handler_.get();
+  return app.dispatcher();
 }
 
 void ServeObservability::AttachServer(const http::Server& server) {
@@ -119,8 +121,7 @@ bool ServeObservability::ListenAdmin() {
   options.limits.max_connections = 256;
   options.metrics = &app_->metrics();
   options.access_log = access_log_.get();
-  admin_handler_ =
-      std::make_unique<app::AdminHandler>(*app_, app_->dispatcher(), app::AdminPaths::kOnly);
+  admin_handler_ = std::make_unique<app::AdminHandler>(*app_, app::AdminPaths::kServe);
   admin_server_ = std::make_unique<http::Server>(options, *admin_handler_);
   if (Status s = admin_server_->Listen(); !s.ok()) {
     Fail("cannot listen on --admin-listen " + admin_listen_ + ": " + s.message());

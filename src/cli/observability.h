@@ -34,9 +34,9 @@ class ServeObservability {
   // the flag: 2 for a malformed flag, 1 for a file that cannot be opened.
   int Open(const ServeOptions& options, app::AppOptions* app_options);
 
-  // Hooks the access log and the metrics into the main server's options, and returns the
-  // handler the main server must serve: the API with the admin paths, or without them when
-  // --admin-listen is set. `app` must outlive *this.
+  // Hooks the access log, the metrics and the admin paths' handler (serving them, or 404 when
+  // --admin-listen is set) into the main server's options, and returns the handler the main
+  // server must serve: the API's. `app` must outlive *this.
   const api::RequestHandler& Wire(app::App& app, http::ServerOptions* server_options);
 
   // Registers the gauges read from the main server (open connections, store queue); `server`

@@ -186,6 +186,7 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
     request.body = std::move(message.body());
     request.client_ip = ClientIp(peer, trusted_, message);
     request.peer_ip = peer.ip;
+    request.trusted_peer = peer.trusted;
     request.headers.reserve(16);
     for (const auto& field : message)
       request.headers.emplace_back(field.name_string(), field.value());
@@ -248,7 +249,11 @@ Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, ClientWri
   std::unique_ptr<api::Exchange> exchange;
   api::Step step;
   try {
-    exchange = handler_.Begin(std::move(request));
+    const api::RequestHandler& handler =
+        options_.admin_handler != nullptr && api::IsAdminTarget(request.target)
+            ? *options_.admin_handler
+            : handler_;
+    exchange = handler.Begin(std::move(request));
     step = exchange->Advance(api::Exchange::Mode::kInline);
   } catch (...) {
     LogException("handler", std::current_exception());
@@ -260,9 +265,14 @@ Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, ClientWri
         const bool keep = keep_alive();
         const int status = step.response.status;
         const uint64_t bytes = head_only ? 0 : step.response.body.size();
-        const bool written = co_await Write(writer, std::move(step.response), keep, head_only);
+        const api::RequestFacts* facts = exchange ? exchange->facts() : nullptr;
+        // A plain local (GCC 12 mishandles a conditional expression in a co_await's arguments).
+        std::string_view request_id;
+        if (facts != nullptr) request_id = facts->request_id;
+        const bool written =
+            co_await Write(writer, std::move(step.response), keep, head_only, request_id);
         if (!written) co_return Served::kLost;
-        Observe(record, exchange ? exchange->facts() : nullptr, status, bytes);
+        Observe(record, facts, status, bytes);
         co_return keep ? Served::kKeepAlive : Served::kClose;
       }
       case api::Step::Kind::kNeedsStore:
@@ -410,12 +420,15 @@ Task<> Server::Impl::Refuse(Connection& connection, S& stream, ClientWriter& wri
 }
 
 Task<bool> Server::Impl::Write(ClientWriter& writer, api::Response response, bool keep_alive,
-                               bool head_only) {
+                               bool head_only, std::string_view request_id) {
   std::string head;
   head.reserve(256);
-  const std::string_view body = FormatHead(
-      response, {.keep_alive = keep_alive, .head_only = head_only, .now = std::time(nullptr)},
-      head);
+  const std::string_view body = FormatHead(response,
+                                           {.keep_alive = keep_alive,
+                                            .head_only = head_only,
+                                            .now = std::time(nullptr),
+                                            .request_id = request_id},
+                                           head);
   const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head),
                                                      asio::buffer(body.data(), body.size())};
   const error_code ec = co_await writer.WriteAll(buffers);

@@ -214,6 +214,9 @@ std::string_view FormatHead(const api::Response& response, const HeadOptions& op
     }
     out.append(name).append(": ").append(value).append("\r\n");
   }
+  if (!options.request_id.empty() && IsValidHeaderValue(options.request_id)) {
+    out.append("X-Request-Id: ").append(options.request_id).append("\r\n");
+  }
   out.append("\r\n");
   if (!has_body || options.head_only || framing != BodyFraming::kResponseBody) return {};
   return answer->body;

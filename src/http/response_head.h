@@ -31,6 +31,9 @@ struct HeadOptions {
   // With kLength and kChunked, response.body is ignored: the caller sends the body itself.
   BodyFraming framing = BodyFraming::kResponseBody;
   uint64_t content_length = 0;  // the body's size with BodyFraming::kLength
+  // The request's id (api::RequestFacts), written last as X-Request-Id when not empty (and a
+  // valid header value).
+  std::string_view request_id;
 };
 
 // Writes into `out`, replacing what it held, the head of `response`:
@@ -47,6 +50,7 @@ struct HeadOptions {
 //                                    Connection, Date, Server, in any case, and Content-Type
 //                                    when content_type is set) and invalid ones (a name that is
 //                                    not an HTTP token, a value with CR, LF or NUL: logged)
+//   X-Request-Id: <request_id>       when options.request_id is set
 //   <empty line>
 // each line ending in CRLF. Returns what follows the head on the wire: a view of response.body
 // (valid while `response` is), or an empty view for 204, 304, options.head_only and a body

@@ -79,6 +79,11 @@ struct ServerOptions {
   // threads, store queue overflows, and every upstream call's duration and failure.
   obs::AccessLog* access_log = nullptr;
   obs::Metrics* metrics = nullptr;
+  // The operator's endpoints (api::IsAdminTarget: /metrics, /healthz, /readyz) go to this
+  // handler instead of the main one (which then never sees them); null: the main handler gets
+  // every path. Must outlive *this. Requests refused before they are read whole still go to the
+  // main handler's Reject.
+  const api::RequestHandler* admin_handler = nullptr;
 };
 
 // Raises this process's soft limit on open files (RLIMIT_NOFILE) to its hard limit: each

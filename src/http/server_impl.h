@@ -224,7 +224,9 @@ class Server::Impl {
   // then waits for the client's for at most the linger timeout.
   template <typename S>
   Task<> EndConnection(Connection& connection, S& stream, bool linger);
-  Task<bool> Write(ClientWriter& writer, api::Response response, bool keep_alive, bool head_only);
+  // `request_id`, when not empty, goes out as X-Request-Id (api::RequestFacts::request_id).
+  Task<bool> Write(ClientWriter& writer, api::Response response, bool keep_alive, bool head_only,
+                   std::string_view request_id = {});
   // Gives heap freed by closed connections back to the system (glibc keeps it otherwise).
   Task<> ReturnMemory();
 

@@ -118,7 +118,9 @@ TEST_F(ServerObservabilityTest, EachRequestIsOneAccessLogLineWithItsFacts) {
   Start();
   Client client(server_->port());
   ASSERT_TRUE(client.Send(Get("/api_v3/service/session/action/get?ks=SECRET&format=1")));
-  ASSERT_TRUE(client.Read().has_value());
+  const std::optional<HttpResponse> answer = client.Read();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->Header("x-request-id"), "rid-GET");  // from the exchange's facts
   ASSERT_TRUE(client.Send(Get("/fail")));
   ASSERT_TRUE(client.Read().has_value());
 
@@ -159,6 +161,24 @@ TEST_F(ServerObservabilityTest, ARequestRefusedForItsSizeIsLoggedToo) {
   EXPECT_THAT(lines[0], HasSubstr("\"method\":\"POST\",\"path\":\"/api_v3/service/x/action/y\""));
   EXPECT_THAT(lines[0], HasSubstr("\"code\":\"REQUEST_LIMIT_EXCEEDED\""));
   EXPECT_EQ(metrics_->RequestCountForTesting(0, "REQUEST_LIMIT_EXCEEDED"), 1u);
+}
+
+TEST_F(ServerTest, TheAdminPathsGoToTheAdminHandlerAndNothingElseDoes) {
+  EchoHandler admin;
+  ServerOptions options = Options();
+  options.admin_handler = &admin;
+  Start(options);
+  Client client(port());
+  for (const char* path : {"/metrics", "/healthz?x=1", "/readyz"}) {
+    ASSERT_TRUE(client.Send(Get(path)));
+    ASSERT_TRUE(client.Read().has_value()) << path;
+  }
+  for (const char* path : {"/metrics/", "/api_v3/service/system/action/ping", "/healthzz"}) {
+    ASSERT_TRUE(client.Send(Get(path)));
+    ASSERT_TRUE(client.Read().has_value()) << path;
+  }
+  EXPECT_EQ(admin.handled(), 3);
+  EXPECT_EQ(handler_.handled(), 3);
 }
 
 TEST_F(ServerObservabilityTest, OpenConnectionsAndTheStoreQueueAreReadable) {

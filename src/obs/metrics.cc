@@ -195,8 +195,7 @@ void Metrics::CountRequest(size_t action, std::string_view code, int64_t micros)
   durations_[action]->Observe(micros);
 }
 
-void Metrics::CountCall(size_t action, std::string_view code, bool in_multirequest) {
-  action = Action(action);
+void Metrics::Count(size_t action, std::string_view code, bool in_multirequest) {
   const size_t code_index = CodeIndex(code);
   if (in_multirequest) Add(items_[action * codes_ + code_index]);
   if (code_index == 0 && ks_source_of_[action] >= 0) Add(ks_issued_[ks_source_of_[action]]);

@@ -103,7 +103,11 @@ class Metrics {
   void CountRequest(size_t action, std::string_view code, int64_t micros);
   // One API call (a whole request or a multirequest item) had its result: counts the KSs
   // issued, and multirequest items (ksgate_multirequest_calls_total).
-  void CountCall(size_t action, std::string_view code, bool in_multirequest);
+  void CountCall(size_t action, std::string_view code, bool in_multirequest) {
+    action = Action(action);
+    // Inline: most calls are neither in a multirequest nor of an action that issues a KS.
+    if (in_multirequest || ks_source_of_[action] >= 0) Count(action, code, in_multirequest);
+  }
   void CountKsRefused(KsRefusal reason);
   // Time a request's work spent on a store thread; a request refused by a full store queue.
   void ObserveStore(StoreLane lane, int64_t micros);
@@ -133,6 +137,7 @@ class Metrics {
     std::function<std::vector<Sample>()> read;
   };
   size_t Action(size_t action) const { return action < labels_.actions.size() ? action : 0; }
+  void Count(size_t action, std::string_view code, bool in_multirequest);
 
   const MetricsLabels labels_;
   const size_t codes_;

@@ -29,7 +29,8 @@ describe('the audit log', { skip, timeout: 60_000 }, () => {
     extraArgs: () => {
       dir = h.tempDir();
       auditLog = path.join(dir, 'audit.log');
-      return ['--audit-log', auditLog, '--failure-limit-address', '2/0'];
+      // --trusted-proxy: the tests' X-Request-Id is believed (the lines carry it).
+      return ['--audit-log', auditLog, '--failure-limit-address', '2/0', '--trusted-proxy', '127.0.0.1'];
     },
   });
   const key = () => fs.readFileSync(`${auditLog}.key`, 'utf8').trim();
