@@ -17,7 +17,7 @@ mode="${1:-test}"
 # with which `make package` computes the package's dependencies.
 build_pkgs=(
   g++ cmake ninja-build ccache pkg-config dpkg-dev
-  libboost-dev rapidjson-dev libsqlite3-dev libssl-dev libpq-dev
+  libboost-dev rapidjson-dev libsqlite3-dev libssl-dev libpq-dev libmimalloc-dev
   libcli11-dev libspdlog-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )

@@ -15,6 +15,33 @@
 #include "common/clock.h"
 #include "config/flags.h"
 
+#ifdef KSGATE_MIMALLOC
+#include <mimalloc.h>
+
+#include <cstdlib>
+#endif
+
+namespace {
+
+// "ksgate 0.1.0 (allocator: mimalloc 2.0.9)". The allocator named is the one that served a
+// malloc just now, so a build whose link order left glibc's malloc in charge says so.
+std::string VersionLine() {
+  std::string line = "ksgate 0.1.0 (allocator: ";
+#ifdef KSGATE_MIMALLOC
+  void* probe = std::malloc(16);
+  const bool ours = mi_is_in_heap_region(probe);
+  std::free(probe);
+  if (ours) {
+    const int v = mi_version();  // 209 for 2.0.9
+    return line + "mimalloc " + std::to_string(v / 100) + "." + std::to_string(v / 10 % 10) +
+           "." + std::to_string(v % 10) + ")";
+  }
+#endif
+  return line + "system malloc)";
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   // Databases (and their WAL files) hold secrets: whatever ksgate creates is private.
   umask(0077);
@@ -22,7 +49,7 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("ksgate"));
   CLI::App app{"ksgate: Kaltura-compatible app tokens and sessions"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "ksgate 0.1.0");
+  app.set_version_flag("--version", VersionLine());
 
   // serve and config check take the same settings (cli/serve_settings.h): a TOML file
   // (--config), KSGATE_* variables, and one flag each.

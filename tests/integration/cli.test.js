@@ -212,6 +212,15 @@ describe('ksgate CLI', { skip }, () => {
     assert.match(r.stdout, /ksgate \d+\.\d+/);
   });
 
+  // The release build allocates with mimalloc (CMakeLists.txt KSGATE_MIMALLOC); --version names
+  // the allocator that actually served a malloc, so a link that left glibc's in charge fails here.
+  test('--version names the allocator in use: mimalloc in a release build', () => {
+    const r = cli(['--version']);
+    assert.equal(r.status, 0);
+    const sanitized = /asan|fuzz/.test(h.KSGATE_BIN);
+    assert.match(r.stdout, sanitized ? /\(allocator: system malloc\)/ : /\(allocator: mimalloc \d+\.\d+\.\d+\)/);
+  });
+
   // --- with a running server: ks decode, port in use ---------------------------------------------
 
   describe('with a server', () => {
