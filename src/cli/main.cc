@@ -33,8 +33,8 @@ std::string VersionLine() {
   std::free(probe);
   if (ours) {
     const int v = mi_version();  // 209 for 2.0.9
-    return line + "mimalloc " + std::to_string(v / 100) + "." + std::to_string(v / 10 % 10) +
-           "." + std::to_string(v % 10) + ")";
+    return line + "mimalloc " + std::to_string(v / 100) + "." + std::to_string(v / 10 % 10) + "." +
+           std::to_string(v % 10) + ")";
   }
 #endif
   return line + "system malloc)";
