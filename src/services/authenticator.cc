@@ -3,8 +3,10 @@
 #include <array>
 #include <charconv>
 #include <climits>
+#include <memory>
 #include <string>
 
+#include "ks/crypto.h"
 #include "services/ks_issuer.h"
 #include "services/ks_restrictions.h"
 #include "services/store_calls.h"
@@ -38,6 +40,26 @@ SessionKind KindOf(const ks::KsFields& fields) {
 }  // namespace
 
 Result<Caller, ApiError> Authenticator::Parse(std::string_view ks_string) const {
+  // A KS seen before is not decoded again (verified_ks_cache.h): only its partner is read, and
+  // the secret that verified it must still be one of the partner's.
+  if (std::shared_ptr<const VerifiedKs> seen = verified_.Find(ks_string)) {
+    KSGATE_ASSIGN_OR_RETURN(store::Partner partner,
+                            FromStore(store_.GetPartner(seen->parsed.fields.partner_id),
+                                      [&] { return InvalidKsString(ks_string); }));
+    for (size_t i = 0; i < partner.admin_secrets.size(); ++i) {
+      if (!ks::ConstantTimeEquals(partner.admin_secrets[i], seen->secret)) continue;
+      Caller caller;
+      caller.kind = KindOf(seen->parsed.fields);
+      caller.ks = std::string(ks_string);
+      caller.privileges = seen->privileges;
+      caller.parsed = seen->parsed;
+      caller.parsed.secret_index = static_cast<int>(i);
+      caller.partner = std::move(partner);
+      return caller;
+    }
+    // The secret was rotated away: the KS is decoded against the partner's secrets of now.
+  }
+
   Result<int64_t> partner_id = ks::PeekPartnerId(ks_string);
   if (!partner_id.ok()) return InvalidKsString(ks_string);
   KSGATE_ASSIGN_OR_RETURN(store::Partner partner, FromStore(store_.GetPartner(*partner_id), [&] {
@@ -52,6 +74,11 @@ Result<Caller, ApiError> Authenticator::Parse(std::string_view ks_string) const 
   caller.ks = std::string(ks_string);
   caller.privileges = ks::ParsePrivileges(parsed->fields.privileges);
   caller.parsed = std::move(parsed).value();
+  verified_.Remember(std::make_shared<const VerifiedKs>(
+      VerifiedKs{.ks = caller.ks,
+                 .secret = partner.admin_secrets[static_cast<size_t>(caller.parsed.secret_index)],
+                 .parsed = caller.parsed,
+                 .privileges = caller.privileges}));
   caller.partner = std::move(partner);
   return caller;
 }

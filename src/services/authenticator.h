@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "services/caller.h"
+#include "services/verified_ks_cache.h"
 #include "store/store.h"
 
 namespace ksgate::services {
@@ -27,7 +28,8 @@ class Authenticator {
  public:
   Authenticator(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
 
-  // Verifies the KS signature with its partner's admin secrets. Errors: INVALID_KS
+  // Verifies the KS signature with its partner's admin secrets (once per KS string: what a KS
+  // that verified decodes to is kept in a bounded cache, verified_ks_cache.h). Errors: INVALID_KS
   // (KSID = the KS, "-1", "INVALID_STR") for anything that does not parse or verify, including
   // an unknown partner; INTERNAL_DATABASE_ERROR if the store fails.
   Result<Caller, ApiError> Parse(std::string_view ks) const;
@@ -60,6 +62,7 @@ class Authenticator {
 
   store::Store& store_;
   const Clock& clock_;
+  mutable VerifiedKsCache verified_;
 };
 
 // INVALID_KS as Kaltura reports a failed validity check: KSID is the reason name.

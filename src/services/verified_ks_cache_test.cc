@@ -86,8 +86,7 @@ TEST_F(VerifiedKsAuthenticatorTest, ACachedKsOfABlockedPartnerIsRefused) {
   ASSERT_THAT(authenticator_.Validate(before), IsOk());
   ASSERT_THAT(store_.SetPartnerStatus(a_.id, store::PartnerStatus::kBlocked, kNow), IsOk());
   KSGATE_ASSERT_OK_AND_ASSIGN(Caller after, authenticator_.Parse(ks));
-  EXPECT_THAT(authenticator_.Validate(after),
-              ApiErrorIs(errors::kServiceForbiddenContentBlocked));
+  EXPECT_THAT(authenticator_.Validate(after), ApiErrorIs(errors::kServiceForbiddenContentBlocked));
 }
 
 TEST_F(VerifiedKsAuthenticatorTest, ACachedKsStillExpiresAndIsStillRevoked) {
