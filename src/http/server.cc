@@ -43,6 +43,7 @@
 #include "http/upstream.h"
 
 #if defined(__GLIBC__)
+#include <dlfcn.h>   // dlsym: mimalloc's mi_collect, when it is the allocator
 #include <malloc.h>  // malloc_trim
 #endif
 
@@ -369,6 +370,18 @@ void Server::Impl::StartHandedOff(Worker& worker) {
   worker.starting.clear();
 }
 
+namespace {
+
+// mimalloc's mi_collect when mimalloc is the process's allocator, else null. Looked up rather
+// than linked, so that http (and its tests, on glibc's malloc) does not depend on mimalloc.
+using CollectFn = void (*)(bool);
+CollectFn MimallocCollect() {
+  static const CollectFn collect = reinterpret_cast<CollectFn>(dlsym(RTLD_DEFAULT, "mi_collect"));
+  return collect;
+}
+
+}  // namespace
+
 Task<> Server::Impl::ReturnMemory() {
   Timer& timer = *trim_timer_;
   // stopping_ is set before StopAccepting() is posted to this thread, which cancels the wait.
@@ -381,6 +394,14 @@ Task<> Server::Impl::ReturnMemory() {
     const size_t closed = connections_peak_ > live ? connections_peak_ - live : 0;
     if (closed < std::max(kTrimMinClosed, connections_peak_ / 4)) continue;
     connections_peak_ = live;
+    // mimalloc (which the ksgate binary links, CMakeLists.txt KSGATE_MIMALLOC) keeps a heap per
+    // thread, and only a thread can free its own heap's pages: every I/O thread collects its own.
+    if (MimallocCollect() != nullptr) {
+      for (auto& w : workers_) asio::post(w->ioc, [] { MimallocCollect()(true); });
+      MimallocCollect()(true);
+      spdlog::debug("http: {} connection(s) closed; mimalloc heaps collected", closed);
+      continue;
+    }
 #if defined(__GLIBC__)
     const auto start = std::chrono::steady_clock::now();
     malloc_trim(0);
