@@ -31,6 +31,9 @@
 # With the defaults and the 6 actions of actions.txt a run takes about 150 s (at most ~15 s more
 # on a busy machine).
 #
+# `@target ACTION RATIO [NOTE]` lines of the actions file: after the table, one line per target
+# says whether the action's ratio (ksgate/nginx, or gate/direct) is at least RATIO.
+#
 # The gate (docs/gateway.md) is measured too. An `@upstream SERVICE FILE` line of the actions file
 # starts a second nginx, the upstream, that answers /api_v3/service/SERVICE/... with FILE's bytes;
 # ksgate runs with --upstream SERVICE=<that nginx>. An action on an upstream service is measured
@@ -363,6 +366,7 @@ log "set-up: partner ${VARS[partnerId]}, admin KS, app token ${VARS[tokenId]} (S
 
 # ---- actions ----------------------------------------------------------------------------------
 names=() methods=() paths=() headers=() upstream=()
+target_names=() target_ratios=() target_notes=() # @target lines
 n=0
 # is_upstream PATH: whether PATH is /api_v3/service/S/... for an @upstream service S.
 is_upstream() {
@@ -374,6 +378,11 @@ is_upstream() {
 }
 while read -r name method target body || [[ -n "${name:-}" ]]; do
   [[ -z "${name:-}" || "$name" == \#* || "$name" == @upstream ]] && continue
+  if [[ "$name" == @target ]]; then # @target ACTION RATIO [ISSUE]
+    [[ "$target" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "$ACTIONS_FILE: bad line: @target $method $target"
+    target_names+=("$method") target_ratios+=("$target") target_notes+=("${body:-}")
+    continue
+  fi
   [[ "$method" == GET || "$method" == POST ]] || die "$ACTIONS_FILE: $name: method must be GET or POST"
   [[ "$target" == /* ]] || die "$ACTIONS_FILE: $name: path must start with /"
   path="$(subst "$target")"
@@ -632,6 +641,27 @@ table="$TMP/table.txt"
         "$(to_ms "$(wrk_field "$f" p50)")" "$(to_ms "$(wrk_field "$f" p99)")" "$(wrk_field "$f" errors)" \
         "$srv" "$us" "$(cat "$TMP/other.$target.$i" 2>/dev/null || echo -)" "$ratio"
     done
+  done
+  # The targets (@target lines): each measured ratio against its target.
+  for ((t = 0; t < ${#target_names[@]}; t++)); do
+    ((t > 0)) || echo
+    measured="" what=""
+    for ((i = 0; i < n; i++)); do
+      [[ "${names[$i]}" == "${target_names[$t]}" ]] || continue
+      [[ -f "$TMP/wrk.ksgate.$i.txt" && -f "$TMP/wrk.nginx.$i.txt" ]] || break
+      measured="$(awk -v a="$(wrk_field "$TMP/wrk.ksgate.$i.txt" rps)" \
+        -v b="$(wrk_field "$TMP/wrk.nginx.$i.txt" rps)" 'BEGIN { if (b > 0) printf "%.2f", a / b }')"
+      what="ksgate/nginx"
+      ((upstream[i])) && what="gate/direct"
+    done
+    if [[ -z "$measured" ]]; then
+      printf 'target: %-20s %s >= %s: not measured %s\n' "${target_names[$t]}" ratio "${target_ratios[$t]}" \
+        "${target_notes[$t]}"
+      continue
+    fi
+    verdict="$(awk -v m="$measured" -v t="${target_ratios[$t]}" 'BEGIN { print (m + 0 >= t + 0) ? "holds" : "misses" }')"
+    printf 'target: %-20s %s >= %s: %s, %s %s\n' "${target_names[$t]}" "$what" "${target_ratios[$t]}" \
+      "$measured" "$verdict" "${target_notes[$t]}"
   done
 } >"$table"
 
