@@ -132,6 +132,7 @@ bool Decoder::ParsePath(std::string_view path, Node* out) {
   // Segments of the script path are dropped wherever they occur (PHP array_diff against
   // "/api_v3/index.php"); a leading "/api" is the short form rewritten to that script.
   std::vector<std::string> segments;
+  segments.reserve(8);  // /service/S/action/A and a few pairs, without regrowing
   size_t pos = 0;
   bool first = true;
   while (pos <= path.size()) {

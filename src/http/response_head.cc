@@ -164,8 +164,13 @@ std::string_view DateLine(std::time_t now) {
   return {line, length};
 }
 
+// Room for a head with a few headers at once (string literals appended as string_views: no
+// strlen per line).
+constexpr size_t kHeadRoom = 512;
+
 std::string_view FormatHead(const api::Response& response, const HeadOptions& options,
                             std::string& out) {
+  using std::literals::string_view_literals::operator""sv;
   static const api::Response kInternalError{500, "text/plain", std::string(kInternalErrorBody), {}};
   const api::Response* answer = &response;
   if (response.status < 200 || response.status > 999) {
@@ -177,34 +182,35 @@ std::string_view FormatHead(const api::Response& response, const HeadOptions& op
   // The 500 that replaces a bad status carries its own body, whatever options.framing says.
   const BodyFraming framing = answer == &response ? options.framing : BodyFraming::kResponseBody;
   out.clear();
-  out.append("HTTP/1.1 ");
+  out.reserve(kHeadRoom);
+  out.append("HTTP/1.1 "sv);
   AppendNumber(out, static_cast<uint64_t>(status));
   out.push_back(' ');
   out.append(ReasonPhrase(status));
-  out.append("\r\nServer: ksgate\r\n");
+  out.append("\r\nServer: ksgate\r\n"sv);
   out.append(DateLine(options.now));
   const bool has_content_type = !answer->content_type.empty();
   if (has_content_type && IsValidHeaderValue(answer->content_type)) {
-    out.append("Content-Type: ").append(answer->content_type).append("\r\n");
+    out.append("Content-Type: "sv).append(answer->content_type).append("\r\n"sv);
   }
   if (has_body) {
     switch (framing) {
       case BodyFraming::kResponseBody:
-        out.append("Content-Length: ");
+        out.append("Content-Length: "sv);
         AppendNumber(out, answer->body.size());
-        out.append("\r\n");
+        out.append("\r\n"sv);
         break;
       case BodyFraming::kLength:
-        out.append("Content-Length: ");
+        out.append("Content-Length: "sv);
         AppendNumber(out, options.content_length);
-        out.append("\r\n");
+        out.append("\r\n"sv);
         break;
       case BodyFraming::kChunked:
-        out.append("Transfer-Encoding: chunked\r\n");
+        out.append("Transfer-Encoding: chunked\r\n"sv);
         break;
     }
   }
-  out.append(options.keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
+  out.append(options.keep_alive ? "Connection: keep-alive\r\n"sv : "Connection: close\r\n"sv);
   for (const auto& [name, value] : answer->headers) {
     if (IsReservedHeader(name, has_content_type)) continue;
     if (!IsToken(name) || !IsValidHeaderValue(value)) {
@@ -212,12 +218,12 @@ std::string_view FormatHead(const api::Response& response, const HeadOptions& op
                    std::all_of(name.begin(), name.end(), IsTokenChar) ? name : "?");
       continue;
     }
-    out.append(name).append(": ").append(value).append("\r\n");
+    out.append(name).append(": "sv).append(value).append("\r\n"sv);
   }
   if (!options.request_id.empty() && IsValidHeaderValue(options.request_id)) {
-    out.append("X-Request-Id: ").append(options.request_id).append("\r\n");
+    out.append("X-Request-Id: "sv).append(options.request_id).append("\r\n"sv);
   }
-  out.append("\r\n");
+  out.append("\r\n"sv);
   if (!has_body || options.head_only || framing != BodyFraming::kResponseBody) return {};
   return answer->body;
 }
