@@ -1,5 +1,6 @@
 #include "api/api_exchange.h"
 
+#include <array>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -21,10 +22,20 @@ constexpr size_t kMaxAnswerDepth = 64;
 // Header fields that describe one connection, not the request (RFC 9110 §7.6.1), and those the
 // HTTP layer writes itself: none of them is forwarded.
 bool IsHopByHop(std::string_view name) {
-  for (std::string_view hop : {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
-                               "proxy-authorization", "te", "trailer", "transfer-encoding",
-                               "upgrade", "host", "content-length", "x-forwarded-for"}) {
-    if (EqualsIgnoreCase(name, hop)) return true;
+  static constexpr std::array<std::string_view, 12> kHops = {"connection",
+                                                             "keep-alive",
+                                                             "proxy-connection",
+                                                             "proxy-authenticate",
+                                                             "proxy-authorization",
+                                                             "te",
+                                                             "trailer",
+                                                             "transfer-encoding",
+                                                             "upgrade",
+                                                             "host",
+                                                             "content-length",
+                                                             "x-forwarded-for"};
+  for (std::string_view hop : kHops) {
+    if (hop.size() == name.size() && EqualsIgnoreCase(name, hop)) return true;
   }
   return false;
 }

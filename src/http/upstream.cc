@@ -93,10 +93,20 @@ bool AnticipatesBody(std::string_view method) {
 // Fields that describe one connection rather than the message (RFC 9110 7.6.1), in requests
 // and answers alike; Proxy-* covers Proxy-Connection, Proxy-Authenticate, Proxy-Authorization.
 bool IsHopByHop(std::string_view name) {
-  return beast::iequals(name, "Connection") || beast::iequals(name, "Keep-Alive") ||
-         beast::iequals(name, "TE") || beast::iequals(name, "Trailer") ||
-         beast::iequals(name, "Transfer-Encoding") || beast::iequals(name, "Upgrade") ||
-         (name.size() >= 6 && beast::iequals(name.substr(0, 6), "Proxy-"));
+  // By length first: every header of every relayed request and answer is checked.
+  if (name.size() >= 6 && beast::iequals(name.substr(0, 6), "Proxy-")) return true;
+  switch (name.size()) {
+    case 2:
+      return beast::iequals(name, "TE");
+    case 7:
+      return beast::iequals(name, "Trailer") || beast::iequals(name, "Upgrade");
+    case 10:
+      return beast::iequals(name, "Connection") || beast::iequals(name, "Keep-Alive");
+    case 17:
+      return beast::iequals(name, "Transfer-Encoding");
+    default:
+      return false;
+  }
 }
 
 // A request target this client writes: origin-form or similar, without spaces or controls.
@@ -120,14 +130,19 @@ std::string HostField(const UpstreamEndpoint& endpoint) {
 // ones are dropped and logged.
 bool FormatRequestHead(const api::UpstreamRequest& request, std::string_view host_field,
                        std::string& out) {
+  using std::literals::string_view_literals::operator""sv;
   if (!IsToken(request.method) || !IsValidTarget(request.target)) return false;
+  // Made in one allocation: the fixed lines take under 96 bytes.
+  size_t size = 96 + request.method.size() + request.target.size() + host_field.size();
+  for (const auto& [name, value] : request.headers) size += name.size() + value.size() + 4;
   out.clear();
-  out.append(request.method).append(" ").append(request.target).append(" HTTP/1.1\r\n");
-  out.append("Host: ").append(host_field).append(kCrLf);
+  out.reserve(size);
+  out.append(request.method).append(" "sv).append(request.target).append(" HTTP/1.1\r\n"sv);
+  out.append("Host: "sv).append(host_field).append(kCrLf);
   if (!request.body.empty() || AnticipatesBody(request.method)) {
-    out.append("Content-Length: ").append(std::to_string(request.body.size())).append(kCrLf);
+    out.append("Content-Length: "sv).append(std::to_string(request.body.size())).append(kCrLf);
   }
-  out.append("Connection: keep-alive\r\n");
+  out.append("Connection: keep-alive\r\n"sv);
   for (const auto& [name, value] : request.headers) {
     if (beast::iequals(name, "Host") || beast::iequals(name, "Content-Length") ||
         IsHopByHop(name)) {
@@ -138,7 +153,7 @@ bool FormatRequestHead(const api::UpstreamRequest& request, std::string_view hos
                    IsToken(name) ? name : "?");
       continue;
     }
-    out.append(name).append(": ").append(value).append(kCrLf);
+    out.append(name).append(": "sv).append(value).append(kCrLf);
   }
   out.append(kCrLf);
   return true;

@@ -32,11 +32,22 @@ TEST_F(UpstreamTest, FetchReturnsStatusContentTypeAndBody) {
         "Content-Length: 7\r\n\r\n{\"a\":1}"};
   });
   api::UpstreamRequest request = Request("POST", "/api_v3/service/media?x=1", "a=1&b=2");
-  request.headers = {{"X-Ksgate-Partner", "42"},   {"Host", "evil"},
-                     {"Content-Length", "99"},     {"Connection", "close"},
-                     {"Keep-Alive", "timeout=1"},  {"Transfer-Encoding", "chunked"},
-                     {"Proxy-Authorization", "x"}, {"Bad Name", "x"},
-                     {"X-Injected", "a\r\nB: c"},  {"Content-Type", "text/plain"}};
+  request.headers = {{"X-Ksgate-Partner", "42"},
+                     {"Host", "evil"},
+                     {"Content-Length", "99"},
+                     {"Connection", "close"},
+                     {"Keep-Alive", "timeout=1"},
+                     {"Transfer-Encoding", "chunked"},
+                     {"Proxy-Authorization", "x"},
+                     {"Bad Name", "x"},
+                     {"X-Injected", "a\r\nB: c"},
+                     {"Content-Type", "text/plain"},
+                     {"TE", "trailers"},
+                     {"trailer", "X-Sum"},
+                     {"UPGRADE", "h2c"},
+                     {"keep-alive", "max=3"},
+                     {"X-Trace", "7"},
+                     {"Proxy", "kept"}};
   Run([&]() -> Task<> {
     const api::UpstreamAnswer answer = co_await Fetch(request);
     EXPECT_EQ(answer.failure, Failure::kNone);
@@ -54,11 +65,13 @@ TEST_F(UpstreamTest, FetchReturnsStatusContentTypeAndBody) {
   EXPECT_EQ(seen.Field("Connection"), "keep-alive");
   EXPECT_EQ(seen.Field("X-Ksgate-Partner"), "42");
   EXPECT_EQ(seen.Field("Content-Type"), "text/plain");
+  EXPECT_EQ(seen.Field("X-Trace"), "7");   // as long as Trailer and Upgrade, and not hop-by-hop
+  EXPECT_EQ(seen.Field("Proxy"), "kept");  // not a Proxy-* field
   for (const char* name : {"Host", "Content-Length", "Connection"}) {
     EXPECT_EQ(seen.Count(name), 1) << name;
   }
-  for (const char* name :
-       {"Keep-Alive", "Transfer-Encoding", "Proxy-Authorization", "Bad Name", "X-Injected", "B"}) {
+  for (const char* name : {"Keep-Alive", "Transfer-Encoding", "Proxy-Authorization", "Bad Name",
+                           "X-Injected", "B", "TE", "Trailer", "Upgrade"}) {
     EXPECT_EQ(seen.Count(name), 0) << name;
   }
 }
