@@ -27,8 +27,9 @@ build_pkgs=(
 # clang + libclang-rt-14-dev: the libFuzzer, ASan and UBSan runtimes of Debian 12's clang (14) for
 # the fuzz targets (scripts/fuzz.sh); llvm: llvm-symbolizer, for readable sanitizer reports.
 # lintian, systemd (systemd-analyze) and shellcheck: the package test (scripts/test-package.sh).
+# valgrind: callgrind, for `make bench-instr` (scripts/bench-callgrind.sh).
 test_pkgs=(postgresql nginx wrk util-linux sqlite3 curl clang-format clang libclang-rt-14-dev llvm
-  lintian systemd shellcheck)
+  lintian systemd shellcheck valgrind)
 
 case "$mode" in
   build) wanted=("${build_pkgs[@]}") ;;
