@@ -28,11 +28,13 @@
 #   KSGATE_BIN=build/release/ksgate   KSGATE_KEEP_TMP=1 keeps the temp dir (configs, logs)
 #   BENCH_DB_URL=sqlite:<temp dir>/ksgate.db (another store: an empty database's URL)
 #   BENCH_UPSTREAM=node (or nginx): the upstream of gate actions, see below
-# With the defaults and the 6 actions of actions.txt a run takes about 150 s (at most ~15 s more
-# on a busy machine).
+# With the defaults and the 6 actions of actions.txt a run takes about 200 s (150 s of throughput
+# runs, 50 s of latency runs; at most ~15 s more on a busy machine).
 #
 # `@target ACTION RATIO [NOTE]` lines of the actions file: after the table, one line per target
 # says whether the action's ratio (ksgate/nginx, or gate/direct) is at least RATIO.
+# `@latency ACTION` lines: after the throughput runs, ksgate answers ACTION at half the rate it
+# reached, paced by wrk (bench/http/paced.lua), and the report gives p50, p99 and p99.9.
 #
 # The gate (docs/gateway.md) is measured too. An `@upstream SERVICE FILE` line of the actions file
 # starts a second nginx, the upstream, that answers /api_v3/service/SERVICE/... with FILE's bytes;
@@ -367,6 +369,7 @@ log "set-up: partner ${VARS[partnerId]}, admin KS, app token ${VARS[tokenId]} (S
 # ---- actions ----------------------------------------------------------------------------------
 names=() methods=() paths=() headers=() upstream=()
 target_names=() target_ratios=() target_notes=() # @target lines
+latency_names=()                                   # @latency lines
 n=0
 # is_upstream PATH: whether PATH is /api_v3/service/S/... for an @upstream service S.
 is_upstream() {
@@ -378,6 +381,10 @@ is_upstream() {
 }
 while read -r name method target body || [[ -n "${name:-}" ]]; do
   [[ -z "${name:-}" || "$name" == \#* || "$name" == @upstream ]] && continue
+  if [[ "$name" == @latency ]]; then # @latency ACTION
+    latency_names+=("$method")
+    continue
+  fi
   if [[ "$name" == @target ]]; then # @target ACTION RATIO [ISSUE]
     [[ "$target" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "$ACTIONS_FILE: bad line: @target $method $target"
     target_names+=("$method") target_ratios+=("$target") target_notes+=("${body:-}")
@@ -607,6 +614,39 @@ for ((i = 0; i < n; i++)); do
     kill -0 "$nginx_pid" 2>/dev/null || die "nginx exited during the run of ${names[$i]}"
   fi
 done
+
+# ---- latency at half the maximum throughput (@latency actions, ksgate only) ---------------------
+# wrk paces each connection (bench/http/paced.lua: PACED_DELAY_MS after every answer), so the rate
+# is about connections / (delay + latency): two 3 s runs that scale a first guess of connections
+# towards half the rate measured above, then the measured run.
+PACED_DELAY_MS=2
+paced_run() { # INDEX CONNECTIONS DURATION OUT
+  local i="$1" args=(-t1 -c"$2" -d"$3" -s "$ROOT/bench/http/paced.lua") h
+  envs=(WRK_DELAY_MS="$PACED_DELAY_MS")
+  [[ "${methods[$i]}" == POST ]] && envs+=(WRK_BODY_FILE="$TMP/request.$i.json")
+  while IFS= read -r h; do [[ -z "$h" ]] || args+=(-H "$h"); done < <(action_headers "$i")
+  wait_idle
+  run_wrk "${args[@]}" "$KSGATE_URL${paths[$i]}" >"$4"
+}
+if [[ -n "$ksgate_pid" ]]; then
+  for name in "${latency_names[@]}"; do
+    for ((i = 0; i < n; i++)); do [[ "${names[$i]}" == "$name" ]] && break; done
+    ((i < n)) || die "$ACTIONS_FILE: @latency $name: no such action"
+    max="$(wrk_field "$TMP/wrk.ksgate.$i.txt" rps)"
+    half="$(awk -v m="$max" 'BEGIN { printf "%.0f", m / 2 }')"
+    c1="$(awk -v r="$half" -v d="$PACED_DELAY_MS" 'BEGIN { c = int(r * d / 1000 + 0.5); print (c < 1 ? 1 : c) }')"
+    c2="$c1"
+    for step in 1 2; do # two short runs to find the connections that reach half the rate
+      paced_run "$i" "$c2" 3s "$TMP/paced$step.$i.txt"
+      r1="$(wrk_field "$TMP/paced$step.$i.txt" rps)"
+      c2="$(awk -v c="$c2" -v h="$half" -v r="$r1" 'BEGIN { x = (r > 0) ? int(c * h / r + 0.5) : c; print (x < 1 ? 1 : x) }')"
+    done
+    log "latency: ${names[$i]}: half of $max/s with $c2 paced connections"
+    paced_run "$i" "$c2" "$DURATION" "$TMP/paced.$i.txt"
+    check_ksgate_alive "during the latency run of ${names[$i]}"
+    echo "$max $half $c2" >"$TMP/paced.$i.asked"
+  done
+fi
 stop_servers
 
 # ---- report -------------------------------------------------------------------------------------
@@ -642,6 +682,25 @@ table="$TMP/table.txt"
         "$srv" "$us" "$(cat "$TMP/other.$target.$i" 2>/dev/null || echo -)" "$ratio"
     done
   done
+  # Latency at half the maximum throughput (@latency lines).
+  header_done=""
+  for ((i = 0; i < n; i++)); do
+    [[ -f "$TMP/paced.$i.txt" ]] || continue
+    if [[ -z "$header_done" ]]; then
+      printf '\nlatency at half the maximum throughput (ksgate, paced connections):\n'
+      printf '%-20s %11s %11s %11s %5s %9s %9s %9s %7s\n' action max/s asked/s reached/s conns \
+        'p50 (ms)' 'p99 (ms)' 'p99.9 (ms)' errors
+      header_done=1
+    fi
+    read -r max half conns <"$TMP/paced.$i.asked"
+    read -r _ p50 p99 p999 < <(grep '^paced:' "$TMP/paced.$i.txt")
+    printf '%-20s %11s %11s %11s %5s %9s %9s %9s %7s\n' "${names[$i]}" "$max" "$half" \
+      "$(wrk_field "$TMP/paced.$i.txt" rps)" "$conns" \
+      "$(awk -v u="$p50" 'BEGIN { printf "%.3f", u / 1000 }')" \
+      "$(awk -v u="$p99" 'BEGIN { printf "%.3f", u / 1000 }')" \
+      "$(awk -v u="$p999" 'BEGIN { printf "%.3f", u / 1000 }')" "$(wrk_field "$TMP/paced.$i.txt" errors)"
+  done
+
   # The targets (@target lines): each measured ratio against its target.
   for ((t = 0; t < ${#target_names[@]}; t++)); do
     ((t > 0)) || echo
