@@ -41,7 +41,7 @@ server_pid="" upstream_pid=""
 cleanup() {
   local pid
   for pid in "$server_pid" "$upstream_pid"; do
-    if [[ -n "$pid" ]]; then kill -- "-$pid" 2>/dev/null || true; fi
+    if [[ -n "$pid" ]]; then kill "$pid" 2>/dev/null || true; fi
   done
   wait 2>/dev/null || true
   if [[ -n "${KSGATE_KEEP_TMP:-}" ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
@@ -49,7 +49,10 @@ cleanup() {
 trap cleanup EXIT
 
 # The upstream of mediaListGate: the node server bench-http uses by default.
-setsid node "$ROOT/bench/http/upstream.js" "media=$ROOT/bench/http/media_list.json" \
+# Started without setsid (which forks when the caller leads its process group, and $! would not
+# be the server): neither server starts processes of its own, so its pid is all there is to stop.
+: >"$TMP/upstream.out" # created here: the background job may open it after the first poll
+node "$ROOT/bench/http/upstream.js" "media=$ROOT/bench/http/media_list.json" \
   >"$TMP/upstream.out" 2>&1 </dev/null &
 upstream_pid=$!
 upstream_port=""
@@ -73,7 +76,7 @@ measure() {
   pid="$(json_field "$dir/partner.json" id)"
   secret="$(json_field "$dir/partner.json" adminSecret)"
   : >"$dir/server.out"
-  setsid valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$dir/callgrind.out" \
+  valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$dir/callgrind.out" \
     "$bin" serve --listen 127.0.0.1:0 --db "$db" --threads 1 \
     --upstream "media=http://127.0.0.1:$upstream_port" \
     >"$dir/server.out" 2>"$dir/server.err" </dev/null &
@@ -128,7 +131,7 @@ measure() {
       >"$TMP/result.$k.$action" || die "no totals in $file"
     log "$(basename "$bin") $action: $(cat "$TMP/result.$k.$action") instructions/request"
   done
-  kill -TERM -- "-$server_pid" 2>/dev/null || true
+  kill -TERM "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
 }
