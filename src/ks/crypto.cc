@@ -4,11 +4,14 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include <array>
+#include <atomic>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -87,8 +90,8 @@ unsigned int Digest(HashAlgorithm algorithm, std::string_view data, unsigned cha
   return size;
 }
 
-std::optional<std::string> Aes128CbcZeroIv(std::string_view key, std::string_view data,
-                                           bool encrypt) {
+std::optional<std::string> Aes128CbcZeroIvOnce(std::string_view key, std::string_view data,
+                                               bool encrypt) {
   constexpr size_t kBlock = 16;
   if (key.size() != kBlock || data.size() % kBlock != 0 || data.size() > INT_MAX - kBlock) {
     return std::nullopt;
@@ -113,6 +116,55 @@ std::optional<std::string> Aes128CbcZeroIv(std::string_view key, std::string_vie
   return out;
 }
 
+// Bumped in the child by a pthread_atfork handler: a pool filled before the fork is stale.
+std::atomic<uint64_t> fork_generation{0};
+
+uint64_t ForkGeneration() {
+  static const bool registered = [] {
+    if (pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1); }) != 0) {
+      Die("pthread_atfork");
+    }
+    return true;
+  }();
+  (void)registered;
+  return fork_generation.load(std::memory_order_relaxed);
+}
+
+// One thread's pool of CSPRNG bytes. bytes_[next_, kRandomPoolSize) are unused; the rest is zero.
+class RandomPool {
+ public:
+  RandomPool() = default;
+  RandomPool(const RandomPool&) = delete;
+  RandomPool& operator=(const RandomPool&) = delete;
+  ~RandomPool() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
+
+  void Take(std::span<uint8_t> out) {
+    const uint64_t generation = ForkGeneration();
+    if (generation != generation_ || kRandomPoolSize - next_ < out.size()) {
+      RandomBytes(bytes_);
+      next_ = 0;
+      generation_ = generation;
+      ++refills_;
+    }
+    std::memcpy(out.data(), bytes_.data() + next_, out.size());
+    OPENSSL_cleanse(bytes_.data() + next_, out.size());
+    next_ += out.size();
+  }
+
+  size_t refills() const { return refills_; }
+
+ private:
+  std::array<uint8_t, kRandomPoolSize> bytes_{};
+  size_t next_ = kRandomPoolSize;  // empty until the first draw
+  uint64_t generation_ = 0;
+  size_t refills_ = 0;
+};
+
+RandomPool& ThreadRandomPool() {
+  thread_local RandomPool pool;
+  return pool;
+}
+
 }  // namespace
 
 std::string HexDigest(HashAlgorithm algorithm, std::string_view data) {
@@ -133,17 +185,68 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) {
 }
 
 std::string Sha1Raw(std::string_view data) {
+  const Sha1Bytes digest = Sha1(data);
+  return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
+}
+
+Sha1Bytes Sha1(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = Digest(HashAlgorithm::kSha1, data, digest);
-  return std::string(reinterpret_cast<const char*>(digest), size);
+  if (Digest(HashAlgorithm::kSha1, data, digest) != 20) Die("SHA-1 size");
+  Sha1Bytes out;
+  std::memcpy(out.data(), digest, out.size());
+  return out;
+}
+
+struct Aes128CbcZeroIv::Contexts {
+  CipherCtx encrypt{EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free};
+  CipherCtx decrypt{EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free};
+};
+
+Aes128CbcZeroIv::Aes128CbcZeroIv(std::span<const uint8_t, 16> key)
+    : contexts_(std::make_unique<Contexts>()) {
+  static constexpr unsigned char kZeroIv[16] = {};
+  for (const bool encrypt : {true, false}) {
+    EVP_CIPHER_CTX* ctx = encrypt ? contexts_->encrypt.get() : contexts_->decrypt.get();
+    if (ctx == nullptr ||
+        EVP_CipherInit_ex2(ctx, Aes128Cbc(), key.data(), kZeroIv, encrypt ? 1 : 0, nullptr) != 1 ||
+        EVP_CIPHER_CTX_set_padding(ctx, 0) != 1) {
+      Die("AES-128-CBC set-up");
+    }
+  }
+}
+
+Aes128CbcZeroIv::~Aes128CbcZeroIv() = default;
+
+bool Aes128CbcZeroIv::EncryptInPlace(std::span<uint8_t> data) { return Run(data, true); }
+
+bool Aes128CbcZeroIv::DecryptInPlace(std::span<uint8_t> data) { return Run(data, false); }
+
+bool Aes128CbcZeroIv::Run(std::span<uint8_t> data, bool encrypt) {
+  constexpr size_t kBlock = 16;
+  if (data.size() % kBlock != 0 || data.size() > INT_MAX - kBlock) return false;
+  if (data.empty()) return true;
+  static constexpr unsigned char kZeroIv[kBlock] = {};
+  EVP_CIPHER_CTX* ctx = encrypt ? contexts_->encrypt.get() : contexts_->decrypt.get();
+  int written = 0;
+  int final_written = 0;
+  // No cipher and no key: OpenSSL keeps the context's key schedule and padding setting and only
+  // resets the IV. In-place is allowed when `out` is exactly `in`.
+  if (EVP_CipherInit_ex2(ctx, nullptr, nullptr, kZeroIv, encrypt ? 1 : 0, nullptr) != 1 ||
+      EVP_CipherUpdate(ctx, data.data(), &written, data.data(), static_cast<int>(data.size())) !=
+          1 ||
+      EVP_CipherFinal_ex(ctx, data.data() + written, &final_written) != 1 ||
+      static_cast<size_t>(written) + static_cast<size_t>(final_written) != data.size()) {
+    Die("AES-128-CBC");  // with aligned input and padding disabled, only an OpenSSL fault
+  }
+  return true;
 }
 
 std::optional<std::string> Aes128CbcZeroIvEncrypt(std::string_view key, std::string_view data) {
-  return Aes128CbcZeroIv(key, data, /*encrypt=*/true);
+  return Aes128CbcZeroIvOnce(key, data, /*encrypt=*/true);
 }
 
 std::optional<std::string> Aes128CbcZeroIvDecrypt(std::string_view key, std::string_view data) {
-  return Aes128CbcZeroIv(key, data, /*encrypt=*/false);
+  return Aes128CbcZeroIvOnce(key, data, /*encrypt=*/false);
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
@@ -159,6 +262,17 @@ void RandomBytes(std::span<uint8_t> out) {
     out = out.subspan(chunk);
   }
 }
+
+void PooledRandomBytes(std::span<uint8_t> out) {
+  if (out.empty()) return;
+  if (out.size() > kRandomPoolMaxDraw) {
+    RandomBytes(out);
+    return;
+  }
+  ThreadRandomPool().Take(out);
+}
+
+size_t RandomPoolRefillsForTesting() { return ThreadRandomPool().refills(); }
 
 std::string RandomHex(size_t n_bytes) {
   std::vector<uint8_t> bytes(n_bytes);
