@@ -54,7 +54,7 @@ void BM_GenerateV2(benchmark::State& state) {
   const KsFields fields = AppTokenFields();
   std::array<uint8_t, 16> rand;
   for (auto _ : state) {
-    RandomBytes(rand);
+    PooledRandomBytes(rand);
     benchmark::DoNotOptimize(EncodeV2(fields, kSecret, rand));
   }
 }
