@@ -1,15 +1,28 @@
 #include "common/php.h"
 
+#include <algorithm>
+#include <array>
+
 #include "common/strings.h"
 
 namespace ksgate::php {
 
 namespace {
 
-bool IsUrlSafeByte(unsigned char c) {
+constexpr bool IsUrlSafeByte(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
          c == '_' || c == '-';
 }
+
+// IsUrlSafeByte as a table: urlencode() runs over every field of every KS issued.
+constexpr std::array<bool, 256> kUrlSafe = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) table[c] = IsUrlSafeByte(static_cast<unsigned char>(c));
+  return table;
+}();
+
+// Bytes that make ParseVariableName do more than copy the name.
+constexpr bool IsNameSpecial(char c) { return c == '\0' || c == ' ' || c == '.' || c == '['; }
 
 }  // namespace
 
@@ -43,22 +56,29 @@ std::string UrlDecode(std::string_view s) {
 
 void AppendUrlEncoded(std::string_view value, std::string* out) {
   static constexpr char kUpperHex[] = "0123456789ABCDEF";
-  for (const char c : value) {
-    const auto b = static_cast<unsigned char>(c);
-    if (IsUrlSafeByte(b)) {
-      out->push_back(c);
-    } else if (b == ' ') {
+  size_t run = 0;  // start of the pending run of bytes copied verbatim
+  for (size_t i = 0; i < value.size(); ++i) {
+    const auto b = static_cast<unsigned char>(value[i]);
+    if (kUrlSafe[b]) continue;
+    out->append(value.data() + run, i - run);
+    run = i + 1;
+    if (b == ' ') {
       out->push_back('+');
     } else {
-      out->push_back('%');
-      out->push_back(kUpperHex[b >> 4]);
-      out->push_back(kUpperHex[b & 0x0f]);
+      const char escape[3] = {'%', kUpperHex[b >> 4], kUpperHex[b & 0x0f]};
+      out->append(escape, 3);
     }
   }
+  out->append(value.data() + run, value.size() - run);
 }
 
 VariableName ParseVariableName(std::string_view raw) {
   VariableName name;
+  // The usual name (a KS field, an API parameter) is taken as it is.
+  if (!raw.empty() && std::none_of(raw.begin(), raw.end(), IsNameSpecial)) {
+    name.base.assign(raw);
+    return name;
+  }
   // PHP handles the name as a C string, and skips leading spaces.
   std::string_view n = raw.substr(0, raw.find('\0'));
   const size_t start = n.find_first_not_of(' ');
@@ -92,6 +112,7 @@ VariableName ParseVariableName(std::string_view raw) {
 std::optional<QueryFields> ParseStr(std::string_view query) {
   query = query.substr(0, query.find('\0'));
   QueryFields fields;
+  fields.reserve(8);  // a KS has five fields and a few privileges
   size_t count = 0;
   size_t pos = 0;
   while (pos < query.size()) {
