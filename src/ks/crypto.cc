@@ -197,9 +197,14 @@ Sha1Bytes Sha1(std::string_view data) {
   return out;
 }
 
+// Each context is one never-ending CBC stream: OpenSSL carries the last ciphertext block of a
+// call into the next as its IV. `encrypt_chain` and `decrypt_chain` hold that block (zero before
+// the first call), so that each call can cancel it and so act as if the IV were zero (see Run).
 struct Aes128CbcZeroIv::Contexts {
   CipherCtx encrypt{EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free};
   CipherCtx decrypt{EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free};
+  std::array<uint8_t, 16> encrypt_chain{};
+  std::array<uint8_t, 16> decrypt_chain{};
 };
 
 Aes128CbcZeroIv::Aes128CbcZeroIv(std::span<const uint8_t, 16> key)
@@ -225,18 +230,34 @@ bool Aes128CbcZeroIv::Run(std::span<uint8_t> data, bool encrypt) {
   constexpr size_t kBlock = 16;
   if (data.size() % kBlock != 0 || data.size() > INT_MAX - kBlock) return false;
   if (data.empty()) return true;
-  static constexpr unsigned char kZeroIv[kBlock] = {};
   EVP_CIPHER_CTX* ctx = encrypt ? contexts_->encrypt.get() : contexts_->decrypt.get();
+  std::array<uint8_t, kBlock>& chain =
+      encrypt ? contexts_->encrypt_chain : contexts_->decrypt_chain;
+  // Resetting the IV through EVP_CipherInit_ex2 costs about as much as the AES itself (OpenSSL
+  // 3.0 looks parameters up by name on every init). Instead the stream continues, and the
+  // previous call's last ciphertext block `chain`, which the stream uses in place of the IV, is
+  // cancelled by XOR: CBC encrypts the first block as E(P1 ^ chain), so feeding it P1 ^ chain
+  // gives E(P1); CBC decrypts it as D(C1) ^ chain, so XOR-ing chain again gives D(C1). The
+  // output is exactly that of a zero IV; ReusedAesCipherMatchesTheOneShotFunctions checks it.
+  std::array<uint8_t, kBlock> last_ciphertext;
+  if (encrypt) {
+    for (size_t i = 0; i < kBlock; ++i) data[i] ^= chain[i];
+  } else {
+    std::memcpy(last_ciphertext.data(), data.data() + data.size() - kBlock, kBlock);
+  }
   int written = 0;
-  int final_written = 0;
-  // No cipher and no key: OpenSSL keeps the context's key schedule and padding setting and only
-  // resets the IV. In-place is allowed when `out` is exactly `in`.
-  if (EVP_CipherInit_ex2(ctx, nullptr, nullptr, kZeroIv, encrypt ? 1 : 0, nullptr) != 1 ||
-      EVP_CipherUpdate(ctx, data.data(), &written, data.data(), static_cast<int>(data.size())) !=
+  // Padding is disabled and the input is whole blocks, so OpenSSL holds nothing back; in place is
+  // allowed when `out` is exactly `in`.
+  if (EVP_CipherUpdate(ctx, data.data(), &written, data.data(), static_cast<int>(data.size())) !=
           1 ||
-      EVP_CipherFinal_ex(ctx, data.data() + written, &final_written) != 1 ||
-      static_cast<size_t>(written) + static_cast<size_t>(final_written) != data.size()) {
+      static_cast<size_t>(written) != data.size()) {
     Die("AES-128-CBC");  // with aligned input and padding disabled, only an OpenSSL fault
+  }
+  if (encrypt) {
+    std::memcpy(chain.data(), data.data() + data.size() - kBlock, kBlock);
+  } else {
+    for (size_t i = 0; i < kBlock; ++i) data[i] ^= chain[i];
+    chain = last_ciphertext;
   }
   return true;
 }

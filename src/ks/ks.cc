@@ -280,13 +280,25 @@ void AppendV2Query(const KsFields& f, std::string* query) {
       SetEntry(&entries, item.substr(0, colon), item.substr(colon + 1));
     }
   }
+  // A privilege named like a field ("_e:1") keeps its place and takes the field's value; unless
+  // there is one, the fields go at the end without a search.
+  const bool shadowed = std::any_of(entries.begin(), entries.end(), [](const QueryEntry& e) {
+    return std::find(std::begin(kV2Fields), std::end(kV2Fields), e.name) != std::end(kV2Fields);
+  });
+  const auto set_field = [&](std::string_view name, std::optional<std::string_view> value) {
+    if (shadowed) {
+      SetEntry(&entries, name, value);
+    } else {
+      entries.push_back({name, value});
+    }
+  };
   const std::string expiry = std::to_string(f.valid_until);
   const std::string type = std::to_string(f.type);
-  SetEntry(&entries, "_e", std::string_view(expiry));
-  SetEntry(&entries, "_t", std::string_view(type));
-  SetEntry(&entries, "_u", AsView(f.user));
-  SetEntry(&entries, "_m", AsView(f.master_partner_id));
-  SetEntry(&entries, "_d", AsView(f.additional_data));
+  set_field("_e", std::string_view(expiry));
+  set_field("_t", std::string_view(type));
+  set_field("_u", AsView(f.user));
+  set_field("_m", AsView(f.master_partner_id));
+  set_field("_d", AsView(f.additional_data));
 
   bool first = true;
   for (const auto& entry : entries) {
