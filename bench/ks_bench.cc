@@ -113,12 +113,13 @@ BENCHMARK(BM_HexDigestSha256);
 
 // appToken.startSession's hash check, as services::AppTokenService::Exchange does it: hash the
 // widget KS followed by the token, compare (constant-time) with the hex hash the client sent.
+// (Before HexDigestMatches: ConstantTimeEquals(HexDigest(algorithm, widget_ks + token), sent).)
 void BM_AppTokenHashCheck(benchmark::State& state, HashAlgorithm algorithm) {
   const std::string widget_ks = EncodeV2(WidgetFields(), kSecret, kRand);
   const std::string token = "0123456789abcdef0123456789abcdef";
   const std::string sent_hash = HexDigest(algorithm, widget_ks + token);
   for (auto _ : state) {
-    const bool matches = ConstantTimeEquals(HexDigest(algorithm, widget_ks + token), sent_hash);
+    const bool matches = HexDigestMatches(algorithm, widget_ks, token, sent_hash);
     if (!matches) std::abort();
     benchmark::DoNotOptimize(matches);
   }

@@ -62,6 +62,8 @@ const EVP_CIPHER* Aes128Cbc() {
   return kCipher;
 }
 
+constexpr bool IsUpperHexLetter(char c) { return c >= 'A' && c <= 'F'; }
+
 using MdCtx = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 
@@ -78,12 +80,14 @@ EVP_CIPHER_CTX* ThreadCipherCtx() {
   return ctx.get();
 }
 
-// Raw digest into `out` (at least EVP_MAX_MD_SIZE bytes); returns its length.
-unsigned int Digest(HashAlgorithm algorithm, std::string_view data, unsigned char* out) {
+// Raw digest of first ‖ second into `out` (at least EVP_MAX_MD_SIZE bytes); returns its length.
+unsigned int Digest(HashAlgorithm algorithm, std::string_view data, unsigned char* out,
+                    std::string_view second = {}) {
   EVP_MD_CTX* ctx = ThreadMdCtx();
   unsigned int size = 0;
   if (EVP_DigestInit_ex2(ctx, FetchedMd(algorithm), nullptr) != 1 ||
       EVP_DigestUpdate(ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestUpdate(ctx, second.data(), second.size()) != 1 ||
       EVP_DigestFinal_ex(ctx, out, &size) != 1) {
     Die("EVP_Digest");
   }
@@ -171,6 +175,26 @@ std::string HexDigest(HashAlgorithm algorithm, std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = Digest(algorithm, data, digest);
   return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), size));
+}
+
+bool HexDigestMatches(HashAlgorithm algorithm, std::string_view first, std::string_view second,
+                      std::string_view expected_hex) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  const unsigned int size = Digest(algorithm, first, digest, second);
+  // Lowercase hex is injective: comparing raw bytes decides the same as comparing the hex, with
+  // half the bytes for the constant-time loop and no hex string to build.
+  if (expected_hex.size() != 2 * size_t{size}) return false;
+  unsigned char expected[EVP_MAX_MD_SIZE];
+  for (size_t i = 0; i < size; ++i) {
+    const char high = expected_hex[2 * i];
+    const char low = expected_hex[2 * i + 1];
+    if (IsUpperHexLetter(high) || IsUpperHexLetter(low)) return false;
+    const int h = HexDigitValue(high);
+    const int l = HexDigitValue(low);
+    if (h < 0 || l < 0) return false;
+    expected[i] = static_cast<unsigned char>(h * 16 + l);
+  }
+  return CRYPTO_memcmp(digest, expected, size) == 0;
 }
 
 std::string HmacSha256Hex(std::string_view key, std::string_view data) {

@@ -17,6 +17,13 @@ enum class HashAlgorithm { kMd5, kSha1, kSha256, kSha512 };
 // Lowercase hex digest of `data`.
 std::string HexDigest(HashAlgorithm algorithm, std::string_view data);
 
+// True iff `expected_hex` is HexDigest(algorithm, first + second) (lowercase, exact), without
+// building either string: the digest is compared to the decoded `expected_hex` in constant time
+// (CRYPTO_memcmp); only `expected_hex`'s own shape (length, characters) can end it early.
+// appToken.startSession's check of sha(widget KS + token).
+bool HexDigestMatches(HashAlgorithm algorithm, std::string_view first, std::string_view second,
+                      std::string_view expected_hex);
+
 // Lowercase hex HMAC-SHA256 of `data` under `key` (64 characters).
 std::string HmacSha256Hex(std::string_view key, std::string_view data);
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cctype>
 #include <random>
 #include <set>
 #include <string>
@@ -39,6 +40,37 @@ TEST(Crypto, HexDigestMatchesKnownVectors) {
 TEST(Crypto, HexDigestIsBinarySafe) {
   const std::string with_nul("a\0b", 3);
   EXPECT_NE(HexDigest(HashAlgorithm::kSha1, with_nul), HexDigest(HashAlgorithm::kSha1, "a"));
+}
+
+TEST(Crypto, HexDigestMatchesIsHexDigestOfTheConcatenationCompared) {
+  const std::string ks = "djJ8MTIzNDV8xD7rYnBFrgxxxsnLZCevAmQ-r00Xr2LH6m9BNgzteF8nYcD4U0Cuz";
+  const std::string token = "0123456789abcdef0123456789abcdef";
+  for (HashAlgorithm algorithm : {HashAlgorithm::kMd5, HashAlgorithm::kSha1, HashAlgorithm::kSha256,
+                                  HashAlgorithm::kSha512}) {
+    const std::string hex = HexDigest(algorithm, ks + token);
+    EXPECT_TRUE(HexDigestMatches(algorithm, ks, token, hex));
+    // Where the input is split does not matter; an empty part is fine.
+    EXPECT_TRUE(HexDigestMatches(algorithm, ks + token, "", hex));
+    EXPECT_TRUE(HexDigestMatches(algorithm, "", ks + token, hex));
+    EXPECT_TRUE(HexDigestMatches(algorithm, ks.substr(0, 5), ks.substr(5) + token, hex));
+    EXPECT_FALSE(HexDigestMatches(algorithm, ks, token + "x", hex));
+    // The hex must be exactly the lowercase digest, as ConstantTimeEquals(HexDigest(...)) had it.
+    for (size_t i : {size_t{0}, hex.size() / 2, hex.size() - 1}) {
+      std::string flipped = hex;
+      flipped[i] = flipped[i] == '0' ? '1' : '0';
+      EXPECT_FALSE(HexDigestMatches(algorithm, ks, token, flipped)) << i;
+    }
+    std::string upper = hex;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (upper != hex) EXPECT_FALSE(HexDigestMatches(algorithm, ks, token, upper));
+    EXPECT_FALSE(HexDigestMatches(algorithm, ks, token, hex.substr(1)));
+    EXPECT_FALSE(HexDigestMatches(algorithm, ks, token, hex + "0"));
+    EXPECT_FALSE(HexDigestMatches(algorithm, ks, token, ""));
+    std::string not_hex = hex;
+    not_hex[3] = 'g';
+    EXPECT_FALSE(HexDigestMatches(algorithm, ks, token, not_hex));
+  }
+  EXPECT_TRUE(HexDigestMatches(HashAlgorithm::kMd5, "a", "bc", "900150983cd24fb0d6963f7d28e17f72"));
 }
 
 TEST(Crypto, Sha1RawIsTwentyBytesOfTheHexDigest) {
