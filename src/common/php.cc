@@ -113,22 +113,48 @@ std::optional<QueryFields> ParseStr(std::string_view query) {
   query = query.substr(0, query.find('\0'));
   QueryFields fields;
   fields.reserve(8);  // a KS has five fields and a few privileges
+  std::string decoded_name;
   size_t count = 0;
   size_t pos = 0;
   while (pos < query.size()) {
-    size_t end = query.find('&', pos);
-    if (end == std::string_view::npos) end = query.size();
-    const std::string_view piece = query.substr(pos, end - pos);
+    // One pass finds the piece's end, its first '=', and whether its name or value holds
+    // anything urldecode changes ('%', '+'). Most KS fields hold nothing, and every KS decoded
+    // comes through here: urldecode and the searches were about a sixth of a KS decode.
+    const size_t start = pos;
+    size_t end = pos;
+    size_t eq = std::string_view::npos;
+    bool name_escaped = false;
+    bool value_escaped = false;
+    for (; end < query.size() && query[end] != '&'; ++end) {
+      const char c = query[end];
+      if (c == '=' && eq == std::string_view::npos) {
+        eq = end;
+      } else if (c == '%' || c == '+') {
+        (eq == std::string_view::npos ? name_escaped : value_escaped) = true;
+      }
+    }
     pos = end + 1;
-    if (piece.empty()) continue;
+    if (end == start) continue;
     if (++count > kMaxInputVars) break;
-    const size_t eq = piece.find('=');
-    const std::string raw_name = UrlDecode(piece.substr(0, eq));
+    std::string_view raw_name = query.substr(start, std::min(eq, end) - start);
+    if (name_escaped) {
+      decoded_name.clear();
+      AppendUrlDecoded(raw_name, /*plus_is_space=*/true, &decoded_name);
+      raw_name = decoded_name;
+    }
     VariableName name = ParseVariableName(raw_name);
     if (name.base.empty() || name.forged_secure_prefix) continue;
     if (!name.subscripts.empty()) return std::nullopt;
-    std::string value =
-        eq == std::string_view::npos ? std::string() : UrlDecode(piece.substr(eq + 1));
+    std::string value;
+    if (eq != std::string_view::npos) {
+      const std::string_view raw_value = query.substr(eq + 1, end - eq - 1);
+      if (value_escaped) {
+        value.reserve(raw_value.size());
+        AppendUrlDecoded(raw_value, /*plus_is_space=*/true, &value);
+      } else {
+        value.assign(raw_value);
+      }
+    }
     bool replaced = false;
     for (auto& [existing_name, existing_value] : fields) {
       if (existing_name == name.base) {
