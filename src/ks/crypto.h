@@ -39,9 +39,9 @@ std::optional<std::string> Aes128CbcZeroIvEncrypt(std::string_view key, std::str
 std::optional<std::string> Aes128CbcZeroIvDecrypt(std::string_view key, std::string_view data);
 
 // The cipher of Aes128CbcZeroIvEncrypt/Decrypt with its key schedule and OpenSSL contexts set up
-// once, for a key used many times (a KS v2 admin secret): per call it only resets the IV, where
-// the functions above cost a context set-up and a key expansion (about 0.2 µs). Not thread-safe:
-// one object per thread. Aborts if OpenSSL cannot set it up.
+// once, for a key used many times (a KS v2 admin secret): a call costs the AES alone, where the
+// functions above add a context set-up and a key expansion (about 0.2 µs). Not thread-safe: one
+// object per thread. Aborts if OpenSSL cannot set it up.
 class Aes128CbcZeroIv {
  public:
   explicit Aes128CbcZeroIv(std::span<const uint8_t, 16> key);
