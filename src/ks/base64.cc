@@ -33,10 +33,6 @@ constexpr ReverseTable MakeReverseTable(bool url_safe) {
 constexpr ReverseTable kStandardTable = MakeReverseTable(false);
 constexpr ReverseTable kUrlSafeTable = MakeReverseTable(true);
 
-}  // namespace
-
-namespace {
-
 constexpr char kUrlSafeChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 std::string Encode(std::string_view data, const char* chars) {
