@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <optional>
 #include <random>
 #include <string>
@@ -69,6 +70,19 @@ TEST(PhpUrlEncode, KeepsUnreservedAndEncodesTheRest) {
   EXPECT_EQ(Encode("a b"), "a+b");
   EXPECT_EQ(Encode("*~@/:,"), "%2A%7E%40%2F%3A%2C");
   EXPECT_EQ(Encode(std::string("\0\xff+%", 4)), "%00%FF%2B%25");
+}
+
+TEST(PhpUrlEncode, EveryByteAmidRunsOfSafeOnes) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (int b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    const bool safe = std::isalnum(b) || c == '.' || c == '_' || c == '-';
+    const std::string one = safe       ? std::string(1, c)
+                            : c == ' ' ? std::string("+")
+                                       : std::string{'%', kHex[b >> 4], kHex[b & 15]};
+    EXPECT_EQ(Encode("ab" + std::string(1, c) + "cd" + std::string(1, c)), "ab" + one + "cd" + one)
+        << b;
+  }
 }
 
 TEST(PhpUrlDecode, DecodesPlusAndPercentEscapes) {
