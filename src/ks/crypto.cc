@@ -193,14 +193,12 @@ bool HexDigestMatches(HashAlgorithm algorithm, std::string_view first, std::stri
   // half the bytes for the constant-time loop and no hex string to build.
   if (expected_hex.size() != 2 * size_t{size}) return false;
   unsigned char expected[EVP_MAX_MD_SIZE];
-  uint8_t bad = 0;  // bit 4 set if any character is not lowercase hex
   for (size_t i = 0; i < size; ++i) {
     const uint8_t high = kLowerHexValue[static_cast<unsigned char>(expected_hex[2 * i])];
     const uint8_t low = kLowerHexValue[static_cast<unsigned char>(expected_hex[2 * i + 1])];
-    bad |= high | low;
-    expected[i] = static_cast<unsigned char>((high << 4) | (low & 0x0f));
+    if (((high | low) & 0x10) != 0) return false;  // not lowercase hex: only the input's shape
+    expected[i] = static_cast<unsigned char>((high << 4) | low);
   }
-  if ((bad & 0x10) != 0) return false;
   return CRYPTO_memcmp(digest, expected, size) == 0;
 }
 
