@@ -6,7 +6,7 @@
 #   make package      the Debian package -> build/package/ksgate_<version>_amd64.deb (CPack)
 #   make build-asan   the same with AddressSanitizer + UBSan -> build/asan (make test runs it too)
 #   make fuzz         libFuzzer targets (preset fuzz, clang) for FUZZ_SECONDS (60) each (scripts/fuzz.sh)
-#   make bench        Google Benchmark micro-benchmarks (build/release/bench/ks_bench)
+#   make bench        Google Benchmark micro-benchmarks (ks_bench) and the in-process targets (scripts/bench-micro.sh)
 #   make bench-http   wrk against ksgate and an nginx fixed-body baseline (scripts/bench-http.sh)
 #   make bench-stores SQLite vs PostgreSQL throughput, reads during writes (scripts/bench-stores.sh)
 #   make bench-nodes  propagation of a change between two nodes on PostgreSQL (bench/nodes/)
@@ -78,9 +78,10 @@ test: deps-test node-deps build build-asan
 fuzz: deps-test
 	@scripts/fuzz.sh $(FUZZ_TARGETS)
 
+# BENCH_ARGS go to ks_bench (e.g. --benchmark_filter=V2); scripts/bench-micro.sh lists its settings.
 bench: deps $(NINJA)
 	@cmake --build --preset $(PRESET) --target ks_bench
-	@$(BUILD_DIR)/bench/ks_bench $(BENCH_ARGS)
+	@scripts/bench-micro.sh $(BENCH_ARGS)
 
 bench-http: deps-test build
 	@scripts/bench-http.sh

@@ -3,7 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <optional>
+#include <random>
 #include <string>
+#include <string_view>
 
 namespace ksgate::php {
 namespace {
@@ -68,6 +72,19 @@ TEST(PhpUrlEncode, KeepsUnreservedAndEncodesTheRest) {
   EXPECT_EQ(Encode(std::string("\0\xff+%", 4)), "%00%FF%2B%25");
 }
 
+TEST(PhpUrlEncode, EveryByteAmidRunsOfSafeOnes) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (int b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    const bool safe = std::isalnum(b) || c == '.' || c == '_' || c == '-';
+    const std::string one = safe       ? std::string(1, c)
+                            : c == ' ' ? std::string("+")
+                                       : std::string{'%', kHex[b >> 4], kHex[b & 15]};
+    EXPECT_EQ(Encode("ab" + std::string(1, c) + "cd" + std::string(1, c)), "ab" + one + "cd" + one)
+        << b;
+  }
+}
+
 TEST(PhpUrlDecode, DecodesPlusAndPercentEscapes) {
   EXPECT_EQ(UrlDecode("a+b%2a%2A%40"), "a b**@");
   EXPECT_EQ(UrlDecode("%zz%4%"), "%zz%4%");
@@ -120,6 +137,50 @@ TEST(PhpParseStr, StopsAtMaxInputVars) {
   const auto fields = ParseStr(query);
   ASSERT_TRUE(fields.has_value());
   EXPECT_EQ(fields->size(), kMaxInputVars);
+}
+
+// ParseStr as it was written before its single-pass scan (the one-piece-at-a-time reading of
+// the rules in php.h): the scan must decide every query the same way.
+std::optional<QueryFields> ReferenceParseStr(std::string_view query) {
+  query = query.substr(0, query.find('\0'));
+  QueryFields fields;
+  size_t count = 0;
+  size_t pos = 0;
+  while (pos < query.size()) {
+    size_t end = query.find('&', pos);
+    if (end == std::string_view::npos) end = query.size();
+    const std::string_view piece = query.substr(pos, end - pos);
+    pos = end + 1;
+    if (piece.empty()) continue;
+    if (++count > kMaxInputVars) break;
+    const size_t eq = piece.find('=');
+    const std::string raw_name = UrlDecode(piece.substr(0, eq));
+    VariableName name = ParseVariableName(raw_name);
+    if (name.base.empty() || name.forged_secure_prefix) continue;
+    if (!name.subscripts.empty()) return std::nullopt;
+    std::string value =
+        eq == std::string_view::npos ? std::string() : UrlDecode(piece.substr(eq + 1));
+    bool replaced = false;
+    for (auto& [existing_name, existing_value] : fields) {
+      if (existing_name == name.base) {
+        existing_value = std::move(value);
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) fields.emplace_back(std::move(name.base), std::move(value));
+  }
+  return fields;
+}
+
+TEST(PhpParseStr, AgreesWithTheReferenceOnRandomQueries) {
+  static constexpr char kBytes[] = "ab_.=&%+2F [] 4\0x";
+  std::mt19937 rng(13);
+  for (int i = 0; i < 20000; ++i) {
+    std::string query(rng() % 24, ' ');
+    for (char& c : query) c = kBytes[rng() % (sizeof kBytes - 1)];
+    ASSERT_EQ(ParseStr(query), ReferenceParseStr(query)) << testing::PrintToString(query);
+  }
 }
 
 }  // namespace

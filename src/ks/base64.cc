@@ -33,35 +33,37 @@ constexpr ReverseTable MakeReverseTable(bool url_safe) {
 constexpr ReverseTable kStandardTable = MakeReverseTable(false);
 constexpr ReverseTable kUrlSafeTable = MakeReverseTable(true);
 
-}  // namespace
+constexpr char kUrlSafeChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-std::string Base64Encode(std::string_view data) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
+std::string Encode(std::string_view data, const char* chars) {
+  std::string out((data.size() + 2) / 3 * 4, '\0');
   const auto* in = reinterpret_cast<const unsigned char*>(data.data());
+  char* dst = out.data();
   size_t i = 0;
   for (; i + 3 <= data.size(); i += 3) {
     const uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8) | in[i + 2];
-    out.push_back(kBase64Chars[(v >> 18) & 0x3f]);
-    out.push_back(kBase64Chars[(v >> 12) & 0x3f]);
-    out.push_back(kBase64Chars[(v >> 6) & 0x3f]);
-    out.push_back(kBase64Chars[v & 0x3f]);
+    dst[0] = chars[(v >> 18) & 0x3f];
+    dst[1] = chars[(v >> 12) & 0x3f];
+    dst[2] = chars[(v >> 6) & 0x3f];
+    dst[3] = chars[v & 0x3f];
+    dst += 4;
   }
   const size_t rest = data.size() - i;
-  if (rest == 1) {
-    const uint32_t v = uint32_t{in[i]} << 16;
-    out.push_back(kBase64Chars[(v >> 18) & 0x3f]);
-    out.push_back(kBase64Chars[(v >> 12) & 0x3f]);
-    out.append("==");
-  } else if (rest == 2) {
-    const uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8);
-    out.push_back(kBase64Chars[(v >> 18) & 0x3f]);
-    out.push_back(kBase64Chars[(v >> 12) & 0x3f]);
-    out.push_back(kBase64Chars[(v >> 6) & 0x3f]);
-    out.push_back('=');
+  if (rest > 0) {
+    const uint32_t v = (uint32_t{in[i]} << 16) | (rest == 2 ? uint32_t{in[i + 1]} << 8 : 0);
+    dst[0] = chars[(v >> 18) & 0x3f];
+    dst[1] = chars[(v >> 12) & 0x3f];
+    dst[2] = rest == 2 ? chars[(v >> 6) & 0x3f] : '=';
+    dst[3] = '=';
   }
   return out;
 }
+
+}  // namespace
+
+std::string Base64Encode(std::string_view data) { return Encode(data, kBase64Chars); }
+
+std::string Base64UrlEncode(std::string_view data) { return Encode(data, kUrlSafeChars); }
 
 std::optional<std::string> Base64DecodeStrict(std::string_view text, Base64Alphabet alphabet) {
   const ReverseTable& table =
@@ -72,7 +74,21 @@ std::optional<std::string> Base64DecodeStrict(std::string_view text, Base64Alpha
   size_t sextets = 0;
   size_t padding = 0;
   uint32_t acc = 0;  // the sextets of the current quantum
-  for (const char c : text) {
+  // Fast path: whole quanta of four alphabet characters (a KS is nothing else until its '='
+  // padding), one branch per quantum; the loop below takes over at the first other byte, with
+  // the state this loop leaves (no padding seen, whole quanta written).
+  size_t i = 0;
+  for (; i + 4 <= text.size(); i += 4) {
+    const auto* q = reinterpret_cast<const unsigned char*>(text.data() + i);
+    const int8_t a = table[q[0]], b = table[q[1]], c = table[q[2]], d = table[q[3]];
+    if ((a | b | c | d) < 0) break;
+    const uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6) | uint32_t(d);
+    dst[written++] = static_cast<char>(v >> 16);
+    dst[written++] = static_cast<char>((v >> 8) & 0xff);
+    dst[written++] = static_cast<char>(v & 0xff);
+  }
+  sextets = i;
+  for (const char c : text.substr(i)) {
     if (c == '=') {
       ++padding;
       continue;

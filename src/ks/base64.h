@@ -13,6 +13,10 @@ namespace ksgate::ks {
 // PHP base64_encode: standard alphabet (RFC 4648 §4) with '=' padding.
 std::string Base64Encode(std::string_view data);
 
+// The same with '-' and '_' in place of '+' and '/' (and '=' padding): strtr(base64_encode($s),
+// '+/', '-_'), as Kaltura writes a KS v2.
+std::string Base64UrlEncode(std::string_view data);
+
 enum class Base64Alphabet {
   kStandard,  // 'A'-'Z' 'a'-'z' '0'-'9' '+' '/'
   // Standard, plus '-' and '_' read as '+' and '/' (Kaltura maps them before decoding).

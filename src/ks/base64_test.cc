@@ -19,6 +19,18 @@ TEST(Base64, EncodesWithPadding) {
   EXPECT_EQ(Base64Encode(std::string("\xfb\xff\xbf", 3)), "+/+/");
 }
 
+TEST(Base64, UrlEncodingIsStandardWithDashAndUnderscore) {
+  EXPECT_EQ(Base64UrlEncode(""), "");
+  EXPECT_EQ(Base64UrlEncode("f"), "Zg==");
+  EXPECT_EQ(Base64UrlEncode("fo"), "Zm8=");
+  EXPECT_EQ(Base64UrlEncode(std::string("\xfb\xff\xbf\xfb\xff", 5)), "-_-_-_8=");
+  std::string all_bytes;
+  for (int i = 0; i < 256; ++i) all_bytes.push_back(static_cast<char>(i));
+  std::string expected = Base64Encode(all_bytes);
+  for (char& c : expected) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  EXPECT_EQ(Base64UrlEncode(all_bytes), expected);
+}
+
 TEST(Base64, DecodesWithOrWithoutPadding) {
   EXPECT_THAT(Base64DecodeStrict("Zg=="), Optional(std::string("f")));
   EXPECT_THAT(Base64DecodeStrict("Zg"), Optional(std::string("f")));
@@ -58,6 +70,19 @@ TEST(Base64, UrlSafeCharactersNeedTheUrlSafeAlphabet) {
               Optional(std::string("\xfb\xff\xbf", 3)));
   EXPECT_THAT(Base64DecodeStrict("+/-_", Base64Alphabet::kStandardOrUrlSafe),
               Optional(std::string("\xfb\xff\xbf", 3)));
+}
+
+TEST(Base64, WholeQuantaThenAnythingElseDecodeAsOneText) {
+  // Whole quanta are decoded four characters at a time up to the first other byte; what follows
+  // continues from there.
+  EXPECT_THAT(Base64DecodeStrict("Zm9vYmFy\nYmF6"), Optional(std::string("foobarbaz")));
+  EXPECT_THAT(Base64DecodeStrict("Zm9vYmFyYg=="), Optional(std::string("foobarb")));
+  EXPECT_THAT(Base64DecodeStrict("Zm9vYm Fy"), Optional(std::string("foobar")));
+  EXPECT_FALSE(Base64DecodeStrict("Zm9vYmFy!").has_value());
+  EXPECT_FALSE(Base64DecodeStrict("Zm9vYmFy=").has_value());
+  EXPECT_FALSE(Base64DecodeStrict("Zm9vYmFyY").has_value());
+  EXPECT_THAT(Base64DecodeStrict("Zm9v-_-_", Base64Alphabet::kStandardOrUrlSafe),
+              Optional(std::string("foo\xfb\xff\xbf", 6)));
 }
 
 TEST(Base64, RoundTripsEveryByte) {

@@ -2,10 +2,16 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
+#include <cctype>
+#include <random>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/strings.h"
 
@@ -34,6 +40,37 @@ TEST(Crypto, HexDigestMatchesKnownVectors) {
 TEST(Crypto, HexDigestIsBinarySafe) {
   const std::string with_nul("a\0b", 3);
   EXPECT_NE(HexDigest(HashAlgorithm::kSha1, with_nul), HexDigest(HashAlgorithm::kSha1, "a"));
+}
+
+TEST(Crypto, HexDigestMatchesIsHexDigestOfTheConcatenationCompared) {
+  const std::string ks = "djJ8MTIzNDV8xD7rYnBFrgxxxsnLZCevAmQ-r00Xr2LH6m9BNgzteF8nYcD4U0Cuz";
+  const std::string token = "0123456789abcdef0123456789abcdef";
+  for (HashAlgorithm algorithm : {HashAlgorithm::kMd5, HashAlgorithm::kSha1, HashAlgorithm::kSha256,
+                                  HashAlgorithm::kSha512}) {
+    const std::string hex = HexDigest(algorithm, ks + token);
+    EXPECT_TRUE(HexDigestMatches(algorithm, ks, token, hex));
+    // Where the input is split does not matter; an empty part is fine.
+    EXPECT_TRUE(HexDigestMatches(algorithm, ks + token, "", hex));
+    EXPECT_TRUE(HexDigestMatches(algorithm, "", ks + token, hex));
+    EXPECT_TRUE(HexDigestMatches(algorithm, ks.substr(0, 5), ks.substr(5) + token, hex));
+    EXPECT_FALSE(HexDigestMatches(algorithm, ks, token + "x", hex));
+    // The hex must be exactly the lowercase digest, as ConstantTimeEquals(HexDigest(...)) had it.
+    for (size_t i : {size_t{0}, hex.size() / 2, hex.size() - 1}) {
+      std::string flipped = hex;
+      flipped[i] = flipped[i] == '0' ? '1' : '0';
+      EXPECT_FALSE(HexDigestMatches(algorithm, ks, token, flipped)) << i;
+    }
+    std::string upper = hex;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (upper != hex) EXPECT_FALSE(HexDigestMatches(algorithm, ks, token, upper));
+    EXPECT_FALSE(HexDigestMatches(algorithm, ks, token, hex.substr(1)));
+    EXPECT_FALSE(HexDigestMatches(algorithm, ks, token, hex + "0"));
+    EXPECT_FALSE(HexDigestMatches(algorithm, ks, token, ""));
+    std::string not_hex = hex;
+    not_hex[3] = 'g';
+    EXPECT_FALSE(HexDigestMatches(algorithm, ks, token, not_hex));
+  }
+  EXPECT_TRUE(HexDigestMatches(HashAlgorithm::kMd5, "a", "bc", "900150983cd24fb0d6963f7d28e17f72"));
 }
 
 TEST(Crypto, Sha1RawIsTwentyBytesOfTheHexDigest) {
@@ -90,6 +127,115 @@ TEST(Crypto, RandomBytesFillsTheBuffer) {
   RandomBytes(b);
   EXPECT_NE(a, b);
   RandomBytes(std::span<uint8_t>());  // no-op
+}
+
+std::string PooledDraw(size_t n) {
+  std::string bytes(n, '\0');
+  PooledRandomBytes({reinterpret_cast<uint8_t*>(bytes.data()), n});
+  return bytes;
+}
+
+TEST(Crypto, PooledRandomBytesAreDistinctAcrossCallsAndRefills) {
+  const size_t refills_before = RandomPoolRefillsForTesting();
+  constexpr size_t kDraws = 3 * kRandomPoolSize / 16;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < kDraws; ++i) seen.insert(PooledDraw(16));
+  EXPECT_EQ(seen.size(), kDraws);  // 128-bit values: a repeat means bytes were handed out twice
+  EXPECT_GE(RandomPoolRefillsForTesting() - refills_before, 2u);
+}
+
+TEST(Crypto, PooledRandomBytesOfOddSizesStraddleRefills) {
+  // 13 does not divide the pool: some draws find too few bytes left and take a fresh pool.
+  std::set<std::string> seen;
+  for (size_t i = 0; i < kRandomPoolSize / 13 * 3; ++i) {
+    const std::string draw = PooledDraw(13);
+    EXPECT_NE(draw, std::string(13, '\0'));
+    seen.insert(draw);
+  }
+  EXPECT_EQ(seen.size(), kRandomPoolSize / 13 * 3);
+  PooledRandomBytes(std::span<uint8_t>());  // no-op
+}
+
+TEST(Crypto, PooledRandomBytesSendsLargeDrawsToTheCsprng) {
+  PooledDraw(1);  // the pool is filled
+  const size_t refills = RandomPoolRefillsForTesting();
+  const std::string large = PooledDraw(kRandomPoolMaxDraw + 1);
+  EXPECT_EQ(RandomPoolRefillsForTesting(), refills);
+  EXPECT_NE(large, PooledDraw(kRandomPoolMaxDraw + 1));
+}
+
+TEST(Crypto, PooledRandomBytesDifferBetweenThreads) {
+  constexpr int kThreads = 4;
+  std::vector<std::vector<std::string>> draws(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t, &draws] {
+      for (int i = 0; i < 1000; ++i) draws[t].push_back(PooledDraw(16));
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::set<std::string> seen;
+  for (const auto& thread_draws : draws) seen.insert(thread_draws.begin(), thread_draws.end());
+  EXPECT_EQ(seen.size(), size_t{kThreads} * 1000);
+}
+
+TEST(Crypto, PooledRandomBytesAfterForkDifferFromTheParents) {
+  PooledDraw(16);  // the parent's pool holds bytes the child would inherit
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string draw = PooledDraw(16);
+    const bool written = write(fds[1], draw.data(), draw.size()) == 16;
+    _exit(written ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string child_draw(16, '\0');
+  EXPECT_EQ(read(fds[0], child_draw.data(), child_draw.size()), 16);
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_NE(child_draw, PooledDraw(16));
+}
+
+TEST(Crypto, Sha1IsSha1Raw) {
+  const Sha1Bytes digest = Sha1("abc");
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(digest.data()), digest.size()),
+            Sha1Raw("abc"));
+}
+
+TEST(Crypto, ReusedAesCipherMatchesTheOneShotFunctions) {
+  std::mt19937 rng(7);
+  std::array<uint8_t, 16> key;
+  for (auto& b : key) b = static_cast<uint8_t>(rng());
+  const std::string key_text(reinterpret_cast<const char*>(key.data()), key.size());
+  Aes128CbcZeroIv cipher(key);
+  for (int i = 0; i < 500; ++i) {
+    std::string data(16 * (i % 13), '\0');
+    for (char& c : data) c = static_cast<char>(rng());
+    std::string in_place = data;
+    auto* bytes = reinterpret_cast<uint8_t*>(in_place.data());
+    ASSERT_TRUE(cipher.EncryptInPlace({bytes, in_place.size()}));
+    ASSERT_EQ(in_place, Aes128CbcZeroIvEncrypt(key_text, data).value()) << i;
+    ASSERT_TRUE(cipher.DecryptInPlace({bytes, in_place.size()}));
+    ASSERT_EQ(in_place, data) << i;
+  }
+}
+
+TEST(Crypto, ReusedAesCipherRejectsUnalignedData) {
+  Aes128CbcZeroIv cipher(std::array<uint8_t, 16>{});
+  std::string data(17, 'x');
+  auto* bytes = reinterpret_cast<uint8_t*>(data.data());
+  EXPECT_FALSE(cipher.EncryptInPlace({bytes, data.size()}));
+  EXPECT_FALSE(cipher.DecryptInPlace({bytes, 15}));
+  EXPECT_EQ(data, std::string(17, 'x'));
+  EXPECT_TRUE(cipher.EncryptInPlace({bytes, 0}));
+  // FIPS-197 C.1-style check through the reused cipher: AES-128 of a zero block, zero key.
+  std::string block(16, '\0');
+  ASSERT_TRUE(cipher.EncryptInPlace({reinterpret_cast<uint8_t*>(block.data()), 16}));
+  EXPECT_EQ(HexEncode(block), "66e94bd4ef8a2c3b884cfa59ca342b2e");
 }
 
 TEST(Crypto, RandomHexHasTwoLowercaseHexCharsPerByte) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <iterator>
 #include <limits>
 #include <string>
@@ -14,6 +15,7 @@
 #include "common/strings.h"
 #include "ks/base64.h"
 #include "ks/crypto.h"
+#include "ks/ks_cipher.h"
 
 namespace ksgate::ks {
 namespace {
@@ -34,10 +36,6 @@ bool ParseDecimal(std::string_view text, T* out) {
   if (ec != std::errc() || ptr != end) return false;
   *out = value;
   return true;
-}
-
-std::string AesKeyFor(std::string_view admin_secret) {
-  return Sha1Raw(admin_secret).substr(0, kAesBlock);
 }
 
 // A KS after base64 decoding, split into its version-specific parts (views into `decoded`).
@@ -134,21 +132,26 @@ Status Unwrap(std::string_view ks, Envelope* env) {
 }
 
 Result<ParsedKs> DecodeV2(const Envelope& env, std::span<const std::string> admin_secrets) {
-  std::string fields;  // R ‖ query
-  std::string hash;
+  std::string plain;  // sha1(R ‖ query) ‖ R ‖ query ‖ zero padding, once decrypted
+  std::string_view hash;
+  std::string_view fields;  // R ‖ query
   int index = -1;
   for (size_t i = 0; i < admin_secrets.size() && index < 0; ++i) {
-    std::optional<std::string> plain =
-        Aes128CbcZeroIvDecrypt(AesKeyFor(admin_secrets[i]), env.v2_ciphertext);
-    if (!plain) continue;  // unreachable: Unwrap checked the block alignment
-    const size_t end = plain->find_last_not_of('\0');
-    plain->resize(end == std::string::npos ? 0 : end + 1);
-    if (plain->size() < kSha1Size) continue;
-    const std::string_view embedded = std::string_view(*plain).substr(0, kSha1Size);
-    const std::string_view rest = std::string_view(*plain).substr(kSha1Size);
-    if (ConstantTimeEquals(embedded, Sha1Raw(rest))) {
-      hash.assign(embedded);
-      fields.assign(rest);
+    plain.assign(env.v2_ciphertext);
+    auto* bytes = reinterpret_cast<uint8_t*>(plain.data());
+    // Cannot fail: Unwrap checked the block alignment.
+    if (!KsCipherFor(admin_secrets[i]).DecryptInPlace({bytes, plain.size()})) continue;
+    const size_t end = plain.find_last_not_of('\0');
+    const std::string_view unpadded =
+        std::string_view(plain).substr(0, end == std::string::npos ? 0 : end + 1);
+    if (unpadded.size() < kSha1Size) continue;
+    const std::string_view embedded = unpadded.substr(0, kSha1Size);
+    const std::string_view rest = unpadded.substr(kSha1Size);
+    const Sha1Bytes digest = Sha1(rest);
+    if (ConstantTimeEquals(embedded,
+                           std::string_view(reinterpret_cast<const char*>(digest.data()), 20))) {
+      hash = embedded;
+      fields = rest;
       index = static_cast<int>(i);
     }
   }
@@ -159,33 +162,40 @@ Result<ParsedKs> DecodeV2(const Envelope& env, std::span<const std::string> admi
   parsed.secret_index = index;
   parsed.hash = HexEncode(hash);
   parsed.fields.partner_id = env.partner_id;
-  const std::string_view rand = std::string_view(fields).substr(0, kRandomSize);
+  const std::string_view rand = fields.substr(0, kRandomSize);
   parsed.rand = HexEncode(rand);
   // parse_str reads only the first kMaxInputVars fields: the rest (_e, _t, _u, which come last)
   // would be lost, and privileges could stand in for them.
-  if (QueryPieces(std::string_view(fields).substr(rand.size())) > php::kMaxInputVars) {
+  // (Counting '&' first is one quick pass: there are too many pieces only if there are at least
+  // that many separators.)
+  const std::string_view query_text = fields.substr(rand.size());
+  if (static_cast<size_t>(std::count(query_text.begin(), query_text.end(), '&')) >=
+          php::kMaxInputVars &&
+      QueryPieces(query_text) > php::kMaxInputVars) {
     return InvalidArgumentError("KS has more fields than parse_str reads");
   }
-  std::optional<php::QueryFields> query =
-      php::ParseStr(std::string_view(fields).substr(rand.size()));
+  std::optional<php::QueryFields> query = php::ParseStr(query_text);
   if (!query) return InvalidArgumentError("KS field names use PHP array syntax");
 
   std::string privileges;
+  privileges.reserve(fields.size());  // at most the query's size
   bool first_privilege = true;
   for (auto& [name, value] : *query) {
-    if (name == "_e") {
+    // "_e", "_t", "_u", "_m", "_d" told apart by their second byte, not five comparisons.
+    const char field = name.size() == 2 && name[0] == '_' ? name[1] : '\0';
+    if (field == 'e') {
       if (!ParseDecimal(value, &parsed.fields.valid_until)) {
         return InvalidArgumentError("KS _e is not an integer");
       }
-    } else if (name == "_t") {
+    } else if (field == 't') {
       if (!ParseDecimal(value, &parsed.fields.type)) {
         return InvalidArgumentError("KS _t is not an integer");
       }
-    } else if (name == "_u") {
+    } else if (field == 'u') {
       parsed.fields.user = std::move(value);
-    } else if (name == "_m") {
+    } else if (field == 'm') {
       parsed.fields.master_partner_id = std::move(value);
-    } else if (name == "_d") {
+    } else if (field == 'd') {
       parsed.fields.additional_data = std::move(value);
     } else {
       if (!first_privilege) privileges.push_back(',');
@@ -256,9 +266,10 @@ std::optional<std::string_view> AsView(const std::optional<std::string>& value) 
   return std::string_view(*value);
 }
 
-// generateKsV2 steps 1-3: the http_build_query string for `fields`.
-std::string BuildV2Query(const KsFields& f) {
+// generateKsV2 steps 1-3: appends the http_build_query string for `fields` to `query`.
+void AppendV2Query(const KsFields& f, std::string* query) {
   std::vector<QueryEntry> entries;
+  entries.reserve(std::count(f.privileges.begin(), f.privileges.end(), ',') + 6);
   const std::string_view privileges = f.privileges;
   size_t pos = 0;
   while (pos <= privileges.size()) {
@@ -276,47 +287,71 @@ std::string BuildV2Query(const KsFields& f) {
       SetEntry(&entries, item.substr(0, colon), item.substr(colon + 1));
     }
   }
+  // A privilege named like a field ("_e:1") keeps its place and takes the field's value; unless
+  // there is one, the fields go at the end without a search.
+  const bool shadowed = std::any_of(entries.begin(), entries.end(), [](const QueryEntry& e) {
+    return std::find(std::begin(kV2Fields), std::end(kV2Fields), e.name) != std::end(kV2Fields);
+  });
+  const auto set_field = [&](std::string_view name, std::optional<std::string_view> value) {
+    if (shadowed) {
+      SetEntry(&entries, name, value);
+    } else {
+      entries.push_back({name, value});
+    }
+  };
   const std::string expiry = std::to_string(f.valid_until);
   const std::string type = std::to_string(f.type);
-  SetEntry(&entries, "_e", std::string_view(expiry));
-  SetEntry(&entries, "_t", std::string_view(type));
-  SetEntry(&entries, "_u", AsView(f.user));
-  SetEntry(&entries, "_m", AsView(f.master_partner_id));
-  SetEntry(&entries, "_d", AsView(f.additional_data));
+  set_field("_e", std::string_view(expiry));
+  set_field("_t", std::string_view(type));
+  set_field("_u", AsView(f.user));
+  set_field("_m", AsView(f.master_partner_id));
+  set_field("_d", AsView(f.additional_data));
 
-  std::string query;
+  bool first = true;
   for (const auto& entry : entries) {
     if (!entry.value) continue;
-    if (!query.empty()) query.push_back('&');
-    php::AppendUrlEncoded(entry.name, &query);
-    query.push_back('=');
-    php::AppendUrlEncoded(*entry.value, &query);
+    if (!first) query->push_back('&');
+    first = false;
+    php::AppendUrlEncoded(entry.name, query);
+    query->push_back('=');
+    php::AppendUrlEncoded(*entry.value, query);
   }
-  return query;
+}
+
+// Room for a KS's query when nothing in it needs escaping (more only costs a reallocation).
+size_t V2QuerySizeHint(const KsFields& f) {
+  constexpr size_t kNamesAndNumbers = 64;  // "&_e=…&_t=…&_u=&_m=&_d=" with 20-digit numbers
+  const auto size = [](const std::optional<std::string>& s) { return s ? s->size() : 0; };
+  return f.privileges.size() + size(f.user) + size(f.master_partner_id) + size(f.additional_data) +
+         kNamesAndNumbers;
 }
 
 }  // namespace
 
 std::string EncodeV2(const KsFields& fields, std::string_view admin_secret,
                      const std::array<uint8_t, 16>& rand) {
-  std::string plain(reinterpret_cast<const char*>(rand.data()), rand.size());
-  plain.append(BuildV2Query(fields));
-  std::string signed_text = Sha1Raw(plain);
-  signed_text.append(plain);
-  signed_text.resize((signed_text.size() + kAesBlock - 1) / kAesBlock * kAesBlock, '\0');
-  std::optional<std::string> ciphertext =
-      Aes128CbcZeroIvEncrypt(AesKeyFor(admin_secret), signed_text);
-  if (!ciphertext) std::abort();  // unreachable: the input is block-aligned
-  std::string raw(kV2Prefix);
-  raw.append(std::to_string(fields.partner_id));
+  // One buffer, filled in place: "v2|<pid>|" then sha1(R ‖ query) ‖ R ‖ query, zero-padded to
+  // whole AES blocks and encrypted where it lies.
+  const std::string partner_id = std::to_string(fields.partner_id);
+  std::string raw;
+  raw.reserve(kV2Prefix.size() + partner_id.size() + 1 + kSha1Size + kRandomSize +
+              V2QuerySizeHint(fields) + kAesBlock);
+  raw.append(kV2Prefix);
+  raw.append(partner_id);
   raw.push_back('|');
-  raw.append(*ciphertext);
-  std::string ks = Base64Encode(raw);
-  for (char& c : ks) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
+  const size_t body = raw.size();
+  raw.append(kSha1Size, '\0');
+  raw.append(reinterpret_cast<const char*>(rand.data()), rand.size());
+  AppendV2Query(fields, &raw);
+  const Sha1Bytes digest = Sha1(std::string_view(raw).substr(body + kSha1Size));
+  std::memcpy(raw.data() + body, digest.data(), kSha1Size);
+  const size_t signed_size = raw.size() - body;
+  raw.resize(body + (signed_size + kAesBlock - 1) / kAesBlock * kAesBlock, '\0');
+  auto* bytes = reinterpret_cast<uint8_t*>(raw.data() + body);
+  if (!KsCipherFor(admin_secret).EncryptInPlace({bytes, raw.size() - body})) {
+    std::abort();  // unreachable: the input is block-aligned
   }
-  return ks;
+  return Base64UrlEncode(raw);
 }
 
 std::string EncodeV1(const KsFields& fields, std::string_view admin_secret, std::string_view rand) {

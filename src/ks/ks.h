@@ -2,7 +2,8 @@
 //
 // Formats are byte-compatible with Kaltura's kSessionBase (spec/apptoken-and-session.md §4).
 // Encoding is pure: the caller supplies the random bytes (v2) or rand string (v1), so output is
-// reproducible in tests. Everything here is thread-compatible (no shared state).
+// reproducible in tests. Everything here is thread-safe: nothing is shared between threads (each
+// thread keeps its own cache of admin-secret ciphers, ks_cipher.h).
 #pragma once
 
 #include <array>

@@ -501,12 +501,11 @@ Result<SessionInfo, ApiError> AppTokenService::Exchange(
   const int64_t now = clock_.NowSeconds();
   const ks::HashAlgorithm algorithm =
       AlgorithmOf(token.hash_type.value_or(std::string(kDefaultHashType)));
-  bool hash_matches =
-      ks::ConstantTimeEquals(ks::HexDigest(algorithm, caller.ks + token.token), request.token_hash);
+  bool hash_matches = ks::HexDigestMatches(algorithm, caller.ks, token.token, request.token_hash);
   if (token.previous_token && token.previous_token_until && now < *token.previous_token_until) {
     // Both are compared, so timing does not tell which value matched.
-    const bool previous_matches = ks::ConstantTimeEquals(
-        ks::HexDigest(algorithm, caller.ks + *token.previous_token), request.token_hash);
+    const bool previous_matches =
+        ks::HexDigestMatches(algorithm, caller.ks, *token.previous_token, request.token_hash);
     hash_matches = hash_matches || previous_matches;
   }
   if (!hash_matches) {

@@ -40,7 +40,7 @@ std::string KsIssuer::Issue(const store::Partner& partner, ks::KsFields fields,
     // PHP microtime(true) as a string: seconds, '.', up to 4 decimals without trailing zeros.
     const int64_t micros = clock_.NowMicros();
     std::array<uint8_t, 2> r;
-    ks::RandomBytes(r);
+    ks::PooledRandomBytes(r);
     int frac = static_cast<int>((micros % 1000000) / 100 + ((r[0] << 8 | r[1]) % 10)) % 10000;
     char rand[40];
     int n = std::snprintf(rand, sizeof rand, "%lld.%04d", static_cast<long long>(micros / 1000000),
@@ -51,7 +51,7 @@ std::string KsIssuer::Issue(const store::Partner& partner, ks::KsFields fields,
     return ks::EncodeV1(fields, secret, rand_view);
   }
   std::array<uint8_t, 16> rand;
-  ks::RandomBytes(rand);
+  ks::PooledRandomBytes(rand);  // the CSPRNG in bulk: a RAND_bytes call per KS was 0.5 µs
   return ks::EncodeV2(fields, secret, rand);
 }
 
