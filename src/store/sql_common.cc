@@ -65,6 +65,8 @@ class WhereBuilder {
     }
     out.page += " OFFSET " + Placeholder(static_cast<int>(out.page_params.size()) + 1);
     out.page_params.emplace_back(std::max<int64_t>(offset, 0));
+    out.limit = limit;
+    out.offset = std::max<int64_t>(offset, 0);
     out.params = std::move(params_);
     return out;
   }
@@ -127,8 +129,24 @@ std::string Placeholders(const Dialect& dialect, int first, size_t count) {
   return out;
 }
 
+std::optional<int64_t> TotalFromPage(const ListSql& list, size_t rows) {
+  const auto n = static_cast<int64_t>(rows);
+  if (n == 0 || (list.limit > 0 && n >= list.limit)) return std::nullopt;
+  return list.offset + n;
+}
+
 std::optional<ListSql> AppTokenListSql(const Dialect& dialect, int64_t partner_id,
                                        const AppTokenQuery& q) {
+  // The live statuses the query admits: statusEqual and statusIn narrow {disabled, active}.
+  std::vector<int64_t> statuses = {static_cast<int64_t>(AppTokenStatus::kDisabled),
+                                   static_cast<int64_t>(AppTokenStatus::kActive)};
+  std::erase_if(statuses, [&q](int64_t s) {
+    return (q.status_equal && *q.status_equal != s) ||
+           (q.status_in &&
+            std::find(q.status_in->begin(), q.status_in->end(), s) == q.status_in->end());
+  });
+  if (statuses.empty()) return std::nullopt;
+
   WhereBuilder w(dialect, " FROM app_tokens WHERE status <> " KSGATE_DELETED);
   w.Add(" AND partner_id = ?", partner_id);
   w.AddIfSet(q.id_equal, " AND id = ?");
@@ -137,20 +155,33 @@ std::optional<ListSql> AppTokenListSql(const Dialect& dialect, int64_t partner_i
   w.AddIfSet(q.created_at_lte, " AND created_at <= ?");
   w.AddIfSet(q.updated_at_gte, " AND updated_at >= ?");
   w.AddIfSet(q.updated_at_lte, " AND updated_at <= ?");
-  if (q.status_equal) w.Add(" AND status = ?", int64_t{*q.status_equal});
-  std::optional<std::vector<int64_t>> status_in;
-  if (q.status_in) status_in.emplace(q.status_in->begin(), q.status_in->end());
-  if (!w.AddIn(status_in, "status")) return std::nullopt;
+  // Both live statuses: "status <> 3" says it already (and matches the indexes' WHERE).
+  if (statuses.size() == 1) w.Add(" AND status = ?", statuses[0]);
   w.AddIfSet(q.session_user_id_equal, " AND session_user_id = ?");
 
-  // ORDER BY from the enum only, then insertion order.
+  // ORDER BY from the enum only, then insertion order. No order and each single order have an
+  // index in that order (migrations 0008): a page, deep or not, is read in index order.
   std::string order = " ORDER BY ";
   for (const AppTokenOrder& o : q.order_by) {
     order += o.field == AppTokenOrderField::kCreatedAt ? "created_at" : "updated_at";
     order += o.ascending ? " ASC, " : " DESC, ";
   }
   order += "seq ASC";
-  return std::move(w).Finish(KSGATE_TOKEN_COLUMNS, order, q.limit, q.offset);
+  ListSql list = std::move(w).Finish(KSGATE_TOKEN_COLUMNS, order, q.limit, q.offset);
+
+  // Filtered by status alone: the count is the sum of the maintained counts (app_token_counts,
+  // kept by triggers), a few rows whatever the number of tokens.
+  if (!q.id_equal && !q.id_in && !q.created_at_gte && !q.created_at_lte && !q.updated_at_gte &&
+      !q.updated_at_lte && !q.session_user_id_equal) {
+    list.count =
+        "SELECT CAST(COALESCE(SUM(tokens), 0) AS BIGINT) FROM app_token_counts WHERE partner_id"
+        " = " +
+        Placeholders(dialect, 1, 1) + " AND status IN (" +
+        Placeholders(dialect, 2, statuses.size()) + ")";
+    list.params = {partner_id};
+    list.params.insert(list.params.end(), statuses.begin(), statuses.end());
+  }
+  return list;
 }
 
 std::optional<ListSql> UserRoleListSql(const Dialect& dialect, int64_t partner_id,
