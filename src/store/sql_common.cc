@@ -49,12 +49,21 @@ class WhereBuilder {
   void Append(std::string_view text) { sql_ += text; }
 
   // The finished ListSql: COUNT(*) and the page with `columns`, `order`, limit and offset.
-  ListSql Finish(std::string_view columns, const std::string& order, int64_t limit,
-                 int64_t offset) && {
+  // With a `key` (a unique column every index holds) and its `table`, the page picks the keys
+  // first, in a subquery that an index can answer alone, and reads only the rows of the page:
+  //   SELECT columns FROM table WHERE key IN (SELECT key FROM ... LIMIT ...) ORDER BY ...
+  // so that a sort of many matches (a range filter in another order) sorts keys, not rows.
+  ListSql Finish(std::string_view columns, const std::string& order, int64_t limit, int64_t offset,
+                 std::string_view table = {}, std::string_view key = {}) && {
     ListSql out;
     out.count = "SELECT COUNT(*)" + sql_;
     out.page = "SELECT ";
-    out.page += columns;
+    if (key.empty()) {
+      out.page += columns;
+    } else {
+      out.page += std::string(columns) + " FROM " + std::string(table) + " WHERE " +
+                  std::string(key) + " IN (SELECT " + std::string(key);
+    }
     out.page += sql_ + order + " LIMIT ";
     out.page_params = params_;
     if (limit > 0) {
@@ -65,6 +74,7 @@ class WhereBuilder {
     }
     out.page += " OFFSET " + Placeholder(static_cast<int>(out.page_params.size()) + 1);
     out.page_params.emplace_back(std::max<int64_t>(offset, 0));
+    if (!key.empty()) out.page += ")" + order;
     out.limit = limit;
     out.offset = std::max<int64_t>(offset, 0);
     out.params = std::move(params_);
@@ -148,7 +158,11 @@ std::optional<ListSql> AppTokenListSql(const Dialect& dialect, int64_t partner_i
   if (statuses.empty()) return std::nullopt;
 
   WhereBuilder w(dialect, " FROM app_tokens WHERE status <> " KSGATE_DELETED);
-  w.Add(" AND partner_id = ?", partner_id);
+  // By id, a few rows come from the unique index on id. "+partner_id" keeps the planner from
+  // walking a partner index instead, in the order asked for, to spare itself a sort of those
+  // few rows (SQLite does, without statistics: a scan of every token of the partner).
+  const bool by_id = q.id_equal || q.id_in;
+  w.Add(by_id ? " AND +partner_id = ?" : " AND partner_id = ?", partner_id);
   w.AddIfSet(q.id_equal, " AND id = ?");
   if (!w.AddIn(q.id_in, "id")) return std::nullopt;
   w.AddIfSet(q.created_at_gte, " AND created_at >= ?");
@@ -160,14 +174,19 @@ std::optional<ListSql> AppTokenListSql(const Dialect& dialect, int64_t partner_i
   w.AddIfSet(q.session_user_id_equal, " AND session_user_id = ?");
 
   // ORDER BY from the enum only, then insertion order. No order and each single order have an
-  // index in that order (migrations 0008): a page, deep or not, is read in index order.
+  // index in that order (migrations 0008): a page, deep or not, is read in index order. By id
+  // or session user, the matches are few (a user's tokens, typically) and sorting them beats
+  // walking an order index in search of them: "+" keeps the planner off the order indexes.
+  const char* sort_key = by_id || q.session_user_id_equal ? "+" : "";
   std::string order = " ORDER BY ";
   for (const AppTokenOrder& o : q.order_by) {
+    order += sort_key;
     order += o.field == AppTokenOrderField::kCreatedAt ? "created_at" : "updated_at";
     order += o.ascending ? " ASC, " : " DESC, ";
   }
   order += "seq ASC";
-  ListSql list = std::move(w).Finish(KSGATE_TOKEN_COLUMNS, order, q.limit, q.offset);
+  ListSql list =
+      std::move(w).Finish(KSGATE_TOKEN_COLUMNS, order, q.limit, q.offset, "app_tokens", "seq");
 
   // Filtered by status alone: the count is the sum of the maintained counts (app_token_counts,
   // kept by triggers), a few rows whatever the number of tokens.
