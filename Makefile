@@ -10,6 +10,7 @@
 #   make bench-http   wrk against ksgate and an nginx fixed-body baseline (scripts/bench-http.sh)
 #   make bench-stores SQLite vs PostgreSQL throughput, reads during writes (scripts/bench-stores.sh)
 #   make bench-nodes  propagation of a change between two nodes on PostgreSQL (bench/nodes/)
+#   make bench-scale  a million app tokens: startSession, list pages, RSS (scripts/bench-scale.sh)
 #   make clean        remove build/release and build/bench-http (keeps var/ and the other presets)
 #   make distclean    clean + remove build/, var/ (demo database!) and tests/node_modules
 
@@ -24,7 +25,7 @@ BUILD_DIR := build/$(PRESET)
 NINJA     := $(BUILD_DIR)/build.ninja
 NODE_DEPS := tests/node_modules/.package-lock.json
 
-.PHONY: build build-asan run test package fuzz bench bench-http bench-stores bench-nodes clean distclean deps deps-test node-deps help
+.PHONY: build build-asan run test package fuzz bench bench-http bench-stores bench-nodes bench-scale clean distclean deps deps-test node-deps help
 
 help:
 	@sed -n 's/^#   make/  make/p' $(firstword $(MAKEFILE_LIST))
@@ -91,6 +92,10 @@ bench-stores: deps-test build
 # How fast a change on one node reaches another on one PostgreSQL (bench/nodes/propagation.js).
 bench-nodes: deps-test build node-deps
 	@scripts/pg-cluster.sh run node bench/nodes/propagation.js
+
+# Costs that must not grow with the tokens stored, and memory (scripts/bench-scale.sh).
+bench-scale: deps-test build
+	@scripts/bench-scale.sh
 
 clean:
 	rm -rf $(BUILD_DIR) build/bench-http
