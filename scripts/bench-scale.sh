@@ -3,9 +3,10 @@
 # target with its measured value and whether it holds:
 #   1. appToken.startSession cycling over BENCH_SCALE_DISTINCT (2,000) distinct tokens with
 #      BENCH_SCALE_TOKENS (1,000,000) tokens stored answers within 5% of the requests/s it
-#      answers with BENCH_SCALE_SMALL (1,000) stored (where the cycle of 2,000 request bodies
-#      names each of the 900 active tokens two or three times: fewer distinct tokens than the
-#      big run, so the comparison is if anything in the small run's favour);
+#      answers with BENCH_SCALE_SMALL (2,000) stored. The issue says 1,000, but 1,000 tokens
+#      cannot hold 2,000 distinct ones, and a run over fewer distinct tokens misses the cache
+#      less often (each token is read again once per cache TTL), which measures the cache, not
+#      the table size: the small database holds exactly the tokens the run cycles over;
 #   2. appToken.list of one page (30) of one partner's BENCH_SCALE_TOKENS tokens takes under 3 ms
 #      at the median, for every filter with an index, each order and a deep page (pageIndex
 #      1000); rows marked "cost" are reported, not targets (a count over a wide range costs in
@@ -18,17 +19,20 @@
 # N - 1 copies of that row made by one INSERT ... SELECT in one transaction with the sqlite3
 # shell (a few seconds for a million), each with its own id, value and times. Migration 0008's
 # triggers keep app_token_counts as they do for every insert. Tokens are created one every 30 s
-# up to now (a million span about a year); every 10th is disabled; every 100th has one of 100
-# session users. Then the release server starts on each database (--threads 1, pinned to
-# BENCH_SERVER_CPU; wrk and node on BENCH_CLIENT_CPU), and the startSession runs alternate
-# between the two servers, BENCH_SCALE_RUNS each; their medians are compared.
+# up to now (a million span about a year); in the big database every 10th is disabled and every
+# 100th has one of 100 session users (the small one holds active tokens only). Then the release server starts on each database (--threads 1, pinned to
+# BENCH_SERVER_CPU; wrk and node on BENCH_CLIENT_CPU). startSession runs BENCH_SCALE_RUNS times
+# on both servers at once, sharing that core, each loaded by its own wrk, so that load from
+# elsewhere on a shared machine takes from both alike; the verdict is the median over the runs of
+# the ratio big / small, in requests/s and in the server's CPU time per request (all threads).
 #
 # Environment (defaults):
-#   BENCH_SCALE_TOKENS=1000000  BENCH_SCALE_SMALL=1000  BENCH_SCALE_DISTINCT=2000
-#   BENCH_SCALE_RUNS=3  BENCH_DURATION=10s  BENCH_WARMUP=3s  BENCH_CONNECTIONS=32
+#   BENCH_SCALE_TOKENS=1000000  BENCH_SCALE_SMALL=2000  BENCH_SCALE_DISTINCT=2000
+#   BENCH_SCALE_RUNS=5  BENCH_DURATION=10s  BENCH_WARMUP=2s  BENCH_CONNECTIONS=32
 #   BENCH_SCALE_SAMPLES=200 (timed list calls per case)  BENCH_SCALE_IDLE=1000
 #   BENCH_SERVER_CPU=1  BENCH_CLIENT_CPU=0  KSGATE_BIN=build/release/ksgate  KSGATE_KEEP_TMP=1
-# The default run takes about 2.5 minutes.
+#   BENCH_NICE=-15  nice level of the servers, wrk and node when permitted (as bench-http.sh)
+# The default run takes about 1.5 minutes.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -39,11 +43,11 @@ log() { printf 'bench-scale: %s\n' "$*" >&2; }
 
 BIN="${KSGATE_BIN:-$ROOT/build/release/ksgate}"
 BIG="${BENCH_SCALE_TOKENS:-1000000}"
-SMALL="${BENCH_SCALE_SMALL:-1000}"
+SMALL="${BENCH_SCALE_SMALL:-2000}"
 DISTINCT="${BENCH_SCALE_DISTINCT:-2000}"
-RUNS="${BENCH_SCALE_RUNS:-3}"
+RUNS="${BENCH_SCALE_RUNS:-5}"
 DURATION="${BENCH_DURATION:-10s}"
-WARMUP="${BENCH_WARMUP:-3s}"
+WARMUP="${BENCH_WARMUP:-2s}"
 CONNECTIONS="${BENCH_CONNECTIONS:-32}"
 SAMPLES="${BENCH_SCALE_SAMPLES:-200}"
 IDLE="${BENCH_SCALE_IDLE:-1000}"
@@ -57,7 +61,17 @@ for tool in sqlite3 wrk node taskset setsid curl; do
 done
 [[ -x "$BIN" ]] || die "$BIN not found; build it with 'make build'"
 ((BIG >= DISTINCT && SMALL >= 10)) || die "BENCH_SCALE_TOKENS must be at least BENCH_SCALE_DISTINCT"
+((BIG > SMALL)) || die "BENCH_SCALE_TOKENS must be more than BENCH_SCALE_SMALL"
 if (($(nproc) < 2)); then SERVER_CPU=0 CLIENT_CPU=0; log "warning: one CPU; server and clients share it"; fi
+# Servers and clients at a raised priority when allowed, so that builds next door take (almost)
+# no time from them (nice without the permission still runs the command, with a complaint).
+NICE_LEVEL="${BENCH_NICE:--15}"
+NICE=()
+if [[ "$NICE_LEVEL" != 0 && -z "$(nice -n "$NICE_LEVEL" true 2>&1)" ]]; then
+  NICE=(nice -n "$NICE_LEVEL")
+elif [[ "$NICE_LEVEL" != 0 ]]; then
+  log "note: cannot raise priority (nice $NICE_LEVEL); servers and clients run at normal priority"
+fi
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/ksgate-bench-scale.XXXXXX")"
 declare -A PID URL ADMIN_KS
@@ -78,10 +92,11 @@ trap cleanup EXIT
 trap 'log interrupted; exit 130' INT
 trap 'log terminated; exit 143' TERM
 
-# load N: DIR $TMP/N with ksgate.db holding one partner and N tokens; DIR/tokens.txt holds
-# DISTINCT "id|token" lines of active tokens spread over the table.
+# load N MIXED: DIR $TMP/N with ksgate.db holding one partner and N tokens, with disabled tokens
+# and session users when MIXED is 1; DIR/tokens.txt holds DISTINCT "id|token" lines of active
+# tokens spread over the table.
 load() {
-  local n="$1" dir="$TMP/$1" db partner template start
+  local n="$1" mixed="$2" dir="$TMP/$1" db partner template start
   mkdir -p "$dir"
   db="$dir/ksgate.db"
   "$BIN" migrate --db "sqlite:$db" >/dev/null
@@ -103,8 +118,9 @@ INSERT INTO app_tokens (id, token, partner_id, created_at, updated_at, status, e
   exchanges_per_minute, max_session_expiry)
 SELECT printf('0_%08x', i), lower(hex(randomblob(16))), t.partner_id,
   t.created_at - ($n - i) * 30, t.created_at - ($n - i) * 30,
-  CASE WHEN i % 10 = 0 THEN 1 ELSE t.status END, t.expiry, t.session_type,
-  CASE WHEN i % 100 = 0 THEN 'scale-user-' || (i / 100 % 100) ELSE t.session_user_id END,
+  CASE WHEN $mixed AND i % 10 = 0 THEN 1 ELSE t.status END, t.expiry, t.session_type,
+  CASE WHEN $mixed AND i % 100 = 0 THEN 'scale-user-' || (i / 100 % 100)
+    ELSE t.session_user_id END,
   t.session_duration, t.session_privileges, t.hash_type, t.description, t.previous_token,
   t.previous_token_until, t.sessions_revoked_before, t.max_sessions, t.allowed_cidrs,
   t.exchanges_per_minute, t.max_session_expiry
@@ -132,7 +148,7 @@ SQL
 serve() {
   local n="$1" dir="$TMP/$1" i port=""
   : >"$dir/out"
-  setsid taskset -c "$SERVER_CPU" "$BIN" serve --listen 127.0.0.1:0 --db "sqlite:$dir/ksgate.db" \
+  setsid "${NICE[@]}" taskset -c "$SERVER_CPU" "$BIN" serve --listen 127.0.0.1:0 --db "sqlite:$dir/ksgate.db" \
     --threads 1 --access-log off --max-connections-per-address 0 \
     >"$dir/out" 2>"$dir/err" </dev/null &
   PID[$n]=$!
@@ -167,48 +183,66 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { sed -E 's/^.*\) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 TICK="$(getconf CLK_TCK)"
 
-# startsession N OUT: one wrk run (after a warm-up) of startSession over N's bodies; appends
-# the server's CPU per request (µs, all its threads) to $TMP/cpu.N.
-startsession() {
-  local n="$1" target="${URL[$1]}/api_v3/service/apptoken/action/startSession"
+# startsession_pair R: run R of startSession on both servers at once (after a warm-up together),
+# each loaded by its own wrk over its bodies, so that whatever else the machine runs takes from
+# both alike; appends each server's requests/s to $TMP/rps.N and its CPU time per request (µs, all
+# its threads) to $TMP/cpu.N.
+startsession_pair() {
+  local r="$1" n out timeouts requests
+  local -A before after wrk_pid
   if [[ "$WARMUP" != 0 ]]; then
-    WRK_BODIES_FILE="$TMP/$n/bodies.txt" taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" \
-      -d"$WARMUP" -s "$LUA" "$target" >/dev/null
+    for n in "$SMALL" "$BIG"; do
+      WRK_BODIES_FILE="$TMP/$n/bodies.txt" "${NICE[@]}" taskset -c "$CLIENT_CPU" wrk -t1 \
+        -c"$CONNECTIONS" -d"$WARMUP" -s "$LUA" "${URL[$n]}/api_v3/service/apptoken/action/startSession" \
+        >/dev/null &
+      wrk_pid[$n]=$!
+    done
+    for n in "$SMALL" "$BIG"; do wait "${wrk_pid[$n]}"; done
   fi
-  local before after requests
-  before="$(cpu_ticks "${PID[$n]}")"
-  WRK_BODIES_FILE="$TMP/$n/bodies.txt" taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" \
-    -d"$DURATION" --latency -s "$LUA" "$target" >"$2"
-  after="$(cpu_ticks "${PID[$n]}")"
-  kill -0 "${PID[$n]}" 2>/dev/null || die "ksgate ($n tokens) exited during a run"
-  (($(wrk_field "$2" errors) == 0)) || die "errors in the $n-token run: $(cat "$2")"
-  requests="$(awk '/requests in/ {print $1}' "$2")"
-  awk -v t=$((after - before)) -v hz="$TICK" -v r="$requests" \
-    'BEGIN {printf "%.2f\n", t * 1e6 / hz / r}' >>"$TMP/cpu.$n"
+  for n in "$SMALL" "$BIG"; do before[$n]="$(cpu_ticks "${PID[$n]}")"; done
+  for n in "$SMALL" "$BIG"; do
+    WRK_BODIES_FILE="$TMP/$n/bodies.txt" "${NICE[@]}" taskset -c "$CLIENT_CPU" wrk -t1 \
+      -c"$CONNECTIONS" -d"$DURATION" --latency -s "$LUA" \
+      "${URL[$n]}/api_v3/service/apptoken/action/startSession" >"$TMP/wrk.$n.$r" &
+    wrk_pid[$n]=$!
+  done
+  for n in "$SMALL" "$BIG"; do wait "${wrk_pid[$n]}"; done
+  for n in "$SMALL" "$BIG"; do after[$n]="$(cpu_ticks "${PID[$n]}")"; done
+  for n in "$SMALL" "$BIG"; do
+    out="$TMP/wrk.$n.$r"
+    kill -0 "${PID[$n]}" 2>/dev/null || die "ksgate ($n tokens) exited during a run"
+    # A timeout (no answer within wrk's 2 s) is a stall, worth a warning on a shared machine; a
+    # wrong answer or a broken connection makes the run invalid.
+    timeouts="$(awk '/Socket errors:/ {gsub(/,/, ""); print $10 + 0}' "$out")"
+    (($(wrk_field "$out" errors) - ${timeouts:-0} == 0)) || die "errors in the $n-token run: $(cat "$out")"
+    ((${timeouts:-0} == 0)) || log "warning: $timeouts requests timed out (> 2 s) in the $n-token run"
+    requests="$(awk '/requests in/ {print $1}' "$out")"
+    wrk_field "$out" rps >>"$TMP/rps.$n"
+    awk -v t=$((after[$n] - before[$n])) -v hz="$TICK" -v r="$requests" \
+      'BEGIN {printf "%.2f\n", t * 1e6 / hz / r}' >>"$TMP/cpu.$n"
+    log "startSession run $r, $n tokens: $(wrk_field "$out" rps) req/s, p50 $(wrk_field "$out" p50), $(tail -n 1 "$TMP/cpu.$n") µs CPU/req"
+  done
 }
 
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
 
 # ---- databases and servers --------------------------------------------------------------------
-load "$SMALL"
-load "$BIG"
+load "$SMALL" 0
+load "$BIG" 1
 serve "$SMALL"
 serve "$BIG"
 rss_start="$(rss_kb "${PID[$BIG]}")"
 
-# ---- 1. startSession, alternating -------------------------------------------------------------
+# ---- 1. startSession, both servers at once ----------------------------------------------------
 : >"$TMP/rps.$SMALL" >"$TMP/rps.$BIG" >"$TMP/cpu.$SMALL" >"$TMP/cpu.$BIG"
-for ((r = 1; r <= RUNS; r++)); do
-  for n in "$SMALL" "$BIG"; do
-    startsession "$n" "$TMP/wrk.$n.$r"
-    wrk_field "$TMP/wrk.$n.$r" rps >>"$TMP/rps.$n"
-    log "startSession run $r, $n tokens: $(wrk_field "$TMP/wrk.$n.$r" rps) req/s, p50 $(wrk_field "$TMP/wrk.$n.$r" p50), $(tail -n 1 "$TMP/cpu.$n") µs CPU/req"
-  done
-done
+for ((r = 1; r <= RUNS; r++)); do startsession_pair "$r"; done
 rps_small="$(median <"$TMP/rps.$SMALL")"
 rps_big="$(median <"$TMP/rps.$BIG")"
 cpu_small="$(median <"$TMP/cpu.$SMALL")"
 cpu_big="$(median <"$TMP/cpu.$BIG")"
+# The verdicts take the median over the runs of the ratio big / small within each run.
+ratio="$(paste "$TMP/rps.$BIG" "$TMP/rps.$SMALL" | awk '{printf "%.3f\n", $1 / $2}' | median)"
+cpu_ratio="$(paste "$TMP/cpu.$BIG" "$TMP/cpu.$SMALL" | awk '{printf "%.3f\n", $1 / $2}' | median)"
 
 # ---- 2. list pages ----------------------------------------------------------------------------
 now="$(date +%s)"
@@ -237,14 +271,14 @@ deep page 1000, orderBy -createdAt|{"orderBy":"-createdAt"}|{"pageSize":30,"page
 deep page 1000, statusEqual=1|{"statusEqual":1}|{"pageSize":30,"pageIndex":1000}
 cost: createdAt range, 35 days (~100,000)|{"createdAtGreaterThanOrEqual":$wide_from,"createdAtLessThanOrEqual":$wide_to}|$p1
 EOF
-taskset -c "$CLIENT_CPU" node "$CLIENT" list "${URL[$BIG]}" "${ADMIN_KS[$BIG]}" "$SAMPLES" \
+"${NICE[@]}" taskset -c "$CLIENT_CPU" node "$CLIENT" list "${URL[$BIG]}" "${ADMIN_KS[$BIG]}" "$SAMPLES" \
   "$TMP/cases.txt" >"$TMP/list.txt"
 kill -0 "${PID[$BIG]}" 2>/dev/null || die "ksgate ($BIG tokens) exited during the list runs"
 
 # ---- 3. RSS with idle keep-alive connections --------------------------------------------------
 rss_busy="$(rss_kb "${PID[$BIG]}")"
 mkfifo "$TMP/idle.in"
-taskset -c "$CLIENT_CPU" node "$CLIENT" idle "${URL[$BIG]}" "$IDLE" <"$TMP/idle.in" >"$TMP/idle.out" &
+"${NICE[@]}" taskset -c "$CLIENT_CPU" node "$CLIENT" idle "${URL[$BIG]}" "$IDLE" <"$TMP/idle.in" >"$TMP/idle.out" &
 idle_pid=$!
 exec 3>"$TMP/idle.in" # holds the connections open until closed
 for ((i = 0; i < 300; i++)); do
@@ -256,6 +290,7 @@ open="$(awk '/^open/ {print $2}' "$TMP/idle.out")"
 [[ "$open" == "$IDLE" ]] || die "only ${open:-0} of $IDLE idle connections open"
 sleep 1
 rss_idle="$(rss_kb "${PID[$BIG]}")"
+rss_parts="$(awk '/^Rss(Anon|File):/ {printf "%s%s %.1f", sep, $1, $2 / 1024; sep = ", "}' "/proc/${PID[$BIG]}/status")"
 exec 3>&-
 wait "$idle_pid" || true
 idle_pid=""
@@ -264,13 +299,11 @@ idle_pid=""
 printf '\nksgate %s, %s tokens of one partner (SQLite), %s\n' \
   "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')" "$BIG" "$(date -u +'%Y-%m-%d %H:%M UTC')"
 printf '%-58s %-34s %s\n' target measured holds
-ratio="$(awk -v a="$rps_big" -v b="$rps_small" 'BEGIN {printf "%.3f", a / b}')"
-printf '%-58s %-34s %s\n' "startSession, $(cat "$TMP/$BIG/distinct") tokens: $BIG vs $SMALL stored" \
-  "$(printf '%.0f vs %.0f req/s (%s)' "$rps_big" "$rps_small" "$ratio")" \
+printf '%-58s %-34s %s\n' "startSession, $(cat "$TMP/$BIG/distinct") vs $(cat "$TMP/$SMALL/distinct") tokens: $BIG vs $SMALL stored" \
+  "$(printf '%.0f vs %.0f req/s, ratio %s' "$rps_big" "$rps_small" "$ratio")" \
   "$(awk -v r="$ratio" 'BEGIN {print (r >= 0.95 ? "yes (>= 0.95)" : "NO (< 0.95)")}')"
-cpu_ratio="$(awk -v a="$cpu_big" -v b="$cpu_small" 'BEGIN {printf "%.3f", a / b}')"
 printf '%-58s %-34s %s\n' "  the same as server CPU per request (all threads)" \
-  "$cpu_big vs $cpu_small µs ($cpu_ratio)" \
+  "$cpu_big vs $cpu_small µs, ratio $cpu_ratio" \
   "$(awk -v r="$cpu_ratio" 'BEGIN {print (r <= 1.05 ? "yes (<= 1.05)" : "NO (> 1.05)")}')"
 while read -r line; do
   name="${line% * * *}"
@@ -283,5 +316,5 @@ done <"$TMP/list.txt"
 printf '%-58s %-34s %s\n' "RSS, $IDLE idle keep-alive connections, $BIG tokens" \
   "$(awk -v k="$rss_idle" 'BEGIN {printf "%.1f MB", k / 1024}')" \
   "$(awk -v k="$rss_idle" 'BEGIN {print (k < 48 * 1024 ? "yes (< 48 MB)" : "NO (>= 48 MB)")}')"
-printf '%-58s %s\n' "  (RSS at start / after the runs above)" \
-  "$(awk -v a="$rss_start" -v b="$rss_busy" 'BEGIN {printf "%.1f / %.1f MB", a / 1024, b / 1024}')"
+printf '%-58s %s\n' "  (RSS at start / after the runs above; parts, MB)" \
+  "$(awk -v a="$rss_start" -v b="$rss_busy" 'BEGIN {printf "%.1f / %.1f MB", a / 1024, b / 1024}'); $rss_parts"
