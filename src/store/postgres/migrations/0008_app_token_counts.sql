@@ -22,38 +22,48 @@ INSERT INTO app_token_counts (partner_id, status, shard, tokens)
   SELECT partner_id, status, CAST(seq % 16 AS INTEGER), COUNT(*) FROM app_tokens
   GROUP BY partner_id, status, seq % 16;
 
--- A status change takes the row of the lower status first, as every other change does, so that
--- two transactions moving tokens between two statuses cannot deadlock.
+-- Statement-level triggers: each statement's change is counted once, per (partner, status,
+-- shard) the rows it added minus those it removed (a row-level trigger would update one count row
+-- once per token, and a count row updated a million times in one transaction — an import — keeps
+-- a million versions that every later update must walk). The changes are applied in key order,
+-- so two transactions lock count rows in the same order and cannot deadlock.
 CREATE FUNCTION app_tokens_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO app_token_counts AS c (partner_id, status, shard, tokens)
-      VALUES (NEW.partner_id, NEW.status, NEW.seq % 16, 1)
-      ON CONFLICT (partner_id, status, shard) DO UPDATE SET tokens = c.tokens + 1;
+      SELECT partner_id, status, seq % 16, COUNT(*) FROM added
+      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+      ON CONFLICT (partner_id, status, shard) DO UPDATE SET tokens = c.tokens + EXCLUDED.tokens;
   ELSIF TG_OP = 'DELETE' THEN
-    UPDATE app_token_counts SET tokens = tokens - 1
-      WHERE partner_id = OLD.partner_id AND status = OLD.status AND shard = OLD.seq % 16;
-  ELSIF OLD.partner_id <> NEW.partner_id OR OLD.status < NEW.status THEN
-    UPDATE app_token_counts SET tokens = tokens - 1
-      WHERE partner_id = OLD.partner_id AND status = OLD.status AND shard = OLD.seq % 16;
     INSERT INTO app_token_counts AS c (partner_id, status, shard, tokens)
-      VALUES (NEW.partner_id, NEW.status, NEW.seq % 16, 1)
-      ON CONFLICT (partner_id, status, shard) DO UPDATE SET tokens = c.tokens + 1;
+      SELECT partner_id, status, seq % 16, -COUNT(*) FROM removed
+      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+      ON CONFLICT (partner_id, status, shard) DO UPDATE SET tokens = c.tokens + EXCLUDED.tokens;
   ELSE
     INSERT INTO app_token_counts AS c (partner_id, status, shard, tokens)
-      VALUES (NEW.partner_id, NEW.status, NEW.seq % 16, 1)
-      ON CONFLICT (partner_id, status, shard) DO UPDATE SET tokens = c.tokens + 1;
-    UPDATE app_token_counts SET tokens = tokens - 1
-      WHERE partner_id = OLD.partner_id AND status = OLD.status AND shard = OLD.seq % 16;
+      SELECT partner_id, status, shard, SUM(delta) FROM (
+          SELECT a.partner_id, a.status, a.seq % 16 AS shard, 1 AS delta
+            FROM added a JOIN removed r USING (seq)
+            WHERE a.status <> r.status OR a.partner_id <> r.partner_id
+          UNION ALL
+          SELECT r.partner_id, r.status, r.seq % 16, -1
+            FROM removed r JOIN added a USING (seq)
+            WHERE a.status <> r.status OR a.partner_id <> r.partner_id) changes
+      GROUP BY 1, 2, 3 HAVING SUM(delta) <> 0 ORDER BY 1, 2, 3
+      ON CONFLICT (partner_id, status, shard) DO UPDATE SET tokens = c.tokens + EXCLUDED.tokens;
   END IF;
   RETURN NULL;
 END $$;
 
-CREATE TRIGGER app_tokens_count_insert AFTER INSERT OR DELETE ON app_tokens
-  FOR EACH ROW EXECUTE FUNCTION app_tokens_count();
-CREATE TRIGGER app_tokens_count_update AFTER UPDATE OF partner_id, status ON app_tokens
-  FOR EACH ROW WHEN (OLD.partner_id <> NEW.partner_id OR OLD.status <> NEW.status)
-  EXECUTE FUNCTION app_tokens_count();
+CREATE TRIGGER app_tokens_count_insert AFTER INSERT ON app_tokens
+  REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION app_tokens_count();
+CREATE TRIGGER app_tokens_count_delete AFTER DELETE ON app_tokens
+  REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION app_tokens_count();
+-- (Transition tables rule out "UPDATE OF status": every UPDATE runs it; an update that changes
+-- no status or partner changes no count.)
+CREATE TRIGGER app_tokens_count_update AFTER UPDATE ON app_tokens
+  REFERENCING OLD TABLE AS removed NEW TABLE AS added
+  FOR EACH STATEMENT EXECUTE FUNCTION app_tokens_count();
 
 -- One index per list order, over live tokens (every list has "status <> 3"), each ending with
 -- seq, the list's final tie-break (always ascending): (partner_id, created_at DESC, seq) is
