@@ -11,6 +11,7 @@
 #   make bench-stores SQLite vs PostgreSQL throughput, reads during writes (scripts/bench-stores.sh)
 #   make bench-nodes  propagation of a change between two nodes on PostgreSQL (bench/nodes/)
 #   make bench-instr  instructions per request of the hot actions, by callgrind (scripts/bench-callgrind.sh)
+#   make bench-scale  a million app tokens: startSession, list pages, RSS (scripts/bench-scale.sh)
 #   make clean        remove build/release and build/bench-http (keeps var/ and the other presets)
 #   make distclean    clean + remove build/, var/ (demo database!) and tests/node_modules
 
@@ -25,7 +26,7 @@ BUILD_DIR := build/$(PRESET)
 NINJA     := $(BUILD_DIR)/build.ninja
 NODE_DEPS := tests/node_modules/.package-lock.json
 
-.PHONY: build build-asan run test package fuzz bench bench-http bench-stores bench-nodes bench-instr clean distclean deps deps-test node-deps help
+.PHONY: build build-asan run test package fuzz bench bench-http bench-stores bench-nodes bench-instr bench-scale clean distclean deps deps-test node-deps help
 
 help:
 	@sed -n 's/^#   make/  make/p' $(firstword $(MAKEFILE_LIST))
@@ -98,6 +99,10 @@ bench-nodes: deps-test build node-deps
 # BENCH_BINS="OLD NEW" compares binaries (scripts/bench-callgrind.sh).
 bench-instr: deps-test build
 	@scripts/bench-callgrind.sh $(BENCH_BINS)
+
+# Costs that must not grow with the tokens stored, and memory (scripts/bench-scale.sh).
+bench-scale: deps-test build
+	@scripts/bench-scale.sh
 
 clean:
 	rm -rf $(BUILD_DIR) build/bench-http

@@ -20,8 +20,9 @@ App::Stores App::Layer(std::unique_ptr<store::Store> backend, const Clock& clock
   // from waiting for the database (store/blocking.h).
   Stores stores;
   stores.backend = backend.get();
-  stores.top = std::make_unique<store::CachingStore>(std::move(backend), clock,
-                                                     store::CacheOptions{.ttl = options.cache_ttl});
+  stores.top = std::make_unique<store::CachingStore>(
+      std::move(backend), clock,
+      store::CacheOptions{.ttl = options.cache_ttl, .max_entries = options.cache_max_entries});
   return stores;
 }
 
@@ -126,6 +127,16 @@ void App::AddCacheMetrics() {
   metrics_.AddReader("ksgate_cache_misses_total", "counter",
                      "Reads of the same that went to the store, by kind.",
                      [per_kind] { return per_kind(false); });
+  metrics_.AddReader(
+      "ksgate_cache_entries", "gauge",
+      "Entries the cache holds, by kind (at most cache.max_entries each).", [&cache] {
+        std::vector<obs::Sample> samples;
+        for (store::CacheKind kind : store::kCacheKinds) {
+          samples.push_back({"kind=\"" + std::string(store::CacheKindName(kind)) + "\"",
+                             static_cast<double>(cache.Size(kind))});
+        }
+        return samples;
+      });
   metrics_.AddReader("ksgate_cache_fresh", "gauge",
                      "1 while the cache may be served (with a change feed: it confirmed within "
                      "the freshness bound), else 0.",

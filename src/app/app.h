@@ -54,6 +54,8 @@ struct AppOptions {
   // feed, changes made by other processes take effect within this. 0: no cache, every read goes
   // to the store. Negative: Open picks kDefaultCacheTtl, or kFedCacheTtl with a change feed.
   std::chrono::milliseconds cache_ttl{kDefaultCacheTtl};
+  // The cache's bound: entries kept per kind of record (store::CacheOptions::max_entries).
+  size_t cache_max_entries = store::kDefaultCacheEntries;
   // With a change feed (PostgreSQL): other nodes' writes are applied as they are reported, and
   // the cache serves nothing once the feed has not vouched for it for this long (it fails
   // closed until the feed is back).

@@ -24,6 +24,9 @@ struct ServeOptions {
   // the cache; -1 (the default): 1000, or 30000 on PostgreSQL, whose change feed applies other
   // nodes' writes at once.
   int64_t cache_ttl_ms = -1;
+  // Entries the cache keeps per kind of record (store::CacheOptions::max_entries): its bound on
+  // memory.
+  int64_t cache_max_entries = 100000;  // store::kDefaultCacheEntries
   // The store executor (http::ServerOptions::store_threads / store_queue).
   int store_threads = 8;
   int store_write_threads = 4;

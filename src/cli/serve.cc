@@ -172,6 +172,7 @@ int Serve(const config::Sources& sources) {
   ServeObservability observability;  // first: the server log is set up before anything logs
   if (const int failed = observability.Open(options, &app_options); failed != 0) return failed;
   app_options.cache_ttl = std::chrono::milliseconds(options.cache_ttl_ms);
+  app_options.cache_max_entries = static_cast<size_t>(options.cache_max_entries);
   app_options.follow_changes = true;
   // Every store thread may hold a connection at once (reads and writes share PostgreSQL's pool).
   app_options.store_connections =

@@ -172,6 +172,11 @@ const std::vector<Row>& Rows() {
           "How long cached reads are served (-1: 1000, or 30000 on PostgreSQL, whose change feed "
           "applies other nodes' writes at once); 0 = no cache",
           -1, 600000),
+      Int(&O::cache_max_entries, "cache.max_entries", "--cache-max-entries",
+          "Entries the cache keeps per kind (partners, app tokens, roles, revocation keys, "
+          "cut-offs): its bound on memory; a full kind replaces a random entry "
+          "(docs/operations.md \"Cache\")",
+          1, 100000000),
       // [gateway]
       Reloadable(Text(&O::upstreams, "gateway.upstreams", "--upstream",
                       "SERVICE[,SERVICE...]=http://HOST:PORT[/BASE]: services served behind the "

@@ -76,6 +76,7 @@ TEST_F(ServeSettingsTest, DefaultsAreServeOptionsDefaults) {
   EXPECT_EQ(got.db, want.db);
   EXPECT_EQ(got.threads, want.threads);
   EXPECT_EQ(got.cache_ttl_ms, want.cache_ttl_ms);
+  EXPECT_EQ(got.cache_max_entries, want.cache_max_entries);
   EXPECT_EQ(got.store_queue, want.store_queue);
   EXPECT_EQ(got.failure_limit_address, want.failure_limit_address);
   EXPECT_EQ(got.max_connections, want.max_connections);
@@ -89,7 +90,7 @@ TEST_F(ServeSettingsTest, EverySettingReachesItsField) {
       "[server]\nlisten = \"[::1]:9\"\nthreads = 3\ntrusted_proxies = [\"10.0.0.0/8\"]\n"
       "shutdown_grace_ms = 250\n"
       "[store]\ndb = \"sqlite:/x.db\"\nthreads = 5\nwrite_threads = 6\nqueue = 7\n"
-      "[cache]\nttl_ms = 0\n"
+      "[cache]\nttl_ms = 0\nmax_entries = 4\n"
       "[gateway]\nupstreams = [\"media=http://a:1\"]\nroutes = [\"GET /a=media.list\"]\n"
       "permissions = \"" +
       perms +
@@ -108,6 +109,7 @@ TEST_F(ServeSettingsTest, EverySettingReachesItsField) {
   EXPECT_EQ(o.store_write_threads, 6);
   EXPECT_EQ(o.store_queue, 7);
   EXPECT_EQ(o.cache_ttl_ms, 0);
+  EXPECT_EQ(o.cache_max_entries, 4);
   EXPECT_THAT(o.upstreams, ElementsAre("media=http://a:1"));
   EXPECT_THAT(o.routes, ElementsAre("GET /a=media.list"));
   EXPECT_EQ(o.permissions_file, perms);

@@ -1,6 +1,8 @@
 #include "store/caching_store.h"
 
+#include <algorithm>
 #include <mutex>
+#include <random>
 #include <vector>
 
 #include "store/blocking.h"
@@ -43,8 +45,15 @@ class CachingStore::Cache {
     if (ttl_micros() <= 0) return;
     std::unique_lock lock(mu_);
     if (generation_.load(std::memory_order_acquire) != generation_before_read) return;
-    if (entries_.size() >= options_.max_entries) entries_.clear();
+    if (entries_.size() >= std::max<size_t>(options_.max_entries, 1) && !entries_.contains(key)) {
+      EvictOne();
+    }
     entries_.insert_or_assign(key, Entry{std::move(value), clock_.NowMicros()});
+  }
+
+  size_t size() const {
+    std::shared_lock lock(mu_);
+    return entries_.size();
   }
 
   void Erase(const std::string& key) {
@@ -64,6 +73,17 @@ class CachingStore::Cache {
     V value;
     int64_t read_at;
   };
+  // Drops an entry chosen at random (the first of a random non-empty bucket): cheap, needs no
+  // bookkeeping per read, and keeps a hot set that outgrows the bound mostly cached. Under mu_
+  // held exclusively; the cache is not empty.
+  void EvictOne() {
+    const size_t buckets = entries_.bucket_count();
+    size_t b = random_() % buckets;
+    while (entries_.bucket_size(b) == 0) b = (b + 1) % buckets;
+    const std::string victim = entries_.begin(b)->first;
+    entries_.erase(victim);
+  }
+
   int64_t ttl_micros() const {
     return std::chrono::duration_cast<std::chrono::microseconds>(options_.ttl).count();
   }
@@ -76,6 +96,7 @@ class CachingStore::Cache {
   mutable std::atomic<uint64_t> hits_{0};
   mutable std::atomic<uint64_t> misses_{0};
   std::unordered_map<std::string, Entry> entries_;
+  std::minstd_rand random_;  // picks eviction victims; under mu_
 };
 
 namespace {
@@ -171,6 +192,22 @@ std::string_view CacheKindName(CacheKind kind) {
       return "session_cutoff";
   }
   return "?";
+}
+
+size_t CachingStore::Size(CacheKind kind) const {
+  switch (kind) {
+    case CacheKind::kPartner:
+      return partners_->size();
+    case CacheKind::kAppToken:
+      return tokens_->size();
+    case CacheKind::kUserRole:
+      return roles_->size();
+    case CacheKind::kRevocation:
+      return revoked_->size();
+    case CacheKind::kSessionCutoff:
+      return cutoffs_->size();
+  }
+  return 0;
 }
 
 CacheStats CachingStore::Stats(CacheKind kind) const {

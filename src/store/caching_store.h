@@ -32,11 +32,17 @@
 
 namespace ksgate::store {
 
+inline constexpr size_t kDefaultCacheEntries = 100000;
+
 struct CacheOptions {
   // How long an entry may be served. 0 disables caching (every call goes to the backend).
   std::chrono::milliseconds ttl{1000};
-  // Entries per cached method; when full, that cache starts over empty.
-  size_t max_entries = 100000;
+  // The bound on memory: entries kept per kind of record (CacheKind; each kind is one map, the
+  // roles' holding entries by id and by system name). An entry is kept until a write drops it
+  // or room is needed, expired or not; when a kind is full, a new entry replaces one chosen at
+  // random. So a busy server holds max_entries of each kind for good: size it in bytes with
+  // docs/operations.md "Cache" (an app token entry takes about 0.6 KB). At least 1.
+  size_t max_entries = kDefaultCacheEntries;
   // With a change feed (store/change_feed.h) telling this cache of other processes' writes:
   // entries are served only while the feed has confirmed, within this bound, that every change
   // committed elsewhere has been applied (ConfirmFresh). Past it every read goes to the backend
@@ -121,6 +127,8 @@ class CachingStore final : public Store {
 
   // Hits and misses of the cache of `kind` since start (metrics). Thread-safe.
   CacheStats Stats(CacheKind kind) const;
+  // Entries the cache of `kind` holds now, at most CacheOptions::max_entries. Thread-safe.
+  size_t Size(CacheKind kind) const;
 
   // The wrapped store, for tests that need a backend's own test hooks.
   Store& BackendForTesting() { return *backend_; }

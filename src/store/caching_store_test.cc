@@ -169,14 +169,37 @@ TEST_F(CachingStoreTest, ZeroTtlDisablesCaching) {
               IsOkAndHolds(Field(&Partner::status, PartnerStatus::kBlocked)));
 }
 
-TEST_F(CachingStoreTest, AFullCacheStartsOver) {
+TEST_F(CachingStoreTest, AFullCacheStaysAtItsBound) {
+  // The fixture's bound: 1000 entries per kind.
   for (int i = 0; i < 2500; ++i) {
     std::string key = std::to_string(i);
     key.insert(0, "k");  // not "k" + to_string(i): GCC 12 warns falsely (-Wrestrict) at -O3
     EXPECT_THAT(cache_->IsRevoked(std::vector<std::string>{key}, kNow), IsOkAndHolds(false));
+    EXPECT_LE(cache_->Size(CacheKind::kRevocation), 1000u);
   }
+  EXPECT_EQ(cache_->Size(CacheKind::kRevocation), 1000u);
+  // What is cached is still right: a write drops its entry, evicted or not.
   ASSERT_THAT(cache_->Revoke(Revocation{"k5"}, kNow), IsOk());
   EXPECT_THAT(cache_->IsRevoked(std::vector<std::string>{"k5"}, kNow), IsOkAndHolds(true));
+  ASSERT_THAT(cache_->Revoke(Revocation{"k2499"}, kNow), IsOk());
+  EXPECT_THAT(cache_->IsRevoked(std::vector<std::string>{"k2499"}, kNow), IsOkAndHolds(true));
+  EXPECT_EQ(cache_->Size(CacheKind::kRevocation), 1000u);
+}
+
+TEST_F(CachingStoreTest, AFullTokenCacheKeepsServingWhatItReadLast) {
+  for (int i = 0; i < 1500; ++i) {
+    std::string id = std::to_string(100000 + i);
+    id.insert(0, "0_");
+    ASSERT_THAT(cache_->InsertAppToken(Token(id)), IsOk());
+    ASSERT_THAT(cache_->GetAppToken(partner_.id, id), IsOk());
+  }
+  EXPECT_EQ(cache_->Size(CacheKind::kAppToken), 1000u);
+  // The token read last is cached (a hit: no backend read, so a change behind the cache's back
+  // is not seen within the TTL).
+  const CacheStats before = cache_->Stats(CacheKind::kAppToken);
+  EXPECT_THAT(cache_->GetAppToken(partner_.id, "0_101499"), IsOk());
+  EXPECT_EQ(cache_->Stats(CacheKind::kAppToken).hits, before.hits + 1);
+  EXPECT_EQ(cache_->Size(CacheKind::kAppToken), 1000u);
 }
 
 }  // namespace

@@ -236,15 +236,23 @@ inline constexpr Dialect kPostgresDialect{true, "strpos", " COLLATE \"C\"", "ALL
 // `count` placeholders for parameters first, first + 1, ...: "?, ?" or "$3, $4". count >= 1.
 std::string Placeholders(const Dialect& dialect, int first, size_t count);
 
-// A paged list: `count` is SELECT COUNT(*) over the matches and takes `params`; `page` selects
-// the matching rows in order, limited and offset, and takes `page_params` (params, then the
-// paging values).
+// A paged list: `count` counts the matches and takes `params`; `page` selects the matching rows
+// in order, limited and offset, and takes `page_params` (the filter's values, then the paging
+// values). The count is SELECT COUNT(*) over the matches, or, for an app token list filtered by
+// status alone, the sum of the maintained counts (app_token_counts). Run them in one snapshot.
 struct ListSql {
   std::string count;
   std::string page;
   std::vector<Param> params;
   std::vector<Param> page_params;
+  int64_t limit = 0;   // <= 0: no limit
+  int64_t offset = 0;  // >= 0
 };
+
+// The total count when the page itself tells it, without running `count`: a page that is not
+// empty and not full (fewer rows than the limit, or no limit) ends the matches, so they number
+// offset + rows (Kaltura's list does the same, spec §2.5). nullopt otherwise.
+std::optional<int64_t> TotalFromPage(const ListSql& list, size_t rows);
 
 // ListAppTokens / ListUserRoles as SQL over app_tokens / user_roles (see store.h for the
 // semantics); the page selects KSGATE_TOKEN_COLUMNS / KSGATE_ROLE_COLUMNS. nullopt when the

@@ -112,6 +112,19 @@ inline void ExpectUpgradeKeepsData(Store& store, const std::function<Result<int>
   EXPECT_EQ(*token_after, token);
   EXPECT_THAT(store.GetAppToken(partner->id, gone.id), StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(store.InsertAppToken(gone), StatusIs(StatusCode::kAlreadyExists));
+  // The tokens are counted as they were (0008: maintained counts), and counting goes on: a
+  // one-row page does not end the matches, so the total comes from the count.
+  AppTokenQuery one;
+  one.limit = 1;
+  Result<AppTokenPage> listed = store.ListAppTokens(partner->id, one);
+  ASSERT_THAT(listed, IsOk());
+  EXPECT_EQ(listed->total_count, 1);
+  AppToken added = token;
+  added.id = "0_upgrade3";
+  ASSERT_THAT(store.InsertAppToken(added), IsOk());
+  listed = store.ListAppTokens(partner->id, one);
+  ASSERT_THAT(listed, IsOk());
+  EXPECT_EQ(listed->total_count, 2);
   for (const char* key : {"deleted-token-key", "session-key"}) {
     std::vector<std::string> keys = {key};
     Result<bool> revoked = store.IsRevoked(keys, kNow);

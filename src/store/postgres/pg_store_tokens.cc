@@ -88,17 +88,21 @@ Params ToParams(const std::vector<sql::Param>& params) {
   return out;
 }
 
-// Runs a paged list: COUNT(*), then (if anything matched) the page, in the caller's snapshot.
+// Runs a paged list in the caller's snapshot: the page, then the count unless the page tells
+// it (sql::TotalFromPage).
 template <typename Page, typename ReadRow>
 Status ReadPagedList(Connection& c, const sql::ListSql& list, ReadRow read_row, Page* page) {
   *page = Page();
   {
-    KSGATE_ASSIGN_OR_RETURN(Rows rows, c.RunDynamic(list.count, ToParams(list.params)));
-    page->total_count = rows.empty() ? 0 : rows[0].Int(0);
+    KSGATE_ASSIGN_OR_RETURN(Rows rows, c.RunDynamic(list.page, ToParams(list.page_params)));
+    for (int i = 0; i < rows.size(); ++i) page->objects.push_back(read_row(rows[i]));
   }
-  if (page->total_count == 0) return Status::Ok();
-  KSGATE_ASSIGN_OR_RETURN(Rows rows, c.RunDynamic(list.page, ToParams(list.page_params)));
-  for (int i = 0; i < rows.size(); ++i) page->objects.push_back(read_row(rows[i]));
+  if (std::optional<int64_t> total = sql::TotalFromPage(list, page->objects.size())) {
+    page->total_count = *total;
+    return Status::Ok();
+  }
+  KSGATE_ASSIGN_OR_RETURN(Rows rows, c.RunDynamic(list.count, ToParams(list.params)));
+  page->total_count = rows.empty() ? 0 : rows[0].Int(0);
   return Status::Ok();
 }
 

@@ -100,7 +100,9 @@ TEST(SqliteMigrations, AreNumberedFromOneInIncreasingOrder) {
   EXPECT_EQ(migrations[3].name, "0004_user_role_names");
   ASSERT_GE(migrations.size(), 5u);
   EXPECT_EQ(migrations[4].name, "0005_app_token_usage");
-  EXPECT_EQ(migrations.back().name, "0007_partner_user_secret_setrole");
+  ASSERT_GE(migrations.size(), 8u);
+  EXPECT_EQ(migrations[6].name, "0007_partner_user_secret_setrole");
+  EXPECT_EQ(migrations.back().name, "0008_app_token_counts");
 }
 
 // Every version in sqlite::Migrations(), as schema_version lists them.
@@ -159,11 +161,21 @@ TEST_F(SqliteStoreTest, MigrateCreatesTheDocumentedTablesAndIndexes) {
   ASSERT_THAT(store->Migrate(), IsOk());
   RawDb raw(DbPath());
   std::vector<std::string> names = raw.Column("SELECT name FROM sqlite_master");
-  for (const char* name : {"partners", "app_tokens", "invalid_sessions", "schema_version",
-                           "app_tokens_partner_status", "app_tokens_partner_created", "user_roles",
-                           "user_roles_partner_status", "user_roles_partner_system_name"}) {
+  for (const char* name :
+       {"partners", "app_tokens", "invalid_sessions", "schema_version", "app_tokens_partner_status",
+        "app_tokens_partner_created", "user_roles", "user_roles_partner_status",
+        "user_roles_partner_system_name", "app_token_counts", "app_tokens_count_insert",
+        "app_tokens_count_update", "app_tokens_count_delete", "app_tokens_partner_created_desc",
+        "app_tokens_partner_updated", "app_tokens_partner_updated_desc", "app_tokens_partner_live",
+        "app_tokens_partner_user"}) {
     EXPECT_THAT(names, Contains(name));
   }
+  // The list's indexes cover live tokens only, as every list query does (0008).
+  EXPECT_THAT(raw.Column("SELECT name FROM pragma_index_list('app_tokens') WHERE partial = 1"
+                         " ORDER BY name"),
+              ElementsAre("app_tokens_partner_created", "app_tokens_partner_created_desc",
+                          "app_tokens_partner_live", "app_tokens_partner_updated",
+                          "app_tokens_partner_updated_desc", "app_tokens_partner_user"));
   EXPECT_THAT(raw.Column("SELECT name FROM pragma_index_info('app_tokens_partner_status')"),
               ElementsAre("partner_id", "status"));
   EXPECT_THAT(raw.Column("SELECT name FROM pragma_index_info('app_tokens_partner_created')"),

@@ -70,25 +70,29 @@ void BindAll(Statement& s, const std::vector<sql::Param>& params) {
   }
 }
 
-// Runs a paged list: COUNT(*), then (if anything matched) the page itself, in one read snapshot
-// so the two agree. `read_row` turns a row into an element of page->objects.
+// Runs a paged list in one read snapshot: the page, then the count unless the page tells it
+// (sql::TotalFromPage). `read_row` turns a row into an element of page->objects.
 template <typename Page, typename ReadRow>
 Status ReadPagedList(Connection& c, const sql::ListSql& list, ReadRow read_row, Page* page) {
   *page = Page();
   {
-    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(list.count));
-    BindAll(s, list.params);
-    KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
-    page->total_count = row ? s.Int(0) : 0;
+    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(list.page));
+    BindAll(s, list.page_params);
+    while (true) {
+      KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      page->objects.push_back(read_row(s));
+    }
   }
-  if (page->total_count == 0) return Status::Ok();
-  KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(list.page));
-  BindAll(s, list.page_params);
-  while (true) {
-    KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return Status::Ok();
-    page->objects.push_back(read_row(s));
+  if (std::optional<int64_t> total = sql::TotalFromPage(list, page->objects.size())) {
+    page->total_count = *total;
+    return Status::Ok();
   }
+  KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(list.count));
+  BindAll(s, list.params);
+  KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
+  page->total_count = row ? s.Int(0) : 0;
+  return Status::Ok();
 }
 
 }  // namespace
