@@ -12,16 +12,10 @@ if delay_ms == nil or delay_ms < 1 then
   error("paced.lua: set WRK_DELAY_MS to a whole number of milliseconds, at least 1")
 end
 
-local body = os.getenv("WRK_BODY")
-if body == nil or body == "" then
-  local path = os.getenv("WRK_BODY_FILE")
-  if path ~= nil and path ~= "" then
-    local f = assert(io.open(path, "rb"), "paced.lua: cannot open WRK_BODY_FILE " .. path)
-    body = f:read("*a")
-    f:close()
-  end
-end
-if body ~= nil and body ~= "" then
+-- body.lua sits beside this script (wrk loads it with its path as the chunk's name).
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local body = dofile(here .. "body.lua")
+if body ~= nil then
   wrk.method = "POST"
   wrk.body = body
   wrk.headers["Content-Type"] = "application/json"

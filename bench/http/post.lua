@@ -2,16 +2,10 @@
 --   WRK_BODY='{"format":1,...}' wrk -s bench/http/post.lua URL
 --   WRK_BODY_FILE=/path/body.json wrk -s bench/http/post.lua URL
 -- The URL on the wrk command line gives the path (/api_v3/service/S/action/A).
-local body = os.getenv("WRK_BODY")
-if body == nil or body == "" then
-  local path = os.getenv("WRK_BODY_FILE")
-  if path ~= nil and path ~= "" then
-    local f = assert(io.open(path, "rb"), "post.lua: cannot open WRK_BODY_FILE " .. path)
-    body = f:read("*a")
-    f:close()
-  end
-end
-if body == nil or body == "" then
+-- body.lua sits beside this script (wrk loads it with its path as the chunk's name).
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local body = dofile(here .. "body.lua")
+if body == nil then
   error("post.lua: set WRK_BODY or WRK_BODY_FILE to the JSON request body")
 end
 
