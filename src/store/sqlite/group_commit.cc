@@ -57,14 +57,17 @@ GroupCommitter::~GroupCommitter() {
 Status GroupCommitter::Run(const Work& work) {
   Pending pending;
   pending.work = &work;
-  std::unique_lock lock(mu_);
-  if (queue_.size() >= options_.max_queue) {
-    return UnavailableError("the SQLite writer's queue is full (" +
-                            std::to_string(options_.max_queue) + " writes waiting)");
+  std::future<void> done = pending.done.get_future();
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.size() >= options_.max_queue) {
+      return UnavailableError("the SQLite writer's queue is full (" +
+                              std::to_string(options_.max_queue) + " writes waiting)");
+    }
+    queue_.push_back(&pending);
+    if (writer_idle_) work_ready_.notify_one();
   }
-  queue_.push_back(&pending);
-  if (writer_idle_) work_ready_.notify_one();
-  pending.done_cv.wait(lock, [&] { return pending.done; });
+  done.wait();  // the writer has set pending.result, and no longer touches `pending`
   return std::move(pending.result);
 }
 
@@ -92,14 +95,19 @@ void GroupCommitter::WriterLoop() {
       if (before_commit) connection_.SetCommitHookForTesting(nullptr);
     }
 
-    lock.lock();
     // Only now, with the COMMIT returned, is any write of the batch acknowledged.
+    lock.lock();
     for (Pending* p : batch) {
       if (p->result.ok()) ++stats_.writes;
-      p->done = true;
-      p->done_cv.notify_one();  // p lives until its caller, woken, takes mu_ after us
+    }
+    lock.unlock();
+    for (Pending* p : batch) {
+      // Moved out first: once set, the caller may return and destroy *p at once.
+      std::promise<void> done = std::move(p->done);
+      done.set_value();
     }
     batch.clear();
+    lock.lock();
   }
 }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -74,12 +75,13 @@ class GroupCommitter {
   size_t QueuedForTesting() const;
 
  private:
-  // One queued write, on its caller's stack while Run waits.
+  // One queued write, on its caller's stack while Run waits. The writer fills `result`, then
+  // moves `done` out and sets it: the caller wakes without taking mu_ (no convoy behind the
+  // writer) and may destroy *this as soon as it does.
   struct Pending {
-    const Work* work;
+    const Work* work = nullptr;
     Status result;
-    bool done = false;  // guarded by mu_
-    std::condition_variable done_cv;
+    std::promise<void> done;
   };
 
   void WriterLoop();
