@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <string>
 #include <utility>
 
@@ -23,10 +24,17 @@ void RollbackIfNeeded(Connection& c) {
 }
 
 // Runs `work` in a savepoint of its own: on failure its changes are undone and the rest of the
-// transaction is kept. Returns the work's result.
-Status RunInSavepoint(Connection& c, const GroupCommitter::Work& work) {
+// transaction is kept. Returns the work's result; an exception it throws is kept in *thrown (for
+// its caller's thread to rethrow) and counts as a failure.
+Status RunInSavepoint(Connection& c, const GroupCommitter::Work& work, std::exception_ptr* thrown) {
   KSGATE_RETURN_IF_ERROR(RunCached(c, kSavepoint));
-  Status s = work(c);
+  Status s;
+  try {
+    s = work(c);
+  } catch (...) {
+    *thrown = std::current_exception();
+    s = InternalError("the write threw an exception");
+  }
   if (s.ok()) s = RunCached(c, kRelease);
   if (!s.ok() && c.InTransaction()) {
     // ROLLBACK TO keeps the savepoint open; RELEASE closes it. If either fails the work's
@@ -68,6 +76,7 @@ Status GroupCommitter::Run(const Work& work) {
     if (writer_idle_) work_ready_.notify_one();
   }
   done.wait();  // the writer has set pending.result, and no longer touches `pending`
+  if (pending.thrown) std::rethrow_exception(pending.thrown);
   return std::move(pending.result);
 }
 
@@ -135,7 +144,8 @@ Status GroupCommitter::TryBatch(std::deque<Pending*>& batch) {
   RollbackIfNeeded(c);
   KSGATE_RETURN_IF_ERROR(c.Exec("BEGIN IMMEDIATE"));
   for (Pending* p : batch) {
-    p->result = RunInSavepoint(c, *p->work);
+    p->thrown = nullptr;
+    p->result = RunInSavepoint(c, *p->work, &p->thrown);
     if (!c.InTransaction()) {
       // SQLite dropped the whole transaction (an I/O error, a full disk, out of memory): the
       // writes before this one are gone too.

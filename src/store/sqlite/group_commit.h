@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <future>
 #include <mutex>
@@ -58,7 +59,8 @@ class GroupCommitter {
   // work's own error (nothing it did is kept), or the batch's: kUnavailable when the database
   // stayed locked; the COMMIT's error (nothing of the batch is kept) when that failed. Returns
   // kUnavailable at once, without running `work`, when max_queue writes are already waiting.
-  // `work` runs on the writer thread while Run waits, so it may refer to the caller's locals.
+  // `work` runs on the writer thread while Run waits, so it may refer to the caller's locals. An
+  // exception it throws fails it alone (its savepoint rolled back) and is rethrown here.
   // Thread-safe; must not be called from inside a Work.
   Status Run(const Work& work);
 
@@ -81,6 +83,7 @@ class GroupCommitter {
   struct Pending {
     const Work* work = nullptr;
     Status result;
+    std::exception_ptr thrown;  // what the work threw, rethrown by Run on the caller's thread
     std::promise<void> done;
   };
 

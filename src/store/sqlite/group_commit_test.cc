@@ -10,6 +10,8 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -258,6 +260,73 @@ TEST_F(GroupCommitTest, NoBatchHoldsMoreThanMaxWriteBatch) {
   EXPECT_EQ(writer().Stats().batches - before.batches, 4u);  // 3 + 3 + 3 + 1
   EXPECT_EQ(writer().Stats().largest_batch, 3u);
   EXPECT_THAT(committed_sizes, ::testing::ElementsAre(3u, 3u, 3u, 1u));
+}
+
+// The committer on its own, over a plain table: a work that throws.
+TEST(GroupCommitter, AWorkThatThrowsFailsAloneAndItsCallerGetsTheException) {
+  ScratchDir dir;
+  const std::string path = (dir.path() / "plain.db").string();
+  Result<std::unique_ptr<sqlite::Connection>> opened = sqlite::Connection::Open(
+      path, sqlite::Connection::Role::kWriter, std::chrono::milliseconds(1000));
+  ASSERT_THAT(opened, IsOk());
+  std::unique_ptr<sqlite::Connection> connection = *std::move(opened);
+  std::mutex mu;
+  sqlite::GroupCommitter writer(*connection, mu, {});
+  auto insert = [](int v) {
+    return [v](sqlite::Connection& c) {
+      return c.Exec("INSERT INTO t VALUES (" + std::to_string(v) + ")");
+    };
+  };
+  ASSERT_THAT(
+      writer.Run([](sqlite::Connection& c) { return c.Exec("CREATE TABLE t (v INTEGER)"); }),
+      IsOk());
+
+  writer.PauseForTesting();
+  Status first, third;
+  bool threw = false;
+  const sqlite::GroupCommitter::Work first_work = insert(1);
+  const sqlite::GroupCommitter::Work throwing = [](sqlite::Connection& c) -> Status {
+    static_cast<void>(c.Exec("INSERT INTO t VALUES (2)"));
+    throw std::runtime_error("boom");
+  };
+  const sqlite::GroupCommitter::Work third_work = insert(3);
+  std::thread a([&] { first = writer.Run(first_work); });
+  for (int i = 0; i < 5000 && writer.QueuedForTesting() < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::thread b([&] {
+    try {
+      static_cast<void>(writer.Run(throwing));
+    } catch (const std::runtime_error& e) {
+      threw = std::string(e.what()) == "boom";
+    }
+  });
+  for (int i = 0; i < 5000 && writer.QueuedForTesting() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::thread c([&] { third = writer.Run(third_work); });
+  for (int i = 0; i < 5000 && writer.QueuedForTesting() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(writer.QueuedForTesting(), 3u);
+  writer.ResumeForTesting();
+  a.join();
+  b.join();
+  c.join();
+  EXPECT_TRUE(threw);
+  EXPECT_THAT(first, IsOk());
+  EXPECT_THAT(third, IsOk());
+  EXPECT_EQ(writer.Stats().largest_batch, 3u);
+
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite::DbHandle db(raw);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db.get(), "SELECT group_concat(v) FROM t", -1, &stmt, nullptr),
+            SQLITE_OK);
+  sqlite::StmtHandle owned(stmt);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "1,3");
 }
 
 }  // namespace
