@@ -7,10 +7,13 @@
 #     database server on another machine would be.
 #  2. Whether a write holds an I/O thread: session.get latency (wrk, one connection) on a node
 #     (--threads 1, SQLite) alone, then while appToken.add runs at full speed on the same node
-#     (wrk, 16 connections), for KSGATE_BIN and, when set, BENCH_BEFORE_BIN (an older binary).
+#     (wrk, BENCH_ADD_CONNECTIONS connections), for KSGATE_BIN and, when set, BENCH_BEFORE_BIN
+#     (an older binary); then whether issue 13's group-commit targets hold (appToken.add
+#     >= 15,000/s, session.get p99 during adds < 2 ms).
 #
 # Environment: KSGATE_BIN (build/release/ksgate), BENCH_BEFORE_BIN (none), BENCH_DURATION (10s),
-# BENCH_SERVER_CPU (1), BENCH_CLIENT_CPU (0). Prints the tables; raw output in build/bench-stores/.
+# BENCH_SERVER_CPU (1), BENCH_CLIENT_CPU (0), BENCH_PARTS ("1 2"; "2" runs part 2 alone, without
+# PostgreSQL), BENCH_ADD_CONNECTIONS (16). Prints the tables; raw output in build/bench-stores/.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -24,6 +27,8 @@ BEFORE="${BENCH_BEFORE_BIN:-}"
 DURATION="${BENCH_DURATION:-10s}"
 SERVER_CPU="${BENCH_SERVER_CPU:-1}"
 CLIENT_CPU="${BENCH_CLIENT_CPU:-0}"
+PARTS="${BENCH_PARTS:-1 2}"
+ADD_CONNECTIONS="${BENCH_ADD_CONNECTIONS:-16}"
 OUT="$ROOT/build/bench-stores"
 for tool in wrk taskset setsid curl; do
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found; run 'scripts/install-deps.sh test'"
@@ -49,20 +54,23 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---- 1. SQLite and PostgreSQL -------------------------------------------------------------------
-ACTIONS="$TMP/actions.txt"
-grep -E '^(appTokenStart|sessionGet|appTokenAdd)[[:space:]]' bench/http/actions.txt >"$ACTIONS"
-DSN="$(KSGATE_PG_DURABLE=1 taskset -c "$CLIENT_CPU" scripts/pg-cluster.sh start "$PG_DIR")"
-psql -X -q -d "$DSN" -c 'CREATE DATABASE ksgate_bench' >/dev/null
-PG_URL="${DSN%/postgres}/ksgate_bench"
-for store in sqlite postgres; do
-  log "$store: scripts/bench-http.sh (appToken.startSession, session.get, appToken.add)"
-  url=""
-  [[ "$store" == postgres ]] && url="$PG_URL"
-  BENCH_DB_URL="$url" BENCH_TARGETS=ksgate BENCH_ACTIONS="$ACTIONS" KSGATE_BIN="$BIN" \
-    scripts/bench-http.sh >"$OUT/http.$store.txt" 2>"$OUT/http.$store.log" ||
-    { tail -n 20 "$OUT/http.$store.log" >&2; die "bench-http on $store failed"; }
-  cp build/bench-http/results.txt "$OUT/results.$store.txt"
-done
+part1() {
+  ACTIONS="$TMP/actions.txt"
+  grep -E '^(appTokenStart|sessionGet|appTokenAdd)[[:space:]]' bench/http/actions.txt >"$ACTIONS"
+  DSN="$(KSGATE_PG_DURABLE=1 taskset -c "$CLIENT_CPU" scripts/pg-cluster.sh start "$PG_DIR")"
+  psql -X -q -d "$DSN" -c 'CREATE DATABASE ksgate_bench' >/dev/null
+  PG_URL="${DSN%/postgres}/ksgate_bench"
+  for store in sqlite postgres; do
+    log "$store: scripts/bench-http.sh (appToken.startSession, session.get, appToken.add)"
+    url=""
+    [[ "$store" == postgres ]] && url="$PG_URL"
+    BENCH_DB_URL="$url" BENCH_TARGETS=ksgate BENCH_ACTIONS="$ACTIONS" KSGATE_BIN="$BIN" \
+      scripts/bench-http.sh >"$OUT/http.$store.txt" 2>"$OUT/http.$store.log" ||
+      { tail -n 20 "$OUT/http.$store.log" >&2; die "bench-http on $store failed"; }
+    cp build/bench-http/results.txt "$OUT/results.$store.txt"
+  done
+}
+[[ " $PARTS " != *" 1 "* ]] || part1
 
 # ---- 2. session.get while appToken.add runs ------------------------------------------------------
 # writes_and_reads LABEL BINARY: the measurement of part 2 for one binary.
@@ -93,7 +101,7 @@ writes_and_reads() {
     "$url/session/action/get" >/dev/null
   WRK_BODY_FILE="$dir/get.json" taskset -c "$CLIENT_CPU" wrk -t1 -c1 -d"$DURATION" --latency \
     -s bench/http/post.lua "$url/session/action/get" >"$OUT/$label.get-alone.txt"
-  WRK_BODY_FILE="$dir/add.json" taskset -c "$CLIENT_CPU" wrk -t1 -c16 -d"$DURATION" --latency \
+  WRK_BODY_FILE="$dir/add.json" taskset -c "$CLIENT_CPU" wrk -t1 -c"$ADD_CONNECTIONS" -d"$DURATION" --latency \
     -s bench/http/post.lua "$url/apptoken/action/add" >"$OUT/$label.add.txt" &
   wrk_pid=$!
   WRK_BODY_FILE="$dir/get.json" taskset -c "$CLIENT_CPU" wrk -t1 -c1 -d"$DURATION" --latency \
@@ -111,20 +119,30 @@ if [[ -n "$BEFORE" ]]; then
   labels=(before after)
 fi
 
+# wrk_p99_below_2ms LATENCY: "yes" if wrk's latency text (850.00us, 1.20ms, 2.01s) is under 2 ms.
+wrk_p99_below_2ms() {
+  awk -v l="$1" 'BEGIN {
+    v = l + 0; u = l; sub(/^[0-9.]+/, "", u)
+    us = (u == "us") ? v : (u == "ms") ? v * 1000 : (u == "s") ? v * 1e6 : -1
+    print (us >= 0 && us < 2000) ? "yes" : "NO" }'
+}
+
 # ---- report -------------------------------------------------------------------------------------
 {
   echo "# ksgate store benchmark, $(date -u '+%Y-%m-%dT%H:%M:%SZ'), git $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   echo "# ksgate $BIN (sha256 $(sha256sum "$BIN" | cut -c1-12)) on cpu $SERVER_CPU, wrk and PostgreSQL on cpu $CLIENT_CPU"
   echo
-  echo "## 1. requests/s by store (durable commits on both; ratio = PostgreSQL / SQLite)"
-  printf '%-16s %12s %12s %7s\n' action sqlite postgres ratio
-  for action in appTokenStart sessionGet appTokenAdd; do
-    s="$(awk -v a="$action" '$1 == a && $2 == "ksgate" {print $3}' "$OUT/http.sqlite.txt")"
-    p="$(awk -v a="$action" '$1 == a && $2 == "ksgate" {print $3}' "$OUT/http.postgres.txt")"
-    printf '%-16s %12s %12s %7s\n' "$action" "$s" "$p" "$(awk -v s="$s" -v p="$p" 'BEGIN { if (s > 0) printf "%.2f", p / s }')"
-  done
-  echo
-  echo "## 2. session.get (1 connection) on a node alone and while appToken.add runs (16 connections)"
+  if [[ " $PARTS " == *" 1 "* ]]; then
+    echo "## 1. requests/s by store (durable commits on both; ratio = PostgreSQL / SQLite)"
+    printf '%-16s %12s %12s %7s\n' action sqlite postgres ratio
+    for action in appTokenStart sessionGet appTokenAdd; do
+      s="$(awk -v a="$action" '$1 == a && $2 == "ksgate" {print $3}' "$OUT/http.sqlite.txt")"
+      p="$(awk -v a="$action" '$1 == a && $2 == "ksgate" {print $3}' "$OUT/http.postgres.txt")"
+      printf '%-16s %12s %12s %7s\n' "$action" "$s" "$p" "$(awk -v s="$s" -v p="$p" 'BEGIN { if (s > 0) printf "%.2f", p / s }')"
+    done
+    echo
+  fi
+  echo "## 2. session.get (1 connection) on a node alone and while appToken.add runs ($ADD_CONNECTIONS connections)"
   printf '%-8s %14s %14s %16s %16s %12s\n' binary 'alone p50' 'alone p99' 'during add p50' 'during add p99' 'add/s'
   for label in "${labels[@]}"; do
     printf '%-8s %14s %14s %16s %16s %12s\n' "$label" \
@@ -132,5 +150,10 @@ fi
       "$(wrk_field "$OUT/$label.get-during.txt" p50)" "$(wrk_field "$OUT/$label.get-during.txt" p99)" \
       "$(wrk_field "$OUT/$label.add.txt" rps)"
   done
+  # Issue 13's targets for group commit: appToken.add >= 15,000/s, session.get p99 < 2 ms.
+  adds="$(wrk_field "$OUT/after.add.txt" rps)"
+  p99="$(wrk_field "$OUT/after.get-during.txt" p99)"
+  echo "targets: appToken.add/s $adds >= 15000: $(awk -v r="$adds" 'BEGIN { print (r + 0 >= 15000) ? "yes" : "NO" }');" \
+    "session.get p99 during adds $p99 < 2ms: $(wrk_p99_below_2ms "$p99")"
   [[ -z "$BEFORE" ]] || echo "# before: $BEFORE (sha256 $(sha256sum "$BEFORE" | cut -c1-12))"
 } | tee "$OUT/report.txt"

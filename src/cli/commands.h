@@ -29,7 +29,8 @@ struct ServeOptions {
   int64_t cache_max_entries = 100000;  // store::kDefaultCacheEntries
   // The store executor (http::ServerOptions::store_threads / store_queue).
   int store_threads = 8;
-  int store_write_threads = 4;
+  // 0: ServeWriteThreads' choice for the store.
+  int store_write_threads = 0;
   int64_t store_queue = 1024;
   // The gate (docs/gateway.md): "SERVICE[,SERVICE...]=URL" upstreams, an operator's permissions
   // file, "METHOD /path[*]=service.action" routes for the authorize endpoint, the file holding

@@ -175,8 +175,7 @@ int Serve(const config::Sources& sources) {
   app_options.cache_max_entries = static_cast<size_t>(options.cache_max_entries);
   app_options.follow_changes = true;
   // Every store thread may hold a connection at once (reads and writes share PostgreSQL's pool).
-  app_options.store_connections =
-      std::max(1, options.store_threads) + std::max(1, options.store_write_threads);
+  app_options.store_connections = std::max(1, options.store_threads) + StoreWriteThreads(options);
   app_options.gateway = std::move(files->gateway);
   app_options.catalogue = std::move(files->catalogue);
   if (!FailureLimitsFrom(options, &app_options.failure_limits)) return 2;
@@ -196,7 +195,7 @@ int Serve(const config::Sources& sources) {
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   server_options.trusted_proxies = options.trusted_proxies;
   server_options.store_threads = options.store_threads;
-  server_options.store_write_threads = options.store_write_threads;
+  server_options.store_write_threads = StoreWriteThreads(options);
   server_options.store_queue = static_cast<size_t>(options.store_queue);
   server_options.upstream.timeout = std::chrono::milliseconds(options.upstream_timeout_ms);
   server_options.upstream.fetch_limit = app->policy()->gateway.max_item_answer;

@@ -163,8 +163,8 @@ const std::vector<Row>& Rows() {
           "Threads that run what reads from the database (the store executor)", 1, 256),
       Int(&O::store_write_threads, "store.write_threads", "--store-write-threads",
           "Threads that run what writes to the database (apart, so writers never hold readers "
-          "up)",
-          1, 256),
+          "up); 0 = 16 on SQLite, whose writes share group commits, else 4",
+          0, 256),
       Int(&O::store_queue, "store.queue", "--store-queue",
           "Requests that may wait for a store thread; more get SERVER_BUSY", 1, 1000000),
       // [cache]
@@ -278,6 +278,11 @@ const std::vector<config::Setting>& ServeSettings() {
     return settings;
   }();
   return kSettings;
+}
+
+int StoreWriteThreads(const ServeOptions& options) {
+  if (options.store_write_threads > 0) return options.store_write_threads;
+  return options.db.starts_with("sqlite:") ? 16 : 4;
 }
 
 ServeOptions ServeOptionsFrom(const config::Values& values) {

@@ -84,6 +84,21 @@ TEST_F(ServeSettingsTest, DefaultsAreServeOptionsDefaults) {
   EXPECT_EQ(got.tls_handshake_timeout_ms, want.tls_handshake_timeout_ms);
 }
 
+TEST(StoreWriteThreads, ZeroChoosesManyForSqliteAndFewForOtherStores) {
+  ServeOptions o;
+  EXPECT_EQ(o.store_write_threads, 0);
+  o.db = "sqlite:var/ksgate.db";
+  EXPECT_EQ(StoreWriteThreads(o), 16);
+  o.db = "postgresql://db/ksgate";
+  EXPECT_EQ(StoreWriteThreads(o), 4);
+  o.db = "memory:";
+  EXPECT_EQ(StoreWriteThreads(o), 4);
+  o.store_write_threads = 7;
+  EXPECT_EQ(StoreWriteThreads(o), 7);
+  o.db = "sqlite:var/ksgate.db";
+  EXPECT_EQ(StoreWriteThreads(o), 7);
+}
+
 TEST_F(ServeSettingsTest, EverySettingReachesItsField) {
   const std::string perms = Write("perms.ini", "");
   const config::Values values = Load(

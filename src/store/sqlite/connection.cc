@@ -212,6 +212,18 @@ Status Connection::Exec(const std::string& sql) {
 
 bool Connection::InTransaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
 
+void Connection::SetCommitHookForTesting(std::function<bool()> allow) {
+  commit_hook_ = std::move(allow);
+  if (!commit_hook_) {
+    sqlite3_commit_hook(db_.get(), nullptr, nullptr);
+    return;
+  }
+  sqlite3_commit_hook(
+      db_.get(),
+      [](void* self) -> int { return static_cast<Connection*>(self)->commit_hook_() ? 0 : 1; },
+      this);
+}
+
 int64_t Connection::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_.get()); }
 
 int64_t Connection::Changes() const { return sqlite3_changes64(db_.get()); }

@@ -106,6 +106,10 @@ class Connection {
   Status Exec(const std::string& sql);
   // True between BEGIN and COMMIT/ROLLBACK.
   bool InTransaction() const;
+  // Calls `allow` as each transaction is about to commit (sqlite3_commit_hook); when it returns
+  // false the COMMIT becomes a ROLLBACK and fails with SQLITE_CONSTRAINT_COMMITHOOK (kInternal).
+  // An empty function removes the hook. For tests of failed commits.
+  void SetCommitHookForTesting(std::function<bool()> allow);
   int64_t LastInsertRowid() const;
   // Rows changed by the last INSERT/UPDATE/DELETE.
   int64_t Changes() const;
@@ -126,6 +130,7 @@ class Connection {
   };
 
   DbHandle db_;  // declared first: destroyed after the statements below
+  std::function<bool()> commit_hook_;
   std::unordered_map<std::string, CachedStatement, SqlHash, std::equal_to<>> cache_;
 };
 

@@ -10,6 +10,7 @@
 
 #include "store/sql_common.h"
 #include "store/sqlite/connection.h"
+#include "store/sqlite/group_commit.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/statements.h"
 #include "store/validate.h"
@@ -77,7 +78,14 @@ void RollbackIfNeeded(Connection& c) {
 
 SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<Connection> writer,
                          std::unique_ptr<sqlite::ReaderPool> readers)
-    : options_(options), writer_(std::move(writer)), readers_(std::move(readers)) {}
+    : options_(options),
+      writer_(std::move(writer)),
+      readers_(std::move(readers)),
+      committer_(std::make_unique<sqlite::GroupCommitter>(
+          *writer_, writer_mu_,
+          sqlite::GroupCommitOptions{.max_batch = options.max_write_batch,
+                                     .max_queue = options.max_write_queue,
+                                     .busy_retries = options.busy_retries})) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -123,18 +131,7 @@ Status SqliteStore::WithBusyRetry(const std::function<Status()>& attempt) const 
   return s;
 }
 
-Status SqliteStore::Write(const Work& work) {
-  return WithBusyRetry([&]() -> Status {
-    std::lock_guard lock(writer_mu_);
-    Connection& c = *writer_;
-    RollbackIfNeeded(c);
-    KSGATE_RETURN_IF_ERROR(c.Exec("BEGIN IMMEDIATE"));
-    Status s = work(c);
-    if (s.ok()) s = c.Exec("COMMIT");
-    if (!s.ok()) RollbackIfNeeded(c);
-    return s;
-  });
-}
+Status SqliteStore::Write(const Work& work) { return committer_->Run(work); }
 
 Status SqliteStore::Read(bool snapshot, const Work& work) const {
   auto run = [&](Connection& c) -> Status {

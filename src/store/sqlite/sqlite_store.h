@@ -25,6 +25,7 @@ namespace ksgate::store {
 
 namespace sqlite {
 class Connection;
+class GroupCommitter;
 class ReaderPool;
 }  // namespace sqlite
 
@@ -37,13 +38,21 @@ struct SqliteOptions {
   int busy_retries = 2;
   // Reader connections for a file database, opened on demand. Ignored for ":memory:".
   int max_readers = 4;
+  // Group commit (sqlite/group_commit.h): most writes in one transaction, and most writes
+  // waiting for the writer before further ones are refused with kUnavailable.
+  size_t max_write_batch = 64;
+  size_t max_write_queue = 1024;
 };
 
-// Concurrency design: one writer connection, guarded by a mutex, runs every write as
-// BEGIN IMMEDIATE ... COMMIT (so concurrent writers, in this or another process, queue on the
-// database lock instead of failing mid-transaction). A file database also has a pool of
-// reader connections; in WAL mode they read a committed snapshot without blocking the writer
-// or each other, and a read that starts after a write returned sees that write. ":memory:"
+// Concurrency design: one writer connection, used by one writer thread, runs every write. Writes
+// are group-committed (sqlite/group_commit.h): those queued while a commit is flushing share the
+// next BEGIN IMMEDIATE ... COMMIT and its fsync, each in its own SAVEPOINT so that a write that
+// fails undoes only itself, and a write method returns only once its COMMIT has (so with
+// synchronous=FULL, once it is durable). BEGIN IMMEDIATE makes writers in another process on the
+// same file queue on the database lock instead of failing mid-transaction. A write method fails
+// with kUnavailable at once when max_write_queue writes are waiting. A file database also has a
+// pool of reader connections; in WAL mode they read a committed snapshot without blocking the
+// writer or each other, and a read that starts after a write returned sees that write. ":memory:"
 // has only the writer connection (a second connection would see another database), so its
 // reads take the writer mutex too. Every method is thread-safe.
 class SqliteStore final : public Store {
@@ -115,6 +124,8 @@ class SqliteStore final : public Store {
   // The schema as sorted lines "table.column" and "index name" (indexes created by the
   // migrations), to compare with PostgreSQL's.
   Result<std::vector<std::string>> DescribeSchemaForTesting() const;
+  // The writer that group-commits this store's writes (its test hooks and stats).
+  sqlite::GroupCommitter& WriterForTesting() { return *committer_; }
 
  private:
   using Work = std::function<Status(sqlite::Connection&)>;
@@ -123,8 +134,9 @@ class SqliteStore final : public Store {
               std::unique_ptr<sqlite::ReaderPool> readers);
 
   Result<int> MigrateTo(int version);
-  // Runs `work` inside BEGIN IMMEDIATE ... COMMIT on the writer (rolled back if `work` fails),
-  // retrying the whole transaction while the database is busy.
+  // Runs `work` on the writer thread inside a savepoint of a group-committed transaction (its
+  // changes undone if it fails) and returns once that transaction has committed
+  // (GroupCommitter::Run), retrying the whole transaction while the database is busy.
   Status Write(const Work& work);
   // Runs `work` on a reader connection (the writer for ":memory:"), retrying while busy. With
   // `snapshot`, inside BEGIN ... COMMIT so several statements see one state.
@@ -136,6 +148,8 @@ class SqliteStore final : public Store {
   mutable std::mutex writer_mu_;
   const std::unique_ptr<sqlite::Connection> writer_;   // used only under writer_mu_
   const std::unique_ptr<sqlite::ReaderPool> readers_;  // null for ":memory:"
+  // Declared last: its thread stops (running what is queued) before the connections close.
+  const std::unique_ptr<sqlite::GroupCommitter> committer_;
 };
 
 }  // namespace ksgate::store

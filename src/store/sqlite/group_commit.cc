@@ -1,0 +1,188 @@
+#include "store/sqlite/group_commit.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <string>
+#include <utility>
+
+namespace ksgate::store::sqlite {
+namespace {
+
+constexpr char kSavepoint[] = "SAVEPOINT ksgate_write";
+constexpr char kRelease[] = "RELEASE ksgate_write";
+constexpr char kRollbackTo[] = "ROLLBACK TO ksgate_write";
+
+Status RunCached(Connection& c, const char* sql) {
+  KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(sql));
+  return s.Run();
+}
+
+void RollbackIfNeeded(Connection& c) {
+  // If even ROLLBACK fails the next BEGIN reports it; nothing better to do here.
+  if (c.InTransaction()) static_cast<void>(c.Exec("ROLLBACK"));
+}
+
+// Runs `work` in a savepoint of its own: on failure its changes are undone and the rest of the
+// transaction is kept. Returns the work's result; an exception it throws is kept in *thrown (for
+// its caller's thread to rethrow) and counts as a failure.
+Status RunInSavepoint(Connection& c, const GroupCommitter::Work& work, std::exception_ptr* thrown) {
+  KSGATE_RETURN_IF_ERROR(RunCached(c, kSavepoint));
+  Status s;
+  try {
+    s = work(c);
+  } catch (...) {
+    *thrown = std::current_exception();
+    s = InternalError("the write threw an exception");
+  }
+  if (s.ok()) s = RunCached(c, kRelease);
+  if (!s.ok() && c.InTransaction()) {
+    // ROLLBACK TO keeps the savepoint open; RELEASE closes it. If either fails the work's
+    // changes may still be there: drop the whole transaction (TryBatch then fails the batch).
+    if (!RunCached(c, kRollbackTo).ok() || !RunCached(c, kRelease).ok()) RollbackIfNeeded(c);
+  }
+  return s;
+}
+
+}  // namespace
+
+GroupCommitter::GroupCommitter(Connection& connection, std::mutex& mu, GroupCommitOptions options)
+    : connection_(connection), connection_mu_(mu), options_(options) {
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+GroupCommitter::~GroupCommitter() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  work_ready_.notify_one();
+  writer_.join();
+  std::lock_guard lock(connection_mu_);
+  connection_.SetCommitHookForTesting(nullptr);
+}
+
+Status GroupCommitter::Run(const Work& work) {
+  Pending pending;
+  pending.work = &work;
+  std::future<void> done = pending.done.get_future();
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.size() >= options_.max_queue) {
+      return UnavailableError("the SQLite writer's queue is full (" +
+                              std::to_string(options_.max_queue) + " writes waiting)");
+    }
+    queue_.push_back(&pending);
+    if (writer_idle_) work_ready_.notify_one();
+  }
+  done.wait();  // the writer has set pending.result, and no longer touches `pending`
+  if (pending.thrown) std::rethrow_exception(pending.thrown);
+  return std::move(pending.result);
+}
+
+void GroupCommitter::WriterLoop() {
+  std::deque<Pending*> batch;
+  std::unique_lock lock(mu_);
+  while (true) {
+    writer_idle_ = true;
+    work_ready_.wait(lock, [&] { return stopping_ || (!paused_ && !queue_.empty()); });
+    writer_idle_ = false;
+    if (queue_.empty()) return;  // stopping, and everything queued has run
+    const size_t n = std::min(queue_.size(), std::max<size_t>(1, options_.max_batch));
+    batch.assign(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
+    stats_.largest_batch = std::max(stats_.largest_batch, n);
+    std::function<bool(size_t)> before_commit = before_commit_;
+    lock.unlock();
+
+    {
+      std::lock_guard connection_lock(connection_mu_);
+      if (before_commit) {
+        connection_.SetCommitHookForTesting([&before_commit, n] { return before_commit(n); });
+      }
+      RunBatch(batch);
+      if (before_commit) connection_.SetCommitHookForTesting(nullptr);
+    }
+
+    // Only now, with the COMMIT returned, is any write of the batch acknowledged.
+    lock.lock();
+    for (Pending* p : batch) {
+      if (p->result.ok()) ++stats_.writes;
+    }
+    lock.unlock();
+    for (Pending* p : batch) {
+      // Moved out first: once set, the caller may return and destroy *p at once.
+      std::promise<void> done = std::move(p->done);
+      done.set_value();
+    }
+    batch.clear();
+    lock.lock();
+  }
+}
+
+void GroupCommitter::RunBatch(std::deque<Pending*>& batch) {
+  Status s = TryBatch(batch);
+  for (int i = 0; s.code() == StatusCode::kUnavailable && i < options_.busy_retries; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 << std::min(i, 6)));
+    s = TryBatch(batch);  // every work runs again from the start
+  }
+  std::lock_guard lock(mu_);
+  if (s.ok()) {
+    ++stats_.batches;
+    return;
+  }
+  ++stats_.failed_commits;
+  if (s.code() == StatusCode::kUnavailable) {
+    s = UnavailableError("database still busy after " + std::to_string(options_.busy_retries + 1) +
+                         " attempts: " + s.message());
+  }
+  for (Pending* p : batch) p->result = s;
+}
+
+Status GroupCommitter::TryBatch(std::deque<Pending*>& batch) {
+  Connection& c = connection_;
+  RollbackIfNeeded(c);
+  KSGATE_RETURN_IF_ERROR(c.Exec("BEGIN IMMEDIATE"));
+  for (Pending* p : batch) {
+    p->thrown = nullptr;
+    p->result = RunInSavepoint(c, *p->work, &p->thrown);
+    if (!c.InTransaction()) {
+      // SQLite dropped the whole transaction (an I/O error, a full disk, out of memory): the
+      // writes before this one are gone too.
+      return InternalError("transaction rolled back: " + p->result.message());
+    }
+  }
+  Status commit = c.Exec("COMMIT");
+  if (!commit.ok()) RollbackIfNeeded(c);
+  return commit;
+}
+
+GroupCommitStats GroupCommitter::Stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void GroupCommitter::PauseForTesting() {
+  std::lock_guard lock(mu_);
+  paused_ = true;
+}
+
+void GroupCommitter::ResumeForTesting() {
+  {
+    std::lock_guard lock(mu_);
+    paused_ = false;
+  }
+  work_ready_.notify_one();
+}
+
+void GroupCommitter::SetBeforeCommitForTesting(std::function<bool(size_t)> before_commit) {
+  std::lock_guard lock(mu_);
+  before_commit_ = std::move(before_commit);
+}
+
+size_t GroupCommitter::QueuedForTesting() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+}  // namespace ksgate::store::sqlite

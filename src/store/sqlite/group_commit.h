@@ -1,0 +1,112 @@
+// GroupCommitter: the SQLite store's writer. Writes from many threads are queued and run by one
+// writer thread in batches: one BEGIN IMMEDIATE ... COMMIT (so one fsync) for every write queued
+// while the previous batch was committing, each write in a SAVEPOINT of its own. A write is
+// acknowledged (Run returns) only after the COMMIT that holds it has returned, that is, once it is
+// durable (synchronous=FULL). Internal to store/sqlite.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "common/status.h"
+#include "store/sqlite/connection.h"
+
+namespace ksgate::store::sqlite {
+
+struct GroupCommitOptions {
+  // Most writes in one transaction: a larger batch makes every write in it wait for the others.
+  size_t max_batch = 64;
+  // Most writes queued and not yet taken into a batch; past that Run refuses at once.
+  size_t max_queue = 1024;
+  // Extra attempts of a batch whose BEGIN IMMEDIATE found the database locked by another
+  // process past busy_timeout, with a short backoff; after them every write of the batch fails
+  // with kUnavailable.
+  int busy_retries = 2;
+};
+
+// What the writer has done since start (tests, metrics).
+struct GroupCommitStats {
+  uint64_t batches = 0;         // transactions committed
+  uint64_t writes = 0;          // writes whose work succeeded in a committed transaction
+  uint64_t failed_commits = 0;  // batches whose COMMIT (or BEGIN) failed
+  size_t largest_batch = 0;     // most writes taken into one batch
+};
+
+class GroupCommitter {
+ public:
+  // Work on the writer connection, inside the transaction; a failure rolls back its own
+  // changes only (ROLLBACK TO its savepoint). It must not BEGIN, COMMIT or ROLLBACK itself.
+  using Work = std::function<Status(Connection&)>;
+
+  // Starts the writer thread. `connection` is used only by that thread and only while holding
+  // `mu` (which other users of the connection, such as ":memory:" reads, hold too); both must
+  // outlive *this.
+  GroupCommitter(Connection& connection, std::mutex& mu, GroupCommitOptions options);
+  // Runs what is queued, then stops the writer thread.
+  ~GroupCommitter();
+
+  GroupCommitter(const GroupCommitter&) = delete;
+  GroupCommitter& operator=(const GroupCommitter&) = delete;
+
+  // Queues `work` and waits until the batch holding it has committed or failed. Returns the
+  // work's own error (nothing it did is kept), or the batch's: kUnavailable when the database
+  // stayed locked; the COMMIT's error (nothing of the batch is kept) when that failed. Returns
+  // kUnavailable at once, without running `work`, when max_queue writes are already waiting.
+  // `work` runs on the writer thread while Run waits, so it may refer to the caller's locals. An
+  // exception it throws fails it alone (its savepoint rolled back) and is rethrown here.
+  // Thread-safe; must not be called from inside a Work.
+  Status Run(const Work& work);
+
+  GroupCommitStats Stats() const;
+
+  // Test hooks. While paused the writer takes no new batch (writes queue up); Resume lets it go
+  // on. `before_commit`, when set, runs on the writer thread just before each COMMIT with the
+  // batch's size; if it returns false the COMMIT is turned into a ROLLBACK (sqlite3's commit
+  // hook), so the batch fails as a failed COMMIT would.
+  void PauseForTesting();
+  void ResumeForTesting();
+  void SetBeforeCommitForTesting(std::function<bool(size_t batch_size)> before_commit);
+  // Writes queued now, not yet taken into a batch.
+  size_t QueuedForTesting() const;
+
+ private:
+  // One queued write, on its caller's stack while Run waits. The writer fills `result`, then
+  // moves `done` out and sets it: the caller wakes without taking mu_ (no convoy behind the
+  // writer) and may destroy *this as soon as it does.
+  struct Pending {
+    const Work* work = nullptr;
+    Status result;
+    std::exception_ptr thrown;  // what the work threw, rethrown by Run on the caller's thread
+    std::promise<void> done;
+  };
+
+  void WriterLoop();
+  // Runs `batch` in one transaction and sets every entry's result (not `done`).
+  void RunBatch(std::deque<Pending*>& batch);
+  // One attempt: BEGIN IMMEDIATE, every work in its savepoint, COMMIT. Returns the batch's own
+  // error (BEGIN or COMMIT), the works' results being meaningful only when it is OK.
+  Status TryBatch(std::deque<Pending*>& batch);
+
+  Connection& connection_;
+  std::mutex& connection_mu_;
+  const GroupCommitOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_ready_;  // the writer waits: something queued, resumed or stopping
+  std::deque<Pending*> queue_;          // guarded by mu_
+  bool paused_ = false;                 // guarded by mu_
+  bool writer_idle_ = false;            // guarded by mu_: waiting on work_ready_
+  bool stopping_ = false;               // guarded by mu_
+  GroupCommitStats stats_;              // guarded by mu_
+  std::function<bool(size_t)> before_commit_;  // guarded by mu_
+  std::thread writer_;                         // last: started once everything above exists
+};
+
+}  // namespace ksgate::store::sqlite
