@@ -129,10 +129,16 @@ trap 'log interrupted; exit 130' INT
 trap 'log terminated; exit 143' TERM
 
 # A TCP port on 127.0.0.1 that nothing listens on right now.
+# Ports are drawn below the kernel's ephemeral range: a port in it may be the local end of one of
+# the thousands of connections a run leaves (wrk's, the gate's), which no probe sees listening
+# but which makes nginx's bind() fail with "Address already in use".
 free_port() {
-  local port i
+  local port i low=32768 span
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  span=$((low - 10000))
+  ((span >= 1000)) || span=1000
   for ((i = 0; i < 100; i++)); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % span))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
