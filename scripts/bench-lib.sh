@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers the benchmark scripts share (sourced by scripts/bench-http.sh and bench-stores.sh).
 
 # json_field FILE KEY: the first "KEY": string or number value in FILE (flat values without escapes:

@@ -138,7 +138,7 @@ SQL
     awk -v want="$DISTINCT" '{ line[NR] = $0 } END { for (i = 0; i < want; i++) print line[i % NR + 1] }' \
       >"$dir/tokens.txt"
   [[ "$(wc -l <"$dir/tokens.txt")" == "$DISTINCT" ]] || die "$n: no active tokens picked"
-  echo "$(sort -u "$dir/tokens.txt" | wc -l)" >"$dir/distinct"
+  sort -u "$dir/tokens.txt" | wc -l >"$dir/distinct"
   echo "$partner" >"$dir/partner_id"
   json_field "$dir/partner.json" adminSecret >"$dir/admin_secret"
 }
@@ -234,7 +234,7 @@ serve "$BIG"
 rss_start="$(rss_kb "${PID[$BIG]}")"
 
 # ---- 1. startSession, both servers at once ----------------------------------------------------
-: >"$TMP/rps.$SMALL" >"$TMP/rps.$BIG" >"$TMP/cpu.$SMALL" >"$TMP/cpu.$BIG"
+for f in "$TMP/rps.$SMALL" "$TMP/rps.$BIG" "$TMP/cpu.$SMALL" "$TMP/cpu.$BIG"; do : >"$f"; done
 for ((r = 1; r <= RUNS; r++)); do startsession_pair "$r"; done
 rps_small="$(median <"$TMP/rps.$SMALL")"
 rps_big="$(median <"$TMP/rps.$BIG")"
