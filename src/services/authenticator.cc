@@ -37,6 +37,18 @@ SessionKind KindOf(const ks::KsFields& fields) {
   return SessionKind::kUser;
 }
 
+// The Caller of a verified KS, verified by the partner's admin secret at `secret_index`.
+Caller CallerOf(const VerifiedKs& verified, int secret_index, store::Partner partner) {
+  Caller caller;
+  caller.kind = KindOf(verified.parsed.fields);
+  caller.ks = verified.ks;
+  caller.privileges = verified.privileges;
+  caller.parsed = verified.parsed;
+  caller.parsed.secret_index = secret_index;
+  caller.partner = std::move(partner);
+  return caller;
+}
+
 }  // namespace
 
 Result<Caller, ApiError> Authenticator::Parse(std::string_view ks_string) const {
@@ -47,15 +59,9 @@ Result<Caller, ApiError> Authenticator::Parse(std::string_view ks_string) const 
                             FromStore(store_.GetPartner(seen->parsed.fields.partner_id),
                                       [&] { return InvalidKsString(ks_string); }));
     for (size_t i = 0; i < partner.admin_secrets.size(); ++i) {
-      if (!ks::ConstantTimeEquals(partner.admin_secrets[i], seen->secret)) continue;
-      Caller caller;
-      caller.kind = KindOf(seen->parsed.fields);
-      caller.ks = std::string(ks_string);
-      caller.privileges = seen->privileges;
-      caller.parsed = seen->parsed;
-      caller.parsed.secret_index = static_cast<int>(i);
-      caller.partner = std::move(partner);
-      return caller;
+      if (ks::ConstantTimeEquals(partner.admin_secrets[i], seen->secret)) {
+        return CallerOf(*seen, static_cast<int>(i), std::move(partner));
+      }
     }
     // The secret was rotated away: the KS is decoded against the partner's secrets of now.
   }
@@ -69,18 +75,15 @@ Result<Caller, ApiError> Authenticator::Parse(std::string_view ks_string) const 
   if (!parsed.ok()) return InvalidKsString(ks_string);
   if (parsed->fields.partner_id != partner.id) return InvalidKsString(ks_string);
 
-  Caller caller;
-  caller.kind = KindOf(parsed->fields);
-  caller.ks = std::string(ks_string);
-  caller.privileges = ks::ParsePrivileges(parsed->fields.privileges);
-  caller.parsed = std::move(parsed).value();
-  verified_.Remember(std::make_shared<const VerifiedKs>(
-      VerifiedKs{.ks = caller.ks,
-                 .secret = partner.admin_secrets[static_cast<size_t>(caller.parsed.secret_index)],
-                 .parsed = caller.parsed,
-                 .privileges = caller.privileges}));
-  caller.partner = std::move(partner);
-  return caller;
+  const int secret_index = parsed->secret_index;
+  ks::PrivilegeMap privileges = ks::ParsePrivileges(parsed->fields.privileges);
+  auto verified = std::make_shared<const VerifiedKs>(
+      VerifiedKs{.ks = std::string(ks_string),
+                 .secret = partner.admin_secrets[static_cast<size_t>(secret_index)],
+                 .parsed = std::move(parsed).value(),
+                 .privileges = std::move(privileges)});
+  verified_.Remember(verified);
+  return CallerOf(*verified, secret_index, std::move(partner));
 }
 
 Result<Void, ApiError> Authenticator::Validate(const Caller& caller,
