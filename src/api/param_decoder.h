@@ -32,7 +32,6 @@ using KeyIndex = std::unordered_map<std::string, size_t, KeyHash, std::equal_to<
 
 // Maps with more members than this get a hash index (below it a linear scan is cheaper).
 constexpr size_t kIndexThreshold = 32;
-constexpr size_t kFirstRoom = 8;  // the members a map makes room for at its first key
 
 struct Node {
   Param::Kind kind = Param::Kind::kNull;
@@ -62,9 +61,6 @@ struct Node {
   // the next insertion into this map. Requires is_map().
   Node& Slot(std::string_view key) {
     if (Node* found = Find(key)) return *found;
-    // Most maps of a request hold a handful of keys: room for them at once rather than
-    // moving every member at each doubling (Node::Slot was 5% of a startWidgetSession).
-    if (members.empty()) members.reserve(kFirstRoom);
     members.emplace_back(std::string(key), Node());
     const size_t pos = members.size() - 1;
     if (index != nullptr) {

@@ -43,10 +43,6 @@ Value Value::String(std::string s) {
   return v;
 }
 
-namespace {
-constexpr size_t kFirstFields = 8;
-}  // namespace
-
 Value Value::Object(std::string class_name) {
   Value v;
   v.kind_ = Kind::kObject;
@@ -67,9 +63,6 @@ Value Value::Map() {
 }
 
 Value& Value::Add(std::string name, Value v) {
-  // Room for a typical Kaltura object's fields at once, rather than moving every field (a
-  // Value with its strings) at each doubling.
-  if (fields_.empty()) fields_.reserve(kFirstFields);
   fields_.emplace_back(std::move(name), std::move(v));
   return *this;
 }
