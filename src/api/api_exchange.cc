@@ -253,10 +253,8 @@ Step ApiExchange::ToUpstream(const AdmittedCall& call, const Param& params) {
     AppendParamJson(body, &out.body);
   }
   out.headers.emplace_back("X-Forwarded-For", ForwardedFor(request_));
-  for (auto& field : IdentityHeaders(*call.caller, facts_.request_id, out.method, out.target,
-                                     gateway.signing_key, call.now)) {
-    out.headers.push_back(std::move(field));
-  }
+  AppendIdentityLines(*call.caller, facts_.request_id, out.method, out.target, gateway.signing_key,
+                      call.now, &out.head_lines);
   return step;
 }
 

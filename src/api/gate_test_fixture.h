@@ -147,6 +147,23 @@ class GateTest : public ::testing::Test {
     return "<absent>";
   }
 
+  // Every field `request` sends besides those the HTTP layer sets: its headers, then its
+  // head_lines split back into fields.
+  static HeaderFields SentFields(const UpstreamRequest& request) {
+    HeaderFields fields = request.headers;
+    std::string_view lines = request.head_lines;
+    while (!lines.empty()) {
+      const size_t end = lines.find("\r\n");
+      EXPECT_NE(end, std::string_view::npos) << "a head line without CRLF";
+      const std::string_view line = lines.substr(0, end);
+      const size_t colon = line.find(": ");
+      EXPECT_NE(colon, std::string_view::npos) << line;
+      fields.emplace_back(std::string(line.substr(0, colon)), std::string(line.substr(colon + 2)));
+      lines.remove_prefix(end == std::string_view::npos ? lines.size() : end + 2);
+    }
+    return fields;
+  }
+
   // The identity fields the gate should have sent with `sent` (which carry the request id it
   // chose) for a call made with `ks` as `method` `target` at the clock's now. Reads the KS's
   // partner through the store: call it after the steps under test.

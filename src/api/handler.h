@@ -40,6 +40,9 @@ struct UpstreamRequest {
   // Header fields to send besides Host, Content-Length and Connection, which the HTTP layer
   // sets itself.
   std::vector<std::pair<std::string, std::string>> headers;
+  // More header lines, "Name: value\r\n" each, sent as they are after `headers`: those the gate
+  // writes itself (api/identity.h AppendIdentityLines), valid by construction.
+  std::string head_lines;
   std::string body;
   // Header fields the gate adds to a relayed answer (kForward), replacing the upstream's
   // fields of the same names: X-Request-Id.

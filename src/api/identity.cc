@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <charconv>
+#include <optional>
 
 #include "common/strings.h"
 #include "ks/crypto.h"
@@ -46,22 +47,92 @@ bool IsGateHeader(std::string_view name) {
   return name.size() >= kPrefix.size() && EqualsIgnoreCase(name.substr(0, kPrefix.size()), kPrefix);
 }
 
+namespace {
+
+// The bytes EncodeHeaderValue writes as they are, wherever they are: printable ASCII but '%'.
+// (An inner space is kept too; it is decided by position.)
+bool IsPlain(unsigned char b) { return b > 0x20 && b < 0x7f && b != '%'; }
+
+// The identity of one call, each value as sent (encoded); IdentityHeaders and
+// AppendIdentityLines write the same values under the same names.
+struct Identity {
+  std::string partner_id;
+  std::string user_id;
+  std::string session_type;
+  std::string privileges;
+  std::optional<std::string> app_token;
+  std::string request_id;
+  std::string timestamp;  // empty when unsigned
+  std::string signature;  // "v1=<hex>", empty when unsigned
+};
+
+Identity IdentityOf(const services::Caller& caller, std::string_view request_id,
+                    std::string_view method, std::string_view target, std::string_view signing_key,
+                    int64_t now) {
+  const ks::KsFields& f = caller.parsed.fields;
+  Identity id;
+  id.partner_id = std::to_string(caller.partner_id());
+  id.user_id = EncodeHeaderValue(f.user.value_or(""));
+  id.session_type = std::to_string(f.type);
+  id.privileges = EncodeHeaderValue(f.privileges);
+  if (const std::string* token = ks::FirstPrivilegeValue(caller.privileges, "apptoken")) {
+    id.app_token = EncodeHeaderValue(*token);
+  }
+  id.request_id = EncodeHeaderValue(request_id);
+  if (!signing_key.empty()) {
+    id.timestamp = std::to_string(now);
+    std::string text = "ksgate-v1\n" + id.timestamp + "\n";
+    text.append(method).append("\n").append(target).append("\n");
+    for (const std::string* line :
+         {&id.partner_id, &id.user_id, &id.session_type, &id.privileges}) {
+      text.append(*line).append("\n");
+    }
+    text.append(id.app_token.value_or("")).append("\n").append(id.request_id);
+    id.signature = "v1=" + ks::HmacSha256Hex(signing_key, text);
+  }
+  return id;
+}
+
+// Calls `emit(name, value)` for each field of `id`, in the documented order.
+template <typename Emit>
+void ForEachField(const Identity& id, Emit&& emit) {
+  emit("X-Ksgate-Partner-Id", id.partner_id);
+  emit("X-Ksgate-User-Id", id.user_id);
+  emit("X-Ksgate-Session-Type", id.session_type);
+  emit("X-Ksgate-Privileges", id.privileges);
+  if (id.app_token) emit("X-Ksgate-App-Token", *id.app_token);
+  emit("X-Ksgate-Request-Id", id.request_id);
+  if (!id.signature.empty()) {
+    emit("X-Ksgate-Timestamp", id.timestamp);
+    emit("X-Ksgate-Signature", id.signature);
+  }
+}
+
+}  // namespace
+
 std::string EncodeHeaderValue(std::string_view value) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(value.size());
-  for (size_t i = 0; i < value.size(); ++i) {
-    const char c = value[i];
-    const auto b = static_cast<unsigned char>(c);
+  const auto plain_at = [&](size_t i) {
+    const auto b = static_cast<unsigned char>(value[i]);
     // A space at either end would be trimmed from the field value by the receiving parser.
-    const bool inner_space = b == ' ' && i != 0 && i + 1 != value.size();
-    if ((b > 0x20 && b < 0x7f && b != '%') || inner_space) {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[b >> 4]);
-      out.push_back(kHex[b & 0x0f]);
+    return IsPlain(b) || (b == ' ' && i != 0 && i + 1 != value.size());
+  };
+  // Values are almost always plain (ids, privileges): find the first byte to escape before
+  // writing anything, and copy plain runs whole.
+  size_t i = 0;
+  while (i < value.size() && plain_at(i)) ++i;
+  if (i == value.size()) return std::string(value);
+  std::string out;
+  out.reserve(value.size() + 16);
+  out.append(value.substr(0, i));
+  for (; i < value.size(); ++i) {
+    if (plain_at(i)) {
+      out.push_back(value[i]);
+      continue;
     }
+    const auto b = static_cast<unsigned char>(value[i]);
+    const char escape[3] = {'%', kHex[b >> 4], kHex[b & 0x0f]};
+    out.append(escape, 3);
   }
   return out;
 }
@@ -69,27 +140,22 @@ std::string EncodeHeaderValue(std::string_view value) {
 HeaderFields IdentityHeaders(const services::Caller& caller, std::string_view request_id,
                              std::string_view method, std::string_view target,
                              std::string_view signing_key, int64_t now) {
-  const ks::KsFields& f = caller.parsed.fields;
-  const std::string* app_token = ks::FirstPrivilegeValue(caller.privileges, "apptoken");
+  const Identity id = IdentityOf(caller, request_id, method, target, signing_key, now);
   HeaderFields fields;
   fields.reserve(8);
-  fields.emplace_back("X-Ksgate-Partner-Id", std::to_string(caller.partner_id()));
-  fields.emplace_back("X-Ksgate-User-Id", EncodeHeaderValue(f.user.value_or("")));
-  fields.emplace_back("X-Ksgate-Session-Type", std::to_string(f.type));
-  fields.emplace_back("X-Ksgate-Privileges", EncodeHeaderValue(f.privileges));
-  const std::string token = app_token != nullptr ? EncodeHeaderValue(*app_token) : std::string();
-  if (app_token != nullptr) fields.emplace_back("X-Ksgate-App-Token", token);
-  fields.emplace_back("X-Ksgate-Request-Id", EncodeHeaderValue(request_id));
-  if (!signing_key.empty()) {
-    const std::string timestamp = std::to_string(now);
-    std::string signed_text = "ksgate-v1\n" + timestamp + "\n";
-    signed_text.append(method).append("\n").append(target).append("\n");
-    signed_text += fields[0].second + "\n" + fields[1].second + "\n" + fields[2].second + "\n" +
-                   fields[3].second + "\n" + token + "\n" + fields.back().second;
-    fields.emplace_back("X-Ksgate-Timestamp", timestamp);
-    fields.emplace_back("X-Ksgate-Signature", "v1=" + ks::HmacSha256Hex(signing_key, signed_text));
-  }
+  ForEachField(id, [&](std::string_view name, const std::string& value) {
+    fields.emplace_back(std::string(name), value);
+  });
   return fields;
+}
+
+void AppendIdentityLines(const services::Caller& caller, std::string_view request_id,
+                         std::string_view method, std::string_view target,
+                         std::string_view signing_key, int64_t now, std::string* lines) {
+  const Identity id = IdentityOf(caller, request_id, method, target, signing_key, now);
+  ForEachField(id, [&](std::string_view name, const std::string& value) {
+    lines->append(name).append(": ").append(value).append("\r\n");
+  });
 }
 
 }  // namespace ksgate::api

@@ -57,4 +57,10 @@ HeaderFields IdentityHeaders(const services::Caller& caller, std::string_view re
                              std::string_view method, std::string_view target,
                              std::string_view signing_key, int64_t now);
 
+// The same fields as IdentityHeaders, appended to `lines` as header lines ("Name: value\r\n"
+// each), for a request head: names and values are valid field names and values by construction.
+void AppendIdentityLines(const services::Caller& caller, std::string_view request_id,
+                         std::string_view method, std::string_view target,
+                         std::string_view signing_key, int64_t now, std::string* lines);
+
 }  // namespace ksgate::api

@@ -251,5 +251,24 @@ TEST(IdentityHeaders, TheSignatureCoversEverySignedInput) {
   EXPECT_NE(signature(MakeCaller(7, 2, "u", "apptoken:0_u"), "r", "GET", "/a", "k", kNow), base);
 }
 
+// The lines a relayed request's head carries are the fields IdentityHeaders lists, in order,
+// signed or not, with or without an app token, values encoded.
+TEST(AppendIdentityLines, WriteTheFieldsOfIdentityHeadersAsHeadLines) {
+  const services::Caller callers[] = {
+      MakeCaller(4217, 2, "alice", "setrole:EDITOR"), MakeCaller(7, 0, std::nullopt, ""),
+      MakeCaller(7, 0, "zo\xc3\xab\r\n", "apptoken:0_%x,urirestrict:/a\nb")};
+  for (const services::Caller& caller : callers) {
+    for (std::string_view key : {std::string_view(), std::string_view("k")}) {
+      std::string want = "Before: 1\r\n";
+      for (const auto& [name, value] : IdentityHeaders(caller, "r\n1", "GET", "/x", key, kNow)) {
+        want += name + ": " + value + "\r\n";
+      }
+      std::string lines = "Before: 1\r\n";
+      AppendIdentityLines(caller, "r\n1", "GET", "/x", key, kNow, &lines);
+      EXPECT_EQ(lines, want);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ksgate::api

@@ -59,6 +59,7 @@ bool FormatRequestHead(const api::UpstreamRequest& request, std::string_view hos
   // Made in one allocation: the fixed lines take under 96 bytes.
   size_t size = 96 + request.method.size() + request.target.size() + host_field.size();
   for (const auto& [name, value] : request.headers) size += name.size() + value.size() + 4;
+  size += request.head_lines.size();
   out.clear();
   out.reserve(size);
   out.append(request.method).append(" "sv).append(request.target).append(" HTTP/1.1\r\n"sv);
@@ -79,6 +80,7 @@ bool FormatRequestHead(const api::UpstreamRequest& request, std::string_view hos
     }
     out.append(name).append(": "sv).append(value).append(kCrLf);
   }
+  out.append(request.head_lines);
   out.append(kCrLf);
   return true;
 }

@@ -62,6 +62,20 @@ TEST(UpstreamRequestTest, AHeadWithItsOwnFramingAndTheRequestsValidFields) {
   EXPECT_NE(head.find("Content-Length: 3\r\n"), std::string::npos);
 }
 
+// The gate's own lines (the identity) go after the request's fields, as they are.
+TEST(UpstreamRequestTest, HeadLinesFollowTheFieldsVerbatim) {
+  api::UpstreamRequest request;
+  request.method = "GET";
+  request.target = "/a";
+  request.headers = {{"Accept", "*/*"}};
+  request.head_lines = "X-Ksgate-Partner-Id: 7\r\nX-Ksgate-User-Id: u%20\r\n";
+  std::string head;
+  ASSERT_TRUE(FormatRequestHead(request, "h:1", head));
+  EXPECT_EQ(head,
+            "GET /a HTTP/1.1\r\nHost: h:1\r\nConnection: keep-alive\r\nAccept: */*\r\n"
+            "X-Ksgate-Partner-Id: 7\r\nX-Ksgate-User-Id: u%20\r\n\r\n");
+}
+
 TEST(UpstreamRequestTest, AnInvalidMethodOrTargetIsNotWritten) {
   api::UpstreamRequest request;
   request.method = "GE T";

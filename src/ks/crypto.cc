@@ -301,8 +301,26 @@ std::optional<std::string> Aes128CbcZeroIvDecrypt(std::string_view key, std::str
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
-  if (a.empty()) return true;
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+  // Eight bytes at a time. OpenSSL's CRYPTO_memcmp reads one byte per step through volatile
+  // pointers, about 5 instructions a byte, and every cached request compares a whole KS (2.5% of
+  // an authorize request). The differences are OR-ed together with no branch on them; the empty
+  // asm makes `diff` opaque to the optimiser, so it cannot turn the loop into an early exit.
+  const size_t n = a.size();
+  uint64_t diff = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    uint64_t y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    diff |= x ^ y;
+    __asm__ volatile("" : "+r"(diff));
+  }
+  for (; i < n; ++i) {
+    diff |= static_cast<uint64_t>(static_cast<uint8_t>(a[i]) ^ static_cast<uint8_t>(b[i]));
+    __asm__ volatile("" : "+r"(diff));
+  }
+  return diff == 0;
 }
 
 void RandomBytes(std::span<uint8_t> out) {

@@ -60,7 +60,7 @@ class Aes128CbcZeroIv {
   std::unique_ptr<Contexts> contexts_;
 };
 
-// True iff a == b, in time that depends only on the lengths (CRYPTO_memcmp).
+// True iff a == b, in time that depends only on the lengths.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 // Fills `out` from the OS CSPRNG (RAND_bytes). Aborts if the CSPRNG fails: no fallback.

@@ -120,6 +120,22 @@ TEST(Crypto, ConstantTimeEqualsComparesContentAndLength) {
   EXPECT_FALSE(ConstantTimeEquals(std::string("a\0b", 3), std::string("a\0c", 3)));
 }
 
+TEST(Crypto, ConstantTimeEqualsSeesADifferenceAtEveryPositionAndBit) {
+  // Lengths around the 8-byte words it compares: whole words, a tail, a tail alone.
+  for (size_t length : {1, 7, 8, 9, 15, 16, 17, 64, 250}) {
+    std::string a(length, '\0');
+    for (size_t i = 0; i < length; ++i) a[i] = static_cast<char>('A' + i % 50);
+    EXPECT_TRUE(ConstantTimeEquals(a, std::string(a))) << length;
+    for (size_t i = 0; i < length; ++i) {
+      for (int bit = 0; bit < 8; ++bit) {
+        std::string b = a;
+        b[i] = static_cast<char>(b[i] ^ (1 << bit));
+        EXPECT_FALSE(ConstantTimeEquals(a, b)) << length << " " << i << " " << bit;
+      }
+    }
+  }
+}
+
 TEST(Crypto, RandomBytesFillsTheBuffer) {
   std::array<uint8_t, 64> a{};
   std::array<uint8_t, 64> b{};
