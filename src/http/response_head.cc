@@ -164,6 +164,19 @@ std::string_view DateLine(std::time_t now) {
   return {line, length};
 }
 
+bool AppendFieldLine(std::string_view name, std::string_view value, bool has_content_type,
+                     std::string& out) {
+  using std::literals::string_view_literals::operator""sv;
+  if (IsReservedHeader(name, has_content_type)) return false;
+  if (!IsToken(name) || !IsValidHeaderValue(value)) {
+    spdlog::warn("http: dropping invalid response header '{}'",
+                 std::all_of(name.begin(), name.end(), IsTokenChar) ? name : "?");
+    return false;
+  }
+  out.append(name).append(": "sv).append(value).append("\r\n"sv);
+  return true;
+}
+
 // Room for a head with a few headers at once (string literals appended as string_views: no
 // strlen per line).
 constexpr size_t kHeadRoom = 512;
@@ -212,14 +225,9 @@ std::string_view FormatHead(const api::Response& response, const HeadOptions& op
   }
   out.append(options.keep_alive ? "Connection: keep-alive\r\n"sv : "Connection: close\r\n"sv);
   for (const auto& [name, value] : answer->headers) {
-    if (IsReservedHeader(name, has_content_type)) continue;
-    if (!IsToken(name) || !IsValidHeaderValue(value)) {
-      spdlog::warn("http: dropping invalid response header '{}'",
-                   std::all_of(name.begin(), name.end(), IsTokenChar) ? name : "?");
-      continue;
-    }
-    out.append(name).append(": "sv).append(value).append("\r\n"sv);
+    AppendFieldLine(name, value, has_content_type, out);
   }
+  if (answer == &response) out.append(options.field_lines);
   if (!options.request_id.empty() && IsValidHeaderValue(options.request_id)) {
     out.append("X-Request-Id: "sv).append(options.request_id).append("\r\n"sv);
   }

@@ -31,6 +31,9 @@ struct HeadOptions {
   // With kLength and kChunked, response.body is ignored: the caller sends the body itself.
   BodyFraming framing = BodyFraming::kResponseBody;
   uint64_t content_length = 0;  // the body's size with BodyFraming::kLength
+  // More header lines, written after response.headers as they are: lines made by
+  // AppendFieldLine (a relayed answer's fields, which need no pair of strings each).
+  std::string_view field_lines;
   // The request's id (api::RequestFacts), written last as X-Request-Id when not empty (and a
   // valid header value).
   std::string_view request_id;
@@ -50,6 +53,7 @@ struct HeadOptions {
 //                                    Connection, Date, Server, in any case, and Content-Type
 //                                    when content_type is set) and invalid ones (a name that is
 //                                    not an HTTP token, a value with CR, LF or NUL: logged)
+//   <options.field_lines>
 //   X-Request-Id: <request_id>       when options.request_id is set
 //   <empty line>
 // each line ending in CRLF. Returns what follows the head on the wire: a view of response.body
@@ -61,6 +65,13 @@ struct HeadOptions {
 // view is then of static storage, whatever options.framing says).
 std::string_view FormatHead(const api::Response& response, const HeadOptions& options,
                             std::string& out);
+
+// Appends "<name>: <value>\r\n" to `out` as FormatHead writes a field of response.headers: not
+// when the name is one FormatHead writes itself (Content-Length, Transfer-Encoding, Connection,
+// Date, Server, in any case, and Content-Type when `has_content_type`), nor when the name is not
+// a token or the value holds CR, LF or NUL (logged). Returns whether it appended.
+bool AppendFieldLine(std::string_view name, std::string_view value, bool has_content_type,
+                     std::string& out);
 
 // "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n" for `now` (Unix seconds; UTC). Formats only when
 // `now` differs from this thread's previous call: the view is of a thread-local buffer, valid

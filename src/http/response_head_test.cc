@@ -195,6 +195,34 @@ TEST(FormatHead, WritesEveryBranch) {
   }
 }
 
+// A relayed answer's fields arrive as lines made by AppendFieldLine: after the handler's
+// fields, before X-Request-Id, and not on the 500 that replaces a bad status.
+TEST(FormatHead, WritesFieldLinesAfterTheFieldsAndBeforeTheRequestId) {
+  std::string lines;
+  EXPECT_TRUE(AppendFieldLine("Content-Type", "application/json", false, lines));
+  EXPECT_TRUE(AppendFieldLine("X-A", "1", false, lines));
+  for (const char* reserved :
+       {"Content-Length", "transfer-encoding", "CONNECTION", "Date", "server"}) {
+    EXPECT_FALSE(AppendFieldLine(reserved, "x", false, lines)) << reserved;
+  }
+  EXPECT_FALSE(AppendFieldLine("Bad Name", "x", false, lines));
+  EXPECT_FALSE(AppendFieldLine("X-Split", "a\r\nB: c", false, lines));
+  EXPECT_EQ(lines, "Content-Type: application/json\r\nX-A: 1\r\n");
+  std::string typed;
+  EXPECT_FALSE(AppendFieldLine("content-type", "text/plain", true, typed));
+  EXPECT_EQ(typed, "");
+
+  HeadOptions options{.now = kNow, .framing = BodyFraming::kChunked, .request_id = "r-1"};
+  options.field_lines = lines;
+  std::string out;
+  FormatHead({200, "", "", {{"X-First", "0"}}}, options, out);
+  EXPECT_EQ(out, Head("HTTP/1.1 200 OK",
+                      "Transfer-Encoding: chunked\r\nConnection: keep-alive\r\nX-First: 0\r\n"
+                      "Content-Type: application/json\r\nX-A: 1\r\nX-Request-Id: r-1\r\n"));
+  FormatHead({42, "", "", {}}, options, out);
+  EXPECT_EQ(out.find("X-A"), std::string::npos);
+}
+
 TEST(FormatHead, BodyIsAViewOfTheResponse) {
   const api::Response response{200, "text/plain", "payload", {}};
   std::string out;

@@ -91,26 +91,26 @@ std::string HostField(const UpstreamEndpoint& endpoint) {
   return (v6 ? "[" + endpoint.host + "]" : endpoint.host) + ":" + std::to_string(endpoint.port);
 }
 
-// The answer's fields to relay: all but the hop-by-hop ones, those the answer's Connection
-// field names (RFC 9110 7.6.1), Content-Length (the client's framing is the gate's own) and
-// those the gate sets itself (`own`, appended last).
-std::vector<std::pair<std::string, std::string>> RelayedFields(
-    const bhttp::fields& fields, const std::vector<std::pair<std::string, std::string>>& own) {
+// The answer's fields to relay, as head lines (response_head.h AppendFieldLine): all but the
+// hop-by-hop ones, those the answer's Connection field names (RFC 9110 7.6.1), Content-Length
+// (the client's framing is the gate's own) and those the gate sets itself (`own`, written last).
+std::string RelayedLines(const bhttp::fields& fields,
+                         const std::vector<std::pair<std::string, std::string>>& own) {
   std::vector<std::string_view> named;  // by Connection
   for (auto [it, last] = fields.equal_range(bhttp::field::connection); it != last; ++it) {
     for (const auto& token : bhttp::token_list(it->value())) named.push_back(token);
   }
-  std::vector<std::pair<std::string, std::string>> relayed;
+  std::string lines;
   for (const auto& field : fields) {
     const std::string_view name = field.name_string();
     if (IsHopByHop(name) || beast::iequals(name, "Content-Length")) continue;
     bool listed = false;
     for (const std::string_view n : named) listed = listed || beast::iequals(name, n);
     for (const auto& mine : own) listed = listed || beast::iequals(name, mine.first);
-    if (!listed) relayed.emplace_back(std::string(name), std::string(field.value()));
+    if (!listed) AppendFieldLine(name, field.value(), /*has_content_type=*/false, lines);
   }
-  relayed.insert(relayed.end(), own.begin(), own.end());
-  return relayed;
+  for (const auto& [name, value] : own) AppendFieldLine(name, value, false, lines);
+  return lines;
 }
 
 // What a failed operation on an upstream (resolve, connect, write, read) means to the caller.
@@ -463,9 +463,9 @@ Task<RelayOutcome> UpstreamClient::Impl::Relay(const api::UpstreamRequest& reque
   } else {
     options.framing = BodyFraming::kChunked;  // chunked or close-delimited upstream
   }
-  const api::Response relayed{status, "", "",
-                              RelayedFields(parser.get(), request.response_headers)};
-  FormatHead(relayed, options, head);  // status is 200..999: the head is relayed's
+  const std::string lines = RelayedLines(parser.get(), request.response_headers);
+  options.field_lines = lines;
+  FormatHead(api::Response{status, "", "", {}}, options, head);  // status is 200..999
   const bool chunked = options.framing == BodyFraming::kChunked;
   // 204, 304, answers to HEAD and empty Content-Length bodies are done at the head.
   const bool body_follows = !head_only && !parser.is_done();
