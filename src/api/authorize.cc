@@ -170,10 +170,9 @@ Response AuthorizeExchange::Decide() {
 
   Response allowed;
   allowed.status = 204;
-  allowed.headers =
-      IdentityHeaders(*admitted->caller, facts_.request_id, original.method, original.target,
-                      sessions_.policy().gateway.signing_key, admitted->now);
   allowed.headers.emplace_back("Cache-Control", "no-store");
+  AppendIdentityLines(*admitted->caller, facts_.request_id, original.method, original.target,
+                      sessions_.policy().gateway.signing_key, admitted->now, &allowed.head_lines);
   return Answer(std::move(allowed), "ok");
 }
 

@@ -150,8 +150,13 @@ class GateTest : public ::testing::Test {
   // Every field `request` sends besides those the HTTP layer sets: its headers, then its
   // head_lines split back into fields.
   static HeaderFields SentFields(const UpstreamRequest& request) {
-    HeaderFields fields = request.headers;
-    std::string_view lines = request.head_lines;
+    return WithHeadLines(request.headers, request.head_lines);
+  }
+  // The fields of an answer: its headers, then its head_lines split back into fields.
+  static HeaderFields AnswerFields(const Response& response) {
+    return WithHeadLines(response.headers, response.head_lines);
+  }
+  static HeaderFields WithHeadLines(HeaderFields fields, std::string_view lines) {
     while (!lines.empty()) {
       const size_t end = lines.find("\r\n");
       EXPECT_NE(end, std::string_view::npos) << "a head line without CRLF";

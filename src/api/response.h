@@ -14,6 +14,10 @@ struct Response {
   // Extra headers (CORS, cache control, X-Kaltura...). http/ adds Date, Server, Content-Length,
   // Connection.
   std::vector<std::pair<std::string, std::string>> headers;
+  // More header lines, "Name: value\r\n" each, written after `headers` as they are: lines made
+  // valid by construction (api/identity.h AppendIdentityLines, http/response_head.h
+  // AppendFieldLine), which need no pair of strings each.
+  std::string head_lines;
 };
 
 }  // namespace ksgate::api

@@ -31,9 +31,6 @@ struct HeadOptions {
   // With kLength and kChunked, response.body is ignored: the caller sends the body itself.
   BodyFraming framing = BodyFraming::kResponseBody;
   uint64_t content_length = 0;  // the body's size with BodyFraming::kLength
-  // More header lines, written after response.headers as they are: lines made by
-  // AppendFieldLine (a relayed answer's fields, which need no pair of strings each).
-  std::string_view field_lines;
   // The request's id (api::RequestFacts), written last as X-Request-Id when not empty (and a
   // valid header value).
   std::string_view request_id;
@@ -53,7 +50,7 @@ struct HeadOptions {
 //                                    Connection, Date, Server, in any case, and Content-Type
 //                                    when content_type is set) and invalid ones (a name that is
 //                                    not an HTTP token, a value with CR, LF or NUL: logged)
-//   <options.field_lines>
+//   <response.head_lines>            as they are
 //   X-Request-Id: <request_id>       when options.request_id is set
 //   <empty line>
 // each line ending in CRLF. Returns what follows the head on the wire: a view of response.body

@@ -195,9 +195,9 @@ TEST(FormatHead, WritesEveryBranch) {
   }
 }
 
-// A relayed answer's fields arrive as lines made by AppendFieldLine: after the handler's
-// fields, before X-Request-Id, and not on the 500 that replaces a bad status.
-TEST(FormatHead, WritesFieldLinesAfterTheFieldsAndBeforeTheRequestId) {
+// Head lines (a relayed answer's fields, made by AppendFieldLine) go after the handler's fields,
+// before X-Request-Id, and not on the 500 that replaces a bad status.
+TEST(FormatHead, WritesHeadLinesAfterTheFieldsAndBeforeTheRequestId) {
   std::string lines;
   EXPECT_TRUE(AppendFieldLine("Content-Type", "application/json", false, lines));
   EXPECT_TRUE(AppendFieldLine("X-A", "1", false, lines));
@@ -212,14 +212,13 @@ TEST(FormatHead, WritesFieldLinesAfterTheFieldsAndBeforeTheRequestId) {
   EXPECT_FALSE(AppendFieldLine("content-type", "text/plain", true, typed));
   EXPECT_EQ(typed, "");
 
-  HeadOptions options{.now = kNow, .framing = BodyFraming::kChunked, .request_id = "r-1"};
-  options.field_lines = lines;
+  const HeadOptions options{.now = kNow, .framing = BodyFraming::kChunked, .request_id = "r-1"};
   std::string out;
-  FormatHead({200, "", "", {{"X-First", "0"}}}, options, out);
+  FormatHead({200, "", "", {{"X-First", "0"}}, lines}, options, out);
   EXPECT_EQ(out, Head("HTTP/1.1 200 OK",
                       "Transfer-Encoding: chunked\r\nConnection: keep-alive\r\nX-First: 0\r\n"
                       "Content-Type: application/json\r\nX-A: 1\r\nX-Request-Id: r-1\r\n"));
-  FormatHead({42, "", "", {}}, options, out);
+  FormatHead({42, "", "", {}, lines}, options, out);
   EXPECT_EQ(out.find("X-A"), std::string::npos);
 }
 

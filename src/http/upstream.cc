@@ -463,9 +463,9 @@ Task<RelayOutcome> UpstreamClient::Impl::Relay(const api::UpstreamRequest& reque
   } else {
     options.framing = BodyFraming::kChunked;  // chunked or close-delimited upstream
   }
-  const std::string lines = RelayedLines(parser.get(), request.response_headers);
-  options.field_lines = lines;
-  FormatHead(api::Response{status, "", "", {}}, options, head);  // status is 200..999
+  const api::Response relayed{
+      status, "", "", {}, RelayedLines(parser.get(), request.response_headers)};
+  FormatHead(relayed, options, head);  // status is 200..999: the head is relayed's
   const bool chunked = options.framing == BodyFraming::kChunked;
   // 204, 304, answers to HEAD and empty Content-Length bodies are done at the head.
   const bool body_follows = !head_only && !parser.is_done();
