@@ -180,17 +180,22 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
     api::Request request;
     request.method = std::string(message.method_string());
     request.target = std::string(message.target());
-    if (auto it = message.find(bhttp::field::content_type); it != message.end()) {
-      request.content_type = std::string(it->value());
-    }
     request.body = std::move(message.body());
     request.client_ip = ClientIp(peer, trusted_, message);
     request.peer_ip = peer.ip;
     request.trusted_peer = peer.trusted;
     request.headers.reserve(16);
-    for (const auto& field : message)
+    bool typed = false;
+    for (const auto& field : message) {
       request.headers.emplace_back(field.name_string(), field.value());
-    const bool client_keep_alive = message.keep_alive();
+      if (!typed && field.name() == bhttp::field::content_type) {
+        request.content_type = std::string(field.value());  // the first, as find() would
+        typed = true;
+      }
+    }
+    // The parser's own reading of Connection and the version, made as it parsed (the message's
+    // keep_alive() would scan the fields again).
+    const bool client_keep_alive = parser.keep_alive();
     const bool head_only = message.method() == bhttp::verb::head;
 
     ++served;
