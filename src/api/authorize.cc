@@ -136,9 +136,13 @@ Response AuthorizeExchange::Decide() {
   if (!uri_params.ok()) return Answer(Refusal(uri_params.error()), uri_params.error().code);
 
   // The KS.
-  std::string ks(KsFromAuthorization(request_.Header("Authorization")));
-  if (ks.empty()) ks = std::string(uri_params->ScalarAt("ks"));
-  if (ks.empty()) ks = KsFromPath(path);
+  std::string ks_in_path;  // a /ks/<ks>/ pair, decoded
+  std::string_view ks = KsFromAuthorization(request_.Header("Authorization"));
+  if (ks.empty()) ks = uri_params->ScalarAt("ks");
+  if (ks.empty()) {
+    ks_in_path = KsFromPath(path);
+    ks = ks_in_path;
+  }
 
   // The call: an /api_v3 URI names it; else a route.
   std::string service(uri_params->ScalarAt("service"));
@@ -158,7 +162,7 @@ Response AuthorizeExchange::Decide() {
   Param call = Param::Map();
   call.Set("service", Param::String(service));
   call.Set("action", Param::String(action));
-  if (!ks.empty()) call.Set("ks", Param::String(ks));
+  if (!ks.empty()) call.Set("ks", Param::String(std::string(ks)));
   for (std::string_view partner : {"p", "partnerId"}) {
     if (const Param* p = uri_params->Find(partner); p != nullptr)
       call.Set(std::string(partner), *p);
