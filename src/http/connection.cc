@@ -41,11 +41,12 @@ using server_internal::TlsStream;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 std::string ClientIp(const Peer& peer, const std::vector<CidrBlock>& trusted,
-                     const bhttp::fields& fields) {
+                     const std::vector<std::pair<std::string_view, std::string_view>>& fields) {
   if (!peer.trusted) return peer.ip;  // what ClientAddress would say, without the lookup
   std::vector<std::string_view> forwarded_for;
-  auto [first, last] = fields.equal_range("X-Forwarded-For");
-  for (auto it = first; it != last; ++it) forwarded_for.push_back(it->value());
+  for (const auto& [name, value] : fields) {
+    if (beast::iequals(name, "X-Forwarded-For")) forwarded_for.push_back(value);
+  }
   if (forwarded_for.empty()) return peer.ip;
   return ClientAddress(peer.address, trusted, forwarded_for).ToString();
 }
@@ -164,8 +165,7 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
     parser.body_limit(limits.body_limit);
     co_await bhttp::async_read_header(stream, buffer, parser, Into(ec));
     if (!ec && !parser.is_done()) {
-      const auto& header = parser.get();
-      if (header.version() >= 11 && beast::iequals(header[bhttp::field::expect], "100-continue")) {
+      if (parser.version() >= 11 && parser.expects_continue()) {
         co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
                                    Into(ec));
       }
@@ -176,27 +176,13 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
       co_return;
     }
 
-    auto& message = parser.get();
-    api::Request request;
-    request.method = std::string(message.method_string());
-    request.target = std::string(message.target());
-    request.body = std::move(message.body());
-    request.client_ip = ClientIp(peer, trusted_, message);
+    api::Request request = std::move(parser.request());
+    request.client_ip = ClientIp(peer, trusted_, request.headers);
     request.peer_ip = peer.ip;
     request.trusted_peer = peer.trusted;
-    request.headers.reserve(16);
-    bool typed = false;
-    for (const auto& field : message) {
-      request.headers.emplace_back(field.name_string(), field.value());
-      if (!typed && field.name() == bhttp::field::content_type) {
-        request.content_type = std::string(field.value());  // the first, as find() would
-        typed = true;
-      }
-    }
-    // The parser's own reading of Connection and the version, made as it parsed (the message's
-    // keep_alive() would scan the fields again).
+    // The parser's own reading of Connection and the version, made as it parsed.
     const bool client_keep_alive = parser.keep_alive();
-    const bool head_only = message.method() == bhttp::verb::head;
+    const bool head_only = parser.is_head();
 
     ++served;
     const bool may_keep_alive = client_keep_alive && served < limits.max_requests_per_connection;
@@ -389,20 +375,15 @@ Task<> Server::Impl::Refuse(Connection& connection, S& stream, ClientWriter& wri
   if (limit.empty()) {
     response = PlainResponse(400, "Bad Request\n");  // malformed HTTP
   } else {
-    const auto& header = parser.get();
-    api::Request partial;
-    if (!header.method_string().empty()) {  // the parser got the request line
-      partial.method = std::string(header.method_string());
-      partial.target = std::string(header.target());
-      if (auto it = header.find(bhttp::field::content_type); it != header.end()) {
-        partial.content_type = std::string(it->value());
-      }
-    } else {
+    // What the parser read: the request line, and the fields when the whole head was read.
+    api::Request partial = std::move(parser.request());
+    partial.body.clear();
+    if (partial.method.empty()) {  // the parser did not get the request line
       const auto data = buffer.data();
       ParseRequestLine({static_cast<const char*>(data.data()), data.size()},
                        options_.limits.header_limit, partial);
     }
-    partial.client_ip = ClientIp(peer, trusted_, header);
+    partial.client_ip = ClientIp(peer, trusted_, partial.headers);
     head_only = partial.method == "HEAD";
     response = CallHandler("Reject", [&] { return handler_.Reject(partial, limit, max); });
     record.method = partial.method;

@@ -13,8 +13,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <cstddef>
@@ -35,6 +33,7 @@
 #include "api/response.h"
 #include "common/ip_address.h"
 #include "http/connection_quota.h"
+#include "http/request_parser.h"
 #include "http/server.h"
 #include "http/tls_context.h"
 #include "http/upstream.h"
@@ -42,7 +41,7 @@
 namespace ksgate::http::server_internal {
 
 using SignalSet = asio::basic_signal_set<Executor>;
-using Parser = bhttp::request_parser<bhttp::string_body>;
+using Parser = RequestParser;
 using TlsStream = beast::ssl_stream<Stream>;
 
 template <typename S>
