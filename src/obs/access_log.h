@@ -28,6 +28,7 @@
 
 #include "common/result.h"
 #include "obs/log_file.h"
+#include "obs/loggable_path.h"  // AppendLoggablePath: the line's path
 
 namespace ksgate::obs {
 
@@ -51,14 +52,6 @@ struct AccessRecord {
   uint64_t bytes_out = 0;
   int64_t latency_us = 0;
 };
-
-// The path of `target` as the access log writes it: never the query string, nor any path
-// segment that may carry a credential. /api_v3 paths keep "/service/NAME/action/NAME" (names of
-// [A-Za-z0-9_] only) and end in "/..." if anything followed (path pairs such as /ks/KS);
-// /ksgate/v1/authorize ends in "/..." if anything followed (the original path of Envoy's form);
-// /metrics, /healthz and /readyz are kept; any other path keeps its first segment when it is at
-// most 24 visible characters (a secret is longer), else "/*", and "/..." for the rest.
-void AppendLoggablePath(std::string_view target, std::string* out);
 
 class AccessLog {
  public:
