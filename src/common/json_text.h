@@ -20,4 +20,9 @@ void AppendJsonQuoted(std::string_view s, std::string* out);
 // The same without the quotes around it, for a writer that appends them with its own text.
 void AppendJsonEscaped(std::string_view s, std::string* out);
 
+// The same written at `out`, which must have room for 6 * s.size() bytes (an escape is at most
+// 6 bytes per byte: \u00XX, \ufffd); returns the end of what was written. For a writer that
+// knows its line's bound and spares itself a std::string's checks per piece.
+char* WriteJsonEscaped(std::string_view s, char* out);
+
 }  // namespace ksgate

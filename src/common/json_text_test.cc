@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -125,6 +126,68 @@ TEST(AppendJsonQuoted, AgreesWithTheByteByByteRuleOnRandomInput) {
       s += random() % 3 != 0 ? std::string(1, static_cast<char>('a' + random() % 26))
                              : pieces[random() % std::size(pieces)];
     }
+    ASSERT_EQ(Quoted(s), Reference(s)) << "round " << round;
+  }
+}
+
+// WriteJsonEscaped into a buffer of exactly its stated bound, guarded on both sides.
+std::string Written(std::string_view s) {
+  std::string buffer(6 * s.size() + 16, '#');
+  char* begin = buffer.data() + 8;
+  char* end = WriteJsonEscaped(s, begin);
+  EXPECT_LE(end - begin, static_cast<std::ptrdiff_t>(6 * s.size()));
+  EXPECT_EQ(buffer.substr(0, 8), "########");
+  EXPECT_EQ(buffer.substr(buffer.size() - 8), "########");
+  return std::string(begin, end);
+}
+
+std::string Appended(std::string_view s) {
+  std::string out;
+  AppendJsonEscaped(s, &out);
+  return out;
+}
+
+TEST(WriteJsonEscaped, WritesWhatAppendJsonEscapedAppends) {
+  EXPECT_EQ(Written(""), "");
+  EXPECT_EQ(Written("ok"), "ok");
+  EXPECT_EQ(Written("a\"b\\c\x01\x80\xc3\xa9"), "a\\\"b\\\\c\\u0001\\ufffd\xc3\xa9");
+  // The worst case fills the whole bound: 6 bytes out per byte in.
+  EXPECT_EQ(Written(std::string(20, '\x01')).size(), 120u);
+  EXPECT_EQ(Written(std::string(20, '\xff')).size(), 120u);
+}
+
+TEST(WriteJsonEscaped, FindsAByteToEscapeAtEveryOffset) {
+  // The plain test reads 16 bytes at a time (8 without SSE2), the last ones as the block that
+  // ends the string, and 8 to 15 bytes as two overlapping halves: a byte to escape must be
+  // found wherever it falls, first, last or in between, in strings of every length.
+  for (const char special : {'"', '\\', '\n', '\x7f', '\x80'}) {
+    // Two bytes out ("\\\"", "\\\\", "\\n") or six ("\\u007f", "\\ufffd").
+    const size_t escape = special == '"' || special == '\\' || special == '\n' ? 2 : 6;
+    for (size_t length = 1; length <= 40; ++length) {
+      for (size_t at = 0; at < length; ++at) {
+        std::string s(length, 'x');
+        s[at] = special;
+        const std::string escaped = Written(s);
+        ASSERT_EQ(escaped, Appended(s)) << length << " " << at;
+        ASSERT_EQ(escaped.size(), length - 1 + escape) << length << " " << at;
+      }
+    }
+  }
+}
+
+TEST(WriteJsonEscaped, AgreesWithAppendJsonEscapedOnRandomInput) {
+  const std::string pieces[] = {
+      "\"",   "\\",       "\n",           std::string(1, '\0'), "\x1f", "\x7f",
+      "\x80", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",   "\xc3", "\xed\xa0\x80"};
+  std::mt19937 random(7);
+  for (int round = 0; round < 5000; ++round) {
+    std::string s;
+    const size_t length = random() % 70;
+    for (size_t i = 0; i < length; ++i) {
+      s += random() % 8 != 0 ? std::string(1, static_cast<char>('a' + random() % 26))
+                             : pieces[random() % std::size(pieces)];
+    }
+    ASSERT_EQ(Written(s), Appended(s)) << "round " << round;
     ASSERT_EQ(Quoted(s), Reference(s)) << "round " << round;
   }
 }

@@ -3,9 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 #include "common/json_text.h"
@@ -23,85 +25,73 @@ constexpr std::chrono::milliseconds kWriteInterval{20};
 // carries a couple of hundred lines.
 constexpr size_t kBatchBytes = 64 * 1024;
 
-bool IsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+char* Copy(std::string_view s, char* out) {
+  // (memcpy must not see the null data of an empty view, even for 0 bytes.)
+  if (!s.empty()) std::memcpy(out, s.data(), s.size());
+  return out + s.size();
 }
 
-bool IsName(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s) {
-    if (!IsNameChar(c)) return false;
-  }
-  return true;
-}
-
-// The next segment of `path` (after its leading '/'), and `path` moved past it.
-std::string_view NextSegment(std::string_view* path) {
-  if (path->empty()) return {};
-  std::string_view rest = path->substr(1);
-  const size_t slash = rest.find('/');
-  const std::string_view segment = rest.substr(0, slash);
-  *path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
-  return segment;
-}
-
-}  // namespace
-
-void AppendLoggablePath(std::string_view target, std::string* out) {
-  // (find_first_of would call memchr once per byte of the target.)
-  size_t end = 0;
-  while (end < target.size() && target[end] != '?' && target[end] != '#') ++end;
-  std::string_view path = target.substr(0, end);
-  if (path.empty() || path.front() != '/') {
-    out->append(path.empty() ? "" : "*");
-    return;
-  }
-  for (std::string_view kept : {"/metrics", "/healthz", "/readyz"}) {
-    if (path == kept) {
-      out->append(path);
-      return;
-    }
-  }
-  for (std::string_view prefix : {"/api_v3", "/ksgate/v1/authorize"}) {
-    if (path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/')) {
-      out->append(prefix);
-      path.remove_prefix(prefix.size());
-      if (prefix == "/api_v3") {
-        // service/NAME, then action/NAME: the only path pairs that never carry a credential.
-        for (std::string_view key : {"service", "action"}) {
-          std::string_view rest = path;
-          if (NextSegment(&rest) != key) break;
-          const std::string_view name = NextSegment(&rest);
-          if (!IsName(name)) break;
-          out->append("/").append(key).append("/").append(name);
-          path = rest;
-        }
-      }
-      if (path.size() > 1) out->append("/...");
-      return;
-    }
-  }
-  const std::string_view first = NextSegment(&path);
-  bool visible = first.size() <= 24;
-  for (char c : first) visible = visible && c > ' ' && c < 0x7f;
-  out->append("/").append(visible ? first : "*");
-  if (path.size() > 1) out->append("/...");
-}
-
-namespace {
-
-// Written with literal pieces rather than JsonLine: this runs on an I/O thread for every
-// request, and a piece per key is half the work (bench/obs_bench.cc).
-void AppendInt(int64_t value, std::string* out) {
-  char buf[24];
-  const auto result = std::to_chars(buf, buf + sizeof(buf), value);
-  out->append(buf, result.ptr);
-}
-
-// A literal, its length known at compile time (no strlen).
+// `s` equals `literal`: a size test and a memcmp of a size known when compiled (no call).
 template <size_t N>
-void Put(const char (&text)[N], std::string* out) {
-  out->append(text, N - 1);
+bool Is(std::string_view s, const char (&literal)[N]) {
+  return s.size() == N - 1 && std::memcmp(s.data(), literal, N - 1) == 0;
+}
+
+// The line is written at a pointer into room made for the longest it can be (LineBound), so
+// that each piece is a copy rather than a std::string append with its checks.
+
+// A literal, its length known at compile time (a few moves, no call).
+template <size_t N>
+char* Put(const char (&text)[N], char* out) {
+  std::memcpy(out, text, N - 1);
+  return out + N - 1;
+}
+
+// "00" to "99".
+constexpr std::array<char, 200> MakeDigitPairs() {
+  std::array<char, 200> pairs{};
+  for (int i = 0; i < 100; ++i) {
+    pairs[2 * i] = static_cast<char>('0' + i / 10);
+    pairs[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return pairs;
+}
+constexpr std::array<char, 200> kDigitPairs = MakeDigitPairs();
+
+// `value` in decimal, two digits a step from the right (inline: std::to_chars is a call, and
+// the numbers here are short).
+char* PutInt(int64_t value, char* out) {
+  uint64_t v = static_cast<uint64_t>(value);
+  if (value < 0) {
+    *out++ = '-';
+    v = 0 - v;
+  }
+  size_t digits = 1;
+  for (uint64_t rest = v; rest >= 10; rest /= 10) ++digits;
+  char* const end = out + digits;
+  char* p = end;
+  while (v >= 100) {
+    p -= 2;
+    std::memcpy(p, &kDigitPairs[2 * (v % 100)], 2);
+    v /= 100;
+  }
+  if (v >= 10) {
+    std::memcpy(p - 2, &kDigitPairs[2 * v], 2);
+  } else {
+    p[-1] = static_cast<char>('0' + v);
+  }
+  return end;
+}
+
+// What a line adds to its strings and path, at most: its keys and punctuation, the time, and
+// five numbers of 20 characters.
+constexpr size_t kLineFixed = 512;
+
+// Room enough for the line of `r` (escaping writes at most 6 bytes per byte).
+size_t LineBound(const AccessRecord& r) {
+  return kLineFixed +
+         6 * (r.request_id.size() + r.client_ip.size() + r.method.size() + r.action.size() +
+              r.app_token_id.size() + r.code.size() + kMaxLoggablePath);
 }
 
 int64_t SteadyMicros(std::chrono::steady_clock::time_point t) {
@@ -113,50 +103,95 @@ int64_t UnixMinusSteady() {
   return NowUnixMicros() - SteadyMicros(std::chrono::steady_clock::now());
 }
 
+// Times as AppendTime writes them, the date and time of day made once per second: a writer
+// formats hundreds of lines a second, nearly all in the second of the line before.
+class TimeText {
+ public:
+  char* Write(int64_t unix_micros, char* out) {
+    // Floor division, as AppendTime.
+    int64_t seconds = unix_micros / 1000000;
+    int64_t micros = unix_micros % 1000000;
+    if (micros < 0) {
+      micros += 1000000;
+      --seconds;
+    }
+    if (seconds != second_) Make(seconds, unix_micros);
+    if (second_size_ == 19) {
+      std::memcpy(out, second_text_, 19);  // "YYYY-MM-DDTHH:MM:SS": a copy of known size
+      out += 19;
+    } else {
+      out = Copy(std::string_view(second_text_, second_size_), out);
+    }
+    const auto m = static_cast<uint32_t>(micros);
+    *out++ = '.';
+    std::memcpy(out, &kDigitPairs[2 * (m / 10000)], 2);
+    std::memcpy(out + 2, &kDigitPairs[2 * (m / 100 % 100)], 2);
+    std::memcpy(out + 4, &kDigitPairs[2 * (m % 100)], 2);
+    out[6] = 'Z';
+    return out + 7;
+  }
+
+ private:
+  // `unix_micros`: a time in `seconds`.
+  void Make(int64_t seconds, int64_t unix_micros) {
+    std::string text;
+    AppendTime(unix_micros, &text);
+    // All of it but ".ffffffZ".
+    second_size_ = std::min(text.size() - 8, sizeof(second_text_));
+    std::memcpy(second_text_, text.data(), second_size_);
+    second_ = seconds;
+  }
+
+  int64_t second_ = INT64_MIN;
+  char second_text_[32];
+  size_t second_size_ = 0;
+};
+
+// Writes the line of `r`, a record as Unpack gives it (its target cut to its path), at `out`
+// (room for LineBound(r) bytes); returns its end.
 // `unix_minus_steady` converts a steady start (UnixMinusSteady, read once per batch).
-void Format(const AccessRecord& r, int64_t unix_minus_steady, std::string* out) {
-  thread_local std::string path;
-  path.clear();
-  AppendLoggablePath(r.target, &path);
-  Put("{\"time\":\"", out);
-  AppendTime(
+char* Format(const AccessRecord& r, int64_t unix_minus_steady, TimeText& time, char* out) {
+  char path[kMaxLoggablePath];
+  const char* path_end = WriteLoggablePath(r.target, path);  // packed: the path alone
+  out = Put("{\"time\":\"", out);
+  out = time.Write(
       r.start_unix_micros != 0 ? r.start_unix_micros : SteadyMicros(r.start) + unix_minus_steady,
       out);
-  Put("\",\"request_id\":\"", out);
-  AppendJsonEscaped(r.request_id, out);
-  Put("\",\"client_ip\":\"", out);
-  AppendJsonEscaped(r.client_ip, out);
-  Put("\",\"method\":\"", out);
-  AppendJsonEscaped(r.method, out);
-  Put("\",\"path\":\"", out);
-  AppendJsonEscaped(path, out);
-  Put("\",\"status\":", out);
-  AppendInt(r.status, out);
+  out = Put("\",\"request_id\":\"", out);
+  out = WriteJsonEscaped(r.request_id, out);
+  out = Put("\",\"client_ip\":\"", out);
+  out = WriteJsonEscaped(r.client_ip, out);
+  out = Put("\",\"method\":\"", out);
+  out = WriteJsonEscaped(r.method, out);
+  out = Put("\",\"path\":\"", out);
+  out = WriteJsonEscaped(std::string_view(path, static_cast<size_t>(path_end - path)), out);
+  out = Put("\",\"status\":", out);
+  out = PutInt(r.status, out);
   if (!r.action.empty()) {
-    Put(",\"action\":\"", out);
-    AppendJsonEscaped(r.action, out);
-    out->push_back('"');
-    if (r.action == "multirequest") {
-      Put(",\"items\":", out);
-      AppendInt(static_cast<int64_t>(r.items), out);
+    out = Put(",\"action\":\"", out);
+    out = WriteJsonEscaped(r.action, out);
+    *out++ = '"';
+    if (Is(r.action, "multirequest")) {
+      out = Put(",\"items\":", out);
+      out = PutInt(static_cast<int64_t>(r.items), out);
     }
   }
   if (r.partner_id != 0) {
-    Put(",\"partner_id\":", out);
-    AppendInt(r.partner_id, out);
+    out = Put(",\"partner_id\":", out);
+    out = PutInt(r.partner_id, out);
   }
   if (!r.app_token_id.empty()) {
-    Put(",\"app_token_id\":\"", out);
-    AppendJsonEscaped(r.app_token_id, out);
-    out->push_back('"');
+    out = Put(",\"app_token_id\":\"", out);
+    out = WriteJsonEscaped(r.app_token_id, out);
+    *out++ = '"';
   }
-  Put(",\"code\":\"", out);
-  AppendJsonEscaped(r.code, out);
-  Put("\",\"bytes_out\":", out);
-  AppendInt(static_cast<int64_t>(r.bytes_out), out);
-  Put(",\"latency_us\":", out);
-  AppendInt(r.latency_us, out);
-  Put("}\n", out);
+  out = Put(",\"code\":\"", out);
+  out = WriteJsonEscaped(r.code, out);
+  out = Put("\",\"bytes_out\":", out);
+  out = PutInt(static_cast<int64_t>(r.bytes_out), out);
+  out = Put(",\"latency_us\":", out);
+  out = PutInt(r.latency_us, out);
+  return Put("}\n", out);
 }
 
 // A record as the I/O thread queues it: this header, then its strings' bytes, one after the
@@ -179,47 +214,53 @@ struct Packed {
 constexpr size_t kMaxLoggableInput = 512;
 constexpr std::string_view kCutMark = "/+";
 
-// The path of `target` up to kMaxLoggableInput + 1 bytes (that many: it is cut).
-std::string_view LoggableInput(std::string_view target) {
-  size_t end = 0;
-  while (end < target.size() && end <= kMaxLoggableInput && target[end] != '?' &&
-         target[end] != '#') {
-    ++end;
-  }
-  return target.substr(0, end);
-}
-
 // A string of a record as packed: at most 64 KiB - 1 bytes of it.
-std::string_view Clip(std::string_view s) { return s.substr(0, 0xffff); }
+std::string_view Clip(std::string_view s) { return s.size() <= 0xffff ? s : s.substr(0, 0xffff); }
 
-size_t PackedSize(const AccessRecord& r) {
-  const size_t path = std::min(LoggableInput(r.target).size(), kMaxLoggableInput + kCutMark.size());
-  return sizeof(Packed) + Clip(r.request_id).size() + Clip(r.client_ip).size() +
-         Clip(r.method).size() + path + Clip(r.action).size() + Clip(r.app_token_id).size() +
-         Clip(r.code).size();
-}
+// A record ready to be packed: what Append works out before it takes the lock.
+struct Prepared {
+  Packed header;
+  std::string_view strings[7];  // as header.length, but the cut mark
+  bool cut;                     // kCutMark follows the target
+  size_t size;                  // packed
+};
 
-void Pack(const AccessRecord& r, std::string* out) {
-  std::string_view path = LoggableInput(r.target);
+Prepared Prepare(const AccessRecord& r) {
+  // (Never more than kMaxLoggableInput + 1 bytes searched: a longer path is cut anyway.)
+  std::string_view path(r.target.data(),
+                        LoggablePathEnd(r.target.substr(0, kMaxLoggableInput + 1)));
   const bool cut = path.size() > kMaxLoggableInput;
   if (cut) path = path.substr(0, kMaxLoggableInput);
-  const std::string_view strings[7] = {
-      Clip(r.request_id), Clip(r.client_ip),    Clip(r.method), path,
-      Clip(r.action),     Clip(r.app_token_id), Clip(r.code)};
-  Packed h{r.start_unix_micros,
-           SteadyMicros(r.start),
-           r.partner_id,
-           r.latency_us,
-           r.bytes_out,
-           r.items,
-           r.status,
-           {}};
-  for (size_t i = 0; i < 7; ++i) h.length[i] = static_cast<uint16_t>(strings[i].size());
-  if (cut) h.length[3] = static_cast<uint16_t>(h.length[3] + kCutMark.size());
-  out->append(reinterpret_cast<const char*>(&h), sizeof(h));
+  Prepared p{{r.start_unix_micros,
+              SteadyMicros(r.start),
+              r.partner_id,
+              r.latency_us,
+              r.bytes_out,
+              r.items,
+              r.status,
+              {}},
+             {Clip(r.request_id), Clip(r.client_ip), Clip(r.method), path, Clip(r.action),
+              Clip(r.app_token_id), Clip(r.code)},
+             cut,
+             sizeof(Packed)};
   for (size_t i = 0; i < 7; ++i) {
-    out->append(strings[i]);
-    if (i == 3 && cut) out->append(kCutMark);
+    p.header.length[i] = static_cast<uint16_t>(p.strings[i].size());
+    p.size += p.strings[i].size();
+  }
+  if (cut) {
+    p.header.length[3] = static_cast<uint16_t>(p.header.length[3] + kCutMark.size());
+    p.size += kCutMark.size();
+  }
+  return p;
+}
+
+// Packs `p` at `out` (room for p.size bytes).
+void Pack(const Prepared& p, char* out) {
+  std::memcpy(out, &p.header, sizeof(p.header));
+  out += sizeof(p.header);
+  for (size_t i = 0; i < 7; ++i) {
+    out = Copy(p.strings[i], out);
+    if (i == 3 && p.cut) out = Copy(kCutMark, out);
   }
 }
 
@@ -247,6 +288,14 @@ size_t Unpack(const char* data, AccessRecord* r) {
 
 }  // namespace
 
+void AccessLog::Buffer::Reserve(size_t capacity) {
+  if (capacity <= capacity_) return;
+  auto data = std::make_unique_for_overwrite<char[]>(capacity);
+  if (size_ != 0) std::memcpy(data.get(), data_.get(), size_);
+  data_ = std::move(data);
+  capacity_ = capacity;
+}
+
 Result<std::unique_ptr<AccessLog>> AccessLog::Open(const std::string& target, size_t capacity) {
   std::unique_ptr<LogFile> file;
   if (target == "stderr") {
@@ -273,18 +322,19 @@ AccessLog::~AccessLog() {
 }
 
 void AccessLog::Append(const AccessRecord& record) {
-  const size_t size = PackedSize(record);
+  const Prepared packed = Prepare(record);  // before the lock: only the copy is done under it
   bool wake = false;
   {
     std::lock_guard lock(mu_);
     const size_t before = pending_.size();
-    if (before + size > capacity_) {
+    if (before + packed.size > capacity_) {
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    if (pending_.capacity() == 0) pending_.reserve(batch_bytes_ * 2);
-    Pack(record, &pending_);
-    appended_ += size;
+    if (pending_.capacity() == 0) pending_.Reserve(batch_bytes_ * 2);
+    Pack(packed, pending_.Room(packed.size));
+    pending_.Commit(packed.size);
+    appended_ += packed.size;
     // The writer wakes by itself every kWriteInterval; a full batch wakes it early.
     wake = before < batch_bytes_ && pending_.size() >= batch_bytes_;
   }
@@ -300,40 +350,51 @@ void AccessLog::Flush() {
 }
 
 void AccessLog::Run() {
-  std::string batch;  // packed records
-  std::string lines;  // formatted
+  Buffer batch;  // packed records
+  Buffer lines;  // formatted
+  TimeText time;
   std::unique_lock lock(mu_);
   for (;;) {
     wake_.wait_for(lock, kWriteInterval,
                    [&] { return stop_ || flush_requested_ || pending_.size() >= batch_bytes_; });
     flush_requested_ = false;
-    if (!pending_.empty()) {
-      batch.swap(pending_);
+    if (pending_.size() != 0) {
+      batch.Swap(pending_);
       const uint64_t upto = appended_;
       lock.unlock();
-      lines.clear();
+      lines.Clear();
       AccessRecord record;
       const int64_t unix_minus_steady = UnixMinusSteady();
       for (size_t at = 0; at < batch.size();) {
         at += Unpack(batch.data() + at, &record);
-        Format(record, unix_minus_steady, &lines);
+        char* line = lines.Room(LineBound(record));
+        const char* end = Format(record, unix_minus_steady, time, line);
+        lines.Commit(static_cast<size_t>(end - line));
       }
-      if (Status s = file_->Write(lines); !s.ok()) {
+      if (Status s = file_->Write(std::string_view(lines.data(), lines.size())); !s.ok()) {
         // Said once per failing batch; the lines themselves are lost.
         spdlog::error("access log: {}", s.message());
       }
-      batch.clear();
+      batch.Clear();
       lock.lock();
       written_bytes_ = upto;
     }
     written_.notify_all();
-    if (stop_ && pending_.empty()) return;
+    if (stop_ && pending_.size() == 0) return;
   }
 }
 
 std::string AccessLog::FormatForTesting(const AccessRecord& record) {
-  std::string line;
-  Format(record, UnixMinusSteady(), &line);
+  // Packed and unpacked first, as the writer thread gets it.
+  const Prepared prepared = Prepare(record);
+  std::string packed(prepared.size, '\0');
+  Pack(prepared, packed.data());
+  AccessRecord unpacked;
+  Unpack(packed.data(), &unpacked);
+  thread_local TimeText time;
+  std::string line(LineBound(unpacked), '\0');
+  const char* end = Format(unpacked, UnixMinusSteady(), time, line.data());
+  line.resize(static_cast<size_t>(end - line.data()));
   return line;
 }
 

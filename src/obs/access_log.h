@@ -2,11 +2,13 @@
 // threads that serve requests never wait for a disk or a pipe.
 //
 // An I/O thread copies its record's fields into a bounded in-memory buffer (a short critical
-// section: a copy of a hundred-odd bytes); the writer thread takes the whole buffer every 20 ms,
-// or as soon as 64 KiB are waiting, formats the lines (so the formatting code runs in batches,
-// warm in the CPU's caches, instead of once per request in the middle of the request path) and
-// writes them with one write(2). When the buffer is full the record is dropped and counted
-// (dropped()), never waited for. What is buffered is written when the AccessLog is destroyed.
+// section: a copy of a hundred-odd bytes, their sizes worked out before the lock is taken); the
+// writer thread takes the whole buffer every 20 ms, or as soon as 64 KiB are waiting, formats
+// the lines (so the formatting code runs in batches, warm in the CPU's caches, instead of once
+// per request in the middle of the request path; each line written through a pointer into room
+// made for the longest it can be) and writes them with one write(2). When the buffer is full the
+// record is dropped and counted (dropped()), never waited for. What is buffered is written when the
+// AccessLog is destroyed.
 //
 // The line (docs/operations.md "Access log"): time, request_id, client_ip, method, path (never
 // the query string, where KSs travel; see AppendLoggablePath), status, action, items
@@ -15,6 +17,7 @@
 // Thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -25,9 +28,11 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 #include "common/result.h"
 #include "obs/log_file.h"
+#include "obs/loggable_path.h"  // AppendLoggablePath: the line's path
 
 namespace ksgate::obs {
 
@@ -51,14 +56,6 @@ struct AccessRecord {
   uint64_t bytes_out = 0;
   int64_t latency_us = 0;
 };
-
-// The path of `target` as the access log writes it: never the query string, nor any path
-// segment that may carry a credential. /api_v3 paths keep "/service/NAME/action/NAME" (names of
-// [A-Za-z0-9_] only) and end in "/..." if anything followed (path pairs such as /ks/KS);
-// /ksgate/v1/authorize ends in "/..." if anything followed (the original path of Envoy's form);
-// /metrics, /healthz and /readyz are kept; any other path keeps its first segment when it is at
-// most 24 visible characters (a secret is longer), else "/*", and "/..." for the rest.
-void AppendLoggablePath(std::string_view target, std::string* out);
 
 class AccessLog {
  public:
@@ -89,6 +86,34 @@ class AccessLog {
   static std::string FormatForTesting(const AccessRecord& record);
 
  private:
+  // Bytes that grow without being zeroed first (std::string's would be), written through a
+  // pointer: the queue of packed records, the formatted lines. Not thread-safe.
+  class Buffer {
+   public:
+    const char* data() const { return data_.get(); }
+    size_t size() const { return size_; }
+    size_t capacity() const { return capacity_; }
+    // Where `n` more bytes go (at the end), growing the buffer if they do not fit.
+    char* Room(size_t n) {
+      if (capacity_ - size_ < n) Reserve(std::max({size_ + n, 2 * capacity_, size_t{4096}}));
+      return data_.get() + size_;
+    }
+    // Counts `n` bytes written at Room(n) or less.
+    void Commit(size_t n) { size_ += n; }
+    void Clear() { size_ = 0; }
+    void Reserve(size_t capacity);
+    void Swap(Buffer& other) {
+      data_.swap(other.data_);
+      std::swap(size_, other.size_);
+      std::swap(capacity_, other.capacity_);
+    }
+
+   private:
+    std::unique_ptr<char[]> data_;
+    size_t size_ = 0;
+    size_t capacity_ = 0;
+  };
+
   AccessLog(std::unique_ptr<LogFile> file, size_t capacity);
   void Run();
 
@@ -98,7 +123,7 @@ class AccessLog {
   std::mutex mu_;
   std::condition_variable wake_;     // the writer: half full, flush or stop
   std::condition_variable written_;  // Flush(): the writer wrote a batch
-  std::string pending_;              // guarded by mu_
+  Buffer pending_;                   // guarded by mu_: records packed
   uint64_t appended_ = 0;            // guarded by mu_: bytes queued since start
   uint64_t written_bytes_ = 0;       // guarded by mu_: bytes of those written (or failed)
   bool flush_requested_ = false;     // guarded by mu_
