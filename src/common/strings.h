@@ -34,6 +34,13 @@ constexpr int HexDigitValue(char c) {
   return -1;
 }
 
+// True if `s` holds a byte <= 0x20 (controls and space) or 0x7f: not in a request target.
+// Eight bytes a step (a KS in a target's query is hundreds of bytes, checked per request).
+bool HasControlOrSpace(std::string_view s);
+
+// True if `s` holds CR, LF or NUL: not in a header field value. Eight bytes a step.
+bool HasCrLfOrNul(std::string_view s);
+
 // Lowercase hex of `bytes`, two characters per byte.
 std::string HexEncode(std::string_view bytes);
 

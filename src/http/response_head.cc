@@ -10,6 +10,8 @@
 #include <cstring>
 #include <iterator>
 
+#include "common/strings.h"
+
 namespace ksgate::http {
 namespace {
 
@@ -137,13 +139,7 @@ bool IsToken(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), IsTokenChar);
 }
 
-bool IsValidHeaderValue(std::string_view value) {
-  // A loop, not find_first_of (one memchr call per byte of the value).
-  for (char c : value) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  }
-  return true;
-}
+bool IsValidHeaderValue(std::string_view value) { return !HasCrLfOrNul(value); }
 
 std::string_view DateLine(std::time_t now) {
   static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};

@@ -41,11 +41,7 @@ bool IsHopByHop(std::string_view name) {
 
 // A request target this client writes: origin-form or similar, without spaces or controls.
 bool IsValidTarget(std::string_view target) {
-  if (target.empty()) return false;
-  for (const char c : target) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return false;
-  }
-  return true;
+  return !target.empty() && !HasControlOrSpace(target);
 }
 
 // The request's head as sent upstream, or false when `request` cannot be written (a method
