@@ -33,7 +33,7 @@
 #include "api/response.h"
 #include "common/ip_address.h"
 #include "http/connection_quota.h"
-#include "http/request_parser.h"
+#include "http/parsers.h"
 #include "http/server.h"
 #include "http/tls_context.h"
 #include "http/upstream.h"

@@ -22,12 +22,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
-#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/rfc7230.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <charconv>
 #include <ctime>
 #include <deque>
@@ -37,6 +34,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "http/parsers.h"
 #include "http/response_head.h"
 #include "http/upstream_request.h"
 
@@ -94,20 +92,20 @@ std::string HostField(const UpstreamEndpoint& endpoint) {
 // The answer's fields to relay, as head lines (response_head.h AppendFieldLine): all but the
 // hop-by-hop ones, those the answer's Connection field names (RFC 9110 7.6.1), Content-Length
 // (the client's framing is the gate's own) and those the gate sets itself (`own`, written last).
-std::string RelayedLines(const bhttp::fields& fields,
+std::string RelayedLines(const FieldViews& fields,
                          const std::vector<std::pair<std::string, std::string>>& own) {
   std::vector<std::string_view> named;  // by Connection
-  for (auto [it, last] = fields.equal_range(bhttp::field::connection); it != last; ++it) {
-    for (const auto& token : bhttp::token_list(it->value())) named.push_back(token);
+  for (const auto& [name, value] : fields) {
+    if (!beast::iequals(name, "Connection")) continue;
+    for (const auto& token : bhttp::token_list(value)) named.push_back(token);
   }
   std::string lines;
-  for (const auto& field : fields) {
-    const std::string_view name = field.name_string();
+  for (const auto& [name, value] : fields) {
     if (IsHopByHop(name) || beast::iequals(name, "Content-Length")) continue;
     bool listed = false;
     for (const std::string_view n : named) listed = listed || beast::iequals(name, n);
     for (const auto& mine : own) listed = listed || beast::iequals(name, mine.first);
-    if (!listed) AppendFieldLine(name, field.value(), /*has_content_type=*/false, lines);
+    if (!listed) AppendFieldLine(name, value, /*has_content_type=*/false, lines);
   }
   for (const auto& [name, value] : own) AppendFieldLine(name, value, false, lines);
   return lines;
@@ -175,15 +173,13 @@ class UpstreamClient::Impl {
   };
 
   // The connection a call uses and the parser that has read its final answer's head.
-  template <typename Body>
   struct Answer {
     ConnectionPtr connection;
-    std::optional<bhttp::response_parser<Body>> parser;
+    std::optional<ResponseParser> parser;
   };
 
-  template <typename Body>
   Task<Failure> Exchange(Upstream& upstream, const api::UpstreamRequest& request,
-                         std::string_view head, uint64_t body_limit, Answer<Body>& answer);
+                         std::string_view head, uint64_t body_limit, Answer& answer);
   Task<Failure> Connect(Upstream& upstream, ConnectionPtr& connection);
   Task<Failure> Resolve(Upstream& upstream);
   Upstream& Find(const std::string& host, uint16_t port);
@@ -345,11 +341,10 @@ void UpstreamClient::Impl::CloseAll() {
 // answer was read and either the request is idempotent (the upstream may have read it, but
 // may receive it twice) or the write failed before a single byte of it was sent (the upstream
 // cannot have read it). A call on a new connection is never retried.
-template <typename Body>
 Task<Failure> UpstreamClient::Impl::Exchange(Upstream& upstream,
                                              const api::UpstreamRequest& request,
                                              std::string_view head, uint64_t body_limit,
-                                             Answer<Body>& answer) {
+                                             Answer& answer) {
   const std::array<asio::const_buffer, 2> wire = {Buffer(head), Buffer(request.body)};
   const bool head_request = request.method == "HEAD";
   bool may_retry = true;
@@ -380,7 +375,7 @@ Task<Failure> UpstreamClient::Impl::Exchange(Upstream& upstream,
       co_await bhttp::async_read_header(connection.stream, connection.buffer, parser, Into(ec));
       got_some = got_some || parser.got_some();
       if (ec) break;
-      const int status = parser.get().result_int();
+      const int status = parser.status();
       if (status >= 200) co_return Failure::kNone;
       if (status < 100 || status == 101) {  // not a status, or a protocol switch not asked for
         spdlog::warn("http: upstream {}: answered status {}", upstream.host_field, status);
@@ -411,12 +406,13 @@ Task<api::UpstreamAnswer> UpstreamClient::Impl::Fetch(const api::UpstreamRequest
     result.failure = Failure::kUnavailable;
     co_return result;
   }
-  Answer<bhttp::string_body> answer;
+  Answer answer;
   result.failure = co_await Exchange(*upstream, request, head, options_.fetch_limit, answer);
   if (result.failure != Failure::kNone) co_return result;
 
   UpstreamConnection& connection = *answer.connection;
   auto& parser = *answer.parser;
+  parser.BodyTo(&result.body);
   parser.eager(true);
   while (!parser.is_done()) {
     error_code ec;
@@ -425,17 +421,13 @@ Task<api::UpstreamAnswer> UpstreamClient::Impl::Fetch(const api::UpstreamRequest
     if (ec) {
       LogFailure(*upstream, "reading the answer's body", ec);
       result.failure = Classify(ec);
+      result.body.clear();  // a part of a body is no answer
       co_return result;
     }
   }
-  const bool keep_alive = parser.keep_alive();
-  auto message = parser.release();
-  result.status = message.result_int();
-  if (auto it = message.find(bhttp::field::content_type); it != message.end()) {
-    result.content_type = std::string(it->value());
-  }
-  result.body = std::move(message.body());
-  Release(*upstream, std::move(answer.connection), keep_alive);
+  result.status = parser.status();
+  result.content_type = std::string(parser.content_type());
+  Release(*upstream, std::move(answer.connection), parser.keep_alive());
   co_return result;
 }
 
@@ -445,7 +437,7 @@ Task<RelayOutcome> UpstreamClient::Impl::Relay(const api::UpstreamRequest& reque
   std::string head;
   Upstream* upstream = Prepare(request, head);
   if (upstream == nullptr) co_return RelayOutcome{Failure::kUnavailable, false};
-  Answer<bhttp::buffer_body> answer;
+  Answer answer;
   const Failure failure =
       co_await Exchange(*upstream, request, head, std::numeric_limits<uint64_t>::max(), answer);
   if (failure != Failure::kNone) co_return RelayOutcome{failure, false};
@@ -454,7 +446,7 @@ Task<RelayOutcome> UpstreamClient::Impl::Relay(const api::UpstreamRequest& reque
 
   // The head: the upstream's status and end-to-end fields, the gate's framing.
   head_only = head_only || request.method == "HEAD";
-  const int status = parser.get().result_int();
+  const int status = parser.status();
   HeadOptions options{
       .keep_alive = client_keep_alive, .head_only = head_only, .now = std::time(nullptr)};
   if (const auto length = parser.content_length()) {
@@ -464,7 +456,7 @@ Task<RelayOutcome> UpstreamClient::Impl::Relay(const api::UpstreamRequest& reque
     options.framing = BodyFraming::kChunked;  // chunked or close-delimited upstream
   }
   const api::Response relayed{
-      status, "", "", {}, RelayedLines(parser.get(), request.response_headers)};
+      status, "", "", {}, RelayedLines(parser.fields(), request.response_headers)};
   FormatHead(relayed, options, head);  // status is 200..999: the head is relayed's
   const bool chunked = options.framing == BodyFraming::kChunked;
   // 204, 304, answers to HEAD and empty Content-Length bodies are done at the head.
@@ -491,19 +483,17 @@ Task<RelayOutcome> UpstreamClient::Impl::Relay(const api::UpstreamRequest& reque
   // The body, piece by piece: each upstream read bounded by options_.timeout, each client
   // write by the client's write timeout, nothing held beyond one piece.
   const auto piece = std::make_unique_for_overwrite<char[]>(kRelayPiece);
-  auto& body = parser.get().body();
   std::array<char, 24> size_line;
   parser.eager(true);
   while (!parser.is_done()) {
-    body.data = piece.get();
-    body.size = kRelayPiece;
+    parser.PieceInto(piece.get(), kRelayPiece);
     connection.stream.expires_after(options_.timeout);
     co_await bhttp::async_read_some(connection.stream, connection.buffer, parser, Into(ec));
     if (ec == bhttp::error::need_buffer) ec = {};  // the piece is full
     const error_code upstream_ec = ec;
     // What arrived before a failure is relayed too: the client keeps what it can (to resume a
     // download by range, say), then sees the answer cut.
-    const size_t n = kRelayPiece - body.size;
+    const size_t n = kRelayPiece - parser.piece_left();
     const bool last = !upstream_ec && parser.is_done();
     if (n > 0 || (last && chunked) || head_pending) {
       const bool framed = n > 0 && chunked;

@@ -1,4 +1,4 @@
-#include "http/request_parser.h"
+#include "http/parsers.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,8 +13,9 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::Pair;
 
-// Feeds `input` to `parser` as Beast's read loop does; returns what put() left unparsed.
-error_code Put(RequestParser& parser, std::string_view input) {
+// Feeds `input` to `parser` as Beast's read loop does; returns the error put() gave, if any.
+template <bool isRequest>
+error_code Put(bhttp::basic_parser<isRequest>& parser, std::string_view input) {
   error_code ec;
   parser.eager(true);
   while (!input.empty() && !parser.is_done()) {
@@ -113,6 +114,74 @@ TEST(RequestParser, KeepsBeastsLimits) {
 
   RequestParser bad;
   EXPECT_EQ(Put(bad, "GET / HTTP/1.1\r\nBad Name: x\r\n\r\n"), bhttp::error::bad_field);
+}
+
+// --- ResponseParser ---------------------------------------------------------------------------
+
+TEST(ResponseParser, ReadsTheStatusTheFieldsAndAWholeBody) {
+  ResponseParser parser;
+  std::string body;
+  parser.BodyTo(&body);
+  std::string input =
+      "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nX-A: 1\r\n"
+      "content-type: text/plain\r\nContent-Length: 7\r\n\r\n{\"a\":1}";
+  ASSERT_FALSE(Put(parser, input));
+  input.assign(input.size(), '#');  // the fields are the parser's own copy
+  EXPECT_TRUE(parser.is_done());
+  EXPECT_EQ(parser.status(), 201);
+  EXPECT_EQ(parser.content_type(), "application/json");
+  EXPECT_EQ(body, "{\"a\":1}");
+  EXPECT_THAT(parser.fields(),
+              ElementsAre(Pair("Content-Type", "application/json"), Pair("X-A", "1"),
+                          Pair("content-type", "text/plain"), Pair("Content-Length", "7")));
+  EXPECT_TRUE(parser.keep_alive());
+}
+
+// Relaying: the body goes into the caller's piece; a full piece stops the parse (need_buffer)
+// until the caller gives it room again, and nothing is lost or repeated across pieces.
+TEST(ResponseParser, FillsPiecesAndStopsWhenOneIsFull) {
+  for (const std::string_view framing :
+       {std::string_view("Content-Length: 10\r\n\r\n0123456789"),
+        std::string_view(
+            "Transfer-Encoding: chunked\r\n\r\n6\r\n012345\r\n4\r\n6789\r\n0\r\n\r\n")}) {
+    ResponseParser parser;
+    std::string input = "HTTP/1.1 200 OK\r\n" + std::string(framing);
+    parser.eager(true);
+    error_code ec;
+    std::string_view rest = input;
+    std::string relayed;
+    char piece[4];
+    while (!parser.is_done()) {
+      parser.PieceInto(piece, sizeof piece);
+      const size_t n = parser.put(asio::buffer(rest.data(), rest.size()), ec);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      ASSERT_FALSE(ec) << ec.message();
+      rest.remove_prefix(n);
+      relayed.append(piece, sizeof piece - parser.piece_left());
+    }
+    EXPECT_EQ(relayed, "0123456789") << framing;
+    EXPECT_EQ(parser.status(), 200);
+  }
+}
+
+TEST(ResponseParser, KeepsBeastsLimitsAndItsReadingOfTheConnection) {
+  ResponseParser large;
+  std::string body;
+  large.BodyTo(&body);
+  large.body_limit(3);
+  EXPECT_EQ(Put(large, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd"),
+            bhttp::error::body_limit);
+
+  ResponseParser closing;
+  closing.BodyTo(&body);
+  ASSERT_FALSE(Put(closing, "HTTP/1.0 204 No Content\r\nX-B: 2\r\n\r\n"));
+  EXPECT_TRUE(closing.is_done());
+  EXPECT_FALSE(closing.keep_alive());
+  EXPECT_EQ(closing.status(), 204);
+  EXPECT_EQ(closing.content_type(), "");
+
+  ResponseParser bad;
+  EXPECT_EQ(Put(bad, "HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n"), bhttp::error::bad_field);
 }
 
 }  // namespace
