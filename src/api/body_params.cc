@@ -67,8 +67,9 @@ class JsonTreeHandler {
     // Keys of the container at stack depth d are at level d.
     if (!decoder_.CheckLevels(stack_.size())) return nullptr;
     Frame& f = stack_.back();
-    if (f.is_array) return &f.node->Slot(std::to_string(f.count++));
-    return &f.node->Slot(key_);
+    // An array's map is new and takes only its indices: no lookup for them.
+    if (f.is_array) return &f.node->Append(std::to_string(f.count++));
+    return &f.node->Slot(std::move(key_));  // Key() assigns the next one afresh
   }
   bool Scalar(Param::Kind kind, std::string text) {
     Node* slot = Place();

@@ -25,7 +25,8 @@ size_t Depth(const Node& n) {
 
 Node Clone(const Node& n) {
   Node copy(n.kind, n.text);
-  for (const auto& [key, member] : n.members) copy.Slot(key) = Clone(member);
+  copy.members.reserve(n.members.size());
+  for (const auto& [key, member] : n.members) copy.Append(key, Clone(member));
   return copy;
 }
 
@@ -41,14 +42,23 @@ Param ToParam(Node&& n) {
 }
 
 void Merge(Node* dst, Node&& src) {
-  for (auto& member : src.members) {
-    Node* d = dst->Find(member.first);
-    if (d != nullptr && d->is_map() && member.second.is_map()) {
-      Merge(d, std::move(member.second));
-    } else if (d != nullptr) {
-      *d = std::move(member.second);
+  // Into an empty map (no body under the URL, no query under the path) nothing can collide:
+  // the result is src as it is, its index and next free key included.
+  if (dst->members.empty()) {
+    *dst = std::move(src);
+    return;
+  }
+  // At most every member of src is added: room for them at once (bounded by members that
+  // exist, unlike room made ahead of input).
+  dst->members.reserve(dst->members.size() + src.members.size());
+  for (auto& [key, value] : src.members) {
+    Node* d = dst->Find(key);
+    if (d == nullptr) {
+      dst->Append(std::move(key), std::move(value));
+    } else if (d->is_map() && value.is_map()) {
+      Merge(d, std::move(value));
     } else {
-      dst->Slot(member.first) = std::move(member.second);
+      *d = std::move(value);
     }
   }
 }
@@ -82,7 +92,12 @@ bool Decoder::ParseUrlEncoded(std::string_view s, Node* out) {
   return true;
 }
 
-bool Decoder::Register(Node* root, std::string_view raw_name, Node value) {
+bool Decoder::Register(Node* root, std::string_view raw_name, Node&& value) {
+  // The usual name (a KS field, an API parameter) is its own key: no copy of it to look at.
+  if (php::IsPlainVariableName(raw_name)) {
+    root->Slot(raw_name) = std::move(value);
+    return true;
+  }
   const php::VariableName name = php::ParseVariableName(raw_name);
   if (name.base.empty()) return true;  // PHP drops variables without a name
 

@@ -61,7 +61,20 @@ struct Node {
   // the next insertion into this map. Requires is_map().
   Node& Slot(std::string_view key) {
     if (Node* found = Find(key)) return *found;
-    members.emplace_back(std::string(key), Node());
+    return Append(std::string(key));
+  }
+  // Slot, taking the bytes of `key` when it appends (no copy of a key the caller built).
+  Node& Slot(std::string&& key) {
+    if (Node* found = Find(key)) return *found;
+    return Append(std::move(key));
+  }
+
+  // Appends the member `key` (null, or `value`), which the caller knows is absent: one lookup,
+  // not two. Returns it; the reference is valid until the next insertion into this map.
+  // Requires is_map().
+  Node& Append(std::string key) { return Append(std::move(key), Node()); }
+  Node& Append(std::string key, Node&& value) {
+    members.emplace_back(std::move(key), std::move(value));
     const size_t pos = members.size() - 1;
     if (index != nullptr) {
       index->emplace(members.back().first, pos);
@@ -70,7 +83,7 @@ struct Node {
       index->reserve(members.size() * 2);
       for (size_t i = 0; i < members.size(); ++i) index->emplace(members[i].first, i);
     }
-    NoteIntegerKey(key);
+    NoteIntegerKey(members.back().first);
     return members.back().second;
   }
 
@@ -141,7 +154,7 @@ class Decoder {
     return Fail(ApiError::Of(errors::kRequestTooLarge, {name, std::to_string(max)}));
   }
   // php_register_variable_ex: stores `value` under `name` with PHP's key rules.
-  bool Register(Node* root, std::string_view name, Node value);
+  bool Register(Node* root, std::string_view name, Node&& value);
   bool ParseJsonObject(std::string_view text, Node* out);
   bool ParseMultipart(std::string_view body, std::string_view boundary, Node* fields);
   bool GroupOne(std::string_view key, Node&& value, Node* out, size_t base_level);

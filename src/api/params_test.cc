@@ -128,6 +128,11 @@ TEST(DecodeRequestParams, JsonDuplicateKeyLastValueWinsInFirstPlace) {
   EXPECT_EQ(Decoded(r), R"({a:{c:"3"},b:"2"})");
 }
 
+TEST(DecodeRequestParams, JsonDuplicateArrayKeyStartsAfresh) {
+  Request r = Post("/", "application/json", R"({"a":[1,2],"b":[[3]],"a":["x"],"b":[]})");
+  EXPECT_EQ(Decoded(r), R"({a:{0:"x"},b:{}})");
+}
+
 TEST(DecodeRequestParams, JsonUnicodeEscapesBecomeUtf8) {
   Request r = Post("/", "application/json", R"({"a":"\u00e9\ud83d\ude00\/"})");
   EXPECT_EQ(Decoded(r), "{a:\"\xC3\xA9\xF0\x9F\x98\x80/\"}");
@@ -205,6 +210,35 @@ TEST(DecodeRequestParams, UrlBracketMapsMergeIntoJsonMapsKeyByKey) {
 TEST(DecodeRequestParams, UrlScalarReplacesBodyMap) {
   Request r = Post("/?filter=x", "application/json", R"({"filter":{"a":"1"}})");
   EXPECT_EQ(Decoded(r), R"({filter:"x"})");
+}
+
+TEST(DecodeRequestParams, UrlMapsMergeIntoEmptyBodiesAndEmptyBodyMaps) {
+  EXPECT_EQ(Decoded(Post("/?a[b]=1&a[]=2", "application/json", "{}")), R"({a:{b:"1",0:"2"}})");
+  EXPECT_EQ(Decoded(Post("/?a[b]=1", "application/json", R"({"a":{},"c":[]})")),
+            R"({a:{b:"1"},c:{}})");
+  EXPECT_EQ(Decoded(Post("/?a[b]=1", "application/json", R"({"c":1,"a":[]})")),
+            R"({c:1,a:{b:"1"}})");
+}
+
+TEST(DecodeRequestParams, UrlMergesIntoALargeBodyKeyByKey) {
+  // More members than a linear scan serves on both sides: body keys keep their places, URL
+  // values replace theirs, new URL keys follow in URL order.
+  // Built by append: "literal" + std::string trips GCC 12's -Wrestrict at -O3.
+  std::string body = "{";
+  std::string query = "/?k35=u";
+  std::string want = "{";
+  for (int i = 0; i < 40; ++i) {
+    const std::string k = std::string("k").append(std::to_string(i));
+    body.append(i > 0 ? "," : "").append("\"").append(k).append("\":\"b\"");
+    want.append(i > 0 ? "," : "").append(k).append(i == 0 || i == 35 ? ":\"u\"" : ":\"b\"");
+  }
+  for (int i = 0; i < 40; ++i) {
+    query.append("&n").append(std::to_string(i)).append("=u");
+    want.append(",n").append(std::to_string(i)).append(":\"u\"");
+  }
+  query += "&k0=u&n39=last";
+  want.replace(want.rfind("\"u\""), 3, "\"last\"");
+  EXPECT_EQ(Decoded(Post(query, "application/json", body + "}")), want + "}");
 }
 
 // --- form and multipart bodies --------------------------------------------------------------
