@@ -145,34 +145,53 @@ bool Decoder::Register(Node* root, std::string_view raw_name, Node&& value) {
 
 bool Decoder::ParsePath(std::string_view path, Node* out) {
   // Segments of the script path are dropped wherever they occur (PHP array_diff against
-  // "/api_v3/index.php"); a leading "/api" is the short form rewritten to that script.
-  std::vector<std::string> segments;
-  segments.reserve(8);  // /service/S/action/A and a few pairs, without regrowing
-  size_t pos = 0;
+  // "/api_v3/index.php"); a leading "/api" is the short form rewritten to that script. Pairs
+  // are read as the segments come, straight into *out: no list of segments, no map of path
+  // pairs to merge, and a segment without '%' is never copied to be looked at.
+  const size_t query_members = out->members.size();
+  std::vector<bool> replaced;  // members of the query a pair replaced, made at the first
+  std::string decoded;         // the current segment, when it holds an escape
   bool first = true;
-  while (pos <= path.size()) {
+  bool want_value = false;     // the last kept segment was a key
+  Node* value_slot = nullptr;  // where its value goes (null for a repeated key)
+  size_t pos = 0;
+  while (pos < path.size()) {
     size_t slash = path.find('/', pos);
     if (slash == std::string_view::npos) slash = path.size();
-    std::string_view raw = path.substr(pos, slash - pos);
+    std::string_view segment = path.substr(pos, slash - pos);
     pos = slash + 1;
-    if (raw.empty()) continue;
-    std::string segment;
-    php::AppendUrlDecoded(raw, /*plus_is_space=*/false, &segment);
+    if (segment.empty()) continue;
+    if (segment.find('%') != std::string_view::npos) {
+      decoded.clear();
+      php::AppendUrlDecoded(segment, /*plus_is_space=*/false, &decoded);
+      segment = decoded;  // never empty: an escape decodes to one byte
+    }
     const bool was_first = first;
     first = false;
-    if (segment.empty() || segment == "api_v3" || segment == "index.php") continue;
-    if (was_first && segment == "api") continue;
-    segments.push_back(std::move(segment));
-    // Pairs are bounded by max_params; stop collecting once that many are certain to fail.
-    if (segments.size() > 2 * (limits_.max_params + 1)) break;
-  }
-  for (size_t k = 0; k < segments.size(); k += 2) {
-    const std::string& key = segments[k];
-    if (key == "0") break;  // PHP stops at a falsy key
-    if (!CountParam() || !CheckKey(key.size())) return false;
-    if (out->Find(key) != nullptr) continue;  // first occurrence wins
-    std::string value = k + 1 < segments.size() ? std::move(segments[k + 1]) : std::string();
-    out->Slot(key) = Node(Param::Kind::kString, std::move(value));
+    if (segment == "api_v3" || segment == "index.php" || (was_first && segment == "api")) {
+      continue;
+    }
+    if (want_value) {
+      if (value_slot != nullptr) value_slot->text.assign(segment);
+      want_value = false;
+      continue;
+    }
+    if (segment == "0") break;  // PHP stops at a falsy key
+    if (!CountParam() || !CheckKey(segment.size())) return false;
+    want_value = true;
+    // A missing last value is "": the slot starts as that.
+    value_slot = nullptr;
+    const size_t at = out->Position(segment);
+    if (at == Node::kAbsent) {
+      value_slot = &out->Append(std::string(segment), Node(Param::Kind::kString, {}));
+    } else if (at < query_members) {  // a query member: the path wins, once
+      if (replaced.empty()) replaced.resize(query_members);
+      if (!replaced[at]) {
+        replaced[at] = true;
+        value_slot = &out->members[at].second;
+        *value_slot = Node(Param::Kind::kString, {});
+      }
+    }  // else an earlier pair of the path: the first occurrence wins
   }
   return true;
 }

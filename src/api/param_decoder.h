@@ -46,15 +46,21 @@ struct Node {
 
   bool is_map() const { return kind == Param::Kind::kMap; }
 
-  Node* Find(std::string_view key) {
+  // The position of member `key` in members, or kAbsent.
+  static constexpr size_t kAbsent = static_cast<size_t>(-1);
+  size_t Position(std::string_view key) const {
     if (index != nullptr) {
       auto it = index->find(key);
-      return it == index->end() ? nullptr : &members[it->second].second;
+      return it == index->end() ? kAbsent : it->second;
     }
-    for (auto& member : members) {
-      if (member.first == key) return &member.second;
+    for (size_t i = 0; i < members.size(); ++i) {
+      if (members[i].first == key) return i;
     }
-    return nullptr;
+    return kAbsent;
+  }
+  Node* Find(std::string_view key) {
+    const size_t pos = Position(key);
+    return pos == kAbsent ? nullptr : &members[pos].second;
   }
 
   // The member `key` of this map, appended as null if absent. The reference is valid until
@@ -123,7 +129,8 @@ class Decoder {
 
   // Query string or form body: `a=1&b[c]=2`, PHP style.
   bool ParseUrlEncoded(std::string_view s, Node* out);
-  // Path pairs after the script path (§1.3) into *out (first occurrence wins).
+  // Path pairs after the script path (§1.3), on top of the members *out holds (the query's):
+  // a pair replaces the member of its key, and of pairs with the same key the first wins.
   bool ParsePath(std::string_view path, Node* out);
   // The body, by Content-Type (§2.1), into *out.
   bool ParseBody(const Request& request, Node* out);

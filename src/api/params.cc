@@ -86,9 +86,7 @@ Result<Param, ApiError> DecodeRequestParams(const Request& request, const Decode
   // URL params: the query string, then path pairs on top.
   Node url = Node::Map();
   if (!decoder.ParseUrlEncoded(query, &url)) return decoder.TakeError();
-  Node path_params = Node::Map();
-  if (!decoder.ParsePath(path, &path_params)) return decoder.TakeError();
-  Merge(&url, std::move(path_params));
+  if (!decoder.ParsePath(path, &url)) return decoder.TakeError();
   // What the URL alone says about the output format, to answer an error found later in it.
   Node output_keys = url_output_params != nullptr ? OutputKeysOf(url) : Node::Map();
   auto fail = [&] {

@@ -69,6 +69,30 @@ TEST(DecodeRequestParams, FirstPathOccurrenceWins) {
             R"({service:"first",action:"a"})");
 }
 
+TEST(DecodeRequestParams, PathPairsReplaceQueryKeysInPlaceAndTheFirstPairWins) {
+  EXPECT_EQ(Decoded(Get("/api_v3/service/p1/y/p2/service/p3/z/p4/y/p5/z/p6"
+                        "?service=q&y[a]=1&x=q")),
+            R"({service:"p1",y:"p2",x:"q",z:"p4"})");
+  EXPECT_EQ(Decoded(Get("/api_v3/service?service=q&x=1")), R"({service:"",x:"1"})");
+}
+
+TEST(DecodeRequestParams, RepeatedPathKeysCountAgainstMaxParams) {
+  DecodeLimits limits;
+  limits.max_params = 3;
+  EXPECT_EQ(Decoded(Get("/api_v3/a/1/a/2/a/3"), limits), R"({a:"1"})");
+  EXPECT_EQ(DecodeError(Get("/api_v3/a/1/a/2/a/3/a/4"), limits), LimitError("max_params", "3"));
+  EXPECT_EQ(DecodeError(Get("/api_v3/a/1/a/2/a/3?a=q"), limits), LimitError("max_params", "3"));
+}
+
+TEST(DecodeRequestParams, PathSegmentsAreComparedDecoded) {
+  EXPECT_EQ(Decoded(Get("/%61pi_v3/service/s/index%2Ephp/action/a")),
+            R"({service:"s",action:"a"})");
+  EXPECT_EQ(Decoded(Get("/%61pi/service/s")), R"({service:"s"})");
+  EXPECT_EQ(Decoded(Get("/x/api/y")), R"({x:"api",y:""})");
+  EXPECT_EQ(Decoded(Get("/api_v3/a%2Fb/x%20y%/%30/v")), R"({a/b:"x y%"})");
+  EXPECT_EQ(Decoded(Get("/api_v3/service/0/action/a")), R"({service:"0",action:"a"})");
+}
+
 TEST(DecodeRequestParams, PathStopsAtAZeroKey) {
   EXPECT_EQ(Decoded(Get("/api_v3/service/s/0/x/action/a")), R"({service:"s"})");
 }
