@@ -198,8 +198,6 @@ bool Decoder::ParsePath(std::string_view path, Node* out) {
 
 // --- grouping -------------------------------------------------------------------------------
 
-// True if grouping would leave `flat` as it is: no key holds ':' or is "-", and (at the top)
-// no all-digit key holds a map.
 bool AlreadyGrouped(const Node& flat, size_t base_level) {
   for (const auto& [key, value] : flat.members) {
     if (key.find(':') != std::string::npos || key == "-") return false;

@@ -113,6 +113,9 @@ size_t Depth(const Node& n);
 Node Clone(const Node& n);
 // `n` as a Param (consumed).
 Param ToParam(Node&& n);
+// True if grouping `flat` (Decoder::Group) would leave it as it is: no key holds ':' or is
+// "-", and (at base level 0) no all-digit key holds a map. Such a map cannot fail to group.
+bool AlreadyGrouped(const Node& flat, size_t base_level);
 // Merges `src` into `dst` like PHP array_replace_recursive: src wins; where both hold a map
 // the maps are merged key by key. Both must be maps.
 void Merge(Node* dst, Node&& src);

@@ -18,10 +18,12 @@ namespace {
 using ::ksgate::testing::IsOk;
 using params_test::Decoded;
 using params_test::DecodeError;
+using params_test::Dump;
 using params_test::Get;
 using params_test::LimitError;
 using params_test::Multipart;
 using params_test::Post;
+using ::testing::Not;
 
 // --- URL forms (§1.2, §1.3) -----------------------------------------------------------------
 
@@ -419,6 +421,33 @@ TEST(DecodeRequestParams, MultirequestItemMapReplacesEarlierFlatEntries) {
   // Body keys come first, so the URL's flat entry merges into the JSON item.
   EXPECT_EQ(Decoded(r), R"({0:{service:"s",action:"get"},service:"multirequest"})");
   EXPECT_EQ(Decoded(Get("/?0:action=get&0[service]=s")), R"({0:{service:"s"}})");
+}
+
+TEST(DecodeRequestParams, UrlOutputKeysAnswerALaterError) {
+  DecodeLimits limits;
+  limits.max_depth = 3;
+  // Grouping fails in the URL, in the body, in a multirequest item of the body; the body
+  // does not parse. Each time the URL's own output keys come back, grouped.
+  const Request requests[] = {
+      Get("/?format=1&callback:x=cb&a:b:c:d=1&ignoreNull=1&formats=2"),
+      Post("/?format=1&callback:x=cb&ignoreNull=1", "application/json", R"({"a:b:c:d":1})"),
+      Post("/?format=1&callback:x=cb&ignoreNull=1", "application/json", R"({"1":{"a:b:c":1}})"),
+      Post("/?format=1&callback:x=cb&ignoreNull=1", "application/json", "{"),
+  };
+  for (const Request& r : requests) {
+    Param url_params;
+    Result<Param, ApiError> result = DecodeRequestParams(r, limits, &url_params);
+    ASSERT_FALSE(result.ok()) << r.target;
+    EXPECT_EQ(Dump(url_params), R"({format:"1",callback:{x:"cb"},ignoreNull:"1"})") << r.target;
+  }
+  Param url_params;
+  EXPECT_THAT(DecodeRequestParams(Get("/?a:b:c:d=1"), limits, &url_params), Not(IsOk()));
+  EXPECT_EQ(Dump(url_params), "{}");
+  // Success leaves them alone.
+  Param untouched;
+  EXPECT_THAT(DecodeRequestParams(Get("/?format=1&a:b=1"), limits, &untouched), IsOk());
+  EXPECT_THAT(DecodeRequestParams(Get("/?format=1"), limits, &untouched), IsOk());
+  EXPECT_EQ(untouched.kind, Param::Kind::kNull);
 }
 
 // --- PHP key handling (§2.3) ----------------------------------------------------------------
