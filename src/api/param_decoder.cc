@@ -63,6 +63,30 @@ void Merge(Node* dst, Node&& src) {
   }
 }
 
+// --- URL -----------------------------------------------------------------------------------
+
+size_t UrlRoom(std::string_view query, std::string_view path) {
+  size_t pieces = 0;
+  for (size_t pos = 0; pos < query.size() && pieces < kUrlRoom;) {
+    size_t amp = query.find('&', pos);
+    if (amp == std::string_view::npos) amp = query.size();
+    pieces += amp > pos ? 1 : 0;
+    pos = amp + 1;
+  }
+  // Non-empty segments: each starts the path or follows a '/' (a loop the compiler vectorises,
+  // where a search per segment cost more than the room saves).
+  size_t segments = !path.empty() && path[0] != '/' ? 1 : 0;
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    segments += static_cast<size_t>(path[i] == '/' && path[i + 1] != '/');
+  }
+  return std::min(pieces + segments / 2, kUrlRoom);
+}
+
+bool Decoder::ParseUrl(std::string_view query, std::string_view path, Node* out) {
+  out->members.reserve(UrlRoom(query, path));
+  return ParseUrlEncoded(query, out) && ParsePath(path, out);
+}
+
 // --- form / query ---------------------------------------------------------------------------
 
 bool Decoder::ParseUrlEncoded(std::string_view s, Node* out) {

@@ -107,6 +107,15 @@ struct Node {
   }
 };
 
+// The most members the URL's map makes room for before they come (UrlRoom).
+constexpr size_t kUrlRoom = 16;
+// Room for the URL's members, made at once rather than at each doubling: one per non-empty
+// query piece, one per two non-empty path segments (a pair takes two; the script's own segment
+// rounds down). Repeated and nested names give fewer members than pieces, so it stops at
+// kUrlRoom: the map never holds room for more than that many members it lacks, and one with
+// more grows as its members come.
+size_t UrlRoom(std::string_view query, std::string_view path);
+
 // Levels of keys below `n`: 0 for scalars and empty maps.
 size_t Depth(const Node& n);
 // A deep copy of `n`.
@@ -130,6 +139,9 @@ class Decoder {
 
   ApiError TakeError() { return std::move(*error_); }
 
+  // The URL's parameters into the empty map *out: the query string, then path pairs on top
+  // (ParseUrlEncoded, ParsePath), with room for them made at once (UrlRoom).
+  bool ParseUrl(std::string_view query, std::string_view path, Node* out);
   // Query string or form body: `a=1&b[c]=2`, PHP style.
   bool ParseUrlEncoded(std::string_view s, Node* out);
   // Path pairs after the script path (§1.3), on top of the members *out holds (the query's):
