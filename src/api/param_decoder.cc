@@ -90,27 +90,43 @@ bool Decoder::ParseUrl(std::string_view query, std::string_view path, Node* out)
 // --- form / query ---------------------------------------------------------------------------
 
 bool Decoder::ParseUrlEncoded(std::string_view s, Node* out) {
-  std::string name;
+  constexpr size_t npos = std::string_view::npos;
+  // Where urldecode has work: the next '%' and the next '+', searched again only once passed.
+  // A piece before both is taken as it lies, with no decoding pass (a KS or an id holds
+  // neither).
+  size_t next_percent = s.find('%');
+  size_t next_plus = s.find('+');
+  std::string decoded_name;
   size_t pos = 0;
   while (pos < s.size()) {
     size_t amp = s.find('&', pos);
-    if (amp == std::string_view::npos) amp = s.size();
+    if (amp == npos) amp = s.size();
     std::string_view pair = s.substr(pos, amp - pos);
     pos = amp + 1;
     if (pair.empty()) continue;
+    const bool escaped = next_percent < amp || next_plus < amp;
+    if (next_percent < amp) next_percent = s.find('%', amp);
+    if (next_plus < amp) next_plus = s.find('+', amp);
     if (!CountParam()) return false;
     const size_t eq = pair.find('=');
-    std::string_view raw_name = pair.substr(0, eq);
-    std::string_view raw_value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-    if (raw_name.size() > 3 * limits_.max_key_length && !CheckKey(raw_name.size() / 3)) {
+    std::string_view name = pair.substr(0, eq);
+    std::string_view raw_value = eq == npos ? "" : pair.substr(eq + 1);
+    if (name.size() > 3 * limits_.max_key_length && !CheckKey(name.size() / 3)) {
       return false;  // cannot decode to fewer than a third of its bytes
     }
-    name.clear();
-    php::AppendUrlDecoded(raw_name, true, &name);
+    if (escaped) {
+      decoded_name.clear();
+      php::AppendUrlDecoded(name, /*plus_is_space=*/true, &decoded_name);
+      name = decoded_name;
+    }
     if (!CheckKey(name.size())) return false;
     std::string value;
-    value.reserve(raw_value.size());
-    php::AppendUrlDecoded(raw_value, true, &value);
+    if (escaped) {
+      value.reserve(raw_value.size());
+      php::AppendUrlDecoded(raw_value, /*plus_is_space=*/true, &value);
+    } else {
+      value.assign(raw_value);
+    }
     if (!Register(out, name, Node(Param::Kind::kString, std::move(value)))) return false;
   }
   return true;
@@ -119,7 +135,7 @@ bool Decoder::ParseUrlEncoded(std::string_view s, Node* out) {
 bool Decoder::Register(Node* root, std::string_view raw_name, Node&& value) {
   // The usual name (a KS field, an API parameter) is its own key: no copy of it to look at.
   if (php::IsPlainVariableName(raw_name)) {
-    root->Slot(raw_name) = std::move(value);
+    root->Set(raw_name, std::move(value));
     return true;
   }
   const php::VariableName name = php::ParseVariableName(raw_name);
@@ -175,6 +191,7 @@ bool Decoder::ParsePath(std::string_view path, Node* out) {
   const size_t query_members = out->members.size();
   std::vector<bool> replaced;  // members of the query a pair replaced, made at the first
   std::string decoded;         // the current segment, when it holds an escape
+  const bool escaped = path.find('%') != std::string_view::npos;  // one search, not one a segment
   bool first = true;
   bool want_value = false;     // the last kept segment was a key
   Node* value_slot = nullptr;  // where its value goes (null for a repeated key)
@@ -185,7 +202,7 @@ bool Decoder::ParsePath(std::string_view path, Node* out) {
     std::string_view segment = path.substr(pos, slash - pos);
     pos = slash + 1;
     if (segment.empty()) continue;
-    if (segment.find('%') != std::string_view::npos) {
+    if (escaped && segment.find('%') != std::string_view::npos) {
       decoded.clear();
       php::AppendUrlDecoded(segment, /*plus_is_space=*/false, &decoded);
       segment = decoded;  // never empty: an escape decodes to one byte

@@ -75,6 +75,15 @@ struct Node {
     return Append(std::move(key));
   }
 
+  // Sets the member `key` to `value`: in its place if present, else appended.
+  void Set(std::string_view key, Node&& value) {
+    if (Node* found = Find(key)) {
+      *found = std::move(value);
+    } else {
+      Append(std::string(key), std::move(value));
+    }
+  }
+
   // Appends the member `key` (null, or `value`), which the caller knows is absent: one lookup,
   // not two. Returns it; the reference is valid until the next insertion into this map.
   // Requires is_map().

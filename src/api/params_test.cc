@@ -490,6 +490,18 @@ TEST(DecodeRequestParams, MalformedPercentEscapesAreKept) {
             R"({a:"100%",b:"%zz",c:"%4",d:"%A",e:"%4G"})");
 }
 
+TEST(DecodeRequestParams, EscapesAreDecodedInTheirOwnPiecesOnly) {
+  EXPECT_EQ(Decoded(Get("/?a=x+y&b=plain&n%61me=%41&e=1%&f=%4&g+h=2&i=3+&j=%2")),
+            R"({a:"x y",b:"plain",name:"A",e:"1%",f:"%4",g_h:"2",i:"3 ",j:"%2"})");
+  EXPECT_EQ(Decoded(Get("/?%=1&+=2&k=v")), R"({%:"1",k:"v"})");
+  EXPECT_EQ(Decoded(Get("/?a=%&b=%41&c=+%")), R"({a:"%",b:"A",c:" %"})");
+}
+
+TEST(DecodeRequestParams, QueryOfSeparatorsOnly) {
+  EXPECT_EQ(Decoded(Get("/?" + std::string(100000, '&'))), "{}");
+  EXPECT_EQ(Decoded(Get("/?&&&a=1&&&")), R"({a:"1"})");
+}
+
 TEST(DecodeRequestParams, PairsWithoutValueOrNameAndEmptyPairs) {
   EXPECT_EQ(Decoded(Get("/?&&flag&x=&=orphan&&y=1=2&")), R"({flag:"",x:"",y:"1=2"})");
 }
