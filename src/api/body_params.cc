@@ -62,19 +62,18 @@ class JsonTreeHandler {
     uint64_t count;
   };
 
-  // The slot for the next value of the innermost container.
-  Node* Place() {
+  // Puts `value` as the next value of the innermost container and returns it; null when
+  // that breaches max_depth. The value is moved into its place, not assigned over a null one.
+  Node* Put(Node&& value) {
     // Keys of the container at stack depth d are at level d.
     if (!decoder_.CheckLevels(stack_.size())) return nullptr;
     Frame& f = stack_.back();
     // An array's map is new and takes only its indices: no lookup for them.
-    if (f.is_array) return &f.node->Append(std::to_string(f.count++));
-    return &f.node->Slot(std::move(key_));  // Key() assigns the next one afresh
+    if (f.is_array) return &f.node->Append(std::to_string(f.count++), std::move(value));
+    return &f.node->Set(std::move(key_), std::move(value));  // Key() assigns the next afresh
   }
   bool Scalar(Param::Kind kind, std::string text) {
-    Node* slot = Place();
-    if (slot == nullptr) return false;
-    *slot = Node(kind, std::move(text));
+    if (Put(Node(kind, std::move(text))) == nullptr) return false;
     return decoder_.CountParam();
   }
   bool Open(bool is_array) {
@@ -82,9 +81,8 @@ class JsonTreeHandler {
     if (stack_.empty()) {
       *root_ = Node::Map();
     } else {
-      node = Place();
+      node = Put(Node::Map());
       if (node == nullptr) return false;
-      *node = Node::Map();
     }
     stack_.push_back(Frame{node, is_array, 0});
     return true;

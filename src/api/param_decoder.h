@@ -75,13 +75,16 @@ struct Node {
     return Append(std::move(key));
   }
 
-  // Sets the member `key` to `value`: in its place if present, else appended.
-  void Set(std::string_view key, Node&& value) {
-    if (Node* found = Find(key)) {
-      *found = std::move(value);
-    } else {
-      Append(std::string(key), std::move(value));
-    }
+  // Sets the member `key` to `value`: in its place if present, else appended. Returns it; the
+  // reference is valid until the next insertion into this map. Requires is_map().
+  Node& Set(std::string_view key, Node&& value) {
+    if (Node* found = Find(key)) return *found = std::move(value);
+    return Append(std::string(key), std::move(value));
+  }
+  // Set, taking the bytes of `key` when it appends.
+  Node& Set(std::string&& key, Node&& value) {
+    if (Node* found = Find(key)) return *found = std::move(value);
+    return Append(std::move(key), std::move(value));
   }
 
   // Appends the member `key` (null, or `value`), which the caller knows is absent: one lookup,
