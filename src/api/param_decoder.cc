@@ -41,6 +41,38 @@ Param ToParam(Node&& n) {
   return p;
 }
 
+Param MergedParam(Node&& dst, Node&& src) {
+  if (dst.members.empty()) return ToParam(std::move(src));
+  Param p = Param::Map();
+  p.members.reserve(dst.members.size() + src.members.size());
+  // Merge's order: dst's members where they are, src's value or both maps merged in place of
+  // a shared key, then the members of src that dst lacks.
+  std::vector<bool> taken;  // members of src that went into one of dst, made at the first
+  for (auto& [key, value] : dst.members) {
+    const size_t at = src.Position(key);
+    if (at == Node::kAbsent) {
+      p.members.emplace_back(std::move(key), ToParam(std::move(value)));
+      continue;
+    }
+    if (taken.empty()) taken.resize(src.members.size());
+    taken[at] = true;
+    Node& over = src.members[at].second;
+    if (value.is_map() && over.is_map()) {
+      Merge(&value, std::move(over));
+      p.members.emplace_back(std::move(key), ToParam(std::move(value)));
+    } else {
+      p.members.emplace_back(std::move(key), ToParam(std::move(over)));
+    }
+  }
+  for (size_t i = 0; i < src.members.size(); ++i) {
+    if (taken.empty() || !taken[i]) {
+      p.members.emplace_back(std::move(src.members[i].first),
+                             ToParam(std::move(src.members[i].second)));
+    }
+  }
+  return p;
+}
+
 void Merge(Node* dst, Node&& src) {
   // Into an empty map (no body under the URL, no query under the path) nothing can collide:
   // the result is src as it is, its index and next free key included.
@@ -77,7 +109,7 @@ size_t UrlRoom(std::string_view query, std::string_view path) {
   // where a search per segment cost more than the room saves).
   size_t segments = !path.empty() && path[0] != '/' ? 1 : 0;
   for (size_t i = 0; i + 1 < path.size(); ++i) {
-    segments += static_cast<size_t>(path[i] == '/' && path[i + 1] != '/');
+    segments += static_cast<size_t>((path[i] == '/') & (path[i + 1] != '/'));
   }
   return std::min(pieces + segments / 2, kUrlRoom);
 }

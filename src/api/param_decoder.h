@@ -140,6 +140,10 @@ bool AlreadyGrouped(const Node& flat, size_t base_level);
 // Merges `src` into `dst` like PHP array_replace_recursive: src wins; where both hold a map
 // the maps are merged key by key. Both must be maps.
 void Merge(Node* dst, Node&& src);
+// ToParam(Merge(&dst, src)) in one pass (both consumed): the result's members are made once,
+// with room for both maps' members, instead of dst growing for src's and every member moving
+// again into the Param. Room beyond the result's members is at most one per key both share.
+Param MergedParam(Node&& dst, Node&& src);
 
 // ---------------------------------------------------------------------------------------------
 // The decoder: one per request, it holds the limits, the running parameter count and the

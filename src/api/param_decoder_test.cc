@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "api/params.h"
 
@@ -84,6 +85,75 @@ TEST(Merge, MakesRoomOnceForTheSourceMembers) {
   ASSERT_EQ(dst.members.size(), 5u);
   EXPECT_EQ(dst.members.capacity(), 6u);  // at most one per source member beyond what it had
   EXPECT_EQ(dst.members[4].first, "e");
+}
+
+// MergedParam must give what Merge then ToParam give: on maps sharing no key, some keys,
+// scalars over maps and maps over scalars, maps merged key by key, and on both sides of the
+// hash index.
+using Members = std::vector<std::pair<std::string_view, std::string_view>>;
+
+Node Tree(const Members& members) {
+  // Each member: key and value; a value "{k1,k2}" is a map of those keys (values "n").
+  Node map = Node::Map();
+  for (const auto& [key, value] : members) {
+    if (value.starts_with('{')) {
+      Node inner = Node::Map();
+      std::string_view keys = value.substr(1, value.size() - 2);
+      while (!keys.empty()) {
+        const size_t comma = keys.find(',');
+        inner.Append(std::string(keys.substr(0, comma)), Node(Param::Kind::kString, "n"));
+        keys = comma == std::string_view::npos ? "" : keys.substr(comma + 1);
+      }
+      map.Append(std::string(key), std::move(inner));
+    } else {
+      map.Append(std::string(key), Node(Param::Kind::kString, std::string(value)));
+    }
+  }
+  return map;
+}
+
+std::string DumpParam(const Param& p) {
+  if (!p.is_map()) return p.text;
+  std::string out = "{";
+  for (const auto& [key, value] : p.members)
+    out.append(key).append(":").append(DumpParam(value)).append(",");
+  return out.append("}");
+}
+
+TEST(MergedParam, IsMergeThenToParam) {
+  const std::pair<Members, Members> cases[] = {
+      {{}, {}},
+      {{}, {{"a", "1"}}},
+      {{{"a", "1"}}, {}},
+      {{{"ks", "k"}, {"format", "1"}}, {{"service", "s"}, {"action", "a"}}},
+      {{{"a", "1"}, {"b", "2"}, {"c", "3"}}, {{"d", "4"}, {"b", "u"}, {"e", "5"}}},
+      {{{"a", "{x,y}"}, {"b", "{x}"}, {"c", "3"}}, {{"b", "u"}, {"c", "{z}"}, {"a", "{y,z}"}}},
+      {{{"f", "{}"}}, {{"f", "{p}"}, {"g", "{}"}}},
+  };
+  for (const auto& [dst_members, src_members] : cases) {
+    Node merged = Tree(dst_members);
+    Merge(&merged, Tree(src_members));
+    const std::string want = DumpParam(ToParam(std::move(merged)));
+    Param got = MergedParam(Tree(dst_members), Tree(src_members));
+    EXPECT_EQ(DumpParam(got), want);
+    EXPECT_LE(got.members.capacity(), dst_members.size() + src_members.size());
+  }
+}
+
+TEST(MergedParam, AgreesAcrossTheHashIndex) {
+  Node dst = Node::Map();
+  Node src = Node::Map();
+  for (size_t i = 0; i < 4 * kIndexThreshold; ++i) {
+    if (i % 2 == 0) dst.Append(Key(i), Node(Param::Kind::kString, "d"));
+    if (i % 3 == 0) src.Append(Key(i), Node(Param::Kind::kString, "s"));
+  }
+  ASSERT_NE(dst.index, nullptr);
+  ASSERT_NE(src.index, nullptr);
+  Node merged = Node::Map();
+  Merge(&merged, Clone(dst));
+  Merge(&merged, Clone(src));
+  EXPECT_EQ(DumpParam(MergedParam(std::move(dst), std::move(src))),
+            DumpParam(ToParam(std::move(merged))));
 }
 
 // --- URL ------------------------------------------------------------------------------------

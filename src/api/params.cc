@@ -103,11 +103,10 @@ Result<Param, ApiError> DecodeRequestParams(const Request& request, const Decode
     return fail(url_output_params != nullptr ? OutputKeysOf(url) : Node());
   }
   // Only a key to group (':', "-", a multirequest item), on either side, can fail. With none
-  // the merged map is the result, and the URL's output keys need no copy to answer an error
-  // with (a copy and a map for every request that names a format).
+  // the merged map is the result (merged straight into the Param), and the URL's output keys
+  // need no copy to answer an error with (a copy and a map for every request naming a format).
   if (AlreadyGrouped(url, 0) && AlreadyGrouped(all, 0)) {
-    Merge(&all, std::move(url));
-    return ToParam(std::move(all));
+    return MergedParam(std::move(all), std::move(url));
   }
   Node output_keys = url_output_params != nullptr ? OutputKeysOf(url) : Node();
   Merge(&all, std::move(url));
