@@ -273,18 +273,28 @@ bool Decoder::ParseMultipart(std::string_view body, std::string_view boundary, N
 
 // --- body -----------------------------------------------------------------------------------
 
+namespace {
+
+// EqualsIgnoreCase(media, lowercase), trying the exact bytes first: clients send media types in
+// lowercase, and folding "application/json" byte by byte was 250 instructions of a JSON body.
+bool IsMediaType(std::string_view media, std::string_view lowercase) {
+  return media == lowercase || EqualsIgnoreCase(media, lowercase);
+}
+
+}  // namespace
+
 bool Decoder::ParseBody(const Request& request, Node* out) {
   const std::string_view content_type = request.content_type;
   const std::string_view media =
       TrimChars(content_type.substr(0, content_type.find(';')), kSpaceOrTab);
-  if (EqualsIgnoreCase(media, "application/json")) {
+  if (IsMediaType(media, "application/json")) {
     // Only an object is a body (so a top-level array is ignored), but once the text starts
     // like one it must parse: stricter than PHP, which silently drops a broken body.
     std::string_view text = TrimChars(request.body, php::kTrimChars);
     if (text.empty() || text.front() != '{') return true;
     return ParseJsonObject(text, out);
   }
-  if (EqualsIgnoreCase(media, "multipart/form-data")) {
+  if (IsMediaType(media, "multipart/form-data")) {
     Node fields = Node::Map();
     if (!ParseMultipart(request.body, MultipartBoundary(content_type), &fields)) return false;
     // A `json` field replaces the other fields when it holds a non-empty JSON object.
@@ -303,7 +313,7 @@ bool Decoder::ParseBody(const Request& request, Node* out) {
     *out = std::move(fields);
     return true;
   }
-  if (EqualsIgnoreCase(media, "application/x-www-form-urlencoded")) {
+  if (IsMediaType(media, "application/x-www-form-urlencoded")) {
     return ParseUrlEncoded(request.body, out);
   }
   return true;

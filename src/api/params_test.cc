@@ -275,6 +275,13 @@ TEST(DecodeRequestParams, FormBodyIsParsedLikeAQueryString) {
   EXPECT_EQ(Decoded(r), R"({ks:"abc",filter:{idIn:"1,2"},name:"a b",service:"s",action:"a"})");
 }
 
+TEST(DecodeRequestParams, FormMediaTypeInAnyCase) {
+  for (const char* type : {"application/x-www-form-urlencoded", "APPLICATION/X-WWW-FORM-URLENCODED",
+                           "Application/x-www-form-urlencoded ; charset=UTF-8"}) {
+    EXPECT_EQ(Decoded(Post("/", type, "a=1")), R"({a:"1"})") << type;
+  }
+}
+
 TEST(DecodeRequestParams, OtherContentTypesGiveNoBodyParams) {
   for (const char* type : {"", "text/plain", "application/jsonx", "application/xml"}) {
     EXPECT_EQ(Decoded(Post("/?q=1", type, "{\"a\":\"1\"}")), R"({q:"1"})") << type;
