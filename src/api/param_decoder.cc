@@ -1,6 +1,7 @@
 #include "api/param_decoder.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "common/php.h"
 
@@ -30,14 +31,34 @@ Node Clone(const Node& n) {
   return copy;
 }
 
+namespace {
+
+// Moves `n` into the default Param *p. Each member's Param is made in its place in the vector
+// and filled there, so a text moves once, not into a returned Param and again into its pair.
+void MoveInto(Node&& n, Param* p) {
+  p->kind = n.kind;
+  p->text = std::move(n.text);
+  if (n.members.empty()) return;
+  p->members.reserve(n.members.size());
+  for (auto& [key, member] : n.members) {
+    auto& slot = p->members.emplace_back(std::piecewise_construct,
+                                         std::forward_as_tuple(std::move(key)), std::tuple<>());
+    MoveInto(std::move(member), &slot.second);
+  }
+}
+
+// Appends the member `key` to the map *p, made in its place as MoveInto makes them.
+void MoveMember(std::string&& key, Node&& value, Param* p) {
+  auto& slot = p->members.emplace_back(std::piecewise_construct,
+                                       std::forward_as_tuple(std::move(key)), std::tuple<>());
+  MoveInto(std::move(value), &slot.second);
+}
+
+}  // namespace
+
 Param ToParam(Node&& n) {
   Param p;
-  p.kind = n.kind;
-  p.text = std::move(n.text);
-  p.members.reserve(n.members.size());
-  for (auto& member : n.members) {
-    p.members.emplace_back(std::move(member.first), ToParam(std::move(member.second)));
-  }
+  MoveInto(std::move(n), &p);
   return p;
 }
 
@@ -51,7 +72,7 @@ Param MergedParam(Node&& dst, Node&& src) {
   for (auto& [key, value] : dst.members) {
     const size_t at = src.Position(key);
     if (at == Node::kAbsent) {
-      p.members.emplace_back(std::move(key), ToParam(std::move(value)));
+      MoveMember(std::move(key), std::move(value), &p);
       continue;
     }
     if (taken.empty()) taken.resize(src.members.size());
@@ -59,15 +80,14 @@ Param MergedParam(Node&& dst, Node&& src) {
     Node& over = src.members[at].second;
     if (value.is_map() && over.is_map()) {
       Merge(&value, std::move(over));
-      p.members.emplace_back(std::move(key), ToParam(std::move(value)));
+      MoveMember(std::move(key), std::move(value), &p);
     } else {
-      p.members.emplace_back(std::move(key), ToParam(std::move(over)));
+      MoveMember(std::move(key), std::move(over), &p);
     }
   }
   for (size_t i = 0; i < src.members.size(); ++i) {
     if (taken.empty() || !taken[i]) {
-      p.members.emplace_back(std::move(src.members[i].first),
-                             ToParam(std::move(src.members[i].second)));
+      MoveMember(std::move(src.members[i].first), std::move(src.members[i].second), &p);
     }
   }
   return p;
