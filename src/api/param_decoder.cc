@@ -94,8 +94,8 @@ Param MergedParam(Node&& dst, Node&& src) {
 }
 
 void Merge(Node* dst, Node&& src) {
-  // Into an empty map (no body under the URL, no query under the path) nothing can collide:
-  // the result is src as it is, its index and next free key included.
+  // Into an empty map (no body params under the URL's, an empty JSON object under a URL map)
+  // nothing can collide: the result is src as it is, its index and next free key included.
   if (dst->members.empty()) {
     *dst = std::move(src);
     return;

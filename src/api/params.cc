@@ -83,6 +83,7 @@ Result<Param, ApiError> DecodeRequestParams(const Request& request, const Decode
   std::string_view query = question == std::string_view::npos ? "" : target.substr(question + 1);
   query = query.substr(0, query.find('#'));
 
+  // URL params: the query string, then path pairs on top.
   Node url = Node::Map();
   if (!decoder.ParseUrl(query, path, &url)) return decoder.TakeError();
   // What the URL alone says about the output format, to answer an error found later in it.
