@@ -1,6 +1,7 @@
 #include "api/param_decoder.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "common/php.h"
 
@@ -25,64 +26,170 @@ size_t Depth(const Node& n) {
 
 Node Clone(const Node& n) {
   Node copy(n.kind, n.text);
-  for (const auto& [key, member] : n.members) copy.Slot(key) = Clone(member);
+  copy.members.reserve(n.members.size());
+  for (const auto& [key, member] : n.members) copy.Append(key, Clone(member));
   return copy;
 }
 
+namespace {
+
+// Moves `n` into the default Param *p. Each member's Param is made in its place in the vector
+// and filled there, so a text moves once, not into a returned Param and again into its pair.
+void MoveInto(Node&& n, Param* p) {
+  p->kind = n.kind;
+  p->text = std::move(n.text);
+  if (n.members.empty()) return;
+  p->members.reserve(n.members.size());
+  for (auto& [key, member] : n.members) {
+    auto& slot = p->members.emplace_back(std::piecewise_construct,
+                                         std::forward_as_tuple(std::move(key)), std::tuple<>());
+    MoveInto(std::move(member), &slot.second);
+  }
+}
+
+// Appends the member `key` to the map *p, made in its place as MoveInto makes them.
+void MoveMember(std::string&& key, Node&& value, Param* p) {
+  auto& slot = p->members.emplace_back(std::piecewise_construct,
+                                       std::forward_as_tuple(std::move(key)), std::tuple<>());
+  MoveInto(std::move(value), &slot.second);
+}
+
+}  // namespace
+
 Param ToParam(Node&& n) {
   Param p;
-  p.kind = n.kind;
-  p.text = std::move(n.text);
-  p.members.reserve(n.members.size());
-  for (auto& member : n.members) {
-    p.members.emplace_back(std::move(member.first), ToParam(std::move(member.second)));
+  MoveInto(std::move(n), &p);
+  return p;
+}
+
+Param MergedParam(Node&& dst, Node&& src) {
+  if (dst.members.empty()) return ToParam(std::move(src));
+  Param p = Param::Map();
+  p.members.reserve(dst.members.size() + src.members.size());
+  // Merge's order: dst's members where they are, src's value or both maps merged in place of
+  // a shared key, then the members of src that dst lacks.
+  std::vector<bool> taken;  // members of src that went into one of dst, made at the first
+  for (auto& [key, value] : dst.members) {
+    const size_t at = src.Position(key);
+    if (at == Node::kAbsent) {
+      MoveMember(std::move(key), std::move(value), &p);
+      continue;
+    }
+    if (taken.empty()) taken.resize(src.members.size());
+    taken[at] = true;
+    Node& over = src.members[at].second;
+    if (value.is_map() && over.is_map()) {
+      Merge(&value, std::move(over));
+      MoveMember(std::move(key), std::move(value), &p);
+    } else {
+      MoveMember(std::move(key), std::move(over), &p);
+    }
+  }
+  for (size_t i = 0; i < src.members.size(); ++i) {
+    if (taken.empty() || !taken[i]) {
+      MoveMember(std::move(src.members[i].first), std::move(src.members[i].second), &p);
+    }
   }
   return p;
 }
 
 void Merge(Node* dst, Node&& src) {
-  for (auto& member : src.members) {
-    Node* d = dst->Find(member.first);
-    if (d != nullptr && d->is_map() && member.second.is_map()) {
-      Merge(d, std::move(member.second));
-    } else if (d != nullptr) {
-      *d = std::move(member.second);
+  // Into an empty map (no body params under the URL's, an empty JSON object under a URL map)
+  // nothing can collide: the result is src as it is, its index and next free key included.
+  if (dst->members.empty()) {
+    *dst = std::move(src);
+    return;
+  }
+  // At most every member of src is added: room for them at once (bounded by members that
+  // exist, unlike room made ahead of input).
+  dst->members.reserve(dst->members.size() + src.members.size());
+  for (auto& [key, value] : src.members) {
+    Node* d = dst->Find(key);
+    if (d == nullptr) {
+      dst->Append(std::move(key), std::move(value));
+    } else if (d->is_map() && value.is_map()) {
+      Merge(d, std::move(value));
     } else {
-      dst->Slot(member.first) = std::move(member.second);
+      *d = std::move(value);
     }
   }
+}
+
+// --- URL -----------------------------------------------------------------------------------
+
+size_t UrlRoom(std::string_view query, std::string_view path) {
+  size_t pieces = 0;
+  for (size_t pos = 0; pos < query.size() && pieces < kUrlRoom;) {
+    size_t amp = query.find('&', pos);
+    if (amp == std::string_view::npos) amp = query.size();
+    pieces += amp > pos ? 1 : 0;
+    pos = amp + 1;
+  }
+  // Non-empty segments: each starts the path or follows a '/' (a loop the compiler vectorises,
+  // where a search per segment cost more than the room saves).
+  size_t segments = !path.empty() && path[0] != '/' ? 1 : 0;
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    segments += static_cast<size_t>((path[i] == '/') & (path[i + 1] != '/'));
+  }
+  return std::min(pieces + segments / 2, kUrlRoom);
+}
+
+bool Decoder::ParseUrl(std::string_view query, std::string_view path, Node* out) {
+  out->members.reserve(UrlRoom(query, path));
+  return ParseUrlEncoded(query, out) && ParsePath(path, out);
 }
 
 // --- form / query ---------------------------------------------------------------------------
 
 bool Decoder::ParseUrlEncoded(std::string_view s, Node* out) {
-  std::string name;
+  constexpr size_t npos = std::string_view::npos;
+  // Where urldecode has work: the next '%' and the next '+', searched again only once passed.
+  // A piece before both is taken as it lies, with no decoding pass (a KS or an id holds
+  // neither).
+  size_t next_percent = s.find('%');
+  size_t next_plus = s.find('+');
+  std::string decoded_name;
   size_t pos = 0;
   while (pos < s.size()) {
     size_t amp = s.find('&', pos);
-    if (amp == std::string_view::npos) amp = s.size();
+    if (amp == npos) amp = s.size();
     std::string_view pair = s.substr(pos, amp - pos);
     pos = amp + 1;
     if (pair.empty()) continue;
+    const bool escaped = next_percent < amp || next_plus < amp;
+    if (next_percent < amp) next_percent = s.find('%', amp);
+    if (next_plus < amp) next_plus = s.find('+', amp);
     if (!CountParam()) return false;
     const size_t eq = pair.find('=');
-    std::string_view raw_name = pair.substr(0, eq);
-    std::string_view raw_value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-    if (raw_name.size() > 3 * limits_.max_key_length && !CheckKey(raw_name.size() / 3)) {
+    std::string_view name = pair.substr(0, eq);
+    std::string_view raw_value = eq == npos ? "" : pair.substr(eq + 1);
+    if (name.size() > 3 * limits_.max_key_length && !CheckKey(name.size() / 3)) {
       return false;  // cannot decode to fewer than a third of its bytes
     }
-    name.clear();
-    php::AppendUrlDecoded(raw_name, true, &name);
+    if (escaped) {
+      decoded_name.clear();
+      php::AppendUrlDecoded(name, /*plus_is_space=*/true, &decoded_name);
+      name = decoded_name;
+    }
     if (!CheckKey(name.size())) return false;
     std::string value;
-    value.reserve(raw_value.size());
-    php::AppendUrlDecoded(raw_value, true, &value);
+    if (escaped) {
+      value.reserve(raw_value.size());
+      php::AppendUrlDecoded(raw_value, /*plus_is_space=*/true, &value);
+    } else {
+      value.assign(raw_value);
+    }
     if (!Register(out, name, Node(Param::Kind::kString, std::move(value)))) return false;
   }
   return true;
 }
 
-bool Decoder::Register(Node* root, std::string_view raw_name, Node value) {
+bool Decoder::Register(Node* root, std::string_view raw_name, Node&& value) {
+  // The usual name (a KS field, an API parameter) is its own key: no copy of it to look at.
+  if (php::IsPlainVariableName(raw_name)) {
+    root->Set(raw_name, std::move(value));
+    return true;
+  }
   const php::VariableName name = php::ParseVariableName(raw_name);
   if (name.base.empty()) return true;  // PHP drops variables without a name
 
@@ -130,42 +237,60 @@ bool Decoder::Register(Node* root, std::string_view raw_name, Node value) {
 
 bool Decoder::ParsePath(std::string_view path, Node* out) {
   // Segments of the script path are dropped wherever they occur (PHP array_diff against
-  // "/api_v3/index.php"); a leading "/api" is the short form rewritten to that script.
-  std::vector<std::string> segments;
-  segments.reserve(8);  // /service/S/action/A and a few pairs, without regrowing
-  size_t pos = 0;
+  // "/api_v3/index.php"); a leading "/api" is the short form rewritten to that script. Pairs
+  // are read as the segments come, straight into *out: no list of segments, no map of path
+  // pairs to merge, and a segment without '%' is never copied to be looked at.
+  const size_t query_members = out->members.size();
+  std::vector<bool> replaced;  // members of the query a pair replaced, made at the first
+  std::string decoded;         // the current segment, when it holds an escape
+  const bool escaped = path.find('%') != std::string_view::npos;  // one search, not one a segment
   bool first = true;
-  while (pos <= path.size()) {
+  bool want_value = false;     // the last kept segment was a key
+  Node* value_slot = nullptr;  // where its value goes (null for a repeated key)
+  size_t pos = 0;
+  while (pos < path.size()) {
     size_t slash = path.find('/', pos);
     if (slash == std::string_view::npos) slash = path.size();
-    std::string_view raw = path.substr(pos, slash - pos);
+    std::string_view segment = path.substr(pos, slash - pos);
     pos = slash + 1;
-    if (raw.empty()) continue;
-    std::string segment;
-    php::AppendUrlDecoded(raw, /*plus_is_space=*/false, &segment);
+    if (segment.empty()) continue;
+    if (escaped && segment.find('%') != std::string_view::npos) {
+      decoded.clear();
+      php::AppendUrlDecoded(segment, /*plus_is_space=*/false, &decoded);
+      segment = decoded;  // never empty: an escape decodes to one byte
+    }
     const bool was_first = first;
     first = false;
-    if (segment.empty() || segment == "api_v3" || segment == "index.php") continue;
-    if (was_first && segment == "api") continue;
-    segments.push_back(std::move(segment));
-    // Pairs are bounded by max_params; stop collecting once that many are certain to fail.
-    if (segments.size() > 2 * (limits_.max_params + 1)) break;
-  }
-  for (size_t k = 0; k < segments.size(); k += 2) {
-    const std::string& key = segments[k];
-    if (key == "0") break;  // PHP stops at a falsy key
-    if (!CountParam() || !CheckKey(key.size())) return false;
-    if (out->Find(key) != nullptr) continue;  // first occurrence wins
-    std::string value = k + 1 < segments.size() ? std::move(segments[k + 1]) : std::string();
-    out->Slot(key) = Node(Param::Kind::kString, std::move(value));
+    if (segment == "api_v3" || segment == "index.php" || (was_first && segment == "api")) {
+      continue;
+    }
+    if (want_value) {
+      if (value_slot != nullptr) value_slot->text.assign(segment);
+      want_value = false;
+      continue;
+    }
+    if (segment == "0") break;  // PHP stops at a falsy key
+    if (!CountParam() || !CheckKey(segment.size())) return false;
+    want_value = true;
+    // A missing last value is "": the slot starts as that.
+    value_slot = nullptr;
+    const size_t at = out->Position(segment);
+    if (at == Node::kAbsent) {
+      value_slot = &out->Append(std::string(segment), Node(Param::Kind::kString, {}));
+    } else if (at < query_members) {  // a query member: the path wins, once
+      if (replaced.empty()) replaced.resize(query_members);
+      if (!replaced[at]) {
+        replaced[at] = true;
+        value_slot = &out->members[at].second;
+        *value_slot = Node(Param::Kind::kString, {});
+      }
+    }  // else an earlier pair of the path: the first occurrence wins
   }
   return true;
 }
 
 // --- grouping -------------------------------------------------------------------------------
 
-// True if grouping would leave `flat` as it is: no key holds ':' or is "-", and (at the top)
-// no all-digit key holds a map.
 bool AlreadyGrouped(const Node& flat, size_t base_level) {
   for (const auto& [key, value] : flat.members) {
     if (key.find(':') != std::string::npos || key == "-") return false;

@@ -46,22 +46,53 @@ struct Node {
 
   bool is_map() const { return kind == Param::Kind::kMap; }
 
-  Node* Find(std::string_view key) {
+  // The position of member `key` in members, or kAbsent.
+  static constexpr size_t kAbsent = static_cast<size_t>(-1);
+  size_t Position(std::string_view key) const {
     if (index != nullptr) {
       auto it = index->find(key);
-      return it == index->end() ? nullptr : &members[it->second].second;
+      return it == index->end() ? kAbsent : it->second;
     }
-    for (auto& member : members) {
-      if (member.first == key) return &member.second;
+    for (size_t i = 0; i < members.size(); ++i) {
+      if (members[i].first == key) return i;
     }
-    return nullptr;
+    return kAbsent;
+  }
+  Node* Find(std::string_view key) {
+    const size_t pos = Position(key);
+    return pos == kAbsent ? nullptr : &members[pos].second;
   }
 
   // The member `key` of this map, appended as null if absent. The reference is valid until
   // the next insertion into this map. Requires is_map().
   Node& Slot(std::string_view key) {
     if (Node* found = Find(key)) return *found;
-    members.emplace_back(std::string(key), Node());
+    return Append(std::string(key));
+  }
+  // Slot, taking the bytes of `key` when it appends (no copy of a key the caller built).
+  Node& Slot(std::string&& key) {
+    if (Node* found = Find(key)) return *found;
+    return Append(std::move(key));
+  }
+
+  // Sets the member `key` to `value`: in its place if present, else appended. Returns it; the
+  // reference is valid until the next insertion into this map. Requires is_map().
+  Node& Set(std::string_view key, Node&& value) {
+    if (Node* found = Find(key)) return *found = std::move(value);
+    return Append(std::string(key), std::move(value));
+  }
+  // Set, taking the bytes of `key` when it appends.
+  Node& Set(std::string&& key, Node&& value) {
+    if (Node* found = Find(key)) return *found = std::move(value);
+    return Append(std::move(key), std::move(value));
+  }
+
+  // Appends the member `key` (null, or `value`), which the caller knows is absent: one lookup,
+  // not two. Returns it; the reference is valid until the next insertion into this map.
+  // Requires is_map().
+  Node& Append(std::string key) { return Append(std::move(key), Node()); }
+  Node& Append(std::string key, Node&& value) {
+    members.emplace_back(std::move(key), std::move(value));
     const size_t pos = members.size() - 1;
     if (index != nullptr) {
       index->emplace(members.back().first, pos);
@@ -70,7 +101,7 @@ struct Node {
       index->reserve(members.size() * 2);
       for (size_t i = 0; i < members.size(); ++i) index->emplace(members[i].first, i);
     }
-    NoteIntegerKey(key);
+    NoteIntegerKey(members.back().first);
     return members.back().second;
   }
 
@@ -88,15 +119,31 @@ struct Node {
   }
 };
 
+// The most members the URL's map makes room for before they come (UrlRoom).
+constexpr size_t kUrlRoom = 16;
+// Room for the URL's members, made at once rather than at each doubling: one per non-empty
+// query piece, one per two non-empty path segments (a pair takes two; the script's own segment
+// rounds down). Repeated and nested names give fewer members than pieces, so it stops at
+// kUrlRoom: the map never holds room for more than that many members it lacks, and one with
+// more grows as its members come.
+size_t UrlRoom(std::string_view query, std::string_view path);
+
 // Levels of keys below `n`: 0 for scalars and empty maps.
 size_t Depth(const Node& n);
 // A deep copy of `n`.
 Node Clone(const Node& n);
 // `n` as a Param (consumed).
 Param ToParam(Node&& n);
+// True if grouping `flat` (Decoder::Group) would leave it as it is: no key holds ':' or is
+// "-", and (at base level 0) no all-digit key holds a map. Such a map cannot fail to group.
+bool AlreadyGrouped(const Node& flat, size_t base_level);
 // Merges `src` into `dst` like PHP array_replace_recursive: src wins; where both hold a map
 // the maps are merged key by key. Both must be maps.
 void Merge(Node* dst, Node&& src);
+// ToParam(Merge(&dst, src)) in one pass (both consumed): the result's members are made once,
+// with room for both maps' members, instead of dst growing for src's and every member moving
+// again into the Param. Room beyond the result's members is at most one per key both share.
+Param MergedParam(Node&& dst, Node&& src);
 
 // ---------------------------------------------------------------------------------------------
 // The decoder: one per request, it holds the limits, the running parameter count and the
@@ -108,9 +155,13 @@ class Decoder {
 
   ApiError TakeError() { return std::move(*error_); }
 
+  // The URL's parameters into the empty map *out: the query string, then path pairs on top
+  // (ParseUrlEncoded, ParsePath), with room for them made at once (UrlRoom).
+  bool ParseUrl(std::string_view query, std::string_view path, Node* out);
   // Query string or form body: `a=1&b[c]=2`, PHP style.
   bool ParseUrlEncoded(std::string_view s, Node* out);
-  // Path pairs after the script path (§1.3) into *out (first occurrence wins).
+  // Path pairs after the script path (§1.3), on top of the members *out holds (the query's):
+  // a pair replaces the member of its key, and of pairs with the same key the first wins.
   bool ParsePath(std::string_view path, Node* out);
   // The body, by Content-Type (§2.1), into *out.
   bool ParseBody(const Request& request, Node* out);
@@ -141,7 +192,7 @@ class Decoder {
     return Fail(ApiError::Of(errors::kRequestTooLarge, {name, std::to_string(max)}));
   }
   // php_register_variable_ex: stores `value` under `name` with PHP's key rules.
-  bool Register(Node* root, std::string_view name, Node value);
+  bool Register(Node* root, std::string_view name, Node&& value);
   bool ParseJsonObject(std::string_view text, Node* out);
   bool ParseMultipart(std::string_view body, std::string_view boundary, Node* fields);
   bool GroupOne(std::string_view key, Node&& value, Node* out, size_t base_level);

@@ -85,13 +85,9 @@ Result<Param, ApiError> DecodeRequestParams(const Request& request, const Decode
 
   // URL params: the query string, then path pairs on top.
   Node url = Node::Map();
-  if (!decoder.ParseUrlEncoded(query, &url)) return decoder.TakeError();
-  Node path_params = Node::Map();
-  if (!decoder.ParsePath(path, &path_params)) return decoder.TakeError();
-  Merge(&url, std::move(path_params));
+  if (!decoder.ParseUrl(query, path, &url)) return decoder.TakeError();
   // What the URL alone says about the output format, to answer an error found later in it.
-  Node output_keys = url_output_params != nullptr ? OutputKeysOf(url) : Node::Map();
-  auto fail = [&] {
+  auto fail = [&](Node output_keys) {
     if (url_output_params != nullptr) {
       Decoder regroup(limits);
       Node grouped = Node::Map();
@@ -104,11 +100,19 @@ Result<Param, ApiError> DecodeRequestParams(const Request& request, const Decode
 
   // Body params underneath.
   Node all = Node::Map();
-  if (!decoder.ParseBody(request, &all)) return fail();
+  if (!decoder.ParseBody(request, &all)) {
+    return fail(url_output_params != nullptr ? OutputKeysOf(url) : Node());
+  }
+  // Only a key to group (':', "-", a multirequest item), on either side, can fail. With none
+  // the merged map is the result (merged straight into the Param), and the URL's output keys
+  // need no copy to answer an error with (a copy and a map for every request naming a format).
+  if (AlreadyGrouped(url, 0) && AlreadyGrouped(all, 0)) {
+    return MergedParam(std::move(all), std::move(url));
+  }
+  Node output_keys = url_output_params != nullptr ? OutputKeysOf(url) : Node();
   Merge(&all, std::move(url));
-
   Node grouped = Node::Map();
-  if (!decoder.Group(std::move(all), &grouped, 0)) return fail();
+  if (!decoder.Group(std::move(all), &grouped, 0)) return fail(std::move(output_keys));
   return ToParam(std::move(grouped));
 }
 

@@ -18,10 +18,12 @@ namespace {
 using ::ksgate::testing::IsOk;
 using params_test::Decoded;
 using params_test::DecodeError;
+using params_test::Dump;
 using params_test::Get;
 using params_test::LimitError;
 using params_test::Multipart;
 using params_test::Post;
+using ::testing::Not;
 
 // --- URL forms (§1.2, §1.3) -----------------------------------------------------------------
 
@@ -67,6 +69,30 @@ TEST(DecodeRequestParams, TrailingPathKeyWithoutValueIsEmpty) {
 TEST(DecodeRequestParams, FirstPathOccurrenceWins) {
   EXPECT_EQ(Decoded(Get("/api_v3/service/first/action/a/service/second")),
             R"({service:"first",action:"a"})");
+}
+
+TEST(DecodeRequestParams, PathPairsReplaceQueryKeysInPlaceAndTheFirstPairWins) {
+  EXPECT_EQ(Decoded(Get("/api_v3/service/p1/y/p2/service/p3/z/p4/y/p5/z/p6"
+                        "?service=q&y[a]=1&x=q")),
+            R"({service:"p1",y:"p2",x:"q",z:"p4"})");
+  EXPECT_EQ(Decoded(Get("/api_v3/service?service=q&x=1")), R"({service:"",x:"1"})");
+}
+
+TEST(DecodeRequestParams, RepeatedPathKeysCountAgainstMaxParams) {
+  DecodeLimits limits;
+  limits.max_params = 3;
+  EXPECT_EQ(Decoded(Get("/api_v3/a/1/a/2/a/3"), limits), R"({a:"1"})");
+  EXPECT_EQ(DecodeError(Get("/api_v3/a/1/a/2/a/3/a/4"), limits), LimitError("max_params", "3"));
+  EXPECT_EQ(DecodeError(Get("/api_v3/a/1/a/2/a/3?a=q"), limits), LimitError("max_params", "3"));
+}
+
+TEST(DecodeRequestParams, PathSegmentsAreComparedDecoded) {
+  EXPECT_EQ(Decoded(Get("/%61pi_v3/service/s/index%2Ephp/action/a")),
+            R"({service:"s",action:"a"})");
+  EXPECT_EQ(Decoded(Get("/%61pi/service/s")), R"({service:"s"})");
+  EXPECT_EQ(Decoded(Get("/x/api/y")), R"({x:"api",y:""})");
+  EXPECT_EQ(Decoded(Get("/api_v3/a%2Fb/x%20y%/%30/v")), R"({a/b:"x y%"})");
+  EXPECT_EQ(Decoded(Get("/api_v3/service/0/action/a")), R"({service:"0",action:"a"})");
 }
 
 TEST(DecodeRequestParams, PathStopsAtAZeroKey) {
@@ -126,6 +152,11 @@ TEST(DecodeRequestParams, JsonArraysBecomeMapsKeyedByIndex) {
 TEST(DecodeRequestParams, JsonDuplicateKeyLastValueWinsInFirstPlace) {
   Request r = Post("/", "application/json", R"({"a":"1","b":"2","a":{"c":"3"}})");
   EXPECT_EQ(Decoded(r), R"({a:{c:"3"},b:"2"})");
+}
+
+TEST(DecodeRequestParams, JsonDuplicateArrayKeyStartsAfresh) {
+  Request r = Post("/", "application/json", R"({"a":[1,2],"b":[[3]],"a":["x"],"b":[]})");
+  EXPECT_EQ(Decoded(r), R"({a:{0:"x"},b:{}})");
 }
 
 TEST(DecodeRequestParams, JsonUnicodeEscapesBecomeUtf8) {
@@ -207,12 +238,48 @@ TEST(DecodeRequestParams, UrlScalarReplacesBodyMap) {
   EXPECT_EQ(Decoded(r), R"({filter:"x"})");
 }
 
+TEST(DecodeRequestParams, UrlMapsMergeIntoEmptyBodiesAndEmptyBodyMaps) {
+  EXPECT_EQ(Decoded(Post("/?a[b]=1&a[]=2", "application/json", "{}")), R"({a:{b:"1",0:"2"}})");
+  EXPECT_EQ(Decoded(Post("/?a[b]=1", "application/json", R"({"a":{},"c":[]})")),
+            R"({a:{b:"1"},c:{}})");
+  EXPECT_EQ(Decoded(Post("/?a[b]=1", "application/json", R"({"c":1,"a":[]})")),
+            R"({c:1,a:{b:"1"}})");
+}
+
+TEST(DecodeRequestParams, UrlMergesIntoALargeBodyKeyByKey) {
+  // More members than a linear scan serves on both sides: body keys keep their places, URL
+  // values replace theirs, new URL keys follow in URL order.
+  // Built by append: "literal" + std::string trips GCC 12's -Wrestrict at -O3.
+  std::string body = "{";
+  std::string query = "/?k35=u";
+  std::string want = "{";
+  for (int i = 0; i < 40; ++i) {
+    const std::string k = std::string("k").append(std::to_string(i));
+    body.append(i > 0 ? "," : "").append("\"").append(k).append("\":\"b\"");
+    want.append(i > 0 ? "," : "").append(k).append(i == 0 || i == 35 ? ":\"u\"" : ":\"b\"");
+  }
+  for (int i = 0; i < 40; ++i) {
+    query.append("&n").append(std::to_string(i)).append("=u");
+    want.append(",n").append(std::to_string(i)).append(":\"u\"");
+  }
+  query += "&k0=u&n39=last";
+  want.replace(want.rfind("\"u\""), 3, "\"last\"");
+  EXPECT_EQ(Decoded(Post(query, "application/json", body + "}")), want + "}");
+}
+
 // --- form and multipart bodies --------------------------------------------------------------
 
 TEST(DecodeRequestParams, FormBodyIsParsedLikeAQueryString) {
   Request r = Post("/api_v3/service/s/action/a", "application/x-www-form-urlencoded; charset=UTF-8",
                    "ks=abc&filter%3AidIn=1%2C2&name=a+b");
   EXPECT_EQ(Decoded(r), R"({ks:"abc",filter:{idIn:"1,2"},name:"a b",service:"s",action:"a"})");
+}
+
+TEST(DecodeRequestParams, FormMediaTypeInAnyCase) {
+  for (const char* type : {"application/x-www-form-urlencoded", "APPLICATION/X-WWW-FORM-URLENCODED",
+                           "Application/x-www-form-urlencoded ; charset=UTF-8"}) {
+    EXPECT_EQ(Decoded(Post("/", type, "a=1")), R"({a:"1"})") << type;
+  }
 }
 
 TEST(DecodeRequestParams, OtherContentTypesGiveNoBodyParams) {
@@ -363,6 +430,33 @@ TEST(DecodeRequestParams, MultirequestItemMapReplacesEarlierFlatEntries) {
   EXPECT_EQ(Decoded(Get("/?0:action=get&0[service]=s")), R"({0:{service:"s"}})");
 }
 
+TEST(DecodeRequestParams, UrlOutputKeysAnswerALaterError) {
+  DecodeLimits limits;
+  limits.max_depth = 3;
+  // Grouping fails in the URL, in the body, in a multirequest item of the body; the body
+  // does not parse. Each time the URL's own output keys come back, grouped.
+  const Request requests[] = {
+      Get("/?format=1&callback:x=cb&a:b:c:d=1&ignoreNull=1&formats=2"),
+      Post("/?format=1&callback:x=cb&ignoreNull=1", "application/json", R"({"a:b:c:d":1})"),
+      Post("/?format=1&callback:x=cb&ignoreNull=1", "application/json", R"({"1":{"a:b:c":1}})"),
+      Post("/?format=1&callback:x=cb&ignoreNull=1", "application/json", "{"),
+  };
+  for (const Request& r : requests) {
+    Param url_params;
+    Result<Param, ApiError> result = DecodeRequestParams(r, limits, &url_params);
+    ASSERT_FALSE(result.ok()) << r.target;
+    EXPECT_EQ(Dump(url_params), R"({format:"1",callback:{x:"cb"},ignoreNull:"1"})") << r.target;
+  }
+  Param url_params;
+  EXPECT_THAT(DecodeRequestParams(Get("/?a:b:c:d=1"), limits, &url_params), Not(IsOk()));
+  EXPECT_EQ(Dump(url_params), "{}");
+  // Success leaves them alone.
+  Param untouched;
+  EXPECT_THAT(DecodeRequestParams(Get("/?format=1&a:b=1"), limits, &untouched), IsOk());
+  EXPECT_THAT(DecodeRequestParams(Get("/?format=1"), limits, &untouched), IsOk());
+  EXPECT_EQ(untouched.kind, Param::Kind::kNull);
+}
+
 // --- PHP key handling (§2.3) ----------------------------------------------------------------
 
 TEST(DecodeRequestParams, BracketKeysNest) {
@@ -401,6 +495,18 @@ TEST(DecodeRequestParams, PlusAndPercentEscapesAreDecoded) {
 TEST(DecodeRequestParams, MalformedPercentEscapesAreKept) {
   EXPECT_EQ(Decoded(Get("/?a=100%&b=%zz&c=%4&d=%%41&e=%4G")),
             R"({a:"100%",b:"%zz",c:"%4",d:"%A",e:"%4G"})");
+}
+
+TEST(DecodeRequestParams, EscapesAreDecodedInTheirOwnPiecesOnly) {
+  EXPECT_EQ(Decoded(Get("/?a=x+y&b=plain&n%61me=%41&e=1%&f=%4&g+h=2&i=3+&j=%2")),
+            R"({a:"x y",b:"plain",name:"A",e:"1%",f:"%4",g_h:"2",i:"3 ",j:"%2"})");
+  EXPECT_EQ(Decoded(Get("/?%=1&+=2&k=v")), R"({%:"1",k:"v"})");
+  EXPECT_EQ(Decoded(Get("/?a=%&b=%41&c=+%")), R"({a:"%",b:"A",c:" %"})");
+}
+
+TEST(DecodeRequestParams, QueryOfSeparatorsOnly) {
+  EXPECT_EQ(Decoded(Get("/?" + std::string(100000, '&'))), "{}");
+  EXPECT_EQ(Decoded(Get("/?&&&a=1&&&")), R"({a:"1"})");
 }
 
 TEST(DecodeRequestParams, PairsWithoutValueOrNameAndEmptyPairs) {

@@ -50,6 +50,9 @@ struct VariableName {
   bool forged_secure_prefix = false;
 };
 VariableName ParseVariableName(std::string_view raw);
+// True when ParseVariableName(raw) gives `raw` itself as the base, with no subscripts: a
+// non-empty name without NUL, ' ', '.' or '[' (the usual name: a KS field, an API parameter).
+bool IsPlainVariableName(std::string_view raw);
 
 // The ordered (name, value) pairs parse_str() produces for a query of plain names.
 using QueryFields = std::vector<std::pair<std::string, std::string>>;

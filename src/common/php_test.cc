@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/strings.h"
+
 namespace ksgate::php {
 namespace {
 
@@ -56,7 +58,9 @@ TEST(PhpVariableName, MangledBaseAndSubscripts) {
     EXPECT_EQ(name.base, c.base) << c.raw;
     EXPECT_EQ(name.subscripts, c.subscripts) << c.raw;
     EXPECT_EQ(name.forged_secure_prefix, c.forged) << c.raw;
+    EXPECT_EQ(IsPlainVariableName(c.raw), c.base == c.raw && c.subscripts.empty()) << c.raw;
   }
+  EXPECT_FALSE(IsPlainVariableName(""));
 }
 
 std::string Encode(std::string_view value) {
@@ -92,6 +96,61 @@ TEST(PhpUrlDecode, DecodesPlusAndPercentEscapes) {
   EXPECT_EQ(UrlDecode("%4"), "%4");
   EXPECT_EQ(UrlDecode(""), "");
   EXPECT_EQ(UrlDecode("%E2%82%AC"), "\xE2\x82\xAC");
+}
+
+TEST(PhpUrlDecode, EscapesAtTheEndsOfRuns) {
+  EXPECT_EQ(UrlDecode("+"), " ");
+  EXPECT_EQ(UrlDecode("%"), "%");
+  EXPECT_EQ(UrlDecode("++a++"), "  a  ");
+  EXPECT_EQ(UrlDecode("%41bc%42"), "AbcB");
+  EXPECT_EQ(UrlDecode("abc%4"), "abc%4");
+  EXPECT_EQ(UrlDecode("abc%"), "abc%");
+  EXPECT_EQ(UrlDecode("%%41%"), "%A%");
+  EXPECT_EQ(UrlDecode("%+41"), "% 41");  // '+' is no hex digit
+  EXPECT_EQ(UrlDecode("%4+"), "%4 ");
+  EXPECT_EQ(UrlDecode("%2B+%2b"), "+ +");
+  std::string raw;
+  AppendUrlDecoded("%+%2B+%", /*plus_is_space=*/false, &raw);
+  EXPECT_EQ(raw, "%+++%");
+}
+
+TEST(PhpUrlDecode, AppendsToWhatIsThere) {
+  std::string out = "x";
+  AppendUrlDecoded("a%20b", /*plus_is_space=*/true, &out);
+  EXPECT_EQ(out, "xa b");
+}
+
+// AppendUrlDecoded as it was written before it searched for escapes with memchr (a test of
+// every byte): the search must decode every text the same way.
+void ReferenceUrlDecode(std::string_view s, bool plus_is_space, std::string* out) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '+' && plus_is_space) {
+      out->push_back(' ');
+    } else if (c == '%' && i + 2 < s.size() && HexDigitValue(s[i + 1]) >= 0 &&
+               HexDigitValue(s[i + 2]) >= 0) {
+      out->push_back(static_cast<char>(HexDigitValue(s[i + 1]) * 16 + HexDigitValue(s[i + 2])));
+      i += 2;
+    } else {
+      out->push_back(c);
+    }
+  }
+}
+
+TEST(PhpUrlDecode, AgreesWithTheReferenceOnRandomText) {
+  static constexpr char kBytes[] = "a%+2Fg0 \0x";
+  std::mt19937 rng(29);
+  for (int i = 0; i < 20000; ++i) {
+    std::string text(rng() % 40, ' ');
+    for (char& c : text) c = kBytes[rng() % (sizeof kBytes - 1)];
+    for (bool plus_is_space : {false, true}) {
+      std::string got = "p";
+      std::string want = "p";
+      AppendUrlDecoded(text, plus_is_space, &got);
+      ReferenceUrlDecode(text, plus_is_space, &want);
+      ASSERT_EQ(got, want) << testing::PrintToString(text) << " " << plus_is_space;
+    }
+  }
 }
 
 TEST(PhpParseStr, SplitsDecodesAndKeepsFirstPosition) {

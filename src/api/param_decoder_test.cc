@@ -1,0 +1,236 @@
+// The parameter decoder's internals (api/param_decoder.h): the tree's maps, the room they make
+// for members, and the URL's reading straight into one map. What a request decodes to is
+// pinned by params_test.cc; here, what it costs in memory.
+#include "api/param_decoder.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/params.h"
+
+namespace ksgate::api::decoding {
+namespace {
+
+std::string Repeat(std::string_view piece, size_t times) {
+  std::string out;
+  out.reserve(piece.size() * times);
+  for (size_t i = 0; i < times; ++i) out.append(piece);
+  return out;
+}
+
+// "k" followed by `i` (appended: "literal" + std::string trips GCC 12's -Wrestrict at -O3).
+std::string Key(size_t i) { return std::string("k").append(std::to_string(i)); }
+
+// Every map under `n` (itself included) holds room for exactly its members.
+void ExpectExactRoom(const Node& n, const std::string& where) {
+  if (!n.is_map()) return;
+  EXPECT_EQ(n.members.capacity(), n.members.size()) << where;
+  for (const auto& [key, member] : n.members) {
+    ExpectExactRoom(member, std::string(where).append("/").append(key));
+  }
+}
+
+// --- Node -----------------------------------------------------------------------------------
+
+TEST(Node, AppendedKeysAreFoundBeforeAndAfterTheIndex) {
+  Node map = Node::Map();
+  for (size_t i = 0; i < 2 * kIndexThreshold; ++i) map.Append(Key(i));
+  ASSERT_NE(map.index, nullptr);
+  for (size_t i = 0; i < 2 * kIndexThreshold; ++i) {
+    EXPECT_EQ(map.Position(Key(i)), i);
+  }
+  EXPECT_EQ(map.Position("k"), Node::kAbsent);
+  EXPECT_EQ(map.Find("missing"), nullptr);
+  Node& again = map.Slot(std::string("k3"));
+  EXPECT_EQ(&again, &map.members[3].second);
+  EXPECT_EQ(map.members.size(), 2 * kIndexThreshold);
+}
+
+TEST(Node, AppendNotesIntegerKeysForTheNextFreeOne) {
+  Node map = Node::Map();
+  map.Append("7", Node(Param::Kind::kString, "x"));
+  map.Append("007");
+  map.Append("x");
+  EXPECT_EQ(map.next_index, 8u);
+  map.AppendNext().text = "y";
+  EXPECT_EQ(map.members.back().first, "8");
+}
+
+// --- Merge ----------------------------------------------------------------------------------
+
+Node MapOf(std::initializer_list<std::string_view> keys) {
+  Node map = Node::Map();
+  for (std::string_view key : keys) map.Append(std::string(key), Node(Param::Kind::kString, "v"));
+  return map;
+}
+
+TEST(Merge, IntoAnEmptyMapTakesTheSourceWhole) {
+  Node src = MapOf({"a", "b", "c"});
+  const auto* storage = src.members.data();
+  Node dst = Node::Map();
+  Merge(&dst, std::move(src));
+  EXPECT_EQ(dst.members.data(), storage);
+  EXPECT_EQ(dst.members.size(), 3u);
+}
+
+TEST(Merge, MakesRoomOnceForTheSourceMembers) {
+  Node dst = MapOf({"a", "b", "c"});
+  dst.members.shrink_to_fit();
+  Merge(&dst, MapOf({"c", "d", "e"}));
+  ASSERT_EQ(dst.members.size(), 5u);
+  EXPECT_EQ(dst.members.capacity(), 6u);  // at most one per source member beyond what it had
+  EXPECT_EQ(dst.members[4].first, "e");
+}
+
+// MergedParam must give what Merge then ToParam give: on maps sharing no key, some keys,
+// scalars over maps and maps over scalars, maps merged key by key, and on both sides of the
+// hash index.
+using Members = std::vector<std::pair<std::string_view, std::string_view>>;
+
+Node Tree(const Members& members) {
+  // Each member: key and value; a value "{k1,k2}" is a map of those keys (values "n").
+  Node map = Node::Map();
+  for (const auto& [key, value] : members) {
+    if (value.starts_with('{')) {
+      Node inner = Node::Map();
+      std::string_view keys = value.substr(1, value.size() - 2);
+      while (!keys.empty()) {
+        const size_t comma = keys.find(',');
+        inner.Append(std::string(keys.substr(0, comma)), Node(Param::Kind::kString, "n"));
+        keys = comma == std::string_view::npos ? "" : keys.substr(comma + 1);
+      }
+      map.Append(std::string(key), std::move(inner));
+    } else {
+      map.Append(std::string(key), Node(Param::Kind::kString, std::string(value)));
+    }
+  }
+  return map;
+}
+
+std::string DumpParam(const Param& p) {
+  if (!p.is_map()) return p.text;
+  std::string out = "{";
+  for (const auto& [key, value] : p.members)
+    out.append(key).append(":").append(DumpParam(value)).append(",");
+  return out.append("}");
+}
+
+TEST(MergedParam, IsMergeThenToParam) {
+  const std::pair<Members, Members> cases[] = {
+      {{}, {}},
+      {{}, {{"a", "1"}}},
+      {{{"a", "1"}}, {}},
+      {{{"ks", "k"}, {"format", "1"}}, {{"service", "s"}, {"action", "a"}}},
+      {{{"a", "1"}, {"b", "2"}, {"c", "3"}}, {{"d", "4"}, {"b", "u"}, {"e", "5"}}},
+      {{{"a", "{x,y}"}, {"b", "{x}"}, {"c", "3"}}, {{"b", "u"}, {"c", "{z}"}, {"a", "{y,z}"}}},
+      {{{"f", "{}"}}, {{"f", "{p}"}, {"g", "{}"}}},
+  };
+  for (const auto& [dst_members, src_members] : cases) {
+    Node merged = Tree(dst_members);
+    Merge(&merged, Tree(src_members));
+    const std::string want = DumpParam(ToParam(std::move(merged)));
+    Param got = MergedParam(Tree(dst_members), Tree(src_members));
+    EXPECT_EQ(DumpParam(got), want);
+    EXPECT_LE(got.members.capacity(), dst_members.size() + src_members.size());
+  }
+}
+
+TEST(MergedParam, AgreesAcrossTheHashIndex) {
+  Node dst = Node::Map();
+  Node src = Node::Map();
+  for (size_t i = 0; i < 4 * kIndexThreshold; ++i) {
+    if (i % 2 == 0) dst.Append(Key(i), Node(Param::Kind::kString, "d"));
+    if (i % 3 == 0) src.Append(Key(i), Node(Param::Kind::kString, "s"));
+  }
+  ASSERT_NE(dst.index, nullptr);
+  ASSERT_NE(src.index, nullptr);
+  Node merged = Node::Map();
+  Merge(&merged, Clone(dst));
+  Merge(&merged, Clone(src));
+  EXPECT_EQ(DumpParam(MergedParam(std::move(dst), std::move(src))),
+            DumpParam(ToParam(std::move(merged))));
+}
+
+// --- URL ------------------------------------------------------------------------------------
+
+TEST(UrlRoom, OnePerQueryPieceAndOnePerPathPair) {
+  EXPECT_EQ(UrlRoom("", ""), 0u);
+  EXPECT_EQ(UrlRoom("ks=abc&format=1", "/api_v3/service/media/action/list"), 4u);
+  EXPECT_EQ(UrlRoom("", "/api_v3/service/s/action/a/ks"), 3u);
+  EXPECT_EQ(UrlRoom("a&&b&", "/"), 2u);
+  EXPECT_EQ(UrlRoom("", "service/s"), 1u);
+  EXPECT_EQ(UrlRoom("", "//a//b//"), 1u);
+}
+
+TEST(UrlRoom, NoneForSeparatorsAlone) {
+  EXPECT_EQ(UrlRoom(Repeat("&", 1'000'000), Repeat("/", 1'000'000)), 0u);
+}
+
+TEST(UrlRoom, StopsAtItsBound) {
+  EXPECT_EQ(UrlRoom(Repeat("a=1&", 1000), ""), kUrlRoom);
+  EXPECT_EQ(UrlRoom("", Repeat("/k/v", 1000)), kUrlRoom);
+  EXPECT_EQ(UrlRoom(Repeat("a=1&", 10), Repeat("/k/v", 10)), kUrlRoom);
+}
+
+TEST(ParseUrl, MakesRoomForTheMembersAtOnce) {
+  const DecodeLimits limits;
+  Decoder decoder(limits);
+  Node url = Node::Map();
+  ASSERT_TRUE(decoder.ParseUrl("ks=abc&format=1", "/api_v3/service/media/action/list", &url));
+  EXPECT_EQ(url.members.size(), 4u);
+  EXPECT_EQ(url.members.capacity(), 4u);
+}
+
+TEST(ParseUrl, MemoryFollowsMembersNotSeparatorsOrRepeats) {
+  const DecodeLimits limits;
+  {
+    Decoder decoder(limits);
+    Node url = Node::Map();
+    ASSERT_TRUE(decoder.ParseUrl(Repeat("&", 1'000'000), Repeat("/", 1'000'000), &url));
+    EXPECT_EQ(url.members.capacity(), 0u);
+  }
+  {
+    Decoder decoder(limits);
+    Node url = Node::Map();
+    ASSERT_TRUE(decoder.ParseUrl(Repeat("a=1&", limits.max_params / 2),
+                                 Repeat("/a/2", limits.max_params / 2), &url));
+    EXPECT_EQ(url.members.size(), 1u);
+    EXPECT_LE(url.members.capacity(), kUrlRoom);
+  }
+  {
+    Decoder decoder(limits);
+    Node url = Node::Map();
+    ASSERT_TRUE(decoder.ParseUrl(Repeat("a[b][c][d]=1&", 100), "/", &url));
+    ASSERT_EQ(url.members.size(), 1u);
+    EXPECT_LE(url.members.capacity(), kUrlRoom);
+    ExpectExactRoom(url.members[0].second, "a");
+  }
+}
+
+// --- nested maps ----------------------------------------------------------------------------
+
+TEST(Decoder, NestedOneKeyMapsHoldRoomForOneMember) {
+  const DecodeLimits limits;
+  Decoder decoder(limits);
+  Request request;
+  request.content_type = "application/json";
+  request.body = R"({"a":{"b":{"c":[{"d":{"e":[1]}}]}},"f":{"g":{}}})";
+  Node body = Node::Map();
+  ASSERT_TRUE(decoder.ParseBody(request, &body));
+  ExpectExactRoom(body, "");
+
+  Node flat = Node::Map();
+  flat.Append("a:b:c:d", Node(Param::Kind::kString, "1"));
+  flat.Append("x:y:-", Node(Param::Kind::kString, ""));
+  Node grouped = Node::Map();
+  ASSERT_TRUE(decoder.Group(std::move(flat), &grouped, 0));
+  ExpectExactRoom(grouped, "");
+}
+
+}  // namespace
+}  // namespace ksgate::api::decoding
