@@ -199,7 +199,8 @@ bool HexDigestMatches(HashAlgorithm algorithm, std::string_view first, std::stri
     if (((high | low) & 0x10) != 0) return false;  // not lowercase hex: only the input's shape
     expected[i] = static_cast<unsigned char>((high << 4) | low);
   }
-  return CRYPTO_memcmp(digest, expected, size) == 0;
+  return ConstantTimeEquals(std::string_view(reinterpret_cast<const char*>(digest), size),
+                            std::string_view(reinterpret_cast<const char*>(expected), size));
 }
 
 std::string HmacSha256Hex(std::string_view key, std::string_view data) {
