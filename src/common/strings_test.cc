@@ -40,45 +40,37 @@ TEST(Hex, EncodesLowercaseAndReadsBothCases) {
   EXPECT_EQ(HexDigitValue('\0'), -1);
 }
 
-// The word-at-a-time tests against the plain rule: every byte value at every position of every
-// length up to 24 (whole words, tails, both), among bytes that do not count (including >= 0x80,
-// which borrows must not make count).
-TEST(HasControlOrSpace, AgreesWithTheByteRuleAtEveryPositionAndValue) {
-  const auto counts = [](unsigned char b) { return b <= 0x20 || b == 0x7f; };
+// A word-at-a-time test against the plain rule `counts`: every byte value at every position of
+// every length up to 24 (whole words, tails, both), among `fills` that do not count (bytes >=
+// 0x80 among them, which borrows must not make count).
+template <typename Test, typename Counts>
+void ExpectAgreesWithTheByteRule(Test test, Counts counts, std::string_view fills) {
+  EXPECT_FALSE(test(""));
   for (size_t length = 1; length <= 24; ++length) {
-    for (const char fill : {'a', '\x80', '\xff', '!', '~'}) {
-      std::string s(length, fill);
-      EXPECT_FALSE(HasControlOrSpace(s)) << length;
+    for (const char fill : fills) {
+      const std::string s(length, fill);
+      EXPECT_FALSE(test(s)) << length;
       for (size_t i = 0; i < length; ++i) {
         for (int v = 0; v < 256; ++v) {
           std::string t = s;
           t[i] = static_cast<char>(v);
-          EXPECT_EQ(HasControlOrSpace(t), counts(static_cast<unsigned char>(v)))
+          EXPECT_EQ(test(t), counts(static_cast<unsigned char>(v)))
               << length << " " << i << " " << v;
         }
       }
     }
   }
-  EXPECT_FALSE(HasControlOrSpace(""));
+}
+
+TEST(HasControlOrSpace, AgreesWithTheByteRuleAtEveryPositionAndValue) {
+  ExpectAgreesWithTheByteRule(
+      HasControlOrSpace, [](unsigned char b) { return b <= 0x20 || b == 0x7f; }, "a\x80\xff!~");
 }
 
 TEST(HasCrLfOrNul, AgreesWithTheByteRuleAtEveryPositionAndValue) {
-  const auto counts = [](unsigned char b) { return b == '\r' || b == '\n' || b == 0; };
-  for (size_t length = 1; length <= 24; ++length) {
-    for (const char fill : {'a', '\x01', '\x0b', '\x0e', '\x80', '\xff', '\t', ' '}) {
-      std::string s(length, fill);
-      EXPECT_FALSE(HasCrLfOrNul(s)) << length;
-      for (size_t i = 0; i < length; ++i) {
-        for (int v = 0; v < 256; ++v) {
-          std::string t = s;
-          t[i] = static_cast<char>(v);
-          EXPECT_EQ(HasCrLfOrNul(t), counts(static_cast<unsigned char>(v)))
-              << length << " " << i << " " << v;
-        }
-      }
-    }
-  }
-  EXPECT_FALSE(HasCrLfOrNul(""));
+  ExpectAgreesWithTheByteRule(
+      HasCrLfOrNul, [](unsigned char b) { return b == '\r' || b == '\n' || b == 0; },
+      "a\x01\x0b\x0e\x80\xff\t ");
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "common/json_text.h"
 #include "obs/log_line.h"
+#include "obs/text_at.h"
 
 namespace ksgate::obs {
 
@@ -25,17 +26,8 @@ constexpr std::chrono::milliseconds kWriteInterval{20};
 // carries a couple of hundred lines.
 constexpr size_t kBatchBytes = 64 * 1024;
 
-char* Copy(std::string_view s, char* out) {
-  // (memcpy must not see the null data of an empty view, even for 0 bytes.)
-  if (!s.empty()) std::memcpy(out, s.data(), s.size());
-  return out + s.size();
-}
-
-// `s` equals `literal`: a size test and a memcmp of a size known when compiled (no call).
-template <size_t N>
-bool Is(std::string_view s, const char (&literal)[N]) {
-  return s.size() == N - 1 && std::memcmp(s.data(), literal, N - 1) == 0;
-}
+using text_at::Copy;
+using text_at::Is;
 
 // The line is written at a pointer into room made for the longest it can be (LineBound), so
 // that each piece is a copy rather than a std::string append with its checks.

@@ -3,6 +3,8 @@
 #include <array>
 #include <cstring>
 
+#include "obs/text_at.h"
+
 namespace ksgate::obs {
 
 namespace {
@@ -17,18 +19,8 @@ constexpr std::array<bool, 256> MakeNameChars() {
 }
 constexpr std::array<bool, 256> kNameChar = MakeNameChars();
 
-char* Copy(std::string_view s, char* out) {
-  // (memcpy must not see the null data of an empty view, even for 0 bytes.)
-  if (!s.empty()) std::memcpy(out, s.data(), s.size());
-  return out + s.size();
-}
-
-// The comparisons below with literals: a size test and a memcmp of a size known when compiled
-// (a few instructions; string_view's compare and substr, which may throw, are calls).
-template <size_t N>
-bool Is(std::string_view s, const char (&literal)[N]) {
-  return s.size() == N - 1 && std::memcmp(s.data(), literal, N - 1) == 0;
-}
+using text_at::Copy;
+using text_at::Is;
 
 template <size_t N>
 bool StartsWith(std::string_view s, size_t at, const char (&literal)[N]) {
