@@ -12,16 +12,15 @@ namespace {
 constexpr std::string_view kExposedHeaders =
     "Server, Content-Length, Content-Range, Date, X-Kaltura, X-Kaltura-Session, X-Me";
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-const Headers& CommonHeaders() {
-  static const auto* headers = new Headers{
-      {"Access-Control-Allow-Origin", "*"},
-      {"Access-Control-Expose-Headers", std::string(kExposedHeaders)},
-      {"Cache-Control", "no-store, no-cache, must-revalidate, post-check=0, pre-check=0"},
-      {"Pragma", "no-cache"},
-  };
-  return *headers;
+// The fields every API answer carries, as ready head lines (api/response.h): the same bytes for
+// every answer, so not a pair of strings each to copy and for the HTTP layer to check again.
+const std::string& CommonHeadLines() {
+  static const auto* lines = new std::string(
+      "Access-Control-Allow-Origin: *\r\nAccess-Control-Expose-Headers: " +
+      std::string(kExposedHeaders) +
+      "\r\nCache-Control: no-store, no-cache, must-revalidate, post-check=0, pre-check=0\r\n"
+      "Pragma: no-cache\r\n");
+  return *lines;
 }
 
 bool IsCallbackName(std::string_view s) {
@@ -38,7 +37,7 @@ bool IsCallbackName(std::string_view s) {
 Response Die(std::string_view code, std::string_view message) {
   Response r;
   r.content_type = "text/plain";
-  r.headers = CommonHeaders();
+  r.head_lines = CommonHeadLines();
   r.headers.emplace_back("X-Kaltura", "error-" + std::string(code));
   r.headers.emplace_back("X-Kaltura-App",
                          "exiting on error " + std::string(code) + " - " + std::string(message));
@@ -141,7 +140,7 @@ Response WriteResponse(const OutputFormat& f, const std::vector<CallResult>& res
     return answer.Finish(execution_seconds);
   }
   Response response;
-  response.headers = CommonHeaders();
+  response.head_lines = CommonHeadLines();
   std::string body;
   if (f.format == Format::kXml) {
     response.content_type = "text/xml";
@@ -186,7 +185,7 @@ CallResult MultiAnswer::Add(CallResult result) {
 
 Response MultiAnswer::Finish(double execution_seconds) {
   Response response;
-  response.headers = CommonHeaders();
+  response.head_lines = CommonHeadLines();
   if (format_.format == Format::kXml) {
     response.content_type = "text/xml";
     response.body = XmlEnvelope(body_, execution_seconds);

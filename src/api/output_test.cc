@@ -65,5 +65,22 @@ TEST(MultiAnswer, XmlCountsItsItemElements) {
               HasSubstr("<result><item>12345</item><item><error><code>REQUEST_LIMIT_EXCEEDED"));
 }
 
+// Every answer (a result, an error, a multirequest, a die) carries Kaltura's CORS and cache
+// fields, as ready head lines.
+TEST(WriteResponse, EveryAnswerCarriesTheCommonFieldsAsHeadLines) {
+  const std::string lines =
+      "Access-Control-Allow-Origin: *\r\n"
+      "Access-Control-Expose-Headers: Server, Content-Length, Content-Range, Date, X-Kaltura, "
+      "X-Kaltura-Session, X-Me\r\n"
+      "Cache-Control: no-store, no-cache, must-revalidate, post-check=0, pre-check=0\r\n"
+      "Pragma: no-cache\r\n";
+  for (const OutputFormat& f : {Json(), OutputFormat{Format::kXml, false, ""}}) {
+    EXPECT_EQ(WriteResponse(f, {CallResult(Value::Bool(true))}, false, 0).head_lines, lines);
+    EXPECT_EQ(WriteResponse(f, {CallResult(ApiError::Of(errors::kMissingKs))}, false, 0).head_lines,
+              lines);
+    EXPECT_EQ(WriteResponse(f, {CallResult(Value::Bool(true))}, true, 0).head_lines, lines);
+  }
+}
+
 }  // namespace
 }  // namespace ksgate::api
