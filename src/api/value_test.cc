@@ -370,5 +370,25 @@ TEST(XmlEnvelope, ExecutionTimeIsMicrosecondsWithoutExponent) {
   EXPECT_EQ(time_of(std::numeric_limits<double>::infinity()), "0");
 }
 
+// The plain runs are found 16 bytes at a time: a byte to escape at any place of a string of any
+// length around the block size, among plain bytes, is escaped there and only there.
+TEST(AppendJsonString, EscapesAByteToEscapeWhereverItIsInAPlainRun) {
+  const std::pair<std::string, std::string> specials[] = {
+      {"\"", "\\\""},   {"\\", "\\\\"},           {"/", "\\/"},
+      {"\n", "\\n"},    {"\x01", "\\u0001"},      {"\x1f", "\\u001f"},
+      {"\x7f", "\x7f"}, {"\xc3\xa9", "\xc3\xa9"}, {"\xff", "\xef\xbf\xbd"}};
+  for (size_t length = 1; length <= 40; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      for (const auto& [raw, escaped] : specials) {
+        const std::string before(at, 'a');
+        const std::string after(length - at - 1, 'Z');
+        std::string out = "x";
+        AppendJsonString(before + raw + after, &out);
+        EXPECT_EQ(out, "x\"" + before + escaped + after + "\"") << length << " " << at;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ksgate::api
