@@ -45,7 +45,6 @@ TEST(UpstreamRequestTest, AHeadWithItsOwnFramingAndTheRequestsValidFields) {
             "POST /api_v3/service/media/action/list HTTP/1.1\r\n"
             "Host: 10.0.0.1:8080\r\n"
             "Content-Length: 0\r\n"
-            "Connection: keep-alive\r\n"
             "X-Ksgate-User-Id: u\r\n"
             "Content-Type: application/json\r\n"
             "\r\n");
@@ -53,9 +52,7 @@ TEST(UpstreamRequestTest, AHeadWithItsOwnFramingAndTheRequestsValidFields) {
   request.method = "GET";
   request.headers.clear();
   ASSERT_TRUE(FormatRequestHead(request, "[::1]:80", head));
-  EXPECT_EQ(head,
-            "GET /api_v3/service/media/action/list HTTP/1.1\r\nHost: [::1]:80\r\n"
-            "Connection: keep-alive\r\n\r\n");
+  EXPECT_EQ(head, "GET /api_v3/service/media/action/list HTTP/1.1\r\nHost: [::1]:80\r\n\r\n");
 
   request.body = "a=1";
   ASSERT_TRUE(FormatRequestHead(request, "h:1", head));
@@ -72,7 +69,7 @@ TEST(UpstreamRequestTest, HeadLinesFollowTheFieldsVerbatim) {
   std::string head;
   ASSERT_TRUE(FormatRequestHead(request, "h:1", head));
   EXPECT_EQ(head,
-            "GET /a HTTP/1.1\r\nHost: h:1\r\nConnection: keep-alive\r\nAccept: */*\r\n"
+            "GET /a HTTP/1.1\r\nHost: h:1\r\nAccept: */*\r\n"
             "X-Ksgate-Partner-Id: 7\r\nX-Ksgate-User-Id: u%20\r\n\r\n");
 }
 
