@@ -17,6 +17,7 @@
 // with "v1:".
 // Properties: the exchange answers (never asks for anything else); 204 carries the identity
 // headers, a refusal 401/403 an X-Ksgate-Error and a JSON body; the store never fails.
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstddef>
@@ -154,9 +155,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   KSGATE_FUZZ_CHECK(step.kind == api::Step::Kind::kRespond);
   const api::Response& r = step.response;
-  auto header = [&](std::string_view name) -> const std::string* {
-    for (const auto& [field, value] : r.headers) {
-      if (field == name) return &value;
+  // The fields: r.headers, then r.head_lines, which must be header lines as the HTTP layer
+  // writes them unchecked ("Name: value\r\n", a token name, no CR, LF or NUL in the value).
+  std::vector<std::pair<std::string_view, std::string_view>> answer_fields(r.headers.begin(),
+                                                                           r.headers.end());
+  for (std::string_view lines = r.head_lines; !lines.empty();) {
+    const size_t end = lines.find("\r\n");
+    KSGATE_FUZZ_CHECK(end != std::string_view::npos);
+    const std::string_view line = lines.substr(0, end);
+    const size_t colon = line.find(": ");
+    KSGATE_FUZZ_CHECK(colon != std::string_view::npos && colon > 0);
+    for (const char c : line.substr(0, colon)) {
+      KSGATE_FUZZ_CHECK(std::isalnum(static_cast<unsigned char>(c)) || c == '-');
+    }
+    for (const char c : line.substr(colon + 2))
+      KSGATE_FUZZ_CHECK(c != '\r' && c != '\n' && c != '\0');
+    answer_fields.emplace_back(line.substr(0, colon), line.substr(colon + 2));
+    lines.remove_prefix(end + 2);
+  }
+  auto header = [&](std::string_view name) -> const std::string_view* {
+    for (const auto& field : answer_fields) {
+      if (field.first == name) return &field.second;
     }
     return nullptr;
   };
