@@ -18,6 +18,7 @@
 
 #include "api/gateway.h"
 #include "api/handler.h"
+#include "api/head_lines_testing.h"
 #include "api/identity.h"
 #include "api/json_value.h"
 #include "app/app.h"
@@ -156,18 +157,6 @@ class GateTest : public ::testing::Test {
   static HeaderFields AnswerFields(const Response& response) {
     return WithHeadLines(response.headers, response.head_lines);
   }
-  static HeaderFields WithHeadLines(HeaderFields fields, std::string_view lines) {
-    while (!lines.empty()) {
-      const size_t end = lines.find("\r\n");
-      EXPECT_NE(end, std::string_view::npos) << "a head line without CRLF";
-      const std::string_view line = lines.substr(0, end);
-      const size_t colon = line.find(": ");
-      EXPECT_NE(colon, std::string_view::npos) << line;
-      fields.emplace_back(std::string(line.substr(0, colon)), std::string(line.substr(colon + 2)));
-      lines.remove_prefix(end == std::string_view::npos ? lines.size() : end + 2);
-    }
-    return fields;
-  }
 
   // The identity fields the gate should have sent with `sent` (which carry the request id it
   // chose) for a call made with `ks` as `method` `target` at the clock's now. Reads the KS's
@@ -177,8 +166,10 @@ class GateTest : public ::testing::Test {
     Result<services::Caller, ApiError> caller = app_.authenticator().Parse(ks);
     EXPECT_THAT(caller, ::ksgate::testing::IsOk());
     if (!caller.ok()) return {};
-    return IdentityHeaders(*caller, FieldValue(sent, "X-Ksgate-Request-Id"), method, target,
-                           kSigningKey, clock_.NowSeconds());
+    std::string lines;
+    AppendIdentityLines(*caller, FieldValue(sent, "X-Ksgate-Request-Id"), method, target,
+                        kSigningKey, clock_.NowSeconds(), &lines);
+    return WithHeadLines({}, lines);
   }
 
   FakeClock clock_;

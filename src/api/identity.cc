@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <charconv>
-#include <optional>
 
 #include "common/strings.h"
 #include "ks/crypto.h"
@@ -53,61 +52,6 @@ namespace {
 // (An inner space is kept too; it is decided by position.)
 bool IsPlain(unsigned char b) { return b > 0x20 && b < 0x7f && b != '%'; }
 
-// The identity of one call, each value as sent (encoded); IdentityHeaders and
-// AppendIdentityLines write the same values under the same names.
-struct Identity {
-  std::string partner_id;
-  std::string user_id;
-  std::string session_type;
-  std::string privileges;
-  std::optional<std::string> app_token;
-  std::string request_id;
-  std::string timestamp;  // empty when unsigned
-  std::string signature;  // "v1=<hex>", empty when unsigned
-};
-
-Identity IdentityOf(const services::Caller& caller, std::string_view request_id,
-                    std::string_view method, std::string_view target, std::string_view signing_key,
-                    int64_t now) {
-  const ks::KsFields& f = caller.parsed.fields;
-  Identity id;
-  id.partner_id = std::to_string(caller.partner_id());
-  id.user_id = EncodeHeaderValue(f.user.value_or(""));
-  id.session_type = std::to_string(f.type);
-  id.privileges = EncodeHeaderValue(f.privileges);
-  if (const std::string* token = ks::FirstPrivilegeValue(caller.privileges, "apptoken")) {
-    id.app_token = EncodeHeaderValue(*token);
-  }
-  id.request_id = EncodeHeaderValue(request_id);
-  if (!signing_key.empty()) {
-    id.timestamp = std::to_string(now);
-    std::string text = "ksgate-v1\n" + id.timestamp + "\n";
-    text.append(method).append("\n").append(target).append("\n");
-    for (const std::string* line :
-         {&id.partner_id, &id.user_id, &id.session_type, &id.privileges}) {
-      text.append(*line).append("\n");
-    }
-    text.append(id.app_token.value_or("")).append("\n").append(id.request_id);
-    id.signature = "v1=" + ks::HmacSha256Hex(signing_key, text);
-  }
-  return id;
-}
-
-// Calls `emit(name, value)` for each field of `id`, in the documented order.
-template <typename Emit>
-void ForEachField(const Identity& id, Emit&& emit) {
-  emit("X-Ksgate-Partner-Id", id.partner_id);
-  emit("X-Ksgate-User-Id", id.user_id);
-  emit("X-Ksgate-Session-Type", id.session_type);
-  emit("X-Ksgate-Privileges", id.privileges);
-  if (id.app_token) emit("X-Ksgate-App-Token", *id.app_token);
-  emit("X-Ksgate-Request-Id", id.request_id);
-  if (!id.signature.empty()) {
-    emit("X-Ksgate-Timestamp", id.timestamp);
-    emit("X-Ksgate-Signature", id.signature);
-  }
-}
-
 }  // namespace
 
 std::string EncodeHeaderValue(std::string_view value) {
@@ -137,25 +81,36 @@ std::string EncodeHeaderValue(std::string_view value) {
   return out;
 }
 
-HeaderFields IdentityHeaders(const services::Caller& caller, std::string_view request_id,
-                             std::string_view method, std::string_view target,
-                             std::string_view signing_key, int64_t now) {
-  const Identity id = IdentityOf(caller, request_id, method, target, signing_key, now);
-  HeaderFields fields;
-  fields.reserve(8);
-  ForEachField(id, [&](std::string_view name, const std::string& value) {
-    fields.emplace_back(std::string(name), value);
-  });
-  return fields;
-}
-
 void AppendIdentityLines(const services::Caller& caller, std::string_view request_id,
                          std::string_view method, std::string_view target,
                          std::string_view signing_key, int64_t now, std::string* lines) {
-  const Identity id = IdentityOf(caller, request_id, method, target, signing_key, now);
-  ForEachField(id, [&](std::string_view name, const std::string& value) {
+  const ks::KsFields& f = caller.parsed.fields;
+  const std::string partner_id = std::to_string(caller.partner_id());
+  const std::string user_id = EncodeHeaderValue(f.user.value_or(""));
+  const std::string session_type = std::to_string(f.type);
+  const std::string privileges = EncodeHeaderValue(f.privileges);
+  const std::string* token = ks::FirstPrivilegeValue(caller.privileges, "apptoken");
+  const std::string app_token = token != nullptr ? EncodeHeaderValue(*token) : std::string();
+  const std::string id = EncodeHeaderValue(request_id);
+  const auto line = [&](std::string_view name, std::string_view value) {
     lines->append(name).append(": ").append(value).append("\r\n");
-  });
+  };
+  line("X-Ksgate-Partner-Id", partner_id);
+  line("X-Ksgate-User-Id", user_id);
+  line("X-Ksgate-Session-Type", session_type);
+  line("X-Ksgate-Privileges", privileges);
+  if (token != nullptr) line("X-Ksgate-App-Token", app_token);
+  line("X-Ksgate-Request-Id", id);
+  if (signing_key.empty()) return;
+  const std::string timestamp = std::to_string(now);
+  std::string text = "ksgate-v1\n" + timestamp + "\n";
+  text.append(method).append("\n").append(target).append("\n");
+  for (const std::string* value : {&partner_id, &user_id, &session_type, &privileges, &app_token}) {
+    text.append(*value).append("\n");
+  }
+  text.append(id);
+  line("X-Ksgate-Timestamp", timestamp);
+  line("X-Ksgate-Signature", "v1=" + ks::HmacSha256Hex(signing_key, text));
 }
 
 }  // namespace ksgate::api

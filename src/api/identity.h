@@ -7,15 +7,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 #include "api/request.h"
 #include "services/caller.h"
 
 namespace ksgate::api {
-
-using HeaderFields = std::vector<std::pair<std::string, std::string>>;
 
 // A request id unique to this process's lifetime and, with overwhelming probability, among
 // processes: 16 hex characters chosen at start-up (OS CSPRNG), '-', a counter. Thread-safe.
@@ -43,22 +39,17 @@ bool IsGateHeader(std::string_view name);
 // percent-decoding.
 std::string EncodeHeaderValue(std::string_view value);
 
-// The X-Ksgate-* fields for a call made with `caller`'s KS, in this order: Partner-Id, User-Id
-// (empty when the KS has no user), Session-Type (the KS type: 0 user, 2 admin), Privileges (the
-// KS's privileges string, entitlements included), App-Token (only when the KS came from an app
-// token: its id), Request-Id. Values are encoded with EncodeHeaderValue. With a non-empty
-// `signing_key`, also X-Ksgate-Timestamp (`now`, Unix seconds) and X-Ksgate-Signature:
-// "v1=" + hex HMAC-SHA256 under the key of the lines
+// Appends to `lines` the X-Ksgate-* fields for a call made with `caller`'s KS, as header lines
+// ("Name: value\r\n" each; names and values are valid by construction), in this order:
+// Partner-Id, User-Id (empty when the KS has no user), Session-Type (the KS type: 0 user,
+// 2 admin), Privileges (the KS's privileges string, entitlements included), App-Token (only when
+// the KS came from an app token: its id), Request-Id. Values are encoded with
+// EncodeHeaderValue. With a non-empty `signing_key`, also X-Ksgate-Timestamp (`now`, Unix
+// seconds) and X-Ksgate-Signature: "v1=" + hex HMAC-SHA256 under the key of the lines
 //   ksgate-v1, timestamp, METHOD, target, partner id, user id, session type, privileges,
 //   app token id (empty when none), request id
 // joined by '\n' (values exactly as sent; no trailing newline). `method` and `target` are the
 // request the upstream receives (authorize endpoint: the original request's).
-HeaderFields IdentityHeaders(const services::Caller& caller, std::string_view request_id,
-                             std::string_view method, std::string_view target,
-                             std::string_view signing_key, int64_t now);
-
-// The same fields as IdentityHeaders, appended to `lines` as header lines ("Name: value\r\n"
-// each), for a request head: names and values are valid field names and values by construction.
 void AppendIdentityLines(const services::Caller& caller, std::string_view request_id,
                          std::string_view method, std::string_view target,
                          std::string_view signing_key, int64_t now, std::string* lines);
