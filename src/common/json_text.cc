@@ -9,6 +9,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "common/swar.h"
+
 namespace ksgate {
 
 namespace {
@@ -53,14 +55,9 @@ constexpr std::array<bool, 256> kPlain = MakePlain();
 // or '\\'. Word-at-a-time tests ("Bit Twiddling Hacks": a byte less than n, a zero byte), so that
 // the usual ASCII values cost a few instructions per 8 bytes.
 bool EightPlain(const char* p) {
-  uint64_t w;
-  std::memcpy(&w, p, sizeof(w));
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
-  const uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
-  return (below_space | (w & kHigh) | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\')) |
-          has_zero(w ^ (kOnes * 0x7f))) == 0;
+  const uint64_t w = swar::Load8(p);
+  return !(swar::HasByteBelow(w, 0x20) || swar::HasHighByte(w) || swar::HasByte(w, '"') ||
+           swar::HasByte(w, '\\') || swar::HasByte(w, 0x7f));
 }
 
 #if defined(__SSE2__)

@@ -1,7 +1,8 @@
 #include "common/strings.h"
 
 #include <cstdint>
-#include <cstring>
+
+#include "common/swar.h"
 
 namespace ksgate {
 
@@ -21,28 +22,12 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 namespace {
 
-// SWAR ("SIMD within a register") tests over 8 bytes at once. Each says whether *any* byte
-// qualifies (exact for that question; which byte it is may be misreported, so callers only ask
-// whether). Bytes >= 0x80 never count as "below".
-constexpr uint64_t kOnes = 0x0101010101010101ULL;
-constexpr uint64_t kHighBits = 0x8080808080808080ULL;
-
-constexpr bool HasByteBelow(uint64_t x, uint8_t n) {  // n <= 128
-  return ((x - kOnes * n) & ~x & kHighBits) != 0;
-}
-constexpr bool HasByte(uint64_t x, uint8_t b) {
-  const uint64_t y = x ^ (kOnes * b);
-  return ((y - kOnes) & ~y & kHighBits) != 0;
-}
-
 // Whether any byte of `s` satisfies `word` (8 bytes at a time) or, for the tail, `byte`.
 template <typename Word, typename Byte>
 bool AnyByte(std::string_view s, Word word, Byte byte) {
   size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
-    uint64_t x;
-    std::memcpy(&x, s.data() + i, 8);
-    if (word(x)) return true;
+    if (word(swar::Load8(s.data() + i))) return true;
   }
   for (; i < s.size(); ++i) {
     if (byte(static_cast<unsigned char>(s[i]))) return true;
@@ -54,13 +39,16 @@ bool AnyByte(std::string_view s, Word word, Byte byte) {
 
 bool HasControlOrSpace(std::string_view s) {
   return AnyByte(
-      s, [](uint64_t x) { return HasByteBelow(x, 0x21) || HasByte(x, 0x7f); },
+      s, [](uint64_t x) { return swar::HasByteBelow(x, 0x21) || swar::HasByte(x, 0x7f); },
       [](unsigned char b) { return b <= 0x20 || b == 0x7f; });
 }
 
 bool HasCrLfOrNul(std::string_view s) {
   return AnyByte(
-      s, [](uint64_t x) { return HasByte(x, '\r') || HasByte(x, '\n') || HasByte(x, 0); },
+      s,
+      [](uint64_t x) {
+        return swar::HasByte(x, '\r') || swar::HasByte(x, '\n') || swar::HasByte(x, 0);
+      },
       [](unsigned char b) { return b == '\r' || b == '\n' || b == 0; });
 }
 
