@@ -32,7 +32,25 @@ bool IsBadPath(int rc) {
   }
 }
 
+// Statement journals in memory, up to 4 MiB each. The group committer gives every write a
+// SAVEPOINT of its own, for which SQLite keeps the original of each page the write changes, so
+// that a failed write rolls back alone. By default that journal moves to a temporary file (in
+// /var/tmp) past 64 KiB, which one appToken.add reaches (its row, nine indexes and a count make
+// about 16 pages); from then on every page of the batch went there too: a file created and
+// unlinked per batch, twice as many pwrite calls as the WAL itself, and token rows, secrets
+// included, written to disk outside the database. Past 4 MiB a journal still spills to a file, so
+// one huge write cannot hold unbounded memory. A journal is emptied when its write's savepoint is
+// released, so this holds one write's pages, not a batch's.
+constexpr int kStatementJournalSpillBytes = 4 << 20;
+
+// sqlite3_config is refused once SQLite has initialized, which its first use does: this runs at
+// static initialization, before any code of ours can open a database.
+const int statement_journal_config =
+    sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, kStatementJournalSpillBytes);
+
 }  // namespace
+
+bool StatementJournalsInMemory() { return statement_journal_config == SQLITE_OK; }
 
 Status ErrorStatus(sqlite3* db, int rc, std::string_view what) {
   std::string message(what);

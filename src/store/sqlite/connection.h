@@ -29,6 +29,10 @@ struct FinalizeStmt {
 using DbHandle = std::unique_ptr<sqlite3, CloseDb>;
 using StmtHandle = std::unique_ptr<sqlite3_stmt, FinalizeStmt>;
 
+// Whether SQLite keeps statement journals (one write's savepoint) in memory up to 4 MiB, as this
+// layer sets at start-up; false if SQLite was initialized before it could (connection.cc).
+bool StatementJournalsInMemory();
+
 // The Status for a failed SQLite call `what` that returned `rc` on `db` (may be null):
 // kUnavailable for SQLITE_BUSY / SQLITE_LOCKED (the caller may retry), kAlreadyExists for a
 // UNIQUE or PRIMARY KEY violation, else kInternal. The message is one line, for logs.

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -327,6 +328,57 @@ TEST(GroupCommitter, AWorkThatThrowsFailsAloneAndItsCallerGetsTheException) {
   sqlite::StmtHandle owned(stmt);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "1,3");
+}
+
+// Files this process has open that SQLite made as temporary files ("etilqs_" names, deleted).
+int OpenSqliteTempFiles() {
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const std::filesystem::path target = std::filesystem::read_symlink(entry.path(), ec);
+    if (!ec && target.filename().string().starts_with("etilqs_")) ++n;
+  }
+  return n;
+}
+
+// A write's savepoint journal (the originals of the pages it changes, kept so that it can fail
+// alone) stays in memory: SQLite's default moved it to a temporary file past 64 KiB, which one
+// appToken.add reaches, and from there every page of the batch, token values included, was
+// written to disk outside the database (connection.cc). A failed write still rolls back alone.
+TEST(GroupCommitter, AWritesSavepointJournalStaysInMemoryAndStillRollsBack) {
+  ASSERT_TRUE(sqlite::StatementJournalsInMemory());
+  ScratchDir dir;
+  Result<std::unique_ptr<sqlite::Connection>> opened =
+      sqlite::Connection::Open((dir.path() / "plain.db").string(),
+                               sqlite::Connection::Role::kWriter, std::chrono::milliseconds(1000));
+  ASSERT_THAT(opened, IsOk());
+  std::unique_ptr<sqlite::Connection> connection = *std::move(opened);
+  std::mutex mu;
+  sqlite::GroupCommitter writer(*connection, mu, {});
+  ASSERT_THAT(writer.Run([](sqlite::Connection& c) {
+    return c.Exec(
+        "CREATE TABLE t (v BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+        "WHERE i < 200) INSERT INTO t SELECT randomblob(2000) FROM n");
+  }),
+              IsOk());
+  // 200 rows of 2,000 bytes: about 100 pages, 400 KiB of originals, far past 64 KiB.
+  int temp_files_seen = -1;
+  const Status failed = writer.Run([&](sqlite::Connection& c) -> Status {
+    KSGATE_RETURN_IF_ERROR(c.Exec("UPDATE t SET v = randomblob(2000)"));
+    temp_files_seen = OpenSqliteTempFiles();
+    return InternalError("this write fails after changing every page");
+  });
+  EXPECT_THAT(failed, StatusIs(StatusCode::kInternal));
+  EXPECT_EQ(temp_files_seen, 0);
+  int64_t rows = -1;
+  ASSERT_THAT(writer.Run([&](sqlite::Connection& c) -> Status {
+    KSGATE_ASSIGN_OR_RETURN(sqlite::Statement s, c.Prepare("SELECT count(*) FROM t"));
+    KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (row) rows = s.Int(0);
+    return Status::Ok();
+  }),
+              IsOk());
+  EXPECT_EQ(rows, 200);
 }
 
 }  // namespace
