@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 #include <pthread.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <climits>
@@ -343,40 +344,63 @@ void PooledRandomBytes(std::span<uint8_t> out) {
 
 size_t RandomPoolRefillsForTesting() { return ThreadRandomPool().refills(); }
 
-std::string RandomHex(size_t n_bytes) {
-  std::vector<uint8_t> bytes(n_bytes);
-  RandomBytes(bytes);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+RandomDraw::RandomDraw(size_t bytes) : size_(std::clamp<size_t>(bytes, 1, kMaxBytes)) {
+  RandomBytes(std::span(bytes_.data(), size_));
 }
 
-std::string RandomString(size_t length, std::string_view alphabet) {
+RandomDraw::~RandomDraw() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
+
+uint8_t RandomDraw::Next() {
+  if (next_ == size_) {
+    RandomBytes(std::span(bytes_.data(), size_));
+    next_ = 0;
+  }
+  const uint8_t byte = bytes_[next_];
+  bytes_[next_++] = 0;
+  return byte;
+}
+
+std::string RandomDraw::Hex(size_t n_bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(2 * n_bytes, '\0');
+  for (size_t i = 0; i < n_bytes; ++i) {
+    const uint8_t byte = Next();
+    out[2 * i] = kDigits[byte >> 4];
+    out[2 * i + 1] = kDigits[byte & 0x0f];
+  }
+  return out;
+}
+
+std::string RandomDraw::String(size_t length, std::string_view alphabet) {
   if (alphabet.empty()) return std::string();
   const size_t n = alphabet.size();
   std::string out;
   out.reserve(length);
-  // Draw one byte per character when the alphabet fits in a byte, else four; reject draws at
-  // or above the largest multiple of n so that `draw % n` is uniform.
+  // One byte per character when the alphabet fits in a byte, else four; draws at or above the
+  // largest multiple of n are rejected so that `draw % n` is uniform.
   const bool wide = n > 256;
   const uint64_t range = wide ? (uint64_t{1} << 32) : 256;
   const uint64_t limit = range - range % n;
-  std::array<uint8_t, 256> pool;
-  size_t pos = pool.size();
-  auto next_byte = [&]() -> uint64_t {
-    if (pos == pool.size()) {
-      RandomBytes(pool);
-      pos = 0;
-    }
-    return pool[pos++];
-  };
   while (out.size() < length) {
-    uint64_t draw = next_byte();
+    uint64_t draw = Next();
     if (wide) {
-      for (int i = 0; i < 3; ++i) draw = (draw << 8) | next_byte();
+      for (int i = 0; i < 3; ++i) draw = (draw << 8) | Next();
     }
     if (draw >= limit) continue;
     out.push_back(alphabet[draw % n]);
   }
   return out;
+}
+
+std::string RandomHex(size_t n_bytes) {
+  if (n_bytes == 0) return std::string();
+  return RandomDraw(n_bytes).Hex(n_bytes);
+}
+
+std::string RandomString(size_t length, std::string_view alphabet) {
+  if (length == 0 || alphabet.empty()) return std::string();
+  // A little more than `length` bytes: rejections are rare for byte-sized alphabets.
+  return RandomDraw(alphabet.size() > 256 ? 4 * length + 16 : length + 16).String(length, alphabet);
 }
 
 }  // namespace ksgate::ks

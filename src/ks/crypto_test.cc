@@ -293,6 +293,22 @@ TEST(Crypto, RandomStringHandlesAlphabetsLargerThanAByte) {
   EXPECT_THAT(s, testing::MatchesRegex("[a-z]+"));
 }
 
+TEST(Crypto, RandomDrawHandsOutEachByteOnceAndRefillsWhenEmpty) {
+  RandomDraw draw(4);
+  const std::string first = draw.Hex(4);   // every byte of the first call
+  const std::string second = draw.Hex(4);  // a second call's
+  EXPECT_THAT(first, testing::MatchesRegex("[0-9a-f]{8}"));
+  EXPECT_THAT(second, testing::MatchesRegex("[0-9a-f]{8}"));
+  EXPECT_NE(first, second);  // equal with probability 2^-32
+  // Longer than one call holds, and across a refill in the middle of a value.
+  const std::string long_hex = RandomHex(RandomDraw::kMaxBytes + 10);
+  EXPECT_THAT(long_hex, testing::MatchesRegex("[0-9a-f]{532}"));
+  EXPECT_NE(long_hex.substr(0, 20), long_hex.substr(2 * RandomDraw::kMaxBytes, 20));
+  RandomDraw mixed(9);
+  EXPECT_THAT(mixed.Hex(16), testing::MatchesRegex("[0-9a-f]{32}"));
+  EXPECT_THAT(mixed.String(8, "xyz"), testing::MatchesRegex("[xyz]{8}"));
+}
+
 TEST(HmacSha256, MatchesRfc4231) {
   // RFC 4231 test cases 1 and 2.
   EXPECT_EQ(HmacSha256Hex(std::string(20, '\x0b'), "Hi There"),

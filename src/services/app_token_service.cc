@@ -248,9 +248,11 @@ Result<store::AppToken, ApiError> AppTokenService::Add(const store::Partner& par
     KSGATE_ASSIGN_OR_RETURN(applied, CheckCeiling(partner, token, caller));
     (void)applied;
     token.created_at = token.updated_at = clock_.NowSeconds();
-    token.token = ks::RandomHex(16);
+    // The token and its id (again after a collision) from one CSPRNG call.
+    ks::RandomDraw random(64);
+    token.token = random.Hex(16);
     for (int attempt = 0; attempt < kIdAttempts; ++attempt) {
-      token.id = "0_" + ks::RandomString(8, kIdAlphabet);
+      token.id = "0_" + random.String(8, kIdAlphabet);
       Status s = store_.InsertAppToken(token);
       if (s.ok()) return token;
       if (s.code() != StatusCode::kAlreadyExists) return DatabaseError(s);
