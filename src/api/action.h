@@ -40,6 +40,12 @@ struct ActionDef {
   // action at all is decided by the permission catalogue, not here.
   bool needs_ks = true;
   Handler handler;
+  // True if the action writes the store whenever it succeeds (appToken.add, userRole.update...).
+  // An I/O thread does not try it first (ApiExchange): the try would run the action up to its
+  // first write, for appToken.add two CSPRNG draws included, only to be discarded there and run
+  // again on the write lane. Only a hint of where to run: a wrong value costs time, not
+  // correctness.
+  bool writes = false;
   // Filled by ActionTable::Add: "service.action" in lower case (the permission catalogue key),
   // and the action's position in the table (registration order).
   std::string key = {};

@@ -175,6 +175,18 @@ Step ApiExchange::Advance(Mode mode) {
   store::TakeWouldBlock();
   const bool may_block = mode == Mode::kMayBlock;
   while (next_ < items_.size()) {
+    if (deferred_write_) {
+      // Admitted on an I/O thread and sent here to run (ActionDef::writes): not admitted again.
+      if (!may_block) {
+        store::RefuseToBlock(store::Access::kWrite);
+        return NeedsStoreStep();
+      }
+      const AdmittedCall call = *std::move(deferred_write_);
+      deferred_write_.reset();
+      if (context_.note_callers) NoteCallerForAudit(*call.caller);
+      Record(context_.pipeline.Run(call, request_));
+      continue;
+    }
     Param prepared;
     const Param* call = items_[next_];
     item_action_ = kMetricOther;
@@ -211,6 +223,14 @@ Step ApiExchange::Advance(Mode mode) {
     }
     NoteCaller(*admitted, *call);
     if (admitted->target.action == nullptr) return ToUpstream(*admitted, *call);
+    if (!may_block && admitted->target.action->writes) {
+      // Straight to the write lane (ActionDef::writes): trying it here would be thrown away.
+      // The admitted call goes with it (its arguments are its own; its caller lives in
+      // sessions_), so the store thread does not admit it again.
+      deferred_write_ = std::move(admitted).value();
+      store::RefuseToBlock(store::Access::kWrite);
+      return NeedsStoreStep();
+    }
     if (context_.note_callers) NoteCallerForAudit(*admitted->caller);
     CallResult result = context_.pipeline.Run(*admitted, request_);
     if (!may_block && store::TakeWouldBlock()) return NeedsStoreStep();
@@ -298,6 +318,7 @@ Response ApiExchange::UpstreamFailed(UpstreamFailure failure) {
 
 Response ApiExchange::Overloaded() {
   const ApiError busy = ApiError::Of(errors::kServerBusy);
+  deferred_write_.reset();
   if (!started_ || !multi_) {
     facts_.code = busy.code;
     return WriteResponse(format_, {busy}, false, Elapsed());

@@ -8,7 +8,9 @@
 //
 // On an I/O thread (Mode::kInline) a call that needs the database is abandoned where the store
 // refused to wait, with nothing done, and the exchange asks for a store thread (kNeedsStore),
-// where the call runs again from its start. Calls before it keep their results.
+// where the call runs again from its start. Calls before it keep their results. An action that
+// writes whenever it succeeds (ActionDef::writes) is not tried on an I/O thread: once admitted
+// there, it goes to the write lane as admitted, and runs there without a second admission.
 //
 // Not thread-safe (api/handler.h: one thread at a time). The context must outlive *this.
 #pragma once
@@ -91,8 +93,9 @@ class ApiExchange final : public Exchange {
   std::vector<CallResult> results_;    // of the items before next_
   std::optional<MultiAnswer> answer_;  // multi_: the answer so far
   RequestSessions sessions_;
-  std::string pending_service_;        // the upstream service of a kFetch or kForward step
-  size_t item_action_ = kMetricOther;  // the metrics' action of the item being served
+  std::optional<AdmittedCall> deferred_write_;  // the item next_, admitted, for the write lane
+  std::string pending_service_;                 // the upstream service of a kFetch or kForward step
+  size_t item_action_ = kMetricOther;           // the metrics' action of the item being served
   RequestFacts facts_;
   obs::RequestContext log_context_;  // views into facts_ and request_
 };

@@ -48,6 +48,14 @@ class ApiExchangeTest : public GateTest {
                        {{"Content-Type", "application/json"}, {"Cookie", "session=1"}},
                        "application/json", body);
   }
+  // Serves a ping with `ks`, so that what checking the KS reads is cached, then forgets the
+  // backend calls it made.
+  void WarmUp(const std::string& ks) {
+    ASSERT_EQ(
+        app_.dispatcher().Handle(Get("/api_v3/service/system/action/ping?format=1&ks=" + ks)).body,
+        "true");
+    backend_->Reset();
+  }
   // The JSON text of one KalturaAPIException, as ksgate writes it.
   static std::string JsonError(const ApiError& e) {
     std::string out;
@@ -120,6 +128,40 @@ TEST_F(ApiExchangeTest, AnActionThatNeedsTheStoreRunsAgainOnAStoreThread) {
   KSGATE_ASSERT_OK_AND_ASSIGN(Value token, ReadJson(step.response.body));
   EXPECT_EQ(token.string_value(), "KalturaAppToken");
   EXPECT_THAT(backend_->calls(), ElementsAre("InsertAppToken"));
+}
+
+// appToken.add writes whenever it succeeds (ActionDef::writes): admitted inline, it asks for the
+// write lane and runs there once. It was admitted when it came: its KS expiring while it waits
+// for a store thread does not fail it.
+TEST_F(ApiExchangeTest, AWritingActionGoesToTheWriteLaneAsAdmittedInline) {
+  const std::string ks = Ks(ks::kSessionTypeAdmin, "", kNow + 50);
+  WarmUp(ks);
+  std::unique_ptr<Exchange> ex =
+      Begin(Get("/api_v3/service/appToken/action/add?format=1&ks=" + ks +
+                "&appToken:objectType=KalturaAppToken&appToken:description=d"));
+  Step first = Inline(*ex);
+  ASSERT_EQ(first.kind, Kind::kNeedsStore);
+  EXPECT_EQ(first.lane, Step::Lane::kWrite);
+  EXPECT_THAT(backend_->calls(), IsEmpty());
+
+  clock_.AdvanceSeconds(100);  // past the KS's expiry
+  Step step = MayBlock(*ex);
+  ASSERT_EQ(step.kind, Kind::kRespond);
+  KSGATE_ASSERT_OK_AND_ASSIGN(Value token, ReadJson(step.response.body));
+  EXPECT_EQ(token.string_value(), "KalturaAppToken") << step.response.body;
+  EXPECT_THAT(backend_->calls(), ElementsAre("InsertAppToken"));
+}
+
+// A writing action that is not admitted is answered inline: it never takes a write-lane thread.
+TEST_F(ApiExchangeTest, AWritingActionRefusedAdmissionIsAnsweredInline) {
+  const std::string ks = UserKs();
+  WarmUp(ks);
+  std::unique_ptr<Exchange> ex = Begin(Get("/api_v3/service/appToken/action/add?format=1&ks=" + ks +
+                                           "&appToken:objectType=KalturaAppToken"));
+  Step step = Inline(*ex);
+  ASSERT_EQ(step.kind, Kind::kRespond);
+  EXPECT_THAT(ReadJson(step.response.body), ApiErrorIs(errors::kServiceForbidden, ::testing::_));
+  EXPECT_THAT(backend_->calls(), IsEmpty());
 }
 
 // An inline attempt must leave no trace: a KS allowed one action is counted once, on the store

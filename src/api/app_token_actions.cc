@@ -96,7 +96,8 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
       [&tokens](const CallContext& c, const Args& args) -> Result<Value, ApiError> {
         return TokenResult(
             tokens.Add(c.caller.partner, ToPatch(*args.Object("appToken")), &c.caller), true);
-      }});
+      },
+      /*writes=*/true});
 
   table.Add(ActionDef{"appToken",
                       "get",
@@ -116,7 +117,8 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
                   return TokenResult(tokens.Update(c.caller.partner, args.String("id"),
                                                    ToPatch(*args.Object("appToken")), &c.caller),
                                      ShowsValue(c.caller.partner));
-                }});
+                },
+                /*writes=*/true});
 
   table.Add(ActionDef{"appToken",
                       "delete",
@@ -127,7 +129,8 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
                                                 tokens.Delete(c.partner_id, args.String("id")));
                         (void)done;
                         return Value::Null();
-                      }});
+                      },
+                      /*writes=*/true});
 
   table.Add(ActionDef{
       "appToken",
@@ -203,7 +206,8 @@ void RegisterAppTokenControls(ActionTable& table, const services::AppTokenServic
         [&tokens, enable](const CallContext& c, const Args& args) -> Result<Value, ApiError> {
           return TokenResult(tokens.SetEnabled(c.partner_id, args.String("id"), enable),
                              ShowsValue(c.caller.partner));
-        }});
+        },
+        /*writes=*/true});
   }
 
   table.Add(ActionDef{"appToken",
@@ -219,7 +223,8 @@ void RegisterAppTokenControls(ActionTable& table, const services::AppTokenServic
                         return TokenResult(
                             tokens.Rotate(c.caller.partner, args.String("id"), request, &c.caller),
                             true);
-                      }});
+                      },
+                      /*writes=*/true});
 
   table.Add(ActionDef{
       "appToken",
@@ -247,7 +252,8 @@ void RegisterAppTokenControls(ActionTable& table, const services::AppTokenServic
                                 tokens.RevokeSessions(c.partner_id, request));
         (void)done;
         return Value::Null();
-      }});
+      },
+      /*writes=*/true});
 }
 
 }  // namespace ksgate::api

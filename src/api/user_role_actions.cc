@@ -62,7 +62,8 @@ void RegisterUserRoleActions(ActionTable& table, const services::UserRoleService
                       [&roles, role_result](const CallContext& c, const Args& args) {
                         return role_result(
                             roles.Add(c.partner_id, ToPatch(*args.Object("userRole"))));
-                      }});
+                      },
+                      /*writes=*/true});
   table.Add(ActionDef{"userRole",
                       "get",
                       {kRoleId},
@@ -77,21 +78,24 @@ void RegisterUserRoleActions(ActionTable& table, const services::UserRoleService
                       [&roles, role_result](const CallContext& c, const Args& args) {
                         return role_result(roles.Update(c.partner_id, args.Int("userRoleId"),
                                                         ToPatch(*args.Object("userRole"))));
-                      }});
+                      },
+                      /*writes=*/true});
   table.Add(ActionDef{"userRole",
                       "delete",
                       {kRoleId},
                       /*needs_ks=*/true,
                       [&roles, role_result](const CallContext& c, const Args& args) {
                         return role_result(roles.Delete(c.partner_id, args.Int("userRoleId")));
-                      }});
+                      },
+                      /*writes=*/true});
   table.Add(ActionDef{"userRole",
                       "clone",
                       {kRoleId},
                       /*needs_ks=*/true,
                       [&roles, role_result](const CallContext& c, const Args& args) {
                         return role_result(roles.Clone(c.partner_id, args.Int("userRoleId")));
-                      }});
+                      },
+                      /*writes=*/true});
   table.Add(ActionDef{"userRole",
                       "list",
                       {{.name = "filter",
