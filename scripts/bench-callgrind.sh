@@ -11,7 +11,8 @@
 #   scripts/bench-callgrind.sh                         build/release/ksgate
 #   scripts/bench-callgrind.sh OLD_BINARY NEW_BINARY   a before/after pair
 # The actions are bench-http's (bench/http/actions.txt): startWidgetSession, appTokenStart,
-# sessionGet, authorize, and mediaListGate (media.list relayed to bench/http/upstream.js).
+# sessionGet, authorize, and mediaListGate (media.list relayed to bench/http/upstream.js); and on
+# request, appTokenAdd (one insert per request, so one commit each: no group commit to share it).
 # Each binary gets its own database (an older binary may not read a newer schema).
 #
 # Environment (defaults): CALLGRIND_REQUESTS=1000 CALLGRIND_WARMUP=200
@@ -112,6 +113,8 @@ measure() {
       authorize) args=("http://127.0.0.1:$port/ksgate/v1/authorize" GET ""
         "Authorization: KS $admin|X-Original-URI: /api_v3/service/media/action/list|X-Original-Method: GET") ;;
       mediaListGate) args=("$url/media/action/list?ks=$admin&format=1") ;;
+      appTokenAdd) args=("$url/apptoken/action/add" POST
+        "{\"ks\":\"$admin\",\"format\":1,\"appToken\":{\"objectType\":\"KalturaAppToken\",\"hashType\":\"SHA256\",\"description\":\"bench-instr\"}}") ;;
       *) die "unknown action $action" ;;
     esac
     node "$ROOT/bench/callgrind/load.js" "${args[0]}" "$WARMUP" "${args[@]:1}" || die "$action: warm-up failed"

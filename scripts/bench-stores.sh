@@ -13,7 +13,8 @@
 #
 # Environment: KSGATE_BIN (build/release/ksgate), BENCH_BEFORE_BIN (none), BENCH_DURATION (10s),
 # BENCH_SERVER_CPU (1), BENCH_CLIENT_CPU (0), BENCH_PARTS ("1 2"; "2" runs part 2 alone, without
-# PostgreSQL), BENCH_ADD_CONNECTIONS (16). Prints the tables; raw output in build/bench-stores/.
+# PostgreSQL), BENCH_ADD_CONNECTIONS (64: group commit needs many adds at once). Prints the
+# tables; raw output in build/bench-stores/.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -28,7 +29,7 @@ DURATION="${BENCH_DURATION:-10s}"
 SERVER_CPU="${BENCH_SERVER_CPU:-1}"
 CLIENT_CPU="${BENCH_CLIENT_CPU:-0}"
 PARTS="${BENCH_PARTS:-1 2}"
-ADD_CONNECTIONS="${BENCH_ADD_CONNECTIONS:-16}"
+ADD_CONNECTIONS="${BENCH_ADD_CONNECTIONS:-64}"
 OUT="$ROOT/build/bench-stores"
 for tool in wrk taskset setsid curl; do
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found; run 'scripts/install-deps.sh test'"

@@ -22,9 +22,9 @@ const std::vector<config::Setting>& ServeSettings();
 // The ServeOptions field of each setting, from `values` (resolved from ServeSettings()).
 ServeOptions ServeOptionsFrom(const config::Values& values);
 
-// Threads for the store's write lane: store.write_threads, or when it is 0, 16 for a sqlite: store
+// Threads for the store's write lane: store.write_threads, or when it is 0, 32 for a sqlite: store
 // (writers there wait in a group commit, so more of them let more writes share one fsync; past
-// 16, on one core, the extra ones mostly delay the I/O thread: docs/benchmarks.md) and 4 for any
+// 32, on one core, the extra ones mostly delay the I/O thread: docs/benchmarks.md) and 4 for any
 // other (each may hold a database connection).
 int StoreWriteThreads(const ServeOptions& options);
 

@@ -88,7 +88,7 @@ TEST(StoreWriteThreads, ZeroChoosesManyForSqliteAndFewForOtherStores) {
   ServeOptions o;
   EXPECT_EQ(o.store_write_threads, 0);
   o.db = "sqlite:var/ksgate.db";
-  EXPECT_EQ(StoreWriteThreads(o), 16);
+  EXPECT_EQ(StoreWriteThreads(o), 32);
   o.db = "postgresql://db/ksgate";
   EXPECT_EQ(StoreWriteThreads(o), 4);
   o.db = "memory:";
