@@ -143,6 +143,7 @@ TEST_F(ApiExchangeTest, AWritingActionGoesToTheWriteLaneAsAdmittedInline) {
   ASSERT_EQ(first.kind, Kind::kNeedsStore);
   EXPECT_EQ(first.lane, Step::Lane::kWrite);
   EXPECT_THAT(backend_->calls(), IsEmpty());
+  EXPECT_FALSE(store::WouldBlockNoted()) << "the exchange took its own note";
 
   clock_.AdvanceSeconds(100);  // past the KS's expiry
   Step step = MayBlock(*ex);
