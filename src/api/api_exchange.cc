@@ -104,13 +104,13 @@ ApiExchange::ApiExchange(const ApiContext& context, Request request,
 
 void ApiExchange::NoteCallerForAudit(const services::Caller& caller) {
   obs::RequestContext& context = log_context_;
-  context.caller_session_type = caller.has_ks() ? caller.parsed.fields.type : -1;
+  context.caller_session_type = caller.has_ks() ? caller.parsed().fields.type : -1;
   context.caller_partner_id = caller.has_ks() ? caller.partner_id() : 0;
-  const std::optional<std::string>& user = caller.parsed.fields.user;
+  const std::optional<std::string>& user = caller.parsed().fields.user;
   context.caller_user_id = caller.has_ks() && user ? std::string_view(*user) : std::string_view();
-  const std::string* token = ks::FirstPrivilegeValue(caller.privileges, "apptoken");
+  const std::string* token = ks::FirstPrivilegeValue(caller.privileges(), "apptoken");
   context.caller_app_token_id = token != nullptr ? std::string_view(*token) : "";
-  context.caller_ks = caller.ks;
+  context.caller_ks = caller.ks();
 }
 
 void ApiExchange::NoteCaller(const AdmittedCall& call, const Param& params) {
@@ -119,7 +119,7 @@ void ApiExchange::NoteCaller(const AdmittedCall& call, const Param& params) {
   if (call.target.action != nullptr && call.target.action->key == "apptoken.startsession") {
     facts_.app_token_id = LoggableTokenId(params.ScalarAt("id"));
   } else if (const std::string* token =
-                 ks::FirstPrivilegeValue(call.caller->privileges, "apptoken")) {
+                 ks::FirstPrivilegeValue(call.caller->privileges(), "apptoken")) {
     facts_.app_token_id = LoggableTokenId(*token);
   }
 }

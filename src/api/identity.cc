@@ -84,12 +84,12 @@ std::string EncodeHeaderValue(std::string_view value) {
 void AppendIdentityLines(const services::Caller& caller, std::string_view request_id,
                          std::string_view method, std::string_view target,
                          std::string_view signing_key, int64_t now, std::string* lines) {
-  const ks::KsFields& f = caller.parsed.fields;
+  const ks::KsFields& f = caller.parsed().fields;
   const std::string partner_id = std::to_string(caller.partner_id());
   const std::string user_id = EncodeHeaderValue(f.user.value_or(""));
   const std::string session_type = std::to_string(f.type);
   const std::string privileges = EncodeHeaderValue(f.privileges);
-  const std::string* token = ks::FirstPrivilegeValue(caller.privileges, "apptoken");
+  const std::string* token = ks::FirstPrivilegeValue(caller.privileges(), "apptoken");
   const std::string app_token = token != nullptr ? EncodeHeaderValue(*token) : std::string();
   const std::string id = EncodeHeaderValue(request_id);
   const auto line = [&](std::string_view name, std::string_view value) {

@@ -28,11 +28,13 @@ services::Caller MakeCaller(int64_t partner_id, int type, std::optional<std::str
   services::Caller c;
   c.kind = type == 2 ? services::SessionKind::kAdmin : services::SessionKind::kUser;
   c.partner.id = partner_id;
-  c.parsed.fields.partner_id = partner_id;
-  c.parsed.fields.type = type;
-  c.parsed.fields.user = std::move(user);
-  c.parsed.fields.privileges = std::move(privileges);
-  c.privileges = ks::ParsePrivileges(c.parsed.fields.privileges);
+  auto verified = std::make_shared<services::VerifiedKs>();
+  verified->parsed.fields.partner_id = partner_id;
+  verified->parsed.fields.type = type;
+  verified->parsed.fields.user = std::move(user);
+  verified->parsed.fields.privileges = std::move(privileges);
+  verified->privileges = ks::ParsePrivileges(verified->parsed.fields.privileges);
+  c.verified = std::move(verified);
   return c;
 }
 

@@ -406,11 +406,11 @@ TEST_F(AppTokenControlsTest, RevokingAUsersSessionsRefusesEveryKsOfThatUser) {
 TEST_F(AppTokenControlsTest, RevokingOneKsByItsHash) {
   const std::string one = UserKs("dave");
   const std::string other = UserKs("dave");
-  std::string hash = CallerOf(one).parsed.hash;
+  std::string hash = CallerOf(one).parsed().hash;
   for (char& c : hash) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   KSGATE_ASSERT_OK_AND_ASSIGN(const RevokedSessions revoked,
                               tokens_.RevokeSessions(a_.id, {.ks_hash = hash}));
-  EXPECT_EQ(revoked.ks_hash, CallerOf(one).parsed.hash) << "hex in any case, stored lowercase";
+  EXPECT_EQ(revoked.ks_hash, CallerOf(one).parsed().hash) << "hex in any case, stored lowercase";
   EXPECT_EQ(revoked.revoked_until, kNow + kMaxRelativeSeconds);
   EXPECT_EQ(revoked.issued_before, std::nullopt);
   EXPECT_THAT(Validate(one), IsInvalidKs("LOGOUT"));
@@ -438,8 +438,8 @@ TEST_F(AppTokenControlsTest, RevokeSessionsNeedsExactlyOneTarget) {
 
 TEST_F(AppTokenControlsTest, EveryKsCarriesItsIssueTime) {
   const std::string ks = UserKs("erin");
-  EXPECT_EQ(IssuedAt(CallerOf(ks).parsed.fields), kNow);
-  EXPECT_EQ(IssuedAt(CallerOf(WidgetKs(a_)).parsed.fields), kNow);
+  EXPECT_EQ(IssuedAt(CallerOf(ks).parsed().fields), kNow);
+  EXPECT_EQ(IssuedAt(CallerOf(WidgetKs(a_)).parsed().fields), kNow);
   // session.get answers stay Kaltura-shaped: nothing about it.
   KSGATE_ASSERT_OK_AND_ASSIGN(const SessionInfo info, sessions_.Get(CallerOf(ks), ""));
   EXPECT_EQ(info.privileges, "");

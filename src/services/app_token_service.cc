@@ -160,7 +160,9 @@ Result<PermissionSet, ApiError> TokenPermissions(const Authorizer& authorizer,
     if (name == "restrictingrole" && replaceable(values)) continue;
     widest.emplace_back(std::move(name), std::move(values));
   }
-  minted.privileges = std::move(widest);
+  auto privileges_only = std::make_shared<VerifiedKs>();  // no KS string, no parsed fields
+  privileges_only->privileges = std::move(widest);
+  minted.verified = std::move(privileges_only);
   Result<PermissionSet, ApiError> permissions = authorizer.Permissions(minted);
   if (!permissions.ok() && permissions.error().code != errors::kInternalDatabaseError.code) {
     return PermissionSet();  // a role that does not exist: its KSs can call nothing
@@ -465,7 +467,7 @@ Result<SessionInfo, ApiError> AppTokenService::StartSession(
   Result<SessionInfo, ApiError> started = Exchange(caller, request);
   if (audit_ != nullptr) {
     AuditFields details = {AuditString("userId", ClipEcho(request.user_id)),
-                           AuditSecret("ks", caller.ks)};
+                           AuditSecret("ks", caller.ks())};
     if (started.ok()) {
       details.push_back(AuditSecret("issuedKs", started->ks.value_or("")));
       details.push_back(AuditInt("sessionType", started->session_type));
@@ -503,11 +505,11 @@ Result<SessionInfo, ApiError> AppTokenService::Exchange(
   const int64_t now = clock_.NowSeconds();
   const ks::HashAlgorithm algorithm =
       AlgorithmOf(token.hash_type.value_or(std::string(kDefaultHashType)));
-  bool hash_matches = ks::HexDigestMatches(algorithm, caller.ks, token.token, request.token_hash);
+  bool hash_matches = ks::HexDigestMatches(algorithm, caller.ks(), token.token, request.token_hash);
   if (token.previous_token && token.previous_token_until && now < *token.previous_token_until) {
     // Both are compared, so timing does not tell which value matched.
     const bool previous_matches =
-        ks::HexDigestMatches(algorithm, caller.ks, *token.previous_token, request.token_hash);
+        ks::HexDigestMatches(algorithm, caller.ks(), *token.previous_token, request.token_hash);
     hash_matches = hash_matches || previous_matches;
   }
   if (!hash_matches) {

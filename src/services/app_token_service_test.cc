@@ -261,9 +261,9 @@ TEST_F(AppTokenServiceTest, StartSessionBuildsTheTokensKs) {
   EXPECT_EQ(info.privileges, "sessionid:" + t.id + ",apptoken:" + t.id + ",setrole:VIEWER,edit:*");
   ASSERT_TRUE(info.ks.has_value());
   Caller c = CallerOf(*info.ks);
-  EXPECT_EQ(c.parsed.fields.user, "dev");
-  EXPECT_EQ(c.parsed.fields.type, 0);
-  EXPECT_EQ(c.parsed.fields.privileges, info.privileges);
+  EXPECT_EQ(c.parsed().fields.user, "dev");
+  EXPECT_EQ(c.parsed().fields.type, 0);
+  EXPECT_EQ(c.parsed().fields.privileges, info.privileges);
 }
 
 TEST_F(AppTokenServiceTest, CallerChoosesTypeAndUserWhenTheTokenDoesNot) {

@@ -38,13 +38,12 @@ SessionKind KindOf(const ks::KsFields& fields) {
 }
 
 // The Caller of a verified KS, verified by the partner's admin secret at `secret_index`.
-Caller CallerOf(const VerifiedKs& verified, int secret_index, store::Partner partner) {
+Caller CallerOf(std::shared_ptr<const VerifiedKs> verified, int secret_index,
+                store::Partner partner) {
   Caller caller;
-  caller.kind = KindOf(verified.parsed.fields);
-  caller.ks = verified.ks;
-  caller.privileges = verified.privileges;
-  caller.parsed = verified.parsed;
-  caller.parsed.secret_index = secret_index;
+  caller.kind = KindOf(verified->parsed.fields);
+  caller.verified = std::move(verified);
+  caller.secret_index = secret_index;
   caller.partner = std::move(partner);
   return caller;
 }
@@ -60,7 +59,7 @@ Result<Caller, ApiError> Authenticator::Parse(std::string_view ks_string) const 
                                       [&] { return InvalidKsString(ks_string); }));
     for (size_t i = 0; i < partner.admin_secrets.size(); ++i) {
       if (ks::ConstantTimeEquals(partner.admin_secrets[i], seen->secret)) {
-        return CallerOf(*seen, static_cast<int>(i), std::move(partner));
+        return CallerOf(std::move(seen), static_cast<int>(i), std::move(partner));
       }
     }
     // The secret was rotated away: the KS is decoded against the partner's secrets of now.
@@ -83,7 +82,7 @@ Result<Caller, ApiError> Authenticator::Parse(std::string_view ks_string) const 
                  .parsed = std::move(parsed).value(),
                  .privileges = std::move(privileges)});
   verified_.Remember(verified);
-  return CallerOf(*verified, secret_index, std::move(partner));
+  return CallerOf(std::move(verified), secret_index, std::move(partner));
 }
 
 Result<Void, ApiError> Authenticator::Validate(const Caller& caller,
@@ -92,9 +91,9 @@ Result<Void, ApiError> Authenticator::Validate(const Caller& caller,
     return ApiError::Of(errors::kServiceForbiddenContentBlocked);
   }
   const int64_t now = clock_.NowSeconds();
-  const ks::KsFields& fields = caller.parsed.fields;
+  const ks::KsFields& fields = caller.parsed().fields;
   if (fields.valid_until <= now) return InvalidKsReason("EXPIRED");
-  for (const auto& [name, values] : caller.privileges) {
+  for (const auto& [name, values] : caller.privileges()) {
     if (name == "iprestrict" && !IpAllowed(request.client_ip, values)) {
       return InvalidKsReason("EXCEEDED_RESTRICTED_IP");
     }
@@ -103,9 +102,9 @@ Result<Void, ApiError> Authenticator::Validate(const Caller& caller,
     }
   }
 
-  const bool counts_actions = ks::HasPrivilege(caller.privileges, "actionslimit");
+  const bool counts_actions = ks::HasPrivilege(caller.privileges(), "actionslimit");
   const std::string* actions_limit =
-      counts_actions ? ks::FirstPrivilegeValue(caller.privileges, "actionslimit") : nullptr;
+      counts_actions ? ks::FirstPrivilegeValue(caller.privileges(), "actionslimit") : nullptr;
   if (counts_actions && actions_limit == nullptr) return ApiError::Of(errors::kInvalidActionsLimit);
   KSGATE_ASSIGN_OR_RETURN(const bool revoked, IsRevoked(caller));
   if (revoked) return InvalidKsReason("LOGOUT");
@@ -120,7 +119,7 @@ Result<Void, ApiError> Authenticator::Validate(const Caller& caller,
     }
     KSGATE_ASSIGN_OR_RETURN(
         const store::ActionsLimitState state,
-        FromStore(store_.ConsumeAction(caller.parsed.hash, limit, fields.valid_until, now)));
+        FromStore(store_.ConsumeAction(caller.parsed().hash, limit, fields.valid_until, now)));
     if (state == store::ActionsLimitState::kRevoked) return InvalidKsReason("LOGOUT");
     if (state == store::ActionsLimitState::kExceeded) {
       return InvalidKsReason("EXCEEDED_ACTIONS_LIMIT");
@@ -131,8 +130,8 @@ Result<Void, ApiError> Authenticator::Validate(const Caller& caller,
 
 Result<Void, ApiError> Authenticator::CheckControls(const Caller& caller) const {
   // No issue time: minted before cut-offs existed, so before any cut-off.
-  const int64_t issued_at = IssuedAt(caller.parsed.fields).value_or(INT64_MIN);
-  if (const std::string* token_id = ks::FirstPrivilegeValue(caller.privileges, "apptoken")) {
+  const int64_t issued_at = IssuedAt(caller.parsed().fields).value_or(INT64_MIN);
+  if (const std::string* token_id = ks::FirstPrivilegeValue(caller.privileges(), "apptoken")) {
     Result<store::AppToken> token = store_.GetAppToken(caller.partner.id, *token_id);
     if (token.ok()) {
       if (token->status == store::AppTokenStatus::kDisabled) {
@@ -146,7 +145,7 @@ Result<Void, ApiError> Authenticator::CheckControls(const Caller& caller) const 
       return DatabaseError(token.error());
     }
   }
-  const std::optional<std::string>& user = caller.parsed.fields.user;
+  const std::optional<std::string>& user = caller.parsed().fields.user;
   if (caller.kind != SessionKind::kWidget && user && !user->empty()) {
     KSGATE_ASSIGN_OR_RETURN(
         const int64_t cutoff,
@@ -159,8 +158,8 @@ Result<Void, ApiError> Authenticator::CheckControls(const Caller& caller) const 
 Result<bool, ApiError> Authenticator::IsRevoked(const Caller& caller) const {
   std::array<std::string, 2> keys;
   size_t n = 0;
-  if (!ks::HasPrivilege(caller.privileges, "actionslimit")) keys[n++] = caller.parsed.hash;
-  if (const std::string* session_id = ks::FirstPrivilegeValue(caller.privileges, "sessionid")) {
+  if (!ks::HasPrivilege(caller.privileges(), "actionslimit")) keys[n++] = caller.parsed().hash;
+  if (const std::string* session_id = ks::FirstPrivilegeValue(caller.privileges(), "sessionid")) {
     keys[n++] = ks::SessionIdKey(caller.partner.id, *session_id);
   }
   if (n == 0) return false;

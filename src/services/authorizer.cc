@@ -76,7 +76,7 @@ Result<PermissionSet, ApiError> Authorizer::Permissions(const Caller& caller) co
   if (!caller.has_ks()) return no_session_;
 
   PermissionSet permissions;
-  if (const std::string* set_role = ks::FirstPrivilegeValue(caller.privileges, "setrole")) {
+  if (const std::string* set_role = ks::FirstPrivilegeValue(caller.privileges(), "setrole")) {
     if (*set_role != "null") {
       KSGATE_ASSIGN_OR_RETURN(store::UserRole role, FindRole(caller.partner_id(), *set_role));
       permissions = RolePermissions(role);
@@ -90,7 +90,7 @@ Result<PermissionSet, ApiError> Authorizer::Permissions(const Caller& caller) co
   permissions |= always_allowed_;
 
   if (const std::string* restricting =
-          ks::FirstPrivilegeValue(caller.privileges, "restrictingrole")) {
+          ks::FirstPrivilegeValue(caller.privileges(), "restrictingrole")) {
     int64_t id = 0;
     const store::UserRole* builtin = ParseInteger(*restricting, &id)
                                          ? catalogue_.FindRoleById(id)

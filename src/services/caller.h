@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "ks/ks.h"
@@ -13,15 +14,42 @@ namespace ksgate::services {
 // Kaltura kCurrentContext session kinds.
 enum class SessionKind : int { kNone = -1, kUser = 0, kWidget = 1, kAdmin = 2 };
 
+// A KS as it verified: what is a pure function of the KS string and the admin secret that
+// verified it (VerifiedKsCache keeps these, shared by every request that sends the KS).
+struct VerifiedKs {
+  std::string ks;      // the KS string exactly as sent
+  std::string secret;  // the admin secret that verified it
+  ks::ParsedKs parsed;
+  ks::PrivilegeMap privileges;  // ks::ParsePrivileges(parsed.fields.privileges)
+};
+
 struct Caller {
   SessionKind kind = SessionKind::kNone;
-  std::string ks;               // the KS string exactly as sent (app-token hashes are over it)
-  ks::ParsedKs parsed;          // meaningful unless kind == kNone
-  store::Partner partner;       // the KS's partner
-  ks::PrivilegeMap privileges;  // parsed.fields.privileges, parsed once
+  // The KS, shared with the verified-KS cache rather than copied per request; null without a KS.
+  std::shared_ptr<const VerifiedKs> verified;
+  // Which of the partner's admin secrets verifies the KS now (0 = primary); the cached entry's
+  // parsed().secret_index is the one of its first verification.
+  int secret_index = 0;
+  store::Partner partner;  // the KS's partner
 
   bool has_ks() const { return kind != SessionKind::kNone; }
   int64_t partner_id() const { return partner.id; }
+  // The KS string exactly as sent (app-token hashes are over it); "" without a KS.
+  const std::string& ks() const { return verified != nullptr ? verified->ks : NoKs().ks; }
+  // Meaningful unless kind == kNone.
+  const ks::ParsedKs& parsed() const {
+    return verified != nullptr ? verified->parsed : NoKs().parsed;
+  }
+  // parsed().fields.privileges, parsed once.
+  const ks::PrivilegeMap& privileges() const {
+    return verified != nullptr ? verified->privileges : NoKs().privileges;
+  }
+
+ private:
+  static const VerifiedKs& NoKs() {
+    static const VerifiedKs none;
+    return none;
+  }
 };
 
 }  // namespace ksgate::services

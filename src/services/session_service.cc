@@ -144,7 +144,7 @@ Result<SessionInfo, ApiError> SessionService::Get(const Caller& caller,
                                                   std::string_view session) const {
   Caller subject_storage;
   const Caller* subject = &caller;
-  if (!session.empty() && session != caller.ks) {
+  if (!session.empty() && session != caller.ks()) {
     Result<Caller, ApiError> parsed = authenticator_.Parse(session);
     if (!parsed.ok()) return std::move(parsed).error();
     subject_storage = std::move(parsed).value();
@@ -154,7 +154,7 @@ Result<SessionInfo, ApiError> SessionService::Get(const Caller& caller,
     return ApiError::Of(errors::kPartnerAccessForbidden, {std::to_string(caller.partner_id()),
                                                           std::to_string(subject->partner_id())});
   }
-  const ks::KsFields& f = subject->parsed.fields;
+  const ks::KsFields& f = subject->parsed().fields;
   SessionInfo info;
   info.session_type = f.type;
   info.partner_id = f.partner_id;
@@ -173,8 +173,8 @@ Result<EndedSession, ApiError> SessionService::End(const Caller& caller) const {
                      .error = AuditError(ended),
                      .partner_id = caller.partner_id(),
                      .object_type = "session"};
-    event.details = {AuditSecret("ks", caller.ks),
-                     AuditInt("expiry", caller.parsed.fields.valid_until)};
+    event.details = {AuditSecret("ks", caller.ks()),
+                     AuditInt("expiry", caller.parsed().fields.valid_until)};
     audit_->Record(event);
   }
   return ended;
@@ -184,14 +184,14 @@ Result<EndedSession, ApiError> SessionService::Revoke(const Caller& caller) cons
   EndedSession ended;
   const int64_t now = clock_.NowSeconds();
   store::Revocation by_hash;
-  by_hash.key = caller.parsed.hash;
+  by_hash.key = caller.parsed().hash;
   by_hash.type = store::RevocationType::kKsHash;
-  by_hash.valid_until = caller.parsed.fields.valid_until;
+  by_hash.valid_until = caller.parsed().fields.valid_until;
   KSGATE_ASSIGN_OR_RETURN(Void revoked, FromStore(store_.Revoke(by_hash, now)));
   (void)revoked;
-  ended.ks_hash = caller.parsed.hash;
-  ended.ks_valid_until = caller.parsed.fields.valid_until;
-  if (const std::string* session_id = ks::FirstPrivilegeValue(caller.privileges, "sessionid")) {
+  ended.ks_hash = caller.parsed().hash;
+  ended.ks_valid_until = caller.parsed().fields.valid_until;
+  if (const std::string* session_id = ks::FirstPrivilegeValue(caller.privileges(), "sessionid")) {
     ended.session_id = *session_id;
     ended.session_id_revoked_until = now + kSessionIdRevocationSeconds;
     KSGATE_ASSIGN_OR_RETURN(Void done, RevokeSessionIdUntil(caller.partner_id(), *session_id,

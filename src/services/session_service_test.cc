@@ -23,8 +23,8 @@ TEST_F(SessionServiceTest, StartCapsExpiryAtThePartnersMaximum) {
       .secret = "adminA", .user_id = "u1", .type = 2, .partner_id = a_.id, .expiry = 999999};
   KSGATE_ASSERT_OK_AND_ASSIGN(std::string ks, sessions_.Start(r));
   Caller c = CallerOf(ks);
-  EXPECT_EQ(c.parsed.fields.valid_until, kNow + 7200);
-  EXPECT_EQ(c.parsed.fields.user, "u1");
+  EXPECT_EQ(c.parsed().fields.valid_until, kNow + 7200);
+  EXPECT_EQ(c.parsed().fields.user, "u1");
   EXPECT_EQ(c.kind, SessionKind::kAdmin);
 }
 
@@ -32,15 +32,15 @@ TEST_F(SessionServiceTest, NegativeExpiryGivesAKsBornExpired) {
   StartSessionRequest r{.secret = "adminA", .partner_id = a_.id, .expiry = -10};
   KSGATE_ASSERT_OK_AND_ASSIGN(std::string ks, sessions_.Start(r));
   Caller c = CallerOf(ks);
-  EXPECT_EQ(c.parsed.fields.valid_until, kNow - 10);
+  EXPECT_EQ(c.parsed().fields.valid_until, kNow - 10);
   EXPECT_THAT(authenticator_.Validate(c), IsInvalidKs("EXPIRED"));
 }
 
 TEST_F(SessionServiceTest, AdditionalAdminSecretSignsItsOwnAdminKs) {
   Caller c = CallerOf(StartKs(a_, 2, "adminA2"));
-  EXPECT_EQ(c.parsed.secret_index, 1);
+  EXPECT_EQ(c.secret_index, 1);
   Caller user = CallerOf(StartKs(a_, 0, "adminA2"));
-  EXPECT_EQ(user.parsed.secret_index, 0);  // USER sessions are signed with the primary secret
+  EXPECT_EQ(user.secret_index, 0);  // USER sessions are signed with the primary secret
 }
 
 TEST_F(SessionServiceTest, UserSecretStartsOnlyUserSessions) {
@@ -71,16 +71,16 @@ TEST_F(SessionServiceTest, WidgetSessionIsAnAnonymousUserKs) {
   EXPECT_EQ(w->user_id, "0");
   Caller c = CallerOf(w->ks);
   EXPECT_EQ(c.kind, SessionKind::kWidget);
-  EXPECT_EQ(c.parsed.fields.privileges, "view:*,widget:1");
-  EXPECT_EQ(c.parsed.fields.valid_until, kNow + 7200);  // capped by ks_max_expiry
+  EXPECT_EQ(c.parsed().fields.privileges, "view:*,widget:1");
+  EXPECT_EQ(c.parsed().fields.valid_until, kNow + 7200);  // capped by ks_max_expiry
 }
 
 TEST_F(SessionServiceTest, KsVersionFollowsThePartner) {
   store::NewPartner p{.name = "v1", .admin_secrets = {"s1"}, .secret = "u1", .ks_version = 1};
   KSGATE_ASSERT_OK_AND_ASSIGN(store::Partner v1, store_.CreatePartner(p, kNow));
   Caller c = CallerOf(StartKs(v1, 2, "s1"));
-  EXPECT_EQ(c.parsed.version, 1);
-  EXPECT_EQ(CallerOf(StartKs(a_, 2, "adminA")).parsed.version, 2);
+  EXPECT_EQ(c.parsed().version, 1);
+  EXPECT_EQ(CallerOf(StartKs(a_, 2, "adminA")).parsed().version, 2);
 }
 
 TEST_F(SessionServiceTest, GetDescribesAKsWithoutCheckingExpiry) {
@@ -107,8 +107,8 @@ TEST_F(SessionServiceTest, EndRevokesTheKsAndItsSessionId) {
   Caller sibling = CallerOf(StartKs(a_, 0, "adminA", "sessionid:s1"));
   Caller other = CallerOf(StartKs(a_, 0, "adminA", "sessionid:s2"));
   KSGATE_ASSERT_OK_AND_ASSIGN(const EndedSession ended, sessions_.End(c));
-  EXPECT_EQ(ended.ks_hash, c.parsed.hash);
-  EXPECT_EQ(ended.ks_valid_until, c.parsed.fields.valid_until);
+  EXPECT_EQ(ended.ks_hash, c.parsed().hash);
+  EXPECT_EQ(ended.ks_valid_until, c.parsed().fields.valid_until);
   EXPECT_EQ(ended.session_id, "s1");
   EXPECT_EQ(ended.session_id_revoked_until, kNow + 86400);
   EXPECT_THAT(authenticator_.Validate(c), IsInvalidKs("LOGOUT"));

@@ -23,17 +23,9 @@
 #include <string>
 #include <string_view>
 
-#include "ks/ks.h"
-#include "ks/privileges.h"
+#include "services/caller.h"
 
 namespace ksgate::services {
-
-struct VerifiedKs {
-  std::string ks;      // the KS string exactly as sent
-  std::string secret;  // the admin secret that verified it
-  ks::ParsedKs parsed;
-  ks::PrivilegeMap privileges;  // ks::ParsePrivileges(parsed.fields.privileges)
-};
 
 class VerifiedKsCache {
  public:

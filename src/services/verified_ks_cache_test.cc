@@ -55,14 +55,15 @@ TEST_F(VerifiedKsAuthenticatorTest, ASecondParseOfAKsGivesTheSameCaller) {
   const std::string ks = StartKs(a_, 2, "adminA2", "privacycontext:pc,sessionid:s1");
   KSGATE_ASSERT_OK_AND_ASSIGN(Caller first, authenticator_.Parse(ks));
   KSGATE_ASSERT_OK_AND_ASSIGN(Caller second, authenticator_.Parse(ks));
-  EXPECT_EQ(second.ks, ks);
+  EXPECT_EQ(second.ks(), ks);
   EXPECT_EQ(second.kind, first.kind);
-  EXPECT_EQ(second.parsed.hash, first.parsed.hash);
-  EXPECT_EQ(second.parsed.rand, first.parsed.rand);
-  EXPECT_EQ(second.parsed.fields.privileges, first.parsed.fields.privileges);
-  EXPECT_EQ(second.parsed.secret_index, 1);
-  EXPECT_EQ(second.privileges, first.privileges);
+  EXPECT_EQ(second.parsed().hash, first.parsed().hash);
+  EXPECT_EQ(second.parsed().rand, first.parsed().rand);
+  EXPECT_EQ(second.parsed().fields.privileges, first.parsed().fields.privileges);
+  EXPECT_EQ(second.secret_index, 1);
+  EXPECT_EQ(second.privileges(), first.privileges());
   EXPECT_EQ(second.partner.id, a_.id);
+  EXPECT_EQ(second.verified.get(), first.verified.get()) << "the cached KS, shared, not copied";
 }
 
 TEST_F(VerifiedKsAuthenticatorTest, AKsWhoseSecretWasRotatedAwayIsRefusedAfterItWasCached) {
@@ -77,7 +78,7 @@ TEST_F(VerifiedKsAuthenticatorTest, AKsWhoseSecretMovedReportsWhereItIsNow) {
   ASSERT_THAT(authenticator_.Parse(ks), IsOk());
   ASSERT_THAT(store_.SetPartnerAdminSecrets(a_.id, {"adminA2", "adminNew"}, kNow), IsOk());
   KSGATE_ASSERT_OK_AND_ASSIGN(Caller caller, authenticator_.Parse(ks));
-  EXPECT_EQ(caller.parsed.secret_index, 0);
+  EXPECT_EQ(caller.secret_index, 0);
 }
 
 TEST_F(VerifiedKsAuthenticatorTest, ACachedKsOfABlockedPartnerIsRefused) {
