@@ -19,7 +19,7 @@ void RegisterSystemActions(ActionTable& table, const Clock& clock);
 void RegisterSessionActions(ActionTable& table, const services::SessionService& sessions);
 
 // KalturaSessionInfo as returned by session.get and appToken.startSession.
-Value SessionInfoToValue(const services::SessionInfo& info);
+Value SessionInfoToValue(services::SessionInfo info);
 
 // appToken.add, get, update, delete, list, startSession, and ksgate's controls
 // (RegisterAppTokenControls). Under the partner's show-once setting, get, list, update, disable

@@ -3,15 +3,16 @@
 
 namespace ksgate::api {
 
-Value SessionInfoToValue(const services::SessionInfo& info) {
+Value SessionInfoToValue(services::SessionInfo info) {
   Value v = Value::Object("KalturaSessionInfo");
+  v.Reserve(7);
   v.Add("relatedObjects", Value::Null());
-  v.Add("ks", info.ks ? Value::String(*info.ks) : Value::Null());
+  v.Add("ks", info.ks ? Value::String(*std::move(info.ks)) : Value::Null());
   v.Add("sessionType", Value::Int(info.session_type));
   v.Add("partnerId", Value::Int(info.partner_id));
-  v.Add("userId", Value::String(info.user_id));
+  v.Add("userId", Value::String(std::move(info.user_id)));
   v.Add("expiry", Value::Int(info.expiry));
-  v.Add("privileges", Value::String(info.privileges));
+  v.Add("privileges", Value::String(std::move(info.privileges)));
   return v;
 }
 
@@ -58,6 +59,7 @@ void RegisterSessionActions(ActionTable& table, const services::SessionService& 
             services::WidgetSession session,
             sessions.StartWidgetSession(args.String("widgetId"), args.Int("expiry")));
         Value v = Value::Object("KalturaStartWidgetSessionResponse");
+        v.Reserve(4);
         v.Add("relatedObjects", Value::Null());
         v.Add("partnerId", Value::Int(session.partner_id));
         v.Add("ks", Value::String(std::move(session.ks)));
@@ -73,7 +75,7 @@ void RegisterSessionActions(ActionTable& table, const services::SessionService& 
       [&sessions](const CallContext& context, const Args& args) -> Result<Value, ApiError> {
         KSGATE_ASSIGN_OR_RETURN(services::SessionInfo info,
                                 sessions.Get(context.caller, args.String("session")));
-        return SessionInfoToValue(info);
+        return SessionInfoToValue(std::move(info));
       }});
 
   table.Add(ActionDef{

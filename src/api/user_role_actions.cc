@@ -132,6 +132,7 @@ void RegisterUserRoleActions(ActionTable& table, const services::UserRoleService
                         KSGATE_ASSIGN_OR_RETURN(store::UserRolePage page,
                                                 roles.List(c.partner_id, r));
                         Value objects = Value::Array();
+                        objects.Reserve(page.objects.size());
                         for (const store::UserRole& role : page.objects)
                           objects.Push(UserRoleToValue(role));
                         return ListResponseToValue("KalturaUserRoleListResponse", page.total_count,

@@ -71,6 +71,15 @@ Value& Value::Add(std::string name, Value v) {
   return *this;
 }
 
+Value& Value::Reserve(size_t n) {
+  if (kind_ == Kind::kArray) {
+    elements_.reserve(n);
+  } else {
+    fields_.reserve(n);
+  }
+  return *this;
+}
+
 Value& Value::Push(Value v) {
   elements_.push_back(std::move(v));
   return *this;

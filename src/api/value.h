@@ -40,6 +40,9 @@ class Value {
   // Objects and maps: appends a field (a null field is kept: XML shows it, JSON omits it).
   // Keys are not checked for duplicates. Returns *this, for chaining.
   Value& Add(std::string name, Value v);
+  // Room for `n` fields (objects and maps) or elements (arrays), so that adding that many moves
+  // none of them. Returns *this.
+  Value& Reserve(size_t n);
   // Arrays: appends an element. Returns *this, for chaining.
   Value& Push(Value v);
 

@@ -99,6 +99,22 @@ TEST(Value, AddAndPushChainAndKeepOrder) {
   EXPECT_EQ(a.elements()[1].int_value(), 2);
 }
 
+TEST(Value, ReservedRoomKeepsFieldsAndElementsInPlace) {
+  Value o = Value::Object("T");
+  o.Reserve(3).Add("a", Value::Int(1));
+  const Value* first = &o.fields()[0].second;
+  o.Add("b", Value::Int(2)).Add("c", Value::Int(3));
+  EXPECT_EQ(&o.fields()[0].second, first) << "three fields fit: none moved";
+  EXPECT_EQ(o.Find("c")->int_value(), 3);
+
+  Value a = Value::Array();
+  a.Reserve(2).Push(Value::Int(1));
+  const Value* element = &a.elements()[0];
+  a.Push(Value::Int(2));
+  EXPECT_EQ(&a.elements()[0], element);
+  EXPECT_TRUE(a.fields().empty());
+}
+
 // --- JSON (§6.4) ----------------------------------------------------------------------------
 
 TEST(AppendJson, Scalars) {
