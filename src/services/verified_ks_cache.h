@@ -7,7 +7,8 @@
 // the decoded fields, the parsed privileges and that secret. Everything that can change — the
 // partner's status and secrets, expiry, revocation, cut-offs, usage counts — is still read and
 // checked on every request (Authenticator::Parse checks that the secret is still one of the
-// partner's; Validate does the rest), so a hit answers exactly as a decode would.
+// partner's; Validate does the rest), so a hit answers exactly as a decode would. Entries are
+// immutable and shared: a Caller holds the entry it was made from, not a copy.
 //
 // Bounded: kShards × kSlotsPerShard entries (about 1 KiB each), direct-mapped, so an entry is
 // replaced by the next KS that maps to its slot; no allocation beyond the entries, no eviction
