@@ -13,7 +13,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,7 +60,9 @@ class RequestSessions {
 
  private:
   std::shared_ptr<const Policy> policy_;
-  std::deque<Session> sessions_;  // a deque: references stay valid as sessions are added
+  // A list: references stay valid as sessions are added, and an empty one allocates nothing (a
+  // deque allocates on construction, for every request).
+  std::list<Session> sessions_;
 };
 
 // What a call is for: a local action, or an action of an upstream service.
