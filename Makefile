@@ -6,7 +6,8 @@
 #   make package      the Debian package -> build/package/ksgate_<version>_amd64.deb (CPack)
 #   make build-asan   the same with AddressSanitizer + UBSan -> build/asan (make test runs it too)
 #   make fuzz         libFuzzer targets (preset fuzz, clang) for FUZZ_SECONDS (60) each (scripts/fuzz.sh)
-#   make bench        Google Benchmark micro-benchmarks (ks_bench) and the in-process targets (scripts/bench-micro.sh)
+#   make bench        every benchmark behind the performance targets, in one run, then each target and whether it holds (scripts/bench-all.sh)
+#   make bench-micro  Google Benchmark micro-benchmarks (ks_bench) and the in-process targets (scripts/bench-micro.sh)
 #   make bench-http   wrk against ksgate and an nginx fixed-body baseline (scripts/bench-http.sh)
 #   make bench-stores SQLite vs PostgreSQL throughput, reads during writes (scripts/bench-stores.sh)
 #   make bench-nodes  propagation of a change between two nodes on PostgreSQL (bench/nodes/)
@@ -26,7 +27,7 @@ BUILD_DIR := build/$(PRESET)
 NINJA     := $(BUILD_DIR)/build.ninja
 NODE_DEPS := tests/node_modules/.package-lock.json
 
-.PHONY: build build-asan run test package fuzz bench bench-http bench-stores bench-nodes bench-instr bench-scale clean distclean deps deps-test node-deps help
+.PHONY: build build-asan run test package fuzz bench bench-micro bench-http bench-stores bench-nodes bench-instr bench-scale clean distclean deps deps-test node-deps help
 
 help:
 	@sed -n 's/^#   make/  make/p' $(firstword $(MAKEFILE_LIST))
@@ -80,7 +81,13 @@ fuzz: deps-test
 	@scripts/fuzz.sh $(FUZZ_TARGETS)
 
 # BENCH_ARGS go to ks_bench (e.g. --benchmark_filter=V2); scripts/bench-micro.sh lists its settings.
-bench: deps $(NINJA)
+# Every part below (bench-micro, bench-http, bench-stores, bench-scale) in one run, then issue 13's
+# targets with what was measured (scripts/bench-all.sh; about 10 minutes).
+bench: deps-test build
+	@cmake --build --preset $(PRESET) --target ks_bench
+	@scripts/bench-all.sh
+
+bench-micro: deps $(NINJA)
 	@cmake --build --preset $(PRESET) --target ks_bench
 	@scripts/bench-micro.sh $(BENCH_ARGS)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make bench`: the in-process micro-benchmarks (bench/ks_bench.cc, Google Benchmark), then each
-# of issue 13's in-process targets with the measured rate and whether it holds:
+# `make bench-micro` (and the first part of `make bench`): the in-process micro-benchmarks
+# (bench/ks_bench.cc, Google Benchmark), then each of issue 13's in-process targets with the
+# measured rate and whether it holds:
 #
 #   KS v2 generate      BM_GenerateV2 (16 CSPRNG bytes + EncodeV2)      >= 1,000,000/s
 #   KS v2 parse+verify  BM_DecodeV2                                     >= 1,000,000/s
