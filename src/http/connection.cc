@@ -17,7 +17,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
 #include <ctime>
 #include <limits>
 #include <string>
@@ -26,6 +25,7 @@
 
 #include "common/api_error.h"
 #include "http/client_address.h"
+#include "http/read_message.h"
 #include "http/response_head.h"
 #include "http/upstream.h"
 
@@ -163,13 +163,13 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
     parser.header_limit(static_cast<uint32_t>(
         std::min<size_t>(limits.header_limit, std::numeric_limits<uint32_t>::max())));
     parser.body_limit(limits.body_limit);
-    co_await bhttp::async_read_header(stream, buffer, parser, Into(ec));
+    ec = co_await ReadMessage(stream, buffer, parser, /*whole=*/false);
     if (!ec && !parser.is_done()) {
       if (parser.version() >= 11 && parser.expects_continue()) {
         co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
                                    Into(ec));
       }
-      if (!ec) co_await bhttp::async_read(stream, buffer, parser, Into(ec));
+      if (!ec) ec = co_await ReadMessage(stream, buffer, parser, /*whole=*/true);
     }
     if (ec) {
       co_await Refuse(connection, stream, writer, parser, buffer, peer, ec, std::move(record));

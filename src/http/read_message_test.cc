@@ -1,0 +1,179 @@
+// ReadMessage (read_message.h) against Beast's test stream, which can hand out its input a few
+// bytes per read: a message that arrives whole, in pieces of any size, pipelined, cut short,
+// or over a limit reads as Beast's own async_read_header and async_read would read it.
+// clang-format off
+#include "http/read_message.h"
+// clang-format on
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/beast/_experimental/test/stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "http/parsers.h"
+
+namespace ksgate::http {
+namespace {
+
+// What one read of a message came to.
+struct Outcome {
+  error_code ec;
+  std::string method, target, body;
+  std::string left;  // input still buffered after it (a pipelined request)
+  bool operator==(const Outcome&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const Outcome& o) {
+  return os << "{" << o.ec.message() << ", " << o.method << " " << o.target << ", body \"" << o.body
+            << "\", left \"" << o.left << "\"}";
+}
+
+// Runs `io` until the read finishes; one still waiting for input after 5 s (a bug: the stream
+// holds all it will ever hand out) is reported as timed_out rather than hanging the test.
+void RunWithDeadline(asio::io_context& io, const bool& finished, Outcome& out) {
+  io.run_for(std::chrono::seconds(5));
+  if (!finished) out.ec = asio::error::timed_out;
+}
+
+// Reads one request from `input`, served `piece` bytes per read (0: all at once), as connection.cc
+// does: the head, then the rest unless the head ended the message. `eof`: the stream ends after
+// the input.
+Outcome ReadWithReadMessage(std::string_view input, size_t piece, bool eof = true,
+                            size_t header_limit = 8192, size_t body_limit = 1 << 20) {
+  asio::io_context io;
+  beast::test::stream stream(io);
+  stream.append(input);
+  if (piece > 0) stream.read_size(piece);
+  if (eof) stream.close_remote();
+  beast::flat_buffer buffer;
+  RequestParser parser;
+  parser.header_limit(static_cast<uint32_t>(header_limit));
+  parser.body_limit(body_limit);
+  Outcome out;
+  bool finished = false;
+  asio::co_spawn(
+      io,
+      [&]() -> Task<> {
+        out.ec = co_await ReadMessage(stream, buffer, parser, /*whole=*/false);
+        if (!out.ec && !parser.is_done()) {
+          out.ec = co_await ReadMessage(stream, buffer, parser, /*whole=*/true);
+        }
+        finished = true;
+      },
+      asio::detached);
+  RunWithDeadline(io, finished, out);
+  if (!out.ec) {
+    out.method = parser.request().method;
+    out.target = parser.request().target;
+    out.body = parser.request().body;
+  }
+  out.left = std::string(static_cast<const char*>(buffer.data().data()), buffer.size());
+  return out;
+}
+
+// The same request through Beast's own operations: what ReadMessage must agree with.
+Outcome ReadWithBeast(std::string_view input, size_t piece, bool eof = true,
+                      size_t header_limit = 8192, size_t body_limit = 1 << 20) {
+  asio::io_context io;
+  beast::test::stream stream(io);
+  stream.append(input);
+  if (piece > 0) stream.read_size(piece);
+  if (eof) stream.close_remote();
+  beast::flat_buffer buffer;
+  RequestParser parser;
+  parser.header_limit(static_cast<uint32_t>(header_limit));
+  parser.body_limit(body_limit);
+  Outcome out;
+  bool finished = false;
+  bhttp::async_read_header(stream, buffer, parser, [&](error_code ec, size_t) {
+    out.ec = ec;
+    finished = ec || parser.is_done();
+    if (finished) return;
+    bhttp::async_read(stream, buffer, parser, [&](error_code ec2, size_t) {
+      out.ec = ec2;
+      finished = true;
+    });
+  });
+  RunWithDeadline(io, finished, out);
+  if (!out.ec) {
+    out.method = parser.request().method;
+    out.target = parser.request().target;
+    out.body = parser.request().body;
+  }
+  out.left = std::string(static_cast<const char*>(buffer.data().data()), buffer.size());
+  return out;
+}
+
+constexpr std::string_view kGet = "GET /a?b=1 HTTP/1.1\r\nHost: t\r\n\r\n";
+constexpr std::string_view kPost =
+    "POST /p HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n"
+    "{\"ks\":\"x\"}";
+constexpr std::string_view kChunked =
+    "POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: "
+    "chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+
+TEST(ReadMessage, AMessageThatArrivedWholeIsRead) {
+  const Outcome get = ReadWithReadMessage(kGet, 0);
+  EXPECT_FALSE(get.ec) << get;
+  EXPECT_EQ(get.target, "/a?b=1");
+  const Outcome post = ReadWithReadMessage(kPost, 0);
+  EXPECT_FALSE(post.ec) << post;
+  EXPECT_EQ(post.body, "{\"ks\":\"x\"}");
+  EXPECT_EQ(ReadWithReadMessage(kChunked, 0).body, "abcde");
+}
+
+TEST(ReadMessage, InPiecesOfEverySizeItReadsAsBeastDoes) {
+  const std::string pipelined = std::string(kPost) + std::string(kGet);
+  for (std::string_view input : {kGet, kPost, kChunked, std::string_view(pipelined)}) {
+    for (size_t piece : {1, 2, 3, 7, 16, 64, 0}) {
+      const Outcome ours = ReadWithReadMessage(input, piece, /*eof=*/false);
+      EXPECT_EQ(ours, ReadWithBeast(input, piece, /*eof=*/false)) << input << " by " << piece;
+      EXPECT_FALSE(ours.ec) << input << " by " << piece;
+    }
+  }
+  const Outcome first = ReadWithReadMessage(pipelined, 5, /*eof=*/false);
+  EXPECT_EQ(first.body, "{\"ks\":\"x\"}");
+  EXPECT_TRUE(std::string_view(kGet).starts_with(first.left))
+      << "what follows the first request stays buffered for the next: " << first;
+}
+
+TEST(ReadMessage, AStreamThatEndsEarlyFailsAsBeastSays) {
+  // Nothing at all; cut in the head; cut in the body; cut in a chunk.
+  for (std::string_view input :
+       {std::string_view(), kGet.substr(0, 10), kPost.substr(0, 90), kChunked.substr(0, 70)}) {
+    for (size_t piece : {1, 4, 0}) {
+      const Outcome ours = ReadWithReadMessage(input, piece);
+      EXPECT_TRUE(ours.ec) << input << " by " << piece;
+      EXPECT_EQ(ours, ReadWithBeast(input, piece)) << input << " by " << piece;
+    }
+  }
+  EXPECT_EQ(ReadWithReadMessage("", 0).ec, bhttp::error::end_of_stream);
+  EXPECT_EQ(ReadWithReadMessage(kGet.substr(0, 10), 3).ec, bhttp::error::partial_message);
+}
+
+TEST(ReadMessage, LimitsAndBadInputFailAsBeastSays) {
+  const std::string big_head = "GET / HTTP/1.1\r\nX: " + std::string(200, 'a') + "\r\n\r\n";
+  for (size_t piece : {1, 9, 0}) {
+    const Outcome head = ReadWithReadMessage(big_head, piece, true, /*header_limit=*/100);
+    EXPECT_EQ(head.ec, bhttp::error::header_limit) << piece;
+    EXPECT_EQ(head, ReadWithBeast(big_head, piece, true, 100));
+    const Outcome body = ReadWithReadMessage(kPost, piece, true, 8192, /*body_limit=*/5);
+    EXPECT_EQ(body.ec, bhttp::error::body_limit) << piece;
+    EXPECT_EQ(body, ReadWithBeast(kPost, piece, true, 8192, 5));
+    const std::string bad = "GET / HTTP/1.1\r\nBad Name: x\r\n\r\n";
+    const Outcome malformed = ReadWithReadMessage(bad, piece);
+    EXPECT_TRUE(malformed.ec) << piece;
+    EXPECT_EQ(malformed, ReadWithBeast(bad, piece));
+  }
+}
+
+}  // namespace
+}  // namespace ksgate::http
