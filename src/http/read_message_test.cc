@@ -36,18 +36,13 @@ std::ostream& operator<<(std::ostream& os, const Outcome& o) {
             << "\", left \"" << o.left << "\"}";
 }
 
-// Runs `io` until the read finishes; one still waiting for input after 5 s (a bug: the stream
-// holds all it will ever hand out) is reported as timed_out rather than hanging the test.
-void RunWithDeadline(asio::io_context& io, const bool& finished, Outcome& out) {
-  io.run_for(std::chrono::seconds(5));
-  if (!finished) out.ec = asio::error::timed_out;
-}
-
-// Reads one request from `input`, served `piece` bytes per read (0: all at once), as connection.cc
-// does: the head, then the rest unless the head ended the message. `eof`: the stream ends after
-// the input.
-Outcome ReadWithReadMessage(std::string_view input, size_t piece, bool eof = true,
-                            size_t header_limit = 8192, size_t body_limit = 1 << 20) {
+// One read of a request from `input`, served `piece` bytes per read (0: all at once); `eof`: the
+// stream ends after the input. `start(stream, buffer, parser, out.ec, finished)` starts the
+// reading, which sets `finished` when it is over; one still waiting for input after 5 s (a bug:
+// the stream holds all it will ever hand out) is reported as timed_out rather than hanging.
+template <typename Start>
+Outcome ReadOne(std::string_view input, size_t piece, bool eof, size_t header_limit,
+                size_t body_limit, Start start) {
   asio::io_context io;
   beast::test::stream stream(io);
   stream.append(input);
@@ -59,17 +54,9 @@ Outcome ReadWithReadMessage(std::string_view input, size_t piece, bool eof = tru
   parser.body_limit(body_limit);
   Outcome out;
   bool finished = false;
-  asio::co_spawn(
-      io,
-      [&]() -> Task<> {
-        out.ec = co_await ReadMessage(stream, buffer, parser, /*whole=*/false);
-        if (!out.ec && !parser.is_done()) {
-          out.ec = co_await ReadMessage(stream, buffer, parser, /*whole=*/true);
-        }
-        finished = true;
-      },
-      asio::detached);
-  RunWithDeadline(io, finished, out);
+  start(stream, buffer, parser, out.ec, finished);
+  io.run_for(std::chrono::seconds(5));
+  if (!finished) out.ec = asio::error::timed_out;
   if (!out.ec) {
     out.method = parser.request().method;
     out.target = parser.request().target;
@@ -77,39 +64,43 @@ Outcome ReadWithReadMessage(std::string_view input, size_t piece, bool eof = tru
   }
   out.left = std::string(static_cast<const char*>(buffer.data().data()), buffer.size());
   return out;
+}
+
+// Reads one request as connection.cc does: the head, then the rest unless the head ended it.
+Outcome ReadWithReadMessage(std::string_view input, size_t piece, bool eof = true,
+                            size_t header_limit = 8192, size_t body_limit = 1 << 20) {
+  return ReadOne(input, piece, eof, header_limit, body_limit,
+                 [](beast::test::stream& stream, beast::flat_buffer& buffer, RequestParser& parser,
+                    error_code& ec, bool& finished) {
+                   asio::co_spawn(
+                       stream.get_executor(),
+                       [&]() -> Task<> {
+                         ec = co_await ReadMessage(stream, buffer, parser, /*whole=*/false);
+                         if (!ec && !parser.is_done()) {
+                           ec = co_await ReadMessage(stream, buffer, parser, /*whole=*/true);
+                         }
+                         finished = true;
+                       },
+                       asio::detached);
+                 });
 }
 
 // The same request through Beast's own operations: what ReadMessage must agree with.
 Outcome ReadWithBeast(std::string_view input, size_t piece, bool eof = true,
                       size_t header_limit = 8192, size_t body_limit = 1 << 20) {
-  asio::io_context io;
-  beast::test::stream stream(io);
-  stream.append(input);
-  if (piece > 0) stream.read_size(piece);
-  if (eof) stream.close_remote();
-  beast::flat_buffer buffer;
-  RequestParser parser;
-  parser.header_limit(static_cast<uint32_t>(header_limit));
-  parser.body_limit(body_limit);
-  Outcome out;
-  bool finished = false;
-  bhttp::async_read_header(stream, buffer, parser, [&](error_code ec, size_t) {
-    out.ec = ec;
-    finished = ec || parser.is_done();
-    if (finished) return;
-    bhttp::async_read(stream, buffer, parser, [&](error_code ec2, size_t) {
-      out.ec = ec2;
-      finished = true;
-    });
-  });
-  RunWithDeadline(io, finished, out);
-  if (!out.ec) {
-    out.method = parser.request().method;
-    out.target = parser.request().target;
-    out.body = parser.request().body;
-  }
-  out.left = std::string(static_cast<const char*>(buffer.data().data()), buffer.size());
-  return out;
+  return ReadOne(input, piece, eof, header_limit, body_limit,
+                 [](beast::test::stream& stream, beast::flat_buffer& buffer, RequestParser& parser,
+                    error_code& ec, bool& finished) {
+                   bhttp::async_read_header(stream, buffer, parser, [&](error_code e, size_t) {
+                     ec = e;
+                     finished = e || parser.is_done();
+                     if (finished) return;
+                     bhttp::async_read(stream, buffer, parser, [&](error_code e2, size_t) {
+                       ec = e2;
+                       finished = true;
+                     });
+                   });
+                 });
 }
 
 constexpr std::string_view kGet = "GET /a?b=1 HTTP/1.1\r\nHost: t\r\n\r\n";
