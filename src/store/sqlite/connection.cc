@@ -246,6 +246,8 @@ int64_t Connection::LastInsertRowid() const { return sqlite3_last_insert_rowid(d
 
 int64_t Connection::Changes() const { return sqlite3_changes64(db_.get()); }
 
+int Connection::LastErrorCode() const { return sqlite3_extended_errcode(db_.get()); }
+
 // --- ReaderPool ------------------------------------------------------------------------------
 
 ReaderPool::ReaderPool(std::string path, std::chrono::milliseconds busy_timeout, int max_size)

@@ -117,6 +117,9 @@ class Connection {
   int64_t LastInsertRowid() const;
   // Rows changed by the last INSERT/UPDATE/DELETE.
   int64_t Changes() const;
+  // The extended result code of the last call that failed on this connection (sqlite3_extended_
+  // errcode), to tell one constraint from another.
+  int LastErrorCode() const;
 
   static constexpr size_t kMaxCachedStatements = 64;
 

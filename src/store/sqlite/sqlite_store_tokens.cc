@@ -101,16 +101,16 @@ Status ReadPagedList(Connection& c, const sql::ListSql& list, ReadRow read_row, 
 
 Status SqliteStore::InsertAppToken(const AppToken& t) {
   return Write([&](Connection& c) -> Status {
-    {
-      KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kPartnerExists));
-      KSGATE_ASSIGN_OR_RETURN(bool row, s.Bind(t.partner_id).Step());
-      if (!row) return NotFoundError("partner " + std::to_string(t.partner_id));
-    }
+    // The partner is checked by the foreign key (foreign_keys is on for every connection), not
+    // by a lookup of its own: this runs on the one writer thread, once per add.
     KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertToken));
     sql::BindAppToken(t, [&](const auto& value) { s.Bind(value); });
     Status inserted = s.Run();
     if (inserted.code() == StatusCode::kAlreadyExists) {
       return AlreadyExistsError("app token id " + t.id + " is taken");
+    }
+    if (!inserted.ok() && c.LastErrorCode() == SQLITE_CONSTRAINT_FOREIGNKEY) {
+      return NotFoundError("partner " + std::to_string(t.partner_id));
     }
     return inserted;
   });
