@@ -177,7 +177,7 @@ Step ApiExchange::Advance(Mode mode) {
   while (next_ < items_.size()) {
     if (deferred_write_) {
       // Admitted on an I/O thread and sent here to run (ActionDef::writes): not admitted again.
-      if (!may_block) return WriteLaneStep();
+      if (!may_block) return Step::NeedsStore(Step::Lane::kWrite);
       const AdmittedCall call = *std::move(deferred_write_);
       deferred_write_.reset();
       if (context_.note_callers) NoteCallerForAudit(*call.caller);
@@ -225,7 +225,7 @@ Step ApiExchange::Advance(Mode mode) {
       // The admitted call goes with it (its arguments are its own; its caller lives in
       // sessions_), so the store thread does not admit it again.
       deferred_write_ = std::move(admitted).value();
-      return WriteLaneStep();
+      return Step::NeedsStore(Step::Lane::kWrite);
     }
     if (context_.note_callers) NoteCallerForAudit(*admitted->caller);
     CallResult result = context_.pipeline.Run(*admitted, request_);
@@ -233,14 +233,6 @@ Step ApiExchange::Advance(Mode mode) {
     Record(std::move(result));
   }
   return Step::Respond(Finish());
-}
-
-Step ApiExchange::WriteLaneStep() {
-  // Noted and taken as a refusal inside the call would be, so that NeedsStoreStep picks the
-  // write lane and no refusal stays noted on this thread.
-  static_cast<void>(store::RefuseToBlock(store::Access::kWrite));
-  store::TakeWouldBlock();
-  return NeedsStoreStep();
 }
 
 Step ApiExchange::ToUpstream(const AdmittedCall& call, const Param& params) {

@@ -67,8 +67,6 @@ class ApiExchange final : public Exchange {
  private:
   // Decodes the parameters and chooses the format; an answer when the request ends there.
   std::optional<Response> Start();
-  // kNeedsStore on the write lane, for an action that writes (ActionDef::writes).
-  Step WriteLaneStep();
   // The step for an admitted call to an upstream service.
   Step ToUpstream(const AdmittedCall& call, const Param& params);
   // The API error for an upstream failure of the pending call.
