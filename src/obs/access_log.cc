@@ -200,7 +200,7 @@ struct Packed {
   uint16_t length[7];  // request_id, client_ip, method, target, action, app_token_id, code
 };
 
-// What AppendLoggablePath needs of a target: never what follows the first '?' or '#', nor more
+// What LoggablePath needs of a target: never what follows the first '?' or '#', nor more
 // than the prefixes it keeps (under 200 bytes), so a longer path is cut to 512 bytes, and
 // kCutMark is added to a cut one so that its line still ends in "/..." (more followed).
 constexpr size_t kMaxLoggableInput = 512;

@@ -11,7 +11,7 @@
 // AccessLog is destroyed.
 //
 // The line (docs/operations.md "Access log"): time, request_id, client_ip, method, path (never
-// the query string, where KSs travel; see AppendLoggablePath), status, action, items
+// the query string, where KSs travel; see LoggablePath), status, action, items
 // (multirequest only), partner_id, app_token_id, code, bytes_out, latency_us.
 //
 // Thread-safe.
@@ -32,7 +32,7 @@
 
 #include "common/result.h"
 #include "obs/log_file.h"
-#include "obs/loggable_path.h"  // AppendLoggablePath: the line's path
+#include "obs/loggable_path.h"  // LoggablePath: the line's path
 
 namespace ksgate::obs {
 

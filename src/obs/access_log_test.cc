@@ -22,12 +22,6 @@
 namespace ksgate::obs {
 namespace {
 
-std::string Path(std::string_view target) {
-  std::string out;
-  AppendLoggablePath(target, &out);
-  return out;
-}
-
 std::string ReadAll(const std::filesystem::path& path) {
   std::ifstream in(path);
   std::stringstream text;
@@ -49,7 +43,7 @@ TEST(AccessLog, NeverWritesAKsWhereverItIsInTheTarget) {
            "/" + ks + "/x",
            "/x/" + ks,
        }) {
-    EXPECT_EQ(Path(target).find("Secret"), std::string::npos) << target;
+    EXPECT_EQ(LoggablePath(target).find("Secret"), std::string::npos) << target;
     EXPECT_EQ(
         AccessLog::FormatForTesting(AccessRecord{.method = "GET", .target = target}).find("Secret"),
         std::string::npos)
@@ -412,10 +406,10 @@ TEST(AccessLog, ALongTargetIsLoggedAsItsPathWould) {
   }
   log->Flush();
   const std::string text = ReadAll(path);
-  EXPECT_NE(text.find("\"path\":\"" + Path(long_pairs) + "\""), std::string::npos) << text;
-  EXPECT_NE(text.find("\"path\":\"" + Path(long_first) + "\""), std::string::npos) << text;
-  EXPECT_EQ(Path(long_pairs), "/api_v3/service/session/action/get/...");
-  EXPECT_EQ(Path(long_first), "/*/...");
+  EXPECT_NE(text.find("\"path\":\"" + LoggablePath(long_pairs) + "\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"path\":\"" + LoggablePath(long_first) + "\""), std::string::npos) << text;
+  EXPECT_EQ(LoggablePath(long_pairs), "/api_v3/service/session/action/get/...");
+  EXPECT_EQ(LoggablePath(long_first), "/*/...");
 }
 
 TEST(AccessLog, AFileThatCannotBeOpenedIsAnError) {

@@ -77,10 +77,10 @@ char* WriteLoggablePath(std::string_view path, char* out) {
   return path.size() - kept > 1 ? Copy("/...", out) : out;
 }
 
-void AppendLoggablePath(std::string_view target, std::string* out) {
+std::string LoggablePath(std::string_view target) {
   char path[kMaxLoggablePath];
-  out->append(path,
-              WriteLoggablePath(std::string_view(target.data(), LoggablePathEnd(target)), path));
+  return std::string(
+      path, WriteLoggablePath(std::string_view(target.data(), LoggablePathEnd(target)), path));
 }
 
 size_t LoggablePathEnd(std::string_view target) {

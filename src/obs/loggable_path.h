@@ -16,7 +16,7 @@ namespace ksgate::obs {
 // /ksgate/v1/authorize ends in "/..." if anything followed (the original path of Envoy's form);
 // /metrics, /healthz and /readyz are kept; any other path keeps its first segment when it is at
 // most 24 visible characters (a secret is longer), else "/*", and "/..." for the rest.
-void AppendLoggablePath(std::string_view target, std::string* out);
+std::string LoggablePath(std::string_view target);
 
 // The longest path WriteLoggablePath writes: "/api_v3/service/NAME/action/NAME/..." with names
 // of 64 bytes (156); the other forms are shorter.
@@ -25,7 +25,7 @@ inline constexpr size_t kMaxLoggablePath = 160;
 // Where the path of `target` ends: at its first '?' or '#', else at its end.
 size_t LoggablePathEnd(std::string_view target);
 
-// AppendLoggablePath's path of `path`, a target's path alone (what precedes LoggablePathEnd),
+// LoggablePath's path of `path`, a target's path alone (what precedes LoggablePathEnd),
 // written at `out`, which must have room for kMaxLoggablePath bytes; returns its end. For a
 // writer that has cut the path off its target already and writes through a pointer.
 char* WriteLoggablePath(std::string_view path, char* out);
