@@ -110,8 +110,11 @@ describe('--admin-listen', { skip, timeout: 30_000 }, () => {
     }
     assert.equal((await rawRequest(adminUrl(), '/api_v3/service/system/action/ping?format=1')).status, 404);
     assert.equal(await server.call('system', 'ping'), true);
-    const samples = await scrape(adminUrl());
-    assert.ok(samples['ksgate_requests_total{action="system.ping",code="ok"}'] >= 1);
+    // Counted once its answer is written: a scrape right after the answer may come before it.
+    await eventually(async () => {
+      const samples = await scrape(adminUrl());
+      assert.ok(samples['ksgate_requests_total{action="system.ping",code="ok"}'] >= 1);
+    });
   });
 });
 
