@@ -272,6 +272,46 @@ TEST_F(ServerTest, ReadTimeoutClosesPartialRequestSilently) {
   EXPECT_EQ(handler_.handled(), 0);
 }
 
+// An answer larger than the sockets' buffers: the first, non-blocking send takes part of it, and
+// the rest is written as the client reads.
+TEST_F(ServerTest, AnAnswerLargerThanTheSocketBuffersArrivesWhole) {
+  ServerOptions options = Options();
+  options.limits.body_limit = 16 << 20;
+  Start(options);
+  Client client(port());
+  std::string body(8 << 20, 'a');
+  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + (i * 7) % 26);
+  ASSERT_TRUE(client.Send(Post("/big", body)));
+  auto r = client.Read(false, 20000ms);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body.size(),
+            std::string("method=POST target=/big ip=127.0.0.1 type=application/json body=").size() +
+                body.size());
+  EXPECT_TRUE(r->body == "method=POST target=/big ip=127.0.0.1 type=application/json body=" + body);
+  ASSERT_TRUE(client.Send(Get("/after")));
+  r = client.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(ServerTest, AClientThatStopsReadingIsClosedAfterTheWriteTimeout) {
+  ServerOptions options = Options();
+  options.limits.body_limit = 16 << 20;
+  options.limits.write_timeout = 1s;
+  Start(options);
+  Client client(port());
+  ASSERT_TRUE(client.Send(Post("/big", std::string(8 << 20, 'b'))));
+  const auto start = Clock::now();
+  // The client reads nothing: the answer waits in the sockets' buffers until the timeout.
+  const auto deadline = start + 5s;
+  while (server_->open_connections() != 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(server_->open_connections(), 0u);
+  EXPECT_GE(Clock::now() - start, 900ms);
+}
+
 TEST_F(ServerTest, MaxRequestsPerConnectionEndsWithClose) {
   ServerOptions options = Options();
   options.limits.max_requests_per_connection = 2;
