@@ -62,11 +62,13 @@ bool IsConnectionSqlState(std::string_view state) {
 }
 
 // kUnavailable for a lost connection or SQLSTATE 08xxx, 57P01, 57P02, 57P03, 53300;
-// kAlreadyExists for 23505 (unique violation); kInternal otherwise.
+// kAlreadyExists for 23505 (unique violation); kNotFound for 23503 (foreign key violation: a
+// row names a partner that does not exist; partners are never deleted); kInternal otherwise.
 Status StatusForSqlState(const char* sqlstate, bool connection_lost, std::string message) {
   const std::string_view state = sqlstate != nullptr ? sqlstate : "";
   if (connection_lost || IsConnectionSqlState(state)) return UnavailableError(std::move(message));
   if (state == "23505") return AlreadyExistsError(std::move(message));
+  if (state == "23503") return NotFoundError(std::move(message));
   return InternalError(std::move(message));
 }
 

@@ -112,7 +112,8 @@ class Rows {
 // One PostgreSQL connection and its prepared statements. Not thread-safe: one thread at a time
 // (the pool lends it to one caller).
 //
-// Errors of every call: kAlreadyExists for a unique violation (SQLSTATE 23505); kUnavailable
+// Errors of every call: kAlreadyExists for a unique violation (SQLSTATE 23505); kNotFound for a
+// foreign key violation (23503: a row names a partner that does not exist); kUnavailable
 // when the connection is lost or the server refuses work for now (SQLSTATE class 08, 57P01-03,
 // 53300; then Broken() tells whether this connection is still usable); kInternal otherwise. The
 // message is one line: what failed, the server's primary message and the SQLSTATE, never a

@@ -29,9 +29,12 @@ using pg_sql::RoleChange;
 using pg_sql::TokenChange;
 using pg_sql::UpsertRevocation;
 
-constexpr char kInsertToken[] = "INSERT INTO app_tokens (" KSGATE_TOKEN_COLUMNS
+// The insert and its change notification ($21 the channel, $22 the change) in one statement:
+// one round trip fewer per appToken.add. The partner is checked by the foreign key (SQLSTATE
+// 23503, kNotFound), not by a query of its own.
+constexpr char kInsertToken[] = "WITH added AS (INSERT INTO app_tokens (" KSGATE_TOKEN_COLUMNS
                                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-                                " $14, $15, $16, $17, $18, $19, $20)";
+                                " $14, $15, $16, $17, $18, $19, $20)) SELECT pg_notify($21, $22)";
 #define KSGATE_SELECT_TOKEN      \
   "SELECT " KSGATE_TOKEN_COLUMNS \
   " FROM app_tokens WHERE id = $1 AND partner_id = $2 AND status <> " KSGATE_DELETED
@@ -112,15 +115,18 @@ Status ReadPagedList(Connection& c, const sql::ListSql& list, ReadRow read_row, 
 
 Status PgStore::InsertAppToken(const AppToken& t) {
   return Write([&](Connection& c) -> Status {
-    KSGATE_RETURN_IF_ERROR(PartnerExists(c, t.partner_id));
     Params params;
     sql::BindAppToken(t, [&](const auto& value) { params.Add(value); });
+    params.Add(postgres::kChangesChannel)
+        .Add(postgres::EncodeChange(TokenChange(t.partner_id, t.id)));
     Status inserted = c.Run(kInsertToken, params).status();
     if (inserted.code() == StatusCode::kAlreadyExists) {
       return AlreadyExistsError("app token id " + t.id + " is taken");
     }
-    KSGATE_RETURN_IF_ERROR(inserted);
-    return Notify(c, TokenChange(t.partner_id, t.id));
+    if (inserted.code() == StatusCode::kNotFound) {
+      return NotFoundError("partner " + std::to_string(t.partner_id));
+    }
+    return inserted;
   });
 }
 
