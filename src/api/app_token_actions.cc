@@ -96,7 +96,7 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
       /*needs_ks=*/true,
       [&tokens](const CallContext& c, const Args& args) -> Result<Value, ApiError> {
         return TokenResult(
-            tokens.Add(c.caller.partner, ToPatch(*args.Object("appToken")), &c.caller), true);
+            tokens.Add(c.caller.partner(), ToPatch(*args.Object("appToken")), &c.caller), true);
       },
       /*writes=*/true});
 
@@ -106,7 +106,7 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
                       /*needs_ks=*/true,
                       [&tokens](const CallContext& c, const Args& args) -> Result<Value, ApiError> {
                         return TokenResult(tokens.Get(c.partner_id, args.String("id")),
-                                           ShowsValue(c.caller.partner));
+                                           ShowsValue(c.caller.partner()));
                       }});
 
   table.Add(
@@ -115,9 +115,9 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
                 {kId, {.name = "appToken", .type = Type::kObject, .object_def = &types::kAppToken}},
                 /*needs_ks=*/true,
                 [&tokens](const CallContext& c, const Args& args) -> Result<Value, ApiError> {
-                  return TokenResult(tokens.Update(c.caller.partner, args.String("id"),
+                  return TokenResult(tokens.Update(c.caller.partner(), args.String("id"),
                                                    ToPatch(*args.Object("appToken")), &c.caller),
-                                     ShowsValue(c.caller.partner));
+                                     ShowsValue(c.caller.partner()));
                 },
                 /*writes=*/true});
 
@@ -165,7 +165,7 @@ void RegisterAppTokenActions(ActionTable& table, const services::AppTokenService
         Value objects = Value::Array();
         objects.Reserve(page.objects.size());
         for (const store::AppToken& t : page.objects) {
-          objects.Push(AppTokenToValue(t, ShowsValue(c.caller.partner)));
+          objects.Push(AppTokenToValue(t, ShowsValue(c.caller.partner())));
         }
         return ListResponseToValue("KalturaAppTokenListResponse", page.total_count,
                                    std::move(objects));
@@ -207,7 +207,7 @@ void RegisterAppTokenControls(ActionTable& table, const services::AppTokenServic
         /*needs_ks=*/true,
         [&tokens, enable](const CallContext& c, const Args& args) -> Result<Value, ApiError> {
           return TokenResult(tokens.SetEnabled(c.partner_id, args.String("id"), enable),
-                             ShowsValue(c.caller.partner));
+                             ShowsValue(c.caller.partner()));
         },
         /*writes=*/true});
   }
@@ -222,9 +222,9 @@ void RegisterAppTokenControls(ActionTable& table, const services::AppTokenServic
                         services::RotateAppTokenRequest request;
                         request.grace_seconds = args.Int("gracePeriod");
                         request.revoke_sessions = args.Int("revokeSessions") != 0;
-                        return TokenResult(
-                            tokens.Rotate(c.caller.partner, args.String("id"), request, &c.caller),
-                            true);
+                        return TokenResult(tokens.Rotate(c.caller.partner(), args.String("id"),
+                                                         request, &c.caller),
+                                           true);
                       },
                       /*writes=*/true});
 

@@ -27,7 +27,9 @@ services::Caller MakeCaller(int64_t partner_id, int type, std::optional<std::str
                             std::string privileges) {
   services::Caller c;
   c.kind = type == 2 ? services::SessionKind::kAdmin : services::SessionKind::kUser;
-  c.partner.id = partner_id;
+  auto partner = std::make_shared<store::Partner>();
+  partner->id = partner_id;
+  c.shared_partner = std::move(partner);
   auto verified = std::make_shared<services::VerifiedKs>();
   verified->parsed.fields.partner_id = partner_id;
   verified->parsed.fields.type = type;

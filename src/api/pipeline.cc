@@ -167,7 +167,7 @@ Result<int64_t, ApiError> CallPipeline::Authorize(const Param& params, const Cal
     partner_id = caller.partner_id();
     if (request_partner != 0 && request_partner != partner_id) return forbidden();
   } else if (request_partner != 0) {
-    Result<store::Partner, ApiError> partner = authenticator_.RequirePartner(request_partner);
+    Result<Void, ApiError> partner = authenticator_.RequirePartner(request_partner);
     if (!partner.ok()) return std::move(partner).error();
     partner_id = request_partner;
   }

@@ -142,7 +142,7 @@ Result<PermissionSet, ApiError> TokenPermissions(const Authorizer& authorizer,
                                                  const store::AppToken& token) {
   // The KS the token mints, as startSession builds its privileges.
   Caller minted;
-  minted.partner = partner;
+  minted.shared_partner = std::make_shared<const store::Partner>(partner);
   // Without a session type the startSession caller chooses, ADMIN included.
   const bool admin = !token.session_type || *token.session_type >= ks::kSessionTypeAdmin;
   minted.kind = admin ? SessionKind::kAdmin : SessionKind::kUser;
@@ -483,7 +483,7 @@ Result<SessionInfo, ApiError> AppTokenService::StartSession(
 
 Result<SessionInfo, ApiError> AppTokenService::Exchange(
     const Caller& caller, const StartAppTokenSessionRequest& request) const {
-  const store::Partner& partner = caller.partner;
+  const store::Partner& partner = caller.partner();
   const Attempt attempt{Credential::kAppTokenHash, request.client_ip, partner.id, request.id};
   if (failures_ != nullptr && !failures_->Admit(attempt)) {
     return ApiError::Of(errors::kActionBlocked, {"startSession", "appToken"});

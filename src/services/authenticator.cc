@@ -39,12 +39,12 @@ SessionKind KindOf(const ks::KsFields& fields) {
 
 // The Caller of a verified KS, verified by the partner's admin secret at `secret_index`.
 Caller CallerOf(std::shared_ptr<const VerifiedKs> verified, int secret_index,
-                store::Partner partner) {
+                std::shared_ptr<const store::Partner> partner) {
   Caller caller;
   caller.kind = KindOf(verified->parsed.fields);
   caller.verified = std::move(verified);
   caller.secret_index = secret_index;
-  caller.partner = std::move(partner);
+  caller.shared_partner = std::move(partner);
   return caller;
 }
 
@@ -54,11 +54,11 @@ Result<Caller, ApiError> Authenticator::Parse(std::string_view ks_string) const 
   // A KS seen before is not decoded again (verified_ks_cache.h): only its partner is read, and
   // the secret that verified it must still be one of the partner's.
   if (std::shared_ptr<const VerifiedKs> seen = verified_.Find(ks_string)) {
-    KSGATE_ASSIGN_OR_RETURN(store::Partner partner,
-                            FromStore(store_.GetPartner(seen->parsed.fields.partner_id),
+    KSGATE_ASSIGN_OR_RETURN(std::shared_ptr<const store::Partner> partner,
+                            FromStore(store_.GetSharedPartner(seen->parsed.fields.partner_id),
                                       [&] { return InvalidKsString(ks_string); }));
-    for (size_t i = 0; i < partner.admin_secrets.size(); ++i) {
-      if (ks::ConstantTimeEquals(partner.admin_secrets[i], seen->secret)) {
+    for (size_t i = 0; i < partner->admin_secrets.size(); ++i) {
+      if (ks::ConstantTimeEquals(partner->admin_secrets[i], seen->secret)) {
         return CallerOf(std::move(seen), static_cast<int>(i), std::move(partner));
       }
     }
@@ -67,18 +67,18 @@ Result<Caller, ApiError> Authenticator::Parse(std::string_view ks_string) const 
 
   Result<int64_t> partner_id = ks::PeekPartnerId(ks_string);
   if (!partner_id.ok()) return InvalidKsString(ks_string);
-  KSGATE_ASSIGN_OR_RETURN(store::Partner partner, FromStore(store_.GetPartner(*partner_id), [&] {
-                            return InvalidKsString(ks_string);
-                          }));
-  Result<ks::ParsedKs> parsed = ks::Decode(ks_string, partner.admin_secrets);
+  KSGATE_ASSIGN_OR_RETURN(
+      std::shared_ptr<const store::Partner> partner,
+      FromStore(store_.GetSharedPartner(*partner_id), [&] { return InvalidKsString(ks_string); }));
+  Result<ks::ParsedKs> parsed = ks::Decode(ks_string, partner->admin_secrets);
   if (!parsed.ok()) return InvalidKsString(ks_string);
-  if (parsed->fields.partner_id != partner.id) return InvalidKsString(ks_string);
+  if (parsed->fields.partner_id != partner->id) return InvalidKsString(ks_string);
 
   const int secret_index = parsed->secret_index;
   ks::PrivilegeMap privileges = ks::ParsePrivileges(parsed->fields.privileges);
   auto verified = std::make_shared<const VerifiedKs>(
       VerifiedKs{.ks = std::string(ks_string),
-                 .secret = partner.admin_secrets[static_cast<size_t>(secret_index)],
+                 .secret = partner->admin_secrets[static_cast<size_t>(secret_index)],
                  .parsed = std::move(parsed).value(),
                  .privileges = std::move(privileges)});
   verified_.Remember(verified);
@@ -87,7 +87,7 @@ Result<Caller, ApiError> Authenticator::Parse(std::string_view ks_string) const 
 
 Result<Void, ApiError> Authenticator::Validate(const Caller& caller,
                                                const RequestInfo& request) const {
-  if (caller.partner.status != store::PartnerStatus::kActive) {
+  if (caller.partner().status != store::PartnerStatus::kActive) {
     return ApiError::Of(errors::kServiceForbiddenContentBlocked);
   }
   const int64_t now = clock_.NowSeconds();
@@ -132,7 +132,7 @@ Result<Void, ApiError> Authenticator::CheckControls(const Caller& caller) const 
   // No issue time: minted before cut-offs existed, so before any cut-off.
   const int64_t issued_at = IssuedAt(caller.parsed().fields).value_or(INT64_MIN);
   if (const std::string* token_id = ks::FirstPrivilegeValue(caller.privileges(), "apptoken")) {
-    Result<store::AppToken> token = store_.GetAppToken(caller.partner.id, *token_id);
+    Result<store::AppToken> token = store_.GetAppToken(caller.partner_id(), *token_id);
     if (token.ok()) {
       if (token->status == store::AppTokenStatus::kDisabled) {
         return InvalidKsReason("APP_TOKEN_DISABLED");
@@ -149,7 +149,7 @@ Result<Void, ApiError> Authenticator::CheckControls(const Caller& caller) const 
   if (caller.kind != SessionKind::kWidget && user && !user->empty()) {
     KSGATE_ASSIGN_OR_RETURN(
         const int64_t cutoff,
-        FromStore(store_.GetSessionCutoff(UserCutoffKey(caller.partner.id, *user))));
+        FromStore(store_.GetSessionCutoff(UserCutoffKey(caller.partner_id(), *user))));
     if (cutoff != 0 && issued_at < cutoff) return InvalidKsReason("LOGOUT");
   }
   return Void{};
@@ -160,19 +160,19 @@ Result<bool, ApiError> Authenticator::IsRevoked(const Caller& caller) const {
   size_t n = 0;
   if (!ks::HasPrivilege(caller.privileges(), "actionslimit")) keys[n++] = caller.parsed().hash;
   if (const std::string* session_id = ks::FirstPrivilegeValue(caller.privileges(), "sessionid")) {
-    keys[n++] = ks::SessionIdKey(caller.partner.id, *session_id);
+    keys[n++] = ks::SessionIdKey(caller.partner_id(), *session_id);
   }
   if (n == 0) return false;
   return FromStore(
       store_.IsRevoked(std::span<const std::string>(keys.data(), n), clock_.NowSeconds()));
 }
 
-Result<store::Partner, ApiError> Authenticator::RequirePartner(int64_t partner_id) const {
+Result<Void, ApiError> Authenticator::RequirePartner(int64_t partner_id) const {
   auto blocked = [] { return ApiError::Of(errors::kServiceForbiddenContentBlocked); };
-  KSGATE_ASSIGN_OR_RETURN(store::Partner partner,
-                          FromStore(store_.GetPartner(partner_id), blocked));
-  if (partner.status != store::PartnerStatus::kActive) return blocked();
-  return partner;
+  KSGATE_ASSIGN_OR_RETURN(std::shared_ptr<const store::Partner> partner,
+                          FromStore(store_.GetSharedPartner(partner_id), blocked));
+  if (partner->status != store::PartnerStatus::kActive) return blocked();
+  return Void{};
 }
 
 }  // namespace ksgate::services

@@ -54,7 +54,7 @@ class Authenticator {
 
   // A request that names a partner without a KS: the partner must exist and be active, else
   // SERVICE_FORBIDDEN_CONTENT_BLOCKED.
-  Result<store::Partner, ApiError> RequirePartner(int64_t partner_id) const;
+  Result<Void, ApiError> RequirePartner(int64_t partner_id) const;
 
  private:
   // The app-token and user checks of Validate.

@@ -30,10 +30,16 @@ struct Caller {
   // Which of the partner's admin secrets verifies the KS now (0 = primary); the cached entry's
   // parsed().secret_index is the one of its first verification.
   int secret_index = 0;
-  store::Partner partner;  // the KS's partner
+  // The KS's partner: the store's shared snapshot (store::Store::GetSharedPartner), not a copy
+  // per request; null without a KS.
+  std::shared_ptr<const store::Partner> shared_partner;
 
   bool has_ks() const { return kind != SessionKind::kNone; }
-  int64_t partner_id() const { return partner.id; }
+  // The KS's partner; a default Partner (id 0) without a KS.
+  const store::Partner& partner() const {
+    return shared_partner != nullptr ? *shared_partner : NoPartner();
+  }
+  int64_t partner_id() const { return partner().id; }
   // The KS string exactly as sent (app-token hashes are over it); "" without a KS.
   const std::string& ks() const { return verified != nullptr ? verified->ks : NoKs().ks; }
   // Meaningful unless kind == kNone.
@@ -48,6 +54,10 @@ struct Caller {
  private:
   static const VerifiedKs& NoKs() {
     static const VerifiedKs none;
+    return none;
+  }
+  static const store::Partner& NoPartner() {
+    static const store::Partner none;
     return none;
   }
 };

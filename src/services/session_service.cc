@@ -119,8 +119,9 @@ Result<WidgetSession, ApiError> SessionService::StartWidgetSession(std::string_v
       std::to_string(partner_id) != digits) {
     return invalid();
   }
-  KSGATE_ASSIGN_OR_RETURN(const store::Partner partner,
-                          FromStore(store_.GetPartner(partner_id), invalid));
+  KSGATE_ASSIGN_OR_RETURN(const std::shared_ptr<const store::Partner> shared,
+                          FromStore(store_.GetSharedPartner(partner_id), invalid));
+  const store::Partner& partner = *shared;
   if (partner.status != store::PartnerStatus::kActive) {
     return ApiError::Of(errors::kServiceForbiddenContentBlocked);
   }
@@ -131,13 +132,11 @@ Result<WidgetSession, ApiError> SessionService::StartWidgetSession(std::string_v
   ks::KsFields fields;
   fields.valid_until = clock_.NowSeconds() + expiry;
   fields.type = ks::kSessionTypeUser;
-  fields.user = "0";
+  fields.user.emplace("0");
   fields.privileges = std::string(kWidgetPrivileges);
-  WidgetSession out;
-  out.partner_id = partner.id;
-  out.ks = issuer_.Issue(partner, std::move(fields));
-  out.user_id = "0";
-  return out;
+  return WidgetSession{.partner_id = partner.id,
+                       .ks = issuer_.Issue(partner, std::move(fields)),
+                       .user_id = std::string("0")};
 }
 
 Result<SessionInfo, ApiError> SessionService::Get(const Caller& caller,

@@ -62,7 +62,7 @@ TEST_F(VerifiedKsAuthenticatorTest, ASecondParseOfAKsGivesTheSameCaller) {
   EXPECT_EQ(second.parsed().fields.privileges, first.parsed().fields.privileges);
   EXPECT_EQ(second.secret_index, 1);
   EXPECT_EQ(second.privileges(), first.privileges());
-  EXPECT_EQ(second.partner.id, a_.id);
+  EXPECT_EQ(second.partner_id(), a_.id);
   EXPECT_EQ(second.verified.get(), first.verified.get()) << "the cached KS, shared, not copied";
 }
 

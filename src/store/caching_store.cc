@@ -133,7 +133,8 @@ CachingStore::CachingStore(std::unique_ptr<Store> backend, const Clock& clock, C
     : backend_(std::move(backend)),
       clock_(clock),
       options_(options),
-      partners_(std::make_unique<Cache<Result<Partner>>>(clock_, options_, *this)),
+      partners_(
+          std::make_unique<Cache<Result<std::shared_ptr<const Partner>>>>(clock_, options_, *this)),
       tokens_(std::make_unique<Cache<Result<AppToken>>>(clock_, options_, *this)),
       roles_(std::make_unique<Cache<Result<UserRole>>>(clock_, options_, *this)),
       revoked_(std::make_unique<Cache<RevokedAt>>(clock_, options_, *this)),
@@ -248,12 +249,18 @@ Result<Partner> CachingStore::CreatePartner(const NewPartner& partner, int64_t n
 }
 
 Result<Partner> CachingStore::GetPartner(int64_t id) const {
+  Result<std::shared_ptr<const Partner>> shared = GetSharedPartner(id);
+  if (!shared.ok()) return shared.error();
+  return **shared;
+}
+
+Result<std::shared_ptr<const Partner>> CachingStore::GetSharedPartner(int64_t id) const {
   const std::string key = PartnerKey(id);
-  if (std::optional<Result<Partner>> hit = partners_->Get(key)) return *std::move(hit);
+  if (auto hit = partners_->Get(key)) return *std::move(hit);
   const uint64_t generation = partners_->generation();
   if (InInlineScope()) return RefuseToBlock(Access::kRead);
   partners_->NoteMiss();
-  Result<Partner> read = backend_->GetPartner(id);
+  Result<std::shared_ptr<const Partner>> read = backend_->GetSharedPartner(id);
   if (Cacheable(read)) partners_->Put(key, read, generation);
   return read;
 }

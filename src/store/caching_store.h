@@ -74,6 +74,7 @@ class CachingStore final : public Store {
 
   Result<Partner> CreatePartner(const NewPartner& partner, int64_t now) override;
   Result<Partner> GetPartner(int64_t id) const override;
+  Result<std::shared_ptr<const Partner>> GetSharedPartner(int64_t id) const override;
   Result<std::vector<Partner>> ListPartners() const override;
   Status SetPartnerStatus(int64_t id, PartnerStatus status, int64_t now) override;
   Status SetPartnerAdminSecrets(int64_t id, const std::vector<std::string>& admin_secrets,
@@ -140,7 +141,7 @@ class CachingStore final : public Store {
   std::unique_ptr<Store> backend_;
   const Clock& clock_;
   CacheOptions options_;  // freshness_bound set once, before serving
-  std::unique_ptr<Cache<Result<Partner>>> partners_;
+  std::unique_ptr<Cache<Result<std::shared_ptr<const Partner>>>> partners_;
   std::unique_ptr<Cache<Result<AppToken>>> tokens_;
   std::unique_ptr<Cache<Result<UserRole>>> roles_;  // by id and by system name
   // Per key: whether it was revoked as of a given `now`. A revocation ends with time

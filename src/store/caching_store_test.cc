@@ -62,6 +62,38 @@ TEST_F(CachingStoreTest, ServesReadsFromCacheUntilTheTtlPasses) {
       << "expired";
 }
 
+// Requests share the cached partner rather than copying it; a write through the cache makes a
+// new snapshot and leaves the ones handed out as they were.
+TEST_F(CachingStoreTest, SharedPartnerIsTheCachedSnapshotUntilAWrite) {
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::shared_ptr<const Partner> first,
+                              cache_->GetSharedPartner(partner_.id));
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::shared_ptr<const Partner> second,
+                              cache_->GetSharedPartner(partner_.id));
+  EXPECT_EQ(first.get(), second.get());
+  EXPECT_EQ(first->status, PartnerStatus::kActive);
+  EXPECT_THAT(cache_->GetPartner(partner_.id),
+              IsOkAndHolds(Field(&Partner::admin_secrets, first->admin_secrets)));
+
+  ASSERT_THAT(cache_->SetPartnerStatus(partner_.id, PartnerStatus::kBlocked, kNow), IsOk());
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::shared_ptr<const Partner> after,
+                              cache_->GetSharedPartner(partner_.id));
+  EXPECT_NE(after.get(), first.get());
+  EXPECT_EQ(after->status, PartnerStatus::kBlocked);
+  EXPECT_EQ(first->status, PartnerStatus::kActive);  // a snapshot never changes
+  EXPECT_THAT(cache_->GetSharedPartner(partner_.id + 1), StatusIs(StatusCode::kNotFound));
+}
+
+// A store without a cache of its own hands out a new snapshot of what it read each time.
+TEST_F(CachingStoreTest, SharedPartnerOfAPlainStoreIsACopy) {
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::shared_ptr<const Partner> first,
+                              backend_->GetSharedPartner(partner_.id));
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::shared_ptr<const Partner> second,
+                              backend_->GetSharedPartner(partner_.id));
+  EXPECT_NE(first.get(), second.get());
+  EXPECT_EQ(first->id, partner_.id);
+  EXPECT_THAT(backend_->GetSharedPartner(partner_.id + 1), StatusIs(StatusCode::kNotFound));
+}
+
 TEST_F(CachingStoreTest, CountsHitsAndMissesPerKind) {
   const CacheStats before = cache_->Stats(CacheKind::kPartner);
   ASSERT_THAT(cache_->GetPartner(partner_.id), IsOk());  // miss

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -41,6 +42,14 @@ class Store {
   virtual Result<Partner> CreatePartner(const NewPartner& partner, int64_t now) = 0;
   // kNotFound if there is no partner `id`.
   virtual Result<Partner> GetPartner(int64_t id) const = 0;
+  // The same as an immutable snapshot the caller may keep and share. CachingStore hands out the
+  // one it holds, so that a request reading its partner copies nothing (the name, the secrets);
+  // other stores wrap GetPartner's copy.
+  virtual Result<std::shared_ptr<const Partner>> GetSharedPartner(int64_t id) const {
+    Result<Partner> partner = GetPartner(id);
+    if (!partner.ok()) return partner.error();
+    return std::make_shared<const Partner>(*std::move(partner));
+  }
   // All partners by id.
   virtual Result<std::vector<Partner>> ListPartners() const = 0;
   // kNotFound if there is no partner `id`.
