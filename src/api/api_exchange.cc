@@ -89,7 +89,7 @@ std::string DieCode(const Response& response) {
 
 }  // namespace
 
-ApiExchange::ApiExchange(const ApiContext& context, Request request,
+ApiExchange::ApiExchange(const ApiContext& context, Request&& request,
                          std::shared_ptr<const Policy> policy, std::string request_id)
     : context_(context),
       request_(std::move(request)),

@@ -55,7 +55,7 @@ class ApiExchange final : public Exchange {
   // is the request's (identity.h RequestIdFor): it is the facts' (which the HTTP layer sends
   // back as X-Request-Id), and an upstream gets it as X-Ksgate-Request-Id (a relayed answer as
   // X-Request-Id).
-  ApiExchange(const ApiContext& context, Request request, std::shared_ptr<const Policy> policy,
+  ApiExchange(const ApiContext& context, Request&& request, std::shared_ptr<const Policy> policy,
               std::string request_id);
 
   Step Advance(Mode mode) override;

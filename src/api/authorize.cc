@@ -79,7 +79,7 @@ bool IsAuthorizeTarget(std::string_view target) {
          (path.size() == kAuthorizePath.size() || path[kAuthorizePath.size()] == '/');
 }
 
-AuthorizeExchange::AuthorizeExchange(const AuthorizeContext& context, Request request,
+AuthorizeExchange::AuthorizeExchange(const AuthorizeContext& context, Request&& request,
                                      std::shared_ptr<const Policy> policy, std::string request_id)
     : context_(context), request_(std::move(request)), sessions_(std::move(policy)) {
   facts_.request_id = std::move(request_id);

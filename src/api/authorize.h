@@ -55,7 +55,7 @@ class AuthorizeExchange final : public Exchange {
   // Decides `request` under `policy` (its routes, signing key and authorizer). `request_id`
   // (identity.h RequestIdFor) is the facts' (the answer's X-Request-Id) and, when allowed, the
   // answer's X-Ksgate-Request-Id.
-  AuthorizeExchange(const AuthorizeContext& context, Request request,
+  AuthorizeExchange(const AuthorizeContext& context, Request&& request,
                     std::shared_ptr<const Policy> policy, std::string request_id);
 
   Step Advance(Mode mode) override;

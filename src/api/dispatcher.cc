@@ -13,7 +13,7 @@ namespace {
 // An exchange whose answer is known from the start.
 class FixedExchange final : public Exchange {
  public:
-  FixedExchange(Response response, Request request, std::string request_id)
+  FixedExchange(Response response, Request&& request, std::string request_id)
       : response_(std::move(response)), request_(std::move(request)) {
     facts_.request_id = std::move(request_id);
     facts_.method = request_.method;
@@ -49,7 +49,7 @@ Dispatcher::Dispatcher(const ActionTable& table, const services::Authenticator& 
                    options.note_callers},
       authorize_context_{pipeline_, clock} {}
 
-std::unique_ptr<Exchange> Dispatcher::Begin(Request request) const {
+std::unique_ptr<Exchange> Dispatcher::Begin(Request&& request) const {
   std::string request_id = RequestIdFor(request);
   if (IsAuthorizeTarget(request.target)) {
     return std::make_unique<AuthorizeExchange>(authorize_context_, std::move(request),
@@ -64,7 +64,7 @@ std::unique_ptr<Exchange> Dispatcher::Begin(Request request) const {
 }
 
 Response Dispatcher::Handle(const Request& request) const {
-  std::unique_ptr<Exchange> exchange = Begin(request);
+  std::unique_ptr<Exchange> exchange = Begin(Request(request));
   // The answer with the request id, as the HTTP layer would send it.
   auto answer = [&exchange](Response response) {
     response.headers.emplace_back("X-Request-Id", exchange->facts()->request_id);

@@ -56,7 +56,7 @@ class Dispatcher final : public RequestHandler {
   Dispatcher(const ActionTable& table, const services::Authenticator& authenticator,
              const CurrentPolicy& policy, const Clock& clock, DispatcherOptions options = {});
 
-  std::unique_ptr<Exchange> Begin(Request request) const override;
+  std::unique_ptr<Exchange> Begin(Request&& request) const override;
 
   // The answer to a request the HTTP layer refused before reading it whole (`limit` names the
   // limit, `max` its value): REQUEST_LIMIT_EXCEEDED in the format the URL asked for.

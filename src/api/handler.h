@@ -149,9 +149,10 @@ class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
 
-  // The exchange that serves a request read whole (request.body is decoded: no chunking).
-  // Nothing runs until its first Advance.
-  virtual std::unique_ptr<Exchange> Begin(Request request) const = 0;
+  // The exchange that serves a request read whole (request.body is decoded: no chunking); it
+  // takes the request's contents (moved, not copied: a request is moved once, into its
+  // exchange). Nothing runs until its first Advance.
+  virtual std::unique_ptr<Exchange> Begin(Request&& request) const = 0;
 
   // The answer to a request refused before it was read whole, because it broke a limit:
   // `limit` is "header_limit" or "body_limit" and `max` that limit's value. partial.method and

@@ -94,7 +94,7 @@ AdminHandler::AdminHandler(App& app, AdminPaths paths)
 
 AdminHandler::~AdminHandler() = default;
 
-std::unique_ptr<api::Exchange> AdminHandler::Begin(api::Request request) const {
+std::unique_ptr<api::Exchange> AdminHandler::Begin(api::Request&& request) const {
   const bool serve = paths_ == AdminPaths::kServe && api::IsAdminTarget(request.target);
   return std::make_unique<AdminExchange>(*this, app_, std::move(request), !serve);
 }

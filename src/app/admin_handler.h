@@ -44,7 +44,7 @@ class AdminHandler final : public api::RequestHandler {
   AdminHandler(App& app, AdminPaths paths);
   ~AdminHandler() override;
 
-  std::unique_ptr<api::Exchange> Begin(api::Request request) const override;
+  std::unique_ptr<api::Exchange> Begin(api::Request&& request) const override;
   api::Response Reject(const api::Request& partial, std::string_view limit,
                        uint64_t max) const override;
 

@@ -205,7 +205,7 @@ TEST_F(AuditTest, StartSessionIsAuditedWithItsOutcomeAndRunsOnAStoreThread) {
   request.target = "/api_v3/service/appToken/action/startSession";
   request.content_type = "application/json";
   request.body = start(good);
-  std::unique_ptr<api::Exchange> ex = app_.dispatcher().Begin(request);
+  std::unique_ptr<api::Exchange> ex = app_.dispatcher().Begin(std::move(request));
   EXPECT_EQ(ex->Advance(api::Exchange::Mode::kInline).kind, api::Step::Kind::kNeedsStore);
   const std::string issued = Field(ex->Advance(api::Exchange::Mode::kMayBlock).response.body, "ks");
   ASSERT_FALSE(issued.empty());

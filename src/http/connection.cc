@@ -229,7 +229,7 @@ void Server::Impl::Observe(const RequestRecord& record, const api::RequestFacts*
 }
 
 Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, ClientWriter& writer,
-                                                       api::Request request, bool may_keep_alive,
+                                                       api::Request&& request, bool may_keep_alive,
                                                        bool head_only,
                                                        const RequestRecord& record) {
   // Decided when the answer starts, so that a shutdown begun meanwhile closes the connection.

@@ -239,7 +239,8 @@ class Server::Impl {
   // Serves one request through its api::Exchange: inline steps here, store steps on the store
   // executor, upstream steps through the worker's UpstreamClient. The answer keeps the
   // connection alive if `may_keep_alive` and shutdown has not begun by the time it is written.
-  Task<Served> ServeExchange(Worker& worker, ClientWriter& writer, api::Request request,
+  // `request` (the caller's, which it awaits at once) is moved into the exchange.
+  Task<Served> ServeExchange(Worker& worker, ClientWriter& writer, api::Request&& request,
                              bool may_keep_alive, bool head_only, const RequestRecord& record);
   // The access log line and the metrics of an answered request: its `status`, the `bytes` of
   // body written, and what `facts` say (null when no exchange reported any).

@@ -50,7 +50,7 @@ class FactsExchange final : public api::Exchange {
 
 class FactsHandler final : public api::RequestHandler {
  public:
-  std::unique_ptr<api::Exchange> Begin(api::Request request) const override {
+  std::unique_ptr<api::Exchange> Begin(api::Request&& request) const override {
     return std::make_unique<FactsExchange>(std::move(request));
   }
   api::Response Reject(const api::Request&, std::string_view, uint64_t) const override {

@@ -55,7 +55,7 @@ class ImmediateExchange final : public api::Exchange {
 
 class EchoHandler : public api::RequestHandler {
  public:
-  std::unique_ptr<api::Exchange> Begin(api::Request request) const override {
+  std::unique_ptr<api::Exchange> Begin(api::Request&& request) const override {
     auto respond = [this](const api::Request& r) { return Handle(r); };
     return std::make_unique<ImmediateExchange<decltype(respond)>>(respond, std::move(request));
   }
