@@ -37,6 +37,20 @@ SessionKind KindOf(const ks::KsFields& fields) {
   return SessionKind::kUser;
 }
 
+KsChecks ChecksOf(const ks::ParsedKs& parsed, const ks::PrivilegeMap& privileges) {
+  KsChecks checks;
+  const ks::KsFields& fields = parsed.fields;
+  checks.issued_at = IssuedAt(fields).value_or(INT64_MIN);
+  if (!ks::HasPrivilege(privileges, "actionslimit")) checks.revocation_keys.push_back(parsed.hash);
+  if (const std::string* session_id = ks::FirstPrivilegeValue(privileges, "sessionid")) {
+    checks.revocation_keys.push_back(ks::SessionIdKey(fields.partner_id, *session_id));
+  }
+  if (KindOf(fields) != SessionKind::kWidget && fields.user && !fields.user->empty()) {
+    checks.user_cutoff_key = UserCutoffKey(fields.partner_id, *fields.user);
+  }
+  return checks;
+}
+
 // The Caller of a verified KS, verified by the partner's admin secret at `secret_index`.
 Caller CallerOf(std::shared_ptr<const VerifiedKs> verified, int secret_index,
                 std::shared_ptr<const store::Partner> partner) {
@@ -76,11 +90,13 @@ Result<Caller, ApiError> Authenticator::Parse(std::string_view ks_string) const 
 
   const int secret_index = parsed->secret_index;
   ks::PrivilegeMap privileges = ks::ParsePrivileges(parsed->fields.privileges);
+  KsChecks checks = ChecksOf(*parsed, privileges);
   auto verified = std::make_shared<const VerifiedKs>(
       VerifiedKs{.ks = std::string(ks_string),
                  .secret = partner->admin_secrets[static_cast<size_t>(secret_index)],
                  .parsed = std::move(parsed).value(),
-                 .privileges = std::move(privileges)});
+                 .privileges = std::move(privileges),
+                 .checks = std::move(checks)});
   verified_.Remember(verified);
   return CallerOf(std::move(verified), secret_index, std::move(partner));
 }
@@ -130,7 +146,8 @@ Result<Void, ApiError> Authenticator::Validate(const Caller& caller,
 
 Result<Void, ApiError> Authenticator::CheckControls(const Caller& caller) const {
   // No issue time: minted before cut-offs existed, so before any cut-off.
-  const int64_t issued_at = IssuedAt(caller.parsed().fields).value_or(INT64_MIN);
+  const KsChecks& checks = caller.checks();
+  const int64_t issued_at = checks.issued_at;
   if (const std::string* token_id = ks::FirstPrivilegeValue(caller.privileges(), "apptoken")) {
     Result<store::AppToken> token = store_.GetAppToken(caller.partner_id(), *token_id);
     if (token.ok()) {
@@ -145,26 +162,18 @@ Result<Void, ApiError> Authenticator::CheckControls(const Caller& caller) const 
       return DatabaseError(token.error());
     }
   }
-  const std::optional<std::string>& user = caller.parsed().fields.user;
-  if (caller.kind != SessionKind::kWidget && user && !user->empty()) {
-    KSGATE_ASSIGN_OR_RETURN(
-        const int64_t cutoff,
-        FromStore(store_.GetSessionCutoff(UserCutoffKey(caller.partner_id(), *user))));
+  if (!checks.user_cutoff_key.empty()) {
+    KSGATE_ASSIGN_OR_RETURN(const int64_t cutoff,
+                            FromStore(store_.GetSessionCutoff(checks.user_cutoff_key)));
     if (cutoff != 0 && issued_at < cutoff) return InvalidKsReason("LOGOUT");
   }
   return Void{};
 }
 
 Result<bool, ApiError> Authenticator::IsRevoked(const Caller& caller) const {
-  std::array<std::string, 2> keys;
-  size_t n = 0;
-  if (!ks::HasPrivilege(caller.privileges(), "actionslimit")) keys[n++] = caller.parsed().hash;
-  if (const std::string* session_id = ks::FirstPrivilegeValue(caller.privileges(), "sessionid")) {
-    keys[n++] = ks::SessionIdKey(caller.partner_id(), *session_id);
-  }
-  if (n == 0) return false;
-  return FromStore(
-      store_.IsRevoked(std::span<const std::string>(keys.data(), n), clock_.NowSeconds()));
+  const std::vector<std::string>& keys = caller.checks().revocation_keys;
+  if (keys.empty()) return false;
+  return FromStore(store_.IsRevoked(keys, clock_.NowSeconds()));
 }
 
 Result<Void, ApiError> Authenticator::RequirePartner(int64_t partner_id) const {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ks/ks.h"
 #include "ks/privileges.h"
@@ -14,6 +15,18 @@ namespace ksgate::services {
 // Kaltura kCurrentContext session kinds.
 enum class SessionKind : int { kNone = -1, kUser = 0, kWidget = 1, kAdmin = 2 };
 
+// What the checks of every request (Authenticator::Validate) look up for a KS, derived from the
+// KS alone: worked out once, when it verifies, rather than per request.
+struct KsChecks {
+  // IssuedAt(fields), or INT64_MIN for a KS without an issue time (older than any cut-off).
+  int64_t issued_at = INT64_MIN;
+  // The revocation keys: the KS's hash (unless it counts actions: its own row then) and its
+  // session id's key (ks::SessionIdKey), as it has them.
+  std::vector<std::string> revocation_keys;
+  // UserCutoffKey of its user; empty for a widget KS and a KS without a user.
+  std::string user_cutoff_key;
+};
+
 // A KS as it verified: what is a pure function of the KS string and the admin secret that
 // verified it (VerifiedKsCache keeps these, shared by every request that sends the KS).
 struct VerifiedKs {
@@ -21,6 +34,7 @@ struct VerifiedKs {
   std::string secret;  // the admin secret that verified it
   ks::ParsedKs parsed;
   ks::PrivilegeMap privileges;  // ks::ParsePrivileges(parsed.fields.privileges)
+  KsChecks checks;
 };
 
 struct Caller {
@@ -50,6 +64,8 @@ struct Caller {
   const ks::PrivilegeMap& privileges() const {
     return verified != nullptr ? verified->privileges : NoKs().privileges;
   }
+  // What every request's checks look up for the KS (none without a KS).
+  const KsChecks& checks() const { return verified != nullptr ? verified->checks : NoKs().checks; }
 
  private:
   static const VerifiedKs& NoKs() {
