@@ -237,7 +237,7 @@ Status App::AttachChangeFeed(std::unique_ptr<store::ChangeFeed> feed) {
     // The feed measures on the steady clock; the cache on this App's clock.
     const auto ago = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - as_of);
-    cache.ConfirmFresh(clock_.NowMicros() - ago.count());
+    cache.ConfirmFresh(clock_.NowCoarseMicros() - ago.count());
   };
   callbacks.on_state = [bound = freshness_bound_](bool connected) {
     if (connected) {

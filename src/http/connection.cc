@@ -140,22 +140,21 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
   size_t served = 0;
   for (bool first = true;; first = false) {
     // Wait for the first byte of a request, unless a pipelined one is already buffered.
+    // Deadlines are set with expires_at from one clock read: expires_after reads the clock once
+    // for each of the stream's two timers.
     if (buffer.size() == 0) {
       connection.idle = true;
-      if (first) {
-        tcp.expires_after(limits.first_byte_timeout);
-      } else {
-        tcp.expires_after(limits.idle_timeout);
-      }
+      tcp.expires_at(std::chrono::steady_clock::now() +
+                     (first ? limits.first_byte_timeout : limits.idle_timeout));
       const size_t room = std::clamp<size_t>(buffer.capacity() - buffer.size(), 1024, 65536);
       const size_t n = co_await stream.async_read_some(buffer.prepare(room), Into(ec));
       connection.idle = false;
       if (ec) co_return;  // EOF, timeout, reset, or closed by shutdown: nothing to answer
       buffer.commit(n);
     }
-    tcp.expires_after(limits.read_timeout);
     RequestRecord record;
     record.started = std::chrono::steady_clock::now();
+    tcp.expires_at(record.started + limits.read_timeout);  // the whole request, from its first byte
 
     // One message, fresh parser and limits. Reading one message at a time bounds pipelining:
     // later requests wait in the socket buffer (and at most one read chunk in `buffer`).

@@ -25,7 +25,7 @@ class CachingStore::Cache {
     std::shared_lock lock(mu_);
     auto it = entries_.find(key);
     if (it == entries_.end()) return std::nullopt;
-    const int64_t age = clock_.NowMicros() - it->second.read_at;
+    const int64_t age = clock_.NowCoarseMicros() - it->second.read_at;
     if (age < 0 || age >= ttl_micros()) return std::nullopt;
     hits_.fetch_add(1, std::memory_order_relaxed);
     return it->second.value;
@@ -48,7 +48,7 @@ class CachingStore::Cache {
     if (entries_.size() >= std::max<size_t>(options_.max_entries, 1) && !entries_.contains(key)) {
       EvictOne();
     }
-    entries_.insert_or_assign(key, Entry{std::move(value), clock_.NowMicros()});
+    entries_.insert_or_assign(key, Entry{std::move(value), clock_.NowCoarseMicros()});
   }
 
   size_t size() const {
@@ -229,7 +229,8 @@ CacheStats CachingStore::Stats(CacheKind kind) const {
 
 bool CachingStore::Fresh() const {
   if (options_.freshness_bound.count() <= 0) return true;
-  const int64_t age = clock_.NowMicros() - confirmed_at_micros_.load(std::memory_order_acquire);
+  const int64_t age =
+      clock_.NowCoarseMicros() - confirmed_at_micros_.load(std::memory_order_acquire);
   return age <=
          std::chrono::duration_cast<std::chrono::microseconds>(options_.freshness_bound).count();
 }

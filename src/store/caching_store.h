@@ -13,6 +13,10 @@
 // store::InlineScope (blocking.h), a call that is not a cache hit returns kWouldBlock without
 // touching the backend. With a TTL of 0 nothing is cached and only that guard remains.
 //
+// Ages (the TTL, the freshness bound) are measured on the clock's coarse reading
+// (Clock::NowCoarseMicros), a few milliseconds at most behind, so that a cache hit reads no
+// precise clock.
+//
 // Thread-safe. The backend is owned; the clock must outlive *this.
 #pragma once
 
@@ -119,8 +123,8 @@ class CachingStore final : public Store {
   void Apply(const Change& change);
   // Drops every entry (after the feed reconnected: changes may have been missed).
   void InvalidateAll();
-  // Every change committed elsewhere before `as_of_micros` (this store's clock) has been
-  // applied.
+  // Every change committed elsewhere before `as_of_micros` (this store's clock, its coarse
+  // reading) has been applied.
   void ConfirmFresh(int64_t as_of_micros);
   // True if entries may be served now: always without a freshness bound, else while the last
   // confirmation is within it.
