@@ -39,7 +39,12 @@ FailureLimiter::FailureLimiter(const FailureLimits& limits, const Clock& clock,
 
 std::string FailureLimiter::AddressKey(std::string_view client_ip) {
   if (std::optional<IpAddress> ip = ParseIpAddress(client_ip)) {
-    if (ip->is_v4()) return ip->ToString();
+    // inet_pton takes IPv4 only as the dotted quad ToString writes (no leading zeros): such a
+    // text is its own key, without a formatting per attempt. An IPv4-mapped IPv6 text is not.
+    if (ip->is_v4()) {
+      return client_ip.find(':') == std::string_view::npos ? std::string(client_ip)
+                                                           : ip->ToString();
+    }
     if (std::optional<CidrBlock> block = MakeCidrBlock(*ip, "64")) return block->ToString();
   }
   return std::string(client_ip.substr(0, kMaxKeyPart));

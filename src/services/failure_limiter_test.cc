@@ -190,6 +190,19 @@ TEST_F(FailureLimiterTest, AnIpv6HostIsItsSlash64) {
   EXPECT_TRUE(limiter.Admit(SecretAttempt("2001:db8:1:3::1")));
 }
 
+// A dual-stack listener sees an IPv4 client as ::ffff:a.b.c.d: the same host, the same bucket.
+TEST_F(FailureLimiterTest, AnIpv4MappedAddressIsItsIpv4Host) {
+  FailureLimits limits;
+  limits.per_address = {10, 0};
+  FailureLimiter limiter(limits, clock_, events_);
+  for (int i = 0; i < 5; ++i) limiter.Fail(SecretAttempt("192.0.2.7"), true);
+  for (int i = 0; i < 5; ++i) limiter.Fail(SecretAttempt("::ffff:192.0.2.7"), true);
+  EXPECT_FALSE(limiter.Admit(SecretAttempt("192.0.2.7")));
+  EXPECT_FALSE(limiter.Admit(SecretAttempt("::ffff:c000:207")));
+  EXPECT_TRUE(limiter.Admit(SecretAttempt("192.0.2.8")));
+  EXPECT_EQ(limiter.SizeForTesting(LimitScope::kAddress), 1u);
+}
+
 TEST_F(FailureLimiterTest, ABurstOfZeroTurnsALimitOff) {
   FailureLimits limits;
   limits.per_address = {0, 0};
