@@ -18,8 +18,8 @@ class Clock {
   virtual int64_t NowSeconds() const = 0;
   // Unix time in microseconds (for execution-time reporting). Thread-safe.
   virtual int64_t NowMicros() const = 0;
-  // NowMicros as the system's coarse clock tells it: at most a clock tick (a few milliseconds)
-  // behind, and much cheaper to read. For ages measured against bounds far longer than a tick
+  // NowMicros as the system's coarse clock tells it: a clock tick or so (milliseconds) behind,
+  // and much cheaper to read. For ages measured against bounds far longer than a tick
   // (cache entries). Thread-safe.
   virtual int64_t NowCoarseMicros() const { return NowMicros(); }
 };
@@ -29,7 +29,7 @@ class Clock {
 // NowSeconds reads the coarse real-time clock (CLOCK_REALTIME_COARSE), the seconds time(2) gives:
 // every comparison of times in whole seconds (expiry, revocation, cut-offs) uses it, and a
 // request makes several; the precise clock costs a time-stamp read each, which on a virtual
-// machine is tens of nanoseconds. It may lag the precise clock by a tick.
+// machine is tens of nanoseconds. It may lag the precise clock by a tick or so (milliseconds).
 class SystemClock final : public Clock {
  public:
   int64_t NowSeconds() const override;

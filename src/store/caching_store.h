@@ -14,7 +14,7 @@
 // touching the backend. With a TTL of 0 nothing is cached and only that guard remains.
 //
 // Ages (the TTL, the freshness bound) are measured on the clock's coarse reading
-// (Clock::NowCoarseMicros), a few milliseconds at most behind, so that a cache hit reads no
+// (Clock::NowCoarseMicros), milliseconds behind, so that a cache hit reads no
 // precise clock.
 //
 // Thread-safe. The backend is owned; the clock must outlive *this.
