@@ -148,6 +148,7 @@ Response WriteResponse(const OutputFormat& f, const std::vector<CallResult>& res
     AppendResult(f, results.front(), &inner);
     body = XmlEnvelope(inner, execution_seconds);
   } else {
+    body.reserve(1024);  // one allocation for a usual answer, not one per doubling
     BeginJson(f, &response, &body);
     AppendResult(f, results.front(), &body);
     EndJson(f, &body);
