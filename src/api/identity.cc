@@ -1,5 +1,6 @@
 #include "api/identity.h"
 
+#include <array>
 #include <atomic>
 #include <charconv>
 
@@ -54,7 +55,10 @@ bool IsPlain(unsigned char b) { return b > 0x20 && b < 0x7f && b != '%'; }
 
 }  // namespace
 
-std::string EncodeHeaderValue(std::string_view value) {
+namespace {
+
+// EncodeHeaderValue, appended to *out.
+void AppendHeaderValue(std::string_view value, std::string* out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   const auto plain_at = [&](size_t i) {
     const auto b = static_cast<unsigned char>(value[i]);
@@ -65,19 +69,24 @@ std::string EncodeHeaderValue(std::string_view value) {
   // writing anything, and copy plain runs whole.
   size_t i = 0;
   while (i < value.size() && plain_at(i)) ++i;
-  if (i == value.size()) return std::string(value);
-  std::string out;
-  out.reserve(value.size() + 16);
-  out.append(value.substr(0, i));
+  out->append(value.substr(0, i));
+  if (i == value.size()) return;
   for (; i < value.size(); ++i) {
     if (plain_at(i)) {
-      out.push_back(value[i]);
+      out->push_back(value[i]);
       continue;
     }
     const auto b = static_cast<unsigned char>(value[i]);
     const char escape[3] = {'%', kHex[b >> 4], kHex[b & 0x0f]};
-    out.append(escape, 3);
+    out->append(escape, 3);
   }
+}
+
+}  // namespace
+
+std::string EncodeHeaderValue(std::string_view value) {
+  std::string out;
+  AppendHeaderValue(value, &out);
   return out;
 }
 
@@ -85,32 +94,54 @@ void AppendIdentityLines(const services::Caller& caller, std::string_view reques
                          std::string_view method, std::string_view target,
                          std::string_view signing_key, int64_t now, std::string* lines) {
   const ks::KsFields& f = caller.parsed().fields;
-  const std::string partner_id = std::to_string(caller.partner_id());
-  const std::string user_id = EncodeHeaderValue(f.user.value_or(""));
-  const std::string session_type = std::to_string(f.type);
-  const std::string privileges = EncodeHeaderValue(f.privileges);
   const std::string* token = ks::FirstPrivilegeValue(caller.privileges(), "apptoken");
-  const std::string app_token = token != nullptr ? EncodeHeaderValue(*token) : std::string();
-  const std::string id = EncodeHeaderValue(request_id);
-  const auto line = [&](std::string_view name, std::string_view value) {
-    lines->append(name).append(": ").append(value).append("\r\n");
+  // Each value is encoded straight into `lines` (no string per value); where each one landed is
+  // kept for the signature, which signs them as sent.
+  struct Span {
+    size_t at = 0;
+    size_t size = 0;
   };
-  line("X-Ksgate-Partner-Id", partner_id);
-  line("X-Ksgate-User-Id", user_id);
-  line("X-Ksgate-Session-Type", session_type);
-  line("X-Ksgate-Privileges", privileges);
-  if (token != nullptr) line("X-Ksgate-App-Token", app_token);
-  line("X-Ksgate-Request-Id", id);
+  enum { kPartner, kUser, kType, kPrivileges, kAppToken, kRequestId, kValues };
+  std::array<Span, kValues> spans;
+  using std::literals::string_view_literals::operator""sv;
+  // Room for the fields at once: names and separators, the values, a signature.
+  lines->reserve(lines->size() + 256 + f.privileges.size() + request_id.size() +
+                 (f.user ? f.user->size() : 0) + (token != nullptr ? token->size() : 0));
+  const auto line = [&](std::string_view name, int which, auto&& append_value) {
+    lines->append(name).append(": "sv);
+    spans[which].at = lines->size();
+    append_value();
+    spans[which].size = lines->size() - spans[which].at;
+    lines->append("\r\n"sv);
+  };
+  const auto number = [&](int64_t n) {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+    lines->append(digits, end);
+  };
+  line("X-Ksgate-Partner-Id"sv, kPartner, [&] { number(caller.partner_id()); });
+  const std::string_view user = f.user ? std::string_view(*f.user) : std::string_view();
+  line("X-Ksgate-User-Id"sv, kUser, [&] { AppendHeaderValue(user, lines); });
+  line("X-Ksgate-Session-Type"sv, kType, [&] { number(f.type); });
+  line("X-Ksgate-Privileges"sv, kPrivileges, [&] { AppendHeaderValue(f.privileges, lines); });
+  if (token != nullptr) {
+    line("X-Ksgate-App-Token"sv, kAppToken, [&] { AppendHeaderValue(*token, lines); });
+  }
+  line("X-Ksgate-Request-Id"sv, kRequestId, [&] { AppendHeaderValue(request_id, lines); });
   if (signing_key.empty()) return;
   const std::string timestamp = std::to_string(now);
   std::string text = "ksgate-v1\n" + timestamp + "\n";
   text.append(method).append("\n").append(target).append("\n");
-  for (const std::string* value : {&partner_id, &user_id, &session_type, &privileges, &app_token}) {
-    text.append(*value).append("\n");
+  const auto value = [&](int which) {
+    return std::string_view(*lines).substr(spans[which].at, spans[which].size);
+  };
+  for (int which : {kPartner, kUser, kType, kPrivileges, kAppToken}) {
+    text.append(value(which)).append("\n");  // the app token's span is empty when there is none
   }
-  text.append(id);
-  line("X-Ksgate-Timestamp", timestamp);
-  line("X-Ksgate-Signature", "v1=" + ks::HmacSha256Hex(signing_key, text));
+  text.append(value(kRequestId));
+  lines->append("X-Ksgate-Timestamp: ").append(timestamp).append("\r\n");
+  lines->append("X-Ksgate-Signature: v1=").append(ks::HmacSha256Hex(signing_key, text));
+  lines->append("\r\n");
 }
 
 }  // namespace ksgate::api
