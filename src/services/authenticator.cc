@@ -1,10 +1,10 @@
 #include "services/authenticator.h"
 
-#include <array>
 #include <charconv>
 #include <climits>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ks/crypto.h"
 #include "services/ks_issuer.h"
