@@ -1,6 +1,7 @@
 #include "common/strings.h"
 
 #include <cstdint>
+#include <cstring>
 
 #include "common/swar.h"
 
@@ -13,11 +14,21 @@ std::string AsciiLower(std::string_view s) {
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  // Eight bytes at a time (header names are compared on every request, a dozen times on the
+  // authorize endpoint's); the tail as a zero-padded word.
   if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
+  size_t i = 0;
+  for (; i + 8 <= a.size(); i += 8) {
+    if (!swar::EqualIgnoringCase(swar::Load8(a.data() + i), swar::Load8(b.data() + i))) {
+      return false;
+    }
   }
-  return true;
+  if (i == a.size()) return true;
+  uint64_t x = 0;
+  uint64_t y = 0;
+  std::memcpy(&x, a.data() + i, a.size() - i);
+  std::memcpy(&y, b.data() + i, b.size() - i);
+  return swar::EqualIgnoringCase(x, y);
 }
 
 namespace {

@@ -23,6 +23,32 @@ TEST(EqualsIgnoreCase, ComparesLettersWithoutCase) {
   EXPECT_FALSE(EqualsIgnoreCase("[", "{"));
 }
 
+// The word-at-a-time comparison against the byte-at-a-time definition: every pair of bytes, at
+// every position of a word and of a tail, amid letters of either case.
+TEST(EqualsIgnoreCase, AgreesWithFoldingEachByteForEveryPairOfBytes) {
+  const auto folded_equal = [](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
+    }
+    return true;
+  };
+  for (size_t size : {1, 7, 8, 13, 16}) {
+    for (size_t at = 0; at < size; at += (size > 8 ? 3 : 1)) {
+      std::string a(size, 'q');
+      std::string b(size, 'Q');
+      for (int x = 0; x < 256; ++x) {
+        for (int y = 0; y < 256; ++y) {
+          a[at] = static_cast<char>(x);
+          b[at] = static_cast<char>(y);
+          ASSERT_EQ(EqualsIgnoreCase(a, b), folded_equal(a, b))
+              << "size " << size << " at " << at << " bytes " << x << ", " << y;
+        }
+      }
+    }
+  }
+}
+
 TEST(TrimChars, TrimsBothEnds) {
   EXPECT_EQ(TrimChars(" \tab c\t ", kSpaceOrTab), "ab c");
   EXPECT_EQ(TrimChars("xxx", "x"), "");
