@@ -33,6 +33,7 @@ namespace ksgate::http {
 namespace {
 
 using server_internal::kIsTls;
+using server_internal::kNoDeadline;
 using server_internal::LogException;
 using server_internal::Peer;
 using server_internal::PlainResponse;
@@ -133,19 +134,19 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
       spdlog::debug("http: TLS handshake with {} failed: {}", peer.ip, ec.message());
       co_return;
     }
+    tcp.expires_never();  // from here the waits for requests have the connection's deadline
   }
   StreamWriter<S> writer(stream, tcp, limits.write_timeout);
 
   beast::flat_buffer buffer;
   size_t served = 0;
   for (bool first = true;; first = false) {
-    // Wait for the first byte of a request, unless a pipelined one is already buffered.
-    // Deadlines are set with expires_at from one clock read: expires_after reads the clock once
-    // for each of the stream's two timers.
+    // Wait for the first byte of a request, unless a pipelined one is already buffered. The
+    // waits for a request end at the connection's deadline (Worker::Sweep cancels them).
     if (buffer.size() == 0) {
       connection.idle = true;
-      tcp.expires_at(std::chrono::steady_clock::now() +
-                     (first ? limits.first_byte_timeout : limits.idle_timeout));
+      connection.deadline = std::chrono::steady_clock::now() +
+                            (first ? limits.first_byte_timeout : limits.idle_timeout);
       const size_t room = std::clamp<size_t>(buffer.capacity() - buffer.size(), 1024, 65536);
       const size_t n = co_await stream.async_read_some(buffer.prepare(room), Into(ec));
       connection.idle = false;
@@ -154,7 +155,7 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
     }
     RequestRecord record;
     record.started = std::chrono::steady_clock::now();
-    tcp.expires_at(record.started + limits.read_timeout);  // the whole request, from its first byte
+    connection.deadline = record.started + limits.read_timeout;  // the whole request
 
     // One message, fresh parser and limits. Reading one message at a time bounds pipelining:
     // later requests wait in the socket buffer (and at most one read chunk in `buffer`).
@@ -170,6 +171,8 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
       }
       if (!ec) ec = co_await ReadMessage(stream, buffer, parser, /*whole=*/true);
     }
+    connection.deadline =
+        server_internal::kNoDeadline;  // read (or refused): the answer's writes have their own
     if (ec) {
       co_await Refuse(connection, stream, writer, parser, buffer, peer, ec, std::move(record));
       co_return;

@@ -22,7 +22,9 @@ struct HttpLimits {
   size_t body_limit = 1024 * 1024;
 
   // Time to receive one whole request (header and body) once its first byte arrived. Default
-  // 30 s. On expiry the connection is closed silently.
+  // 30 s. On expiry the connection is closed silently. This, first_byte_timeout and
+  // idle_timeout are checked by a sweep of the I/O thread's connections every 100 ms, so a
+  // connection is closed up to 100 ms after its deadline.
   std::chrono::seconds read_timeout{30};
 
   // A new connection must send its first byte within this of the accept (with TLS: of the end

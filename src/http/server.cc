@@ -68,7 +68,10 @@ void Worker::BeginShutdown(std::chrono::milliseconds grace) {
   for (Connection* c : connections) {
     if (c->idle) c->tcp.close();
   }
-  if (connections.empty()) return;
+  if (connections.empty()) {
+    sweep_timer.cancel();
+    return;
+  }
   grace_timer.expires_after(grace);
   grace_timer.async_wait([this](error_code ec) {
     if (ec) return;  // every connection finished in time
@@ -79,6 +82,28 @@ void Worker::BeginShutdown(std::chrono::milliseconds grace) {
     // A connection waiting for an upstream would otherwise wait for its answer or timeout.
     if (upstream) upstream->CloseAll();
   });
+}
+
+void Worker::StartSweeping() {
+  if (sweeping) return;
+  sweeping = true;
+  sweep_timer.expires_after(kSweepInterval);
+  sweep_timer.async_wait([this](error_code ec) {
+    sweeping = false;
+    if (ec) return;  // cancelled: the worker is stopping and has no connections left
+    Sweep();
+  });
+}
+
+void Worker::Sweep() {
+  const auto now = std::chrono::steady_clock::now();
+  for (Connection* c : connections) {
+    if (c->deadline > now) continue;
+    c->deadline = kNoDeadline;
+    error_code ec;
+    c->tcp.socket().cancel(ec);  // its read ends with operation_aborted: the connection closes
+  }
+  if (!connections.empty()) StartSweeping();
 }
 
 }  // namespace server_internal

@@ -57,12 +57,27 @@ struct Peer {
   bool trusted = false;  // may name the client in X-Forwarded-For
 };
 
-// One connection's state that shutdown needs to see. Lives in ServeOn's frame; registered with
-// its Worker; touched only on that worker's thread.
+// No deadline: Connection::deadline while the connection waits for nothing but itself.
+inline constexpr std::chrono::steady_clock::time_point kNoDeadline =
+    std::chrono::steady_clock::time_point::max();
+
+// How often a worker looks for connections past their deadline (Worker::Sweep): a wait for a
+// request ends up to this long after its deadline.
+inline constexpr std::chrono::milliseconds kSweepInterval{100};
+
+// One connection's state that shutdown and the worker's sweep need to see. Lives in ServeOn's
+// frame; registered with its Worker; touched only on that worker's thread.
 struct Connection {
   explicit Connection(Stream& tcp) : tcp(tcp) {}
   Stream& tcp;       // the TCP stream: the connection's stream, or the layer under TLS
   bool idle = true;  // in the handshake, waiting for a request's first byte, or lingering
+  // When the connection's wait for a request (its first byte, or the rest of it) must end: past
+  // it the worker's sweep cancels the socket's operations, which closes the connection. One
+  // deadline per wait, checked by one timer per worker, rather than a timer armed and cancelled
+  // on the stream for every read (about 850 instructions and a trip through the scheduler per
+  // request). kNoDeadline otherwise; the TLS handshake, a write that waits for the socket and
+  // the linger before a close use the stream's own timer.
+  std::chrono::steady_clock::time_point deadline = kNoDeadline;
 };
 
 // A connection's place in the global count and in its address's quota, given back when the
@@ -118,8 +133,10 @@ struct Worker {
   // guards) outlives it; the timer and work guard, which need it, go first.
   std::list<Connection*> connections;  // this worker's thread only
   bool stopping = false;               // this worker's thread only
+  bool sweeping = false;               // sweep_timer is armed; this worker's thread only
   asio::io_context ioc{1};
   Timer grace_timer{ioc.get_executor()};
+  Timer sweep_timer{ioc.get_executor()};
   std::optional<asio::executor_work_guard<Executor>> work;
   std::unique_ptr<UpstreamClient> upstream;  // this worker's thread only
   std::thread thread;
@@ -132,6 +149,11 @@ struct Worker {
   // Runs on this worker's thread once Shutdown() has stopped the acceptor: closes idle
   // connections at once and the rest after `grace`.
   void BeginShutdown(std::chrono::milliseconds grace);
+  // Arms the sweep unless it is armed: every kSweepInterval while the worker has connections,
+  // it cancels the socket operations of each connection past its deadline. (No connections, no
+  // wake-ups.)
+  void StartSweeping();
+  void Sweep();
 };
 
 // What the access log and the metrics need to know of a request besides what its exchange
@@ -192,10 +214,15 @@ class Server::Impl {
   class ConnectionScope {
    public:
     ConnectionScope(Worker& worker, Connection& connection)
-        : worker_(worker), it_(worker.connections.insert(worker.connections.end(), &connection)) {}
+        : worker_(worker), it_(worker.connections.insert(worker.connections.end(), &connection)) {
+      worker_.StartSweeping();
+    }
     ~ConnectionScope() {
       worker_.connections.erase(it_);
-      if (worker_.stopping && worker_.connections.empty()) worker_.grace_timer.cancel();
+      if (worker_.stopping && worker_.connections.empty()) {
+        worker_.grace_timer.cancel();
+        worker_.sweep_timer.cancel();
+      }
     }
     ConnectionScope(const ConnectionScope&) = delete;
     ConnectionScope& operator=(const ConnectionScope&) = delete;

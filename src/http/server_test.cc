@@ -272,6 +272,47 @@ TEST_F(ServerTest, ReadTimeoutClosesPartialRequestSilently) {
   EXPECT_EQ(handler_.handled(), 0);
 }
 
+// The idle deadline is each wait's own: a connection whose requests come more often than the
+// idle timeout stays open however long it lives.
+TEST_F(ServerTest, IdleTimeoutCountsFromTheLastAnswer) {
+  ServerOptions options = Options();
+  options.limits.idle_timeout = 1s;
+  Start(options);
+  Client client(port());
+  const auto start = Clock::now();
+  for (int i = 0; Clock::now() - start < 2500ms; ++i) {
+    ASSERT_TRUE(client.Send(Get("/" + std::to_string(i)))) << i;
+    auto r = client.Read();
+    ASSERT_TRUE(r) << "request " << i << " after " << (Clock::now() - start).count() << " ns";
+    EXPECT_EQ(r->status, 200);
+    std::this_thread::sleep_for(300ms);  // a client that pauses, within the idle timeout
+  }
+}
+
+// The read timeout is the whole request's, from its first byte: a client that trickles its
+// head a few bytes at a time is closed when it passes, however steadily it sends.
+TEST_F(ServerTest, ReadTimeoutIsForTheWholeRequestNotEachRead) {
+  ServerOptions options = Options();
+  options.limits.read_timeout = 1s;
+  Start(options);
+  Client client(port());
+  const auto start = Clock::now();
+  const std::string head = "GET /trickle HTTP/1.1\r\nHost: t\r\nX-Pad: " + std::string(200, 'a');
+  bool sent_all = true;
+  for (size_t i = 0; i < head.size() && Clock::now() - start < 3s; i += 4) {
+    if (!client.Send(head.substr(i, 4))) {
+      sent_all = false;
+      break;
+    }
+    std::this_thread::sleep_for(50ms);  // one piece every 50 ms: each read well within 1 s
+  }
+  EXPECT_TRUE(client.WaitClosed(2000ms) || !sent_all);
+  const auto elapsed = Clock::now() - start;
+  EXPECT_GE(elapsed, 900ms);
+  EXPECT_LT(elapsed, 3500ms);
+  EXPECT_EQ(handler_.handled(), 0);
+}
+
 // An answer larger than the sockets' buffers: the first, non-blocking send takes part of it, and
 // the rest is written as the client reads.
 TEST_F(ServerTest, AnAnswerLargerThanTheSocketBuffersArrivesWhole) {

@@ -101,6 +101,7 @@ class StreamWriter final : public ClientWriter {
     rest.consume(written);
     tcp_.expires_after(timeout_);
     co_await asio::async_write(stream_, rest, Into(ec));
+    tcp_.expires_never();  // the stream's later operations set their own deadlines
     co_return ec;
   }
 

@@ -91,7 +91,7 @@ describe('native TLS with the official client', { skip: SKIP, timeout: 30000 }, 
     await new Promise((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     server = await h.startServer({
       extraArgs: ['--tls-cert', certs.cert, '--tls-key', certs.key,
-        '--tls-handshake-timeout-ms', '500',
+        '--tls-handshake-timeout-ms', '500', '--first-byte-timeout-ms', '700',
         '--upstream', `media=http://127.0.0.1:${upstream.address().port}`],
     });
     url = `https://127.0.0.1:${server.port}`;
@@ -187,6 +187,25 @@ describe('native TLS with the official client', { skip: SKIP, timeout: 30000 }, 
       sock.on('close', () => { clearTimeout(timer); resolve(Date.now() - start); });
     });
     assert.ok(elapsed >= 400 && elapsed < 2500, `dropped after ${elapsed} ms (want about 500)`);
+  });
+
+  test('a client that completes the handshake and sends nothing is dropped after ' +
+    '--first-byte-timeout-ms', async () => {
+    const elapsed = await new Promise((resolve, reject) => {
+      let start = 0;
+      const sock = tls.connect({ host: '127.0.0.1', port: server.port, ca: fs.readFileSync(certs.ca),
+        ALPNProtocols: ['http/1.1'] }, () => { start = Date.now(); });
+      const timer = setTimeout(() => { sock.destroy(); reject(new Error('still open after 5 s')); },
+        5000);
+      sock.on('data', () => reject(new Error('the server sent data')));
+      sock.on('error', () => {});
+      sock.on('close', () => {
+        clearTimeout(timer);
+        if (!start) reject(new Error('the handshake did not complete'));
+        resolve(Date.now() - start);
+      });
+    });
+    assert.ok(elapsed >= 600 && elapsed < 2500, `dropped after ${elapsed} ms (want about 700)`);
   });
 
   test('serve refuses a key that does not match the certificate, or half a pair', () => {
