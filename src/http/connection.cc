@@ -171,8 +171,7 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
       }
       if (!ec) ec = co_await ReadMessage(stream, buffer, parser, /*whole=*/true);
     }
-    connection.deadline =
-        server_internal::kNoDeadline;  // read (or refused): the answer's writes have their own
+    connection.deadline = kNoDeadline;  // read (or refused): the answer's writes have their own
     if (ec) {
       co_await Refuse(connection, stream, writer, parser, buffer, peer, ec, std::move(record));
       co_return;
