@@ -49,57 +49,9 @@ total_pass=0
 total_fail=0
 nstep=0
 
-# Parsers print "PASS FAIL" for a result file, or nothing if they find no summary.
-
-# ctest: "100% tests passed, 0 tests failed out of 12"; "No tests were found!!!" means 0 tests.
-# Tests listed under "The following tests did not run" (GTEST_SKIP, disabled) are not counted as passed.
-ctest_counts() {
-  local line failed total not_run
-  if grep -q 'No tests were found' "$1"; then echo "0 0"; return; fi
-  line="$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$1" | tail -n 1)" || return 0
-  failed="$(sed -E 's/.*passed, ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")"
-  total="$(sed -E 's/.*passed, ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")"
-  not_run="$(grep -cE '^[[:space:]]+[0-9]+ - .*\((Skipped|Disabled|Not Run)\)[[:space:]]*$' "$1" || true)"
-  echo "$((total - failed - not_run)) $failed"
-}
-
-# fuzz.sh: "fuzz: N targets run, M failed" (each target one test).
-fuzz_counts() {
-  local line total bad
-  line="$(grep -E '^fuzz: [0-9]+ targets run, [0-9]+ failed$' "$1" | tail -n 1)" || return 0
-  total="$(sed -E 's/^fuzz: ([0-9]+) targets.*/\1/' <<<"$line")"
-  bad="$(sed -E 's/.*run, ([0-9]+) failed$/\1/' <<<"$line")"
-  echo "$((total - bad)) $bad"
-}
-
-# check-format.sh: "format: N files checked, M differ".
-format_counts() {
-  local line total bad
-  line="$(grep -E '^format: [0-9]+ files checked, [0-9]+ differ$' "$1" | tail -n 1)" || return 0
-  total="$(sed -E 's/^format: ([0-9]+) files.*/\1/' <<<"$line")"
-  bad="$(sed -E 's/.*checked, ([0-9]+) differ$/\1/' <<<"$line")"
-  echo "$((total - bad)) $bad"
-}
-
-# test-package.sh: "package: N checks, M failed" (each check one test).
-package_counts() {
-  local line total bad
-  line="$(grep -E '^package: [0-9]+ checks, [0-9]+ failed$' "$1" | tail -n 1)" || return 0
-  total="$(sed -E 's/^package: ([0-9]+) checks.*/\1/' <<<"$line")"
-  bad="$(sed -E 's/.*checks, ([0-9]+) failed$/\1/' <<<"$line")"
-  echo "$((total - bad)) $bad"
-}
-
-# node --test TAP: the last unindented "# pass N" / "# fail N" (+ "# cancelled N", counted as failed).
-tap_counts() {
-  local pass fail cancelled
-  [[ -s "$1" ]] || return 0
-  pass="$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$1" | tail -n 1)"
-  fail="$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$1" | tail -n 1)"
-  cancelled="$(sed -nE 's/^# cancelled ([0-9]+)$/\1/p' "$1" | tail -n 1)"
-  [[ -n "$pass" && -n "$fail" ]] || return 0
-  echo "$pass $((fail + ${cancelled:-0}))"
-}
+# The parsers of each suite's counts, and failures_of: what failed, for the summary.
+# shellcheck source=scripts/test-results.sh
+source "$ROOT/scripts/test-results.sh"
 
 # step LABEL PARSER RESULT_FILE|- CMD...
 step() {
@@ -140,6 +92,12 @@ step() {
     fi
   fi
   step_summary+=("$(printf '  %-22s pass %-5s fail %-5s (exit %s)' "$label" "$pass" "$fail" "$rc")")
+  if ((fail > 0)); then
+    local failed_line
+    while IFS= read -r failed_line; do
+      step_summary+=("      failed: ${failed_line//"$ROOT/"/}")
+    done < <(failures_of "$parser" "$result" | head -n 20)
+  fi
   total_pass=$((total_pass + pass))
   total_fail=$((total_fail + fail))
 }
