@@ -8,7 +8,7 @@ namespace ksgate {
 
 int64_t SystemClock::NowSeconds() const {
   timespec now{};
-  ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  ::clock_gettime(CLOCK_REALTIME, &now);
   return now.tv_sec;
 }
 

@@ -26,10 +26,11 @@ class Clock {
 
 // The system's real-time clock. Thread-safe; one shared instance is enough.
 //
-// NowSeconds reads the coarse real-time clock (CLOCK_REALTIME_COARSE), the seconds time(2) gives:
-// every comparison of times in whole seconds (expiry, revocation, cut-offs) uses it, and a
-// request makes several; the precise clock costs a time-stamp read each, which on a virtual
-// machine is tens of nanoseconds. It may lag the precise clock by a tick or so (milliseconds).
+// NowSeconds reads the precise clock (CLOCK_REALTIME), not the coarse one time(2) reads: the
+// times it gives are stamped on sessions and tokens and compared with clients' own readings, and
+// the coarse clock gives the previous second for a tick (milliseconds) after each second turns,
+// so a client that read the time before its request could get a KS that expires before the
+// reading plus its duration. NowCoarseMicros serves what only the server compares (cache ages).
 class SystemClock final : public Clock {
  public:
   int64_t NowSeconds() const override;

@@ -8,7 +8,8 @@ namespace {
 
 // The coarse readings are never ahead of the precise clock, and behind it by a few ticks at most
 // (a tick is 1-10 ms; a tickless kernel may update the coarse time a little late, and this
-// bound is loose on purpose: what the coarse clock serves measures seconds).
+// bound is loose on purpose: what the coarse clock serves measures seconds). NowSeconds is
+// within the same bounds.
 TEST(SystemClockTest, CoarseReadingsAgreeWithThePreciseClock) {
   const SystemClock& clock = SystemClock::Instance();
   timespec tick{};
@@ -24,6 +25,31 @@ TEST(SystemClockTest, CoarseReadingsAgreeWithThePreciseClock) {
     EXPECT_GE(coarse, before - slack);
     EXPECT_LE(seconds, after / 1000000);
     EXPECT_GE(seconds, (before - slack) / 1000000);
+  }
+}
+
+// A time the server stamps (a KS's expiry, a token's createdAt) is never earlier than the system
+// clock as another process read it before the request: a client that reads the time, then
+// starts a session for an hour, gets an expiry at least an hour after its reading. The coarse
+// clock breaks this for a tick after each second turns, so NowSeconds reads the precise one.
+// Checked right after a second turns, where a lagging clock still gives the second before.
+TEST(SystemClockTest, NowSecondsIsNeverBehindAnEarlierReadingOfTheSystemClock) {
+  const SystemClock& clock = SystemClock::Instance();
+  for (int turn = 0; turn < 2; ++turn) {
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    // Sleep to 2 ms before the next second, then read until it turns.
+    const long to_next = 1'000'000'000L - now.tv_nsec;
+    if (to_next > 2'000'000L) {
+      const timespec nap{0, to_next - 2'000'000L};
+      ::nanosleep(&nap, nullptr);
+    }
+    const time_t second = now.tv_sec;
+    timespec read{};
+    do {
+      ::clock_gettime(CLOCK_REALTIME, &read);
+    } while (read.tv_sec == second);
+    EXPECT_GE(clock.NowSeconds(), read.tv_sec) << "turn " << turn;
   }
 }
 
