@@ -266,6 +266,26 @@ struct Builder {
   }
 };
 
+// Whether an absent optional parameter of `type` without a default is the zero value (0, 0.0,
+// false, ""), as PHP's cast of null: what coercing "" gives the plain types, and an int enum's
+// absence (whose "" would fail the enum check). A string enum's "" is still checked against
+// its values.
+bool AbsentIsZero(Type type) {
+  switch (type) {
+    case Type::kInt:
+    case Type::kTime:
+    case Type::kFloat:
+    case Type::kBool:
+    case Type::kString:
+    case Type::kIntEnum:
+      return true;
+    case Type::kStringEnum:
+    case Type::kObject:
+      return false;
+  }
+  return false;
+}
+
 }  // namespace
 
 int64_t PhpIntCast(const Param& value) {
@@ -313,10 +333,10 @@ Result<Args, ApiError> BuildArgs(const std::vector<ParamDef>& defs, const Param&
       }
       ArgValue v;
       if (def.type != Type::kObject) {
-        Param fallback = Param::String(std::string(def.default_value.value_or("")));
-        if (def.type == Type::kIntEnum && !def.default_value) {
-          v.state = ArgValue::State::kAbsent;  // leave int_value 0, as PHP's cast of null
+        if (!def.default_value && AbsentIsZero(def.type)) {
+          v.state = ArgValue::State::kAbsent;  // 0, false or "": no coercion needed per call
         } else {
+          Param fallback = Param::String(std::string(def.default_value.value_or("")));
           KSGATE_ASSIGN_OR_RETURN(v, builder.Simple(def.name, def.name, def.type, def.enum_def, 0,
                                                     fallback, /*in_object=*/false));
           if (!def.default_value) v.state = ArgValue::State::kAbsent;

@@ -69,6 +69,42 @@ TEST(BuildArgs, DefaultsApplyToAbsentOptionals) {
   EXPECT_FALSE(r->Get("c").is_set());
 }
 
+// An absent optional parameter without a default is absent, with what coercing "" gives (0,
+// false, ""); sent as "" it is the same value, but set. A string enum's "" is still checked
+// against its values.
+TEST(BuildArgs, AbsentOptionalsWithoutADefaultAreTheZeroValue) {
+  static const EnumDef kMode{"KalturaMode", {}, {"on", "off"}};
+  const std::vector<ParamDef> defs = {
+      {.name = "i", .type = Type::kInt, .optional = true},
+      {.name = "t", .type = Type::kTime, .optional = true},
+      {.name = "f", .type = Type::kFloat, .optional = true},
+      {.name = "b", .type = Type::kBool, .optional = true},
+      {.name = "s", .type = Type::kString, .optional = true},
+      {.name = "e", .type = Type::kIntEnum, .enum_def = &kColor, .optional = true}};
+  auto absent = BuildArgs(defs, Param::Map(), {.now = 1'700'000'000});
+  ASSERT_THAT(absent, IsOk());
+  Param empty = Param::Map();
+  for (const char* name : {"i", "t", "f", "b", "s"}) empty.Set(name, Str(""));
+  auto sent = BuildArgs(defs, empty, {.now = 1'700'000'000});
+  ASSERT_THAT(sent, IsOk());
+  for (const char* name : {"i", "t", "f", "b", "s", "e"}) {
+    const ArgValue& a = absent->Get(name);
+    EXPECT_EQ(a.state, ArgValue::State::kAbsent) << name;
+    EXPECT_EQ(a.int_value, 0) << name;
+    EXPECT_EQ(a.float_value, 0) << name;
+    EXPECT_EQ(a.string_value, "") << name;
+    if (std::string_view(name) == "e") continue;  // "" is no int enum value
+    const ArgValue& s = sent->Get(name);
+    EXPECT_TRUE(s.is_set()) << name;
+    EXPECT_EQ(s.int_value, a.int_value) << name;
+    EXPECT_EQ(s.float_value, a.float_value) << name;
+    EXPECT_EQ(s.string_value, a.string_value) << name;
+  }
+  const std::vector<ParamDef> enum_defs = {
+      {.name = "m", .type = Type::kStringEnum, .enum_def = &kMode, .optional = true}};
+  EXPECT_THAT(BuildArgs(enum_defs, Param::Map(), {}), ApiErrorIs(errors::kInvalidEnumValue));
+}
+
 TEST(BuildArgs, BoolCoercion) {
   auto defs = SimpleDefs();
   for (auto [text, expected] : std::vector<std::pair<std::string, int>>{
