@@ -17,32 +17,21 @@ ctest_counts() {
   echo "$((total - failed - not_run)) $failed"
 }
 
+# counts_of FILE ERE: the last line of FILE that matches ERE, whose first group is the number of
+# tests and second the number failed.
+counts_of() {
+  local line
+  line="$(grep -E "$2" "$1" | tail -n 1)" || return 0
+  [[ "$line" =~ $2 ]] || return 0
+  echo "$((BASH_REMATCH[1] - BASH_REMATCH[2])) ${BASH_REMATCH[2]}"
+}
+
 # fuzz.sh: "fuzz: N targets run, M failed" (each target one test).
-fuzz_counts() {
-  local line total bad
-  line="$(grep -E '^fuzz: [0-9]+ targets run, [0-9]+ failed$' "$1" | tail -n 1)" || return 0
-  total="$(sed -E 's/^fuzz: ([0-9]+) targets.*/\1/' <<<"$line")"
-  bad="$(sed -E 's/.*run, ([0-9]+) failed$/\1/' <<<"$line")"
-  echo "$((total - bad)) $bad"
-}
-
+fuzz_counts() { counts_of "$1" '^fuzz: ([0-9]+) targets run, ([0-9]+) failed$'; }
 # check-format.sh: "format: N files checked, M differ".
-format_counts() {
-  local line total bad
-  line="$(grep -E '^format: [0-9]+ files checked, [0-9]+ differ$' "$1" | tail -n 1)" || return 0
-  total="$(sed -E 's/^format: ([0-9]+) files.*/\1/' <<<"$line")"
-  bad="$(sed -E 's/.*checked, ([0-9]+) differ$/\1/' <<<"$line")"
-  echo "$((total - bad)) $bad"
-}
-
+format_counts() { counts_of "$1" '^format: ([0-9]+) files checked, ([0-9]+) differ$'; }
 # test-package.sh: "package: N checks, M failed" (each check one test).
-package_counts() {
-  local line total bad
-  line="$(grep -E '^package: [0-9]+ checks, [0-9]+ failed$' "$1" | tail -n 1)" || return 0
-  total="$(sed -E 's/^package: ([0-9]+) checks.*/\1/' <<<"$line")"
-  bad="$(sed -E 's/.*checks, ([0-9]+) failed$/\1/' <<<"$line")"
-  echo "$((total - bad)) $bad"
-}
+package_counts() { counts_of "$1" '^package: ([0-9]+) checks, ([0-9]+) failed$'; }
 
 # node --test TAP: the last unindented "# pass N" / "# fail N" (+ "# cancelled N", counted as failed).
 tap_counts() {
