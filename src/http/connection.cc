@@ -408,8 +408,7 @@ Task<> Server::Impl::Refuse(Connection& connection, S& stream, ClientWriter& wri
 
 Task<bool> Server::Impl::Write(ClientWriter& writer, api::Response response, bool keep_alive,
                                bool head_only, std::string_view request_id) {
-  std::string head;
-  head.reserve(256);
+  std::string head;  // FormatHead makes room for a head with a few headers
   const std::string_view body = FormatHead(response,
                                            {.keep_alive = keep_alive,
                                             .head_only = head_only,
@@ -418,7 +417,11 @@ Task<bool> Server::Impl::Write(ClientWriter& writer, api::Response response, boo
                                            head);
   const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head),
                                                      asio::buffer(body.data(), body.size())};
-  const error_code ec = co_await writer.WriteAll(buffers);
+  // WriteNow, then WriteRest only if the socket left some: no coroutine of WriteAll's for the
+  // answer the socket takes whole, nearly every answer.
+  size_t written = 0;
+  error_code ec = writer.WriteNow(buffers, &written);
+  if (!ec && written < head.size() + body.size()) ec = co_await writer.WriteRest(buffers, written);
   co_return !ec;
 }
 

@@ -58,9 +58,24 @@ namespace ksgate::http {
 // Where a Relay writes: the client's connection, plain or TLS. Used from its I/O thread only.
 class ClientWriter {
  public:
-  // Writes all of `buffers` to the client within the client's write timeout. Returns the error,
-  // or none when everything was written.
-  virtual Task<error_code> WriteAll(std::span<const asio::const_buffer> buffers) = 0;
+  // Writes what the connection takes at once, without waiting, and adds its size to *written
+  // (which starts at 0). Returns the error, or none: a socket that takes nothing yet is no
+  // error. A writer that cannot write without waiting (TLS) writes nothing.
+  virtual error_code WriteNow(std::span<const asio::const_buffer> buffers, size_t* written) = 0;
+  // Writes `buffers` from byte `offset` on, within the client's write timeout. Returns the
+  // error, or none when everything was written.
+  virtual Task<error_code> WriteRest(std::span<const asio::const_buffer> buffers,
+                                     size_t offset) = 0;
+
+  // Writes all of `buffers` to the client within the client's write timeout: WriteNow, then
+  // WriteRest for what it left. Returns the error, or none when everything was written. A
+  // caller that wants no coroutine when WriteNow wrote everything calls the two itself.
+  Task<error_code> WriteAll(std::span<const asio::const_buffer> buffers) {
+    size_t written = 0;
+    const error_code ec = WriteNow(buffers, &written);
+    if (ec || written == asio::buffer_size(buffers)) co_return ec;
+    co_return co_await WriteRest(buffers, written);
+  }
 
  protected:
   ~ClientWriter() = default;
@@ -70,7 +85,7 @@ class ClientWriter {
 // waits sets the timeout of `tcp`, the Stream under `stream`, to `timeout`. Both must outlive
 // *this.
 //
-// On a plain Stream, WriteAll first writes what the socket takes at once, with one non-blocking
+// On a plain Stream, WriteNow writes what the socket takes at once, with one non-blocking
 // send (the constructor puts the socket in non-blocking mode; Asio's own operations on it are
 // unaffected, and none of ksgate's blocks on a client's socket). So an answer that fits the
 // socket's send buffer, nearly every answer, needs no Asio operation: no completion handed
@@ -88,17 +103,19 @@ class StreamWriter final : public ClientWriter {
     }
   }
 
-  Task<error_code> WriteAll(std::span<const asio::const_buffer> buffers) override {
+  error_code WriteNow(std::span<const asio::const_buffer> buffers, size_t* written) override {
     error_code ec;
-    size_t written = 0;
-    if (try_first_) {
-      written = tcp_.socket().write_some(buffers, ec);
-      if (!ec && written == asio::buffer_size(buffers)) co_return ec;
-      if (ec && ec != asio::error::would_block) co_return ec;
-      ec = {};
-    }
+    if (!try_first_) return ec;
+    *written += tcp_.socket().write_some(buffers, ec);
+    if (ec == asio::error::would_block) ec = {};
+    return ec;
+  }
+
+  Task<error_code> WriteRest(std::span<const asio::const_buffer> buffers,
+                             size_t offset) override {
+    error_code ec;
     beast::buffers_suffix<std::span<const asio::const_buffer>> rest(buffers);
-    rest.consume(written);
+    rest.consume(offset);
     tcp_.expires_after(timeout_);
     co_await asio::async_write(stream_, rest, Into(ec));
     tcp_.expires_never();  // the stream's later operations set their own deadlines
@@ -109,7 +126,7 @@ class StreamWriter final : public ClientWriter {
   S& stream_;
   Stream& tcp_;
   std::chrono::milliseconds timeout_;
-  bool try_first_ = false;  // the socket is non-blocking: WriteAll tries a send first
+  bool try_first_ = false;  // the socket is non-blocking: WriteNow tries a send
 };
 
 // How a Relay ended.

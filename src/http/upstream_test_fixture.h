@@ -331,13 +331,18 @@ class UpstreamTest : public testing::Test {
 // ---------------------------------------------------------------------------------------------
 // Relay.
 
-// A ClientWriter that counts the writes it passes on: each is at least one system call.
+// A ClientWriter that counts the writes it passes on (each WriteAll starts with one WriteNow):
+// each is at least one system call.
 class CountingWriter final : public ClientWriter {
  public:
   explicit CountingWriter(ClientWriter& next) : next_(next) {}
-  Task<error_code> WriteAll(std::span<const asio::const_buffer> buffers) override {
+  error_code WriteNow(std::span<const asio::const_buffer> buffers, size_t* written) override {
     ++writes_;
-    co_return co_await next_.WriteAll(buffers);
+    return next_.WriteNow(buffers, written);
+  }
+  Task<error_code> WriteRest(std::span<const asio::const_buffer> buffers,
+                             size_t offset) override {
+    return next_.WriteRest(buffers, offset);
   }
   int writes() const { return writes_; }
 
