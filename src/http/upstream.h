@@ -111,8 +111,7 @@ class StreamWriter final : public ClientWriter {
     return ec;
   }
 
-  Task<error_code> WriteRest(std::span<const asio::const_buffer> buffers,
-                             size_t offset) override {
+  Task<error_code> WriteRest(std::span<const asio::const_buffer> buffers, size_t offset) override {
     error_code ec;
     beast::buffers_suffix<std::span<const asio::const_buffer>> rest(buffers);
     rest.consume(offset);

@@ -340,8 +340,7 @@ class CountingWriter final : public ClientWriter {
     ++writes_;
     return next_.WriteNow(buffers, written);
   }
-  Task<error_code> WriteRest(std::span<const asio::const_buffer> buffers,
-                             size_t offset) override {
+  Task<error_code> WriteRest(std::span<const asio::const_buffer> buffers, size_t offset) override {
     return next_.WriteRest(buffers, offset);
   }
   int writes() const { return writes_; }
