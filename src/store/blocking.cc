@@ -7,6 +7,7 @@ namespace {
 thread_local int inline_depth = 0;
 thread_local bool refused = false;
 thread_local Access refused_access = Access::kRead;
+thread_local CommitScope* current_scope = nullptr;
 
 }  // namespace
 
@@ -32,5 +33,24 @@ bool TakeWouldBlock() {
 bool WouldBlockNoted() { return refused; }
 
 Access RefusedAccess() { return refused_access; }
+
+CommitScope::Inside::Inside(CommitScope& scope) { current_scope = &scope; }
+CommitScope::Inside::~Inside() { current_scope = nullptr; }
+
+void CommitScope::RunDeferred() {
+  std::vector<std::function<void()>> deferred = std::move(deferred_);
+  deferred_.clear();
+  for (auto& fn : deferred) fn();
+}
+
+bool InsideUncommittedBatch() { return current_scope != nullptr; }
+
+void AfterBatch(std::function<void()> fn) {
+  if (current_scope == nullptr) {
+    fn();
+    return;
+  }
+  current_scope->deferred_.push_back(std::move(fn));
+}
 
 }  // namespace ksgate::store

@@ -8,6 +8,9 @@
 // an inline call. Thread-local: no locking.
 #pragma once
 
+#include <functional>
+#include <vector>
+
 #include "common/status.h"
 
 namespace ksgate::store {
@@ -41,5 +44,40 @@ bool WouldBlockNoted();
 // What the refusals since the last TakeWouldBlock() would have done: kWrite if any would have
 // written. Meaningful only when WouldBlockNoted().
 Access RefusedAccess();
+
+// A writer's batch, as the threads that run requests inside it see it. The SQLite writer
+// advances whole writing requests inside its batch's transaction (GroupCommitter::Submit): a
+// store call made there is part of a transaction that has not committed yet. What the layers
+// above the backend must do only once the batch ended (CachingStore's invalidations) is deferred
+// to the batch's CommitScope, and the cache is neither read nor filled inside it (it holds
+// committed state only; the uncommitted rows are read through the writer's connection).
+class CommitScope {
+ public:
+  CommitScope() = default;
+  CommitScope(const CommitScope&) = delete;
+  CommitScope& operator=(const CommitScope&) = delete;
+
+  // While an Inside object lives, its scope is this thread's current one (they do not nest).
+  class Inside {
+   public:
+    explicit Inside(CommitScope& scope);
+    ~Inside();
+    Inside(const Inside&) = delete;
+    Inside& operator=(const Inside&) = delete;
+  };
+
+  // Runs what was deferred to this scope, in order, and forgets it: once the batch ended,
+  // committed or not.
+  void RunDeferred();
+
+ private:
+  friend void AfterBatch(std::function<void()> fn);
+  std::vector<std::function<void()>> deferred_;
+};
+
+// True on a thread running work inside a writer's batch (a CommitScope is current).
+bool InsideUncommittedBatch();
+// Runs `fn` once the current batch ended, committed or not; at once outside a batch.
+void AfterBatch(std::function<void()> fn);
 
 }  // namespace ksgate::store

@@ -21,7 +21,8 @@ class CachingStore::Cache {
   // The cached value of `key`, or nullopt when absent, older than the TTL, or when the cache
   // cannot be trusted now (CachingStore::Fresh).
   std::optional<V> Get(const std::string& key) const {
-    if (!owner_.Fresh()) return std::nullopt;
+    // Inside a writer's batch the backend's answer may be uncommitted: no cache either way.
+    if (!owner_.Fresh() || InsideUncommittedBatch()) return std::nullopt;
     std::shared_lock lock(mu_);
     auto it = entries_.find(key);
     if (it == entries_.end()) return std::nullopt;
@@ -42,7 +43,7 @@ class CachingStore::Cache {
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   void Put(const std::string& key, V value, uint64_t generation_before_read) {
-    if (ttl_micros() <= 0) return;
+    if (ttl_micros() <= 0 || InsideUncommittedBatch()) return;
     std::unique_lock lock(mu_);
     if (generation_.load(std::memory_order_acquire) != generation_before_read) return;
     if (entries_.size() >= std::max<size_t>(options_.max_entries, 1) && !entries_.contains(key)) {
@@ -56,16 +57,16 @@ class CachingStore::Cache {
     return entries_.size();
   }
 
+  // Inside a writer's batch the erasure is made once more when the batch ended: a reader that
+  // read the committed row meanwhile must not leave it cached after the commit.
   void Erase(const std::string& key) {
-    std::unique_lock lock(mu_);
-    generation_.fetch_add(1, std::memory_order_acq_rel);
-    entries_.erase(key);
+    EraseNow(key);
+    if (InsideUncommittedBatch()) AfterBatch([this, key] { EraseNow(key); });
   }
 
   void Clear() {
-    std::unique_lock lock(mu_);
-    generation_.fetch_add(1, std::memory_order_acq_rel);
-    entries_.clear();
+    ClearNow();
+    if (InsideUncommittedBatch()) AfterBatch([this] { ClearNow(); });
   }
 
  private:
@@ -73,6 +74,18 @@ class CachingStore::Cache {
     V value;
     int64_t read_at;
   };
+  void EraseNow(const std::string& key) {
+    std::unique_lock lock(mu_);
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    entries_.erase(key);
+  }
+
+  void ClearNow() {
+    std::unique_lock lock(mu_);
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    entries_.clear();
+  }
+
   // Drops an entry chosen at random (the first of a random non-empty bucket): cheap, needs no
   // bookkeeping per read, and keeps a hot set that outgrows the bound mostly cached. Under mu_
   // held exclusively; the cache is not empty.

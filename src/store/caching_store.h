@@ -74,6 +74,7 @@ class CachingStore final : public Store {
   CachingStore(std::unique_ptr<Store> backend, const Clock& clock, CacheOptions options = {});
   ~CachingStore() override;
 
+  WriteLane* write_lane() override { return backend_->write_lane(); }
   Result<int> Migrate() override;
 
   Result<Partner> CreatePartner(const NewPartner& partner, int64_t now) override;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -21,12 +22,29 @@
 
 namespace ksgate::store {
 
+// A store whose writes all go through one writer thread in group-committed batches (SQLite)
+// runs a writing request's whole step on that thread, inside a batch, and says when the batch
+// ended: so the request waits for its commit without a thread of its own. Thread-safe.
+class WriteLane {
+ public:
+  virtual ~WriteLane() = default;
+  // Runs `task` on the writer thread inside a batch's transaction: the store calls it makes
+  // there see, and are part of, that uncommitted transaction. Then calls `done` on the writer
+  // thread once the batch's COMMIT returned: OK when it committed, else the batch's error
+  // (nothing of it was kept; the task may not have run). Returns false, running neither, when
+  // the writer's queue is full. Neither may wait for anything but the store.
+  virtual bool Submit(std::function<void()> task, std::function<void(const Status&)> done) = 0;
+};
+
 class Store {
  public:
   Store() = default;
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
   virtual ~Store() = default;
+
+  // The writer's lane, or null when this store's writes wait on their callers' threads.
+  virtual WriteLane* write_lane() { return nullptr; }
 
   // Applies pending schema migrations. Returns the schema version now in force. Idempotent;
   // safe to call concurrently from several processes (each migration runs in a transaction).

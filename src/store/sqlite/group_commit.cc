@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -44,6 +45,9 @@ Status RunInSavepoint(Connection& c, const GroupCommitter::Work& work, std::exce
   return s;
 }
 
+// The committer whose task this thread is running, if any (GroupCommitter::Submit).
+thread_local const GroupCommitter* task_writer = nullptr;
+
 }  // namespace
 
 GroupCommitter::GroupCommitter(Connection& connection, std::mutex& mu, GroupCommitOptions options)
@@ -63,6 +67,13 @@ GroupCommitter::~GroupCommitter() {
 }
 
 Status GroupCommitter::Run(const Work& work) {
+  if (task_writer == this) {
+    // A task's write: inside the batch already, on this thread; durable with the batch.
+    std::exception_ptr thrown;
+    Status s = RunInSavepoint(connection_, work, &thrown);
+    if (thrown) std::rethrow_exception(thrown);
+    return s;
+  }
   Pending pending;
   pending.work = &work;
   std::future<void> done = pending.done.get_future();
@@ -104,13 +115,20 @@ void GroupCommitter::WriterLoop() {
       if (before_commit) connection_.SetCommitHookForTesting(nullptr);
     }
 
-    // Only now, with the COMMIT returned, is any write of the batch acknowledged.
+    // Only now, with the COMMIT returned, is any write of the batch acknowledged. What the
+    // tasks deferred to the batch's end (the cache's invalidations) goes first.
+    scope_.RunDeferred();
     lock.lock();
     for (Pending* p : batch) {
-      if (p->result.ok()) ++stats_.writes;
+      if (p->work != nullptr && p->result.ok()) ++stats_.writes;
     }
     lock.unlock();
     for (Pending* p : batch) {
+      if (p->work == nullptr) {
+        const std::unique_ptr<Pending> task(p);
+        task->done_task(task->result);
+        continue;
+      }
       // Moved out first: once set, the caller may return and destroy *p at once.
       std::promise<void> done = std::move(p->done);
       done.set_value();
@@ -121,10 +139,13 @@ void GroupCommitter::WriterLoop() {
 }
 
 void GroupCommitter::RunBatch(std::deque<Pending*>& batch) {
-  Status s = TryBatch(batch);
-  for (int i = 0; s.code() == StatusCode::kUnavailable && i < options_.busy_retries; ++i) {
+  bool ran_task = false;
+  Status s = TryBatch(batch, &ran_task);
+  // A batch that ran a task is not run again: a task (a request's whole step) runs once.
+  for (int i = 0; s.code() == StatusCode::kUnavailable && !ran_task && i < options_.busy_retries;
+       ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10 << std::min(i, 6)));
-    s = TryBatch(batch);  // every work runs again from the start
+    s = TryBatch(batch, &ran_task);  // every work runs again from the start
   }
   std::lock_guard lock(mu_);
   if (s.ok()) {
@@ -139,13 +160,27 @@ void GroupCommitter::RunBatch(std::deque<Pending*>& batch) {
   for (Pending* p : batch) p->result = s;
 }
 
-Status GroupCommitter::TryBatch(std::deque<Pending*>& batch) {
+Status GroupCommitter::TryBatch(std::deque<Pending*>& batch, bool* ran_task) {
   Connection& c = connection_;
   RollbackIfNeeded(c);
   KSGATE_RETURN_IF_ERROR(c.Exec("BEGIN IMMEDIATE"));
   for (Pending* p : batch) {
     p->thrown = nullptr;
-    p->result = RunInSavepoint(c, *p->work, &p->thrown);
+    if (p->work == nullptr) {
+      *ran_task = true;
+      p->result = Status::Ok();
+      const CommitScope::Inside inside(scope_);
+      task_writer = this;
+      try {
+        p->task();
+      } catch (...) {
+        // A task catches its own; this keeps the writer thread alive if one did not.
+        p->result = InternalError("the task threw an exception");
+      }
+      task_writer = nullptr;
+    } else {
+      p->result = RunInSavepoint(c, *p->work, &p->thrown);
+    }
     if (!c.InTransaction()) {
       // SQLite dropped the whole transaction (an I/O error, a full disk, out of memory): the
       // writes before this one are gone too.
@@ -156,6 +191,19 @@ Status GroupCommitter::TryBatch(std::deque<Pending*>& batch) {
   if (!commit.ok()) RollbackIfNeeded(c);
   return commit;
 }
+
+bool GroupCommitter::Submit(Task task, Done done) {
+  auto pending = std::make_unique<Pending>();
+  pending->task = std::move(task);
+  pending->done_task = std::move(done);
+  std::lock_guard lock(mu_);
+  if (queue_.size() >= options_.max_queue) return false;
+  queue_.push_back(pending.release());  // the writer deletes it once it called done
+  if (writer_idle_) work_ready_.notify_one();
+  return true;
+}
+
+bool GroupCommitter::InTaskOnThisThread() const { return task_writer == this; }
 
 GroupCommitStats GroupCommitter::Stats() const {
   std::lock_guard lock(mu_);

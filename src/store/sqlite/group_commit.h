@@ -16,6 +16,8 @@
 #include <thread>
 
 #include "common/status.h"
+#include "store/blocking.h"
+#include "store/store.h"
 #include "store/sqlite/connection.h"
 
 namespace ksgate::store::sqlite {
@@ -39,7 +41,7 @@ struct GroupCommitStats {
   size_t largest_batch = 0;     // most writes taken into one batch
 };
 
-class GroupCommitter {
+class GroupCommitter final : public WriteLane {
  public:
   // Work on the writer connection, inside the transaction; a failure rolls back its own
   // changes only (ROLLBACK TO its savepoint). It must not BEGIN, COMMIT or ROLLBACK itself.
@@ -50,7 +52,7 @@ class GroupCommitter {
   // outlive *this.
   GroupCommitter(Connection& connection, std::mutex& mu, GroupCommitOptions options);
   // Runs what is queued, then stops the writer thread.
-  ~GroupCommitter();
+  ~GroupCommitter() override;
 
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
@@ -63,6 +65,23 @@ class GroupCommitter {
   // exception it throws fails it alone (its savepoint rolled back) and is rethrown here.
   // Thread-safe; must not be called from inside a Work.
   Status Run(const Work& work);
+
+  // Runs `task` on the writer thread inside a batch's transaction, with the batch's
+  // CommitScope current (store/blocking.h): a Run it makes runs at once, in a savepoint of its
+  // own, and is not durable yet; it must not wait for anything else. Then, once the batch's
+  // COMMIT returned, calls `done` on the writer thread with OK, or with the batch's error when
+  // nothing of it was kept (the task may not have run at all then). So the task's effects may
+  // be acknowledged from `done` only. Returns false, running neither, when max_queue items are
+  // already waiting. An exception `task` throws is logged and counts as its own failure only
+  // if it came from a Run (whose changes are rolled back); the task must catch its own.
+  // Thread-safe.
+  using Task = std::function<void()>;
+  using Done = std::function<void(const Status&)>;
+  bool Submit(Task task, Done done) override;
+
+  // True on the writer thread while a Submit'ed task runs: that thread holds the writer's
+  // connection, inside the batch's transaction (reads there see its uncommitted rows).
+  bool InTaskOnThisThread() const;
 
   GroupCommitStats Stats() const;
 
@@ -81,7 +100,9 @@ class GroupCommitter {
   // moves `done` out and sets it: the caller wakes without taking mu_ (no convoy behind the
   // writer) and may destroy *this as soon as it does.
   struct Pending {
-    const Work* work = nullptr;
+    const Work* work = nullptr;  // a Run's work, or null for a Submit'ed task
+    Task task;
+    Done done_task;
     Status result;
     std::exception_ptr thrown;  // what the work threw, rethrown by Run on the caller's thread
     std::promise<void> done;
@@ -90,9 +111,10 @@ class GroupCommitter {
   void WriterLoop();
   // Runs `batch` in one transaction and sets every entry's result (not `done`).
   void RunBatch(std::deque<Pending*>& batch);
-  // One attempt: BEGIN IMMEDIATE, every work in its savepoint, COMMIT. Returns the batch's own
-  // error (BEGIN or COMMIT), the works' results being meaningful only when it is OK.
-  Status TryBatch(std::deque<Pending*>& batch);
+  // One attempt: BEGIN IMMEDIATE, every work in its savepoint and every task, COMMIT. Returns
+  // the batch's own error (BEGIN or COMMIT), the works' results being meaningful only when it
+  // is OK. *ran_task is set once a task has run: the batch may not run again.
+  Status TryBatch(std::deque<Pending*>& batch, bool* ran_task);
 
   Connection& connection_;
   std::mutex& connection_mu_;
@@ -106,6 +128,7 @@ class GroupCommitter {
   bool stopping_ = false;               // guarded by mu_
   GroupCommitStats stats_;              // guarded by mu_
   std::function<bool(size_t)> before_commit_;  // guarded by mu_
+  CommitScope scope_;                          // the current batch's; writer thread only
   std::thread writer_;                         // last: started once everything above exists
 };
 

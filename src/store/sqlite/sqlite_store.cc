@@ -133,6 +133,8 @@ Status SqliteStore::WithBusyRetry(const std::function<Status()>& attempt) const 
 
 Status SqliteStore::Write(const Work& work) { return committer_->Run(work); }
 
+WriteLane* SqliteStore::write_lane() { return committer_.get(); }
+
 Status SqliteStore::Read(bool snapshot, const Work& work) const {
   auto run = [&](Connection& c) -> Status {
     if (!snapshot) return work(c);
@@ -143,6 +145,12 @@ Status SqliteStore::Read(bool snapshot, const Work& work) const {
     if (!s.ok()) RollbackIfNeeded(c);
     return s;
   };
+  if (committer_->InTaskOnThisThread()) {
+    // A request the writer runs inside its batch reads what its batch wrote so far: on the
+    // writer's connection, whose mutex this thread holds, inside the open transaction (so no
+    // BEGIN of its own).
+    return work(*writer_);
+  }
   return WithBusyRetry([&]() -> Status {
     if (readers_ == nullptr) {
       std::lock_guard lock(writer_mu_);

@@ -126,6 +126,7 @@ class SqliteStore final : public Store {
   Result<std::vector<std::string>> DescribeSchemaForTesting() const;
   // The writer that group-commits this store's writes (its test hooks and stats).
   sqlite::GroupCommitter& WriterForTesting() { return *committer_; }
+  WriteLane* write_lane() override;
 
  private:
   using Work = std::function<Status(sqlite::Connection&)>;
