@@ -17,8 +17,8 @@
 
 #include "common/status.h"
 #include "store/blocking.h"
-#include "store/store.h"
 #include "store/sqlite/connection.h"
+#include "store/store.h"
 
 namespace ksgate::store::sqlite {
 
