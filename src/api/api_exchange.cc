@@ -326,6 +326,16 @@ Response ApiExchange::Overloaded() {
   return Finish();
 }
 
+Response ApiExchange::StoreFailed() {
+  const ApiError failed = ApiError::Of(errors::kInternalDatabaseError);
+  deferred_write_.reset();
+  facts_.code = failed.code;
+  if (!started_ || !multi_) return WriteResponse(format_, {failed}, false, Elapsed());
+  MultiAnswer answer(format_, context_.max_answer_bytes);
+  for (size_t i = 0; i < items_.size(); ++i) answer.Add(failed);
+  return answer.Finish(Elapsed());
+}
+
 Response ApiExchange::Finish() {
   if (answer_) {
     facts_.code = "ok";

@@ -62,6 +62,9 @@ class ApiExchange final : public Exchange {
   void Deliver(UpstreamAnswer answer) override;
   Response UpstreamFailed(UpstreamFailure failure) override;
   Response Overloaded() override;
+  // INTERNAL_DATABASE_ERROR for the request, or for every item of a multirequest (its answer
+  // made again: the items read before may have read the lost writes).
+  Response StoreFailed() override;
   const RequestFacts* facts() const override { return &facts_; }
 
  private:

@@ -62,6 +62,7 @@ class AuthorizeExchange final : public Exchange {
   void Deliver(UpstreamAnswer) override {}
   Response UpstreamFailed(UpstreamFailure) override { return {}; }
   Response Overloaded() override;
+  Response StoreFailed() override { return Overloaded(); }  // it never writes
   const RequestFacts* facts() const override { return &facts_; }
 
  private:

@@ -24,6 +24,7 @@ class FixedExchange final : public Exchange {
   void Deliver(UpstreamAnswer) override {}
   Response UpstreamFailed(UpstreamFailure) override { return {}; }
   Response Overloaded() override { return {}; }
+  Response StoreFailed() override { return {}; }
   const RequestFacts* facts() const override { return &facts_; }
 
  private:

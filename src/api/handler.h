@@ -14,6 +14,8 @@
 //     kForward:    relay the upstream's answer to the client; done. If it fails before any
 //                  byte reached the client, write ex->UpstreamFailed(reason) instead.
 //   A store executor that cannot take the work: write ex->Overloaded().
+//   A write step run inside the store writer's batch (store::WriteLane) whose COMMIT failed:
+//   write ex->StoreFailed() instead of the step it returned.
 #pragma once
 
 #include <cstddef>
@@ -124,6 +126,10 @@ class Exchange {
   virtual Response UpstreamFailed(UpstreamFailure failure) = 0;
   // The answer to send when the store executor's queue was full (the work was not done).
   virtual Response Overloaded() = 0;
+  // The answer to send when the exchange ran on the store's writer inside a batch whose COMMIT
+  // failed, after it had advanced (or before it could): nothing it wrote was kept, so no result
+  // of it may be reported as done.
+  virtual Response StoreFailed() = 0;
   // What the exchange learned about its request so far; null if it keeps nothing.
   virtual const RequestFacts* facts() const { return nullptr; }
 };

@@ -65,6 +65,7 @@ class AdminExchange final : public api::Exchange {
   api::Response Overloaded() override {
     return Answer(Text(503, "not ready: the store queue is full\n")).response;
   }
+  api::Response StoreFailed() override { return Overloaded(); }  // it never writes
   const api::RequestFacts* facts() const override { return &facts_; }
 
  private:

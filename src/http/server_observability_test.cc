@@ -41,6 +41,7 @@ class FactsExchange final : public api::Exchange {
   void Deliver(api::UpstreamAnswer) override {}
   api::Response UpstreamFailed(api::UpstreamFailure) override { return {}; }
   api::Response Overloaded() override { return {}; }
+  api::Response StoreFailed() override { return {}; }
   const api::RequestFacts* facts() const override { return &facts_; }
 
  private:

@@ -47,6 +47,7 @@ class ImmediateExchange final : public api::Exchange {
   void Deliver(api::UpstreamAnswer) override {}
   api::Response UpstreamFailed(api::UpstreamFailure) override { return {}; }
   api::Response Overloaded() override { return {}; }
+  api::Response StoreFailed() override { return {}; }
 
  private:
   Respond respond_;
