@@ -27,6 +27,7 @@
 #include "obs/log_file.h"
 #include "store/memory_store.h"
 #include "store/open_store.h"
+#include "store/store.h"
 
 namespace ksgate::cli {
 
@@ -197,6 +198,19 @@ int Serve(const config::Sources& sources) {
   server_options.store_threads = options.store_threads;
   server_options.store_write_threads = StoreWriteThreads(options);
   server_options.store_queue = static_cast<size_t>(options.store_queue);
+  if (store::WriteLane* lane = app->store().write_lane()) {
+    // SQLite: a write step runs on the writer thread, inside its batch (store::WriteLane).
+    server_options.store_writer = [lane](std::function<void()> task,
+                                         std::function<void(bool)> done) {
+      return lane->Submit(std::move(task), [done = std::move(done)](const Status& ended) {
+        if (!ended.ok()) {
+          spdlog::error("store: a write batch failed; its requests answer {}: {}",
+                        errors::kInternalDatabaseError.code, ended.message());
+        }
+        done(ended.ok());
+      });
+    };
+  }
   server_options.upstream.timeout = std::chrono::milliseconds(options.upstream_timeout_ms);
   server_options.upstream.fetch_limit = app->policy()->gateway.max_item_answer;
   http::HttpLimits& limits = http_limits;

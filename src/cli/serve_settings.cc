@@ -163,7 +163,7 @@ const std::vector<Row>& Rows() {
           "Threads that run what reads from the database (the store executor)", 1, 256),
       Int(&O::store_write_threads, "store.write_threads", "--store-write-threads",
           "Threads that run what writes to the database (apart, so writers never hold readers "
-          "up); 0 = 32 on SQLite, whose writes share group commits, else 4",
+          "up); 0 = 4, or 1 on SQLite, whose writes run on its writer thread",
           0, 256),
       Int(&O::store_queue, "store.queue", "--store-queue",
           "Requests that may wait for a store thread; more get SERVER_BUSY", 1, 1000000),
@@ -282,7 +282,9 @@ const std::vector<config::Setting>& ServeSettings() {
 
 int StoreWriteThreads(const ServeOptions& options) {
   if (options.store_write_threads > 0) return options.store_write_threads;
-  return options.db.starts_with("sqlite:") ? 32 : 4;
+  // SQLite's writes run on its writer thread itself (ServerOptions::store_writer): the write
+  // threads then serve nothing, and one is kept.
+  return options.db.starts_with("sqlite:") ? 1 : 4;
 }
 
 ServeOptions ServeOptionsFrom(const config::Values& values) {

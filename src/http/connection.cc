@@ -306,6 +306,52 @@ Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, ClientWri
   }
 }
 
+template <typename Handler, typename Work>
+void Server::Impl::OnStoreWriter(api::Exchange& exchange, Handler handler, Work work) {
+  // Shared by the task and its end, which the writer calls (std::function: copyable); the
+  // handler resumes the connection on its I/O thread, which the work guard keeps running.
+  struct Handoff {
+    Handler handler;
+    api::Step step = api::Step::Respond(PlainResponse(500, "Internal Server Error\n"));
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  };
+  auto handoff = std::make_shared<Handoff>(Handoff{std::move(handler)});
+  const auto resume = [handoff](Work& guard) {
+    auto io = guard.get_executor();
+    asio::post(io, [handoff, guard = std::move(guard)]() mutable {
+      std::move(handoff->handler)(std::move(handoff->step));
+    });
+  };
+  const bool taken = options_.store_writer(
+      [&exchange, handoff] {
+        try {
+          handoff->step = exchange.Advance(api::Exchange::Mode::kMayBlock);
+        } catch (...) {
+          LogException("handler (store writer)", std::current_exception());
+        }
+      },
+      [this, &exchange, handoff, work, resume](bool committed) mutable {
+        if (!committed) {
+          try {
+            handoff->step = api::Step::Respond(exchange.StoreFailed());
+          } catch (...) {
+            LogException("handler (store writer)", std::current_exception());
+            handoff->step = api::Step::Respond(PlainResponse(500, "Internal Server Error\n"));
+          }
+        }
+        if (options_.metrics != nullptr) {
+          options_.metrics->ObserveStore(obs::StoreLane::kWrite, MicrosSince(handoff->started));
+        }
+        store_tasks_.fetch_sub(1, std::memory_order_relaxed);
+        resume(work);
+      });
+  if (taken) return;
+  store_tasks_.fetch_sub(1, std::memory_order_relaxed);
+  if (options_.metrics != nullptr) options_.metrics->CountStoreOverloaded();
+  handoff->step = api::Step::Respond(exchange.Overloaded());
+  resume(work);
+}
+
 void Server::Impl::ObserveUpstream(size_t upstream, std::chrono::steady_clock::time_point called,
                                    api::UpstreamFailure failure) {
   if (options_.metrics == nullptr) return;
@@ -326,6 +372,10 @@ Task<api::Step> Server::Impl::AdvanceOnStoreThread(api::Exchange& exchange, api:
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<Executor>&, void(api::Step)>(
       [this, &exchange, lane](auto handler) {
         auto io = asio::get_associated_executor(handler);
+        if (lane == api::Step::Lane::kWrite && options_.store_writer) {
+          OnStoreWriter(exchange, std::move(handler), asio::make_work_guard(io));
+          return;
+        }
         asio::thread_pool& pool =
             lane == api::Step::Lane::kWrite ? store_write_pool_ : store_read_pool_;
         asio::post(pool, [this, &exchange, lane, handler = std::move(handler),

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -72,6 +73,14 @@ struct ServerOptions {
   int store_threads = 8;
   int store_write_threads = 4;
   size_t store_queue = 1024;
+  // The store's writer, when every write goes through one thread in group-committed batches
+  // (SQLite: store::WriteLane). A write step then runs on that thread, inside its batch, instead
+  // of on a write thread that would wait for the commit; it is answered once the batch
+  // committed, or with api::Exchange::StoreFailed() when the batch failed (`done(false)`).
+  // `submit` returns false when the writer's queue is full: answered with Overloaded(). Empty:
+  // the write threads.
+  std::function<bool(std::function<void()> task, std::function<void(bool committed)> done)>
+      store_writer;
   // Observability (obs/), each optional and owned by the caller, which keeps it alive while the
   // server runs: `access_log` gets one line per request answered (written by its own thread;
   // the I/O thread only queues it); `metrics` counts each request by the action and result code

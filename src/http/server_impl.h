@@ -279,6 +279,11 @@ class Server::Impl {
   // Runs exchange.Advance(kMayBlock) on a store thread of `lane` while this coroutine waits;
   // the overload answer when the executor's queue is full.
   Task<api::Step> AdvanceOnStoreThread(api::Exchange& exchange, api::Step::Lane lane);
+  // AdvanceOnStoreThread's write step on the store's writer (ServerOptions::store_writer):
+  // `handler` gets the step once the writer's batch ended, on the I/O thread `work` keeps
+  // running.
+  template <typename Handler, typename Work>
+  void OnStoreWriter(api::Exchange& exchange, Handler handler, Work work);
   void StopAccepting();
 
   // Calls the handler behind the second exception fence: a throw becomes a 500.
