@@ -6,8 +6,10 @@
 
 #include <string_view>
 
+#include "common/api_error.h"
 #include "common/json_text.h"
 #include "obs/log_line.h"
+#include "store/blocking.h"
 
 namespace ksgate::app {
 
@@ -103,10 +105,25 @@ std::string AuditLogSink::Format(const services::AuditEvent& event) const {
 }
 
 void AuditLogSink::Record(const services::AuditEvent& event) {
-  const Status s = log_.Write(Format(event));
+  if (store::InsideUncommittedBatch()) {
+    // On the SQLite writer, inside its batch: what the event reports is durable only once the
+    // batch commits. Formatted now (the request's context is this thread's), written once the
+    // batch ended: as it is, or, if the batch failed, as the database error it became.
+    services::AuditEvent failed = event;
+    if (failed.error.empty()) failed.error = errors::kInternalDatabaseError.code;
+    store::AfterBatch(
+        [this, action = std::string(event.action), done = Format(event),
+         lost = Format(failed)](bool committed) { Write(committed ? done : lost, action); });
+    return;
+  }
+  Write(Format(event), event.action);
+}
+
+void AuditLogSink::Write(const std::string& line, std::string_view action) {
+  const Status s = log_.Write(line);
   if (s.ok()) return;
   if (metrics_ != nullptr) metrics_->CountAuditFailure();
-  spdlog::error("audit log: {} (event {} lost)", s.message(), event.action);
+  spdlog::error("audit log: {} (event {} lost)", s.message(), action);
 }
 
 }  // namespace ksgate::app

@@ -13,10 +13,13 @@
 //
 // Thread-safe. Record writes before returning (it may wait for the disk); a failed write is
 // logged and counted in the metrics (ksgate_audit_write_failures_total), and the action still
-// answers.
+// answers. Inside the SQLite writer's batch (store::InsideUncommittedBatch) the line is written
+// once the batch ended, before the action answers: as recorded if the batch committed, else
+// with the error INTERNAL_DATABASE_ERROR, which is then what the action answers too.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "obs/audit_log.h"
 #include "obs/metrics.h"
@@ -39,6 +42,8 @@ class AuditLogSink final : public services::AuditSink {
   std::string Format(const services::AuditEvent& event) const;
 
  private:
+  void Write(const std::string& line, std::string_view action);
+
   obs::AuditLog& log_;
   obs::Metrics* metrics_;
 };

@@ -15,6 +15,7 @@
 #include "ks/crypto.h"
 #include "ks/ks.h"
 #include "obs/log_line.h"
+#include "store/blocking.h"
 #include "store/memory_store.h"
 #include "testing/matchers.h"
 #include "testing/scratch_dir.h"
@@ -267,6 +268,30 @@ TEST_F(AuditTest, ALineIsValidJsonWhateverTheCallerSent) {
             "\"request_id\":\"r-1\",\"client_ip\":\"::1\",\"actor\":{\"type\":\"anonymous\"},"
             "\"partnerId\":3,\"object\":{\"type\":\"appToken\",\"id\":\"id\\\"\\n\\u0001\"},"
             "\"details\":{\"userId\":\"a\\\\b\\ufffd\"}}");
+}
+
+// Inside the SQLite writer's batch an event is written once the batch ended, with the request
+// it came from: as recorded when the batch committed, as INTERNAL_DATABASE_ERROR when it failed.
+TEST_F(AuditTest, InsideAWritersBatchAnEventWaitsForTheBatchAndSaysWhetherItStuck) {
+  const obs::RequestContext context{.request_id = "r-2", .client_ip = "::1"};
+  for (const bool committed : {true, false}) {
+    const size_t before = Lines().size();
+    store::CommitScope batch;
+    {
+      const obs::RequestScope scope(context);
+      const store::CommitScope::Inside inside(batch);
+      sink_.Record({.action = "appToken.add", .partner_id = 3, .object_type = "appToken"});
+    }
+    EXPECT_EQ(Lines().size(), before) << "written before its batch ended";
+    batch.RunDeferred(committed);
+    const std::vector<std::string> lines = Lines();
+    ASSERT_EQ(lines.size(), before + 1);
+    EXPECT_THAT(lines.back(), HasSubstr("\"request_id\":\"r-2\""));
+    EXPECT_THAT(
+        lines.back(),
+        HasSubstr(committed ? "\"outcome\":\"success\""
+                            : "\"outcome\":\"failure\",\"error\":\"INTERNAL_DATABASE_ERROR\""));
+  }
 }
 
 }  // namespace

@@ -37,17 +37,17 @@ Access RefusedAccess() { return refused_access; }
 CommitScope::Inside::Inside(CommitScope& scope) { current_scope = &scope; }
 CommitScope::Inside::~Inside() { current_scope = nullptr; }
 
-void CommitScope::RunDeferred() {
-  std::vector<std::function<void()>> deferred = std::move(deferred_);
+void CommitScope::RunDeferred(bool committed) {
+  std::vector<std::function<void(bool)>> deferred = std::move(deferred_);
   deferred_.clear();
-  for (auto& fn : deferred) fn();
+  for (auto& fn : deferred) fn(committed);
 }
 
 bool InsideUncommittedBatch() { return current_scope != nullptr; }
 
-void AfterBatch(std::function<void()> fn) {
+void AfterBatch(std::function<void(bool)> fn) {
   if (current_scope == nullptr) {
-    fn();
+    fn(true);
     return;
   }
   current_scope->deferred_.push_back(std::move(fn));

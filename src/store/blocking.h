@@ -66,18 +66,19 @@ class CommitScope {
     Inside& operator=(const Inside&) = delete;
   };
 
-  // Runs what was deferred to this scope, in order, and forgets it: once the batch ended,
-  // committed or not.
-  void RunDeferred();
+  // Runs what was deferred to this scope, in order, telling it whether the batch committed,
+  // and forgets it. Call once the batch ended.
+  void RunDeferred(bool committed);
 
  private:
-  friend void AfterBatch(std::function<void()> fn);
-  std::vector<std::function<void()>> deferred_;
+  friend void AfterBatch(std::function<void(bool committed)> fn);
+  std::vector<std::function<void(bool)>> deferred_;
 };
 
 // True on a thread running work inside a writer's batch (a CommitScope is current).
 bool InsideUncommittedBatch();
-// Runs `fn` once the current batch ended, committed or not; at once outside a batch.
-void AfterBatch(std::function<void()> fn);
+// Runs `fn` once the current batch ended, with whether it committed; at once (with true)
+// outside a batch.
+void AfterBatch(std::function<void(bool committed)> fn);
 
 }  // namespace ksgate::store

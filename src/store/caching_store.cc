@@ -61,12 +61,12 @@ class CachingStore::Cache {
   // read the committed row meanwhile must not leave it cached after the commit.
   void Erase(const std::string& key) {
     EraseNow(key);
-    if (InsideUncommittedBatch()) AfterBatch([this, key] { EraseNow(key); });
+    if (InsideUncommittedBatch()) AfterBatch([this, key](bool) { EraseNow(key); });
   }
 
   void Clear() {
     ClearNow();
-    if (InsideUncommittedBatch()) AfterBatch([this] { ClearNow(); });
+    if (InsideUncommittedBatch()) AfterBatch([this](bool) { ClearNow(); });
   }
 
  private:

@@ -106,18 +106,19 @@ void GroupCommitter::WriterLoop() {
     std::function<bool(size_t)> before_commit = before_commit_;
     lock.unlock();
 
+    bool committed = false;
     {
       std::lock_guard connection_lock(connection_mu_);
       if (before_commit) {
         connection_.SetCommitHookForTesting([&before_commit, n] { return before_commit(n); });
       }
-      RunBatch(batch);
+      committed = RunBatch(batch);
       if (before_commit) connection_.SetCommitHookForTesting(nullptr);
     }
 
     // Only now, with the COMMIT returned, is any write of the batch acknowledged. What the
     // tasks deferred to the batch's end (the cache's invalidations) goes first.
-    scope_.RunDeferred();
+    scope_.RunDeferred(committed);
     lock.lock();
     for (Pending* p : batch) {
       if (p->work != nullptr && p->result.ok()) ++stats_.writes;
@@ -138,7 +139,7 @@ void GroupCommitter::WriterLoop() {
   }
 }
 
-void GroupCommitter::RunBatch(std::deque<Pending*>& batch) {
+bool GroupCommitter::RunBatch(std::deque<Pending*>& batch) {
   bool ran_task = false;
   Status s = TryBatch(batch, &ran_task);
   // A batch that ran a task is not run again: a task (a request's whole step) runs once.
@@ -150,7 +151,7 @@ void GroupCommitter::RunBatch(std::deque<Pending*>& batch) {
   std::lock_guard lock(mu_);
   if (s.ok()) {
     ++stats_.batches;
-    return;
+    return true;
   }
   ++stats_.failed_commits;
   if (s.code() == StatusCode::kUnavailable) {
@@ -158,6 +159,7 @@ void GroupCommitter::RunBatch(std::deque<Pending*>& batch) {
                          " attempts: " + s.message());
   }
   for (Pending* p : batch) p->result = s;
+  return false;
 }
 
 Status GroupCommitter::TryBatch(std::deque<Pending*>& batch, bool* ran_task) {

@@ -109,8 +109,9 @@ class GroupCommitter final : public WriteLane {
   };
 
   void WriterLoop();
-  // Runs `batch` in one transaction and sets every entry's result (not `done`).
-  void RunBatch(std::deque<Pending*>& batch);
+  // Runs `batch` in one transaction and sets every entry's result (not `done`). Returns whether
+  // the batch committed.
+  bool RunBatch(std::deque<Pending*>& batch);
   // One attempt: BEGIN IMMEDIATE, every work in its savepoint and every task, COMMIT. Returns
   // the batch's own error (BEGIN or COMMIT), the works' results being meaningful only when it
   // is OK. *ran_task is set once a task has run: the batch may not run again.
