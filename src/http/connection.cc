@@ -309,10 +309,11 @@ Task<Server::Impl::Served> Server::Impl::ServeExchange(Worker& worker, ClientWri
 template <typename Handler, typename Work>
 void Server::Impl::OnStoreWriter(api::Exchange& exchange, Handler handler, Work work) {
   // Shared by the task and its end, which the writer calls (std::function: copyable); the
-  // handler resumes the connection on its I/O thread, which the work guard keeps running.
+  // handler resumes the connection on its I/O thread, which the work guard keeps running. The
+  // step is set by the task, or by its end when the batch failed.
   struct Handoff {
     Handler handler;
-    api::Step step = api::Step::Respond(PlainResponse(500, "Internal Server Error\n"));
+    api::Step step;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   };
   auto handoff = std::make_shared<Handoff>(Handoff{std::move(handler)});
@@ -328,6 +329,7 @@ void Server::Impl::OnStoreWriter(api::Exchange& exchange, Handler handler, Work 
           handoff->step = exchange.Advance(api::Exchange::Mode::kMayBlock);
         } catch (...) {
           LogException("handler (store writer)", std::current_exception());
+          handoff->step = api::Step::Respond(PlainResponse(500, "Internal Server Error\n"));
         }
       },
       [this, &exchange, handoff, work, resume](bool committed) mutable {

@@ -76,7 +76,7 @@ Status GroupCommitter::Run(const Work& work) {
   }
   Pending pending;
   pending.work = &work;
-  std::future<void> done = pending.done.get_future();
+  std::future<void> done = pending.done.emplace().get_future();
   {
     std::lock_guard lock(mu_);
     if (queue_.size() >= options_.max_queue) {
@@ -131,7 +131,7 @@ void GroupCommitter::WriterLoop() {
         continue;
       }
       // Moved out first: once set, the caller may return and destroy *p at once.
-      std::promise<void> done = std::move(p->done);
+      std::promise<void> done = std::move(*p->done);
       done.set_value();
     }
     batch.clear();

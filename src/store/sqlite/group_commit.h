@@ -13,6 +13,7 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "common/status.h"
@@ -96,7 +97,8 @@ class GroupCommitter final : public WriteLane {
   size_t QueuedForTesting() const;
 
  private:
-  // One queued write, on its caller's stack while Run waits. The writer fills `result`, then
+  // One queued write: a Run's, on its caller's stack while Run waits, or a Submit'ed task, on
+  // the heap until the writer called its `done_task`. For a Run the writer fills `result`, then
   // moves `done` out and sets it: the caller wakes without taking mu_ (no convoy behind the
   // writer) and may destroy *this as soon as it does.
   struct Pending {
@@ -105,7 +107,7 @@ class GroupCommitter final : public WriteLane {
     Done done_task;
     Status result;
     std::exception_ptr thrown;  // what the work threw, rethrown by Run on the caller's thread
-    std::promise<void> done;
+    std::optional<std::promise<void>> done;  // a Run's only (a promise allocates its state)
   };
 
   void WriterLoop();
