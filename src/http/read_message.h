@@ -1,17 +1,23 @@
 // ReadMessage: one HTTP message read into a Beast parser, as Beast's async_read_header and
-// async_read do, but with the input already buffered parsed in place. Internal to http/, for .cc
-// files (it includes the Asio types).
+// async_read do, but with the input already buffered parsed in place; and AsyncReadSomeLater, the
+// wait for a keep-alive connection's next request. Internal to http/, for .cc files (it includes
+// the Asio types).
 #pragma once
 
 // clang-format off
 #include "http/asio_types.h"  // before any Asio header: it includes <utility> first (GCC 12)
 // clang-format on
 
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 #include <cstddef>
+#include <utility>
 
 namespace ksgate::http {
 
@@ -48,6 +54,37 @@ Task<error_code> ReadMessage(AsyncReadStream& stream, beast::flat_buffer& buffer
     if (ec) co_return ec;
   }
   co_return ec;
+}
+
+// async_read_some on `stream` into `buffers`, started only once the handlers already queued on
+// the stream's executor have run, with `on_start()` called just before the read starts; if
+// `abandon` is true by then, the read does not start and completes with operation_aborted
+// (on_start is not called).
+//
+// Why: for the next request on a keep-alive connection. Its client sends that request only
+// after it has our answer, so a read started at once finds nothing, and Asio tries every read
+// before it waits for the socket: a recvmsg that fails with EAGAIN, one more system call per
+// request than nginx makes (nginx reads again only after epoll says so). Started behind the
+// answers to the other connections that were ready, a loaded server usually finds the request
+// there and reads it with one recvmsg: 3 system calls per request become 2, and on this VM,
+// where a system call is dear, that was 9-20% more requests per second (docs/benchmarks.md,
+// "Results: stop 21"). An idle server pays the post (about 550 instructions) and the EAGAIN.
+template <typename AsyncReadStream, typename OnStart, typename Token>
+auto AsyncReadSomeLater(AsyncReadStream& stream, asio::mutable_buffer buffers, const bool& abandon,
+                        OnStart on_start, Token&& token) {
+  return asio::async_initiate<Token, void(error_code, size_t)>(
+      [&stream, buffers, &abandon](auto handler, OnStart start) {
+        asio::post(stream.get_executor(), [&stream, buffers, &abandon, start = std::move(start),
+                                           handler = std::move(handler)]() mutable {
+          if (abandon) {
+            std::move(handler)(error_code(asio::error::operation_aborted), size_t{0});
+            return;
+          }
+          start();
+          stream.async_read_some(buffers, std::move(handler));
+        });
+      },
+      token, std::move(on_start));
 }
 
 }  // namespace ksgate::http

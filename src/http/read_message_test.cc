@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/beast/_experimental/test/stream.hpp>
@@ -17,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "http/parsers.h"
 
@@ -164,6 +166,46 @@ TEST(ReadMessage, LimitsAndBadInputFailAsBeastSays) {
     EXPECT_TRUE(malformed.ec) << piece;
     EXPECT_EQ(malformed, ReadWithBeast(bad, piece));
   }
+}
+
+// AsyncReadSomeLater: a read that starts behind the handlers already queued, or not at all.
+
+// What happened, in order, around one AsyncReadSomeLater on a stream holding "GET": a handler
+// queued before it, the read's start (on_start) and its end. `abandon_after` sets the abandon
+// flag once the read was asked for, before the io_context runs.
+std::vector<std::string> ReadLaterOrder(bool abandon_after, size_t* bytes_read) {
+  asio::io_context io;
+  beast::test::stream stream(io);
+  stream.append("GET");
+  std::vector<std::string> order;
+  asio::post(io, [&order] { order.push_back("queued before"); });
+  bool abandon = false;
+  std::array<char, 16> data{};
+  AsyncReadSomeLater(
+      stream, asio::buffer(data), abandon, [&order] { order.push_back("read starts"); },
+      [&order](error_code ec, size_t n) {
+        order.push_back(ec ? "read ends: " + ec.message() : "read " + std::to_string(n) + " bytes");
+      });
+  order.push_back("asked");
+  abandon = abandon_after;
+  io.run_for(std::chrono::seconds(5));
+  *bytes_read = stream.nread_bytes();
+  return order;
+}
+
+TEST(AsyncReadSomeLater, StartsAfterTheHandlersAlreadyQueued) {
+  size_t bytes_read = 0;
+  EXPECT_THAT(ReadLaterOrder(false, &bytes_read),
+              ::testing::ElementsAre("asked", "queued before", "read starts", "read 3 bytes"));
+  EXPECT_EQ(bytes_read, 3u);
+}
+
+TEST(AsyncReadSomeLater, AnAbandonedReadEndsWithoutStarting) {
+  size_t bytes_read = 0;
+  const error_code aborted = asio::error::operation_aborted;
+  EXPECT_THAT(ReadLaterOrder(true, &bytes_read),
+              ::testing::ElementsAre("asked", "queued before", "read ends: " + aborted.message()));
+  EXPECT_EQ(bytes_read, 0u);  // the input is still there
 }
 
 }  // namespace
