@@ -212,5 +212,27 @@ TEST(IsXmlSafeUtf8, RejectsControlsNonCharactersAndBadUtf8) {
   EXPECT_FALSE(IsXmlSafeUtf8("\x80"));         // lone continuation
 }
 
+// Long ASCII text is checked eight bytes at a time: a bad byte, or a good one that is not
+// printable ASCII, is found in whatever position of a word it sits.
+TEST(IsXmlSafeUtf8, JudgesEveryByteOfALongTextWhereverItSits) {
+  const std::string text(40, 'k');
+  EXPECT_TRUE(IsXmlSafeUtf8(text));
+  for (size_t at = 0; at < text.size(); ++at) {
+    for (char bad : {'\0', '\x01', '\x1F', '\x80', '\xFF'}) {
+      std::string s = text;
+      s[at] = bad;
+      EXPECT_FALSE(IsXmlSafeUtf8(s)) << "byte " << static_cast<int>(bad) << " at " << at;
+    }
+    for (std::string_view good : {"\t", "\n", "\r", "\x7F", "\xC3\xA9", "\xE2\x82\xAC"}) {
+      std::string s = text;
+      s.replace(at, 1, good);
+      EXPECT_TRUE(IsXmlSafeUtf8(s)) << "\"" << good << "\" at " << at;
+    }
+    std::string s = text;
+    s.replace(at, 1, "\xEF\xBF\xBE");  // U+FFFE
+    EXPECT_FALSE(IsXmlSafeUtf8(s)) << "U+FFFE at " << at;
+  }
+}
+
 }  // namespace
 }  // namespace ksgate::api
