@@ -67,8 +67,8 @@ Task<error_code> ReadMessage(AsyncReadStream& stream, beast::flat_buffer& buffer
 // request than nginx makes (nginx reads again only after epoll says so). Started behind the
 // answers to the other connections that were ready, a loaded server usually finds the request
 // there and reads it with one recvmsg: 3 system calls per request become 2, and on this VM,
-// where a system call is dear, that was 9-20% more requests per second (docs/benchmarks.md,
-// "Results: stop 21"). An idle server pays the post (about 550 instructions) and the EAGAIN.
+// where a system call is dear, that was 5-20% more requests per second (docs/benchmarks.md,
+// "Results: stop 21"). An idle server pays the post (500-850 instructions) and the EAGAIN.
 template <typename AsyncReadStream, typename OnStart, typename Token>
 auto AsyncReadSomeLater(AsyncReadStream& stream, asio::mutable_buffer buffers, const bool& abandon,
                         OnStart on_start, Token&& token) {
