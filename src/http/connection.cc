@@ -145,10 +145,15 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
     // waits for a request end at the connection's deadline (Worker::Sweep cancels them).
     if (buffer.size() == 0) {
       const size_t room = std::clamp<size_t>(buffer.capacity() - buffer.size(), 1024, 65536);
+      const auto deadline = std::chrono::steady_clock::now() +
+                            (first ? limits.first_byte_timeout : limits.idle_timeout);
+      const auto become_idle = [&connection, deadline] {
+        connection.idle = true;
+        connection.deadline = deadline;
+      };
       size_t n = 0;
       if (first) {
-        connection.idle = true;
-        connection.deadline = std::chrono::steady_clock::now() + limits.first_byte_timeout;
+        become_idle();
         n = co_await stream.async_read_some(buffer.prepare(room), Into(ec));
       } else {
         // The next request on a keep-alive connection: its client sends it once it has our
@@ -156,14 +161,8 @@ Task<> Server::Impl::ServeOn(Worker& worker, S& stream, const Peer& peer) {
         // AsyncReadSomeLater). The connection counts as idle, with its deadline, only once the
         // read is under way, so that neither Sweep nor shutdown finds it idle with no read to
         // cancel; if shutdown began meanwhile, the read ends unstarted (operation_aborted).
-        const auto deadline = std::chrono::steady_clock::now() + limits.idle_timeout;
-        n = co_await AsyncReadSomeLater(
-            stream, buffer.prepare(room), worker.stopping,
-            [&connection, deadline] {
-              connection.idle = true;
-              connection.deadline = deadline;
-            },
-            Into(ec));
+        n = co_await AsyncReadSomeLater(stream, buffer.prepare(room), worker.stopping, become_idle,
+                                        Into(ec));
       }
       connection.idle = false;
       if (ec) co_return;  // EOF, timeout, reset, or closed by shutdown: nothing to answer
