@@ -122,10 +122,20 @@ VariableName ParseVariableName(std::string_view raw) {
   return name;
 }
 
-std::optional<QueryFields> ParseStr(std::string_view query) {
+bool ParseStr(std::string_view query, ParsedQuery* out) {
   query = query.substr(0, query.find('\0'));
-  QueryFields fields;
+  std::vector<QueryField>& fields = out->fields_;
+  std::string& text = out->text_;
+  fields.clear();
+  text.clear();
   fields.reserve(8);  // a KS has five fields and a few privileges
+  // Where a decoded name or value goes: the end of `text`, which is reserved to the query's
+  // size before its first byte (it holds at most every piece's bytes once) and so never moves.
+  const auto text_end = [&] {
+    if (text.capacity() < query.size()) text.reserve(query.size());
+    return text.size();
+  };
+  const auto text_from = [&](size_t start) { return std::string_view(text).substr(start); };
   std::string decoded_name;
   size_t count = 0;
   size_t pos = 0;
@@ -149,36 +159,46 @@ std::optional<QueryFields> ParseStr(std::string_view query) {
     pos = end + 1;
     if (end == start) continue;
     if (++count > kMaxInputVars) break;
-    std::string_view raw_name = query.substr(start, std::min(eq, end) - start);
+    std::string_view name = query.substr(start, std::min(eq, end) - start);
     if (name_escaped) {
       decoded_name.clear();
-      AppendUrlDecoded(raw_name, /*plus_is_space=*/true, &decoded_name);
-      raw_name = decoded_name;
+      AppendUrlDecoded(name, /*plus_is_space=*/true, &decoded_name);
+      name = decoded_name;
     }
-    VariableName name = ParseVariableName(raw_name);
-    if (name.base.empty() || name.forged_secure_prefix) continue;
-    if (!name.subscripts.empty()) return std::nullopt;
-    std::string value;
+    // The usual name is registered as it is; a copy only when decoding or mangling made it.
+    if (!IsPlainVariableName(name)) {
+      const VariableName mangled = ParseVariableName(name);
+      if (mangled.base.empty() || mangled.forged_secure_prefix) continue;
+      if (!mangled.subscripts.empty()) {
+        fields.clear();
+        return false;
+      }
+      const size_t at = text_end();
+      text.append(mangled.base);
+      name = text_from(at);
+    } else if (name_escaped) {
+      const size_t at = text_end();
+      text.append(name);
+      name = text_from(at);
+    }
+    std::string_view value;
     if (eq != std::string_view::npos) {
-      const std::string_view raw_value = query.substr(eq + 1, end - eq - 1);
+      value = query.substr(eq + 1, end - eq - 1);
       if (value_escaped) {
-        value.reserve(raw_value.size());
-        AppendUrlDecoded(raw_value, /*plus_is_space=*/true, &value);
-      } else {
-        value.assign(raw_value);
+        const size_t at = text_end();
+        AppendUrlDecoded(value, /*plus_is_space=*/true, &text);
+        value = text_from(at);
       }
     }
-    bool replaced = false;
-    for (auto& [existing_name, existing_value] : fields) {
-      if (existing_name == name.base) {
-        existing_value = std::move(value);
-        replaced = true;
-        break;
-      }
+    const auto existing = std::find_if(fields.begin(), fields.end(),
+                                       [name](const QueryField& f) { return f.name == name; });
+    if (existing != fields.end()) {
+      existing->value = value;
+    } else {
+      fields.push_back({name, value});
     }
-    if (!replaced) fields.emplace_back(std::move(name.base), std::move(value));
   }
-  return fields;
+  return true;
 }
 
 }  // namespace ksgate::php

@@ -7,10 +7,8 @@
 #pragma once
 
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace ksgate::php {
@@ -54,11 +52,33 @@ VariableName ParseVariableName(std::string_view raw);
 // non-empty name without NUL, ' ', '.' or '[' (the usual name: a KS field, an API parameter).
 bool IsPlainVariableName(std::string_view raw);
 
-// The ordered (name, value) pairs parse_str() produces for a query of plain names.
-using QueryFields = std::vector<std::pair<std::string, std::string>>;
+// One variable parse_str() registers, as views: into the query it was read from, or into the
+// ParsedQuery's own text where urldecoding or name mangling changed the bytes.
+struct QueryField {
+  std::string_view name;
+  std::string_view value;
+};
 
 // parse_str()'s default limit on variables (max_input_vars).
 inline constexpr size_t kMaxInputVars = 1000;
+
+// What ParseStr read: the ordered fields, and the decoded bytes some of them view. Neither
+// copied nor moved (the views would dangle); valid while the parsed query text lives.
+class ParsedQuery {
+ public:
+  ParsedQuery() = default;
+  ParsedQuery(const ParsedQuery&) = delete;
+  ParsedQuery& operator=(const ParsedQuery&) = delete;
+
+  const std::vector<QueryField>& fields() const { return fields_; }
+
+ private:
+  friend bool ParseStr(std::string_view query, ParsedQuery* out);
+  std::vector<QueryField> fields_;
+  // Decoded names and values. Reserved to the query's size before its first byte is written,
+  // which it never outgrows (decoding and mangling do not lengthen a piece): views stay valid.
+  std::string text_;
+};
 
 // PHP 8 parse_str() into an array, restricted to plain (non-array) names:
 //  - the input ends at its first NUL byte; it is split on '&' (empty pieces skipped); at most
@@ -66,8 +86,10 @@ inline constexpr size_t kMaxInputVars = 1000;
 //  - each piece splits at its first '='; name and value are urldecoded; the name follows
 //    ParseVariableName; names left empty, or with a forged secure prefix, are dropped;
 //  - a repeated name keeps its first position and takes the last value.
-// A name with array syntax is something a KS never uses: returns std::nullopt for the whole
-// query (PHP would build a nested array).
-std::optional<QueryFields> ParseStr(std::string_view query);
+// A name with array syntax is something a KS never uses: returns false for the whole query (PHP
+// would build a nested array), `out` then holding no fields. `out` views into `query`, which
+// must outlive it. Every field a KS holds comes through here: no field is copied unless
+// decoding changes it.
+bool ParseStr(std::string_view query, ParsedQuery* out);
 
 }  // namespace ksgate::php

@@ -174,13 +174,15 @@ Result<ParsedKs> DecodeV2(const Envelope& env, std::span<const std::string> admi
       QueryPieces(query_text) > php::kMaxInputVars) {
     return InvalidArgumentError("KS has more fields than parse_str reads");
   }
-  std::optional<php::QueryFields> query = php::ParseStr(query_text);
-  if (!query) return InvalidArgumentError("KS field names use PHP array syntax");
+  php::ParsedQuery query;
+  if (!php::ParseStr(query_text, &query)) {
+    return InvalidArgumentError("KS field names use PHP array syntax");
+  }
 
   std::string privileges;
   privileges.reserve(fields.size());  // at most the query's size
   bool first_privilege = true;
-  for (auto& [name, value] : *query) {
+  for (const auto& [name, value] : query.fields()) {
     // "_e", "_t", "_u", "_m", "_d" told apart by their second byte, not five comparisons.
     const char field = name.size() == 2 && name[0] == '_' ? name[1] : '\0';
     if (field == 'e') {
@@ -192,11 +194,11 @@ Result<ParsedKs> DecodeV2(const Envelope& env, std::span<const std::string> admi
         return InvalidArgumentError("KS _t is not an integer");
       }
     } else if (field == 'u') {
-      parsed.fields.user = std::move(value);
+      parsed.fields.user.emplace(value);
     } else if (field == 'm') {
-      parsed.fields.master_partner_id = std::move(value);
+      parsed.fields.master_partner_id.emplace(value);
     } else if (field == 'd') {
-      parsed.fields.additional_data = std::move(value);
+      parsed.fields.additional_data.emplace(value);
     } else {
       if (!first_privilege) privileges.push_back(',');
       first_privilege = false;
