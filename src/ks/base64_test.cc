@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace ksgate::ks {
 namespace {
@@ -29,6 +31,22 @@ TEST(Base64, UrlEncodingIsStandardWithDashAndUnderscore) {
   std::string expected = Base64Encode(all_bytes);
   for (char& c : expected) c = c == '+' ? '-' : c == '/' ? '_' : c;
   EXPECT_EQ(Base64UrlEncode(all_bytes), expected);
+}
+
+// Each 12-bit half of a quantum, in either place, against the alphabet read sextet by sextet.
+TEST(Base64, EncodesEveryHalfQuantum) {
+  constexpr std::string_view kStandard =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (uint32_t half = 0; half < 4096; ++half) {
+    const uint32_t v = (half << 12) | (4095 - half);
+    const std::string quantum = {static_cast<char>(v >> 16), static_cast<char>((v >> 8) & 0xff),
+                                 static_cast<char>(v & 0xff)};
+    std::string want;
+    for (int shift = 18; shift >= 0; shift -= 6) want.push_back(kStandard[(v >> shift) & 0x3f]);
+    ASSERT_EQ(Base64Encode(quantum), want) << half;
+    for (char& c : want) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    ASSERT_EQ(Base64UrlEncode(quantum), want) << half;
+  }
 }
 
 TEST(Base64, DecodesWithOrWithoutPadding) {
