@@ -128,6 +128,7 @@ bool ParseStr(std::string_view query, ParsedQuery* out) {
   std::string& text = out->text_;
   fields.clear();
   text.clear();
+  out->truncated_ = false;
   fields.reserve(8);  // a KS has five fields and a few privileges
   // Where a decoded name or value goes: the end of `text`, which is reserved to the query's
   // size before its first byte (it holds at most every piece's bytes once) and so never moves.
@@ -158,7 +159,10 @@ bool ParseStr(std::string_view query, ParsedQuery* out) {
     }
     pos = end + 1;
     if (end == start) continue;
-    if (++count > kMaxInputVars) break;
+    if (++count > kMaxInputVars) {
+      out->truncated_ = true;
+      break;
+    }
     std::string_view name = query.substr(start, std::min(eq, end) - start);
     if (name_escaped) {
       decoded_name.clear();

@@ -71,6 +71,8 @@ class ParsedQuery {
   ParsedQuery& operator=(const ParsedQuery&) = delete;
 
   const std::vector<QueryField>& fields() const { return fields_; }
+  // The query had more than kMaxInputVars pieces: those past the limit were ignored.
+  bool truncated() const { return truncated_; }
 
  private:
   friend bool ParseStr(std::string_view query, ParsedQuery* out);
@@ -78,11 +80,12 @@ class ParsedQuery {
   // Decoded names and values. Reserved to the query's size before its first byte is written,
   // which it never outgrows (decoding and mangling do not lengthen a piece): views stay valid.
   std::string text_;
+  bool truncated_ = false;
 };
 
 // PHP 8 parse_str() into an array, restricted to plain (non-array) names:
 //  - the input ends at its first NUL byte; it is split on '&' (empty pieces skipped); at most
-//    kMaxInputVars pieces are read, the rest ignored;
+//    kMaxInputVars pieces are read, the rest ignored (out->truncated() says so);
 //  - each piece splits at its first '='; name and value are urldecoded; the name follows
 //    ParseVariableName; names left empty, or with a forged secure prefix, are dropped;
 //  - a repeated name keeps its first position and takes the last value.

@@ -204,15 +204,23 @@ TEST(PhpParseStr, DropsNamesMangledIntoCookiePrefixes) {
               Optional(ElementsAre(Pair("__Host-y", "2"))));
 }
 
-TEST(PhpParseStr, StopsAtMaxInputVars) {
+TEST(PhpParseStr, StopsAtMaxInputVarsAndSaysSo) {
   std::string query;
-  for (size_t i = 0; i < kMaxInputVars + 5; ++i) {
+  for (size_t i = 0; i < kMaxInputVars; ++i) {
     // Appended piece by piece: "literal" + std::to_string() trips GCC 12's -Wrestrict at -O3.
     query.append("v").append(std::to_string(i)).append("=1&");
   }
-  const auto fields = ParseStr(query);
-  ASSERT_TRUE(fields.has_value());
-  EXPECT_EQ(fields->size(), kMaxInputVars);
+  php::ParsedQuery parsed;
+  ASSERT_TRUE(php::ParseStr(query + "&&", &parsed));  // empty pieces are not counted
+  EXPECT_EQ(parsed.fields().size(), kMaxInputVars);
+  EXPECT_FALSE(parsed.truncated());
+  ASSERT_TRUE(php::ParseStr(query + "late=1", &parsed));
+  EXPECT_EQ(parsed.fields().size(), kMaxInputVars);
+  EXPECT_EQ(parsed.fields().back().name, "v999");
+  EXPECT_TRUE(parsed.truncated());
+  // A parse that reads every piece leaves no mark of the one before.
+  ASSERT_TRUE(php::ParseStr("a=1", &parsed));
+  EXPECT_FALSE(parsed.truncated());
 }
 
 // ParseStr as it was written before its single-pass scan (the one-piece-at-a-time reading of

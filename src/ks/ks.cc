@@ -76,20 +76,6 @@ bool MisreadPrivilegeName(std::string_view name) {
   return std::find(std::begin(kV2Fields), std::end(kV2Fields), read.base) != std::end(kV2Fields);
 }
 
-// The fields php::ParseStr reads of `query`: its non-empty '&'-separated pieces before any NUL.
-size_t QueryPieces(std::string_view query) {
-  query = query.substr(0, query.find('\0'));
-  size_t pieces = 0;
-  size_t pos = 0;
-  while (pos < query.size()) {
-    size_t end = query.find('&', pos);
-    if (end == std::string_view::npos) end = query.size();
-    if (end > pos) ++pieces;
-    pos = end + 1;
-  }
-  return pieces;
-}
-
 // kSessionBase::parseKS up to (not including) the secret lookup. The Envelope is returned by
 // out-parameter so that the views it holds keep pointing into its own `decoded`.
 Status Unwrap(std::string_view ks, Envelope* env) {
@@ -166,18 +152,12 @@ Result<ParsedKs> DecodeV2(const Envelope& env, std::span<const std::string> admi
   parsed.rand = HexEncode(rand);
   // parse_str reads only the first kMaxInputVars fields: the rest (_e, _t, _u, which come last)
   // would be lost, and privileges could stand in for them.
-  // (Counting '&' first is one quick pass: there are too many pieces only if there are at least
-  // that many separators.)
   const std::string_view query_text = fields.substr(rand.size());
-  if (static_cast<size_t>(std::count(query_text.begin(), query_text.end(), '&')) >=
-          php::kMaxInputVars &&
-      QueryPieces(query_text) > php::kMaxInputVars) {
-    return InvalidArgumentError("KS has more fields than parse_str reads");
-  }
   php::ParsedQuery query;
   if (!php::ParseStr(query_text, &query)) {
     return InvalidArgumentError("KS field names use PHP array syntax");
   }
+  if (query.truncated()) return InvalidArgumentError("KS has more fields than parse_str reads");
 
   std::string privileges;
   privileges.reserve(fields.size());  // at most the query's size
