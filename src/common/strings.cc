@@ -1,5 +1,6 @@
 #include "common/strings.h"
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 
@@ -71,12 +72,18 @@ std::string_view TrimChars(std::string_view s, std::string_view chars) {
 }
 
 std::string HexEncode(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
+  // Both digits of a byte from one table load (a KS decode encodes its hash and random bytes).
+  static constexpr auto kPairs = [] {
+    constexpr char kDigits[] = "0123456789abcdef";
+    std::array<std::array<char, 2>, 256> pairs{};
+    for (size_t b = 0; b < pairs.size(); ++b) pairs[b] = {kDigits[b >> 4], kDigits[b & 0x0f]};
+    return pairs;
+  }();
   std::string hex(bytes.size() * 2, '\0');
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    const auto b = static_cast<unsigned char>(bytes[i]);
-    hex[2 * i] = kDigits[b >> 4];
-    hex[2 * i + 1] = kDigits[b & 0x0f];
+  char* out = hex.data();
+  for (const char c : bytes) {
+    std::memcpy(out, kPairs[static_cast<unsigned char>(c)].data(), 2);
+    out += 2;
   }
   return hex;
 }

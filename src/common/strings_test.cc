@@ -59,6 +59,15 @@ TEST(TrimChars, TrimsBothEnds) {
 TEST(Hex, EncodesLowercaseAndReadsBothCases) {
   EXPECT_EQ(HexEncode(std::string("\x00\x0f\xf0\xff", 4)), "000ff0ff");
   EXPECT_EQ(HexEncode(""), "");
+  std::string all_bytes;
+  for (int b = 0; b < 256; ++b) all_bytes.push_back(static_cast<char>(b));
+  const std::string hex = HexEncode(all_bytes);
+  ASSERT_EQ(hex.size(), 512u);
+  for (size_t b = 0; b < 256; ++b) {
+    EXPECT_EQ(HexDigitValue(hex[2 * b]) * 16 + HexDigitValue(hex[2 * b + 1]), static_cast<int>(b));
+    EXPECT_FALSE(hex[2 * b] >= 'A' && hex[2 * b] <= 'F');
+    EXPECT_FALSE(hex[2 * b + 1] >= 'A' && hex[2 * b + 1] <= 'F');
+  }
   EXPECT_EQ(HexDigitValue('0'), 0);
   EXPECT_EQ(HexDigitValue('a'), 10);
   EXPECT_EQ(HexDigitValue('F'), 15);
