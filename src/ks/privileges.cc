@@ -89,7 +89,13 @@ PrivilegeMap ParsePrivileges(std::string_view privileges) {
 }
 
 std::string BuildPrivileges(const PrivilegeMap& map) {
+  size_t size = map.empty() ? 0 : map.size() - 1;  // the ','s
+  for (const auto& [name, values] : map) {
+    size += name.size() + values.size();  // and a ':' or '/' before each value
+    for (const std::string& value : values) size += value.size();
+  }
   std::string out;
+  out.reserve(size);
   for (size_t i = 0; i < map.size(); ++i) {
     if (i > 0) out.push_back(',');
     const auto& [name, values] = map[i];

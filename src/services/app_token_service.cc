@@ -81,6 +81,20 @@ ks::HashAlgorithm AlgorithmOf(std::string_view hash_type) {
   return ks::HashAlgorithm::kSha256;
 }
 
+// The privileges every KS `token` mints carries, before the caller's own: sessionid and
+// apptoken (the token's id), then the token's sessionPrivileges merged in.
+ks::PrivilegeMap TokenPrivileges(const store::AppToken& token) {
+  ks::PrivilegeMap privileges;
+  privileges.reserve(2);
+  privileges.emplace_back("sessionid", std::vector<std::string>{token.id});
+  privileges.emplace_back("apptoken", std::vector<std::string>{token.id});
+  if (token.session_privileges && !token.session_privileges->empty()) {
+    privileges =
+        ks::MergePrivileges(std::move(privileges), ks::ParsePrivileges(*token.session_privileges));
+  }
+  return privileges;
+}
+
 }  // namespace
 
 bool IsValidPuserId(std::string_view user_id) {
@@ -146,11 +160,7 @@ Result<PermissionSet, ApiError> TokenPermissions(const Authorizer& authorizer,
   // Without a session type the startSession caller chooses, ADMIN included.
   const bool admin = !token.session_type || *token.session_type >= ks::kSessionTypeAdmin;
   minted.kind = admin ? SessionKind::kAdmin : SessionKind::kUser;
-  ks::PrivilegeMap privileges = {{"sessionid", {token.id}}, {"apptoken", {token.id}}};
-  if (token.session_privileges && !token.session_privileges->empty()) {
-    privileges =
-        ks::MergePrivileges(std::move(privileges), ks::ParsePrivileges(*token.session_privileges));
-  }
+  ks::PrivilegeMap privileges = TokenPrivileges(token);
   auto replaceable = [](const std::vector<std::string>& values) {
     return std::find(values.begin(), values.end(), "*") != values.end();
   };
@@ -540,11 +550,7 @@ Result<SessionInfo, ApiError> AppTokenService::Exchange(
   const int type = token.session_type ? *token.session_type : request.type.value_or(0);
   const std::string user = token.session_user_id ? *token.session_user_id : request.user_id;
 
-  ks::PrivilegeMap privileges = {{"sessionid", {token.id}}, {"apptoken", {token.id}}};
-  if (token.session_privileges && !token.session_privileges->empty()) {
-    privileges =
-        ks::MergePrivileges(std::move(privileges), ks::ParsePrivileges(*token.session_privileges));
-  }
+  ks::PrivilegeMap privileges = TokenPrivileges(token);
   if (!request.session_privileges.empty()) {
     privileges = ks::RetrieveAllowedAppSessionPrivileges(
         std::move(privileges), ks::ParsePrivileges(request.session_privileges));
