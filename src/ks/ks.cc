@@ -70,6 +70,7 @@ constexpr std::string_view kV2Fields[] = {"_e", "_t", "_u", "_m", "_d"};
 // with PHP array syntax (the whole KS would be refused), or one that PHP's name mangling (cut at
 // NUL, ' ' and '.' read as '_') turns into one of the KS's own fields ("_u\0", ".m").
 bool MisreadPrivilegeName(std::string_view name) {
+  if (php::IsPlainVariableName(name)) return false;  // read back as it is (the usual name)
   const php::VariableName read = php::ParseVariableName(name);
   if (!read.subscripts.empty()) return true;
   if (read.base == name) return false;
