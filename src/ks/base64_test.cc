@@ -49,6 +49,44 @@ TEST(Base64, EncodesEveryHalfQuantum) {
   }
 }
 
+// Each alphabet character in each place of a quantum, after a whole quantum and before one, and
+// each other byte there (the fast path's table gives every place its own shift).
+TEST(Base64, DecodesEverySextetInEveryPlace) {
+  constexpr std::string_view kStandard =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (size_t place = 0; place < 4; ++place) {
+    for (uint32_t sextet = 0; sextet < 64; ++sextet) {
+      const uint32_t v = sextet << (18 - 6 * place);
+      const std::string bytes = {'\xff',
+                                 '\xff',
+                                 '\xff',
+                                 static_cast<char>(v >> 16),
+                                 static_cast<char>((v >> 8) & 0xff),
+                                 static_cast<char>(v & 0xff),
+                                 '\0',
+                                 '\0',
+                                 '\0'};
+      std::string text = "////AAAAAAAA";
+      text[4 + place] = kStandard[sextet];
+      ASSERT_THAT(Base64DecodeStrict(text), Optional(bytes)) << place << " " << sextet;
+      for (char& c : text) c = c == '+' ? '-' : c == '/' ? '_' : c;
+      ASSERT_THAT(Base64DecodeStrict(text, Base64Alphabet::kStandardOrUrlSafe), Optional(bytes))
+          << place << " " << sextet;
+    }
+    for (int other = 0; other < 256; ++other) {
+      if (kStandard.find(static_cast<char>(other)) != std::string_view::npos) continue;
+      std::string text = "AAAAAAAAAAAA";
+      text[4 + place] = static_cast<char>(other);
+      const bool skipped = other == ' ' || other == '\t' || other == '\n' || other == '\r';
+      const bool url_safe = other == '-' || other == '_';
+      EXPECT_EQ(Base64DecodeStrict(text).has_value(), skipped) << place << " " << other;
+      EXPECT_EQ(Base64DecodeStrict(text, Base64Alphabet::kStandardOrUrlSafe).has_value(),
+                skipped || url_safe)
+          << place << " " << other;
+    }
+  }
+}
+
 TEST(Base64, DecodesWithOrWithoutPadding) {
   EXPECT_THAT(Base64DecodeStrict("Zg=="), Optional(std::string("f")));
   EXPECT_THAT(Base64DecodeStrict("Zg"), Optional(std::string("f")));
