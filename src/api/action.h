@@ -15,6 +15,7 @@
 #include "api/value.h"
 #include "common/api_error.h"
 #include "common/result.h"
+#include "common/strings.h"
 #include "services/caller.h"
 
 namespace ksgate::api {
@@ -65,8 +66,11 @@ class ActionTable {
 
  private:
   std::vector<ActionDef> actions_;
-  std::unordered_map<std::string, size_t> by_name_;  // "service.action", lower-case
-  std::unordered_map<std::string, int> services_;    // lower-case service -> action count
+  // "service.action", lower-case; found by a string_view (no std::string per request).
+  std::unordered_map<std::string, size_t, StringViewHash, std::equal_to<>> by_name_;
+  // lower-case service -> action count
+  std::unordered_map<std::string, int, StringViewHash, std::equal_to<>> services_;
+  size_t max_key_size_ = 0;  // the longest "service.action" registered
 };
 
 }  // namespace ksgate::api

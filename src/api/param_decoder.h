@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "api/params.h"
+#include "common/strings.h"
 
 namespace ksgate::api::decoding {
 
@@ -24,11 +25,7 @@ bool IsDigits(std::string_view s);
 // The tree while it is being built: like Param, plus a hash index for large maps (so 10,000
 // distinct keys cost O(n), not O(n^2)) and PHP's "next free integer key" for `a[]=`.
 
-struct KeyHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-using KeyIndex = std::unordered_map<std::string, size_t, KeyHash, std::equal_to<>>;
+using KeyIndex = std::unordered_map<std::string, size_t, StringViewHash, std::equal_to<>>;
 
 // Maps with more members than this get a hash index (below it a linear scan is cheaper).
 constexpr size_t kIndexThreshold = 32;

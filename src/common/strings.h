@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -43,5 +44,12 @@ bool HasCrLfOrNul(std::string_view s);
 
 // Lowercase hex of `bytes`, two characters per byte.
 std::string HexEncode(std::string_view bytes);
+
+// The hash of an unordered container keyed by std::string that is searched with string_views:
+// with std::equal_to<> as its equality, find(view) builds no std::string.
+struct StringViewHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
 
 }  // namespace ksgate

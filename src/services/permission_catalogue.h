@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/strings.h"
 #include "store/records.h"
 
 namespace ksgate::services {
@@ -81,13 +82,9 @@ class PermissionCatalogue {
 
   std::vector<PermissionDef> permissions_;
   // Heterogeneous lookup, so hot-path lookups by string_view allocate nothing.
-  struct StringHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> by_name_;
+  std::unordered_map<std::string, size_t, StringViewHash, std::equal_to<>> by_name_;
   // lower-case "service.action" -> the permissions granting it
-  std::unordered_map<std::string, PermissionSet, StringHash, std::equal_to<>> granting_;
+  std::unordered_map<std::string, PermissionSet, StringViewHash, std::equal_to<>> granting_;
   std::vector<store::UserRole> roles_;
   bool has_wildcards_ = false;  // some permission grants "service.*"
 };

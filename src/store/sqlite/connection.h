@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/strings.h"
 #include "store/connection_pool.h"
 
 namespace ksgate::store::sqlite {
@@ -130,15 +131,10 @@ class Connection {
     StmtHandle stmt;
     bool in_use = false;
   };
-  // Lets cache_.find take a string_view without building a std::string.
-  struct SqlHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view sql) const { return std::hash<std::string_view>()(sql); }
-  };
-
   DbHandle db_;  // declared first: destroyed after the statements below
   std::function<bool()> commit_hook_;
-  std::unordered_map<std::string, CachedStatement, SqlHash, std::equal_to<>> cache_;
+  // find(sql) takes a string_view without building a std::string.
+  std::unordered_map<std::string, CachedStatement, StringViewHash, std::equal_to<>> cache_;
 };
 
 // Reader connections to one database file, opened on demand up to `max_size` and reused; a
