@@ -6,6 +6,7 @@
 // Pure functions over bytes (no locale); thread-safe.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -94,5 +95,9 @@ class ParsedQuery {
 // must outlive it. Every field a KS holds comes through here: no field is copied unless
 // decoding changes it.
 bool ParseStr(std::string_view query, ParsedQuery* out);
+// Not on a temporary std::string: it would be gone before its fields are read.
+template <typename Text>
+requires std::same_as<Text, std::string>
+bool ParseStr(Text&& query, ParsedQuery* out) = delete;
 
 }  // namespace ksgate::php
