@@ -14,6 +14,7 @@
 #include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
@@ -484,6 +485,8 @@ Task<bool> Server::Impl::Write(ClientWriter& writer, api::Response response, boo
                                            head);
   const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head),
                                                      asio::buffer(body.data(), body.size())};
+  // Behind the handlers already queued on this thread: ServerOptions::batch_answers.
+  if (options_.batch_answers) co_await asio::post(co_await asio::this_coro::executor, kAwait);
   // WriteNow, then WriteRest only if the socket left some: no coroutine of WriteAll's for the
   // answer the socket takes whole, nearly every answer.
   size_t written = 0;

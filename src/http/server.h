@@ -81,6 +81,16 @@ struct ServerOptions {
   // the write threads.
   std::function<bool(std::function<void()> task, std::function<void(bool committed)> done)>
       store_writer;
+  // Answers wait for the handlers already queued on their I/O thread (the other connections
+  // that were ready in the same reactor batch) and then go out one after another, as h2o
+  // writes at the end of its loop's turn, instead of each as soon as it is made. A client
+  // thread that sleeps until an answer comes is then woken once for the batch rather than once
+  // per answer: on a loaded server each wake-up is an interrupt between CPUs, dear under
+  // virtualisation (docs/benchmarks.md, "Results: stop 23": appToken.startSession 27% more
+  // requests per second). The cost: one post per answer (a few hundred instructions), and an
+  // answer waits for at most the rest of its batch (the handlers ready with it, each bounded
+  // by the work a request may do on an I/O thread). False: each answer is written at once.
+  bool batch_answers = true;
   // Observability (obs/), each optional and owned by the caller, which keeps it alive while the
   // server runs: `access_log` gets one line per request answered (written by its own thread;
   // the I/O thread only queues it); `metrics` counts each request by the action and result code
