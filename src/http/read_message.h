@@ -8,6 +8,8 @@
 #include "http/asio_types.h"  // before any Asio header: it includes <utility> first (GCC 12)
 // clang-format on
 
+#include <sys/socket.h>
+
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
@@ -16,6 +18,7 @@
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
+#include <cerrno>
 #include <cstddef>
 #include <utility>
 
@@ -56,6 +59,39 @@ Task<error_code> ReadMessage(AsyncReadStream& stream, beast::flat_buffer& buffer
   co_return ec;
 }
 
+// AsyncReadSomeLater's read on a plain TCP stream, called from a handler (so `handler` may be
+// called here): one recv with MSG_DONTWAIT, whatever the socket's mode; on EAGAIN a wait for
+// readability, then the same again.
+template <typename PlainStream, typename Handler>
+void ReadSomeInPlace(PlainStream& stream, asio::mutable_buffer buffers, Handler&& handler) {
+  auto& socket = stream.socket();
+  ssize_t n;
+  do {
+    n = ::recv(socket.native_handle(), buffers.data(), buffers.size(), MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n > 0 || (n == 0 && buffers.size() == 0)) {
+    std::forward<Handler>(handler)(error_code(), static_cast<size_t>(n));
+    return;
+  }
+  if (n == 0) {
+    std::forward<Handler>(handler)(error_code(asio::error::eof), size_t{0});
+    return;
+  }
+  if (errno != EAGAIN && errno != EWOULDBLOCK) {
+    std::forward<Handler>(handler)(error_code(errno, boost::system::system_category()), size_t{0});
+    return;
+  }
+  socket.async_wait(
+      tcp::socket::wait_read,
+      [&stream, buffers, handler = std::forward<Handler>(handler)](error_code ec) mutable {
+        if (ec) {
+          std::move(handler)(ec, size_t{0});
+          return;
+        }
+        ReadSomeInPlace(stream, buffers, std::move(handler));  // readable: the recv takes it
+      });
+}
+
 // async_read_some on `stream` into `buffers`, started only once the handlers already queued on
 // the stream's executor have run, with `on_start()` called just before the read starts; if
 // `abandon` is true by then, the read does not start and completes with operation_aborted
@@ -69,6 +105,12 @@ Task<error_code> ReadMessage(AsyncReadStream& stream, beast::flat_buffer& buffer
 // there and reads it with one recvmsg: 3 system calls per request become 2, and on this VM,
 // where a system call is dear, that was 5-20% more requests per second (docs/benchmarks.md,
 // "Results: stop 21"). An idle server pays the post (500-850 instructions) and the EAGAIN.
+//
+// On a plain TCP stream (one with a socket()) the read is made in place, by a non-blocking recv
+// in the posted handler: what is there completes the read at once, without the trip through the
+// scheduler that Asio's own read makes for a completion, however immediate; when nothing is
+// there yet, the read waits for the socket to become readable (as nginx does) and then reads
+// in place again, so an idle connection still costs one EAGAIN, not two.
 template <typename AsyncReadStream, typename OnStart, typename Token>
 auto AsyncReadSomeLater(AsyncReadStream& stream, asio::mutable_buffer buffers, const bool& abandon,
                         OnStart on_start, Token&& token) {
@@ -81,7 +123,11 @@ auto AsyncReadSomeLater(AsyncReadStream& stream, asio::mutable_buffer buffers, c
             return;
           }
           start();
-          stream.async_read_some(buffers, std::move(handler));
+          if constexpr (requires { stream.socket().native_handle(); }) {
+            ReadSomeInPlace(stream, buffers, std::move(handler));
+          } else {
+            stream.async_read_some(buffers, std::move(handler));
+          }
         });
       },
       token, std::move(on_start));

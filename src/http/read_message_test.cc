@@ -11,6 +11,7 @@
 #include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/_experimental/test/stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -206,6 +207,85 @@ TEST(AsyncReadSomeLater, AnAbandonedReadEndsWithoutStarting) {
   EXPECT_THAT(ReadLaterOrder(true, &bytes_read),
               ::testing::ElementsAre("asked", "queued before", "read ends: " + aborted.message()));
   EXPECT_EQ(bytes_read, 0u);  // the input is still there
+}
+
+// On a plain TCP stream the read is made in place: what is already in the socket completes it
+// within the posted handler (before a handler posted as it starts); with nothing there it waits
+// for the socket, and a cancel or the peer's end still ends it.
+
+struct SocketPair {
+  asio::io_context io;
+  Stream stream{io};
+  tcp::socket peer{io};
+
+  SocketPair() {
+    tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+    peer.connect(acceptor.local_endpoint());
+    acceptor.accept(stream.socket());
+  }
+};
+
+// What happened, in order, around one AsyncReadSomeLater on `pair`'s stream: a handler queued
+// before it, the read's start, what `at_start` does (posted as the read starts) and the read's
+// end.
+template <typename AtStart>
+std::vector<std::string> PlainReadOrder(SocketPair& pair, AtStart at_start) {
+  std::vector<std::string> order;
+  asio::post(pair.io, [&order] { order.push_back("queued before"); });
+  bool abandon = false;
+  std::array<char, 16> data{};
+  AsyncReadSomeLater(
+      pair.stream, asio::buffer(data), abandon,
+      [&] {
+        order.push_back("read starts");
+        asio::post(pair.io, [&] { order.push_back(at_start()); });
+      },
+      [&order, &data](error_code ec, size_t n) {
+        order.push_back(ec ? "read ends: " + ec.message()
+                           : "read \"" + std::string(data.data(), n) + "\"");
+      });
+  pair.io.run_for(std::chrono::seconds(5));
+  return order;
+}
+
+TEST(AsyncReadSomeLater, OnAPlainSocketReadsWhatIsThereWithoutWaiting) {
+  SocketPair pair;
+  asio::write(pair.peer, asio::buffer(std::string_view("GET")));
+  EXPECT_THAT(
+      PlainReadOrder(pair, [] { return std::string("posted at start"); }),
+      ::testing::ElementsAre("queued before", "read starts", "read \"GET\"", "posted at start"));
+}
+
+TEST(AsyncReadSomeLater, OnAPlainSocketWaitsForWhatIsNotThereYet) {
+  SocketPair pair;
+  EXPECT_THAT(
+      PlainReadOrder(pair,
+                     [&pair] {
+                       asio::write(pair.peer, asio::buffer(std::string_view("POST")));
+                       return std::string("peer writes");
+                     }),
+      ::testing::ElementsAre("queued before", "read starts", "peer writes", "read \"POST\""));
+}
+
+TEST(AsyncReadSomeLater, OnAPlainSocketEndsWithThePeersEnd) {
+  SocketPair pair;
+  pair.peer.close();
+  const error_code eof = asio::error::eof;
+  EXPECT_THAT(PlainReadOrder(pair, [] { return std::string("posted at start"); }),
+              ::testing::ElementsAre("queued before", "read starts", "read ends: " + eof.message(),
+                                     "posted at start"));
+}
+
+TEST(AsyncReadSomeLater, OnAPlainSocketAWaitingReadEndsWhenCancelled) {
+  SocketPair pair;
+  const error_code aborted = asio::error::operation_aborted;
+  EXPECT_THAT(PlainReadOrder(pair,
+                             [&pair] {
+                               pair.stream.socket().cancel();  // as Worker::Sweep does
+                               return std::string("cancelled");
+                             }),
+              ::testing::ElementsAre("queued before", "read starts", "cancelled",
+                                     "read ends: " + aborted.message()));
 }
 
 }  // namespace
