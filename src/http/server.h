@@ -86,8 +86,8 @@ struct ServerOptions {
   // writes at the end of its loop's turn, instead of each as soon as it is made. A client
   // thread that sleeps until an answer comes is then woken once for the batch rather than once
   // per answer: on a loaded server each wake-up is an interrupt between CPUs, dear under
-  // virtualisation (docs/benchmarks.md, "Results: stop 23": appToken.startSession 27% more
-  // requests per second). The cost: one post per answer (a few hundred instructions), and an
+  // virtualisation (docs/benchmarks.md, "Results: stop 23": appToken.startSession from 0.36-0.39
+  // of nginx to 0.55-0.58). The cost: one post per answer (about 1,100 instructions), and an
   // answer waits for at most the rest of its batch (the handlers ready with it, each bounded
   // by the work a request may do on an I/O thread). False: each answer is written at once.
   bool batch_answers = true;
