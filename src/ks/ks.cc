@@ -290,23 +290,32 @@ void AppendV2Query(const KsFields& f, std::string* query) {
   set_field("_m", AsView(f.master_partner_id));
   set_field("_d", AsView(f.additional_data));
 
-  bool first = true;
+  // Room for every byte escaped, made once; each entry is then written with no append of its
+  // own (a dozen appends were a sixth of a KS's instructions), and the query cut to its size.
+  size_t room = 0;
+  for (const auto& entry : entries) {
+    if (entry.value) room += 3 * (entry.name.size() + entry.value->size()) + 2;  // '&', '='
+  }
+  const size_t start = query->size();
+  query->resize(start + room);
+  char* out = query->data() + start;
   for (const auto& entry : entries) {
     if (!entry.value) continue;
-    if (!first) query->push_back('&');
-    first = false;
-    php::AppendUrlEncoded(entry.name, query);
-    query->push_back('=');
-    php::AppendUrlEncoded(*entry.value, query);
+    if (out != query->data() + start) *out++ = '&';
+    out = php::WriteUrlEncoded(entry.name, out);
+    *out++ = '=';
+    out = php::WriteUrlEncoded(*entry.value, out);
   }
+  query->resize(static_cast<size_t>(out - query->data()));
 }
 
-// Room for a KS's query when nothing in it needs escaping (more only costs a reallocation).
-size_t V2QuerySizeHint(const KsFields& f) {
+// Room for the most AppendV2Query asks for at once (every byte escaped), so that it never makes
+// the KS's buffer grow (a larger query only costs a reallocation).
+size_t V2QueryRoom(const KsFields& f) {
   constexpr size_t kNamesAndNumbers = 64;  // "&_e=…&_t=…&_u=&_m=&_d=" with 20-digit numbers
   const auto size = [](const std::optional<std::string>& s) { return s ? s->size() : 0; };
-  return f.privileges.size() + size(f.user) + size(f.master_partner_id) + size(f.additional_data) +
-         kNamesAndNumbers;
+  return 3 * (f.privileges.size() + size(f.user) + size(f.master_partner_id) +
+              size(f.additional_data) + kNamesAndNumbers);
 }
 
 }  // namespace
@@ -318,7 +327,7 @@ std::string EncodeV2(const KsFields& fields, std::string_view admin_secret,
   const std::string partner_id = std::to_string(fields.partner_id);
   std::string raw;
   raw.reserve(kV2Prefix.size() + partner_id.size() + 1 + kSha1Size + kRandomSize +
-              V2QuerySizeHint(fields) + kAesBlock);
+              V2QueryRoom(fields) + kAesBlock);
   raw.append(kV2Prefix);
   raw.append(partner_id);
   raw.push_back('|');

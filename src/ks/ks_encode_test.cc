@@ -107,6 +107,35 @@ TEST(KsEncode, V2StarAloneBecomesAllStar) {
   EXPECT_THAT(Decode(ks, kSecrets), IsOkAndHolds(HasPrivileges("*")));
 }
 
+// Every field escaped byte for byte: the query is written into room made for the worst case at
+// once, which must hold it (the ASan build checks the writes) and be cut to its size.
+TEST(KsEncode, V2QueryWithEveryByteEscapedIsWrittenWhole) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  const auto escaped = [](std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+      const auto b = static_cast<unsigned char>(c);
+      out += c == ' ' ? std::string("+") : std::string{'%', kHex[b >> 4], kHex[b & 15]};
+    }
+    return out;
+  };
+  std::string all_escaped;  // every byte but [A-Za-z0-9._-], each escaped in the query
+  for (int b = 0; b < 256; ++b) {
+    if (!std::isalnum(b) && b != '.' && b != '_' && b != '-') all_escaped += static_cast<char>(b);
+  }
+  const std::string name = "*~@/";  // a privilege name escaped too
+  KsFields f = FieldsA();
+  f.privileges = name + ":" + "!$%";
+  f.user = all_escaped;
+  f.additional_data = all_escaped + all_escaped;
+  const std::string ks = EncodeV2(f, kSecret, kRand);
+  EXPECT_EQ(QueryOf(ks), escaped(name) + "=" + escaped("!$%") + "&_e=1767225600&_t=0&_u=" +
+                             escaped(all_escaped) + "&_d=" + escaped(all_escaped + all_escaped));
+  const auto parsed = Decode(ks, kSecrets);
+  ASSERT_THAT(parsed, IsOk());
+  EXPECT_THAT(parsed->fields.user, Optional(all_escaped));
+}
+
 TEST(KsEncode, V2OmitsNullFieldsButWritesEmptyOnes) {
   KsFields f = FieldsA();
   f.privileges = "";
