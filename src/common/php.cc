@@ -63,13 +63,6 @@ std::string UrlDecode(std::string_view s) {
   return out;
 }
 
-void AppendUrlEncoded(std::string_view value, std::string* out) {
-  const size_t start = out->size();
-  out->resize(start + 3 * value.size());
-  char* const end = WriteUrlEncoded(value, out->data() + start);
-  out->resize(static_cast<size_t>(end - out->data()));
-}
-
 // One pass that copies and escapes: a KS's values are short (ids, names, numbers), and a scan
 // for runs to copy whole (16 bytes at a time with SSE2) cost more than it saved on them.
 char* WriteUrlEncoded(std::string_view value, char* out) {

@@ -30,12 +30,10 @@ void AppendUrlDecoded(std::string_view s, bool plus_is_space, std::string* out);
 // urldecode($s): as above, and '+' becomes ' '.
 std::string UrlDecode(std::string_view s);
 
-// Appends urlencode($value): bytes [A-Za-z0-9._-] kept, ' ' -> '+', every other byte ->
-// "%XX" with uppercase hex.
-void AppendUrlEncoded(std::string_view value, std::string* out);
-// Writes urlencode($value) at `out`, which must have room for 3 * value.size() bytes (every
-// byte escaped), and returns the end of what it wrote. For a caller that encodes several
-// values into room it made once (a KS's query), without an append per value.
+// Writes urlencode($value) at `out`: bytes [A-Za-z0-9._-] kept, ' ' -> '+', every other byte
+// -> "%XX" with uppercase hex. `out` must have room for 3 * value.size() bytes (every byte
+// escaped); returns the end of what was written. A caller encodes several values into room it
+// made once (a KS's query), without an append per value.
 char* WriteUrlEncoded(std::string_view value, char* out);
 
 // A request-variable name as php_register_variable_ex reads it, before array indices.

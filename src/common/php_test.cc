@@ -67,8 +67,8 @@ TEST(PhpVariableName, MangledBaseAndSubscripts) {
 }
 
 std::string Encode(std::string_view value) {
-  std::string out;
-  AppendUrlEncoded(value, &out);
+  std::string out(3 * value.size(), '\0');
+  out.resize(static_cast<size_t>(WriteUrlEncoded(value, out.data()) - out.data()));
   return out;
 }
 
