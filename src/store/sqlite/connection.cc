@@ -48,9 +48,17 @@ constexpr int kStatementJournalSpillBytes = 4 << 20;
 const int statement_journal_config =
     sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, kStatementJournalSpillBytes);
 
+// No memory statistics. With them (SQLite's default) every allocation and free SQLite makes
+// takes a process-wide mutex to count bytes: about 74 lock pairs per appToken.add, and as many
+// on every read that misses the cache, across all connections. Nothing here reads them
+// (sqlite3_memory_used) or sets a heap limit, which needs them.
+const int memory_statistics_config = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+
 }  // namespace
 
 bool StatementJournalsInMemory() { return statement_journal_config == SQLITE_OK; }
+
+bool MemoryStatisticsOff() { return memory_statistics_config == SQLITE_OK; }
 
 Status ErrorStatus(sqlite3* db, int rc, std::string_view what) {
   std::string message(what);

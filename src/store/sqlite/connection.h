@@ -34,6 +34,10 @@ using StmtHandle = std::unique_ptr<sqlite3_stmt, FinalizeStmt>;
 // layer sets at start-up; false if SQLite was initialized before it could (connection.cc).
 bool StatementJournalsInMemory();
 
+// Whether SQLite keeps no memory statistics (no global lock per allocation), as this layer sets
+// at start-up; false if SQLite was initialized before it could (connection.cc).
+bool MemoryStatisticsOff();
+
 // The Status for a failed SQLite call `what` that returned `rc` on `db` (may be null):
 // kUnavailable for SQLITE_BUSY / SQLITE_LOCKED (the caller may retry), kAlreadyExists for a
 // UNIQUE or PRIMARY KEY violation, else kInternal. The message is one line, for logs.
