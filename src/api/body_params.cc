@@ -11,6 +11,7 @@
 #pragma clang attribute pop
 #endif
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -28,7 +29,8 @@ namespace {
 // iteratively, so neither side recurses) and stops as soon as a limit is breached.
 class JsonTreeHandler {
  public:
-  JsonTreeHandler(Decoder& decoder, Node* root) : decoder_(decoder), root_(root) {}
+  JsonTreeHandler(Decoder& decoder, Node* root, size_t text_size)
+      : decoder_(decoder), root_(root), text_size_(text_size) {}
 
   bool Null() { return Scalar(Param::Kind::kNull, {}); }
   bool Bool(bool b) { return Scalar(Param::Kind::kBool, b ? "true" : "false"); }
@@ -81,6 +83,7 @@ class JsonTreeHandler {
     Node* node = root_;
     if (stack_.empty()) {
       *root_ = Node::Map();
+      root_->members.reserve(std::min(kJsonRootRoom, text_size_ / 6));
     } else {
       node = Put(Node::Map());
       if (node == nullptr) return false;
@@ -104,6 +107,7 @@ class JsonTreeHandler {
 
   Decoder& decoder_;
   Node* root_;
+  size_t text_size_;
   std::vector<Frame> stack_;
   std::string key_;
 };
@@ -176,8 +180,8 @@ Disposition ParseDisposition(std::string_view h) {
   return d;
 }
 
-// What a JSON parse needs besides its text: the NUL-terminated copy of the text, and RapidJSON's
-// reader (whose stack holds each string while it is read).
+// What a JSON parse needs besides its text: the NUL-terminated copy of the text (parsed in
+// situ), and RapidJSON's reader (whose stack holds the iterative parse's state).
 struct JsonRoom {
   std::string terminated;
   rapidjson::Reader reader;
@@ -198,24 +202,28 @@ JsonRoom& ThreadJsonRoom() {
 // Parses a JSON text that starts with '{' into *out. INVALID_JSON if it does not parse, holds
 // invalid UTF-8 or has anything but whitespace after the object.
 bool Decoder::ParseJsonObject(std::string_view text, Node* out) {
-  JsonTreeHandler handler(*this, out);
+  JsonTreeHandler handler(*this, out, text.size());
   std::optional<JsonRoom> own;
   JsonRoom& room = text.size() <= kThreadRoomBytes ? ThreadJsonRoom() : own.emplace();
   // RapidJSON scans strings and whitespace 16 bytes at a time (RAPIDJSON_SSE2, set for this
-  // library in CMakeLists.txt) only in a NUL-terminated StringStream: half the instructions of
-  // a session.get's JSON body went to copying its KS byte by byte from a MemoryStream. Its
-  // loads are aligned, so they may read up to 15 bytes past the NUL: the copy has that room.
+  // library in CMakeLists.txt) only in a NUL-terminated stream: half the instructions of a
+  // session.get's JSON body went to copying its KS byte by byte from a MemoryStream. Its loads
+  // are aligned, so they may read up to 15 bytes past the NUL: the copy has that room.
   std::string& terminated = room.terminated;
   terminated.reserve(text.size() + 32);
   terminated.assign(text);
-  rapidjson::StringStream stream(terminated.c_str());
+  // In situ: strings are unescaped where they are in this copy, which the parse owns, and
+  // handed to the handler from there; a plain string is only scanned, not copied again
+  // through the reader's stack (byte by byte up to its first 16-byte boundary and after its
+  // last: most of a request's strings are short).
+  rapidjson::InsituStringStream stream(terminated.data());
   rapidjson::Reader& reader = room.reader;
   // Iterative: no recursion however deep the text. Numbers as strings: literal text kept.
   // Encoding is validated by the handler (IsValidUtf8, ASCII eight bytes at a time) rather
   // than kParseValidateEncodingFlag, which checks byte by byte and misses lone low-surrogate
   // escapes; outside strings any non-ASCII byte is a syntax error anyway.
-  constexpr unsigned kFlags =
-      rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag |
+                              rapidjson::kParseNumbersAsStringsFlag;
   rapidjson::ParseResult result = reader.Parse<kFlags>(stream, handler);
   if (error_) return false;  // a limit or bad UTF-8 stopped the handler
   if (result.IsError()) {

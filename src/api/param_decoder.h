@@ -118,6 +118,10 @@ struct Node {
 
 // The most members the URL's map makes room for before they come (UrlRoom).
 constexpr size_t kUrlRoom = 16;
+// The most members a JSON body's own object makes room for before they come: a request's
+// parameters are a few, each 112 bytes, moved whole at every doubling. At most one member per
+// six bytes of text (`"a":1,`), so a short body gets less; nested objects get none.
+constexpr size_t kJsonRootRoom = 8;
 // Room for the URL's members, made at once rather than at each doubling: one per non-empty
 // query piece, one per two non-empty path segments (a pair takes two; the script's own segment
 // rounds down). Repeated and nested names give fewer members than pieces, so it stops at

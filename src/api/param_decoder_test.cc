@@ -222,7 +222,19 @@ TEST(Decoder, NestedOneKeyMapsHoldRoomForOneMember) {
   request.body = R"({"a":{"b":{"c":[{"d":{"e":[1]}}]}},"f":{"g":{}}})";
   Node body = Node::Map();
   ASSERT_TRUE(decoder.ParseBody(request, &body));
-  ExpectExactRoom(body, "");
+  // The body's own object has room for a request's few parameters at once (kJsonRootRoom).
+  EXPECT_EQ(body.members.size(), 2u);
+  EXPECT_EQ(body.members.capacity(), kJsonRootRoom);
+  for (const auto& [key, member] : body.members) ExpectExactRoom(member, key);
+
+  // A short body gets no more room than its text could fill: one member per six bytes.
+  for (const auto& [text, room] :
+       {std::pair<std::string, size_t>{"{}", 0}, {R"({"a":1})", 1}, {R"({"a":1,"b":2})", 2}}) {
+    request.body = text;
+    Node short_body = Node::Map();
+    ASSERT_TRUE(decoder.ParseBody(request, &short_body)) << text;
+    EXPECT_EQ(short_body.members.capacity(), room) << text;
+  }
 
   Node flat = Node::Map();
   flat.Append("a:b:c:d", Node(Param::Kind::kString, "1"));

@@ -164,6 +164,14 @@ TEST(DecodeRequestParams, JsonUnicodeEscapesBecomeUtf8) {
   EXPECT_EQ(Decoded(r), "{a:\"\xC3\xA9\xF0\x9F\x98\x80/\"}");
 }
 
+// The body is parsed in place (each string unescaped where it is): escapes that shorten keys
+// and values one after another, numbers between them, leave every later value intact.
+TEST(DecodeRequestParams, JsonStringsUnescapedInPlaceLeaveTheRestIntact) {
+  Request r = Post("/", "application/json",
+                   R"({"k\u0041":"a\"b\\c","n":-1.5e3,"l":["\u00e9x",2,"\/\/"],"z\n":"tail"})");
+  EXPECT_EQ(Decoded(r), "{kA:\"a\"b\\c\",n:-1.5e3,l:{0:\"\xC3\xA9x\",1:2,2:\"//\"},z\n:\"tail\"}");
+}
+
 TEST(DecodeRequestParams, JsonKeysAreVerbatim) {
   Request r = Post("/", "application/json", R"({"a.b c":"1","x[y]":"2"})");
   EXPECT_EQ(Decoded(r), R"({a.b c:"1",x[y]:"2"})");
