@@ -498,14 +498,16 @@ Result<SessionInfo, ApiError> AppTokenService::Exchange(
   if (failures_ != nullptr && !failures_->Admit(attempt)) {
     return ApiError::Of(errors::kActionBlocked, {"startSession", "appToken"});
   }
-  Result<store::AppToken, ApiError> found = Get(partner.id, request.id);
+  // The store's shared snapshot (a cached token is not copied for each exchange).
+  Result<std::shared_ptr<const store::AppToken>, ApiError> found = FromStore(
+      store_.GetSharedAppToken(partner.id, request.id), [&] { return NotFound(request.id); });
   if (!found.ok()) {
     if (failures_ != nullptr && found.error().code == errors::kAppTokenIdNotFound.code) {
       failures_->Fail(attempt, false);
     }
     return std::move(found).error();
   }
-  store::AppToken token = std::move(found).value();
+  const store::AppToken& token = **found;
   if (token.status != store::AppTokenStatus::kActive) {
     return ApiError::Of(errors::kAppTokenNotActive, {request.id});
   }

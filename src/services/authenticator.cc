@@ -149,12 +149,14 @@ Result<Void, ApiError> Authenticator::CheckControls(const Caller& caller) const 
   const KsChecks& checks = caller.checks();
   const int64_t issued_at = checks.issued_at;
   if (const std::string* token_id = ks::FirstPrivilegeValue(caller.privileges(), "apptoken")) {
-    Result<store::AppToken> token = store_.GetAppToken(caller.partner_id(), *token_id);
+    // The store's shared snapshot: a cached token is not copied for each request it checks.
+    Result<std::shared_ptr<const store::AppToken>> token =
+        store_.GetSharedAppToken(caller.partner_id(), *token_id);
     if (token.ok()) {
-      if (token->status == store::AppTokenStatus::kDisabled) {
+      if ((*token)->status == store::AppTokenStatus::kDisabled) {
         return InvalidKsReason("APP_TOKEN_DISABLED");
       }
-      if (token->sessions_revoked_before && issued_at < *token->sessions_revoked_before) {
+      if ((*token)->sessions_revoked_before && issued_at < *(*token)->sessions_revoked_before) {
         return InvalidKsReason("LOGOUT");
       }
     } else if (token.error().code() != StatusCode::kNotFound) {

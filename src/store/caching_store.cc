@@ -148,7 +148,8 @@ CachingStore::CachingStore(std::unique_ptr<Store> backend, const Clock& clock, C
       options_(options),
       partners_(
           std::make_unique<Cache<Result<std::shared_ptr<const Partner>>>>(clock_, options_, *this)),
-      tokens_(std::make_unique<Cache<Result<AppToken>>>(clock_, options_, *this)),
+      tokens_(std::make_unique<Cache<Result<std::shared_ptr<const AppToken>>>>(clock_, options_,
+                                                                               *this)),
       roles_(std::make_unique<Cache<Result<UserRole>>>(clock_, options_, *this)),
       revoked_(std::make_unique<Cache<RevokedAt>>(clock_, options_, *this)),
       cutoffs_(std::make_unique<Cache<Result<int64_t>>>(clock_, options_, *this)) {}
@@ -374,12 +375,19 @@ Status CachingStore::InsertAppToken(const AppToken& token) {
 }
 
 Result<AppToken> CachingStore::GetAppToken(int64_t partner_id, std::string_view id) const {
+  Result<std::shared_ptr<const AppToken>> shared = GetSharedAppToken(partner_id, id);
+  if (!shared.ok()) return shared.error();
+  return **shared;
+}
+
+Result<std::shared_ptr<const AppToken>> CachingStore::GetSharedAppToken(int64_t partner_id,
+                                                                        std::string_view id) const {
   const std::string key = TokenKey(partner_id, id);
-  if (std::optional<Result<AppToken>> hit = tokens_->Get(key)) return *std::move(hit);
+  if (auto hit = tokens_->Get(key)) return *std::move(hit);
   const uint64_t generation = tokens_->generation();
   if (InInlineScope()) return RefuseToBlock(Access::kRead);
   tokens_->NoteMiss();
-  Result<AppToken> read = backend_->GetAppToken(partner_id, id);
+  Result<std::shared_ptr<const AppToken>> read = backend_->GetSharedAppToken(partner_id, id);
   if (Cacheable(read)) tokens_->Put(key, read, generation);
   return read;
 }

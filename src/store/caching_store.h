@@ -94,6 +94,8 @@ class CachingStore final : public Store {
 
   Status InsertAppToken(const AppToken& token) override;
   Result<AppToken> GetAppToken(int64_t partner_id, std::string_view id) const override;
+  Result<std::shared_ptr<const AppToken>> GetSharedAppToken(int64_t partner_id,
+                                                            std::string_view id) const override;
   Status UpdateAppToken(const AppToken& expected, const AppToken& updated) override;
   Status DeleteAppToken(int64_t partner_id, std::string_view id, const Revocation& revocation,
                         int64_t now) override;
@@ -147,7 +149,7 @@ class CachingStore final : public Store {
   const Clock& clock_;
   CacheOptions options_;  // freshness_bound set once, before serving
   std::unique_ptr<Cache<Result<std::shared_ptr<const Partner>>>> partners_;
-  std::unique_ptr<Cache<Result<AppToken>>> tokens_;
+  std::unique_ptr<Cache<Result<std::shared_ptr<const AppToken>>>> tokens_;
   std::unique_ptr<Cache<Result<UserRole>>> roles_;  // by id and by system name
   // Per key: whether it was revoked as of a given `now`. A revocation ends with time
   // (valid_until + grace), so a "revoked" entry serves only calls with the same `now`; "not

@@ -94,6 +94,46 @@ TEST_F(CachingStoreTest, SharedPartnerOfAPlainStoreIsACopy) {
   EXPECT_THAT(backend_->GetSharedPartner(partner_.id + 1), StatusIs(StatusCode::kNotFound));
 }
 
+// Exchanges share the cached app token rather than copying it; a write through the cache makes
+// a new snapshot and leaves the ones handed out as they were. GetAppToken copies that snapshot.
+TEST_F(CachingStoreTest, SharedAppTokenIsTheCachedSnapshotUntilAWrite) {
+  AppToken token = Token("0_ssssssss");
+  token.description = "a description longer than any short string";
+  ASSERT_THAT(cache_->InsertAppToken(token), IsOk());
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::shared_ptr<const AppToken> first,
+                              cache_->GetSharedAppToken(partner_.id, token.id));
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::shared_ptr<const AppToken> second,
+                              cache_->GetSharedAppToken(partner_.id, token.id));
+  EXPECT_EQ(first.get(), second.get());
+  EXPECT_EQ(*first, token);
+  EXPECT_THAT(cache_->GetAppToken(partner_.id, token.id), IsOkAndHolds(token));
+
+  AppToken updated = token;
+  updated.description = "changed";
+  ASSERT_THAT(cache_->UpdateAppToken(token, updated), IsOk());
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::shared_ptr<const AppToken> after,
+                              cache_->GetSharedAppToken(partner_.id, token.id));
+  EXPECT_NE(after.get(), first.get());
+  EXPECT_EQ(after->description, "changed");
+  EXPECT_EQ(first->description, token.description);  // a snapshot never changes
+  EXPECT_THAT(cache_->GetSharedAppToken(partner_.id, "0_nothere"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(cache_->GetSharedAppToken(partner_.id + 1, token.id),
+              StatusIs(StatusCode::kNotFound));
+}
+
+// A store without a cache of its own hands out a new snapshot of what it read each time.
+TEST_F(CachingStoreTest, SharedAppTokenOfAPlainStoreIsACopy) {
+  ASSERT_THAT(cache_->InsertAppToken(Token("0_pppppppp")), IsOk());
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::shared_ptr<const AppToken> first,
+                              backend_->GetSharedAppToken(partner_.id, "0_pppppppp"));
+  KSGATE_ASSERT_OK_AND_ASSIGN(std::shared_ptr<const AppToken> second,
+                              backend_->GetSharedAppToken(partner_.id, "0_pppppppp"));
+  EXPECT_NE(first.get(), second.get());
+  EXPECT_EQ(*first, *second);
+  EXPECT_THAT(backend_->GetSharedAppToken(partner_.id, "0_nothere"),
+              StatusIs(StatusCode::kNotFound));
+}
+
 TEST_F(CachingStoreTest, CountsHitsAndMissesPerKind) {
   const CacheStats before = cache_->Stats(CacheKind::kPartner);
   ASSERT_THAT(cache_->GetPartner(partner_.id), IsOk());  // miss

@@ -110,6 +110,15 @@ class Store {
   virtual Status InsertAppToken(const AppToken& token) = 0;
   // kNotFound unless partner `partner_id` has a non-deleted token `id`.
   virtual Result<AppToken> GetAppToken(int64_t partner_id, std::string_view id) const = 0;
+  // The same as an immutable snapshot the caller may keep and share (as GetSharedPartner):
+  // CachingStore hands out the one it holds, so that an exchange reading its token copies
+  // nothing (the value, the privileges, the description); other stores wrap GetAppToken's copy.
+  virtual Result<std::shared_ptr<const AppToken>> GetSharedAppToken(int64_t partner_id,
+                                                                    std::string_view id) const {
+    Result<AppToken> token = GetAppToken(partner_id, id);
+    if (!token.ok()) return token.error();
+    return std::make_shared<const AppToken>(*std::move(token));
+  }
   // Compare-and-set: in one atomic step, if the stored token (updated.partner_id, updated.id)
   // still equals `expected` (every field, operator==), replaces its stored fields with
   // `updated`. Callers pass the token as they read it (GetAppToken) and the modified copy; on
