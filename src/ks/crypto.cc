@@ -1,9 +1,18 @@
 #include "ks/crypto.h"
 
+// The one-shot digests below use OpenSSL's low-level functions (MD5_Init, SHA256_Init, ...),
+// which OpenSSL 3 deprecates but keeps: its EVP digest API allocates and frees a provider context
+// at every EVP_DigestInit_ex2, reused context or not, which cost 140 ns a digest here, a third
+// of an app-token hash check. The low-level functions run the same assembly with the state on
+// the stack. docs/architecture.md, "ks/".
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/md5.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -73,16 +82,9 @@ constexpr std::array<uint8_t, 256> kLowerHexValue = [] {
   return table;
 }();
 
-using MdCtx = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 
-// One reusable context per thread and kind: saves an allocation and a provider context per call.
-EVP_MD_CTX* ThreadMdCtx() {
-  thread_local const MdCtx ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  if (ctx == nullptr) Die("EVP_MD_CTX_new");
-  return ctx.get();
-}
-
+// One reusable cipher context per thread: saves an allocation and a provider context per call.
 EVP_CIPHER_CTX* ThreadCipherCtx() {
   thread_local const CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
   if (ctx == nullptr) Die("EVP_CIPHER_CTX_new");
@@ -92,15 +94,34 @@ EVP_CIPHER_CTX* ThreadCipherCtx() {
 // Raw digest of first ‖ second into `out` (at least EVP_MAX_MD_SIZE bytes); returns its length.
 unsigned int Digest(HashAlgorithm algorithm, std::string_view data, unsigned char* out,
                     std::string_view second = {}) {
-  EVP_MD_CTX* ctx = ThreadMdCtx();
-  unsigned int size = 0;
-  if (EVP_DigestInit_ex2(ctx, FetchedMd(algorithm), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx, data.data(), data.size()) != 1 ||
-      EVP_DigestUpdate(ctx, second.data(), second.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx, out, &size) != 1) {
-    Die("EVP_Digest");
+  // Init, Update and Final return 1 and cannot fail for these in-memory states.
+  const auto run = [&](auto& state, auto init, auto update, auto final, unsigned int size) {
+    init(&state);
+    update(&state, data.data(), data.size());
+    update(&state, second.data(), second.size());
+    final(out, &state);
+    OPENSSL_cleanse(&state, sizeof(state));
+    return size;
+  };
+  switch (algorithm) {
+    case HashAlgorithm::kMd5: {
+      MD5_CTX state;
+      return run(state, MD5_Init, MD5_Update, MD5_Final, MD5_DIGEST_LENGTH);
+    }
+    case HashAlgorithm::kSha1: {
+      SHA_CTX state;
+      return run(state, SHA1_Init, SHA1_Update, SHA1_Final, SHA_DIGEST_LENGTH);
+    }
+    case HashAlgorithm::kSha256: {
+      SHA256_CTX state;
+      return run(state, SHA256_Init, SHA256_Update, SHA256_Final, SHA256_DIGEST_LENGTH);
+    }
+    case HashAlgorithm::kSha512: {
+      SHA512_CTX state;
+      return run(state, SHA512_Init, SHA512_Update, SHA512_Final, SHA512_DIGEST_LENGTH);
+    }
   }
-  return size;
+  Die("unknown hash algorithm");
 }
 
 std::optional<std::string> Aes128CbcZeroIvOnce(std::string_view key, std::string_view data,

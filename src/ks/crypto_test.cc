@@ -10,7 +10,9 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/strings.h"
@@ -35,6 +37,25 @@ TEST(Crypto, HexDigestMatchesKnownVectors) {
             "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
             "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
   EXPECT_EQ(HexDigest(HashAlgorithm::kSha1, ""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+}
+
+// FIPS 180 / RFC 1321 vectors of a million 'a's: many blocks, and (split unevenly between the
+// two parts HexDigestMatches hashes) a boundary inside a block.
+TEST(Crypto, DigestsOfAMillionAsMatchTheStandardsVectors) {
+  const std::string text(1'000'000, 'a');
+  const std::pair<HashAlgorithm, std::string_view> vectors[] = {
+      {HashAlgorithm::kMd5, "7707d6ae4e027c70eea2a935c2296f21"},
+      {HashAlgorithm::kSha1, "34aa973cd4c4daa4f61eeb2bdbad27316534016f"},
+      {HashAlgorithm::kSha256, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"},
+      {HashAlgorithm::kSha512,
+       "e718483d0ce769644e2e42c7bc15b4638e1f98b13b2044285632a803afa973ebde0ff244877ea60a4cb0432ce5"
+       "77c31beb009c5c2c49aa2e4eadb217ad8cc09b"},
+  };
+  for (const auto& [algorithm, hex] : vectors) {
+    EXPECT_EQ(HexDigest(algorithm, text), hex);
+    const std::string_view all = text;
+    EXPECT_TRUE(HexDigestMatches(algorithm, all.substr(0, 333'333), all.substr(333'333), hex));
+  }
 }
 
 TEST(Crypto, HexDigestIsBinarySafe) {
