@@ -552,17 +552,26 @@ Result<SessionInfo, ApiError> AppTokenService::Exchange(
   const int type = token.session_type ? *token.session_type : request.type.value_or(0);
   const std::string user = token.session_user_id ? *token.session_user_id : request.user_id;
 
-  ks::PrivilegeMap privileges = TokenPrivileges(token);
-  if (!request.session_privileges.empty()) {
-    privileges = ks::RetrieveAllowedAppSessionPrivileges(
-        std::move(privileges), ks::ParsePrivileges(request.session_privileges));
-  }
-
   ks::KsFields fields;
   fields.valid_until = now + expiry;
   fields.type = type;
   fields.user = user;
-  fields.privileges = ks::BuildPrivileges(privileges);
+  if (request.session_privileges.empty() &&
+      (!token.session_privileges || token.session_privileges->empty())) {
+    // BuildPrivileges(TokenPrivileges(token)), written straight out: the usual token adds no
+    // privileges of its own, and this exchange would otherwise build and free a map for two.
+    constexpr std::string_view kSession = "sessionid:";
+    constexpr std::string_view kToken = ",apptoken:";
+    fields.privileges.reserve(kSession.size() + kToken.size() + 2 * token.id.size());
+    fields.privileges.append(kSession).append(token.id).append(kToken).append(token.id);
+  } else {
+    ks::PrivilegeMap privileges = TokenPrivileges(token);
+    if (!request.session_privileges.empty()) {
+      privileges = ks::RetrieveAllowedAppSessionPrivileges(
+          std::move(privileges), ks::ParsePrivileges(request.session_privileges));
+    }
+    fields.privileges = ks::BuildPrivileges(privileges);
+  }
 
   SessionInfo info;
   info.session_type = type;

@@ -280,6 +280,19 @@ TEST_F(AppTokenServiceTest, CallerChoosesTypeAndUserWhenTheTokenDoesNot) {
   EXPECT_EQ(defaults.user_id, "");
 }
 
+TEST_F(AppTokenServiceTest, PrivilegesOfATokenWithoutItsOwn) {
+  for (const Patch<std::string>& own : {Patch<std::string>(), Patch<std::string>::Of("")}) {
+    store::AppToken t = Add({.session_privileges = own});
+    KSGATE_ASSERT_OK_AND_ASSIGN(SessionInfo plain, Start(t));
+    EXPECT_EQ(plain.privileges, "sessionid:" + t.id + ",apptoken:" + t.id);
+    ASSERT_TRUE(plain.ks.has_value());
+    EXPECT_EQ(CallerOf(*plain.ks).parsed().fields.privileges, plain.privileges);
+    KSGATE_ASSERT_OK_AND_ASSIGN(SessionInfo asked,
+                                Start(t, {.session_privileges = "sessionid:x,custom:abc,edit:e1"}));
+    EXPECT_EQ(asked.privileges, "sessionid:" + t.id + ",apptoken:" + t.id + ",custom:abc");
+  }
+}
+
 TEST_F(AppTokenServiceTest, RequestedPrivilegesCannotOverrideTheTokens) {
   store::AppToken t = Add(
       {.session_privileges = Patch<std::string>::Of("setrole:PLAYBACK_BASE_ROLE,edit:*,myapp:1")});
