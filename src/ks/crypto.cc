@@ -4,7 +4,9 @@
 // which OpenSSL 3 deprecates but keeps: its EVP digest API allocates and frees a provider context
 // at every EVP_DigestInit_ex2, reused context or not, which cost 140 ns a digest here, a third
 // of an app-token hash check. The low-level functions run the same assembly with the state on
-// the stack. docs/architecture.md, "ks/".
+// the stack. docs/architecture.md, "ks/". Secret bytes (a digest's state, random bytes handed
+// out) are wiped with glibc's explicit_bzero, a memset the compiler may not drop, rather than
+// OPENSSL_cleanse, which writes a byte at a time.
 #define OPENSSL_SUPPRESS_DEPRECATED
 
 #include <openssl/crypto.h>
@@ -100,7 +102,7 @@ unsigned int Digest(HashAlgorithm algorithm, std::string_view data, unsigned cha
     update(&state, data.data(), data.size());
     update(&state, second.data(), second.size());
     final(out, &state);
-    OPENSSL_cleanse(&state, sizeof(state));
+    explicit_bzero(&state, sizeof(state));  // it holds the last bytes hashed: a token's
     return size;
   };
   switch (algorithm) {
@@ -170,7 +172,7 @@ class RandomPool {
   RandomPool() = default;
   RandomPool(const RandomPool&) = delete;
   RandomPool& operator=(const RandomPool&) = delete;
-  ~RandomPool() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
+  ~RandomPool() { explicit_bzero(bytes_.data(), bytes_.size()); }
 
   void Take(std::span<uint8_t> out) {
     const uint64_t generation = ForkGeneration();
@@ -181,7 +183,7 @@ class RandomPool {
       ++refills_;
     }
     std::memcpy(out.data(), bytes_.data() + next_, out.size());
-    OPENSSL_cleanse(bytes_.data() + next_, out.size());
+    explicit_bzero(bytes_.data() + next_, out.size());
     next_ += out.size();
   }
 
@@ -369,7 +371,7 @@ RandomDraw::RandomDraw(size_t bytes) : size_(std::clamp<size_t>(bytes, 1, kMaxBy
   RandomBytes(std::span(bytes_.data(), size_));
 }
 
-RandomDraw::~RandomDraw() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
+RandomDraw::~RandomDraw() { explicit_bzero(bytes_.data(), bytes_.size()); }
 
 uint8_t RandomDraw::Next() {
   if (next_ == size_) {

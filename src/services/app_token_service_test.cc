@@ -281,8 +281,9 @@ TEST_F(AppTokenServiceTest, CallerChoosesTypeAndUserWhenTheTokenDoesNot) {
 }
 
 TEST_F(AppTokenServiceTest, PrivilegesOfATokenWithoutItsOwn) {
-  for (const Patch<std::string>& own : {Patch<std::string>(), Patch<std::string>::Of("")}) {
-    store::AppToken t = Add({.session_privileges = own});
+  const store::AppToken without = Add();
+  const store::AppToken empty = Add({.session_privileges = Patch<std::string>::Of("")});
+  for (const store::AppToken& t : {without, empty}) {
     KSGATE_ASSERT_OK_AND_ASSIGN(SessionInfo plain, Start(t));
     EXPECT_EQ(plain.privileges, "sessionid:" + t.id + ",apptoken:" + t.id);
     ASSERT_TRUE(plain.ks.has_value());
