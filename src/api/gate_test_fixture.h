@@ -153,9 +153,10 @@ class GateTest : public ::testing::Test {
   static HeaderFields SentFields(const UpstreamRequest& request) {
     return WithHeadLines(request.headers, request.head_lines);
   }
-  // The fields of an answer: its headers, then its head_lines split back into fields.
+  // The fields of an answer: its headers, then its fixed_lines and head_lines split back into
+  // fields.
   static HeaderFields AnswerFields(const Response& response) {
-    return WithHeadLines(response.headers, response.head_lines);
+    return WithHeadLines(response.headers, std::string(response.fixed_lines) + response.head_lines);
   }
 
   // The identity fields the gate should have sent with `sent` (which carry the request id it

@@ -37,7 +37,7 @@ bool IsCallbackName(std::string_view s) {
 Response Die(std::string_view code, std::string_view message) {
   Response r;
   r.content_type = "text/plain";
-  r.head_lines = CommonHeadLines();
+  r.fixed_lines = CommonHeadLines();
   r.headers.emplace_back("X-Kaltura", "error-" + std::string(code));
   r.headers.emplace_back("X-Kaltura-App",
                          "exiting on error " + std::string(code) + " - " + std::string(message));
@@ -140,7 +140,7 @@ Response WriteResponse(const OutputFormat& f, const std::vector<CallResult>& res
     return answer.Finish(execution_seconds);
   }
   Response response;
-  response.head_lines = CommonHeadLines();
+  response.fixed_lines = CommonHeadLines();
   std::string body;
   if (f.format == Format::kXml) {
     response.content_type = "text/xml";
@@ -186,7 +186,7 @@ CallResult MultiAnswer::Add(CallResult result) {
 
 Response MultiAnswer::Finish(double execution_seconds) {
   Response response;
-  response.head_lines = CommonHeadLines();
+  response.fixed_lines = CommonHeadLines();
   if (format_.format == Format::kXml) {
     response.content_type = "text/xml";
     response.body = XmlEnvelope(body_, execution_seconds);

@@ -67,7 +67,8 @@ TEST(MultiAnswer, XmlCountsItsItemElements) {
 
 // Every answer (a result, an error, a multirequest, a die) carries Kaltura's CORS and cache
 // fields, as ready head lines.
-TEST(WriteResponse, EveryAnswerCarriesTheCommonFieldsAsHeadLines) {
+// One static text for every answer (Response::fixed_lines), not a copy in each.
+TEST(WriteResponse, EveryAnswerCarriesTheCommonFieldsAsFixedLines) {
   const std::string lines =
       "Access-Control-Allow-Origin: *\r\n"
       "Access-Control-Expose-Headers: Server, Content-Length, Content-Range, Date, X-Kaltura, "
@@ -75,10 +76,15 @@ TEST(WriteResponse, EveryAnswerCarriesTheCommonFieldsAsHeadLines) {
       "Cache-Control: no-store, no-cache, must-revalidate, post-check=0, pre-check=0\r\n"
       "Pragma: no-cache\r\n";
   for (const OutputFormat& f : {Json(), OutputFormat{Format::kXml, false, ""}}) {
-    EXPECT_EQ(WriteResponse(f, {CallResult(Value::Bool(true))}, false, 0).head_lines, lines);
-    EXPECT_EQ(WriteResponse(f, {CallResult(ApiError::Of(errors::kMissingKs))}, false, 0).head_lines,
-              lines);
-    EXPECT_EQ(WriteResponse(f, {CallResult(Value::Bool(true))}, true, 0).head_lines, lines);
+    for (const Response& r :
+         {WriteResponse(f, {CallResult(Value::Bool(true))}, false, 0),
+          WriteResponse(f, {CallResult(ApiError::Of(errors::kMissingKs))}, false, 0),
+          WriteResponse(f, {CallResult(Value::Bool(true))}, true, 0)}) {
+      EXPECT_EQ(r.fixed_lines, lines);
+      EXPECT_EQ(r.head_lines, "");
+    }
+    EXPECT_EQ(WriteResponse(f, {CallResult(Value::Bool(true))}, false, 0).fixed_lines.data(),
+              WriteResponse(f, {CallResult(Value::Bool(false))}, false, 0).fixed_lines.data());
   }
 }
 

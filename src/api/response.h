@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -14,10 +15,15 @@ struct Response {
   // Extra headers (CORS, cache control, X-Kaltura...). http/ adds Date, Server, Content-Length,
   // Connection.
   std::vector<std::pair<std::string, std::string>> headers;
-  // More header lines, "Name: value\r\n" each, written after `headers` as they are: lines made
+  // More header lines, "Name: value\r\n" each, written after fixed_lines as they are: lines made
   // valid by construction (api/identity.h AppendIdentityLines, http/response_head.h
   // AppendFieldLine), which need no pair of strings each.
   std::string head_lines;
+  // Header lines of static storage, "Name: value\r\n" each, written after `headers` and before
+  // head_lines as they are: the lines every API answer carries (api/output.cc), one text for
+  // all answers rather than a copy in each. What is set here must outlive every response (a
+  // static). Last, so that an aggregate initialiser that stops at head_lines leaves it empty.
+  std::string_view fixed_lines;
 };
 
 }  // namespace ksgate::api

@@ -50,6 +50,7 @@ struct HeadOptions {
 //                                    Connection, Date, Server, in any case, and Content-Type
 //                                    when content_type is set) and invalid ones (a name that is
 //                                    not an HTTP token, a value with CR, LF or NUL: logged)
+//   <response.fixed_lines>           as they are
 //   <response.head_lines>            as they are
 //   X-Request-Id: <request_id>       when options.request_id is set
 //   <empty line>

@@ -195,9 +195,10 @@ TEST(FormatHead, WritesEveryBranch) {
   }
 }
 
-// Head lines (a relayed answer's fields, made by AppendFieldLine) go after the handler's fields,
-// before X-Request-Id, and not on the 500 that replaces a bad status.
-TEST(FormatHead, WritesHeadLinesAfterTheFieldsAndBeforeTheRequestId) {
+// Fixed lines (the API's common fields), then head lines (a relayed answer's fields, made by
+// AppendFieldLine) go after the handler's fields, before X-Request-Id, and not on the 500 that
+// replaces a bad status.
+TEST(FormatHead, WritesFixedAndHeadLinesAfterTheFieldsAndBeforeTheRequestId) {
   std::string lines;
   EXPECT_TRUE(AppendFieldLine("Content-Type", "application/json", false, lines));
   EXPECT_TRUE(AppendFieldLine("X-A", "1", false, lines));
@@ -214,11 +215,13 @@ TEST(FormatHead, WritesHeadLinesAfterTheFieldsAndBeforeTheRequestId) {
 
   const HeadOptions options{.now = kNow, .framing = BodyFraming::kChunked, .request_id = "r-1"};
   std::string out;
-  FormatHead({200, "", "", {{"X-First", "0"}}, lines}, options, out);
+  FormatHead({200, "", "", {{"X-First", "0"}}, lines, "X-Fixed: 1\r\n"}, options, out);
   EXPECT_EQ(out, Head("HTTP/1.1 200 OK",
                       "Transfer-Encoding: chunked\r\nConnection: keep-alive\r\nX-First: 0\r\n"
-                      "Content-Type: application/json\r\nX-A: 1\r\nX-Request-Id: r-1\r\n"));
-  FormatHead({42, "", "", {}, lines}, options, out);
+                      "X-Fixed: 1\r\nContent-Type: application/json\r\nX-A: 1\r\n"
+                      "X-Request-Id: r-1\r\n"));
+  FormatHead({42, "", "", {}, lines, "X-Fixed: 1\r\n"}, options, out);
+  EXPECT_EQ(out.find("X-Fixed"), std::string::npos);
   EXPECT_EQ(out.find("X-A"), std::string::npos);
 }
 

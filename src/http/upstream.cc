@@ -456,7 +456,7 @@ Task<RelayOutcome> UpstreamClient::Impl::Relay(const api::UpstreamRequest& reque
     options.framing = BodyFraming::kChunked;  // chunked or close-delimited upstream
   }
   const api::Response relayed{
-      status, "", "", {}, RelayedLines(parser.fields(), request.response_headers)};
+      .status = status, .head_lines = RelayedLines(parser.fields(), request.response_headers)};
   FormatHead(relayed, options, head);  // status is 200..999: the head is relayed's
   const bool chunked = options.framing == BodyFraming::kChunked;
   // 204, 304, answers to HEAD and empty Content-Length bodies are done at the head.
