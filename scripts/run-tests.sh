@@ -61,6 +61,7 @@ step() {
   local log="$OUT/step$nstep.log"
   [[ "$result" == "-" ]] && result="$log"
   printf '\n=== %s: %s\n' "$label" "$*"
+  local started=$SECONDS # each step's time in the summary: where a CI run's minutes go
   : >"$log"
   # setsid makes the step the leader of a new process group (pid == pgid), so one kill reaches
   # everything it spawned; output goes to the log and is echoed live by tail.
@@ -91,7 +92,8 @@ step() {
       echo "run-tests: '$label' exited $rc but reported no failed test; counting 1 failure" >&2
     fi
   fi
-  step_summary+=("$(printf '  %-22s pass %-5s fail %-5s (exit %s)' "$label" "$pass" "$fail" "$rc")")
+  step_summary+=("$(printf '  %-22s pass %-5s fail %-5s (exit %s, %d s)' "$label" "$pass" "$fail" \
+    "$rc" $((SECONDS - started)))")
   if ((fail > 0)); then
     local failed_line
     while IFS= read -r failed_line; do
