@@ -332,7 +332,7 @@ Response ApiExchange::StoreFailed() {
   facts_.code = failed.code;
   if (!started_ || !multi_) return WriteResponse(format_, {failed}, false, Elapsed());
   MultiAnswer answer(format_, context_.max_answer_bytes);
-  for (size_t i = 0; i < items_.size(); ++i) answer.Add(failed);
+  for (size_t i = 0; i < items_.size(); ++i) static_cast<void>(answer.Add(failed));
   return answer.Finish(Elapsed());
 }
 
