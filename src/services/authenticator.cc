@@ -122,7 +122,7 @@ Result<Void, ApiError> Authenticator::Validate(const Caller& caller,
   const std::string* actions_limit =
       counts_actions ? ks::FirstPrivilegeValue(caller.privileges(), "actionslimit") : nullptr;
   if (counts_actions && actions_limit == nullptr) return ApiError::Of(errors::kInvalidActionsLimit);
-  KSGATE_ASSIGN_OR_RETURN(const bool revoked, IsRevoked(caller));
+  KSGATE_ASSIGN_OR_RETURN(const bool revoked, IsRevokedAt(caller, now));
   if (revoked) return InvalidKsReason("LOGOUT");
   KSGATE_ASSIGN_OR_RETURN(const Void controls, CheckControls(caller));
   (void)controls;
@@ -173,9 +173,13 @@ Result<Void, ApiError> Authenticator::CheckControls(const Caller& caller) const 
 }
 
 Result<bool, ApiError> Authenticator::IsRevoked(const Caller& caller) const {
+  return IsRevokedAt(caller, clock_.NowSeconds());
+}
+
+Result<bool, ApiError> Authenticator::IsRevokedAt(const Caller& caller, int64_t now) const {
   const std::vector<std::string>& keys = caller.checks().revocation_keys;
   if (keys.empty()) return false;
-  return FromStore(store_.IsRevoked(keys, clock_.NowSeconds()));
+  return FromStore(store_.IsRevoked(keys, now));
 }
 
 Result<Void, ApiError> Authenticator::RequirePartner(int64_t partner_id) const {

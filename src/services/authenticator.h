@@ -57,6 +57,8 @@ class Authenticator {
   Result<Void, ApiError> RequirePartner(int64_t partner_id) const;
 
  private:
+  // IsRevoked as of `now` (Validate's: one reading of the clock for all its checks).
+  Result<bool, ApiError> IsRevokedAt(const Caller& caller, int64_t now) const;
   // The app-token and user checks of Validate.
   Result<Void, ApiError> CheckControls(const Caller& caller) const;
 
