@@ -38,31 +38,15 @@ namespace {
 }
 
 // Algorithms are fetched once per process (OpenSSL 3 explicit fetch: avoids a provider lookup on
-// every call) and intentionally never freed. Function-local statics make this thread-safe.
-const EVP_MD* FetchedMd(HashAlgorithm algorithm) {
-  static const std::array<EVP_MD*, 4> kMds = [] {
-    std::array<EVP_MD*, 4> mds = {
-        EVP_MD_fetch(nullptr, "MD5", nullptr),
-        EVP_MD_fetch(nullptr, "SHA1", nullptr),
-        EVP_MD_fetch(nullptr, "SHA256", nullptr),
-        EVP_MD_fetch(nullptr, "SHA512", nullptr),
-    };
-    for (EVP_MD* md : mds) {
-      if (md == nullptr) Die("EVP_MD_fetch");
-    }
-    return mds;
+// every call) and intentionally never freed. Function-local statics make this thread-safe. HMAC
+// is the one user of an EVP digest (the digests themselves run on the low-level functions).
+const EVP_MD* Sha256Md() {
+  static EVP_MD* const kMd = [] {
+    EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (md == nullptr) Die("EVP_MD_fetch");
+    return md;
   }();
-  switch (algorithm) {
-    case HashAlgorithm::kMd5:
-      return kMds[0];
-    case HashAlgorithm::kSha1:
-      return kMds[1];
-    case HashAlgorithm::kSha256:
-      return kMds[2];
-    case HashAlgorithm::kSha512:
-      return kMds[3];
-  }
-  Die("unknown hash algorithm");
+  return kMd;
 }
 
 const EVP_CIPHER* Aes128Cbc() {
@@ -86,7 +70,7 @@ constexpr std::array<uint8_t, 256> kLowerHexValue = [] {
 
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 
-// One reusable cipher context per thread: saves an allocation and a provider context per call.
+// One reusable cipher context per thread: saves allocating the context itself per call.
 EVP_CIPHER_CTX* ThreadCipherCtx() {
   thread_local const CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
   if (ctx == nullptr) Die("EVP_CIPHER_CTX_new");
@@ -230,7 +214,7 @@ bool HexDigestMatches(HashAlgorithm algorithm, std::string_view first, std::stri
 std::string HmacSha256Hex(std::string_view key, std::string_view data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  if (HMAC(FetchedMd(HashAlgorithm::kSha256), key.data(), static_cast<int>(key.size()),
+  if (HMAC(Sha256Md(), key.data(), static_cast<int>(key.size()),
            reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac,
            &size) == nullptr) {
     Die("HMAC-SHA256");
