@@ -10,12 +10,14 @@
 // Each input is decoded twice: with the default limits and with tight ones (so that every
 // limit is reached often). Properties: the result is a map whose nesting, keys and leaves keep
 // within the limits; errors are INVALID_JSON or REQUEST_LIMIT_EXCEEDED; the URL's output
-// parameters, when given back, are a map.
+// parameters, when given back, are a map; and the result is what the full way (the builder's
+// tree, decoding::DecodeInFull) makes of the request: its flat JSON way changes nothing.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "api/param_decoder.h"
 #include "api/params.h"
 #include "common/api_error.h"
 #include "fuzz/fuzz_input.h"
@@ -45,9 +47,29 @@ void Measure(const Param& p, size_t level, Shape* shape) {
   }
 }
 
+// The same tree: kinds, texts, keys and their order.
+bool Same(const Param& a, const Param& b) {
+  if (a.kind != b.kind || a.text != b.text || a.members.size() != b.members.size()) return false;
+  for (size_t i = 0; i < a.members.size(); ++i) {
+    if (a.members[i].first != b.members[i].first) return false;
+    if (!Same(a.members[i].second, b.members[i].second)) return false;
+  }
+  return true;
+}
+
 void DecodeChecked(const Request& request, const DecodeLimits& limits) {
   Param url_params;
   Result<Param, ApiError> params = DecodeRequestParams(request, limits, &url_params);
+  Param full_url_params;
+  const Result<Param, ApiError> full = decoding::DecodeInFull(request, limits, &full_url_params);
+  KSGATE_FUZZ_CHECK(params.ok() == full.ok());
+  if (params.ok()) {
+    KSGATE_FUZZ_CHECK(Same(*params, *full));
+  } else {
+    KSGATE_FUZZ_CHECK(params.error().code == full.error().code);
+    KSGATE_FUZZ_CHECK(params.error().args == full.error().args);
+    KSGATE_FUZZ_CHECK(Same(url_params, full_url_params));
+  }
   if (!params.ok()) {
     const std::string& code = params.error().code;
     KSGATE_FUZZ_CHECK(code == errors::kInvalidJson.code || code == errors::kRequestTooLarge.code);

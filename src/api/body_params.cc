@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "api/utf8.h"
 #include "common/php.h"
@@ -110,6 +112,64 @@ class JsonTreeHandler {
   size_t text_size_;
   std::vector<Frame> stack_;
   std::string key_;
+};
+
+// RapidJSON SAX handler for Decoder::FlatJsonParams: the members of one JSON object of
+// scalars, appended to a Param map as they come. It stops the parse (false) at anything the
+// tree builder would do more with, or refuse: a nested object or array, a key seen before, a
+// key that grouping would change (':' in it, or "-"), a key or string that is too long or not
+// UTF-8, more parameters than the limit leaves.
+class FlatJsonHandler {
+ public:
+  FlatJsonHandler(Param* out, const DecodeLimits& limits, size_t params_left)
+      : out_(out), limits_(limits), params_left_(params_left) {}
+
+  bool Null() { return Scalar(Param::Kind::kNull, {}); }
+  bool Bool(bool b) { return Scalar(Param::Kind::kBool, b ? "true" : "false"); }
+  bool Int(int) { return false; }  // kParseNumbersAsStringsFlag: numbers come as RawNumber
+  bool Uint(unsigned) { return false; }
+  bool Int64(int64_t) { return false; }
+  bool Uint64(uint64_t) { return false; }
+  bool Double(double) { return false; }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    return Scalar(Param::Kind::kNumber, std::string_view(s, n));
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    if (!IsValidUtf8(std::string_view(s, n))) return false;
+    return Scalar(Param::Kind::kString, std::string_view(s, n));
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    const std::string_view key(s, n);
+    if (n > limits_.max_key_length || !IsValidUtf8(key)) return false;
+    if (key == "-" || key.find(':') != std::string_view::npos) return false;
+    for (const auto& member : out_->members) {
+      if (member.first == key) return false;
+    }
+    // Past this many members the tree builder indexes its keys; this scan would be quadratic.
+    if (out_->members.size() >= kIndexThreshold) return false;
+    key_ = key;
+    return true;
+  }
+  bool StartObject() { return !std::exchange(opened_, true); }  // the body's own object only
+  bool EndObject(rapidjson::SizeType) { return true; }
+  bool StartArray() { return false; }
+  bool EndArray(rapidjson::SizeType) { return false; }
+
+ private:
+  bool Scalar(Param::Kind kind, std::string_view text) {
+    if (params_left_ == 0) return false;
+    --params_left_;
+    // The key's bytes are still in the parse's copy: the member is made in place from both.
+    out_->members.emplace_back(std::piecewise_construct, std::forward_as_tuple(key_),
+                               std::forward_as_tuple(kind, std::string(text)));
+    return true;
+  }
+
+  Param* out_;
+  const DecodeLimits& limits_;
+  size_t params_left_;
+  std::string_view key_;
+  bool opened_ = false;
 };
 
 // --- multipart ------------------------------------------------------------------------------
@@ -309,17 +369,28 @@ bool IsMediaType(std::string_view media, std::string_view lowercase) {
   return media == lowercase || EqualsIgnoreCase(media, lowercase);
 }
 
+// The media type of `request`'s Content-Type (before any ';', trimmed).
+std::string_view MediaType(const Request& request) {
+  const std::string_view content_type = request.content_type;
+  return TrimChars(content_type.substr(0, content_type.find(';')), kSpaceOrTab);
+}
+
+// A JSON body's text when it is to be one object (trimmed, starting with '{'), else empty.
+std::string_view JsonObjectText(const Request& request) {
+  const std::string_view text = TrimChars(request.body, php::kTrimChars);
+  return !text.empty() && text.front() == '{' ? text : std::string_view();
+}
+
 }  // namespace
 
 bool Decoder::ParseBody(const Request& request, Node* out) {
   const std::string_view content_type = request.content_type;
-  const std::string_view media =
-      TrimChars(content_type.substr(0, content_type.find(';')), kSpaceOrTab);
+  const std::string_view media = MediaType(request);
   if (IsMediaType(media, "application/json")) {
     // Only an object is a body (so a top-level array is ignored), but once the text starts
     // like one it must parse: stricter than PHP, which silently drops a broken body.
-    std::string_view text = TrimChars(request.body, php::kTrimChars);
-    if (text.empty() || text.front() != '{') return true;
+    const std::string_view text = JsonObjectText(request);
+    if (text.empty()) return true;
     return ParseJsonObject(text, out);
   }
   if (IsMediaType(media, "multipart/form-data")) {
@@ -345,6 +416,45 @@ bool Decoder::ParseBody(const Request& request, Node* out) {
     return ParseUrlEncoded(request.body, out);
   }
   return true;
+}
+
+std::optional<Param> Decoder::FlatJsonParams(const Request& request, Node& url) {
+  // A URL of a few members that need no grouping (a path's service and action), so that
+  // putting them over the body's is a short scan.
+  if (limits_.max_depth < 1 || params_ > limits_.max_params ||
+      url.members.size() > kIndexThreshold || !AlreadyGrouped(url, 0) ||
+      !IsMediaType(MediaType(request), "application/json")) {
+    return std::nullopt;
+  }
+  const std::string_view text = JsonObjectText(request);
+  if (text.empty() || text.size() > kThreadRoomBytes) return std::nullopt;
+  JsonRoom& room = ThreadJsonRoom();
+  std::string& terminated = room.terminated;  // as ParseJsonObject: in situ, SIMD-scanned
+  terminated.reserve(text.size() + 32);
+  terminated.assign(text);
+  Param params = Param::Map();
+  params.members.reserve(std::min(kJsonRootRoom, text.size() / 6) + url.members.size());
+  FlatJsonHandler handler(&params, limits_, limits_.max_params - params_);
+  rapidjson::InsituStringStream stream(terminated.data());
+  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag |
+                              rapidjson::kParseNumbersAsStringsFlag;
+  if (room.reader.Parse<kFlags>(stream, handler).IsError() || stream.Tell() != text.size()) {
+    return std::nullopt;
+  }
+  // The URL's members over the body's, as MergedParam puts them: a key both have keeps the
+  // body's place and takes the URL's value; the URL's other keys follow, in their order.
+  params_ += params.members.size();
+  for (auto& [url_key, value] : url.members) {
+    const std::string_view key = url_key;  // a name a lambda can capture (Clang 14)
+    const auto same = std::find_if(params.members.begin(), params.members.end(),
+                                   [key](const auto& member) { return member.first == key; });
+    if (same != params.members.end()) {
+      same->second = ToParam(std::move(value));
+    } else {
+      params.members.emplace_back(std::move(url_key), ToParam(std::move(value)));
+    }
+  }
+  return params;
 }
 
 }  // namespace ksgate::api::decoding

@@ -1,6 +1,7 @@
 // The parameter decoder's internals, shared by its translation units (params.cc: the entry
 // point; param_decoder.cc: the tree, URL forms, path pairs and grouping; body_params.cc:
-// JSON and multipart bodies). Not part of the api interface: include only from those files.
+// JSON and multipart bodies). Not part of the api interface: include only from those files,
+// their tests and the parameters' fuzzer.
 #pragma once
 
 #include <cstddef>
@@ -146,6 +147,11 @@ void Merge(Node* dst, Node&& src);
 // again into the Param. Room beyond the result's members is at most one per key both share.
 Param MergedParam(Node&& dst, Node&& src);
 
+// DecodeRequestParams without its flat JSON way (Decoder::FlatJsonParams): every request
+// through the builder's tree. For the tests and the fuzzer that check both ways agree.
+Result<Param, ApiError> DecodeInFull(const Request& request, const DecodeLimits& limits,
+                                     Param* url_output_params = nullptr);
+
 // ---------------------------------------------------------------------------------------------
 // The decoder: one per request, it holds the limits, the running parameter count and the
 // first error.
@@ -170,6 +176,15 @@ class Decoder {
   // is a map (multirequest items, §7.1) have their own keys grouped too.
   bool Group(Node&& flat, Node* out, size_t base_level);
 
+  // The usual request's parameters made at once: when its body is one flat JSON object (every
+  // member a scalar, no key twice, none that grouping would change) and the URL's parameters,
+  // read into `url`, need no grouping either, the merged Param, built straight from the JSON
+  // reader with the URL's members put over it (what ParseBody, Merge and ToParam would make,
+  // without the builder's tree). nullopt for any other request, and for a body the full
+  // decoding would refuse or count past a limit, which that decoding then meets: nothing is
+  // counted, recorded or taken from `url` unless a Param is returned.
+  std::optional<Param> FlatJsonParams(const Request& request, Node& url);
+
   // Leaf counting and limit checks; false (with the error recorded) on a breach.
   bool CountParam() {
     if (++params_ > limits_.max_params) return Limit("max_params", limits_.max_params);
@@ -183,6 +198,7 @@ class Decoder {
     if (levels > limits_.max_depth) return Limit("max_depth", limits_.max_depth);
     return true;
   }
+  size_t params() const { return params_; }
   bool Fail(ApiError e) {
     if (!error_) error_ = std::move(e);
     return false;

@@ -244,5 +244,142 @@ TEST(Decoder, NestedOneKeyMapsHoldRoomForOneMember) {
   ExpectExactRoom(grouped, "");
 }
 
+// --- the flat JSON way ------------------------------------------------------------------------
+
+Request JsonPost(std::string target, std::string body,
+                 std::string content_type = "application/json") {
+  Request r;
+  r.method = "POST";
+  r.target = std::move(target);
+  r.content_type = std::move(content_type);
+  r.body = std::move(body);
+  return r;
+}
+
+// Whether Decoder::FlatJsonParams takes `r` (the URL read as DecodeRequestParams reads it).
+bool TakenFlat(const Request& r, const DecodeLimits& limits = {}) {
+  const std::string_view target = r.target;
+  const size_t question = target.find('?');
+  const std::string_view query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+  Decoder decoder(limits);
+  Node url = Node::Map();
+  if (!decoder.ParseUrl(query, target.substr(0, question), &url)) return false;
+  return decoder.FlatJsonParams(r, url).has_value();
+}
+
+// The same tree: kinds, texts, keys and their order.
+void ExpectSameParam(const Param& a, const Param& b, const std::string& where) {
+  EXPECT_EQ(a.kind, b.kind) << where;
+  EXPECT_EQ(a.text, b.text) << where;
+  ASSERT_EQ(a.members.size(), b.members.size()) << where;
+  for (size_t i = 0; i < a.members.size(); ++i) {
+    EXPECT_EQ(a.members[i].first, b.members[i].first) << where;
+    ExpectSameParam(a.members[i].second, b.members[i].second,
+                    std::string(where).append("/").append(a.members[i].first));
+  }
+}
+
+// DecodeRequestParams (with its flat way) gives what the builder's tree gives: the same Param,
+// or the same error.
+void ExpectBothWaysAgree(const Request& r, const DecodeLimits& limits = {}) {
+  const Result<Param, ApiError> usual = DecodeRequestParams(r, limits);
+  const Result<Param, ApiError> full = DecodeInFull(r, limits);
+  ASSERT_EQ(usual.ok(), full.ok()) << r.target << " " << r.body;
+  if (!usual.ok()) {
+    EXPECT_EQ(usual.error().code, full.error().code) << r.body;
+    EXPECT_EQ(usual.error().args, full.error().args) << r.body;
+    return;
+  }
+  ExpectSameParam(*usual, *full, r.target + " " + r.body);
+}
+
+const char kPath[] = "/api_v3/service/apptoken/action/startSession";
+
+TEST(FlatJson, TakesAFlatBodyUnderAPathsServiceAndAction) {
+  const std::vector<Request> taken = {
+      JsonPost(kPath, R"({"ks":"djJ8MXx","id":"0_abc","tokenHash":"ff00","format":1})"),
+      JsonPost(kPath, R"({})"),
+      JsonPost(kPath, " \n{\"a\":null,\"b\":true,\"c\":false,\"d\":-1.5e3,\"e\":\"\\u00e9\\n\"}\t"),
+      JsonPost(kPath, R"({"service":"other","action":"x","z":"1"})"),  // the URL's win
+      JsonPost(std::string(kPath) + "?format=2&ks=q", R"({"ks":"body","x":"1"})"),
+      JsonPost(std::string(kPath) + "?a[b]=1&a[c]=2", R"({"a":"scalar","b":"2"})"),
+      JsonPost(kPath, R"({"0":"digits","__null":"x","a__null":"1"})"),
+      JsonPost(kPath, R"({"a":"1"})", "Application/JSON; charset=utf-8"),
+  };
+  for (const Request& r : taken) {
+    EXPECT_TRUE(TakenFlat(r)) << r.body;
+    ExpectBothWaysAgree(r);
+  }
+}
+
+TEST(FlatJson, LeavesEveryOtherRequestToTheFullWayWhichDecidesAlike) {
+  std::string many = "{";
+  for (size_t i = 0; i <= kIndexThreshold; ++i) {
+    many += (i > 0 ? ",\"" : "\"") + Key(i) + "\":" + std::to_string(i);
+  }
+  many += "}";
+  const std::vector<Request> declined = {
+      JsonPost(kPath, R"({"a":{"b":1}})"),                        // a nested object
+      JsonPost(kPath, R"({"a":[1,2]})"),                          // an array
+      JsonPost(kPath, R"({"a":{}})"),                             // an empty one, which counts
+      JsonPost(kPath, R"({"a":"1","a":"2"})"),                    // a key twice
+      JsonPost(kPath, R"({"a:b":"1"})"),                          // a key to group
+      JsonPost(kPath, R"({"-":"1"})"),                            // likewise
+      JsonPost(kPath, many),                                      // past the index's threshold
+      JsonPost(kPath, "{\"a\":\"\xff\"}"),                        // not UTF-8
+      JsonPost(kPath, "{\"\xc3\":\"1\"}"),                        // a key not UTF-8
+      JsonPost(kPath, R"({"a":"\udc00"})"),                       // a lone surrogate
+      JsonPost(kPath, R"({"a":"1"} x)"),                          // something after the object
+      JsonPost(kPath, std::string(R"({"a":"1"})") + '\0' + "x"),  // a NUL, then more
+      JsonPost(kPath, R"({"a":)"),                                // cut short
+      JsonPost(kPath, R"([1,2])"),                                // not an object: no params
+      JsonPost(kPath, R"({"a":"1"})", "text/plain"),              // not JSON
+      JsonPost(std::string(kPath) + "/a:b/1", R"({"a":"1"})"),    // the URL needs grouping
+      JsonPost(std::string(kPath) + "?1[x]=y", R"({"a":"1"})"),   // a multirequest item
+      JsonPost(kPath, "{\"a\":\"" + std::string(20'000, 'x') + "\"}"),  // past the thread's room
+  };
+  for (const Request& r : declined) {
+    EXPECT_FALSE(TakenFlat(r)) << r.body;
+    ExpectBothWaysAgree(r);
+  }
+}
+
+TEST(FlatJson, LimitsAreTheFullWays) {
+  const Request body =
+      JsonPost(std::string(kPath) + "?f=1", R"({"a":"1","b":"2","longerkey":"3"})");
+  DecodeLimits limits;
+  // service, action, f and the body's three: the sixth is the last allowed.
+  limits.max_params = 6;
+  EXPECT_TRUE(TakenFlat(body, limits));
+  ExpectBothWaysAgree(body, limits);
+  limits.max_params = 5;
+  EXPECT_FALSE(TakenFlat(body, limits));
+  ExpectBothWaysAgree(body, limits);
+  limits = DecodeLimits{};
+  limits.max_key_length = 8;  // the URL's "service" fits, the body's "longerkey" does not
+  EXPECT_FALSE(TakenFlat(body, limits));
+  ExpectBothWaysAgree(body, limits);
+  limits.max_key_length = 9;
+  EXPECT_TRUE(TakenFlat(body, limits));
+  ExpectBothWaysAgree(body, limits);
+  limits = DecodeLimits{};
+  limits.max_depth = 0;
+  EXPECT_FALSE(TakenFlat(body, limits));
+  ExpectBothWaysAgree(body, limits);
+}
+
+TEST(FlatJson, TheUrlsMembersGoOverTheBodysInMergesOrder) {
+  const Request r = JsonPost(std::string(kPath) + "?z=url&b=url", R"({"a":"1","b":"body","c":2})");
+  ASSERT_TRUE(TakenFlat(r));
+  const Result<Param, ApiError> params = DecodeRequestParams(r, {});
+  ASSERT_TRUE(params.ok());
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : params->members) keys.push_back(key);
+  EXPECT_THAT(keys, ::testing::ElementsAre("a", "b", "c", "z", "service", "action"));
+  EXPECT_EQ(params->ScalarAt("b"), "url");
+  EXPECT_EQ(params->Find("c")->kind, Param::Kind::kNumber);
+}
+
 }  // namespace
 }  // namespace ksgate::api::decoding

@@ -72,10 +72,9 @@ Node OutputKeysOf(const Node& url) {
   return picked;
 }
 
-}  // namespace
-
-Result<Param, ApiError> DecodeRequestParams(const Request& request, const DecodeLimits& limits,
-                                            Param* url_output_params) {
+// DecodeRequestParams, trying the flat JSON way first when `flat_first`.
+Result<Param, ApiError> Decode(const Request& request, const DecodeLimits& limits,
+                               Param* url_output_params, bool flat_first) {
   Decoder decoder(limits);
   const std::string_view target = request.target;
   const size_t question = target.find('?');
@@ -86,6 +85,11 @@ Result<Param, ApiError> DecodeRequestParams(const Request& request, const Decode
   // URL params: the query string, then path pairs on top.
   Node url = Node::Map();
   if (!decoder.ParseUrl(query, path, &url)) return decoder.TakeError();
+  // The usual request (a flat JSON object under a path's service and action) without the
+  // builder's tree; any other takes the full way below.
+  if (flat_first) {
+    if (std::optional<Param> flat = decoder.FlatJsonParams(request, url)) return *std::move(flat);
+  }
   // What the URL alone says about the output format, to answer an error found later in it.
   auto fail = [&](Node output_keys) {
     if (url_output_params != nullptr) {
@@ -115,5 +119,21 @@ Result<Param, ApiError> DecodeRequestParams(const Request& request, const Decode
   if (!decoder.Group(std::move(all), &grouped, 0)) return fail(std::move(output_keys));
   return ToParam(std::move(grouped));
 }
+
+}  // namespace
+
+Result<Param, ApiError> DecodeRequestParams(const Request& request, const DecodeLimits& limits,
+                                            Param* url_output_params) {
+  return Decode(request, limits, url_output_params, /*flat_first=*/true);
+}
+
+namespace decoding {
+
+Result<Param, ApiError> DecodeInFull(const Request& request, const DecodeLimits& limits,
+                                     Param* url_output_params) {
+  return Decode(request, limits, url_output_params, /*flat_first=*/false);
+}
+
+}  // namespace decoding
 
 }  // namespace ksgate::api
