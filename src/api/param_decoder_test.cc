@@ -320,23 +320,24 @@ TEST(FlatJson, LeavesEveryOtherRequestToTheFullWayWhichDecidesAlike) {
   }
   many += "}";
   const std::vector<Request> declined = {
-      JsonPost(kPath, R"({"a":{"b":1}})"),                        // a nested object
-      JsonPost(kPath, R"({"a":[1,2]})"),                          // an array
-      JsonPost(kPath, R"({"a":{}})"),                             // an empty one, which counts
-      JsonPost(kPath, R"({"a":"1","a":"2"})"),                    // a key twice
-      JsonPost(kPath, R"({"a:b":"1"})"),                          // a key to group
-      JsonPost(kPath, R"({"-":"1"})"),                            // likewise
-      JsonPost(kPath, many),                                      // past the index's threshold
-      JsonPost(kPath, "{\"a\":\"\xff\"}"),                        // not UTF-8
-      JsonPost(kPath, "{\"\xc3\":\"1\"}"),                        // a key not UTF-8
-      JsonPost(kPath, R"({"a":"\udc00"})"),                       // a lone surrogate
-      JsonPost(kPath, R"({"a":"1"} x)"),                          // something after the object
-      JsonPost(kPath, std::string(R"({"a":"1"})") + '\0' + "x"),  // a NUL, then more
-      JsonPost(kPath, R"({"a":)"),                                // cut short
-      JsonPost(kPath, R"([1,2])"),                                // not an object: no params
-      JsonPost(kPath, R"({"a":"1"})", "text/plain"),              // not JSON
-      JsonPost(std::string(kPath) + "/a:b/1", R"({"a":"1"})"),    // the URL needs grouping
-      JsonPost(std::string(kPath) + "?1[x]=y", R"({"a":"1"})"),   // a multirequest item
+      JsonPost(kPath, R"({"a":"{b}","c":"[d]"})"),  // brackets in strings: the full way too
+      JsonPost(kPath, R"({"a":{"b":1}})"),          // a nested object
+      JsonPost(kPath, R"({"a":[1,2]})"),            // an array
+      JsonPost(kPath, R"({"a":{}})"),               // an empty one, which counts
+      JsonPost(kPath, R"({"a":"1","a":"2"})"),      // a key twice
+      JsonPost(kPath, R"({"a:b":"1"})"),            // a key to group
+      JsonPost(kPath, R"({"-":"1"})"),              // likewise
+      JsonPost(kPath, many),                        // past the index's threshold
+      JsonPost(kPath, "{\"a\":\"\xff\"}"),          // not UTF-8
+      JsonPost(kPath, "{\"\xc3\":\"1\"}"),          // a key not UTF-8
+      JsonPost(kPath, R"({"a":"\udc00"})"),         // a lone surrogate
+      JsonPost(kPath, R"({"a":"1"} x)"),            // something after the object
+      JsonPost(kPath, std::string(R"({"a":"1"})") + '\0' + "x"),        // a NUL, then more
+      JsonPost(kPath, R"({"a":)"),                                      // cut short
+      JsonPost(kPath, R"([1,2])"),                                      // not an object: no params
+      JsonPost(kPath, R"({"a":"1"})", "text/plain"),                    // not JSON
+      JsonPost(std::string(kPath) + "/a:b/1", R"({"a":"1"})"),          // the URL needs grouping
+      JsonPost(std::string(kPath) + "?1[x]=y", R"({"a":"1"})"),         // a multirequest item
       JsonPost(kPath, "{\"a\":\"" + std::string(20'000, 'x') + "\"}"),  // past the thread's room
   };
   for (const Request& r : declined) {
