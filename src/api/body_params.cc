@@ -421,9 +421,9 @@ bool Decoder::ParseBody(const Request& request, Node* out) {
 std::optional<Param> Decoder::FlatJsonParams(const Request& request, Node& url) {
   // A URL of a few members that need no grouping (a path's service and action), so that
   // putting them over the body's is a short scan.
-  if (limits_.max_depth < 1 || params_ > limits_.max_params ||
-      url.members.size() > kIndexThreshold || !AlreadyGrouped(url, 0) ||
-      !IsMediaType(MediaType(request), "application/json")) {
+  if (request.body.empty() || limits_.max_depth < 1 || params_ > limits_.max_params ||
+      url.members.size() > kIndexThreshold ||
+      !IsMediaType(MediaType(request), "application/json") || !AlreadyGrouped(url, 0)) {
     return std::nullopt;
   }
   const std::string_view text = JsonObjectText(request);

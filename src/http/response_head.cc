@@ -223,7 +223,7 @@ std::string_view FormatHead(const api::Response& response, const HeadOptions& op
   for (const auto& [name, value] : answer->headers) {
     AppendFieldLine(name, value, has_content_type, out);
   }
-  out.append(answer->fixed_lines);
+  if (!answer->fixed_lines.empty()) out.append(answer->fixed_lines);
   out.append(answer->head_lines);
   if (!options.request_id.empty() && IsValidHeaderValue(options.request_id)) {
     out.append("X-Request-Id: "sv).append(options.request_id).append("\r\n"sv);
