@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "api/params.h"
+#include "api/params_test_util.h"
 
 namespace ksgate::api::decoding {
 namespace {
@@ -246,14 +247,8 @@ TEST(Decoder, NestedOneKeyMapsHoldRoomForOneMember) {
 
 // --- the flat JSON way ------------------------------------------------------------------------
 
-Request JsonPost(std::string target, std::string body,
-                 std::string content_type = "application/json") {
-  Request r;
-  r.method = "POST";
-  r.target = std::move(target);
-  r.content_type = std::move(content_type);
-  r.body = std::move(body);
-  return r;
+Request JsonPost(std::string target, std::string body) {
+  return params_test::Post(std::move(target), "application/json", std::move(body));
 }
 
 // Whether Decoder::FlatJsonParams takes `r` (the URL read as DecodeRequestParams reads it).
@@ -305,7 +300,7 @@ TEST(FlatJson, TakesAFlatBodyUnderAPathsServiceAndAction) {
       JsonPost(std::string(kPath) + "?format=2&ks=q", R"({"ks":"body","x":"1"})"),
       JsonPost(std::string(kPath) + "?a[b]=1&a[c]=2", R"({"a":"scalar","b":"2"})"),
       JsonPost(kPath, R"({"0":"digits","__null":"x","a__null":"1"})"),
-      JsonPost(kPath, R"({"a":"1"})", "Application/JSON; charset=utf-8"),
+      params_test::Post(kPath, "Application/JSON; charset=utf-8", R"({"a":"1"})"),
   };
   for (const Request& r : taken) {
     EXPECT_TRUE(TakenFlat(r)) << r.body;
@@ -335,7 +330,7 @@ TEST(FlatJson, LeavesEveryOtherRequestToTheFullWayWhichDecidesAlike) {
       JsonPost(kPath, std::string(R"({"a":"1"})") + '\0' + "x"),        // a NUL, then more
       JsonPost(kPath, R"({"a":)"),                                      // cut short
       JsonPost(kPath, R"([1,2])"),                                      // not an object: no params
-      JsonPost(kPath, R"({"a":"1"})", "text/plain"),                    // not JSON
+      params_test::Post(kPath, "text/plain", R"({"a":"1"})"),           // not JSON
       JsonPost(std::string(kPath) + "/a:b/1", R"({"a":"1"})"),          // the URL needs grouping
       JsonPost(std::string(kPath) + "?1[x]=y", R"({"a":"1"})"),         // a multirequest item
       JsonPost(kPath, "{\"a\":\"" + std::string(20'000, 'x') + "\"}"),  // past the thread's room
@@ -349,25 +344,16 @@ TEST(FlatJson, LeavesEveryOtherRequestToTheFullWayWhichDecidesAlike) {
 TEST(FlatJson, LimitsAreTheFullWays) {
   const Request body =
       JsonPost(std::string(kPath) + "?f=1", R"({"a":"1","b":"2","longerkey":"3"})");
-  DecodeLimits limits;
-  // service, action, f and the body's three: the sixth is the last allowed.
-  limits.max_params = 6;
-  EXPECT_TRUE(TakenFlat(body, limits));
-  ExpectBothWaysAgree(body, limits);
-  limits.max_params = 5;
-  EXPECT_FALSE(TakenFlat(body, limits));
-  ExpectBothWaysAgree(body, limits);
-  limits = DecodeLimits{};
-  limits.max_key_length = 8;  // the URL's "service" fits, the body's "longerkey" does not
-  EXPECT_FALSE(TakenFlat(body, limits));
-  ExpectBothWaysAgree(body, limits);
-  limits.max_key_length = 9;
-  EXPECT_TRUE(TakenFlat(body, limits));
-  ExpectBothWaysAgree(body, limits);
-  limits = DecodeLimits{};
-  limits.max_depth = 0;
-  EXPECT_FALSE(TakenFlat(body, limits));
-  ExpectBothWaysAgree(body, limits);
+  // service, action, f and the body's three: the sixth parameter is the last allowed; the
+  // URL's "service" fits in 8 bytes, the body's "longerkey" does not.
+  const std::pair<DecodeLimits, bool> cases[] = {
+      {{.max_params = 6}, true},      {{.max_params = 5}, false}, {{.max_key_length = 9}, true},
+      {{.max_key_length = 8}, false}, {{.max_depth = 0}, false},
+  };
+  for (const auto& [limits, taken] : cases) {
+    EXPECT_EQ(TakenFlat(body, limits), taken) << limits.max_params << " " << limits.max_key_length;
+    ExpectBothWaysAgree(body, limits);
+  }
 }
 
 TEST(FlatJson, TheUrlsMembersGoOverTheBodysInMergesOrder) {
