@@ -142,11 +142,11 @@ class FlatJsonHandler {
     const std::string_view key(s, n);
     if (n > limits_.max_key_length || !IsValidUtf8(key)) return false;
     if (key == "-" || key.find(':') != std::string_view::npos) return false;
+    // Past this many members the tree builder indexes its keys; this scan would be quadratic.
+    if (out_->members.size() >= kIndexThreshold) return false;
     for (const auto& member : out_->members) {
       if (member.first == key) return false;
     }
-    // Past this many members the tree builder indexes its keys; this scan would be quadratic.
-    if (out_->members.size() >= kIndexThreshold) return false;
     key_ = key;
     return true;
   }
@@ -257,6 +257,33 @@ JsonRoom& ThreadJsonRoom() {
   return room;
 }
 
+// One parse of `text` by `handler` in `room`; `*end` is where the stream stopped (the text's
+// size unless something followed a NUL in it). RapidJSON scans strings and whitespace 16 bytes
+// at a time (RAPIDJSON_SSE2, set for this library in CMakeLists.txt) only in a NUL-terminated
+// stream: half the instructions of a session.get's JSON body went to copying its KS byte by byte
+// from a MemoryStream. Its loads are aligned, so they may read up to 15 bytes past the NUL: the
+// copy has that room. In situ: strings are unescaped where they are in this copy, which the
+// parse owns, and handed to the handler from there; a plain string is only scanned, not copied
+// again through the reader's stack (byte by byte up to its first 16-byte boundary and after its
+// last: most of a request's strings are short). Iterative: no recursion however deep the text.
+// Numbers as strings: literal text kept. Encoding is validated by the handlers (IsValidUtf8,
+// ASCII eight bytes at a time) rather than kParseValidateEncodingFlag, which checks byte by
+// byte and misses lone low-surrogate escapes; outside strings any non-ASCII byte is a syntax
+// error anyway.
+template <typename Handler>
+rapidjson::ParseResult ParseInRoom(JsonRoom& room, std::string_view text, Handler& handler,
+                                   size_t* end) {
+  std::string& terminated = room.terminated;
+  terminated.reserve(text.size() + 32);
+  terminated.assign(text);
+  rapidjson::InsituStringStream stream(terminated.data());
+  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag |
+                              rapidjson::kParseNumbersAsStringsFlag;
+  const rapidjson::ParseResult result = room.reader.Parse<kFlags>(stream, handler);
+  *end = stream.Tell();
+  return result;
+}
+
 }  // namespace
 
 // Parses a JSON text that starts with '{' into *out. INVALID_JSON if it does not parse, holds
@@ -265,26 +292,8 @@ bool Decoder::ParseJsonObject(std::string_view text, Node* out) {
   JsonTreeHandler handler(*this, out, text.size());
   std::optional<JsonRoom> own;
   JsonRoom& room = text.size() <= kThreadRoomBytes ? ThreadJsonRoom() : own.emplace();
-  // RapidJSON scans strings and whitespace 16 bytes at a time (RAPIDJSON_SSE2, set for this
-  // library in CMakeLists.txt) only in a NUL-terminated stream: half the instructions of a
-  // session.get's JSON body went to copying its KS byte by byte from a MemoryStream. Its loads
-  // are aligned, so they may read up to 15 bytes past the NUL: the copy has that room.
-  std::string& terminated = room.terminated;
-  terminated.reserve(text.size() + 32);
-  terminated.assign(text);
-  // In situ: strings are unescaped where they are in this copy, which the parse owns, and
-  // handed to the handler from there; a plain string is only scanned, not copied again
-  // through the reader's stack (byte by byte up to its first 16-byte boundary and after its
-  // last: most of a request's strings are short).
-  rapidjson::InsituStringStream stream(terminated.data());
-  rapidjson::Reader& reader = room.reader;
-  // Iterative: no recursion however deep the text. Numbers as strings: literal text kept.
-  // Encoding is validated by the handler (IsValidUtf8, ASCII eight bytes at a time) rather
-  // than kParseValidateEncodingFlag, which checks byte by byte and misses lone low-surrogate
-  // escapes; outside strings any non-ASCII byte is a syntax error anyway.
-  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag |
-                              rapidjson::kParseNumbersAsStringsFlag;
-  rapidjson::ParseResult result = reader.Parse<kFlags>(stream, handler);
+  size_t end = 0;
+  const rapidjson::ParseResult result = ParseInRoom(room, text, handler, &end);
   if (error_) return false;  // a limit or bad UTF-8 stopped the handler
   if (result.IsError()) {
     std::string reason = rapidjson::GetParseError_En(result.Code());
@@ -292,9 +301,9 @@ bool Decoder::ParseJsonObject(std::string_view text, Node* out) {
     return Fail(ApiError::Of(errors::kInvalidJson, {reason}));
   }
   // The stream reads NUL as end of input; anything after it is still garbage.
-  if (stream.Tell() != text.size()) {
+  if (end != text.size()) {
     std::string reason = "The document root must not be followed by other values. (at byte " +
-                         std::to_string(stream.Tell()) + ")";
+                         std::to_string(end) + ")";
     return Fail(ApiError::Of(errors::kInvalidJson, {reason}));
   }
   if (!out->is_map()) *out = Node::Map();
@@ -434,17 +443,11 @@ std::optional<Param> Decoder::FlatJsonParams(const Request& request, Node& url) 
   if (text.find('{', 1) != std::string_view::npos || text.find('[') != std::string_view::npos) {
     return std::nullopt;
   }
-  JsonRoom& room = ThreadJsonRoom();
-  std::string& terminated = room.terminated;  // as ParseJsonObject: in situ, SIMD-scanned
-  terminated.reserve(text.size() + 32);
-  terminated.assign(text);
   Param params = Param::Map();
   params.members.reserve(std::min(kJsonRootRoom, text.size() / 6) + url.members.size());
   FlatJsonHandler handler(&params, limits_, limits_.max_params - params_);
-  rapidjson::InsituStringStream stream(terminated.data());
-  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag |
-                              rapidjson::kParseNumbersAsStringsFlag;
-  if (room.reader.Parse<kFlags>(stream, handler).IsError() || stream.Tell() != text.size()) {
+  size_t end = 0;
+  if (ParseInRoom(ThreadJsonRoom(), text, handler, &end).IsError() || end != text.size()) {
     return std::nullopt;
   }
   // The URL's members over the body's, as MergedParam puts them: a key both have keeps the
