@@ -484,7 +484,8 @@ test('userRole.list: filters, orderBy and pager', { skip }, async () => {
     [{ createdAtGreaterThanOrEqual: a.createdAt, createdAtLessThanOrEqual: d.createdAt }, all],
     [{ createdAtGreaterThanOrEqual: d.createdAt + 1000 }, []],
     [{ updatedAtGreaterThanOrEqual: c.updatedAt }, [c, d]],
-    [{ updatedAtLessThanOrEqual: a.updatedAt }, [a, b]],
+    // b's second, not a's: a and b may fall either side of a second's turn (c's is later).
+    [{ updatedAtLessThanOrEqual: b.updatedAt }, [a, b]],
     [{ nameIn: 'Alpha,Bravo', statusEqual: 1 }, [a]],
   ];
   for (const [filter, want] of cases) {
