@@ -32,7 +32,7 @@ class WhereBuilder {
     sql_ += " AND ";
     sql_ += column;
     sql_ += " IN (" + Placeholders(dialect_, NextIndex(), values->size()) + ")";
-    for (const T& v : *values) params_.emplace_back(Param(v));
+    for (const T& v : *values) params_.emplace_back(v);
     return true;
   }
   // " AND contains(column, ?) > 0".
@@ -47,6 +47,8 @@ class WhereBuilder {
     params_.emplace_back(word);
   }
   void Append(std::string_view text) { sql_ += text; }
+  // The number of values added so far.
+  size_t Values() const { return params_.size(); }
 
   // The finished ListSql: COUNT(*) and the page with `columns`, `order`, limit and offset.
   // With a `key` (a unique column every index holds) and its `table`, the page picks the keys
@@ -196,8 +198,52 @@ std::optional<ListSql> AppTokenListSql(const Dialect& dialect, int64_t partner_i
   // The tie-break too, but for a session user alone: (partner_id, session_user_id) ends in seq.
   if (by_id || range_off_order) order += "+";
   order += "seq ASC";
-  ListSql list =
-      std::move(w).Finish(KSGATE_TOKEN_COLUMNS, order, q.limit, q.offset, "app_tokens", "seq");
+  constexpr std::string_view kColumns = KSGATE_TOKEN_COLUMNS ", seq";
+  // Read in the order's index from its start: a deep page may start at a mark instead, the
+  // mark's key a bound the index seeks to (the subquery's WHERE) and the rest of the walk an
+  // offset. Ties of the order column are in seq order, so the key (value, seq) is bounded as
+  // value >= v AND (value > v OR seq >= s) (<, > for a descending order): the first term is
+  // the index range, the second drops the few tied rows before the mark.
+  std::optional<WhereBuilder> marked;
+  MarkKey mark_key = MarkKey::kSeq;
+  if (*sort_key == '\0' && q.order_by.size() <= 1) {
+    marked.emplace(w);
+    if (q.order_by.empty()) {
+      marked->Add(" AND seq >= ?", int64_t{0});
+    } else {
+      const AppTokenOrder& o = q.order_by.front();
+      const bool created = o.field == AppTokenOrderField::kCreatedAt;
+      const std::string column = created ? "created_at" : "updated_at";
+      mark_key = created ? MarkKey::kCreatedAt : MarkKey::kUpdatedAt;
+      marked->Add(" AND " + column + (o.ascending ? " >= ?" : " <= ?"), int64_t{0});
+      marked->Add(" AND (" + column + (o.ascending ? " > ?" : " < ?"), int64_t{0});
+      marked->Add(" OR seq >= ?)", int64_t{0});
+    }
+  }
+  const size_t where_values = w.Values();
+  ListSql list = std::move(w).Finish(kColumns, order, q.limit, q.offset, "app_tokens", "seq");
+  if (marked) {
+    ListSql m = std::move(*marked).Finish(kColumns, order, q.limit, q.offset, "app_tokens", "seq");
+    list.marked_page = std::move(m.page);
+    list.marked_params = std::move(m.page_params);
+    list.mark_at = where_values;
+    list.mark_values = m.params.size() - where_values;
+    list.mark_key = mark_key;
+    list.changes =
+        "SELECT CAST(COALESCE(SUM(changes), 0) AS BIGINT) FROM app_token_counts WHERE "
+        "partner_id = " +
+        Placeholders(dialect, 1, 1);
+    list.changes_params = {partner_id};
+    list.shape = list.page;
+    for (const Param& p : list.params) {
+      if (const auto* n = std::get_if<int64_t>(&p)) {
+        list.shape += "\x1fi" + std::to_string(*n);
+      } else {
+        const std::string& text = std::get<std::string>(p);
+        list.shape += "\x1fs" + std::to_string(text.size()) + ":" + text;
+      }
+    }
+  }
 
   // Filtered by status alone: the count is the sum of the maintained counts (app_token_counts,
   // kept by triggers), a few rows whatever the number of tokens.
@@ -212,6 +258,50 @@ std::optional<ListSql> AppTokenListSql(const Dialect& dialect, int64_t partner_i
     list.params.insert(list.params.end(), statuses.begin(), statuses.end());
   }
   return list;
+}
+
+bool PageUsesMarks(const ListSql& list) {
+  return !list.marked_page.empty() && list.offset >= ListMarks::kMinOffset;
+}
+
+PageRun PageToRun(const ListSql& list, const ListMarks& marks, std::optional<int64_t> changes,
+                  int64_t now) {
+  std::optional<ListMark> mark;
+  if (changes && PageUsesMarks(list)) mark = marks.Nearest(list.shape, *changes, list.offset, now);
+  if (!mark) return PageRun{.sql = &list.page, .params = list.page_params};
+  PageRun run{.sql = &list.marked_page, .params = list.marked_params};
+  if (list.mark_values == 1) {
+    run.params[list.mark_at] = mark->seq;
+  } else {
+    run.params[list.mark_at] = mark->value;
+    run.params[list.mark_at + 1] = mark->value;
+    run.params[list.mark_at + 2] = mark->seq;
+  }
+  run.params.back() = list.offset - mark->position;
+  return run;
+}
+
+std::vector<ListMark> MarksOfPage(const ListSql& list, const std::vector<AppToken>& tokens,
+                                  const std::vector<int64_t>& seqs) {
+  std::vector<ListMark> marks;
+  if (!PageUsesMarks(list) || tokens.empty()) return marks;
+  auto mark = [&](size_t i) {
+    ListMark m{.position = list.offset + static_cast<int64_t>(i), .seq = seqs[i]};
+    switch (list.mark_key) {
+      case MarkKey::kSeq:
+        break;
+      case MarkKey::kCreatedAt:
+        m.value = tokens[i].created_at;
+        break;
+      case MarkKey::kUpdatedAt:
+        m.value = tokens[i].updated_at;
+        break;
+    }
+    marks.push_back(m);
+  };
+  mark(0);
+  if (tokens.size() > 1) mark(tokens.size() - 1);
+  return marks;
 }
 
 std::optional<ListSql> UserRoleListSql(const Dialect& dialect, int64_t partner_id,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "store/list_marks.h"
 #include "store/records.h"
 
 // Column lists shared by SELECTs and INSERTs; ReadPartner / ReadAppToken / ReadUserRole read
@@ -59,6 +60,9 @@ namespace ksgate::store::sql {
 
 static_assert(static_cast<int>(AppTokenStatus::kDeleted) == 3);
 static_assert(static_cast<int>(UserRoleStatus::kDeleted) == 3);
+
+// An app token list's page selects KSGATE_TOKEN_COLUMNS (20 of them), then seq.
+inline constexpr int kTokenSeqColumn = 20;
 
 // Admin secrets are stored newline-joined, primary first (they never contain a line break:
 // ValidateAdminSecrets).
@@ -233,6 +237,9 @@ struct Dialect {
 inline constexpr Dialect kSqliteDialect{false, "instr", "", "-1"};
 inline constexpr Dialect kPostgresDialect{true, "strpos", " COLLATE \"C\"", "ALL"};
 
+// The order column a list's marks hold besides seq: none (insertion order), or one.
+enum class MarkKey { kSeq, kCreatedAt, kUpdatedAt };
+
 // `count` placeholders for parameters first, first + 1, ...: "?, ?" or "$3, $4". count >= 1.
 std::string Placeholders(const Dialect& dialect, int first, size_t count);
 
@@ -247,7 +254,42 @@ struct ListSql {
   std::vector<Param> page_params;
   int64_t limit = 0;   // <= 0: no limit
   int64_t offset = 0;  // >= 0
+
+  // An app token list read in its order's index from the start may begin a deep page at a mark
+  // (store/list_marks.h); for the others `marked_page` is empty. `marked_page` is `page` with
+  // the mark's key as a bound in its subquery; it takes `marked_params`, the mark's values
+  // (`mark_values` of them, from index `mark_at`) and the offset past the mark (the last) to
+  // be filled in by MarkedPageParams. `changes` reads the partner's change count (its one
+  // parameter, `changes_params`); `shape` names the list (its page text and filter values).
+  std::string marked_page;
+  std::vector<Param> marked_params;
+  size_t mark_at = 0;
+  size_t mark_values = 0;
+  MarkKey mark_key = MarkKey::kSeq;
+  std::string changes;
+  std::vector<Param> changes_params;
+  std::string shape;
 };
+
+// Whether a page of `list` may start at a mark and leave marks: it has marked_page and its
+// offset is at least ListMarks::kMinOffset. Such a page reads list.changes first, in its
+// snapshot, and passes the count to PageToRun and ListMarks::Record.
+bool PageUsesMarks(const ListSql& list);
+
+// What a page of `list` runs: marked_page from the nearest mark `marks` has for the partner's
+// `changes` at `now` (ListMarks' clock), or else `page`.
+struct PageRun {
+  const std::string* sql = nullptr;
+  std::vector<Param> params;
+};
+PageRun PageToRun(const ListSql& list, const ListMarks& marks, std::optional<int64_t> changes,
+                  int64_t now);
+
+// The marks a page of app tokens read at list.offset leaves: its first and last rows, whose
+// seqs are `seqs` (one per token). Empty for a list without marks or an offset below
+// ListMarks::kMinOffset.
+std::vector<ListMark> MarksOfPage(const ListSql& list, const std::vector<AppToken>& tokens,
+                                  const std::vector<int64_t>& seqs);
 
 // The total count when the page itself tells it, without running `count`: a page that is not
 // empty and not full (fewer rows than the limit, or no limit) ends the matches, so they number
@@ -255,7 +297,8 @@ struct ListSql {
 std::optional<int64_t> TotalFromPage(const ListSql& list, size_t rows);
 
 // ListAppTokens / ListUserRoles as SQL over app_tokens / user_roles (see store.h for the
-// semantics); the page selects KSGATE_TOKEN_COLUMNS / KSGATE_ROLE_COLUMNS. nullopt when the
+// semantics); the page selects KSGATE_TOKEN_COLUMNS / KSGATE_ROLE_COLUMNS (an app token page
+// then seq, column kTokenSeqColumn). nullopt when the
 // query cannot match anything (an empty *_in list), so no SQL needs to run.
 std::optional<ListSql> AppTokenListSql(const Dialect& dialect, int64_t partner_id,
                                        const AppTokenQuery& query);

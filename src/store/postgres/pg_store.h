@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "store/list_marks.h"
 #include "store/records.h"
 #include "store/store.h"
 
@@ -129,6 +130,8 @@ class PgStore final : public Store {
   // The schema as sorted lines "table.column" and "index name" (indexes created by the
   // migrations, not those behind PRIMARY KEY / UNIQUE constraints), to compare with SQLite's.
   Result<std::vector<std::string>> DescribeSchemaForTesting() const;
+  // Where this store's deep list pages were (ListAppTokens).
+  const ListMarks& ListMarksForTesting() const { return list_marks_; }
 
  private:
   using Work = std::function<Status(postgres::Connection&)>;
@@ -144,6 +147,8 @@ class PgStore final : public Store {
   Status Read(bool snapshot, const Work& work) const;
 
   const std::unique_ptr<postgres::Pool> pool_;
+  // Where deep pages of app token lists were (ListAppTokens).
+  mutable ListMarks list_marks_;
 };
 
 }  // namespace ksgate::store

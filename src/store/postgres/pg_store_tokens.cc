@@ -91,13 +91,14 @@ Params ToParams(const std::vector<sql::Param>& params) {
   return out;
 }
 
-// Runs a paged list in the caller's snapshot: the page, then the count unless the page tells
-// it (sql::TotalFromPage).
+// Runs a paged list in the caller's snapshot: the page (`run`: list.page or list.marked_page),
+// then the count unless the page tells it (sql::TotalFromPage).
 template <typename Page, typename ReadRow>
-Status ReadPagedList(Connection& c, const sql::ListSql& list, ReadRow read_row, Page* page) {
+Status ReadPagedList(Connection& c, const sql::ListSql& list, const sql::PageRun& run,
+                     ReadRow read_row, Page* page) {
   *page = Page();
   {
-    KSGATE_ASSIGN_OR_RETURN(Rows rows, c.RunDynamic(list.page, ToParams(list.page_params)));
+    KSGATE_ASSIGN_OR_RETURN(Rows rows, c.RunDynamic(*run.sql, ToParams(run.params)));
     for (int i = 0; i < rows.size(); ++i) page->objects.push_back(read_row(rows[i]));
   }
   if (std::optional<int64_t> total = sql::TotalFromPage(list, page->objects.size())) {
@@ -178,8 +179,26 @@ Result<AppTokenPage> PgStore::ListAppTokens(int64_t partner_id, const AppTokenQu
   const std::optional<sql::ListSql> list =
       sql::AppTokenListSql(sql::kPostgresDialect, partner_id, query);
   if (!list) return page;  // an empty IN list matches nothing
-  KSGATE_RETURN_IF_ERROR(Read(true, [&](Connection& c) {
-    return ReadPagedList(c, *list, ReadAppToken<postgres::Row>, &page);
+  KSGATE_RETURN_IF_ERROR(Read(true, [&](Connection& c) -> Status {
+    std::optional<int64_t> changes;
+    if (sql::PageUsesMarks(*list)) {
+      KSGATE_ASSIGN_OR_RETURN(Rows rows,
+                              c.RunDynamic(list->changes, ToParams(list->changes_params)));
+      changes = rows.empty() ? 0 : rows[0].Int(0);
+    }
+    const int64_t now = ListMarks::Now();
+    std::vector<int64_t> seqs;
+    KSGATE_RETURN_IF_ERROR(ReadPagedList(
+        c, *list, sql::PageToRun(*list, list_marks_, changes, now),
+        [&seqs](const postgres::Row& row) {
+          seqs.push_back(row.Int(sql::kTokenSeqColumn));
+          return ReadAppToken(row);
+        },
+        &page));
+    if (changes) {
+      list_marks_.Record(list->shape, *changes, sql::MarksOfPage(*list, page.objects, seqs), now);
+    }
+    return Status::Ok();
   }));
   return page;
 }
@@ -263,7 +282,8 @@ Result<UserRolePage> PgStore::ListUserRoles(int64_t partner_id, const UserRoleQu
       sql::UserRoleListSql(sql::kPostgresDialect, partner_id, query);
   if (!list) return page;  // an empty list matches nothing
   KSGATE_RETURN_IF_ERROR(Read(true, [&](Connection& c) {
-    return ReadPagedList(c, *list, ReadUserRole<postgres::Row>, &page);
+    return ReadPagedList(c, *list, sql::PageRun{.sql = &list->page, .params = list->page_params},
+                         ReadUserRole<postgres::Row>, &page);
   }));
   return page;
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "store/list_marks.h"
 #include "store/records.h"
 #include "store/store.h"
 
@@ -126,6 +127,8 @@ class SqliteStore final : public Store {
   Result<std::vector<std::string>> DescribeSchemaForTesting() const;
   // The writer that group-commits this store's writes (its test hooks and stats).
   sqlite::GroupCommitter& WriterForTesting() { return *committer_; }
+  // Where this store's deep list pages were (ListAppTokens).
+  const ListMarks& ListMarksForTesting() const { return list_marks_; }
   WriteLane* write_lane() override;
 
  private:
@@ -149,6 +152,8 @@ class SqliteStore final : public Store {
   mutable std::mutex writer_mu_;
   const std::unique_ptr<sqlite::Connection> writer_;   // used only under writer_mu_
   const std::unique_ptr<sqlite::ReaderPool> readers_;  // null for ":memory:"
+  // Where deep pages of app token lists were (ListAppTokens).
+  mutable ListMarks list_marks_;
   // Declared last: its thread stops (running what is queued) before the connections close.
   const std::unique_ptr<sqlite::GroupCommitter> committer_;
 };

@@ -102,7 +102,8 @@ TEST(SqliteMigrations, AreNumberedFromOneInIncreasingOrder) {
   EXPECT_EQ(migrations[4].name, "0005_app_token_usage");
   ASSERT_GE(migrations.size(), 8u);
   EXPECT_EQ(migrations[6].name, "0007_partner_user_secret_setrole");
-  EXPECT_EQ(migrations.back().name, "0008_app_token_counts");
+  EXPECT_EQ(migrations[7].name, "0008_app_token_counts");
+  EXPECT_EQ(migrations.back().name, "0009_app_token_changes");
 }
 
 // Every version in sqlite::Migrations(), as schema_version lists them.

@@ -8,6 +8,7 @@
 
 #include "store/sql_common.h"
 #include "store/sqlite/connection.h"
+#include "store/sqlite/group_commit.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/statements.h"
@@ -70,14 +71,16 @@ void BindAll(Statement& s, const std::vector<sql::Param>& params) {
   }
 }
 
-// Runs a paged list in one read snapshot: the page, then the count unless the page tells it
-// (sql::TotalFromPage). `read_row` turns a row into an element of page->objects.
+// Runs a paged list in one read snapshot: the page (`run`: list.page or list.marked_page), then
+// the count unless the page tells it (sql::TotalFromPage). `read_row` turns a row into an
+// element of page->objects.
 template <typename Page, typename ReadRow>
-Status ReadPagedList(Connection& c, const sql::ListSql& list, ReadRow read_row, Page* page) {
+Status ReadPagedList(Connection& c, const sql::ListSql& list, const sql::PageRun& run,
+                     ReadRow read_row, Page* page) {
   *page = Page();
   {
-    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(list.page));
-    BindAll(s, list.page_params);
+    KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(*run.sql));
+    BindAll(s, run.params);
     while (true) {
       KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
@@ -166,8 +169,30 @@ Result<AppTokenPage> SqliteStore::ListAppTokens(int64_t partner_id,
   const std::optional<sql::ListSql> list =
       sql::AppTokenListSql(sql::kSqliteDialect, partner_id, query);
   if (!list) return page;  // an empty IN list matches nothing
-  KSGATE_RETURN_IF_ERROR(Read(true, [&](Connection& c) {
-    return ReadPagedList(c, *list, ReadAppToken<Statement>, &page);
+  // Inside a write batch (committer_), the batch's own writes are visible and may yet roll
+  // back: no marks are read or left there.
+  const bool marks = sql::PageUsesMarks(*list) && !committer_->InTaskOnThisThread();
+  KSGATE_RETURN_IF_ERROR(Read(true, [&](Connection& c) -> Status {
+    std::optional<int64_t> changes;
+    if (marks) {
+      KSGATE_ASSIGN_OR_RETURN(Statement s, c.Prepare(list->changes));
+      BindAll(s, list->changes_params);
+      KSGATE_ASSIGN_OR_RETURN(bool row, s.Step());
+      changes = row ? s.Int(0) : 0;
+    }
+    const int64_t now = ListMarks::Now();
+    std::vector<int64_t> seqs;
+    KSGATE_RETURN_IF_ERROR(ReadPagedList(
+        c, *list, sql::PageToRun(*list, list_marks_, changes, now),
+        [&seqs](const Statement& s) {
+          seqs.push_back(s.Int(sql::kTokenSeqColumn));
+          return ReadAppToken(s);
+        },
+        &page));
+    if (changes) {
+      list_marks_.Record(list->shape, *changes, sql::MarksOfPage(*list, page.objects, seqs), now);
+    }
+    return Status::Ok();
   }));
   return page;
 }
@@ -253,7 +278,8 @@ Result<UserRolePage> SqliteStore::ListUserRoles(int64_t partner_id,
       sql::UserRoleListSql(sql::kSqliteDialect, partner_id, query);
   if (!list) return page;  // an empty list matches nothing
   KSGATE_RETURN_IF_ERROR(Read(true, [&](Connection& c) {
-    return ReadPagedList(c, *list, ReadUserRole<Statement>, &page);
+    return ReadPagedList(c, *list, sql::PageRun{.sql = &list->page, .params = list->page_params},
+                         ReadUserRole<Statement>, &page);
   }));
   return page;
 }
