@@ -5,9 +5,11 @@
 //       TOKENS_FILE has "id|token" lines; writes one appToken.startSession JSON body per line
 //       (tokenHash = sha256(widgetKs + token), as a client computes it).
 //   node client.js list URL ADMIN_KS SAMPLES CASES_FILE
-//       CASES_FILE has "name|filter JSON|pager JSON" lines; for each, SAMPLES timed
+//       CASES_FILE has "name|filter JSON|pager JSON[|add]" lines; for each, SAMPLES timed
 //       appToken.list calls one after another on one keep-alive connection (after a tenth as
-//       many untimed), checked to be lists; prints "name median_ms p90_ms total_count".
+//       many untimed), checked to be lists; prints "name median_ms p90_ms total_count". With
+//       "|add", an untimed appToken.add comes before each call: a change of the partner's
+//       tokens, after which no deep page can start at a mark an earlier one left.
 //   node client.js idle URL CONNECTIONS
 //       opens CONNECTIONS keep-alive connections, each answering one system.ping, prints
 //       "open N" and holds them until stdin closes.
@@ -63,10 +65,16 @@ function quantile(sorted, q) {
 
 async function list(base, adminKs, samples, casesFile) {
   const url = `${base}/api_v3/service/apptoken/action/list`;
+  const addUrl = `${base}/api_v3/service/apptoken/action/add`;
   const agent = new http.Agent({keepAlive: true, maxSockets: 1});
   const cases = fs.readFileSync(casesFile, 'utf8').split('\n').filter(Boolean);
   for (const line of cases) {
-    const [name, filter, pager] = line.split('|');
+    const [name, filter, pager, add] = line.split('|');
+    const addBody = JSON.stringify({
+      ks: adminKs,
+      format: 1,
+      appToken: {objectType: 'KalturaAppToken', description: 'bench-scale: a change'},
+    });
     const body = JSON.stringify({
       ks: adminKs,
       format: 1,
@@ -77,6 +85,12 @@ async function list(base, adminKs, samples, casesFile) {
     let total = -1;
     const warmup = Math.max(1, Math.floor(samples / 10));
     for (let i = 0; i < warmup + samples; ++i) {
+      if (add === 'add') {
+        const [, added] = await post(agent, addUrl, addBody);
+        if (added.objectType !== 'KalturaAppToken') {
+          die(`${name}: appToken.add: ${JSON.stringify(added).slice(0, 300)}`);
+        }
+      }
       const [ms, answer] = await post(agent, url, body);
       if (answer.objectType !== 'KalturaAppTokenListResponse') {
         die(`${name}: not a list: ${JSON.stringify(answer).slice(0, 300)}`);
