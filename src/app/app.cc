@@ -207,7 +207,7 @@ Result<std::unique_ptr<App>> App::Open(std::string_view url, const Clock& clock,
   }
   KSGATE_RETURN_IF_ERROR(api::ValidateGateway(options.gateway));
   Result<std::unique_ptr<store::ChangeFeed>> feed =
-      options.follow_changes ? store::OpenChangeFeed(url)
+      options.follow_changes ? store::OpenChangeFeed(url, backend.get())
                              : Result<std::unique_ptr<store::ChangeFeed>>(nullptr);
   if (!feed.ok()) {
     return Status(feed.error().code(), "cannot listen for changes on " +

@@ -20,9 +20,9 @@ struct ServeOptions {
   int threads = 0;  // 0 = number of cores
   std::vector<std::string> trusted_proxies;
   // How long cached reads (partners, tokens, roles, revocations) may be served; without a
-  // change feed (SQLite), changes made by other processes take effect within this. 0 disables
-  // the cache; -1 (the default): 1000, or 30000 on PostgreSQL, whose change feed applies other
-  // nodes' writes at once.
+  // change feed (memory:), changes made by other processes take effect within this. 0 disables
+  // the cache; -1 (the default): 30000 with a change feed (a SQLite file's, PostgreSQL's),
+  // which applies other processes' writes as they come, else 1000.
   int64_t cache_ttl_ms = -1;
   // Entries the cache keeps per kind of record (store::CacheOptions::max_entries): its bound on
   // memory.

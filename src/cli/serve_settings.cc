@@ -169,8 +169,9 @@ const std::vector<Row>& Rows() {
           "Requests that may wait for a store thread; more get SERVER_BUSY", 1, 1000000),
       // [cache]
       Int(&O::cache_ttl_ms, "cache.ttl_ms", "--cache-ttl-ms",
-          "How long cached reads are served (-1: 1000, or 30000 on PostgreSQL, whose change feed "
-          "applies other nodes' writes at once); 0 = no cache",
+          "How long cached reads are served (-1: 30000 with a change feed, which a SQLite file and "
+          "PostgreSQL have: other processes' writes drop what they change; else 1000); "
+          "0 = no cache",
           -1, 600000),
       Int(&O::cache_max_entries, "cache.max_entries", "--cache-max-entries",
           "Entries the cache keeps per kind (partners, app tokens, roles, revocation keys, "

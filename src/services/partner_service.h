@@ -70,10 +70,10 @@ class PartnerService {
   Result<store::Partner> RotateAdminSecret(int64_t id) const;
   // Applies `update` to partner `id` in one atomic step (fields it leaves unset keep their
   // stored values, even if another process changes them meanwhile) and returns the partner as
-  // stored. Takes effect at once on this process and within the cache TTL (or a change
-  // notification) on others: a new name, KS version or maximum expiry applies to KSs issued
-  // from then on; KSs issued before keep verifying until they expire. kInvalidArgument (nothing
-  // written) for a value out of NewPartnerRequest's bounds; kNotFound.
+  // stored. Takes effect at once on this process and through the change feed (or within the
+  // cache TTL without one) on others: a new name, KS version or maximum expiry applies to KSs
+  // issued from then on; KSs issued before keep verifying until they expire. kInvalidArgument
+  // (nothing written) for a value out of NewPartnerRequest's bounds; kNotFound.
   Result<store::Partner> Update(int64_t id, const PartnerUpdate& update) const;
   // Update with settings only.
   Result<store::Partner> UpdateSettings(int64_t id, const PartnerSettingsUpdate& update) const {

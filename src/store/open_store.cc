@@ -100,7 +100,7 @@ Result<std::unique_ptr<Store>> OpenStore(std::string_view url, const StoreOpenOp
                               "postgresql://user:password@host:port/dbname");
 }
 
-Result<std::unique_ptr<ChangeFeed>> OpenChangeFeed(std::string_view url) {
+Result<std::unique_ptr<ChangeFeed>> OpenChangeFeed(std::string_view url, const Store* store) {
   if (IsPostgresUrl(url)) {
 #if KSGATE_WITH_POSTGRES
     KSGATE_ASSIGN_OR_RETURN(std::unique_ptr<PgChangeFeed> feed, PgChangeFeed::Create(url));
@@ -109,7 +109,12 @@ Result<std::unique_ptr<ChangeFeed>> OpenChangeFeed(std::string_view url) {
     return NoPostgres();
 #endif
   }
-  if (url == "memory:" || url.starts_with("sqlite:")) return std::unique_ptr<ChangeFeed>();
+  if (url == "memory:") return std::unique_ptr<ChangeFeed>();
+  if (url.starts_with("sqlite:")) {
+    // Only the store's own writer can tell its commits from other processes'.
+    const auto* sqlite = dynamic_cast<const SqliteStore*>(store);
+    return sqlite == nullptr ? std::unique_ptr<ChangeFeed>() : sqlite->NewChangeFeed();
+  }
   return InvalidArgumentError("unknown store URL \"" + RedactStoreUrl(url) + "\"");
 }
 

@@ -35,11 +35,13 @@ struct StoreOpenOptions {
 Result<std::unique_ptr<Store>> OpenStore(std::string_view url,
                                          const StoreOpenOptions& options = {});
 
-// The change feed of the database a --db URL names (PgChangeFeed for PostgreSQL URLs), not yet
-// started; nullptr (OK) for sqlite: and memory:, whose changes come from this process only (or
-// from processes on the same file, which the cache's TTL bounds). Errors as OpenStore's, except
-// that nothing is connected yet.
-Result<std::unique_ptr<ChangeFeed>> OpenChangeFeed(std::string_view url);
+// The change feed of the database a --db URL names, not yet started: PgChangeFeed for
+// PostgreSQL URLs; for sqlite: URLs of a file, `store`'s own (SqliteStore::NewChangeFeed: what
+// other processes commit to the file), which `store` must be (the one OpenStore(url) gave) and
+// outlive; nullptr (OK) for memory:, ":memory:", or a sqlite: URL without its store. Errors as
+// OpenStore's, except that nothing is connected yet.
+Result<std::unique_ptr<ChangeFeed>> OpenChangeFeed(std::string_view url,
+                                                   const Store* store = nullptr);
 
 // `url` fit for a log line or an error message: a password in it ("scheme://user:PASSWORD@...",
 // "?password=...", or a libpq "password=..." pair) is replaced by "****". sqlite: and memory:

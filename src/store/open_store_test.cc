@@ -95,13 +95,28 @@ TEST(OpenStore, UnknownSchemeErrorHidesThePassword) {
   EXPECT_THAT(store.error().message(), Not(HasSubstr("Pa55-word")));
 }
 
-TEST(OpenChangeFeed, SqliteAndMemoryHaveNoFeed) {
+TEST(OpenChangeFeed, MemoryAndASqliteUrlWithoutItsStoreHaveNoFeed) {
   for (const char* url : {"memory:", "sqlite::memory:", "sqlite:/var/lib/ksgate.db"}) {
     Result<std::unique_ptr<ChangeFeed>> feed = OpenChangeFeed(url);
     ASSERT_THAT(feed, IsOk()) << url;
     EXPECT_EQ(*feed, nullptr) << url;
   }
   EXPECT_THAT(OpenChangeFeed("mysql://db/x"), StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST(OpenChangeFeed, ASqliteFileHasItsStoresFeedAndAnInMemoryDatabaseNone) {
+  ScratchDir dir;
+  const std::string url = "sqlite:" + (dir.path() / "ksgate.db").string();
+  Result<std::unique_ptr<Store>> file = OpenStore(url);
+  ASSERT_THAT(file, IsOk());
+  Result<std::unique_ptr<ChangeFeed>> feed = OpenChangeFeed(url, file->get());
+  ASSERT_THAT(feed, IsOk());
+  EXPECT_NE(*feed, nullptr);
+  Result<std::unique_ptr<Store>> memory = OpenStore("sqlite::memory:");
+  ASSERT_THAT(memory, IsOk());
+  Result<std::unique_ptr<ChangeFeed>> none = OpenChangeFeed("sqlite::memory:", memory->get());
+  ASSERT_THAT(none, IsOk());
+  EXPECT_EQ(*none, nullptr);
 }
 
 #if KSGATE_WITH_POSTGRES

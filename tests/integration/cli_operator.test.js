@@ -13,8 +13,10 @@ const pg = require('../lib/pg');
 
 const { assertFailsWithOneLine, nowSec } = api;
 
-// A running server sees another process's change within its cache TTL (1 s on SQLite) or at the
-// change notification (PostgreSQL, bounded by 1 s); the rest is polling and the calls themselves.
+// A running server sees another process's change through its change feed: on SQLite the
+// writer's connection notices another connection's commit within 100 ms (SqliteChangeFeed), on
+// PostgreSQL the notification comes with the commit; either feed's silence stops the cache
+// within 1 s. The rest is polling and the calls themselves (the cache's TTL is 30 s).
 const BOUND_MS = 1500;
 const TEN_YEARS = 315360000;
 

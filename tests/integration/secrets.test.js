@@ -36,7 +36,7 @@ test('rotation keeps old KSs valid, signs new ones with the new primary; retirin
   assert.equal(info.objectType, 'KalturaSessionInfo', JSON.stringify(info));
 
   // Both secrets still start sessions; a USER KS is signed with the new primary. (The CLI is
-  // another process: the server sees the new secret within its cache TTL.)
+  // another process: the server's change feed sees its commit and drops the cached partner.)
   const newKs = await eventually(() =>
     startSession(partner, { secret: rotated.adminSecret }));
   assert.equal(decodeKs(newKs).secretIndex, 0);
@@ -44,7 +44,7 @@ test('rotation keeps old KSs valid, signs new ones with the new primary; retirin
   assert.equal(decodeKs(viaOld).secretIndex, 0);
 
   assert.match(cli('retire-secrets', String(partner.id)), /retired 1 old admin secret/);
-  // The CLI is another process: the server sees the change within its cache TTL.
+  // The CLI is another process: the server's change feed sees its commit.
   await eventually(async () =>
     assertInvalidKs(await call('session', 'get', { ks: oldKs }), oldKs));
   const still = await call('session', 'get', { ks: newKs });

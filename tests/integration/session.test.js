@@ -352,7 +352,7 @@ describe('session service', { skip }, () => {
     const r = h.ksgateCli(['partner', 'block', '--db', `sqlite:${server.dbPath}`, String(P.blocked.id)]);
     assert.equal(r.status, 0, r.stderr);
     P.blocked.ks = ks;
-    // The CLI is another process: the server sees the change within its cache TTL.
+    // The CLI is another process: the server's change feed sees its commit.
     await eventually(async () => {
       const body = await call('session', 'get', { ks });
       assertApiError(body, 'SERVICE_FORBIDDEN_CONTENT_BLOCKED', {

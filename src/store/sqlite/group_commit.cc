@@ -96,7 +96,20 @@ void GroupCommitter::WriterLoop() {
   std::unique_lock lock(mu_);
   while (true) {
     writer_idle_ = true;
-    work_ready_.wait(lock, [&] { return stopping_ || (!paused_ && !queue_.empty()); });
+    const auto ready = [&] { return stopping_ || (!paused_ && !queue_.empty()); };
+    if (options_.idle_check.count() > 0) {
+      while (!work_ready_.wait_for(lock, options_.idle_check, ready)) {
+        lock.unlock();
+        {
+          std::lock_guard connection_lock(connection_mu_);
+          const auto now = std::chrono::steady_clock::now();
+          if (LookForForeignCommits()) CheckedThrough(now);
+        }
+        lock.lock();
+      }
+    } else {
+      work_ready_.wait(lock, ready);
+    }
     writer_idle_ = false;
     if (queue_.empty()) return;  // stopping, and everything queued has run
     const size_t n = std::min(queue_.size(), std::max<size_t>(1, options_.max_batch));
@@ -166,6 +179,9 @@ Status GroupCommitter::TryBatch(std::deque<Pending*>& batch, bool* ran_task) {
   Connection& c = connection_;
   RollbackIfNeeded(c);
   KSGATE_RETURN_IF_ERROR(c.Exec("BEGIN IMMEDIATE"));
+  // Holding the write lock: every other commit came before this look, and none can come until
+  // the COMMIT below.
+  const bool looked = LookForForeignCommits();
   for (Pending* p : batch) {
     p->thrown = nullptr;
     if (p->work == nullptr) {
@@ -189,9 +205,35 @@ Status GroupCommitter::TryBatch(std::deque<Pending*>& batch, bool* ran_task) {
       return InternalError("transaction rolled back: " + p->result.message());
     }
   }
+  const auto before_commit = std::chrono::steady_clock::now();
   Status commit = c.Exec("COMMIT");
   if (!commit.ok()) RollbackIfNeeded(c);
+  if (looked) CheckedThrough(before_commit);
   return commit;
+}
+
+bool GroupCommitter::LookForForeignCommits() {
+  Result<Statement> s = connection_.Prepare("PRAGMA data_version");
+  if (!s.ok()) return false;
+  Result<bool> row = s->Step();
+  if (!row.ok() || !*row) return false;
+  const int64_t version = s->Int(0);
+  if (data_version_ && *data_version_ != version) {
+    std::lock_guard lock(mu_);
+    ++foreign_.seen;
+  }
+  data_version_ = version;
+  return true;
+}
+
+void GroupCommitter::CheckedThrough(std::chrono::steady_clock::time_point through) {
+  std::lock_guard lock(mu_);
+  foreign_.checked_through = std::max(foreign_.checked_through, through);
+}
+
+ForeignCommits GroupCommitter::Foreign() const {
+  std::lock_guard lock(mu_);
+  return foreign_;
 }
 
 bool GroupCommitter::Submit(Task task, Done done) {

@@ -5,6 +5,7 @@
 // durable (synchronous=FULL). Internal to store/sqlite.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -32,6 +33,18 @@ struct GroupCommitOptions {
   // process past busy_timeout, with a short backoff; after them every write of the batch fails
   // with kUnavailable.
   int busy_retries = 2;
+  // While idle, the writer looks this often whether another connection committed
+  // (ForeignCommits); 0: only when a batch begins.
+  std::chrono::milliseconds idle_check{100};
+};
+
+// Commits made to the database by connections other than the writer's (another process, the
+// CLI, an operator's sqlite3), as the writer's connection sees them: `seen` counts the times
+// it found the database changed by others (several commits may count once), every such commit
+// made before `checked_through` counted.
+struct ForeignCommits {
+  uint64_t seen = 0;
+  std::chrono::steady_clock::time_point checked_through;
 };
 
 // What the writer has done since start (tests, metrics).
@@ -86,6 +99,13 @@ class GroupCommitter final : public WriteLane {
 
   GroupCommitStats Stats() const;
 
+  // What the writer knows of others' commits (SqliteChangeFeed). It looks (PRAGMA data_version
+  // on its connection, which changes only with others' commits) at the start of every batch,
+  // holding the write lock, so that no other commit can follow until its COMMIT (then
+  // checked_through is the moment before that COMMIT), and every idle_check while idle. While
+  // it waits for a lock another connection holds, checked_through stands still. Thread-safe.
+  ForeignCommits Foreign() const;
+
   // Test hooks. While paused the writer takes no new batch (writes queue up); Resume lets it go
   // on. `before_commit`, when set, runs on the writer thread just before each COMMIT with the
   // batch's size; if it returns false the COMMIT is turned into a ROLLBACK (sqlite3's commit
@@ -118,6 +138,11 @@ class GroupCommitter final : public WriteLane {
   // the batch's own error (BEGIN or COMMIT), the works' results being meaningful only when it
   // is OK. *ran_task is set once a task has run: the batch may not run again.
   Status TryBatch(std::deque<Pending*>& batch, bool* ran_task);
+  // Reads the connection's data_version (connection_mu_ held) and counts a change in seen_;
+  // false if it could not be read.
+  bool LookForForeignCommits();
+  // Publishes that every foreign commit before `through` is counted.
+  void CheckedThrough(std::chrono::steady_clock::time_point through);
 
   Connection& connection_;
   std::mutex& connection_mu_;
@@ -131,6 +156,8 @@ class GroupCommitter final : public WriteLane {
   bool stopping_ = false;               // guarded by mu_
   GroupCommitStats stats_;              // guarded by mu_
   std::function<bool(size_t)> before_commit_;  // guarded by mu_
+  ForeignCommits foreign_;                     // guarded by mu_
+  std::optional<int64_t> data_version_;        // writer thread only: the last one read
   CommitScope scope_;                          // the current batch's; writer thread only
   std::thread writer_;                         // last: started once everything above exists
 };

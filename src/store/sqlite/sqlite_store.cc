@@ -12,6 +12,7 @@
 #include "store/sqlite/connection.h"
 #include "store/sqlite/group_commit.h"
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_change_feed.h"
 #include "store/sqlite/statements.h"
 #include "store/validate.h"
 
@@ -76,9 +77,11 @@ void RollbackIfNeeded(Connection& c) {
 
 // --- Lifecycle -------------------------------------------------------------------------------
 
-SqliteStore::SqliteStore(SqliteOptions options, std::unique_ptr<Connection> writer,
+SqliteStore::SqliteStore(SqliteOptions options, std::string path,
+                         std::unique_ptr<Connection> writer,
                          std::unique_ptr<sqlite::ReaderPool> readers)
     : options_(options),
+      path_(std::move(path)),
       writer_(std::move(writer)),
       readers_(std::move(readers)),
       committer_(std::make_unique<sqlite::GroupCommitter>(
@@ -112,7 +115,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(std::string_view path,
     readers = std::make_unique<sqlite::ReaderPool>(file, options.busy_timeout, options.max_readers);
   }
   return std::unique_ptr<SqliteStore>(
-      new SqliteStore(options, std::move(writer), std::move(readers)));
+      new SqliteStore(options, in_memory ? "" : file, std::move(writer), std::move(readers)));
+}
+
+std::unique_ptr<ChangeFeed> SqliteStore::NewChangeFeed() const {
+  if (path_.empty()) return nullptr;
+  return std::make_unique<SqliteChangeFeed>(path_, *committer_);
 }
 
 // --- Transactions ----------------------------------------------------------------------------

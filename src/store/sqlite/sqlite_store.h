@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "store/change_feed.h"
 #include "store/list_marks.h"
 #include "store/records.h"
 #include "store/store.h"
@@ -125,6 +126,11 @@ class SqliteStore final : public Store {
   // The schema as sorted lines "table.column" and "index name" (indexes created by the
   // migrations), to compare with PostgreSQL's.
   Result<std::vector<std::string>> DescribeSchemaForTesting() const;
+  // A feed of what other processes commit to this store's file (sqlite/sqlite_change_feed.h),
+  // not yet started; nullptr for ":memory:", which no other process can open. Stop it before
+  // *this is destroyed.
+  std::unique_ptr<ChangeFeed> NewChangeFeed() const;
+
   // The writer that group-commits this store's writes (its test hooks and stats).
   sqlite::GroupCommitter& WriterForTesting() { return *committer_; }
   // Where this store's deep list pages were (ListAppTokens).
@@ -134,7 +140,7 @@ class SqliteStore final : public Store {
  private:
   using Work = std::function<Status(sqlite::Connection&)>;
 
-  SqliteStore(SqliteOptions options, std::unique_ptr<sqlite::Connection> writer,
+  SqliteStore(SqliteOptions options, std::string path, std::unique_ptr<sqlite::Connection> writer,
               std::unique_ptr<sqlite::ReaderPool> readers);
 
   Result<int> MigrateTo(int version);
@@ -149,6 +155,7 @@ class SqliteStore final : public Store {
   Status WithBusyRetry(const std::function<Status()>& attempt) const;
 
   const SqliteOptions options_;
+  const std::string path_;  // "" for ":memory:"
   mutable std::mutex writer_mu_;
   const std::unique_ptr<sqlite::Connection> writer_;   // used only under writer_mu_
   const std::unique_ptr<sqlite::ReaderPool> readers_;  // null for ":memory:"
