@@ -159,7 +159,26 @@ std::optional<ListSql> AppTokenListSql(const Dialect& dialect, int64_t partner_i
   });
   if (statuses.empty()) return std::nullopt;
 
-  WhereBuilder w(dialect, " FROM app_tokens WHERE status <> " KSGATE_DELETED);
+  const AppTokenOrderField first =
+      q.order_by.empty() ? AppTokenOrderField::kCreatedAt : q.order_by.front().field;
+  const bool created_range = q.created_at_gte || q.created_at_lte;
+  const bool updated_range = q.updated_at_gte || q.updated_at_lte;
+  const bool range_off_order =
+      (created_range && (q.order_by.empty() || first != AppTokenOrderField::kCreatedAt)) ||
+      (updated_range && (q.order_by.empty() || first != AppTokenOrderField::kUpdatedAt));
+  std::string from = " FROM app_tokens";
+  if (dialect.index_hints && range_off_order && created_range != updated_range && !q.id_equal &&
+      !q.id_in && !q.session_user_id_equal) {
+    // A range in another order (and no id or user, whose indexes find fewer rows): its matches
+    // are read in the range's index and the page's share kept in a bounded sort. Read them in the
+    // direction of the order asked for (insertion order: ascending), which tokens' times mostly
+    // follow, so that a later match seldom displaces an earlier: SQLite otherwise reads the range's
+    // descending index (for a day's 2,900 matches of a million tokens: 1.8 ms, against 0.7).
+    from += created_range ? " INDEXED BY app_tokens_partner_created"
+                          : " INDEXED BY app_tokens_partner_updated";
+    if (!q.order_by.empty() && !q.order_by.front().ascending) from += "_desc";
+  }
+  WhereBuilder w(dialect, from + " WHERE status <> " KSGATE_DELETED);
   // By id, a few rows come from the unique index on id. "+partner_id" keeps the planner from
   // walking a partner index instead, in the order asked for, to spare itself a sort of those
   // few rows (SQLite does, without statistics: a scan of every token of the partner).
@@ -181,13 +200,6 @@ std::optional<ListSql> AppTokenListSql(const Dialect& dialect, int64_t partner_i
   // another order costs its matches anyway (its count does): sorting the matches beats walking
   // an order index in search of them (PostgreSQL does, hoping to meet 30 early, and walked half
   // a million tokens to a one-day range). "+" keeps the planners off the order indexes.
-  const AppTokenOrderField first =
-      q.order_by.empty() ? AppTokenOrderField::kCreatedAt : q.order_by.front().field;
-  const bool created_range = q.created_at_gte || q.created_at_lte;
-  const bool updated_range = q.updated_at_gte || q.updated_at_lte;
-  const bool range_off_order =
-      (created_range && (q.order_by.empty() || first != AppTokenOrderField::kCreatedAt)) ||
-      (updated_range && (q.order_by.empty() || first != AppTokenOrderField::kUpdatedAt));
   const char* sort_key = by_id || q.session_user_id_equal || range_off_order ? "+" : "";
   std::string order = " ORDER BY ";
   for (const AppTokenOrder& o : q.order_by) {

@@ -233,9 +233,12 @@ struct Dialect {
   const char* byte_order;
   // The LIMIT value that means "no limit".
   const char* no_limit;
+  // "INDEXED BY" is understood (SQLite), and needed where its planner, without statistics,
+  // picks the worse of two indexes (AppTokenListSql).
+  bool index_hints;
 };
-inline constexpr Dialect kSqliteDialect{false, "instr", "", "-1"};
-inline constexpr Dialect kPostgresDialect{true, "strpos", " COLLATE \"C\"", "ALL"};
+inline constexpr Dialect kSqliteDialect{false, "instr", "", "-1", true};
+inline constexpr Dialect kPostgresDialect{true, "strpos", " COLLATE \"C\"", "ALL", false};
 
 // The order column a list's marks hold besides seq: none (insertion order), or one.
 enum class MarkKey { kSeq, kCreatedAt, kUpdatedAt };

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "store/store.h"
@@ -134,6 +135,61 @@ TEST_P(StoreContractTest, DeepPagesAreTheWholeListsRowsAcrossReadsAndWrites) {
   ASSERT_THAT(store_->InsertAppToken(Token(other.id, PageTokenId(200000), kNow - 5000, kNow)),
               IsOk());
   ASSERT_NO_FATAL_FAILURE(expect_pages("after another partner's insert"));
+}
+
+TEST_P(StoreContractTest, ARangeListedInAnotherOrderIsTheRangesTokensInThatOrder) {
+  // (SQLite reads such a list with an index hint: each range column, each order either way.)
+  Partner p = AddPartner();
+  struct Row {
+    std::string id;
+    int64_t created, updated;
+  };
+  std::vector<Row> rows;
+  for (int i = 0; i < 60; ++i) {
+    rows.push_back({PageTokenId(i), kNow + (i * 7) % 23, kNow + (i * 11) % 17});
+    ASSERT_THAT(store_->InsertAppToken(
+                    Token(p.id, rows.back().id, rows.back().created, rows.back().updated)),
+                IsOk());
+  }
+  for (const bool by_created : {true, false}) {
+    for (int order = 0; order < 5; ++order) {  // none, +created, -created, +updated, -updated
+      AppTokenQuery q;
+      q.limit = 10;
+      q.offset = 3;
+      if (by_created) {
+        q.created_at_gte = kNow + 5;
+        q.created_at_lte = kNow + 15;
+      } else {
+        q.updated_at_gte = kNow + 4;
+        q.updated_at_lte = kNow + 12;
+      }
+      if (order > 0) {
+        q.order_by = {AppTokenOrder{
+            order <= 2 ? AppTokenOrderField::kCreatedAt : AppTokenOrderField::kUpdatedAt,
+            order % 2 == 1}};
+      }
+      std::vector<std::pair<int64_t, size_t>> keyed;  // (order key, insertion index)
+      for (size_t i = 0; i < rows.size(); ++i) {
+        const int64_t v = by_created ? rows[i].created : rows[i].updated;
+        if (v < (by_created ? kNow + 5 : kNow + 4) || v > (by_created ? kNow + 15 : kNow + 12)) {
+          continue;
+        }
+        int64_t key = 0;
+        if (order == 1 || order == 2) key = rows[i].created;
+        if (order == 3 || order == 4) key = rows[i].updated;
+        if (order == 2 || order == 4) key = -key;
+        keyed.emplace_back(key, i);
+      }
+      std::sort(keyed.begin(), keyed.end());
+      std::vector<std::string> expected;
+      for (size_t k = 3; k < keyed.size() && expected.size() < 10; ++k) {
+        expected.push_back(rows[keyed[k].second].id);
+      }
+      EXPECT_EQ(ListIds(p.id, q), expected)
+          << (by_created ? "createdAt" : "updatedAt") << " range, order " << order;
+      EXPECT_EQ(TotalCount(p.id, q), static_cast<int64_t>(keyed.size()));
+    }
+  }
 }
 
 }  // namespace
