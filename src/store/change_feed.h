@@ -1,7 +1,9 @@
 // ChangeFeed: what other processes sharing the database have changed, so that a node can drop
 // cached entries (CachingStore) when another node writes. Backend-neutral; the PostgreSQL
-// backend implements it with LISTEN/NOTIFY (postgres/pg_change_feed.h), and OpenChangeFeed
-// (open_store.h) opens the one that fits a --db URL. SQLite and memory stores have none.
+// backend implements it with LISTEN/NOTIFY (postgres/pg_change_feed.h), a SQLite file by
+// telling other connections' commits from its writer's (sqlite/sqlite_change_feed.h: each is a
+// resync, SQLite not saying what changed), and OpenChangeFeed (open_store.h) opens the one that
+// fits a --db URL. Memory stores have none.
 #pragma once
 
 #include <chrono>
@@ -51,11 +53,12 @@ class ChangeFeed {
   ChangeFeed& operator=(const ChangeFeed&) = delete;
   virtual ~ChangeFeed() = default;
 
-  // Starts a background thread that holds one dedicated connection, listens for changes and
-  // reconnects with backoff (100 ms doubling to 2 s) after any failure, calling on_resync after
-  // each (re)connect once listening is active. It also sends a cheap keep-alive query every
-  // heartbeat (default 250 ms) and reports on_state(false) when that fails, so a consumer can
-  // tell within about 1 s that it may be missing changes. Callbacks run on that thread, one at a
+  // Starts a background thread that holds one dedicated connection, listens for changes (or
+  // looks for them every heartbeat) and reconnects after any failure (PostgreSQL: with backoff,
+  // 100 ms doubling to 2 s), calling on_resync after each (re)connect once listening is active.
+  // Every heartbeat (PostgreSQL 250 ms, SQLite 100 ms) it makes a cheap query and reports
+  // on_state(false) when that fails, so a consumer can tell within about 1 s that it may be
+  // missing changes. Callbacks run on that thread, one at a
   // time, and must not call Stop(). Unset callbacks are skipped. kInvalidArgument if started
   // before; OK otherwise (connection failures are retried, and reported through on_state).
   virtual Status Start(Callbacks callbacks) = 0;
