@@ -67,15 +67,21 @@ void SqliteChangeFeed::Run() {
       }
       own = std::move(opened).value();
     }
-    // The look: its snapshot is taken between `look` and `looked`.
+    // The look: its snapshot is taken between `look` and `looked`. The statement ends (and
+    // with it the read transaction) before anything else happens.
     const Clock::time_point look = Clock::now();
-    Result<sqlite::Statement> s = own->Prepare("PRAGMA data_version");
-    Result<bool> row = s.ok() ? s->Step() : Result<bool>(s.error());
-    if (!row.ok() || !*row) {
+    const std::optional<int64_t> read = [&]() -> std::optional<int64_t> {
+      Result<sqlite::Statement> s = own->Prepare("PRAGMA data_version");
+      if (!s.ok()) return std::nullopt;
+      Result<bool> row = s->Step();
+      if (!row.ok() || !*row) return std::nullopt;
+      return s->Int(0);
+    }();
+    if (!read) {
       down();
       continue;
     }
-    const int64_t version = s->Int(0);
+    const int64_t version = *read;
     const Clock::time_point looked = Clock::now();
     const sqlite::ForeignCommits foreign = writer_.Foreign();  // read after the look
 

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -177,6 +178,20 @@ TEST_F(SqliteChangeFeedTest, ConfirmationsGoOnWhileAnotherConnectionHoldsTheWrit
   ASSERT_EQ(at.size(), 2u);
   EXPECT_LT(at[1], committed);
   write.join();
+}
+
+TEST_F(SqliteChangeFeedTest, AFeedWhoseFileCannotBeOpenedConfirmsNothingUntilItCan) {
+  const std::string path = (dir_.path() / "later.db").string();
+  SqliteChangeFeed feed(path, writer());
+  Recorder recorder;
+  ASSERT_THAT(feed.Start(recorder.Callbacks()), IsOk());
+  // Tried at once and every heartbeat; while the file is missing (a reader connection does not
+  // create it) nothing is reported, so the first events come once it exists, in order.
+  EXPECT_FALSE(std::filesystem::exists(path));
+  ASSERT_EQ(Exec("VACUUM INTO '" + path + "'"), SQLITE_OK);
+  EXPECT_TRUE(recorder.WaitUntil([](const Recorder& r) { return r.Count('C') > 0; }));
+  EXPECT_EQ(recorder.Events().substr(0, 3), "SRC");
+  feed.Stop();
 }
 
 TEST_F(SqliteChangeFeedTest, AMemoryStoreHasNoFeed) {
