@@ -239,7 +239,6 @@ std::optional<ListSql> AppTokenListSql(const Dialect& dialect, int64_t partner_i
     list.marked_page = std::move(m.page);
     list.marked_params = std::move(m.page_params);
     list.mark_at = where_values;
-    list.mark_values = m.params.size() - where_values;
     list.mark_key = mark_key;
     list.changes =
         "SELECT CAST(COALESCE(SUM(changes), 0) AS BIGINT) FROM app_token_counts WHERE "
@@ -282,7 +281,7 @@ PageRun PageToRun(const ListSql& list, const ListMarks& marks, std::optional<int
   if (changes && PageUsesMarks(list)) mark = marks.Nearest(list.shape, *changes, list.offset, now);
   if (!mark) return PageRun{.sql = &list.page, .params = list.page_params};
   PageRun run{.sql = &list.marked_page, .params = list.marked_params};
-  if (list.mark_values == 1) {
+  if (list.mark_key == MarkKey::kSeq) {
     run.params[list.mark_at] = mark->seq;
   } else {
     run.params[list.mark_at] = mark->value;

@@ -260,14 +260,13 @@ struct ListSql {
 
   // An app token list read in its order's index from the start may begin a deep page at a mark
   // (store/list_marks.h); for the others `marked_page` is empty. `marked_page` is `page` with
-  // the mark's key as a bound in its subquery; it takes `marked_params`, the mark's values
-  // (`mark_values` of them, from index `mark_at`) and the offset past the mark (the last) to
-  // be filled in by MarkedPageParams. `changes` reads the partner's change count (its one
+  // the mark's key as a bound in its subquery; it takes `marked_params`, with the mark's values
+  // (from index `mark_at`: its seq for kSeq, else value, value, seq) and the offset past the
+  // mark (the last) filled in by PageToRun. `changes` reads the partner's change count (its one
   // parameter, `changes_params`); `shape` names the list (its page text and filter values).
   std::string marked_page;
   std::vector<Param> marked_params;
   size_t mark_at = 0;
-  size_t mark_values = 0;
   MarkKey mark_key = MarkKey::kSeq;
   std::string changes;
   std::vector<Param> changes_params;
