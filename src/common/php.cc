@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 
 #include "common/strings.h"
+#include "common/swar.h"
 
 namespace ksgate::php {
 
@@ -23,6 +25,13 @@ constexpr std::array<bool, 256> kUrlSafe = [] {
 
 // Bytes that make ParseVariableName do more than copy the name.
 constexpr bool IsNameSpecial(char c) { return c == '\0' || c == ' ' || c == '.' || c == '['; }
+
+// Marks (swar::MarkByte) the bytes of `word` ParseStr's scan of a piece stops at: '&', '=',
+// '%' and '+'.
+constexpr uint64_t MarkQuerySyntax(uint64_t word) {
+  return swar::MarkByte(word, '&') | swar::MarkByte(word, '=') | swar::MarkByte(word, '%') |
+         swar::MarkByte(word, '+');
+}
 
 }  // namespace
 
@@ -83,6 +92,8 @@ char* WriteUrlEncoded(std::string_view value, char* out) {
   return out;
 }
 
+// Byte by byte: a name is short (a KS's are 2–12 bytes), where a word-at-a-time test cost more
+// than it saved.
 bool IsPlainVariableName(std::string_view raw) {
   return !raw.empty() && std::none_of(raw.begin(), raw.end(), IsNameSpecial);
 }
@@ -126,12 +137,11 @@ VariableName ParseVariableName(std::string_view raw) {
 
 bool ParseStr(std::string_view query, ParsedQuery* out) {
   query = query.substr(0, query.find('\0'));
-  std::vector<QueryField>& fields = out->fields_;
+  auto& fields = out->fields_;
   std::string& text = out->text_;
   fields.clear();
   text.clear();
   out->truncated_ = false;
-  fields.reserve(8);  // a KS has five fields and a few privileges
   // Where a decoded name or value goes: the end of `text`, which is reserved to the query's
   // size before its first byte (it holds at most every piece's bytes once) and so never moves.
   const auto text_end = [&] {
@@ -146,18 +156,30 @@ bool ParseStr(std::string_view query, ParsedQuery* out) {
     // One pass finds the piece's end, its first '=', and whether its name or value holds
     // anything urldecode changes ('%', '+'). Most KS fields hold nothing, and every KS decoded
     // comes through here: urldecode and the searches were about a sixth of a KS decode.
+    // Eight bytes at a time are passed over while none of them is one of the four bytes that
+    // matter ('&', '=', '%', '+'): a KS's names and values are mostly plain runs of 8–30 bytes.
     const size_t start = pos;
     size_t end = pos;
     size_t eq = std::string_view::npos;
     bool name_escaped = false;
     bool value_escaped = false;
-    for (; end < query.size() && query[end] != '&'; ++end) {
+    while (end < query.size()) {
+      if (end + 8 <= query.size()) {
+        const uint64_t marks = MarkQuerySyntax(swar::Load8(query.data() + end));
+        if (marks == 0) {
+          end += 8;
+          continue;
+        }
+        end += swar::FirstMarked(marks);  // the first byte of the four: exact
+      }
       const char c = query[end];
+      if (c == '&') break;
       if (c == '=' && eq == std::string_view::npos) {
         eq = end;
       } else if (c == '%' || c == '+') {
         (eq == std::string_view::npos ? name_escaped : value_escaped) = true;
       }
+      ++end;
     }
     pos = end + 1;
     if (end == start) continue;

@@ -6,11 +6,12 @@
 // Pure functions over bytes (no locale); thread-safe.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <concepts>
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace ksgate::php {
 
@@ -73,13 +74,14 @@ class ParsedQuery {
   ParsedQuery(const ParsedQuery&) = delete;
   ParsedQuery& operator=(const ParsedQuery&) = delete;
 
-  const std::vector<QueryField>& fields() const { return fields_; }
+  std::span<const QueryField> fields() const { return {fields_.data(), fields_.size()}; }
   // The query had more than kMaxInputVars pieces: those past the limit were ignored.
   bool truncated() const { return truncated_; }
 
  private:
   friend bool ParseStr(std::string_view query, ParsedQuery* out);
-  std::vector<QueryField> fields_;
+  // A KS has five fields and a few privileges: those fit without an allocation.
+  boost::container::small_vector<QueryField, 8> fields_;
   // Decoded names and values. Reserved to the query's size before its first byte is written,
   // which it never outgrows (decoding and mangling do not lengthen a piece): views stay valid.
   std::string text_;

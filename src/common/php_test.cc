@@ -285,5 +285,24 @@ TEST(PhpParseStr, AgreesWithTheReferenceOnRandomQueries) {
   }
 }
 
+// Long plain runs with the bytes that matter sparse among them: ParseStr passes over eight
+// bytes at a time that hold none of '&', '=', '%', '+', and finds the first that does at each
+// position of a word.
+TEST(PhpParseStr, AgreesWithTheReferenceOnLongRunsOfPlainBytes) {
+  static constexpr char kSpecial[] = "=&%+2F. [\0";
+  std::mt19937 rng(17);
+  for (int i = 0; i < 20000; ++i) {
+    std::string query(rng() % 80, ' ');
+    for (char& c : query) {
+      c = rng() % 12 == 0 ? kSpecial[rng() % (sizeof kSpecial - 1)]
+                          : static_cast<char>('a' + static_cast<int>(rng() % 26));
+    }
+    ASSERT_EQ(ParseStr(query), ReferenceParseStr(query)) << testing::PrintToString(query);
+    const bool plain =
+        !query.empty() && query.find_first_of(std::string_view(" .[\0", 4)) == std::string::npos;
+    ASSERT_EQ(IsPlainVariableName(query), plain) << testing::PrintToString(query);
+  }
+}
+
 }  // namespace
 }  // namespace ksgate::php

@@ -1,9 +1,11 @@
 // SWAR ("SIMD within a register", "Bit Twiddling Hacks"): tests over the 8 bytes of a word at
-// once, for the byte scans that run on every request (targets, header values, JSON text). Each
-// says whether *any* byte qualifies: exact for that question, though a borrow may misreport
-// which byte it is, so callers only ask whether.
+// once, for the byte scans that run on every request (targets, header values, JSON text, a KS's
+// query). Each says whether *any* byte qualifies: exact for that question, though a borrow may
+// mark bytes after the first that does; MarkByte and FirstMarked find that first one.
 #pragma once
 
+#include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -24,11 +26,25 @@ constexpr bool HasByteBelow(uint64_t x, uint8_t n) {
   return ((x - kOnes * n) & ~x & kHighBits) != 0;
 }
 
-// Some byte of `x` is `b`.
-constexpr bool HasByte(uint64_t x, uint8_t b) {
+// The high bit of each byte of `x` that is `b` is set, and perhaps of bytes after the first
+// that is: a borrow runs only towards more significant bytes, so the least significant mark is
+// exact. Zero when no byte is `b`. Masks for several bytes may be OR-ed: the first byte marked
+// in the result is the first byte that is any of them.
+constexpr uint64_t MarkByte(uint64_t x, uint8_t b) {
   const uint64_t y = x ^ (kOnes * b);
-  return ((y - kOnes) & ~y & kHighBits) != 0;
+  return (y - kOnes) & ~y & kHighBits;
 }
+
+// The position (0-7, in memory order) of the first byte marked in a non-zero MarkByte mask of
+// a word read by Load8. Little-endian only: there the first byte in memory is the least
+// significant, where a borrow starts (on a big-endian machine the exact mark would be the last).
+constexpr size_t FirstMarked(uint64_t mask) {
+  static_assert(std::endian::native == std::endian::little, "MarkByte's exact mark is the first");
+  return static_cast<size_t>(std::countr_zero(mask)) / 8;
+}
+
+// Some byte of `x` is `b`.
+constexpr bool HasByte(uint64_t x, uint8_t b) { return MarkByte(x, b) != 0; }
 
 // Some byte of `x` is 0x80 or above.
 constexpr bool HasHighByte(uint64_t x) { return (x & kHighBits) != 0; }

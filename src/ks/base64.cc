@@ -102,12 +102,11 @@ std::string Base64UrlEncode(std::string_view data) {
   return Encode(data, kUrlSafeChars, kUrlSafePairs);
 }
 
-std::optional<std::string> Base64DecodeStrict(std::string_view text, Base64Alphabet alphabet) {
+std::optional<size_t> Base64DecodeStrictTo(std::string_view text, Base64Alphabet alphabet,
+                                           char* dst) {
   const bool url_safe = alphabet == Base64Alphabet::kStandardOrUrlSafe;
   const ReverseTable& table = url_safe ? kUrlSafeTable : kStandardTable;
   const PlacedTables& placed = url_safe ? kUrlSafePlaced : kStandardPlaced;
-  std::string out(text.size() / 4 * 3 + 3, '\0');
-  char* const dst = out.data();
   size_t written = 0;
   size_t sextets = 0;
   size_t padding = 0;
@@ -120,8 +119,9 @@ std::optional<std::string> Base64DecodeStrict(std::string_view text, Base64Alpha
     const auto* q = reinterpret_cast<const unsigned char*>(text.data() + i);
     const uint32_t v = placed[0][q[0]] | placed[1][q[1]] | placed[2][q[2]] | placed[3][q[3]];
     if (v & kNotSextet) break;
-    // The three bytes, most significant first, stored as four: `out` has room for the fourth
-    // (its size is 3 past the whole quanta), which the next quantum or the resize overwrites.
+    // The three bytes, most significant first, stored as four: `dst` has room for the fourth
+    // (Base64DecodedRoom is 3 past the whole quanta), which the next quantum overwrites or the
+    // caller ignores.
     const uint32_t bytes =
         std::endian::native == std::endian::little ? __builtin_bswap32(v << 8) : v << 8;
     std::memcpy(dst + written, &bytes, 4);
@@ -159,7 +159,14 @@ std::optional<std::string> Base64DecodeStrict(std::string_view text, Base64Alpha
       break;
   }
   if (padding > 0 && (padding > 2 || (sextets + padding) % 4 != 0)) return std::nullopt;
-  out.resize(written);
+  return written;
+}
+
+std::optional<std::string> Base64DecodeStrict(std::string_view text, Base64Alphabet alphabet) {
+  std::string out(Base64DecodedRoom(text.size()), '\0');
+  const std::optional<size_t> size = Base64DecodeStrictTo(text, alphabet, out.data());
+  if (!size) return std::nullopt;
+  out.resize(*size);
   return out;
 }
 

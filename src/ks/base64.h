@@ -4,6 +4,7 @@
 // Pure functions over bytes (no locale, no allocation beyond the result); thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,5 +30,14 @@ enum class Base64Alphabet {
 // low bits of the last character are ignored, as PHP does. Returns std::nullopt on failure.
 std::optional<std::string> Base64DecodeStrict(std::string_view text,
                                               Base64Alphabet alphabet = Base64Alphabet::kStandard);
+
+// Room Base64DecodeStrictTo needs for `text_size` characters: 3 bytes a quantum, and 3 more (it
+// writes whole words; the bytes past the size it returns are scratch).
+constexpr size_t Base64DecodedRoom(size_t text_size) { return text_size / 4 * 3 + 3; }
+
+// Base64DecodeStrict into `dst`, which has Base64DecodedRoom(text.size()) bytes: the decoded
+// size, or std::nullopt. For a caller that decodes into a buffer of its own (a KS on the stack).
+std::optional<size_t> Base64DecodeStrictTo(std::string_view text, Base64Alphabet alphabet,
+                                           char* dst);
 
 }  // namespace ksgate::ks

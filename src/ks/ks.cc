@@ -1,6 +1,7 @@
 #include "ks/ks.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -38,10 +39,17 @@ bool ParseDecimal(std::string_view text, T* out) {
   return true;
 }
 
+// The most bytes a KS's base64 decodes to (with Base64DecodeStrictTo's scratch).
+constexpr size_t kMaxDecoded = Base64DecodedRoom(kMaxKsLength);
+
 // A KS after base64 decoding, split into its version-specific parts (views into `decoded`).
+// The decoded bytes lie in the Envelope itself (6 KB, on the decoder's stack): a decode makes
+// no allocation for them, nor for the v2 plaintext (DecodeV2), and every KS a server has not
+// seen before is decoded.
 struct Envelope {
   int version = 0;
-  std::string decoded;
+  std::array<char, kMaxDecoded> buffer;  // not initialised: Unwrap writes what `decoded` views
+  std::string_view decoded;
   int64_t partner_id = 0;
   std::string_view v2_ciphertext;          // v2
   std::string_view v1_signature;           // v1: text before the first '|'
@@ -82,13 +90,12 @@ bool MisreadPrivilegeName(std::string_view name) {
 Status Unwrap(std::string_view ks, Envelope* env) {
   if (ks.empty()) return InvalidArgumentError("empty KS");
   if (ks.size() > kMaxKsLength) return InvalidArgumentError("KS too long");
-  std::optional<std::string> decoded = Base64DecodeStrict(ks, Base64Alphabet::kStandardOrUrlSafe);
+  const std::optional<size_t> size =
+      Base64DecodeStrictTo(ks, Base64Alphabet::kStandardOrUrlSafe, env->buffer.data());
+  const std::string_view raw = size ? std::string_view(env->buffer.data(), *size) : "";
   // PHP rejects a falsy decode result: "" and "0".
-  if (!decoded || decoded->empty() || *decoded == "0") {
-    return InvalidArgumentError("KS is not valid base64");
-  }
-  env->decoded = std::move(*decoded);
-  const std::string_view raw = env->decoded;
+  if (raw.empty() || raw == "0") return InvalidArgumentError("KS is not valid base64");
+  env->decoded = raw;
   if (raw.starts_with(kV2Prefix)) {
     env->version = 2;
     const size_t second = raw.find('|', kV2Prefix.size());
@@ -119,18 +126,20 @@ Status Unwrap(std::string_view ks, Envelope* env) {
 }
 
 Result<ParsedKs> DecodeV2(const Envelope& env, std::span<const std::string> admin_secrets) {
-  std::string plain;  // sha1(R ‖ query) ‖ R ‖ query ‖ zero padding, once decrypted
+  // sha1(R ‖ query) ‖ R ‖ query ‖ zero padding, once decrypted; not initialised (the
+  // ciphertext is copied in before each try).
+  std::array<char, kMaxDecoded> buffer;
+  const std::string_view plain(buffer.data(), env.v2_ciphertext.size());
   std::string_view hash;
   std::string_view fields;  // R ‖ query
   int index = -1;
   for (size_t i = 0; i < admin_secrets.size() && index < 0; ++i) {
-    plain.assign(env.v2_ciphertext);
-    auto* bytes = reinterpret_cast<uint8_t*>(plain.data());
+    std::memcpy(buffer.data(), env.v2_ciphertext.data(), plain.size());
+    auto* bytes = reinterpret_cast<uint8_t*>(buffer.data());
     // Cannot fail: Unwrap checked the block alignment.
     if (!KsCipherFor(admin_secrets[i]).DecryptInPlace({bytes, plain.size()})) continue;
     const size_t end = plain.find_last_not_of('\0');
-    const std::string_view unpadded =
-        std::string_view(plain).substr(0, end == std::string::npos ? 0 : end + 1);
+    const std::string_view unpadded = plain.substr(0, end == std::string::npos ? 0 : end + 1);
     if (unpadded.size() < kSha1Size) continue;
     const std::string_view embedded = unpadded.substr(0, kSha1Size);
     const std::string_view rest = unpadded.substr(kSha1Size);

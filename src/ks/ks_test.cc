@@ -254,6 +254,41 @@ TEST(KsDecode, RejectsMalformedStrings) {
   }
 }
 
+// A KS's decoded bytes and its v2 plaintext are held in buffers sized for the longest KS
+// accepted: KSs at that length, and one byte past it, decode (or fail) within them (ASan
+// checks the bounds).
+TEST(KsDecode, KsAtTheLengthLimitDecodesWithinItsBuffers) {
+  KsFields fields;
+  fields.partner_id = 12345;
+  fields.valid_until = kValidUntil;
+  fields.type = kSessionTypeUser;
+  fields.user = "u";
+  // Grown until the KS is as long as it may be: a v2 KS grows in steps of its AES blocks.
+  std::string longest;
+  std::string longest_privileges;
+  for (size_t n = 5000;; ++n) {
+    fields.privileges = "p:" + std::string(n, 'x');
+    const std::string ks = EncodeV2(fields, kSecret, {});
+    if (ks.size() > kMaxKsLength) break;
+    longest = ks;
+    longest_privileges = fields.privileges;
+  }
+  ASSERT_GT(longest.size(), kMaxKsLength - 32);
+  Result<ParsedKs> parsed = Decode(longest, kSecrets);
+  ASSERT_THAT(parsed, IsOk());
+  EXPECT_EQ(parsed->fields.user, "u");
+  EXPECT_EQ(parsed->fields.privileges, longest_privileges);
+  // Base64 of kMaxKsLength characters, every one of them data: 6,144 bytes decoded (a v1 KS
+  // without its '|'); a v2 envelope whose ciphertext (whole blocks) fills what is left, which
+  // decrypts to no signature.
+  EXPECT_THAT(Decode(std::string(kMaxKsLength, 'A'), kSecrets),
+              StatusIs(StatusCode::kInvalidArgument));
+  const std::string v2 = Base64Encode("v2|1|" + std::string(6128, 'x'));
+  ASSERT_GT(v2.size(), kMaxKsLength - 16);
+  ASSERT_LE(v2.size(), kMaxKsLength);
+  EXPECT_THAT(Decode(v2, kSecrets), StatusIs(StatusCode::kUnauthenticated));
+}
+
 TEST(KsDecode, RejectsNonNumericOrOverflowingFields) {
   for (const char* query : {"_e=abc&_t=0", "_e=99999999999999999999&_t=0", "_e=&_t=0",
                             "_e=1.5&_t=0", "_e=1&_t=x", "_e=1&_t=99999999999", "_e=+1&_t=0"}) {
