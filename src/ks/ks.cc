@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/container/small_vector.hpp>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -242,8 +243,10 @@ struct QueryEntry {
   std::optional<std::string_view> value;
 };
 
-void SetEntry(std::vector<QueryEntry>* entries, std::string_view name,
-              std::optional<std::string_view> value) {
+// A KS's privileges and its five fields: those fit without an allocation.
+using QueryEntries = boost::container::small_vector<QueryEntry, 12>;
+
+void SetEntry(QueryEntries* entries, std::string_view name, std::optional<std::string_view> value) {
   for (auto& entry : *entries) {
     if (entry.name == name) {
       entry.value = value;
@@ -260,8 +263,7 @@ std::optional<std::string_view> AsView(const std::optional<std::string>& value) 
 
 // generateKsV2 steps 1-3: appends the http_build_query string for `fields` to `query`.
 void AppendV2Query(const KsFields& f, std::string* query) {
-  std::vector<QueryEntry> entries;
-  entries.reserve(std::count(f.privileges.begin(), f.privileges.end(), ',') + 6);
+  QueryEntries entries;
   const std::string_view privileges = f.privileges;
   size_t pos = 0;
   while (pos <= privileges.size()) {
