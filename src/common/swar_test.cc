@@ -18,21 +18,14 @@ TEST(SwarMarkByte, FirstMarkIsTheFirstMatchingByte) {
   for (const uint8_t b : {0x00, 0x01, 0x26, 0x3d, 0x7f, 0x80, 0xfe, 0xff}) {
     for (int trial = 0; trial < 2000; ++trial) {
       uint8_t bytes[8];
+      // Each byte one of: a neighbour of b (b ^ 1, b + 1), an edge of the borrow (0x00, 0x80),
+      // anything.
       for (uint8_t& byte : bytes) {
-        switch (rng() % 4) {
-          case 0:
-            byte = static_cast<uint8_t>(b ^ 1);
-            break;  // next to b, not b
-          case 1:
-            byte = static_cast<uint8_t>(b + 1);
-            break;
-          case 2:
-            byte = static_cast<uint8_t>(rng() % 3 == 0 ? 0x80 : 0x00);
-            break;
-          default:
-            byte = static_cast<uint8_t>(rng());
-            break;
-        }
+        const uint32_t pick = rng() % 5;
+        const uint32_t any = rng();
+        const uint8_t choices[5] = {static_cast<uint8_t>(b ^ 1), static_cast<uint8_t>(b + 1), 0x00,
+                                    0x80, static_cast<uint8_t>(any)};
+        byte = choices[pick];
       }
       int first = -1;
       for (int i = 0; i < 8; ++i) {
