@@ -71,20 +71,25 @@ std::string_view TrimChars(std::string_view s, std::string_view chars) {
   return s.substr(first, last - first + 1);
 }
 
-std::string HexEncode(std::string_view bytes) {
-  // Both digits of a byte from one table load (a KS decode encodes its hash and random bytes).
+char* WriteHex(std::string_view bytes, char* out) {
+  // Both digits of a byte from one table load (a KS decode encodes its hash and random bytes;
+  // an app-token hash check its digest).
   static constexpr auto kPairs = [] {
     constexpr char kDigits[] = "0123456789abcdef";
     std::array<std::array<char, 2>, 256> pairs{};
     for (size_t b = 0; b < pairs.size(); ++b) pairs[b] = {kDigits[b >> 4], kDigits[b & 0x0f]};
     return pairs;
   }();
-  std::string hex(bytes.size() * 2, '\0');
-  char* out = hex.data();
   for (const char c : bytes) {
     std::memcpy(out, kPairs[static_cast<unsigned char>(c)].data(), 2);
     out += 2;
   }
+  return out;
+}
+
+std::string HexEncode(std::string_view bytes) {
+  std::string hex(bytes.size() * 2, '\0');
+  WriteHex(bytes, hex.data());
   return hex;
 }
 

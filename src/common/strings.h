@@ -44,6 +44,9 @@ bool HasCrLfOrNul(std::string_view s);
 
 // Lowercase hex of `bytes`, two characters per byte.
 std::string HexEncode(std::string_view bytes);
+// Writes HexEncode(bytes) at `out`, which has room for 2 * bytes.size() characters; returns the
+// end of what was written. For a caller with a buffer of its own (a digest checked in place).
+char* WriteHex(std::string_view bytes, char* out);
 
 // The hash of an unordered container keyed by std::string that is searched with string_views:
 // with std::equal_to<> as its equality, find(view) builds no std::string.

@@ -18,8 +18,9 @@ enum class HashAlgorithm { kMd5, kSha1, kSha256, kSha512 };
 std::string HexDigest(HashAlgorithm algorithm, std::string_view data);
 
 // True iff `expected_hex` is HexDigest(algorithm, first + second) (lowercase, exact), without
-// building either string: the digest is compared to the decoded `expected_hex` in constant time
-// (ConstantTimeEquals); only `expected_hex`'s own shape (length, characters) can end it early.
+// building either string: the digest's hex, written on the stack, is compared with
+// `expected_hex` in constant time (ConstantTimeEquals); only `expected_hex`'s length can end it
+// early.
 // appToken.startSession's check of sha(widget KS + token).
 bool HexDigestMatches(HashAlgorithm algorithm, std::string_view first, std::string_view second,
                       std::string_view expected_hex);
