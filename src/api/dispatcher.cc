@@ -37,9 +37,7 @@ class FixedExchange final : public Exchange {
 
 Dispatcher::Dispatcher(const ActionTable& table, const services::Authenticator& authenticator,
                        const CurrentPolicy& policy, const Clock& clock, DispatcherOptions options)
-    : authenticator_(authenticator),
-      policy_(policy),
-      clock_(clock),
+    : policy_(policy),
       options_(options),
       metric_actions_(table, policy.Get()->gateway),
       pipeline_(table, authenticator, clock, options.metrics),

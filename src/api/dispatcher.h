@@ -70,9 +70,7 @@ class Dispatcher final : public RequestHandler {
   Response Handle(const Request& request) const;
 
  private:
-  const services::Authenticator& authenticator_;
   const CurrentPolicy& policy_;
-  const Clock& clock_;
   DispatcherOptions options_;
   MetricActions metric_actions_;
   CallPipeline pipeline_;

@@ -129,7 +129,7 @@ size_t UrlRoom(std::string_view query, std::string_view path) {
   // where a search per segment cost more than the room saves).
   size_t segments = !path.empty() && path[0] != '/' ? 1 : 0;
   for (size_t i = 0; i + 1 < path.size(); ++i) {
-    segments += static_cast<size_t>((path[i] == '/') & (path[i + 1] != '/'));
+    segments += static_cast<size_t>(path[i] == '/') & static_cast<size_t>(path[i + 1] != '/');
   }
   return std::min(pieces + segments / 2, kUrlRoom);
 }

@@ -83,7 +83,9 @@ TEST(Crypto, HexDigestMatchesIsHexDigestOfTheConcatenationCompared) {
     }
     std::string upper = hex;
     for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (upper != hex) EXPECT_FALSE(HexDigestMatches(algorithm, ks, token, upper));
+    if (upper != hex) {
+      EXPECT_FALSE(HexDigestMatches(algorithm, ks, token, upper));
+    }
     EXPECT_FALSE(HexDigestMatches(algorithm, ks, token, hex.substr(1)));
     EXPECT_FALSE(HexDigestMatches(algorithm, ks, token, hex + "0"));
     EXPECT_FALSE(HexDigestMatches(algorithm, ks, token, ""));
