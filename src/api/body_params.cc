@@ -115,14 +115,16 @@ class JsonTreeHandler {
 };
 
 // RapidJSON SAX handler for Decoder::FlatJsonParams: the members of one JSON object of
-// scalars, appended to a Param map as they come. It stops the parse (false) at anything the
-// tree builder would do more with, or refuse: a nested object or array, a key seen before, a
-// key that grouping would change (':' in it, or "-"), a key or string that is too long or not
-// UTF-8, more parameters than the limit leaves.
+// scalars and of objects of scalars (an appToken.add's `appToken`), appended to Param maps as
+// they come. It stops the parse (false) at anything the tree builder would do more with, or
+// refuse: an array, an object in an object in the body's, an empty object in the body's (which
+// counts as a parameter), an object under a key of digits (a multirequest's item), a key seen
+// before in its object, a key that grouping would change (':' in it, or "-"), a key or string
+// that is too long or not UTF-8, more parameters or levels than the limits leave.
 class FlatJsonHandler {
  public:
   FlatJsonHandler(Param* out, const DecodeLimits& limits, size_t params_left)
-      : out_(out), limits_(limits), params_left_(params_left) {}
+      : out_(out), cur_(out), limits_(limits), params_left_(params_left) {}
 
   bool Null() { return Scalar(Param::Kind::kNull, {}); }
   bool Bool(bool b) { return Scalar(Param::Kind::kBool, b ? "true" : "false"); }
@@ -143,31 +145,51 @@ class FlatJsonHandler {
     if (n > limits_.max_key_length || !IsValidUtf8(key)) return false;
     if (key == "-" || key.find(':') != std::string_view::npos) return false;
     // Past this many members the tree builder indexes its keys; this scan would be quadratic.
-    if (out_->members.size() >= kIndexThreshold) return false;
-    for (const auto& member : out_->members) {
+    if (cur_->members.size() >= kIndexThreshold) return false;
+    for (const auto& member : cur_->members) {
       if (member.first == key) return false;
     }
     key_ = key;
     return true;
   }
-  bool StartObject() { return !std::exchange(opened_, true); }  // the body's own object only
-  bool EndObject(rapidjson::SizeType) { return true; }
+  bool StartObject() {
+    if (!opened_) return opened_ = true;  // the body's own object
+    // An object in the body's: its members are at level 2. Grouping reads a map under a key of
+    // digits at the top as a multirequest's item.
+    if (cur_ != out_ || limits_.max_depth < 2 || IsDigits(key_)) return false;
+    cur_ = &cur_->members
+                .emplace_back(std::piecewise_construct, std::forward_as_tuple(key_),
+                              std::forward_as_tuple(Param::Map()))
+                .second;
+    return true;
+  }
+  bool EndObject(rapidjson::SizeType members) {
+    if (cur_ == out_) return true;
+    cur_ = out_;  // the object's Param stays where it is: its parent takes no member meanwhile
+    return members > 0;  // an empty one counts as a parameter in the tree builder
+  }
   bool StartArray() { return false; }
   bool EndArray(rapidjson::SizeType) { return false; }
+
+  // The parameters (scalars) taken so far.
+  size_t params_taken() const { return taken_; }
 
  private:
   bool Scalar(Param::Kind kind, std::string_view text) {
     if (params_left_ == 0) return false;
+    ++taken_;
     --params_left_;
     // The key's bytes are still in the parse's copy: the member is made in place from both.
-    out_->members.emplace_back(std::piecewise_construct, std::forward_as_tuple(key_),
+    cur_->members.emplace_back(std::piecewise_construct, std::forward_as_tuple(key_),
                                std::forward_as_tuple(kind, std::string(text)));
     return true;
   }
 
-  Param* out_;
+  Param* out_;  // the body's object
+  Param* cur_;  // the object whose members come now: out_, or an object in it
   const DecodeLimits& limits_;
   size_t params_left_;
+  size_t taken_ = 0;
   std::string_view key_;
   bool opened_ = false;
 };
@@ -437,12 +459,9 @@ std::optional<Param> Decoder::FlatJsonParams(const Request& request, Node& url) 
   }
   const std::string_view text = JsonObjectText(request);
   if (text.empty() || text.size() > kThreadRoomBytes) return std::nullopt;
-  // A body with another object or an array in it (an appToken.add's object, a multirequest's
-  // items) goes the full way without a parse here first: two scans for the bytes that open
-  // them (one inside a string sends a flat body the full way too, which is only slower).
-  if (text.find('{', 1) != std::string_view::npos || text.find('[') != std::string_view::npos) {
-    return std::nullopt;
-  }
+  // A body with an array in it (a multirequest's list, a filter's ids) goes the full way without
+  // a parse here first ('[' inside a string sends a body the full way too, which is only slower).
+  if (text.find('[') != std::string_view::npos) return std::nullopt;
   Param params = Param::Map();
   params.members.reserve(std::min(kJsonRootRoom, text.size() / 6) + url.members.size());
   FlatJsonHandler handler(&params, limits_, limits_.max_params - params_);
@@ -451,14 +470,22 @@ std::optional<Param> Decoder::FlatJsonParams(const Request& request, Node& url) 
     return std::nullopt;
   }
   // The URL's members over the body's, as MergedParam puts them: a key both have keeps the
-  // body's place and takes the URL's value; the URL's other keys follow, in their order.
-  params_ += params.members.size();
-  for (auto& [url_key, value] : url.members) {
-    const std::string_view key = url_key;  // a name a lambda can capture (Clang 14)
-    const auto same = std::find_if(params.members.begin(), params.members.end(),
-                                   [key](const auto& member) { return member.first == key; });
-    if (same != params.members.end()) {
-      same->second = ToParam(std::move(value));
+  // body's place and takes the URL's value; the URL's other keys follow, in their order. Two
+  // maps under one key merge member by member: the full way does that.
+  std::vector<Param*> same(url.members.size(), nullptr);
+  for (size_t i = 0; i < url.members.size(); ++i) {
+    const std::string_view key = url.members[i].first;  // a name a lambda can capture (Clang 14)
+    const auto it = std::find_if(params.members.begin(), params.members.end(),
+                                 [key](const auto& member) { return member.first == key; });
+    if (it == params.members.end()) continue;
+    if (it->second.is_map() && url.members[i].second.is_map()) return std::nullopt;
+    same[i] = &it->second;
+  }
+  params_ += handler.params_taken();
+  for (size_t i = 0; i < url.members.size(); ++i) {
+    auto& [url_key, value] = url.members[i];
+    if (same[i] != nullptr) {
+      *same[i] = ToParam(std::move(value));
     } else {
       params.members.emplace_back(std::move(url_key), ToParam(std::move(value)));
     }

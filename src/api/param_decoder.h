@@ -176,11 +176,12 @@ class Decoder {
   // is a map (multirequest items, §7.1) have their own keys grouped too.
   bool Group(Node&& flat, Node* out, size_t base_level);
 
-  // The usual request's parameters made at once: when its body is one flat JSON object (every
-  // member a scalar, no key twice, none that grouping would change) and the URL's parameters,
-  // read into `url`, need no grouping either, the merged Param, built straight from the JSON
-  // reader with the URL's members put over it (what ParseBody, Merge and ToParam would make,
-  // without the builder's tree). nullopt for any other request, and for a body the full
+  // The usual request's parameters made at once: when its body is one JSON object whose
+  // members are scalars or non-empty objects of scalars (no key twice in an object, none that
+  // grouping would change, no object under a key of digits, no array) and the URL's
+  // parameters, read into `url`, need no grouping either nor share a map's key with the body,
+  // the merged Param, built straight from the JSON reader with the URL's members put over it
+  // (what ParseBody, Merge and ToParam would make, without the builder's tree). nullopt for any other request, and for a body the full
   // decoding would refuse or count past a limit, which that decoding then meets: nothing is
   // counted, recorded or taken from `url` unless a Param is returned.
   std::optional<Param> FlatJsonParams(const Request& request, Node& url);

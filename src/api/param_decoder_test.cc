@@ -301,6 +301,17 @@ TEST(FlatJson, TakesAFlatBodyUnderAPathsServiceAndAction) {
       JsonPost(std::string(kPath) + "?a[b]=1&a[c]=2", R"({"a":"scalar","b":"2"})"),
       JsonPost(kPath, R"({"0":"digits","__null":"x","a__null":"1"})"),
       params_test::Post(kPath, "Application/JSON; charset=utf-8", R"({"a":"1"})"),
+      // Objects of scalars in the body's (an appToken.add's appToken, a filter, a pager).
+      JsonPost(kPath, R"({"ks":"k","appToken":{"objectType":"KalturaAppToken","hashType":"SHA256",)"
+                      R"("sessionDuration":3600,"description":null},"format":1})"),
+      JsonPost(kPath, R"({"filter":{"statusEqual":2},"pager":{"pageSize":30,"pageIndex":2}})"),
+      JsonPost(kPath, R"({"a":{"a":"inner","b":true},"b":{"a":"2"}})"),  // keys again, elsewhere
+      JsonPost(kPath, R"({"a":{"x":"1"},"b":"2"})"),
+      JsonPost(kPath, R"({"a":{"x":"{not an object}"}})"),
+      JsonPost(kPath, R"({"a0":{"x":"1"},"0a":{"y":"2"}})"),  // keys with digits, not all digits
+      // The URL's scalar over the body's object and the URL's map over the body's scalar.
+      JsonPost(std::string(kPath) + "?a=url", R"({"a":{"x":"1"},"b":"2"})"),
+      JsonPost(std::string(kPath) + "?b[x]=url", R"({"a":{"x":"1"},"b":"2"})"),
   };
   for (const Request& r : taken) {
     EXPECT_TRUE(TakenFlat(r)) << r.body;
@@ -315,24 +326,35 @@ TEST(FlatJson, LeavesEveryOtherRequestToTheFullWayWhichDecidesAlike) {
   }
   many += "}";
   const std::vector<Request> declined = {
-      JsonPost(kPath, R"({"a":"{b}","c":"[d]"})"),  // brackets in strings: the full way too
-      JsonPost(kPath, R"({"a":{"b":1}})"),          // a nested object
-      JsonPost(kPath, R"({"a":[1,2]})"),            // an array
-      JsonPost(kPath, R"({"a":{}})"),               // an empty one, which counts
-      JsonPost(kPath, R"({"a":"1","a":"2"})"),      // a key twice
-      JsonPost(kPath, R"({"a:b":"1"})"),            // a key to group
-      JsonPost(kPath, R"({"-":"1"})"),              // likewise
-      JsonPost(kPath, many),                        // past the index's threshold
-      JsonPost(kPath, "{\"a\":\"\xff\"}"),          // not UTF-8
-      JsonPost(kPath, "{\"\xc3\":\"1\"}"),          // a key not UTF-8
-      JsonPost(kPath, R"({"a":"\udc00"})"),         // a lone surrogate
-      JsonPost(kPath, R"({"a":"1"} x)"),            // something after the object
-      JsonPost(kPath, std::string(R"({"a":"1"})") + '\0' + "x"),        // a NUL, then more
-      JsonPost(kPath, R"({"a":)"),                                      // cut short
-      JsonPost(kPath, R"([1,2])"),                                      // not an object: no params
-      params_test::Post(kPath, "text/plain", R"({"a":"1"})"),           // not JSON
-      JsonPost(std::string(kPath) + "/a:b/1", R"({"a":"1"})"),          // the URL needs grouping
-      JsonPost(std::string(kPath) + "?1[x]=y", R"({"a":"1"})"),         // a multirequest item
+      JsonPost(kPath, R"({"a":"{b}","c":"[d]"})"),    // brackets in strings: the full way too
+      JsonPost(kPath, R"({"a":{"b":{"c":1}}})"),      // an object in an object in the body's
+      JsonPost(kPath, R"({"a":[1,2]})"),              // an array
+      JsonPost(kPath, R"({"a":{"b":[1]}})"),          // an array in an object
+      JsonPost(kPath, R"({"a":{}})"),                 // an empty one, which counts
+      JsonPost(kPath, R"({"a":{},"b":"1"})"),         // likewise, before more members
+      JsonPost(kPath, R"({"a":"1","a":"2"})"),        // a key twice
+      JsonPost(kPath, R"({"a":{"b":"1","b":"2"}})"),  // a key twice in an object
+      JsonPost(kPath, R"({"a":{"b":"1"},"a":"2"})"),  // an object's key again
+      JsonPost(kPath, R"({"a:b":"1"})"),              // a key to group
+      JsonPost(kPath, R"({"-":"1"})"),                // likewise
+      JsonPost(kPath, R"({"a":{"b:c":"1"}})"),        // likewise, in an object
+      JsonPost(kPath, R"({"a":{"-":"1"}})"),          // likewise
+      JsonPost(kPath, R"({"1":{"service":"session","action":"get"}})"),  // a multirequest item
+      JsonPost(kPath, R"({"a":{"b":"1"}} x)"),      // something after the object
+      JsonPost(kPath, R"({"a":{"b":"1"})"),         // cut short
+      JsonPost(kPath, "{\"a\":{\"b\":\"\xff\"}}"),  // not UTF-8 in an object
+      JsonPost(std::string(kPath) + "?a[y]=url", R"({"a":{"x":"1"}})"),  // two maps to merge
+      JsonPost(kPath, many),                                      // past the index's threshold
+      JsonPost(kPath, "{\"a\":\"\xff\"}"),                        // not UTF-8
+      JsonPost(kPath, "{\"\xc3\":\"1\"}"),                        // a key not UTF-8
+      JsonPost(kPath, R"({"a":"\udc00"})"),                       // a lone surrogate
+      JsonPost(kPath, R"({"a":"1"} x)"),                          // something after the object
+      JsonPost(kPath, std::string(R"({"a":"1"})") + '\0' + "x"),  // a NUL, then more
+      JsonPost(kPath, R"({"a":)"),                                // cut short
+      JsonPost(kPath, R"([1,2])"),                                // not an object: no params
+      params_test::Post(kPath, "text/plain", R"({"a":"1"})"),     // not JSON
+      JsonPost(std::string(kPath) + "/a:b/1", R"({"a":"1"})"),    // the URL needs grouping
+      JsonPost(std::string(kPath) + "?1[x]=y", R"({"a":"1"})"),   // a multirequest item
       JsonPost(kPath, "{\"a\":\"" + std::string(20'000, 'x') + "\"}"),  // past the thread's room
   };
   for (const Request& r : declined) {
@@ -354,6 +376,47 @@ TEST(FlatJson, LimitsAreTheFullWays) {
     EXPECT_EQ(TakenFlat(body, limits), taken) << limits.max_params << " " << limits.max_key_length;
     ExpectBothWaysAgree(body, limits);
   }
+}
+
+TEST(FlatJson, AnObjectsMembersCountAndNestAsInTheFullWay) {
+  const Request body = JsonPost(kPath, R"({"a":"1","o":{"b":"2","longerkey":"3"}})");
+  // service, action, a and the object's two (the object itself is no parameter); its members
+  // are at level 2.
+  const std::pair<DecodeLimits, bool> cases[] = {
+      {{.max_params = 5}, true},      {{.max_params = 4}, false}, {{.max_key_length = 9}, true},
+      {{.max_key_length = 8}, false}, {{.max_depth = 2}, true},   {{.max_depth = 1}, false},
+  };
+  for (const auto& [limits, taken] : cases) {
+    EXPECT_EQ(TakenFlat(body, limits), taken)
+        << limits.max_params << " " << limits.max_key_length << " " << limits.max_depth;
+    ExpectBothWaysAgree(body, limits);
+  }
+  // More parameters than the limit, all of them in an object: refused alike.
+  std::string many = R"({"o":{)";
+  for (size_t i = 0; i < 20; ++i) {
+    many += (i > 0 ? ",\"" : "\"") + Key(i) + "\":" + std::to_string(i);
+  }
+  many += "}}";
+  ExpectBothWaysAgree(JsonPost(kPath, many), {.max_params = 10});
+}
+
+TEST(FlatJson, AnObjectsMembersKeepTheirOrderUnderItsKey) {
+  const Request r =
+      JsonPost(std::string(kPath) + "?z=url",
+               R"({"ks":"k","appToken":{"hashType":"SHA1","description":"d"},"f":1})");
+  ASSERT_TRUE(TakenFlat(r));
+  const Result<Param, ApiError> params = DecodeRequestParams(r, {});
+  ASSERT_TRUE(params.ok());
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : params->members) keys.push_back(key);
+  EXPECT_THAT(keys, ::testing::ElementsAre("ks", "appToken", "f", "z", "service", "action"));
+  const Param* token = params->Find("appToken");
+  ASSERT_NE(token, nullptr);
+  ASSERT_TRUE(token->is_map());
+  ASSERT_EQ(token->members.size(), 2u);
+  EXPECT_EQ(token->members[0].first, "hashType");
+  EXPECT_EQ(token->ScalarAt("hashType"), "SHA1");
+  EXPECT_EQ(token->ScalarAt("description"), "d");
 }
 
 TEST(FlatJson, TheUrlsMembersGoOverTheBodysInMergesOrder) {
