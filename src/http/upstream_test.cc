@@ -435,7 +435,9 @@ TEST_F(UpstreamTest, CloseAllEndsACallInProgressAtOnce) {
     client_->CloseAll();
     EXPECT_TRUE(co_await Eventually([&] { return answer.has_value(); }, 1000ms));
     EXPECT_LT(Clock::now() - start, 1000ms);
-    if (answer) EXPECT_EQ(answer->failure, Failure::kUnavailable);
+    if (answer) {
+      EXPECT_EQ(answer->failure, Failure::kUnavailable);
+    }
   });
 }
 

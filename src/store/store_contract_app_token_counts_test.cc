@@ -182,7 +182,9 @@ TEST_P(StoreContractTest, AppTokenCountConcurrentInsertsAndStatusChangesAreAllCo
           AppToken disabled = token;
           disabled.status = AppTokenStatus::kDisabled;
           EXPECT_THAT(store_->UpdateAppToken(token, disabled), IsOk());
-          if (n % 4 == 1) EXPECT_THAT(store_->UpdateAppToken(disabled, token), IsOk());
+          if (n % 4 == 1) {
+            EXPECT_THAT(store_->UpdateAppToken(disabled, token), IsOk());
+          }
         }
       }
     });
