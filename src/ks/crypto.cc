@@ -16,10 +16,12 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <pthread.h>
+#include <sys/random.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -33,7 +35,7 @@ namespace ksgate::ks {
 namespace {
 
 [[noreturn]] void Die(const char* what) {
-  std::fprintf(stderr, "ksgate::ks: fatal OpenSSL failure: %s\n", what);
+  std::fprintf(stderr, "ksgate::ks: fatal failure of the CSPRNG or OpenSSL: %s\n", what);
   std::abort();
 }
 
@@ -318,6 +320,19 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 }
 
 void RandomBytes(std::span<uint8_t> out) {
+  if (out.size() <= kKernelDrawMax) {
+    // The kernel's generator itself. getrandom(2) fills up to 256 bytes in one call (no signal
+    // interrupts it), once the kernel's pool is initialised at boot, which flags 0 waits for.
+    while (!out.empty()) {
+      const ssize_t n = getrandom(out.data(), out.size(), 0);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        Die("getrandom");
+      }
+      out = out.subspan(static_cast<size_t>(n));
+    }
+    return;
+  }
   while (!out.empty()) {
     const size_t chunk = out.size() < static_cast<size_t>(INT_MAX) ? out.size() : INT_MAX;
     if (RAND_bytes(out.data(), static_cast<int>(chunk)) != 1) Die("RAND_bytes");

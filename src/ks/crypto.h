@@ -64,12 +64,19 @@ class Aes128CbcZeroIv {
 // True iff a == b, in time that depends only on the lengths.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
-// Fills `out` from the OS CSPRNG (RAND_bytes). Aborts if the CSPRNG fails: no fallback.
+// Fills `out` from the OS CSPRNG: up to kKernelDrawMax bytes straight from the kernel's
+// generator (getrandom(2)), more from OpenSSL's DRBG (RAND_bytes, which the kernel seeds).
+// Measured on the bench machine (docs/benchmarks.md, stop 28): getrandom 0.55 µs for 16 bytes,
+// 0.9 µs for 64, 2.5 µs for 256, 22 µs for 4 KiB; RAND_bytes 1.7-2.5 µs for any of the small
+// sizes (OpenSSL 3 re-keys the DRBG's AES at every call) and 3.3 µs for 4 KiB. So the
+// kernel's for a token, an id or a secret, the DRBG for bulk. Aborts if the CSPRNG fails: no
+// fallback.
+inline constexpr size_t kKernelDrawMax = 256;
 void RandomBytes(std::span<uint8_t> out);
 
 // Fills `out` from the same CSPRNG as RandomBytes, through a per-thread pool refilled in bulk
-// (kRandomPoolSize bytes per RAND_bytes call): RAND_bytes costs about 0.5 µs a call whatever its
-// size, and 16 of its bytes in a 4 KiB draw cost 4 ns. Each byte is handed out once and wiped from
+// (kRandomPoolSize bytes per RandomBytes call, from the DRBG): a call costs about 0.5-2 µs
+// whatever its size, and 16 of its bytes in a 4 KiB draw cost 4 ns. Each byte is handed out once and wiped from
 // the pool as it is taken; a child process refills before its first draw after fork(), so parent
 // and child never hand out the same bytes. Meant for per-KS nonces; keys, secrets and tokens take
 // RandomBytes. Requests larger than kRandomPoolMaxDraw go to RandomBytes directly. Thread-safe
@@ -83,8 +90,8 @@ size_t RandomPoolRefillsForTesting();
 
 // Bytes of one RandomBytes call, handed out in order and wiped as they are taken; when they run
 // out the next call refills them. For work that needs several random values at once (a token and
-// its id): a RAND_bytes call costs about 14,000 instructions in OpenSSL 3 (the DRBG re-keys its
-// AES on every call), a few hundred bytes more almost nothing. Not thread-safe; one per use.
+// its id): one system call (or, past kKernelDrawMax, one DRBG call) instead of several. Not
+// thread-safe; one per use.
 class RandomDraw {
  public:
   // `bytes` (1 to kMaxBytes) drawn now, in one call.

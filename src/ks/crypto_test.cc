@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <random>
@@ -166,6 +167,26 @@ TEST(Crypto, RandomBytesFillsTheBuffer) {
   RandomBytes(b);
   EXPECT_NE(a, b);
   RandomBytes(std::span<uint8_t>());  // no-op
+}
+
+// Both sources (the kernel's up to kKernelDrawMax bytes, the DRBG past it) fill every byte: the
+// first and last 16 of a buffer that starts zeroed are not all zero (by chance: 2^-128), and
+// two draws differ.
+TEST(Crypto, RandomBytesFillsEveryByteFromEitherSource) {
+  const auto all_zero = [](std::span<const uint8_t> s) {
+    return std::all_of(s.begin(), s.end(), [](uint8_t b) { return b == 0; });
+  };
+  for (size_t n : {size_t{16}, size_t{17}, kKernelDrawMax - 1, kKernelDrawMax, kKernelDrawMax + 1,
+                   size_t{4096}, size_t{70'000}}) {
+    std::vector<uint8_t> a(n, 0);
+    std::vector<uint8_t> b(n, 0);
+    RandomBytes(a);
+    RandomBytes(b);
+    EXPECT_FALSE(all_zero(std::span(a).first(16))) << n;
+    EXPECT_FALSE(all_zero(std::span(a).last(16))) << n;
+    EXPECT_FALSE(all_zero(std::span(b).last(16))) << n;
+    EXPECT_NE(a, b) << n;
+  }
 }
 
 std::string PooledDraw(size_t n) {
