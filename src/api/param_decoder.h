@@ -181,9 +181,10 @@ class Decoder {
   // grouping would change, no object under a key of digits, no array) and the URL's
   // parameters, read into `url`, need no grouping either nor share a map's key with the body,
   // the merged Param, built straight from the JSON reader with the URL's members put over it
-  // (what ParseBody, Merge and ToParam would make, without the builder's tree). nullopt for any other request, and for a body the full
-  // decoding would refuse or count past a limit, which that decoding then meets: nothing is
-  // counted, recorded or taken from `url` unless a Param is returned.
+  // (what ParseBody, Merge and ToParam would make, without the builder's tree). nullopt for
+  // any other request, and for a body the full decoding would refuse or count past a limit,
+  // which that decoding then meets: nothing is counted, recorded or taken from `url` unless a
+  // Param is returned.
   std::optional<Param> FlatJsonParams(const Request& request, Node& url);
 
   // Leaf counting and limit checks; false (with the error recorded) on a breach.
