@@ -12,6 +12,8 @@
 #endif
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -472,24 +474,28 @@ std::optional<Param> Decoder::FlatJsonParams(const Request& request, Node& url) 
   // The URL's members over the body's, as MergedParam puts them: a key both have keeps the
   // body's place and takes the URL's value; the URL's other keys follow, in their order. Two
   // maps under one key merge member by member: the full way does that.
-  std::vector<Param*> same(url.members.size(), nullptr);
+  // Positions, not pointers: the URL's other keys are appended meanwhile.
+  constexpr size_t kNone = SIZE_MAX;
+  std::array<size_t, kIndexThreshold> same;  // the URL has at most this many members (above)
   for (size_t i = 0; i < url.members.size(); ++i) {
     const std::string_view key = url.members[i].first;  // a name a lambda can capture (Clang 14)
     const auto it = std::find_if(params.members.begin(), params.members.end(),
                                  [key](const auto& member) { return member.first == key; });
-    if (it == params.members.end()) continue;
-    if (it->second.is_map() && url.members[i].second.is_map()) return std::nullopt;
-    same[i] = &it->second;
+    same[i] = it == params.members.end() ? kNone : static_cast<size_t>(it - params.members.begin());
+    if (same[i] != kNone && it->second.is_map() && url.members[i].second.is_map()) {
+      return std::nullopt;
+    }
   }
   params_ += handler.params_taken();
   for (size_t i = 0; i < url.members.size(); ++i) {
     auto& [url_key, value] = url.members[i];
-    if (same[i] != nullptr) {
-      *same[i] = ToParam(std::move(value));
+    if (same[i] != kNone) {
+      params.members[same[i]].second = ToParam(std::move(value));
     } else {
       params.members.emplace_back(std::move(url_key), ToParam(std::move(value)));
     }
   }
+
   return params;
 }
 

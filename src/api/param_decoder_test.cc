@@ -400,6 +400,27 @@ TEST(FlatJson, AnObjectsMembersCountAndNestAsInTheFullWay) {
   ExpectBothWaysAgree(JsonPost(kPath, many), {.max_params = 10});
 }
 
+// The URL's keys, some new to the body and some in it, over bodies of every size the flat way
+// takes (past the room it reserves): the body's members taken over stay found as the new keys
+// are appended (a pointer kept across the appends would dangle where one reallocates: ASan's
+// build sees it).
+TEST(FlatJson, TheUrlsKeysGoOverBodiesOfEverySize) {
+  for (size_t n = 0; n <= kIndexThreshold; ++n) {
+    std::string body = "{";
+    for (size_t i = 0; i < n; ++i) {
+      body += (i > 0 ? ",\"" : "\"") + Key(i) + "\":\"body\"";
+    }
+    body += "}";
+    const std::string last = n > 0 ? Key(n - 1) : "x";
+    const Request r = JsonPost(std::string(kPath) + "?new1=u&new2=u&" + last + "=url", body);
+    ASSERT_TRUE(TakenFlat(r)) << n;
+    ExpectBothWaysAgree(r);
+    const Result<Param, ApiError> params = DecodeRequestParams(r, {});
+    ASSERT_TRUE(params.ok()) << n;
+    EXPECT_EQ(params->ScalarAt(last), "url") << n;
+  }
+}
+
 TEST(FlatJson, AnObjectsMembersKeepTheirOrderUnderItsKey) {
   const Request r =
       JsonPost(std::string(kPath) + "?z=url",
