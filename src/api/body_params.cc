@@ -126,7 +126,11 @@ class JsonTreeHandler {
 class FlatJsonHandler {
  public:
   FlatJsonHandler(Param* out, const DecodeLimits& limits, size_t params_left)
-      : out_(out), cur_(out), limits_(limits), params_left_(params_left) {}
+      : out_(out),
+        cur_(out),
+        limits_(limits),
+        params_given_(params_left),
+        params_left_(params_left) {}
 
   bool Null() { return Scalar(Param::Kind::kNull, {}); }
   bool Bool(bool b) { return Scalar(Param::Kind::kBool, b ? "true" : "false"); }
@@ -174,12 +178,11 @@ class FlatJsonHandler {
   bool EndArray(rapidjson::SizeType) { return false; }
 
   // The parameters (scalars) taken so far.
-  size_t params_taken() const { return taken_; }
+  size_t params_taken() const { return params_given_ - params_left_; }
 
  private:
   bool Scalar(Param::Kind kind, std::string_view text) {
     if (params_left_ == 0) return false;
-    ++taken_;
     --params_left_;
     // The key's bytes are still in the parse's copy: the member is made in place from both.
     cur_->members.emplace_back(std::piecewise_construct, std::forward_as_tuple(key_),
@@ -190,8 +193,8 @@ class FlatJsonHandler {
   Param* out_;  // the body's object
   Param* cur_;  // the object whose members come now: out_, or an object in it
   const DecodeLimits& limits_;
+  const size_t params_given_;
   size_t params_left_;
-  size_t taken_ = 0;
   std::string_view key_;
   bool opened_ = false;
 };
